@@ -1,0 +1,50 @@
+// A C++ facade over one opened connector instance: C statuses become atsm::sdk::Error
+// exceptions whose messages name the plugin, and what a plugin hands back is validated before
+// the rest of the host sees it.
+#pragma once
+
+#include <boost/json/array.hpp>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "host/host_services.hpp"
+#include "host/plugin_registry.hpp"
+
+namespace atsm::host {
+
+class ConnectorInstance {
+ public:
+  // Receives each batch a source emits, already parsed. Throwing stops the read; the exception
+  // reaches the caller of read().
+  using BatchHandler = std::function<void(const std::string& kind, boost::json::array& records,
+                                          const std::string& checkpoint)>;
+
+  // Opens an instance with `config_json` (a JSON object). Throws Error naming the plugin.
+  ConnectorInstance(const LoadedPlugin& plugin, HostServices& services,
+                    const std::string& config_json);
+  ~ConnectorInstance();
+  ConnectorInstance(const ConnectorInstance&) = delete;
+  ConnectorInstance& operator=(const ConnectorInstance&) = delete;
+
+  const LoadedPlugin& plugin() const { return plugin_; }
+
+  // Source: streams `kind` from `checkpoint` ("" = start) into `handler`.
+  void read(const std::string& kind, const std::string& checkpoint, const BatchHandler& handler);
+
+  // Sink calls; results are returned as the JSON text the plugin wrote, validated as JSON.
+  boost::json::object prepare(const std::string& plan_json);
+  boost::json::array write(const std::string& kind, const std::string& records_json);
+  std::optional<std::string> find(const std::string& kind, const std::string& record_json);
+  std::optional<boost::json::object> read_back(const std::string& kind,
+                                               const std::string& target_id);
+
+ private:
+  [[noreturn]] void fail(const char* call, atsm_status status, const atsm_error& error) const;
+  std::string describe() const;
+
+  const LoadedPlugin& plugin_;
+  void* instance_ = nullptr;
+};
+
+}  // namespace atsm::host
