@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   CLI::App app{"atsmigrate: migrate a hiring history between applicant tracking systems"};
   app.set_version_flag("--version", std::string("atsmigrate ") + ATSM_VERSION);
   app.require_subcommand(1);
+  // Global options may come after the subcommand too (`plugins list --plugin-path DIR`).
+  app.fallthrough();
 
   GlobalOptions global;
   app.add_option("--plugin-path", global.plugin_paths,

@@ -97,10 +97,12 @@ int list_plugins(const GlobalOptions& global, bool as_json) {
       if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
         kinds.push_back(kind);
     }
-    std::cout << fmt::format("{:<14} {:<9} {:<12} {:<5} {:<60} {}\n", plugin->name(),
-                             plugin->version(), fmt::join(plugin->roles(), ","),
-                             host::abi_version_text(plugin->abi_version()), fmt::join(kinds, ","),
-                             plugin->path().string());
+    // Joined first: a width applied to fmt::join would pad each element instead of the whole.
+    std::string roles = fmt::format("{}", fmt::join(plugin->roles(), ","));
+    std::string kind_list = fmt::format("{}", fmt::join(kinds, ","));
+    std::cout << fmt::format(
+        "{:<14} {:<9} {:<12} {:<5} {:<60} {}\n", plugin->name(), plugin->version(), roles,
+        host::abi_version_text(plugin->abi_version()), kind_list, plugin->path().string());
   }
   return kExitOk;
 }

@@ -286,8 +286,9 @@ void PluginRegistry::load_directories(const std::vector<std::filesystem::path>& 
     }
     std::vector<std::filesystem::path> files;
     for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
-      if (entry.path().extension() == suffix)
-        files.push_back(entry.path());
+      if (entry.path().extension() == suffix) {
+        files.push_back(std::filesystem::absolute(entry.path()).lexically_normal());
+      }
     }
     // Sorted, so which of two same-named plugins wins does not depend on the file system.
     std::sort(files.begin(), files.end());
