@@ -68,10 +68,13 @@ std::string describe(const json::value& value) {
       return "null";
     case json::kind::string: {
       const json::string& text = value.get_string();
-      constexpr std::size_t kShown = 60;
-      if (text.size() <= kShown)
+      std::size_t shown = 60;
+      if (text.size() <= shown)
         return json::serialize(value);
-      return json::serialize(json::value(json::string_view(text.data(), kShown))) + "...";
+      // Cut before a UTF-8 continuation byte so the message stays valid UTF-8.
+      while (shown > 0 && (static_cast<unsigned char>(text[shown]) & 0xC0) == 0x80)
+        --shown;
+      return json::serialize(json::value(json::string_view(text.data(), shown))) + "...";
     }
     case json::kind::double_:
       return fmt::format("{}", value.get_double());  // 1.5, where serialize writes 1.5E0
@@ -584,10 +587,10 @@ json::value encode(const json::value& value, const std::string&, Check) {
   return value;
 }
 template <ModelEnum E>
-json::value encode(E value, const std::string&, Check) {
+json::value encode(E value, const std::string& path, Check) {
   const auto index = static_cast<std::size_t>(value);
   if (index >= EnumTraits<E>::names.size()) {
-    fail("", fmt::format("enum value {} is not one of {}", index, enum_choices<E>()));
+    fail(path, fmt::format("enum value {} is not one of {}", index, enum_choices<E>()));
   }
   return json::value(json::string_view(to_string(value).data(), to_string(value).size()));
 }

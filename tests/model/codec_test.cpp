@@ -315,6 +315,19 @@ TEST(Conversions, ValueFromAndValueTo) {
                  "person lever:contact:c1: field 'kind': expected \"note\", got \"person\"");
   }
   EXPECT_THROW((void)json::value_to<Phone>(json::parse(R"({"type":"mobile"})")), ModelError);
+
+  // Standard containers of records convert through the same functions.
+  const auto records = all_samples();
+  EXPECT_EQ(json::value_to<std::vector<Record>>(json::value_from(records)), records);
+}
+
+TEST(CodecErrors, LongValuesAreCutOnACharacterBoundary) {
+  std::string status(59, 'x');
+  status += "\u00e9tat and more";  // the two bytes of 'é' straddle the 60-byte cut
+  const std::string message = error_of(R"({"kind":"candidacy","source":"s","source_key":"s:c:1",
+      "person_key":"s:p:1","status":")" +
+                                       status + "\"}");
+  EXPECT_NE(message.find("got \"" + std::string(59, 'x') + "\"..."), std::string::npos) << message;
 }
 
 // The records the JSON Schemas must reject (tests/model/schema_negative.jsonl) are rejected by
