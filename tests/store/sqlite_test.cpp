@@ -57,6 +57,19 @@ TEST(Sqlite, ErrorsCarrySqliteMessageAndFile) {
   EXPECT_EQ(db.query_int("SELECT x FROM t"), 7);
 }
 
+TEST(Sqlite, EmptyTextIsNotNull) {
+  TempDir dir;
+  Database db(dir / "db");
+  db.exec("CREATE TABLE t (x TEXT NOT NULL)");
+  auto insert = db.prepare("INSERT INTO t VALUES (?1)");
+  insert.bind(1, std::string_view{});
+  insert.run();
+  auto select = db.prepare("SELECT x IS NULL, length(x) FROM t");
+  ASSERT_TRUE(select.step());
+  EXPECT_EQ(select.column_int(0), 0);
+  EXPECT_EQ(select.column_int(1), 0);
+}
+
 TEST(Sqlite, TransactionRollsBackUnlessCommitted) {
   TempDir dir;
   Database db(dir / "db");

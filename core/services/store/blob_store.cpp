@@ -121,7 +121,7 @@ void BlobStore::Writer::discard() noexcept {
 
 void BlobStore::Writer::append(std::string_view chunk) {
   if (!fd_) {
-    throw std::logic_error("blob writer: append after commit");
+    throw std::logic_error("blob writer: append after commit or after a failed write");
   }
   try {
     fs::write_all(fd_.get(), chunk, temp_file_);
