@@ -175,7 +175,9 @@ TEST_F(BlobStoreTest, LookupsOfAbsentOrInvalidDigests) {
   EXPECT_THROW(blobs.size_of(kAbc), StoreError);
   EXPECT_THROW(blobs.read(kAbc), StoreError);
   EXPECT_THROW(blobs.path_of("../../etc/passwd"), std::invalid_argument);
-  EXPECT_THROW(blobs.contains("ABC"), std::invalid_argument);
+  EXPECT_THROW(blobs.read("../../etc/passwd"), std::invalid_argument);
+  EXPECT_FALSE(blobs.contains("ABC"));
+  EXPECT_FALSE(blobs.contains("../ba/" + std::string(kAbc)));
 }
 
 TEST_F(BlobStoreTest, VerifyDetectsDamagedContent) {

@@ -220,6 +220,9 @@ std::string BlobStore::put_file(const std::filesystem::path& file) {
 }
 
 bool BlobStore::contains(std::string_view hex) const {
+  if (!is_sha256_hex(hex)) {
+    return false;  // a name that is no digest names no blob; nothing on disk is touched
+  }
   struct stat info {};
   return ::stat(blob_path(root_, hex).c_str(), &info) == 0 && S_ISREG(info.st_mode);
 }

@@ -57,6 +57,7 @@ class BlobStore {
   std::string put_file(const std::filesystem::path& file);
   Writer writer() const;
 
+  // False also for text that is not a SHA-256 digest (e.g. a plugin's malformed reference).
   bool contains(std::string_view hex) const;
   // Where the blob lives (whether or not it exists). Throws std::invalid_argument for a hex that
   // is not a SHA-256 digest.
