@@ -11,7 +11,7 @@
 //     scope        TEXT NOT NULL,     -- run scope: which migration (e.g. "lever->ashby")
 //     kind         TEXT NOT NULL,     -- record kind ("persons", "candidacies", ...)
 //     source_key   TEXT NOT NULL,     -- the record's id in the source system
-//     state        TEXT NOT NULL,     -- 'intent' | 'done' | 'failed' | 'skipped'
+//     state        TEXT NOT NULL CHECK (state IN ('intent', 'done', 'failed', 'skipped')),
 //     payload_hash TEXT NOT NULL,     -- hash of the payload last attempted; '' if never attempted
 //     target_id    TEXT,              -- id in the target once written; kept through updates
 //     attempts     INTEGER NOT NULL,  -- number of intents recorded (writes attempted)
