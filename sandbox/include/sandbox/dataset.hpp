@@ -1,0 +1,243 @@
+// The generated dataset: a Lever account and a Greenhouse account, deterministic from (seed,
+// persons). Times are epoch milliseconds throughout; the APIs render them in each vendor's format.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace atsm::sandbox {
+
+// A file whose bytes are generated on demand from content_seed (PDF-like, `size` bytes).
+struct SandboxFile {
+  std::string id;
+  std::string name;
+  std::string ext;
+  std::size_t size = 0;
+  std::string status = "processed";  // Lever: processed | unsupported | error | processing
+  std::int64_t uploaded_at = 0;
+  bool resume = false;
+  std::uint64_t content_seed = 0;
+};
+std::string file_bytes(const SandboxFile& file);
+std::string sha256_hex(const std::string& bytes);
+
+// ---- Lever ----
+struct LeverUser {
+  std::string id, name, email, access_role;
+  std::int64_t created_at = 0;
+  std::optional<std::int64_t> deactivated_at;
+};
+struct LeverStage {
+  std::string id, text;
+  bool lead = false;
+};
+struct LeverArchiveReason {
+  std::string id, text, type;  // type: hired | non-hired
+  bool active = true;
+};
+struct LeverPosting {
+  std::string id, text, state, team, department, location, commitment, owner;
+  bool confidential = false;
+  std::int64_t created_at = 0, updated_at = 0;
+};
+struct Phone {
+  std::string type, value;
+};
+struct LeverContact {
+  std::string id, name, headline, location;
+  std::vector<std::string> emails;
+  std::vector<Phone> phones;
+  std::vector<std::string> links;
+  bool anonymized = false;
+};
+struct StageChange {
+  std::string to_stage_id, user_id;
+  int to_stage_index = 0;
+  std::int64_t at = 0;
+};
+struct LeverNoteComment {
+  std::string value, user;
+  std::int64_t created_at = 0;
+};
+struct LeverNote {
+  std::string id, user;
+  bool secret = false;
+  std::vector<LeverNoteComment> comments;
+  std::int64_t created_at = 0;
+  std::optional<std::int64_t> deleted_at;
+};
+struct FormField {
+  std::string id, type, text;
+  boost::json::value value;
+  std::vector<std::string> options;  // dropdown / score-system options
+  std::vector<std::string> scores;   // scorecard skills
+};
+struct LeverFeedback {
+  std::string id, type, text, template_id, user, interview;
+  std::vector<FormField> fields;
+  std::int64_t created_at = 0, completed_at = 0;
+  std::optional<std::int64_t> deleted_at;
+};
+struct LeverInterview {
+  std::string id, subject, user, stage;
+  std::vector<std::string> interviewers;  // user ids
+  std::int64_t date = 0;
+  int duration_min = 45;
+};
+struct LeverOffer {
+  std::string id, status, creator;
+  std::int64_t created_at = 0;
+  std::vector<std::pair<std::string, boost::json::value>> fields;  // identifier -> value
+};
+struct LeverOpportunity {
+  std::string id, contact_id, stage_id, owner, origin;
+  std::vector<StageChange> stage_changes;
+  std::optional<std::string> posting_id;  // a lead has none
+  std::string application_id;
+  bool confidential = false;
+  std::optional<std::string> archive_reason_id;
+  std::int64_t archived_at = 0;
+  std::vector<std::string> tags, sources;
+  std::int64_t created_at = 0;
+  std::optional<std::int64_t> updated_at;  // null on old, never-updated rows
+  std::vector<LeverNote> notes;
+  std::vector<LeverFeedback> feedback;
+  std::vector<LeverInterview> interviews;
+  std::vector<LeverOffer> offers;
+  std::vector<SandboxFile> files;  // resume flag set on resumes
+  // Malformed the way real APIs occasionally are: "created_at_string" | "dangling_owner" | "".
+  std::string quirk;
+  std::optional<std::int64_t> deleted_at;  // listed only under /opportunities/deleted
+};
+struct LeverData {
+  std::vector<LeverUser> users;
+  std::vector<LeverStage> stages;
+  std::vector<LeverArchiveReason> archive_reasons;
+  std::vector<LeverPosting> postings;
+  std::vector<LeverContact> contacts;
+  std::vector<LeverOpportunity> opportunities;  // createdAt descending, id tiebreak
+  std::vector<std::string> sources, tags;
+};
+
+// ---- Greenhouse (v3 shapes; ids are integers) ----
+struct GhUser {
+  std::int64_t id = 0;
+  std::string first_name, last_name, email;
+  bool deactivated = false, site_admin = false;
+  std::int64_t created_at = 0;
+};
+struct GhNamed {
+  std::int64_t id = 0;
+  std::string name, type_key;
+};
+struct GhStage {
+  std::int64_t id = 0, job_id = 0;
+  std::string name;
+  int sort_order = 0;
+};
+struct GhJob {
+  std::int64_t id = 0, department_id = 0, office_id = 0;
+  std::string name, status;  // open | closed | draft
+  bool confidential = false;
+  std::int64_t created_at = 0, updated_at = 0;
+  std::vector<GhStage> stages;
+};
+struct GhContact {
+  std::string value, type;
+};
+struct GhCustomField {
+  std::int64_t id = 0;
+  std::string name, name_key, value_type;  // short_text, long_text, yes_no, single_select, ...
+  std::vector<std::string> options;
+};
+struct GhCandidate {
+  std::int64_t id = 0;
+  std::string first_name, last_name, company, title;
+  std::vector<GhContact> emails, phones, addresses, websites, social;
+  std::vector<std::string> tags;
+  std::map<std::string, boost::json::value> custom_fields;  // name_key -> value
+  std::int64_t created_at = 0, updated_at = 0;
+};
+struct GhApplicationStage {
+  std::int64_t id = 0, stage_id = 0;
+  std::int64_t entered_at = 0;
+  std::optional<std::int64_t> exited_at;
+};
+struct GhApplication {
+  std::int64_t id = 0, candidate_id = 0;
+  bool prospect = false;
+  std::string status;  // in_process | rejected | hired | converted
+  std::optional<std::int64_t> job_id, stage_id, rejection_reason_id;
+  std::int64_t rejected_at = 0;
+  std::int64_t source_id = 0, recruiter_id = 0;
+  std::int64_t created_at = 0, updated_at = 0;
+  std::vector<GhApplicationStage> stages;  // oldest first; the last is current
+};
+struct GhAttribute {
+  std::string name, rating, note;
+};
+struct GhAnswer {
+  std::string question, answer;
+};
+struct GhScorecard {
+  std::int64_t id = 0, application_id = 0, interviewer_id = 0, submitter_id = 0;
+  std::string interview, rating, status;  // rating: strong_no|no|yes|strong_yes|no_decision
+  std::int64_t interviewed_at = 0, submitted_at = 0, created_at = 0, updated_at = 0;
+  std::vector<GhAttribute> attributes;
+  std::vector<GhAnswer> answers;
+};
+struct GhInterview {
+  std::int64_t id = 0, application_id = 0, job_id = 0;
+  std::string name, status;
+  std::vector<std::int64_t> interviewer_ids;
+  std::int64_t starts_at = 0, ends_at = 0, created_at = 0, updated_at = 0;
+};
+struct GhOffer {
+  std::int64_t id = 0, application_id = 0;
+  std::string status;  // Created | Accepted | Rejected | Deprecated
+  std::int64_t sent_at = 0, starts_at = 0, created_at = 0, updated_at = 0;
+};
+struct GhNote {
+  std::int64_t id = 0, candidate_id = 0, user_id = 0;
+  std::optional<std::int64_t> application_id;
+  std::string body, visibility;  // publicly_visible | privately_visible | admin_only_visible
+  std::int64_t created_at = 0;
+};
+struct GhAttachment {
+  std::int64_t candidate_id = 0, application_id = 0;
+  std::string type;  // resume | cover_letter | other ...
+  std::int64_t created_at = 0;
+  SandboxFile file;  // file.id is the decimal attachment id
+};
+struct GreenhouseData {
+  std::vector<GhUser> users;
+  std::vector<GhNamed> departments, offices, sources, rejection_reasons, tags;
+  std::vector<GhCustomField> custom_fields;
+  std::vector<GhJob> jobs;
+  std::vector<GhCandidate> candidates;
+  std::vector<GhApplication> applications;
+  std::vector<GhScorecard> scorecards;
+  std::vector<GhInterview> interviews;
+  std::vector<GhOffer> offers;
+  std::vector<GhNote> notes;
+  std::vector<GhAttachment> attachments;
+  std::int64_t next_id = 0;
+};
+
+struct Dataset {
+  std::uint64_t seed = 0;
+  int persons = 0;
+  LeverData lever;
+  GreenhouseData greenhouse;
+};
+
+Dataset generate_dataset(std::uint64_t seed, int persons);
+
+bool is_valid_email(const std::string& email);
+std::string normalise_email(const std::string& email);
+
+}  // namespace atsm::sandbox

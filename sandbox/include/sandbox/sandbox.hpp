@@ -1,0 +1,111 @@
+// ats-sandbox: emulated Lever, Greenhouse and Ashby APIs on loopback, started in-process or by the
+// `ats-sandbox` executable. See sandbox/README.md for the inspection JSON.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace atsm::sandbox {
+
+enum class Vendor { lever = 0, greenhouse = 1, ashby = 2 };
+inline constexpr std::array<const char*, 3> kVendorNames{"lever", "greenhouse", "ashby"};
+
+// Fraction of requests (0..1) that get each fault. lost_response applies to writes only,
+// ashby_transient to Ashby only.
+struct FaultRates {
+  double rate_limit = 0;
+  double server_error = 0;
+  double reset = 0;
+  double stall = 0;
+  double truncate = 0;
+  double ashby_transient = 0;
+  double lost_response = 0;
+};
+inline constexpr std::array<const char*, 7> kFaultNames{
+    "rate_limit", "server_error", "reset", "stall", "truncate", "ashby_transient", "lost_response"};
+
+// Sets `rates.<name>` (a name of kFaultNames); throws std::invalid_argument naming the fault.
+void set_fault_rate(FaultRates& rates, const std::string& name, double rate);
+// Named profiles: "none", "chaos" (every fault at 5 %). Throws std::invalid_argument otherwise.
+FaultRates fault_profile(const std::string& name);
+
+struct Credentials {
+  std::string lever_api_key;
+  std::string greenhouse_client_id;
+  std::string greenhouse_client_secret;
+  std::string ashby_api_key;
+};
+
+// NAME=value lines (LEVER_API_KEY, GREENHOUSE_CLIENT_ID, GREENHOUSE_CLIENT_SECRET, ASHBY_API_KEY).
+Credentials read_credentials_file(const std::filesystem::path& path);
+// Written with mode 0600 (created private, never world-readable in between).
+void write_credentials_file(const std::filesystem::path& path, const Credentials& credentials);
+Credentials random_credentials();
+
+struct Options {
+  std::uint64_t seed = 1;
+  int persons = 200;
+  // Multiplies every documented rate limit and divides every latency, window and TTL.
+  double rate_scale = 1.0;
+  // Median latency per request; 0 = answer at once.
+  int latency_ms = 0;
+  // Per-vendor fault rates, indexed by Vendor.
+  std::array<FaultRates, 3> faults{};
+  // How long a `stall` fault holds a request before answering (before rate_scale).
+  int stall_ms = 30000;
+  std::string host = "127.0.0.1";
+  int port_lever = 0;
+  int port_greenhouse = 0;
+  int port_ashby = 0;
+  std::optional<Credentials> credentials;  // random when absent
+  std::optional<std::filesystem::path> state_dir;
+  std::optional<std::filesystem::path> ashby_config_file;
+  // Lifetime of Greenhouse signed attachment URLs (before rate_scale).
+  int attachment_url_ttl_s = 300;
+  // Lifetime of Lever OAuth and Greenhouse bearer tokens (before rate_scale).
+  int token_ttl_s = 3600;
+  // Send Retry-After with Lever and Ashby 429s (Greenhouse always sends it).
+  bool retry_after = true;
+  int worker_threads = 32;
+};
+
+struct Endpoints {
+  int lever_port = 0;
+  int greenhouse_port = 0;
+  int ashby_port = 0;
+  std::string lever_url;
+  std::string greenhouse_url;
+  std::string ashby_url;
+};
+
+class Sandbox {
+ public:
+  explicit Sandbox(Options options);
+  ~Sandbox();
+  Sandbox(const Sandbox&) = delete;
+  Sandbox& operator=(const Sandbox&) = delete;
+
+  // Generates the dataset, binds the three ports and serves until stop(). Throws on failure.
+  void start();
+  // Idempotent; waits for every in-flight request (stalls are cut short).
+  void stop();
+
+  const Endpoints& endpoints() const;
+  const Credentials& credentials() const;
+  // A Lever key without confidential access, for tests of confidentiality (not in the file).
+  const std::string& lever_restricted_key() const;
+  const Options& options() const;
+
+  // The single line `ats-sandbox` prints when ready.
+  std::string ready_line(const std::filesystem::path& credentials_path) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace atsm::sandbox

@@ -1,0 +1,168 @@
+// Emulated Ashby RPC API (reference/api/ashby.md): POST /<category>.<method>, Basic auth with the
+// key as user, HTTP 401/403/429 only for auth and rate limit, every business error HTTP 200 with
+// success:false. Also serves the presigned upload target and the inspection endpoints.
+#include "ashby_state.hpp"
+#include "servers.hpp"
+#include "util.hpp"
+
+namespace atsm::sandbox {
+namespace {
+
+json::object envelope_error(const std::string& code, const std::string& message,
+                            const std::string& request_id) {
+  return json::object{
+      {"success", false},
+      {"errors", json::array{json::value(code)}},
+      {"errorInfo", json::object{{"code", code}, {"message", message}, {"requestId", request_id}}}};
+}
+
+}  // namespace
+
+AshbyServer::AshbyServer(const Options& options, Sleeper& sleeper, World& world,
+                         const Credentials& credentials, AshbyState& state)
+    : VendorServer(Vendor::ashby, options, sleeper),
+      world_(world),
+      credentials_(credentials),
+      state_(state),
+      // 1,000 requests per minute per key (ashby.md §4).
+      window_(1000, 60.0 / options.rate_scale) {}
+
+bool AshbyServer::is_write(const httplib::Request& request) const {
+  return request.path.size() > 1 && AshbyState::is_write_method(request.path.substr(1));
+}
+
+void AshbyServer::write_fault_429(httplib::Response& response) {
+  if (options_.retry_after)
+    response.set_header("Retry-After", "1");
+  set_json(
+      response, 429,
+      envelope_error("rate_limit_exceeded",
+                     "Your organization has exceeded the rate limit of 1000 requests per minute.",
+                     state_.new_request_id()));
+}
+
+void AshbyServer::write_server_error(httplib::Response& response, int status) {
+  set_json(response, status,
+           envelope_error("internal_server_error", "An unexpected error occurred.",
+                          state_.new_request_id()));
+}
+
+void AshbyServer::write_transient(httplib::Response& response) {
+  // HTTP 200 with success:false, as every Ashby business answer; the code marks it retryable.
+  set_json(response, 200,
+           envelope_error("temporarily_unavailable",
+                          "The request could not be completed right now; retry later.",
+                          state_.new_request_id()));
+}
+
+bool AshbyServer::handle_inspection(const httplib::Request& request, httplib::Response& response) {
+  if (request.method == "GET" && request.path == "/_sandbox/state") {
+    set_json(response, 200, state_.inspect(request.get_param_value("details") != "false"));
+    return true;
+  }
+  if (request.method == "GET" && request.path == "/_sandbox/truth") {
+    std::string source = request.has_param("source") ? request.get_param_value("source") : "both";
+    if (source != "lever" && source != "greenhouse" && source != "both") {
+      set_json(response, 400,
+               json::object{
+                   {"error", "source must be lever, greenhouse or both, not '" + source + "'"}});
+      return true;
+    }
+    std::string body;
+    {
+      std::shared_lock lock(world_.mutex);
+      std::lock_guard cache_lock(truth_mutex_);
+      auto& cached = truth_cache_[source];
+      if (cached.second.empty() || cached.first != world_.mutations) {
+        cached = {world_.mutations, json::serialize(compute_truth(world_.data, source))};
+      }
+      body = cached.second;
+    }
+    response.status = 200;
+    response.set_content(body, "application/json");
+    return true;
+  }
+  return VendorServer::handle_inspection(request, response);
+}
+
+void AshbyServer::handle(const httplib::Request& request, httplib::Response& response) {
+  std::string base_url = "http://" + options_.host + ":" + std::to_string(port());
+  if (request.method == "POST" && request.path.rfind("/_upload/", 0) == 0) {
+    // The presigned upload target: fields first, the file last, named `file` (ashby.md §5.4).
+    std::optional<std::pair<std::string, std::string>> file;
+    if (request.has_file("file")) {
+      auto part = request.get_file_value("file");
+      file = std::make_pair(part.filename, part.content);
+    }
+    auto [status, body] = state_.receive_upload(request.path.substr(9), file);
+    response.status = status;
+    if (!body.empty())
+      response.set_content(body, "application/xml");
+    return;
+  }
+  response.set_header("Ashby-Version", "2026-01-01");
+  response.set_header("Ashby-Version-Status", "active");
+  std::string header = request.get_header_value("Authorization");
+  if (header.empty()) {
+    set_json(
+        response, 401,
+        envelope_error("unauthenticated", "Missing API key: send it as the Basic auth user name",
+                       state_.new_request_id()));
+    return;
+  }
+  bool basic = false;
+  std::string pair = bearer_or_basic_key(request, basic);
+  if (!basic || pair.substr(0, pair.find(':')) != credentials_.ashby_api_key) {
+    set_json(response, 403,
+             envelope_error("invalid_api_key", "The API key is invalid or deactivated",
+                            state_.new_request_id()));
+    return;
+  }
+  auto limit = window_.take(credentials_.ashby_api_key);
+  if (!limit.allowed) {
+    if (options_.retry_after)
+      response.set_header("Retry-After", std::to_string(limit.retry_after_s));
+    set_json(
+        response, 429,
+        envelope_error("rate_limit_exceeded",
+                       "Your organization has exceeded the rate limit of 1000 requests per minute.",
+                       state_.new_request_id()));
+    return;
+  }
+  if (request.method != "POST" || request.path.size() < 2 ||
+      request.path.find('.') == std::string::npos) {
+    set_json(response, 404,
+             envelope_error("unknown_endpoint",
+                            "Ashby serves POST /<category>.<method>; not " + request.method + " " +
+                                request.path,
+                            state_.new_request_id()));
+    return;
+  }
+  AshbyCall call;
+  call.method = request.path.substr(1);
+  if (request.is_multipart_form_data()) {
+    // The deprecated multipart upload: parts candidateId and resume/file.
+    for (const auto& [name, part] : request.files) {
+      if (part.filename.empty())
+        call.form_fields[name] = part.content;
+      else
+        call.form_file = std::make_pair(part.filename, part.content);
+    }
+  } else {
+    try {
+      json::value body = json::parse(request.body.empty() ? std::string("{}") : request.body);
+      if (!body.is_object())
+        throw std::invalid_argument("the body must be a JSON object");
+      call.body = body.as_object();
+    } catch (const std::exception& error) {
+      set_json(response, 200,
+               envelope_error("invalid_input",
+                              "Body of " + call.method + " is not valid JSON: " + error.what(),
+                              state_.new_request_id()));
+      return;
+    }
+  }
+  set_json(response, 200, state_.call(call, base_url));
+}
+
+}  // namespace atsm::sandbox

@@ -1,0 +1,64 @@
+// What the emulated Ashby holds: the operator's configuration (from --ashby-config or the default
+// for the dataset) plus everything written through the API, optionally journalled under --state.
+#pragma once
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace atsm::sandbox {
+
+struct AshbyCall {
+  std::string method;
+  boost::json::object body;
+  // Multipart uploads (the deprecated candidate.uploadResume/uploadFile form).
+  std::map<std::string, std::string> form_fields;
+  std::optional<std::pair<std::string, std::string>> form_file;  // (filename, bytes)
+};
+
+class AshbyState {
+ public:
+  AshbyState(const boost::json::object& config, std::optional<std::filesystem::path> state_dir,
+             std::uint64_t seed, double rate_scale);
+  // The body of an HTTP-200 answer: {success:true, results…} or {success:false, errorInfo…}.
+  boost::json::object call(const AshbyCall& call, const std::string& base_url);
+  // The presigned upload target of the upload-handle flow; returns the HTTP status and body.
+  std::pair<int, std::string> receive_upload(
+      const std::string& handle, const std::optional<std::pair<std::string, std::string>>& file);
+  boost::json::object inspect(bool details) const;
+  static bool is_write_method(const std::string& method);
+  std::string new_request_id();
+
+ private:
+  using Object = boost::json::object;
+  struct Collection {
+    std::map<std::string, Object> by_id;
+    std::vector<std::string> order;  // insertion order, for lists
+  };
+  boost::json::object dispatch(const AshbyCall& call, const std::string& base_url);
+  std::string new_id(const std::string& kind);
+  Object& put(const std::string& kind, Object object, bool journal = true);
+  Object* find(const std::string& kind, const std::string& id);
+  void journal(const std::string& kind, const Object& object);
+  void load_config(const boost::json::object& config);
+  void replay_journal();
+
+  mutable std::mutex mutex_;
+  std::map<std::string, Collection> collections_;
+  std::map<std::string, std::uint64_t> created_by_method_;
+  std::optional<std::filesystem::path> state_dir_;
+  std::ofstream journal_;
+  std::uint64_t seed_;
+  std::uint64_t serial_ = 0;
+  double rate_scale_;
+  std::string api_user_id_;
+  std::map<std::string, std::pair<std::int64_t, std::string>>
+      pending_uploads_;  // handle -> (expiry ms, name)
+};
+
+}  // namespace atsm::sandbox

@@ -1,0 +1,920 @@
+// Emulated Lever Data API v1 (reference/api/lever.md): Basic key auth and OAuth bearer tokens,
+// opaque `next` offset tokens, expand, filters, confidentiality, a 10/s token bucket with bursts
+// of 20, 422 on unprocessed files and `{code, message}` errors.
+#include <algorithm>
+#include <set>
+
+#include "servers.hpp"
+#include "util.hpp"
+
+namespace atsm::sandbox {
+namespace {
+
+constexpr int kMaxLimit = 100;
+
+json::object lever_error(const std::string& code, const std::string& message) {
+  return json::object{{"code", code}, {"message", message}};
+}
+
+std::vector<std::string> multi_values(const httplib::Request& request, const std::string& key) {
+  std::vector<std::string> values;
+  auto range = request.params.equal_range(key);
+  for (auto it = range.first; it != range.second; ++it) {
+    std::size_t start = 0;
+    while (start <= it->second.size()) {
+      std::size_t comma = it->second.find(',', start);
+      std::string part =
+          it->second.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!part.empty())
+        values.push_back(part);
+      if (comma == std::string::npos)
+        break;
+      start = comma + 1;
+    }
+  }
+  return values;
+}
+
+}  // namespace
+
+LeverServer::LeverServer(const Options& options, Sleeper& sleeper, World& world,
+                         const Credentials& credentials)
+    : VendorServer(Vendor::lever, options, sleeper),
+      world_(world),
+      credentials_(credentials),
+      // Lever: steady 10 req/s, bursts to 20, per key (lever.md §3).
+      bucket_(20.0, 10.0 * options.rate_scale) {}
+
+bool LeverServer::is_write(const httplib::Request&) const {
+  return false;
+}
+
+void LeverServer::write_fault_429(httplib::Response& response) {
+  if (options_.retry_after)
+    response.set_header("Retry-After", "1");
+  set_json(response, 429,
+           lever_error("TooManyRequests", "Rate limit exceeded. Retry with backoff."));
+}
+
+void LeverServer::write_server_error(httplib::Response& response, int status) {
+  set_json(response, status,
+           lever_error(status == 503 ? "ServiceUnavailable" : "InternalServerError",
+                       "Lever could not complete the request; try again."));
+}
+
+bool LeverServer::handle_inspection(const httplib::Request& request, httplib::Response& response) {
+  if (request.method == "POST" && request.path == "/_sandbox/mutate") {
+    int count = 1;
+    try {
+      auto body = json::parse(request.body.empty() ? "{}" : request.body).as_object();
+      if (auto* value = body.if_contains("count"))
+        count = static_cast<int>(value->to_number<double>());
+    } catch (const std::exception& error) {
+      set_json(response, 400, json::object{{"error", std::string("mutate body: ") + error.what()}});
+      return true;
+    }
+    std::unique_lock lock(world_.mutex);
+    auto changes = mutate_lever(world_, std::clamp(count, 0, 100000));
+    set_json(response, 200, json::object{{"changed", changes}});
+    return true;
+  }
+  return VendorServer::handle_inspection(request, response);
+}
+
+std::optional<LeverServer::Caller> LeverServer::authenticate(const httplib::Request& request,
+                                                             httplib::Response& response) {
+  bool basic = false;
+  std::string key = bearer_or_basic_key(request, basic);
+  if (basic)
+    key = key.substr(0, key.find(':'));
+  Caller caller{key, true};
+  bool ok = false;
+  if (basic) {
+    if (key == credentials_.lever_api_key)
+      ok = true;
+    if (key == world_.lever_restricted_key)
+      ok = true, caller.confidential_access = false;
+  } else if (!key.empty()) {
+    std::lock_guard lock(oauth_mutex_);
+    auto it = access_tokens_.find(key);
+    ok = it != access_tokens_.end() && it->second > now_ms();
+  }
+  if (!ok) {
+    set_json(response, 401, lever_error("Unauthorized", "Invalid or expired API credentials"));
+    return std::nullopt;
+  }
+  return caller;
+}
+
+void LeverServer::oauth_token(const httplib::Request& request, httplib::Response& response) {
+  // Authorization-code and refresh grants (lever.md §1); the sandbox's client secret is the API key
+  // and its authorization code is "sandbox-authorization-code".
+  auto param = [&](const char* name) { return request.get_param_value(name); };
+  if (param("client_secret") != credentials_.lever_api_key) {
+    set_json(response, 401,
+             json::object{{"error", "access_denied"}, {"error_description", "Unauthorized"}});
+    return;
+  }
+  std::lock_guard lock(oauth_mutex_);
+  std::string grant = param("grant_type");
+  if (grant == "authorization_code") {
+    if (param("code") != "sandbox-authorization-code") {
+      set_json(response, 403,
+               json::object{{"error", "invalid_grant"},
+                            {"error_description", "Invalid authorization code"}});
+      return;
+    }
+  } else if (grant == "refresh_token") {
+    auto it = refresh_tokens_.find(param("refresh_token"));
+    if (it == refresh_tokens_.end()) {
+      set_json(response, 403,
+               json::object{{"error", "invalid_grant"},
+                            {"error_description", "Unknown or rotated refresh token"}});
+      return;
+    }
+    refresh_tokens_.erase(it);  // rotation: every refresh returns a new refresh token
+  } else {
+    set_json(response, 400, json::object{{"error", "unsupported_grant_type"}});
+    return;
+  }
+  Rng rng(mix_seed(static_cast<std::uint64_t>(now_ms()), ++token_serial_));
+  std::string access = "lvr_at_" + rng.hex(40), refresh = "lvr_rt_" + rng.hex(40);
+  double ttl_s = options_.token_ttl_s / options_.rate_scale;
+  access_tokens_[access] = now_ms() + static_cast<std::int64_t>(ttl_s * 1000);
+  refresh_tokens_.insert(refresh);
+  set_json(
+      response, 200,
+      json::object{{"access_token", access},
+                   {"refresh_token", refresh},
+                   {"token_type", "Bearer"},
+                   {"scope", "offline_access opportunities:read:admin confidential:access:admin"},
+                   {"expires_in", static_cast<std::int64_t>(ttl_s)}});
+}
+
+std::string LeverServer::query_signature(const httplib::Request& request) const {
+  std::multiset<std::string> parts;
+  for (const auto& [key, value] : request.params)
+    if (key != "offset" && key != "limit")
+      parts.insert(key + "=" + value);
+  std::string signature = request.path;
+  for (const auto& part : parts)
+    signature += "&" + part;
+  return signature;
+}
+
+std::string LeverServer::make_token(const std::string& signature,
+                                    const json::array& position) const {
+  std::string mac =
+      hmac_sha256_hex(world_.secret, signature + "|" + json::serialize(position)).substr(0, 16);
+  json::array token = position;
+  token.emplace_back(mac);
+  // Like Lever's: URL-encoded JSON, passed back verbatim in `offset`.
+  return url_encode(json::serialize(token));
+}
+
+bool LeverServer::read_token(const std::string& signature, std::string text,
+                             json::array& position) const {
+  // Accept once- or twice-encoded tokens (clients re-encode them; lever.md §2).
+  for (int i = 0; i < 3 && !text.empty() && text[0] != '['; ++i)
+    text = url_decode(text);
+  try {
+    auto value = json::parse(text);
+    auto& array = value.as_array();
+    if (array.size() < 2 || !array.back().is_string())
+      return false;
+    std::string mac(array.back().as_string());
+    array.pop_back();
+    if (hmac_sha256_hex(world_.secret, signature + "|" + json::serialize(array)).substr(0, 16) !=
+        mac)
+      return false;
+    position = array;
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+bool LeverServer::page_bounds(const httplib::Request& request, httplib::Response& response,
+                              std::size_t& start, int& limit) {
+  limit = kMaxLimit;
+  if (request.has_param("limit")) {
+    try {
+      limit = std::stoi(request.get_param_value("limit"));
+    } catch (const std::exception&) {
+      limit = -1;
+    }
+    if (limit < 1 || limit > kMaxLimit) {
+      set_json(response, 400,
+               lever_error("BadRequestError", "limit must be an integer from 1 to 100"));
+      return false;
+    }
+  }
+  start = 0;
+  if (request.has_param("offset")) {
+    json::array position;
+    if (!read_token(query_signature(request), request.get_param_value("offset"), position) ||
+        position.size() != 1 || !position[0].is_int64()) {
+      set_json(
+          response, 400,
+          lever_error("BadRequestError", "Invalid offset token: Offset token is invalid for sort"));
+      return false;
+    }
+    start = static_cast<std::size_t>(position[0].as_int64());
+  }
+  return true;
+}
+
+void LeverServer::send_page(const httplib::Request& request, httplib::Response& response,
+                            const std::vector<json::value>& items) {
+  std::size_t start = 0;
+  int limit = 0;
+  if (!page_bounds(request, response, start, limit))
+    return;
+  json::array data;
+  std::size_t end = std::min(items.size(), start + static_cast<std::size_t>(limit));
+  for (std::size_t i = start; i < end; ++i)
+    data.push_back(items[i]);
+  json::object body{{"data", std::move(data)}, {"hasNext", end < items.size()}};
+  if (end < items.size())
+    body["next"] =
+        make_token(query_signature(request), json::array{static_cast<std::int64_t>(end)});
+  set_json(response, 200, body);
+}
+
+json::value LeverServer::render_user(const std::string& id) const {
+  auto it = world_.user_by_id.find(id);
+  if (it == world_.user_by_id.end())
+    return id.empty() ? json::value(nullptr) : json::value(id);
+  const LeverUser& user = world_.data.lever.users[it->second];
+  return json::object{{"id", user.id},
+                      {"name", user.name},
+                      {"username", user.email.substr(0, user.email.find('@'))},
+                      {"email", user.email},
+                      {"accessRole", user.access_role},
+                      {"photo", nullptr},
+                      {"createdAt", user.created_at},
+                      {"deactivatedAt", user.deactivated_at ? json::value(*user.deactivated_at)
+                                                            : json::value(nullptr)},
+                      {"externalDirectoryId", nullptr},
+                      {"linkedContactIds", nullptr},
+                      {"jobTitle", nullptr},
+                      {"managerId", nullptr}};
+}
+
+json::object LeverServer::render_contact(const LeverContact& contact) const {
+  json::array emails, phones;
+  if (!contact.anonymized) {
+    for (const auto& email : contact.emails)
+      emails.emplace_back(email);
+    for (const auto& phone : contact.phones)
+      phones.push_back(json::object{{"type", phone.type}, {"value", phone.value}});
+  }
+  return json::object{
+      {"id", contact.id},
+      {"name", contact.anonymized ? "Anonymized Candidate" : contact.name},
+      {"headline", contact.anonymized ? "" : contact.headline},
+      {"isAnonymized", contact.anonymized},
+      {"location", json::object{{"name", contact.anonymized ? "" : contact.location}}},
+      {"emails", std::move(emails)},
+      {"phones", std::move(phones)}};
+}
+
+json::object LeverServer::render_opportunity(const LeverOpportunity& opp,
+                                             const std::set<std::string>& expand) const {
+  const LeverContact& contact = world_.data.lever.contacts[world_.contact_by_id.at(opp.contact_id)];
+  json::object contact_json = render_contact(contact);
+  json::array links, tags, sources, changes;
+  if (!contact.anonymized)
+    for (const auto& link : contact.links)
+      links.emplace_back(link);
+  for (const auto& tag : opp.tags)
+    tags.emplace_back(tag);
+  for (const auto& source : opp.sources)
+    sources.emplace_back(source);
+  for (const auto& change : opp.stage_changes)
+    changes.push_back(json::object{{"toStageId", change.to_stage_id},
+                                   {"toStageIndex", change.to_stage_index},
+                                   {"userId", change.user_id},
+                                   {"updatedAt", change.at}});
+  json::value archived = nullptr;
+  if (opp.archive_reason_id)
+    archived = json::object{{"reason", *opp.archive_reason_id}, {"archivedAt", opp.archived_at}};
+  json::value stage(json::string_view(opp.stage_id));
+  if (expand.count("stage")) {
+    auto it = world_.stage_by_id.find(opp.stage_id);
+    if (it != world_.stage_by_id.end())
+      stage =
+          json::object{{"id", opp.stage_id}, {"text", world_.data.lever.stages[it->second].text}};
+  }
+  json::value owner = expand.count("owner") ? render_user(opp.owner) : json::value(opp.owner);
+  json::array followers;
+  followers.push_back(expand.count("followers") ? render_user(opp.owner) : json::value(opp.owner));
+  json::array applications;
+  if (expand.count("applications")) {
+    json::value posting = nullptr, posting_owner = nullptr;
+    if (opp.posting_id) {
+      posting = *opp.posting_id;
+      posting_owner = world_.data.lever.postings[world_.posting_by_id.at(*opp.posting_id)].owner;
+    }
+    applications.push_back(json::object{
+        {"id", opp.application_id},
+        {"opportunityId", opp.id},
+        {"candidateId", opp.id},
+        {"createdAt", opp.created_at},
+        {"type", opp.posting_id ? "posting" : "user"},
+        {"posting", posting},
+        {"postingOwner", posting_owner},
+        {"postingHiringManager", nullptr},
+        {"user", opp.posting_id ? json::value(nullptr) : json::value(opp.owner)},
+        {"name", contact_json["name"]},
+        {"email", contact.emails.empty() || contact.anonymized ? json::value(nullptr)
+                                                               : json::value(contact.emails[0])},
+        {"phone", nullptr},
+        {"company", nullptr},
+        {"links", nullptr},
+        {"comments", nullptr},
+        {"customQuestions", json::array{}},
+        {"archived", archived},
+        {"requisitionForHire", nullptr}});
+  } else {
+    applications.emplace_back(opp.application_id);
+  }
+  std::int64_t last_change =
+      opp.stage_changes.empty() ? opp.created_at : opp.stage_changes.back().at;
+  json::object out{
+      {"id", opp.id},
+      {"name", contact_json["name"]},
+      {"headline", contact_json["headline"]},
+      {"contact", expand.count("contact") ? json::value(contact_json) : json::value(contact.id)},
+      {"emails", contact_json["emails"]},
+      {"phones", contact_json["phones"]},
+      {"confidentiality", opp.confidential ? "confidential" : "non-confidential"},
+      {"location", contact.anonymized ? "" : contact.location},
+      {"links", std::move(links)},
+      {"archived", archived},
+      {"tags", std::move(tags)},
+      {"sources", std::move(sources)},
+      {"stage", stage},
+      {"stageChanges", std::move(changes)},
+      {"origin", opp.origin},
+      {"sourcedBy", nullptr},
+      {"owner", owner},
+      {"followers", std::move(followers)},
+      {"applications", std::move(applications)},
+      {"createdAt", opp.quirk == "created_at_string" ? json::value(std::to_string(opp.created_at))
+                                                     : json::value(opp.created_at)},
+      {"updatedAt", opp.updated_at ? json::value(*opp.updated_at) : json::value(nullptr)},
+      {"lastInteractionAt", std::max(last_change, opp.updated_at.value_or(0))},
+      {"lastAdvancedAt", last_change},
+      {"snoozedUntil", nullptr},
+      {"urls", json::object{{"list", "https://hire.lever.co/candidates"},
+                            {"show", "https://hire.lever.co/candidates/" + opp.id}}},
+      {"dataProtection", nullptr},
+      {"isAnonymized", contact.anonymized},
+      {"opportunityLocation", "unspecified"}};
+  return out;
+}
+
+json::object LeverServer::render_file(const LeverOpportunity& opp, const SandboxFile& file) const {
+  std::string kind = file.resume ? "resumes" : "files";
+  json::object meta{{"name", file.name},
+                    {"ext", file.resume ? file.ext : "." + file.ext},
+                    {"uploadedAt", file.uploaded_at},
+                    {"status", file.status},
+                    {"size", static_cast<std::int64_t>(file.size)},
+                    {"downloadUrl", "https://hire.lever.co/candidates/" + opp.id + "/" + kind +
+                                        "/" + file.id + "/download"}};
+  if (!file.resume) {
+    meta["id"] = file.id;
+    return meta;
+  }
+  return json::object{
+      {"id", file.id},
+      {"createdAt", file.uploaded_at},
+      {"file", std::move(meta)},
+      {"parsedData", json::object{{"positions", json::array{}}, {"schools", json::array{}}}}};
+}
+
+static json::value render_field(const FormField& field) {
+  json::object out{{"id", field.id},    {"type", field.type}, {"text", field.text},
+                   {"description", ""}, {"required", false},  {"value", field.value}};
+  if (!field.options.empty()) {
+    json::array options;
+    for (const auto& option : field.options)
+      options.push_back(json::object{{"text", option}});
+    out["options"] = std::move(options);
+    out["prompt"] = "Select one";
+  }
+  if (!field.scores.empty()) {
+    json::array scores;
+    for (const auto& score : field.scores)
+      scores.push_back(json::object{{"text", score}, {"description", ""}});
+    out["scores"] = std::move(scores);
+  }
+  return out;
+}
+
+void LeverServer::opportunity_children(const httplib::Request& request, httplib::Response& response,
+                                       const LeverOpportunity& opp, const std::string& kind,
+                                       const std::string& child_id, const std::string& action) {
+  std::set<std::string> expand;
+  for (const auto& value : multi_values(request, "expand"))
+    expand.insert(value);
+  auto user = [&](const std::string& id) {
+    return expand.count("user") ? render_user(id) : json::value(id);
+  };
+  std::vector<std::pair<std::string, json::value>> items;  // (id, rendered)
+  if (kind == "notes") {
+    for (const auto& note : opp.notes) {
+      json::array fields;
+      for (const auto& comment : note.comments)
+        fields.push_back(json::object{{"type", "note"},
+                                      {"text", "Comment"},
+                                      {"value", comment.value},
+                                      {"createdAt", comment.created_at},
+                                      {"user", user(comment.user)},
+                                      {"score", nullptr},
+                                      {"stage", opp.stage_id}});
+      items.emplace_back(note.id,
+                         json::object{{"id", note.id},
+                                      {"text", "Note"},
+                                      {"fields", std::move(fields)},
+                                      {"user", user(note.user)},
+                                      {"secret", note.secret},
+                                      {"completedAt", note.created_at},
+                                      {"createdAt", note.created_at},
+                                      {"deletedAt", note.deleted_at ? json::value(*note.deleted_at)
+                                                                    : json::value(nullptr)}});
+    }
+  } else if (kind == "feedback") {
+    for (const auto& form : opp.feedback) {
+      json::array fields;
+      for (const auto& field : form.fields)
+        fields.push_back(render_field(field));
+      items.emplace_back(form.id,
+                         json::object{{"id", form.id},
+                                      {"type", form.type},
+                                      {"text", form.text},
+                                      {"instructions", ""},
+                                      {"baseTemplateId", form.template_id},
+                                      {"fields", std::move(fields)},
+                                      {"interview", form.interview},
+                                      {"panel", nullptr},
+                                      {"user", user(form.user)},
+                                      {"createdAt", form.created_at},
+                                      {"updatedAt", form.completed_at},
+                                      {"completedAt", form.completed_at},
+                                      {"deletedAt", form.deleted_at ? json::value(*form.deleted_at)
+                                                                    : json::value(nullptr)}});
+    }
+  } else if (kind == "interviews") {
+    for (const auto& interview : opp.interviews) {
+      json::array interviewers;
+      for (const auto& id : interview.interviewers) {
+        auto it = world_.user_by_id.find(id);
+        const LeverUser* u =
+            it == world_.user_by_id.end() ? nullptr : &world_.data.lever.users[it->second];
+        interviewers.push_back(json::object{{"id", id},
+                                            {"name", u ? u->name : ""},
+                                            {"email", u ? u->email : ""},
+                                            {"feedbackTemplate", nullptr}});
+      }
+      items.emplace_back(interview.id, json::object{{"id", interview.id},
+                                                    {"panel", nullptr},
+                                                    {"subject", interview.subject},
+                                                    {"note", ""},
+                                                    {"interviewers", std::move(interviewers)},
+                                                    {"timezone", "Europe/Berlin"},
+                                                    {"createdAt", interview.date - 86400000},
+                                                    {"date", interview.date},
+                                                    {"duration", interview.duration_min},
+                                                    {"location", "Video call"},
+                                                    {"feedbackTemplate", nullptr},
+                                                    {"feedbackForms", json::array{}},
+                                                    {"feedbackReminder", "daily"},
+                                                    {"user", user(interview.user)},
+                                                    {"stage", interview.stage},
+                                                    {"canceledAt", nullptr},
+                                                    {"postings", json::array{}}});
+    }
+  } else if (kind == "offers") {
+    for (const auto& offer : opp.offers) {
+      json::array fields;
+      for (const auto& [identifier, value] : offer.fields)
+        fields.push_back(
+            json::object{{"text", identifier}, {"identifier", identifier}, {"value", value}});
+      items.emplace_back(
+          offer.id, json::object{{"id", offer.id},
+                                 {"createdAt", offer.created_at},
+                                 {"status", offer.status},
+                                 {"creator", expand.count("creator") ? render_user(offer.creator)
+                                                                     : json::value(offer.creator)},
+                                 {"fields", std::move(fields)},
+                                 {"signatures", json::object{}},
+                                 {"approved", true},
+                                 {"approvedAt", offer.created_at},
+                                 {"sentAt", offer.created_at},
+                                 {"sentDocument", nullptr},
+                                 {"signedDocument", nullptr}});
+    }
+  } else if (kind == "resumes" || kind == "files") {
+    for (const auto& file : opp.files)
+      if (file.resume == (kind == "resumes"))
+        items.emplace_back(file.id, render_file(opp, file));
+  } else if (kind == "applications") {
+    std::set<std::string> app_expand{"applications"};
+    auto rendered = render_opportunity(opp, app_expand);
+    items.emplace_back(opp.application_id, rendered["applications"].as_array()[0]);
+  } else {
+    set_json(response, 404, lever_error("ResourceNotFound", "Unknown route " + request.path));
+    return;
+  }
+  if (child_id.empty()) {
+    std::vector<json::value> values;
+    for (auto& item : items)
+      values.push_back(std::move(item.second));
+    send_page(request, response, values);
+    return;
+  }
+  for (auto& [id, value] : items) {
+    if (id != child_id)
+      continue;
+    if (action.empty()) {
+      set_json(response, 200, json::object{{"data", value}});
+      return;
+    }
+    if (action == "download" && (kind == "resumes" || kind == "files")) {
+      for (const auto& file : opp.files) {
+        if (file.id != child_id)
+          continue;
+        if (file.status != "processed") {
+          // Lever answers 422 for files it could not process (lever.md §4, §5.6).
+          set_json(
+              response, 422,
+              lever_error("UnprocessableEntity",
+                          "File " + file.id + " has not been processed and cannot be downloaded"));
+          return;
+        }
+        response.status = 200;
+        response.set_header("Content-Disposition", "attachment; filename=\"" + file.name + "\"");
+        response.set_content(file_bytes(file),
+                             file.ext == "pdf" ? "application/pdf" : "application/octet-stream");
+        return;
+      }
+    }
+    break;
+  }
+  set_json(response, 404,
+           lever_error("ResourceNotFound", kind + " " + child_id + " was not found"));
+}
+
+static bool parse_ms_param(const httplib::Request& request, const char* name,
+                           std::optional<std::int64_t>& out, httplib::Response& response) {
+  if (!request.has_param(name))
+    return true;
+  std::string text = request.get_param_value(name);
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+    set_json(response, 400,
+             lever_error("BadRequestError", std::string("Invalid value for ") + name +
+                                                ": expected epoch milliseconds"));
+    return false;
+  }
+  out = std::stoll(text);
+  return true;
+}
+
+void LeverServer::list_opportunities(const httplib::Request& request, httplib::Response& response,
+                                     const Caller& caller) {
+  std::string confidentiality = request.has_param("confidentiality")
+                                    ? request.get_param_value("confidentiality")
+                                    : "non-confidential";
+  if (confidentiality != "non-confidential" && confidentiality != "confidential" &&
+      confidentiality != "all") {
+    set_json(response, 400,
+             lever_error("BadRequestError",
+                         "confidentiality must be confidential, non-confidential or all"));
+    return;
+  }
+  if (confidentiality != "non-confidential" && !caller.confidential_access) {
+    set_json(
+        response, 403,
+        lever_error("ForbiddenError", "This API key does not have access to confidential data"));
+    return;
+  }
+  std::optional<std::int64_t> created_start, created_end, updated_start, updated_end;
+  if (!parse_ms_param(request, "created_at_start", created_start, response) ||
+      !parse_ms_param(request, "created_at_end", created_end, response) ||
+      !parse_ms_param(request, "updated_at_start", updated_start, response) ||
+      !parse_ms_param(request, "updated_at_end", updated_end, response))
+    return;
+  auto tags = multi_values(request, "tag");
+  auto stage_ids = multi_values(request, "stage_id");
+  auto posting_ids = multi_values(request, "posting_id");
+  auto contact_ids = multi_values(request, "contact_id");
+  auto reason_ids = multi_values(request, "archive_reason_id");
+  auto emails = multi_values(request, "email");
+  std::string archived = request.get_param_value("archived");
+  std::set<std::string> expand;
+  for (const auto& value : multi_values(request, "expand"))
+    expand.insert(value);
+
+  int limit = kMaxLimit;
+  if (request.has_param("limit")) {
+    try {
+      limit = std::stoi(request.get_param_value("limit"));
+    } catch (const std::exception&) {
+      limit = -1;
+    }
+    if (limit < 1 || limit > kMaxLimit) {
+      set_json(response, 400,
+               lever_error("BadRequestError", "limit must be an integer from 1 to 100"));
+      return;
+    }
+  }
+  std::string signature = query_signature(request);
+  // Order: createdAt descending, id tiebreak; the token holds the last (createdAt, id) served,
+  // so records created during a walk never shift the pages.
+  std::optional<std::pair<std::int64_t, std::string>> after;
+  if (request.has_param("offset")) {
+    json::array position;
+    if (!read_token(signature, request.get_param_value("offset"), position) ||
+        position.size() != 3 || !position[1].is_int64() || !position[2].is_string()) {
+      set_json(
+          response, 400,
+          lever_error("BadRequestError", "Invalid offset token: Offset token is invalid for sort"));
+      return;
+    }
+    after = std::make_pair(position[1].as_int64(), std::string(position[2].as_string()));
+  }
+  auto matches = [&](const LeverOpportunity& opp) {
+    if (opp.deleted_at)
+      return false;
+    if (confidentiality == "non-confidential" && opp.confidential)
+      return false;
+    if (confidentiality == "confidential" && !opp.confidential)
+      return false;
+    if (!tags.empty() && std::none_of(tags.begin(), tags.end(), [&](const std::string& tag) {
+          return std::find(opp.tags.begin(), opp.tags.end(), tag) != opp.tags.end();
+        }))
+      return false;
+    if (!stage_ids.empty() &&
+        std::find(stage_ids.begin(), stage_ids.end(), opp.stage_id) == stage_ids.end())
+      return false;
+    if (!posting_ids.empty() &&
+        (!opp.posting_id ||
+         std::find(posting_ids.begin(), posting_ids.end(), *opp.posting_id) == posting_ids.end()))
+      return false;
+    if (!contact_ids.empty() &&
+        std::find(contact_ids.begin(), contact_ids.end(), opp.contact_id) == contact_ids.end())
+      return false;
+    if (!reason_ids.empty() &&
+        (!opp.archive_reason_id || std::find(reason_ids.begin(), reason_ids.end(),
+                                             *opp.archive_reason_id) == reason_ids.end()))
+      return false;
+    if (archived == "true" && !opp.archive_reason_id)
+      return false;
+    if (archived == "false" && opp.archive_reason_id)
+      return false;
+    if (created_start && opp.created_at < *created_start)
+      return false;
+    if (created_end && opp.created_at > *created_end)
+      return false;
+    if ((updated_start || updated_end) && !opp.updated_at)
+      return false;
+    if (updated_start && *opp.updated_at < *updated_start)
+      return false;
+    if (updated_end && *opp.updated_at > *updated_end)
+      return false;
+    if (!emails.empty()) {
+      const auto& contact = world_.data.lever.contacts[world_.contact_by_id.at(opp.contact_id)];
+      bool found = false;
+      for (const auto& wanted : emails)
+        for (const auto& email : contact.emails)
+          found = found || normalise_email(email) == normalise_email(wanted);
+      if (!found)
+        return false;
+    }
+    return true;
+  };
+  const auto& opps = world_.data.lever.opportunities;
+  auto begin = opps.begin();
+  if (after) {
+    begin = std::upper_bound(
+        opps.begin(), opps.end(), *after,
+        [](const std::pair<std::int64_t, std::string>& key, const LeverOpportunity& opp) {
+          return key.first != opp.created_at ? key.first > opp.created_at : key.second > opp.id;
+        });
+  }
+  json::array data;
+  const LeverOpportunity* last = nullptr;
+  bool more = false;
+  for (auto it = begin; it != opps.end(); ++it) {
+    if (!matches(*it))
+      continue;
+    if (static_cast<int>(data.size()) == limit) {
+      more = true;
+      break;
+    }
+    data.push_back(render_opportunity(*it, expand));
+    last = &*it;
+  }
+  json::object body{{"data", std::move(data)}, {"hasNext", more}};
+  if (more)
+    body["next"] = make_token(signature, json::array{1, last->created_at, last->id});
+  set_json(response, 200, body);
+}
+
+void LeverServer::handle(const httplib::Request& request, httplib::Response& response) {
+  if (request.method == "POST" && request.path == "/oauth/token") {
+    oauth_token(request, response);
+    return;
+  }
+  auto caller = authenticate(request, response);
+  if (!caller)
+    return;
+  double retry_after = 0;
+  if (!bucket_.take(caller->key, retry_after)) {
+    if (options_.retry_after)
+      response.set_header("Retry-After", std::to_string(static_cast<int>(std::ceil(retry_after))));
+    set_json(response, 429,
+             lever_error("TooManyRequests",
+                         "Rate limit exceeded: 10 requests per second per key, bursts to 20"));
+    return;
+  }
+  if (request.method != "GET") {
+    set_json(response, 405,
+             lever_error("MethodNotAllowed",
+                         request.method + " " + request.path + " is not served by the sandbox"));
+    return;
+  }
+  std::vector<std::string> parts;
+  for (std::size_t i = 1; i <= request.path.size();) {
+    std::size_t slash = request.path.find('/', i);
+    parts.push_back(
+        request.path.substr(i, slash == std::string::npos ? std::string::npos : slash - i));
+    if (slash == std::string::npos)
+      break;
+    i = slash + 1;
+  }
+  if (parts.size() < 2 || parts[0] != "v1") {
+    set_json(response, 404, lever_error("ResourceNotFound", "Unknown route " + request.path));
+    return;
+  }
+  std::shared_lock lock(world_.mutex);
+  const LeverData& lv = world_.data.lever;
+  const std::string& resource = parts[1];
+  auto not_found = [&](const std::string& what, const std::string& id) {
+    set_json(response, 404, lever_error("ResourceNotFound", what + " " + id + " was not found"));
+  };
+  if (resource == "opportunities" || resource == "candidates") {
+    if (parts.size() == 2)
+      return list_opportunities(request, response, *caller);
+    if (parts[2] == "deleted") {
+      std::optional<std::int64_t> start, end;
+      if (!parse_ms_param(request, "deleted_at_start", start, response) ||
+          !parse_ms_param(request, "deleted_at_end", end, response))
+        return;
+      std::vector<json::value> items;
+      for (const auto& opp : lv.opportunities) {
+        if (!opp.deleted_at || (start && *opp.deleted_at < *start) ||
+            (end && *opp.deleted_at > *end))
+          continue;
+        items.push_back(json::object{
+            {"id", opp.id}, {"deletedAt", *opp.deleted_at}, {"deletedBy", lv.users[0].id}});
+      }
+      return send_page(request, response, items);
+    }
+    auto it = world_.opportunity_by_id.find(parts[2]);
+    if (it == world_.opportunity_by_id.end() || lv.opportunities[it->second].deleted_at)
+      return not_found("opportunity", parts[2]);
+    const LeverOpportunity& opp = lv.opportunities[it->second];
+    if (opp.confidential && !caller->confidential_access) {
+      set_json(response, 403,
+               lever_error("ForbiddenError",
+                           "Opportunity " + opp.id +
+                               " is confidential and this API key has no confidential access"));
+      return;
+    }
+    if (parts.size() == 3) {
+      std::set<std::string> expand;
+      for (const auto& value : multi_values(request, "expand"))
+        expand.insert(value);
+      set_json(response, 200, json::object{{"data", render_opportunity(opp, expand)}});
+      return;
+    }
+    return opportunity_children(request, response, opp, parts[3], parts.size() > 4 ? parts[4] : "",
+                                parts.size() > 5 ? parts[5] : "");
+  }
+  if (resource == "contacts" && parts.size() == 3) {
+    auto it = world_.contact_by_id.find(parts[2]);
+    if (it == world_.contact_by_id.end())
+      return not_found("contact", parts[2]);
+    set_json(response, 200, json::object{{"data", render_contact(lv.contacts[it->second])}});
+    return;
+  }
+  std::vector<std::pair<std::string, json::value>> items;
+  if (resource == "postings") {
+    std::string confidentiality = request.has_param("confidentiality")
+                                      ? request.get_param_value("confidentiality")
+                                      : "non-confidential";
+    if (confidentiality != "non-confidential" && !caller->confidential_access) {
+      set_json(
+          response, 403,
+          lever_error("ForbiddenError", "This API key does not have access to confidential data"));
+      return;
+    }
+    auto states = multi_values(request, "state");
+    for (const auto& posting : lv.postings) {
+      if (parts.size() == 2) {
+        if (confidentiality == "non-confidential" && posting.confidential)
+          continue;
+        if (confidentiality == "confidential" && !posting.confidential)
+          continue;
+        if (!states.empty() &&
+            std::find(states.begin(), states.end(), posting.state) == states.end())
+          continue;
+      } else if (posting.confidential && !caller->confidential_access) {
+        continue;
+      }
+      items.emplace_back(
+          posting.id,
+          json::object{
+              {"id", posting.id},
+              {"text", posting.text},
+              {"createdAt", posting.created_at},
+              {"updatedAt", posting.updated_at},
+              {"state", posting.state},
+              {"distributionChannels", json::array{"public", "internal"}},
+              {"confidentiality", posting.confidential ? "confidential" : "non-confidential"},
+              {"user", posting.owner},
+              {"owner", posting.owner},
+              {"hiringManager", posting.owner},
+              {"categories", json::object{{"team", posting.team},
+                                          {"department", posting.department},
+                                          {"location", posting.location},
+                                          {"allLocations", json::array{posting.location}},
+                                          {"commitment", posting.commitment},
+                                          {"level", nullptr}}},
+              {"tags", json::array{}},
+              {"content", json::object{{"description", "About the role"},
+                                       {"descriptionHtml", "<p>About the role</p>"},
+                                       {"lists", json::array{}},
+                                       {"closing", ""},
+                                       {"closingHtml", ""}}},
+              {"country", "DE"},
+              {"followers", json::array{posting.owner}},
+              {"reqCode", nullptr},
+              {"requisitionCodes", json::array{}},
+              {"urls", nullptr},
+              {"workplaceType", "onsite"}});
+    }
+  } else if (resource == "stages") {
+    for (const auto& stage : lv.stages)
+      items.emplace_back(stage.id, json::object{{"id", stage.id}, {"text", stage.text}});
+  } else if (resource == "archive_reasons") {
+    std::string type = request.get_param_value("type");
+    for (const auto& reason : lv.archive_reasons) {
+      if (!type.empty() && reason.type != type)
+        continue;
+      items.emplace_back(reason.id, json::object{{"id", reason.id},
+                                                 {"text", reason.text},
+                                                 {"status", reason.active ? "active" : "inactive"},
+                                                 {"type", reason.type}});
+    }
+  } else if (resource == "users") {
+    bool deactivated = request.get_param_value("includeDeactivated") == "true";
+    std::string email = request.get_param_value("email");
+    for (const auto& user : lv.users) {
+      if (parts.size() == 2 && user.deactivated_at && !deactivated)
+        continue;
+      if (!email.empty() && normalise_email(email) != user.email)
+        continue;
+      items.emplace_back(user.id, render_user(user.id));
+    }
+  } else if (resource == "sources" || resource == "tags") {
+    std::map<std::string, std::int64_t> counts;
+    for (const auto& opp : lv.opportunities)
+      for (const auto& text : resource == "tags" ? opp.tags : opp.sources)
+        ++counts[text];
+    for (const auto& [text, count] : counts)
+      items.emplace_back(text, json::object{{"text", text}, {"count", count}});
+  } else {
+    set_json(response, 404, lever_error("ResourceNotFound", "Unknown route " + request.path));
+    return;
+  }
+  if (parts.size() == 2) {
+    std::vector<json::value> values;
+    for (auto& item : items)
+      values.push_back(std::move(item.second));
+    return send_page(request, response, values);
+  }
+  for (auto& [id, value] : items) {
+    if (id == parts[2]) {
+      set_json(response, 200, json::object{{"data", value}});
+      return;
+    }
+  }
+  not_found(resource, parts[2]);
+}
+
+}  // namespace atsm::sandbox

@@ -1,0 +1,125 @@
+// ats-sandbox: serves the emulated Lever, Greenhouse and Ashby APIs on loopback until
+// SIGTERM/SIGINT.
+#include <signal.h>
+#include <stdlib.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "sandbox/sandbox.hpp"
+
+int main(int argc, char** argv) {
+  using namespace atsm::sandbox;
+  CLI::App app{"ats-sandbox: emulated Lever, Greenhouse and Ashby APIs on loopback"};
+  Options options;
+  std::string faults_profile = "none";
+  std::vector<std::string> fault_flags;
+  std::string credentials_file, state_dir, ashby_config;
+  bool no_retry_after = false;
+  app.add_option("--seed", options.seed, "Dataset and fault seed")->capture_default_str();
+  app.add_option("--persons", options.persons, "Dataset size (persons)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--rate-scale", options.rate_scale,
+                 "Multiply every rate limit, divide every latency and window")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--latency-ms", options.latency_ms, "Median response time per request")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--faults", faults_profile, "Fault profile: none | chaos")->capture_default_str();
+  app.add_option("--fault", fault_flags, "NAME=RATE or VENDOR:NAME=RATE (repeatable)");
+  app.add_option("--stall-ms", options.stall_ms, "How long a stall holds a request")
+      ->capture_default_str();
+  app.add_option("--port-lever", options.port_lever, "0 picks a free port")->capture_default_str();
+  app.add_option("--port-greenhouse", options.port_greenhouse, "0 picks a free port")
+      ->capture_default_str();
+  app.add_option("--port-ashby", options.port_ashby, "0 picks a free port")->capture_default_str();
+  app.add_option("--credentials", credentials_file,
+                 "Use the keys in this NAME=value file instead of random ones")
+      ->check(CLI::ExistingFile);
+  app.add_option("--state", state_dir,
+                 "Directory where the emulated Ashby keeps what was written to it");
+  app.add_option("--ashby-config", ashby_config,
+                 "JSON of the hand-made Ashby setup (default: matches the dataset)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--attachment-ttl-s", options.attachment_url_ttl_s,
+                 "Greenhouse signed URL lifetime")
+      ->capture_default_str();
+  app.add_option("--token-ttl-s", options.token_ttl_s, "Bearer token lifetime")
+      ->capture_default_str();
+  app.add_option("--workers", options.worker_threads, "HTTP worker threads per vendor")
+      ->capture_default_str();
+  app.add_flag("--no-retry-after", no_retry_after, "Send no Retry-After on Lever and Ashby 429s");
+  CLI11_PARSE(app, argc, argv);
+
+  std::filesystem::path credentials_path;
+  std::filesystem::path generated_dir;
+  try {
+    FaultRates profile = fault_profile(faults_profile);
+    options.faults = {profile, profile, profile};
+    for (const auto& flag : fault_flags) {
+      auto equals = flag.find('=');
+      if (equals == std::string::npos)
+        throw std::invalid_argument("--fault " + flag + ": expected NAME=RATE");
+      std::string name = flag.substr(0, equals);
+      double rate = std::stod(flag.substr(equals + 1));
+      auto colon = name.find(':');
+      if (colon == std::string::npos) {
+        for (auto& rates : options.faults)
+          set_fault_rate(rates, name, rate);
+        continue;
+      }
+      std::string vendor = name.substr(0, colon);
+      std::size_t index = 0;
+      while (index < kVendorNames.size() && vendor != kVendorNames[index])
+        ++index;
+      if (index == kVendorNames.size())
+        throw std::invalid_argument("--fault " + flag + ": unknown vendor '" + vendor + "'");
+      set_fault_rate(options.faults[index], name.substr(colon + 1), rate);
+    }
+    options.retry_after = !no_retry_after;
+    if (!state_dir.empty())
+      options.state_dir = state_dir;
+    if (!ashby_config.empty())
+      options.ashby_config_file = ashby_config;
+    if (!credentials_file.empty()) {
+      options.credentials = read_credentials_file(credentials_file);
+      credentials_path = std::filesystem::absolute(credentials_file);
+    }
+
+    // Block the stop signals before any thread starts, so only sigwait below receives them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    Sandbox sandbox(options);
+    sandbox.start();
+    if (credentials_path.empty()) {
+      std::string pattern =
+          (std::filesystem::temp_directory_path() / "ats-sandbox-XXXXXX").string();
+      if (mkdtemp(pattern.data()) == nullptr)
+        throw std::runtime_error("cannot create a private directory under " + pattern);
+      generated_dir = pattern;  // mkdtemp makes it 0700
+      credentials_path = generated_dir / "credentials.env";
+      write_credentials_file(credentials_path, sandbox.credentials());
+    }
+    std::cout << sandbox.ready_line(credentials_path) << std::endl;
+
+    int received = 0;
+    sigwait(&stop_signals, &received);
+    sandbox.stop();
+    if (!generated_dir.empty())
+      std::filesystem::remove_all(generated_dir);
+    return 0;
+  } catch (const std::exception& error) {
+    if (!generated_dir.empty())
+      std::filesystem::remove_all(generated_dir);
+    std::cerr << "ats-sandbox: " << error.what() << std::endl;
+    return 1;
+  }
+}

@@ -1,0 +1,113 @@
+// The three emulated vendor servers.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <unordered_set>
+
+#include "server_common.hpp"
+#include "world.hpp"
+
+namespace atsm::sandbox {
+
+class LeverServer : public VendorServer {
+ public:
+  LeverServer(const Options& options, Sleeper& sleeper, World& world,
+              const Credentials& credentials);
+
+ protected:
+  void handle(const httplib::Request& request, httplib::Response& response) override;
+  bool handle_inspection(const httplib::Request& request, httplib::Response& response) override;
+  bool is_write(const httplib::Request& request) const override;
+  void write_fault_429(httplib::Response& response) override;
+  void write_server_error(httplib::Response& response, int status) override;
+
+ private:
+  struct Caller {
+    std::string key;
+    bool confidential_access = true;
+  };
+  std::optional<Caller> authenticate(const httplib::Request& request, httplib::Response& response);
+  void oauth_token(const httplib::Request& request, httplib::Response& response);
+  std::string query_signature(const httplib::Request& request) const;
+  std::string make_token(const std::string& signature, const json::array& position) const;
+  bool read_token(const std::string& signature, std::string text, json::array& position) const;
+  bool page_bounds(const httplib::Request& request, httplib::Response& response, std::size_t& start,
+                   int& limit);
+  void send_page(const httplib::Request& request, httplib::Response& response,
+                 const std::vector<json::value>& items);
+  json::value render_user(const std::string& id) const;
+  json::object render_contact(const LeverContact& contact) const;
+  json::object render_opportunity(const LeverOpportunity& opp,
+                                  const std::set<std::string>& expand) const;
+  json::object render_file(const LeverOpportunity& opp, const SandboxFile& file) const;
+  void list_opportunities(const httplib::Request& request, httplib::Response& response,
+                          const Caller& caller);
+  void opportunity_children(const httplib::Request& request, httplib::Response& response,
+                            const LeverOpportunity& opp, const std::string& kind,
+                            const std::string& child_id, const std::string& action);
+
+  World& world_;
+  const Credentials& credentials_;
+  TokenBucket bucket_;
+  std::mutex oauth_mutex_;
+  std::map<std::string, std::int64_t> access_tokens_;  // token -> expiry (epoch ms)
+  std::set<std::string> refresh_tokens_;
+  std::uint64_t token_serial_ = 0;
+};
+
+class GreenhouseServer : public VendorServer {
+ public:
+  GreenhouseServer(const Options& options, Sleeper& sleeper, World& world,
+                   const Credentials& credentials);
+
+ protected:
+  void handle(const httplib::Request& request, httplib::Response& response) override;
+  bool handle_inspection(const httplib::Request& request, httplib::Response& response) override;
+  bool is_write(const httplib::Request& request) const override;
+  void write_fault_429(httplib::Response& response) override;
+  void write_server_error(httplib::Response& response, int status) override;
+
+ private:
+  void token(const httplib::Request& request, httplib::Response& response);
+  void list(const httplib::Request& request, httplib::Response& response,
+            const std::string& resource);
+  void download(const httplib::Request& request, httplib::Response& response);
+  std::string signed_url(const std::string& attachment_id) const;
+
+  World& world_;
+  const Credentials& credentials_;
+  FixedWindow window_;
+  std::mutex token_mutex_;
+  std::map<std::string, std::int64_t> tokens_;  // token -> expiry (epoch ms)
+  std::uint64_t token_serial_ = 0;
+  std::string base_url_;
+};
+
+class AshbyState;
+
+class AshbyServer : public VendorServer {
+ public:
+  AshbyServer(const Options& options, Sleeper& sleeper, World& world,
+              const Credentials& credentials, AshbyState& state);
+
+ protected:
+  void handle(const httplib::Request& request, httplib::Response& response) override;
+  bool handle_inspection(const httplib::Request& request, httplib::Response& response) override;
+  bool is_write(const httplib::Request& request) const override;
+  void write_fault_429(httplib::Response& response) override;
+  void write_server_error(httplib::Response& response, int status) override;
+  void write_transient(httplib::Response& response) override;
+
+ private:
+  World& world_;
+  const Credentials& credentials_;
+  AshbyState& state_;
+  FixedWindow window_;
+  std::mutex truth_mutex_;
+  std::map<std::string, std::pair<std::uint64_t, std::string>>
+      truth_cache_;  // source -> (mutations, json)
+};
+
+}  // namespace atsm::sandbox

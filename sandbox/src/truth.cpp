@@ -1,0 +1,413 @@
+// Ground truth: what a perfect migration of the generated dataset leaves in Ashby, computed from
+// the generator's own records by the rules of MAPPING.md with its defaults. This code is
+// deliberately independent of the product's transforms (it shares nothing with core/ or plugins/).
+#include <algorithm>
+#include <functional>
+#include <numeric>
+#include <set>
+
+#include "util.hpp"
+#include "world.hpp"
+
+namespace atsm::sandbox {
+namespace json = boost::json;
+namespace {
+
+// One source record of a person before merging (a Lever contact or a Greenhouse candidate).
+struct SourceRecord {
+  std::string legacy_id, name;
+  std::vector<std::string> emails;  // as given, in order
+  std::int64_t updated_at = 0;
+  std::set<std::string> tags;
+  json::array applications;
+  std::int64_t notes = 0, feedback = 0;
+  std::vector<std::string> file_hashes;
+  std::int64_t created_at = 0;
+};
+
+void collapse_push(json::array& history, const std::string& title) {
+  if (history.empty() || history.back().as_string() != title)
+    history.emplace_back(title);
+}
+
+void lever_records(const Dataset& data, std::vector<SourceRecord>& out) {
+  const LeverData& lv = data.lever;
+  std::map<std::string, std::string> stage_title, reason_text, reason_type, posting_title;
+  std::set<std::string> lead_stages;
+  for (const auto& stage : lv.stages) {
+    stage_title[stage.id] = stage.text;
+    if (stage.lead)
+      lead_stages.insert(stage.id);
+  }
+  for (const auto& reason : lv.archive_reasons)
+    reason_text[reason.id] = reason.text, reason_type[reason.id] = reason.type;
+  for (const auto& posting : lv.postings)
+    posting_title[posting.id] = posting.text;
+  std::map<std::string, std::vector<const LeverOpportunity*>> by_contact;
+  for (const auto& opp : lv.opportunities)
+    if (!opp.deleted_at)
+      by_contact[opp.contact_id].push_back(&opp);
+  for (const auto& contact : lv.contacts) {
+    auto it = by_contact.find(contact.id);
+    if (contact.anonymized || it == by_contact.end())
+      continue;  // anonymised: skipped with reason
+    SourceRecord record;
+    record.legacy_id = "lever:contact:" + contact.id;
+    record.name = contact.name;
+    record.emails = contact.emails;
+    record.created_at = INT64_MAX;
+    // Profile note: what the candidate cannot hold (headline, second phone, ...).
+    if (!contact.headline.empty() || contact.phones.size() > 1)
+      ++record.notes;
+    for (const LeverOpportunity* opp : it->second) {
+      record.updated_at = std::max(record.updated_at, opp->updated_at.value_or(opp->created_at));
+      record.created_at = std::min(record.created_at, opp->created_at);
+      for (const auto& tag : opp->tags)
+        record.tags.insert(tag);
+      for (const auto& note : opp->notes)
+        record.notes += note.deleted_at ? 0 : 1;
+      bool has_application = opp->posting_id.has_value();
+      for (const auto& form : opp->feedback) {
+        if (form.deleted_at)
+          continue;
+        // Feedback on a candidacy without an application becomes a candidate note.
+        if (has_application)
+          ++record.feedback;
+        else
+          ++record.notes;
+      }
+      if (!opp->interviews.empty())
+        ++record.notes;
+      record.notes += static_cast<std::int64_t>(opp->offers.size());
+      for (const auto& file : opp->files)
+        if (file.status == "processed")
+          record.file_hashes.push_back(sha256_hex(file_bytes(file)));
+      if (!has_application)
+        continue;
+      json::array history;
+      for (const auto& change : opp->stage_changes)
+        collapse_push(history, stage_title[change.to_stage_id]);
+      std::string status = "Active";
+      json::object app{{"legacyId", "lever:opportunity:" + opp->id},
+                       {"job", posting_title[*opp->posting_id]}};
+      if (opp->archive_reason_id) {
+        if (reason_type[*opp->archive_reason_id] == "hired") {
+          status = "Hired";
+          collapse_push(history, "Hired");
+        } else {
+          status = "Archived";
+          collapse_push(history, "Archived");
+          app["archiveReason"] = reason_text[*opp->archive_reason_id];
+        }
+      } else if (lead_stages.count(opp->stage_id)) {
+        status = "Lead";
+      }
+      app["status"] = status;
+      app["stage"] = history.back();
+      app["history"] = std::move(history);
+      record.applications.push_back(std::move(app));
+    }
+    out.push_back(std::move(record));
+  }
+}
+
+void greenhouse_records(const Dataset& data, std::vector<SourceRecord>& out) {
+  const GreenhouseData& gh = data.greenhouse;
+  std::map<std::int64_t, std::string> stage_name, job_name, reason_name;
+  for (const auto& job : gh.jobs) {
+    job_name[job.id] = job.name;
+    for (const auto& stage : job.stages)
+      stage_name[stage.id] = stage.name;
+  }
+  for (const auto& reason : gh.rejection_reasons)
+    reason_name[reason.id] = reason.name;
+  std::map<std::int64_t, std::vector<const GhApplication*>> apps;
+  for (const auto& app : gh.applications)
+    apps[app.candidate_id].push_back(&app);
+  std::map<std::int64_t, std::int64_t> notes, interviews_by_app;
+  for (const auto& note : gh.notes)
+    ++notes[note.candidate_id];
+  for (const auto& interview : gh.interviews)
+    ++interviews_by_app[interview.application_id];
+  std::map<std::int64_t, std::vector<const GhScorecard*>> cards;
+  for (const auto& card : gh.scorecards)
+    cards[card.application_id].push_back(&card);
+  std::map<std::int64_t, std::int64_t> offers;
+  for (const auto& offer : gh.offers)
+    ++offers[offer.application_id];
+  std::map<std::int64_t, std::vector<const GhAttachment*>> files;
+  for (const auto& attachment : gh.attachments)
+    files[attachment.candidate_id].push_back(&attachment);
+  for (const auto& candidate : gh.candidates) {
+    SourceRecord record;
+    record.legacy_id = "greenhouse:candidate:" + std::to_string(candidate.id);
+    record.name = candidate.first_name + " " + candidate.last_name;
+    for (const auto& email : candidate.emails)
+      record.emails.push_back(email.value);
+    record.updated_at = candidate.updated_at;
+    record.created_at = candidate.created_at;
+    record.tags.insert(candidate.tags.begin(), candidate.tags.end());
+    record.notes = notes[candidate.id];
+    if (!candidate.company.empty() || !candidate.title.empty() || candidate.phones.size() > 1 ||
+        candidate.addresses.size() > 1)
+      ++record.notes;
+    for (const auto* attachment : files[candidate.id])
+      record.file_hashes.push_back(sha256_hex(file_bytes(attachment->file)));
+    for (const GhApplication* app : apps[candidate.id]) {
+      bool has_application = app->job_id.has_value();
+      for (const GhScorecard* card : cards[app->id]) {
+        if (card->status != "complete")
+          continue;  // drafts are not submitted feedback
+        // Default scorecards: "feedback_and_note": one feedback plus one structured note.
+        if (has_application)
+          ++record.feedback;
+        else
+          ++record.notes;
+        ++record.notes;
+      }
+      if (interviews_by_app[app->id] > 0)
+        ++record.notes;
+      record.notes += offers[app->id];
+      if (!has_application)
+        continue;
+      json::array history;
+      if (app->prospect)
+        collapse_push(history, "New Lead");
+      for (const auto& stage : app->stages)
+        collapse_push(history, stage_name[stage.stage_id]);
+      json::object item{{"legacyId", "greenhouse:application:" + std::to_string(app->id)},
+                        {"job", job_name[*app->job_id]}};
+      std::string status = app->prospect ? "Lead" : "Active";
+      if (app->status == "hired") {
+        status = "Hired";
+        collapse_push(history, "Hired");
+      } else if (app->status == "rejected") {
+        status = "Archived";
+        collapse_push(history, "Archived");
+        if (app->rejection_reason_id)
+          item["archiveReason"] = reason_name[*app->rejection_reason_id];
+      }
+      item["status"] = status;
+      item["stage"] = history.back();
+      item["history"] = std::move(history);
+      record.applications.push_back(std::move(item));
+    }
+    out.push_back(std::move(record));
+  }
+}
+
+}  // namespace
+
+json::object compute_truth(const Dataset& data, const std::string& source) {
+  std::vector<SourceRecord> records;
+  if (source == "lever" || source == "both")
+    lever_records(data, records);
+  if (source == "greenhouse" || source == "both")
+    greenhouse_records(data, records);
+  // Merge records sharing a normalised valid email (union-find); invalid emails never merge.
+  std::vector<std::size_t> parent(records.size());
+  std::iota(parent.begin(), parent.end(), 0);
+  std::function<std::size_t(std::size_t)> root = [&](std::size_t i) {
+    return parent[i] == i ? i : parent[i] = root(parent[i]);
+  };
+  std::map<std::string, std::size_t> owner;
+  for (std::size_t i = 0; i < records.size(); ++i)
+    for (const auto& email : records[i].emails) {
+      if (!is_valid_email(email))
+        continue;
+      auto [it, inserted] = owner.try_emplace(normalise_email(email), i);
+      if (!inserted)
+        parent[root(i)] = root(it->second);
+    }
+  std::map<std::size_t, std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < records.size(); ++i)
+    groups[root(i)].push_back(i);
+
+  json::array persons;
+  std::int64_t applications = 0, notes = 0, feedback = 0, files = 0, tags = 0, merges = 0;
+  for (const auto& [first, members] : groups) {
+    // Name and primary email from the most recently updated record.
+    const SourceRecord* latest = &records[members[0]];
+    for (std::size_t i : members)
+      if (records[i].updated_at > latest->updated_at)
+        latest = &records[i];
+    std::string email;
+    for (const auto& candidate : latest->emails)
+      if (is_valid_email(candidate)) {
+        email = normalise_email(candidate);
+        break;
+      }
+    std::vector<std::string> alternates;
+    std::set<std::string> tag_set, hashes;
+    json::array legacy, apps;
+    std::int64_t person_notes = 0, person_feedback = 0, created = INT64_MAX;
+    for (std::size_t i : members) {
+      const SourceRecord& record = records[i];
+      legacy.emplace_back(record.legacy_id);
+      for (const auto& address : record.emails) {
+        if (!is_valid_email(address))
+          continue;
+        std::string normalised = normalise_email(address);
+        if (email.empty())
+          email = normalised;
+        if (normalised != email &&
+            std::find(alternates.begin(), alternates.end(), normalised) == alternates.end())
+          alternates.push_back(normalised);
+      }
+      tag_set.insert(record.tags.begin(), record.tags.end());
+      hashes.insert(record.file_hashes.begin(),
+                    record.file_hashes.end());  // same bytes once per candidate
+      for (const auto& app : record.applications)
+        apps.push_back(app);
+      person_notes += record.notes;
+      person_feedback += record.feedback;
+      created = std::min(created, record.created_at);
+    }
+    if (members.size() > 1)
+      ++merges;
+    std::sort(legacy.begin(), legacy.end(), [](const json::value& a, const json::value& b) {
+      return a.as_string() < b.as_string();
+    });
+    json::array alt_json, tags_json, hashes_json;
+    for (const auto& a : alternates)
+      alt_json.emplace_back(a);
+    for (const auto& t : tag_set)
+      tags_json.emplace_back(t);
+    for (const auto& h : hashes)
+      hashes_json.emplace_back(h);
+    applications += static_cast<std::int64_t>(apps.size());
+    notes += person_notes;
+    feedback += person_feedback;
+    files += static_cast<std::int64_t>(hashes.size());
+    tags += static_cast<std::int64_t>(tag_set.size());
+    std::string legacy_text;
+    for (const auto& id : legacy)
+      legacy_text += (legacy_text.empty() ? "" : ";") + std::string(id.as_string());
+    persons.push_back(
+        json::object{{"legacyIds", legacy_text},
+                     {"name", latest->name},
+                     {"email", email.empty() ? json::value(nullptr) : json::value(email)},
+                     {"alternateEmails", std::move(alt_json)},
+                     {"createdAt", iso_time(created)},
+                     {"tags", std::move(tags_json)},
+                     {"applications", std::move(apps)},
+                     {"notes", person_notes},
+                     {"feedback", person_feedback},
+                     {"files", std::move(hashes_json)}});
+  }
+  std::int64_t jobs = 0;
+  if (source == "lever" || source == "both")
+    jobs += static_cast<std::int64_t>(data.lever.postings.size());
+  if (source == "greenhouse" || source == "both")
+    jobs += static_cast<std::int64_t>(data.greenhouse.jobs.size());
+  return json::object{{"source", source},
+                      {"counts", json::object{{"candidate", persons.size()},
+                                              {"application", applications},
+                                              {"note", notes},
+                                              {"feedback", feedback},
+                                              {"file", files},
+                                              {"candidate_tag", tags},
+                                              {"job", jobs}}},
+                      {"merged_persons", merges},
+                      {"persons", std::move(persons)}};
+}
+
+json::object default_ashby_config(const Dataset& data) {
+  json::array users, sources, reasons;
+  std::set<std::string> seen;
+  auto add_user = [&](const std::string& first, const std::string& last, const std::string& email,
+                      bool enabled) {
+    if (!seen.insert(email).second)
+      return;
+    users.push_back(json::object{{"firstName", first},
+                                 {"lastName", last},
+                                 {"email", email},
+                                 {"isEnabled", enabled},
+                                 {"globalRole", "Elevated Access"}});
+  };
+  add_user("Migration", "Bot", "migration-bot@acme.example",
+           true);  // the API key's user and fallback
+  for (const auto& user : data.lever.users) {
+    if (user.deactivated_at)
+      continue;
+    auto space = user.name.find(' ');
+    add_user(user.name.substr(0, space), user.name.substr(space + 1), user.email, true);
+  }
+  for (const auto& user : data.greenhouse.users)
+    if (!user.deactivated)
+      add_user(user.first_name, user.last_name, user.email, true);
+  std::set<std::string> titles;
+  for (const auto& text : data.lever.sources)
+    if (titles.insert(text).second)
+      sources.push_back(json::object{{"title", text}});
+  for (const auto& source : data.greenhouse.sources)
+    if (titles.insert(source.name).second)
+      sources.push_back(json::object{{"title", source.name}});
+  titles.clear();
+  for (const auto& reason : data.lever.archive_reasons)
+    if (reason.type != "hired" && titles.insert(reason.text).second)
+      reasons.push_back(json::object{
+          {"text", reason.text},
+          {"reasonType", reason.text == "Withdrew" ? "RejectedByCandidate" : "RejectedByOrg"}});
+  for (const auto& reason : data.greenhouse.rejection_reasons)
+    if (titles.insert(reason.name).second)
+      reasons.push_back(
+          json::object{{"text", reason.name},
+                       {"reasonType", reason.type_key == "THEY_REJECTED_US" ? "RejectedByCandidate"
+                                                                            : "RejectedByOrg"}});
+  json::array stages;
+  for (auto [title, type] : {std::pair{"New Lead", "Lead"},
+                             {"Reached Out", "Lead"},
+                             {"New Applicant", "PreInterviewScreen"},
+                             {"Application Review", "PreInterviewScreen"},
+                             {"Recruiter Screen", "Active"},
+                             {"Phone Interview", "Active"},
+                             {"On-site Interview", "Active"},
+                             {"Offer", "Offer"},
+                             {"Hired", "Hired"},
+                             {"Archived", "Archived"}})
+    stages.push_back(json::object{{"title", title}, {"type", type}});
+  json::array custom;
+  static const std::map<std::string, std::string> kTypes{{"short_text", "String"},
+                                                         {"long_text", "LongText"},
+                                                         {"yes_no", "Boolean"},
+                                                         {"single_select", "ValueSelect"},
+                                                         {"multi_select", "MultiValueSelect"},
+                                                         {"currency", "Currency"},
+                                                         {"number", "Number"},
+                                                         {"date", "Date"},
+                                                         {"url", "Url"},
+                                                         {"user", "String"}};
+  for (const auto& field : data.greenhouse.custom_fields) {
+    json::object item{{"title", field.name},
+                      {"objectType", "Candidate"},
+                      {"fieldType", kTypes.at(field.value_type)}};
+    if (!field.options.empty()) {
+      json::array values;
+      for (const auto& option : field.options)
+        values.push_back(json::object{{"label", option}, {"value", option}});
+      item["selectableValues"] = std::move(values);
+    }
+    custom.push_back(std::move(item));
+  }
+  return json::object{
+      {"apiKeyUserEmail", "migration-bot@acme.example"},
+      {"users", std::move(users)},
+      {"sources", std::move(sources)},
+      {"archiveReasons", std::move(reasons)},
+      {"interviewPlans", json::array{json::object{{"title", "Default Interview Plan"},
+                                                  {"stages", std::move(stages)}}}},
+      {"feedbackForms",
+       json::array{json::object{{"title", "Migrated Feedback"},
+                                {"isDefaultForm", false},
+                                {"fields", json::array{json::object{{"path", "overall_score"},
+                                                                    {"title", "Score"},
+                                                                    {"type", "Score"}},
+                                                       json::object{{"path", "feedback_text"},
+                                                                    {"title", "Feedback"},
+                                                                    {"type", "LongText"},
+                                                                    {"isRequired", true}}}}}}},
+      {"customFields", std::move(custom)}};
+}
+
+}  // namespace atsm::sandbox

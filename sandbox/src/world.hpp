@@ -1,0 +1,42 @@
+// The shared state behind the three servers: the dataset (Lever + Greenhouse), its indexes and the
+// secret that signs pagination tokens and attachment URLs.
+#pragma once
+
+#include <boost/json.hpp>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include "sandbox/dataset.hpp"
+#include "sandbox/sandbox.hpp"
+
+namespace atsm::sandbox {
+
+struct World {
+  Dataset data;
+  mutable std::shared_mutex mutex;
+  std::string secret;  // HMAC key: pagination tokens, signed URLs
+  std::string lever_restricted_key;
+
+  std::unordered_map<std::string, std::size_t> opportunity_by_id, contact_by_id, user_by_id,
+      stage_by_id, posting_by_id, reason_by_id;
+  std::unordered_map<std::int64_t, std::size_t> gh_candidate_by_id, gh_application_by_id,
+      gh_job_by_id, gh_stage_job, gh_attachment_by_id;
+  std::uint64_t mutations = 0;  // bumps invalidate cached truth
+  std::uint64_t mutation_rng_counter = 0;
+
+  void reindex();  // caller holds the unique lock
+};
+
+// Ground truth (MAPPING.md rules, sandbox-only code): source = lever | greenhouse | both.
+boost::json::object compute_truth(const Dataset& data, const std::string& source);
+// The Ashby configuration an operator would set up by hand for this dataset.
+boost::json::object default_ashby_config(const Dataset& data);
+
+// Recruiter activity during a parallel run; caller holds the unique lock. Returns what changed.
+boost::json::array mutate_lever(World& world, int count);
+boost::json::array mutate_greenhouse(World& world, int count);
+
+}  // namespace atsm::sandbox
