@@ -1,0 +1,142 @@
+#pragma once
+// HTTP client on libcurl shared by every worker and plugin of a run: thread-safe, many requests
+// in flight at once (each on a pooled easy handle that keeps its connection alive), paced by the
+// shared RateLimiter, retried with bounded exponential backoff and full jitter.
+//
+// Exactly-once on APIs without idempotency keys: a non-idempotent request (a POST that creates)
+// is retried only when the server provably did not process it (429; connection refused, could
+// not connect, DNS failure, or a failure before the request was sent; 503 with Retry-After). A
+// reset, timeout or 5xx after the request went out comes back with `ambiguous` set: the write
+// may or may not have happened. The caller's ledger keeps its `intent` row and looks the object
+// up (the sink's `find`) before retrying, instead of risking a duplicate.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "services/net/clock.hpp"
+#include "services/net/headers.hpp"
+#include "services/net/rate_limiter.hpp"
+
+namespace atsm::net {
+
+// One part of a multipart/form-data body. A part with a filename is a file part.
+struct MultipartPart {
+  std::string name;
+  std::string filename;      // empty: a plain field
+  std::string content_type;  // empty: curl's default for the part
+  // The part's bytes, or a file streamed from disk when the request is sent.
+  std::variant<std::string, std::filesystem::path> content;
+};
+
+struct Timeouts {
+  std::chrono::milliseconds connect{10'000};
+  std::chrono::milliseconds total{300'000};  // whole attempt, including the body transfer
+  // An attempt slower than low_speed_bytes_per_second for low_speed_window is abandoned.
+  std::uint32_t low_speed_bytes_per_second = 1;
+  std::chrono::seconds low_speed_window{60};
+};
+
+struct Request {
+  std::string method = "GET";
+  std::string url;
+  Headers headers;
+  std::string body;
+  std::vector<MultipartPart> multipart;  // when non-empty, sent instead of body
+  std::string rate_limit_bucket;         // empty: not paced
+  Timeouts timeouts;
+  bool follow_redirects = false;
+  std::uint32_t max_attempts = 4;
+  // Safe to repeat. Unset: true for GET, HEAD, PUT, DELETE, OPTIONS; false otherwise (POST).
+  std::optional<bool> idempotent;
+  // When set, a 2xx body is streamed here chunk by chunk instead of being kept in
+  // Response::body (large files go to the blob store without sitting in memory). Return false to
+  // abort the transfer. Non-2xx bodies still land in Response::body for diagnostics.
+  std::function<bool(std::string_view chunk)> download_sink;
+  // Called before a retry when the sink already received part of a body, so it can start over.
+  // Without it, a download that fails midway is not retried.
+  std::function<void()> download_restart;
+  // Checked before each attempt, while waiting and during the transfer.
+  const std::atomic<bool>* cancel = nullptr;
+
+  bool is_idempotent() const;
+};
+
+struct Response {
+  long status = 0;  // 0 when no HTTP response arrived
+  Headers headers;
+  std::string body;
+  std::uint32_t attempts = 0;
+  std::chrono::milliseconds elapsed{0};
+  std::string transport_error;  // last attempt's transport failure; empty when a response came
+  bool ambiguous = false;       // a non-idempotent request may have been processed: look it up
+  bool cancelled = false;
+  std::uint64_t bytes_received = 0;  // body bytes of the final attempt, sink or not
+
+  bool ok() const noexcept { return transport_error.empty() && status >= 200 && status < 300; }
+};
+
+struct EndpointKey {
+  std::string method;
+  std::string host;
+  std::string path;  // without query string
+  auto operator<=>(const EndpointKey&) const = default;
+};
+
+struct EndpointMetrics {
+  std::uint64_t requests = 0;
+  std::uint64_t attempts = 0;
+  std::uint64_t transport_errors = 0;  // requests that ended without a response
+  std::uint64_t ambiguous = 0;
+  std::map<long, std::uint64_t> final_statuses;
+  std::chrono::milliseconds total_latency{0};
+  std::chrono::milliseconds max_latency{0};
+};
+
+struct HttpClientOptions {
+  // TLS is always verified, except for loopback hosts (127.0.0.0/8, ::1, localhost) when this
+  // is set: the sandbox serves self-signed certificates there.
+  bool allow_insecure_loopback_tls = false;
+  std::chrono::milliseconds backoff_base{250};
+  std::chrono::milliseconds backoff_cap{30'000};
+  // A Retry-After longer than this is not waited for: the response goes back to the caller.
+  std::chrono::milliseconds max_retry_after{300'000};
+  std::string user_agent = "atsmigrate/0.1";
+  std::size_t max_idle_handles = 64;
+  RateLimiter* rate_limiter = nullptr;  // required when requests name a bucket
+  Clock* clock = nullptr;               // backoff sleeps; default the real clock
+};
+
+// Thread-safe: perform() may be called from any number of threads at once.
+class HttpClient {
+ public:
+  explicit HttpClient(HttpClientOptions options = {});
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Never throws for HTTP or transport failures (they are in the Response); throws
+  // std::invalid_argument for an unusable request (unknown bucket, unreadable multipart file).
+  Response perform(const Request& request);
+
+  std::map<EndpointKey, EndpointMetrics> endpoint_metrics() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// True for 127.0.0.0/8, ::1 (with or without brackets) and "localhost".
+bool is_loopback_host(std::string_view host);
+
+}  // namespace atsm::net

@@ -1,0 +1,610 @@
+#include "services/net/http_client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <condition_variable>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "services/net/log.hpp"
+#include "test_support.hpp"
+
+namespace atsm::net {
+namespace {
+
+// Tests that capture logs into a local stream must detach it before the stream goes away.
+void restore_default_logger() {
+  spdlog::drop_all();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "atsm", std::make_shared<spdlog::sinks::stderr_color_sink_mt>()));
+}
+
+using namespace std::chrono_literals;
+using testing::LoopbackServer;
+using testing::TempDir;
+
+HttpClientOptions fast_backoff(RateLimiter* limiter = nullptr) {
+  HttpClientOptions options;
+  options.backoff_base = 5ms;
+  options.backoff_cap = 50ms;
+  options.rate_limiter = limiter;
+  return options;
+}
+
+Request get(std::string url) {
+  Request request;
+  request.url = std::move(url);
+  return request;
+}
+
+Request post(std::string url, std::string body = "{}") {
+  Request request;
+  request.method = "POST";
+  request.url = std::move(url);
+  request.body = std::move(body);
+  request.headers.add("Content-Type", "application/json");
+  return request;
+}
+
+std::string random_bytes(std::size_t size, unsigned seed) {
+  std::mt19937 random(seed);
+  std::string bytes(size, '\0');
+  for (auto& byte : bytes)
+    byte = static_cast<char>(random() & 0xff);
+  return bytes;
+}
+
+// Serves a scripted sequence of statuses, then 200 "ok"; counts hits.
+struct Script {
+  std::vector<std::pair<int, std::string>> statuses_and_retry_after;
+  std::atomic<int> hits{0};
+
+  void install(httplib::Server& server, const std::string& path) {
+    const auto handler = [this](const httplib::Request&, httplib::Response& response) {
+      const int hit = hits++;
+      if (hit < static_cast<int>(statuses_and_retry_after.size())) {
+        const auto& [status, retry_after] = statuses_and_retry_after[hit];
+        response.status = status;
+        if (!retry_after.empty())
+          response.set_header("Retry-After", retry_after);
+        response.set_content("{\"error\":\"scripted\"}", "application/json");
+        return;
+      }
+      response.status = 200;
+      response.set_content("ok", "text/plain");
+    };
+    server.Get(path, handler);
+    server.Post(path, handler);
+  }
+};
+
+TEST(HttpClientTest, GetIsRetriedOn500And503ThenSucceeds) {
+  LoopbackServer server;
+  Script script{{{500, ""}, {503, ""}}};
+  script.install(server.server, "/flaky");
+  server.start();
+  HttpClient client(fast_backoff());
+  const Response response = client.perform(get(server.url("/flaky")));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_TRUE(response.ok());
+  EXPECT_EQ(response.body, "ok");
+  EXPECT_EQ(response.attempts, 3u);
+  EXPECT_EQ(script.hits.load(), 3);
+  EXPECT_FALSE(response.ambiguous);
+  EXPECT_EQ(response.headers.get("content-type"), "text/plain");
+}
+
+TEST(HttpClientTest, RetriesAreBoundedByMaxAttempts) {
+  LoopbackServer server;
+  Script script{{{502, ""}, {502, ""}, {502, ""}, {502, ""}, {502, ""}}};
+  script.install(server.server, "/down");
+  server.start();
+  HttpClient client(fast_backoff());
+  Request request = get(server.url("/down"));
+  request.max_attempts = 3;
+  const Response response = client.perform(request);
+  EXPECT_EQ(response.status, 502);
+  EXPECT_EQ(response.attempts, 3u);
+  EXPECT_EQ(script.hits.load(), 3);
+  EXPECT_FALSE(response.ambiguous);
+  EXPECT_EQ(response.body, "{\"error\":\"scripted\"}");
+}
+
+TEST(HttpClientTest, TooManyRequestsWaitsAtLeastRetryAfter) {
+  LoopbackServer server;
+  Script script{{{429, "1"}}};
+  script.install(server.server, "/limited");
+  server.start();
+  HttpClient client(fast_backoff());
+  const auto started = std::chrono::steady_clock::now();
+  const Response response = client.perform(get(server.url("/limited")));
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.attempts, 2u);
+  EXPECT_GE(waited, 1s);
+  EXPECT_GE(response.elapsed, 1000ms);
+}
+
+TEST(HttpClientTest, RetryAfterBeyondTheLimitIsReturnedToTheCaller) {
+  LoopbackServer server;
+  Script script{{{429, "3600"}}};
+  script.install(server.server, "/long");
+  server.start();
+  HttpClient client(fast_backoff());
+  const Response response = client.perform(get(server.url("/long")));
+  EXPECT_EQ(response.status, 429);
+  EXPECT_EQ(response.attempts, 1u);
+  EXPECT_EQ(response.headers.get("Retry-After"), "3600");
+}
+
+TEST(HttpClientTest, PostWith500IsNotRetriedAndIsAmbiguous) {
+  LoopbackServer server;
+  Script script{{{500, ""}}};
+  script.install(server.server, "/candidate.create");
+  server.start();
+  HttpClient client(fast_backoff());
+  const Response response = client.perform(post(server.url("/candidate.create")));
+  EXPECT_EQ(response.status, 500);
+  EXPECT_EQ(response.attempts, 1u);
+  EXPECT_EQ(script.hits.load(), 1);
+  EXPECT_TRUE(response.ambiguous);
+}
+
+TEST(HttpClientTest, PostWith503WithoutRetryAfterIsAmbiguous) {
+  LoopbackServer server;
+  Script script{{{503, ""}}};
+  script.install(server.server, "/note.create");
+  server.start();
+  HttpClient client(fast_backoff());
+  const Response response = client.perform(post(server.url("/note.create")));
+  EXPECT_EQ(response.status, 503);
+  EXPECT_EQ(response.attempts, 1u);
+  EXPECT_TRUE(response.ambiguous);
+}
+
+TEST(HttpClientTest, PostWith429OrWith503AndRetryAfterIsRetried) {
+  LoopbackServer server;
+  Script script{{{429, ""}, {503, "0"}}};
+  script.install(server.server, "/candidate.create");
+  server.start();
+  HttpClient client(fast_backoff());
+  const Response response = client.perform(post(server.url("/candidate.create")));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.attempts, 3u);
+  EXPECT_EQ(script.hits.load(), 3);
+  EXPECT_FALSE(response.ambiguous);
+}
+
+TEST(HttpClientTest, PostIsRetriedWhenTheConnectionIsRefused) {
+  int closed_port = 0;
+  {
+    LoopbackServer server;
+    server.start();
+    closed_port = server.port();
+  }
+  HttpClient client(fast_backoff());
+  Request request = post("http://127.0.0.1:" + std::to_string(closed_port) + "/x");
+  request.max_attempts = 3;
+  const Response response = client.perform(request);
+  EXPECT_EQ(response.status, 0);
+  EXPECT_EQ(response.attempts, 3u);
+  EXPECT_FALSE(response.transport_error.empty());
+  EXPECT_FALSE(response.ambiguous) << "a refused connection provably did not process the POST";
+}
+
+// A handler that stalls until released (or 10 s pass), recording whether it ever finished.
+struct Stall {
+  std::mutex mutex;
+  std::condition_variable released_cv;
+  bool released = false;
+  std::atomic<int> entered{0};
+  std::atomic<int> finished{0};
+
+  void install(httplib::Server& server, const std::string& path) {
+    const auto handler = [this](const httplib::Request&, httplib::Response& response) {
+      ++entered;
+      std::unique_lock lock(mutex);
+      released_cv.wait_for(lock, 10s, [this] { return released; });
+      response.set_content("late", "text/plain");
+      ++finished;
+    };
+    server.Get(path, handler);
+    server.Post(path, handler);
+  }
+  void release() {
+    {
+      std::lock_guard lock(mutex);
+      released = true;
+    }
+    released_cv.notify_all();
+  }
+};
+
+TEST(HttpClientTest, TotalTimeoutEndsAStalledRequest) {
+  LoopbackServer server;
+  Stall stall;
+  stall.install(server.server, "/stall");
+  server.start();
+  HttpClient client(fast_backoff());
+  Request request = get(server.url("/stall"));
+  request.timeouts.total = 300ms;
+  request.max_attempts = 1;
+  const Response response = client.perform(request);
+  EXPECT_EQ(stall.finished.load(), 0) << "the client waited for the stalled handler";
+  EXPECT_EQ(response.status, 0);
+  EXPECT_NE(response.transport_error.find("imed out"), std::string::npos)
+      << response.transport_error;
+  EXPECT_EQ(response.attempts, 1u);
+  stall.release();
+}
+
+TEST(HttpClientTest, PostTimingOutAfterSendingIsAmbiguousAndNotRetried) {
+  LoopbackServer server;
+  Stall stall;
+  stall.install(server.server, "/stall");
+  server.start();
+  HttpClient client(fast_backoff());
+  Request request = post(server.url("/stall"));
+  request.timeouts.total = 300ms;
+  request.max_attempts = 3;
+  const Response response = client.perform(request);
+  EXPECT_EQ(response.status, 0);
+  EXPECT_EQ(response.attempts, 1u);
+  EXPECT_TRUE(response.ambiguous);
+  EXPECT_EQ(stall.entered.load(), 1);
+  stall.release();
+}
+
+TEST(HttpClientTest, RedirectsAreNotFollowedUnlessAsked) {
+  LoopbackServer server;
+  std::atomic<int> target_hits{0};
+  server.server.Get("/from", [](const httplib::Request&, httplib::Response& response) {
+    response.set_redirect("/to");
+  });
+  server.server.Get("/to", [&](const httplib::Request&, httplib::Response& response) {
+    ++target_hits;
+    response.set_content("arrived", "text/plain");
+  });
+  server.start();
+  HttpClient client(fast_backoff());
+  const Response stopped = client.perform(get(server.url("/from")));
+  EXPECT_EQ(stopped.status, 302);
+  EXPECT_EQ(stopped.headers.get("location"), "/to");
+  EXPECT_EQ(target_hits.load(), 0);
+
+  Request follow = get(server.url("/from"));
+  follow.follow_redirects = true;
+  const Response followed = client.perform(follow);
+  EXPECT_EQ(followed.status, 200);
+  EXPECT_EQ(followed.body, "arrived");
+  EXPECT_EQ(target_hits.load(), 1);
+}
+
+TEST(HttpClientTest, MultipartUploadArrivesByteIdentical) {
+  TempDir dir;
+  const std::string in_memory = random_bytes(300 * 1024, 7);
+  const std::string on_disk = random_bytes(1024 * 1024 + 13, 8);
+  const auto file_path = dir.path() / "notes.bin";
+  std::ofstream(file_path, std::ios::binary) << on_disk;
+
+  LoopbackServer server;
+  server.server.Post("/file.upload",
+                     [&](const httplib::Request& request, httplib::Response& response) {
+                       std::string problem;
+                       if (!request.is_multipart_form_data())
+                         problem = "not multipart";
+                       const auto resume = request.get_file_value("resume");
+                       const auto notes = request.get_file_value("notes");
+                       const auto candidate = request.get_file_value("candidateId");
+                       if (resume.content != in_memory)
+                         problem += " resume bytes differ";
+                       if (resume.filename != "resume.pdf")
+                         problem += " resume filename " + resume.filename;
+                       if (resume.content_type != "application/pdf")
+                         problem += " resume type " + resume.content_type;
+                       if (notes.content != on_disk)
+                         problem += " notes bytes differ";
+                       if (notes.filename != "notes-renamed.bin")
+                         problem += " notes filename " + notes.filename;
+                       if (candidate.content != "cand-42" || !candidate.filename.empty())
+                         problem += " field";
+                       response.status = problem.empty() ? 200 : 400;
+                       response.set_content(problem.empty() ? "match" : problem, "text/plain");
+                     });
+  server.start();
+
+  HttpClient client(fast_backoff());
+  Request request;
+  request.method = "POST";
+  request.url = server.url("/file.upload");
+  request.multipart = {
+      MultipartPart{"candidateId", "", "", std::string("cand-42")},
+      MultipartPart{"resume", "resume.pdf", "application/pdf", in_memory},
+      MultipartPart{"notes", "notes-renamed.bin", "application/octet-stream", file_path},
+  };
+  const Response response = client.perform(request);
+  EXPECT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(response.body, "match");
+}
+
+TEST(HttpClientTest, MissingMultipartFileIsRefusedBeforeSending) {
+  HttpClient client(fast_backoff());
+  Request request;
+  request.method = "POST";
+  request.url = "http://127.0.0.1:9/upload";
+  request.multipart = {MultipartPart{"file", "", "", std::filesystem::path("/nonexistent/cv.pdf")}};
+  try {
+    client.perform(request);
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_NE(std::string(error.what()).find("/nonexistent/cv.pdf"), std::string::npos);
+  }
+}
+
+TEST(HttpClientTest, LargeDownloadStreamsThroughTheSink) {
+  const std::string payload = random_bytes(5 * 1024 * 1024, 11);
+  LoopbackServer server;
+  server.server.Get("/files/big", [&](const httplib::Request&, httplib::Response& response) {
+    response.set_content_provider(payload.size(), "application/octet-stream",
+                                  [&](size_t offset, size_t length, httplib::DataSink& sink) {
+                                    const size_t chunk = std::min<size_t>(length, 64 * 1024);
+                                    return sink.write(payload.data() + offset, chunk);
+                                  });
+  });
+  server.start();
+
+  HttpClient client(fast_backoff());
+  std::string received;
+  std::size_t chunks = 0;
+  Request request = get(server.url("/files/big"));
+  request.download_sink = [&](std::string_view chunk) {
+    received.append(chunk);
+    ++chunks;
+    return true;
+  };
+  const Response response = client.perform(request);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_TRUE(response.body.empty()) << "the body was held in memory";
+  EXPECT_EQ(response.bytes_received, payload.size());
+  EXPECT_GT(chunks, 1u);
+  EXPECT_TRUE(received == payload) << "received " << received.size() << " bytes";
+}
+
+TEST(HttpClientTest, ErrorBodiesBypassTheSinkAndARefusingSinkStopsTheTransfer) {
+  LoopbackServer server;
+  server.server.Get("/files/gone", [](const httplib::Request&, httplib::Response& response) {
+    response.status = 404;
+    response.set_content("{\"message\":\"Resource not found\"}", "application/json");
+  });
+  server.server.Get("/files/ok", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(std::string(200000, 'x'), "application/octet-stream");
+  });
+  server.start();
+  HttpClient client(fast_backoff());
+  int sink_calls = 0;
+  Request missing = get(server.url("/files/gone"));
+  missing.download_sink = [&](std::string_view) {
+    ++sink_calls;
+    return true;
+  };
+  const Response not_found = client.perform(missing);
+  EXPECT_EQ(not_found.status, 404);
+  EXPECT_EQ(not_found.body, "{\"message\":\"Resource not found\"}");
+  EXPECT_EQ(sink_calls, 0);
+
+  Request refused = get(server.url("/files/ok"));
+  refused.download_sink = [&](std::string_view) { return false; };
+  const Response stopped = client.perform(refused);
+  EXPECT_EQ(stopped.status, 0);
+  EXPECT_EQ(stopped.attempts, 1u);
+  EXPECT_FALSE(stopped.transport_error.empty());
+}
+
+TEST(HttpClientTest, SecretsNeverReachTheLog) {
+  std::ostringstream captured;
+  auto logger = install_logger({std::make_shared<spdlog::sinks::ostream_sink_mt>(captured)},
+                               spdlog::level::trace);
+  const std::string secret = "sk_live_secret_in_url_4242";
+  const std::string header_only_secret = "hdr_only_token_777777";  // never registered by hand
+  Redactor::instance().add_secret(secret);
+
+  LoopbackServer server;
+  std::atomic<bool> server_saw_secret{false};
+  std::atomic<int> hits{0};
+  server.server.Get(
+      "/v1/opportunities", [&](const httplib::Request& request, httplib::Response& response) {
+        server_saw_secret = request.get_param_value("api_key") == secret &&
+                            request.get_header_value("Authorization") == "Bearer " + secret &&
+                            request.get_header_value("X-Api-Token") == header_only_secret;
+        response.status = hits++ == 0 ? 500 : 200;
+      });
+  server.start();
+
+  HttpClient client(fast_backoff());
+  Request request = get(server.url("/v1/opportunities?api_key=" + secret));
+  request.headers.add("Authorization", "Bearer " + secret);
+  request.headers.add("X-Api-Token", header_only_secret);
+  const Response response = client.perform(request);
+  spdlog::error("request failed: {} with header X-Api-Token {}", request.url, header_only_secret);
+  logger->flush();
+
+  EXPECT_EQ(response.status, 200);
+  EXPECT_TRUE(server_saw_secret.load()) << "the request did not carry the secret";
+  const std::string text = captured.str();
+  EXPECT_EQ(text.find(secret), std::string::npos) << text;
+  EXPECT_EQ(text.find(header_only_secret), std::string::npos) << text;
+  EXPECT_NE(text.find("/v1/opportunities?api_key=[REDACTED]"), std::string::npos) << text;
+  EXPECT_NE(text.find("(attempt 2/4)"), std::string::npos) << text;
+  restore_default_logger();
+}
+
+TEST(HttpClientTest, ManyThreadsKeepManyRequestsInFlight) {
+  LoopbackServer server(40);
+  server.server.set_keep_alive_max_count(100);
+  std::atomic<int> in_flight{0};
+  std::atomic<int> peak{0};
+  server.server.Get("/slow", [&](const httplib::Request&, httplib::Response& response) {
+    const int now = ++in_flight;
+    int seen = peak.load();
+    while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(200ms);
+    --in_flight;
+    response.set_content("done", "text/plain");
+  });
+  server.start();
+
+  HttpClient client(fast_backoff());
+  constexpr int kThreads = 16;
+  std::atomic<int> successes{0};
+  // httplib listens with a backlog of 5, so 16 simultaneous connects lose SYNs for a second and
+  // desynchronise the threads. A warm-up round opens the connections (kept alive in the pool, as
+  // in a real run); the measured rounds start together.
+  std::barrier warmed_up(kThreads, [&]() noexcept { peak = 0; });
+  std::vector<std::thread> workers;
+  for (int t = 0; t < kThreads; ++t) {
+    workers.emplace_back([&] {
+      client.perform(get(server.url("/slow")));
+      warmed_up.arrive_and_wait();
+      for (int i = 0; i < 2; ++i) {
+        if (client.perform(get(server.url("/slow"))).ok())
+          ++successes;
+      }
+    });
+  }
+  for (auto& worker : workers)
+    worker.join();
+  EXPECT_EQ(successes.load(), 2 * kThreads);
+  EXPECT_GE(peak.load(), 10);
+  const auto metrics = client.endpoint_metrics();
+  const auto entry = metrics.find(EndpointKey{"GET", "127.0.0.1", "/slow"});
+  ASSERT_NE(entry, metrics.end());
+  EXPECT_EQ(entry->second.requests, 3u * kThreads);
+  EXPECT_EQ(entry->second.final_statuses.at(200), 3u * kThreads);
+}
+
+TEST(HttpClientTest, SequentialRequestsReuseTheConnection) {
+  LoopbackServer server;
+  server.server.set_keep_alive_max_count(100);
+  std::mutex mutex;
+  std::set<int> client_ports;
+  server.server.Get("/ping", [&](const httplib::Request& request, httplib::Response& response) {
+    std::lock_guard lock(mutex);
+    client_ports.insert(request.remote_port);
+    response.set_content("pong", "text/plain");
+  });
+  server.start();
+  HttpClient client(fast_backoff());
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(client.perform(get(server.url("/ping"))).body, "pong");
+  EXPECT_EQ(client_ports.size(), 1u) << "each request opened a new connection";
+}
+
+TEST(HttpClientTest, RateLimitedRequestsAcquireAndReportToTheirBucket) {
+  LoopbackServer server;
+  Script script{{{429, "1"}}};
+  script.install(server.server, "/api");
+  server.start();
+  RateLimiter limiter;
+  limiter.configure("vendor", BucketPolicy::token_bucket(100, 10));
+  HttpClient client(fast_backoff(&limiter));
+  Request request = get(server.url("/api"));
+  request.rate_limit_bucket = "vendor";
+  const Response response = client.perform(request);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.attempts, 2u);
+  const auto metrics = limiter.metrics("vendor");
+  EXPECT_EQ(metrics.permits_granted, 2u);
+  EXPECT_EQ(metrics.rate_limited_responses, 1u);
+  EXPECT_EQ(metrics.pauses, 1u);
+  EXPECT_EQ(metrics.in_flight, 0u);
+
+  Request unknown = get(server.url("/api"));
+  unknown.rate_limit_bucket = "other";
+  EXPECT_THROW(client.perform(unknown), std::invalid_argument);
+}
+
+TEST(HttpClientTest, CancellationStopsARequestWaitingOnItsBucket) {
+  LoopbackServer server;
+  Script script{{}};
+  script.install(server.server, "/api");
+  server.start();
+  RateLimiter limiter;
+  limiter.configure("vendor", BucketPolicy::token_bucket(100, 10));
+  limiter.pause_until("vendor", steady_clock().now() + 60s);
+  HttpClient client(fast_backoff(&limiter));
+  std::atomic<bool> cancel{false};
+  Request request = get(server.url("/api"));
+  request.rate_limit_bucket = "vendor";
+  request.cancel = &cancel;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(100ms);
+    cancel = true;
+  });
+  const Response response = client.perform(request);
+  canceller.join();
+  EXPECT_TRUE(response.cancelled);
+  EXPECT_EQ(response.attempts, 0u);
+  EXPECT_EQ(script.hits.load(), 0);
+}
+
+TEST(HttpClientTest, EndpointMetricsGroupByPathWithoutQuery) {
+  LoopbackServer server;
+  Script script{{{503, ""}}};
+  script.install(server.server, "/items");
+  server.start();
+  HttpClient client(fast_backoff());
+  client.perform(get(server.url("/items?page=1")));
+  client.perform(get(server.url("/items?page=2")));
+  client.perform(post(server.url("/items")));
+  const auto metrics = client.endpoint_metrics();
+  const auto& gets = metrics.at(EndpointKey{"GET", "127.0.0.1", "/items"});
+  EXPECT_EQ(gets.requests, 2u);
+  EXPECT_EQ(gets.attempts, 3u);  // the first GET met one 503
+  EXPECT_EQ(gets.final_statuses.at(200), 2u);
+  const auto& posts = metrics.at(EndpointKey{"POST", "127.0.0.1", "/items"});
+  EXPECT_EQ(posts.requests, 1u);
+}
+
+TEST(HttpClientTest, IdempotencyDefaultsFollowTheMethod) {
+  Request request;
+  EXPECT_TRUE(request.is_idempotent());
+  request.method = "POST";
+  EXPECT_FALSE(request.is_idempotent());
+  request.idempotent = true;  // e.g. an RPC-style read
+  EXPECT_TRUE(request.is_idempotent());
+  request = Request{};
+  for (const char* method : {"PUT", "DELETE", "head"}) {
+    request.method = method;
+    EXPECT_TRUE(request.is_idempotent()) << method;
+  }
+  request.method = "PATCH";
+  EXPECT_FALSE(request.is_idempotent());
+}
+
+TEST(HttpClientTest, LoopbackDetection) {
+  EXPECT_TRUE(is_loopback_host("localhost"));
+  EXPECT_TRUE(is_loopback_host("LOCALHOST"));
+  EXPECT_TRUE(is_loopback_host("127.0.0.1"));
+  EXPECT_TRUE(is_loopback_host("127.42.0.9"));
+  EXPECT_TRUE(is_loopback_host("::1"));
+  EXPECT_TRUE(is_loopback_host("[::1]"));
+  EXPECT_FALSE(is_loopback_host("128.0.0.1"));
+  EXPECT_FALSE(is_loopback_host("api.ashbyhq.com"));
+  EXPECT_FALSE(is_loopback_host("localhost.evil.example"));
+  EXPECT_FALSE(is_loopback_host("::2"));
+  EXPECT_FALSE(is_loopback_host("10.0.0.1"));
+}
+
+}  // namespace
+}  // namespace atsm::net

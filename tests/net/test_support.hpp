@@ -1,0 +1,77 @@
+#pragma once
+// Shared by the net tests: a private temp directory and an in-process loopback HTTP server.
+
+#include <httplib.h>
+#include <stdlib.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace atsm::net::testing {
+
+// A fresh mkdtemp directory under $ATSM_TEST_TMP (or the system temp dir), removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = std::getenv("ATSM_TEST_TMP");
+    const std::filesystem::path parent =
+        base != nullptr ? std::filesystem::path(base) : std::filesystem::temp_directory_path();
+    std::filesystem::create_directories(parent);
+    std::string pattern = (parent / "atsm-net-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr)
+      throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// httplib server on 127.0.0.1 with an OS-chosen port, served from a background thread.
+class LoopbackServer {
+ public:
+  explicit LoopbackServer(std::size_t worker_threads = 32) {
+    server.new_task_queue = [worker_threads] { return new httplib::ThreadPool(worker_threads); };
+  }
+  ~LoopbackServer() { stop(); }
+  LoopbackServer(const LoopbackServer&) = delete;
+  LoopbackServer& operator=(const LoopbackServer&) = delete;
+
+  // Register handlers on `server` first, then start.
+  void start() {
+    port_ = server.bind_to_any_port("127.0.0.1");
+    if (port_ <= 0)
+      throw std::runtime_error("cannot bind a loopback port");
+    thread_ = std::thread([this] { server.listen_after_bind(); });
+    // httplib's stop() is a no-op until the accept loop runs: wait for it, or stop could hang.
+    while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  void stop() {
+    server.stop();
+    if (thread_.joinable())
+      thread_.join();
+  }
+  int port() const { return port_; }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+
+  httplib::Server server;
+
+ private:
+  int port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace atsm::net::testing
