@@ -6,6 +6,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/plugins_command.hpp"
+#include "services/net/log.hpp"
 
 #ifndef ATSM_VERSION
 #error "ATSM_VERSION must be defined by the build"
@@ -24,6 +25,20 @@ int main(int argc, char** argv) {
                  "Extra directory to load connector plugins from (repeatable; also "
                  "ATSMIGRATE_PLUGIN_PATH, colon-separated)")
       ->type_name("DIR");
+
+  atsm::net::LogOptions log_options;
+  app.add_option("--log-level", log_options.level, "trace, debug, info, warn, error or off")
+      ->default_val("info")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  std::string log_file;
+  app.add_option("--log-file", log_file, "Also write the log as JSON Lines to FILE (created 0600)")
+      ->type_name("FILE");
+  // Logging is set up before any subcommand runs (parse_complete_callback fires first).
+  app.parse_complete_callback([&] {
+    if (!log_file.empty())
+      log_options.json_file = log_file;
+    atsm::net::setup_logging(log_options);
+  });
 
   int exit_code = kExitOk;
   add_plugins_command(app, global, exit_code);

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <boost/dll/library_info.hpp>
 #include <boost/dll/runtime_symbol_info.hpp>
@@ -267,8 +268,11 @@ const LoadedPlugin* PluginRegistry::load_file(const std::filesystem::path& path)
                                 existing->path().string()));
     }
     plugins_.push_back(std::make_unique<LoadedPlugin>(std::move(library), path, descriptor));
+    spdlog::debug("loaded plugin {} {} (ABI {}) from {}", descriptor.name, descriptor.version,
+                  abi_version_text(descriptor.abi_version), path.string());
     return plugins_.back().get();
   } catch (const Refused& refusal) {
+    spdlog::debug("refused plugin {}: {}", path.string(), refusal.what());
     refusals_.push_back({path, refusal.what()});
   } catch (const std::exception& error) {
     refusals_.push_back({path, error.what()});

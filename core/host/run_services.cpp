@@ -1,0 +1,250 @@
+#include "host/run_services.hpp"
+
+#include <openssl/evp.h>
+
+#include <fmt/format.h>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "services/net/log.hpp"
+
+namespace atsm::host {
+namespace {
+
+// Error bodies (4xx/5xx) of a download are kept in memory up to this size, for the plugin to read.
+constexpr size_t kErrorBodyLimit = 64 * 1024;
+
+std::string base64(std::string_view bytes) {
+  std::string encoded(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
+                               reinterpret_cast<const unsigned char*>(bytes.data()),
+                               static_cast<int>(bytes.size()));
+  encoded.resize(static_cast<size_t>(length));
+  return encoded;
+}
+
+spdlog::level::level_enum to_spdlog(atsm_log_level level) {
+  switch (level) {
+    case ATSM_LOG_TRACE:
+      return spdlog::level::trace;
+    case ATSM_LOG_DEBUG:
+      return spdlog::level::debug;
+    case ATSM_LOG_INFO:
+      return spdlog::level::info;
+    case ATSM_LOG_WARN:
+      return spdlog::level::warn;
+    case ATSM_LOG_ERROR:
+      return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+}  // namespace
+
+RunServices::RunServices(SharedServices& shared, std::string plugin_name)
+    : shared_(shared), plugin_name_(std::move(plugin_name)) {}
+
+void RunServices::log(atsm_log_level level, std::string_view message) {
+  // The logger's sinks redact registered secrets; the plugin's name says who spoke.
+  shared_.logger->log(to_spdlog(level), "[{}] {}", plugin_name_, message);
+}
+
+std::optional<std::string> RunServices::secret(const std::string& name) {
+  std::optional<std::string> value = shared_.secrets.get(name);
+  if (value)
+    net::Redactor::instance().add_secret(*value);
+  return value;
+}
+
+void RunServices::register_secret(const std::string& value) {
+  net::Redactor::instance().add_secret(value);
+}
+
+void RunServices::declare_bucket(const atsm_rate_policy& policy) {
+  net::BucketPolicy converted;
+  if (policy.kind == ATSM_RATE_TOKEN_BUCKET) {
+    if (!(policy.rate_per_second > 0) || policy.burst == 0) {
+      throw Error(
+          ATSM_INVALID,
+          fmt::format("bucket {}: a token bucket needs a positive rate and burst", policy.bucket));
+    }
+    converted = net::BucketPolicy::token_bucket(policy.rate_per_second, policy.burst);
+  } else if (policy.kind == ATSM_RATE_FIXED_WINDOW) {
+    if (policy.limit == 0 || policy.window_ms == 0) {
+      throw Error(ATSM_INVALID,
+                  fmt::format("bucket {}: a fixed window needs a positive limit and window",
+                              policy.bucket));
+    }
+    converted =
+        net::BucketPolicy::fixed_window(policy.limit, std::chrono::milliseconds(policy.window_ms));
+  } else {
+    throw Error(ATSM_INVALID, fmt::format("bucket {}: unknown rate policy kind {}", policy.bucket,
+                                          static_cast<int>(policy.kind)));
+  }
+  if (policy.max_concurrency > 0)
+    converted.with_max_concurrency(policy.max_concurrency);
+  shared_.limiter.configure(policy.bucket, converted);
+}
+
+std::string RunServices::authorization(const atsm_http_request& request) {
+  auto required = [&](const char* name) {
+    if (name == nullptr || *name == '\0')
+      throw Error(ATSM_INVALID, "HTTP request names no secret for its auth scheme");
+    std::optional<std::string> value = secret(name);
+    if (!value) {
+      throw Error(
+          ATSM_AUTH,
+          fmt::format("secret {} is not set: put {}=value in the file given with --credentials "
+                      "(mode 0600) or set it in the environment",
+                      name, name));
+    }
+    return *value;
+  };
+  std::string header;
+  switch (request.auth_scheme) {
+    case ATSM_AUTH_NONE:
+      return {};
+    case ATSM_AUTH_BASIC_SECRET_AS_USER:
+      header = "Basic " + base64(required(request.auth_secret) + ":");
+      break;
+    case ATSM_AUTH_BASIC_SECRET_PAIR:
+      header =
+          "Basic " + base64(required(request.auth_secret) + ":" + required(request.auth_secret2));
+      break;
+    case ATSM_AUTH_BEARER_SECRET:
+      header = "Bearer " + required(request.auth_secret);
+      break;
+    default:
+      throw Error(ATSM_INVALID,
+                  fmt::format("unknown auth scheme {}", static_cast<int>(request.auth_scheme)));
+  }
+  net::Redactor::instance().add_secret(header);
+  return header;
+}
+
+void RunServices::http(const atsm_http_request& request, atsm_http_response_fn on_response,
+                       void* context) {
+  net::Request converted;
+  converted.method = request.method;
+  converted.url = request.url;
+  for (size_t i = 0; i < request.header_count; ++i) {
+    if (request.headers[i].name == nullptr || request.headers[i].value == nullptr) {
+      throw Error(ATSM_INVALID, fmt::format("HTTP header {} has no name or value", i));
+    }
+    converted.headers.add(request.headers[i].name, request.headers[i].value);
+  }
+  if (std::string auth = authorization(request); !auth.empty())
+    converted.headers.set("Authorization", auth);
+  if (request.body != nullptr)
+    converted.body.assign(request.body, request.body_size);
+  for (size_t i = 0; i < request.part_count; ++i) {
+    const atsm_multipart_part& part = request.parts[i];
+    net::MultipartPart copy;
+    copy.name = part.name ? part.name : "";
+    copy.filename = part.file_name ? part.file_name : "";
+    copy.content_type = part.content_type ? part.content_type : "";
+    if (part.blob_sha256 != nullptr) {
+      if (!shared_.blobs.contains(part.blob_sha256)) {
+        throw Error(ATSM_INVALID,
+                    fmt::format("multipart part '{}' names blob {} which is not stored", copy.name,
+                                part.blob_sha256));
+      }
+      copy.content = shared_.blobs.path_of(part.blob_sha256);  // streamed from disk, not loaded
+    } else {
+      copy.content = std::string(part.data ? part.data : "", part.data ? part.data_size : 0);
+    }
+    converted.multipart.push_back(std::move(copy));
+  }
+  if (request.bucket != nullptr && *request.bucket != '\0')
+    converted.rate_limit_bucket = request.bucket;
+  if (request.timeout_ms > 0)
+    converted.timeouts.total = std::chrono::milliseconds(request.timeout_ms);
+  converted.idempotent = request.idempotent != 0;
+  converted.cancel = &shared_.cancelled;
+
+  // A download streams into the blob store; the writer restarts when a retry restarts the body.
+  std::optional<store::BlobStore::Writer> writer;
+  if (request.download_to_blob) {
+    writer.emplace(shared_.blobs.writer());
+    converted.download_sink = [&writer](std::string_view chunk) {
+      writer->append(chunk);
+      return true;
+    };
+    converted.download_restart = [&writer, this] { writer.emplace(shared_.blobs.writer()); };
+  }
+
+  net::Response response = shared_.http.perform(converted);
+  if (response.cancelled)
+    throw Error(ATSM_CANCELLED, "cancelled");
+  if (response.ambiguous) {
+    throw Error(ATSM_AMBIGUOUS,
+                net::redact(fmt::format(
+                    "{} {}: the request may have been applied ({}, after {} attempts)",
+                    converted.method, converted.url,
+                    response.transport_error.empty() ? fmt::format("HTTP {}", response.status)
+                                                     : response.transport_error,
+                    response.attempts)),
+                {}, {}, static_cast<int>(response.status));
+  }
+  if (response.status == 0) {
+    throw Error(ATSM_RETRY, net::redact(fmt::format("{} {}: no response after {} attempts: {}",
+                                                    converted.method, converted.url,
+                                                    response.attempts, response.transport_error)));
+  }
+
+  std::string blob_hex;
+  uint64_t blob_size = 0;
+  if (writer && response.ok()) {
+    blob_size = writer->size();
+    blob_hex = writer->commit();
+  }
+  std::vector<atsm_header> headers;
+  headers.reserve(response.headers.size());
+  for (const auto& [name, value] : response.headers.fields())
+    headers.push_back({name.c_str(), value.c_str()});
+  if (response.body.size() > kErrorBodyLimit && writer)
+    response.body.resize(kErrorBodyLimit);
+
+  atsm_http_response raw{};
+  raw.struct_size = sizeof raw;
+  raw.abi_version = ATSM_ABI_VERSION;
+  raw.status = static_cast<int32_t>(response.status);
+  raw.headers = headers.data();
+  raw.header_count = headers.size();
+  raw.body = response.body.data();
+  raw.body_size = response.body.size();
+  raw.blob_sha256 = blob_hex.empty() ? nullptr : blob_hex.c_str();
+  raw.blob_size = blob_size;
+  raw.attempts = response.attempts;
+  raw.elapsed_ms = static_cast<uint32_t>(response.elapsed.count());
+  on_response(context, &raw);
+}
+
+std::string RunServices::blob_put(std::string_view bytes) {
+  return shared_.blobs.put(bytes);
+}
+
+std::optional<std::string> RunServices::blob_get(const std::string& sha256_hex) {
+  if (!shared_.blobs.contains(sha256_hex))
+    return std::nullopt;
+  return shared_.blobs.read(sha256_hex);
+}
+
+std::optional<std::string> RunServices::ledger_target(const std::string& kind,
+                                                      const std::string& source_key) {
+  if (shared_.ledger == nullptr)
+    return std::nullopt;
+  return shared_.ledger->target_of({shared_.ledger_scope, kind, source_key});
+}
+
+void RunServices::progress(const std::string& kind, uint64_t done, uint64_t total) {
+  if (shared_.progress)
+    shared_.progress(plugin_name_, kind, done, total);
+}
+
+bool RunServices::cancelled() {
+  return shared_.cancelled.load();
+}
+
+}  // namespace atsm::host
