@@ -1,6 +1,10 @@
 #include "services/net/http_client.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <atomic>
@@ -402,6 +406,12 @@ TEST(HttpClientTest, ErrorBodiesBypassTheSinkAndARefusingSinkStopsTheTransfer) {
   EXPECT_EQ(not_found.body, "{\"message\":\"Resource not found\"}");
   EXPECT_EQ(sink_calls, 0);
 
+  Request throwing = get(server.url("/files/ok"));
+  throwing.download_sink = [](std::string_view) -> bool {
+    throw std::runtime_error("blob store full");
+  };
+  EXPECT_THROW(client.perform(throwing), std::runtime_error);
+
   Request refused = get(server.url("/files/ok"));
   refused.download_sink = [&](std::string_view) { return false; };
   const Response stopped = client.perform(refused);
@@ -574,6 +584,136 @@ TEST(HttpClientTest, EndpointMetricsGroupByPathWithoutQuery) {
   EXPECT_EQ(gets.final_statuses.at(200), 2u);
   const auto& posts = metrics.at(EndpointKey{"POST", "127.0.0.1", "/items"});
   EXPECT_EQ(posts.requests, 1u);
+}
+
+TEST(HttpClientTest, InterruptedDownloadRestartsTheSinkOrIsNotRetried) {
+  const std::string payload = random_bytes(1024 * 1024, 21);
+  LoopbackServer server;
+  std::atomic<int> hits{0};
+  server.server.Get("/files/flaky", [&](const httplib::Request&, httplib::Response& response) {
+    const bool cut_short = hits++ == 0;
+    response.set_content_provider(
+        payload.size(), "application/octet-stream",
+        [&, cut_short](size_t offset, size_t length, httplib::DataSink& sink) {
+          // The first response dies a quarter of the way in, after the headers promised 1 MB.
+          if (cut_short && offset >= payload.size() / 4)
+            return false;
+          return sink.write(payload.data() + offset, std::min<size_t>(length, 64 * 1024));
+        });
+  });
+  server.start();
+  HttpClient client(fast_backoff());
+
+  std::string received;
+  int restarts = 0;
+  Request request = get(server.url("/files/flaky"));
+  request.download_sink = [&](std::string_view chunk) {
+    received.append(chunk);
+    return true;
+  };
+  request.download_restart = [&] {
+    received.clear();
+    ++restarts;
+  };
+  const Response response = client.perform(request);
+  EXPECT_EQ(response.status, 200) << response.transport_error;
+  EXPECT_EQ(response.attempts, 2u);
+  EXPECT_EQ(restarts, 1);
+  EXPECT_TRUE(received == payload) << "received " << received.size() << " bytes";
+
+  // Without a way to restart the sink, a half-delivered body is not retried.
+  hits = 0;
+  received.clear();
+  request.download_restart = nullptr;
+  const Response partial = client.perform(request);
+  EXPECT_EQ(partial.status, 0);
+  EXPECT_EQ(partial.attempts, 1u);
+  EXPECT_FALSE(partial.transport_error.empty());
+  EXPECT_LT(received.size(), payload.size());
+}
+
+TEST(HttpClientTest, CancellationAbortsATransferInProgress) {
+  LoopbackServer server;
+  Stall stall;
+  stall.install(server.server, "/stall");
+  server.start();
+  HttpClient client(fast_backoff());
+  std::atomic<bool> cancel{false};
+  Request request = get(server.url("/stall"));
+  request.cancel = &cancel;
+  std::thread canceller([&] {
+    while (stall.entered.load() == 0)
+      std::this_thread::sleep_for(5ms);
+    cancel = true;
+  });
+  const Response response = client.perform(request);
+  canceller.join();
+  EXPECT_TRUE(response.cancelled);
+  EXPECT_EQ(response.status, 0);
+  EXPECT_EQ(response.attempts, 1u);
+  EXPECT_EQ(stall.finished.load(), 0);
+  stall.release();
+}
+
+// Writes a self-signed certificate for 127.0.0.1/localhost and its key into `dir`.
+std::pair<std::string, std::string> write_self_signed_certificate(
+    const std::filesystem::path& dir) {
+  EVP_PKEY* key = EVP_EC_gen("prime256v1");
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -60);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  X509V3_CTX context;
+  X509V3_set_ctx_nodb(&context);
+  X509V3_set_ctx(&context, cert, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* san =
+      X509V3_EXT_conf_nid(nullptr, &context, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
+  X509_add_ext(cert, san, -1);
+  X509_EXTENSION_free(san);
+  X509_sign(cert, key, EVP_sha256());
+  const std::string cert_path = (dir / "cert.pem").string();
+  const std::string key_path = (dir / "key.pem").string();
+  FILE* cert_file = std::fopen(cert_path.c_str(), "w");
+  PEM_write_X509(cert_file, cert);
+  std::fclose(cert_file);
+  FILE* key_file = std::fopen(key_path.c_str(), "w");
+  PEM_write_PrivateKey(key_file, key, nullptr, nullptr, 0, nullptr, nullptr);
+  std::fclose(key_file);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return {cert_path, key_path};
+}
+
+TEST(HttpClientTest, TlsIsVerifiedUnlessAllowedForLoopback) {
+  TempDir dir;
+  const auto [cert_path, key_path] = write_self_signed_certificate(dir.path());
+  auto tls = std::make_unique<httplib::SSLServer>(cert_path.c_str(), key_path.c_str());
+  ASSERT_TRUE(tls->is_valid());
+  LoopbackServer server(std::move(tls));
+  server.server.Get("/secure", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content("tls ok", "text/plain");
+  });
+  server.start();
+
+  HttpClient verifying(fast_backoff());
+  Request request = get(server.url("/secure", "https"));
+  request.max_attempts = 1;
+  const Response refused = verifying.perform(request);
+  EXPECT_EQ(refused.status, 0);
+  EXPECT_FALSE(refused.transport_error.empty());
+
+  HttpClientOptions sandbox_options = fast_backoff();
+  sandbox_options.allow_insecure_loopback_tls = true;
+  HttpClient sandbox(sandbox_options);
+  const Response accepted = sandbox.perform(request);
+  EXPECT_EQ(accepted.status, 200) << accepted.transport_error;
+  EXPECT_EQ(accepted.body, "tls ok");
 }
 
 TEST(HttpClientTest, IdempotencyDefaultsFollowTheMethod) {

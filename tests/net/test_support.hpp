@@ -41,7 +41,11 @@ class TempDir {
 // httplib server on 127.0.0.1 with an OS-chosen port, served from a background thread.
 class LoopbackServer {
  public:
-  explicit LoopbackServer(std::size_t worker_threads = 32) {
+  explicit LoopbackServer(std::size_t worker_threads = 32)
+      : LoopbackServer(std::make_unique<httplib::Server>(), worker_threads) {}
+  // For an httplib::SSLServer.
+  LoopbackServer(std::unique_ptr<httplib::Server> owned, std::size_t worker_threads = 32)
+      : owned_(std::move(owned)), server(*owned_) {
     server.new_task_queue = [worker_threads] { return new httplib::ThreadPool(worker_threads); };
   }
   ~LoopbackServer() { stop(); }
@@ -55,7 +59,8 @@ class LoopbackServer {
       throw std::runtime_error("cannot bind a loopback port");
     thread_ = std::thread([this] { server.listen_after_bind(); });
     // httplib's stop() is a no-op until the accept loop runs: wait for it, or stop could hang.
-    while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (!server.is_running())
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   void stop() {
     server.stop();
@@ -63,11 +68,15 @@ class LoopbackServer {
       thread_.join();
   }
   int port() const { return port_; }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  std::string url(const std::string& path, const std::string& scheme = "http") const {
+    return scheme + "://127.0.0.1:" + std::to_string(port_) + path;
   }
 
-  httplib::Server server;
+ private:
+  std::unique_ptr<httplib::Server> owned_;
+
+ public:
+  httplib::Server& server;
 
  private:
   int port_ = 0;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <exception>
 #include <fstream>
 #include <random>
 #include <stdexcept>
@@ -134,6 +135,9 @@ struct Attempt {
   bool streaming_to_sink = false;
   bool sink_refused = false;
   std::uint64_t bytes_to_sink = 0;
+  // An exception from the caller's sink must not unwind through libcurl's C frames: it is kept
+  // here and rethrown once curl_easy_perform has returned.
+  std::exception_ptr sink_exception;
 };
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
@@ -142,6 +146,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   if (line.starts_with("HTTP/")) {
     // Each status line starts a new response (redirects, interim 1xx): keep the last one's.
     attempt.response->headers.clear();
+    attempt.response->body.clear();
+    attempt.response->bytes_received = 0;
     const auto space = line.find(' ');
     attempt.status = space == std::string_view::npos ? 0 : std::atol(line.data() + space + 1);
     attempt.streaming_to_sink =
@@ -162,7 +168,13 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   attempt.response->bytes_received += chunk.size();
   if (attempt.streaming_to_sink) {
     attempt.bytes_to_sink += chunk.size();
-    if (!attempt.request->download_sink(chunk)) {
+    bool accepted = false;
+    try {
+      accepted = attempt.request->download_sink(chunk);
+    } catch (...) {
+      attempt.sink_exception = std::current_exception();
+    }
+    if (!accepted) {
       attempt.sink_refused = true;
       return 0;  // aborts the transfer with CURLE_WRITE_ERROR
     }
@@ -254,14 +266,13 @@ struct HttpClient::Impl {
   }
 
   // A pooled handle keeps its live connection across requests (keep-alive); curl_easy_reset
-  // clears options but keeps connections, DNS and TLS session caches.
+  // clears options but keeps connections, DNS and TLS session caches and the share.
   CURL* take_handle() {
     {
       std::lock_guard lock(pool_mutex);
       if (!idle_handles.empty()) {
         CURL* handle = idle_handles.back();
         idle_handles.pop_back();
-        curl_easy_reset(handle);
         return handle;
       }
     }
@@ -273,6 +284,8 @@ struct HttpClient::Impl {
   }
 
   void return_handle(CURL* handle) {
+    // Drops the options, which point into the finished request's buffers.
+    curl_easy_reset(handle);
     {
       std::lock_guard lock(pool_mutex);
       if (idle_handles.size() < options.max_idle_handles) {
@@ -346,7 +359,9 @@ HttpClient::Impl::AttemptResult HttpClient::Impl::run_attempt(const Request& req
   response.headers.clear();
   response.body.clear();
   response.bytes_received = 0;
-  Attempt attempt{&request, &response, 0, false, false, 0};
+  Attempt attempt;
+  attempt.request = &request;
+  attempt.response = &response;
   std::array<char, CURL_ERROR_SIZE> error_buffer{};
 
   curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
@@ -442,6 +457,8 @@ HttpClient::Impl::AttemptResult HttpClient::Impl::run_attempt(const Request& req
   result.code = curl_easy_perform(easy);
   result.bytes_to_sink = attempt.bytes_to_sink;
   result.sink_refused = attempt.sink_refused;
+  if (attempt.sink_exception)
+    std::rethrow_exception(attempt.sink_exception);
   if (result.code == CURLE_OK) {
     long status = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);

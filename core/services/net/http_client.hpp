@@ -61,7 +61,8 @@ struct Request {
   std::optional<bool> idempotent;
   // When set, a 2xx body is streamed here chunk by chunk instead of being kept in
   // Response::body (large files go to the blob store without sitting in memory). Return false to
-  // abort the transfer. Non-2xx bodies still land in Response::body for diagnostics.
+  // abort the transfer; an exception it throws aborts it too and leaves perform(). Non-2xx
+  // bodies still land in Response::body for diagnostics.
   std::function<bool(std::string_view chunk)> download_sink;
   // Called before a retry when the sink already received part of a body, so it can start over.
   // Without it, a download that fails midway is not retried.
