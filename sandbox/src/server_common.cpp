@@ -112,8 +112,9 @@ json::object Stats::to_json() const {
                       {"faults", std::move(faults)}};
 }
 
-Fault FaultInjector::draw(bool is_write, bool is_ashby) {
+Fault FaultInjector::draw(bool is_write, bool is_ashby, std::uint64_t& sequence) {
   std::uint64_t n = counter_.fetch_add(1);
+  sequence = n;
   Rng rng(mix_seed(seed_, n));
   double u = rng.uniform();
   const std::pair<Fault, double> order[] = {
@@ -155,7 +156,7 @@ FixedWindow::Result FixedWindow::take(const std::string& key) {
   auto window = static_cast<std::int64_t>(window_ms_);
   auto& [start, used] = windows_[key];
   if (start == 0 || now >= start + window) {
-    start = now - (now % std::max<std::int64_t>(window, 1));
+    start = now;  // windows run from the key's first request, so a test never straddles one
     used = 0;
   }
   std::int64_t reset_ms = start + window;
@@ -340,7 +341,8 @@ void VendorServer::dispatch(const httplib::Request& request, httplib::Response& 
     if (!sleeper_.sleep_for_ms(latency))
       return;
   }
-  Fault fault = faults_.draw(is_write(request), vendor_ == Vendor::ashby);
+  std::uint64_t sequence = 0;
+  Fault fault = faults_.draw(is_write(request), vendor_ == Vendor::ashby, sequence);
   if (fault != Fault::none)
     stats_.count_fault(fault);
   switch (fault) {
@@ -351,7 +353,7 @@ void VendorServer::dispatch(const httplib::Request& request, httplib::Response& 
     case Fault::server_error: {
       static const int kStatuses[] = {500, 502, 503};
       write_server_error(response,
-                         kStatuses[Rng(mix_seed(options_.seed, request.remote_port)).range(0, 2)]);
+                         kStatuses[Rng(mix_seed(options_.seed ^ 0x5E4, sequence)).range(0, 2)]);
       return;
     }
     case Fault::reset:

@@ -62,7 +62,8 @@ class Stats {
 class FaultInjector {
  public:
   FaultInjector(std::uint64_t seed, FaultRates rates) : seed_(seed), rates_(rates) {}
-  Fault draw(bool is_write, bool is_ashby);
+  // `sequence` receives the request's number, which seeds any choice within the fault.
+  Fault draw(bool is_write, bool is_ashby, std::uint64_t& sequence);
 
  private:
   std::uint64_t seed_;

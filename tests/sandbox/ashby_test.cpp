@@ -1,0 +1,363 @@
+// Ashby contract (reference/api/ashby.md): auth codes, 200-with-success:false business errors with
+// errorInfo, no dedup on candidate.create, application.create validation, notes, uploads, --state.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "http_client.hpp"
+#include "sandbox/sandbox.hpp"
+
+namespace atsm::sandbox {
+namespace {
+
+namespace json = boost::json;
+using test::http;
+using test::HttpOptions;
+
+std::filesystem::path make_temp_dir() {
+  const char* root = std::getenv("ATSM_TEST_TMP");
+  std::filesystem::path base = root ? root : std::filesystem::temp_directory_path();
+  std::filesystem::create_directories(base);
+  std::string pattern = (base / "sandbox-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr)
+    throw std::runtime_error("mkdtemp failed under " + base.string());
+  return pattern;
+}
+
+class AshbyContract : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Options options;
+    options.persons = 20;
+    options.rate_scale = 100;
+    sandbox_ = std::make_unique<Sandbox>(options);
+    sandbox_->start();
+  }
+  json::object call(const std::string& method, const json::object& body) {
+    auto response = test::ashby(sandbox_->endpoints().ashby_url,
+                                sandbox_->credentials().ashby_api_key, method, body);
+    EXPECT_EQ(response.status, 200) << method << " " << response.body;
+    return response.json().as_object();
+  }
+  json::object ok(const std::string& method, const json::object& body) {
+    auto out = call(method, body);
+    EXPECT_TRUE(out.at("success").as_bool()) << method << " " << json::serialize(out);
+    return out;
+  }
+  void expect_error(const std::string& method, const json::object& body, const std::string& code) {
+    auto out = call(method, body);
+    ASSERT_FALSE(out.at("success").as_bool()) << method;
+    EXPECT_EQ(out.at("errorInfo").at("code").as_string(), code) << json::serialize(out);
+    EXPECT_EQ(out.at("errorInfo").at("requestId").as_string().size(), 26u);
+    EXPECT_FALSE(out.at("errorInfo").at("message").as_string().empty());
+    EXPECT_EQ(out.at("errors").as_array()[0].as_string(), code);
+  }
+  std::string first_id(const std::string& method, const json::object& body = {}) {
+    return std::string(ok(method, body).at("results").as_array().at(0).at("id").as_string());
+  }
+  // An open job on the default plan; returns (job id, plan id).
+  std::pair<std::string, std::string> open_job() {
+    std::string plan = first_id("interviewPlan.list");
+    std::string team(
+        ok("department.create", {{"name", "Engineering"}}).at("results").at("id").as_string());
+    std::string location(ok("location.create", {{"name", "Berlin"}, {"type", "Location"}})
+                             .at("results")
+                             .at("id")
+                             .as_string());
+    std::string job(ok("job.create", {{"title", "Engineer"},
+                                      {"teamId", team},
+                                      {"locationId", location},
+                                      {"defaultInterviewPlanId", plan}})
+                        .at("results")
+                        .at("id")
+                        .as_string());
+    ok("job.setStatus", {{"jobId", job}, {"status", "Open"}});
+    return {job, plan};
+  }
+  std::string stage(const std::string& plan, const std::string& type) {
+    auto stages = ok("interviewStage.list", {{"interviewPlanId", plan}});
+    for (const auto& s : stages.at("results").as_array())
+      if (s.at("type") == type.c_str())
+        return std::string(s.at("id").as_string());
+    ADD_FAILURE() << "no " << type << " stage";
+    return {};
+  }
+  json::object state() {
+    return http(sandbox_->endpoints().ashby_url + "/_sandbox/state").json().as_object();
+  }
+  std::unique_ptr<Sandbox> sandbox_;
+};
+
+TEST_F(AshbyContract, AuthErrorsAreRealHttpCodes) {
+  HttpOptions none;
+  none.post = true;
+  none.body = "{}";
+  EXPECT_EQ(http(sandbox_->endpoints().ashby_url + "/candidate.list", none).status, 401);
+  EXPECT_EQ(test::ashby(sandbox_->endpoints().ashby_url, "wrong-key", "candidate.list", {}).status,
+            403);
+  auto response = test::ashby(sandbox_->endpoints().ashby_url,
+                              sandbox_->credentials().ashby_api_key, "candidate.list", {});
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.header("ashby-version"), "2026-01-01");
+}
+
+TEST_F(AshbyContract, CandidateCreateNeverDeduplicatesAndSearchFindsBoth) {
+  ok("candidate.create", {{"name", "Ada Lovelace"}, {"email", "ada@example.com"}});
+  ok("candidate.create", {{"name", "Ada L."}, {"email", "ADA@example.com"}});
+  auto found = ok("candidate.search", {{"email", "ada@example.com"}}).at("results").as_array();
+  EXPECT_EQ(found.size(), 2u);
+  auto s = state();
+  EXPECT_EQ(s.at("counts").at("candidate").as_int64(), 2);
+  EXPECT_EQ(s.at("duplicate_emails").as_int64(), 1);
+  EXPECT_EQ(s.at("created_by_method").at("candidate.create").as_int64(), 2);
+  expect_error("candidate.create", {{"email", "x@example.com"}}, "invalid_input");
+  expect_error("candidate.create", {{"name", "Bad"}, {"email", "not-an-email"}}, "invalid_input");
+  expect_error("candidate.info", {{"id", "00000000-0000-4000-a000-000000000000"}},
+               "candidate_not_found");
+}
+
+TEST_F(AshbyContract, ApplicationCreateRejectsMissingReferencesWithDocumentedCodes) {
+  auto [job, plan] = open_job();
+  std::string candidate(
+      ok("candidate.create", {{"name", "Grace"}}).at("results").at("id").as_string());
+  std::string missing = "00000000-0000-4000-a000-000000000000";
+  expect_error("application.create", {{"candidateId", candidate}, {"jobId", missing}},
+               "requested_job_not_found");
+  expect_error("application.create", {{"candidateId", missing}, {"jobId", job}},
+               "candidate_not_found");
+  expect_error("application.create",
+               {{"candidateId", candidate}, {"jobId", job}, {"interviewStageId", missing}},
+               "interview_stage_not_found");
+  std::string archived = stage(plan, "Archived"), lead = stage(plan, "Lead");
+  json::array no_reason{
+      json::object{
+          {"stageId", lead}, {"stageNumber", 0}, {"enteredStageAt", "2019-03-04T10:00:00Z"}},
+      json::object{
+          {"stageId", archived}, {"stageNumber", 1}, {"enteredStageAt", "2019-04-01T10:00:00Z"}}};
+  expect_error("application.create",
+               {{"candidateId", candidate}, {"jobId", job}, {"applicationHistory", no_reason}},
+               "invalid_input");
+  no_reason[1].as_object()["archiveReasonId"] = missing;
+  expect_error("application.create",
+               {{"candidateId", candidate}, {"jobId", job}, {"applicationHistory", no_reason}},
+               "archive_reason_not_found");
+  expect_error("application.create",
+               {{"candidateId", candidate}, {"jobId", job}, {"sourceId", missing}},
+               "invalid_input");
+  EXPECT_EQ(state().at("counts").at("application").as_int64(), 0) << "nothing half-written";
+
+  std::string reason = first_id("archiveReason.list");
+  no_reason[1].as_object()["archiveReasonId"] = reason;
+  auto app = ok("application.create", {{"candidateId", candidate},
+                                       {"jobId", job},
+                                       {"createdAt", "2019-03-04T10:00:00Z"},
+                                       {"applicationHistory", no_reason}})
+                 .at("results")
+                 .as_object();
+  EXPECT_EQ(app.at("status"), "Archived");
+  EXPECT_EQ(app.at("createdAt"), "2019-03-04T10:00:00.000Z") << "backdated";
+  EXPECT_EQ(app.at("applicationHistory").as_array().size(), 2u);
+  auto plain = ok("application.create", {{"candidateId", candidate}, {"jobId", job}})
+                   .at("results")
+                   .as_object();
+  EXPECT_EQ(plain.at("status"), "Lead") << "default: the plan's first Lead stage";
+  std::string form = first_id("feedbackFormDefinition.list");
+  expect_error("applicationFeedback.submit",
+               {{"formDefinitionId", missing},
+                {"applicationId", app.at("id")},
+                {"feedbackForm", {{"fieldSubmissions", json::array{}}}}},
+               "feedback_form_not_found");
+  expect_error("applicationFeedback.submit",
+               {{"formDefinitionId", form},
+                {"applicationId", missing},
+                {"feedbackForm", {{"fieldSubmissions", json::array{}}}}},
+               "application_not_found");
+  expect_error("applicationFeedback.submit",
+               {{"formDefinitionId", form},
+                {"applicationId", app.at("id")},
+                {"feedbackForm",
+                 {{"fieldSubmissions", json::array{json::object{{"path", "overall_score"},
+                                                                {"value", {{"score", 9}}}}}}}}},
+               "invalid_input");
+  ok("applicationFeedback.submit",
+     {{"formDefinitionId", form},
+      {"applicationId", app.at("id")},
+      {"feedbackForm",
+       {{"fieldSubmissions",
+         json::array{
+             json::object{{"path", "overall_score"}, {"value", {{"score", 3}}}},
+             json::object{{"path", "feedback_text"}, {"value", "Lever feedback — On-site"}}}}}}});
+  auto s = state();
+  EXPECT_EQ(s.at("counts").at("feedback").as_int64(), 1);
+  EXPECT_EQ(s.at("candidates").as_array()[0].at("applications").as_array().size(), 2u);
+}
+
+TEST_F(AshbyContract, NotesAreSanitisedAndListedPerCandidate) {
+  std::string candidate(
+      ok("candidate.create", {{"name", "Linus"}}).at("results").at("id").as_string());
+  ok("candidate.createNote", {{"candidateId", candidate},
+                              {"sendNotifications", false},
+                              {"createdAt", "2019-03-04T14:02:00Z"},
+                              {"note",
+                               {{"type", "text/html"},
+                                {"value",
+                                 "<b>Lever note</b> — J. Doe<script>alert(1)</script><p "
+                                 "onclick=\"x()\">hi</p><a href=\"javascript:x\">l</a>"}}}});
+  ok("candidate.createNote",
+     {{"candidateId", candidate}, {"note", "plain <text>"}, {"isPrivate", true}});
+  auto notes = ok("candidate.listNotes", {{"candidateId", candidate}}).at("results").as_array();
+  ASSERT_EQ(notes.size(), 2u);
+  std::string html(notes[0].at("content").as_string());
+  EXPECT_EQ(html.find("script"), std::string::npos);
+  EXPECT_EQ(html.find("onclick"), std::string::npos);
+  EXPECT_EQ(html.find("javascript"), std::string::npos);
+  EXPECT_NE(html.find("<b>Lever note</b>"), std::string::npos);
+  EXPECT_EQ(notes[0].at("createdAt"), "2019-03-04T14:02:00.000Z");
+  EXPECT_EQ(notes[1].at("content"), "plain &lt;text&gt;");
+  EXPECT_TRUE(notes[1].at("isPrivate").as_bool());
+  expect_error("candidate.createNote",
+               {{"candidateId", "00000000-0000-4000-a000-000000000000"}, {"note", "x"}},
+               "candidate_not_found");
+}
+
+TEST_F(AshbyContract, TagsAreIdempotentByTitleAndCustomFieldsValidated) {
+  std::string candidate(
+      ok("candidate.create", {{"name", "Tagged"}}).at("results").at("id").as_string());
+  auto a = ok("candidateTag.create", {{"title", "Rehire"}}).at("results");
+  auto b = ok("candidateTag.create", {{"title", "Rehire"}}).at("results");
+  EXPECT_EQ(a.at("id"), b.at("id"));
+  ok("candidate.addTag", {{"candidateId", candidate}, {"tagId", a.at("id")}});
+  expect_error("candidate.addTag",
+               {{"candidateId", candidate}, {"tagId", "00000000-0000-4000-a000-000000000000"}},
+               "tag_not_found");
+  EXPECT_EQ(state().at("counts").at("candidate_tag").as_int64(), 1);
+  auto field = ok("customField.create",
+                  {{"fieldType", "String"}, {"objectType", "Candidate"}, {"title", "Legacy IDs"}})
+                   .at("results");
+  ok("customField.setValues",
+     {{"objectId", candidate},
+      {"objectType", "Candidate"},
+      {"values",
+       json::array{json::object{{"fieldId", field.at("id")}, {"fieldValue", "lever:contact:1"}}}}});
+  expect_error("customField.setValue",
+               {{"objectId", candidate},
+                {"objectType", "Candidate"},
+                {"fieldId", field.at("id")},
+                {"fieldValue", 12}},
+               "invalid_input");
+  expect_error("customField.create",
+               {{"fieldType", "Strng"}, {"objectType", "Candidate"}, {"title", "x"}},
+               "invalid_input");
+  EXPECT_EQ(state().at("candidates").as_array()[0].at("customFields").at("Legacy IDs"),
+            "lever:contact:1");
+}
+
+TEST_F(AshbyContract, UploadsByHandleAndByMultipartForm) {
+  std::string candidate(
+      ok("candidate.create", {{"name", "Files"}}).at("results").at("id").as_string());
+  std::string bytes = "%PDF-1.4 resume bytes";
+  auto handle = ok("file.createFileUploadHandle", {{"fileUploadContext", "CandidateResume"},
+                                                   {"filename", "cv.pdf"},
+                                                   {"contentType", "application/pdf"},
+                                                   {"contentLength", bytes.size()}})
+                    .at("results")
+                    .as_object();
+  HttpOptions upload;
+  for (const auto& [name, value] : handle.at("fields").as_object())
+    upload.parts.emplace_back(std::string(name), "", std::string(value.as_string()));
+  upload.parts.emplace_back("file", "cv.pdf", bytes);
+  auto uploaded = http(std::string(handle.at("url").as_string()), upload);
+  EXPECT_EQ(uploaded.status, 204) << uploaded.body;
+  ok("candidate.uploadResume", {{"candidateId", candidate}, {"resumeHandle", handle.at("handle")}});
+  expect_error("candidate.uploadFile", {{"candidateId", candidate}, {"fileHandle", "fh_unknown"}},
+               "invalid_input");
+  HttpOptions form;
+  form.userpwd = sandbox_->credentials().ashby_api_key + ":";
+  form.parts = {{"candidateId", "", candidate}, {"file", "portfolio.pdf", "other bytes"}};
+  auto multipart = http(sandbox_->endpoints().ashby_url + "/candidate.uploadFile", form);
+  ASSERT_EQ(multipart.status, 200);
+  EXPECT_TRUE(multipart.json().at("success").as_bool()) << multipart.body;
+  auto info = ok("candidate.info", {{"id", candidate}}).at("results").as_object();
+  EXPECT_EQ(info.at("fileHandles").as_array().size(), 2u);
+  EXPECT_EQ(info.at("resumeFileHandle").at("name"), "cv.pdf");
+  auto files = state().at("candidates").as_array()[0].at("files").as_array();
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(state().at("counts").at("file").as_int64(), 2);
+}
+
+TEST_F(AshbyContract, ListsPageWithCursorsAndSyncTokenOnlyOnTheLastPage) {
+  for (int i = 0; i < 5; ++i)
+    ok("candidate.create", {{"name", "P" + std::to_string(i)}});
+  auto first = ok("candidate.list", {{"limit", 2}});
+  EXPECT_TRUE(first.at("moreDataAvailable").as_bool());
+  EXPECT_FALSE(first.contains("syncToken"));
+  std::size_t seen = first.at("results").as_array().size();
+  json::value cursor = first.at("nextCursor");
+  json::object last;
+  while (true) {
+    last = ok("candidate.list", {{"limit", 2}, {"cursor", cursor}});
+    seen += last.at("results").as_array().size();
+    if (!last.at("moreDataAvailable").as_bool())
+      break;
+    cursor = last.at("nextCursor");
+  }
+  EXPECT_EQ(seen, 5u);
+  ASSERT_TRUE(last.contains("syncToken"));
+  ok("candidate.create", {{"name", "Later"}});
+  auto delta = ok("candidate.list", {{"syncToken", last.at("syncToken")}});
+  EXPECT_EQ(delta.at("results").as_array().size(), 1u) << "only what changed since the token";
+  expect_error("candidate.list", {{"limit", 101}}, "invalid_input");
+}
+
+TEST(AshbyState, WritesSurviveARestartWithStateDir) {
+  auto dir = make_temp_dir() / "state";
+  Options options;
+  options.persons = 5;
+  options.state_dir = dir;
+  options.credentials = random_credentials();
+  {
+    Sandbox sandbox(options);
+    sandbox.start();
+    auto created =
+        test::ashby(sandbox.endpoints().ashby_url, options.credentials->ashby_api_key,
+                    "candidate.create", {{"name", "Persisted"}, {"email", "p@example.com"}});
+    ASSERT_TRUE(created.json().at("success").as_bool());
+  }
+  struct stat info {};
+  ASSERT_EQ(::stat(dir.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat((dir / "ashby-journal.jsonl").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  {
+    Sandbox sandbox(options);
+    sandbox.start();
+    auto found = test::ashby(sandbox.endpoints().ashby_url, options.credentials->ashby_api_key,
+                             "candidate.search", {{"email", "p@example.com"}});
+    EXPECT_EQ(found.json().at("results").as_array().size(), 1u);
+  }
+  std::filesystem::remove_all(dir.parent_path());
+}
+
+TEST(AshbyRateLimit, ThousandPerMinuteScaled) {
+  Options options;
+  options.persons = 5;
+  options.rate_scale = 1;  // a 60-s window: no roll-over within the test
+  Sandbox sandbox(options);
+  sandbox.start();
+  int ok = 0;
+  test::HttpResponse last;
+  for (int i = 0; i < 1003; ++i) {
+    last = test::ashby(sandbox.endpoints().ashby_url, sandbox.credentials().ashby_api_key,
+                       "source.list", {});
+    if (last.status == 200)
+      ++ok;
+  }
+  EXPECT_EQ(ok, 1000);
+  EXPECT_EQ(last.status, 429);
+  EXPECT_EQ(last.json().at("errorInfo").at("code"), "rate_limit_exceeded");
+}
+
+}  // namespace
+}  // namespace atsm::sandbox

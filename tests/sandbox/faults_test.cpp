@@ -1,0 +1,163 @@
+// Seeded faults fire at their configured rates, reproducibly, in the shape each one promises.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "http_client.hpp"
+#include "sandbox/sandbox.hpp"
+
+namespace atsm::sandbox {
+namespace {
+
+namespace json = boost::json;
+using test::http;
+using test::HttpOptions;
+
+Options fault_options(Vendor vendor, const std::string& fault, double rate) {
+  Options options;
+  options.seed = 77;
+  options.persons = 5;
+  options.rate_scale = 1000;
+  options.stall_ms = 2000 * 1000;  // 2 s after scaling
+  set_fault_rate(options.faults[static_cast<std::size_t>(vendor)], fault, rate);
+  return options;
+}
+
+TEST(SandboxFaults, ServerErrorsFireAtTheConfiguredRateAndRepeatForTheSameSeed) {
+  std::vector<long> first_run;
+  for (int run = 0; run < 2; ++run) {
+    Sandbox sandbox(fault_options(Vendor::lever, "server_error", 0.2));
+    sandbox.start();
+    HttpOptions auth;
+    auth.userpwd = sandbox.credentials().lever_api_key + ":";
+    std::vector<long> statuses;
+    int errors = 0;
+    for (int i = 0; i < 400; ++i) {
+      auto response = http(sandbox.endpoints().lever_url + "/v1/stages", auth);
+      statuses.push_back(response.status);
+      if (response.status >= 500) {
+        ++errors;
+        EXPECT_TRUE(response.status == 500 || response.status == 502 || response.status == 503);
+        EXPECT_TRUE(response.json().as_object().contains("code")) << "Lever-shaped error";
+      }
+    }
+    EXPECT_GT(errors, 50);  // 80 expected; binomial sd ~8
+    EXPECT_LT(errors, 110);
+    auto stats = http(sandbox.endpoints().lever_url + "/_sandbox/stats").json();
+    EXPECT_EQ(stats.at("faults").at("server_error").as_int64(), errors);
+    if (run == 0)
+      first_run = statuses;
+    else
+      EXPECT_EQ(statuses, first_run) << "same seed, same faults";
+  }
+}
+
+TEST(SandboxFaults, RateLimitStormsAnswer429) {
+  Sandbox sandbox(fault_options(Vendor::greenhouse, "rate_limit", 1.0));
+  sandbox.start();
+  auto response = http(sandbox.endpoints().greenhouse_url + "/v3/users");
+  EXPECT_EQ(response.status, 429);
+  EXPECT_FALSE(response.header("retry-after").empty());
+}
+
+TEST(SandboxFaults, ResetDropsTheConnectionWithoutAResponse) {
+  Sandbox sandbox(fault_options(Vendor::lever, "reset", 1.0));
+  sandbox.start();
+  auto response = http(sandbox.endpoints().lever_url + "/v1/stages");
+  EXPECT_NE(response.error, CURLE_OK);
+  EXPECT_TRUE(response.error == CURLE_GOT_NOTHING || response.error == CURLE_RECV_ERROR)
+      << curl_easy_strerror(response.error);
+}
+
+TEST(SandboxFaults, TruncateCutsTheBodyShort) {
+  Sandbox sandbox(fault_options(Vendor::lever, "truncate", 1.0));
+  sandbox.start();
+  HttpOptions auth;
+  auth.userpwd = sandbox.credentials().lever_api_key + ":";
+  auto response = http(sandbox.endpoints().lever_url + "/v1/stages", auth);
+  EXPECT_EQ(response.error, CURLE_PARTIAL_FILE) << curl_easy_strerror(response.error);
+}
+
+TEST(SandboxFaults, StallOutlastsTheClientTimeoutAndStopStillReturns) {
+  Sandbox sandbox(fault_options(Vendor::lever, "stall", 1.0));
+  sandbox.start();
+  HttpOptions quick;
+  quick.timeout_ms = 300;
+  auto response = http(sandbox.endpoints().lever_url + "/v1/stages", quick);
+  EXPECT_EQ(response.error, CURLE_OPERATION_TIMEDOUT);
+  std::atomic<bool> done{false};
+  std::thread pending([&] {
+    HttpOptions patient;
+    patient.timeout_ms = 30000;
+    http(sandbox.endpoints().lever_url + "/v1/stages", patient);
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  sandbox.stop();  // interrupts the stall
+  pending.join();
+  EXPECT_TRUE(done);
+}
+
+TEST(SandboxFaults, AshbyTransientIsHttp200WithSuccessFalse) {
+  Sandbox sandbox(fault_options(Vendor::ashby, "ashby_transient", 1.0));
+  sandbox.start();
+  auto response = test::ashby(sandbox.endpoints().ashby_url, sandbox.credentials().ashby_api_key,
+                              "candidate.list", {});
+  EXPECT_EQ(response.status, 200);
+  auto body = response.json().as_object();
+  EXPECT_FALSE(body.at("success").as_bool());
+  EXPECT_EQ(body.at("errorInfo").at("code"), "temporarily_unavailable");
+}
+
+TEST(SandboxFaults, LostResponseCommitsTheWriteButDropsTheAnswer) {
+  Sandbox sandbox(fault_options(Vendor::ashby, "lost_response", 1.0));
+  sandbox.start();
+  const auto& key = sandbox.credentials().ashby_api_key;
+  auto lost = test::ashby(sandbox.endpoints().ashby_url, key, "candidate.create",
+                          {{"name", "Ghost"}, {"email", "ghost@example.com"}});
+  EXPECT_NE(lost.error, CURLE_OK) << "no response reached the client";
+  // Reads are not writes: they are answered, and show the committed candidate.
+  auto found = test::ashby(sandbox.endpoints().ashby_url, key, "candidate.search",
+                           {{"email", "ghost@example.com"}});
+  ASSERT_EQ(found.status, 200);
+  EXPECT_EQ(found.json().at("results").as_array().size(), 1u);
+  auto stats = http(sandbox.endpoints().ashby_url + "/_sandbox/stats").json();
+  EXPECT_EQ(stats.at("faults").at("lost_response").as_int64(), 1);
+}
+
+TEST(SandboxFaults, ChaosProfileSetsEveryFaultToFivePercent) {
+  FaultRates rates = fault_profile("chaos");
+  EXPECT_DOUBLE_EQ(rates.rate_limit, 0.05);
+  EXPECT_DOUBLE_EQ(rates.lost_response, 0.05);
+  EXPECT_DOUBLE_EQ(rates.ashby_transient, 0.05);
+  EXPECT_THROW(fault_profile("mayhem"), std::invalid_argument);
+  FaultRates custom;
+  EXPECT_THROW(set_fault_rate(custom, "meteor", 0.1), std::invalid_argument);
+  EXPECT_THROW(set_fault_rate(custom, "reset", 1.5), std::invalid_argument);
+}
+
+TEST(SandboxLoad, ServesManyConcurrentClients) {
+  Options options;
+  options.persons = 50;
+  options.rate_scale = 100000;
+  options.latency_ms = 20;
+  Sandbox sandbox(options);
+  sandbox.start();
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 24; ++c)
+    clients.emplace_back([&] {
+      HttpOptions auth;
+      auth.userpwd = sandbox.credentials().lever_api_key + ":";
+      for (int i = 0; i < 10; ++i)
+        if (http(sandbox.endpoints().lever_url + "/v1/opportunities?limit=20", auth).status == 200)
+          ++ok;
+    });
+  for (auto& client : clients)
+    client.join();
+  EXPECT_EQ(ok.load(), 240);
+}
+
+}  // namespace
+}  // namespace atsm::sandbox

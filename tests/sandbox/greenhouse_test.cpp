@@ -1,0 +1,247 @@
+// Greenhouse Harvest v3 contract (reference/api/greenhouse.md): client-credentials tokens, Link
+// next-only cursors, per_page <= 500, 30-s window headers, expiring signed attachment URLs.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "http_client.hpp"
+#include "sandbox/dataset.hpp"
+#include "sandbox/sandbox.hpp"
+
+namespace atsm::sandbox {
+namespace {
+
+namespace json = boost::json;
+using test::http;
+using test::HttpOptions;
+
+std::string fetch_token(const Sandbox& sandbox) {
+  HttpOptions options;
+  options.userpwd = sandbox.credentials().greenhouse_client_id + ":" +
+                    sandbox.credentials().greenhouse_client_secret;
+  options.content_type = "application/x-www-form-urlencoded";
+  options.body = "grant_type=client_credentials";
+  auto response = http(sandbox.endpoints().greenhouse_url + "/token", options);
+  EXPECT_EQ(response.status, 200) << response.body;
+  EXPECT_TRUE(response.json().as_object().contains("expires_at"));
+  return std::string(response.json().at("access_token").as_string());
+}
+
+// Follows Link rel="next" until it is gone; returns every item.
+std::vector<json::object> walk(const std::string& first_url, const std::string& token,
+                               std::size_t* pages = nullptr) {
+  std::vector<json::object> items;
+  std::string target = first_url;
+  HttpOptions auth;
+  auth.bearer = token;
+  for (int page = 0; page < 100000 && !target.empty(); ++page) {
+    auto response = http(target, auth);
+    EXPECT_EQ(response.status, 200) << target << " " << response.body;
+    if (response.status != 200)
+      break;
+    auto body = response.json();
+    for (const auto& item : body.as_array())
+      items.push_back(item.as_object());
+    if (pages)
+      ++*pages;
+    std::string link = response.header("link");
+    target.clear();
+    if (!link.empty()) {
+      EXPECT_NE(link.find("rel=\"next\""), std::string::npos);
+      EXPECT_EQ(link.find("rel=\"prev\""), std::string::npos);
+      target = link.substr(1, link.find('>') - 1);
+    }
+  }
+  return items;
+}
+
+class GreenhouseContract : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    Options options;
+    options.seed = 31;
+    options.persons = 60;
+    options.rate_scale = 1000;
+    sandbox_ = new Sandbox(options);
+    sandbox_->start();
+    data_ = new Dataset(generate_dataset(31, 60));
+    token_ = new std::string(fetch_token(*sandbox_));
+  }
+  static void TearDownTestSuite() {
+    delete sandbox_;
+    delete data_;
+    delete token_;
+  }
+  static std::string url(const std::string& path) {
+    return sandbox_->endpoints().greenhouse_url + path;
+  }
+  static inline Sandbox* sandbox_ = nullptr;
+  static inline Dataset* data_ = nullptr;
+  static inline std::string* token_ = nullptr;
+};
+
+TEST_F(GreenhouseContract, TokenEndpointRefusesBadClientsAndGrants) {
+  HttpOptions bad;
+  bad.userpwd = sandbox_->credentials().greenhouse_client_id + ":wrong";
+  bad.content_type = "application/x-www-form-urlencoded";
+  bad.body = "grant_type=client_credentials";
+  auto response = http(url("/token"), bad);
+  EXPECT_EQ(response.status, 401);
+  EXPECT_EQ(response.json().at("error"), "invalid_client");
+  bad.userpwd = sandbox_->credentials().greenhouse_client_id + ":" +
+                sandbox_->credentials().greenhouse_client_secret;
+  bad.body = "grant_type=password";
+  EXPECT_EQ(http(url("/token"), bad).status, 400);
+  auto unauthenticated = http(url("/v3/candidates"));
+  EXPECT_EQ(unauthenticated.status, 401);
+  EXPECT_TRUE(unauthenticated.header("x-ratelimit-limit").empty())
+      << "a v3 401 has no rate headers";
+  EXPECT_EQ(http(url("/v3/no_such_thing")).status, 404) << "routing before auth";
+}
+
+TEST_F(GreenhouseContract, CursorPaginationWalksEveryRecordOnceInIdDescendingOrder) {
+  for (int per_page : {1, 7, 500}) {
+    std::size_t pages = 0;
+    auto items = walk(url("/v3/candidates?per_page=" + std::to_string(per_page)), *token_, &pages);
+    std::set<std::int64_t> ids;
+    std::int64_t previous = INT64_MAX;
+    for (const auto& item : items) {
+      std::int64_t id = item.at("id").as_int64();
+      EXPECT_TRUE(ids.insert(id).second) << "duplicate at per_page " << per_page;
+      EXPECT_LT(id, previous) << "id descending";
+      previous = id;
+    }
+    EXPECT_EQ(ids.size(), data_->greenhouse.candidates.size()) << "per_page " << per_page;
+    EXPECT_EQ(pages, (ids.size() + static_cast<std::size_t>(per_page) - 1) /
+                         static_cast<std::size_t>(per_page));
+  }
+  auto applications = walk(url("/v3/applications?per_page=7"), *token_);
+  EXPECT_EQ(applications.size(), data_->greenhouse.applications.size());
+  bool prospect_without_job = false;
+  for (const auto& app : applications)
+    prospect_without_job =
+        prospect_without_job || (app.at("prospect").as_bool() && app.at("job_id").is_null());
+  EXPECT_TRUE(prospect_without_job);
+}
+
+TEST_F(GreenhouseContract, InvalidPagingRequestsAnswer422) {
+  HttpOptions auth;
+  auth.bearer = *token_;
+  auto too_big = http(url("/v3/candidates?per_page=501"), auth);
+  EXPECT_EQ(too_big.status, 422);
+  EXPECT_NE(too_big.body.find("greater than: 500"), std::string::npos);
+  auto first = http(url("/v3/candidates?per_page=2"), auth);
+  std::string link = first.header("link");
+  std::string next = link.substr(1, link.find('>') - 1);
+  EXPECT_EQ(http(next + "&per_page=2", auth).status, 422)
+      << "a cursor request may carry no other parameter";
+  EXPECT_EQ(http(url("/v3/candidates?cursor=Zm9yZ2Vk"), auth).status, 422);
+  EXPECT_EQ(
+      http(
+          url("/v3/"
+              "candidates?created_at=gte|2020-01-01T00:00:00Z&updated_at=gte|2020-01-01T00:00:00Z"),
+          auth)
+          .status,
+      422);
+}
+
+TEST_F(GreenhouseContract, FiltersByParentIdsAndDates) {
+  const auto& app = data_->greenhouse.applications.front();
+  auto stages =
+      walk(url("/v3/application_stages?application_ids=" + std::to_string(app.id)), *token_);
+  EXPECT_EQ(stages.size(), app.stages.size());
+  auto recent = walk(url("/v3/candidates?updated_at=gte|2020-01-01T00:00:00Z"), *token_);
+  std::size_t expected = 0;
+  for (const auto& c : data_->greenhouse.candidates)
+    expected += c.updated_at >= 1577836800000 ? 1 : 0;
+  EXPECT_EQ(recent.size(), expected);
+}
+
+TEST(GreenhouseRateLimit, FixedWindowWithHeadersThen429AndRetryAfter) {
+  Options options;
+  options.persons = 5;
+  Sandbox sandbox(options);
+  sandbox.start();
+  HttpOptions auth;
+  auth.bearer = fetch_token(sandbox);
+  int limit = -1, ok = 0;
+  test::HttpResponse last;
+  for (int i = 0; i < 80; ++i) {
+    last = http(sandbox.endpoints().greenhouse_url + "/v3/users", auth);
+    if (limit < 0)
+      limit = std::stoi(last.header("x-ratelimit-limit"));
+    EXPECT_FALSE(last.header("x-ratelimit-reset").empty());
+    if (last.status == 200)
+      ++ok;
+  }
+  EXPECT_EQ(ok, limit)
+      << "exactly the window's limit passes (no window rolls over within a 30-s test)";
+  EXPECT_EQ(last.status, 429);
+  EXPECT_EQ(last.header("x-ratelimit-remaining"), "0");
+  EXPECT_GE(std::stoi(last.header("retry-after")), 1);
+}
+
+TEST(GreenhouseAttachments, SignedUrlsServeBytesThenExpireWith403) {
+  Options options;
+  options.persons = 20;
+  options.attachment_url_ttl_s = 1;
+  options.rate_scale = 1;
+  Sandbox sandbox(options);
+  sandbox.start();
+  Dataset data = generate_dataset(options.seed, options.persons);
+  auto items =
+      walk(sandbox.endpoints().greenhouse_url + "/v3/attachments?per_page=1", fetch_token(sandbox));
+  ASSERT_FALSE(items.empty());
+  std::string signed_url(items.back().at("url").as_string());
+  auto fresh = http(signed_url);
+  ASSERT_EQ(fresh.status, 200);
+  std::int64_t id = items.back().at("id").as_int64();
+  for (const auto& attachment : data.greenhouse.attachments)
+    if (attachment.file.id == std::to_string(id)) {
+      EXPECT_EQ(sha256_hex(fresh.body), sha256_hex(file_bytes(attachment.file)));
+    }
+  auto tampered = http(signed_url.substr(0, signed_url.size() - 2) + "00");
+  EXPECT_EQ(tampered.status, 403);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  auto expired = http(signed_url);
+  EXPECT_EQ(expired.status, 403);
+  EXPECT_NE(expired.body.find("<Code>AccessDenied</Code>"), std::string::npos);
+  EXPECT_NE(expired.body.find("expired"), std::string::npos);
+}
+
+TEST(GreenhouseTokens, ExpiredBearerTokensAreRefused) {
+  Options options;
+  options.persons = 5;
+  options.token_ttl_s = 1;
+  Sandbox sandbox(options);
+  sandbox.start();
+  HttpOptions auth;
+  auth.bearer = fetch_token(sandbox);
+  EXPECT_EQ(http(sandbox.endpoints().greenhouse_url + "/v3/users", auth).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  EXPECT_EQ(http(sandbox.endpoints().greenhouse_url + "/v3/users", auth).status, 401);
+}
+
+TEST(GreenhouseMutate, AddsRecordsVisibleInListsAndTruth) {
+  Options options;
+  options.persons = 30;
+  options.rate_scale = 1000;
+  Sandbox sandbox(options);
+  sandbox.start();
+  std::string token = fetch_token(sandbox);
+  auto before =
+      walk(sandbox.endpoints().greenhouse_url + "/v3/applications?per_page=500", token).size();
+  HttpOptions mutate;
+  mutate.body = R"({"count": 6})";
+  auto response = http(sandbox.endpoints().greenhouse_url + "/_sandbox/mutate", mutate);
+  ASSERT_EQ(response.status, 200);
+  EXPECT_EQ(response.json().at("changed").as_array().size(), 6u);
+  EXPECT_EQ(
+      walk(sandbox.endpoints().greenhouse_url + "/v3/applications?per_page=500", token).size(),
+      before + 2);
+}
+
+}  // namespace
+}  // namespace atsm::sandbox

@@ -1,0 +1,337 @@
+// Lever contract: shapes from reference/api/lever.md, auth, pagination, confidentiality, 422 and
+// 429.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "http_client.hpp"
+#include "sandbox/dataset.hpp"
+#include "sandbox/sandbox.hpp"
+
+namespace atsm::sandbox {
+namespace {
+
+namespace json = boost::json;
+using test::http;
+using test::HttpOptions;
+
+class LeverContract : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    Options options;
+    options.seed = 21;
+    options.persons = 60;
+    options.rate_scale = 1000;  // the bucket never gets in the way here
+    sandbox_ = new Sandbox(options);
+    sandbox_->start();
+    data_ = new Dataset(generate_dataset(21, 60));
+  }
+  static void TearDownTestSuite() {
+    delete sandbox_;
+    delete data_;
+  }
+  static HttpOptions key() {
+    HttpOptions options;
+    options.userpwd = sandbox_->credentials().lever_api_key + ":";
+    return options;
+  }
+  static std::string url(const std::string& path) { return sandbox_->endpoints().lever_url + path; }
+  static std::vector<json::object> walk(const std::string& path, int limit,
+                                        const HttpOptions& auth) {
+    std::vector<json::object> items;
+    std::string separator = path.find('?') == std::string::npos ? "?" : "&";
+    std::string next;
+    for (int page = 0; page < 10000; ++page) {
+      std::string target = path + separator + "limit=" + std::to_string(limit) +
+                           (next.empty() ? "" : "&offset=" + next);
+      auto response = http(url(target), auth);
+      EXPECT_EQ(response.status, 200) << target << " " << response.body;
+      if (response.status != 200)
+        break;
+      auto body = response.json().as_object();
+      for (const auto& item : body.at("data").as_array())
+        items.push_back(item.as_object());
+      EXPECT_LE(static_cast<int>(body.at("data").as_array().size()), limit);
+      if (!body.at("hasNext").as_bool()) {
+        EXPECT_FALSE(body.contains("next")) << "the last page carries no next token";
+        break;
+      }
+      next = std::string(body.at("next").as_string());
+    }
+    return items;
+  }
+  static inline Sandbox* sandbox_ = nullptr;
+  static inline Dataset* data_ = nullptr;
+};
+
+TEST_F(LeverContract, RejectsMissingAndWrongKeys) {
+  auto missing = http(url("/v1/opportunities"));
+  EXPECT_EQ(missing.status, 401);
+  EXPECT_TRUE(missing.json().as_object().contains("code"));
+  HttpOptions wrong;
+  wrong.userpwd = "not-a-key:";
+  EXPECT_EQ(http(url("/v1/opportunities"), wrong).status, 401);
+  EXPECT_EQ(http(url("/v1/opportunities"), key()).status, 200);
+}
+
+TEST_F(LeverContract, OpportunityShapesFollowTheReference) {
+  auto response =
+      http(url("/v1/opportunities?limit=100&confidentiality=all&expand=stage&expand=owner,contact"),
+           key());
+  ASSERT_EQ(response.status, 200);
+  auto body = response.json().as_object();
+  ASSERT_TRUE(body.at("hasNext").is_bool());
+  for (const auto& item : body.at("data").as_array()) {
+    const auto& opp = item.as_object();
+    EXPECT_TRUE(opp.at("id").is_string());
+    EXPECT_TRUE(opp.at("contact").is_object()) << "expand=contact";
+    EXPECT_TRUE(opp.at("contact").at("emails").is_array());
+    EXPECT_TRUE(opp.at("stage").at("text").is_string()) << "expand=stage";
+    EXPECT_TRUE(opp.at("emails").is_array());
+    EXPECT_TRUE(opp.at("phones").is_array());
+    EXPECT_TRUE(opp.at("stageChanges").is_array());
+    for (const auto& change : opp.at("stageChanges").as_array()) {
+      EXPECT_TRUE(change.at("toStageId").is_string());
+      EXPECT_TRUE(change.at("updatedAt").is_int64());
+    }
+    EXPECT_TRUE(opp.at("archived").is_null() || opp.at("archived").at("archivedAt").is_int64());
+    EXPECT_TRUE(opp.at("createdAt").is_int64() || opp.at("createdAt").is_string())
+        << "one record is malformed on purpose";
+    EXPECT_TRUE(opp.at("updatedAt").is_int64() || opp.at("updatedAt").is_null());
+    std::string confidentiality(opp.at("confidentiality").as_string());
+    EXPECT_TRUE(confidentiality == "confidential" || confidentiality == "non-confidential");
+    EXPECT_TRUE(opp.at("applications").is_array());
+  }
+  auto single = http(
+      url("/v1/opportunities/" + std::string(body.at("data").as_array()[0].at("id").as_string())),
+      key());
+  ASSERT_EQ(single.status, 200);
+  EXPECT_TRUE(single.json().at("data").at("contact").is_string()) << "not expanded by default";
+  auto missing = http(url("/v1/opportunities/00000000-0000-4000-a000-000000000000"), key());
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.json().at("code"), "ResourceNotFound");
+}
+
+TEST_F(LeverContract, PaginationWalksEveryRecordOnceAtEveryPageSize) {
+  std::set<std::string> expected;
+  for (const auto& opp : data_->lever.opportunities)
+    if (!opp.deleted_at)
+      expected.insert(opp.id);
+  for (int limit : {1, 7, 100}) {
+    auto items = walk("/v1/opportunities?confidentiality=all", limit, key());
+    std::set<std::string> seen;
+    for (const auto& item : items)
+      EXPECT_TRUE(seen.insert(std::string(item.at("id").as_string())).second)
+          << "duplicate at limit " << limit;
+    EXPECT_EQ(seen, expected) << "limit " << limit;
+  }
+  EXPECT_EQ(walk("/v1/users?includeDeactivated=true", 7, key()).size(), data_->lever.users.size());
+  EXPECT_EQ(http(url("/v1/opportunities?limit=101"), key()).status, 400);
+  EXPECT_EQ(http(url("/v1/opportunities?limit=0"), key()).status, 400);
+}
+
+TEST_F(LeverContract, ForgedOrReplayedOffsetTokensAreRejected) {
+  auto first = http(url("/v1/opportunities?limit=5"), key()).json().as_object();
+  std::string next(first.at("next").as_string());
+  auto forged =
+      http(url("/v1/opportunities?limit=5&offset=%5B1%2C0%2C%22x%22%2C%22deadbeefdeadbeef%22%5D"),
+           key());
+  EXPECT_EQ(forged.status, 400);
+  EXPECT_NE(forged.body.find("Invalid offset token"), std::string::npos);
+  // A token only fits the query that issued it.
+  EXPECT_EQ(http(url("/v1/opportunities?limit=5&archived=true&offset=" + next), key()).status, 400);
+  // Clients that re-encode the token still work.
+  std::string twice;
+  for (char c : next)
+    twice += c == '%' ? std::string("%25") : std::string(1, c);
+  auto reencoded = http(url("/v1/opportunities?limit=5&offset=" + twice), key());
+  EXPECT_EQ(reencoded.status, 200);
+  EXPECT_EQ(reencoded.body, http(url("/v1/opportunities?limit=5&offset=" + next), key()).body);
+}
+
+TEST_F(LeverContract, ConfidentialRecordsNeedAccessAndAnExplicitAsk) {
+  std::set<std::string> confidential;
+  for (const auto& opp : data_->lever.opportunities)
+    if (opp.confidential && !opp.deleted_at)
+      confidential.insert(opp.id);
+  ASSERT_FALSE(confidential.empty());
+  for (const auto& item : walk("/v1/opportunities", 100, key()))
+    EXPECT_FALSE(confidential.count(std::string(item.at("id").as_string())));
+  HttpOptions restricted;
+  restricted.userpwd = sandbox_->lever_restricted_key() + ":";
+  EXPECT_EQ(http(url("/v1/opportunities?confidentiality=all"), restricted).status, 403);
+  EXPECT_EQ(http(url("/v1/opportunities/" + *confidential.begin()), restricted).status, 403);
+  EXPECT_EQ(http(url("/v1/opportunities/" + *confidential.begin()), key()).status, 200);
+  EXPECT_EQ(http(url("/v1/opportunities"), restricted).status, 200);
+}
+
+TEST_F(LeverContract, FiltersSelectTheRightRecords) {
+  std::int64_t start = 1500000000000, end = 1600000000000;
+  auto items =
+      walk("/v1/opportunities?confidentiality=all&updated_at_start=" + std::to_string(start) +
+               "&updated_at_end=" + std::to_string(end),
+           100, key());
+  std::size_t expected = 0;
+  for (const auto& opp : data_->lever.opportunities)
+    if (!opp.deleted_at && opp.updated_at && *opp.updated_at >= start && *opp.updated_at <= end)
+      ++expected;
+  EXPECT_EQ(items.size(), expected);
+  for (const auto& item : items)
+    EXPECT_TRUE(item.at("updatedAt").is_int64());
+  auto archived = walk("/v1/opportunities?confidentiality=all&archived=true", 100, key());
+  for (const auto& item : archived)
+    EXPECT_FALSE(item.at("archived").is_null());
+  EXPECT_EQ(http(url("/v1/opportunities?created_at_start=yesterday"), key()).status, 400);
+  auto deleted = walk("/v1/opportunities/deleted", 100, key());
+  std::size_t deleted_expected = 0;
+  for (const auto& opp : data_->lever.opportunities)
+    deleted_expected += opp.deleted_at ? 1 : 0;
+  EXPECT_EQ(deleted.size(), deleted_expected);
+}
+
+TEST_F(LeverContract, UnprocessedFilesAnswer422AndProcessedOnesServeTheirBytes) {
+  bool saw_422 = false, saw_bytes = false;
+  for (const auto& opp : data_->lever.opportunities) {
+    if (opp.deleted_at || opp.confidential)
+      continue;
+    for (const auto& file : opp.files) {
+      std::string kind = file.resume ? "resumes" : "files";
+      auto response = http(
+          url("/v1/opportunities/" + opp.id + "/" + kind + "/" + file.id + "/download"), key());
+      if (file.status == "processed") {
+        EXPECT_EQ(response.status, 200);
+        EXPECT_EQ(response.body.size(), file.size);
+        EXPECT_EQ(sha256_hex(response.body), sha256_hex(file_bytes(file)));
+        saw_bytes = true;
+      } else {
+        EXPECT_EQ(response.status, 422);
+        EXPECT_EQ(response.json().at("code"), "UnprocessableEntity");
+        saw_422 = true;
+      }
+    }
+    if (saw_422 && saw_bytes)
+      break;
+  }
+  EXPECT_TRUE(saw_bytes);
+}
+
+TEST_F(LeverContract, SubResourcesListNotesFeedbackAndFiles) {
+  for (const auto& opp : data_->lever.opportunities) {
+    if (opp.deleted_at || opp.notes.empty() || opp.feedback.empty())
+      continue;
+    auto notes = http(url("/v1/opportunities/" + opp.id + "/notes?expand=user"), key()).json();
+    EXPECT_EQ(notes.at("data").as_array().size(), opp.notes.size())
+        << "soft-deleted notes are listed too";
+    auto feedback = http(url("/v1/opportunities/" + opp.id + "/feedback"), key()).json();
+    ASSERT_EQ(feedback.at("data").as_array().size(), opp.feedback.size());
+    EXPECT_TRUE(feedback.at("data").as_array()[0].at("fields").is_array());
+    return;
+  }
+  FAIL() << "no opportunity with notes and feedback";
+}
+
+TEST_F(LeverContract, OAuthTokensWorkRotateAndAreRefused) {
+  HttpOptions grant;
+  grant.content_type = "application/x-www-form-urlencoded";
+  grant.body = "grant_type=authorization_code&client_id=sandbox&client_secret=" +
+               sandbox_->credentials().lever_api_key +
+               "&code=sandbox-authorization-code&redirect_uri=http://localhost/cb";
+  auto token = http(url("/oauth/token"), grant);
+  ASSERT_EQ(token.status, 200) << token.body;
+  auto body = token.json().as_object();
+  EXPECT_EQ(body.at("token_type"), "Bearer");
+  HttpOptions bearer;
+  bearer.bearer = std::string(body.at("access_token").as_string());
+  EXPECT_EQ(http(url("/v1/stages"), bearer).status, 200);
+  HttpOptions refresh;
+  refresh.content_type = "application/x-www-form-urlencoded";
+  refresh.body = "grant_type=refresh_token&client_id=sandbox&client_secret=" +
+                 sandbox_->credentials().lever_api_key +
+                 "&refresh_token=" + std::string(body.at("refresh_token").as_string());
+  EXPECT_EQ(http(url("/oauth/token"), refresh).status, 200);
+  EXPECT_EQ(http(url("/oauth/token"), refresh).status, 403) << "a rotated refresh token is dead";
+  bearer.bearer = "forged";
+  EXPECT_EQ(http(url("/v1/stages"), bearer).status, 401);
+}
+
+TEST(LeverRateLimit, TokenBucketAllowsBurstOf20ThenRefillsAtTenPerSecondScaled) {
+  Options options;
+  options.persons = 5;
+  options.rate_scale = 2;  // 20 tokens/s refill on the scaled clock
+  Sandbox sandbox(options);
+  sandbox.start();
+  HttpOptions auth;
+  auth.userpwd = sandbox.credentials().lever_api_key + ":";
+  int ok = 0, limited = 0;
+  std::string retry_after;
+  auto begin = std::chrono::steady_clock::now();
+  for (int i = 0; i < 60; ++i) {
+    auto response = http(sandbox.endpoints().lever_url + "/v1/stages", auth);
+    if (response.status == 200)
+      ++ok;
+    if (response.status == 429) {
+      ++limited;
+      retry_after = response.header("retry-after");
+      EXPECT_EQ(response.json().at("code"), "TooManyRequests");
+    }
+  }
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  EXPECT_GE(ok, 20) << "the burst";
+  EXPECT_LE(ok, 20 + static_cast<int>(elapsed * 20.0) + 2) << "refill at 10/s x rate_scale";
+  EXPECT_GT(limited, 0);
+  EXPECT_FALSE(retry_after.empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(http(sandbox.endpoints().lever_url + "/v1/stages", auth).status, 200)
+      << "tokens come back";
+  auto stats = http(sandbox.endpoints().lever_url + "/_sandbox/stats").json().as_object();
+  EXPECT_EQ(stats.at("served_429").as_int64(), limited);
+  EXPECT_EQ(stats.at("requests").at("GET /v1/stages").as_int64(), 61);
+}
+
+TEST(LeverMutate, ChangesRecordsTheirTimesAndTheTruth) {
+  Options options;
+  options.persons = 40;
+  options.rate_scale = 1000;
+  Sandbox sandbox(options);
+  sandbox.start();
+  auto truth_before = http(sandbox.endpoints().ashby_url + "/_sandbox/truth?source=lever")
+                          .json()
+                          .at("counts")
+                          .as_object();
+  HttpOptions mutate;
+  mutate.body = R"({"count": 6})";
+  auto response = http(sandbox.endpoints().lever_url + "/_sandbox/mutate", mutate);
+  ASSERT_EQ(response.status, 200) << response.body;
+  auto changed = response.json().at("changed").as_array();
+  ASSERT_EQ(changed.size(), 6u);
+  std::set<std::string> kinds;
+  for (const auto& change : changed)
+    kinds.insert(std::string(change.at("kind").as_string()));
+  EXPECT_EQ(kinds, (std::set<std::string>{"stage_move", "new_note", "new_feedback", "new_file",
+                                          "new_candidacy", "new_person"}));
+  auto truth_after = http(sandbox.endpoints().ashby_url + "/_sandbox/truth?source=lever")
+                         .json()
+                         .at("counts")
+                         .as_object();
+  EXPECT_EQ(truth_after.at("application").as_int64(),
+            truth_before.at("application").as_int64() + 2);
+  EXPECT_EQ(truth_after.at("candidate").as_int64(), truth_before.at("candidate").as_int64() + 1);
+  EXPECT_EQ(truth_after.at("feedback").as_int64(), truth_before.at("feedback").as_int64() + 1);
+  HttpOptions auth;
+  auth.userpwd = sandbox.credentials().lever_api_key + ":";
+  std::int64_t recent = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count() -
+                        60000;
+  auto updated =
+      http(sandbox.endpoints().lever_url +
+               "/v1/opportunities?confidentiality=all&updated_at_start=" + std::to_string(recent),
+           auth)
+          .json();
+  EXPECT_GE(updated.at("data").as_array().size(), 3u) << "mutated records show in a delta read";
+}
+
+}  // namespace
+}  // namespace atsm::sandbox
