@@ -403,27 +403,28 @@ typedef struct atsm_connector {
                       const atsm_emitter* emitter, atsm_error* error);
 
   /* [instance-thread] Sink: reads what the target already holds and checks that the plan can
-   * be applied. `plan_json` describes the migration (kinds, counts, the references it needs);
-   * writes a JSON object through `out`: {"missing":[{"kind":...,"name":...,"reason":...}],
-   * "target":{...reference data found, e.g. stages, users, with their ids}}. Must not write to
-   * the target. NULL without the sink role. */
+   * be applied. `plan_json` describes the migration (options, counts, the reference records the
+   * source has); writes a JSON object through `out`: {"catalog": {...the target's reference
+   * objects with their ids...}, "missing": [{"kind", "name", "reason"}, ...]}. Must not write to
+   * the target. The JSON on both sides: sdk/docs/sink-protocol.md. NULL without the sink role. */
   atsm_status (*prepare)(void* instance, const char* plan_json, const atsm_output* out,
                          atsm_error* error);
 
-  /* [instance-thread or concurrently with ATSM_CAP_THREAD_SAFE] Sink: creates (or, when the
-   * record carries "target_id", updates) the records of `kind` in `records_json` (a JSON array
-   * of canonical records with their references resolved, see sdk/schema). Writes one JSON array
-   * through `out`, an entry per input record in the same order:
-   * {"source_key":..., "status":"ok"|<atsm_status name>, "target_id":..., "message":...,
-   * "vendor_code":..., "vendor_request_id":...}. Returns ATSM_OK when every record has an entry
-   * (whatever its status); a non-OK return means the whole batch failed and `out` is ignored. */
-  atsm_status (*write)(void* instance, const char* kind, const char* records_json,
+  /* [instance-thread or concurrently with ATSM_CAP_THREAD_SAFE] Sink: writes the items of
+   * `kind` in `items_json`, a JSON array of write items ({"key", "record", "group", "refs",
+   * "target_id", "lookup_first"}: sdk/docs/sink-protocol.md). Each item is one ledger row: it
+   * creates one target object, or updates the one named by "target_id". Writes one JSON array
+   * through `out`, an entry per item in the same order: {"key", "status": "ok" | <atsm_status
+   * name>, "target_id", "derived", "lossy", "message", "vendor_code", "vendor_request_id"}.
+   * Returns ATSM_OK when every item has an entry (whatever its status); a non-OK return means
+   * the whole batch failed and `out` is ignored. */
+  atsm_status (*write)(void* instance, const char* kind, const char* items_json,
                        const atsm_output* out, atsm_error* error);
 
-  /* [same as write] Sink: looks for the object a previous, ambiguous write of `record_json`
-   * may have created. Writes {"target_id":"..."} through `out` and returns ATSM_OK when found,
-   * ATSM_NOT_FOUND when it surely does not exist. NULL without ATSM_CAP_FIND. */
-  atsm_status (*find)(void* instance, const char* kind, const char* record_json,
+  /* [same as write] Sink: looks for the object an earlier, ambiguous write of `item_json` (one
+   * write item) may have created. Writes {"target_id":"..."} through `out` and returns ATSM_OK
+   * when found, ATSM_NOT_FOUND when it surely does not exist. NULL without ATSM_CAP_FIND. */
+  atsm_status (*find)(void* instance, const char* kind, const char* item_json,
                       const atsm_output* out, atsm_error* error);
 
   /* [same as write] Sink: reads back what the target holds for `target_id`, as a canonical
