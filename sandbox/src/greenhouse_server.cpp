@@ -13,11 +13,7 @@ namespace {
 constexpr int kWindowLimit = 75;  // the doc's example X-RateLimit-Limit
 constexpr int kMaxPerPage = 500;
 
-struct Row {
-  std::int64_t id = 0, created_at = 0, updated_at = 0;
-  std::int64_t candidate_id = 0, application_id = 0, job_id = 0, scorecard_id = 0;
-  json::object object;
-};
+using Row = GreenhouseRow;
 
 json::value time_or_null(std::int64_t ms) {
   return ms == 0 ? json::value(nullptr) : json::value(iso_time(ms));
@@ -30,10 +26,9 @@ json::array contacts(const std::vector<GhContact>& items) {
   return out;
 }
 
-std::vector<Row> build_rows(const World& world, const std::string& resource, bool& known) {
+std::vector<Row> build_rows(const World& world, const std::string& resource) {
   const GreenhouseData& gh = world.data.greenhouse;
   std::vector<Row> rows;
-  known = true;
   auto named = [&](const std::vector<GhNamed>& items, bool with_type) {
     for (const auto& item : items) {
       json::object object{{"id", item.id},
@@ -359,8 +354,6 @@ std::vector<Row> build_rows(const World& world, const std::string& resource, boo
                                      {"sort_order", i},
                                      {"active", true}}});
       }
-  } else {
-    known = false;
   }
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.id > b.id; });
   return rows;
@@ -496,6 +489,17 @@ void GreenhouseServer::download(const httplib::Request& request, httplib::Respon
   response.set_header("Content-Disposition", "attachment; filename=\"" + file.name + "\"");
   response.set_content(file_bytes(file),
                        file.ext == "pdf" ? "application/pdf" : "application/octet-stream");
+}
+
+std::shared_ptr<const std::vector<GreenhouseRow>> GreenhouseServer::rows(
+    const std::string& resource) {
+  std::lock_guard lock(rows_mutex_);
+  auto& entry = rows_cache_[resource];
+  if (!entry.second || entry.first != world_.mutations) {
+    entry = {world_.mutations,
+             std::make_shared<const std::vector<GreenhouseRow>>(build_rows(world_, resource))};
+  }
+  return entry.second;
 }
 
 void GreenhouseServer::list(const httplib::Request& request, httplib::Response& response,
@@ -636,8 +640,7 @@ void GreenhouseServer::list(const httplib::Request& request, httplib::Response& 
     return;
   }
   std::shared_lock lock(world_.mutex);
-  bool known = false;
-  std::vector<Row> rows = build_rows(world_, resource, known);
+  auto cached = rows(resource);
   auto contains = [](const std::vector<std::int64_t>& list, std::int64_t id) {
     return list.empty() || std::find(list.begin(), list.end(), id) != list.end();
   };
@@ -645,7 +648,7 @@ void GreenhouseServer::list(const httplib::Request& request, httplib::Response& 
   int served = 0;
   std::int64_t last_id = 0;
   bool more = false;
-  for (const auto& row : rows) {
+  for (const auto& row : *cached) {
     if (after != 0 && row.id >= after)
       continue;
     if (!contains(ids, row.id) || !contains(candidate_ids, row.candidate_id) ||

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <unordered_set>
@@ -57,6 +58,13 @@ class LeverServer : public VendorServer {
   std::uint64_t token_serial_ = 0;
 };
 
+// One record of a Greenhouse v3 list with the keys its filters use.
+struct GreenhouseRow {
+  std::int64_t id = 0, created_at = 0, updated_at = 0;
+  std::int64_t candidate_id = 0, application_id = 0, job_id = 0, scorecard_id = 0;
+  json::object object;
+};
+
 class GreenhouseServer : public VendorServer {
  public:
   GreenhouseServer(const Options& options, Sleeper& sleeper, World& world,
@@ -75,6 +83,8 @@ class GreenhouseServer : public VendorServer {
             const std::string& resource);
   void download(const httplib::Request& request, httplib::Response& response);
   std::string signed_url(const std::string& attachment_id) const;
+  // Rows of a resource, rebuilt only after a mutation; caller holds the world's shared lock.
+  std::shared_ptr<const std::vector<GreenhouseRow>> rows(const std::string& resource);
 
   World& world_;
   const Credentials& credentials_;
@@ -83,6 +93,9 @@ class GreenhouseServer : public VendorServer {
   std::map<std::string, std::int64_t> tokens_;  // token -> expiry (epoch ms)
   std::uint64_t token_serial_ = 0;
   std::string base_url_;
+  std::mutex rows_mutex_;
+  std::map<std::string, std::pair<std::uint64_t, std::shared_ptr<const std::vector<GreenhouseRow>>>>
+      rows_cache_;
 };
 
 class AshbyState;
