@@ -54,6 +54,16 @@ TEST(RedactorTest, MasksAuthorizationHeadersAndSchemeTokens) {
   EXPECT_EQ(redact("using basic dXNlcjpwYXNzd29yZA== now"), "using basic [REDACTED] now");
   // Ordinary prose is left alone.
   EXPECT_EQ(redact("basic info about bearer bonds"), "basic info about bearer bonds");
+  EXPECT_EQ(redact("basics 1234567890abc"), "basics 1234567890abc");
+  EXPECT_EQ(redact("xauthorization: not a header name"), "xauthorization: not a header name");
+  EXPECT_EQ(redact("Proxy-Authorization: Basic abc"), "Proxy-Authorization: [REDACTED]");
+}
+
+TEST(RedactorTest, HandlesVeryLongLines) {
+  const std::string body(2'000'000, 'a');
+  EXPECT_EQ(redact("Authorization: " + body), "Authorization: [REDACTED]");
+  EXPECT_EQ(redact("Bearer " + body + "\nnext"), "Bearer [REDACTED]\nnext");
+  EXPECT_EQ(redact(body + " basic").size(), body.size() + 6);
 }
 
 TEST(RedactorTest, IsSafeToUseFromManyThreads) {
@@ -124,6 +134,7 @@ TEST(LogTest, JsonFileIsPrivateAndHoldsOneRedactedObjectPerLine) {
   }
   Redactor::instance().add_secret("json_file_secret_99");
   auto logger = setup_logging(LogOptions{"debug", path});
+  spdlog::set_pattern("%v");  // a later pattern change must not turn the file into plain text
   spdlog::debug("first \"quoted\" line with json_file_secret_99");
   spdlog::error("second line\twith tab");
   logger->flush();

@@ -8,7 +8,6 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <regex>
 #include <stdexcept>
 
 #include <fmt/chrono.h>
@@ -29,18 +28,97 @@ void replace_all(std::string& text, std::string_view needle, std::string_view re
   }
 }
 
-// Header-shaped credentials are masked even when their value was never registered
-// (e.g. a token a vendor returned that no one told the Redactor about).
-const std::regex& authorization_pattern() {
-  static const std::regex pattern(R"((authorization"?\s*[:=]\s*)[^\r\n]*)", std::regex::icase);
-  return pattern;
+bool is_word_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
 }
 
-// A scheme followed by a token-looking word of 8+ characters, so prose such as "basic info" stays.
-const std::regex& scheme_token_pattern() {
-  static const std::regex pattern(R"(\b(basic|bearer)\s+[A-Za-z0-9._~+/=-]{8,})",
-                                  std::regex::icase);
-  return pattern;
+bool is_token_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("._~+/=-", c) != nullptr;
+}
+
+bool is_blank(char c) {
+  return c == ' ' || c == '\t';
+}
+
+// Case-insensitive match of `word` at `pos`, starting at a word boundary.
+bool word_at(std::string_view text, std::size_t pos, std::string_view word) {
+  if (pos + word.size() > text.size())
+    return false;
+  if (pos > 0 && is_word_char(text[pos - 1]))
+    return false;
+  for (std::size_t k = 0; k < word.size(); ++k) {
+    if (std::tolower(static_cast<unsigned char>(text[pos + k])) != word[k])
+      return false;
+  }
+  return true;
+}
+
+// Header-shaped credentials are masked even when their value was never registered (e.g. a token
+// a vendor returned that no one told the Redactor about): `Authorization: ...` or
+// `authorization=...` (optionally `"Authorization":`) loses the rest of its line. Hand-written
+// scanners rather than std::regex: libstdc++'s regex recurses per character and overflows the
+// stack on long lines such as a logged response body.
+std::string mask_authorization(std::string_view text) {
+  constexpr std::string_view kWord = "authorization";
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (word_at(text, i, kWord)) {
+      std::size_t j = i + kWord.size();
+      if (j < text.size() && text[j] == '"')
+        ++j;
+      while (j < text.size() && is_blank(text[j]))
+        ++j;
+      if (j < text.size() && (text[j] == ':' || text[j] == '=')) {
+        ++j;
+        while (j < text.size() && is_blank(text[j]))
+          ++j;
+        out.append(text.substr(i, j - i));
+        out.append(kRedacted);
+        const auto line_end = text.find_first_of("\r\n", j);
+        i = line_end == std::string_view::npos ? text.size() : line_end;
+        continue;
+      }
+    }
+    out.push_back(text[i]);
+    ++i;
+  }
+  return out;
+}
+
+// `Basic <token>` / `Bearer <token>` with a token of 8+ token characters, so prose such as
+// "basic info" stays.
+std::string mask_scheme_tokens(std::string_view text) {
+  constexpr std::size_t kMinTokenLength = 8;
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t scheme_length = 0;
+    if (word_at(text, i, "basic"))
+      scheme_length = 5;
+    if (word_at(text, i, "bearer"))
+      scheme_length = 6;
+    if (scheme_length > 0) {
+      std::size_t token_start = i + scheme_length;
+      while (token_start < text.size() && is_blank(text[token_start]))
+        ++token_start;
+      std::size_t token_end = token_start;
+      while (token_end < text.size() && is_token_char(text[token_end]))
+        ++token_end;
+      if (token_start > i + scheme_length && token_end - token_start >= kMinTokenLength) {
+        out.append(text.substr(i, scheme_length));
+        out.push_back(' ');
+        out.append(kRedacted);
+        i = token_end;
+        continue;
+      }
+    }
+    out.push_back(text[i]);
+    ++i;
+  }
+  return out;
 }
 
 class JsonFormatter final : public spdlog::formatter {
@@ -109,10 +187,7 @@ std::string Redactor::redact(std::string_view text) const {
     for (const auto& secret : secrets_)
       replace_all(result, secret, kRedacted);
   }
-  const std::string redacted_group = fmt::format("$1{}", kRedacted);
-  result = std::regex_replace(result, authorization_pattern(), redacted_group);
-  result = std::regex_replace(result, scheme_token_pattern(), fmt::format("$1 {}", kRedacted));
-  return result;
+  return mask_scheme_tokens(mask_authorization(result));
 }
 
 std::size_t Redactor::secret_count() const {
@@ -124,8 +199,8 @@ std::string redact(std::string_view text) {
   return Redactor::instance().redact(text);
 }
 
-spdlog::sink_ptr make_redacting(spdlog::sink_ptr inner) {
-  return std::make_shared<RedactingSinkMt>(std::move(inner));
+spdlog::sink_ptr make_redacting(spdlog::sink_ptr inner, Formatting formatting) {
+  return std::make_shared<RedactingSinkMt>(std::move(inner), formatting);
 }
 
 spdlog::level::level_enum parse_level(std::string_view name) {
@@ -158,8 +233,10 @@ std::shared_ptr<spdlog::logger> install_logger(std::vector<spdlog::sink_ptr> sin
                                                spdlog::level::level_enum level) {
   std::vector<spdlog::sink_ptr> redacting;
   redacting.reserve(sinks.size());
-  for (auto& sink : sinks)
-    redacting.push_back(make_redacting(std::move(sink)));
+  for (auto& sink : sinks) {
+    const bool wrapped = std::dynamic_pointer_cast<RedactingSinkMt>(sink) != nullptr;
+    redacting.push_back(wrapped ? std::move(sink) : make_redacting(std::move(sink)));
+  }
   auto logger = std::make_shared<spdlog::logger>("atsm", redacting.begin(), redacting.end());
   logger->set_level(level);
   logger->flush_on(spdlog::level::warn);
@@ -183,7 +260,7 @@ std::shared_ptr<spdlog::logger> setup_logging(const LogOptions& options) {
           fmt::format("cannot open log file {}: {}", options.json_file->string(), error.what()));
     }
     file->set_formatter(make_json_formatter());
-    sinks.push_back(std::move(file));
+    sinks.push_back(make_redacting(std::move(file), Formatting::kKeepInner));
   }
   return install_logger(std::move(sinks), level);
 }

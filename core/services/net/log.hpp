@@ -43,11 +43,15 @@ class Redactor {
 std::string redact(std::string_view text);
 
 // Sink decorator: redacts each message's payload, then hands it to the wrapped sink, which
-// formats and writes it. Formatting calls are forwarded to the wrapped sink.
+// formats and writes it. Formatting calls (logger or global set_pattern) are forwarded to the
+// wrapped sink unless it keeps a fixed format (the JSON file must stay JSON).
+enum class Formatting { kForward, kKeepInner };
+
 template <typename Mutex>
 class RedactingSink final : public spdlog::sinks::base_sink<Mutex> {
  public:
-  explicit RedactingSink(spdlog::sink_ptr inner) : inner_(std::move(inner)) {}
+  explicit RedactingSink(spdlog::sink_ptr inner, Formatting formatting = Formatting::kForward)
+      : inner_(std::move(inner)), formatting_(formatting) {}
   const spdlog::sink_ptr& inner() const noexcept { return inner_; }
 
  protected:
@@ -60,19 +64,25 @@ class RedactingSink final : public spdlog::sinks::base_sink<Mutex> {
     inner_->log(copy);
   }
   void flush_() override { inner_->flush(); }
-  void set_pattern_(const std::string& pattern) override { inner_->set_pattern(pattern); }
+  void set_pattern_(const std::string& pattern) override {
+    if (formatting_ == Formatting::kForward)
+      inner_->set_pattern(pattern);
+  }
   void set_formatter_(std::unique_ptr<spdlog::formatter> formatter) override {
-    inner_->set_formatter(std::move(formatter));
+    if (formatting_ == Formatting::kForward)
+      inner_->set_formatter(std::move(formatter));
   }
 
  private:
   spdlog::sink_ptr inner_;
+  Formatting formatting_;
 };
 
 using RedactingSinkMt = RedactingSink<std::mutex>;
 
 // Wraps a sink so that everything written to it is redacted.
-spdlog::sink_ptr make_redacting(spdlog::sink_ptr inner);
+spdlog::sink_ptr make_redacting(spdlog::sink_ptr inner,
+                                Formatting formatting = Formatting::kForward);
 
 // "trace", "debug", "info", "warn"/"warning", "error", "critical", "off" (any case).
 // Throws std::invalid_argument naming the value otherwise.
@@ -94,7 +104,8 @@ struct LogOptions {
 // it cannot be opened.
 std::shared_ptr<spdlog::logger> setup_logging(const LogOptions& options);
 
-// Installs a default logger "atsm" writing to the given sinks, each wrapped in a RedactingSink.
+// Installs a default logger "atsm" writing to the given sinks, each wrapped in a RedactingSink
+// (sinks already wrapped are kept as they are).
 std::shared_ptr<spdlog::logger> install_logger(std::vector<spdlog::sink_ptr> sinks,
                                                spdlog::level::level_enum level);
 
