@@ -118,7 +118,8 @@ struct HttpClientOptions {
   Clock* clock = nullptr;               // backoff sleeps; default the real clock
 };
 
-// Thread-safe: perform() may be called from any number of threads at once.
+// Thread-safe: perform() may be called from any number of threads at once. The client (and the
+// RateLimiter it names) must outlive every perform() call.
 class HttpClient {
  public:
   explicit HttpClient(HttpClientOptions options = {});

@@ -262,7 +262,11 @@ std::shared_ptr<spdlog::logger> setup_logging(const LogOptions& options) {
     file->set_formatter(make_json_formatter());
     sinks.push_back(make_redacting(std::move(file), Formatting::kKeepInner));
   }
-  return install_logger(std::move(sinks), level);
+  auto logger = install_logger(std::move(sinks), level);
+  // Buffered file lines reach the disk within seconds even when nothing warns, so a crash in an
+  // hours-long run does not lose the log's tail.
+  spdlog::flush_every(std::chrono::seconds(2));
+  return logger;
 }
 
 }  // namespace atsm::net
