@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/exit_codes.hpp"
+#include "cli/migrate_command.hpp"
 #include "cli/plugins_command.hpp"
 #include "services/net/log.hpp"
 
@@ -16,7 +17,8 @@ int main(int argc, char** argv) {
   using namespace atsm::cli;
   CLI::App app{"atsmigrate: migrate a hiring history between applicant tracking systems"};
   app.set_version_flag("--version", std::string("atsmigrate ") + ATSM_VERSION);
-  app.require_subcommand(1);
+  // No subcommand with --source and --sink is the migration itself.
+  app.require_subcommand(0, 1);
   // Global options may come after the subcommand too (`plugins list --plugin-path DIR`).
   app.fallthrough();
 
@@ -42,6 +44,17 @@ int main(int argc, char** argv) {
 
   int exit_code = kExitOk;
   add_plugins_command(app, global, exit_code);
+  MigrationOptions migration;
+  add_migration_options(app, migration);
+  add_migration_commands(app, migration, global, exit_code);
+  app.callback([&] {
+    if (!app.get_subcommands().empty())
+      return;
+    if (migration.source.empty() || migration.sink.empty()) {
+      throw CLI::RequiredError("a command, or --source and --sink for the migration");
+    }
+    exit_code = run_default_migration(migration, global);
+  });
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,326 @@
+#include "cli/migrate_command.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <boost/json.hpp>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <set>
+
+#include "cli/exit_codes.hpp"
+#include "model/kind.hpp"
+#include "pipeline/extract.hpp"
+#include "pipeline/load.hpp"
+#include "pipeline/plan.hpp"
+
+namespace atsm::cli {
+namespace {
+
+namespace json = boost::json;
+using pipeline::Session;
+
+pipeline::SessionOptions session_options(const MigrationOptions& options,
+                                         const GlobalOptions& global) {
+  pipeline::SessionOptions session;
+  session.source = options.source;
+  session.sink = options.sink;
+  session.work_dir = options.work_dir;
+  if (!options.config_file.empty())
+    session.config_file = options.config_file;
+  session.settings = options.settings;
+  if (!options.credentials_file.empty())
+    session.credentials_file = options.credentials_file;
+  if (!options.mapping_file.empty())
+    session.mapping_file = options.mapping_file;
+  session.plugin_paths = global.plugin_paths;
+  return session;
+}
+
+void print_extract(const pipeline::ExtractStats& stats) {
+  for (const auto& [kind, count] : stats.staged) {
+    std::cerr << fmt::format(
+        "  extracted {:<15} {:>8}{}\n", kind, count,
+        stats.changed.count(kind) && stats.changed.at(kind) > 0
+            ? fmt::format(" ({} changed since the last run)", stats.changed.at(kind))
+            : "");
+  }
+  for (const std::string& kind : stats.skipped_kinds) {
+    std::cerr << fmt::format("  extracted {:<15} (complete from an earlier run)\n", kind);
+  }
+  for (const auto& rejected : stats.rejected) {
+    std::cerr << fmt::format("  rejected {} {}: {}\n", rejected.kind, rejected.source_key,
+                             rejected.reason);
+  }
+}
+
+void print_plan(const pipeline::Plan& plan, const std::filesystem::path& plan_file) {
+  std::cerr << fmt::format(
+      "plan: {} person(s) merged into other candidates by email; written to {}\n",
+      plan.summary.at("persons_merged").as_int64(), plan_file.string());
+  size_t shown = 0;
+  for (const pipeline::PersonGroup& group : plan.groups) {
+    if (shown++ == 10) {
+      std::cerr << fmt::format("  ... and {} more merges (plan.json lists them all)\n",
+                               plan.groups.size() - 10);
+      break;
+    }
+    std::string members;
+    for (const std::string& member : group.members)
+      members += (members.empty() ? "" : ", ") + member;
+    std::string emails;
+    for (const std::string& email : group.matched_emails)
+      emails += (emails.empty() ? "" : ", ") + email;
+    std::cerr << fmt::format("  merge {} (matched on {})\n", members, emails);
+  }
+}
+
+json::object report_json(const Session& session, const pipeline::LoadStats& stats,
+                         const std::map<std::string, int64_t>& staged) {
+  json::object kinds;
+  for (const auto& [kind, counts] : stats.kinds) {
+    json::object skipped;
+    for (const auto& [reason, count] : counts.skipped)
+      skipped[reason] = count;
+    kinds[kind] = json::object{{"staged", staged.count(kind) ? staged.at(kind) : 0},
+                               {"created", counts.created},
+                               {"updated", counts.updated},
+                               {"unchanged", counts.unchanged},
+                               {"merged", counts.merged},
+                               {"failed", counts.failed},
+                               {"skipped", skipped}};
+  }
+  json::array failures;
+  for (const pipeline::LoadFailure& failure : stats.failures) {
+    failures.push_back(json::object{{"kind", failure.kind},
+                                    {"key", failure.key},
+                                    {"status", failure.status},
+                                    {"message", failure.message},
+                                    {"vendor_code", failure.vendor_code},
+                                    {"vendor_request_id", failure.vendor_request_id}});
+  }
+  json::array lossy;
+  for (const std::string& line : stats.lossy)
+    lossy.emplace_back(line);
+  return {{"source", session.options().source},
+          {"sink", session.options().sink},
+          {"kinds", kinds},
+          {"failures", failures},
+          {"lossy", lossy},
+          {"adopted", stats.adopted}};
+}
+
+int print_summary(const pipeline::LoadStats& stats, const std::map<std::string, int64_t>& staged,
+                  const std::filesystem::path& report) {
+  std::cout << fmt::format("\n{:<12} {:>8} {:>8} {:>8} {:>9} {:>7} {:>8} {:>7}\n", "KIND", "STAGED",
+                           "CREATED", "UPDATED", "UNCHANGED", "MERGED", "SKIPPED", "FAILED");
+  for (model::Kind kind : model::kKindsInDependencyOrder) {
+    std::string name(model::to_string(kind));
+    auto found = stats.kinds.find(name);
+    if (found == stats.kinds.end())
+      continue;
+    const pipeline::KindCounts& counts = found->second;
+    int64_t skipped = 0;
+    for (const auto& [reason, count] : counts.skipped)
+      skipped += count;
+    std::cout << fmt::format("{:<12} {:>8} {:>8} {:>8} {:>9} {:>7} {:>8} {:>7}\n", name,
+                             staged.count(name) ? staged.at(name) : 0, counts.created,
+                             counts.updated, counts.unchanged, counts.merged, skipped,
+                             counts.failed);
+  }
+  if (stats.adopted > 0) {
+    std::cout << fmt::format(
+        "{} write(s) whose response was lost were found in the target and adopted (no "
+        "duplicate).\n",
+        stats.adopted);
+  }
+  if (!stats.failures.empty()) {
+    std::cout << fmt::format("\n{} record(s) failed (all listed in {}):\n", stats.failures.size(),
+                             report.string());
+    size_t shown = 0;
+    for (const pipeline::LoadFailure& failure : stats.failures) {
+      if (shown++ == 20)
+        break;
+      std::cout << fmt::format(
+          "  {} {}: {} [{}{}{}]\n", failure.kind, failure.key, failure.message, failure.status,
+          failure.vendor_code.empty() ? "" : ", code " + failure.vendor_code,
+          failure.vendor_request_id.empty() ? "" : ", request " + failure.vendor_request_id);
+    }
+    std::cout << "Re-run the same command to retry them once the cause is fixed.\n";
+    return kExitPartial;
+  }
+  std::cout << fmt::format("\nDone. Report: {}\n", report.string());
+  return kExitOk;
+}
+
+std::map<std::string, int64_t> staged_counts(Session& session) {
+  std::map<std::string, int64_t> counts;
+  for (const auto& [kind, count] : session.staging().counts(session.options().source)) {
+    if (model::kind_from_string(kind))
+      counts[kind] = count;
+  }
+  return counts;
+}
+
+int run_step(const std::string& step, const MigrationOptions& options,
+             const GlobalOptions& global) {
+  try {
+    Session session(session_options(options, global));
+    if (step == "status") {
+      std::cout << fmt::format("work dir {}\n{:<14} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
+                               session.work_dir().root.string(), "KIND", "STAGED", "DONE", "FAILED",
+                               "SKIPPED", "PENDING");
+      std::map<std::string, store::StateCounts> ledger =
+          session.ledger().counts(session.ledger_scope());
+      std::map<std::string, int64_t> staged = session.staging().counts();
+      std::set<std::string> kinds;
+      for (const auto& [kind, count] : staged)
+        kinds.insert(kind);
+      for (const auto& [kind, count] : ledger)
+        kinds.insert(kind);
+      for (const std::string& kind : kinds) {
+        store::StateCounts state = ledger.count(kind) ? ledger.at(kind) : store::StateCounts{};
+        std::cout << fmt::format("{:<14} {:>8} {:>8} {:>8} {:>8} {:>8}\n", kind,
+                                 staged.count(kind) ? staged.at(kind) : 0, state.done, state.failed,
+                                 state.skipped, state.intent);
+      }
+      return kExitOk;
+    }
+    if (step == "extract" || step == "migrate") {
+      print_extract(pipeline::extract(session));
+      if (step == "extract")
+        return kExitOk;
+    }
+    if (staged_counts(session).empty()) {
+      throw pipeline::UsageError(
+          fmt::format("nothing from '{}' is staged in {}: run `atsmigrate extract` first",
+                      options.source, session.work_dir().root.string()));
+    }
+    pipeline::Plan plan = pipeline::make_plan(session);
+    print_plan(plan, session.work_dir().plan());
+    if (step == "plan")
+      return kExitOk;
+
+    pipeline::LoadOptions load_options;
+    load_options.workers = options.workers;
+    pipeline::LoadStats stats = pipeline::load(session, plan, load_options);
+    std::map<std::string, int64_t> staged = staged_counts(session);
+    pipeline::write_private_file(session.work_dir().report_json(),
+                                 json::serialize(report_json(session, stats, staged)));
+    return print_summary(stats, staged, session.work_dir().report_json());
+  } catch (const pipeline::UsageError& error) {
+    std::cerr << "error: " << error.what() << '\n';
+    return kExitUsage;
+  } catch (const std::exception& error) {
+    std::cerr << "fatal: " << error.what() << '\n';
+    return kExitFatal;
+  }
+}
+
+int export_staged(const MigrationOptions& options, const GlobalOptions& global,
+                  const std::string& format, const std::string& output) {
+  try {
+    Session session(session_options(options, global));
+    std::ofstream file;
+    if (!output.empty()) {
+      pipeline::write_private_file(output, "");  // created 0600 before any data goes in
+      file.open(output, std::ios::binary | std::ios::trunc);
+      if (!file)
+        throw pipeline::UsageError(fmt::format("--output {}: cannot write the file", output));
+    }
+    std::ostream& out = output.empty() ? std::cout : file;
+    if (format == "csv")
+      out << "kind,source,source_key,record_json\n";
+    auto csv_field = [](const std::string& text) {
+      std::string quoted = "\"";
+      for (char c : text)
+        quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+      return quoted + "\"";
+    };
+    for (model::Kind kind : model::kKindsInDependencyOrder) {
+      std::string name(model::to_string(kind));
+      std::optional<std::string> source;
+      if (!options.source.empty())
+        source = options.source;
+      session.staging().for_each({name, source}, [&](const store::StagedRecord& staged) {
+        if (format == "jsonl") {
+          out << staged.record_json << '\n';
+        } else {
+          out << name << ',' << csv_field(staged.source) << ',' << csv_field(staged.source_key)
+              << ',' << csv_field(staged.record_json) << '\n';
+        }
+      });
+    }
+    return kExitOk;
+  } catch (const pipeline::UsageError& error) {
+    std::cerr << "error: " << error.what() << '\n';
+    return kExitUsage;
+  } catch (const std::exception& error) {
+    std::cerr << "fatal: " << error.what() << '\n';
+    return kExitFatal;
+  }
+}
+
+}  // namespace
+
+void add_migration_options(CLI::App& app, MigrationOptions& options) {
+  app.add_option("--source", options.source, "Source connector plugin (e.g. lever, greenhouse)")
+      ->type_name("NAME");
+  app.add_option("--sink", options.sink, "Sink connector plugin (e.g. ashby)")->type_name("NAME");
+  app.add_option("--workdir", options.work_dir,
+                 "Work dir: staging, ledger, blobs, plan, report (0700)")
+      ->default_val("atsmigrate-work")
+      ->type_name("DIR");
+  app.add_option("--config", options.config_file,
+                 "JSON object keyed by plugin name: {\"ashby\": {\"base_url\": ...}}")
+      ->type_name("FILE");
+  app.add_option("--set", options.settings, "One plugin setting, PLUGIN.KEY=VALUE (repeatable)")
+      ->type_name("PLUGIN.KEY=VALUE");
+  app.add_option(
+         "--credentials", options.credentials_file,
+         "File of NAME=value secrets (mode 0600); secrets are never taken on the command line")
+      ->type_name("FILE");
+  app.add_option("--mapping", options.mapping_file,
+                 "Mapping file (default: WORKDIR/mapping.json, written by plan)")
+      ->type_name("FILE");
+  app.add_option("--workers", options.workers, "Writes in flight against the sink")
+      ->default_val(8)
+      ->check(CLI::Range(1, 64));
+}
+
+void add_migration_commands(CLI::App& app, const MigrationOptions& options,
+                            const GlobalOptions& global, int& exit_code) {
+  struct Step {
+    const char* name;
+    const char* help;
+  };
+  static const Step steps[] = {
+      {"migrate", "extract, plan and load (the same as `atsmigrate --source S --sink K`)"},
+      {"extract", "read the source into the work dir's staging store (resumes)"},
+      {"plan", "decide what every record becomes; writes plan.json and a starter mapping.json"},
+      {"load", "write the plan into the sink through the ledger (resumes)"},
+      {"status", "staged records and ledger states per kind"},
+  };
+  for (const Step& step : steps) {
+    CLI::App* command = app.add_subcommand(step.name, step.help);
+    std::string name = step.name;
+    command->callback(
+        [&options, &global, &exit_code, name] { exit_code = run_step(name, options, global); });
+  }
+  CLI::App* exporter =
+      app.add_subcommand("export", "write the staged canonical records as JSON Lines or CSV");
+  auto format = std::make_shared<std::string>("jsonl");
+  auto output = std::make_shared<std::string>();
+  exporter->add_option("--format", *format, "jsonl or csv")->check(CLI::IsMember({"jsonl", "csv"}));
+  exporter->add_option("--output", *output, "File to write (0600); standard output when absent")
+      ->type_name("FILE");
+  exporter->callback([&options, &global, &exit_code, format, output] {
+    exit_code = export_staged(options, global, *format, *output);
+  });
+}
+
+int run_default_migration(const MigrationOptions& options, const GlobalOptions& global) {
+  return run_step("migrate", options, global);
+}
+
+}  // namespace atsm::cli

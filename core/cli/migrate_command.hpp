@@ -1,0 +1,31 @@
+// The migration commands: `atsmigrate --source S --sink K` (= `migrate`), and `extract`, `plan`,
+// `load`, `status`, `export`, each one step on the same work dir.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/plugins_command.hpp"
+
+namespace atsm::cli {
+
+struct MigrationOptions {
+  std::string source;
+  std::string sink;
+  std::string work_dir = "atsmigrate-work";
+  std::string config_file;
+  std::vector<std::string> settings;
+  std::string credentials_file;
+  std::string mapping_file;
+  unsigned workers = 8;
+};
+
+// Options shared by every migration command; defined on the top-level app so they may stand
+// before or after the subcommand.
+void add_migration_options(CLI::App& app, MigrationOptions& options);
+void add_migration_commands(CLI::App& app, const MigrationOptions& options,
+                            const GlobalOptions& global, int& exit_code);
+int run_default_migration(const MigrationOptions& options, const GlobalOptions& global);
+
+}  // namespace atsm::cli

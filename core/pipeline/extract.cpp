@@ -1,0 +1,90 @@
+#include "pipeline/extract.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <boost/json.hpp>
+
+#include "model/codec.hpp"
+#include "model/kind.hpp"
+#include "pipeline/progress.hpp"
+
+namespace atsm::pipeline {
+
+std::string rejected_kind(const std::string& kind) {
+  return "rejected:" + kind;
+}
+
+ExtractStats extract(Session& session) {
+  ExtractStats stats;
+  host::ConnectorInstance& source = session.source();
+  const std::string source_name = source.plugin().name();
+  store::StagingStore& staging = session.staging();
+
+  // Dependency order (core/model), whatever order the plugin listed its kinds in.
+  std::vector<std::string> kinds;
+  for (model::Kind kind : model::kKindsInDependencyOrder) {
+    std::string name(model::to_string(kind));
+    for (const std::string& offered : source.plugin().source_kinds()) {
+      if (offered == name)
+        kinds.push_back(name);
+    }
+  }
+
+  for (const std::string& kind : kinds) {
+    std::optional<std::string> checkpoint = staging.checkpoint(source_name, kind);
+    if (checkpoint && *checkpoint == kExtractComplete) {
+      stats.skipped_kinds.push_back(kind);
+      continue;
+    }
+    Progress progress(fmt::format("extract {}", kind), 0);
+    source.read(
+        kind, checkpoint.value_or(""),
+        [&](const std::string&, boost::json::array& records, const std::string& next) {
+          std::vector<store::RecordToStage> good;
+          std::vector<store::RecordToStage> bad;
+          good.reserve(records.size());
+          for (boost::json::value& value : records) {
+            std::string raw = value.is_object() && value.as_object().contains("raw")
+                                  ? boost::json::serialize(value.as_object().at("raw"))
+                                  : std::string("null");
+            try {
+              model::Record record = model::record_from_json(value);
+              if (std::string(model::to_string(model::kind_of(record))) != kind) {
+                throw std::runtime_error(
+                    fmt::format("{}: emitted while reading {}", model::record_label(record), kind));
+              }
+              std::string key = model::envelope(record).source_key;
+              // Canonical text without raw: the payload hash then moves only when
+              // something the target receives changes.
+              model::envelope(record).raw.reset();
+              good.push_back({std::move(key), model::serialize_record(record), std::move(raw)});
+            } catch (const std::exception& error) {
+              const boost::json::value* key =
+                  value.is_object() ? value.as_object().if_contains("source_key") : nullptr;
+              std::string source_key = key && key->is_string() ? std::string(key->as_string()) : "";
+              stats.rejected.push_back({kind, source_key, error.what()});
+              spdlog::warn("rejected {} from {}: {}", kind, source_name, error.what());
+              boost::json::object kept{{"error", error.what()}, {"record", value}};
+              bad.push_back({source_key.empty() ? fmt::format("unkeyed:{}", stats.rejected.size())
+                                                : source_key,
+                             boost::json::serialize(kept), raw});
+            }
+          }
+          if (!bad.empty())
+            staging.put_batch(source_name, rejected_kind(kind), bad, std::nullopt);
+          store::BatchResult result = staging.put_batch(
+              source_name, kind, good, next.empty() ? std::string(kExtractComplete) : next);
+          stats.staged[kind] += static_cast<int64_t>(good.size());
+          stats.changed[kind] += static_cast<int64_t>(result.changed);
+          progress.advance(records.size());
+        });
+    // A source that ended without a final empty checkpoint still finished the kind.
+    if (staging.checkpoint(source_name, kind) != std::optional<std::string>(kExtractComplete)) {
+      staging.put_batch(source_name, kind, {}, std::string(kExtractComplete));
+    }
+    progress.finish();
+  }
+  return stats;
+}
+
+}  // namespace atsm::pipeline

@@ -1,0 +1,406 @@
+#include "pipeline/load.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <algorithm>
+#include <boost/json.hpp>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <numeric>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "model/kind.hpp"
+#include "pipeline/progress.hpp"
+#include "pipeline/references.hpp"
+#include "services/store/sha256.hpp"
+
+namespace atsm::pipeline {
+namespace {
+
+namespace json = boost::json;
+
+bool flag(const json::object& record, const char* key) {
+  const json::value* value = record.if_contains(key);
+  return value && value->is_bool() && value->as_bool();
+}
+
+std::string text(const json::object& record, const char* key) {
+  const json::value* value = record.if_contains(key);
+  return value && value->is_string() ? std::string(value->as_string()) : std::string();
+}
+
+// One ledger row's worth of work.
+struct Item {
+  std::string key;
+  json::object record;
+  json::array group;
+  std::vector<std::string> also_done;  // other keys of this source that the same target covers
+  std::string hash;
+  std::optional<std::string> target_id;
+};
+
+// Why a record is not written at all, by the plan's options (MAPPING.md), or "" to write it.
+std::string skip_reason(const std::string& kind, const json::object& record,
+                        const MigrationOptions& options) {
+  if (options.confidential == "skip" && flag(record, "confidential"))
+    return "confidential (options.confidential=skip)";
+  if (kind == "person" && flag(record, "anonymized"))
+    return "anonymised in the source";
+  if (kind == "note" && flag(record, "deleted"))
+    return "deleted in the source";
+  if (kind == "note" && flag(record, "is_private") && options.private_notes == "skip") {
+    return "private note (options.private_notes=skip)";
+  }
+  if (kind == "interview" && options.interviews == "skip")
+    return "interviews not migrated (options.interviews=skip)";
+  if (kind == "offer" && options.offers == "skip")
+    return "offers not migrated (options.offers=skip)";
+  if (kind == "candidacy") {
+    if (flag(record, "is_prospect") && options.prospects == "skip")
+      return "prospect (options.prospects=skip)";
+    if (!record.contains("job_key") && options.jobless == "candidate_only") {
+      return "no job: the candidate holds its notes, feedback and files "
+             "(options.jobless=candidate_only)";
+    }
+  }
+  return {};
+}
+
+class Loader {
+ public:
+  Loader(Session& session, const Plan& plan, const LoadOptions& options)
+      : session_(session), plan_(plan), options_(options), scope_(session.ledger_scope()) {}
+
+  LoadStats run() {
+    const host::LoadedPlugin& sink = session_.sink_plugin();
+    for (model::Kind kind : model::kKindsInDependencyOrder) {
+      std::string name(model::to_string(kind));
+      bool writable = std::find(sink.sink_kinds().begin(), sink.sink_kinds().end(), name) !=
+                      sink.sink_kinds().end();
+      bool mapped = std::find(kMappedKinds.begin(), kMappedKinds.end(), name) != kMappedKinds.end();
+      if (!writable || mapped)
+        continue;
+      load_kind(name);
+      if (fatal_)
+        std::rethrow_exception(fatal_);
+    }
+    return std::move(stats_);
+  }
+
+ private:
+  // Target ids of everything `record` and its group reference: mapped kinds from the plan,
+  // written kinds from the ledger.
+  json::object resolve_refs(const std::string& kind, const json::object& record,
+                            const json::array& group) {
+    json::object refs;
+    auto visit = [&](const std::string& ref_kind, const std::string& key) {
+      if (refs.contains(key))
+        return;
+      if (auto mapped = plan_.resolved.find(ref_kind); mapped != plan_.resolved.end()) {
+        if (auto found = mapped->second.find(key); found != mapped->second.end())
+          refs[key] = found->second;
+        return;
+      }
+      if (std::optional<std::string> target = session_.ledger().target_of({scope_, ref_kind, key}))
+        refs[key] = *target;
+    };
+    for_each_reference(record, kind, visit);
+    for (const json::value& member : group)
+      for_each_reference(member, kind, visit);
+    return refs;
+  }
+
+  json::object staged_record(const std::string& kind, const std::string& key) {
+    // A person's group can hold records of any source staged in the work dir.
+    for (const std::string& source : sources_) {
+      if (auto staged = session_.staging().get(source, kind, key))
+        return json::parse(staged->record_json).as_object();
+    }
+    return {};
+  }
+
+  std::vector<Item> collect(const std::string& kind) {
+    std::vector<Item> items;
+    std::map<std::string, size_t>
+        interview_item;  // candidacy key -> index (interviews group per candidacy)
+    const std::string source = session_.options().source;
+    std::set<size_t> groups_done;
+    session_.staging().for_each({kind, source}, [&](const store::StagedRecord& staged) {
+      json::object record = json::parse(staged.record_json).as_object();
+      if (std::string reason = skip_reason(kind, record, plan_.options); !reason.empty()) {
+        skip(kind, staged.source_key, reason);
+        return;
+      }
+      if (kind == "interview") {
+        // One note per candidacy holds all its interviews (MAPPING.md): one item per candidacy.
+        std::string candidacy = text(record, "candidacy_key");
+        std::string group_key =
+            (candidacy.empty() ? text(record, "person_key") : candidacy) + "#interviews";
+        if (auto it = interview_item.find(group_key); it != interview_item.end()) {
+          items[it->second].group.push_back(std::move(record));
+          items[it->second].also_done.push_back(staged.source_key);
+          return;
+        }
+        interview_item[group_key] = items.size();
+        items.push_back({group_key, std::move(record), {}, {staged.source_key}, {}, {}});
+        return;
+      }
+      if (kind == "person") {
+        if (auto in_group = plan_.group_of.find(staged.source_key);
+            in_group != plan_.group_of.end()) {
+          if (!groups_done.insert(in_group->second).second)
+            return;  // written with its group
+          const PersonGroup& group = plan_.groups[in_group->second];
+          Item item;
+          item.key = staged.source_key;
+          for (const std::string& member : group.members) {
+            json::object member_record =
+                member == staged.source_key ? record : staged_record("person", member);
+            if (member_record.empty())
+              continue;
+            std::optional<store::LedgerEntry> entry =
+                session_.ledger().get({scope_, "person", member});
+            if (entry && entry->target_id && !item.target_id)
+              item.target_id = entry->target_id;
+            if (member != item.key && text(member_record, "source") == source)
+              item.also_done.push_back(member);
+            if (member == group.primary) {
+              item.record = std::move(member_record);
+            } else {
+              item.group.push_back(std::move(member_record));
+            }
+          }
+          items.push_back(std::move(item));
+          return;
+        }
+      }
+      items.push_back({staged.source_key, std::move(record), {}, {}, {}, {}});
+    });
+    // Parents before children for the kinds that nest.
+    if (kind == "department" || kind == "office") {
+      std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+        return a.record.contains("parent_key") < b.record.contains("parent_key");
+      });
+    }
+    return items;
+  }
+
+  void skip(const std::string& kind, const std::string& key, const std::string& reason) {
+    session_.ledger().mark_skipped({scope_, kind, key}, reason);
+    std::lock_guard lock(mutex_);
+    stats_.kinds[kind].skipped[reason]++;
+  }
+
+  void load_kind(const std::string& kind) {
+    // Every source staged in this work dir: persons merge across them.
+    sources_ = known_sources();
+
+    std::vector<Item> items = collect(kind);
+    std::deque<Item> pending;
+    for (Item& item : items) {
+      std::string payload = json::serialize(item.record) + json::serialize(item.group);
+      item.hash = store::sha256_hex(payload);
+      std::optional<store::LedgerEntry> entry = session_.ledger().get({scope_, kind, item.key});
+      if (entry && entry->state == store::LedgerState::done && entry->payload_hash == item.hash) {
+        std::lock_guard lock(mutex_);
+        stats_.kinds[kind].unchanged++;
+        continue;
+      }
+      if (entry && entry->state == store::LedgerState::done && entry->target_id)
+        item.target_id = entry->target_id;
+      pending.push_back(std::move(item));
+    }
+    if (pending.empty())
+      return;
+
+    Progress progress(fmt::format("load {}", kind), pending.size());
+    bool nested = kind == "department" || kind == "office";
+    unsigned workers = nested ? 1u : std::max(1u, options_.workers);
+    bool shared_instance =
+        (session_.sink_plugin().descriptor().capabilities & ATSM_CAP_THREAD_SAFE) != 0;
+
+    std::mutex queue_mutex;
+    std::vector<std::thread> threads;
+    for (unsigned w = 0; w < workers; ++w) {
+      threads.emplace_back([&, w] {
+        std::unique_ptr<host::ConnectorInstance> own;
+        try {
+          host::ConnectorInstance* sink = &session_.sink();
+          if (!shared_instance && w > 0) {
+            std::lock_guard lock(queue_mutex);
+            own = session_.open_sink_instance();
+            sink = own.get();
+          }
+          for (;;) {
+            std::vector<Item> batch;
+            {
+              std::lock_guard lock(queue_mutex);
+              if (fatal_)
+                return;
+              while (!pending.empty() && batch.size() < (nested ? 1 : options_.batch_size)) {
+                batch.push_back(std::move(pending.front()));
+                pending.pop_front();
+              }
+            }
+            if (batch.empty())
+              return;
+            write_batch(*sink, kind, batch);
+            progress.advance(batch.size());
+          }
+        } catch (...) {
+          std::lock_guard lock(queue_mutex);
+          if (!fatal_)
+            fatal_ = std::current_exception();
+          session_.services().cancelled = true;
+        }
+      });
+    }
+    for (std::thread& thread : threads)
+      thread.join();
+    progress.finish();
+  }
+
+  std::vector<std::string> known_sources() {
+    std::set<std::string> names;
+    session_.staging().for_each({"person", std::nullopt}, [&](const store::StagedRecord& staged) {
+      names.insert(staged.source);
+    });
+    names.insert(session_.options().source);
+    return {names.begin(), names.end()};
+  }
+
+  void write_batch(host::ConnectorInstance& sink, const std::string& kind,
+                   std::vector<Item>& batch) {
+    std::vector<bool> lookup_first(batch.size(), false);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      std::optional<store::LedgerEntry> prior =
+          session_.ledger().record_intent({scope_, kind, batch[i].key}, batch[i].hash);
+      // An intent left behind means an attempt whose outcome nobody saw.
+      lookup_first[i] = prior && prior->state == store::LedgerState::intent;
+    }
+    std::vector<size_t> todo(batch.size());
+    std::iota(todo.begin(), todo.end(), 0);
+    for (unsigned attempt = 1; !todo.empty(); ++attempt) {
+      json::array items;
+      for (size_t i : todo) {
+        json::object item{{"key", batch[i].key},
+                          {"record", batch[i].record},
+                          {"refs", resolve_refs(kind, batch[i].record, batch[i].group)},
+                          {"attempt", attempt},
+                          {"lookup_first", lookup_first[i]}};
+        if (!batch[i].group.empty())
+          item["group"] = batch[i].group;
+        if (batch[i].target_id)
+          item["target_id"] = *batch[i].target_id;
+        items.push_back(std::move(item));
+      }
+      json::array results;
+      try {
+        results = sink.write(kind, json::serialize(items));
+      } catch (const host::Error& error) {
+        if (error.status() == ATSM_AUTH || error.status() == ATSM_CANCELLED ||
+            error.status() == ATSM_INTERNAL)
+          throw;
+        results.clear();
+        for (size_t i : todo) {
+          results.push_back(json::object{{"key", batch[i].key},
+                                         {"status", atsm_status_name(error.status())},
+                                         {"message", error.what()},
+                                         {"vendor_code", error.vendor_code()},
+                                         {"vendor_request_id", error.vendor_request_id()}});
+        }
+      }
+      if (results.size() != todo.size()) {
+        throw host::Error(ATSM_INTERNAL,
+                          fmt::format("sink {} answered {} results for {} {} items",
+                                      sink.plugin().name(), results.size(), todo.size(), kind));
+      }
+      std::vector<size_t> again;
+      for (size_t r = 0; r < todo.size(); ++r) {
+        size_t i = todo[r];
+        const json::object& result = results[r].as_object();
+        std::string status = text(result, "status");
+        if (status == "ok") {
+          finish_done(kind, batch[i], result, lookup_first[i]);
+        } else if ((status == "ambiguous" || status == "retry" || status == "rate_limited") &&
+                   attempt < options_.max_attempts) {
+          if (status == "ambiguous")
+            lookup_first[i] = true;
+          again.push_back(i);
+        } else {
+          finish_failed(kind, batch[i], result, status);
+        }
+      }
+      todo = std::move(again);
+      if (!todo.empty()) {
+        // Transient trouble the HTTP layer could not absorb: give the vendor a moment.
+        std::this_thread::sleep_for(std::chrono::milliseconds(200 * (1 << std::min(attempt, 5u))));
+      }
+    }
+  }
+
+  void finish_done(const std::string& kind, const Item& item, const json::object& result,
+                   bool looked_up) {
+    std::string target = text(result, "target_id");
+    if (target.empty()) {
+      finish_failed(kind, item,
+                    json::object{{"message", "the sink reported success without a target id"}},
+                    "internal");
+      return;
+    }
+    session_.ledger().mark_done({scope_, kind, item.key}, target,
+                                text(result, "vendor_request_id"));
+    for (const std::string& other : item.also_done) {
+      if (other == item.key)
+        continue;
+      session_.ledger().record_intent({scope_, kind, other}, item.hash);
+      session_.ledger().mark_done({scope_, kind, other}, target, text(result, "vendor_request_id"));
+    }
+    std::lock_guard lock(mutex_);
+    KindCounts& counts = stats_.kinds[kind];
+    (item.target_id ? counts.updated : counts.created)++;
+    counts.merged += static_cast<int64_t>(item.group.size());
+    if (looked_up)
+      stats_.adopted++;
+    if (const json::value* lossy = result.if_contains("lossy"); lossy && lossy->is_array()) {
+      for (const json::value& line : lossy->as_array()) {
+        if (line.is_string())
+          stats_.lossy.push_back(
+              fmt::format("{} {}: {}", kind, item.key, std::string(line.as_string())));
+      }
+    }
+  }
+
+  void finish_failed(const std::string& kind, const Item& item, const json::object& result,
+                     const std::string& status) {
+    std::string message = text(result, "message");
+    session_.ledger().mark_failed({scope_, kind, item.key}, message.empty() ? status : message,
+                                  text(result, "vendor_code"), text(result, "vendor_request_id"));
+    spdlog::warn("{} {} failed ({}): {}", kind, item.key, status, message);
+    std::lock_guard lock(mutex_);
+    stats_.kinds[kind].failed++;
+    stats_.failures.push_back({kind, item.key, status, message, text(result, "vendor_code"),
+                               text(result, "vendor_request_id")});
+  }
+
+  Session& session_;
+  const Plan& plan_;
+  LoadOptions options_;
+  std::string scope_;
+  std::vector<std::string> sources_;
+  std::mutex mutex_;
+  LoadStats stats_;
+  std::exception_ptr fatal_;
+};
+
+}  // namespace
+
+LoadStats load(Session& session, const Plan& plan, const LoadOptions& options) {
+  return Loader(session, plan, options).run();
+}
+
+}  // namespace atsm::pipeline

@@ -1,0 +1,53 @@
+// Load: writes the plan into the sink, kind by kind in dependency order, with several writers at
+// once. Every item goes through the ledger: an `intent` is committed before the write, `done`
+// (with the target id) or `failed` (with the vendor's code and request id) after. An item left
+// at `intent` by a crash or a lost response is written again with lookup_first, so the sink
+// adopts what the earlier attempt created instead of creating a duplicate.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "pipeline/plan.hpp"
+#include "pipeline/session.hpp"
+
+namespace atsm::pipeline {
+
+struct LoadFailure {
+  std::string kind;
+  std::string key;
+  std::string status;
+  std::string message;
+  std::string vendor_code;
+  std::string vendor_request_id;
+};
+
+struct KindCounts {
+  int64_t created = 0;
+  int64_t updated = 0;
+  int64_t unchanged = 0;  // done in an earlier run with the same payload
+  int64_t merged = 0;     // persons written as part of another person's candidate
+  int64_t failed = 0;
+  std::map<std::string, int64_t> skipped;  // by reason
+};
+
+struct LoadStats {
+  std::map<std::string, KindCounts> kinds;
+  std::vector<LoadFailure> failures;
+  std::vector<std::string> lossy;  // what the sink said it could not keep, per record
+  int64_t adopted = 0;             // items a lookup found already written by an earlier attempt
+};
+
+struct LoadOptions {
+  // Writers in flight. The sink's rate limit times its latency says how many are needed
+  // (Little's law); the limiter keeps them from exceeding the limit.
+  unsigned workers = 8;
+  size_t batch_size = 8;
+  unsigned max_attempts = 6;
+};
+
+LoadStats load(Session& session, const Plan& plan, const LoadOptions& options);
+
+}  // namespace atsm::pipeline

@@ -1,0 +1,433 @@
+#include "pipeline/plan.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cctype>
+#include <fstream>
+#include <numeric>
+#include <set>
+
+#include "model/email.hpp"
+#include "model/kind.hpp"
+#include "pipeline/references.hpp"
+
+namespace atsm::pipeline {
+namespace {
+
+namespace json = boost::json;
+
+std::string lower_trimmed(std::string_view text) {
+  size_t begin = text.find_first_not_of(" \t\r\n");
+  size_t end = text.find_last_not_of(" \t\r\n");
+  std::string out = begin == std::string_view::npos
+                        ? std::string()
+                        : std::string(text.substr(begin, end - begin + 1));
+  for (char& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string string_or(const json::object& object, const char* key, std::string fallback = {}) {
+  const json::value* value = object.if_contains(key);
+  return value && value->is_string() ? std::string(value->as_string()) : fallback;
+}
+
+void read_choice(const json::object& options, const char* key, std::string& target,
+                 std::initializer_list<const char*> allowed, std::vector<std::string>& problems) {
+  const json::value* value = options.if_contains(key);
+  if (value == nullptr)
+    return;
+  std::string text = value->is_string() ? std::string(value->as_string()) : json::serialize(*value);
+  for (const char* choice : allowed) {
+    if (text == choice) {
+      target = text;
+      return;
+    }
+  }
+  std::string list;
+  for (const char* choice : allowed)
+    list += (list.empty() ? "" : " | ") + std::string(choice);
+  problems.push_back(fmt::format("mapping option '{}': expected {}, got {}", key, list, text));
+}
+
+MigrationOptions read_options(const json::object& document, std::vector<std::string>& problems) {
+  MigrationOptions options;
+  const json::value* given = document.if_contains("options");
+  if (given == nullptr)
+    return options;
+  if (!given->is_object()) {
+    problems.emplace_back("mapping field 'options' must be an object");
+    return options;
+  }
+  const json::object& o = given->as_object();
+  static const std::set<std::string> known = {
+      "dedup",        "jobless",      "scorecards", "private_notes", "interviews",
+      "offers",       "confidential", "prospects",  "feedback_form", "default_interview_plan",
+      "fallback_user"};
+  for (const auto& [key, value] : o) {
+    if (!known.contains(std::string(key)))
+      problems.push_back(fmt::format("mapping option '{}' is unknown", std::string(key)));
+  }
+  read_choice(o, "dedup", options.dedup, {"email", "none"}, problems);
+  read_choice(o, "jobless", options.jobless, {"candidate_only", "lead_application"}, problems);
+  read_choice(o, "scorecards", options.scorecards, {"feedback_and_note", "feedback", "note"},
+              problems);
+  read_choice(o, "private_notes", options.private_notes, {"private", "skip"}, problems);
+  read_choice(o, "interviews", options.interviews, {"note", "skip"}, problems);
+  read_choice(o, "offers", options.offers, {"note", "skip"}, problems);
+  read_choice(o, "confidential", options.confidential, {"migrate", "skip"}, problems);
+  read_choice(o, "prospects", options.prospects, {"migrate", "skip"}, problems);
+  options.feedback_form = string_or(o, "feedback_form", options.feedback_form);
+  options.default_interview_plan =
+      string_or(o, "default_interview_plan", options.default_interview_plan);
+  options.fallback_user = string_or(o, "fallback_user", options.fallback_user);
+  return options;
+}
+
+std::optional<json::object> read_mapping_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in)
+    return std::nullopt;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  json::error_code error;
+  json::value value = json::parse(text, error);
+  if (error)
+    throw UsageError(
+        fmt::format("mapping file {}: not valid JSON: {}", file.string(), error.message()));
+  if (!value.is_object())
+    throw UsageError(fmt::format("mapping file {}: expected a JSON object", file.string()));
+  return value.as_object();
+}
+
+// The catalog entry (an object with "id") a target name designates, or nullptr.
+const json::object* find_in_catalog(const json::object& catalog, const std::string& kind,
+                                    const std::string& target, const std::string& plan_name) {
+  const json::value* entries = catalog.if_contains(kind);
+  if (entries == nullptr || !entries->is_array())
+    return nullptr;
+  std::string wanted = lower_trimmed(target);
+  const json::object* fallback = nullptr;
+  for (const json::value& entry : entries->as_array()) {
+    if (!entry.is_object())
+      continue;
+    const json::object& object = entry.as_object();
+    bool match = lower_trimmed(string_or(object, "name")) == wanted ||
+                 (kind == "user" && lower_trimmed(string_or(object, "email")) == wanted);
+    if (!match)
+      continue;
+    // Stages are per interview plan: prefer the job's own plan.
+    if (plan_name.empty() || string_or(object, "plan") == plan_name)
+      return &object;
+    if (fallback == nullptr)
+      fallback = &object;
+  }
+  return fallback;
+}
+
+// Starter mapping: the catalog entry that matches a source reference by name (users by email),
+// then (stages and archive reasons) by type.
+std::optional<std::string> starter_target(const json::object& catalog, const std::string& kind,
+                                          const json::object& reference) {
+  if (kind == "user") {
+    std::string email = string_or(reference, "email");
+    if (!email.empty() && find_in_catalog(catalog, kind, email, ""))
+      return email;
+  }
+  std::string name = string_or(reference, "name");
+  if (const json::object* entry = find_in_catalog(catalog, kind, name, "")) {
+    return kind == "user" && !string_or(*entry, "email").empty() ? string_or(*entry, "email")
+                                                                 : string_or(*entry, "name");
+  }
+  const char* type_field = kind == "stage"            ? "stage_type"
+                           : kind == "archive_reason" ? "type"
+                                                      : nullptr;
+  if (type_field != nullptr && !string_or(reference, type_field).empty()) {
+    const json::value* entries = catalog.if_contains(kind);
+    if (entries && entries->is_array()) {
+      for (const json::value& entry : entries->as_array()) {
+        if (entry.is_object() &&
+            string_or(entry.as_object(), type_field) == string_or(reference, type_field)) {
+          return string_or(entry.as_object(), "name");
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// Union-find over persons, joined by normalised email.
+class Groups {
+ public:
+  size_t add() {
+    parent_.push_back(parent_.size());
+    return parent_.size() - 1;
+  }
+  size_t find(size_t item) {
+    while (parent_[item] != item)
+      item = parent_[item] = parent_[parent_[item]];
+    return item;
+  }
+  void join(size_t a, size_t b) { parent_[find(a)] = find(b); }
+
+ private:
+  std::vector<size_t> parent_;
+};
+
+}  // namespace
+
+json::object MigrationOptions::to_json() const {
+  return {{"dedup", dedup},
+          {"jobless", jobless},
+          {"scorecards", scorecards},
+          {"private_notes", private_notes},
+          {"interviews", interviews},
+          {"offers", offers},
+          {"confidential", confidential},
+          {"prospects", prospects},
+          {"feedback_form", feedback_form},
+          {"default_interview_plan", default_interview_plan},
+          {"fallback_user", fallback_user}};
+}
+
+Plan make_plan(Session& session) {
+  Plan plan;
+  const std::string source = session.options().source;
+  store::StagingStore& staging = session.staging();
+
+  // 1. The source's reference records, and which of them the other records use.
+  json::object references;
+  for (const std::string& kind : kMappedKinds) {
+    json::array list;
+    staging.for_each({kind, source}, [&](const store::StagedRecord& staged) {
+      json::value record = json::parse(staged.record_json);
+      list.push_back(std::move(record));
+    });
+    references[kind] = std::move(list);
+  }
+  std::map<std::string, std::set<std::string>> used;
+  std::map<std::string, int64_t> counts = staging.counts(source);
+  for (const auto& [kind, count] : counts) {
+    if (std::find(kMappedKinds.begin(), kMappedKinds.end(), kind) != kMappedKinds.end())
+      continue;
+    if (!model::kind_from_string(kind))
+      continue;  // rejected:* and other bookkeeping
+    staging.for_each({kind, source}, [&](const store::StagedRecord& staged) {
+      for_each_reference(
+          json::parse(staged.record_json), kind,
+          [&](const std::string& ref_kind, const std::string& key) { used[ref_kind].insert(key); });
+    });
+  }
+
+  // 2. The mapping file, its options, and the sink's catalog.
+  std::filesystem::path mapping_path =
+      session.options().mapping_file.value_or(session.work_dir().starter_mapping());
+  std::optional<json::object> mapping = read_mapping_file(mapping_path);
+  if (!mapping && session.options().mapping_file) {
+    throw UsageError(fmt::format("--mapping {}: cannot read the file", mapping_path.string()));
+  }
+  std::vector<std::string> problems;
+  plan.options = read_options(mapping.value_or(json::object()), problems);
+  if (!problems.empty())
+    throw UsageError(
+        fmt::format("mapping file {}:\n  {}", mapping_path.string(), fmt::join(problems, "\n  ")));
+
+  json::object counts_json;
+  for (const auto& [kind, count] : counts)
+    counts_json[kind] = count;
+  json::object prepare_input{{"source", source},
+                             {"options", plan.options.to_json()},
+                             {"counts", counts_json},
+                             {"references", references},
+                             {"mapping", mapping.value_or(json::object())}};
+  json::object prepared = session.sink().prepare(json::serialize(prepare_input));
+  if (const json::value* catalog = prepared.if_contains("catalog");
+      catalog && catalog->is_object()) {
+    plan.catalog = catalog->as_object();
+  }
+
+  // 3. A starter mapping when the user has none: matched by name where possible.
+  if (!mapping) {
+    json::object starter{{"options", plan.options.to_json()}};
+    json::array unmatched;
+    for (const std::string& kind : kMappedKinds) {
+      json::object entries;
+      for (const json::value& value : references[kind].as_array()) {
+        const json::object& reference = value.as_object();
+        std::string key = string_or(reference, "source_key");
+        std::optional<std::string> target = starter_target(plan.catalog, kind, reference);
+        json::object entry{{"name", string_or(reference, "name")}};
+        if (kind == "user")
+          entry["email"] = string_or(reference, "email");
+        entry["target"] = target ? json::value(*target) : json::value(nullptr);
+        if (!target && used[kind].contains(key)) {
+          unmatched.push_back(json::object{
+              {"kind", kind}, {"source_key", key}, {"name", string_or(reference, "name")}});
+        }
+        entries[key] = std::move(entry);
+      }
+      starter[kind] = std::move(entries);
+    }
+    json::object jobs;
+    staging.for_each({"job", source}, [&](const store::StagedRecord& staged) {
+      json::object job = json::parse(staged.record_json).as_object();
+      jobs[staged.source_key] =
+          json::object{{"title", string_or(job, "title")}, {"interview_plan", nullptr}};
+    });
+    starter["jobs"] = std::move(jobs);
+    starter["unmatched"] = std::move(unmatched);
+    write_private_file(session.work_dir().starter_mapping(), json::serialize(starter));
+    spdlog::info("wrote a starter mapping file: {} ({} reference(s) it could not match)",
+                 session.work_dir().starter_mapping().string(),
+                 starter["unmatched"].as_array().size());
+    mapping = std::move(starter);
+  }
+
+  // 4. Resolve every used reference to a target id.
+  for (const json::value& value :
+       prepared.if_contains("missing") && prepared.at("missing").is_array()
+           ? prepared.at("missing").as_array()
+           : json::array()) {
+    if (!value.is_object())
+      continue;
+    plan.unmapped.push_back(fmt::format("{} '{}': {}", string_or(value.as_object(), "kind"),
+                                        string_or(value.as_object(), "name"),
+                                        string_or(value.as_object(), "reason")));
+  }
+  if (const json::value* jobs = mapping->if_contains("jobs"); jobs && jobs->is_object()) {
+    for (const auto& [key, entry] : jobs->as_object()) {
+      if (entry.is_object())
+        plan.job_plan[std::string(key)] = string_or(entry.as_object(), "interview_plan");
+    }
+  }
+  const json::object* fallback_user = nullptr;
+  if (!plan.options.fallback_user.empty()) {
+    fallback_user = find_in_catalog(plan.catalog, "user", plan.options.fallback_user, "");
+    if (fallback_user == nullptr) {
+      plan.unmapped.push_back(fmt::format("options.fallback_user '{}' is not a user of the target",
+                                          plan.options.fallback_user));
+    }
+  }
+  for (const std::string& kind : kMappedKinds) {
+    const json::value* section = mapping->if_contains(kind);
+    for (const std::string& key : used[kind]) {
+      const json::value* entry =
+          section && section->is_object() ? section->as_object().if_contains(key) : nullptr;
+      std::string name = entry && entry->is_object() ? string_or(entry->as_object(), "name") : "";
+      std::string label = name.empty() ? key : fmt::format("{} ({})", key, name);
+      const json::value* target =
+          entry && entry->is_object() ? entry->as_object().if_contains("target") : nullptr;
+      if (target && target->is_string() && target->as_string() == "skip" && kind == "custom_field")
+        continue;
+      if (target == nullptr || !target->is_string()) {
+        if (kind == "user" && fallback_user) {
+          plan.resolved[kind][key] = string_or(*fallback_user, "id");
+          continue;
+        }
+        plan.unmapped.push_back(
+            fmt::format("{} {}: not mapped{}", kind, label,
+                        kind == "user" ? " (map it, or set options.fallback_user)" : ""));
+        continue;
+      }
+      const json::object* found =
+          find_in_catalog(plan.catalog, kind, std::string(target->as_string()),
+                          plan.options.default_interview_plan);
+      if (found == nullptr) {
+        plan.unmapped.push_back(fmt::format("{} {}: mapped to '{}', which the target does not have",
+                                            kind, label, std::string(target->as_string())));
+        continue;
+      }
+      plan.resolved[kind][key] = string_or(*found, "id");
+    }
+  }
+
+  // 5. Persons: one group per normalised email across every source in the work dir.
+  std::vector<std::pair<std::string, std::string>> persons;  // (updated_at or created_at, key)
+  Groups groups;
+  std::map<std::string, size_t> by_email;
+  std::map<size_t, std::set<std::string>> emails_of;
+  staging.for_each({"person", std::nullopt}, [&](const store::StagedRecord& staged) {
+    json::object person = json::parse(staged.record_json).as_object();
+    size_t index = groups.add();
+    persons.emplace_back(string_or(person, "updated_at", string_or(person, "created_at")),
+                         staged.source_key);
+    if (plan.options.dedup != "email")
+      return;
+    if (const json::value* emails = person.if_contains("emails"); emails && emails->is_array()) {
+      for (const json::value& email : emails->as_array()) {
+        if (!email.is_object())
+          continue;
+        std::optional<std::string> normalized =
+            model::normalize_email(string_or(email.as_object(), "address"));
+        if (!normalized)
+          continue;
+        auto [it, inserted] = by_email.emplace(*normalized, index);
+        if (!inserted) {
+          emails_of[it->second].insert(*normalized);
+          emails_of[index].insert(*normalized);
+          groups.join(index, it->second);
+        }
+      }
+    }
+  });
+  std::map<size_t, std::vector<size_t>> members;
+  for (size_t i = 0; i < persons.size(); ++i)
+    members[groups.find(i)].push_back(i);
+  for (auto& [root, indexes] : members) {
+    if (indexes.size() < 2)
+      continue;
+    // Newest first: the primary gives the candidate its name and first email (MAPPING.md).
+    std::sort(indexes.begin(), indexes.end(),
+              [&](size_t a, size_t b) { return persons[a].first > persons[b].first; });
+    PersonGroup group;
+    std::set<std::string> matched;
+    for (size_t index : indexes) {
+      group.members.push_back(persons[index].second);
+      for (const std::string& email : emails_of[index])
+        matched.insert(email);
+    }
+    group.primary = group.members.front();
+    group.matched_emails.assign(matched.begin(), matched.end());
+    for (const std::string& key : group.members)
+      plan.group_of[key] = plan.groups.size();
+    plan.groups.push_back(std::move(group));
+  }
+
+  // 6. The summary plan.json carries.
+  json::object per_kind;
+  for (const auto& [kind, count] : counts) {
+    if (!model::kind_from_string(kind))
+      continue;
+    per_kind[kind] = json::object{{"staged", count}};
+  }
+  json::array merges;
+  size_t merged_away = 0;
+  for (const PersonGroup& group : plan.groups) {
+    json::array member_keys, emails;
+    for (const std::string& key : group.members)
+      member_keys.emplace_back(key);
+    for (const std::string& email : group.matched_emails)
+      emails.emplace_back(email);
+    merges.push_back(
+        json::object{{"candidate", group.primary}, {"members", member_keys}, {"emails", emails}});
+    merged_away += group.members.size() - 1;
+  }
+  json::array unmapped;
+  for (const std::string& line : plan.unmapped)
+    unmapped.emplace_back(line);
+  plan.summary = {
+      {"source", source},    {"sink", session.options().sink}, {"options", plan.options.to_json()},
+      {"kinds", per_kind},   {"persons_merged", merged_away},  {"merges", merges},
+      {"unmapped", unmapped}};
+  write_private_file(session.work_dir().plan(), json::serialize(plan.summary));
+
+  if (!plan.unmapped.empty()) {
+    throw UsageError(
+        fmt::format("the plan has {} unmapped reference(s); edit {} and run again:\n  {}",
+                    plan.unmapped.size(), mapping_path.string(), fmt::join(plan.unmapped, "\n  ")));
+  }
+  return plan;
+}
+
+}  // namespace atsm::pipeline

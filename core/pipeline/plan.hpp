@@ -1,0 +1,60 @@
+// Plan: what each staged record becomes in the target (MAPPING.md), decided before any write.
+// Deduplicates persons by normalised email across every source staged in the work dir, resolves
+// every reference the records use through the mapping file and the sink's catalog, and fails
+// with the complete list of what is unmapped.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipeline/session.hpp"
+
+namespace atsm::pipeline {
+
+// The reference kinds a target already holds and the mapping file maps (never created).
+inline const std::vector<std::string> kMappedKinds = {"user", "stage", "archive_reason", "source",
+                                                      "custom_field"};
+
+struct MigrationOptions {
+  std::string dedup = "email";                   // email | none
+  std::string jobless = "candidate_only";        // candidate_only | lead_application
+  std::string scorecards = "feedback_and_note";  // feedback_and_note | feedback | note
+  std::string private_notes = "private";         // private | skip
+  std::string interviews = "note";               // note | skip
+  std::string offers = "note";                   // note | skip
+  std::string confidential = "migrate";          // migrate | skip
+  std::string prospects = "migrate";             // migrate | skip
+  std::string feedback_form = "Migrated feedback";
+  std::string default_interview_plan;
+  std::string fallback_user;  // email of the target user unmatched users map to
+
+  boost::json::object to_json() const;
+};
+
+struct PersonGroup {
+  std::string primary;               // most recently updated member
+  std::vector<std::string> members;  // every member, newest first (primary included)
+  std::vector<std::string> matched_emails;
+};
+
+struct Plan {
+  MigrationOptions options;
+  boost::json::object catalog;  // the sink's prepare answer
+  // kind -> source key -> target id, for the mapped kinds.
+  std::map<std::string, std::map<std::string, std::string>> resolved;
+  std::vector<PersonGroup> groups;              // only groups of two or more
+  std::map<std::string, size_t> group_of;       // person source key -> index in groups
+  std::map<std::string, std::string> job_plan;  // job source key -> interview plan name
+  std::vector<std::string> unmapped;            // fails the plan when not empty
+  boost::json::object summary;                  // written to plan.json
+};
+
+// Reads the mapping file (--mapping, else the work dir's mapping.json when present); writes a
+// starter mapping.json into the work dir when there is none. Throws UsageError listing every
+// unmapped reference, or every problem of the mapping file.
+Plan make_plan(Session& session);
+
+}  // namespace atsm::pipeline

@@ -1,0 +1,83 @@
+#include "pipeline/progress.hpp"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <cstdio>
+
+namespace atsm::pipeline {
+namespace {
+
+std::string duration_text(double seconds) {
+  auto total = static_cast<long>(seconds + 0.5);
+  if (total >= 3600)
+    return fmt::format("{}h{:02}m", total / 3600, (total % 3600) / 60);
+  if (total >= 60)
+    return fmt::format("{}m{:02}s", total / 60, total % 60);
+  return fmt::format("{}s", total);
+}
+
+}  // namespace
+
+Progress::Progress(std::string label, uint64_t total)
+    : label_(std::move(label)),
+      total_(total),
+      started_(std::chrono::steady_clock::now()),
+      last_draw_(started_),
+      terminal_(::isatty(STDERR_FILENO) == 1) {}
+
+Progress::~Progress() {
+  finish();
+}
+
+void Progress::set_total(uint64_t total) {
+  total_ = total;
+}
+
+void Progress::advance(uint64_t count) {
+  done_ += count;
+  auto now = std::chrono::steady_clock::now();
+  // A terminal is redrawn often; a log gets a line every 5 s so it stays readable.
+  auto interval = terminal_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(5000);
+  std::unique_lock lock(mutex_, std::try_to_lock);
+  if (!lock.owns_lock() || now - last_draw_ < interval)
+    return;
+  last_draw_ = now;
+  draw(false);
+}
+
+void Progress::finish() {
+  std::lock_guard lock(mutex_);
+  if (finished_)
+    return;
+  finished_ = true;
+  draw(true);
+}
+
+void Progress::draw(bool final) {
+  double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  uint64_t done = done_.load();
+  uint64_t total = total_.load();
+  double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
+  std::string counts = total > 0 ? fmt::format("{}/{}", done, total) : fmt::format("{}", done);
+  std::string eta;
+  if (!final && total > done && rate > 0)
+    eta = " ETA " + duration_text(static_cast<double>(total - done) / rate);
+  std::string bar;
+  if (terminal_ && total > 0) {
+    size_t filled = static_cast<size_t>(20.0 * static_cast<double>(std::min(done, total)) /
+                                        static_cast<double>(total));
+    bar = "[" + std::string(filled, '#') + std::string(20 - filled, '.') + "] ";
+  }
+  std::string line = fmt::format("{:<24} {}{} {:.1f}/s{}{}", label_, bar, counts, rate,
+                                 final ? " in " + duration_text(elapsed) : eta, final ? "" : "");
+  if (terminal_) {
+    std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), final ? "\n" : "");
+  } else {
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+  std::fflush(stderr);
+}
+
+}  // namespace atsm::pipeline

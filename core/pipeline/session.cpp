@@ -1,0 +1,208 @@
+#include "pipeline/session.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+#include <boost/json.hpp>
+#include <fstream>
+
+#include "services/net/log.hpp"
+#include "services/store/private_fs.hpp"
+
+namespace atsm::pipeline {
+namespace {
+
+boost::json::object read_config_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in)
+    throw UsageError(fmt::format("--config {}: cannot read the file", file.string()));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  boost::system::error_code error;
+  boost::json::value value = boost::json::parse(text, error);
+  if (error)
+    throw UsageError(
+        fmt::format("--config {}: not valid JSON: {}", file.string(), error.message()));
+  if (!value.is_object()) {
+    throw UsageError(
+        fmt::format("--config {}: expected a JSON object keyed by plugin name", file.string()));
+  }
+  for (const auto& [plugin, keys] : value.as_object()) {
+    if (!keys.is_object()) {
+      throw UsageError(
+          fmt::format("--config {}: the value of \"{}\" must be an object of that plugin's keys",
+                      file.string(), std::string(plugin)));
+    }
+  }
+  return value.as_object();
+}
+
+// --set PLUGIN.KEY=VALUE: VALUE is taken as JSON when it parses (numbers, true, objects), else as
+// a string, so `--set lever.page_size=50` and `--set ashby.base_url=http://...` both do the
+// obvious.
+void apply_setting(boost::json::object& config, const std::string& setting) {
+  size_t dot = setting.find('.');
+  size_t equals = setting.find('=');
+  if (dot == std::string::npos || equals == std::string::npos || dot > equals || dot == 0 ||
+      equals == dot + 1) {
+    throw UsageError(fmt::format("--set {}: expected PLUGIN.KEY=VALUE", setting));
+  }
+  std::string plugin = setting.substr(0, dot);
+  std::string key = setting.substr(dot + 1, equals - dot - 1);
+  std::string text = setting.substr(equals + 1);
+  boost::system::error_code error;
+  boost::json::value value = boost::json::parse(text, error);
+  if (error)
+    value = boost::json::string(text);
+  boost::json::value& entry = config[plugin];
+  if (!entry.is_object())
+    entry = boost::json::object();
+  entry.as_object()[key] = std::move(value);
+}
+
+}  // namespace
+
+WorkDir::WorkDir(std::filesystem::path dir) : root(std::move(dir)) {
+  store::fs::ensure_private_directory(root);
+}
+
+void write_private_file(const std::filesystem::path& file, std::string_view text) {
+  std::filesystem::path temp = file;
+  temp += ".tmp";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    throw std::runtime_error(
+        fmt::format("cannot write {}: {}", file.string(), std::strerror(errno)));
+  store::fs::UniqueFd owned(fd);
+  ::fchmod(fd, 0600);  // an older file of that name may have had another mode
+  store::fs::write_all(fd, text, temp);
+  store::fs::fsync_fd(fd, temp);
+  owned.close(temp);
+  std::filesystem::rename(temp, file);
+}
+
+Session::Session(const SessionOptions& options) : options_(options), work_dir_(options.work_dir) {
+  registry_.load_directories(host::plugin_search_path(options_.plugin_paths));
+  for (const host::PluginRefusal& refusal : registry_.refusals())
+    spdlog::warn("{}", refusal.line());
+
+  if (options_.config_file)
+    config_ = read_config_file(*options_.config_file);
+  for (const std::string& setting : options_.settings)
+    apply_setting(config_, setting);
+  for (const auto& [plugin, keys] : config_) {
+    std::string name(plugin);
+    if (name != options_.source && name != options_.sink) {
+      throw UsageError(fmt::format(
+          "configuration for plugin '{}', which this run does not use (source '{}', sink '{}')",
+          name, options_.source, options_.sink));
+    }
+  }
+
+  if (options_.credentials_file) {
+    try {
+      secrets_ = net::SecretStore(*options_.credentials_file);
+    } catch (const net::SecretsError& error) {
+      throw UsageError(error.what());
+    }
+  }
+  net::HttpClientOptions http_options;
+  http_options.rate_limiter = &limiter_;
+  // The sandbox and rehearsal targets run on loopback with self-signed certificates at most.
+  http_options.allow_insecure_loopback_tls = true;
+  http_ = std::make_unique<net::HttpClient>(http_options);
+  blobs_ = std::make_unique<store::BlobStore>(work_dir_.blobs());
+  staging_ = std::make_unique<store::StagingStore>(work_dir_.staging());
+  ledger_ = std::make_unique<store::Ledger>(work_dir_.ledger());
+  shared_.reset(new host::SharedServices{secrets_,
+                                         limiter_,
+                                         *http_,
+                                         *blobs_,
+                                         spdlog::default_logger(),
+                                         ledger_.get(),
+                                         ledger_scope(),
+                                         {}});
+}
+
+Session::~Session() {
+  // Instances close before the services they borrow go away.
+  sink_.reset();
+  source_.reset();
+}
+
+const host::LoadedPlugin& Session::require_plugin(const std::string& name, const char* role) {
+  if (name.empty())
+    throw UsageError(fmt::format("no {} given (--{} NAME)", role, role));
+  const host::LoadedPlugin* plugin = registry_.find(name);
+  if (plugin == nullptr) {
+    std::vector<std::string> names;
+    for (const auto& loaded : registry_.plugins())
+      names.push_back(loaded->name());
+    throw UsageError(fmt::format(
+        "no {} plugin named '{}' (loaded: {}; see `atsmigrate plugins list`)", role, name,
+        names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
+  }
+  bool fits = std::string(role) == "source" ? plugin->is_source() : plugin->is_sink();
+  if (!fits)
+    throw UsageError(fmt::format("plugin '{}' cannot be a {}", name, role));
+  return *plugin;
+}
+
+const host::LoadedPlugin& Session::source_plugin() {
+  return require_plugin(options_.source, "source");
+}
+const host::LoadedPlugin& Session::sink_plugin() {
+  return require_plugin(options_.sink, "sink");
+}
+
+std::string Session::plugin_config(const host::LoadedPlugin& plugin) const {
+  boost::json::object keys;
+  if (const boost::json::value* given = config_.if_contains(plugin.name()))
+    keys = given->as_object();
+  std::vector<std::string> unknown;
+  for (const auto& [key, value] : keys) {
+    bool known = false;
+    for (const host::ConfigKey& spec : plugin.config_keys())
+      known = known || spec.name == key;
+    if (!known)
+      unknown.emplace_back(key);
+  }
+  if (!unknown.empty()) {
+    std::vector<std::string> valid;
+    for (const host::ConfigKey& spec : plugin.config_keys())
+      valid.push_back(spec.name);
+    throw UsageError(fmt::format(
+        "unknown configuration key{} for plugin {}: {} (valid: {})", unknown.size() > 1 ? "s" : "",
+        plugin.name(), fmt::join(unknown, ", "),
+        valid.empty() ? std::string("none") : fmt::format("{}", fmt::join(valid, ", "))));
+  }
+  return boost::json::serialize(keys);
+}
+
+host::ConnectorInstance& Session::source() {
+  if (!source_) {
+    const host::LoadedPlugin& plugin = source_plugin();
+    run_services_.push_back(std::make_unique<host::RunServices>(*shared_, plugin.name()));
+    source_ = std::make_unique<host::ConnectorInstance>(plugin, *run_services_.back(),
+                                                        plugin_config(plugin));
+  }
+  return *source_;
+}
+
+host::ConnectorInstance& Session::sink() {
+  if (!sink_)
+    sink_ = open_sink_instance();
+  return *sink_;
+}
+
+std::unique_ptr<host::ConnectorInstance> Session::open_sink_instance() {
+  const host::LoadedPlugin& plugin = sink_plugin();
+  run_services_.push_back(std::make_unique<host::RunServices>(*shared_, plugin.name()));
+  return std::make_unique<host::ConnectorInstance>(plugin, *run_services_.back(),
+                                                   plugin_config(plugin));
+}
+
+}  // namespace atsm::pipeline

@@ -1,0 +1,101 @@
+// One migration's open resources: the work dir, the two connector plugins with their
+// configuration, the services they share, and the staging store and ledger on disk.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "host/connector_instance.hpp"
+#include "host/plugin_registry.hpp"
+#include "host/run_services.hpp"
+#include "services/net/http_client.hpp"
+#include "services/net/rate_limiter.hpp"
+#include "services/net/secrets.hpp"
+#include "services/store/blob_store.hpp"
+#include "services/store/ledger.hpp"
+#include "services/store/staging.hpp"
+
+namespace atsm::pipeline {
+
+// A mistake in what the user gave (command line, config, mapping file): exit code 1.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct SessionOptions {
+  std::string source;  // plugin name; empty when the step needs no source
+  std::string sink;    // plugin name; empty when the step needs no sink
+  std::filesystem::path work_dir = "atsmigrate-work";
+  std::optional<std::filesystem::path> config_file;
+  std::vector<std::string> settings;  // PLUGIN.KEY=VALUE
+  std::optional<std::filesystem::path> credentials_file;
+  std::optional<std::filesystem::path> mapping_file;
+  std::vector<std::string> plugin_paths;
+};
+
+// Work dir layout: everything inside is private to the user (0700 dirs, 0600 files).
+struct WorkDir {
+  explicit WorkDir(std::filesystem::path root);
+  std::filesystem::path root;
+  std::filesystem::path staging() const { return root / "staging.sqlite"; }
+  std::filesystem::path ledger() const { return root / "ledger.sqlite"; }
+  std::filesystem::path blobs() const { return root / "blobs"; }
+  std::filesystem::path plan() const { return root / "plan.json"; }
+  std::filesystem::path starter_mapping() const { return root / "mapping.json"; }
+  std::filesystem::path report_json() const { return root / "report.json"; }
+};
+
+// Writes `text` to `file` atomically with mode 0600.
+void write_private_file(const std::filesystem::path& file, std::string_view text);
+
+class Session {
+ public:
+  explicit Session(const SessionOptions& options);
+  ~Session();
+
+  const SessionOptions& options() const { return options_; }
+  const WorkDir& work_dir() const { return work_dir_; }
+  store::StagingStore& staging() { return *staging_; }
+  store::Ledger& ledger() { return *ledger_; }
+  store::BlobStore& blobs() { return *blobs_; }
+  host::SharedServices& services() { return *shared_; }
+  net::RateLimiter& limiter() { return limiter_; }
+  net::HttpClient& http() { return *http_; }
+
+  // Opened on first use; throw UsageError when the plugin was not named or not found.
+  host::ConnectorInstance& source();
+  host::ConnectorInstance& sink();
+  // Another instance of the sink, for concurrent writers when it is not thread-safe.
+  std::unique_ptr<host::ConnectorInstance> open_sink_instance();
+  const host::LoadedPlugin& sink_plugin();
+  const host::LoadedPlugin& source_plugin();
+
+  // The ledger scope: one per target, so every source loaded into it shares dedup and ids.
+  std::string ledger_scope() const { return "sink:" + options_.sink; }
+
+ private:
+  const host::LoadedPlugin& require_plugin(const std::string& name, const char* role);
+  std::string plugin_config(const host::LoadedPlugin& plugin) const;
+
+  SessionOptions options_;
+  WorkDir work_dir_;
+  host::PluginRegistry registry_;
+  boost::json::object config_;  // --config file merged with --set, keyed by plugin name
+  net::SecretStore secrets_;
+  net::RateLimiter limiter_;
+  std::unique_ptr<net::HttpClient> http_;
+  std::unique_ptr<store::BlobStore> blobs_;
+  std::unique_ptr<store::StagingStore> staging_;
+  std::unique_ptr<store::Ledger> ledger_;
+  std::unique_ptr<host::SharedServices> shared_;
+  std::vector<std::unique_ptr<host::RunServices>> run_services_;
+  std::unique_ptr<host::ConnectorInstance> source_;
+  std::unique_ptr<host::ConnectorInstance> sink_;
+};
+
+}  // namespace atsm::pipeline
