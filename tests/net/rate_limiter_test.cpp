@@ -220,7 +220,8 @@ TEST(RateLimiterTest, PauseIsCappedByMaxPause) {
 }
 
 TEST(RateLimiterTest, MaxConcurrencyBlocksUntilAPermitIsReleased) {
-  RateLimiter limiter;  // real clock: the waiter blocks on a released slot, not on time
+  FakeClock clock;  // the waiter blocks on a released slot, not on time
+  RateLimiter limiter(clock);
   limiter.configure("reports", BucketPolicy::token_bucket(1000, 1000).with_max_concurrency(3));
   std::vector<Permit> held;
   for (int i = 0; i < 3; ++i)
@@ -244,7 +245,8 @@ TEST(RateLimiterTest, MaxConcurrencyBlocksUntilAPermitIsReleased) {
 }
 
 TEST(RateLimiterTest, CancellationEndsAWait) {
-  RateLimiter limiter;
+  FakeClock clock;
+  RateLimiter limiter(clock);
   limiter.configure("reports", BucketPolicy::token_bucket(1000, 1000).with_max_concurrency(1));
   auto held = limiter.acquire("reports");
   std::atomic<bool> cancel{false};

@@ -23,7 +23,8 @@ class SecretStore {
   SecretStore() = default;
 
   // Loads a credentials file of `NAME=value` lines: blank lines and `#` comments are skipped,
-  // `export NAME=value` is accepted, one pair of matching surrounding quotes is stripped.
+  // `export NAME=value` is accepted, one pair of matching surrounding quotes is stripped, and
+  // everything else after `=` is the value (a `#` there is part of it, as secrets may hold one).
   // Throws SecretsError when the file is not a regular file, is accessible by group or others
   // (mode must be 0600 or stricter), or has a malformed line (the message gives the file and
   // line number, never the line's text, which may be a secret).
