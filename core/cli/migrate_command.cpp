@@ -153,6 +153,20 @@ int print_summary(const pipeline::LoadStats& stats, const std::map<std::string, 
   return kExitOk;
 }
 
+// Runs a command body, turning the pipeline's errors into the documented exit codes.
+template <class Body>
+int guarded(Body&& body) {
+  try {
+    return body();
+  } catch (const pipeline::UsageError& error) {
+    std::cerr << "error: " << error.what() << '\n';
+    return kExitUsage;
+  } catch (const std::exception& error) {
+    std::cerr << "fatal: " << error.what() << '\n';
+    return kExitFatal;
+  }
+}
+
 std::map<std::string, int64_t> staged_counts(Session& session) {
   std::map<std::string, int64_t> counts;
   for (const auto& [kind, count] : session.staging().counts(session.options().source)) {
@@ -164,7 +178,7 @@ std::map<std::string, int64_t> staged_counts(Session& session) {
 
 int run_step(const std::string& step, const MigrationOptions& options,
              const GlobalOptions& global) {
-  try {
+  return guarded([&]() -> int {
     Session session(session_options(options, global));
     if (step == "status") {
       std::cout << fmt::format("work dir {}\n{:<14} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
@@ -208,18 +222,12 @@ int run_step(const std::string& step, const MigrationOptions& options,
     pipeline::write_private_file(session.work_dir().report_json(),
                                  json::serialize(report_json(session, stats, staged)));
     return print_summary(stats, staged, session.work_dir().report_json());
-  } catch (const pipeline::UsageError& error) {
-    std::cerr << "error: " << error.what() << '\n';
-    return kExitUsage;
-  } catch (const std::exception& error) {
-    std::cerr << "fatal: " << error.what() << '\n';
-    return kExitFatal;
-  }
+  });
 }
 
 int export_staged(const MigrationOptions& options, const GlobalOptions& global,
                   const std::string& format, const std::string& output) {
-  try {
+  return guarded([&]() -> int {
     Session session(session_options(options, global));
     std::ofstream file;
     if (!output.empty()) {
@@ -252,13 +260,7 @@ int export_staged(const MigrationOptions& options, const GlobalOptions& global,
       });
     }
     return kExitOk;
-  } catch (const pipeline::UsageError& error) {
-    std::cerr << "error: " << error.what() << '\n';
-    return kExitUsage;
-  } catch (const std::exception& error) {
-    std::cerr << "fatal: " << error.what() << '\n';
-    return kExitFatal;
-  }
+  });
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/json/array.hpp>
+#include <boost/json/value.hpp>
 #include <functional>
 #include <optional>
 #include <string>
@@ -34,12 +35,16 @@ class ConnectorInstance {
 
   // Sink calls; results are returned as the JSON text the plugin wrote, validated as JSON.
   boost::json::object prepare(const std::string& plan_json);
-  boost::json::array write(const std::string& kind, const std::string& records_json);
-  std::optional<std::string> find(const std::string& kind, const std::string& record_json);
+  boost::json::array write(const std::string& kind, const std::string& items_json);
+  std::optional<std::string> find(const std::string& kind, const std::string& item_json);
   std::optional<boost::json::object> read_back(const std::string& kind,
                                                const std::string& target_id);
 
  private:
+  // Runs a call that answers through an output; nullopt for ATSM_NOT_FOUND, the parsed JSON
+  // otherwise; any other failure throws Error naming the plugin.
+  std::optional<boost::json::value> call_with_output(
+      const std::string& what, const std::function<atsm_status(const atsm_output*, atsm_error*)>& call);
   [[noreturn]] void fail(const char* call, atsm_status status, const atsm_error& error) const;
   std::string describe() const;
 
