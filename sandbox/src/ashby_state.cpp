@@ -194,9 +194,24 @@ AshbyState::Object& AshbyState::put(const std::string& kind, Object object, bool
   std::string id(object.at("id").as_string());
   object["_v"] = static_cast<std::int64_t>(++serial_);
   auto& collection = collections_[kind];
+  auto emails_of = [](const Object& candidate) {
+    std::set<std::string> emails;
+    for (const auto& entry : candidate.at("emailAddresses").as_array())
+      emails.insert(normalise_email(std::string(entry.at("value").as_string())));
+    return emails;
+  };
+  if (kind == "candidate") {
+    if (auto previous = collection.by_id.find(id); previous != collection.by_id.end())
+      for (const auto& email : emails_of(previous->second))
+        candidates_by_email_[email].erase(id);
+    for (const auto& email : emails_of(object))
+      candidates_by_email_[email].insert(id);
+  }
   auto [it, inserted] = collection.by_id.insert_or_assign(id, std::move(object));
-  if (inserted)
+  if (inserted) {
+    collection.position[id] = collection.order.size();
     collection.order.push_back(id);
+  }
   if (write_journal)
     journal(kind, it->second);
   return it->second;
@@ -568,18 +583,20 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
     if (!email && !name)
       fail("invalid_input", "candidate.search needs email or name");
     json::array matches;
-    for (const auto& id : collections_["candidate"].order) {
-      const Object& candidate = collections_["candidate"].by_id.at(id);
-      bool ok = true;
-      if (email) {
-        bool found = false;
-        for (const auto& entry : candidate.at("emailAddresses").as_array())
-          found = found || normalise_email(std::string(entry.at("value").as_string())) ==
-                               normalise_email(*email);
-        ok = found;
-      }
-      if (ok && name)
-        ok = to_lower(std::string(candidate.at("name").as_string())) == to_lower(*name);
+    auto& candidates = collections_["candidate"];
+    std::vector<std::string> ids;
+    if (email) {
+      for (const auto& id : candidates_by_email_[normalise_email(*email)])
+        ids.push_back(id);
+      std::sort(ids.begin(), ids.end(), [&](const std::string& a, const std::string& b) {
+        return candidates.position.at(a) < candidates.position.at(b);
+      });
+    } else {
+      ids = candidates.order;
+    }
+    for (const auto& id : ids) {
+      const Object& candidate = candidates.by_id.at(id);
+      bool ok = !name || to_lower(std::string(candidate.at("name").as_string())) == to_lower(*name);
       if (ok)
         matches.push_back(render(candidate));
       if (matches.size() == 100)

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,8 @@ class AshbyState {
   using Object = boost::json::object;
   struct Collection {
     std::map<std::string, Object> by_id;
-    std::vector<std::string> order;  // insertion order, for lists
+    std::vector<std::string> order;               // insertion order, for lists
+    std::map<std::string, std::size_t> position;  // id -> index in order
   };
   boost::json::object dispatch(const AshbyCall& call, const std::string& base_url);
   std::string new_id(const std::string& kind);
@@ -59,6 +61,8 @@ class AshbyState {
   std::string api_user_id_;
   std::map<std::string, std::pair<std::int64_t, std::string>>
       pending_uploads_;  // handle -> (expiry ms, name)
+  // Normalised email -> candidate ids, so candidate.search does not scan every candidate.
+  std::map<std::string, std::set<std::string>> candidates_by_email_;
 };
 
 }  // namespace atsm::sandbox

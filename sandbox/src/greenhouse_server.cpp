@@ -740,7 +740,7 @@ void GreenhouseServer::handle(const httplib::Request& request, httplib::Response
                 "Token could not be decoded. Please ensure your token is from a trusted source."}));
     return;
   }
-  auto limit = window_.take(token);
+  auto limit = window_.take(credentials_.greenhouse_client_id);  // per credential, not per token
   response.set_header("X-RateLimit-Limit", std::to_string(limit.limit));
   response.set_header("X-RateLimit-Remaining", std::to_string(limit.remaining));
   response.set_header("X-RateLimit-Reset", std::to_string(limit.reset_epoch_s));

@@ -266,6 +266,7 @@ VendorServer::VendorServer(Vendor vendor, const Options& options, Sleeper& sleep
   server_.new_task_queue = [workers] {
     return new httplib::ThreadPool(static_cast<std::size_t>(workers));
   };
+  server_.set_tcp_nodelay(true);  // headers and body go out as separate writes: no Nagle stall
   server_.set_keep_alive_max_count(1000);
   server_.set_keep_alive_timeout(30);
   server_.set_payload_max_length(64ULL * 1024 * 1024);
