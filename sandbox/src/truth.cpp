@@ -3,6 +3,8 @@
 // deliberately independent of the product's transforms (it shares nothing with core/ or plugins/).
 #include <algorithm>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <numeric>
 #include <set>
 
@@ -24,6 +26,22 @@ struct SourceRecord {
   std::vector<std::string> file_hashes;
   std::int64_t created_at = 0;
 };
+
+// Hashing every file is most of the truth's cost; a file's bytes depend only on (seed, size).
+std::string file_sha256(const SandboxFile& file) {
+  static std::mutex mutex;
+  static std::map<std::pair<std::uint64_t, std::size_t>, std::string> cache;
+  std::pair<std::uint64_t, std::size_t> key{file.content_seed, file.size};
+  {
+    std::lock_guard lock(mutex);
+    if (auto it = cache.find(key); it != cache.end())
+      return it->second;
+  }
+  std::string digest = sha256_hex(file_bytes(file));
+  std::lock_guard lock(mutex);
+  cache.emplace(key, digest);
+  return digest;
+}
 
 void collapse_push(json::array& history, const std::string& title) {
   if (history.empty() || history.back().as_string() != title)
@@ -81,7 +99,7 @@ void lever_records(const Dataset& data, std::vector<SourceRecord>& out) {
       record.notes += static_cast<std::int64_t>(opp->offers.size());
       for (const auto& file : opp->files)
         if (file.status == "processed")
-          record.file_hashes.push_back(sha256_hex(file_bytes(file)));
+          record.file_hashes.push_back(file_sha256(file));
       if (!has_application)
         continue;
       json::array history;
@@ -152,7 +170,7 @@ void greenhouse_records(const Dataset& data, std::vector<SourceRecord>& out) {
         candidate.addresses.size() > 1)
       ++record.notes;
     for (const auto* attachment : files[candidate.id])
-      record.file_hashes.push_back(sha256_hex(file_bytes(attachment->file)));
+      record.file_hashes.push_back(file_sha256(attachment->file));
     for (const GhApplication* app : apps[candidate.id]) {
       bool has_application = app->job_id.has_value();
       for (const GhScorecard* card : cards[app->id]) {

@@ -1,7 +1,9 @@
 // Seeded faults fire at their configured rates, reproducibly, in the shape each one promises.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "http_client.hpp"
@@ -157,6 +159,33 @@ TEST(SandboxLoad, ServesManyConcurrentClients) {
   for (auto& client : clients)
     client.join();
   EXPECT_EQ(ok.load(), 240);
+}
+
+}  // namespace
+}  // namespace atsm::sandbox
+
+namespace atsm::sandbox {
+namespace {
+
+TEST(SandboxLatency, RequestsAreHeldForAboutTheMedianLatency) {
+  Options options;
+  options.persons = 5;
+  options.latency_ms = 200;
+  options.rate_scale = 2;  // median 100 ms
+  Sandbox sandbox(options);
+  sandbox.start();
+  test::HttpOptions auth;
+  auth.userpwd = sandbox.credentials().lever_api_key + ":";
+  std::vector<double> elapsed;
+  for (int i = 0; i < 15; ++i) {
+    auto begin = std::chrono::steady_clock::now();
+    EXPECT_EQ(test::http(sandbox.endpoints().lever_url + "/v1/stages", auth).status, 200);
+    elapsed.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin)
+            .count());
+  }
+  std::sort(elapsed.begin(), elapsed.end());
+  EXPECT_GE(elapsed[elapsed.size() / 2], 50.0) << "the median is held back by the emulated latency";
 }
 
 }  // namespace
