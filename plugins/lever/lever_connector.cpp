@@ -1,0 +1,682 @@
+// The Lever source connector: reads a Lever account through the Data API and emits canonical
+// records kind by kind, with checkpoints that resume a crashed read after its last batch.
+// Plan of calls (README.md): reference lists once each; opportunities listed with expand instead
+// of per-record calls; one list call per opportunity per child kind; one download per file.
+#include <atsmigrate/connector.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "lever_client.hpp"
+#include "lever_mapping.hpp"
+#include "model/codec.hpp"
+#include "model/time.hpp"
+
+namespace atsm::lever {
+namespace {
+namespace json = boost::json;
+
+// Records per emitted batch for kinds that are not emitted page by page.
+constexpr std::size_t kBatchSize = 100;
+// Contact ids per `contact_id=` query when a delta run re-reads the touched persons.
+constexpr std::size_t kContactsPerQuery = 50;
+
+std::int64_t now_millis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct Settings {
+  ClientSettings client;
+  std::optional<std::int64_t> since;
+  bool include_confidential = true;
+  double rate_scale = 1.0;
+  bool delta_children_recent = false;
+};
+
+std::string require_string(const json::value& value, const std::string& key) {
+  if (!value.is_string())
+    throw sdk::Error(ATSM_INVALID, "lever config key '" + key + "' must be a string");
+  return std::string(value.as_string());
+}
+
+std::string require_choice(const json::value& value, const std::string& key,
+                           std::initializer_list<const char*> choices) {
+  std::string text = require_string(value, key);
+  std::string allowed;
+  for (const char* choice : choices) {
+    if (text == choice)
+      return text;
+    allowed += (allowed.empty() ? "" : ", ") + std::string("\"") + choice + "\"";
+  }
+  throw sdk::Error(ATSM_INVALID,
+                   "lever config key '" + key + "' is \"" + text + "\"; expected " + allowed);
+}
+
+Settings parse_settings(std::string_view config_json) {
+  boost::system::error_code error;
+  json::value config = json::parse(config_json, error);
+  if (error || !config.is_object())
+    throw sdk::Error(ATSM_INVALID, "lever config is not a JSON object");
+  Settings settings;
+  std::vector<std::string> unknown;
+  for (const auto& [key_view, value] : config.as_object()) {
+    std::string key(key_view);
+    if (key == "base_url") {
+      settings.client.base_url = require_string(value, key);
+      if (settings.client.base_url.rfind("http://", 0) != 0 &&
+          settings.client.base_url.rfind("https://", 0) != 0)
+        throw sdk::Error(ATSM_INVALID, "lever config key 'base_url' must be an http(s) URL");
+    } else if (key == "page_size") {
+      std::optional<std::int64_t> size = parse_millis(value);
+      if (!size || value.is_string() || *size < 1 || *size > 100)
+        throw sdk::Error(ATSM_INVALID,
+                         "lever config key 'page_size' must be an integer from 1 to 100");
+      settings.client.page_size = static_cast<int>(*size);
+    } else if (key == "since") {
+      std::string text = require_string(value, key);
+      settings.since = model::timestamp_to_epoch_millis(text);
+      if (!settings.since || *settings.since < 0)
+        throw sdk::Error(ATSM_INVALID, "lever config key 'since' is \"" + text +
+                                           "\"; expected an ISO 8601 date-time with an offset, "
+                                           "e.g. 2024-05-01T00:00:00Z");
+    } else if (key == "confidential") {
+      settings.include_confidential = require_choice(value, key, {"include", "skip"}) == "include";
+    } else if (key == "rate_scale") {
+      if (!value.is_number() || !(value.to_number<double>() > 0))
+        throw sdk::Error(ATSM_INVALID, "lever config key 'rate_scale' must be a positive number");
+      settings.rate_scale = value.to_number<double>();
+    } else if (key == "auth") {
+      settings.client.auth = require_choice(value, key, {"api_key", "oauth"}) == "oauth"
+                                 ? AuthMode::oauth
+                                 : AuthMode::api_key;
+    } else if (key == "oauth_token_url") {
+      settings.client.oauth_token_url = require_string(value, key);
+    } else if (key == "delta_children") {
+      settings.delta_children_recent = require_choice(value, key, {"sweep", "recent"}) == "recent";
+    } else {
+      unknown.push_back(key);
+    }
+  }
+  if (!unknown.empty()) {
+    std::string names;
+    for (const std::string& name : unknown)
+      names += (names.empty() ? "" : ", ") + name;
+    throw sdk::Error(ATSM_INVALID, "unknown lever config key(s): " + names);
+  }
+  return settings;
+}
+
+json::object parse_checkpoint(const std::string& kind, const std::string& checkpoint) {
+  if (checkpoint.empty())
+    return {};
+  boost::system::error_code error;
+  json::value value = json::parse(checkpoint, error);
+  if (error || !value.is_object())
+    throw sdk::Error(ATSM_INVALID, "lever checkpoint for " + kind + " is not a JSON object");
+  return std::move(value.as_object());
+}
+
+std::optional<std::string> string_member(const json::object& object, const char* key) {
+  const json::value* value = object.if_contains(key);
+  if (value == nullptr || !value->is_string())
+    return std::nullopt;
+  return std::string(value->as_string());
+}
+
+std::int64_t int_member(const json::object& object, const char* key, std::int64_t fallback) {
+  const json::value* value = object.if_contains(key);
+  if (value == nullptr)
+    return fallback;
+  return parse_millis(*value).value_or(fallback);
+}
+
+// The identity of a list item: its id, or its text for /sources and /tags.
+std::string item_id(const json::value& item) {
+  if (!item.is_object())
+    return {};
+  for (const char* key : {"id", "text"})
+    if (const json::value* value = item.as_object().if_contains(key); value && value->is_string())
+      return std::string(value->as_string());
+  return {};
+}
+
+// Where a list walk stands: the token of the page to fetch (none = first page) and the id of
+// the last item already handled (to skip through after a restart).
+struct ListPosition {
+  std::optional<std::string> offset;
+  std::string last_id;
+};
+
+class LeverSource : public sdk::Source {
+ public:
+  LeverSource(sdk::Host host, std::string_view config_json)
+      : host_(host), settings_(parse_settings(config_json)), client_(host, settings_.client) {
+    host_.declare_token_bucket(
+        kBucket, 10.0 * settings_.rate_scale,
+        std::max<std::uint32_t>(1, static_cast<std::uint32_t>(20.0 * settings_.rate_scale)));
+  }
+
+  void read(const std::string& kind, const std::string& checkpoint,
+            sdk::Emitter& emitter) override {
+    check_confidential_access();
+    json::object position = parse_checkpoint(kind, checkpoint);
+    records_ = invalid_ = skipped_ = 0;
+    if (kind == "user")
+      read_list(kind, "/users", {{"includeDeactivated", "true"}}, position, emitter,
+                [](const json::value& item, std::int64_t) { return map_user(item); });
+    else if (kind == "stage")
+      read_list(kind, "/stages", {}, position, emitter, &map_stage);
+    else if (kind == "archive_reason")
+      read_list(kind, "/archive_reasons", {}, position, emitter,
+                [](const json::value& item, std::int64_t) { return map_archive_reason(item); });
+    else if (kind == "source")
+      read_list(kind, "/sources", {}, position, emitter,
+                [](const json::value& item, std::int64_t) { return map_source(item); });
+    else if (kind == "tag")
+      read_list(kind, "/tags", {}, position, emitter,
+                [](const json::value& item, std::int64_t) { return map_tag(item); });
+    else if (kind == "job")
+      read_list(kind, "/postings", {{"confidentiality", confidentiality()}}, position, emitter,
+                [](const json::value& item, std::int64_t) { return map_posting(item); });
+    else if (kind == "department" || kind == "office")
+      read_categories(kind, emitter);
+    else if (kind == "person")
+      read_persons(position, emitter);
+    else if (kind == "candidacy")
+      read_candidacies(position, emitter);
+    else if (kind == "note" || kind == "feedback" || kind == "interview" || kind == "offer" ||
+             kind == "file")
+      read_children(kind, position, emitter);
+    else
+      throw sdk::Error(ATSM_INVALID, "the lever connector has no kind '" + kind + "'");
+    host_.log(ATSM_LOG_INFO, "read " + kind + ": " + std::to_string(records_) + " records, " +
+                                 std::to_string(invalid_) + " with validation errors, " +
+                                 std::to_string(skipped_) +
+                                 " skipped (soft-deleted or outside the delta); Lever calls so "
+                                 "far: " +
+                                 client_.calls_summary());
+  }
+
+ private:
+  std::string confidentiality() const {
+    return settings_.include_confidential && confidential_access_ ? "all" : "non-confidential";
+  }
+
+  // Lever leaves confidential records out of lists unless asked, and a key without confidential
+  // access cannot ask: say so loudly once, before anything is read, instead of migrating less in
+  // silence.
+  void check_confidential_access() {
+    if (confidential_checked_)
+      return;
+    confidential_checked_ = true;
+    if (!settings_.include_confidential) {
+      host_.log(ATSM_LOG_WARN,
+                "confidential postings and opportunities are skipped (config confidential=skip)");
+      return;
+    }
+    try {
+      client_.get("/postings", {{"confidentiality", "all"}, {"limit", "1"}},
+                  "confidential access check (GET /postings?confidentiality=all)");
+    } catch (const sdk::Error& error) {
+      if (error.http_status() != 403)
+        throw;
+      confidential_access_ = false;
+      host_.log(ATSM_LOG_WARN,
+                "THE LEVER API KEY HAS NO CONFIDENTIAL ACCESS: confidential postings and "
+                "opportunities will NOT be migrated. Create a key with confidential access "
+                "(it cannot be added later) or set confidential=skip to accept this. (" +
+                    std::string(error.what()) + ")");
+    }
+  }
+
+  void count(const std::vector<model::Record>& records) {
+    records_ += records.size();
+    for (const model::Record& record : records)
+      if (validation_error_count(record) > 0)
+        ++invalid_;
+  }
+
+  void emit(sdk::Emitter& emitter, const std::string& kind,
+            const std::vector<model::Record>& records, const std::string& checkpoint) {
+    count(records);
+    emitter.emit(kind, model::serialize_records(records), checkpoint);
+    host_.progress(kind, records_, 0);
+  }
+
+  // Walks a paged list from `from`, calling on_page(items, before, after) per page; `after` has
+  // no offset on the last page. When Lever rejects a saved token the walk starts over and drops
+  // everything through `from.last_id`.
+  void walk(
+      const std::string& path, const Query& query, ListPosition from, const std::string& what,
+      const std::function<void(json::array&, const ListPosition&, const ListPosition&)>& on_page) {
+    bool skipping = false;
+    ListPosition before = from;
+    for (;;) {
+      Page page;
+      try {
+        page = client_.page(path, query, before.offset, what);
+      } catch (const InvalidOffsetToken& error) {
+        if (!before.offset || skipping)
+          throw;
+        host_.log(ATSM_LOG_WARN, std::string(error.what()) +
+                                     "; restarting the list and skipping what was read before");
+        before.offset.reset();
+        skipping = !before.last_id.empty();
+        continue;
+      }
+      if (skipping) {
+        auto through =
+            std::find_if(page.data.begin(), page.data.end(),
+                         [&](const json::value& item) { return item_id(item) == from.last_id; });
+        if (through == page.data.end()) {
+          page.data.clear();
+        } else {
+          page.data.erase(page.data.begin(), through + 1);
+          skipping = false;
+        }
+      }
+      ListPosition after{page.next, page.data.empty() ? before.last_id : item_id(page.data.back())};
+      on_page(page.data, before, after);
+      if (!page.next)
+        return;
+      before = after;
+      host_.check_cancelled();
+    }
+  }
+
+  static std::string list_checkpoint(const ListPosition& after, std::int64_t count) {
+    if (!after.offset)
+      return "";
+    return json::serialize(
+        json::object{{"offset", *after.offset}, {"last", after.last_id}, {"count", count}});
+  }
+
+  // A reference list, one batch per page.
+  void read_list(const std::string& kind, const std::string& path, const Query& query,
+                 const json::object& position, sdk::Emitter& emitter,
+                 const std::function<model::Record(const json::value&, std::int64_t)>& map) {
+    ListPosition from{string_member(position, "offset"),
+                      string_member(position, "last").value_or("")};
+    std::int64_t count = int_member(position, "count", 0);
+    walk(path, query, from, "list " + path,
+         [&](json::array& items, const ListPosition&, const ListPosition& after) {
+           std::vector<model::Record> records;
+           for (const json::value& item : items)
+             records.push_back(map(item, count++));
+           emit(emitter, kind, records, list_checkpoint(after, count));
+         });
+  }
+
+  const std::vector<json::value>& postings() {
+    if (!postings_) {
+      std::vector<json::value> all;
+      walk("/postings", {{"confidentiality", confidentiality()}}, {}, "list /postings",
+           [&](json::array& items, const ListPosition&, const ListPosition&) {
+             for (json::value& item : items)
+               all.push_back(std::move(item));
+           });
+      postings_ = std::move(all);
+    }
+    return *postings_;
+  }
+
+  // Departments and offices exist only as posting categories: small, emitted in one batch.
+  void read_categories(const std::string& kind, sdk::Emitter& emitter) {
+    std::vector<model::Record> records = kind == "department"
+                                             ? departments_from_postings(postings())
+                                             : offices_from_postings(postings());
+    for (std::size_t start = 0; start < records.size() || start == 0; start += kBatchSize) {
+      std::size_t end = std::min(records.size(), start + kBatchSize);
+      std::vector<model::Record> batch(records.begin() + static_cast<std::ptrdiff_t>(start),
+                                       records.begin() + static_cast<std::ptrdiff_t>(end));
+      // Re-deriving is cheap (postings are few), so the kind completes or starts over.
+      emit(emitter, kind, batch, "");
+      if (end >= records.size())
+        break;
+    }
+  }
+
+  // The instant this read's view of the account is pinned to: opportunities created later are
+  // left to the next (delta) run, so a resumed read walks exactly the same lists.
+  std::int64_t snapshot_of(const json::object& position) {
+    return int_member(position, "snapshot", now_millis());
+  }
+
+  Query opportunity_query(std::int64_t snapshot) const {
+    return {{"confidentiality", confidentiality()}, {"created_at_end", std::to_string(snapshot)}};
+  }
+
+  const HiredReasons& hired_reasons() {
+    if (!hired_reasons_) {
+      HiredReasons reasons;
+      walk("/archive_reasons", {}, {}, "list /archive_reasons",
+           [&](json::array& items, const ListPosition&, const ListPosition&) {
+             for (const json::value& item : items) {
+               if (!item.is_object())
+                 continue;
+               std::string id = item_id(item);
+               const json::value* type = item.as_object().if_contains("type");
+               reasons[id] = type && type->is_string() && type->as_string() == "hired";
+             }
+           });
+      hired_reasons_ = std::move(reasons);
+    }
+    return *hired_reasons_;
+  }
+
+  // ---- persons ----------------------------------------------------------------------------------
+
+  void read_persons(const json::object& position, sdk::Emitter& emitter) {
+    std::int64_t snapshot = snapshot_of(position);
+    std::string after_contact = string_member(position, "after_contact").value_or("");
+    std::map<std::string, ContactAggregate> contacts;
+    auto aggregate = [&](json::array& items, const ListPosition&, const ListPosition&) {
+      for (const json::value& item : items) {
+        if (!item.is_object())
+          continue;
+        std::string contact = contact_id_of(item.as_object());
+        contacts[contact].add_opportunity(item.as_object());
+      }
+    };
+    Query query = opportunity_query(snapshot);
+    query.emplace_back("expand", "contact");
+    if (!settings_.since) {
+      walk("/opportunities", query, {}, "list /opportunities (persons)", aggregate);
+    } else {
+      // Delta: the contacts behind opportunities updated since, each re-read with all of its
+      // opportunities so tags, sources and first-seen times stay whole.
+      std::set<std::string> touched;
+      Query changed = opportunity_query(snapshot);
+      changed.emplace_back("updated_at_start", std::to_string(*settings_.since));
+      walk("/opportunities", changed, {}, "list /opportunities updated since (persons)",
+           [&](json::array& items, const ListPosition&, const ListPosition&) {
+             for (const json::value& item : items)
+               if (item.is_object())
+                 touched.insert(contact_id_of(item.as_object()));
+           });
+      touched.erase("");
+      std::vector<std::string> ids(touched.begin(), touched.end());
+      for (std::size_t start = 0; start < ids.size(); start += kContactsPerQuery) {
+        Query by_contact = query;
+        for (std::size_t i = start; i < std::min(ids.size(), start + kContactsPerQuery); ++i)
+          by_contact.emplace_back("contact_id", ids[i]);
+        walk("/opportunities", by_contact, {}, "list /opportunities by contact (persons)",
+             aggregate);
+      }
+    }
+    std::vector<model::Record> batch;
+    std::size_t remaining = 0;
+    for (const auto& [id, aggregate_of] : contacts)
+      remaining += id > after_contact || after_contact.empty() ? 1 : 0;
+    for (const auto& [id, contact] : contacts) {
+      if (!after_contact.empty() && id <= after_contact)
+        continue;
+      batch.push_back(contact.to_person(id));
+      --remaining;
+      if (batch.size() == kBatchSize && remaining > 0) {
+        emit(emitter, "person", batch,
+             json::serialize(json::object{{"snapshot", snapshot}, {"after_contact", id}}));
+        batch.clear();
+      }
+    }
+    emit(emitter, "person", batch, "");
+  }
+
+  // ---- candidacies
+  // --------------------------------------------------------------------------------
+
+  void read_candidacies(const json::object& position, sdk::Emitter& emitter) {
+    std::int64_t snapshot = snapshot_of(position);
+    if (position.empty())
+      report_deleted_opportunities();
+    const HiredReasons& reasons = hired_reasons();
+    Query query = opportunity_query(snapshot);
+    query.emplace_back("expand", "applications");
+    if (settings_.since)
+      query.emplace_back("updated_at_start", std::to_string(*settings_.since));
+    ListPosition from{string_member(position, "offset"),
+                      string_member(position, "last").value_or("")};
+    walk("/opportunities", query, from, "list /opportunities (candidacies)",
+         [&](json::array& items, const ListPosition&, const ListPosition& after) {
+           std::vector<model::Record> records;
+           for (const json::value& item : items)
+             records.push_back(map_opportunity(item, reasons));
+           std::string checkpoint;
+           if (after.offset)
+             checkpoint = json::serialize(json::object{
+                 {"snapshot", snapshot}, {"offset", *after.offset}, {"last", after.last_id}});
+           emit(emitter, "candidacy", records, checkpoint);
+         });
+  }
+
+  // Deleted opportunities are not migrated; the run says which ones Lever deleted.
+  void report_deleted_opportunities() {
+    Query query;
+    if (settings_.since)
+      query.emplace_back("deleted_at_start", std::to_string(*settings_.since));
+    std::vector<std::string> ids;
+    walk("/opportunities/deleted", query, {}, "list /opportunities/deleted",
+         [&](json::array& items, const ListPosition&, const ListPosition&) {
+           for (const json::value& item : items)
+             ids.push_back(item_id(item));
+         });
+    if (ids.empty())
+      return;
+    std::string listed;
+    for (std::size_t i = 0; i < ids.size() && i < 20; ++i)
+      listed += (listed.empty() ? "" : ", ") + source_key("opportunity", ids[i]);
+    host_.log(ATSM_LOG_WARN, std::to_string(ids.size()) +
+                                 " opportunities were deleted in Lever and are not migrated: " +
+                                 listed + (ids.size() > 20 ? ", ..." : ""));
+  }
+
+  // ---- children of opportunities ----------------------------------------------------------------
+
+  // Every item of a per-opportunity list; Lever's "no resume" 404 counts as an empty list.
+  std::vector<json::value> child_list(const OpportunityRef& opportunity, const std::string& child) {
+    std::vector<json::value> all;
+    std::string path = "/opportunities/" + opportunity.id + "/" + child;
+    try {
+      walk(path, {}, {}, "list " + child + " of opportunity " + opportunity.id,
+           [&](json::array& items, const ListPosition&, const ListPosition&) {
+             for (json::value& item : items)
+               all.push_back(std::move(item));
+           });
+    } catch (const sdk::Error& error) {
+      if (error.status() != ATSM_NOT_FOUND || child != "resumes")
+        throw;
+    }
+    return all;
+  }
+
+  bool in_delta(const json::value& child) {
+    if (!settings_.since)
+      return true;
+    std::optional<std::int64_t> touched = child_touched_at(child);
+    return !touched || *touched >= *settings_.since;
+  }
+
+  void fetch_file(const OpportunityRef& opportunity, const json::value& item, bool is_resume,
+                  std::vector<model::Record>& out) {
+    std::string id = item_id(item);
+    std::string collection = is_resume ? "resumes" : "files";
+    Download download;
+    if (id.empty()) {
+      download.skipped_reason = "the " + collection + " entry has no id to download it by";
+    } else {
+      std::string what = "download of " + std::string(is_resume ? "resume " : "file ") + id +
+                         " of opportunity " + opportunity.id;
+      FetchedFile fetched = client_.download(
+          "/opportunities/" + opportunity.id + "/" + collection + "/" + id + "/download", what);
+      if (!fetched.sha256.empty()) {
+        download.sha256 = fetched.sha256;
+        download.size = static_cast<std::int64_t>(fetched.size);
+        download.content_type = fetched.content_type;
+      } else {
+        download.skipped_reason =
+            (fetched.status == 422
+                 ? "Lever could not process the file (HTTP 422"
+                 : "Lever did not serve the file (HTTP " + std::to_string(fetched.status)) +
+            (fetched.error_message.empty() ? ")" : ": " + fetched.error_message + ")");
+        host_.log(ATSM_LOG_WARN, source_key(is_resume ? "resume" : "file", id) +
+                                     " skipped: " + *download.skipped_reason);
+      }
+    }
+    out.push_back(map_file(item, opportunity, is_resume, download));
+  }
+
+  void read_children_of(const std::string& kind, const OpportunityRef& opportunity,
+                        std::vector<model::Record>& out) {
+    if (kind == "file") {
+      for (bool is_resume : {true, false})
+        for (const json::value& item : child_list(opportunity, is_resume ? "resumes" : "files")) {
+          if (!in_delta(item)) {
+            ++skipped_;
+            continue;
+          }
+          fetch_file(opportunity, item, is_resume, out);
+        }
+      return;
+    }
+    std::string child = kind == "note"        ? "notes"
+                        : kind == "interview" ? "interviews"
+                        : kind == "offer"     ? "offers"
+                                              : "feedback";
+    std::int64_t now = now_millis();
+    for (const json::value& item : child_list(opportunity, child)) {
+      if (((kind == "note" || kind == "feedback") && is_soft_deleted(item)) || !in_delta(item)) {
+        ++skipped_;
+        continue;
+      }
+      if (kind == "note")
+        out.push_back(map_note(item, opportunity));
+      else if (kind == "feedback")
+        out.push_back(map_feedback(item, opportunity));
+      else if (kind == "interview")
+        out.push_back(map_interview(item, opportunity, now));
+      else
+        out.push_back(map_offer(item, opportunity));
+    }
+  }
+
+  // With delta_children=recent a delta run reads children only of opportunities whose
+  // updatedAt or lastInteractionAt moved since; otherwise (the default) it sweeps them all,
+  // because Lever does not move updatedAt for new notes, feedback, interviews, offers or files.
+  bool worth_sweeping(const json::value& opportunity) const {
+    if (!settings_.since || !settings_.delta_children_recent || !opportunity.is_object())
+      return true;
+    for (const char* key : {"updatedAt", "lastInteractionAt"})
+      if (const json::value* value = opportunity.as_object().if_contains(key))
+        if (std::optional<std::int64_t> ms = parse_millis(*value); ms && *ms >= *settings_.since)
+          return true;
+    return false;
+  }
+
+  void read_children(const std::string& kind, const json::object& position, sdk::Emitter& emitter) {
+    std::int64_t snapshot = snapshot_of(position);
+    std::int64_t done_in_page = int_member(position, "done", 0);
+    ListPosition from{string_member(position, "offset"),
+                      string_member(position, "last").value_or("")};
+    // A checkpoint taken inside a page names that page's own token; skip what it had done.
+    bool resume_inside_page = done_in_page > 0;
+    std::vector<model::Record> buffer;
+    auto checkpoint = [&](const std::optional<std::string>& offset, std::int64_t done,
+                          const std::string& last) {
+      json::object out{{"snapshot", snapshot}, {"done", done}, {"last", last}};
+      if (offset)
+        out["offset"] = *offset;
+      return json::serialize(out);
+    };
+    walk("/opportunities", opportunity_query(snapshot), from, "list /opportunities (" + kind + ")",
+         [&](json::array& items, const ListPosition& before, const ListPosition& after) {
+           std::size_t first = 0;
+           // Only the page the checkpoint was taken in (not a restarted walk's first page).
+           if (resume_inside_page && before.offset == from.offset) {
+             first = static_cast<std::size_t>(
+                 std::min<std::int64_t>(done_in_page, static_cast<std::int64_t>(items.size())));
+           }
+           resume_inside_page = false;
+           for (std::size_t i = first; i < items.size(); ++i) {
+             const json::value& item = items[i];
+             if (!item.is_object())
+               continue;
+             OpportunityRef opportunity{item_id(item), contact_id_of(item.as_object())};
+             if (!opportunity.id.empty() && worth_sweeping(item))
+               read_children_of(kind, opportunity, buffer);
+             if (buffer.size() >= kBatchSize && (i + 1 < items.size() || after.offset)) {
+               emit(emitter, kind, buffer,
+                    checkpoint(before.offset, static_cast<std::int64_t>(i + 1), opportunity.id));
+               buffer.clear();
+             }
+             host_.check_cancelled();
+           }
+           if (after.offset) {
+             emit(emitter, kind, buffer, checkpoint(after.offset, 0, after.last_id));
+             buffer.clear();
+           }
+         });
+    emit(emitter, kind, buffer, "");
+  }
+
+  sdk::Host host_;
+  Settings settings_;
+  LeverClient client_;
+  bool confidential_checked_ = false;
+  bool confidential_access_ = true;
+  std::optional<std::vector<json::value>> postings_;
+  std::optional<HiredReasons> hired_reasons_;
+  std::uint64_t records_ = 0, invalid_ = 0, skipped_ = 0;
+};
+
+}  // namespace
+}  // namespace atsm::lever
+
+namespace {
+
+constexpr const char* kConfigKeysJson = R"json([
+{"name":"base_url","type":"string","description":"Lever Data API base URL","default":"https://api.lever.co/v1","required":false},
+{"name":"page_size","type":"integer","description":"records per list page, 1 to 100","default":100,"required":false},
+{"name":"since","type":"string","description":"ISO 8601 time: a delta run reads opportunities updated since (updated_at_start) and children created since","required":false},
+{"name":"confidential","type":"string","description":"include: lists use confidentiality=all and a key without confidential access is reported loudly; skip: non-confidential only","default":"include","required":false},
+{"name":"rate_scale","type":"number","description":"multiplies the declared rate limit of 10/s with bursts of 20 (for the sandbox's --rate-scale)","default":1,"required":false},
+{"name":"auth","type":"string","description":"api_key: LEVER_API_KEY; oauth: the LEVER_OAUTH_* secrets","default":"api_key","required":false},
+{"name":"oauth_token_url","type":"string","description":"OAuth token endpoint used to refresh the access token","default":"https://auth.lever.co/oauth/token","required":false},
+{"name":"delta_children","type":"string","description":"sweep: a delta run reads the children of every opportunity; recent: only of opportunities whose updatedAt or lastInteractionAt moved","default":"sweep","required":false}
+])json";
+
+constexpr const char* kSecretsJson = R"json([
+{"name":"LEVER_API_KEY","description":"Lever API key (HTTP Basic, key as user); required unless auth is oauth","required":false},
+{"name":"LEVER_OAUTH_TOKEN","description":"OAuth access token (auth oauth)","required":false},
+{"name":"LEVER_OAUTH_REFRESH_TOKEN","description":"OAuth refresh token; the access token is renewed before it expires","required":false},
+{"name":"LEVER_OAUTH_CLIENT_ID","description":"OAuth client id, for refreshes","required":false},
+{"name":"LEVER_OAUTH_CLIENT_SECRET","description":"OAuth client secret, for refreshes","required":false}
+])json";
+
+constexpr const char* kSourceKindsJson =
+    R"json(["user","department","office","job","stage","archive_reason","source","tag","person","candidacy","note","feedback","interview","offer","file"])json";
+
+}  // namespace
+
+ATSM_DEFINE_CONNECTOR(
+    atsm::lever::LeverSource,
+    (atsm::sdk::ConnectorInfo{
+        .name = "lever",
+        .version = "1.0.0",
+        .description = "Lever Data API source: users, postings, stages, archive reasons, sources, "
+                       "tags, contacts, opportunities, notes, feedback, interviews, offers, files",
+        .capabilities = ATSM_CAP_INCREMENTAL,
+        .source_kinds_json = kSourceKindsJson,
+        .sink_kinds_json = "[]",
+        .config_keys_json = kConfigKeysJson,
+        .secrets_json = kSecretsJson,
+    }))

@@ -1,0 +1,125 @@
+// Lever Data API JSON -> canonical records (reference/api/lever.md, MAPPING.md, seed guide 000).
+//
+// Pure functions: no I/O. Every mapper accepts whatever Lever sends and never throws for bad
+// vendor data: a field of the wrong type, an unknown enum value, a missing id or an invalid email
+// becomes a named problem in the record's `extra.validation_errors`
+// ([{"field": "...", "message": "..."}]) and the record is still produced, so the host stages it
+// and the run goes on. Each record keeps the vendor JSON it came from in `raw`.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "model/record.hpp"
+
+namespace atsm::lever {
+
+inline constexpr const char* kSourceName = "lever";
+
+// "lever:<object>:<id>".
+std::string source_key(const std::string& object, const std::string& id);
+
+// Problems found while mapping one record; written into the record's extra.validation_errors.
+class Problems {
+ public:
+  void add(std::string field, std::string message);
+  bool empty() const { return entries_.empty(); }
+  const std::vector<std::pair<std::string, std::string>>& entries() const { return entries_; }
+  // Adds the problems to `extra` (no-op when there are none).
+  void write_to(boost::json::object& extra) const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> entries_;
+};
+
+// The problems a mapped record carries (empty when it is clean).
+std::size_t validation_error_count(const model::Record& record);
+
+// What the child mappers need to know about the opportunity a child belongs to.
+struct OpportunityRef {
+  std::string id;
+  std::string contact_id;
+};
+
+// ---- reference data ---------------------------------------------------------------------------
+
+model::Record map_user(const boost::json::value& raw);
+model::Record map_stage(const boost::json::value& raw, std::int64_t order);
+model::Record map_archive_reason(const boost::json::value& raw);
+// /sources and /tags items are {text, count}; their text is their identity.
+model::Record map_source(const boost::json::value& raw);
+model::Record map_tag(const boost::json::value& raw);
+model::Record map_posting(const boost::json::value& raw);
+// Departments and offices exist in Lever only as posting categories; one record per distinct
+// name ("lever:department:<name>", "lever:office:<name>"), raw = {"name": ..., "postings": [...]}.
+std::vector<model::Record> departments_from_postings(
+    const std::vector<boost::json::value>& postings);
+std::vector<model::Record> offices_from_postings(const std::vector<boost::json::value>& postings);
+
+// ---- persons ------------------------------------------------------------------------------------
+
+// A contact seen through its opportunities (listed with expand=contact): one person per contact
+// however many opportunities it has. The newest opportunity (Lever lists newest first, but the
+// aggregate does not depend on order) gives name, links, location and owner; tags, sources and
+// followers are the union over all opportunities; createdAt and origin are the earliest's.
+class ContactAggregate {
+ public:
+  void add_opportunity(const boost::json::object& opportunity);
+  model::Record to_person(const std::string& contact_id) const;
+
+ private:
+  boost::json::value contact_;  // the expanded contact object, or null
+  boost::json::object newest_;
+  std::optional<std::int64_t> newest_created_;
+  std::optional<std::int64_t> earliest_created_;
+  std::string earliest_origin_;
+  std::set<std::string> tags_, sources_, followers_;
+  std::vector<std::string> opportunity_ids_;
+  bool any_confidential_ = false;
+};
+
+// The contact id of an opportunity (`contact` as an id or an expanded object); empty if absent.
+std::string contact_id_of(const boost::json::object& opportunity);
+
+// ---- candidacies and their children
+// ---------------------------------------------------------------
+
+// Archive reason id -> true when its type is "hired".
+using HiredReasons = std::map<std::string, bool>;
+
+model::Record map_opportunity(const boost::json::value& raw, const HiredReasons& reasons);
+model::Record map_note(const boost::json::value& raw, const OpportunityRef& opportunity);
+model::Record map_feedback(const boost::json::value& raw, const OpportunityRef& opportunity);
+model::Record map_interview(const boost::json::value& raw, const OpportunityRef& opportunity,
+                            std::int64_t now_ms);
+model::Record map_offer(const boost::json::value& raw, const OpportunityRef& opportunity);
+
+// The outcome of fetching a file's bytes.
+struct Download {
+  std::string sha256;  // empty when not downloaded
+  std::optional<std::int64_t> size;
+  std::optional<std::string> content_type;
+  std::optional<std::string> skipped_reason;
+};
+// A resume (`{id, createdAt, file{...}, parsedData}`) or a file (`{id, name, ext, ...}`).
+model::Record map_file(const boost::json::value& raw, const OpportunityRef& opportunity,
+                       bool is_resume, const Download& download);
+
+// The time a child was last touched (created, updated, completed, uploaded), for delta sweeps;
+// nullopt when it carries no time.
+std::optional<std::int64_t> child_touched_at(const boost::json::value& raw);
+// True for soft-deleted notes and feedback (`deletedAt` set): they are not migrated.
+bool is_soft_deleted(const boost::json::value& raw);
+
+// An epoch-ms timestamp as Lever sends it: an integer, an integral double or a numeric string.
+std::optional<std::int64_t> parse_millis(const boost::json::value& value);
+
+}  // namespace atsm::lever

@@ -1,0 +1,511 @@
+// The Lever plugin against the sandbox's emulated Lever (fixed seed): what it extracts is checked
+// against the sandbox's own dataset (generate_dataset with the same seed and size).
+#include <httplib.h>
+
+#include "lever_harness.hpp"
+#include "model/codec.hpp"
+#include "model/time.hpp"
+
+namespace atsm::lever::testing {
+namespace {
+
+constexpr std::uint64_t kSeed = 20261125;
+constexpr int kPersons = 30;
+// The sandbox and the plugin both scale Lever's 10/s so the tests run fast at the same pace.
+constexpr double kRateScale = 40;
+
+sandbox::Options sandbox_options(int persons = kPersons) {
+  sandbox::Options options;
+  options.seed = kSeed;
+  options.persons = persons;
+  options.rate_scale = kRateScale;
+  options.worker_threads = 8;
+  return options;
+}
+
+json::object plugin_config(const sandbox::Sandbox& box, int page_size) {
+  return json::object{{"base_url", box.endpoints().lever_url + "/v1"},
+                      {"page_size", page_size},
+                      {"rate_scale", kRateScale}};
+}
+
+json::object get_json(const std::string& base_url, const std::string& path) {
+  httplib::Client client(base_url);
+  auto response = client.Get(path);
+  if (!response || response->status != 200)
+    throw std::runtime_error("GET " + path + " failed");
+  return json::parse(response->body).as_object();
+}
+
+std::uint64_t requests_to(const json::object& stats, const std::string& endpoint) {
+  const json::object& requests = stats.at("requests").as_object();
+  const json::value* count = requests.if_contains(endpoint);
+  return count == nullptr ? 0 : static_cast<std::uint64_t>(count->to_number<double>());
+}
+
+class LeverPluginTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    box = start_sandbox(sandbox_options());
+    data = sandbox::generate_dataset(kSeed, kPersons);
+    expected = expected_keys(data);
+    run = std::make_unique<LeverRun>(
+        std::map<std::string, std::string>{{"LEVER_API_KEY", box->credentials().lever_api_key}});
+  }
+
+  std::unique_ptr<sandbox::Sandbox> box;
+  sandbox::Dataset data;
+  std::map<std::string, std::set<std::string>> expected;
+  std::unique_ptr<LeverRun> run;
+};
+
+class LeverPageSizeTest : public LeverPluginTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(LeverPageSizeTest, ExtractsEveryGroundTruthRecordExactlyOnce) {
+  auto instance = run->open(plugin_config(*box, GetParam()));
+  Extracted out;
+  run->read_all(*instance, out);
+
+  for (const auto& [kind, keys] : expected) {
+    EXPECT_EQ(out.keys(kind), keys) << "kind " << kind << " at page size " << GetParam();
+    EXPECT_EQ(out.max_emissions(kind), 1) << "kind " << kind << " emitted a record twice";
+  }
+  // Every record is canonical: the model's codec parses it back.
+  for (const auto& [kind, records] : out.records)
+    for (const auto& [key, record] : records)
+      EXPECT_NO_THROW(model::record_from_json(record)) << key;
+  // The last batch of each kind says the kind is complete.
+  EXPECT_TRUE(out.checkpoints.back().empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(PageSizes, LeverPageSizeTest, ::testing::Values(1, 7, 100));
+
+TEST_F(LeverPluginTest, MapsCandidaciesPersonsAndFilesFromTheSandboxData) {
+  auto instance = run->open(plugin_config(*box, 100));
+  Extracted out;
+  for (const char* kind : {"person", "candidacy", "file", "feedback"})
+    run->read(*instance, kind, "", out);
+
+  std::map<std::string, std::string> reason_type;
+  for (const auto& reason : data.lever.archive_reasons)
+    reason_type[reason.id] = reason.type;
+  std::map<std::string, std::vector<const sandbox::LeverOpportunity*>> by_contact;
+  for (const auto& opp : data.lever.opportunities) {
+    if (opp.deleted_at)
+      continue;
+    by_contact[opp.contact_id].push_back(&opp);
+    const json::object& candidacy = out.records["candidacy"].at("lever:opportunity:" + opp.id);
+    EXPECT_EQ(candidacy.at("person_key").as_string(), "lever:contact:" + opp.contact_id);
+    if (opp.posting_id)
+      EXPECT_EQ(candidacy.at("job_key").as_string(), "lever:posting:" + *opp.posting_id);
+    else
+      EXPECT_FALSE(candidacy.contains("job_key")) << opp.id;
+    std::string status =
+        opp.archive_reason_id
+            ? (reason_type[*opp.archive_reason_id] == "hired" ? "hired" : "archived")
+            : (opp.stage_id.rfind("lead-", 0) == 0 ? "lead" : "active");
+    EXPECT_EQ(candidacy.at("status").as_string(), status) << opp.id;
+    EXPECT_EQ(candidacy.at("stage_key").as_string(), "lever:stage:" + opp.stage_id);
+    ASSERT_EQ(candidacy.at("stage_history").as_array().size(), opp.stage_changes.size());
+    const json::object& last = candidacy.at("stage_history").as_array().back().as_object();
+    EXPECT_EQ(last.at("entered_at").as_string(),
+              model::format_epoch_millis(opp.stage_changes.back().at));
+    EXPECT_EQ(candidacy.at("created_at").as_string(), model::format_epoch_millis(opp.created_at))
+        << "createdAt sent as " << (opp.quirk.empty() ? "a number" : opp.quirk);
+    for (const auto& file : opp.files) {
+      const json::object& record =
+          out.records["file"].at((file.resume ? "lever:resume:" : "lever:file:") + file.id);
+      EXPECT_EQ(record.at("file_name").as_string(), file.name);
+      if (file.status == "processed") {
+        EXPECT_EQ(record.at("sha256").as_string(), sandbox::sha256_hex(sandbox::file_bytes(file)));
+        EXPECT_TRUE(run->blobs().contains(std::string(record.at("sha256").as_string())));
+        EXPECT_EQ(record.at("size").to_number<std::int64_t>(),
+                  static_cast<std::int64_t>(file.size));
+      } else {
+        EXPECT_FALSE(record.contains("sha256")) << file.id;
+        EXPECT_NE(record.at("skipped_reason").as_string().find("422"), std::string::npos);
+      }
+    }
+  }
+  // One person per contact, with the contact's data and the union of its opportunities' tags.
+  for (const auto& contact : data.lever.contacts) {
+    auto opps = by_contact.find(contact.id);
+    if (opps == by_contact.end())
+      continue;
+    const json::object& person = out.records["person"].at("lever:contact:" + contact.id);
+    std::set<std::string> tags;
+    std::int64_t earliest = INT64_MAX;
+    for (const auto* opp : opps->second) {
+      tags.insert(opp->tags.begin(), opp->tags.end());
+      earliest = std::min(earliest, opp->created_at);
+    }
+    std::set<std::string> got_tags;
+    if (const json::value* value = person.if_contains("tags"))
+      for (const json::value& tag : value->as_array())
+        got_tags.insert(std::string(tag.as_string()));
+    EXPECT_EQ(got_tags, tags) << contact.id;
+    EXPECT_EQ(person.at("created_at").as_string(), model::format_epoch_millis(earliest));
+    if (contact.anonymized) {
+      EXPECT_TRUE(person.at("anonymized").as_bool());
+      continue;
+    }
+    EXPECT_EQ(person.at("name").as_string(), contact.name);
+    std::vector<std::string> emails;
+    if (const json::value* value = person.if_contains("emails"))
+      for (const json::value& email : value->as_array())
+        emails.emplace_back(email.as_object().at("address").as_string());
+    EXPECT_EQ(emails, contact.emails);
+    std::size_t phones = person.contains("phones") ? person.at("phones").as_array().size() : 0;
+    EXPECT_EQ(phones, contact.phones.size());
+    bool malformed =
+        std::any_of(contact.emails.begin(), contact.emails.end(),
+                    [](const std::string& email) { return email.find('@') == std::string::npos; });
+    EXPECT_EQ(person.contains("validation_errors"), malformed) << contact.id;
+  }
+  // Every feedback field type of the dataset is mapped, the overall rating becomes the
+  // recommendation.
+  for (const auto& opp : data.lever.opportunities) {
+    if (opp.deleted_at)
+      continue;
+    for (const auto& form : opp.feedback) {
+      if (form.deleted_at)
+        continue;
+      const json::object& feedback = out.records["feedback"].at("lever:feedback:" + form.id);
+      std::string rating(form.fields[0].value.as_string());
+      static const std::map<char, std::string> kRecommendation{
+          {'1', "strong_no"}, {'2', "no"}, {'3', "yes"}, {'4', "strong_yes"}};
+      EXPECT_EQ(feedback.at("recommendation").as_string(), kRecommendation.at(rating[0]));
+      // The scorecard becomes one attribute per skill.
+      std::size_t expected_fields = form.fields.size() - 1 + form.fields[1].scores.size();
+      EXPECT_EQ(feedback.at("fields").as_array().size(), expected_fields);
+      EXPECT_FALSE(feedback.contains("validation_errors")) << json::serialize(feedback);
+    }
+  }
+}
+
+TEST_F(LeverPluginTest, UsesExpandAndPagesInsteadOfPerRecordCalls) {
+  auto instance = run->open(plugin_config(*box, 100));
+  Extracted out;
+  for (const char* kind : {"person", "candidacy", "note"})
+    run->read(*instance, kind, "", out);
+  json::object stats = get_json(box->endpoints().lever_url, "/_sandbox/stats");
+  std::size_t opportunities = expected["candidacy"].size();
+  std::size_t pages = (opportunities + 99) / 100;
+  // Persons, candidacies and the note sweep each walk the opportunity list once; no call per
+  // opportunity or contact except the note list itself.
+  EXPECT_EQ(requests_to(stats, "GET /v1/opportunities"), 3 * pages);
+  EXPECT_EQ(requests_to(stats, "GET /v1/contacts/:id"), 0u);
+  EXPECT_EQ(requests_to(stats, "GET /v1/opportunities/:id"), 0u);
+  EXPECT_EQ(requests_to(stats, "GET /v1/opportunities/:id/applications"), 0u);
+  EXPECT_EQ(requests_to(stats, "GET /v1/opportunities/:id/notes"), opportunities);
+  EXPECT_NE(run->log().find("Lever calls so far: total="), std::string::npos);
+}
+
+// The host "crashes" (its batch handler throws) after a few batches; a fresh instance resumes
+// from the last committed checkpoint and the two halves hold every record exactly once.
+void crash_and_resume(LeverRun& run, const json::object& config, const std::string& kind,
+                      int crash_after_batches, const std::set<std::string>& expected_keys) {
+  Extracted committed;
+  std::string last_checkpoint;
+  int batches = 0;
+  {
+    auto instance = run.open(config);
+    EXPECT_ANY_THROW(instance->read(
+        kind, "",
+        [&](const std::string& batch_kind, json::array& records, const std::string& next) {
+          if (++batches > crash_after_batches)
+            throw std::runtime_error("simulated crash before the commit");
+          committed.add(batch_kind, records, next);
+          last_checkpoint = next;
+        }));
+  }
+  ASSERT_FALSE(last_checkpoint.empty()) << kind << ": no checkpoint before the crash";
+  Extracted resumed;
+  auto instance = run.open(config);
+  run.read(*instance, kind, last_checkpoint, resumed);
+  std::map<std::string, int> seen;
+  for (const auto& part : {committed, resumed})
+    if (auto it = part.emitted.find(kind); it != part.emitted.end())
+      for (const auto& [key, count] : it->second)
+        seen[key] += count;
+  std::set<std::string> keys;
+  for (const auto& [key, count] : seen) {
+    keys.insert(key);
+    EXPECT_EQ(count, 1) << kind << " " << key << " emitted " << count << " times";
+  }
+  EXPECT_EQ(keys, expected_keys) << kind;
+  EXPECT_FALSE(committed.keys(kind).empty());
+  EXPECT_FALSE(resumed.keys(kind).empty());
+}
+
+TEST_F(LeverPluginTest, AReadKilledMidExtractionResumesWithoutRepeatsOrGaps) {
+  json::object config = plugin_config(*box, 7);
+  crash_and_resume(*run, config, "candidacy", 2, expected["candidacy"]);
+  crash_and_resume(*run, config, "note", 3, expected["note"]);
+  crash_and_resume(*run, config, "file", 2, expected["file"]);
+  crash_and_resume(*run, config, "user", 1, expected["user"]);
+}
+
+TEST(LeverPersonsResume, ResumesAfterTheLastEmittedContact) {
+  // Enough contacts for several person batches.
+  constexpr int kManyPersons = 260;
+  auto box = start_sandbox(sandbox_options(kManyPersons));
+  auto expected = expected_keys(sandbox::generate_dataset(kSeed, kManyPersons));
+  ASSERT_GT(expected["person"].size(), 100u);
+  LeverRun run(
+      std::map<std::string, std::string>{{"LEVER_API_KEY", box->credentials().lever_api_key}});
+  crash_and_resume(run, plugin_config(*box, 100), "person", 1, expected["person"]);
+}
+
+TEST_F(LeverPluginTest, AResumeTokenLeverNoLongerAcceptsRestartsTheListAndSkipsWhatWasRead) {
+  json::object config = plugin_config(*box, 7);
+  Extracted first;
+  std::string checkpoint;
+  {
+    auto instance = run->open(config);
+    EXPECT_ANY_THROW(
+        instance->read("candidacy", "",
+                       [&](const std::string& kind, json::array& records, const std::string& next) {
+                         if (!checkpoint.empty())
+                           throw std::runtime_error("stop after one batch");
+                         first.add(kind, records, next);
+                         checkpoint = next;
+                       }));
+  }
+  json::object position = json::parse(checkpoint).as_object();
+  position["offset"] = "%5B1%2C0%2C%22forged%22%2C%22badmac%22%5D";
+  Extracted rest;
+  auto instance = run->open(config);
+  run->read(*instance, "candidacy", json::serialize(position), rest);
+  std::set<std::string> all = first.keys("candidacy");
+  for (const std::string& key : rest.keys("candidacy"))
+    EXPECT_TRUE(all.insert(key).second) << key << " read twice";
+  EXPECT_EQ(all, expected["candidacy"]);
+  EXPECT_NE(run->log().find("Invalid offset token"), std::string::npos);
+}
+
+TEST(LeverFaults, SurvivesRateLimitStormsServerErrorsResetsAndTruncatedBodies) {
+  sandbox::Options options = sandbox_options(12);
+  options.faults[static_cast<int>(sandbox::Vendor::lever)].rate_limit = 0.08;
+  options.faults[static_cast<int>(sandbox::Vendor::lever)].server_error = 0.08;
+  options.faults[static_cast<int>(sandbox::Vendor::lever)].reset = 0.03;
+  options.faults[static_cast<int>(sandbox::Vendor::lever)].truncate = 0.03;
+  auto box = start_sandbox(options);
+  auto expected = expected_keys(sandbox::generate_dataset(kSeed, 12));
+  LeverRun run(
+      std::map<std::string, std::string>{{"LEVER_API_KEY", box->credentials().lever_api_key}});
+  Extracted out;
+  int restarts = 0;
+  // As the host does: a read that gives up (retries exhausted) is resumed from its checkpoint.
+  for (const std::string& kind : run.plugin().source_kinds()) {
+    std::string checkpoint;
+    for (;;) {
+      auto instance = run.open(plugin_config(*box, 5));
+      try {
+        instance->read(
+            kind, checkpoint,
+            [&](const std::string& batch_kind, json::array& records, const std::string& next) {
+              out.add(batch_kind, records, next);
+              checkpoint = next;
+            });
+        break;
+      } catch (const sdk::Error& error) {
+        ASSERT_TRUE(error.status() == ATSM_RETRY || error.status() == ATSM_RATE_LIMITED)
+            << error.what();
+        ASSERT_LT(++restarts, 50) << error.what();
+      }
+    }
+  }
+  for (const auto& [kind, keys] : expected) {
+    EXPECT_EQ(out.keys(kind), keys) << kind;
+    // Department and office batches complete in one go; a restart re-derives them.
+    if (kind != "department" && kind != "office") {
+      EXPECT_EQ(out.max_emissions(kind), 1) << kind;
+    }
+  }
+  json::object stats = get_json(box->endpoints().lever_url, "/_sandbox/stats");
+  EXPECT_GT(stats.at("faults").at("rate_limit").to_number<double>(), 0);
+  EXPECT_GT(stats.at("faults").at("server_error").to_number<double>(), 0);
+}
+
+TEST(LeverConfidential, AKeyWithoutConfidentialAccessIsReportedLoudlyAtStart) {
+  auto box = start_sandbox(sandbox_options());
+  auto data = sandbox::generate_dataset(kSeed, kPersons);
+  LeverRun run(std::map<std::string, std::string>{{"LEVER_API_KEY", box->lever_restricted_key()}});
+  auto instance = run.open(plugin_config(*box, 100));
+  Extracted out;
+  run.read(*instance, "user", "", out);
+  // Said before the first confidential kind is read.
+  EXPECT_NE(run.log().find("NO CONFIDENTIAL ACCESS"), std::string::npos) << run.log();
+  run.read(*instance, "job", "", out);
+  run.read(*instance, "candidacy", "", out);
+  auto visible = expected_keys(data, false);
+  EXPECT_EQ(out.keys("job"), visible["job"]);
+  EXPECT_EQ(out.keys("candidacy"), visible["candidacy"]);
+  EXPECT_LT(visible["job"].size(), expected_keys(data)["job"].size());
+
+  LeverRun full(
+      std::map<std::string, std::string>{{"LEVER_API_KEY", box->credentials().lever_api_key}});
+  auto allowed = full.open(plugin_config(*box, 100));
+  Extracted everything;
+  full.read(*allowed, "job", "", everything);
+  EXPECT_EQ(full.log().find("NO CONFIDENTIAL ACCESS"), std::string::npos);
+  EXPECT_EQ(everything.keys("job"), expected_keys(data)["job"]);
+}
+
+TEST(LeverOAuth, RefreshesTheAccessTokenBeforeItExpiresAndNeverLogsIt) {
+  sandbox::Options options = sandbox_options(8);
+  options.rate_scale = 1;  // real pace: the read outlives several one-second tokens
+  options.token_ttl_s = 1;
+  auto box = start_sandbox(options);
+  auto expected = expected_keys(sandbox::generate_dataset(kSeed, 8));
+  // The authorization-code step an admin does once in a browser.
+  httplib::Client client(box->endpoints().lever_url);
+  httplib::Params form{{"grant_type", "authorization_code"},
+                       {"client_id", "atsmigrate"},
+                       {"client_secret", box->credentials().lever_api_key},
+                       {"code", "sandbox-authorization-code"},
+                       {"redirect_uri", "http://localhost/callback"}};
+  auto granted = client.Post("/oauth/token", form);
+  ASSERT_TRUE(granted && granted->status == 200);
+  json::object tokens = json::parse(granted->body).as_object();
+  std::string refresh(tokens.at("refresh_token").as_string());
+
+  LeverRun run(std::map<std::string, std::string>{
+      {"LEVER_OAUTH_REFRESH_TOKEN", refresh},
+      {"LEVER_OAUTH_CLIENT_ID", "atsmigrate"},
+      {"LEVER_OAUTH_CLIENT_SECRET", box->credentials().lever_api_key}});
+  json::object config = plugin_config(*box, 100);
+  config["rate_scale"] = 1;
+  config["auth"] = "oauth";
+  config["oauth_token_url"] = box->endpoints().lever_url + "/oauth/token";
+  auto instance = run.open(config);
+  Extracted out;
+  // About 80 calls at Lever's real 10/s: several one-second tokens.
+  run.read_all(*instance, out);
+  for (const auto& [kind, keys] : expected)
+    EXPECT_EQ(out.keys(kind), keys) << kind;
+  std::string log = run.log();
+  std::size_t refreshes = 0;
+  for (std::size_t at = log.find("access token refreshed"); at != std::string::npos;
+       at = log.find("access token refreshed", at + 1))
+    ++refreshes;
+  EXPECT_GE(refreshes, 2u) << log;
+  EXPECT_EQ(log.find("lvr_at_"), std::string::npos) << "an access token reached the log";
+  EXPECT_EQ(log.find(refresh), std::string::npos);
+}
+
+TEST_F(LeverPluginTest, DeltaExtractionAfterChangesReturnsExactlyTheChangedRecords) {
+  std::int64_t before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  httplib::Client client(box->endpoints().lever_url);
+  auto mutated = client.Post("/_sandbox/mutate", R"({"count":6})", "application/json");
+  ASSERT_TRUE(mutated && mutated->status == 200);
+  json::array changes = json::parse(mutated->body).as_object().at("changed").as_array();
+  ASSERT_EQ(changes.size(), 6u);
+
+  json::object config = plugin_config(*box, 7);
+  config["since"] = model::format_epoch_millis(before);
+  auto instance = run->open(config);
+  Extracted out;
+  run->read_all(*instance, out);
+
+  std::set<std::string> opportunities, contacts;
+  std::vector<std::pair<std::string, std::string>> change_of;  // (opportunity key, change kind)
+  for (const json::value& change : changes) {
+    const json::object& c = change.as_object();
+    std::string key = "lever:opportunity:" + std::string(c.at("opportunity").as_string());
+    opportunities.insert(key);
+    contacts.insert("lever:contact:" + std::string(c.at("contact").as_string()));
+    change_of.emplace_back(key, std::string(c.at("kind").as_string()));
+  }
+  EXPECT_EQ(out.keys("candidacy"), opportunities);
+  EXPECT_EQ(out.keys("person"), contacts);
+  auto children_on = [&](const std::string& kind) {
+    std::multiset<std::string> on;
+    for (const auto& [key, record] : out.records[kind])
+      on.insert(std::string(record.at("candidacy_key").as_string()));
+    return on;
+  };
+  auto changed = [&](const std::string& kind) {
+    std::multiset<std::string> on;
+    for (const auto& [key, what] : change_of)
+      if (what == kind)
+        on.insert(key);
+    return on;
+  };
+  EXPECT_EQ(children_on("note"), changed("new_note"));
+  EXPECT_EQ(children_on("feedback"), changed("new_feedback"));
+  EXPECT_EQ(children_on("file"), changed("new_file"));
+  EXPECT_TRUE(out.keys("interview").empty());
+  EXPECT_TRUE(out.keys("offer").empty());
+  // The stage move shows as the newest entry of the candidacy's history.
+  for (const auto& [key, what] : change_of) {
+    if (what != "stage_move")
+      continue;
+    const json::array& history = out.records["candidacy"].at(key).at("stage_history").as_array();
+    auto entered =
+        model::timestamp_to_epoch_millis(history.back().as_object().at("entered_at").as_string());
+    ASSERT_TRUE(entered.has_value());
+    EXPECT_GE(*entered, before);
+  }
+}
+
+TEST_F(LeverPluginTest, UnknownConfigKeysAndBadValuesAreRefusedByName) {
+  json::object config = plugin_config(*box, 100);
+  config["pagesize"] = 5;
+  config["colour"] = "blue";
+  try {
+    run->open(config);
+    FAIL() << "accepted unknown keys";
+  } catch (const sdk::Error& error) {
+    EXPECT_EQ(error.status(), ATSM_INVALID);
+    EXPECT_NE(std::string(error.what()).find("pagesize"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("colour"), std::string::npos);
+  }
+  for (const auto& [key, value] :
+       std::vector<std::pair<std::string, json::value>>{{"page_size", 0},
+                                                        {"page_size", 101},
+                                                        {"since", "yesterday"},
+                                                        {"confidential", "maybe"},
+                                                        {"auth", "password"}}) {
+    json::object bad = plugin_config(*box, 100);
+    bad[key] = value;
+    try {
+      run->open(bad);
+      FAIL() << key << " accepted " << json::serialize(value);
+    } catch (const sdk::Error& error) {
+      EXPECT_EQ(error.status(), ATSM_INVALID);
+      EXPECT_NE(std::string(error.what()).find(key), std::string::npos) << error.what();
+    }
+  }
+}
+
+TEST(LeverAuth, AWrongKeyIsAnAuthErrorAndAMissingKeyIsNamed) {
+  auto box = start_sandbox(sandbox_options(4));
+  LeverRun wrong(std::map<std::string, std::string>{{"LEVER_API_KEY", "not-the-key"}});
+  auto instance = wrong.open(plugin_config(*box, 100));
+  Extracted out;
+  try {
+    wrong.read(*instance, "user", "", out);
+    FAIL() << "read with a wrong key";
+  } catch (const sdk::Error& error) {
+    EXPECT_EQ(error.status(), ATSM_AUTH);
+    EXPECT_NE(std::string(error.what()).find("401"), std::string::npos) << error.what();
+  }
+  EXPECT_EQ(wrong.log().find("not-the-key"), std::string::npos);
+
+  LeverRun missing(std::map<std::string, std::string>{{"OTHER", "x"}});
+  auto keyless = missing.open(plugin_config(*box, 100));
+  try {
+    missing.read(*keyless, "user", "", out);
+    FAIL() << "read without a key";
+  } catch (const sdk::Error& error) {
+    EXPECT_EQ(error.status(), ATSM_AUTH);
+    EXPECT_NE(std::string(error.what()).find("LEVER_API_KEY"), std::string::npos) << error.what();
+  }
+}
+
+}  // namespace
+}  // namespace atsm::lever::testing
