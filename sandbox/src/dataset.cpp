@@ -59,8 +59,18 @@ const std::string kLongNoteParagraph =
     "Long-form debrief: the candidate walked through three systems in depth, with trade-offs, "
     "failure modes and what they would change next time. ";
 
+// Long bodies are 2 % of notes: enough to exercise limits without bloating memory.
+int note_kind(Rng& rng) {
+  static const int kThresholds[] = {10, 20, 22, 32, 42};
+  std::int64_t roll = rng.range(0, 99);
+  int kind = 0;
+  while (kind < 5 && roll >= kThresholds[kind])
+    ++kind;
+  return kind;
+}
+
 std::string note_text(Rng& rng) {
-  switch (rng.range(0, 9)) {
+  switch (note_kind(rng)) {
     case 0:
       return "Great call 🎉 — très bien, 非常好. Follow up next week.";
     case 1:
@@ -79,15 +89,15 @@ std::string note_text(Rng& rng) {
 }
 
 std::string gh_note_html(Rng& rng) {
-  switch (rng.range(0, 7)) {
+  switch (note_kind(rng)) {
     case 0:
       return "<p>Strong <b>systems</b> background 🚀</p><ul><li>Go</li><li>C++</li></ul>";
     case 1:
       return "<p onclick=\"steal()\">Nice</p><script>alert(1)</script><style>p{}</style>";
-    case 2:
+    case 3:
       return "<a href=\"javascript:alert(1)\">bad link</a> and <a "
              "href=\"https://example.com\">ok</a>";
-    case 3: {
+    case 2: {
       std::string text = "<p>";
       while (text.size() < 15000)
         text += kLongNoteParagraph;
@@ -108,8 +118,8 @@ SandboxFile make_file(Rng& rng, std::string id, const std::string& stem, bool re
   file.ext = resume ? "pdf" : rng.pick(kExts);
   file.name = stem + (resume ? "_Resume." : "_Portfolio.") + file.ext;
   // Mostly small, a few several-MB files so downloads and uploads see both.
-  file.size = rng.chance(0.01) ? static_cast<std::size_t>(rng.range(1'000'000, 4'000'000))
-                               : static_cast<std::size_t>(rng.range(1'024, 65'536));
+  file.size = rng.chance(0.005) ? static_cast<std::size_t>(rng.range(1'000'000, 4'000'000))
+                                : static_cast<std::size_t>(rng.range(1'024, 32'768));
   file.resume = resume;
   file.uploaded_at = at;
   file.content_seed = rng.next();

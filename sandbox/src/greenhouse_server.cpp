@@ -676,16 +676,15 @@ void GreenhouseServer::list(const httplib::Request& request, httplib::Response& 
   if (more) {
     json::object cursor{{"r", resource}, {"a", last_id}, {"p", per_page}, {"f", filters}};
     cursor["m"] = hmac_sha256_hex(world_.secret, json::serialize(cursor)).substr(0, 16);
-    response.set_header("Link", "<" + base_url_ + "/v3/" + resource + "?cursor=" +
-                                    base64url_encode(json::serialize(cursor)) + ">; rel=\"next\"");
+    response.set_header(
+        "Link", "<http://" + options_.host + ":" + std::to_string(port()) + "/v3/" + resource +
+                    "?cursor=" + base64url_encode(json::serialize(cursor)) + ">; rel=\"next\"");
   }
   response.status = 200;
   response.set_content(body, "application/json");
 }
 
 void GreenhouseServer::handle(const httplib::Request& request, httplib::Response& response) {
-  if (base_url_.empty())
-    base_url_ = "http://" + options_.host + ":" + std::to_string(port());
   if (request.method == "POST" && (request.path == "/token" || request.path == "/oauth/token"))
     return token(request, response);
   if (request.method == "GET" && request.path.rfind("/_files/attachments/", 0) == 0)

@@ -86,6 +86,7 @@ struct Sandbox::Impl {
   std::unique_ptr<AshbyServer> ashby;
   Endpoints endpoints;
   bool started = false;
+  bool stopped = false;
 };
 
 Sandbox::Sandbox(Options options) : impl_(std::make_unique<Impl>()) {
@@ -106,6 +107,8 @@ void Sandbox::start() {
   Impl& impl = *impl_;
   if (impl.started)
     return;
+  if (impl.stopped)
+    throw std::logic_error("a Sandbox starts once; make a new one to start again");
   // Writes to a client that went away must fail with EPIPE, not kill the process.
   ::signal(SIGPIPE, SIG_IGN);
   impl.world.data = generate_dataset(impl.options.seed, impl.options.persons);
@@ -138,9 +141,19 @@ void Sandbox::start() {
       std::make_unique<GreenhouseServer>(impl.options, impl.sleeper, impl.world, impl.credentials);
   impl.ashby = std::make_unique<AshbyServer>(impl.options, impl.sleeper, impl.world,
                                              impl.credentials, *impl.ashby_state);
-  impl.lever->start(impl.options.host, impl.options.port_lever);
-  impl.greenhouse->start(impl.options.host, impl.options.port_greenhouse);
-  impl.ashby->start(impl.options.host, impl.options.port_ashby);
+  try {
+    impl.lever->start(impl.options.host, impl.options.port_lever);
+    impl.greenhouse->start(impl.options.host, impl.options.port_greenhouse);
+    impl.ashby->start(impl.options.host, impl.options.port_ashby);
+  } catch (...) {
+    // Stop what did start before the servers (and what their handlers use) are destroyed.
+    impl.sleeper.stop();
+    impl.lever->stop();
+    impl.greenhouse->stop();
+    impl.ashby->stop();
+    impl.stopped = true;
+    throw;
+  }
   auto url = [&](int port) { return "http://" + impl.options.host + ":" + std::to_string(port); };
   impl.endpoints =
       Endpoints{impl.lever->port(),      impl.greenhouse->port(),      impl.ashby->port(),
@@ -157,6 +170,7 @@ void Sandbox::stop() {
   impl.greenhouse->stop();
   impl.ashby->stop();
   impl.started = false;
+  impl.stopped = true;
 }
 
 const Endpoints& Sandbox::endpoints() const {

@@ -266,6 +266,11 @@ VendorServer::VendorServer(Vendor vendor, const Options& options, Sleeper& sleep
   server_.new_task_queue = [workers] {
     return new httplib::ThreadPool(static_cast<std::size_t>(workers));
   };
+  // httplib's default adds SO_REUSEPORT, which would let two sandboxes share a port silently.
+  server_.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   server_.set_tcp_nodelay(true);  // headers and body go out as separate writes: no Nagle stall
   server_.set_keep_alive_max_count(1000);
   server_.set_keep_alive_timeout(30);

@@ -92,7 +92,6 @@ class GreenhouseServer : public VendorServer {
   std::mutex token_mutex_;
   std::map<std::string, std::int64_t> tokens_;  // token -> expiry (epoch ms)
   std::uint64_t token_serial_ = 0;
-  std::string base_url_;
   std::mutex rows_mutex_;
   std::map<std::string, std::pair<std::uint64_t, std::shared_ptr<const std::vector<GreenhouseRow>>>>
       rows_cache_;

@@ -299,8 +299,11 @@ json::object compute_truth(const Dataset& data, const std::string& source) {
     files += static_cast<std::int64_t>(hashes.size());
     tags += static_cast<std::int64_t>(tag_set.size());
     std::string legacy_text;
-    for (const auto& id : legacy)
-      legacy_text += (legacy_text.empty() ? "" : ";") + std::string(id.as_string());
+    for (const auto& id : legacy) {
+      if (!legacy_text.empty())
+        legacy_text += ';';
+      legacy_text.append(id.as_string().data(), id.as_string().size());
+    }
     persons.push_back(
         json::object{{"legacyIds", legacy_text},
                      {"name", latest->name},

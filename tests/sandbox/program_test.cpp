@@ -143,3 +143,27 @@ TEST(SandboxCredentials, FileIsPrivateAndRoundTrips) {
 
 }  // namespace
 }  // namespace atsm::sandbox
+
+namespace atsm::sandbox {
+namespace {
+
+TEST(SandboxLifecycle, ABusyPortFailsStartWithTheVendorNamedAndStopsCleanly) {
+  Sandbox first(Options{});
+  first.start();
+  Options clash;
+  clash.persons = 5;
+  clash.port_ashby = first.endpoints().ashby_port;
+  Sandbox second(clash);
+  try {
+    second.start();
+    FAIL() << "binding a busy port must fail";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("ashby"), std::string::npos) << error.what();
+  }
+  EXPECT_THROW(second.start(), std::logic_error);
+  first.stop();
+  first.stop();  // idempotent
+}
+
+}  // namespace
+}  // namespace atsm::sandbox

@@ -89,7 +89,8 @@ class Sandbox {
   Sandbox(const Sandbox&) = delete;
   Sandbox& operator=(const Sandbox&) = delete;
 
-  // Generates the dataset, binds the three ports and serves until stop(). Throws on failure.
+  // Generates the dataset, binds the three ports and serves until stop(); starts once. Throws on
+  // failure. Ignores SIGPIPE process-wide (a client that goes away must not kill the process).
   void start();
   // Idempotent; waits for every in-flight request (stalls are cut short).
   void stop();
