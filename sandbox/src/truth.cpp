@@ -24,6 +24,8 @@ struct SourceRecord {
   json::array applications;
   std::int64_t notes = 0, feedback = 0;
   std::vector<std::string> file_hashes;
+  json::array source_notes;    // the text of every migrated source note
+  json::array feedback_items;  // one per feedback submission: application and mapped score
   std::int64_t created_at = 0;
 };
 
@@ -82,17 +84,35 @@ void lever_records(const Dataset& data, std::vector<SourceRecord>& out) {
       record.created_at = std::min(record.created_at, opp->created_at);
       for (const auto& tag : opp->tags)
         record.tags.insert(tag);
-      for (const auto& note : opp->notes)
-        record.notes += note.deleted_at ? 0 : 1;
+      for (const auto& note : opp->notes) {
+        if (note.deleted_at)
+          continue;
+        ++record.notes;
+        json::array texts;
+        for (const auto& comment : note.comments)
+          texts.emplace_back(comment.value);
+        record.source_notes.push_back(json::object{{"source", "lever"},
+                                                   {"createdAt", iso_time(note.created_at)},
+                                                   {"isPrivate", note.secret},
+                                                   {"texts", std::move(texts)}});
+      }
       bool has_application = opp->posting_id.has_value();
       for (const auto& form : opp->feedback) {
         if (form.deleted_at)
           continue;
         // Feedback on a candidacy without an application becomes a candidate note.
-        if (has_application)
-          ++record.feedback;
-        else
+        if (!has_application) {
           ++record.notes;
+          continue;
+        }
+        ++record.feedback;
+        json::value score = nullptr;  // the overall rating: "3 - Hire" -> 3
+        for (const auto& field : form.fields)
+          if (field.type == "score-system" && field.value.is_string() &&
+              !field.value.as_string().empty())
+            score = static_cast<std::int64_t>(field.value.as_string()[0] - '0');
+        record.feedback_items.push_back(
+            json::object{{"application", "lever:opportunity:" + opp->id}, {"score", score}});
       }
       if (!opp->interviews.empty())
         ++record.notes;
@@ -142,9 +162,10 @@ void greenhouse_records(const Dataset& data, std::vector<SourceRecord>& out) {
   std::map<std::int64_t, std::vector<const GhApplication*>> apps;
   for (const auto& app : gh.applications)
     apps[app.candidate_id].push_back(&app);
-  std::map<std::int64_t, std::int64_t> notes, interviews_by_app;
+  std::map<std::int64_t, std::int64_t> interviews_by_app;
+  std::map<std::int64_t, std::vector<const GhNote*>> notes;
   for (const auto& note : gh.notes)
-    ++notes[note.candidate_id];
+    notes[note.candidate_id].push_back(&note);
   for (const auto& interview : gh.interviews)
     ++interviews_by_app[interview.application_id];
   std::map<std::int64_t, std::vector<const GhScorecard*>> cards;
@@ -165,7 +186,14 @@ void greenhouse_records(const Dataset& data, std::vector<SourceRecord>& out) {
     record.updated_at = candidate.updated_at;
     record.created_at = candidate.created_at;
     record.tags.insert(candidate.tags.begin(), candidate.tags.end());
-    record.notes = notes[candidate.id];
+    for (const GhNote* note : notes[candidate.id]) {
+      ++record.notes;
+      record.source_notes.push_back(
+          json::object{{"source", "greenhouse"},
+                       {"createdAt", iso_time(note->created_at)},
+                       {"isPrivate", note->visibility != "publicly_visible"},
+                       {"html", note->body}});
+    }
     if (!candidate.company.empty() || !candidate.title.empty() || candidate.phones.size() > 1 ||
         candidate.addresses.size() > 1)
       ++record.notes;
@@ -177,11 +205,18 @@ void greenhouse_records(const Dataset& data, std::vector<SourceRecord>& out) {
         if (card->status != "complete")
           continue;  // drafts are not submitted feedback
         // Default scorecards: "feedback_and_note": one feedback plus one structured note.
-        if (has_application)
-          ++record.feedback;
-        else
-          ++record.notes;
         ++record.notes;
+        if (!has_application) {
+          ++record.notes;
+          continue;
+        }
+        ++record.feedback;
+        static const std::map<std::string, int> kScores{
+            {"strong_no", 1}, {"definitely_not", 1}, {"no", 2}, {"yes", 3}, {"strong_yes", 4}};
+        auto score = kScores.find(card->rating);
+        record.feedback_items.push_back(json::object{
+            {"application", "greenhouse:application:" + std::to_string(app->id)},
+            {"score", score == kScores.end() ? json::value(nullptr) : json::value(score->second)}});
       }
       if (interviews_by_app[app->id] > 0)
         ++record.notes;
@@ -257,7 +292,7 @@ json::object compute_truth(const Dataset& data, const std::string& source) {
       }
     std::vector<std::string> alternates;
     std::set<std::string> tag_set, hashes;
-    json::array legacy, apps;
+    json::array legacy, apps, source_notes, feedback_items;
     std::int64_t person_notes = 0, person_feedback = 0, created = INT64_MAX;
     for (std::size_t i : members) {
       const SourceRecord& record = records[i];
@@ -279,6 +314,10 @@ json::object compute_truth(const Dataset& data, const std::string& source) {
         apps.push_back(app);
       person_notes += record.notes;
       person_feedback += record.feedback;
+      for (const auto& note : record.source_notes)
+        source_notes.push_back(note);
+      for (const auto& item : record.feedback_items)
+        feedback_items.push_back(item);
       created = std::min(created, record.created_at);
     }
     if (members.size() > 1)
@@ -313,7 +352,9 @@ json::object compute_truth(const Dataset& data, const std::string& source) {
                      {"tags", std::move(tags_json)},
                      {"applications", std::move(apps)},
                      {"notes", person_notes},
+                     {"sourceNotes", std::move(source_notes)},
                      {"feedback", person_feedback},
+                     {"feedbackItems", std::move(feedback_items)},
                      {"files", std::move(hashes_json)}});
   }
   std::int64_t jobs = 0;

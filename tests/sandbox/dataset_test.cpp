@@ -218,6 +218,36 @@ TEST(SandboxTruth, CountsMatchTheDataset) {
       }
     }
     EXPECT_EQ(apps, counts.at("application").as_int64());
+    std::int64_t feedback_items = 0, source_notes = 0;
+    for (const auto& person : truth.at("persons").as_array()) {
+      feedback_items += static_cast<std::int64_t>(person.at("feedbackItems").as_array().size());
+      source_notes += static_cast<std::int64_t>(person.at("sourceNotes").as_array().size());
+      for (const auto& item : person.at("feedbackItems").as_array()) {
+        const auto& score = item.at("score");
+        EXPECT_TRUE(score.is_null() || (score.as_int64() >= 1 && score.as_int64() <= 4));
+      }
+    }
+    EXPECT_EQ(feedback_items, counts.at("feedback").as_int64());
+    std::int64_t expected_source_notes = 0;
+    if (std::string(source) == "lever") {
+      for (const auto& opp : data.lever.opportunities) {
+        if (opp.deleted_at)
+          continue;
+        for (const auto& note : opp.notes)
+          expected_source_notes += note.deleted_at ? 0 : 1;
+      }
+      for (const auto& contact : data.lever.contacts) {
+        if (!contact.anonymized)
+          continue;
+        for (const auto& opp : data.lever.opportunities)
+          if (opp.contact_id == contact.id && !opp.deleted_at)
+            for (const auto& note : opp.notes)
+              expected_source_notes -= note.deleted_at ? 0 : 1;
+      }
+    } else {
+      expected_source_notes = static_cast<std::int64_t>(data.greenhouse.notes.size());
+    }
+    EXPECT_EQ(source_notes, expected_source_notes) << source;
     EXPECT_EQ(notes, counts.at("note").as_int64());
     EXPECT_EQ(files, counts.at("file").as_int64());
   }
