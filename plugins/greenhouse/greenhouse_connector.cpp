@@ -1,0 +1,695 @@
+// The Greenhouse source connector: reads a Greenhouse account through Harvest v3 and emits
+// canonical records kind by kind, with checkpoints that resume a crashed read after its last
+// batch. Plan of calls: every kind is one account-wide list (per_page 500); children a record
+// needs (stage history, scorecard attributes and answers, interviewers, an application's
+// candidate) are read with id filters of up to 50 parents per call, never per record; attachments
+// are downloaded as soon as their page is listed, because their signed URLs expire.
+#include <atsmigrate/connector.hpp>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "greenhouse_client.hpp"
+#include "greenhouse_mapping.hpp"
+#include "model/codec.hpp"
+#include "model/time.hpp"
+
+namespace atsm::greenhouse {
+namespace {
+namespace json = boost::json;
+
+// Parents per id-filtered call (Greenhouse's limit for `ids`, `application_ids`, ...).
+constexpr std::size_t kIdsPerQuery = 50;
+// Files per emitted batch: a checkpoint at least this often inside a page of downloads.
+constexpr std::size_t kFilesPerBatch = 50;
+constexpr std::uint32_t kWindowMs = 30000;
+
+struct Settings {
+  ClientSettings client;
+  std::optional<std::string> since;  // normalised ISO 8601
+  std::uint32_t window_limit = 50;
+  double rate_scale = 1.0;
+};
+
+std::string require_string(const json::value& value, const std::string& key) {
+  if (!value.is_string())
+    throw sdk::Error(ATSM_INVALID, "greenhouse config key '" + key + "' must be a string");
+  return std::string(value.as_string());
+}
+
+std::optional<std::int64_t> whole_number(const json::value& value) {
+  if (value.is_int64())
+    return value.as_int64();
+  if (value.is_uint64() && value.as_uint64() < 1000000000ull)
+    return static_cast<std::int64_t>(value.as_uint64());
+  if (value.is_double() &&
+      value.as_double() == static_cast<double>(static_cast<std::int64_t>(value.as_double())))
+    return static_cast<std::int64_t>(value.as_double());
+  return std::nullopt;
+}
+
+std::string require_url(const json::value& value, const std::string& key) {
+  std::string url = require_string(value, key);
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+    throw sdk::Error(ATSM_INVALID, "greenhouse config key '" + key + "' must be an http(s) URL");
+  return url;
+}
+
+Settings parse_settings(std::string_view config_json) {
+  boost::system::error_code error;
+  json::value config = json::parse(config_json, error);
+  if (error || !config.is_object())
+    throw sdk::Error(ATSM_INVALID, "greenhouse config is not a JSON object");
+  Settings settings;
+  std::vector<std::string> unknown;
+  for (const auto& [key_view, value] : config.as_object()) {
+    std::string key(key_view);
+    if (key == "base_url") {
+      settings.client.base_url = require_url(value, key);
+    } else if (key == "token_url") {
+      settings.client.token_url = require_url(value, key);
+    } else if (key == "per_page") {
+      std::optional<std::int64_t> size = whole_number(value);
+      if (!size || *size < 1 || *size > 500)
+        throw sdk::Error(ATSM_INVALID,
+                         "greenhouse config key 'per_page' must be an integer from 1 to 500");
+      settings.client.per_page = static_cast<int>(*size);
+    } else if (key == "since") {
+      std::string text = require_string(value, key);
+      settings.since = model::normalize_timestamp(text);
+      if (!settings.since)
+        throw sdk::Error(ATSM_INVALID, "greenhouse config key 'since' is \"" + text +
+                                           "\"; expected an ISO 8601 date-time with an offset, "
+                                           "e.g. 2024-05-01T00:00:00Z");
+    } else if (key == "on_behalf_of") {
+      std::optional<std::string> id = value.is_string() ? id_text(value) : id_text(value);
+      if (!id)
+        throw sdk::Error(ATSM_INVALID,
+                         "greenhouse config key 'on_behalf_of' must be a numeric Greenhouse "
+                         "user id (the acting Site Admin)");
+      settings.client.on_behalf_of = *id;
+    } else if (key == "rate_limit") {
+      std::optional<std::int64_t> limit = whole_number(value);
+      if (!limit || *limit < 1 || *limit > 100000)
+        throw sdk::Error(ATSM_INVALID,
+                         "greenhouse config key 'rate_limit' must be a positive integer "
+                         "(requests per 30-second window)");
+      settings.window_limit = static_cast<std::uint32_t>(*limit);
+    } else if (key == "rate_scale") {
+      if (!value.is_number() || !(value.to_number<double>() > 0))
+        throw sdk::Error(ATSM_INVALID,
+                         "greenhouse config key 'rate_scale' must be a positive number");
+      settings.rate_scale = value.to_number<double>();
+    } else {
+      unknown.push_back(key);
+    }
+  }
+  if (!unknown.empty()) {
+    std::string names;
+    for (const std::string& name : unknown)
+      names += (names.empty() ? "" : ", ") + name;
+    throw sdk::Error(ATSM_INVALID, "unknown greenhouse config key(s): " + names);
+  }
+  return settings;
+}
+
+// Where a list walk stands: the page to fetch (none = the first page, rebuilt from the filters)
+// and the id of the last item handled (lists run id-descending, so everything at or above it
+// is done).
+struct Position {
+  std::optional<std::string> page;
+  std::int64_t last_id = 0;
+};
+
+Position parse_checkpoint(const std::string& kind, const std::string& checkpoint) {
+  Position position;
+  if (checkpoint.empty())
+    return position;
+  boost::system::error_code error;
+  json::value value = json::parse(checkpoint, error);
+  if (error || !value.is_object())
+    throw sdk::Error(ATSM_INVALID, "greenhouse checkpoint for " + kind + " is not a JSON object");
+  const json::object& object = value.as_object();
+  if (const json::value* page = object.if_contains("page"); page && page->is_string())
+    position.page = std::string(page->as_string());
+  if (const json::value* last = object.if_contains("last_id"); last && last->is_int64())
+    position.last_id = last->as_int64();
+  return position;
+}
+
+std::string checkpoint_text(const std::optional<std::string>& page, std::int64_t last_id) {
+  json::object out{{"last_id", last_id}};
+  if (page)
+    out["page"] = *page;
+  return json::serialize(out);
+}
+
+std::int64_t numeric_id(const json::value& item) {
+  std::string id = id_of(item);
+  if (id.empty() || id.size() > 18)
+    return 0;
+  return std::stoll(id);
+}
+
+std::string join(const std::vector<std::string>& ids, std::size_t from, std::size_t to) {
+  std::string out;
+  for (std::size_t i = from; i < to; ++i)
+    out += (out.empty() ? "" : ",") + ids[i];
+  return out;
+}
+
+std::optional<std::string> member_id(const json::value& item, const char* key) {
+  if (!item.is_object())
+    return std::nullopt;
+  const json::value* value = item.as_object().if_contains(key);
+  return value == nullptr ? std::nullopt : id_text(*value);
+}
+
+// "<Code>AccessDenied</Code>...<Message>Request has expired</Message>" -> "AccessDenied:
+// Request has expired": what an S3-style file host said, for a skipped file's reason.
+std::string file_host_message(const std::string& body) {
+  auto element = [&](const std::string& name) {
+    std::size_t open = body.find("<" + name + ">");
+    std::size_t close = body.find("</" + name + ">");
+    if (open == std::string::npos || close == std::string::npos || close < open)
+      return std::string();
+    open += name.size() + 2;
+    return body.substr(open, std::min<std::size_t>(close - open, 200));
+  };
+  std::string code = element("Code"), message = element("Message");
+  return code + (code.empty() || message.empty() ? "" : ": ") + message;
+}
+
+class GreenhouseSource : public sdk::Source {
+ public:
+  GreenhouseSource(sdk::Host host, std::string_view config_json)
+      : host_(host), settings_(parse_settings(config_json)), client_(host, settings_.client) {
+    host_.declare_fixed_window(
+        kBucket, settings_.window_limit,
+        std::max<std::uint32_t>(1, static_cast<std::uint32_t>(kWindowMs / settings_.rate_scale)));
+  }
+
+  void read(const std::string& kind, const std::string& checkpoint,
+            sdk::Emitter& emitter) override {
+    Position position = parse_checkpoint(kind, checkpoint);
+    records_ = invalid_ = skipped_ = 0;
+    if (settings_.since && checkpoint.empty() && !delta_warned_) {
+      delta_warned_ = true;
+      host_.log(ATSM_LOG_WARN,
+                "delta run (since " + *settings_.since +
+                    "): Harvest v3 lists no deleted records, so deletions in Greenhouse since "
+                    "then are NOT carried over");
+    }
+    auto simple = [&](const char* resource, Query query, model::Record (*map)(const json::value&)) {
+      read_simple(kind, resource, std::move(query), position, emitter,
+                  [map](const json::value& item) { return map(item); });
+    };
+    if (kind == "user")
+      simple("users", {}, &map_user);
+    else if (kind == "department")
+      simple("departments", {}, &map_department);
+    else if (kind == "office")
+      simple("offices", {}, &map_office);
+    else if (kind == "custom_field")
+      read_custom_fields(position, emitter);
+    else if (kind == "job")
+      read_simple(kind, "jobs", delta(), position, emitter,
+                  [this](const json::value& item) { return map_job(item, custom_field_index()); });
+    else if (kind == "stage")
+      simple("job_interview_stages", {}, &map_stage);
+    else if (kind == "archive_reason")
+      simple("rejection_reasons", {{"include_defaults", "true"}}, &map_rejection_reason);
+    else if (kind == "source")
+      simple("sources", {}, &map_source);
+    else if (kind == "tag")
+      simple("candidate_tags", {}, &map_tag);
+    else if (kind == "person")
+      read_simple(kind, "candidates", delta(), position, emitter, [this](const json::value& item) {
+        return map_candidate(item, custom_field_index());
+      });
+    else if (kind == "candidacy")
+      read_applications(position, emitter);
+    else if (kind == "note")
+      read_notes(position, emitter);
+    else if (kind == "feedback")
+      read_scorecards(position, emitter);
+    else if (kind == "interview")
+      read_interviews(position, emitter);
+    else if (kind == "offer")
+      read_offers(position, emitter);
+    else if (kind == "file")
+      read_attachments(position, emitter);
+    else
+      throw sdk::Error(ATSM_INVALID, "the greenhouse connector has no kind '" + kind + "'");
+    host_.log(ATSM_LOG_INFO, "read " + kind + ": " + std::to_string(records_) + " records, " +
+                                 std::to_string(invalid_) + " with validation errors, " +
+                                 std::to_string(skipped_) +
+                                 " skipped (drafts, non-note activity, unreadable files); "
+                                 "Greenhouse calls so far: " +
+                                 client_.calls_summary());
+  }
+
+ private:
+  using PageFn = std::function<void(json::array& items, const std::optional<std::string>& page,
+                                    const std::optional<std::string>& next)>;
+
+  // `updated_at=gte|<since>` on a delta run (reference §8).
+  Query delta() const {
+    if (!settings_.since)
+      return {};
+    return {{"updated_at", "gte|" + *settings_.since}};
+  }
+
+  void emit(sdk::Emitter& emitter, const std::string& kind,
+            const std::vector<model::Record>& records, const std::string& checkpoint) {
+    records_ += records.size();
+    for (const model::Record& record : records)
+      if (std::size_t problems = validation_error_count(record); problems > 0) {
+        ++invalid_;
+        host_.log(ATSM_LOG_WARN,
+                  model::record_label(record) + ": " + std::to_string(problems) +
+                      " validation problem(s): " +
+                      json::serialize(model::envelope(record).extra.at("validation_errors")));
+      }
+    emitter.emit(kind, model::serialize_records(records), checkpoint);
+    host_.progress(kind, records_, 0);
+  }
+
+  // Walks a list from `from`, calling on_page per page with the page's own URL (none for the
+  // first) and the next one. A refused cursor restarts the list and skips what was handled.
+  void walk(const std::string& resource, const Query& query, Position from, const std::string& what,
+            const PageFn& on_page) {
+    std::optional<std::string> url = from.page;
+    std::int64_t done_through = from.last_id;
+    bool restarted = false;
+    for (;;) {
+      Page page;
+      try {
+        page = url ? client_.page_at(*url, what) : client_.first_page(resource, query, what);
+      } catch (const CursorRejected& error) {
+        if (!url || restarted)
+          throw;
+        host_.log(ATSM_LOG_WARN, std::string(error.what()) + "; restarting the list after id " +
+                                     std::to_string(done_through));
+        url.reset();
+        restarted = true;
+        continue;
+      }
+      if (done_through > 0) {
+        auto handled = [&](const json::value& item) {
+          std::int64_t id = numeric_id(item);
+          return id != 0 && id >= done_through;
+        };
+        page.items.erase(std::remove_if(page.items.begin(), page.items.end(), handled),
+                         page.items.end());
+      }
+      on_page(page.items, url, page.next);
+      if (!page.items.empty() && numeric_id(page.items.back()) != 0)
+        done_through = numeric_id(page.items.back());
+      if (!page.next)
+        return;
+      url = page.next;
+      host_.check_cancelled();
+    }
+  }
+
+  static std::int64_t last_id_of(const json::array& items, std::int64_t fallback) {
+    for (auto it = items.rbegin(); it != items.rend(); ++it)
+      if (std::int64_t id = numeric_id(*it); id != 0)
+        return id;
+    return fallback;
+  }
+
+  // A list whose items map one to one, one batch per page.
+  void read_simple(const std::string& kind, const std::string& resource, Query query,
+                   const Position& from, sdk::Emitter& emitter,
+                   const std::function<model::Record(const json::value&)>& map) {
+    std::int64_t last = from.last_id;
+    walk(resource, query, from, "list /v3/" + resource,
+         [&](json::array& items, const std::optional<std::string>&,
+             const std::optional<std::string>& next) {
+           std::vector<model::Record> records;
+           records.reserve(items.size());
+           for (const json::value& item : items)
+             records.push_back(map(item));
+           last = last_id_of(items, last);
+           emit(emitter, kind, records, next ? checkpoint_text(next, last) : "");
+         });
+  }
+
+  // ---- lookups shared by several kinds ------------------------------------------------------
+
+  const CustomFieldIndex& custom_field_index() {
+    if (!custom_field_index_) {
+      CustomFieldIndex index;
+      for (const json::value& field : custom_fields())
+        index.add(field);
+      custom_field_index_ = std::move(index);
+    }
+    return *custom_field_index_;
+  }
+
+  const json::array& custom_fields() {
+    if (!custom_fields_)
+      custom_fields_ = client_.list_all("custom_fields", {}, "list /v3/custom_fields");
+    return *custom_fields_;
+  }
+
+  void read_custom_fields(const Position& from, sdk::Emitter& emitter) {
+    std::map<std::string, std::vector<json::value>> options;
+    for (json::value& option :
+         client_.list_all("custom_field_options", {}, "list /v3/custom_field_options"))
+      if (std::optional<std::string> field = member_id(option, "custom_field_id"))
+        options[*field].push_back(std::move(option));
+    std::int64_t last = from.last_id;
+    walk("custom_fields", {}, from, "list /v3/custom_fields",
+         [&](json::array& items, const std::optional<std::string>&,
+             const std::optional<std::string>& next) {
+           std::vector<model::Record> records;
+           for (const json::value& item : items) {
+             std::optional<model::Record> record = map_custom_field(item, options[id_of(item)]);
+             if (record)
+               records.push_back(std::move(*record));
+             else
+               ++skipped_;
+           }
+           last = last_id_of(items, last);
+           emit(emitter, "custom_field", records, next ? checkpoint_text(next, last) : "");
+         });
+  }
+
+  // Children of `parents` from /v3/<resource>?<filter>=<up to 50 ids>, grouped by `parent_key`.
+  std::map<std::string, std::vector<json::value>> children_of(
+      const std::vector<std::string>& parents, const std::string& resource,
+      const std::string& filter, const char* parent_key) {
+    std::map<std::string, std::vector<json::value>> grouped;
+    for (std::size_t start = 0; start < parents.size(); start += kIdsPerQuery) {
+      std::size_t end = std::min(parents.size(), start + kIdsPerQuery);
+      for (json::value& child : client_.list_all(
+               resource, {{filter, join(parents, start, end)}},
+               "list /v3/" + resource + " of " + std::to_string(end - start) + " parents"))
+        if (std::optional<std::string> parent = member_id(child, parent_key))
+          grouped[*parent].push_back(std::move(child));
+    }
+    return grouped;
+  }
+
+  // The candidate of each application named by `items` (v3 children carry only the
+  // application_id), read 50 applications per call and remembered.
+  void learn_candidates(const json::array& items) {
+    std::vector<std::string> unknown;
+    std::set<std::string> asked;
+    for (const json::value& item : items)
+      if (std::optional<std::string> app = member_id(item, "application_id"))
+        if (!application_candidates_.count(*app) && asked.insert(*app).second)
+          unknown.push_back(*app);
+    for (std::size_t start = 0; start < unknown.size(); start += kIdsPerQuery) {
+      std::size_t end = std::min(unknown.size(), start + kIdsPerQuery);
+      for (const json::value& app : client_.list_all(
+               "applications", {{"ids", join(unknown, start, end)}}, "list /v3/applications by id"))
+        if (std::optional<std::string> candidate = member_id(app, "candidate_id"))
+          application_candidates_[id_of(app)] = *candidate;
+    }
+  }
+
+  std::string candidate_of(const json::value& item) {
+    if (std::optional<std::string> own = member_id(item, "candidate_id"))
+      return *own;
+    std::optional<std::string> app = member_id(item, "application_id");
+    if (!app)
+      return {};
+    auto it = application_candidates_.find(*app);
+    return it == application_candidates_.end() ? std::string() : it->second;
+  }
+
+  std::vector<std::string> ids_of(const json::array& items) {
+    std::vector<std::string> ids;
+    for (const json::value& item : items)
+      if (std::string id = id_of(item); !id.empty())
+        ids.push_back(id);
+    return ids;
+  }
+
+  // ---- candidacies and children -------------------------------------------------------------
+
+  void read_applications(const Position& from, sdk::Emitter& emitter) {
+    const CustomFieldIndex& index = custom_field_index();
+    std::int64_t last = from.last_id;
+    walk("applications", delta(), from, "list /v3/applications",
+         [&](json::array& items, const std::optional<std::string>&,
+             const std::optional<std::string>& next) {
+           auto stages = children_of(ids_of(items), "application_stages", "application_ids",
+                                     "application_id");
+           std::vector<model::Record> records;
+           for (const json::value& item : items) {
+             records.push_back(map_application(item, stages[id_of(item)], index));
+             if (std::optional<std::string> candidate = member_id(item, "candidate_id"))
+               application_candidates_[id_of(item)] = *candidate;
+           }
+           last = last_id_of(items, last);
+           emit(emitter, "candidacy", records, next ? checkpoint_text(next, last) : "");
+         });
+  }
+
+  void read_notes(const Position& from, sdk::Emitter& emitter) {
+    std::int64_t last = from.last_id;
+    walk("notes", delta(), from, "list /v3/notes",
+         [&](json::array& items, const std::optional<std::string>&,
+             const std::optional<std::string>& next) {
+           std::vector<model::Record> records;
+           for (const json::value& item : items) {
+             if (is_note(item))
+               records.push_back(map_note(item));
+             else
+               ++skipped_;
+           }
+           last = last_id_of(items, last);
+           emit(emitter, "note", records, next ? checkpoint_text(next, last) : "");
+         });
+  }
+
+  const std::map<std::string, std::string>& attribute_names() {
+    // Only when the attribute rows do not inline their names (the documented v3 shape).
+    if (!attribute_names_) {
+      std::map<std::string, std::string> names;
+      for (const json::value& attribute :
+           client_.list_all("job_candidate_attributes", {}, "list /v3/job_candidate_attributes"))
+        if (attribute.is_object())
+          if (const json::value* name = attribute.as_object().if_contains("name");
+              name && name->is_string())
+            names[id_of(attribute)] = std::string(name->as_string());
+      attribute_names_ = std::move(names);
+    }
+    return *attribute_names_;
+  }
+
+  void read_scorecards(const Position& from, sdk::Emitter& emitter) {
+    std::int64_t last = from.last_id;
+    const std::map<std::string, std::string> no_names;
+    walk("scorecards", delta(), from, "list /v3/scorecards",
+         [&](json::array& items, const std::optional<std::string>&,
+             const std::optional<std::string>& next) {
+           json::array submitted;
+           for (const json::value& item : items) {
+             if (is_submitted_scorecard(item))
+               submitted.push_back(item);
+             else
+               ++skipped_;
+           }
+           learn_candidates(submitted);
+           std::vector<std::string> ids = ids_of(submitted);
+           auto attributes =
+               children_of(ids, "scorecard_candidate_attributes", "scorecard_ids", "scorecard_id");
+           auto answers =
+               children_of(ids, "scorecard_question_answers", "scorecard_ids", "scorecard_id");
+           bool names_needed = false;
+           for (const auto& [card, rows] : attributes)
+             for (const json::value& row : rows)
+               if (!row.is_object() || !row.as_object().contains("name"))
+                 names_needed = true;
+           std::vector<model::Record> records;
+           for (const json::value& item : submitted) {
+             std::string id = id_of(item);
+             records.push_back(map_scorecard(item, attributes[id], answers[id], candidate_of(item),
+                                             names_needed ? attribute_names() : no_names));
+           }
+           last = last_id_of(items, last);
+           emit(emitter, "feedback", records, next ? checkpoint_text(next, last) : "");
+         });
+  }
+
+  void read_interviews(const Position& from, sdk::Emitter& emitter) {
+    std::int64_t last = from.last_id;
+    walk("interviews", delta(), from, "list /v3/interviews",
+         [&](json::array& items, const std::optional<std::string>&,
+             const std::optional<std::string>& next) {
+           learn_candidates(items);
+           std::vector<std::string> applications;
+           std::set<std::string> seen;
+           for (const json::value& item : items)
+             if (std::optional<std::string> app = member_id(item, "application_id"))
+               if (seen.insert(*app).second)
+                 applications.push_back(*app);
+           auto panels =
+               children_of(applications, "interviewers", "application_ids", "interview_id");
+           std::vector<model::Record> records;
+           for (const json::value& item : items)
+             records.push_back(map_interview(item, panels[id_of(item)], candidate_of(item)));
+           last = last_id_of(items, last);
+           emit(emitter, "interview", records, next ? checkpoint_text(next, last) : "");
+         });
+  }
+
+  void read_offers(const Position& from, sdk::Emitter& emitter) {
+    std::int64_t last = from.last_id;
+    walk("offers", delta(), from, "list /v3/offers",
+         [&](json::array& items, const std::optional<std::string>&,
+             const std::optional<std::string>& next) {
+           learn_candidates(items);
+           std::vector<model::Record> records;
+           for (const json::value& item : items)
+             records.push_back(map_offer(item, candidate_of(item)));
+           last = last_id_of(items, last);
+           emit(emitter, "offer", records, next ? checkpoint_text(next, last) : "");
+         });
+  }
+
+  // ---- attachments ----------------------------------------------------------------------------
+
+  // Fresh signed URLs for the attachments of `items` from `start` (up to 50 not yet refreshed),
+  // written into the items; marks them refreshed.
+  void refresh_urls(json::array& items, std::size_t start, std::set<std::string>& refreshed) {
+    std::vector<std::string> ids;
+    for (std::size_t i = start; i < items.size() && ids.size() < kIdsPerQuery; ++i)
+      if (std::string id = id_of(items[i]); !id.empty() && refreshed.insert(id).second)
+        ids.push_back(id);
+    std::map<std::string, json::value> fresh;
+    for (json::value& row : client_.list_all("attachments", {{"ids", join(ids, 0, ids.size())}},
+                                             "re-list /v3/attachments for fresh URLs"))
+      fresh[id_of(row)] = std::move(row);
+    for (std::size_t i = start; i < items.size(); ++i) {
+      auto it = fresh.find(id_of(items[i]));
+      if (it != fresh.end() && items[i].is_object() && it->second.is_object())
+        if (const json::value* url = it->second.as_object().if_contains("url"))
+          items[i].as_object()["url"] = *url;
+    }
+    // An attachment the re-read no longer lists keeps its dead URL and is skipped below.
+    for (const std::string& id : ids)
+      if (!fresh.count(id))
+        vanished_.insert(id);
+  }
+
+  FetchedFile fetch(json::array& items, std::size_t index, std::set<std::string>& refreshed) {
+    std::string id = id_of(items[index]);
+    std::string what = "download of attachment " + id;
+    FetchedFile out;
+    std::string failure;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      std::optional<std::string> url;
+      if (items[index].is_object())
+        if (const json::value* value = items[index].as_object().if_contains("url");
+            value && value->is_string() && !value->as_string().empty())
+          url = std::string(value->as_string());
+      if (url) {
+        Download download = client_.download(*url, what);
+        if (!download.sha256.empty()) {
+          out.sha256 = download.sha256;
+          out.size = static_cast<std::int64_t>(download.size);
+          out.content_type = download.content_type;
+          return out;
+        }
+        failure = "the file URL answered HTTP " + std::to_string(download.status);
+        if (std::string said = file_host_message(download.error_body); !said.empty())
+          failure += " (" + said + ")";
+      } else {
+        failure = "the attachment has no URL";
+      }
+      // An expired URL (a long run): one fresh read of the attachment, then one more try.
+      if (attempt > 0 || id.empty() || refreshed.count(id))
+        break;
+      refresh_urls(items, index, refreshed);
+      if (vanished_.count(id)) {
+        failure += "; the attachment is no longer listed by Greenhouse";
+        break;
+      }
+    }
+    out.skipped_reason =
+        failure + (refreshed.count(id) ? " even after a fresh read of its URL" : "");
+    return out;
+  }
+
+  void read_attachments(const Position& from, sdk::Emitter& emitter) {
+    walk("attachments", delta(), from, "list /v3/attachments",
+         [&](json::array& items, const std::optional<std::string>& page,
+             const std::optional<std::string>& next) {
+           std::set<std::string> refreshed;
+           std::vector<model::Record> batch;
+           for (std::size_t i = 0; i < items.size(); ++i) {
+             FetchedFile fetched = fetch(items, i, refreshed);
+             if (fetched.skipped_reason) {
+               ++skipped_;
+               host_.log(ATSM_LOG_WARN, source_key("attachment", id_of(items[i])) +
+                                            " skipped: " + *fetched.skipped_reason);
+             }
+             batch.push_back(map_attachment(items[i], fetched));
+             // Checkpoints inside the page: a kill loses at most one batch of downloads.
+             if (batch.size() >= kFilesPerBatch && i + 1 < items.size() &&
+                 numeric_id(items[i]) != 0) {
+               emit(emitter, "file", batch, checkpoint_text(page, numeric_id(items[i])));
+               batch.clear();
+             }
+             host_.check_cancelled();
+           }
+           std::int64_t last = last_id_of(items, from.last_id);
+           emit(emitter, "file", batch, next ? checkpoint_text(next, last) : "");
+         });
+  }
+
+  sdk::Host host_;
+  Settings settings_;
+  GreenhouseClient client_;
+  bool delta_warned_ = false;
+  std::optional<json::array> custom_fields_;
+  std::optional<CustomFieldIndex> custom_field_index_;
+  std::optional<std::map<std::string, std::string>> attribute_names_;
+  std::map<std::string, std::string> application_candidates_;
+  std::set<std::string> vanished_;
+  std::uint64_t records_ = 0, invalid_ = 0, skipped_ = 0;
+};
+
+}  // namespace
+}  // namespace atsm::greenhouse
+
+namespace atsm::greenhouse {
+namespace {
+// The descriptions hold parentheses, so the raw string needs its own delimiter.
+constexpr const char* kConfigKeysJson =
+    R"json([{"name":"base_url","type":"string","description":"Harvest API base URL (v3 paths are appended)","default":"https://harvest.greenhouse.io","required":false},{"name":"token_url","type":"string","description":"OAuth client-credentials token endpoint","default":"https://auth.greenhouse.io/token","required":false},{"name":"per_page","type":"integer","description":"records per list page (1-500)","default":500,"required":false},{"name":"since","type":"string","description":"ISO 8601 time: a delta run reads what was updated since (updated_at=gte|...); deletions are not visible in v3","required":false},{"name":"on_behalf_of","type":"string","description":"numeric id of the acting Site Admin user (the token's sub); default: the credential's service user","required":false},{"name":"rate_limit","type":"integer","description":"requests per 30-second window until the server's X-RateLimit-Limit says otherwise","default":50,"required":false},{"name":"rate_scale","type":"number","description":"divides the 30-second window (the sandbox's --rate-scale)","default":1,"required":false}])json";
+}  // namespace
+}  // namespace atsm::greenhouse
+
+ATSM_DEFINE_CONNECTOR(
+    atsm::greenhouse::GreenhouseSource,
+    (atsm::sdk::ConnectorInfo{
+        .name = "greenhouse",
+        .version = "1.0.0",
+        .description = "Greenhouse Harvest v3 source: users, departments, offices, custom fields, "
+                       "jobs, stages, rejection reasons, sources, tags, candidates, applications "
+                       "(prospects included), notes, scorecards, interviews, offers, attachments",
+        .capabilities = ATSM_CAP_INCREMENTAL,
+        .source_kinds_json =
+            R"(["user","department","office","custom_field","job","stage","archive_reason",)"
+            R"("source","tag","person","candidacy","note","feedback","interview","offer","file"])",
+        .sink_kinds_json = "[]",
+        .config_keys_json = atsm::greenhouse::kConfigKeysJson,
+        .secrets_json =
+            R"([{"name":"GREENHOUSE_CLIENT_ID","description":"Harvest v3 OAuth client id","required":true},)"
+            R"({"name":"GREENHOUSE_CLIENT_SECRET","description":"Harvest v3 OAuth client secret","required":true}])",
+    }))

@@ -1,0 +1,107 @@
+// Greenhouse Harvest v3 JSON -> canonical records (reference/api/greenhouse.md §5-§7, MAPPING.md,
+// seed guide 001).
+//
+// Pure functions: no I/O. A mapper accepts whatever Greenhouse sends and never throws for bad
+// vendor data: a field of the wrong type, an unknown enum value, a bad timestamp or a missing id
+// becomes a named problem in the record's `extra.validation_errors`
+// ([{"field": "...", "message": "..."}]) and the record is still produced, so the host stages it
+// and the run reports it. Each record keeps the vendor JSON it came from in `raw`.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "model/record.hpp"
+
+namespace atsm::greenhouse {
+
+inline constexpr const char* kSourceName = "greenhouse";
+
+// "greenhouse:<object>:<id>".
+std::string source_key(const std::string& object, const std::string& id);
+
+// A Greenhouse id (integer, or digits as text) as decimal text; nullopt otherwise.
+std::optional<std::string> id_text(const boost::json::value& value);
+// The decimal `id` of a vendor object; empty when it has none.
+std::string id_of(const boost::json::value& object);
+
+// The problems a mapped record carries (0 when it is clean).
+std::size_t validation_error_count(const model::Record& record);
+
+// custom field definitions by (field_type, name_key): records' values are keyed by name_key.
+class CustomFieldIndex {
+ public:
+  void add(const boost::json::value& custom_field);
+  // The custom_field record key for a value of `object_type` ("candidate", "application",
+  // "job", "offer") named `name_key`; nullopt when no such definition was listed.
+  std::optional<std::string> key_for(const std::string& object_type,
+                                     const std::string& name_key) const;
+
+ private:
+  std::map<std::pair<std::string, std::string>, std::string> keys_;
+};
+
+// ---- reference data ---------------------------------------------------------------------------
+
+model::Record map_user(const boost::json::value& raw);
+model::Record map_department(const boost::json::value& raw);
+model::Record map_office(const boost::json::value& raw);
+// A custom field definition with its /custom_field_options rows. nullopt for field types the
+// canonical model has no object for (offer, opening, rejection_question, ...).
+std::optional<model::Record> map_custom_field(const boost::json::value& raw,
+                                              const std::vector<boost::json::value>& options);
+model::Record map_job(const boost::json::value& raw, const CustomFieldIndex& fields);
+model::Record map_stage(const boost::json::value& raw);
+model::Record map_rejection_reason(const boost::json::value& raw);
+model::Record map_source(const boost::json::value& raw);
+model::Record map_tag(const boost::json::value& raw);
+
+// Stage type from a stage's name ("Application Review" -> applied, "Offer" -> offer, ...).
+model::StageType stage_type_from_name(const std::string& name);
+
+// ---- persons, candidacies and their children --------------------------------------------------
+
+model::Record map_candidate(const boost::json::value& raw, const CustomFieldIndex& fields);
+// An application (prospects included) with its /application_stages rows (any order).
+model::Record map_application(const boost::json::value& raw,
+                              const std::vector<boost::json::value>& stages,
+                              const CustomFieldIndex& fields);
+model::Record map_note(const boost::json::value& raw);
+// A scorecard with its /scorecard_candidate_attributes and /scorecard_question_answers rows (any
+// order: fields follow the rows' creation order);
+// `candidate_id` comes from the scorecard's application (v3 scorecards do not carry it).
+// `attribute_names` resolves job_candidate_attribute_id when a row has no inlined name.
+model::Record map_scorecard(const boost::json::value& raw,
+                            const std::vector<boost::json::value>& attributes,
+                            const std::vector<boost::json::value>& answers,
+                            const std::string& candidate_id,
+                            const std::map<std::string, std::string>& attribute_names);
+// A scheduled interview with its /interviewers rows (any order).
+model::Record map_interview(const boost::json::value& raw,
+                            const std::vector<boost::json::value>& interviewers,
+                            const std::string& candidate_id);
+model::Record map_offer(const boost::json::value& raw, const std::string& candidate_id);
+
+// What fetching an attachment's bytes came to.
+struct FetchedFile {
+  std::string sha256;  // empty when not downloaded
+  std::optional<std::int64_t> size;
+  std::optional<std::string> content_type;
+  std::optional<std::string> skipped_reason;
+};
+// An attachment; its signed `url` is kept in `raw` without the signature (a bearer credential
+// for the file while it lives).
+model::Record map_attachment(const boost::json::value& raw, const FetchedFile& fetched);
+
+// True for scorecards that were submitted (v3 lists drafts too; v1 listed only submitted ones).
+bool is_submitted_scorecard(const boost::json::value& raw);
+// True for /notes rows that are notes (type NOTE, or no type), not emails or system activity.
+bool is_note(const boost::json::value& raw);
+
+}  // namespace atsm::greenhouse

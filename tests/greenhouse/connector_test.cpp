@@ -1,0 +1,722 @@
+// The Greenhouse plugin loaded through the ABI, with the real host services (libcurl HTTP, the
+// shared rate limiter, secrets, blob store), reading the sandbox's emulated Greenhouse over
+// loopback. Expected values come from the sandbox's own dataset, never from the plugin.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <boost/json.hpp>
+
+#include "host/connector_instance.hpp"
+#include "host/plugin_registry.hpp"
+#include "host/run_services.hpp"
+#include "model/codec.hpp"
+#include "model/email.hpp"
+#include "model/time.hpp"
+#include "sandbox/dataset.hpp"
+#include "sandbox/sandbox.hpp"
+#include "services/net/log.hpp"
+#include "store/temp_dir.hpp"
+
+namespace {
+namespace json = boost::json;
+namespace model = atsm::model;
+namespace sandbox = atsm::sandbox;
+using atsm::sdk::Error;
+
+constexpr std::uint64_t kSeed = 11;
+constexpr int kPersons = 80;
+// The sandbox's 30-s window shrinks to 30/kRateScale s; the plugin is told the same.
+constexpr double kRateScale = 30.0;
+
+std::string key(const char* object, std::int64_t id) {
+  return std::string("greenhouse:") + object + ":" + std::to_string(id);
+}
+
+sandbox::Options sandbox_options() {
+  sandbox::Options options;
+  options.seed = kSeed;
+  options.persons = kPersons;
+  options.rate_scale = kRateScale;
+  options.worker_threads = 8;
+  return options;
+}
+
+// Everything a run lends the plugin, over a sandbox started in-process.
+class Harness {
+ public:
+  // `file_credentials`: what the run's credentials file holds; default the sandbox's own.
+  explicit Harness(sandbox::Options options,
+                   std::optional<sandbox::Credentials> file_credentials = std::nullopt)
+      : sandbox_(options) {
+    sandbox_.start();
+    sandbox::write_credentials_file(dir_.path() / "credentials",
+                                    file_credentials.value_or(sandbox_.credentials()));
+    secrets_ = std::make_unique<atsm::net::SecretStore>(dir_.path() / "credentials");
+    blobs_ = std::make_unique<atsm::store::BlobStore>(dir_.path() / "blobs");
+    atsm::net::HttpClientOptions http_options;
+    http_options.rate_limiter = &limiter_;
+    http_options.backoff_base = std::chrono::milliseconds(1);
+    http_options.backoff_cap = std::chrono::milliseconds(50);
+    http_ = std::make_unique<atsm::net::HttpClient>(http_options);
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log_);
+    logger_ = std::make_shared<spdlog::logger>("greenhouse-test", atsm::net::make_redacting(sink));
+    logger_->set_level(spdlog::level::debug);
+    shared_.reset(new atsm::host::SharedServices{
+        *secrets_, limiter_, *http_, *blobs_, logger_, nullptr, "greenhouse-test", {}});
+    services_ = std::make_unique<atsm::host::RunServices>(*shared_, "greenhouse");
+    plugin_ = registry_.load_file(GREENHOUSE_PLUGIN);
+    if (plugin_ == nullptr)
+      throw std::runtime_error(registry_.refusals().back().line());
+  }
+
+  json::object config(const std::string& base_url = {}) const {
+    const std::string& url = sandbox_.endpoints().greenhouse_url;
+    return json::object{{"base_url", base_url.empty() ? url : base_url},
+                        {"token_url", url + "/token"},
+                        {"rate_scale", kRateScale}};
+  }
+
+  std::unique_ptr<atsm::host::ConnectorInstance> open(const json::object& config) {
+    return std::make_unique<atsm::host::ConnectorInstance>(*plugin_, *services_,
+                                                           json::serialize(config));
+  }
+
+  // Every record of `kind`, parsed by the model codec (as the host's extract does).
+  std::vector<model::Record> read(atsm::host::ConnectorInstance& instance, const std::string& kind,
+                                  const std::string& checkpoint = "") {
+    std::vector<model::Record> out;
+    instance.read(kind, checkpoint,
+                  [&](const std::string& batch_kind, json::array& records, const std::string&) {
+                    EXPECT_EQ(batch_kind, kind);
+                    for (const json::value& record : records)
+                      out.push_back(model::record_from_json(record));
+                  });
+    return out;
+  }
+
+  std::vector<model::Record> read(const std::string& kind) {
+    auto instance = open(config());
+    return read(*instance, kind);
+  }
+
+  json::object stats() const {
+    httplib::Client client("127.0.0.1", sandbox_.endpoints().greenhouse_port);
+    auto response = client.Get("/_sandbox/stats");
+    return json::parse(response->body).as_object();
+  }
+
+  std::int64_t requests(const std::string& route) const {
+    json::object all = stats();
+    const json::value* count = all.at("requests").as_object().if_contains(route);
+    return count == nullptr ? 0 : count->as_int64();
+  }
+
+  std::string log_text() {
+    logger_->flush();
+    return log_.str();
+  }
+
+  sandbox::Sandbox& box() { return sandbox_; }
+  atsm::store::BlobStore& blobs() { return *blobs_; }
+
+ private:
+  atsm::store::testing::TempDir dir_;
+  sandbox::Sandbox sandbox_;
+  atsm::net::RateLimiter limiter_;
+  std::unique_ptr<atsm::net::SecretStore> secrets_;
+  std::unique_ptr<atsm::store::BlobStore> blobs_;
+  std::unique_ptr<atsm::net::HttpClient> http_;
+  std::ostringstream log_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::unique_ptr<atsm::host::SharedServices> shared_;
+  std::unique_ptr<atsm::host::RunServices> services_;
+  atsm::host::PluginRegistry registry_;
+  const atsm::host::LoadedPlugin* plugin_ = nullptr;
+};
+
+// Records of type T by source key; each once, and clean unless `may_have_problems` says it may
+// carry validation problems (the dataset's deliberately malformed data).
+template <class T>
+std::map<std::string, T> by_key(const std::vector<model::Record>& records,
+                                const std::function<bool(const T&)>& may_have_problems = {}) {
+  std::map<std::string, T> out;
+  for (const model::Record& record : records) {
+    const T* typed = std::get_if<T>(&record);
+    EXPECT_NE(typed, nullptr) << model::record_label(record);
+    if (typed == nullptr)
+      continue;
+    EXPECT_TRUE(out.emplace(typed->source_key, *typed).second)
+        << "emitted twice: " << typed->source_key;
+    if (!may_have_problems || !may_have_problems(*typed)) {
+      EXPECT_FALSE(typed->extra.contains("validation_errors"))
+          << typed->source_key << ": " << json::serialize(typed->extra);
+    }
+  }
+  return out;
+}
+
+bool malformed_email(const model::Person& person) {
+  for (const model::Email& email : person.emails)
+    if (!model::normalize_email(email.address))
+      return true;
+  return false;
+}
+
+const sandbox::GreenhouseData& dataset() {
+  static const sandbox::Dataset data = sandbox::generate_dataset(kSeed, kPersons);
+  return data.greenhouse;
+}
+
+// ---- the whole account ----------------------------------------------------------------------
+
+class GreenhouseAccount : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    records_ = new std::map<std::string, std::vector<model::Record>>();
+    harness_ = new Harness(sandbox_options());
+    auto instance = harness_->open(harness_->config());
+    for (const char* kind :
+         {"user", "department", "office", "custom_field", "job", "stage", "archive_reason",
+          "source", "tag", "person", "candidacy", "note", "feedback", "interview", "offer", "file"})
+      (*records_)[kind] = harness_->read(*instance, kind);
+  }
+  static void TearDownTestSuite() {
+    delete harness_;
+    harness_ = nullptr;
+    delete records_;
+    records_ = nullptr;
+  }
+  static const std::vector<model::Record>& records(const std::string& kind) {
+    return (*records_)[kind];
+  }
+
+  static Harness* harness_;
+  static std::map<std::string, std::vector<model::Record>>* records_;
+};
+Harness* GreenhouseAccount::harness_ = nullptr;
+std::map<std::string, std::vector<model::Record>>* GreenhouseAccount::records_ = nullptr;
+
+TEST_F(GreenhouseAccount, ReferenceDataIsReadCompletely) {
+  const auto& gh = dataset();
+  auto users = by_key<model::User>(records("user"));
+  ASSERT_EQ(users.size(), gh.users.size());
+  for (const auto& user : gh.users) {
+    const model::User& mapped = users.at(key("user", user.id));
+    EXPECT_EQ(mapped.name, user.first_name + " " + user.last_name);
+    EXPECT_EQ(mapped.email, user.email);
+    EXPECT_EQ(mapped.active, !user.deactivated);
+  }
+  EXPECT_EQ(by_key<model::Department>(records("department")).size(), gh.departments.size());
+  EXPECT_EQ(by_key<model::Office>(records("office")).size(), gh.offices.size());
+  auto sources = by_key<model::Source>(records("source"));
+  for (const auto& source : gh.sources)
+    EXPECT_EQ(sources.at(key("source", source.id)).name, source.name);
+  auto reasons = by_key<model::ArchiveReason>(records("archive_reason"));
+  for (const auto& reason : gh.rejection_reasons)
+    EXPECT_EQ(reasons.at(key("rejection_reason", reason.id)).name, reason.name);
+  auto tags = by_key<model::Tag>(records("tag"));
+  ASSERT_EQ(tags.size(), gh.tags.size());
+
+  auto fields = by_key<model::CustomField>(records("custom_field"));
+  ASSERT_EQ(fields.size(), gh.custom_fields.size());
+  for (const auto& field : gh.custom_fields) {
+    const model::CustomField& mapped = fields.at(key("custom_field", field.id));
+    EXPECT_EQ(mapped.name, field.name);
+    EXPECT_EQ(mapped.object, model::CustomFieldObject::person);
+    ASSERT_EQ(mapped.options.size(), field.options.size()) << field.name;
+    for (std::size_t i = 0; i < field.options.size(); ++i)
+      EXPECT_EQ(mapped.options[i].name, field.options[i]);
+  }
+
+  auto jobs = by_key<model::Job>(records("job"));
+  ASSERT_EQ(jobs.size(), gh.jobs.size());
+  std::size_t stage_count = 0;
+  for (const auto& job : gh.jobs) {
+    const model::Job& mapped = jobs.at(key("job", job.id));
+    EXPECT_EQ(mapped.title, job.name);
+    EXPECT_EQ(model::to_string(mapped.status), job.status);
+    EXPECT_EQ(mapped.confidential, job.confidential);
+    EXPECT_EQ(mapped.department_keys,
+              std::vector<std::string>{key("department", job.department_id)});
+    stage_count += job.stages.size();
+  }
+  auto stages = by_key<model::Stage>(records("stage"));
+  ASSERT_EQ(stages.size(), stage_count);
+  for (const auto& job : gh.jobs)
+    for (const auto& stage : job.stages) {
+      const model::Stage& mapped = stages.at(key("stage", stage.id));
+      EXPECT_EQ(mapped.name, stage.name);
+      EXPECT_EQ(mapped.job_key, key("job", job.id));
+      EXPECT_EQ(mapped.order, stage.sort_order);
+    }
+}
+
+TEST_F(GreenhouseAccount, EveryCandidateOnceWithDuplicatesSurfaced) {
+  const auto& gh = dataset();
+  auto persons = by_key<model::Person>(records("person"), malformed_email);
+  ASSERT_EQ(persons.size(), gh.candidates.size());
+  std::map<std::string, int> per_email;
+  int malformed = 0;
+  for (const auto& candidate : gh.candidates) {
+    const model::Person& person = persons.at(key("candidate", candidate.id));
+    EXPECT_EQ(person.name, candidate.first_name + " " + candidate.last_name);
+    ASSERT_EQ(person.emails.size(), candidate.emails.size());
+    for (std::size_t i = 0; i < candidate.emails.size(); ++i) {
+      EXPECT_EQ(person.emails[i].address, candidate.emails[i].value);
+      EXPECT_EQ(person.emails[i].type, candidate.emails[i].type);
+    }
+    EXPECT_EQ(person.phones.size(), candidate.phones.size());
+    EXPECT_EQ(person.addresses.size(), candidate.addresses.size());
+    EXPECT_EQ(person.links.size(), candidate.websites.size() + candidate.social.size());
+    EXPECT_EQ(person.tags, candidate.tags);
+    EXPECT_EQ(person.custom_fields.size(), candidate.custom_fields.size());
+    for (const auto& value : person.custom_fields)
+      EXPECT_NE(value.field_key.find("greenhouse:custom_field:"), std::string::npos);
+    if (!candidate.emails.empty())
+      if (auto normalized = model::normalize_email(candidate.emails[0].value))
+        ++per_email[*normalized];
+    // A malformed email is kept as given and named as the record's problem.
+    if (malformed_email(person)) {
+      ++malformed;
+      const json::array& problems = person.extra.at("validation_errors").as_array();
+      ASSERT_EQ(problems.size(), 1u);
+      EXPECT_EQ(problems[0].at("field"), "email_addresses");
+    }
+  }
+  // The dataset enters some people twice with one email: both records arrive, unmerged.
+  int duplicated = 0;
+  for (const auto& [email, count] : per_email)
+    duplicated += count > 1 ? 1 : 0;
+  EXPECT_GT(duplicated, 0);
+  EXPECT_GT(malformed, 0);
+}
+
+TEST_F(GreenhouseAccount, ApplicationsWithProspectsStatusesAndHistory) {
+  const auto& gh = dataset();
+  auto candidacies = by_key<model::Candidacy>(records("candidacy"));
+  ASSERT_EQ(candidacies.size(), gh.applications.size());
+  int jobless_prospects = 0, prospects_with_job = 0;
+  for (const auto& app : gh.applications) {
+    const model::Candidacy& mapped = candidacies.at(key("application", app.id));
+    EXPECT_EQ(mapped.person_key, key("candidate", app.candidate_id));
+    EXPECT_EQ(mapped.is_prospect, app.prospect);
+    EXPECT_EQ(mapped.job_key.has_value(), app.job_id.has_value());
+    if (app.prospect)
+      ++(app.job_id ? prospects_with_job : jobless_prospects);
+    model::CandidacyStatus expected = app.status == "hired"      ? model::CandidacyStatus::hired
+                                      : app.status == "rejected" ? model::CandidacyStatus::archived
+                                      : app.prospect             ? model::CandidacyStatus::lead
+                                                                 : model::CandidacyStatus::active;
+    EXPECT_EQ(mapped.status, expected) << mapped.source_key;
+    if (app.rejection_reason_id) {
+      EXPECT_EQ(mapped.archive_reason_key, key("rejection_reason", *app.rejection_reason_id));
+    }
+    ASSERT_EQ(mapped.stage_history.size(), app.stages.size()) << mapped.source_key;
+    for (std::size_t i = 0; i < app.stages.size(); ++i) {
+      EXPECT_EQ(mapped.stage_history[i].stage_key, key("stage", app.stages[i].stage_id));
+      EXPECT_EQ(model::timestamp_to_epoch_millis(mapped.stage_history[i].entered_at),
+                app.stages[i].entered_at);
+    }
+    if (app.stage_id) {
+      EXPECT_EQ(mapped.stage_key, key("stage", *app.stage_id));
+    }
+    ASSERT_EQ(mapped.sources.size(), 1u);
+    EXPECT_EQ(mapped.sources[0].source_key, key("source", app.source_id));
+  }
+  EXPECT_GT(jobless_prospects, 0);
+  EXPECT_GT(prospects_with_job, 0);
+}
+
+TEST_F(GreenhouseAccount, NotesScorecardsInterviewsAndOffers) {
+  const auto& gh = dataset();
+  auto notes = by_key<model::Note>(records("note"));
+  ASSERT_EQ(notes.size(), gh.notes.size());
+  for (const auto& note : gh.notes) {
+    const model::Note& mapped = notes.at(key("note", note.id));
+    EXPECT_EQ(mapped.person_key, key("candidate", note.candidate_id));
+    EXPECT_EQ(mapped.body, note.body);
+    EXPECT_EQ(mapped.is_private, note.visibility != "publicly_visible");
+    EXPECT_EQ(mapped.body_format, model::BodyFormat::html);
+  }
+
+  std::map<std::int64_t, std::int64_t> candidate_of;
+  for (const auto& app : gh.applications)
+    candidate_of[app.id] = app.candidate_id;
+  auto feedback = by_key<model::Feedback>(records("feedback"));
+  std::size_t complete = 0;
+  for (const auto& card : gh.scorecards) {
+    if (card.status != "complete") {
+      EXPECT_FALSE(feedback.count(key("scorecard", card.id))) << "drafts are not feedback";
+      continue;
+    }
+    ++complete;
+    const model::Feedback& mapped = feedback.at(key("scorecard", card.id));
+    EXPECT_EQ(mapped.person_key, key("candidate", candidate_of.at(card.application_id)));
+    EXPECT_EQ(mapped.candidacy_key, key("application", card.application_id));
+    EXPECT_EQ(mapped.author_user_key, key("user", card.interviewer_id));
+    std::string rating = card.rating == "definitely_not" ? "strong_no" : card.rating;
+    ASSERT_TRUE(mapped.recommendation.has_value());
+    EXPECT_EQ(model::to_string(*mapped.recommendation), rating);
+    ASSERT_EQ(mapped.fields.size(), card.attributes.size() + card.answers.size());
+    for (std::size_t i = 0; i < card.attributes.size(); ++i) {
+      EXPECT_EQ(mapped.fields[i].label, card.attributes[i].name);
+      EXPECT_EQ(mapped.fields[i].type, model::FeedbackFieldType::scorecard_attribute);
+      std::string value =
+          card.attributes[i].rating == "definitely_not" ? "strong_no" : card.attributes[i].rating;
+      EXPECT_EQ(mapped.fields[i].value, json::value(value));
+    }
+    for (std::size_t i = 0; i < card.answers.size(); ++i) {
+      const auto& field = mapped.fields[card.attributes.size() + i];
+      EXPECT_EQ(field.label, card.answers[i].question);
+      EXPECT_EQ(field.value, json::value(card.answers[i].answer));
+    }
+  }
+  EXPECT_EQ(feedback.size(), complete);
+  EXPECT_LT(complete, gh.scorecards.size()) << "the dataset has drafts to leave out";
+
+  auto interviews = by_key<model::Interview>(records("interview"));
+  ASSERT_EQ(interviews.size(), gh.interviews.size());
+  for (const auto& interview : gh.interviews) {
+    const model::Interview& mapped = interviews.at(key("interview", interview.id));
+    EXPECT_EQ(mapped.person_key, key("candidate", candidate_of.at(interview.application_id)));
+    ASSERT_EQ(mapped.interviewers.size(), interview.interviewer_ids.size());
+    for (std::size_t i = 0; i < interview.interviewer_ids.size(); ++i)
+      EXPECT_EQ(mapped.interviewers[i].user_key, key("user", interview.interviewer_ids[i]));
+    EXPECT_EQ(model::timestamp_to_epoch_millis(mapped.start_at.value_or("")), interview.starts_at);
+  }
+
+  auto offers = by_key<model::Offer>(records("offer"));
+  ASSERT_EQ(offers.size(), gh.offers.size());
+  for (const auto& offer : gh.offers) {
+    const model::Offer& mapped = offers.at(key("offer", offer.id));
+    EXPECT_EQ(mapped.person_key, key("candidate", candidate_of.at(offer.application_id)));
+    EXPECT_EQ(mapped.status, offer.status);
+    EXPECT_TRUE(mapped.start_date.has_value());
+  }
+}
+
+TEST_F(GreenhouseAccount, AttachmentsAreDownloadedIntoTheBlobStore) {
+  const auto& gh = dataset();
+  auto files = by_key<model::File>(records("file"));
+  ASSERT_EQ(files.size(), gh.attachments.size());
+  for (const auto& attachment : gh.attachments) {
+    const model::File& mapped = files.at(key("attachment", std::stoll(attachment.file.id)));
+    EXPECT_EQ(mapped.person_key, key("candidate", attachment.candidate_id));
+    EXPECT_EQ(mapped.file_name, attachment.file.name);
+    EXPECT_EQ(mapped.is_resume, attachment.type == "resume");
+    EXPECT_FALSE(mapped.skipped_reason.has_value()) << *mapped.skipped_reason;
+    std::string bytes = sandbox::file_bytes(attachment.file);
+    ASSERT_EQ(mapped.sha256, sandbox::sha256_hex(bytes));
+    EXPECT_EQ(mapped.size, static_cast<std::int64_t>(bytes.size()));
+    EXPECT_EQ(harness_->blobs().read(*mapped.sha256), bytes);
+    // The signed URL is a credential for the file: raw keeps it without its signature.
+    EXPECT_EQ(json::serialize(*mapped.raw).find("X-Amz-Signature"), std::string::npos);
+  }
+}
+
+TEST_F(GreenhouseAccount, BulkListsInsteadOfPerRecordCallsAndNoSecretInTheLog) {
+  const auto& gh = dataset();
+  // Children come from id-filtered bulk lists: never one call per application or scorecard.
+  std::int64_t stage_calls = harness_->requests("GET /v3/application_stages");
+  EXPECT_GT(stage_calls, 0);
+  EXPECT_LE(stage_calls, static_cast<std::int64_t>(gh.applications.size() / 50 + 2));
+  EXPECT_LE(harness_->requests("GET /v3/scorecard_candidate_attributes"),
+            static_cast<std::int64_t>(gh.scorecards.size() / 50 + 2));
+  EXPECT_EQ(harness_->requests("POST /token"), 1) << "one token for the whole run";
+  std::string log = harness_->log_text();
+  EXPECT_NE(log.find("Greenhouse calls so far: total="), std::string::npos) << log;
+  EXPECT_EQ(log.find(harness_->box().credentials().greenhouse_client_secret), std::string::npos);
+  EXPECT_EQ(log.find("ghv3."), std::string::npos) << "an access token reached the log";
+}
+
+// ---- failures the connector survives ----------------------------------------------------------
+
+TEST(GreenhouseFaults, RateLimitsServerErrorsResetsAndTruncationStillYieldEveryRecordOnce) {
+  sandbox::Options options = sandbox_options();
+  auto& faults = options.faults[static_cast<std::size_t>(sandbox::Vendor::greenhouse)];
+  faults.rate_limit = 0.08;
+  faults.server_error = 0.05;
+  faults.reset = 0.03;
+  faults.truncate = 0.03;
+  options.token_ttl_s = 30;  // 1 s after the rate scale: tokens are renewed during the run
+  Harness harness(options);
+  json::object config = harness.config();
+  config["per_page"] = 25;
+  auto instance = harness.open(config);
+  const auto& gh = dataset();
+  EXPECT_EQ(by_key<model::Person>(harness.read(*instance, "person"), malformed_email).size(),
+            gh.candidates.size());
+  EXPECT_EQ(by_key<model::Candidacy>(harness.read(*instance, "candidacy")).size(),
+            gh.applications.size());
+  auto files = by_key<model::File>(harness.read(*instance, "file"));
+  EXPECT_EQ(files.size(), gh.attachments.size());
+  json::object stats = harness.stats();
+  EXPECT_GT(stats.at("served_429").as_int64(), 0) << json::serialize(stats);
+  EXPECT_GT(harness.requests("POST /token"), 1) << "the 1-s token was renewed";
+}
+
+// A loopback front for the Greenhouse API that breaks the signature of every attachment URL in
+// listings (all of them, or only those not asked for by id), as a URL that expired would be.
+class ExpiringFront {
+ public:
+  ExpiringFront(int upstream_port, bool break_refreshed_too)
+      : upstream_port_(upstream_port), break_refreshed_too_(break_refreshed_too) {
+    server_.Get(R"(/v3/.*)", [this](const httplib::Request& request, httplib::Response& response) {
+      httplib::Client upstream("127.0.0.1", upstream_port_);
+      httplib::Headers headers{{"Authorization", request.get_header_value("Authorization")}};
+      auto answer = upstream.Get(request.target.c_str(), headers);
+      if (!answer) {
+        response.status = 502;
+        return;
+      }
+      response.status = answer->status;
+      std::string body = answer->body;
+      bool by_id = request.target.find("ids=") != std::string::npos;
+      if (request.path == "/v3/attachments" && (break_refreshed_too_ || !by_id)) {
+        json::value rows = json::parse(body);
+        for (json::value& row : rows.as_array()) {
+          std::string url(row.as_object().at("url").as_string());
+          row.as_object()["url"] =
+              url.substr(0, url.find("X-Amz-Signature=")) + "X-Amz-Signature=0000";
+        }
+        body = json::serialize(rows);
+      }
+      for (const auto& [name, value] : answer->headers) {
+        if (name == "Link") {
+          std::string upstream_base = "http://127.0.0.1:" + std::to_string(upstream_port_);
+          std::string link = value;
+          link.replace(link.find(upstream_base), upstream_base.size(), url());
+          response.set_header(name, link);
+        } else if (name.rfind("X-RateLimit", 0) == 0 || name == "Retry-After") {
+          response.set_header(name, value);
+        }
+      }
+      response.set_content(body, "application/json");
+    });
+    // One request per connection, so stopping never waits for an idle keep-alive client.
+    server_.set_keep_alive_max_count(1);
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running())
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~ExpiringFront() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  httplib::Server server_;
+  int upstream_port_;
+  bool break_refreshed_too_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST(GreenhouseAttachments, AnExpiredUrlIsRenewedByOneFreshReadOfTheAttachments) {
+  Harness harness(sandbox_options());
+  ExpiringFront front(harness.box().endpoints().greenhouse_port, false);
+  json::object config = harness.config(front.url());
+  config["per_page"] = 40;
+  auto instance = harness.open(config);
+  auto files = by_key<model::File>(harness.read(*instance, "file"));
+  const auto& gh = dataset();
+  ASSERT_EQ(files.size(), gh.attachments.size());
+  for (const auto& attachment : gh.attachments) {
+    const model::File& mapped = files.at(key("attachment", std::stoll(attachment.file.id)));
+    EXPECT_FALSE(mapped.skipped_reason.has_value()) << *mapped.skipped_reason;
+    EXPECT_EQ(mapped.sha256, sandbox::sha256_hex(sandbox::file_bytes(attachment.file)));
+  }
+  // One re-read serves up to 50 expired URLs: far fewer calls than files.
+  std::int64_t rereads = harness.requests("GET /v3/attachments") -
+                         static_cast<std::int64_t>(gh.attachments.size() / 40 + 1);
+  EXPECT_GT(rereads, 0);
+  EXPECT_LE(rereads, static_cast<std::int64_t>(gh.attachments.size() / 40 + 2) * 2);
+}
+
+TEST(GreenhouseAttachments, AUrlThatStaysDeadIsASkippedFileWithItsReason) {
+  Harness harness(sandbox_options());
+  ExpiringFront front(harness.box().endpoints().greenhouse_port, true);
+  auto instance = harness.open(harness.config(front.url()));
+  auto files = by_key<model::File>(harness.read(*instance, "file"));
+  ASSERT_EQ(files.size(), dataset().attachments.size());
+  for (const auto& [source_key, file] : files) {
+    ASSERT_TRUE(file.skipped_reason.has_value()) << source_key;
+    EXPECT_NE(file.skipped_reason->find("HTTP 403"), std::string::npos) << *file.skipped_reason;
+    EXPECT_NE(file.skipped_reason->find("AccessDenied"), std::string::npos) << *file.skipped_reason;
+    EXPECT_NE(file.skipped_reason->find("fresh read"), std::string::npos) << *file.skipped_reason;
+    EXPECT_FALSE(file.sha256.has_value());
+  }
+}
+
+// ---- checkpoints -----------------------------------------------------------------------------
+
+// Reads `kind` in small pages, is "killed" after `batches` committed batches, then resumes from
+// the last checkpoint in a fresh instance: together the two runs hold every record once.
+void expect_resume_after_kill(const std::string& kind, std::size_t expected, int batches) {
+  Harness harness(sandbox_options());
+  json::object config = harness.config();
+  config["per_page"] = 7;
+  std::vector<model::Record> committed;
+  std::string checkpoint;
+  {
+    auto instance = harness.open(config);
+    int seen = 0;
+    try {
+      instance->read(kind, "",
+                     [&](const std::string&, json::array& records, const std::string& next) {
+                       if (++seen > batches)
+                         throw std::runtime_error("killed");
+                       for (const json::value& record : records)
+                         committed.push_back(model::record_from_json(record));
+                       checkpoint = next;
+                     });
+      FAIL() << "the read should have been stopped";
+    } catch (const std::exception& error) {
+      EXPECT_NE(std::string(error.what()).find("killed"), std::string::npos) << error.what();
+    }
+  }
+  ASSERT_FALSE(checkpoint.empty());
+  auto resumed = harness.open(config);
+  std::vector<model::Record> rest = harness.read(*resumed, kind, checkpoint);
+  EXPECT_FALSE(rest.empty());
+  committed.insert(committed.end(), rest.begin(), rest.end());
+  std::set<std::string> keys;
+  for (const model::Record& record : committed)
+    EXPECT_TRUE(keys.insert(model::envelope(record).source_key).second)
+        << "emitted twice: " << model::envelope(record).source_key;
+  EXPECT_EQ(keys.size(), expected);
+}
+
+TEST(GreenhouseResume, ACandidateListResumesAfterItsLastCommittedPage) {
+  expect_resume_after_kill("person", dataset().candidates.size(), 2);
+}
+
+TEST(GreenhouseResume, AttachmentDownloadsResumeAfterTheLastCommittedBatch) {
+  expect_resume_after_kill("file", dataset().attachments.size(), 3);
+}
+
+TEST(GreenhouseResume, AnExpiredCursorRestartsTheListAndSkipsWhatWasDone) {
+  Harness harness(sandbox_options());
+  json::object config = harness.config();
+  config["per_page"] = 7;
+  std::vector<model::Record> first;
+  std::string checkpoint;
+  {
+    auto instance = harness.open(config);
+    try {
+      instance->read("candidacy", "",
+                     [&](const std::string&, json::array& records, const std::string& next) {
+                       if (!checkpoint.empty())
+                         throw std::runtime_error("killed");
+                       for (const json::value& record : records)
+                         first.push_back(model::record_from_json(record));
+                       checkpoint = next;
+                     });
+    } catch (const std::exception&) {
+    }
+  }
+  // A cursor the server no longer accepts (its MAC no longer matches).
+  json::object position = json::parse(checkpoint).as_object();
+  std::string page(position.at("page").as_string());
+  position["page"] = page.substr(0, page.find("cursor=") + 7) + "expired0";
+  auto resumed = harness.open(config);
+  std::vector<model::Record> rest = harness.read(*resumed, "candidacy", json::serialize(position));
+  std::set<std::string> keys;
+  for (const auto* part : {&first, &rest})
+    for (const model::Record& record : *part)
+      EXPECT_TRUE(keys.insert(model::envelope(record).source_key).second);
+  EXPECT_EQ(keys.size(), dataset().applications.size());
+  EXPECT_NE(harness.log_text().find("restarting the list"), std::string::npos);
+}
+
+// ---- delta runs and configuration -----------------------------------------------------------
+
+TEST(GreenhouseDelta, SinceReadsOnlyWhatChangedAndSaysDeletesAreNotCarried) {
+  Harness harness(sandbox_options());
+  std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  std::string since = model::format_epoch_millis(now - 1000);
+  httplib::Client client("127.0.0.1", harness.box().endpoints().greenhouse_port);
+  auto answer = client.Post("/_sandbox/mutate", R"({"count": 12})", "application/json");
+  ASSERT_TRUE(answer);
+  json::array changes = json::parse(answer->body).as_object().at("changed").as_array();
+  // Every change moves its application's and candidate's updated_at to now.
+  std::set<std::string> changed_applications, changed_candidates;
+  for (const json::value& change : changes) {
+    const json::object& item = change.as_object();
+    changed_applications.insert(key("application", item.at("application").as_int64()));
+    changed_candidates.insert(key("candidate", item.at("candidate").as_int64()));
+  }
+  json::object config = harness.config();
+  config["since"] = since;
+  auto instance = harness.open(config);
+  auto persons = by_key<model::Person>(harness.read(*instance, "person"), malformed_email);
+  std::set<std::string> person_keys;
+  for (const auto& [source_key, person] : persons)
+    person_keys.insert(source_key);
+  EXPECT_EQ(person_keys, changed_candidates);
+  auto candidacies = by_key<model::Candidacy>(harness.read(*instance, "candidacy"));
+  std::set<std::string> candidacy_keys;
+  for (const auto& [source_key, candidacy] : candidacies)
+    candidacy_keys.insert(source_key);
+  EXPECT_EQ(candidacy_keys, changed_applications);
+  EXPECT_NE(harness.log_text().find("deletions in Greenhouse since then are NOT carried over"),
+            std::string::npos);
+}
+
+TEST(GreenhouseConfig, UnknownKeysAndBadValuesAreRefusedByName) {
+  Harness harness(sandbox_options());
+  auto refused = [&](json::object config) -> Error {
+    try {
+      harness.open(config);
+    } catch (const Error& error) {
+      return error;
+    }
+    ADD_FAILURE() << "accepted " << json::serialize(config);
+    return Error(ATSM_OK, "");
+  };
+  json::object config = harness.config();
+  config["api_key"] = "x";
+  config["page_size"] = 10;
+  Error unknown = refused(config);
+  EXPECT_EQ(unknown.status(), ATSM_INVALID);
+  EXPECT_NE(std::string(unknown.what()).find("api_key, page_size"), std::string::npos)
+      << unknown.what();
+  config = harness.config();
+  config["per_page"] = 600;
+  Error per_page = refused(config);
+  EXPECT_EQ(per_page.status(), ATSM_INVALID);
+  EXPECT_NE(std::string(per_page.what()).find("per_page"), std::string::npos);
+  config = harness.config();
+  config["since"] = "yesterday";
+  EXPECT_NE(std::string(refused(config).what()).find("since"), std::string::npos);
+}
+
+TEST(GreenhouseConfig, WrongClientCredentialsAreAnAuthErrorThatNamesTheSecrets) {
+  Harness harness(sandbox_options(), sandbox::Credentials{"lever", "gh-id", "gh-secret", "ashby"});
+  auto instance = harness.open(harness.config());
+  try {
+    harness.read(*instance, "user");
+    FAIL() << "wrong credentials were accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.status(), ATSM_AUTH);
+    EXPECT_NE(std::string(error.what()).find("GREENHOUSE_CLIENT_ID"), std::string::npos)
+        << error.what();
+    EXPECT_NE(std::string(error.what()).find("invalid_client"), std::string::npos) << error.what();
+    EXPECT_EQ(std::string(error.what()).find("gh-secret"), std::string::npos);
+  }
+  EXPECT_EQ(harness.requests("GET /v3/users"), 0) << "nothing is asked without a token";
+}
+
+}  // namespace
