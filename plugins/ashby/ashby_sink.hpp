@@ -1,0 +1,167 @@
+// The Ashby sink: renders the host's write items (sdk/docs/sink-protocol.md) into Ashby RPC calls,
+// finds what an ambiguous earlier attempt created, and reads objects back in canonical form.
+// What each record becomes: MAPPING.md. Thread-safe: write, find and read_back may run
+// concurrently on one instance (the caches below are guarded by one mutex).
+#pragma once
+
+#include <atsmigrate/connector.hpp>
+
+#include <boost/json.hpp>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ashby_client.hpp"
+#include "model/record.hpp"
+
+namespace atsm::ashby {
+
+// Configuration keys (config_keys_json in connector.cpp lists them with their defaults). The
+// plan's options, when `prepare` receives them, override the same-named keys.
+struct SinkOptions {
+  std::string base_url = "https://api.ashbyhq.com";
+  double rate_limit_per_minute = 1000;
+  std::string feedback_form = "Migrated Feedback";
+  std::string default_interview_plan;  // empty: the only active plan
+  std::string default_archive_reason;  // for archived candidacies without a mapped reason
+  std::string legacy_candidate_field = "Legacy IDs";
+  std::string legacy_application_field = "Legacy ID";
+  std::string jobless = "candidate_only";        // | lead_application
+  std::string jobless_job;                       // Ashby job (title or id) for lead applications
+  std::string scorecards = "feedback_and_note";  // | feedback | note
+  std::string private_notes = "private";         // | skip
+  std::string interviews = "note";               // | skip
+  std::string offers = "note";                   // | skip
+  std::string uploads = "handle";                // | multipart
+  std::string fallback_user;                     // email, checked by prepare
+};
+
+// Parses the config object; unknown keys and wrong types are ATSM_INVALID naming them.
+SinkOptions parse_sink_options(std::string_view config_json);
+
+// One write item of the sink protocol.
+struct WriteItem {
+  std::string key;
+  model::Record record;
+  std::vector<model::Record> group;
+  std::map<std::string, std::string> refs;
+  std::string target_id;
+  bool lookup_first = false;
+  boost::json::object extra;  // optional fields beyond the protocol (source_id, ...)
+};
+// Throws sdk::Error(ATSM_INVALID) naming the item and the field.
+WriteItem parse_write_item(const boost::json::value& json, const std::string& kind);
+
+struct ItemResult {
+  std::string key;
+  std::string status = "ok";
+  std::string target_id;
+  boost::json::array derived;
+  std::vector<std::string> lossy;
+  std::string skipped;  // non-empty: deliberately not written, and why
+  std::string message;
+  std::string vendor_code;
+  std::string vendor_request_id;
+
+  boost::json::object to_json() const;
+};
+
+class AshbySink : public sdk::Sink {
+ public:
+  AshbySink(sdk::Host host, std::string_view config_json);
+
+  std::string prepare(const std::string& plan_json) override;
+  std::string write(const std::string& kind, const std::string& items_json) override;
+  std::optional<std::string> find(const std::string& kind, const std::string& item_json) override;
+  std::optional<std::string> read_back(const std::string& kind,
+                                       const std::string& target_id) override;
+
+  // Writes one item; never throws for the item's own failures (they go into the result).
+  ItemResult write_item(const std::string& kind, const WriteItem& item);
+
+ private:
+  struct StageInfo {
+    std::string id, title, type, plan_id;
+    int64_t order = 0;
+  };
+  struct PlanInfo {
+    std::string plan_id;
+    std::vector<StageInfo> stages;  // plan order
+  };
+  struct FormInfo {
+    std::string id, score_path, text_path, text_type;
+  };
+
+  // ---- catalog (cached) ----
+  std::vector<boost::json::object> cached_list(const std::string& method,
+                                               const boost::json::object& body = {});
+  void remember(const std::string& method, const boost::json::object& item);
+  void forget(const std::string& method);
+  std::map<std::string, StageInfo> stage_index();
+  PlanInfo job_plan(const std::string& job_id);
+  std::string default_plan_id();
+  std::string plan_id_by_name(const std::string& name);
+  FormInfo feedback_form();
+  std::string legacy_field_id(const std::string& object_type);
+  std::optional<boost::json::object> custom_field_by_id(const std::string& id);
+  std::string ensure_named(const std::string& list_method, const std::string& create_method,
+                           const std::string& name_key, const std::string& name,
+                           const boost::json::object& create_body);
+  std::string ensure_tag(const std::string& title);
+  std::string archive_reason_fallback();
+
+  // ---- writers ----
+  void write_department(const WriteItem& item, ItemResult& result, bool office);
+  void write_job(const WriteItem& item, ItemResult& result);
+  void write_tag(const WriteItem& item, ItemResult& result);
+  void write_custom_field(const WriteItem& item, ItemResult& result);
+  void write_person(const WriteItem& item, ItemResult& result);
+  void write_candidacy(const WriteItem& item, ItemResult& result);
+  void write_note(const WriteItem& item, ItemResult& result);
+  void write_feedback(const WriteItem& item, ItemResult& result);
+  void write_interviews(const WriteItem& item, ItemResult& result);
+  void write_offer(const WriteItem& item, ItemResult& result);
+  void write_file(const WriteItem& item, ItemResult& result);
+
+  // ---- finders (the same lookups lookup_first uses) ----
+  std::optional<std::string> find_candidate(const WriteItem& item);
+  std::optional<std::string> find_application(const WriteItem& item);
+  std::optional<std::string> find_job(const WriteItem& item);
+  std::optional<std::string> find_note_by_hash(const std::string& candidate_id,
+                                               const std::string& hash);
+  std::optional<std::string> find_feedback_by_hash(const std::string& application_id,
+                                                   const std::string& hash);
+  std::optional<std::string> find_file(const WriteItem& item);
+  std::optional<std::string> find_item(const std::string& kind, const WriteItem& item);
+
+  // ---- shared steps ----
+  std::string create_note(const std::string& candidate_id, const std::string& html, bool is_private,
+                          const std::optional<std::string>& created_at, const std::string& hash,
+                          bool look_first);
+  void set_custom_values(const std::string& object_type, const std::string& object_id,
+                         const boost::json::array& values, ItemResult& result);
+  boost::json::array custom_values(const std::vector<model::CustomFieldValue>& values,
+                                   const WriteItem& item, ItemResult& result);
+  void add_tags(const std::string& candidate_id, const std::vector<std::string>& tags,
+                const boost::json::object* candidate);
+  std::string application_job_title(const std::string& application_id);
+  std::string ref(const WriteItem& item, const std::optional<std::string>& source_key) const;
+
+  SinkOptions options_;
+  Client client_;
+  std::mutex mutex_;         // guards the caches below
+  std::mutex create_mutex_;  // one create-by-name at a time, so two threads never both create
+  std::map<std::string, std::vector<boost::json::object>> lists_;
+  std::map<std::string, PlanInfo> job_plans_;
+  std::map<std::string, std::string> tag_ids_;
+  std::map<std::string, std::string> application_jobs_;               // application id -> title
+  std::map<std::pair<std::string, std::string>, std::string> files_;  // (candidate, sha) -> id
+  std::map<std::string, std::string> latest_resume_;  // candidate -> uploaded_at of its resume
+  std::map<std::string, std::string> legacy_fields_;  // object type -> field id
+  std::optional<FormInfo> form_;
+};
+
+}  // namespace atsm::ashby

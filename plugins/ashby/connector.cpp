@@ -1,0 +1,38 @@
+// The Ashby sink's descriptor and entry point (connector.h): the logic lives in ashby_sink.cpp.
+#include "ashby_sink.hpp"
+
+namespace {
+
+constexpr const char* kConfigKeys = R"json([
+{"name":"base_url","type":"string","description":"Ashby API base URL","default":"https://api.ashbyhq.com","required":false},
+{"name":"rate_limit_per_minute","type":"number","description":"requests per minute for the API key (Ashby: 1,000)","default":1000,"required":false},
+{"name":"feedback_form","type":"string","description":"feedback form (Score + long text fields) that migrated feedback is submitted on","default":"Migrated Feedback","required":false},
+{"name":"default_interview_plan","type":"string","description":"interview plan of new jobs; empty: the only plan","default":"","required":false},
+{"name":"default_archive_reason","type":"string","description":"archive reason for archived candidacies whose reason is not mapped","default":"Other","required":false},
+{"name":"legacy_candidate_field","type":"string","description":"candidate custom field holding the source ids (created when missing)","default":"Legacy IDs","required":false},
+{"name":"legacy_application_field","type":"string","description":"application custom field holding the source id (created when missing)","default":"Legacy ID","required":false},
+{"name":"jobless","type":"string","description":"candidacies without a job: candidate_only | lead_application","default":"candidate_only","required":false},
+{"name":"jobless_job","type":"string","description":"Ashby job (title or id) of lead applications","default":"","required":false},
+{"name":"scorecards","type":"string","description":"feedback_and_note | feedback | note","default":"feedback_and_note","required":false},
+{"name":"private_notes","type":"string","description":"private | skip","default":"private","required":false},
+{"name":"interviews","type":"string","description":"note | skip","default":"note","required":false},
+{"name":"offers","type":"string","description":"note | skip","default":"note","required":false},
+{"name":"uploads","type":"string","description":"handle (upload-handle flow, multipart fallback) | multipart","default":"handle","required":false},
+{"name":"fallback_user","type":"string","description":"email of the Ashby user unmatched users map to (checked by prepare)","default":"","required":false}
+])json";
+
+}  // namespace
+
+ATSM_DEFINE_CONNECTOR(
+    atsm::ashby::AshbySink,
+    (atsm::sdk::ConnectorInfo{
+        .name = "ashby",
+        .version = "1.0.0",
+        .description = "Ashby sink: writes candidates, applications, notes, feedback and files "
+                       "through the Ashby API, exactly once",
+        .capabilities = ATSM_CAP_FIND | ATSM_CAP_READ_BACK | ATSM_CAP_THREAD_SAFE,
+        .sink_kinds_json = R"(["department","office","job","tag","custom_field","person",)"
+                           R"("candidacy","note","feedback","interview","offer","file"])",
+        .config_keys_json = kConfigKeys,
+        .secrets_json =
+            R"json([{"name":"ASHBY_API_KEY","description":"Ashby API key (Basic auth user name)","required":true}])json"}))

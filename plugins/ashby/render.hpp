@@ -1,0 +1,79 @@
+// What a canonical record's text becomes in Ashby: note HTML (with the first line that keeps the
+// source, author and original time, MAPPING.md), feedback text, the profile note of what a
+// candidate cannot hold, and the reference mark that lets a retry find what an earlier attempt
+// created. Pure functions: no I/O.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/types.hpp"
+
+namespace atsm::ashby {
+
+// "Lever", "Greenhouse", or the source's name with a capital first letter.
+std::string source_label(std::string_view source);
+// "2019-03-04 14:02 UTC" for a model timestamp; the text itself when it does not parse.
+std::string display_time(std::string_view timestamp);
+
+// The reference a created note or feedback carries: the first 16 hex digits of
+// SHA-256(ledger key, purpose). The same item always gets the same one, so a retry after a lost
+// answer finds the object by it (find / lookup_first).
+std::string reference_hash(std::string_view key, std::string_view purpose);
+// The text embedded in the object: "atsmigrate ref <hash>".
+std::string reference_text(std::string_view hash);
+
+struct LocationParts {
+  std::string city, region, country;
+};
+// "City", "City, Region", "City, Region, Country" (more parts: the last is the country and the
+// middle ones the region). Empty text gives empty parts.
+LocationParts parse_location(std::string_view text);
+
+// Ashby's social link type for a URL ("LinkedIn", "GitHub", "Twitter", ... "Website").
+std::string social_link_type(const model::Link& link);
+bool is_http_url(std::string_view url);
+
+// A JSON value as a reader sees it: strings bare, arrays joined with ", ", null as "—".
+std::string value_text(const boost::json::value& value);
+
+// Author shown in text: the name, else the user's source key, else "unknown author".
+std::string author_display(const std::optional<std::string>& name,
+                           const std::optional<std::string>& user_key);
+
+// A source note: "<b>Lever note</b> — Jane Doe, 2019-03-04 14:02 UTC", then the body (plain
+// text escaped with its line breaks, HTML sanitised), then the reference line.
+std::string note_html(const model::Note& note, std::string_view hash);
+
+// Greenhouse strong_no → 1 ... strong_yes → 4; no_decision → none.
+std::optional<int> recommendation_score(model::Recommendation recommendation);
+
+// Plain text for the feedback form's text field: "Lever feedback — <form> — <interviewer>,
+// <time>", then "label: value" per field in the form's order (ratings with their scale), then
+// the reference line.
+std::string feedback_text(const model::Feedback& feedback, std::string_view hash);
+// The same content as an HTML note (feedback on a candidacy without an application).
+std::string feedback_note_html(const model::Feedback& feedback, std::string_view hash);
+// The structured scorecard note: every attribute with its rating and note, every question with
+// its answer, interview, interviewer and submitted time.
+std::string scorecard_note_html(const model::Feedback& feedback, std::string_view hash);
+// True when the feedback has per-attribute ratings that the migrated form cannot hold.
+bool has_attribute_ratings(const model::Feedback& feedback);
+
+// "Interviews — <job>": each interview with time, title, interviewers and status.
+std::string interviews_note_html(const std::vector<model::Interview>& interviews,
+                                 std::string_view job_title, std::string_view hash);
+// An offer with its status, dates and fields.
+std::string offer_note_html(const model::Offer& offer, std::string_view job_title,
+                            std::string_view hash);
+
+// What a candidate cannot hold from one source record of a person (headline, company, title,
+// phones after the first, addresses after the first, links Ashby cannot type): empty when
+// nothing. `lossy` receives one line per item kept only in the note.
+std::string profile_note_html(const model::Person& person, std::string_view hash,
+                              std::vector<std::string>& lossy);
+
+}  // namespace atsm::ashby

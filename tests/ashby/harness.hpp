@@ -1,0 +1,77 @@
+// A run's host services around the real libashby.so and an in-process emulated Ashby: the plugin
+// is loaded through the registry and driven through ConnectorInstance, as the product does.
+#pragma once
+
+#include <boost/json.hpp>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "host/connector_instance.hpp"
+#include "host/plugin_registry.hpp"
+#include "host/run_services.hpp"
+#include "net/test_support.hpp"
+#include "sandbox/sandbox.hpp"
+
+namespace atsm::ashby::testing {
+
+namespace json = boost::json;
+
+class AshbyHarness {
+ public:
+  // Starts a sandbox of `persons` with `faults` on its Ashby, and opens the plugin on it with
+  // `extra_config` merged into the default config.
+  explicit AshbyHarness(int persons = 20, sandbox::FaultRates faults = {},
+                        const json::object& extra_config = {});
+  ~AshbyHarness();
+
+  host::ConnectorInstance& sink() { return *instance_; }
+  // A second instance of the same run (shared limiter, blobs, ledger), e.g. for another thread.
+  std::unique_ptr<host::ConnectorInstance> open_instance(const json::object& extra_config = {});
+
+  // The emulated Ashby's state (/_sandbox/state), its request counts and its ground truth.
+  json::object state(bool details = true);
+  std::map<std::string, int64_t> request_counts();
+  json::object truth(const std::string& source);
+  // A direct call to the emulated Ashby, bypassing the plugin (for setting up and checking).
+  json::object ashby(const std::string& method, const json::object& body);
+
+  // Stores bytes in the run's blob store; returns their SHA-256.
+  std::string put_blob(const std::string& bytes);
+  // The prepare catalog with the sandbox's defaults as plan options.
+  json::object prepare(const json::object& plan = {});
+
+  const sandbox::Sandbox& emulator() const { return *sandbox_; }
+  const std::string& log_text() const;
+
+ private:
+  json::object config(const json::object& extra) const;
+
+  net::testing::TempDir dir_;
+  std::unique_ptr<sandbox::Sandbox> sandbox_;
+  std::unique_ptr<net::SecretStore> secrets_;
+  net::RateLimiter limiter_;
+  std::unique_ptr<net::HttpClient> http_;
+  std::unique_ptr<store::BlobStore> blobs_;
+  std::unique_ptr<store::Ledger> ledger_;
+  std::shared_ptr<std::ostringstream> log_stream_;
+  mutable std::string log_copy_;
+  std::unique_ptr<host::SharedServices> shared_;
+  std::vector<std::unique_ptr<host::RunServices>> services_;
+  host::PluginRegistry registry_;
+  const host::LoadedPlugin* plugin_ = nullptr;
+  json::object extra_config_;
+  std::unique_ptr<host::ConnectorInstance> instance_;
+};
+
+// Builds a write item.
+json::object item(const std::string& key, json::object record,
+                  const std::map<std::string, std::string>& refs = {});
+
+// The sum of requests whose endpoint contains `method` ("POST /candidate.create").
+int64_t calls(const std::map<std::string, int64_t>& counts, const std::string& method);
+// after - before, per endpoint.
+std::map<std::string, int64_t> delta(const std::map<std::string, int64_t>& before,
+                                     const std::map<std::string, int64_t>& after);
+
+}  // namespace atsm::ashby::testing

@@ -1,0 +1,79 @@
+// Note HTML: unsafe markup is neutralised (never kept, never executable), Ashby's allowed tags and
+// safe links survive, plain text is escaped with its line breaks.
+#include <gtest/gtest.h>
+
+#include "ashby/html.hpp"
+#include "ashby/render.hpp"
+
+namespace atsm::ashby {
+namespace {
+
+TEST(AshbyHtml, EscapesPlainTextAndKeepsLineBreaks) {
+  EXPECT_EQ(escape_html("a < b & \"c\" > 'd'\nnext line"),
+            "a &lt; b &amp; &quot;c&quot; &gt; &#39;d&#39;\nnext line");
+}
+
+TEST(AshbyHtml, DropsScriptsStylesAndEventHandlers) {
+  std::string html = sanitize_html(
+      "<p onclick=\"steal()\">Hello <b style=\"color:red\" onmouseover=\"x()\">there</b></p>"
+      "<script>alert('x')</script><style>p{}</style><img src=x onerror=\"alert(1)\">"
+      "<iframe src=\"https://evil.example\">frame text</iframe>");
+  EXPECT_EQ(html, "Hello <b>there</b>");
+  for (const char* unsafe :
+       {"script", "alert", "onclick", "onerror", "style", "iframe", "img", "steal", "onmouseover"})
+    EXPECT_EQ(html.find(unsafe), std::string::npos) << unsafe << " in " << html;
+}
+
+TEST(AshbyHtml, KeepsAllowedTagsAndOnlyHttpLinks) {
+  std::string html = sanitize_html(
+      "<ul><li><strong>Strong</strong></li><li><em>em</em> <u>u</u> <code>x</code></li></ul>"
+      "<a href=\"https://ok.example/a?b=1&amp;c=2\" target=\"_blank\">ok</a>"
+      "<a href=\"javascript:alert(1)\">bad</a><a href=\" JaVaScRiPt:alert(1)\">bad2</a>"
+      "<a href=\"data:text/html,x\">data</a>");
+  EXPECT_EQ(html,
+            "<ul><li><b>Strong</b></li><li><i>em</i> <u>u</u> <code>x</code></li></ul>"
+            "<a href=\"https://ok.example/a?b=1&amp;c=2\">ok</a><a>bad</a><a>bad2</a><a>data</a>");
+}
+
+TEST(AshbyHtml, UnknownTagsBecomeTheirTextAndTextIsEscaped) {
+  EXPECT_EQ(sanitize_html("<h1>Title</h1><div>one<br>two</div><span>&lt;script&gt;</span>"),
+            "Title\none\ntwo\n&lt;script&gt;");
+  EXPECT_EQ(sanitize_html("<!-- hidden --><pre>  kept  </pre>"), "<pre>  kept  </pre>");
+  EXPECT_EQ(sanitize_html("unclosed <b>bold"), "unclosed <b>bold</b>");
+}
+
+TEST(AshbyRender, LeverNotePlainTextIsEscapedUnderAHeadingWithAuthorAndTime) {
+  model::Note note;
+  note.source = "lever";
+  note.source_key = "lever:note:1";
+  note.person_key = "lever:contact:1";
+  note.author_name = "Jane Doe";
+  note.created_at = "2019-03-04T14:02:00Z";
+  note.body = "<script>alert(1)</script>\nsecond line";
+  std::string html = note_html(note, "0123456789abcdef");
+  EXPECT_EQ(html,
+            "<b>Lever note</b> — Jane Doe, 2019-03-04 14:02 UTC\n"
+            "&lt;script&gt;alert(1)&lt;/script&gt;\nsecond line\n"
+            "<i>atsmigrate ref 0123456789abcdef</i>");
+}
+
+TEST(AshbyRender, ReferenceHashIsStablePerKeyAndPurpose) {
+  EXPECT_EQ(reference_hash("lever:note:1", "note"), reference_hash("lever:note:1", "note"));
+  EXPECT_NE(reference_hash("lever:note:1", "note"), reference_hash("lever:note:2", "note"));
+  EXPECT_NE(reference_hash("lever:note:1", "note"), reference_hash("lever:note:1", "profile"));
+  EXPECT_EQ(reference_hash("k", "p").size(), 16u);
+}
+
+TEST(AshbyRender, LocationsSplitIntoCityRegionCountry) {
+  auto three = parse_location("San Francisco, CA, USA");
+  EXPECT_EQ(three.city, "San Francisco");
+  EXPECT_EQ(three.region, "CA");
+  EXPECT_EQ(three.country, "USA");
+  auto one = parse_location(" Berlin ");
+  EXPECT_EQ(one.city, "Berlin");
+  EXPECT_TRUE(one.region.empty());
+  EXPECT_TRUE(parse_location(" , ").city.empty());
+}
+
+}  // namespace
+}  // namespace atsm::ashby

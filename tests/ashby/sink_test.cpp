@@ -1,0 +1,675 @@
+// The Ashby sink through the ABI against the emulated Ashby: what each write item creates, with
+// the calls it costs; business errors never counted as writes; lost responses never duplicate;
+// unsafe note HTML neutralised; prepare refusing what is missing before any write.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "harness.hpp"
+
+namespace atsm::ashby::testing {
+namespace {
+
+const std::set<std::string> kWriteMethods{"candidate.create",
+                                          "candidate.update",
+                                          "candidate.addTag",
+                                          "candidate.createNote",
+                                          "candidate.uploadResume",
+                                          "candidate.uploadFile",
+                                          "candidateTag.create",
+                                          "application.create",
+                                          "application.update",
+                                          "application.changeStage",
+                                          "applicationFeedback.submit",
+                                          "customField.create",
+                                          "customField.setValues",
+                                          "customField.setValue",
+                                          "file.createFileUploadHandle",
+                                          "job.create",
+                                          "job.update",
+                                          "job.setStatus",
+                                          "department.create",
+                                          "location.create"};
+
+json::object person(const std::string& id, const std::string& name,
+                    const std::vector<std::string>& emails, json::object extra = {}) {
+  json::array email_json;
+  for (const auto& email : emails)
+    email_json.push_back(json::object{{"address", email}});
+  json::object record{{"kind", "person"},
+                      {"source", "lever"},
+                      {"source_key", "lever:contact:" + id},
+                      {"name", name},
+                      {"created_at", "2019-03-04T10:00:00Z"}};
+  if (!emails.empty())
+    record["emails"] = std::move(email_json);
+  for (const auto& [key, value] : extra)
+    record[key] = value;
+  return record;
+}
+
+const json::object* candidate_by_legacy(const json::object& state, const std::string& key) {
+  for (const auto& candidate : state.at("candidates").as_array()) {
+    const auto& custom = candidate.at("customFields").as_object();
+    if (auto* legacy = custom.if_contains("Legacy IDs"))
+      if (legacy->as_string().find(key) != json::string::npos)
+        return &candidate.as_object();
+  }
+  return nullptr;
+}
+
+std::string stage_id(const json::object& catalog, const std::string& name) {
+  for (const auto& stage : catalog.at("catalog").at("stage").as_array())
+    if (stage.at("name").as_string() == name)
+      return std::string(stage.at("id").as_string());
+  ADD_FAILURE() << "no stage " << name;
+  return {};
+}
+
+std::string catalog_id(const json::object& catalog, const std::string& kind,
+                       const std::string& name) {
+  for (const auto& entry : catalog.at("catalog").at(kind).as_array())
+    if (entry.at("name").as_string() == name)
+      return std::string(entry.at("id").as_string());
+  ADD_FAILURE() << "no " << kind << " " << name;
+  return {};
+}
+
+class AshbySinkTest : public ::testing::Test {
+ protected:
+  json::object write_one(const std::string& kind, const json::object& write_item) {
+    json::array results = h.sink().write(kind, json::serialize(json::array{write_item}));
+    EXPECT_EQ(results.size(), 1u);
+    return results.at(0).as_object();
+  }
+  std::string write_ok(const std::string& kind, const json::object& write_item) {
+    json::object result = write_one(kind, write_item);
+    EXPECT_EQ(result.at("status").as_string(), "ok") << json::serialize(result);
+    return std::string(result.at("target_id").as_string());
+  }
+  // A job on the default plan, created through the sink.
+  std::string make_job(const std::string& title = "Backend Engineer") {
+    return write_ok(
+        "job", item("lever:posting:" + title, json::object{{"kind", "job"},
+                                                           {"source", "lever"},
+                                                           {"source_key", "lever:posting:" + title},
+                                                           {"title", title},
+                                                           {"status", "open"},
+                                                           {"team", "Engineering"},
+                                                           {"location", "Berlin"}}));
+  }
+  AshbyHarness h;
+};
+
+TEST_F(AshbySinkTest, PrepareListsEveryMissingReferenceAtOnceAndWritesNothing) {
+  auto before = h.request_counts();
+  json::object report = h.prepare(json::object{
+      {"options", json::object{{"feedback_form", "No Such Form"},
+                               {"default_interview_plan", "Default Interview Plan"},
+                               {"fallback_user", "ghost@acme.example"},
+                               {"jobless", "lead_application"},
+                               {"jobless_job", "Talent Pool"}}},
+      {"counts", json::object{{"feedback", 3}}},
+      {"mapping",
+       json::object{
+           {"stages", json::object{{"lever:stage:final", "Final Round"},
+                                   {"lever:stage:phone", "Phone Interview"}}},
+           {"archive_reasons", json::object{{"lever:archive_reason:g", "Ghosted"}}},
+           {"users", json::object{{"lever:user:u9", "nobody@acme.example"}}},
+           {"custom_fields", json::object{{"greenhouse:custom_field:1", "Shoe size"}}},
+           {"jobs", json::object{{"lever:posting:p1", json::object{{"interview_plan", "Exec Plan"},
+                                                                   {"job", "Chief Wizard"}}}}}}}});
+  std::set<std::pair<std::string, std::string>> missing;
+  for (const auto& entry : report.at("missing").as_array())
+    missing.emplace(entry.at("kind").as_string(), entry.at("name").as_string());
+  std::set<std::pair<std::string, std::string>> expected{{"feedback_form", "No Such Form"},
+                                                         {"user", "ghost@acme.example"},
+                                                         {"job", "Talent Pool"},
+                                                         {"stage", "Final Round"},
+                                                         {"archive_reason", "Ghosted"},
+                                                         {"user", "nobody@acme.example"},
+                                                         {"custom_field", "Shoe size"},
+                                                         {"interview_plan", "Exec Plan"},
+                                                         {"job", "Chief Wizard"}};
+  EXPECT_EQ(missing, expected) << json::serialize(report.at("missing"));
+  for (const auto& [endpoint, count] : delta(before, h.request_counts()))
+    for (const auto& method : kWriteMethods)
+      EXPECT_NE(endpoint, "POST /" + method) << "prepare wrote: " << endpoint;
+  EXPECT_EQ(h.state(false).at("created_by_method").as_object().size(), 0u);
+}
+
+TEST_F(AshbySinkTest, PrepareCatalogNamesWhatTheTargetHolds) {
+  json::object report = h.prepare();
+  EXPECT_TRUE(report.at("missing").as_array().empty()) << json::serialize(report.at("missing"));
+  const auto& catalog = report.at("catalog").as_object();
+  bool phone = false;
+  for (const auto& stage : catalog.at("stage").as_array())
+    if (stage.at("name") == "Phone Interview") {
+      phone = true;
+      EXPECT_EQ(stage.at("stage_type"), "interview");
+      EXPECT_EQ(stage.at("plan"), "Default Interview Plan");
+    }
+  EXPECT_TRUE(phone);
+  EXPECT_FALSE(catalog_id(report, "feedback_form", "Migrated Feedback").empty());
+  EXPECT_FALSE(catalog_id(report, "user", "Migration Bot").empty());
+  EXPECT_FALSE(catalog.at("archive_reason").as_array().empty());
+  EXPECT_FALSE(catalog.at("source").as_array().empty());
+}
+
+TEST_F(AshbySinkTest, UnknownConfigKeysAreRefusedByName) {
+  try {
+    h.open_instance(json::object{{"bogus_key", 1}, {"other", "x"}});
+    FAIL() << "opened with unknown keys";
+  } catch (const sdk::Error& error) {
+    EXPECT_EQ(error.status(), ATSM_INVALID);
+    EXPECT_NE(std::string(error.what()).find("'bogus_key', 'other'"), std::string::npos)
+        << error.what();
+  }
+}
+
+TEST_F(AshbySinkTest, APersonBecomesOneCandidateWithEveryFieldAndTheFewestCalls) {
+  auto before = h.request_counts();
+  json::object record = person(
+      "c1", "Ada Lovelace", {"  Ada@Example.com ", "ada.alt@example.com", "not-an-email"},
+      json::object{
+          {"phones", json::array{json::object{{"number", "+44 20 7946 0001"}},
+                                 json::object{{"number", "+44 20 7946 0002"}, {"type", "work"}}}},
+          {"links",
+           json::array{
+               json::object{{"url", "https://www.linkedin.com/in/ada"}, {"type", "linkedin"}},
+               json::object{{"url", "https://github.com/ada"}, {"type", "github"}},
+               json::object{{"url", "https://twitter.com/ada"}, {"type", "social"}}}},
+          {"location", "London, England, UK"},
+          {"headline", "Analyst at Engines Ltd"},
+          {"tags", json::array{"python", "math"}}});
+  json::object result = write_one("person", item("lever:contact:c1", record));
+  ASSERT_EQ(result.at("status"), "ok") << json::serialize(result);
+  std::string id(result.at("target_id").as_string());
+  auto counts = delta(before, h.request_counts());
+  EXPECT_EQ(calls(counts, "candidate.create"), 1);
+  EXPECT_EQ(calls(counts, "customField.create"), 1);  // the "Legacy IDs" field, once
+  EXPECT_EQ(calls(counts, "customField.setValues"), 1);
+  EXPECT_EQ(calls(counts, "candidate.update"), 1);  // the Twitter link
+  EXPECT_EQ(calls(counts, "candidateTag.create"), 2);
+  EXPECT_EQ(calls(counts, "candidate.addTag"), 2);
+  EXPECT_EQ(calls(counts, "candidate.createNote"), 1);  // the profile note
+  ASSERT_EQ(result.at("derived").as_array().size(), 1u);
+
+  json::object state = h.state();
+  ASSERT_EQ(state.at("counts").at("candidate"), 1);
+  const json::object* candidate = candidate_by_legacy(state, "lever:contact:c1");
+  ASSERT_NE(candidate, nullptr);
+  EXPECT_EQ(candidate->at("id"), json::value(id));
+  EXPECT_EQ(candidate->at("name"), "Ada Lovelace");
+  EXPECT_EQ(candidate->at("emails"), (json::array{"ada@example.com", "ada.alt@example.com"}));
+  EXPECT_EQ(candidate->at("createdAt"), "2019-03-04T10:00:00.000Z");
+  EXPECT_EQ(candidate->at("tags"), (json::array{"python", "math"}));
+  ASSERT_EQ(candidate->at("notes").as_array().size(), 1u);
+  std::string profile(candidate->at("notes").at(0).at("content").as_string());
+  EXPECT_NE(profile.find("+44 20 7946 0002"), std::string::npos) << profile;
+  EXPECT_NE(profile.find("Analyst at Engines Ltd"), std::string::npos) << profile;
+  std::string lossy = json::serialize(result.at("lossy"));
+  EXPECT_NE(lossy.find("not-an-email"), std::string::npos) << lossy;
+
+  json::object details =
+      h.ashby("candidate.info", json::object{{"id", id}}).at("results").as_object();
+  EXPECT_EQ(details.at("primaryPhoneNumber").at("value"), "+44 20 7946 0001");
+  EXPECT_EQ(details.at("socialLinks").as_array().size(), 3u);
+  EXPECT_EQ(details.at("location").at("locationSummary"), "London, England, UK");
+
+  // A plain person costs exactly two calls: the create and the legacy id.
+  before = h.request_counts();
+  write_ok("person", item("lever:contact:c2", person("c2", "Grace Hopper", {"grace@example.com"})));
+  counts = delta(before, h.request_counts());
+  EXPECT_EQ(counts.size(), 2u) << json::serialize(json::value_from(counts));
+  EXPECT_EQ(calls(counts, "candidate.create"), 1);
+  EXPECT_EQ(calls(counts, "customField.setValues"), 1);
+
+  // read_back answers the candidate in canonical form.
+  auto back = h.sink().read_back("person", id);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->at("name"), "Ada Lovelace");
+  EXPECT_EQ(back->at("emails").as_array().size(), 2u);
+  EXPECT_FALSE(h.sink().read_back("person", "no-such-candidate").has_value());
+}
+
+TEST_F(AshbySinkTest, AMergedPersonUpdatesTheCandidateWrittenEarlier) {
+  std::string id =
+      write_ok("person", item("lever:contact:a", person("a", "Old Name", {"x@example.com"})));
+  json::object merge = item("greenhouse:candidate:9",
+                            person("9", "New Name", {"X@example.com", "second@example.com"}));
+  merge["record"].as_object()["source"] = "greenhouse";
+  merge["record"].as_object()["source_key"] = "greenhouse:candidate:9";
+  merge["target_id"] = id;
+  merge["group"] = json::array{person("a", "Old Name", {"x@example.com"})};
+  EXPECT_EQ(write_ok("person", merge), id);
+  json::object state = h.state();
+  ASSERT_EQ(state.at("counts").at("candidate"), 1);
+  const auto& candidate = state.at("candidates").at(0);
+  EXPECT_EQ(candidate.at("name"), "New Name");
+  EXPECT_EQ(candidate.at("emails"), (json::array{"x@example.com", "second@example.com"}));
+  EXPECT_EQ(candidate.at("customFields").at("Legacy IDs"),
+            "greenhouse:candidate:9;lever:contact:a");
+}
+
+TEST_F(AshbySinkTest, LookupFirstAdoptsWhatACreateWithALostAnswerLeftBehind) {
+  // What a candidate.create whose answer was lost leaves behind: the candidate, no legacy ids.
+  auto created = [&](const json::object& body) {
+    json::object answer = h.ashby("candidate.create", body);
+    return std::string(answer.at("results").at("id").as_string());
+  };
+  std::string lost = created(json::object{
+      {"name", "Lou Lost"}, {"email", "lou@example.com"}, {"createdAt", "2019-03-04T10:00:00Z"}});
+  json::object retry = item("lever:contact:lou", person("lou", "Lou Lost", {"LOU@example.com"}));
+  EXPECT_EQ(h.sink().find("person", json::serialize(retry)), lost);
+  retry["lookup_first"] = true;
+  EXPECT_EQ(write_ok("person", retry), lost);
+
+  // Without an email: the name and the backdated creation time, never another namesake.
+  std::string nameless =
+      created(json::object{{"name", "Nia Noemail"}, {"createdAt", "2019-03-04T10:00:00Z"}});
+  created(json::object{{"name", "Nia Noemail"}, {"createdAt", "2021-01-01T00:00:00Z"}});
+  json::object no_email = item("lever:contact:nia", person("nia", "Nia Noemail", {}));
+  no_email["lookup_first"] = true;
+  EXPECT_EQ(write_ok("person", no_email), nameless);
+  json::object stranger =
+      item("lever:contact:zed", person("zed", "Zed Nobody", {"zed@example.com"}));
+  EXPECT_FALSE(h.sink().find("person", json::serialize(stranger)).has_value());
+
+  // An application: same candidate and job, the backdated time, no legacy id yet.
+  std::string job = make_job();
+  json::object app = h.ashby(
+      "application.create",
+      json::object{{"candidateId", lost}, {"jobId", job}, {"createdAt", "2019-05-01T00:00:00Z"}});
+  std::string lost_app(app.at("results").at("id").as_string());
+  json::object candidacy{{"kind", "candidacy"},
+                         {"source", "lever"},
+                         {"source_key", "lever:opp:lou"},
+                         {"person_key", "lever:contact:lou"},
+                         {"job_key", "lever:posting:p"},
+                         {"status", "active"},
+                         {"created_at", "2019-05-01T00:00:00Z"}};
+  json::object app_item =
+      item("lever:opp:lou", candidacy, {{"lever:contact:lou", lost}, {"lever:posting:p", job}});
+  EXPECT_EQ(h.sink().find("candidacy", json::serialize(app_item)), lost_app);
+  app_item["lookup_first"] = true;
+  EXPECT_EQ(write_ok("candidacy", app_item), lost_app);
+
+  json::object state = h.state();
+  EXPECT_EQ(state.at("counts").at("candidate"), 3);
+  EXPECT_EQ(state.at("counts").at("application"), 1);
+  const json::object* adopted = candidate_by_legacy(state, "lever:contact:lou");
+  ASSERT_NE(adopted, nullptr);
+  EXPECT_EQ(adopted->at("applications").at(0).at("customFields").at("Legacy ID"), "lever:opp:lou");
+  ASSERT_NE(candidate_by_legacy(state, "lever:contact:nia"), nullptr);
+  EXPECT_EQ(candidate_by_legacy(state, "lever:contact:nia")->at("id"), json::value(nameless));
+
+  // A note that was never written is not found.
+  json::object note{{"kind", "note"},
+                    {"source", "lever"},
+                    {"source_key", "lever:n:1"},
+                    {"person_key", "lever:contact:lou"},
+                    {"body", "hello"},
+                    {"body_format", "text"}};
+  EXPECT_FALSE(
+      h.sink()
+          .find("note", json::serialize(item("lever:n:1", note, {{"lever:contact:lou", lost}})))
+          .has_value());
+}
+
+TEST_F(AshbySinkTest, ACandidacyBecomesAnApplicationWithItsHistoryArchivedOrHired) {
+  json::object catalog = h.prepare();
+  std::string job = make_job();
+  std::string candidate =
+      write_ok("person", item("lever:contact:p", person("p", "Pat Doe", {"pat@example.com"})));
+  std::map<std::string, std::string> refs{
+      {"lever:contact:p", candidate},
+      {"lever:posting:p1", job},
+      {"lever:stage:new", stage_id(catalog, "New Applicant")},
+      {"lever:stage:screen", stage_id(catalog, "Recruiter Screen")},
+      {"lever:stage:phone", stage_id(catalog, "Phone Interview")},
+      {"lever:archive_reason:under", catalog_id(catalog, "archive_reason", "Underqualified")},
+      {"lever:source:referral", catalog_id(catalog, "source", "Referral")}};
+  auto candidacy = [&](const std::string& id, const std::string& status) {
+    return json::object{
+        {"kind", "candidacy"},
+        {"source", "lever"},
+        {"source_key", "lever:opportunity:" + id},
+        {"person_key", "lever:contact:p"},
+        {"job_key", "lever:posting:p1"},
+        {"status", status},
+        {"stage_key", "lever:stage:phone"},
+        {"archive_reason_key", "lever:archive_reason:under"},
+        {"archived_at", "2019-04-01T12:00:00Z"},
+        {"created_at", "2019-03-04T10:00:00Z"},
+        {"sources",
+         json::array{json::object{{"source_key", "lever:source:referral"}, {"name", "Referral"}}}},
+        {"tags", json::array{"backend"}},
+        {"stage_history", json::array{json::object{{"stage_key", "lever:stage:new"},
+                                                   {"entered_at", "2019-03-04T10:00:00Z"}},
+                                      json::object{{"stage_key", "lever:stage:screen"},
+                                                   {"entered_at", "2019-03-10T09:00:00Z"}},
+                                      json::object{{"stage_key", "lever:stage:screen"},
+                                                   {"entered_at", "2019-03-11T09:00:00Z"}},
+                                      json::object{{"stage_key", "lever:stage:phone"},
+                                                   {"entered_at", "2019-03-20T09:00:00Z"}}}}};
+  };
+  auto before = h.request_counts();
+  std::string archived =
+      write_ok("candidacy", item("lever:opportunity:o1", candidacy("o1", "archived"), refs));
+  auto counts = delta(before, h.request_counts());
+  EXPECT_EQ(calls(counts, "application.create"), 1);
+  EXPECT_EQ(calls(counts, "jobInterviewPlan.info"), 1);
+  EXPECT_EQ(calls(counts, "customField.create"), 1);  // "Legacy ID" on applications
+  EXPECT_EQ(calls(counts, "customField.setValues"), 1);
+  EXPECT_EQ(calls(counts, "application.changeStage"), 0);
+  std::string hired =
+      write_ok("candidacy", item("lever:opportunity:o2", candidacy("o2", "hired"), refs));
+  std::string active =
+      write_ok("candidacy", item("lever:opportunity:o3", candidacy("o3", "active"), refs));
+
+  json::object state = h.state();
+  ASSERT_EQ(state.at("counts").at("application"), 3);
+  std::map<std::string, json::object> apps;
+  for (const auto& app : state.at("candidates").at(0).at("applications").as_array())
+    apps[std::string(app.at("id").as_string())] = app.as_object();
+  json::array common{"New Applicant", "Recruiter Screen", "Phone Interview"};
+  json::array archived_history = common, hired_history = common;
+  archived_history.emplace_back("Archived");
+  hired_history.emplace_back("Hired");
+  EXPECT_EQ(apps[archived].at("status"), "Archived");
+  EXPECT_EQ(apps[archived].at("history"), archived_history);
+  EXPECT_EQ(apps[archived].at("archiveReason"), "Underqualified");
+  EXPECT_EQ(apps[archived].at("customFields").at("Legacy ID"), "lever:opportunity:o1");
+  EXPECT_EQ(apps[archived].at("createdAt"), "2019-03-04T10:00:00.000Z");
+  EXPECT_EQ(apps[hired].at("status"), "Hired");
+  EXPECT_EQ(apps[hired].at("history"), hired_history);
+  EXPECT_EQ(apps[active].at("status"), "Active");
+  EXPECT_EQ(apps[active].at("stage"), "Phone Interview");
+  EXPECT_EQ(state.at("candidates").at(0).at("tags"), (json::array{"backend"}));
+
+  auto back = h.sink().read_back("candidacy", archived);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->at("status"), "archived");
+  EXPECT_EQ(back->at("stage_history").as_array().size(), 4u);
+  EXPECT_EQ(back->at("job_key"), json::value("ashby:job:" + job));
+  auto job_back = h.sink().read_back("job", job);
+  ASSERT_TRUE(job_back.has_value());
+  EXPECT_EQ(job_back->at("status"), "open");
+}
+
+TEST_F(AshbySinkTest, BusinessErrorsAreFailuresWithVendorCodeAndRequestIdNeverWrites) {
+  h.prepare();
+  std::string candidate =
+      write_ok("person", item("lever:contact:e", person("e", "Err Case", {"err@example.com"})));
+  json::object record{{"kind", "candidacy"},
+                      {"source", "lever"},
+                      {"source_key", "lever:opportunity:bad"},
+                      {"person_key", "lever:contact:e"},
+                      {"job_key", "lever:posting:gone"},
+                      {"status", "active"}};
+  json::object result = write_one(
+      "candidacy", item("lever:opportunity:bad", record,
+                        {{"lever:contact:e", candidate}, {"lever:posting:gone", "no-such-job"}}));
+  EXPECT_NE(result.at("status"), "ok");
+  EXPECT_EQ(result.at("target_id"), "");
+  EXPECT_EQ(result.at("vendor_code"), "job_not_found");
+  EXPECT_EQ(result.at("vendor_request_id").as_string().size(), 26u);
+  EXPECT_NE(result.at("message").as_string().find("lever:opportunity:bad"), json::string::npos);
+  EXPECT_EQ(h.state(false).at("counts").at("application"), 0);
+
+  // A create refused with HTTP 200 success:false (an unknown source): a failure, no object.
+  std::string job = make_job();
+  record["job_key"] = "lever:posting:p1";
+  record["sources"] = json::array{json::object{{"source_key", "lever:source:x"}}};
+  json::object refused_create =
+      write_one("candidacy", item("lever:opportunity:bad", record,
+                                  {{"lever:contact:e", candidate},
+                                   {"lever:posting:p1", job},
+                                   {"lever:source:x", "no-such-source"}}));
+  EXPECT_EQ(refused_create.at("status"), "invalid") << json::serialize(refused_create);
+  EXPECT_EQ(refused_create.at("vendor_code"), "invalid_input");
+  EXPECT_EQ(refused_create.at("target_id"), "");
+  EXPECT_EQ(h.state(false).at("counts").at("application"), 0);
+  EXPECT_EQ(h.state(false).at("created_by_method").as_object().count("application.create"), 0u);
+
+  // A record missing a reference is refused naming the field, before any call.
+  auto before = h.request_counts();
+  record["person_key"] = "lever:contact:unknown";
+  json::object refused = write_one("candidacy", item("lever:opportunity:bad2", record));
+  EXPECT_EQ(refused.at("status"), "invalid");
+  EXPECT_NE(refused.at("message").as_string().find("person_key"), json::string::npos);
+  EXPECT_TRUE(delta(before, h.request_counts()).empty());
+}
+
+TEST(AshbySinkFaults, TransientSuccessFalseIsRetriedNeverCountedAsAWrite) {
+  sandbox::FaultRates faults;
+  faults.ashby_transient = 1.0;  // every answer: HTTP 200, success:false, temporarily_unavailable
+  AshbyHarness h(20, faults);
+  json::array results = h.sink().write(
+      "person", json::serialize(
+                    json::array{item("lever:contact:t1", person("t1", "T One", {"t1@example.com"})),
+                                item("lever:contact:t2", person("t2", "T Two", {}))}));
+  ASSERT_EQ(results.size(), 2u);
+  for (const auto& result : results) {
+    EXPECT_EQ(result.at("status"), "retry") << json::serialize(result);
+    EXPECT_EQ(result.at("target_id"), "");
+    EXPECT_EQ(result.at("vendor_code"), "temporarily_unavailable");
+    EXPECT_EQ(result.at("vendor_request_id").as_string().size(), 26u);
+  }
+  EXPECT_EQ(h.state(false).at("counts").at("candidate"), 0);
+}
+
+TEST_F(AshbySinkTest, UnsafeNoteHtmlIsNeutralisedAndPlainTextEscaped) {
+  std::string candidate =
+      write_ok("person", item("lever:contact:n", person("n", "Nora Note", {"nora@example.com"})));
+  json::object html_note{
+      {"kind", "note"},
+      {"source", "greenhouse"},
+      {"source_key", "greenhouse:note:1"},
+      {"person_key", "lever:contact:n"},
+      {"author_name", "Jane Doe"},
+      {"created_at", "2019-03-04T14:02:00Z"},
+      {"body_format", "html"},
+      {"body",
+       "<p>Great <strong>call</strong></p><script>document.location='https://evil'</script>"
+       "<img src=x onerror=alert(1)><a href=\"javascript:alert(2)\" onclick=\"x()\">link</a>"
+       "<a href=\"https://ok.example\">portfolio</a><style>*{display:none}</style>"}};
+  json::object text_note{{"kind", "note"},
+                         {"source", "lever"},
+                         {"source_key", "lever:note:2"},
+                         {"person_key", "lever:contact:n"},
+                         {"is_private", true},
+                         {"body_format", "text"},
+                         {"body", "<script>alert(3)</script>\nline two"}};
+  std::map<std::string, std::string> refs{{"lever:contact:n", candidate}};
+  std::string html_id = write_ok("note", item("greenhouse:note:1", html_note, refs));
+  std::string text_id = write_ok("note", item("lever:note:2", text_note, refs));
+  EXPECT_EQ(html_id.rfind(candidate + ":", 0), 0u) << html_id;
+  json::object state = h.state();
+  const auto& notes = state.at("candidates").at(0).at("notes").as_array();
+  ASSERT_EQ(notes.size(), 2u);
+  for (const auto& note : notes) {
+    std::string content(note.at("content").as_string());
+    for (const char* unsafe :
+         {"<script", "onerror", "onclick", "javascript:", "<style", "<img", "evil"})
+      EXPECT_EQ(content.find(unsafe), std::string::npos) << unsafe << " in " << content;
+  }
+  std::string first(notes.at(0).at("content").as_string());
+  EXPECT_NE(first.find("<b>Greenhouse note</b> — Jane Doe, 2019-03-04 14:02 UTC"),
+            std::string::npos)
+      << first;
+  EXPECT_NE(first.find("Great <b>call</b>"), std::string::npos) << first;
+  EXPECT_NE(first.find("<a href=\"https://ok.example\">portfolio</a>"), std::string::npos) << first;
+  EXPECT_EQ(notes.at(0).at("createdAt"), "2019-03-04T14:02:00.000Z");
+  std::string second(notes.at(1).at("content").as_string());
+  EXPECT_NE(second.find("&lt;script&gt;alert(3)&lt;/script&gt;\nline two"), std::string::npos)
+      << second;
+  EXPECT_TRUE(notes.at(1).at("isPrivate").as_bool());
+
+  auto back = h.sink().read_back("note", text_id);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->at("is_private"), true);
+}
+
+TEST_F(AshbySinkTest, FeedbackIsSubmittedOnTheFormWithAStructuredScorecardNote) {
+  json::object catalog = h.prepare();
+  std::string job = make_job();
+  std::string candidate =
+      write_ok("person", item("lever:contact:f", person("f", "Fay Feedback", {"fay@example.com"})));
+  std::map<std::string, std::string> refs{{"lever:contact:f", candidate},
+                                          {"lever:posting:p1", job}};
+  json::object candidacy{{"kind", "candidacy"},           {"source", "lever"},
+                         {"source_key", "lever:opp:f"},   {"person_key", "lever:contact:f"},
+                         {"job_key", "lever:posting:p1"}, {"status", "active"}};
+  std::string application = write_ok("candidacy", item("lever:opp:f", candidacy, refs));
+  refs["lever:opp:f"] = application;
+  refs["greenhouse:user:7"] = catalog_id(catalog, "user", "Migration Bot");
+  json::object scorecard{{"kind", "feedback"},
+                         {"source", "greenhouse"},
+                         {"source_key", "greenhouse:scorecard:1"},
+                         {"person_key", "lever:contact:f"},
+                         {"candidacy_key", "lever:opp:f"},
+                         {"author_user_key", "greenhouse:user:7"},
+                         {"author_name", "Ivy Interviewer"},
+                         {"form_name", "Technical Interview"},
+                         {"submitted_at", "2020-01-02T15:00:00Z"},
+                         {"recommendation", "yes"},
+                         {"fields", json::array{json::object{{"label", "Algorithms"},
+                                                             {"type", "scorecard_attribute"},
+                                                             {"category", "Skills"},
+                                                             {"value", "strong_yes"},
+                                                             {"note", "excellent"}},
+                                                json::object{{"label", "Would you work with them?"},
+                                                             {"type", "text"},
+                                                             {"value", "Gladly"}}}}};
+  auto before = h.request_counts();
+  json::object result = write_one("feedback", item("greenhouse:scorecard:1", scorecard, refs));
+  ASSERT_EQ(result.at("status"), "ok") << json::serialize(result);
+  auto counts = delta(before, h.request_counts());
+  EXPECT_EQ(calls(counts, "applicationFeedback.submit"), 1);
+  EXPECT_EQ(calls(counts, "candidate.createNote"), 1);
+  EXPECT_EQ(result.at("derived").as_array().size(), 1u);
+  json::object state = h.state();
+  const auto& app = state.at("candidates").at(0).at("applications").at(0);
+  ASSERT_EQ(app.at("feedback").as_array().size(), 1u);
+  const auto& values = app.at("feedback").at(0).at("submittedValues");
+  EXPECT_EQ(values.at("overall_score").at("score"), 3);
+  std::string text(values.at("feedback_text").as_string());
+  EXPECT_NE(text.find("Greenhouse feedback — Technical Interview — Ivy Interviewer, 2020-01-02 "
+                      "15:00 UTC"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Would you work with them?: Gladly"), std::string::npos) << text;
+  const auto& notes = state.at("candidates").at(0).at("notes").as_array();
+  ASSERT_EQ(notes.size(), 1u);
+  std::string note(notes.at(0).at("content").as_string());
+  EXPECT_NE(note.find("Skills / Algorithms: strong_yes — excellent"), std::string::npos) << note;
+  EXPECT_NE(note.find("Ivy Interviewer"), std::string::npos) << note;
+
+  // Without an application, feedback becomes a candidate note.
+  json::object jobless = scorecard;
+  jobless["source_key"] = "lever:feedback:2";
+  jobless["source"] = "lever";
+  jobless.erase("candidacy_key");
+  jobless["fields"] =
+      json::array{json::object{{"label", "Notes"}, {"type", "text"}, {"value", "ok"}}};
+  std::string note_target = write_ok("feedback", item("lever:feedback:2", jobless, refs));
+  EXPECT_EQ(note_target.rfind(candidate + ":", 0), 0u);
+  EXPECT_EQ(h.state(false).at("counts").at("feedback"), 1);
+  EXPECT_EQ(h.state(false).at("counts").at("note"), 2);
+}
+
+TEST_F(AshbySinkTest, FilesUploadThroughTheHandleFlowOncePerCandidateAndBytes) {
+  std::string candidate =
+      write_ok("person", item("lever:contact:r", person("r", "Rita Resume", {"rita@example.com"})));
+  std::string bytes(70000, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = static_cast<char>((i * 131) % 251);
+  std::string sha = h.put_blob(bytes);
+  auto file = [&](const std::string& id, const std::string& name, bool resume) {
+    return json::object{{"kind", "file"},
+                        {"source", "lever"},
+                        {"source_key", "lever:file:" + id},
+                        {"person_key", "lever:contact:r"},
+                        {"file_name", name},
+                        {"content_type", "application/pdf"},
+                        {"size", static_cast<int64_t>(bytes.size())},
+                        {"sha256", sha},
+                        {"is_resume", resume},
+                        {"uploaded_at", "2020-01-01T00:00:00Z"}};
+  };
+  std::map<std::string, std::string> refs{{"lever:contact:r", candidate}};
+  auto before = h.request_counts();
+  std::string first = write_ok("file", item("lever:file:1", file("1", "cv.pdf", true), refs));
+  auto counts = delta(before, h.request_counts());
+  EXPECT_EQ(calls(counts, "file.createFileUploadHandle"), 1);
+  EXPECT_EQ(calls(counts, "candidate.uploadResume"), 1);
+  // The same bytes again (another source record of the same person): no second upload.
+  std::string again = write_ok("file", item("lever:file:2", file("2", "cv-copy.pdf", false), refs));
+  EXPECT_EQ(again, first);
+  json::object skipped_record = file("3", "broken.pdf", false);
+  skipped_record["skipped_reason"] = "Lever 422: file not processed";
+  json::object skipped = write_one("file", item("lever:file:3", skipped_record, refs));
+  EXPECT_EQ(skipped.at("status"), "ok");
+  EXPECT_EQ(skipped.at("skipped"), "Lever 422: file not processed");
+
+  json::object state = h.state();
+  const auto& files = state.at("candidates").at(0).at("files").as_array();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files.at(0).at("sha256"), json::value(sha));
+  EXPECT_EQ(files.at(0).at("name"), "cv.pdf");
+  EXPECT_TRUE(files.at(0).at("resume").as_bool());
+
+  // The multipart form, as the fallback or by choice.
+  auto multipart = h.open_instance(json::object{{"uploads", "multipart"}});
+  std::string other_sha = h.put_blob("other bytes");
+  json::object other = file("4", "cover.txt", false);
+  other["sha256"] = other_sha;
+  other["size"] = 11;
+  json::array results =
+      multipart->write("file", json::serialize(json::array{item("lever:file:4", other, refs)}));
+  ASSERT_EQ(results.at(0).at("status"), "ok") << json::serialize(results);
+  state = h.state();
+  std::set<std::string> hashes;
+  for (const auto& stored : state.at("candidates").at(0).at("files").as_array())
+    hashes.insert(std::string(stored.at("sha256").as_string()));
+  EXPECT_EQ(hashes, (std::set<std::string>{sha, other_sha}));
+  EXPECT_EQ(state.at("candidates").at(0).at("files").as_array().size(), 2u);
+  auto back = h.sink().read_back("file", std::string(results.at(0).at("target_id").as_string()));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->at("file_name"), "cover.txt");
+}
+
+TEST_F(AshbySinkTest, ConcurrentWritersOnOneInstanceCreateEachCandidateOnce) {
+  constexpr int kThreads = 4, kPerThread = 8;
+  std::vector<std::thread> threads;
+  std::vector<std::string> failures(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string id = std::to_string(t) + "-" + std::to_string(i);
+        json::array results = h.sink().write(
+            "person", json::serialize(json::array{
+                          item("lever:contact:" + id,
+                               person(id, "Person " + id, {"p" + id + "@example.com"},
+                                      json::object{{"tags", json::array{"shared-tag"}}}))}));
+        if (results.at(0).at("status") != "ok")
+          failures[t] += json::serialize(results) + "\n";
+      }
+    });
+  }
+  for (auto& thread : threads)
+    thread.join();
+  for (const auto& failure : failures)
+    EXPECT_TRUE(failure.empty()) << failure;
+  json::object state = h.state(false);
+  EXPECT_EQ(state.at("counts").at("candidate"), kThreads * kPerThread);
+  EXPECT_EQ(state.at("counts").at("tag"), 1);
+  EXPECT_EQ(state.at("created_by_method").at("customField.create"), 1);
+  EXPECT_EQ(state.at("duplicate_emails"), 0);
+}
+
+}  // namespace
+}  // namespace atsm::ashby::testing
