@@ -8,6 +8,9 @@
 #include <filesystem>
 #include <iostream>
 
+#include <boost/json.hpp>
+
+#include "sandbox/dataset.hpp"
 #include "sandbox/sandbox.hpp"
 
 int main(int argc, char** argv) {
@@ -18,6 +21,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> fault_flags;
   std::string credentials_file, state_dir, ashby_config;
   bool no_retry_after = false;
+  bool print_ashby_config = false;
   app.add_option("--seed", options.seed, "Dataset and fault seed")->capture_default_str();
   app.add_option("--persons", options.persons, "Dataset size (persons)")
       ->capture_default_str()
@@ -53,7 +57,15 @@ int main(int argc, char** argv) {
   app.add_option("--workers", options.worker_threads, "HTTP worker threads per vendor")
       ->capture_default_str();
   app.add_flag("--no-retry-after", no_retry_after, "Send no Retry-After on Lever and Ashby 429s");
+  app.add_flag("--print-ashby-config", print_ashby_config,
+               "Print the default --ashby-config JSON for --seed/--persons and exit");
   CLI11_PARSE(app, argc, argv);
+  if (print_ashby_config) {
+    std::cout << boost::json::serialize(
+                     default_ashby_config(generate_dataset(options.seed, options.persons)))
+              << std::endl;
+    return 0;
+  }
 
   std::filesystem::path credentials_path;
   std::filesystem::path generated_dir;

@@ -32,8 +32,6 @@ struct World {
 
 // Ground truth (MAPPING.md rules, sandbox-only code): source = lever | greenhouse | both.
 boost::json::object compute_truth(const Dataset& data, const std::string& source);
-// The Ashby configuration an operator would set up by hand for this dataset.
-boost::json::object default_ashby_config(const Dataset& data);
 
 // Recruiter activity during a parallel run; caller holds the unique lock. Returns what changed.
 boost::json::array mutate_lever(World& world, int count);

@@ -167,3 +167,42 @@ TEST(SandboxLifecycle, ABusyPortFailsStartWithTheVendorNamedAndStopsCleanly) {
 
 }  // namespace
 }  // namespace atsm::sandbox
+
+namespace atsm::sandbox {
+namespace {
+
+TEST(SandboxProgram, PrintsTheDefaultAshbyConfigThatItAlsoAccepts) {
+  Child child = spawn({"--print-ashby-config", "--persons", "10"});
+  std::string line = read_line(child.out);
+  int status = 0;
+  ::waitpid(child.pid, &status, 0);
+  std::fclose(child.out);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  auto config = json::parse(line).as_object();
+  EXPECT_FALSE(config.at("interviewPlans").as_array().empty());
+  const char* root = std::getenv("ATSM_TEST_TMP");
+  std::filesystem::path base = root ? root : std::filesystem::temp_directory_path();
+  std::filesystem::create_directories(base);
+  std::string pattern = (base / "config-XXXXXX").string();
+  ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+  auto file = std::filesystem::path(pattern) / "ashby.json";
+  // An operator's edit: one more source.
+  config["sources"].as_array().push_back(json::object{{"title", "Hand-made Source"}});
+  std::ofstream(file) << json::serialize(config);
+  Options options;
+  options.persons = 10;
+  options.ashby_config_file = file;
+  Sandbox sandbox(options);
+  sandbox.start();
+  auto sources = test::ashby(sandbox.endpoints().ashby_url, sandbox.credentials().ashby_api_key,
+                             "source.list", {})
+                     .json();
+  bool found = false;
+  for (const auto& source : sources.at("results").as_array())
+    found = found || source.at("title") == "Hand-made Source";
+  EXPECT_TRUE(found);
+  std::filesystem::remove_all(pattern);
+}
+
+}  // namespace
+}  // namespace atsm::sandbox

@@ -2,6 +2,7 @@
 // persons). Times are epoch milliseconds throughout; the APIs render them in each vendor's format.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <map>
@@ -236,6 +237,9 @@ struct Dataset {
 };
 
 Dataset generate_dataset(std::uint64_t seed, int persons);
+
+// The Ashby setup an operator would make by hand for this dataset (the --ashby-config format).
+boost::json::object default_ashby_config(const Dataset& data);
 
 bool is_valid_email(const std::string& email);
 std::string normalise_email(const std::string& email);
