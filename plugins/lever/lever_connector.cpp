@@ -41,6 +41,7 @@ struct Settings {
   bool include_confidential = true;
   double rate_scale = 1.0;
   bool delta_children_recent = false;
+  bool profile_forms = true;
 };
 
 std::string require_string(const json::value& value, const std::string& key) {
@@ -103,6 +104,8 @@ Settings parse_settings(std::string_view config_json) {
       settings.client.oauth_token_url = require_string(value, key);
     } else if (key == "delta_children") {
       settings.delta_children_recent = require_choice(value, key, {"sweep", "recent"}) == "recent";
+    } else if (key == "profile_forms") {
+      settings.profile_forms = require_choice(value, key, {"include", "skip"}) == "include";
     } else {
       unknown.push_back(key);
     }
@@ -493,7 +496,10 @@ class LeverSource : public sdk::Source {
                all.push_back(std::move(item));
            });
     } catch (const sdk::Error& error) {
-      if (error.status() != ATSM_NOT_FOUND || child != "resumes")
+      // Lever answers 404 instead of [] for an opportunity without a resume (reference §4);
+      // a profile-form list may be missing the same way (or the route, on a Lever-compatible
+      // server without forms).
+      if (error.status() != ATSM_NOT_FOUND || (child != "resumes" && child != "forms"))
         throw;
     }
     return all;
@@ -566,6 +572,15 @@ class LeverSource : public sdk::Source {
         out.push_back(map_interview(item, opportunity, now));
       else
         out.push_back(map_offer(item, opportunity));
+    }
+    if (kind != "feedback" || !settings_.profile_forms)
+      return;
+    for (const json::value& item : child_list(opportunity, "forms")) {
+      if (is_soft_deleted(item) || !in_delta(item)) {
+        ++skipped_;
+        continue;
+      }
+      out.push_back(map_profile_form(item, opportunity));
     }
   }
 
@@ -651,7 +666,8 @@ constexpr const char* kConfigKeysJson = R"json([
 {"name":"rate_scale","type":"number","description":"multiplies the declared rate limit of 10/s with bursts of 20 (for the sandbox's --rate-scale)","default":1,"required":false},
 {"name":"auth","type":"string","description":"api_key: LEVER_API_KEY; oauth: the LEVER_OAUTH_* secrets","default":"api_key","required":false},
 {"name":"oauth_token_url","type":"string","description":"OAuth token endpoint used to refresh the access token","default":"https://auth.lever.co/oauth/token","required":false},
-{"name":"delta_children","type":"string","description":"sweep: a delta run reads the children of every opportunity; recent: only of opportunities whose updatedAt or lastInteractionAt moved","default":"sweep","required":false}
+{"name":"delta_children","type":"string","description":"sweep: a delta run reads the children of every opportunity; recent: only of opportunities whose updatedAt or lastInteractionAt moved","default":"sweep","required":false},
+{"name":"profile_forms","type":"string","description":"include: the feedback kind also reads each opportunity's profile forms (Lever's custom fields) as feedback records lever:form:<id>; skip: not read","default":"include","required":false}
 ])json";
 
 constexpr const char* kSecretsJson = R"json([

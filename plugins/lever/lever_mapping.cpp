@@ -980,10 +980,13 @@ model::Record map_note(const json::value& raw, const OpportunityRef& opportunity
   return finish(std::move(note), problems);
 }
 
-model::Record map_feedback(const json::value& raw, const OpportunityRef& opportunity) {
+namespace {
+
+model::Record map_form(const json::value& raw, const OpportunityRef& opportunity,
+                       const char* object) {
   Problems problems;
   Fields f(raw, problems);
-  auto feedback = start_record<model::Feedback>(raw, "feedback", f.required_id("id"));
+  auto feedback = start_record<model::Feedback>(raw, object, f.required_id("id"));
   feedback.person_key = child_key_person(opportunity);
   feedback.candidacy_key = source_key("opportunity", opportunity.id);
   feedback.author_user_key = user_key(f.ref_id("user"));
@@ -1003,6 +1006,16 @@ model::Record map_feedback(const json::value& raw, const OpportunityRef& opportu
     feedback.extra["template_id"] = *template_id;
   map_form_fields(f.array("fields"), problems, feedback.fields, feedback.recommendation);
   return finish(std::move(feedback), problems);
+}
+
+}  // namespace
+
+model::Record map_feedback(const json::value& raw, const OpportunityRef& opportunity) {
+  return map_form(raw, opportunity, "feedback");
+}
+
+model::Record map_profile_form(const json::value& raw, const OpportunityRef& opportunity) {
+  return map_form(raw, opportunity, "form");
 }
 
 model::Record map_interview(const json::value& raw, const OpportunityRef& opportunity,

@@ -98,6 +98,10 @@ using HiredReasons = std::map<std::string, bool>;
 model::Record map_opportunity(const boost::json::value& raw, const HiredReasons& reasons);
 model::Record map_note(const boost::json::value& raw, const OpportunityRef& opportunity);
 model::Record map_feedback(const boost::json::value& raw, const OpportunityRef& opportunity);
+// A profile form (`/opportunities/:opp/forms`: custom questions a team fills in about a candidate,
+// Lever's custom fields) has feedback's shape; it is emitted as a feedback record keyed
+// "lever:form:<id>" with extra.feedback_type "form".
+model::Record map_profile_form(const boost::json::value& raw, const OpportunityRef& opportunity);
 model::Record map_interview(const boost::json::value& raw, const OpportunityRef& opportunity,
                             std::int64_t now_ms);
 model::Record map_offer(const boost::json::value& raw, const OpportunityRef& opportunity);

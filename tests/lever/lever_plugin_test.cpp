@@ -507,5 +507,49 @@ TEST(LeverAuth, AWrongKeyIsAnAuthErrorAndAMissingKeyIsNamed) {
   }
 }
 
+// Not a check: prints calls per kind and wall time against the rate-limit floor for the README.
+// Run with --gtest_also_run_disabled_tests --gtest_filter='*Measure*'.
+TEST(LeverMeasure, DISABLED_CallsPerKindAndTimeAgainstTheRateLimitFloor) {
+  const int persons =
+      std::getenv("LEVER_MEASURE_PERSONS") ? std::atoi(std::getenv("LEVER_MEASURE_PERSONS")) : 200;
+  const double scale = 10;
+  sandbox::Options options = sandbox_options(persons);
+  options.rate_scale = scale;
+  options.latency_ms = 20;
+  auto box = start_sandbox(options);
+  LeverRun run(
+      std::map<std::string, std::string>{{"LEVER_API_KEY", box->credentials().lever_api_key}});
+  json::object config = plugin_config(*box, 100);
+  config["rate_scale"] = scale;
+  auto instance = run.open(config);
+  Extracted out;
+  auto total_requests = [&] {
+    return static_cast<std::uint64_t>(get_json(box->endpoints().lever_url, "/_sandbox/stats")
+                                          .at("requests_total")
+                                          .to_number<double>());
+  };
+  std::uint64_t all_calls = 0;
+  double all_seconds = 0;
+  std::printf("seed %llu, %d persons, rate %.0f/s (10/s x %.0f), latency 20 ms median\n",
+              static_cast<unsigned long long>(kSeed), persons, 10 * scale, scale);
+  std::printf("%-15s %8s %8s %10s %10s\n", "kind", "records", "calls", "seconds", "floor s");
+  for (const std::string& kind : run.plugin().source_kinds()) {
+    std::uint64_t before = total_requests();
+    auto start = std::chrono::steady_clock::now();
+    run.read(*instance, kind, "", out);
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::uint64_t calls = total_requests() - before;
+    all_calls += calls;
+    all_seconds += seconds;
+    std::printf("%-15s %8zu %8llu %10.2f %10.2f\n", kind.c_str(), out.keys(kind).size(),
+                static_cast<unsigned long long>(calls), seconds, calls / (10 * scale));
+  }
+  std::printf("%-15s %8s %8llu %10.2f %10.2f\n", "total", "",
+              static_cast<unsigned long long>(all_calls), all_seconds, all_calls / (10 * scale));
+  json::object stats = get_json(box->endpoints().lever_url, "/_sandbox/stats");
+  std::printf("%s\n", json::serialize(stats.at("requests")).c_str());
+}
+
 }  // namespace
 }  // namespace atsm::lever::testing

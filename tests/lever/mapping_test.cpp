@@ -203,6 +203,24 @@ TEST(LeverMapping, FeedbackMapsEveryFieldTypeAndTheOverallRating) {
   EXPECT_EQ(problem_fields(feedback), (std::vector<std::string>{"fields[12].type"}));
 }
 
+TEST(LeverMapping, ProfileFormsAreFeedbackRecordsOfTheirOwnKey) {
+  json::object form = canonical(map_profile_form(
+      parse(R"({"id":"pf-1","type":"form","text":"Compensation","user":"u-1","createdAt":1000,
+               "completedAt":2000,"deletedAt":null,"fields":[
+                 {"type":"currency","text":"Expected salary","currency":"EUR","value":90000},
+                 {"type":"multiple-select","text":"Visa","value":["EU"],"options":[{"text":"EU"}]}]})"),
+      kOpportunity));
+  EXPECT_EQ(form.at("source_key").as_string(), "lever:form:pf-1");
+  EXPECT_EQ(form.at("kind").as_string(), "feedback");
+  EXPECT_EQ(form.at("feedback_type").as_string(), "form");
+  const json::array& fields = form.at("fields").as_array();
+  ASSERT_EQ(fields.size(), 2u);
+  EXPECT_EQ(fields[0].as_object().at("type").as_string(), "number");
+  EXPECT_EQ(fields[0].as_object().at("currency").as_string(), "EUR");
+  EXPECT_EQ(fields[1].as_object().at("value"), json::parse(R"(["EU"])"));
+  EXPECT_TRUE(problem_fields(form).empty());
+}
+
 TEST(LeverMapping, NoteThreadsKeepEveryCommentAndSoftDeletesAreRecognised) {
   json::value raw = parse(R"({"id":"n-1","text":"Note","user":"u-1","secret":true,
     "createdAt":1420312438111,"deletedAt":null,"fields":[
