@@ -437,12 +437,27 @@ void GreenhouseServer::token(const httplib::Request& request, httplib::Response&
     set_json(response, 401, json::object{{"error", "invalid_client"}});
     return;
   }
+  // `sub` names the acting user; without it the credential's service user acts (greenhouse.md
+  // §3.1).
+  bool site_admin = true;
+  if (request.has_param("sub")) {
+    std::string sub = request.get_param_value("sub");
+    std::shared_lock data_lock(world_.mutex);
+    const auto& users = world_.data.greenhouse.users;
+    auto user = std::find_if(users.begin(), users.end(),
+                             [&](const GhUser& u) { return std::to_string(u.id) == sub; });
+    if (user == users.end() || user->deactivated) {
+      set_json(response, 400, json::object{{"message", "sub=" + sub + " is not an active user"}});
+      return;
+    }
+    site_admin = user->site_admin;
+  }
   std::lock_guard lock(token_mutex_);
   std::string access =
       "ghv3." + Rng(mix_seed(static_cast<std::uint64_t>(now_ms()), ++token_serial_)).hex(48);
   double ttl_s = options_.token_ttl_s / options_.rate_scale;
   std::int64_t expiry = now_ms() + static_cast<std::int64_t>(ttl_s * 1000);
-  tokens_[access] = expiry;
+  tokens_[access] = Token{expiry, site_admin};
   set_json(response, 200,
            json::object{{"access_token", access},
                         {"token_type", "Bearer"},
@@ -724,11 +739,12 @@ void GreenhouseServer::handle(const httplib::Request& request, httplib::Response
   }
   bool basic = false;
   std::string token = bearer_or_basic_key(request, basic);
-  bool ok = false;
+  bool ok = false, site_admin = false;
   if (!basic && !token.empty()) {
     std::lock_guard lock(token_mutex_);
     auto it = tokens_.find(token);
-    ok = it != tokens_.end() && it->second > now_ms();
+    ok = it != tokens_.end() && it->second.expiry_ms > now_ms();
+    site_admin = ok && it->second.site_admin;
   }
   if (!ok) {
     set_json(
@@ -737,6 +753,12 @@ void GreenhouseServer::handle(const httplib::Request& request, httplib::Response
             "Unauthorized",
             json::array{
                 "Token could not be decoded. Please ensure your token is from a trusted source."}));
+    return;
+  }
+  if (!site_admin) {
+    set_json(response, 403,
+             gh_error("Forbidden",
+                      json::array{"Every v3 list endpoint requires a Site Admin acting user."}));
     return;
   }
   auto limit = window_.take(credentials_.greenhouse_client_id);  // per credential, not per token

@@ -35,6 +35,22 @@ std::vector<std::string> multi_values(const httplib::Request& request, const std
   return values;
 }
 
+// `include=<field>` (repeatable) keeps only those fields; an expanded field always stays
+// (expand wins over include, lever.md §2).
+json::object only_included(const httplib::Request& request, json::object object,
+                           const std::set<std::string>& expand) {
+  auto include = multi_values(request, "include");
+  if (include.empty())
+    return object;
+  json::object out{{"id", object.at("id")}};
+  for (const auto& [key, value] : object) {
+    std::string name(key);
+    if (std::find(include.begin(), include.end(), name) != include.end() || expand.count(name))
+      out[key] = value;
+  }
+  return out;
+}
+
 }  // namespace
 
 LeverServer::LeverServer(const Options& options, Sleeper& sleeper, World& world,
@@ -715,7 +731,7 @@ void LeverServer::list_opportunities(const httplib::Request& request, httplib::R
       more = true;
       break;
     }
-    data.push_back(render_opportunity(*it, expand));
+    data.push_back(only_included(request, render_opportunity(*it, expand), expand));
     last = &*it;
   }
   json::object body{{"data", std::move(data)}, {"hasNext", more}};
@@ -799,7 +815,9 @@ void LeverServer::handle(const httplib::Request& request, httplib::Response& res
       std::set<std::string> expand;
       for (const auto& value : multi_values(request, "expand"))
         expand.insert(value);
-      set_json(response, 200, json::object{{"data", render_opportunity(opp, expand)}});
+      set_json(
+          response, 200,
+          json::object{{"data", only_included(request, render_opportunity(opp, expand), expand)}});
       return;
     }
     return opportunity_children(request, response, opp, parts[3], parts.size() > 4 ? parts[4] : "",

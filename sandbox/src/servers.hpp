@@ -90,7 +90,11 @@ class GreenhouseServer : public VendorServer {
   const Credentials& credentials_;
   FixedWindow window_;
   std::mutex token_mutex_;
-  std::map<std::string, std::int64_t> tokens_;  // token -> expiry (epoch ms)
+  struct Token {
+    std::int64_t expiry_ms = 0;
+    bool site_admin = true;  // the acting user (`sub`); lists need a Site Admin
+  };
+  std::map<std::string, Token> tokens_;
   std::uint64_t token_serial_ = 0;
   std::mutex rows_mutex_;
   std::map<std::string, std::pair<std::uint64_t, std::shared_ptr<const std::vector<GreenhouseRow>>>>

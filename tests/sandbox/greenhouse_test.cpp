@@ -245,3 +245,39 @@ TEST(GreenhouseMutate, AddsRecordsVisibleInListsAndTruth) {
 
 }  // namespace
 }  // namespace atsm::sandbox
+
+namespace atsm::sandbox {
+namespace {
+
+TEST(GreenhouseTokens, ANonAdminActingUserGets403OnLists) {
+  Options options;
+  options.persons = 5;
+  Sandbox sandbox(options);
+  sandbox.start();
+  Dataset data = generate_dataset(options.seed, options.persons);
+  std::int64_t admin = 0, member = 0;
+  for (const auto& user : data.greenhouse.users) {
+    if (user.deactivated)
+      continue;
+    (user.site_admin ? admin : member) = user.id;
+  }
+  auto token_for = [&](std::int64_t sub) {
+    HttpOptions options;
+    options.userpwd = sandbox.credentials().greenhouse_client_id + ":" +
+                      sandbox.credentials().greenhouse_client_secret;
+    options.content_type = "application/x-www-form-urlencoded";
+    options.body = "grant_type=client_credentials&sub=" + std::to_string(sub);
+    return std::string(http(sandbox.endpoints().greenhouse_url + "/token", options)
+                           .json()
+                           .at("access_token")
+                           .as_string());
+  };
+  HttpOptions auth;
+  auth.bearer = token_for(member);
+  EXPECT_EQ(http(sandbox.endpoints().greenhouse_url + "/v3/candidates", auth).status, 403);
+  auth.bearer = token_for(admin);
+  EXPECT_EQ(http(sandbox.endpoints().greenhouse_url + "/v3/candidates", auth).status, 200);
+}
+
+}  // namespace
+}  // namespace atsm::sandbox

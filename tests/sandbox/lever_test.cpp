@@ -109,6 +109,15 @@ TEST_F(LeverContract, OpportunityShapesFollowTheReference) {
       key());
   ASSERT_EQ(single.status, 200);
   EXPECT_TRUE(single.json().at("data").at("contact").is_string()) << "not expanded by default";
+  auto trimmed =
+      http(url("/v1/opportunities?limit=3&include=stage&include=tags&expand=owner"), key()).json();
+  for (const auto& item : trimmed.at("data").as_array()) {
+    std::set<std::string> keys;
+    for (const auto& [name, value] : item.as_object())
+      keys.insert(std::string(name));
+    EXPECT_EQ(keys, (std::set<std::string>{"id", "stage", "tags", "owner"}))
+        << "include keeps only those, expand wins";
+  }
   auto missing = http(url("/v1/opportunities/00000000-0000-4000-a000-000000000000"), key());
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(missing.json().at("code"), "ResourceNotFound");
