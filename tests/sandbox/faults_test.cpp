@@ -190,3 +190,63 @@ TEST(SandboxLatency, RequestsAreHeldForAboutTheMedianLatency) {
 
 }  // namespace
 }  // namespace atsm::sandbox
+
+namespace atsm::sandbox {
+namespace {
+
+struct RateCase {
+  Vendor vendor;
+  const char* fault;
+};
+
+class FaultRate : public ::testing::TestWithParam<RateCase> {};
+
+TEST_P(FaultRate, FiresAtItsConfiguredRateForAFixedSeed) {
+  const RateCase& rate_case = GetParam();
+  Options options = fault_options(rate_case.vendor, rate_case.fault, 0.25);
+  options.stall_ms = 20 * 1000;  // 20 ms after scaling
+  Sandbox sandbox(options);
+  sandbox.start();
+  constexpr int kRequests = 200;
+  int client_saw = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    test::HttpResponse response;
+    if (rate_case.vendor == Vendor::ashby) {
+      response = test::ashby(sandbox.endpoints().ashby_url, sandbox.credentials().ashby_api_key,
+                             "candidate.create", {{"name", "Rate " + std::to_string(i)}});
+    } else {
+      HttpOptions auth;
+      auth.userpwd = sandbox.credentials().lever_api_key + ":";
+      response = http(sandbox.endpoints().lever_url + "/v1/stages", auth);
+    }
+    bool odd = response.error != CURLE_OK || response.status != 200 ||
+               (rate_case.vendor == Vendor::ashby && !response.json().at("success").as_bool());
+    client_saw += odd ? 1 : 0;
+  }
+  std::string port_url = rate_case.vendor == Vendor::ashby ? sandbox.endpoints().ashby_url
+                                                           : sandbox.endpoints().lever_url;
+  auto stats = http(port_url + "/_sandbox/stats").json();
+  std::int64_t fired = stats.at("faults").at(rate_case.fault).as_int64();
+  EXPECT_GT(fired, 25) << rate_case.fault;  // 50 expected, sd ~6
+  EXPECT_LT(fired, 75) << rate_case.fault;
+  if (std::string(rate_case.fault) != "stall") {
+    EXPECT_EQ(client_saw, fired) << "each fault is visible to the client";
+  }
+  if (std::string(rate_case.fault) == "lost_response") {
+    auto state = http(sandbox.endpoints().ashby_url + "/_sandbox/state?details=false").json();
+    EXPECT_EQ(state.at("counts").at("candidate").as_int64(), kRequests)
+        << "lost responses were still committed";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EachFault, FaultRate,
+    ::testing::Values(RateCase{Vendor::lever, "rate_limit"},
+                      RateCase{Vendor::lever, "server_error"}, RateCase{Vendor::lever, "reset"},
+                      RateCase{Vendor::lever, "stall"}, RateCase{Vendor::lever, "truncate"},
+                      RateCase{Vendor::ashby, "ashby_transient"},
+                      RateCase{Vendor::ashby, "lost_response"}),
+    [](const ::testing::TestParamInfo<RateCase>& info) { return std::string(info.param.fault); });
+
+}  // namespace
+}  // namespace atsm::sandbox
