@@ -186,7 +186,7 @@ TEST(GreenhouseRateLimit, FixedWindowWithHeadersThen429AndRetryAfter) {
 TEST(GreenhouseAttachments, SignedUrlsServeBytesThenExpireWith403) {
   Options options;
   options.persons = 20;
-  options.attachment_url_ttl_s = 1;
+  options.attachment_url_ttl_s = 2;
   options.rate_scale = 1;
   Sandbox sandbox(options);
   sandbox.start();
@@ -204,7 +204,7 @@ TEST(GreenhouseAttachments, SignedUrlsServeBytesThenExpireWith403) {
     }
   auto tampered = http(signed_url.substr(0, signed_url.size() - 2) + "00");
   EXPECT_EQ(tampered.status, 403);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2300));
   auto expired = http(signed_url);
   EXPECT_EQ(expired.status, 403);
   EXPECT_NE(expired.body.find("<Code>AccessDenied</Code>"), std::string::npos);
@@ -214,13 +214,13 @@ TEST(GreenhouseAttachments, SignedUrlsServeBytesThenExpireWith403) {
 TEST(GreenhouseTokens, ExpiredBearerTokensAreRefused) {
   Options options;
   options.persons = 5;
-  options.token_ttl_s = 1;
+  options.token_ttl_s = 2;
   Sandbox sandbox(options);
   sandbox.start();
   HttpOptions auth;
   auth.bearer = fetch_token(sandbox);
   EXPECT_EQ(http(sandbox.endpoints().greenhouse_url + "/v3/users", auth).status, 200);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2300));
   EXPECT_EQ(http(sandbox.endpoints().greenhouse_url + "/v3/users", auth).status, 401);
 }
 
