@@ -9,6 +9,8 @@ namespace {
 
 // A 2xx body that does not parse (a truncated transfer) is asked for again this many times.
 constexpr int kMalformedBodyAttempts = 3;
+// A request refused with 401 under OAuth is sent again with a renewed token this many times.
+constexpr int kUnauthorizedAttempts = 3;
 
 bool is_id_segment(const std::string& segment) {
   // Lever ids are UUIDs; built-in stage ids are words and never appear in child paths.
@@ -143,30 +145,37 @@ void LeverClient::refresh_access_token() {
     refresh_token_ = std::string(refresh->as_string());
     host_.register_secret(refresh_token_);
   }
-  // Renew ahead of expiry: a tenth of the lifetime, at most a minute, so a request never
-  // leaves with a token about to die.
+  // Renew ahead of expiry (a quarter of the lifetime, at most five minutes), so requests
+  // rarely leave with a token about to die.
   refresh_at_.reset();
   if (const json::value* expires = body.as_object().if_contains("expires_in");
       expires && expires->is_number()) {
     double seconds = expires->to_number<double>();
-    double margin = std::min(60.0, seconds / 10.0);
+    double margin = std::min(300.0, seconds / 4.0);
     refresh_at_ = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(static_cast<std::int64_t>((seconds - margin) * 1000));
   }
   host_.log(ATSM_LOG_INFO, "Lever OAuth access token refreshed");
 }
 
-void LeverClient::authorize(sdk::HttpRequest& request) {
+std::string LeverClient::authorize(sdk::HttpRequest& request) {
   if (settings_.auth == AuthMode::api_key) {
     request.auth_scheme = ATSM_AUTH_BASIC_SECRET_AS_USER;
     request.auth_secret = kApiKeySecret;
-    return;
+    return {};
   }
+  std::lock_guard lock(mutex_);
   if (access_token_.empty() ||
       (refresh_at_ && std::chrono::steady_clock::now() >= *refresh_at_ && can_refresh()))
     refresh_access_token();
   request.auth_scheme = ATSM_AUTH_NONE;
   request.headers.emplace_back("Authorization", "Bearer " + access_token_);
+  return access_token_;
+}
+
+void LeverClient::count_call(const std::string& kind) {
+  std::lock_guard lock(mutex_);
+  ++calls_[kind];
 }
 
 sdk::HttpResponse LeverClient::send(const std::string& url, const std::string& kind,
@@ -178,13 +187,18 @@ sdk::HttpResponse LeverClient::send(const std::string& url, const std::string& k
     request.bucket = kBucket;
     request.download_to_blob = download;
     request.headers.emplace_back("Accept", "application/json");
-    authorize(request);
-    ++calls_[kind];
+    std::string token = authorize(request);
+    count_call(kind);
     sdk::HttpResponse response = host_.http(request);
-    // An expired bearer token: renew once and ask again.
-    if (response.status == 401 && settings_.auth == AuthMode::oauth && attempt == 0 &&
-        can_refresh()) {
-      refresh_access_token();
+    // An expired bearer token: renew it (unless a concurrent request already did) and ask again.
+    // More than once, since a request can wait in the rate limiter past its token's expiry.
+    if (response.status == 401 && settings_.auth == AuthMode::oauth &&
+        attempt < kUnauthorizedAttempts) {
+      std::lock_guard lock(mutex_);
+      if (!can_refresh())
+        return response;
+      if (access_token_ == token)
+        refresh_access_token();
       continue;
     }
     return response;
@@ -287,7 +301,13 @@ FetchedFile LeverClient::download(const std::string& path, const std::string& wh
   return file;
 }
 
+std::map<std::string, std::uint64_t> LeverClient::calls() const {
+  std::lock_guard lock(mutex_);
+  return calls_;
+}
+
 std::string LeverClient::calls_summary() const {
+  std::lock_guard lock(mutex_);
   std::string out;
   std::uint64_t total = 0;
   for (const auto& [kind, count] : calls_) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -59,6 +60,7 @@ class InvalidOffsetToken : public sdk::Error {
   using sdk::Error::Error;
 };
 
+// Thread-safe: get, page and download may be called concurrently.
 class LeverClient {
  public:
   LeverClient(sdk::Host host, ClientSettings settings);
@@ -76,20 +78,25 @@ class LeverClient {
   FetchedFile download(const std::string& path, const std::string& what);
 
   // Calls made so far per endpoint kind ("opportunities", "notes", "resumes/download", ...).
-  const std::map<std::string, std::uint64_t>& calls() const { return calls_; }
+  std::map<std::string, std::uint64_t> calls() const;
   std::string calls_summary() const;
 
   const ClientSettings& settings() const { return settings_; }
 
  private:
   sdk::HttpResponse send(const std::string& url, const std::string& endpoint_kind, bool download);
-  void authorize(sdk::HttpRequest& request);
+  // Adds authentication; returns the bearer token used (empty for an API key).
+  std::string authorize(sdk::HttpRequest& request);
+  void count_call(const std::string& kind);
+  // Callers hold mutex_.
   void refresh_access_token();
   bool can_refresh() const;
   [[noreturn]] void fail(const sdk::HttpResponse& response, const std::string& what) const;
 
   sdk::Host host_;
   ClientSettings settings_;
+  // Requests may be made from several threads at once (child sweeps run concurrently).
+  mutable std::mutex mutex_;
   std::map<std::string, std::uint64_t> calls_;
   // OAuth state: the access token and when it must be renewed.
   std::string access_token_;

@@ -5,8 +5,10 @@
 #include <atsmigrate/connector.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <map>
 #include <optional>
 #include <set>
@@ -42,6 +44,7 @@ struct Settings {
   double rate_scale = 1.0;
   bool delta_children_recent = false;
   bool profile_forms = true;
+  int concurrency = 4;
 };
 
 std::string require_string(const json::value& value, const std::string& key) {
@@ -104,6 +107,12 @@ Settings parse_settings(std::string_view config_json) {
       settings.client.oauth_token_url = require_string(value, key);
     } else if (key == "delta_children") {
       settings.delta_children_recent = require_choice(value, key, {"sweep", "recent"}) == "recent";
+    } else if (key == "concurrency") {
+      std::optional<std::int64_t> width = parse_millis(value);
+      if (!width || value.is_string() || *width < 1 || *width > 16)
+        throw sdk::Error(ATSM_INVALID,
+                         "lever config key 'concurrency' must be an integer from 1 to 16");
+      settings.concurrency = static_cast<int>(*width);
     } else if (key == "profile_forms") {
       settings.profile_forms = require_choice(value, key, {"include", "skip"}) == "include";
     } else {
@@ -173,7 +182,8 @@ class LeverSource : public sdk::Source {
             sdk::Emitter& emitter) override {
     check_confidential_access();
     json::object position = parse_checkpoint(kind, checkpoint);
-    records_ = invalid_ = skipped_ = 0;
+    records_ = invalid_ = 0;
+    skipped_ = 0;
     if (kind == "user")
       read_list(kind, "/users", {{"includeDeactivated", "true"}}, position, emitter,
                 [](const json::value& item, std::int64_t) { return map_user(item); });
@@ -621,16 +631,36 @@ class LeverSource : public sdk::Source {
                  std::min<std::int64_t>(done_in_page, static_cast<std::int64_t>(items.size())));
            }
            resume_inside_page = false;
-           for (std::size_t i = first; i < items.size(); ++i) {
-             const json::value& item = items[i];
-             if (!item.is_object())
-               continue;
-             OpportunityRef opportunity{item_id(item), contact_id_of(item.as_object())};
-             if (!opportunity.id.empty() && worth_sweeping(item))
-               read_children_of(kind, opportunity, buffer);
-             if (buffer.size() >= kBatchSize && (i + 1 < items.size() || after.offset)) {
+           // Opportunities are swept `concurrency` at a time (one connection makes only
+           // 1/latency requests a second: Lever's 10/s needs several in flight), and their
+           // records are appended in list order so checkpoints stay exact.
+           std::size_t width = static_cast<std::size_t>(settings_.concurrency);
+           for (std::size_t start = first; start < items.size(); start += width) {
+             std::size_t end = std::min(items.size(), start + width);
+             std::vector<std::vector<model::Record>> found(end - start);
+             {
+               std::vector<std::future<void>> sweeps;
+               for (std::size_t i = start; i < end; ++i) {
+                 const json::value& item = items[i];
+                 if (!item.is_object() || item_id(item).empty() || !worth_sweeping(item))
+                   continue;
+                 sweeps.push_back(std::async(std::launch::async, [&, i] {
+                   OpportunityRef opportunity{item_id(items[i]),
+                                              contact_id_of(items[i].as_object())};
+                   read_children_of(kind, opportunity, found[i - start]);
+                 }));
+               }
+               // get() rethrows the first failure; the futures' destructors wait for the rest.
+               for (std::future<void>& sweep : sweeps)
+                 sweep.get();
+             }
+             for (std::vector<model::Record>& records : found)
+               for (model::Record& record : records)
+                 buffer.push_back(std::move(record));
+             if (buffer.size() >= kBatchSize && (end < items.size() || after.offset)) {
                emit(emitter, kind, buffer,
-                    checkpoint(before.offset, static_cast<std::int64_t>(i + 1), opportunity.id));
+                    checkpoint(before.offset, static_cast<std::int64_t>(end),
+                               item_id(items[end - 1])));
                buffer.clear();
              }
              host_.check_cancelled();
@@ -650,7 +680,8 @@ class LeverSource : public sdk::Source {
   bool confidential_access_ = true;
   std::optional<std::vector<json::value>> postings_;
   std::optional<HiredReasons> hired_reasons_;
-  std::uint64_t records_ = 0, invalid_ = 0, skipped_ = 0;
+  std::uint64_t records_ = 0, invalid_ = 0;
+  std::atomic<std::uint64_t> skipped_{0};
 };
 
 }  // namespace
@@ -667,6 +698,7 @@ constexpr const char* kConfigKeysJson = R"json([
 {"name":"auth","type":"string","description":"api_key: LEVER_API_KEY; oauth: the LEVER_OAUTH_* secrets","default":"api_key","required":false},
 {"name":"oauth_token_url","type":"string","description":"OAuth token endpoint used to refresh the access token","default":"https://auth.lever.co/oauth/token","required":false},
 {"name":"delta_children","type":"string","description":"sweep: a delta run reads the children of every opportunity; recent: only of opportunities whose updatedAt or lastInteractionAt moved","default":"sweep","required":false},
+{"name":"concurrency","type":"integer","description":"opportunities whose children are read at the same time (requests in flight), 1 to 16","default":4,"required":false},
 {"name":"profile_forms","type":"string","description":"include: the feedback kind also reads each opportunity's profile forms (Lever's custom fields) as feedback records lever:form:<id>; skip: not read","default":"include","required":false}
 ])json";
 
