@@ -1388,6 +1388,18 @@ json::object AshbyState::inspect(bool details) const {
                                       {"files", files_by_candidate[id]}});
   }
   out["candidates"] = std::move(candidates);
+  json::array jobs;
+  for (const auto& id : collection("job").order) {
+    const Object& job = collection("job").by_id.at(id);
+    jobs.push_back(json::object{{"id", id},
+                                {"title", job.at("title")},
+                                {"status", job.at("status")},
+                                {"confidential", job.at("confidential")},
+                                {"departmentId", job.at("departmentId")},
+                                {"locationId", job.at("locationId")},
+                                {"defaultInterviewPlanId", job.at("defaultInterviewPlanId")}});
+  }
+  out["jobs"] = std::move(jobs);
   return out;
 }
 

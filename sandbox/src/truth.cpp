@@ -357,11 +357,29 @@ json::object compute_truth(const Dataset& data, const std::string& source) {
                      {"feedbackItems", std::move(feedback_items)},
                      {"files", std::move(hashes_json)}});
   }
-  std::int64_t jobs = 0;
+  // Every posting / job becomes an Ashby job; published (and internal) / open -> Open.
+  json::array job_list;
   if (source == "lever" || source == "both")
-    jobs += static_cast<std::int64_t>(data.lever.postings.size());
+    for (const auto& posting : data.lever.postings) {
+      std::string status = posting.state == "closed"  ? "Closed"
+                           : posting.state == "draft" ? "Draft"
+                                                      : "Open";
+      job_list.push_back(json::object{{"legacyId", "lever:posting:" + posting.id},
+                                      {"title", posting.text},
+                                      {"status", status},
+                                      {"confidential", posting.confidential}});
+    }
   if (source == "greenhouse" || source == "both")
-    jobs += static_cast<std::int64_t>(data.greenhouse.jobs.size());
+    for (const auto& job : data.greenhouse.jobs) {
+      std::string status = job.status == "closed"  ? "Closed"
+                           : job.status == "draft" ? "Draft"
+                                                   : "Open";
+      job_list.push_back(json::object{{"legacyId", "greenhouse:job:" + std::to_string(job.id)},
+                                      {"title", job.name},
+                                      {"status", status},
+                                      {"confidential", job.confidential}});
+    }
+  auto jobs = static_cast<std::int64_t>(job_list.size());
   return json::object{{"source", source},
                       {"counts", json::object{{"candidate", persons.size()},
                                               {"application", applications},
@@ -371,6 +389,7 @@ json::object compute_truth(const Dataset& data, const std::string& source) {
                                               {"candidate_tag", tags},
                                               {"job", jobs}}},
                       {"merged_persons", merges},
+                      {"jobs", std::move(job_list)},
                       {"persons", std::move(persons)}};
 }
 

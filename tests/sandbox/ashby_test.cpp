@@ -191,6 +191,8 @@ TEST_F(AshbyContract, ApplicationCreateRejectsMissingReferencesWithDocumentedCod
              json::object{{"path", "feedback_text"}, {"value", "Lever feedback — On-site"}}}}}}});
   auto s = state();
   EXPECT_EQ(s.at("counts").at("feedback").as_int64(), 1);
+  ASSERT_EQ(s.at("jobs").as_array().size(), 1u);
+  EXPECT_EQ(s.at("jobs").as_array()[0].at("status"), "Open");
   EXPECT_EQ(s.at("candidates").as_array()[0].at("applications").as_array().size(), 2u);
 }
 

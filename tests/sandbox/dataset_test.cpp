@@ -248,6 +248,12 @@ TEST(SandboxTruth, CountsMatchTheDataset) {
       expected_source_notes = static_cast<std::int64_t>(data.greenhouse.notes.size());
     }
     EXPECT_EQ(source_notes, expected_source_notes) << source;
+    EXPECT_EQ(static_cast<std::int64_t>(truth.at("jobs").as_array().size()),
+              counts.at("job").as_int64());
+    EXPECT_EQ(
+        counts.at("job").as_int64(),
+        static_cast<std::int64_t>(std::string(source) == "lever" ? data.lever.postings.size()
+                                                                 : data.greenhouse.jobs.size()));
     EXPECT_EQ(notes, counts.at("note").as_int64());
     EXPECT_EQ(files, counts.at("file").as_int64());
   }
