@@ -147,15 +147,6 @@ GreenhouseClient::GreenhouseClient(sdk::Host host, ClientSettings settings)
     : host_(host), settings_(std::move(settings)) {
   while (!settings_.base_url.empty() && settings_.base_url.back() == '/')
     settings_.base_url.pop_back();
-  std::vector<std::string> missing;
-  for (const char* name : {kClientIdSecret, kClientSecretSecret})
-    if (!host_.secret(name))
-      missing.push_back(name);
-  if (!missing.empty())
-    throw sdk::Error(ATSM_AUTH, "Greenhouse Harvest v3 needs " + missing.front() +
-                                    (missing.size() > 1 ? " and " + missing.back() : "") +
-                                    " (OAuth client credentials) in the credentials file or the "
-                                    "environment");
 }
 
 void GreenhouseClient::mint_token() {

@@ -57,7 +57,8 @@ class CursorRejected : public sdk::Error {
 
 class GreenhouseClient {
  public:
-  // Checks that both client secrets are set (ATSM_AUTH naming them otherwise); no I/O.
+  // No I/O. The client secrets stay with the host (it builds the token request's Basic header
+  // from their names); a missing one fails the first request with ATSM_AUTH naming it.
   GreenhouseClient(sdk::Host host, ClientSettings settings);
 
   // The first page of /v3/<resource> with `query` (per_page is added), or the page at `url` (a

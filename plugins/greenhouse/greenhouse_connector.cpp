@@ -89,7 +89,7 @@ Settings parse_settings(std::string_view config_json) {
                                            "\"; expected an ISO 8601 date-time with an offset, "
                                            "e.g. 2024-05-01T00:00:00Z");
     } else if (key == "on_behalf_of") {
-      std::optional<std::string> id = value.is_string() ? id_text(value) : id_text(value);
+      std::optional<std::string> id = id_text(value);
       if (!id)
         throw sdk::Error(ATSM_INVALID,
                          "greenhouse config key 'on_behalf_of' must be a numeric Greenhouse "
@@ -385,19 +385,44 @@ class GreenhouseSource : public sdk::Source {
          });
   }
 
-  // Children of `parents` from /v3/<resource>?<filter>=<up to 50 ids>, grouped by `parent_key`.
+  // Children of `parents` from /v3/<resource>?<filter>=<up to 50 ids>, grouped by `parent_key`
+  // (the parents' own ids unless `wanted` names the groups asked for). Should Greenhouse refuse
+  // the filter (422), the whole list is read once and kept instead.
   std::map<std::string, std::vector<json::value>> children_of(
       const std::vector<std::string>& parents, const std::string& resource,
-      const std::string& filter, const char* parent_key) {
+      const std::string& filter, const char* parent_key,
+      const std::vector<std::string>* wanted = nullptr) {
     std::map<std::string, std::vector<json::value>> grouped;
-    for (std::size_t start = 0; start < parents.size(); start += kIdsPerQuery) {
+    auto whole = whole_lists_.find(resource);
+    for (std::size_t start = 0; start < parents.size() && whole == whole_lists_.end();
+         start += kIdsPerQuery) {
       std::size_t end = std::min(parents.size(), start + kIdsPerQuery);
-      for (json::value& child : client_.list_all(
-               resource, {{filter, join(parents, start, end)}},
-               "list /v3/" + resource + " of " + std::to_string(end - start) + " parents"))
+      json::array children;
+      try {
+        children = client_.list_all(
+            resource, {{filter, join(parents, start, end)}},
+            "list /v3/" + resource + " of " + std::to_string(end - start) + " parents");
+      } catch (const sdk::Error& error) {
+        if (error.status() != ATSM_INVALID)
+          throw;
+        host_.log(ATSM_LOG_WARN, std::string(error.what()) + "; reading all of /v3/" + resource +
+                                     " once instead of by " + filter);
+        std::map<std::string, std::vector<json::value>> all;
+        for (json::value& child : client_.list_all(resource, {}, "list /v3/" + resource))
+          if (std::optional<std::string> parent = member_id(child, parent_key))
+            all[*parent].push_back(std::move(child));
+        whole = whole_lists_.emplace(resource, std::move(all)).first;
+        break;
+      }
+      for (json::value& child : children)
         if (std::optional<std::string> parent = member_id(child, parent_key))
           grouped[*parent].push_back(std::move(child));
     }
+    if (whole == whole_lists_.end())
+      return grouped;
+    for (const std::string& group : wanted ? *wanted : parents)
+      if (auto found = whole->second.find(group); found != whole->second.end())
+        grouped[group] = found->second;
     return grouped;
   }
 
@@ -537,8 +562,11 @@ class GreenhouseSource : public sdk::Source {
              if (std::optional<std::string> app = member_id(item, "application_id"))
                if (seen.insert(*app).second)
                  applications.push_back(*app);
-           auto panels =
-               children_of(applications, "interviewers", "application_ids", "interview_id");
+           // Panels by their interviews' applications: the parent filter the emulated and
+           // documented lists share; grouped by interview.
+           std::vector<std::string> interview_ids = ids_of(items);
+           auto panels = children_of(applications, "interviewers", "application_ids",
+                                     "interview_id", &interview_ids);
            std::vector<model::Record> records;
            for (const json::value& item : items)
              records.push_back(map_interview(item, panels[id_of(item)], candidate_of(item)));
@@ -660,6 +688,8 @@ class GreenhouseSource : public sdk::Source {
   std::optional<CustomFieldIndex> custom_field_index_;
   std::optional<std::map<std::string, std::string>> attribute_names_;
   std::map<std::string, std::string> application_candidates_;
+  // Child lists read whole because Greenhouse refused their parent filter.
+  std::map<std::string, std::map<std::string, std::vector<json::value>>> whole_lists_;
   std::set<std::string> vanished_;
   std::uint64_t records_ = 0, invalid_ = 0, skipped_ = 0;
 };

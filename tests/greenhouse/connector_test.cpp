@@ -463,24 +463,40 @@ TEST(GreenhouseFaults, RateLimitsServerErrorsResetsAndTruncationStillYieldEveryR
   EXPECT_GT(harness.requests("POST /token"), 1) << "the 1-s token was renewed";
 }
 
-// A loopback front for the Greenhouse API that breaks the signature of every attachment URL in
-// listings (all of them, or only those not asked for by id), as a URL that expired would be.
-class ExpiringFront {
+// A loopback front for the Greenhouse API that misbehaves on purpose: it breaks the signature of
+// attachment URLs in listings (as an expired URL would be), and may refuse parent filters.
+struct FrontBehaviour {
+  bool break_listed_urls = false;      // in listings that do not ask by id
+  bool break_refreshed_urls = false;   // in `ids=` re-reads too
+  bool refuse_parent_filters = false;  // 422 for application_ids= / scorecard_ids=
+};
+
+class GreenhouseFront {
  public:
-  ExpiringFront(int upstream_port, bool break_refreshed_too)
-      : upstream_port_(upstream_port), break_refreshed_too_(break_refreshed_too) {
+  GreenhouseFront(int upstream_port, FrontBehaviour behaviour)
+      : upstream_port_(upstream_port), behaviour_(behaviour) {
     server_.Get(R"(/v3/.*)", [this](const httplib::Request& request, httplib::Response& response) {
+      const std::string& target = request.target;
+      if (behaviour_.refuse_parent_filters &&
+          (target.find("application_ids=") != std::string::npos ||
+           target.find("scorecard_ids=") != std::string::npos)) {
+        response.status = 422;
+        response.set_content(R"({"message":"Unprocessable Content","errors":["unknown filter"]})",
+                             "application/json");
+        return;
+      }
       httplib::Client upstream("127.0.0.1", upstream_port_);
       httplib::Headers headers{{"Authorization", request.get_header_value("Authorization")}};
-      auto answer = upstream.Get(request.target.c_str(), headers);
+      auto answer = upstream.Get(target.c_str(), headers);
       if (!answer) {
         response.status = 502;
         return;
       }
       response.status = answer->status;
       std::string body = answer->body;
-      bool by_id = request.target.find("ids=") != std::string::npos;
-      if (request.path == "/v3/attachments" && (break_refreshed_too_ || !by_id)) {
+      bool by_id = target.find("ids=") != std::string::npos;
+      if (request.path == "/v3/attachments" && answer->status == 200 &&
+          (by_id ? behaviour_.break_refreshed_urls : behaviour_.break_listed_urls)) {
         json::value rows = json::parse(body);
         for (json::value& row : rows.as_array()) {
           std::string url(row.as_object().at("url").as_string());
@@ -508,7 +524,7 @@ class ExpiringFront {
     while (!server_.is_running())
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  ~ExpiringFront() {
+  ~GreenhouseFront() {
     server_.stop();
     thread_.join();
   }
@@ -517,14 +533,14 @@ class ExpiringFront {
  private:
   httplib::Server server_;
   int upstream_port_;
-  bool break_refreshed_too_;
+  FrontBehaviour behaviour_;
   int port_ = 0;
   std::thread thread_;
 };
 
 TEST(GreenhouseAttachments, AnExpiredUrlIsRenewedByOneFreshReadOfTheAttachments) {
   Harness harness(sandbox_options());
-  ExpiringFront front(harness.box().endpoints().greenhouse_port, false);
+  GreenhouseFront front(harness.box().endpoints().greenhouse_port, {.break_listed_urls = true});
   json::object config = harness.config(front.url());
   config["per_page"] = 40;
   auto instance = harness.open(config);
@@ -545,7 +561,8 @@ TEST(GreenhouseAttachments, AnExpiredUrlIsRenewedByOneFreshReadOfTheAttachments)
 
 TEST(GreenhouseAttachments, AUrlThatStaysDeadIsASkippedFileWithItsReason) {
   Harness harness(sandbox_options());
-  ExpiringFront front(harness.box().endpoints().greenhouse_port, true);
+  GreenhouseFront front(harness.box().endpoints().greenhouse_port,
+                        {.break_listed_urls = true, .break_refreshed_urls = true});
   auto instance = harness.open(harness.config(front.url()));
   auto files = by_key<model::File>(harness.read(*instance, "file"));
   ASSERT_EQ(files.size(), dataset().attachments.size());
@@ -556,6 +573,31 @@ TEST(GreenhouseAttachments, AUrlThatStaysDeadIsASkippedFileWithItsReason) {
     EXPECT_NE(file.skipped_reason->find("fresh read"), std::string::npos) << *file.skipped_reason;
     EXPECT_FALSE(file.sha256.has_value());
   }
+}
+
+TEST(GreenhouseChildren, ARefusedParentFilterFallsBackToOneWholeListRead) {
+  Harness harness(sandbox_options());
+  GreenhouseFront front(harness.box().endpoints().greenhouse_port, {.refuse_parent_filters = true});
+  json::object config = harness.config(front.url());
+  config["per_page"] = 20;
+  auto instance = harness.open(config);
+  const auto& gh = dataset();
+  auto candidacies = by_key<model::Candidacy>(harness.read(*instance, "candidacy"));
+  ASSERT_EQ(candidacies.size(), gh.applications.size());
+  for (const auto& app : gh.applications)
+    EXPECT_EQ(candidacies.at(key("application", app.id)).stage_history.size(), app.stages.size());
+  auto interviews = by_key<model::Interview>(harness.read(*instance, "interview"));
+  for (const auto& interview : gh.interviews)
+    EXPECT_EQ(interviews.at(key("interview", interview.id)).interviewers.size(),
+              interview.interviewer_ids.size());
+  // Each child list was read whole once (one page of 20 at a time), not once per page.
+  std::size_t stage_rows = 0;
+  for (const auto& app : gh.applications)
+    stage_rows += app.stages.size();
+  EXPECT_EQ(harness.requests("GET /v3/application_stages"),
+            static_cast<std::int64_t>((stage_rows + 19) / 20));
+  EXPECT_NE(harness.log_text().find("reading all of /v3/application_stages once"),
+            std::string::npos);
 }
 
 // ---- checkpoints -----------------------------------------------------------------------------
