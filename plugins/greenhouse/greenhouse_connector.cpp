@@ -289,6 +289,16 @@ class GreenhouseSource : public sdk::Source {
     std::optional<std::string> url = from.page;
     std::int64_t done_through = from.last_id;
     bool restarted = false;
+    // The bearer token follows a saved page URL only to this resource of the configured API (a
+    // checkpoint from a run with another base_url starts the list over instead).
+    std::string own = client_.settings().base_url + "/v3/" + resource + "?";
+    if (url && url->rfind(own, 0) != 0) {
+      host_.log(ATSM_LOG_WARN, "the " + resource + " checkpoint names a page outside " + own +
+                                   "; restarting the list after id " +
+                                   std::to_string(done_through));
+      url.reset();
+      restarted = true;
+    }
     for (;;) {
       Page page;
       try {

@@ -681,6 +681,19 @@ TEST(GreenhouseResume, AnExpiredCursorRestartsTheListAndSkipsWhatWasDone) {
   EXPECT_NE(harness.log_text().find("restarting the list"), std::string::npos);
 }
 
+TEST(GreenhouseResume, ACheckpointPageOutsideTheConfiguredApiIsNeverFollowed) {
+  Harness harness(sandbox_options());
+  json::object config = harness.config();
+  config["per_page"] = 7;
+  std::string elsewhere = json::serialize(
+      json::object{{"page", "http://127.0.0.1:1/v3/candidates?cursor=abc"}, {"last_id", 0}});
+  auto instance = harness.open(config);
+  auto persons =
+      by_key<model::Person>(harness.read(*instance, "person", elsewhere), malformed_email);
+  EXPECT_EQ(persons.size(), dataset().candidates.size());
+  EXPECT_NE(harness.log_text().find("names a page outside"), std::string::npos);
+}
+
 // ---- delta runs and configuration -----------------------------------------------------------
 
 TEST(GreenhouseDelta, SinceReadsOnlyWhatChangedAndSaysDeletesAreNotCarried) {
