@@ -175,8 +175,20 @@ FixedWindow::Result FixedWindow::take(const std::string& key) {
   return result;
 }
 
-void drop_connection(const httplib::Request& request) {
-  // httplib does not expose the socket to handlers: find it by its two loopback ports.
+namespace {
+
+int port_of(const sockaddr_storage& address) {
+  if (address.ss_family == AF_INET)
+    return ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port);
+  if (address.ss_family == AF_INET6)
+    return ntohs(reinterpret_cast<const sockaddr_in6&>(address).sin6_port);
+  return -1;
+}
+
+// Calls `act(fd)` for each connected socket of this process with these local and peer ports:
+// httplib does not expose a request's socket to its handler.
+template <typename Act>
+void for_each_connection(int local_port, int peer_port, Act&& act) {
   DIR* dir = opendir("/proc/self/fd");
   if (dir == nullptr)
     return;
@@ -186,25 +198,23 @@ void drop_connection(const httplib::Request& request) {
       continue;
     sockaddr_storage local{}, peer{};
     socklen_t local_len = sizeof local, peer_len = sizeof peer;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0)
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0 ||
+        getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0)
       continue;
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0)
-      continue;
-    auto port_of = [](const sockaddr_storage& address) -> int {
-      if (address.ss_family == AF_INET)
-        return ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port);
-      if (address.ss_family == AF_INET6)
-        return ntohs(reinterpret_cast<const sockaddr_in6&>(address).sin6_port);
-      return -1;
-    };
-    if (port_of(local) == request.local_port && port_of(peer) == request.remote_port) {
-      linger abort_on_close{1, 0};
-      setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
-      shutdown(fd, SHUT_RDWR);
-      break;
-    }
+    if (port_of(local) == local_port && port_of(peer) == peer_port)
+      act(fd);
   }
   closedir(dir);
+}
+
+}  // namespace
+
+void drop_connection(const httplib::Request& request) {
+  for_each_connection(request.local_port, request.remote_port, [](int fd) {
+    linger abort_on_close{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+    shutdown(fd, SHUT_RDWR);
+  });
 }
 
 void truncate_response(httplib::Response& response) {
