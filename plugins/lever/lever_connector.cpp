@@ -631,28 +631,38 @@ class LeverSource : public sdk::Source {
                  std::min<std::int64_t>(done_in_page, static_cast<std::int64_t>(items.size())));
            }
            resume_inside_page = false;
-           // Opportunities are swept `concurrency` at a time (one connection makes only
-           // 1/latency requests a second: Lever's 10/s needs several in flight), and their
-           // records are appended in list order so checkpoints stay exact.
-           std::size_t width = static_cast<std::size_t>(settings_.concurrency);
-           for (std::size_t start = first; start < items.size(); start += width) {
-             std::size_t end = std::min(items.size(), start + width);
+           // Opportunities are swept by `concurrency` workers at once (one connection makes only
+           // 1/latency requests a second: Lever's 10/s needs several in flight), a window of
+           // them at a time, and their records are appended in list order so checkpoints stay
+           // exact.
+           std::size_t workers = static_cast<std::size_t>(settings_.concurrency);
+           std::size_t window = 4 * workers;
+           for (std::size_t start = first; start < items.size(); start += window) {
+             std::size_t end = std::min(items.size(), start + window);
              std::vector<std::vector<model::Record>> found(end - start);
              {
-               std::vector<std::future<void>> sweeps;
-               for (std::size_t i = start; i < end; ++i) {
-                 const json::value& item = items[i];
-                 if (!item.is_object() || item_id(item).empty() || !worth_sweeping(item))
-                   continue;
-                 sweeps.push_back(std::async(std::launch::async, [&, i] {
-                   OpportunityRef opportunity{item_id(items[i]),
-                                              contact_id_of(items[i].as_object())};
-                   read_children_of(kind, opportunity, found[i - start]);
-                 }));
-               }
-               // get() rethrows the first failure; the futures' destructors wait for the rest.
-               for (std::future<void>& sweep : sweeps)
-                 sweep.get();
+               std::atomic<std::size_t> next{start};
+               std::atomic<bool> failed{false};
+               auto sweep = [&] {
+                 for (std::size_t i = next++; i < end && !failed; i = next++) {
+                   const json::value& item = items[i];
+                   if (!item.is_object() || item_id(item).empty() || !worth_sweeping(item))
+                     continue;
+                   try {
+                     OpportunityRef opportunity{item_id(item), contact_id_of(item.as_object())};
+                     read_children_of(kind, opportunity, found[i - start]);
+                   } catch (...) {
+                     failed = true;
+                     throw;
+                   }
+                 }
+               };
+               std::vector<std::future<void>> running;
+               for (std::size_t w = 0; w < std::min(workers, end - start); ++w)
+                 running.push_back(std::async(std::launch::async, sweep));
+               // get() rethrows a worker's failure; the futures' destructors wait for the rest.
+               for (std::future<void>& worker : running)
+                 worker.get();
              }
              for (std::vector<model::Record>& records : found)
                for (model::Record& record : records)
