@@ -57,7 +57,7 @@ void print_extract(const pipeline::ExtractStats& stats) {
 void print_plan(const pipeline::Plan& plan, const std::filesystem::path& plan_file) {
   std::cerr << fmt::format(
       "plan: {} person(s) merged into other candidates by email; written to {}\n",
-      plan.summary.at("persons_merged").as_int64(), plan_file.string());
+      plan.summary.at("persons_merged").to_number<int64_t>(), plan_file.string());
   size_t shown = 0;
   for (const pipeline::PersonGroup& group : plan.groups) {
     if (shown++ == 10) {

@@ -55,6 +55,9 @@ std::string skip_reason(const std::string& kind, const json::object& record,
   if (kind == "note" && flag(record, "is_private") && options.private_notes == "skip") {
     return "private note (options.private_notes=skip)";
   }
+  if (kind == "file" && !text(record, "skipped_reason").empty()) {
+    return "the source could not serve it: " + text(record, "skipped_reason");
+  }
   if (kind == "interview" && options.interviews == "skip")
     return "interviews not migrated (options.interviews=skip)";
   if (kind == "offer" && options.offers == "skip")
@@ -135,6 +138,10 @@ class Loader {
         skip(kind, staged.source_key, reason);
         return;
       }
+      if (std::string reason = skipped_owner(kind, record); !reason.empty()) {
+        skip(kind, staged.source_key, reason);
+        return;
+      }
       if (kind == "interview") {
         // One note per candidacy holds all its interviews (MAPPING.md): one item per candidacy.
         std::string candidacy = text(record, "candidacy_key");
@@ -187,6 +194,21 @@ class Loader {
       });
     }
     return items;
+  }
+
+  // A record whose person or job was deliberately not migrated goes with it, for the same reason.
+  std::string skipped_owner(const std::string& kind, const json::object& record) {
+    std::string reason;
+    for_each_reference(record, kind, [&](const std::string& ref_kind, const std::string& key) {
+      if (!reason.empty() || (ref_kind != "person" && ref_kind != "job"))
+        return;
+      std::optional<store::LedgerEntry> entry = session_.ledger().get({scope_, ref_kind, key});
+      if (entry && entry->state == store::LedgerState::skipped) {
+        reason = fmt::format("its {} {} was not migrated: {}", ref_kind, key,
+                             entry->last_error.value_or("skipped"));
+      }
+    });
+    return reason;
   }
 
   void skip(const std::string& kind, const std::string& key, const std::string& reason) {

@@ -261,7 +261,8 @@ Plan make_plan(Session& session) {
         if (kind == "user")
           entry["email"] = string_or(reference, "email");
         entry["target"] = target ? json::value(*target) : json::value(nullptr);
-        if (!target && used[kind].contains(key)) {
+        bool hired = kind == "archive_reason" && string_or(reference, "type") == "hired";
+        if (!target && used[kind].contains(key) && !hired) {
           unmatched.push_back(json::object{
               {"kind", kind}, {"source_key", key}, {"name", string_or(reference, "name")}});
         }
@@ -309,9 +310,17 @@ Plan make_plan(Session& session) {
                                           plan.options.fallback_user));
     }
   }
+  // Hired-type archive reasons become the Hired status, not an archive reason (MAPPING.md).
+  std::set<std::string> hired_reasons;
+  for (const json::value& reason : references["archive_reason"].as_array()) {
+    if (string_or(reason.as_object(), "type") == "hired")
+      hired_reasons.insert(string_or(reason.as_object(), "source_key"));
+  }
   for (const std::string& kind : kMappedKinds) {
     const json::value* section = mapping->if_contains(kind);
     for (const std::string& key : used[kind]) {
+      if (kind == "archive_reason" && hired_reasons.contains(key))
+        continue;
       const json::value* entry =
           section && section->is_object() ? section->as_object().if_contains(key) : nullptr;
       std::string name = entry && entry->is_object() ? string_or(entry->as_object(), "name") : "";
