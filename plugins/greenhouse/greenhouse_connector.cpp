@@ -379,11 +379,13 @@ class GreenhouseSource : public sdk::Source {
       if (std::optional<std::string> field = member_id(option, "custom_field_id"))
         options[*field].push_back(std::move(option));
     std::int64_t last = from.last_id;
+    json::array seen;  // a read from the start sees every definition: jobs and persons reuse it
     walk("custom_fields", {}, from, "list /v3/custom_fields",
          [&](json::array& items, const std::optional<std::string>&,
              const std::optional<std::string>& next) {
            std::vector<model::Record> records;
            for (const json::value& item : items) {
+             seen.push_back(item);
              std::optional<model::Record> record = map_custom_field(item, options[id_of(item)]);
              if (record)
                records.push_back(std::move(*record));
@@ -393,6 +395,8 @@ class GreenhouseSource : public sdk::Source {
            last = last_id_of(items, last);
            emit(emitter, "custom_field", records, next ? checkpoint_text(next, last) : "");
          });
+    if (!from.page && from.last_id == 0 && !custom_fields_)
+      custom_fields_ = std::move(seen);
   }
 
   // Children of `parents` from /v3/<resource>?<filter>=<up to 50 ids>, grouped by `parent_key`

@@ -431,6 +431,8 @@ TEST_F(GreenhouseAccount, BulkListsInsteadOfPerRecordCallsAndNoSecretInTheLog) {
   EXPECT_LE(harness_->requests("GET /v3/scorecard_candidate_attributes"),
             static_cast<std::int64_t>(gh.scorecards.size() / 50 + 2));
   EXPECT_EQ(harness_->requests("POST /token"), 1) << "one token for the whole run";
+  EXPECT_EQ(harness_->requests("GET /v3/custom_fields"), 1) << "definitions are read once";
+  EXPECT_EQ(harness_->requests("GET /v3/candidates"), 1) << "one page of 500";
   std::string log = harness_->log_text();
   EXPECT_NE(log.find("Greenhouse calls so far: total="), std::string::npos) << log;
   EXPECT_EQ(log.find(harness_->box().credentials().greenhouse_client_secret), std::string::npos);
