@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <random>
 #include <set>
 #include <stdexcept>
 
@@ -156,7 +157,10 @@ bool AshbyState::is_write_method(const std::string& method) {
 
 AshbyState::AshbyState(const json::object& config, std::optional<std::filesystem::path> state_dir,
                        std::uint64_t seed, double rate_scale)
-    : state_dir_(std::move(state_dir)), seed_(seed), rate_scale_(rate_scale) {
+    : state_dir_(std::move(state_dir)),
+      seed_(seed),
+      id_salt_(static_cast<std::uint64_t>(now_ms()) ^ std::random_device{}()),
+      rate_scale_(rate_scale) {
   load_config(config);
   if (state_dir_) {
     std::filesystem::create_directories(*state_dir_);
@@ -185,9 +189,13 @@ std::string AshbyState::new_request_id() {
 }
 
 std::string AshbyState::new_id(const std::string& kind) {
-  Rng rng(mix_seed(seed_ ^ std::hash<std::string>{}(kind),
-                   ++serial_ + collections_[kind].order.size() * 7919));
-  return rng.uuid();
+  // Salted per process so ids made after a restart never repeat journalled ones.
+  for (;;) {
+    Rng rng(mix_seed(seed_ ^ id_salt_ ^ std::hash<std::string>{}(kind), ++serial_));
+    std::string id = rng.uuid();
+    if (find(kind, id) == nullptr)
+      return id;
+  }
 }
 
 AshbyState::Object& AshbyState::put(const std::string& kind, Object object, bool write_journal) {
@@ -244,8 +252,14 @@ void AshbyState::replay_journal() {
     try {
       auto entry = json::parse(line).as_object();
       std::string kind(entry.at("kind").as_string());
-      put(kind, entry.at("object").as_object(), false);
-      if (auto* method = entry.at("object").as_object().if_contains("_createdBy"))
+      const auto& object = entry.at("object").as_object();
+      bool known = find(kind, std::string(object.at("id").as_string())) != nullptr;
+      // Keep each object's version so sync tokens issued before the restart stay meaningful.
+      if (auto* version = object.if_contains("_v"); version && version->is_int64())
+        serial_ =
+            std::max<std::uint64_t>(serial_, static_cast<std::uint64_t>(version->as_int64()) - 1);
+      put(kind, object, false);
+      if (auto* method = object.if_contains("_createdBy"); method && !known)
         ++created_by_method_[std::string(method->as_string())];
     } catch (const std::exception& error) {
       // A torn last line (killed mid-write) is expected; anything earlier is corruption.

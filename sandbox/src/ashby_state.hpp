@@ -56,6 +56,7 @@ class AshbyState {
   std::optional<std::filesystem::path> state_dir_;
   std::ofstream journal_;
   std::uint64_t seed_;
+  std::uint64_t id_salt_;
   std::uint64_t serial_ = 0;
   double rate_scale_;
   std::string api_user_id_;

@@ -319,13 +319,23 @@ TEST(AshbyState, WritesSurviveARestartWithStateDir) {
   options.persons = 5;
   options.state_dir = dir;
   options.credentials = random_credentials();
+  json::value sync_token;
   {
     Sandbox sandbox(options);
     sandbox.start();
-    auto created =
-        test::ashby(sandbox.endpoints().ashby_url, options.credentials->ashby_api_key,
-                    "candidate.create", {{"name", "Persisted"}, {"email", "p@example.com"}});
+    const auto& key = options.credentials->ashby_api_key;
+    auto created = test::ashby(sandbox.endpoints().ashby_url, key, "candidate.create",
+                               {{"name", "Persisted"}, {"email", "p@example.com"}});
     ASSERT_TRUE(created.json().at("success").as_bool());
+    auto tag =
+        test::ashby(sandbox.endpoints().ashby_url, key, "candidateTag.create", {{"title", "Kept"}})
+            .json();
+    test::ashby(sandbox.endpoints().ashby_url, key, "candidate.addTag",
+                {{"candidateId", created.json().at("results").at("id")},
+                 {"tagId", tag.at("results").at("id")}});
+    sync_token = test::ashby(sandbox.endpoints().ashby_url, key, "candidate.list", {})
+                     .json()
+                     .at("syncToken");
   }
   struct stat info {};
   ASSERT_EQ(::stat(dir.c_str(), &info), 0);
@@ -338,6 +348,20 @@ TEST(AshbyState, WritesSurviveARestartWithStateDir) {
     auto found = test::ashby(sandbox.endpoints().ashby_url, options.credentials->ashby_api_key,
                              "candidate.search", {{"email", "p@example.com"}});
     EXPECT_EQ(found.json().at("results").as_array().size(), 1u);
+    EXPECT_EQ(found.json().at("results").as_array()[0].at("tags").as_array().size(), 1u);
+    const auto& key = options.credentials->ashby_api_key;
+    test::ashby(sandbox.endpoints().ashby_url, key, "candidate.create",
+                {{"name", "After restart"}});
+    auto state = http(sandbox.endpoints().ashby_url + "/_sandbox/state?details=false").json();
+    EXPECT_EQ(state.at("counts").at("candidate").as_int64(), 2)
+        << "new ids never overwrite journalled ones";
+    EXPECT_EQ(state.at("created_by_method").at("candidate.create").as_int64(), 2);
+    auto delta = test::ashby(sandbox.endpoints().ashby_url, key, "candidate.list",
+                             {{"syncToken", sync_token}})
+                     .json();
+    ASSERT_TRUE(delta.at("success").as_bool());
+    EXPECT_EQ(delta.at("results").as_array().size(), 1u)
+        << "a token from before the restart still works";
   }
   std::filesystem::remove_all(dir.parent_path());
 }
