@@ -77,7 +77,15 @@ int main(int argc, char** argv) {
       if (equals == std::string::npos)
         throw std::invalid_argument("--fault " + flag + ": expected NAME=RATE");
       std::string name = flag.substr(0, equals);
-      double rate = std::stod(flag.substr(equals + 1));
+      double rate = 0;
+      try {
+        std::size_t used = 0;
+        rate = std::stod(flag.substr(equals + 1), &used);
+        if (used != flag.size() - equals - 1)
+          throw std::invalid_argument("trailing text");
+      } catch (const std::exception&) {
+        throw std::invalid_argument("--fault " + flag + ": RATE must be a number from 0 to 1");
+      }
       auto colon = name.find(':');
       if (colon == std::string::npos) {
         for (auto& rates : options.faults)
