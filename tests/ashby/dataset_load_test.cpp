@@ -4,8 +4,10 @@
 // what the lost attempt created. Prints the Ashby calls per canonical object, by kind.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <iostream>
 #include <set>
+#include <thread>
 
 #include "harness.hpp"
 #include "model/time.hpp"
@@ -511,6 +513,52 @@ TEST(AshbyDatasetLoad, LostResponsesLeaveNoDuplicateCandidatesApplicationsNotesO
   EXPECT_GT(stats.ambiguous, 5) << "the fault never hit a create: the test proves nothing";
   std::cout << "[ashby faults] ambiguous=" << stats.ambiguous
             << " found_by_find=" << stats.found_by_find << " retried=" << stats.retried << "\n";
+}
+
+// A measurement, not a test (no wall-clock assertion): the write rate plain candidates reach
+// against the limit with the emulator's 200 ms median latency, scaled 10x (limit 10,000/min,
+// latency 20 ms, the same ratio), for 1, 4 and 8 writers on one thread-safe instance. Run with
+// --gtest_also_run_disabled_tests --gtest_filter='*MeasureWriteRate*'.
+TEST(AshbyDatasetLoad, DISABLED_MeasureWriteRate) {
+  constexpr double kScale = 10;
+  for (int writers : {1, 4, 8}) {
+    AshbyHarness h(20, {}, {}, 200, kScale);
+    // Warm the legacy field so every measured item costs the same two calls.
+    h.sink().write("person",
+                   json::serialize(json::array{
+                       item("lever:contact:warm", json::object{{"kind", "person"},
+                                                               {"source", "lever"},
+                                                               {"source_key", "lever:contact:warm"},
+                                                               {"name", "Warm Up"}})}));
+    constexpr int kPerWriter = 60;
+    auto before = h.request_counts();
+    auto started = std::chrono::steady_clock::now();
+    std::vector<std::thread> threads;
+    for (int w = 0; w < writers; ++w)
+      threads.emplace_back([&, w] {
+        for (int i = 0; i < kPerWriter; ++i) {
+          std::string id = std::to_string(w) + "-" + std::to_string(i);
+          h.sink().write(
+              "person",
+              json::serialize(json::array{
+                  item("lever:contact:" + id, json::object{{"kind", "person"},
+                                                           {"source", "lever"},
+                                                           {"source_key", "lever:contact:" + id},
+                                                           {"name", "Rate " + id}})}));
+        }
+      });
+    for (auto& thread : threads)
+      thread.join();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    int64_t total = 0;
+    for (const auto& [endpoint, count] : delta(before, h.request_counts()))
+      total += count;
+    double per_minute = total / seconds * 60.0;
+    std::cout << "[ashby rate] writers=" << writers << " calls=" << total << " in " << seconds
+              << " s: " << per_minute << "/min = " << per_minute / (1000 * kScale) * 100
+              << " % of the scaled limit\n";
+  }
 }
 
 }  // namespace

@@ -13,13 +13,14 @@
 namespace atsm::ashby::testing {
 
 AshbyHarness::AshbyHarness(int persons, sandbox::FaultRates faults,
-                           const json::object& extra_config)
-    : extra_config_(extra_config) {
+                           const json::object& extra_config, int latency_ms, double rate_scale)
+    : extra_config_(extra_config), rate_scale_(rate_scale) {
   sandbox::Options options;
   options.persons = persons;
   options.seed = 7;
   // Limits scaled up so the tests are fast; the plugin declares the scaled limit too.
-  options.rate_scale = 100;
+  options.rate_scale = rate_scale;
+  options.latency_ms = latency_ms;
   options.faults[static_cast<size_t>(sandbox::Vendor::ashby)] = faults;
   sandbox_ = std::make_unique<sandbox::Sandbox>(options);
   sandbox_->start();
@@ -65,7 +66,7 @@ AshbyHarness::~AshbyHarness() {
 
 json::object AshbyHarness::config(const json::object& extra) const {
   json::object config{{"base_url", sandbox_->endpoints().ashby_url},
-                      {"rate_limit_per_minute", 100000},
+                      {"rate_limit_per_minute", 1000 * rate_scale_},
                       {"default_interview_plan", "Default Interview Plan"},
                       {"fallback_user", "migration-bot@acme.example"}};
   for (const auto& [key, value] : extra_config_)

@@ -21,8 +21,11 @@ class AshbyHarness {
  public:
   // Starts a sandbox of `persons` with `faults` on its Ashby, and opens the plugin on it with
   // `extra_config` merged into the default config.
+  // `rate_scale` multiplies the emulator's limits and divides its latencies; the plugin is told
+  // the scaled limit.
   explicit AshbyHarness(int persons = 20, sandbox::FaultRates faults = {},
-                        const json::object& extra_config = {});
+                        const json::object& extra_config = {}, int latency_ms = 0,
+                        double rate_scale = 100);
   ~AshbyHarness();
 
   host::ConnectorInstance& sink() { return *instance_; }
@@ -61,6 +64,7 @@ class AshbyHarness {
   host::PluginRegistry registry_;
   const host::LoadedPlugin* plugin_ = nullptr;
   json::object extra_config_;
+  double rate_scale_ = 100;
   std::unique_ptr<host::ConnectorInstance> instance_;
 };
 
