@@ -234,6 +234,71 @@ TEST_F(AshbySinkTest, APersonBecomesOneCandidateWithEveryFieldAndTheFewestCalls)
   EXPECT_FALSE(h.sink().read_back("person", "no-such-candidate").has_value());
 }
 
+TEST_F(AshbySinkTest, ReferenceKindsAreCreatedByNameOnceAndCustomValuesFitTheirFields) {
+  json::object catalog = h.prepare();
+  auto reference = [&](const std::string& kind, json::object record,
+                       const std::map<std::string, std::string>& refs = {}) {
+    record["kind"] = kind;
+    record["source"] = "greenhouse";
+    return write_ok(kind, item(std::string(record.at("source_key").as_string()), record, refs));
+  };
+  std::string department =
+      reference("department", json::object{{"source_key", "gh:department:1"}, {"name", "Legal"}});
+  EXPECT_EQ(
+      reference("department", json::object{{"source_key", "gh:department:2"}, {"name", "legal "}}),
+      department);
+  std::string office =
+      reference("office", json::object{{"source_key", "gh:office:1"}, {"name", "Lisbon"}});
+  EXPECT_FALSE(office.empty());
+  std::string tag = reference("tag", json::object{{"source_key", "gh:tag:1"}, {"name", "Alumni"}});
+  EXPECT_EQ(reference("tag", json::object{{"source_key", "gh:tag:2"}, {"name", "Alumni"}}), tag);
+  json::object colour{
+      {"source_key", "gh:custom_field:colour"},
+      {"name", "Favourite Colour"},
+      {"object", "person"},
+      {"field_type", "single_select"},
+      {"options", json::array{json::object{{"name", "Red"}}, json::object{{"name", "Blue"}}}}};
+  std::string colour_id = reference("custom_field", colour);
+  EXPECT_EQ(reference("custom_field", colour), colour_id);
+  std::string seniority = catalog_id(catalog, "custom_field", "Seniority");
+  json::object mapped{{"source_key", "gh:custom_field:seniority"},
+                      {"name", "Seniority (GH)"},
+                      {"object", "person"},
+                      {"field_type", "single_select"}};
+  EXPECT_EQ(reference("custom_field", mapped, {{"gh:custom_field:seniority", seniority}}),
+            seniority);
+
+  std::map<std::string, std::string> refs{
+      {"gh:custom_field:colour", colour_id},
+      {"gh:custom_field:seniority", seniority},
+      {"gh:custom_field:languages", catalog_id(catalog, "custom_field", "Languages")},
+      {"gh:custom_field:relocate", catalog_id(catalog, "custom_field", "Willing to Relocate")}};
+  json::array values{
+      json::object{{"field_key", "gh:custom_field:colour"}, {"value", "Blue"}},
+      json::object{{"field_key", "gh:custom_field:seniority"},
+                   {"value", json::array{"Senior", "Mid"}}},
+      json::object{{"field_key", "gh:custom_field:languages"},
+                   {"value", json::array{"English", "German"}}},
+      json::object{{"field_key", "gh:custom_field:relocate"}, {"value", true}},
+      json::object{
+          {"field_key", "gh:custom_field:unmapped"}, {"name", "Shoe size"}, {"value", "44"}}};
+  json::object result = write_one("person", item("lever:contact:cf",
+                                                 person("cf", "Cy Fields", {"cy@example.com"},
+                                                        json::object{{"custom_fields", values}}),
+                                                 refs));
+  ASSERT_EQ(result.at("status"), "ok") << json::serialize(result);
+  std::string lossy = json::serialize(result.at("lossy"));
+  EXPECT_NE(lossy.find("only the first of Senior, Mid kept"), std::string::npos) << lossy;
+  EXPECT_NE(lossy.find("Shoe size has no Ashby field"), std::string::npos) << lossy;
+  json::object state = h.state();
+  const auto& custom = state.at("candidates").at(0).at("customFields");
+  EXPECT_EQ(custom.at("Favourite Colour"), "Blue");
+  EXPECT_EQ(custom.at("Seniority"), "Senior");
+  EXPECT_EQ(custom.at("Languages"), (json::array{"English", "German"}));
+  EXPECT_EQ(custom.at("Willing to Relocate"), true);
+  EXPECT_EQ(custom.at("Legacy IDs"), "lever:contact:cf");
+}
+
 TEST_F(AshbySinkTest, AMergedPersonUpdatesTheCandidateWrittenEarlier) {
   std::string id =
       write_ok("person", item("lever:contact:a", person("a", "Old Name", {"x@example.com"})));
