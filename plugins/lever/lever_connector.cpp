@@ -361,8 +361,10 @@ class LeverSource : public sdk::Source {
 
   // The instant this read's view of the account is pinned to: opportunities created later are
   // left to the next (delta) run, so a resumed read walks exactly the same lists.
-  std::int64_t snapshot_of(const json::object& position) {
-    return int_member(position, "snapshot", now_millis());
+  // One instant per instance, so persons, candidacies and their children agree on which
+  // opportunities exist; a resumed read keeps the instant its checkpoint names.
+  std::int64_t snapshot_of(const json::object& position) const {
+    return int_member(position, "snapshot", snapshot_);
   }
 
   Query opportunity_query(std::int64_t snapshot) const {
@@ -686,6 +688,7 @@ class LeverSource : public sdk::Source {
   sdk::Host host_;
   Settings settings_;
   LeverClient client_;
+  std::int64_t snapshot_ = now_millis();
   bool confidential_checked_ = false;
   bool confidential_access_ = true;
   std::optional<std::vector<json::value>> postings_;
