@@ -1782,8 +1782,8 @@ void AshbySink::write_feedback(const WriteItem& item, ItemResult& result) {
     } else {
       FormInfo form = feedback_form();
       array submissions;
-      if (feedback.recommendation && !form.score_path.empty())
-        if (auto score = recommendation_score(*feedback.recommendation))
+      if (!form.score_path.empty())
+        if (auto score = feedback_score(feedback))
           submissions.push_back(
               object{{"path", form.score_path}, {"value", object{{"score", *score}}}});
       std::string text = feedback_text(feedback, feedback_hash);

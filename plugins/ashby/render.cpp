@@ -227,6 +227,20 @@ std::optional<int> recommendation_score(model::Recommendation recommendation) {
   return std::nullopt;
 }
 
+std::optional<int> feedback_score(const model::Feedback& feedback) {
+  if (feedback.recommendation)
+    return recommendation_score(*feedback.recommendation);
+  for (const model::FeedbackField& field : feedback.fields) {
+    if (field.type != model::FeedbackFieldType::rating || !field.value || !field.value->is_string())
+      continue;
+    const json::string& text = field.value->as_string();
+    if (!text.empty() && text[0] >= '1' && text[0] <= '4' &&
+        (text.size() == 1 || !std::isdigit(static_cast<unsigned char>(text[1]))))
+      return text[0] - '0';
+  }
+  return std::nullopt;
+}
+
 std::string feedback_text(const model::Feedback& feedback, std::string_view hash) {
   std::string text = feedback_heading(feedback) + "\n";
   if (feedback.recommendation)

@@ -50,6 +50,9 @@ std::string note_html(const model::Note& note, std::string_view hash);
 
 // Greenhouse strong_no → 1 ... strong_yes → 4; no_decision → none.
 std::optional<int> recommendation_score(model::Recommendation recommendation);
+// The 1..4 score of the migrated form: the recommendation's, else the overall rating field's
+// (the first `rating` field whose value reads "<1..4> - <label>", as Lever's score system does).
+std::optional<int> feedback_score(const model::Feedback& feedback);
 
 // Plain text for the feedback form's text field: "Lever feedback — <form> — <interviewer>,
 // <time>", then "label: value" per field in the form's order (ratings with their scale), then

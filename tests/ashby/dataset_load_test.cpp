@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "ashby/html.hpp"
 #include "harness.hpp"
 #include "model/time.hpp"
 #include "sandbox/dataset.hpp"
@@ -445,6 +446,33 @@ void expect_matches_truth(AshbyHarness& h, const json::object& truth) {
       feedback += static_cast<int64_t>(app.at("feedback").as_array().size());
     }
     EXPECT_EQ(feedback, expected.at("feedback"));
+    // Feedback scores per application (the form's Score field), as multisets.
+    std::map<std::string, std::multiset<int64_t>> scores, expected_scores;
+    for (const auto& [legacy_id, app] : apps)
+      for (const auto& submitted : app->at("feedback").as_array()) {
+        const auto* score =
+            submitted.at("submittedValues").as_object().if_contains("overall_score");
+        scores[legacy_id].insert(score ? score->at("score").as_int64() : 0);
+      }
+    for (const auto& entry : expected.at("feedbackItems").as_array())
+      expected_scores[std::string(entry.at("application").as_string())].insert(
+          entry.at("score").is_null() ? 0 : entry.at("score").as_int64());
+    EXPECT_EQ(scores, expected_scores);
+    // Every source note's text is in one note, escaped, with its privacy and original time.
+    for (const auto& source_note : expected.at("sourceNotes").as_array()) {
+      std::string text;
+      for (const auto& part : source_note.at("texts").as_array())
+        text += (text.empty() ? "" : "\n") + std::string(part.as_string());
+      std::string escaped = escape_html(text);
+      bool found = false;
+      for (const auto& note : got.at("notes").as_array())
+        if (note.at("content").as_string().find(escaped) != json::string::npos &&
+            note.at("isPrivate") == source_note.at("isPrivate") &&
+            model::timestamp_to_epoch_millis(note.at("createdAt").as_string()) ==
+                model::timestamp_to_epoch_millis(source_note.at("createdAt").as_string()))
+          found = true;
+      EXPECT_TRUE(found) << "no note holds " << json::serialize(source_note);
+    }
     EXPECT_EQ(apps.size(), expected.at("applications").as_array().size());
     for (const auto& app_value : expected.at("applications").as_array()) {
       const auto& app = app_value.as_object();

@@ -64,6 +64,23 @@ TEST(AshbyRender, ReferenceHashIsStablePerKeyAndPurpose) {
   EXPECT_EQ(reference_hash("k", "p").size(), 16u);
 }
 
+TEST(AshbyRender, FeedbackScoreFromTheRecommendationElseTheOverallRating) {
+  model::Feedback feedback;
+  model::FeedbackField thumbs{
+      "Thumbs", model::FeedbackFieldType::score, boost::json::value(4), {}, {}, {}, {}};
+  model::FeedbackField rating{
+      "Rating", model::FeedbackFieldType::rating, boost::json::value("2 - No Hire"), {}, {}, {},
+      {}};
+  feedback.fields = {thumbs};
+  EXPECT_FALSE(feedback_score(feedback).has_value());
+  feedback.fields.push_back(rating);
+  EXPECT_EQ(feedback_score(feedback), 2);
+  feedback.recommendation = model::Recommendation::strong_yes;
+  EXPECT_EQ(feedback_score(feedback), 4);
+  feedback.recommendation = model::Recommendation::no_decision;
+  EXPECT_FALSE(feedback_score(feedback).has_value());
+}
+
 TEST(AshbyRender, LocationsSplitIntoCityRegionCountry) {
   auto three = parse_location("San Francisco, CA, USA");
   EXPECT_EQ(three.city, "San Francisco");
