@@ -29,7 +29,7 @@ namespace json = boost::json;
 constexpr std::size_t kIdsPerQuery = 50;
 // Files per emitted batch: a checkpoint at least this often inside a page of downloads.
 constexpr std::size_t kFilesPerBatch = 50;
-constexpr std::uint32_t kWindowMs = 30000;
+constexpr double kWindowMs = 30000.0;
 
 struct Settings {
   ClientSettings client;
@@ -44,14 +44,21 @@ std::string require_string(const json::value& value, const std::string& key) {
   return std::string(value.as_string());
 }
 
+// An integer setting: a JSON integer, an integral number or digits as text (--set gives text).
 std::optional<std::int64_t> whole_number(const json::value& value) {
   if (value.is_int64())
     return value.as_int64();
   if (value.is_uint64() && value.as_uint64() < 1000000000ull)
     return static_cast<std::int64_t>(value.as_uint64());
-  if (value.is_double() &&
-      value.as_double() == static_cast<double>(static_cast<std::int64_t>(value.as_double())))
-    return static_cast<std::int64_t>(value.as_double());
+  if (value.is_double()) {
+    double number = value.as_double();
+    if (number >= -1e9 && number <= 1e9 &&
+        number == static_cast<double>(static_cast<std::int64_t>(number)))
+      return static_cast<std::int64_t>(number);
+  }
+  if (value.is_string())
+    if (std::optional<std::string> digits = id_text(value); digits && digits->size() <= 9)
+      return std::stoll(*digits);
   return std::nullopt;
 }
 
@@ -191,9 +198,9 @@ class GreenhouseSource : public sdk::Source {
  public:
   GreenhouseSource(sdk::Host host, std::string_view config_json)
       : host_(host), settings_(parse_settings(config_json)), client_(host, settings_.client) {
-    host_.declare_fixed_window(
-        kBucket, settings_.window_limit,
-        std::max<std::uint32_t>(1, static_cast<std::uint32_t>(kWindowMs / settings_.rate_scale)));
+    double window_ms = std::clamp(kWindowMs / settings_.rate_scale, 1.0, 86400000.0);
+    host_.declare_fixed_window(kBucket, settings_.window_limit,
+                               static_cast<std::uint32_t>(window_ms));
   }
 
   void read(const std::string& kind, const std::string& checkpoint,

@@ -756,6 +756,10 @@ TEST(GreenhouseConfig, UnknownKeysAndBadValuesAreRefusedByName) {
   EXPECT_EQ(per_page.status(), ATSM_INVALID);
   EXPECT_NE(std::string(per_page.what()).find("per_page"), std::string::npos);
   config = harness.config();
+  config["per_page"] = "20";  // as `--set greenhouse.per_page=20` gives it
+  config["rate_scale"] = 1e-300;
+  EXPECT_NO_THROW(harness.open(config));
+  config = harness.config();
   config["since"] = "yesterday";
   EXPECT_NE(std::string(refused(config).what()).find("since"), std::string::npos);
 }
