@@ -2,6 +2,9 @@
 // against the sandbox's own dataset (generate_dataset with the same seed and size).
 #include <httplib.h>
 
+#include <atomic>
+#include <thread>
+
 #include "lever_harness.hpp"
 #include "model/codec.hpp"
 #include "model/time.hpp"
@@ -537,6 +540,64 @@ TEST(LeverAuth, AWrongKeyIsAnAuthErrorAndAMissingKeyIsNamed) {
     EXPECT_EQ(error.status(), ATSM_AUTH);
     EXPECT_NE(std::string(error.what()).find("LEVER_API_KEY"), std::string::npos) << error.what();
   }
+}
+
+// Bad vendor input through the whole plugin: a Lever-shaped loopback server that answers some
+// lists with records the mapping must flag and one list with a body that is not JSON.
+TEST(LeverBadInput, BadRecordsAreFlaggedAndStagedWhileUnparsableBodiesFailTheReadByName) {
+  httplib::Server server;
+  std::atomic<int> user_calls{0};
+  server.Get("/v1/postings", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(R"({"data":[],"hasNext":false})", "application/json");
+  });
+  server.Get("/v1/stages", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(R"({"data":[{"id":"lead-new","text":"New Lead"},"oops",{"text":7},)"
+                         R"({"id":"s-1","text":"Screen"}],"hasNext":false})",
+                         "application/json");
+  });
+  server.Get("/v1/users", [&](const httplib::Request&, httplib::Response& response) {
+    ++user_calls;
+    response.set_content(R"({"data":[{"id":"u-1","name":"Ann")", "application/json");
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread thread([&] { server.listen_after_bind(); });
+  while (!server.is_running())
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+
+  LeverRun run(std::map<std::string, std::string>{{"LEVER_API_KEY", "key"}});
+  json::object config{{"base_url", "http://127.0.0.1:" + std::to_string(port) + "/v1"},
+                      {"rate_scale", kRateScale}};
+  auto instance = run.open(config);
+  Extracted out;
+  run.read(*instance, "stage", "", out);
+  std::set<std::string> keys = out.keys("stage");
+  EXPECT_EQ(keys.size(), 4u);
+  EXPECT_TRUE(keys.count("lever:stage:lead-new"));
+  EXPECT_TRUE(keys.count("lever:stage:s-1"));
+  int flagged = 0;
+  for (const auto& [key, record] : out.records["stage"]) {
+    EXPECT_NO_THROW(model::record_from_json(record)) << key;
+    if (record.contains("validation_errors")) {
+      ++flagged;
+      EXPECT_NE(key.find("missing-id-"), std::string::npos) << key;
+    }
+  }
+  EXPECT_EQ(flagged, 2);
+  EXPECT_NE(run.log().find("read stage: 4 records, 2 with validation errors"), std::string::npos)
+      << run.log();
+
+  try {
+    run.read(*instance, "user", "", out);
+    FAIL() << "a body that is not JSON was accepted";
+  } catch (const sdk::Error& error) {
+    EXPECT_EQ(error.status(), ATSM_RETRY);
+    EXPECT_NE(std::string(error.what()).find("list /users"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("not valid JSON"), std::string::npos);
+  }
+  EXPECT_EQ(user_calls.load(), 3);  // asked again before giving up
+  server.stop();
+  thread.join();
 }
 
 // Not a check: prints calls per kind and wall time against the rate-limit floor for the README.
