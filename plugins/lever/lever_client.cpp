@@ -89,6 +89,10 @@ LeverClient::LeverClient(sdk::Host host, ClientSettings settings)
     : host_(host), settings_(std::move(settings)) {
   while (!settings_.base_url.empty() && settings_.base_url.back() == '/')
     settings_.base_url.pop_back();
+  // The Data API lives under /v1; a server root (the sandbox's URL as it prints it) gets it added.
+  if (settings_.base_url.size() < 3 ||
+      settings_.base_url.compare(settings_.base_url.size() - 3, 3, "/v1") != 0)
+    settings_.base_url += "/v1";
   if (settings_.auth == AuthMode::oauth) {
     if (std::optional<std::string> token = host_.secret(kOAuthTokenSecret))
       access_token_ = *token;

@@ -703,7 +703,7 @@ class LeverSource : public sdk::Source {
 namespace {
 
 constexpr const char* kConfigKeysJson = R"json([
-{"name":"base_url","type":"string","description":"Lever Data API base URL","default":"https://api.lever.co/v1","required":false},
+{"name":"base_url","type":"string","description":"Lever Data API base URL; /v1 is appended to a server root","default":"https://api.lever.co/v1","required":false},
 {"name":"page_size","type":"integer","description":"records per list page, 1 to 100","default":100,"required":false},
 {"name":"since","type":"string","description":"ISO 8601 time: a delta run reads opportunities updated since (updated_at_start) and children created since","required":false},
 {"name":"confidential","type":"string","description":"include: lists use confidentiality=all and a key without confidential access is reported loudly; skip: non-confidential only","default":"include","required":false},

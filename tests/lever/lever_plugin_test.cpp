@@ -209,7 +209,9 @@ std::map<std::string, std::uint64_t> logged_calls(const std::string& log) {
 }
 
 TEST_F(LeverPluginTest, UsesExpandAndPagesInsteadOfPerRecordCalls) {
-  auto instance = run->open(plugin_config(*box, 100));
+  json::object config = plugin_config(*box, 100);
+  config["base_url"] = box->endpoints().lever_url;  // the server root: /v1 is added
+  auto instance = run->open(config);
   Extracted out;
   for (const char* kind : {"person", "candidacy", "note"})
     run->read(*instance, kind, "", out);
