@@ -227,7 +227,8 @@ class GreenhouseSource : public sdk::Source {
     else if (kind == "custom_field")
       read_custom_fields(position, emitter);
     else if (kind == "job")
-      read_simple(kind, "jobs", delta(), position, emitter,
+      // Reference data is small: read whole even on a delta run, so every reference resolves.
+      read_simple(kind, "jobs", {}, position, emitter,
                   [this](const json::value& item) { return map_job(item, custom_field_index()); });
     else if (kind == "stage")
       simple("job_interview_stages", {}, &map_stage);

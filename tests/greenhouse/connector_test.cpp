@@ -444,7 +444,7 @@ TEST_F(GreenhouseAccount, BulkListsInsteadOfPerRecordCallsAndNoSecretInTheLog) {
 TEST(GreenhouseFaults, RateLimitsServerErrorsResetsAndTruncationStillYieldEveryRecordOnce) {
   sandbox::Options options = sandbox_options();
   auto& faults = options.faults[static_cast<std::size_t>(sandbox::Vendor::greenhouse)];
-  faults.rate_limit = 0.1;  // of ~70 requests (downloads included): 429s are certain
+  faults.rate_limit = 0.1;  // of ~70 requests (downloads included): some 429s for sure
   faults.server_error = 0.05;
   faults.reset = 0.03;
   faults.truncate = 0.03;
