@@ -173,9 +173,9 @@ class LeverSource : public sdk::Source {
  public:
   LeverSource(sdk::Host host, std::string_view config_json)
       : host_(host), settings_(parse_settings(config_json)), client_(host, settings_.client) {
-    host_.declare_token_bucket(
-        kBucket, 10.0 * settings_.rate_scale,
-        std::max<std::uint32_t>(1, static_cast<std::uint32_t>(20.0 * settings_.rate_scale)));
+    // Lever: 10 requests/s per key with bursts of 20 (reference §3); rate_scale speeds up the
+    // steady rate for the sandbox, whose bucket also keeps a capacity of 20.
+    host_.declare_token_bucket(kBucket, 10.0 * settings_.rate_scale, 20);
   }
 
   void read(const std::string& kind, const std::string& checkpoint,
@@ -190,8 +190,7 @@ class LeverSource : public sdk::Source {
     else if (kind == "stage")
       read_list(kind, "/stages", {}, position, emitter, &map_stage);
     else if (kind == "archive_reason")
-      read_list(kind, "/archive_reasons", {}, position, emitter,
-                [](const json::value& item, std::int64_t) { return map_archive_reason(item); });
+      read_archive_reasons(position, emitter);
     else if (kind == "source")
       read_list(kind, "/sources", {}, position, emitter,
                 [](const json::value& item, std::int64_t) { return map_source(item); });
@@ -199,8 +198,7 @@ class LeverSource : public sdk::Source {
       read_list(kind, "/tags", {}, position, emitter,
                 [](const json::value& item, std::int64_t) { return map_tag(item); });
     else if (kind == "job")
-      read_list(kind, "/postings", {{"confidentiality", confidentiality()}}, position, emitter,
-                [](const json::value& item, std::int64_t) { return map_posting(item); });
+      read_jobs(position, emitter);
     else if (kind == "department" || kind == "office")
       read_categories(kind, emitter);
     else if (kind == "person")
@@ -341,6 +339,34 @@ class LeverSource : public sdk::Source {
       postings_ = std::move(all);
     }
     return *postings_;
+  }
+
+  // Jobs: the postings this instance already listed for departments and offices (no second
+  // walk), else the paged list itself.
+  void read_jobs(const json::object& position, sdk::Emitter& emitter) {
+    if (postings_ && position.empty()) {
+      std::vector<model::Record> records;
+      for (const json::value& posting : *postings_)
+        records.push_back(map_posting(posting));
+      emit(emitter, "job", records, "");
+      return;
+    }
+    read_list("job", "/postings", {{"confidentiality", confidentiality()}}, position, emitter,
+              [](const json::value& item, std::int64_t) { return map_posting(item); });
+  }
+
+  // Archive reasons, remembered (id -> hired) for the candidacy statuses when read from the start.
+  void read_archive_reasons(const json::object& position, sdk::Emitter& emitter) {
+    HiredReasons seen;
+    read_list("archive_reason", "/archive_reasons", {}, position, emitter,
+              [&](const json::value& item, std::int64_t) {
+                model::Record record = map_archive_reason(item);
+                if (const auto* reason = std::get_if<model::ArchiveReason>(&record))
+                  seen[item_id(item)] = reason->type == model::ArchiveReasonType::hired;
+                return record;
+              });
+    if (position.empty())
+      hired_reasons_ = std::move(seen);
   }
 
   // Departments and offices exist only as posting categories: small, emitted in one batch.

@@ -236,6 +236,19 @@ TEST_F(LeverPluginTest, UsesExpandAndPagesInsteadOfPerRecordCalls) {
   EXPECT_LE(requests_to(stats, "GET /v1/opportunities/:id/notes"), opportunities + repeats);
   EXPECT_GE(requests_to(stats, "GET /v1/opportunities"), 3 * pages);
   EXPECT_LE(requests_to(stats, "GET /v1/opportunities"), 3 * pages + repeats);
+
+  // A whole run lists postings once for departments, offices and jobs (plus the access check)
+  // and archive reasons once for their kind and the candidacy statuses.
+  LeverRun whole(
+      std::map<std::string, std::string>{{"LEVER_API_KEY", box->credentials().lever_api_key}});
+  auto all_kinds = whole.open(plugin_config(*box, 100));
+  Extracted everything;
+  whole.read_all(*all_kinds, everything);
+  std::map<std::string, std::uint64_t> run_calls = logged_calls(whole.log());
+  EXPECT_EQ(run_calls["postings"], 2u);
+  EXPECT_EQ(run_calls["archive_reasons"], 1u);
+  EXPECT_EQ(run_calls["opportunities"], 7 * pages);
+  EXPECT_EQ(everything.keys("job"), expected["job"]);
 }
 
 // The host "crashes" (its batch handler throws) after a few batches; a fresh instance resumes
