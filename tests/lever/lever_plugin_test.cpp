@@ -500,6 +500,22 @@ TEST_F(LeverPluginTest, DeltaExtractionAfterChangesReturnsExactlyTheChangedRecor
     ASSERT_TRUE(entered.has_value());
     EXPECT_GE(*entered, before);
   }
+  std::map<std::string, std::uint64_t> swept = logged_calls(run->log());
+  EXPECT_EQ(swept["notes"], expected["candidacy"].size() + 2);  // every live opportunity
+
+  // delta_children=recent sweeps only the opportunities whose updatedAt or lastInteractionAt
+  // moved (the sandbox moves updatedAt for new children too) and finds the same children.
+  LeverRun recent_run(
+      std::map<std::string, std::string>{{"LEVER_API_KEY", box->credentials().lever_api_key}});
+  config["delta_children"] = "recent";
+  auto recent = recent_run.open(config);
+  Extracted narrow;
+  for (const char* kind : {"note", "feedback", "file"})
+    recent_run.read(*recent, kind, "", narrow);
+  for (const char* kind : {"note", "feedback", "file"})
+    EXPECT_EQ(narrow.keys(kind), out.keys(kind)) << kind;
+  std::map<std::string, std::uint64_t> narrow_calls = logged_calls(recent_run.log());
+  EXPECT_EQ(narrow_calls["notes"], opportunities.size());
 }
 
 TEST_F(LeverPluginTest, UnknownConfigKeysAndBadValuesAreRefusedByName) {
