@@ -200,7 +200,9 @@ int run_step(const std::string& step, const MigrationOptions& options,
       }
       return kExitOk;
     }
-    if (step == "extract" || step == "migrate") {
+    // Planning needs everything staged; extraction resumes and skips finished kinds, so a plan
+    // on a fresh work dir reads the source first and a later one costs nothing.
+    if (step == "extract" || step == "migrate" || step == "plan") {
       print_extract(pipeline::extract(session));
       if (step == "extract")
         return kExitOk;
@@ -299,7 +301,9 @@ void add_migration_commands(CLI::App& app, const MigrationOptions& options,
   static const Step steps[] = {
       {"migrate", "extract, plan and load (the same as `atsmigrate --source S --sink K`)"},
       {"extract", "read the source into the work dir's staging store (resumes)"},
-      {"plan", "decide what every record becomes; writes plan.json and a starter mapping.json"},
+      {"plan",
+       "extract if needed, then decide what every record becomes; writes plan.json and a starter "
+       "mapping.json"},
       {"load", "write the plan into the sink through the ledger (resumes)"},
       {"status", "staged records and ledger states per kind"},
   };

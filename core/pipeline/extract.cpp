@@ -37,47 +37,51 @@ ExtractStats extract(Session& session) {
       continue;
     }
     Progress progress(fmt::format("extract {}", kind), 0);
-    source.read(
-        kind, checkpoint.value_or(""),
-        [&](const std::string&, boost::json::array& records, const std::string& next) {
-          std::vector<store::RecordToStage> good;
-          std::vector<store::RecordToStage> bad;
-          good.reserve(records.size());
-          for (boost::json::value& value : records) {
-            std::string raw = value.is_object() && value.as_object().contains("raw")
-                                  ? boost::json::serialize(value.as_object().at("raw"))
-                                  : std::string("null");
-            try {
-              model::Record record = model::record_from_json(value);
-              if (std::string(model::to_string(model::kind_of(record))) != kind) {
-                throw std::runtime_error(
-                    fmt::format("{}: emitted while reading {}", model::record_label(record), kind));
+    // A transient failure resumes from the last committed checkpoint: nothing is read twice.
+    with_retries("extract " + kind, [&] {
+      source.read(
+          kind, staging.checkpoint(source_name, kind).value_or(""),
+          [&](const std::string&, boost::json::array& records, const std::string& next) {
+            std::vector<store::RecordToStage> good;
+            std::vector<store::RecordToStage> bad;
+            good.reserve(records.size());
+            for (boost::json::value& value : records) {
+              std::string raw = value.is_object() && value.as_object().contains("raw")
+                                    ? boost::json::serialize(value.as_object().at("raw"))
+                                    : std::string("null");
+              try {
+                model::Record record = model::record_from_json(value);
+                if (std::string(model::to_string(model::kind_of(record))) != kind) {
+                  throw std::runtime_error(fmt::format("{}: emitted while reading {}",
+                                                       model::record_label(record), kind));
+                }
+                std::string key = model::envelope(record).source_key;
+                // Canonical text without raw: the payload hash then moves only when
+                // something the target receives changes.
+                model::envelope(record).raw.reset();
+                good.push_back({std::move(key), model::serialize_record(record), std::move(raw)});
+              } catch (const std::exception& error) {
+                const boost::json::value* key =
+                    value.is_object() ? value.as_object().if_contains("source_key") : nullptr;
+                std::string source_key =
+                    key && key->is_string() ? std::string(key->as_string()) : "";
+                stats.rejected.push_back({kind, source_key, error.what()});
+                spdlog::warn("rejected {} from {}: {}", kind, source_name, error.what());
+                boost::json::object kept{{"error", error.what()}, {"record", value}};
+                bad.push_back({source_key.empty() ? fmt::format("unkeyed:{}", stats.rejected.size())
+                                                  : source_key,
+                               boost::json::serialize(kept), raw});
               }
-              std::string key = model::envelope(record).source_key;
-              // Canonical text without raw: the payload hash then moves only when
-              // something the target receives changes.
-              model::envelope(record).raw.reset();
-              good.push_back({std::move(key), model::serialize_record(record), std::move(raw)});
-            } catch (const std::exception& error) {
-              const boost::json::value* key =
-                  value.is_object() ? value.as_object().if_contains("source_key") : nullptr;
-              std::string source_key = key && key->is_string() ? std::string(key->as_string()) : "";
-              stats.rejected.push_back({kind, source_key, error.what()});
-              spdlog::warn("rejected {} from {}: {}", kind, source_name, error.what());
-              boost::json::object kept{{"error", error.what()}, {"record", value}};
-              bad.push_back({source_key.empty() ? fmt::format("unkeyed:{}", stats.rejected.size())
-                                                : source_key,
-                             boost::json::serialize(kept), raw});
             }
-          }
-          if (!bad.empty())
-            staging.put_batch(source_name, rejected_kind(kind), bad, std::nullopt);
-          store::BatchResult result = staging.put_batch(
-              source_name, kind, good, next.empty() ? std::string(kExtractComplete) : next);
-          stats.staged[kind] += static_cast<int64_t>(good.size());
-          stats.changed[kind] += static_cast<int64_t>(result.changed);
-          progress.advance(records.size());
-        });
+            if (!bad.empty())
+              staging.put_batch(source_name, rejected_kind(kind), bad, std::nullopt);
+            store::BatchResult result = staging.put_batch(
+                source_name, kind, good, next.empty() ? std::string(kExtractComplete) : next);
+            stats.staged[kind] += static_cast<int64_t>(good.size());
+            stats.changed[kind] += static_cast<int64_t>(result.changed);
+            progress.advance(records.size());
+          });
+    });
     // A source that ended without a final empty checkpoint still finished the kind.
     if (staging.checkpoint(source_name, kind) != std::optional<std::string>(kExtractComplete)) {
       staging.put_batch(source_name, kind, {}, std::string(kExtractComplete));

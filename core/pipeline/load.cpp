@@ -302,7 +302,9 @@ class Loader {
       std::optional<store::LedgerEntry> prior =
           session_.ledger().record_intent({scope_, kind, batch[i].key}, batch[i].hash);
       // An intent left behind means an attempt whose outcome nobody saw.
-      lookup_first[i] = prior && prior->state == store::LedgerState::intent;
+      // A failure recorded after an ambiguous write is no proof that nothing was created either.
+      lookup_first[i] = prior && (prior->state == store::LedgerState::intent ||
+                                  prior->state == store::LedgerState::failed);
     }
     std::vector<size_t> todo(batch.size());
     std::iota(todo.begin(), todo.end(), 0);
@@ -313,11 +315,20 @@ class Loader {
                           {"record", batch[i].record},
                           {"refs", resolve_refs(kind, batch[i].record, batch[i].group)},
                           {"attempt", attempt},
-                          {"lookup_first", lookup_first[i]}};
+                          {"lookup_first", static_cast<bool>(lookup_first[i])}};
         if (!batch[i].group.empty())
           item["group"] = batch[i].group;
         if (batch[i].target_id)
           item["target_id"] = *batch[i].target_id;
+        if (kind == "job") {
+          // The interview plan a new job gets: the mapping file's per-job choice, else the default.
+          auto chosen = plan_.job_plan.find(batch[i].key);
+          std::string interview_plan = chosen != plan_.job_plan.end() && !chosen->second.empty()
+                                           ? chosen->second
+                                           : plan_.options.default_interview_plan;
+          if (!interview_plan.empty())
+            item["interview_plan"] = interview_plan;
+        }
         items.push_back(std::move(item));
       }
       json::array results;
@@ -346,12 +357,18 @@ class Loader {
         size_t i = todo[r];
         const json::object& result = results[r].as_object();
         std::string status = text(result, "status");
-        if (status == "ok") {
+        if (status == "ok" && !text(result, "skipped").empty()) {
+          // The sink decided not to write it (a rule of MAPPING.md it applies itself).
+          skip(kind, batch[i].key, text(result, "skipped"));
+        } else if (status == "ok") {
           finish_done(kind, batch[i], result, lookup_first[i]);
         } else if ((status == "ambiguous" || status == "retry" || status == "rate_limited") &&
                    attempt < options_.max_attempts) {
-          if (status == "ambiguous")
-            lookup_first[i] = true;
+          // Not only `ambiguous`: an attempt that failed part-way (the object created, a later
+          // step refused) may also have left something behind, so every retry looks first.
+          lookup_first[i] = true;
+          spdlog::debug("{} {}: {} ({}); trying again, looking up first", kind, batch[i].key,
+                        status, text(result, "message"));
           again.push_back(i);
         } else {
           finish_failed(kind, batch[i], result, status);

@@ -241,7 +241,8 @@ Plan make_plan(Session& session) {
                              {"counts", counts_json},
                              {"references", references},
                              {"mapping", mapping.value_or(json::object())}};
-  json::object prepared = session.sink().prepare(json::serialize(prepare_input));
+  json::object prepared = with_retries(
+      "prepare", [&] { return session.sink().prepare(json::serialize(prepare_input)); });
   if (const json::value* catalog = prepared.if_contains("catalog");
       catalog && catalog->is_object()) {
     plan.catalog = catalog->as_object();

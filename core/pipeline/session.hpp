@@ -2,11 +2,14 @@
 // configuration, the services they share, and the staging store and ledger on disk.
 #pragma once
 
+#include <spdlog/spdlog.h>
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "host/connector_instance.hpp"
@@ -49,6 +52,25 @@ struct WorkDir {
   std::filesystem::path starter_mapping() const { return root / "mapping.json"; }
   std::filesystem::path report_json() const { return root / "report.json"; }
 };
+
+// Runs `call`, repeating it with growing pauses while it fails with a transient status that the
+// HTTP layer's own retries did not absorb: a read or a prepare can always be repeated. Other
+// failures, and the last transient one, propagate.
+template <class Call>
+auto with_retries(const std::string& what, Call&& call, int attempts = 6) -> decltype(call()) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return call();
+    } catch (const host::Error& error) {
+      bool transient = error.status() == ATSM_RETRY || error.status() == ATSM_RATE_LIMITED;
+      if (!transient || attempt >= attempts)
+        throw;
+      spdlog::warn("{} failed ({}); trying again ({}/{})", what, error.what(), attempt,
+                   attempts - 1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(500) * (1 << attempt));
+    }
+  }
+}
 
 // Writes `text` to `file` atomically with mode 0600.
 void write_private_file(const std::filesystem::path& file, std::string_view text);

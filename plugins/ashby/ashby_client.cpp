@@ -167,8 +167,7 @@ json::object Client::call(const std::string& method, const json::object& body,
   request.method = "POST";
   request.url = base_url_ + "/" + method;
   request.headers = {{"Content-Type", "application/json"},
-                     {"Accept", "application/json; version=1"},
-                     {"Connection", "close"}};
+                     {"Accept", "application/json; version=1"}};
   request.body = json::serialize(body);
   request.bucket = kBucket;
   request.auth_scheme = ATSM_AUTH_BASIC_SECRET_AS_USER;
@@ -224,7 +223,7 @@ json::object Client::upload_multipart(const std::string& method, const std::stri
   sdk::HttpRequest request;
   request.method = "POST";
   request.url = base_url_ + "/" + method;
-  request.headers = {{"Accept", "application/json; version=1"}, {"Connection", "close"}};
+  request.headers = {{"Accept", "application/json; version=1"}};
   request.parts.push_back({"candidateId", "", "", candidate_id, ""});
   request.parts.push_back({part_name, file_name, content_type, "", blob_sha256});
   request.bucket = kBucket;
@@ -259,7 +258,6 @@ void Client::post_presigned(const std::string& url, const json::object& fields,
          value.is_string() ? std::string(value.as_string()) : json::serialize(value), ""});
   }
   request.parts.push_back({"file", file_name, content_type, "", blob_sha256});
-  request.headers = {{"Connection", "close"}};
   // The presigned target is storage, not the API: no key, no API bucket.
   request.idempotent = true;
   sdk::HttpResponse response;

@@ -316,7 +316,10 @@ void map_form_fields(const json::array* fields, Problems& problems,
       std::size_t count = std::max(skills ? skills->size() : 0, ratings ? ratings->size() : 0);
       for (std::size_t s = 0; s < count; ++s) {
         model::FeedbackField skill;
-        skill.type = model::FeedbackFieldType::scorecard_attribute;
+        // A rating, not a scorecard_attribute: the Lever feedback's text keeps every skill with
+        // its rating and scale, so nothing is lost and no structured note is due (MAPPING.md
+        // gives those to Greenhouse scorecards).
+        skill.type = model::FeedbackFieldType::rating;
         skill.category = mapped.label;
         skill.scale = one_to_four();
         if (skills && s < skills->size() && (*skills)[s].is_object()) {

@@ -187,10 +187,9 @@ TEST(LeverMapping, FeedbackMapsEveryFieldTypeAndTheOverallRating) {
   std::vector<std::string> types;
   for (const json::value& field : fields)
     types.emplace_back(field.as_object().at("type").as_string());
-  EXPECT_EQ(types, (std::vector<std::string>{"rating", "scorecard_attribute", "scorecard_attribute",
-                                             "yes_no", "text", "date", "dropdown",
-                                             "multiple_choice", "multiple_select", "score", "text",
-                                             "textarea", "number", "other"}));
+  EXPECT_EQ(types, (std::vector<std::string>{"rating", "rating", "rating", "yes_no", "text", "date",
+                                             "dropdown", "multiple_choice", "multiple_select",
+                                             "score", "text", "textarea", "number", "other"}));
   // Worst first on the rating scale; skills keep their comment and group.
   EXPECT_EQ(fields[0].as_object().at("scale").as_object().at("values").as_array()[0],
             "1 - Strong No Hire");

@@ -365,6 +365,11 @@ HttpClient::Impl::AttemptResult HttpClient::Impl::run_attempt(const Request& req
   std::array<char, CURL_ERROR_SIZE> error_buffer{};
 
   curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+  // libcurl silently re-sends a request when a reused keep-alive connection turns out dead before
+  // any response byte. For a write that dead connection may be a response lost after the server
+  // committed it, so a write always goes out on a fresh connection: its loss then surfaces as
+  // `ambiguous` and the ledger looks the object up instead of creating it twice.
+  curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, request.is_idempotent() ? 0L : 1L);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer.data());
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
