@@ -369,7 +369,9 @@ HttpClient::Impl::AttemptResult HttpClient::Impl::run_attempt(const Request& req
   // any response byte. For a write that dead connection may be a response lost after the server
   // committed it, so a write always goes out on a fresh connection: its loss then surfaces as
   // `ambiguous` and the ledger looks the object up instead of creating it twice.
+  // It is closed afterwards, so one-shot connections do not pile up idle on the server's side.
   curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, request.is_idempotent() ? 0L : 1L);
+  curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, request.is_idempotent() ? 0L : 1L);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer.data());
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
