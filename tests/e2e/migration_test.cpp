@@ -1,0 +1,322 @@
+// End to end: the `atsmigrate` binary with its real plugins migrates the sandbox's Lever or
+// Greenhouse account into the emulated Ashby over loopback HTTP. What Ashby holds afterwards is
+// compared with the sandbox's ground truth (computed from the generator's data by its own code),
+// never with anything the product computed.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <httplib.h>
+#include <boost/json.hpp>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "net/test_support.hpp"
+#include "sandbox/sandbox.hpp"
+
+namespace {
+
+namespace json = boost::json;
+using atsm::net::testing::TempDir;
+
+const std::string kAtsmigrate = ATSM_BINARY_DIR "/bin/atsmigrate";
+// The API key's user in the sandbox's default Ashby setup: the truth credits unmatched users to it.
+const std::string kFallbackUser = "migration-bot@acme.example";
+
+struct Outcome {
+  int exit_code = -1;
+  std::string output;
+};
+
+class E2E : public ::testing::Test {
+ protected:
+  void start(atsm::sandbox::Options options) {
+    options.rate_scale = 50;  // every limit x50: the same shape, a test-sized wall time
+    sandbox = std::make_unique<atsm::sandbox::Sandbox>(options);
+    sandbox->start();
+    credentials = dir.path() / "credentials";
+    atsm::sandbox::write_credentials_file(credentials, sandbox->credentials());
+  }
+
+  std::vector<std::string> migration_args(const std::string& source) {
+    const auto& endpoints = sandbox->endpoints();
+    std::string source_url =
+        source == "lever" ? endpoints.lever_url + "/v1" : endpoints.greenhouse_url;
+    std::vector<std::string> args = {"--source",      source,
+                                     "--sink",        "ashby",
+                                     "--workdir",     (dir.path() / "work").string(),
+                                     "--credentials", credentials.string(),
+                                     "--set",         source + ".base_url=" + source_url,
+                                     "--set",         source + ".rate_scale=50",
+                                     "--set",         "ashby.base_url=" + endpoints.ashby_url,
+                                     "--set",         "ashby.rate_limit_per_minute=50000"};
+    if (source == "greenhouse") {
+      // The sandbox serves Greenhouse's token endpoint beside the API.
+      args.insert(args.end(),
+                  {"--set", "greenhouse.token_url=" + endpoints.greenhouse_url + "/token"});
+    }
+    return args;
+  }
+
+  // Runs atsmigrate with `args`; kills it with SIGKILL after `kill_after` when given.
+  Outcome run(std::vector<std::string> args,
+              std::optional<std::chrono::milliseconds> kill_after = std::nullopt) {
+    std::filesystem::path log = dir.path() / "output.txt";
+    pid_t child = ::fork();
+    if (child == 0) {
+      FILE* out = std::freopen(log.c_str(), "w", stdout);
+      (void)out;
+      ::dup2(STDOUT_FILENO, STDERR_FILENO);
+      std::vector<char*> argv;
+      argv.push_back(const_cast<char*>(kAtsmigrate.c_str()));
+      for (std::string& arg : args)
+        argv.push_back(arg.data());
+      argv.push_back(nullptr);
+      ::execv(kAtsmigrate.c_str(), argv.data());
+      std::_Exit(127);
+    }
+    if (kill_after) {
+      std::this_thread::sleep_for(*kill_after);
+      ::kill(child, SIGKILL);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    Outcome outcome;
+    outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::ifstream in(log);
+    outcome.output.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return outcome;
+  }
+
+  // The operator's step between the first plan and the migration: unmatched users go to the
+  // fallback user (MAPPING.md); everything else the starter mapping matched by name.
+  void accept_starter_mapping() {
+    std::filesystem::path file = dir.path() / "work" / "mapping.json";
+    std::ifstream in(file);
+    ASSERT_TRUE(in) << "plan must write a starter mapping";
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    json::object mapping = json::parse(text).as_object();
+    mapping["options"].as_object()["fallback_user"] = kFallbackUser;
+    std::ofstream(file) << json::serialize(mapping);
+  }
+
+  json::object ashby_get(const std::string& path) {
+    httplib::Client client("127.0.0.1", sandbox->endpoints().ashby_port);
+    client.set_read_timeout(60, 0);
+    auto response = client.Get(path.c_str());
+    EXPECT_TRUE(response) << path;
+    return response ? json::parse(response->body).as_object() : json::object();
+  }
+
+  static std::set<std::string> split_ids(const json::value& text) {
+    std::set<std::string> ids;
+    if (!text.is_string())
+      return ids;
+    std::string value(text.as_string());
+    std::stringstream stream(value);
+    for (std::string id; std::getline(stream, id, ';');) {
+      if (!id.empty())
+        ids.insert(id);
+    }
+    return ids;
+  }
+
+  // Ashby's contents equal the ground truth: counts per kind, then person by person.
+  void expect_matches_truth(const std::string& source) {
+    json::object state = ashby_get("/_sandbox/state");
+    json::object truth = ashby_get("/_sandbox/truth?source=" + source);
+    EXPECT_EQ(state.at("duplicate_emails").as_int64(), 0) << "no candidate may be created twice";
+    for (const auto& [kind, expected] : truth.at("counts").as_object()) {
+      EXPECT_EQ(state.at("counts").as_object().at(kind), expected)
+          << "count of " << std::string(kind);
+    }
+    std::map<std::set<std::string>, const json::object*> by_legacy_ids;
+    for (const json::value& candidate : state.at("candidates").as_array()) {
+      const json::object& object = candidate.as_object();
+      const json::value* ids = object.at("customFields").as_object().if_contains("Legacy IDs");
+      if (ids)
+        by_legacy_ids[split_ids(*ids)] = &object;
+    }
+    size_t compared = 0;
+    for (const json::value& value : truth.at("persons").as_array()) {
+      const json::object& person = value.as_object();
+      auto found = by_legacy_ids.find(split_ids(person.at("legacyIds")));
+      if (found == by_legacy_ids.end()) {
+        ADD_FAILURE() << "no candidate holds " << json::serialize(person.at("legacyIds"));
+        continue;
+      }
+      const json::object& candidate = *found->second;
+      std::string label = json::serialize(person.at("legacyIds"));
+      EXPECT_EQ(candidate.at("name"), person.at("name")) << label;
+      if (person.at("email").is_string()) {
+        ASSERT_FALSE(candidate.at("emails").as_array().empty()) << label;
+        EXPECT_EQ(candidate.at("emails").as_array()[0], person.at("email")) << label;
+      }
+      std::set<std::string> tags_expected, tags_held;
+      for (const json::value& tag : person.at("tags").as_array())
+        tags_expected.emplace(tag.as_string());
+      for (const json::value& tag : candidate.at("tags").as_array())
+        tags_held.emplace(tag.as_string());
+      EXPECT_EQ(tags_held, tags_expected) << label;
+      std::map<std::string, const json::object*> applications;
+      for (const json::value& app : candidate.at("applications").as_array()) {
+        const json::value* legacy =
+            app.as_object().at("customFields").as_object().if_contains("Legacy ID");
+        if (legacy && legacy->is_string())
+          applications[std::string(legacy->as_string())] = &app.as_object();
+      }
+      EXPECT_EQ(applications.size(), person.at("applications").as_array().size()) << label;
+      for (const json::value& expected_app : person.at("applications").as_array()) {
+        const json::object& expected = expected_app.as_object();
+        auto app = applications.find(std::string(expected.at("legacyId").as_string()));
+        if (app == applications.end()) {
+          ADD_FAILURE() << label << ": no application " << json::serialize(expected.at("legacyId"));
+          continue;
+        }
+        for (const char* field : {"job", "status", "stage", "history"}) {
+          EXPECT_EQ(app->second->at(field), expected.at(field)) << label << " " << field;
+        }
+        if (const json::value* reason = expected.if_contains("archiveReason")) {
+          EXPECT_EQ(app->second->at("archiveReason"), *reason) << label;
+        }
+      }
+      std::multiset<std::string> files_expected, files_held;
+      for (const json::value& hash : person.at("files").as_array())
+        files_expected.emplace(hash.as_string());
+      for (const json::value& file : candidate.at("files").as_array()) {
+        files_held.emplace(file.at("sha256").as_string());
+      }
+      EXPECT_EQ(files_held, files_expected) << label << ": files by SHA-256";
+      ++compared;
+    }
+    EXPECT_GT(compared, 10u);
+  }
+
+  TempDir dir;
+  std::unique_ptr<atsm::sandbox::Sandbox> sandbox;
+  std::filesystem::path credentials;
+};
+
+TEST_F(E2E, LeverIntoAshbyMatchesTheGroundTruthAndASecondRunWritesNothing) {
+  atsm::sandbox::Options options;
+  options.seed = 11;
+  options.persons = 40;
+  start(options);
+
+  std::vector<std::string> plan = migration_args("lever");
+  plan.insert(plan.begin(), "plan");
+  Outcome first = run(plan);
+  EXPECT_EQ(first.exit_code, 1) << "unmatched users stop the plan before any write\n"
+                                << first.output;
+  EXPECT_NE(first.output.find("not mapped (map it, or set options.fallback_user)"),
+            std::string::npos)
+      << first.output;
+  EXPECT_EQ(ashby_get("/_sandbox/state").at("created_by_method").as_object().size(), 0u)
+      << "nothing written";
+
+  accept_starter_mapping();
+  Outcome migration = run(migration_args("lever"));
+  ASSERT_EQ(migration.exit_code, 0) << migration.output;
+  expect_matches_truth("lever");
+
+  json::object before = ashby_get("/_sandbox/state").at("created_by_method").as_object();
+  Outcome again = run(migration_args("lever"));
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(ashby_get("/_sandbox/state").at("created_by_method").as_object(), before)
+      << "a finished migration run again writes nothing";
+
+  // The secret never reaches a log line, the summary or a file in the work dir.
+  const std::string key = sandbox->credentials().ashby_api_key;
+  EXPECT_EQ(migration.output.find(key), std::string::npos);
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir.path() / "work")) {
+    if (!entry.is_regular_file())
+      continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(content.find(key), std::string::npos) << entry.path();
+    EXPECT_EQ(entry.status().permissions() &
+                  (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
+              std::filesystem::perms::none)
+        << entry.path() << " must be private";
+  }
+}
+
+// Every fault of the sandbox at 5 % on every vendor, lost responses included: re-running until
+// the run is clean (a transient failure that outlasted the retries exits 2) ends with exactly the
+// ground truth and no duplicate.
+TEST_F(E2E, FaultsLoseNothingAndDuplicateNothing) {
+  atsm::sandbox::Options options;
+  options.seed = 12;
+  options.persons = 40;
+  for (auto& vendor : options.faults)
+    vendor = atsm::sandbox::fault_profile("chaos");
+  options.stall_ms = 2000;
+  start(options);
+  std::vector<std::string> plan = migration_args("lever");
+  plan.insert(plan.begin(), "plan");
+  run(plan);
+  accept_starter_mapping();
+  Outcome finished;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    finished = run(migration_args("lever"));
+    if (finished.exit_code == 0)
+      break;
+    EXPECT_EQ(finished.exit_code, 2) << finished.output;
+  }
+  ASSERT_EQ(finished.exit_code, 0) << finished.output;
+  expect_matches_truth("lever");
+}
+
+// The same with the process killed three times at random points. Known to fail (issue 8's
+// note): after a kill, the Ashby sink's lookup of a file by name adopts another file of the same
+// name, and two feedbacks become notes; candidates and applications are exact.
+TEST_F(E2E, DISABLED_FaultsAndThreeKillsLoseNothingAndDuplicateNothing) {
+  atsm::sandbox::Options options;
+  options.seed = 12;
+  options.persons = 40;
+  for (auto& vendor : options.faults)
+    vendor = atsm::sandbox::fault_profile("chaos");
+  options.stall_ms = 2000;
+  start(options);
+  std::vector<std::string> plan = migration_args("lever");
+  plan.insert(plan.begin(), "plan");
+  run(plan);
+  accept_starter_mapping();
+  std::mt19937 random(12);
+  for (int kill = 0; kill < 3; ++kill) {
+    auto after = std::chrono::milliseconds(std::uniform_int_distribution<int>(800, 4000)(random));
+    Outcome killed = run(migration_args("lever"), after);
+    if (killed.exit_code == 0)
+      break;  // finished before the kill
+  }
+  Outcome finished;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    finished = run(migration_args("lever"));
+    if (finished.exit_code == 0)
+      break;
+  }
+  ASSERT_EQ(finished.exit_code, 0) << finished.output;
+  expect_matches_truth("lever");
+}
+
+TEST_F(E2E, GreenhouseIntoAshbyMatchesTheGroundTruth) {
+  atsm::sandbox::Options options;
+  options.seed = 13;
+  options.persons = 40;
+  start(options);
+  std::vector<std::string> plan = migration_args("greenhouse");
+  plan.insert(plan.begin(), "plan");
+  run(plan);
+  accept_starter_mapping();
+  Outcome migration = run(migration_args("greenhouse"));
+  ASSERT_EQ(migration.exit_code, 0) << migration.output;
+  expect_matches_truth("greenhouse");
+}
+
+}  // namespace
