@@ -142,6 +142,15 @@ class Loader {
         skip(kind, staged.source_key, reason);
         return;
       }
+      if (std::string reason = unwritten_owner(kind, record); !reason.empty()) {
+        // Written now it would land in the wrong place (feedback without its application becomes
+        // a note): it waits for a run in which its owner is written.
+        session_.ledger().record_intent({scope_, kind, staged.source_key}, "deferred");
+        finish_failed(kind, Item{staged.source_key, {}, {}, {}, {}, {}},
+                      json::object{{"message", reason}, {"vendor_code", "owner_not_written"}},
+                      "deferred");
+        return;
+      }
       if (kind == "interview") {
         // One note per candidacy holds all its interviews (MAPPING.md): one item per candidacy.
         std::string candidacy = text(record, "candidacy_key");
@@ -206,6 +215,27 @@ class Loader {
       if (entry && entry->state == store::LedgerState::skipped) {
         reason = fmt::format("its {} {} was not migrated: {}", ref_kind, key,
                              entry->last_error.value_or("skipped"));
+      }
+    });
+    return reason;
+  }
+
+  // A record whose person, job or candidacy this run tried and failed to write.
+  std::string unwritten_owner(const std::string& kind, const json::object& record) {
+    std::string reason;
+    // Only what hangs off a candidate or an application waits; the owners themselves never do.
+    static const std::set<std::string> kDependent = {"candidacy", "note",  "feedback",
+                                                     "interview", "offer", "file"};
+    if (!kDependent.contains(kind))
+      return reason;
+    for_each_reference(record, kind, [&](const std::string& ref_kind, const std::string& key) {
+      if (!reason.empty() || (ref_kind != "person" && ref_kind != "job" && ref_kind != "candidacy"))
+        return;
+      std::optional<store::LedgerEntry> entry = session_.ledger().get({scope_, ref_kind, key});
+      if (entry && (entry->state == store::LedgerState::failed ||
+                    entry->state == store::LedgerState::intent)) {
+        reason = fmt::format("its {} {} is not written yet ({}); a re-run writes both", ref_kind,
+                             key, entry->last_error.value_or("pending"));
       }
     });
     return reason;

@@ -387,12 +387,12 @@ class Sink {
   virtual ~Sink() = default;
   // Returns the prepare report JSON (see connector.h).
   virtual std::string prepare(const std::string& plan_json) = 0;
-  // Returns the per-record results JSON array (see connector.h).
-  virtual std::string write(const std::string& kind, const std::string& records_json) = 0;
-  // The target id of the object an ambiguous write may have created, or nullopt.
-  virtual std::optional<std::string> find(const std::string& kind, const std::string& record_json) {
+  // Writes the write items of `kind` (sdk/docs/sink-protocol.md); returns the results array.
+  virtual std::string write(const std::string& kind, const std::string& items_json) = 0;
+  // The target id of the object an ambiguous write of this item may have created, or nullopt.
+  virtual std::optional<std::string> find(const std::string& kind, const std::string& item_json) {
     (void)kind;
-    (void)record_json;
+    (void)item_json;
     throw Error(ATSM_INVALID, "this connector does not implement find");
   }
   // The target's record as canonical JSON, or nullopt when it does not exist.
