@@ -110,62 +110,80 @@ void ConnectorInstance::read(const std::string& kind, const std::string& checkpo
 }
 
 std::optional<boost::json::value> ConnectorInstance::call_with_output(
-    const std::string& what, const std::function<atsm_status(const atsm_output*, atsm_error*)>& call) {
+    const std::string& what,
+    const std::function<atsm_status(const atsm_output*, atsm_error*)>& call) {
   std::string text;
   atsm_output out = sdk::detail::string_output(text);
   atsm_error error;
   atsm_error_init(&error);
   atsm_status status = call(&out, &error);
-  if (status == ATSM_NOT_FOUND) return std::nullopt;
-  if (status != ATSM_OK) fail(what.c_str(), status, error);
+  if (status == ATSM_NOT_FOUND)
+    return std::nullopt;
+  if (status != ATSM_OK)
+    fail(what.c_str(), status, error);
   return parse_plugin_json(text, describe() + ": the answer to " + what);
 }
 
 boost::json::object ConnectorInstance::prepare(const std::string& plan_json) {
-  if (!plugin_.is_sink()) throw Error(ATSM_INVALID, fmt::format("{} is not a sink", describe()));
-  std::optional<boost::json::value> value = call_with_output("prepare", [&](const atsm_output* out, atsm_error* error) {
-    return plugin_.descriptor().prepare(instance_, plan_json.c_str(), out, error);
-  });
-  if (!value || !value->is_object()) throw Error(ATSM_INVALID, describe() + ": prepare's report is not a JSON object");
+  if (!plugin_.is_sink())
+    throw Error(ATSM_INVALID, fmt::format("{} is not a sink", describe()));
+  std::optional<boost::json::value> value =
+      call_with_output("prepare", [&](const atsm_output* out, atsm_error* error) {
+        return plugin_.descriptor().prepare(instance_, plan_json.c_str(), out, error);
+      });
+  if (!value || !value->is_object())
+    throw Error(ATSM_INVALID, describe() + ": prepare's report is not a JSON object");
   return std::move(value->as_object());
 }
 
-boost::json::array ConnectorInstance::write(const std::string& kind, const std::string& items_json) {
-  if (!plugin_.is_sink()) throw Error(ATSM_INVALID, fmt::format("{} is not a sink", describe()));
+boost::json::array ConnectorInstance::write(const std::string& kind,
+                                            const std::string& items_json) {
+  if (!plugin_.is_sink())
+    throw Error(ATSM_INVALID, fmt::format("{} is not a sink", describe()));
   std::optional<boost::json::value> value =
       call_with_output("write of " + kind, [&](const atsm_output* out, atsm_error* error) {
         return plugin_.descriptor().write(instance_, kind.c_str(), items_json.c_str(), out, error);
       });
-  if (!value || !value->is_array()) throw Error(ATSM_INVALID, describe() + ": write's results are not a JSON array");
+  if (!value || !value->is_array())
+    throw Error(ATSM_INVALID, describe() + ": write's results are not a JSON array");
   return std::move(value->as_array());
 }
 
-std::optional<std::string> ConnectorInstance::find(const std::string& kind, const std::string& item_json) {
+std::optional<std::string> ConnectorInstance::find(const std::string& kind,
+                                                   const std::string& item_json) {
   if (plugin_.descriptor().find == nullptr) {
-    throw Error(ATSM_INVALID, fmt::format("{} cannot look up earlier writes (no find)", describe()));
+    throw Error(ATSM_INVALID,
+                fmt::format("{} cannot look up earlier writes (no find)", describe()));
   }
   std::optional<boost::json::value> value =
       call_with_output("find of " + kind, [&](const atsm_output* out, atsm_error* error) {
         return plugin_.descriptor().find(instance_, kind.c_str(), item_json.c_str(), out, error);
       });
-  if (!value) return std::nullopt;
-  const boost::json::value* target = value->is_object() ? value->as_object().if_contains("target_id") : nullptr;
+  if (!value)
+    return std::nullopt;
+  const boost::json::value* target =
+      value->is_object() ? value->as_object().if_contains("target_id") : nullptr;
   if (target == nullptr || !target->is_string()) {
     throw Error(ATSM_INVALID, describe() + ": find's answer lacks a string target_id");
   }
   return std::string(target->as_string());
 }
 
-std::optional<boost::json::object> ConnectorInstance::read_back(const std::string& kind, const std::string& target_id) {
+std::optional<boost::json::object> ConnectorInstance::read_back(const std::string& kind,
+                                                                const std::string& target_id) {
   if (plugin_.descriptor().read_back == nullptr) {
-    throw Error(ATSM_INVALID, fmt::format("{} cannot read records back (no read_back)", describe()));
+    throw Error(ATSM_INVALID,
+                fmt::format("{} cannot read records back (no read_back)", describe()));
   }
   std::optional<boost::json::value> value =
       call_with_output("read_back of " + kind, [&](const atsm_output* out, atsm_error* error) {
-        return plugin_.descriptor().read_back(instance_, kind.c_str(), target_id.c_str(), out, error);
+        return plugin_.descriptor().read_back(instance_, kind.c_str(), target_id.c_str(), out,
+                                              error);
       });
-  if (!value) return std::nullopt;
-  if (!value->is_object()) throw Error(ATSM_INVALID, describe() + ": read_back's record is not a JSON object");
+  if (!value)
+    return std::nullopt;
+  if (!value->is_object())
+    throw Error(ATSM_INVALID, describe() + ": read_back's record is not a JSON object");
   return std::move(value->as_object());
 }
 

@@ -44,7 +44,8 @@ class ConnectorInstance {
   // Runs a call that answers through an output; nullopt for ATSM_NOT_FOUND, the parsed JSON
   // otherwise; any other failure throws Error naming the plugin.
   std::optional<boost::json::value> call_with_output(
-      const std::string& what, const std::function<atsm_status(const atsm_output*, atsm_error*)>& call);
+      const std::string& what,
+      const std::function<atsm_status(const atsm_output*, atsm_error*)>& call);
   [[noreturn]] void fail(const char* call, atsm_status status, const atsm_error& error) const;
   std::string describe() const;
 
