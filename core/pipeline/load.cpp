@@ -79,6 +79,8 @@ class Loader {
       : session_(session), plan_(plan), options_(options), scope_(session.ledger_scope()) {}
 
   LoadStats run() {
+    // Every source staged in this work dir, read once: persons merge across them.
+    sources_ = known_sources();
     const host::LoadedPlugin& sink = session_.sink_plugin();
     for (model::Kind kind : model::kKindsInDependencyOrder) {
       std::string name(model::to_string(kind));
@@ -248,9 +250,6 @@ class Loader {
   }
 
   void load_kind(const std::string& kind) {
-    // Every source staged in this work dir: persons merge across them.
-    sources_ = known_sources();
-
     std::vector<Item> items = collect(kind);
     std::deque<Item> pending;
     for (Item& item : items) {

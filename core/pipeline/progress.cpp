@@ -70,8 +70,8 @@ void Progress::draw(bool final) {
                                         static_cast<double>(total));
     bar = "[" + std::string(filled, '#') + std::string(20 - filled, '.') + "] ";
   }
-  std::string line = fmt::format("{:<24} {}{} {:.1f}/s{}{}", label_, bar, counts, rate,
-                                 final ? " in " + duration_text(elapsed) : eta, final ? "" : "");
+  std::string line = fmt::format("{:<24} {}{} {:.1f}/s{}", label_, bar, counts, rate,
+                                 final ? " in " + duration_text(elapsed) : eta);
   if (terminal_) {
     std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), final ? "\n" : "");
   } else {

@@ -58,8 +58,6 @@ std::optional<std::string> referenced_kind(const std::string& field, const std::
     std::string candidate = stem.substr(start == 0 ? 0 : start + 1);
     if (model::kind_from_string(candidate))
       return candidate;
-    if (start == std::string::npos)
-      break;
   }
   return std::nullopt;
 }
