@@ -307,14 +307,22 @@ void add_migration_commands(CLI::App& app, const MigrationOptions& options,
       {"load", "write the plan into the sink through the ledger (resumes)"},
       {"status", "staged records and ledger states per kind"},
   };
+  // The options live on the top-level app (they may stand before or after the command), so a
+  // command's own --help points there rather than showing an empty list.
+  const std::string options_footer =
+      "Options (--source, --sink, --workdir, --credentials, --config, --set, --mapping, --workers, "
+      "--log-level, --plugin-path): see `atsmigrate --help`; they may come before or after the "
+      "command.";
   for (const Step& step : steps) {
     CLI::App* command = app.add_subcommand(step.name, step.help);
+    command->footer(options_footer);
     std::string name = step.name;
     command->callback(
         [&options, &global, &exit_code, name] { exit_code = run_step(name, options, global); });
   }
   CLI::App* exporter =
       app.add_subcommand("export", "write the staged canonical records as JSON Lines or CSV");
+  exporter->footer(options_footer);
   auto format = std::make_shared<std::string>("jsonl");
   auto output = std::make_shared<std::string>();
   exporter->add_option("--format", *format, "jsonl or csv")->check(CLI::IsMember({"jsonl", "csv"}));
