@@ -276,4 +276,24 @@ void Client::post_presigned(const std::string& url, const json::object& fields,
   }
 }
 
+std::string Client::download_sha256(const std::string& file_handle) const {
+  json::value info =
+      results("file.info", json::object{{"fileHandle", file_handle}}, CallKind::read);
+  std::string url = info.is_object() ? text_of(info.as_object(), "url") : "";
+  if (url.empty())
+    throw sdk::Error(ATSM_AMBIGUOUS, "file.info answered no url for a file handle",
+                     "malformed_response");
+  host_.check_cancelled();
+  sdk::HttpRequest request;
+  request.url = url;  // presigned storage: no key, no API bucket
+  request.download_to_blob = true;
+  sdk::HttpResponse response = host_.http(request);
+  if (response.status != 200)
+    throw sdk::Error(
+        response.status >= 500 ? ATSM_RETRY : ATSM_PERMANENT,
+        "download of a file through file.info answered HTTP " + std::to_string(response.status),
+        "http_" + std::to_string(response.status), "", response.status);
+  return response.blob_sha256;
+}
+
 }  // namespace atsm::ashby

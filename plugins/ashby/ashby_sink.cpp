@@ -1901,13 +1901,14 @@ void AshbySink::write_offer(const WriteItem& item, ItemResult& result) {
 std::optional<std::string> AshbySink::find_file(const WriteItem& item) {
   const model::File& file = std::get<model::File>(item.record);
   std::string candidate_id = ref(item, file.person_key);
-  if (candidate_id.empty())
+  if (candidate_id.empty() || !file.sha256)
     return std::nullopt;
   object candidate =
       as_object(client_.results("candidate.info", object{{"id", candidate_id}}, CallKind::read),
                 "candidate.info");
-  // Files of the same name (a resume per candidacy) are told apart by the uploads this instance
-  // already accounted for: only a handle none of them owns can be the lost one.
+  // Ashby shows a file's name but neither its size nor a hash, and a candidate often has several
+  // files of one name (a resume per candidacy): a handle of the same name is adopted only when
+  // its bytes, downloaded through file.info, have the same SHA-256.
   std::set<std::string> owned;
   {
     std::lock_guard lock(mutex_);
@@ -1915,13 +1916,18 @@ std::optional<std::string> AshbySink::find_file(const WriteItem& item) {
       if (identity.first == candidate_id)
         owned.insert(file_id);
   }
-  std::optional<std::string> found;
   if (const array* handles = array_at(candidate, "fileHandles"))
-    for (const value& handle : *handles)
-      if (handle.is_object() && text_of(handle.as_object(), "name") == file.file_name &&
-          owned.count(text_of(handle.as_object(), "id")) == 0)
-        found = text_of(handle.as_object(), "id");
-  return found;
+    for (const value& entry : *handles) {
+      if (!entry.is_object())
+        continue;
+      const object& handle = entry.as_object();
+      std::string id = text_of(handle, "id");
+      if (text_of(handle, "name") != file.file_name || owned.count(id) > 0)
+        continue;
+      if (client_.download_sha256(text_of(handle, "handle")) == *file.sha256)
+        return id;
+    }
+  return std::nullopt;
 }
 
 void AshbySink::write_file(const WriteItem& item, ItemResult& result) {

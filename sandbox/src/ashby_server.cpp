@@ -100,6 +100,19 @@ void AshbyServer::handle(const httplib::Request& request, httplib::Response& res
       response.set_content(body, "application/xml");
     return;
   }
+  if (request.method == "GET" && request.path.rfind("/_files/", 0) == 0) {
+    // The presigned download URL that file.info answers: storage, not the API (no key).
+    std::int64_t expires = 0;
+    try {
+      expires = std::stoll(request.get_param_value("expires"));
+    } catch (const std::exception&) {
+      expires = 0;
+    }
+    auto [status, body] = state_.download_file(request.path.substr(8), expires);
+    response.status = status;
+    response.set_content(body, status == 200 ? "application/octet-stream" : "application/xml");
+    return;
+  }
   response.set_header("Ashby-Version", "2026-01-01");
   response.set_header("Ashby-Version-Status", "active");
   std::string header = request.get_header_value("Authorization");

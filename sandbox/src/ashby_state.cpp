@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <random>
@@ -709,7 +710,7 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
     Object file{{"id", new_id("file")}, {"_candidateId", candidate_id}, {"_resume", resume}};
     if (call.form_file) {
       file["name"] = call.form_file->first;
-      file["_sha256"] = sha256_hex(call.form_file->second);
+      file["_sha256"] = keep_bytes(call.form_file->second);
       file["_size"] = static_cast<std::int64_t>(call.form_file->second.size());
       file["handle"] = "fh_" + Rng(mix_seed(seed_ ^ 0xF11F, ++serial_)).hex(32);
     } else {
@@ -732,6 +733,18 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
     count_created(file);
     put("file", std::move(file));
     return results(render(put("candidate", std::move(candidate))));
+  }
+  if (method == "file.info") {
+    // A download URL for a file on a candidate (ashby.md §5.4); presigned, so it expires like
+    // the upload URL does.
+    std::string handle = required_string(body, "fileHandle");
+    for (const auto& [id, file] : collections_["file"].by_id)
+      if (file.at("handle").as_string() == handle)
+        return results(json::object{
+            {"url",
+             base_url + "/_files/" + handle + "?expires=" +
+                 std::to_string(now_ms() + static_cast<std::int64_t>(600000 / rate_scale_))}});
+    fail("file_not_found", "File handle " + handle + " not found");
   }
   if (method == "candidate.anonymize") {
     Object candidate = require("candidate", "candidateId", "candidate_not_found");
@@ -1297,11 +1310,52 @@ std::pair<int, std::string> AshbyState::receive_upload(
             "file part named 'file', sent last</Message></Error>"};
   Object upload{{"id", handle},
                 {"name", it->second.second},
-                {"_sha256", sha256_hex(file->second)},
+                {"_sha256", keep_bytes(file->second)},
                 {"_size", static_cast<std::int64_t>(file->second.size())}};
   put("upload", std::move(upload));
   pending_uploads_.erase(it);
   return {204, ""};
+}
+
+std::string AshbyState::keep_bytes(const std::string& bytes) {
+  std::string sha = sha256_hex(bytes);
+  if (file_bytes_.emplace(sha, bytes).second && state_dir_) {
+    auto dir = *state_dir_ / "files";
+    std::filesystem::create_directories(dir);
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace);
+    int fd = ::open((dir / sha).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || ::write(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()))
+      throw std::runtime_error("cannot keep an uploaded file under " + dir.string());
+    ::close(fd);
+  }
+  return sha;
+}
+
+std::pair<int, std::string> AshbyState::download_file(const std::string& handle,
+                                                      std::int64_t expires_ms) {
+  static const std::string kDenied =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>"
+      "Request has expired</Message></Error>";
+  std::lock_guard lock(mutex_);
+  if (expires_ms < now_ms())
+    return {403, kDenied};
+  for (const auto& [id, file] : collections_["file"].by_id) {
+    if (file.at("handle").as_string() != handle)
+      continue;
+    std::string sha(file.at("_sha256").as_string());
+    if (auto it = file_bytes_.find(sha); it != file_bytes_.end())
+      return {200, it->second};
+    if (state_dir_) {
+      std::ifstream in(*state_dir_ / "files" / sha, std::ios::binary);
+      if (in)
+        return {200, std::string(std::istreambuf_iterator<char>(in), {})};
+    }
+    break;
+  }
+  return {404,
+          "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code><Message>The "
+          "specified key does not exist.</Message></Error>"};
 }
 
 json::object AshbyState::inspect(bool details) const {

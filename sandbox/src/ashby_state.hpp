@@ -31,6 +31,9 @@ class AshbyState {
   // The presigned upload target of the upload-handle flow; returns the HTTP status and body.
   std::pair<int, std::string> receive_upload(
       const std::string& handle, const std::optional<std::pair<std::string, std::string>>& file);
+  // The bytes behind a `file.info` download URL (GET /_files/<handle>?expires=MS): HTTP status
+  // and body (the file, or an S3-style XML error when unknown or expired).
+  std::pair<int, std::string> download_file(const std::string& handle, std::int64_t expires_ms);
   boost::json::object inspect(bool details) const;
   static bool is_write_method(const std::string& method);
   std::string new_request_id();
@@ -49,6 +52,8 @@ class AshbyState {
   void journal(const std::string& kind, const Object& object);
   void load_config(const boost::json::object& config);
   void replay_journal();
+  // Keeps an uploaded file's bytes (content-addressed, under --state too) for file.info.
+  std::string keep_bytes(const std::string& bytes);
 
   mutable std::mutex mutex_;
   std::map<std::string, Collection> collections_;
@@ -61,7 +66,8 @@ class AshbyState {
   double rate_scale_;
   std::string api_user_id_;
   std::map<std::string, std::pair<std::int64_t, std::string>>
-      pending_uploads_;  // handle -> (expiry ms, name)
+      pending_uploads_;                            // handle -> (expiry ms, name)
+  std::map<std::string, std::string> file_bytes_;  // sha256 -> bytes of every uploaded file
   // Normalised email -> candidate ids, so candidate.search does not scan every candidate.
   std::map<std::string, std::set<std::string>> candidates_by_email_;
 };

@@ -246,7 +246,8 @@ std::string endpoint_key(const std::string& method, const std::string& path) {
     std::string bare = segment.size() > 1 ? segment.substr(1) : "";
     bool digits = !bare.empty() && bare.find_first_not_of("0123456789") == std::string::npos;
     bool uuid_like = bare.size() >= 16 && bare.find('-') != std::string::npos;
-    out += (digits || uuid_like) ? "/:id" : segment;
+    bool file_handle = bare.rfind("fh_", 0) == 0;
+    out += (digits || uuid_like || file_handle) ? "/:id" : segment;
     if (next == std::string::npos)
       break;
     i = next;
