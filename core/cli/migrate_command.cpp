@@ -75,8 +75,86 @@ void print_plan(const pipeline::Plan& plan, const std::filesystem::path& plan_fi
   }
 }
 
-json::object report_json(const Session& session, const pipeline::LoadStats& stats,
-                         const std::map<std::string, int64_t>& staged) {
+// What extraction found wrong with the source's data, kept in the staging store so that a resumed
+// run reports it too: records that could not be staged at all (rejected) and records staged with
+// named field errors (the bad field left out, the rest migrated).
+struct DataProblems {
+  json::array rejected;         // {kind, key, reason}
+  json::object fields_by_kind;  // kind -> records with field errors
+  json::array fields;           // {kind, key, field, message}, the first kMaxListed
+  static constexpr size_t kMaxListed = 500;
+};
+
+DataProblems data_problems(Session& session) {
+  DataProblems problems;
+  const std::string& source = session.options().source;
+  int64_t listed = 0;
+  for (model::Kind kind : model::kKindsInDependencyOrder) {
+    std::string name(model::to_string(kind));
+    session.staging().for_each(
+        {pipeline::rejected_kind(name), source}, [&](const store::StagedRecord& staged) {
+          json::value kept = json::parse(staged.record_json);
+          const json::value* error = kept.as_object().if_contains("error");
+          problems.rejected.push_back(
+              json::object{{"kind", name},
+                           {"key", staged.source_key},
+                           {"reason", error ? *error : json::value("unreadable")}});
+        });
+    int64_t with_errors = 0;
+    session.staging().for_each({name, source}, [&](const store::StagedRecord& staged) {
+      if (staged.record_json.find("\"validation_errors\"") == std::string::npos)
+        return;  // cheap test first: most records have none
+      json::value record = json::parse(staged.record_json);
+      const json::value* errors = record.as_object().if_contains("validation_errors");
+      if (!errors || !errors->is_array() || errors->as_array().empty())
+        return;
+      ++with_errors;
+      for (const json::value& error : errors->as_array()) {
+        if (listed++ >= static_cast<int64_t>(DataProblems::kMaxListed) || !error.is_object())
+          continue;
+        json::object entry{{"kind", name}, {"key", staged.source_key}};
+        for (const char* member : {"field", "message"})
+          if (const json::value* text = error.as_object().if_contains(member))
+            entry[member] = *text;
+        problems.fields.push_back(std::move(entry));
+      }
+    });
+    if (with_errors > 0)
+      problems.fields_by_kind[name] = with_errors;
+  }
+  return problems;
+}
+
+// Per rate-limit bucket (one per vendor key) and per API host: what this run asked of the vendors.
+json::object calls_json(Session& session) {
+  json::object buckets;
+  for (const auto& [name, metrics] : session.limiter().all_metrics()) {
+    buckets[name] = json::object{{"requests", metrics.permits_granted},
+                                 {"rate_limited_responses", metrics.rate_limited_responses},
+                                 {"pauses", metrics.pauses},
+                                 {"seconds_waiting_for_the_limit",
+                                  std::chrono::duration<double>(metrics.time_waiting).count()},
+                                 {"achieved_per_second", metrics.achieved_rate_per_second()},
+                                 {"limit_per_second", metrics.limit_per_second},
+                                 {"peak_in_flight", metrics.peak_in_flight}};
+  }
+  json::object hosts;
+  for (const auto& [endpoint, metrics] : session.http().endpoint_metrics()) {
+    json::value& slot = hosts[endpoint.host];
+    if (!slot.is_object())
+      slot = json::object{{"requests", 0}, {"retries", 0}, {"transport_errors", 0}};
+    json::object& host = slot.as_object();
+    host["requests"] = host["requests"].to_number<uint64_t>() + metrics.requests;
+    host["retries"] = host["retries"].to_number<uint64_t>() + (metrics.attempts - metrics.requests);
+    host["transport_errors"] =
+        host["transport_errors"].to_number<uint64_t>() + metrics.transport_errors;
+  }
+  return {{"buckets", buckets}, {"hosts", hosts}};
+}
+
+json::object report_json(Session& session, const pipeline::LoadStats& stats,
+                         const std::map<std::string, int64_t>& staged,
+                         const DataProblems& problems) {
   json::object kinds;
   for (const auto& [kind, counts] : stats.kinds) {
     json::object skipped;
@@ -102,15 +180,24 @@ json::object report_json(const Session& session, const pipeline::LoadStats& stat
   json::array lossy;
   for (const std::string& line : stats.lossy)
     lossy.emplace_back(line);
+  json::array notices;
+  for (const auto& [plugin, message] : session.notices())
+    notices.push_back(json::object{{"plugin", plugin}, {"message", message}});
   return {{"source", session.options().source},
           {"sink", session.options().sink},
           {"kinds", kinds},
           {"failures", failures},
+          {"rejected", problems.rejected},
+          {"field_errors_by_kind", problems.fields_by_kind},
+          {"field_errors", problems.fields},
+          {"notices", notices},
           {"lossy", lossy},
-          {"adopted", stats.adopted}};
+          {"adopted", stats.adopted},
+          {"calls", calls_json(session)}};
 }
 
 int print_summary(const pipeline::LoadStats& stats, const std::map<std::string, int64_t>& staged,
+                  const DataProblems& problems, size_t notices,
                   const std::filesystem::path& report) {
   std::cout << fmt::format("\n{:<12} {:>8} {:>8} {:>8} {:>9} {:>7} {:>8} {:>7}\n", "KIND", "STAGED",
                            "CREATED", "UPDATED", "UNCHANGED", "MERGED", "SKIPPED", "FAILED");
@@ -134,6 +221,35 @@ int print_summary(const pipeline::LoadStats& stats, const std::map<std::string, 
         "duplicate).\n",
         stats.adopted);
   }
+  if (!problems.fields_by_kind.empty()) {
+    std::string kinds;
+    for (const auto& [kind, count] : problems.fields_by_kind)
+      kinds += fmt::format("{}{} {}", kinds.empty() ? "" : ", ", count.to_number<int64_t>(),
+                           std::string(kind));
+    std::cout << fmt::format(
+        "Source records with a bad field (left out, the rest migrated): {}; listed in {}.\n", kinds,
+        report.string());
+  }
+  if (notices > 0)
+    std::cout << fmt::format("The connectors raised {} warning(s); listed in {} (notices).\n",
+                             notices, report.string());
+  if (!problems.rejected.empty()) {
+    std::cout << fmt::format(
+        "\n{} source record(s) could not be read into the canonical model and were not "
+        "migrated:\n",
+        problems.rejected.size());
+    size_t shown = 0;
+    for (const json::value& rejected : problems.rejected) {
+      if (shown++ == 20)
+        break;
+      const json::object& entry = rejected.as_object();
+      const json::value& reason = entry.at("reason");
+      std::cout << fmt::format(
+          "  {} {}: {}\n", std::string(entry.at("kind").as_string()),
+          std::string(entry.at("key").as_string()),
+          reason.is_string() ? std::string(reason.as_string()) : json::serialize(reason));
+    }
+  }
   if (!stats.failures.empty()) {
     std::cout << fmt::format("\n{} record(s) failed (all listed in {}):\n", stats.failures.size(),
                              report.string());
@@ -147,6 +263,11 @@ int print_summary(const pipeline::LoadStats& stats, const std::map<std::string, 
           failure.vendor_request_id.empty() ? "" : ", request " + failure.vendor_request_id);
     }
     std::cout << "Re-run the same command to retry them once the cause is fixed.\n";
+    return kExitPartial;
+  }
+  if (!problems.rejected.empty()) {
+    std::cout << fmt::format("\nPartial: fix the source records above (report: {}).\n",
+                             report.string());
     return kExitPartial;
   }
   std::cout << fmt::format("\nDone. Report: {}\n", report.string());
@@ -200,9 +321,19 @@ int run_step(const std::string& step, const MigrationOptions& options,
       }
       return kExitOk;
     }
-    // Planning needs everything staged; extraction resumes and skips finished kinds, so a plan
-    // on a fresh work dir reads the source first and a later one costs nothing.
-    if (step == "extract" || step == "migrate" || step == "plan") {
+    // A migration extracts beside the load: the plan waits only for the kinds it needs
+    // (references, persons, candidacies), then notes, feedback, files... are written as they are
+    // staged, so the run takes about the longer of reading and writing, not their sum.
+    // `extract` and `plan` read everything first; extraction resumes and skips finished kinds.
+    std::unique_ptr<pipeline::BackgroundExtraction> extraction;
+    if (step == "migrate") {
+      extraction = std::make_unique<pipeline::BackgroundExtraction>(session);
+      for (model::Kind kind : model::kKindsInDependencyOrder) {
+        std::string name(model::to_string(kind));
+        if (pipeline::planned_kind(name))
+          extraction->wait_complete(name);
+      }
+    } else if (step == "extract" || step == "plan") {
       print_extract(pipeline::extract(session));
       if (step == "extract")
         return kExitOk;
@@ -219,11 +350,16 @@ int run_step(const std::string& step, const MigrationOptions& options,
 
     pipeline::LoadOptions load_options;
     load_options.workers = options.workers;
+    load_options.extraction = extraction.get();
     pipeline::LoadStats stats = pipeline::load(session, plan, load_options);
+    if (extraction)
+      print_extract(extraction->finish());
     std::map<std::string, int64_t> staged = staged_counts(session);
-    pipeline::write_private_file(session.work_dir().report_json(),
-                                 json::serialize(report_json(session, stats, staged)));
-    return print_summary(stats, staged, session.work_dir().report_json());
+    DataProblems problems = data_problems(session);
+    json::object report = report_json(session, stats, staged, problems);
+    pipeline::write_private_file(session.work_dir().report_json(), json::serialize(report));
+    return print_summary(stats, staged, problems, report.at("notices").as_array().size(),
+                         session.work_dir().report_json());
   });
 }
 
@@ -287,8 +423,9 @@ void add_migration_options(CLI::App& app, MigrationOptions& options) {
   app.add_option("--mapping", options.mapping_file,
                  "Mapping file (default: WORKDIR/mapping.json, written by plan)")
       ->type_name("FILE");
-  app.add_option("--workers", options.workers, "Writes in flight against the sink")
-      ->default_val(8)
+  app.add_option("--workers", options.workers,
+                 "Writes in flight against the sink (default: the sink's rate limit times its "
+                 "measured latency)")
       ->check(CLI::Range(1, 64));
 }
 

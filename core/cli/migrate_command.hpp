@@ -18,7 +18,7 @@ struct MigrationOptions {
   std::vector<std::string> settings;
   std::string credentials_file;
   std::string mapping_file;
-  unsigned workers = 8;
+  unsigned workers = 0;  // 0: derived from the sink's limit and latency
 };
 
 // Options shared by every migration command; defined on the top-level app so they may stand

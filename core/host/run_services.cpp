@@ -42,12 +42,33 @@ spdlog::level::level_enum to_spdlog(atsm_log_level level) {
 
 }  // namespace
 
+void SharedServices::record_bucket(const std::string& plugin, const std::string& bucket) {
+  std::lock_guard lock(traffic_mutex);
+  traffic_by_plugin[plugin].buckets.insert(bucket);
+}
+
+void SharedServices::record_traffic(const std::string& plugin, std::uint32_t attempts,
+                                    std::chrono::milliseconds on_the_wire) {
+  std::lock_guard lock(traffic_mutex);
+  PluginTraffic& traffic = traffic_by_plugin[plugin];
+  traffic.attempts += attempts;
+  traffic.on_the_wire += on_the_wire;
+}
+
+PluginTraffic SharedServices::traffic(const std::string& plugin) const {
+  std::lock_guard lock(traffic_mutex);
+  auto found = traffic_by_plugin.find(plugin);
+  return found == traffic_by_plugin.end() ? PluginTraffic{} : found->second;
+}
+
 RunServices::RunServices(SharedServices& shared, std::string plugin_name)
     : shared_(shared), plugin_name_(std::move(plugin_name)) {}
 
 void RunServices::log(atsm_log_level level, std::string_view message) {
   // The logger's sinks redact registered secrets; the plugin's name says who spoke.
   shared_.logger->log(to_spdlog(level), "[{}] {}", plugin_name_, message);
+  if (level >= ATSM_LOG_WARN && shared_.on_warning)
+    shared_.on_warning(plugin_name_, message);
 }
 
 std::optional<std::string> RunServices::secret(const std::string& name) {
@@ -85,6 +106,7 @@ void RunServices::declare_bucket(const atsm_rate_policy& policy) {
   if (policy.max_concurrency > 0)
     converted.with_max_concurrency(policy.max_concurrency);
   shared_.limiter.configure(policy.bucket, converted);
+  shared_.record_bucket(plugin_name_, policy.bucket);
 }
 
 std::string RunServices::authorization(const atsm_http_request& request) {
@@ -175,6 +197,7 @@ void RunServices::http(const atsm_http_request& request, atsm_http_response_fn o
   }
 
   net::Response response = shared_.http.perform(converted);
+  shared_.record_traffic(plugin_name_, response.attempts, response.on_the_wire);
   if (response.cancelled)
     throw Error(ATSM_CANCELLED, "cancelled");
   if (response.ambiguous) {

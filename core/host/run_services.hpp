@@ -6,8 +6,12 @@
 #include <spdlog/logger.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "host/host_services.hpp"
@@ -22,6 +26,14 @@ namespace atsm::host {
 using ProgressFn = std::function<void(const std::string& plugin, const std::string& kind,
                                       uint64_t done, uint64_t total)>;
 
+// What one plugin asked of the network in this run: the buckets it declared and the time its
+// requests spent on the wire, so the host can size its concurrency by Little's law.
+struct PluginTraffic {
+  std::set<std::string> buckets;
+  std::uint64_t attempts = 0;
+  std::chrono::milliseconds on_the_wire{0};
+};
+
 // Owned by the run; every connector instance of the run borrows it.
 struct SharedServices {
   net::SecretStore& secrets;
@@ -32,7 +44,18 @@ struct SharedServices {
   store::Ledger* ledger = nullptr;  // set once the load step opens it
   std::string ledger_scope;
   ProgressFn progress;
+  // Called with every warning or error a plugin logs, so the run's report can carry it.
+  std::function<void(const std::string& plugin, std::string_view message)> on_warning{};
   std::atomic<bool> cancelled{false};
+
+  void record_bucket(const std::string& plugin, const std::string& bucket);
+  void record_traffic(const std::string& plugin, std::uint32_t attempts,
+                      std::chrono::milliseconds on_the_wire);
+  PluginTraffic traffic(const std::string& plugin) const;
+
+  // Guarded by traffic_mutex; left out of the aggregate initialisation.
+  mutable std::mutex traffic_mutex{};
+  std::map<std::string, PluginTraffic> traffic_by_plugin{};
 };
 
 class RunServices : public HostServices {

@@ -14,7 +14,13 @@ std::string rejected_kind(const std::string& kind) {
   return "rejected:" + kind;
 }
 
-ExtractStats extract(Session& session) {
+bool planned_kind(const std::string& kind) {
+  std::optional<model::Kind> parsed = model::kind_from_string(kind);
+  return !parsed ||
+         model::dependency_rank(*parsed) <= model::dependency_rank(model::Kind::candidacy);
+}
+
+ExtractStats extract(Session& session, const ExtractListener& listener) {
   ExtractStats stats;
   host::ConnectorInstance& source = session.source();
   const std::string source_name = source.plugin().name();
@@ -34,6 +40,8 @@ ExtractStats extract(Session& session) {
     std::optional<std::string> checkpoint = staging.checkpoint(source_name, kind);
     if (checkpoint && *checkpoint == kExtractComplete) {
       stats.skipped_kinds.push_back(kind);
+      if (listener.kind_complete)
+        listener.kind_complete(kind);
       continue;
     }
     Progress progress(fmt::format("extract {}", kind), 0);
@@ -80,6 +88,8 @@ ExtractStats extract(Session& session) {
             stats.staged[kind] += static_cast<int64_t>(good.size());
             stats.changed[kind] += static_cast<int64_t>(result.changed);
             progress.advance(records.size());
+            if (listener.batch_staged)
+              listener.batch_staged(kind);
           });
     });
     // A source that ended without a final empty checkpoint still finished the kind.
@@ -87,8 +97,86 @@ ExtractStats extract(Session& session) {
       staging.put_batch(source_name, kind, {}, std::string(kExtractComplete));
     }
     progress.finish();
+    if (listener.kind_complete)
+      listener.kind_complete(kind);
   }
   return stats;
+}
+
+BackgroundExtraction::BackgroundExtraction(Session& session) : session_(session) {
+  // The source instance opens here, on the caller's thread: an unknown plugin or a bad
+  // configuration fails the run before anything starts.
+  const std::vector<std::string>& kinds = session_.source().plugin().source_kinds();
+  offered_.insert(kinds.begin(), kinds.end());
+  thread_ = std::thread([this] {
+    ExtractListener listener;
+    listener.batch_staged = [this](const std::string&) {
+      std::lock_guard lock(mutex_);
+      ++generation_;
+      changed_.notify_all();
+    };
+    listener.kind_complete = [this](const std::string& kind) {
+      std::lock_guard lock(mutex_);
+      complete_.insert(kind);
+      ++generation_;
+      changed_.notify_all();
+    };
+    try {
+      ExtractStats stats = extract(session_, listener);
+      std::lock_guard lock(mutex_);
+      stats_ = std::move(stats);
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      failure_ = std::current_exception();
+    }
+    std::lock_guard lock(mutex_);
+    finished_ = true;
+    ++generation_;
+    changed_.notify_all();
+  });
+}
+
+BackgroundExtraction::~BackgroundExtraction() {
+  if (thread_.joinable()) {
+    session_.services().cancelled = true;
+    thread_.join();
+  }
+}
+
+void BackgroundExtraction::rethrow_failure() {
+  if (failure_)
+    std::rethrow_exception(failure_);
+}
+
+bool BackgroundExtraction::complete(const std::string& kind) {
+  std::lock_guard lock(mutex_);
+  rethrow_failure();
+  if (complete_.contains(kind) || !offered_.contains(kind))
+    return true;
+  // A finished extraction completed every kind the source offers; the rest never come.
+  return finished_;
+}
+
+void BackgroundExtraction::wait_complete(const std::string& kind) {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [&] {
+    return failure_ || finished_ || complete_.contains(kind) || !offered_.contains(kind);
+  });
+  rethrow_failure();
+}
+
+void BackgroundExtraction::wait_for_more(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  std::uint64_t seen = generation_;
+  changed_.wait_for(lock, timeout, [&] { return generation_ != seen; });
+}
+
+ExtractStats BackgroundExtraction::finish() {
+  if (thread_.joinable())
+    thread_.join();
+  std::lock_guard lock(mutex_);
+  rethrow_failure();
+  return std::move(stats_);
 }
 
 }  // namespace atsm::pipeline

@@ -3,9 +3,16 @@
 // after the last committed batch; a finished kind is not read again.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <map>
+#include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pipeline/session.hpp"
@@ -31,6 +38,51 @@ inline constexpr const char* kExtractComplete = "atsm:complete";
 // Staging kind under which records the model rejects are kept with their error.
 std::string rejected_kind(const std::string& kind);
 
-ExtractStats extract(Session& session);
+// Told as extraction goes, from the extracting thread.
+struct ExtractListener {
+  std::function<void(const std::string& kind)> batch_staged;  // more records of kind committed
+  std::function<void(const std::string& kind)> kind_complete;
+};
+
+ExtractStats extract(Session& session, const ExtractListener& listener = {});
+
+// The kinds that make the plan (references, persons, candidacies); the others hang off a
+// candidate or an application and can be written while they are still being extracted.
+bool planned_kind(const std::string& kind);
+
+// Extraction in a thread of its own, beside the load: kinds become available one by one. The
+// load waits on a kind until it is completely staged, or streams a streamable kind as it comes.
+class BackgroundExtraction {
+ public:
+  explicit BackgroundExtraction(Session& session);
+  // Cancels a still running extraction (the run is failing) and waits for it.
+  ~BackgroundExtraction();
+  BackgroundExtraction(const BackgroundExtraction&) = delete;
+  BackgroundExtraction& operator=(const BackgroundExtraction&) = delete;
+
+  // True once `kind` is completely staged (a kind the source does not offer is complete).
+  // Rethrows the extraction's failure.
+  bool complete(const std::string& kind);
+  // Blocks until `kind` is completely staged; rethrows the extraction's failure.
+  void wait_complete(const std::string& kind);
+  // Blocks until more records are staged, a kind completes or `timeout` passes.
+  void wait_for_more(std::chrono::milliseconds timeout);
+  // Waits for the end of extraction; rethrows its failure.
+  ExtractStats finish();
+
+ private:
+  void rethrow_failure();
+
+  Session& session_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::set<std::string> offered_;  // the kinds the source reads; any other is complete at once
+  std::set<std::string> complete_;
+  bool finished_ = false;
+  std::exception_ptr failure_;
+  ExtractStats stats_;
+  std::uint64_t generation_ = 0;  // bumped on every batch, so waiters see progress
+  std::thread thread_;
+};
 
 }  // namespace atsm::pipeline

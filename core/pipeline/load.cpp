@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "model/kind.hpp"
+#include "pipeline/extract.hpp"
 #include "pipeline/progress.hpp"
 #include "pipeline/references.hpp"
 #include "services/store/sha256.hpp"
@@ -33,6 +35,11 @@ std::string text(const json::object& record, const char* key) {
   return value && value->is_string() ? std::string(value->as_string()) : std::string();
 }
 
+// Whether ISO 8601 UTC time `a` is before `b`; an unknown ("") time is after every known one.
+bool earlier(const std::string& a, const std::string& b) {
+  return !a.empty() && (b.empty() || a < b);
+}
+
 // One ledger row's worth of work.
 struct Item {
   std::string key;
@@ -41,6 +48,7 @@ struct Item {
   std::vector<std::string> also_done;  // other keys of this source that the same target covers
   std::string hash;
   std::optional<std::string> target_id;
+  std::string content_key{};  // files: candidate target + SHA-256 (uploaded once)
 };
 
 // Why a record is not written at all, by the plan's options (MAPPING.md), or "" to write it.
@@ -93,6 +101,7 @@ class Loader {
       if (fatal_)
         std::rethrow_exception(fatal_);
     }
+    stats_.peak_workers = peak_workers_;
     return std::move(stats_);
   }
 
@@ -128,13 +137,19 @@ class Loader {
     return {};
   }
 
-  std::vector<Item> collect(const std::string& kind) {
+  // The items of `kind` staged after `after_seq` that this run has not handled yet; `last_seq`
+  // gets the last seq seen.
+  std::vector<Item> collect(const std::string& kind, int64_t after_seq, int64_t& last_seq) {
     std::vector<Item> items;
     std::map<std::string, size_t>
         interview_item;  // candidacy key -> index (interviews group per candidacy)
+    std::map<std::string, size_t> file_item;  // content key -> index
     const std::string source = session_.options().source;
     std::set<size_t> groups_done;
-    session_.staging().for_each({kind, source}, [&](const store::StagedRecord& staged) {
+    store::StagingQuery query{kind, source, after_seq};
+    last_seq = session_.staging().for_each(query, [&](const store::StagedRecord& staged) {
+      if (!handled_.insert(staged.source_key).second)
+        return;  // an earlier pass of this run took it
       json::object record = json::parse(staged.record_json).as_object();
       if (std::string reason = skip_reason(kind, record, plan_.options); !reason.empty()) {
         skip(kind, staged.source_key, reason);
@@ -152,6 +167,35 @@ class Loader {
                       json::object{{"message", reason}, {"vendor_code", "owner_not_written"}},
                       "deferred");
         return;
+      }
+      if (kind == "file") {
+        // The same bytes go to a candidate once (MAPPING.md), across sources, resumed runs and
+        // concurrent writers: one item per (candidate, SHA-256), the other records ride along.
+        std::string content_key = file_content_key(record);
+        if (!content_key.empty()) {
+          std::optional<std::string> written;
+          {
+            std::lock_guard lock(mutex_);
+            if (auto done = file_targets_.find(content_key); done != file_targets_.end())
+              written = done->second;
+          }
+          if (written) {
+            session_.ledger().record_intent({scope_, kind, staged.source_key}, "same-bytes");
+            session_.ledger().mark_done({scope_, kind, staged.source_key}, *written, "");
+            std::lock_guard lock(mutex_);
+            stats_.kinds[kind].merged++;
+            return;
+          }
+          if (auto it = file_item.find(content_key); it != file_item.end()) {
+            items[it->second].also_done.push_back(staged.source_key);
+            return;
+          }
+          file_item[content_key] = items.size();
+          Item item{staged.source_key, std::move(record), {}, {}, {}, {}};
+          item.content_key = std::move(content_key);
+          items.push_back(std::move(item));
+          return;
+        }
       }
       if (kind == "interview") {
         // One note per candidacy holds all its interviews (MAPPING.md): one item per candidacy.
@@ -207,6 +251,31 @@ class Loader {
     return items;
   }
 
+  // A file's candidate (its person's target) and bytes; "" when either is unknown.
+  std::string file_content_key(const json::object& record) {
+    std::string sha = text(record, "sha256");
+    std::string person = text(record, "person_key");
+    if (sha.empty() || person.empty())
+      return {};
+    std::optional<std::string> candidate = session_.ledger().target_of({scope_, "person", person});
+    return candidate ? *candidate + "#" + sha : std::string();
+  }
+
+  // The files earlier runs wrote, by content key, so a resumed run does not upload them again
+  // for another record with the same bytes.
+  void index_written_files() {
+    file_targets_.clear();
+    session_.staging().for_each({"file", std::nullopt}, [&](const store::StagedRecord& staged) {
+      std::optional<store::LedgerEntry> entry =
+          session_.ledger().get({scope_, "file", staged.source_key});
+      if (!entry || entry->state != store::LedgerState::done || !entry->target_id)
+        return;
+      std::string content_key = file_content_key(json::parse(staged.record_json).as_object());
+      if (!content_key.empty())
+        file_targets_.emplace(content_key, *entry->target_id);
+    });
+  }
+
   // A record whose person or job was deliberately not migrated goes with it, for the same reason.
   std::string skipped_owner(const std::string& kind, const json::object& record) {
     std::string reason;
@@ -249,8 +318,104 @@ class Loader {
     stats_.kinds[kind].skipped[reason]++;
   }
 
+  // The earliest candidacy of every staged person, for the candidate's source and credited user
+  // (MAPPING.md: both come from the earliest candidacy, mapped).
+  struct FirstCandidacy {
+    std::string created_at;  // ISO 8601 UTC; "" (unknown) sorts last
+    std::string source_key;
+    std::string user_key;  // credited user, else owner
+  };
+
+  void index_first_candidacies() {
+    session_.staging().for_each(
+        {"candidacy", std::nullopt}, [&](const store::StagedRecord& staged) {
+          json::object record = json::parse(staged.record_json).as_object();
+          FirstCandidacy candidacy{
+              text(record, "created_at"), {}, text(record, "credited_to_user_key")};
+          if (candidacy.user_key.empty())
+            candidacy.user_key = text(record, "owner_user_key");
+          if (const json::value* sources = record.if_contains("sources");
+              sources && sources->is_array())
+            for (const json::value& source : sources->as_array())
+              if (source.is_object() && candidacy.source_key.empty())
+                candidacy.source_key = text(source.as_object(), "source_key");
+          auto [it, inserted] = first_candidacy_.try_emplace(text(record, "person_key"), candidacy);
+          if (!inserted && earlier(candidacy.created_at, it->second.created_at))
+            it->second = std::move(candidacy);
+        });
+  }
+
+  // The candidate's source and credited user, as target ids, from the earliest candidacy of any
+  // member of the person's group.
+  void add_first_candidacy_refs(const Item& item, json::object& out) const {
+    const FirstCandidacy* first = nullptr;
+    auto consider = [&](const std::string& person_key) {
+      auto it = first_candidacy_.find(person_key);
+      if (it == first_candidacy_.end())
+        return;
+      if (!first || earlier(it->second.created_at, first->created_at))
+        first = &it->second;
+    };
+    consider(item.key);
+    for (const json::value& member : item.group)
+      if (member.is_object())
+        consider(text(member.as_object(), "source_key"));
+    if (!first)
+      return;
+    auto mapped = [&](const char* kind, const std::string& key) -> std::string {
+      auto of_kind = plan_.resolved.find(kind);
+      if (key.empty() || of_kind == plan_.resolved.end())
+        return {};
+      auto found = of_kind->second.find(key);
+      return found == of_kind->second.end() ? std::string() : found->second;
+    };
+    if (std::string source = mapped("source", first->source_key); !source.empty())
+      out["source_id"] = source;
+    if (std::string user = mapped("user", first->user_key); !user.empty())
+      out["credited_to_user_id"] = user;
+  }
+
+  // Kinds written while their extraction goes on: each record stands alone (interviews are
+  // grouped per candidacy, so they wait for their whole kind).
+  static bool streamed(const std::string& kind) {
+    return kind == "note" || kind == "feedback" || kind == "offer" || kind == "file";
+  }
+
   void load_kind(const std::string& kind) {
-    std::vector<Item> items = collect(kind);
+    BackgroundExtraction* feed = options_.extraction;
+    const bool streaming = feed != nullptr && streamed(kind);
+    if (feed != nullptr && !streaming)
+      feed->wait_complete(kind);
+    if (kind == "person")
+      index_first_candidacies();
+    if (kind == "file")
+      index_written_files();
+    handled_.clear();
+    Progress progress(fmt::format("load {}", kind), 0);
+    uint64_t queued = 0;
+    int64_t cursor = 0;
+    for (;;) {
+      // Asked before reading: once the kind is complete, this pass sees all of it. The last pass
+      // starts over from the first record, for a record that changed since an earlier run keeps
+      // its place (seq) in the staging store; what this run already took is skipped.
+      bool complete = feed == nullptr || feed->complete(kind);
+      std::vector<Item> items = collect(kind, complete ? 0 : cursor, cursor);
+      std::deque<Item> pending = still_to_write(kind, items);
+      queued += pending.size();
+      progress.set_total(complete ? queued : 0);
+      write_items(kind, pending, progress);
+      if (fatal_)
+        std::rethrow_exception(fatal_);
+      if (complete)
+        break;
+      feed->wait_for_more(std::chrono::seconds(1));
+    }
+    progress.finish();
+  }
+
+  // Drops what an earlier run wrote with the same payload; what it wrote with another payload is
+  // an update of its target.
+  std::deque<Item> still_to_write(const std::string& kind, std::vector<Item>& items) {
     std::deque<Item> pending;
     for (Item& item : items) {
       std::string payload = json::serialize(item.record) + json::serialize(item.group);
@@ -265,54 +430,85 @@ class Loader {
         item.target_id = entry->target_id;
       pending.push_back(std::move(item));
     }
+    return pending;
+  }
+
+  // Writers in flight against the sink: --workers when given, else Little's law on what the run
+  // has measured, the sink's rate limit times its requests' time on the wire, with headroom for
+  // the work between requests. Before there is anything to measure: kInitialWorkers.
+  unsigned wanted_workers() {
+    if (options_.workers > 0)
+      return options_.workers;
+    constexpr unsigned kInitialWorkers = 4;
+    constexpr unsigned kMaxWorkers = 32;
+    host::PluginTraffic traffic = session_.services().traffic(session_.sink_plugin().name());
+    double limit = 0;
+    for (const std::string& bucket : traffic.buckets)
+      limit = std::max(limit, session_.limiter().metrics(bucket).limit_per_second);
+    if (traffic.attempts < 20 || limit <= 0)
+      return kInitialWorkers;
+    double latency_s = std::chrono::duration<double>(traffic.on_the_wire).count() /
+                       static_cast<double>(traffic.attempts);
+    double needed = std::ceil(limit * latency_s * 1.5) + 1;
+    return static_cast<unsigned>(std::clamp(needed, 2.0, static_cast<double>(kMaxWorkers)));
+  }
+
+  void write_items(const std::string& kind, std::deque<Item>& pending, Progress& progress) {
     if (pending.empty())
       return;
-
-    Progress progress(fmt::format("load {}", kind), pending.size());
     bool nested = kind == "department" || kind == "office";
-    unsigned workers = nested ? 1u : std::max(1u, options_.workers);
     bool shared_instance =
         (session_.sink_plugin().descriptor().capabilities & ATSM_CAP_THREAD_SAFE) != 0;
 
     std::mutex queue_mutex;
     std::vector<std::thread> threads;
-    for (unsigned w = 0; w < workers; ++w) {
-      threads.emplace_back([&, w] {
-        std::unique_ptr<host::ConnectorInstance> own;
-        try {
-          host::ConnectorInstance* sink = &session_.sink();
-          if (!shared_instance && w > 0) {
-            std::lock_guard lock(queue_mutex);
-            own = session_.open_sink_instance();
-            sink = own.get();
-          }
-          for (;;) {
-            std::vector<Item> batch;
-            {
-              std::lock_guard lock(queue_mutex);
-              if (fatal_)
-                return;
-              while (!pending.empty() && batch.size() < (nested ? 1 : options_.batch_size)) {
-                batch.push_back(std::move(pending.front()));
-                pending.pop_front();
-              }
-            }
-            if (batch.empty())
-              return;
-            write_batch(*sink, kind, batch);
-            progress.advance(batch.size());
-          }
-        } catch (...) {
+    auto worker = [&](unsigned w) {
+      std::unique_ptr<host::ConnectorInstance> own;
+      try {
+        host::ConnectorInstance* sink = &session_.sink();
+        if (!shared_instance && w > 0) {
           std::lock_guard lock(queue_mutex);
-          if (!fatal_)
-            fatal_ = std::current_exception();
-          session_.services().cancelled = true;
+          own = session_.open_sink_instance();
+          sink = own.get();
         }
-      });
+        for (;;) {
+          std::vector<Item> batch;
+          {
+            std::lock_guard lock(queue_mutex);
+            if (fatal_)
+              return;
+            while (!pending.empty() && batch.size() < (nested ? 1 : options_.batch_size)) {
+              batch.push_back(std::move(pending.front()));
+              pending.pop_front();
+            }
+          }
+          if (batch.empty())
+            return;
+          write_batch(*sink, kind, batch);
+          progress.advance(batch.size());
+        }
+      } catch (...) {
+        std::lock_guard lock(queue_mutex);
+        if (!fatal_)
+          fatal_ = std::current_exception();
+        session_.services().cancelled = true;
+      }
+    };
+    // More writers join while the measured latency says the limit needs them.
+    for (;;) {
+      unsigned wanted = nested ? 1u : wanted_workers();
+      {
+        std::lock_guard lock(queue_mutex);
+        if (pending.empty() || fatal_)
+          break;
+        while (threads.size() < wanted)
+          threads.emplace_back(worker, static_cast<unsigned>(threads.size()));
+        peak_workers_ = std::max(peak_workers_, static_cast<unsigned>(threads.size()));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
     for (std::thread& thread : threads)
       thread.join();
-    progress.finish();
   }
 
   std::vector<std::string> known_sources() {
@@ -349,6 +545,8 @@ class Loader {
           item["group"] = batch[i].group;
         if (batch[i].target_id)
           item["target_id"] = *batch[i].target_id;
+        if (kind == "person")
+          add_first_candidacy_refs(batch[i], item);
         if (kind == "job") {
           // The interview plan a new job gets: the mapping file's per-job choice, else the default.
           auto chosen = plan_.job_plan.find(batch[i].key);
@@ -429,6 +627,8 @@ class Loader {
       session_.ledger().mark_done({scope_, kind, other}, target, text(result, "vendor_request_id"));
     }
     std::lock_guard lock(mutex_);
+    if (!item.content_key.empty())
+      file_targets_.emplace(item.content_key, target);
     KindCounts& counts = stats_.kinds[kind];
     (item.target_id ? counts.updated : counts.created)++;
     counts.merged += static_cast<int64_t>(item.group.size());
@@ -460,6 +660,10 @@ class Loader {
   LoadOptions options_;
   std::string scope_;
   std::vector<std::string> sources_;
+  std::map<std::string, FirstCandidacy> first_candidacy_;  // person source key ->
+  std::set<std::string> handled_;  // keys of the kind being loaded that this run took
+  std::map<std::string, std::string> file_targets_;  // file content key -> target (guarded)
+  unsigned peak_workers_ = 0;
   std::mutex mutex_;
   LoadStats stats_;
   std::exception_ptr fatal_;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/extract.hpp"
 #include "pipeline/plan.hpp"
 #include "pipeline/session.hpp"
 
@@ -38,12 +39,16 @@ struct LoadStats {
   std::vector<LoadFailure> failures;
   std::vector<std::string> lossy;  // what the sink said it could not keep, per record
   int64_t adopted = 0;             // items a lookup found already written by an earlier attempt
+  unsigned peak_workers = 0;       // writers in flight at most
 };
 
 struct LoadOptions {
-  // Writers in flight. The sink's rate limit times its latency says how many are needed
-  // (Little's law); the limiter keeps them from exceeding the limit.
-  unsigned workers = 8;
+  // Writers in flight; 0 derives them from the sink's rate limit times its measured latency
+  // (Little's law). The limiter keeps them from exceeding the limit either way.
+  unsigned workers = 0;
+  // When set, extraction runs beside the load: each kind is written once it is completely
+  // staged, and the kinds that hang off candidates and applications as they are staged.
+  BackgroundExtraction* extraction = nullptr;
   size_t batch_size = 8;
   unsigned max_attempts = 6;
 };

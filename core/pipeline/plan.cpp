@@ -11,6 +11,7 @@
 
 #include "model/email.hpp"
 #include "model/kind.hpp"
+#include "pipeline/extract.hpp"
 #include "pipeline/references.hpp"
 
 namespace atsm::pipeline {
@@ -218,6 +219,16 @@ Plan make_plan(Session& session) {
           json::parse(staged.record_json), kind,
           [&](const std::string& ref_kind, const std::string& key) { used[ref_kind].insert(key); });
     });
+  }
+
+  // A migration plans before the kinds that hang off candidates (notes, feedback...) are all
+  // staged: any user may be their author, so every user must resolve.
+  for (const std::string& kind : session.source_plugin().source_kinds()) {
+    if (!planned_kind(kind) && staging.checkpoint(source, kind) != kExtractComplete) {
+      for (const json::value& user : references["user"].as_array())
+        used["user"].insert(string_or(user.as_object(), "source_key"));
+      break;
+    }
   }
 
   // 2. The mapping file, its options, and the sink's catalog.

@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cstdio>
+#include <mutex>
+#include <vector>
 
 namespace atsm::pipeline {
 namespace {
@@ -17,6 +20,34 @@ std::string duration_text(double seconds) {
   return fmt::format("{}s", total);
 }
 
+// Extraction and load run at once, each with its bars: on a terminal the live bars are redrawn
+// together, one line each, below the lines of the bars that finished.
+struct Screen {
+  std::mutex mutex;
+  std::vector<std::string> live;  // the last line of each live bar, by slot
+  std::vector<const Progress*> owners;
+  size_t lines_drawn = 0;
+
+  void redraw(const std::string* final_line) {
+    std::string out;
+    if (lines_drawn > 0)
+      out += fmt::format("\033[{}F", lines_drawn);  // back to the first live line
+    if (final_line)
+      out += "\033[K" + *final_line + "\n";
+    for (const std::string& line : live)
+      out += "\033[K" + line + "\n";
+    out += "\033[J";  // clear whatever a longer earlier frame left below
+    lines_drawn = live.size();
+    std::fputs(out.c_str(), stderr);
+    std::fflush(stderr);
+  }
+};
+
+Screen& screen() {
+  static Screen instance;
+  return instance;
+}
+
 }  // namespace
 
 Progress::Progress(std::string label, uint64_t total)
@@ -24,7 +55,14 @@ Progress::Progress(std::string label, uint64_t total)
       total_(total),
       started_(std::chrono::steady_clock::now()),
       last_draw_(started_),
-      terminal_(::isatty(STDERR_FILENO) == 1) {}
+      terminal_(::isatty(STDERR_FILENO) == 1) {
+  if (terminal_) {
+    Screen& shared = screen();
+    std::lock_guard lock(shared.mutex);
+    shared.live.push_back(fmt::format("{:<24} ...", label_));
+    shared.owners.push_back(this);
+  }
+}
 
 Progress::~Progress() {
   finish();
@@ -73,7 +111,20 @@ void Progress::draw(bool final) {
   std::string line = fmt::format("{:<24} {}{} {:.1f}/s{}", label_, bar, counts, rate,
                                  final ? " in " + duration_text(elapsed) : eta);
   if (terminal_) {
-    std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), final ? "\n" : "");
+    Screen& shared = screen();
+    std::lock_guard lock(shared.mutex);
+    auto slot = std::find(shared.owners.begin(), shared.owners.end(), this);
+    if (slot == shared.owners.end())
+      return;
+    size_t index = static_cast<size_t>(slot - shared.owners.begin());
+    if (final) {
+      shared.live.erase(shared.live.begin() + static_cast<std::ptrdiff_t>(index));
+      shared.owners.erase(slot);
+      shared.redraw(&line);
+    } else {
+      shared.live[index] = line;
+      shared.redraw(nullptr);
+    }
   } else {
     std::fprintf(stderr, "%s\n", line.c_str());
   }

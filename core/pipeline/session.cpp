@@ -12,6 +12,7 @@
 
 #include "services/net/log.hpp"
 #include "services/store/private_fs.hpp"
+#include "services/store/sha256.hpp"
 
 namespace atsm::pipeline {
 namespace {
@@ -125,6 +126,39 @@ Session::Session(const SessionOptions& options) : options_(options), work_dir_(o
                                          ledger_.get(),
                                          ledger_scope(),
                                          {}});
+  shared_->on_warning = [this](const std::string& plugin, std::string_view message) {
+    record_notice(plugin, message);
+  };
+}
+
+namespace {
+constexpr const char* kNoticeKind = "notice";
+constexpr std::size_t kMaxNoticesPerRun = 1000;  // a plugin warning per record must not flood
+constexpr std::size_t kMaxNoticeLength = 500;
+}  // namespace
+
+void Session::record_notice(const std::string& plugin, std::string_view message) {
+  std::lock_guard lock(notices_mutex_);
+  if (notices_recorded_ >= kMaxNoticesPerRun)
+    return;
+  ++notices_recorded_;
+  std::string text(message.substr(0, kMaxNoticeLength));
+  // Keyed by the text: the same warning from a resumed run is stored once.
+  const store::RecordToStage notice{store::sha256_hex(text),
+                                    boost::json::serialize(boost::json::object{{"message", text}}),
+                                    "null"};
+  staging_->put_batch(plugin, kNoticeKind, std::span(&notice, 1), std::nullopt);
+}
+
+std::vector<std::pair<std::string, std::string>> Session::notices() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  staging_->for_each({kNoticeKind, std::nullopt}, [&](const store::StagedRecord& staged) {
+    boost::json::value record = boost::json::parse(staged.record_json);
+    const boost::json::value* text = record.as_object().if_contains("message");
+    out.emplace_back(staged.source,
+                     text && text->is_string() ? std::string(text->as_string()) : "");
+  });
+  return out;
 }
 
 Session::~Session() {

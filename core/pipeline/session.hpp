@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -97,12 +98,18 @@ class Session {
   const host::LoadedPlugin& sink_plugin();
   const host::LoadedPlugin& source_plugin();
 
+  // What the plugins warned about (a key that cannot see confidential records, deleted records
+  // not carried over, records with bad fields), kept in the staging store so that every later
+  // report of the work dir lists it: (plugin, message), each once, oldest first.
+  std::vector<std::pair<std::string, std::string>> notices() const;
+
   // The ledger scope: one per target, so every source loaded into it shares dedup and ids.
   std::string ledger_scope() const { return "sink:" + options_.sink; }
 
  private:
   const host::LoadedPlugin& require_plugin(const std::string& name, const char* role);
   std::string plugin_config(const host::LoadedPlugin& plugin) const;
+  void record_notice(const std::string& plugin, std::string_view message);
 
   SessionOptions options_;
   WorkDir work_dir_;
@@ -118,6 +125,8 @@ class Session {
   std::vector<std::unique_ptr<host::RunServices>> run_services_;
   std::unique_ptr<host::ConnectorInstance> source_;
   std::unique_ptr<host::ConnectorInstance> sink_;
+  std::mutex notices_mutex_;
+  std::size_t notices_recorded_ = 0;
 };
 
 }  // namespace atsm::pipeline

@@ -545,6 +545,7 @@ Response HttpClient::perform(const Request& request) {
     response.transport_error = transport_error;
     const auto attempt_ms =
         std::chrono::duration_cast<milliseconds>(RealClock::now() - attempt_started);
+    response.on_the_wire += attempt_ms;
     if (permit) {
       if (response.status != 0) {
         impl_->options.rate_limiter->observe(request.rate_limit_bucket, response.status,

@@ -78,7 +78,8 @@ struct Response {
   Headers headers;
   std::string body;
   std::uint32_t attempts = 0;
-  std::chrono::milliseconds elapsed{0};
+  std::chrono::milliseconds elapsed{0};      // from the call to the answer, limiter waits included
+  std::chrono::milliseconds on_the_wire{0};  // the attempts alone: what the server's latency costs
   std::string transport_error;  // last attempt's transport failure; empty when a response came
   bool ambiguous = false;       // a non-idempotent request may have been processed: look it up
   bool cancelled = false;

@@ -310,20 +310,37 @@ void RateLimiter::observe(std::string_view name, long status, const Headers& hea
     pause_locked(*bucket, *until);
 }
 
+namespace {
+
+// The bucket's metrics with the sustained rate its policy allows now (a fixed window's limit may
+// have been adopted from the server).
+BucketMetrics with_limit(const detail::BucketState& bucket) {
+  BucketMetrics metrics = bucket.metrics;
+  if (const auto* token = std::get_if<TokenBucket>(&bucket.policy.pacing)) {
+    metrics.limit_per_second = token->rate_per_second;
+  } else if (const auto* window = std::get_if<FixedWindow>(&bucket.policy.pacing);
+             window && window->window.count() > 0) {
+    metrics.limit_per_second = bucket.window_limit * 1000.0 / window->window.count();
+  }
+  return metrics;
+}
+
+}  // namespace
+
 BucketMetrics RateLimiter::metrics(std::string_view name) const {
   std::lock_guard lock(mutex_);
   const BucketState* bucket = find_locked(name);
   if (bucket == nullptr) {
     throw std::invalid_argument(fmt::format("rate limit bucket '{}' is not configured", name));
   }
-  return bucket->metrics;
+  return with_limit(*bucket);
 }
 
 std::map<std::string, BucketMetrics> RateLimiter::all_metrics() const {
   std::lock_guard lock(mutex_);
   std::map<std::string, BucketMetrics> result;
   for (const auto& [name, bucket] : buckets_)
-    result.emplace(name, bucket->metrics);
+    result.emplace(name, with_limit(*bucket));
   return result;
 }
 

@@ -72,6 +72,7 @@ struct BucketMetrics {
   std::uint32_t peak_in_flight = 0;
   std::optional<Clock::time_point> first_grant;
   std::optional<Clock::time_point> last_grant;
+  double limit_per_second = 0;  // the sustained rate the bucket's policy allows
 
   // Permits per second between the first and last grant (0 with fewer than two grants).
   double achieved_rate_per_second() const;
