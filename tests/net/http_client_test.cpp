@@ -1,5 +1,11 @@
 #include "services/net/http_client.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -7,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <barrier>
 #include <condition_variable>
@@ -267,6 +274,234 @@ TEST(HttpClientTest, PostTimingOutAfterSendingIsAmbiguousAndNotRetried) {
   EXPECT_TRUE(response.ambiguous);
   EXPECT_EQ(stall.entered.load(), 1);
   stall.release();
+}
+
+// A loopback listener whose accept queue is full and never drained: Linux drops the SYNs of
+// further connections, so a connect to it hangs the way one to an unresponsive host does, without
+// leaving the machine.
+class FullBacklogListener {
+ public:
+  FullBacklogListener() {
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+        ::listen(listener_, 0) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      throw std::runtime_error("cannot listen on loopback");
+    }
+    address_ = address;
+    // Connect until one connection is left hanging: from then on the queue is full.
+    for (int i = 0; i < 16 && !full_; ++i) {
+      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      fillers_.push_back(fd);
+      if (::connect(fd, reinterpret_cast<sockaddr*>(&address_), sizeof address_) == 0)
+        continue;
+      pollfd wait{fd, POLLOUT, 0};
+      full_ = errno == EINPROGRESS && ::poll(&wait, 1, 300) == 0;
+    }
+  }
+  ~FullBacklogListener() {
+    for (int fd : fillers_)
+      ::close(fd);
+    ::close(listener_);
+  }
+  FullBacklogListener(const FullBacklogListener&) = delete;
+  FullBacklogListener& operator=(const FullBacklogListener&) = delete;
+
+  bool full() const { return full_; }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(ntohs(address_.sin_port)) + path;
+  }
+
+ private:
+  int listener_ = -1;
+  sockaddr_in address_{};
+  std::vector<int> fillers_;
+  bool full_ = false;
+};
+
+TEST(HttpClientTest, ConnectTimeoutEndsAConnectionThatNeverCompletes) {
+  FullBacklogListener listener;
+  ASSERT_TRUE(listener.full()) << "could not fill the listener's accept queue";
+  HttpClient client(fast_backoff());
+  Request request = get(listener.url("/x"));
+  request.timeouts.connect = 300ms;
+  request.timeouts.total = 20s;
+  request.max_attempts = 1;
+  const auto started = std::chrono::steady_clock::now();
+  const Response response = client.perform(request);
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(response.status, 0);
+  EXPECT_EQ(response.attempts, 1u);
+  EXPECT_FALSE(response.transport_error.empty());
+  EXPECT_GE(waited, 250ms) << "gave up before the connect timeout";
+  EXPECT_LT(waited, 5s) << "the connect timeout, not the total one, ended the attempt";
+}
+
+TEST(HttpClientTest, PostWhoseConnectTimedOutIsRetriedAndNotAmbiguous) {
+  FullBacklogListener listener;
+  ASSERT_TRUE(listener.full()) << "could not fill the listener's accept queue";
+  HttpClient client(fast_backoff());
+  Request request = post(listener.url("/x"));
+  request.timeouts.connect = 200ms;
+  request.timeouts.total = 20s;
+  request.max_attempts = 2;
+  const auto started = std::chrono::steady_clock::now();
+  const Response response = client.perform(request);
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(response.status, 0);
+  EXPECT_EQ(response.attempts, 2u) << "a connection never made cannot have carried the POST";
+  EXPECT_FALSE(response.ambiguous);
+  EXPECT_GE(waited, 2 * 200ms - 50ms);
+  EXPECT_LT(waited, 5s);
+}
+
+// Sends the headers and a first piece of the body, then nothing until released. Bodies here are
+// application/octet-stream: httplib would gzip a text body and hold back the pieces.
+struct Trickle {
+  std::mutex mutex;
+  std::condition_variable released_cv;
+  bool released = false;
+
+  void install(httplib::Server& server, const std::string& path, std::string first_piece) {
+    server.Get(path, [this, first_piece](const httplib::Request&, httplib::Response& response) {
+      response.set_chunked_content_provider(
+          "application/octet-stream",
+          [this, first_piece, sent = false](size_t, httplib::DataSink& sink) mutable {
+            if (!sent) {
+              sent = true;
+              return sink.write(first_piece.data(), first_piece.size());
+            }
+            std::unique_lock lock(mutex);
+            if (released_cv.wait_for(lock, 50ms, [this] { return released; }))
+              sink.done();
+            return true;
+          });
+    });
+  }
+  void release() {
+    {
+      std::lock_guard lock(mutex);
+      released = true;
+    }
+    released_cv.notify_all();
+  }
+};
+
+TEST(HttpClientTest, LowSpeedTimeoutEndsABodyThatStalls) {
+  LoopbackServer server;
+  Trickle trickle;
+  trickle.install(server.server, "/stalls", "first bytes");
+  server.start();
+  HttpClient client(fast_backoff());
+  Request request = get(server.url("/stalls"));
+  request.timeouts.total = 30s;
+  request.timeouts.low_speed_bytes_per_second = 100;
+  request.timeouts.low_speed_window = 1s;
+  request.max_attempts = 1;
+  const auto started = std::chrono::steady_clock::now();
+  const Response response = client.perform(request);
+  const auto waited = std::chrono::steady_clock::now() - started;
+  trickle.release();
+  EXPECT_EQ(response.status, 0) << "a stalled body is a transport failure, not a response";
+  EXPECT_EQ(response.bytes_received, std::string("first bytes").size())
+      << "the headers and the first bytes arrived before the stall";
+  EXPECT_NE(response.transport_error.find("too slow"), std::string::npos)
+      << response.transport_error;
+  EXPECT_GE(waited, 900ms) << "abandoned before the low-speed window passed";
+  EXPECT_LT(waited, 10s) << "the low-speed timeout, not the total one, ended the attempt";
+}
+
+TEST(HttpClientTest, LowSpeedTimeoutSparesASlowButSteadyBody) {
+  LoopbackServer server;
+  constexpr int kPieces = 15;
+  server.server.Get("/steady", [](const httplib::Request&, httplib::Response& response) {
+    response.set_chunked_content_provider(
+        "application/octet-stream", [piece = 0](size_t, httplib::DataSink& sink) mutable {
+          if (piece++ == kPieces) {
+            sink.done();
+            return true;
+          }
+          std::this_thread::sleep_for(100ms);
+          const std::string bytes(200, 'x');  // 2000 bytes/s, above the limit below
+          return sink.write(bytes.data(), bytes.size());
+        });
+  });
+  server.start();
+  HttpClient client(fast_backoff());
+  Request request = get(server.url("/steady"));
+  request.timeouts.low_speed_bytes_per_second = 100;
+  request.timeouts.low_speed_window = 1s;
+  request.max_attempts = 1;
+  const Response response = client.perform(request);
+  EXPECT_TRUE(response.ok()) << response.transport_error;
+  EXPECT_EQ(response.body, std::string(kPieces * 200, 'x'));
+  EXPECT_GE(response.elapsed, 1s) << "the transfer outlasted the low-speed window";
+}
+
+// The header's contract: bounded exponential backoff with full jitter, i.e. before retry n the
+// client waits a random time in [0, min(backoff_cap, backoff_base * 2^(n-1))]. On a FakeClock
+// time moves only while the client backs off, so the gaps between a request's arrivals at the
+// server are exactly its delays.
+TEST(HttpClientTest, BackoffIsExponentialWithFullJitterWithinTheCap) {
+  FakeClock clock;
+  LoopbackServer server;
+  std::mutex mutex;
+  std::vector<Clock::time_point> arrivals;
+  server.server.Get("/unavailable", [&](const httplib::Request&, httplib::Response& response) {
+    {
+      std::lock_guard lock(mutex);
+      arrivals.push_back(clock.now());
+    }
+    response.status = 503;
+  });
+  server.start();
+  HttpClientOptions options;
+  options.backoff_base = 1000ms;
+  options.backoff_cap = 3000ms;
+  options.clock = &clock;
+  HttpClient client(options);
+
+  constexpr int kRequests = 40;
+  constexpr std::uint32_t kAttempts = 4;
+  const std::array<std::chrono::milliseconds, kAttempts - 1> ceilings = {1000ms, 2000ms, 3000ms};
+  std::array<std::vector<std::chrono::milliseconds>, kAttempts - 1> delays;
+  for (int i = 0; i < kRequests; ++i) {
+    {
+      std::lock_guard lock(mutex);
+      arrivals.clear();
+    }
+    Request request = get(server.url("/unavailable"));
+    request.max_attempts = kAttempts;
+    const Response response = client.perform(request);
+    ASSERT_EQ(response.status, 503);
+    ASSERT_EQ(response.attempts, kAttempts);
+    std::lock_guard lock(mutex);
+    ASSERT_EQ(arrivals.size(), kAttempts);
+    for (std::uint32_t retry = 0; retry + 1 < kAttempts; ++retry) {
+      delays[retry].push_back(std::chrono::duration_cast<std::chrono::milliseconds>(
+          arrivals[retry + 1] - arrivals[retry]));
+    }
+  }
+  for (std::uint32_t retry = 0; retry + 1 < kAttempts; ++retry) {
+    const auto& observed = delays[retry];
+    for (const auto delay : observed) {
+      EXPECT_GE(delay, 0ms);
+      EXPECT_LE(delay, ceilings[retry]) << "delay before attempt " << retry + 2;
+    }
+    // Jittered: the same attempt number waits differently from one request to the next.
+    const std::set<std::chrono::milliseconds> distinct(observed.begin(), observed.end());
+    EXPECT_GE(distinct.size(), static_cast<std::size_t>(kRequests / 2))
+        << "delays before attempt " << retry + 2 << " barely vary";
+    // Exponential: later retries reach past the earlier ceilings (a miss has odds < 1e-7).
+    if (retry > 0) {
+      EXPECT_GT(*std::max_element(observed.begin(), observed.end()), ceilings[retry - 1])
+          << "delays before attempt " << retry + 2 << " never exceed the previous ceiling";
+    }
+  }
 }
 
 TEST(HttpClientTest, RedirectsAreNotFollowedUnlessAsked) {

@@ -1,23 +1,57 @@
 #!/usr/bin/env bash
-# Installs the build into a temporary prefix, builds sdk/examples/hello-connector out of tree
-# against it with find_package(atsmigrate-sdk), and checks the installed atsmigrate loads it.
+# Installs the build into a temporary prefix, checks the installed layout (README, issue 3), builds
+# sdk/examples/hello-connector out of tree against it with find_package(atsmigrate-sdk), and checks
+# the installed atsmigrate loads it next to the installed vendor plugins.
 set -euo pipefail
 build_dir=$1 source_dir=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
-for path in bin/atsmigrate include/atsmigrate/connector.h include/atsmigrate/connector.hpp \
+for path in bin/atsmigrate bin/ats-sandbox \
+            lib/atsmigrate/plugins/liblever.so lib/atsmigrate/plugins/libgreenhouse.so \
+            lib/atsmigrate/plugins/libashby.so \
+            include/atsmigrate/connector.h include/atsmigrate/connector.hpp \
             lib/cmake/atsmigrate-sdk/atsmigrate-sdkConfig.cmake; do
-  [ -e "$work/prefix/$path" ] || { echo "install lacks $path"; exit 1; }
+  [ -f "$work/prefix/$path" ] || { echo "install lacks $path"; exit 1; }
+done
+for program in bin/atsmigrate bin/ats-sandbox; do
+  [ -x "$work/prefix/$program" ] || { echo "installed $program is not executable"; exit 1; }
 done
 # The example is a third party's project: plain flags, no sanitizers, no project settings.
 env -u CXXFLAGS -u LDFLAGS cmake -S "$source_dir/sdk/examples/hello-connector" -B "$work/hello" \
   -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$work/hello" >/dev/null
-listing=$("$work/prefix/bin/atsmigrate" plugins list --json --plugin-path "$work/hello")
+# Only what the installation and --plugin-path hold: no plugin directory from the caller's shell.
+listing=$(env -u ATSMIGRATE_PLUGIN_PATH "$work/prefix/bin/atsmigrate" plugins list --json \
+  --plugin-path "$work/hello")
 echo "$listing"
 echo "$listing" | grep -q '"name":"hello"' || { echo "hello connector not listed"; exit 1; }
 echo "$listing" | grep -q '"source_kinds":\["person","candidacy"\]' || { echo "kinds wrong"; exit 1; }
+# The installed binary finds the installed vendor plugins by itself and refuses nothing; checked
+# on the parsed JSON. Roles are README's: Lever and Greenhouse are sources, Ashby is a sink.
+python3 - "$listing" "$work/prefix" "$work/hello" <<'EOF'
+import json, os, sys
+listing = json.loads(sys.argv[1])
+prefix, hello_dir = (os.path.realpath(path) for path in sys.argv[2:4])
+plugins = {plugin["name"]: plugin for plugin in listing["plugins"]}
+expected = {"lever": ["source"], "greenhouse": ["source"], "ashby": ["sink"], "hello": ["source"]}
+for name, roles in expected.items():
+    if name not in plugins:
+        sys.exit(f"{name} is not listed by the installed atsmigrate")
+    if plugins[name]["roles"] != roles:
+        sys.exit(f"{name}: roles {plugins[name]['roles']}, expected {roles}")
+for name in ("lever", "greenhouse", "ashby"):
+    path = os.path.realpath(plugins[name]["path"])
+    want = os.path.join(prefix, "lib/atsmigrate/plugins", f"lib{name}.so")
+    if path != want:
+        sys.exit(f"{name} was loaded from {path}, not from the installation ({want})")
+if os.path.dirname(os.path.realpath(plugins["hello"]["path"])) != hello_dir:
+    sys.exit(f"hello was loaded from {plugins['hello']['path']}, not from {hello_dir}")
+if listing["refused"] != []:
+    sys.exit(f"refused plugins: {listing['refused']}")
+if len(plugins) != 4:
+    sys.exit(f"unexpected plugins: {sorted(plugins)}")
+EOF
 # Only the entry symbol is exported.
 exported=$(nm -D --defined-only "$work/hello/libhello.so" | awk '{print $3}' | grep -v '^_' || true)
 [ "$exported" = "atsm_connector_entry" ] || { echo "unexpected exports: $exported"; exit 1; }

@@ -1,0 +1,365 @@
+// The `atsmigrate` command line as a user meets it: the built binary runs as a child process and
+// its exit code, standard output and standard error are checked against README ("Plugins", "Exit
+// codes") and against the build's own facts (the CMake project version, the ABI header).
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atsmigrate/connector.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/json.hpp>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using atsm::net::testing::LoopbackServer;
+using atsm::net::testing::TempDir;
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Variables the CLI reads: the child starts without them unless a test sets them.
+const std::vector<std::string> kControlledVariables = {"ATSMIGRATE_PLUGIN_PATH",
+                                                       "LEVER_API_KEY",
+                                                       "ASHBY_API_KEY",
+                                                       "GREENHOUSE_CLIENT_ID",
+                                                       "GREENHOUSE_CLIENT_SECRET",
+                                                       "LEVER_OAUTH_TOKEN",
+                                                       "LEVER_OAUTH_REFRESH_TOKEN"};
+
+// Runs the built atsmigrate with `args` and the test's environment, minus the variables above,
+// plus `env`. Output goes through files so that neither stream can block the child.
+CliRun run_cli(const std::vector<std::string>& args,
+               const std::map<std::string, std::string>& env = {}) {
+  TempDir capture;
+  const fs::path out_file = capture.path() / "stdout";
+  const fs::path err_file = capture.path() / "stderr";
+
+  std::vector<std::string> argv_text{ATSM_CLI_BINARY};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : argv_text)
+    argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  std::vector<std::string> env_text;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string line(*entry);
+    const std::string name = line.substr(0, line.find('='));
+    if (std::find(kControlledVariables.begin(), kControlledVariables.end(), name) ==
+            kControlledVariables.end() &&
+        env.count(name) == 0) {
+      env_text.push_back(line);
+    }
+  }
+  for (const auto& [name, value] : env)
+    env_text.push_back(name + "=" + value);
+  std::vector<char*> envp;
+  for (std::string& line : env_text)
+    envp.push_back(line.data());
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_file.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_file.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = 0;
+  const int spawned =
+      posix_spawn(&pid, argv_text[0].c_str(), &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  CliRun run;
+  if (spawned != 0) {
+    ADD_FAILURE() << "cannot start " << argv_text[0] << ": " << std::strerror(spawned);
+    return run;
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  run.out = read_file(out_file);
+  run.err = read_file(err_file);
+  return run;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line);
+  return lines;
+}
+
+std::vector<std::string> words_of(const std::string& line) {
+  std::vector<std::string> words;
+  std::istringstream in(line);
+  for (std::string word; in >> word;)
+    words.push_back(word);
+  return words;
+}
+
+// The connector ABI this build speaks, as the header (the spec) states it.
+std::string header_abi_version() {
+  return std::to_string(ATSM_ABI_VERSION_MAJOR) + "." + std::to_string(ATSM_ABI_VERSION_MINOR);
+}
+
+std::vector<std::string> strings_of(const json::value& array) {
+  std::vector<std::string> items;
+  for (const json::value& item : array.as_array())
+    items.emplace_back(item.as_string());
+  return items;
+}
+
+const json::object* plugin_named(const json::value& listing, const std::string& name) {
+  for (const json::value& plugin : listing.at("plugins").as_array()) {
+    if (plugin.at("name").as_string() == name)
+      return &plugin.as_object();
+  }
+  return nullptr;
+}
+
+// Copies a plugin into `dir` with a mode the host accepts (not writable by group or others).
+fs::path install_plugin(const std::string& plugin, const fs::path& dir) {
+  fs::create_directories(dir);
+  const fs::path target = dir / fs::path(plugin).filename();
+  fs::copy_file(plugin, target, fs::copy_options::overwrite_existing);
+  fs::permissions(target, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+  return target;
+}
+
+TEST(CliTest, VersionPrintsTheProjectVersion) {
+  const CliRun run = run_cli({"--version"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, std::string("atsmigrate ") + ATSM_EXPECTED_VERSION + "\n");
+}
+
+TEST(CliTest, HelpListsTheCommands) {
+  const CliRun run = run_cli({"--help"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  // README: `plugins`, the migration (`migrate`) and the other commands on a work dir.
+  for (const std::string command :
+       {"plugins", "migrate", "extract", "plan", "load", "status", "export"}) {
+    const auto lines = lines_of(run.out);
+    const bool listed = std::any_of(lines.begin(), lines.end(), [&](const std::string& line) {
+      const auto words = words_of(line);
+      return line.starts_with("  ") && !words.empty() && words[0] == command;
+    });
+    EXPECT_TRUE(listed) << "--help does not list `" << command << "`:\n" << run.out;
+  }
+  for (const std::string option : {"--source", "--sink", "--workdir", "--plugin-path"})
+    EXPECT_NE(run.out.find(option), std::string::npos) << option << " missing:\n" << run.out;
+}
+
+TEST(CliTest, PluginsListShowsTheVendorPluginsWithRolesAndAbi) {
+  const CliRun run = run_cli({"plugins", "list"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.err, "") << "a build tree's own plugins are all accepted";
+  const auto lines = lines_of(run.out);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(words_of(lines[0]),
+            (std::vector<std::string>{"NAME", "VERSION", "ROLES", "ABI", "KINDS", "PATH"}));
+  // README: Lever and Greenhouse are sources, Ashby is a sink.
+  const std::map<std::string, std::string> expected_roles = {
+      {"lever", "source"}, {"greenhouse", "source"}, {"ashby", "sink"}};
+  for (const auto& [name, roles] : expected_roles) {
+    const auto row = std::find_if(lines.begin() + 1, lines.end(), [&](const std::string& line) {
+      const auto words = words_of(line);
+      return !words.empty() && words[0] == name;
+    });
+    ASSERT_NE(row, lines.end()) << name << " not listed:\n" << run.out;
+    const auto words = words_of(*row);
+    ASSERT_EQ(words.size(), 6u) << *row;
+    EXPECT_EQ(words[2], roles) << *row;
+    EXPECT_EQ(words[3], header_abi_version()) << *row;
+    EXPECT_EQ(fs::path(words[5]), fs::path(ATSM_BUILD_PLUGIN_DIR) / ("lib" + name + ".so")) << *row;
+  }
+}
+
+TEST(CliTest, PluginsListJsonAgreesWithTheTable) {
+  const CliRun run = run_cli({"plugins", "list", "--json"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const json::value listing = json::parse(run.out);
+  EXPECT_TRUE(listing.at("refused").as_array().empty()) << run.out;
+  for (const std::string name : {"lever", "greenhouse", "ashby"}) {
+    const json::object* plugin = plugin_named(listing, name);
+    ASSERT_NE(plugin, nullptr) << name << " not listed:\n" << run.out;
+    EXPECT_EQ(plugin->at("abi_version").as_string(), header_abi_version());
+    EXPECT_EQ(strings_of(plugin->at("roles")),
+              std::vector<std::string>{name == "ashby" ? "sink" : "source"});
+  }
+}
+
+TEST(CliTest, PluginsInfoAshbyShowsConfigKeysAndSecrets) {
+  const CliRun run = run_cli({"plugins", "info", "ashby"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto lines = lines_of(run.out);
+  const auto find_line = [&](const std::string& needle) {
+    return std::find_if(lines.begin(), lines.end(), [&](const std::string& line) {
+      return line.find(needle) != std::string::npos;
+    });
+  };
+  const auto config_header = find_line("config keys");
+  const auto secrets_header = find_line("secrets");
+  const auto base_url = find_line("base_url");
+  const auto api_key = find_line("ASHBY_API_KEY");
+  ASSERT_NE(config_header, lines.end()) << run.out;
+  ASSERT_NE(secrets_header, lines.end()) << run.out;
+  // README: `--config {"ashby": {"base_url": ...}}`; Ashby's key comes as ASHBY_API_KEY.
+  ASSERT_NE(base_url, lines.end()) << run.out;
+  ASSERT_NE(api_key, lines.end()) << run.out;
+  EXPECT_LT(config_header, base_url) << "base_url is listed among the config keys:\n" << run.out;
+  EXPECT_LT(base_url, secrets_header) << run.out;
+  EXPECT_LT(secrets_header, api_key) << "ASHBY_API_KEY is listed among the secrets:\n" << run.out;
+  EXPECT_NE(api_key->find("(required)"), std::string::npos) << *api_key;
+  EXPECT_NE(run.out.find("sink"), std::string::npos) << run.out;
+}
+
+TEST(CliTest, PluginsInfoAshbyJson) {
+  const CliRun run = run_cli({"plugins", "info", "ashby", "--json"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const json::value info = json::parse(run.out);
+  EXPECT_EQ(info.at("name").as_string(), "ashby");
+  EXPECT_EQ(strings_of(info.at("roles")), std::vector<std::string>{"sink"});
+  EXPECT_EQ(info.at("abi_version").as_string(), header_abi_version());
+  bool has_base_url = false;
+  for (const json::value& key : info.at("config_keys").as_array())
+    has_base_url = has_base_url || key.at("name").as_string() == "base_url";
+  EXPECT_TRUE(has_base_url) << run.out;
+  const json::array& secrets = info.at("secrets").as_array();
+  const auto api_key = std::find_if(secrets.begin(), secrets.end(), [](const json::value& secret) {
+    return secret.at("name").as_string() == "ASHBY_API_KEY";
+  });
+  ASSERT_NE(api_key, secrets.end()) << run.out;
+  EXPECT_TRUE(api_key->at("required").as_bool());
+}
+
+TEST(CliTest, PluginsInfoOfAnUnknownPluginIsAUsageError) {
+  const CliRun run = run_cli({"plugins", "info", "nosuch"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.out, "");
+  EXPECT_NE(run.err.find("no plugin named 'nosuch'"), std::string::npos) << run.err;
+  // The message says what is there instead.
+  for (const std::string name : {"lever", "greenhouse", "ashby"})
+    EXPECT_NE(run.err.find(name), std::string::npos) << run.err;
+}
+
+TEST(CliTest, PluginPathVariableIsColonSeparatedAndSearchedInOrder) {
+  TempDir dirs;
+  const fs::path first = dirs.path() / "first";
+  const fs::path second = dirs.path() / "second";
+  const fs::path echo_first = install_plugin(ATSM_ECHO_PLUGIN, first);
+  const fs::path plain = install_plugin(ATSM_PLAIN_C_PLUGIN, second);
+  const fs::path echo_second = install_plugin(ATSM_ECHO_PLUGIN, second);
+
+  const CliRun without = run_cli({"plugins", "list", "--json"});
+  ASSERT_EQ(without.exit_code, 0) << without.err;
+  EXPECT_EQ(plugin_named(json::parse(without.out), "echo"), nullptr)
+      << "the test plugins are only found through the variable";
+
+  for (const bool first_wins : {true, false}) {
+    const std::string path_variable = first_wins ? first.string() + ":" + second.string()
+                                                 : second.string() + ":" + first.string();
+    const CliRun run =
+        run_cli({"plugins", "list", "--json"}, {{"ATSMIGRATE_PLUGIN_PATH", path_variable}});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    const json::value listing = json::parse(run.out);
+    const json::object* echo = plugin_named(listing, "echo");
+    const json::object* plain_c = plugin_named(listing, "plain");
+    ASSERT_NE(echo, nullptr) << run.out;
+    ASSERT_NE(plain_c, nullptr) << run.out;
+    EXPECT_EQ(fs::path(std::string(plain_c->at("path").as_string())), plain);
+    // Two plugins named echo: the one in the directory listed first wins, the other is refused.
+    const fs::path winner = first_wins ? echo_first : echo_second;
+    const fs::path loser = first_wins ? echo_second : echo_first;
+    EXPECT_EQ(fs::path(std::string(echo->at("path").as_string())), winner) << path_variable;
+    const json::array& refused = listing.at("refused").as_array();
+    ASSERT_EQ(refused.size(), 1u) << run.out;
+    EXPECT_EQ(fs::path(std::string(refused[0].at("path").as_string())), loser);
+    EXPECT_NE(run.err.find(loser.string()), std::string::npos)
+        << "the refusal names the file on stderr: " << run.err;
+    for (const std::string name : {"lever", "greenhouse", "ashby"})
+      EXPECT_NE(plugin_named(listing, name), nullptr) << "the build's own plugins still load";
+  }
+}
+
+// README, exit codes: 3 is fatal, "the run could not go on: auth, ...". A Lever that refuses the
+// key (401 on every call, served on loopback) stops the migration before anything is written.
+TEST(CliTest, MigrationWhoseCredentialsAreRefusedIsFatal) {
+  LoopbackServer lever;
+  std::atomic<int> calls{0};
+  const auto refuse = [&calls](const httplib::Request&, httplib::Response& response) {
+    ++calls;
+    response.status = 401;
+    response.set_content(R"({"code":"Unauthorized","message":"Invalid API key"})",
+                         "application/json");
+  };
+  lever.server.Get(".*", refuse);
+  lever.server.Post(".*", refuse);
+  lever.start();
+  TempDir work;
+  const fs::path work_dir = work.path() / "work";
+  const CliRun run = run_cli({"--source", "lever", "--sink", "ashby", "--workdir",
+                              work_dir.string(), "--set", "lever.base_url=" + lever.url("/v1")},
+                             {{"LEVER_API_KEY", "refused-key"}, {"ASHBY_API_KEY", "unused"}});
+  EXPECT_EQ(run.exit_code, 3) << run.out << run.err;
+  EXPECT_GT(calls.load(), 0) << "the source was asked";
+  EXPECT_NE(run.err.find("fatal"), std::string::npos) << run.err;
+  EXPECT_EQ(run.err.find("refused-key"), std::string::npos) << "the key is redacted";
+  EXPECT_FALSE(fs::exists(work_dir / "report.json")) << "no load ran";
+}
+
+// README, exit codes: 3 also covers a corrupt work dir.
+TEST(CliTest, CorruptWorkDirIsFatal) {
+  TempDir work;
+  const fs::path work_dir = work.path() / "work";
+  fs::create_directory(work_dir);
+  fs::permissions(work_dir, fs::perms::owner_all);
+  {
+    std::ofstream garbage(work_dir / "staging.sqlite", std::ios::binary);
+    garbage << std::string(8192, 'x');
+  }
+  fs::permissions(work_dir / "staging.sqlite", fs::perms::owner_read | fs::perms::owner_write);
+  const CliRun run = run_cli({"status", "--workdir", work_dir.string()});
+  EXPECT_EQ(run.exit_code, 3) << run.out << run.err;
+  EXPECT_NE(run.err.find("fatal"), std::string::npos) << run.err;
+}
+
+TEST(CliTest, UnknownOptionIsAUsageError) {
+  const CliRun run = run_cli({"plugins", "list", "--no-such-option"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("--no-such-option"), std::string::npos) << run.err;
+}
+
+}  // namespace
