@@ -403,6 +403,101 @@ TEST_F(GreenhouseAccount, NotesScorecardsInterviewsAndOffers) {
   }
 }
 
+// What v3 moved out of candidates and applications comes back from its own lists: recruiter and
+// coordinator from the applications (greenhouse.md §6.1), credited users and referrer names from
+// /v3/referrers, archive details from /v3/rejection_details and the rejection notes.
+TEST_F(GreenhouseAccount, StaffReferrersAndRejectionDetailsComeFromTheirV3Lists) {
+  const auto& gh = dataset();
+  // The person's recruiter / coordinator: those of its latest application naming one.
+  std::map<std::int64_t, const sandbox::GhApplication*> recruiter_app, coordinator_app;
+  auto later = [](const sandbox::GhApplication* a, const sandbox::GhApplication& b) {
+    return a == nullptr || std::pair(b.created_at, b.id) > std::pair(a->created_at, a->id);
+  };
+  for (const auto& app : gh.applications) {
+    if (later(recruiter_app[app.candidate_id], app))
+      recruiter_app[app.candidate_id] = &app;
+    if (app.coordinator_id && later(coordinator_app[app.candidate_id], app))
+      coordinator_app[app.candidate_id] = &app;
+  }
+  auto persons = by_key<model::Person>(records("person"), malformed_email);
+  int coordinated = 0;
+  for (const auto& candidate : gh.candidates) {
+    const model::Person& person = persons.at(key("candidate", candidate.id));
+    const sandbox::GhApplication* app = recruiter_app[candidate.id];
+    ASSERT_NE(app, nullptr);
+    EXPECT_EQ(person.recruiter_user_key, key("user", app->recruiter_id));
+    const sandbox::GhApplication* coordinated_by = coordinator_app[candidate.id];
+    if (coordinated_by != nullptr) {
+      ++coordinated;
+      EXPECT_EQ(person.coordinator_user_key, key("user", *coordinated_by->coordinator_id));
+    } else {
+      EXPECT_FALSE(person.coordinator_user_key.has_value()) << person.source_key;
+    }
+  }
+  EXPECT_GT(coordinated, 0);
+
+  auto candidacies = by_key<model::Candidacy>(records("candidacy"));
+  int credited = 0, named = 0;
+  for (const auto& app : gh.applications) {
+    const model::Candidacy& mapped = candidacies.at(key("application", app.id));
+    if (!app.referrer_id) {
+      EXPECT_FALSE(mapped.credited_to_user_key.has_value());
+      continue;
+    }
+    const auto& referrer = *std::find_if(gh.referrers.begin(), gh.referrers.end(),
+                                         [&](const auto& r) { return r.id == *app.referrer_id; });
+    EXPECT_EQ(mapped.extra.at("referrer_name"), json::value(referrer.name));
+    if (referrer.user_id) {
+      ++credited;
+      EXPECT_EQ(mapped.credited_to_user_key, key("user", *referrer.user_id));
+    } else {
+      ++named;
+      EXPECT_FALSE(mapped.credited_to_user_key.has_value());
+    }
+  }
+  EXPECT_GT(credited, 0);
+  EXPECT_GT(named, 0);
+
+  std::map<std::int64_t, std::string> note_body;
+  for (const auto& note : gh.notes)
+    note_body[note.id] = note.body;
+  std::set<std::string> detailed;
+  int with_text = 0;
+  for (const auto& detail : gh.rejection_details) {
+    const model::Candidacy& mapped = candidacies.at(key("application", detail.application_id));
+    detailed.insert(mapped.source_key);
+    EXPECT_EQ(mapped.extra.at("archived_by_user_key"),
+              json::value(key("user", detail.rejected_by_id)));
+    std::string text = detail.rejection_note_id ? note_body.at(*detail.rejection_note_id) : "";
+    for (const auto& question : detail.questions)
+      text += (text.empty() ? "" : "\n") + question.name + ": " + question.value;
+    if (text.empty()) {
+      EXPECT_FALSE(mapped.extra.contains("archive_details")) << mapped.source_key;
+    } else {
+      ++with_text;
+      EXPECT_EQ(mapped.extra.at("archive_details"), json::value(text)) << mapped.source_key;
+    }
+  }
+  EXPECT_GT(with_text, 0);
+  for (const auto& [source_key, candidacy] : candidacies)
+    if (!detailed.count(source_key)) {
+      EXPECT_FALSE(candidacy.extra.contains("archive_details")) << source_key;
+    }
+
+  // Attribute ratings arrive in v3's spelling (definitely_not) and map as strong_no (checked
+  // per field in NotesScorecardsInterviewsAndOffers); the dataset has some.
+  int definitely_not = 0;
+  for (const auto& card : gh.scorecards)
+    for (const auto& attribute : card.attributes)
+      definitely_not += attribute.rating == "definitely_not" ? 1 : 0;
+  EXPECT_GT(definitely_not, 0);
+
+  // Each of those lists is read once, whole: no call per record.
+  for (const char* route : {"GET /v3/scorecard_questions", "GET /v3/job_candidate_attributes",
+                            "GET /v3/referrers", "GET /v3/rejection_details"})
+    EXPECT_EQ(harness_->requests(route), 1) << route;
+}
+
 TEST_F(GreenhouseAccount, AttachmentsAreDownloadedIntoTheBlobStore) {
   const auto& gh = dataset();
   auto files = by_key<model::File>(records("file"));
@@ -723,6 +818,10 @@ TEST(GreenhouseDelta, SinceReadsOnlyWhatChangedAndSaysDeletesAreNotCarried) {
   for (const auto& [source_key, person] : persons)
     person_keys.insert(source_key);
   EXPECT_EQ(person_keys, changed_candidates);
+  // Their recruiters come from their applications, asked for by candidate (every application
+  // in the dataset has one).
+  for (const auto& [source_key, person] : persons)
+    EXPECT_TRUE(person.recruiter_user_key.has_value()) << source_key;
   auto candidacies = by_key<model::Candidacy>(harness.read(*instance, "candidacy"));
   std::set<std::string> candidacy_keys;
   for (const auto& [source_key, candidacy] : candidacies)
