@@ -6,6 +6,9 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <set>
@@ -877,6 +880,68 @@ TEST(GreenhouseConfig, WrongClientCredentialsAreAnAuthErrorThatNamesTheSecrets) 
     EXPECT_EQ(std::string(error.what()).find("gh-secret"), std::string::npos);
   }
   EXPECT_EQ(harness.requests("GET /v3/users"), 0) << "nothing is asked without a token";
+}
+
+// ---- measurement -----------------------------------------------------------------------------
+
+// Calls per kind and extraction wall time against the rate-limit floor (API calls ÷ the
+// emulator's 75 requests per 30-s window, shrunk by the rate scale); plugins/greenhouse/README.md
+// quotes its output. Attachment downloads go to the file host, outside the window. Run with
+//   GREENHOUSE_MEASURE_PERSONS=1000 greenhouse_connector_test --gtest_also_run_disabled_tests
+//     --gtest_filter='*Measure*'
+TEST(GreenhouseMeasure, DISABLED_CallsPerKindAndTimeAgainstTheRateLimitFloor) {
+  const char* size = std::getenv("GREENHOUSE_MEASURE_PERSONS");
+  const int persons = size ? std::atoi(size) : 1000;
+  const double scale = 10;
+  const double window_rate = 75.0 / (30.0 / scale);  // requests per second
+  sandbox::Options options = sandbox_options();
+  options.persons = persons;
+  options.rate_scale = scale;
+  options.latency_ms = 20;
+  Harness harness(options);
+  json::object config = harness.config();
+  config["rate_scale"] = scale;
+  auto instance = harness.open(config);
+  auto counts = [&] {
+    std::pair<std::int64_t, std::int64_t> out;  // API calls (token included), downloads
+    json::object stats = harness.stats();
+    for (const auto& [route, count] : stats.at("requests").as_object())
+      (std::string(route).rfind("GET /_files/", 0) == 0 ? out.second : out.first) +=
+          static_cast<std::int64_t>(count.to_number<double>());
+    return out;
+  };
+  std::printf(
+      "seed %llu, %d persons, rate scale %.0f (75 req / %.0f s = %.1f req/s), latency "
+      "20 ms median, per_page 500\n",
+      static_cast<unsigned long long>(kSeed), persons, scale, 30.0 / scale, window_rate);
+  std::printf("%-15s %8s %8s %10s %10s %10s\n", "kind", "records", "calls", "downloads", "seconds",
+              "floor s");
+  std::int64_t all_calls = 0, all_downloads = 0;
+  double all_seconds = 0;
+  for (const char* kind :
+       {"user", "department", "office", "custom_field", "job", "stage", "archive_reason", "source",
+        "tag", "person", "candidacy", "note", "feedback", "interview", "offer", "file"}) {
+    auto before = counts();
+    auto start = std::chrono::steady_clock::now();
+    std::size_t records = harness.read(*instance, kind).size();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    auto after = counts();
+    std::int64_t calls = after.first - before.first, downloads = after.second - before.second;
+    all_calls += calls;
+    all_downloads += downloads;
+    all_seconds += seconds;
+    std::printf("%-15s %8zu %8lld %10lld %10.2f %10.2f\n", kind, records,
+                static_cast<long long>(calls), static_cast<long long>(downloads), seconds,
+                static_cast<double>(calls) / window_rate);
+  }
+  std::printf("%-15s %8s %8lld %10lld %10.2f %10.2f\n", "total", "",
+              static_cast<long long>(all_calls), static_cast<long long>(all_downloads), all_seconds,
+              static_cast<double>(all_calls) / window_rate);
+  json::object stats = harness.stats();
+  std::printf("served_429 %lld\n%s\n",
+              static_cast<long long>(stats.at("served_429").to_number<double>()),
+              json::serialize(stats.at("requests")).c_str());
 }
 
 }  // namespace
