@@ -938,6 +938,30 @@ TEST(GreenhouseMeasure, DISABLED_CallsPerKindAndTimeAgainstTheRateLimitFloor) {
   std::printf("%-15s %8s %8lld %10lld %10.2f %10.2f\n", "total", "",
               static_cast<long long>(all_calls), static_cast<long long>(all_downloads), all_seconds,
               static_cast<double>(all_calls) / window_rate);
+  // Rows of the child lists, for "the fewest calls the API allows" (⌈rows / 500⌉ per list).
+  const sandbox::Dataset data = sandbox::generate_dataset(kSeed, persons);
+  const auto& gh = data.greenhouse;
+  std::size_t stage_rows = 0, attribute_rows = 0, answer_rows = 0, submitted = 0, panel_rows = 0,
+              rejection_notes = 0;
+  for (const auto& app : gh.applications)
+    stage_rows += app.stages.size();
+  for (const auto& card : gh.scorecards) {
+    attribute_rows += card.attributes.size();
+    answer_rows += card.answers.size();
+    submitted += card.status == "complete" ? 1 : 0;
+  }
+  for (const auto& interview : gh.interviews)
+    panel_rows += interview.interviewer_ids.size();
+  for (const auto& detail : gh.rejection_details)
+    rejection_notes += detail.rejection_note_id ? 1 : 0;
+  std::printf(
+      "rows: candidates %zu, applications %zu, application_stages %zu, scorecards %zu "
+      "(%zu submitted), scorecard_candidate_attributes %zu, scorecard_question_answers "
+      "%zu, interviewers %zu, rejection_details %zu (%zu with a note), notes %zu, "
+      "attachments %zu\n",
+      gh.candidates.size(), gh.applications.size(), stage_rows, gh.scorecards.size(), submitted,
+      attribute_rows, answer_rows, panel_rows, gh.rejection_details.size(), rejection_notes,
+      gh.notes.size(), gh.attachments.size());
   json::object stats = harness.stats();
   std::printf("served_429 %lld\n%s\n",
               static_cast<long long>(stats.at("served_429").to_number<double>()),
