@@ -555,9 +555,13 @@ class GreenhouseSource : public sdk::Source {
   // Rejection details of a page of applications: on a full run the whole list, read once; on a
   // delta run those of the page's applications (50 per call), so an application that changed
   // for another reason keeps its details.
-  std::map<std::string, std::vector<json::value>> rejection_details(const json::array& items) {
-    if (settings_.since)
-      return children_of(ids_of(items), "rejection_details", "application_ids", "application_id");
+  const std::map<std::string, std::vector<json::value>>& rejection_details(
+      const json::array& items) {
+    if (settings_.since) {
+      page_rejection_details_ =
+          children_of(ids_of(items), "rejection_details", "application_ids", "application_id");
+      return page_rejection_details_;
+    }
     if (!all_rejection_details_)
       all_rejection_details_ = whole_list("rejection_details", "application_id");
     return *all_rejection_details_;
@@ -589,7 +593,7 @@ class GreenhouseSource : public sdk::Source {
              const std::optional<std::string>& next) {
            auto stages = children_of(ids_of(items), "application_stages", "application_ids",
                                      "application_id");
-           auto details = rejection_details(items);
+           const auto& details = rejection_details(items);
            auto notes = rejection_notes(details, items);
            std::vector<model::Record> records;
            for (const json::value& item : items) {
@@ -823,6 +827,7 @@ class GreenhouseSource : public sdk::Source {
   std::optional<std::map<std::string, std::string>> attribute_names_, question_texts_;
   std::optional<ApplicationStaff> all_staff_;
   std::optional<std::map<std::string, std::vector<json::value>>> referrers_, all_rejection_details_;
+  std::map<std::string, std::vector<json::value>> page_rejection_details_;
   std::map<std::string, std::string> application_candidates_;
   // Child lists read whole because Greenhouse refused their parent filter.
   std::map<std::string, std::map<std::string, std::vector<json::value>>> whole_lists_;
