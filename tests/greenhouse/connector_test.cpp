@@ -406,12 +406,9 @@ TEST_F(GreenhouseAccount, NotesScorecardsInterviewsAndOffers) {
   }
 }
 
-// What v3 moved out of candidates and applications comes back from its own lists: recruiter and
-// coordinator from the applications (greenhouse.md §6.1), credited users and referrer names from
-// /v3/referrers, archive details from /v3/rejection_details and the rejection notes.
-TEST_F(GreenhouseAccount, StaffReferrersAndRejectionDetailsComeFromTheirV3Lists) {
+// Every person's recruiter / coordinator: those of its latest application naming one.
+void expect_staff_from_applications(const std::vector<model::Record>& records) {
   const auto& gh = dataset();
-  // The person's recruiter / coordinator: those of its latest application naming one.
   std::map<std::int64_t, const sandbox::GhApplication*> recruiter_app, coordinator_app;
   auto later = [](const sandbox::GhApplication* a, const sandbox::GhApplication& b) {
     return a == nullptr || std::pair(b.created_at, b.id) > std::pair(a->created_at, a->id);
@@ -422,7 +419,7 @@ TEST_F(GreenhouseAccount, StaffReferrersAndRejectionDetailsComeFromTheirV3Lists)
     if (app.coordinator_id && later(coordinator_app[app.candidate_id], app))
       coordinator_app[app.candidate_id] = &app;
   }
-  auto persons = by_key<model::Person>(records("person"), malformed_email);
+  auto persons = by_key<model::Person>(records, malformed_email);
   int coordinated = 0;
   for (const auto& candidate : gh.candidates) {
     const model::Person& person = persons.at(key("candidate", candidate.id));
@@ -438,29 +435,13 @@ TEST_F(GreenhouseAccount, StaffReferrersAndRejectionDetailsComeFromTheirV3Lists)
     }
   }
   EXPECT_GT(coordinated, 0);
+}
 
-  auto candidacies = by_key<model::Candidacy>(records("candidacy"));
-  int credited = 0, named = 0;
-  for (const auto& app : gh.applications) {
-    const model::Candidacy& mapped = candidacies.at(key("application", app.id));
-    if (!app.referrer_id) {
-      EXPECT_FALSE(mapped.credited_to_user_key.has_value());
-      continue;
-    }
-    const auto& referrer = *std::find_if(gh.referrers.begin(), gh.referrers.end(),
-                                         [&](const auto& r) { return r.id == *app.referrer_id; });
-    EXPECT_EQ(mapped.extra.at("referrer_name"), json::value(referrer.name));
-    if (referrer.user_id) {
-      ++credited;
-      EXPECT_EQ(mapped.credited_to_user_key, key("user", *referrer.user_id));
-    } else {
-      ++named;
-      EXPECT_FALSE(mapped.credited_to_user_key.has_value());
-    }
-  }
-  EXPECT_GT(credited, 0);
-  EXPECT_GT(named, 0);
-
+// Every rejected application's archive details: its rejection note, then its answered
+// rejection questions; no other candidacy has any.
+void expect_rejection_details(const std::vector<model::Record>& records) {
+  const auto& gh = dataset();
+  auto candidacies = by_key<model::Candidacy>(records);
   std::map<std::int64_t, std::string> note_body;
   for (const auto& note : gh.notes)
     note_body[note.id] = note.body;
@@ -486,6 +467,37 @@ TEST_F(GreenhouseAccount, StaffReferrersAndRejectionDetailsComeFromTheirV3Lists)
     if (!detailed.count(source_key)) {
       EXPECT_FALSE(candidacy.extra.contains("archive_details")) << source_key;
     }
+}
+
+// What v3 moved out of candidates and applications comes back from its own lists: recruiter and
+// coordinator from the applications (greenhouse.md §6.1), credited users and referrer names from
+// /v3/referrers, archive details from /v3/rejection_details and the rejection notes.
+TEST_F(GreenhouseAccount, StaffReferrersAndRejectionDetailsComeFromTheirV3Lists) {
+  const auto& gh = dataset();
+  expect_staff_from_applications(records("person"));
+  auto candidacies = by_key<model::Candidacy>(records("candidacy"));
+  int credited = 0, named = 0;
+  for (const auto& app : gh.applications) {
+    const model::Candidacy& mapped = candidacies.at(key("application", app.id));
+    if (!app.referrer_id) {
+      EXPECT_FALSE(mapped.credited_to_user_key.has_value());
+      continue;
+    }
+    const auto& referrer = *std::find_if(gh.referrers.begin(), gh.referrers.end(),
+                                         [&](const auto& r) { return r.id == *app.referrer_id; });
+    EXPECT_EQ(mapped.extra.at("referrer_name"), json::value(referrer.name));
+    if (referrer.user_id) {
+      ++credited;
+      EXPECT_EQ(mapped.credited_to_user_key, key("user", *referrer.user_id));
+    } else {
+      ++named;
+      EXPECT_FALSE(mapped.credited_to_user_key.has_value());
+    }
+  }
+  EXPECT_GT(credited, 0);
+  EXPECT_GT(named, 0);
+
+  expect_rejection_details(records("candidacy"));
 
   // Attribute ratings arrive in v3's spelling (definitely_not) and map as strong_no (checked
   // per field in NotesScorecardsInterviewsAndOffers); the dataset has some.
@@ -832,6 +844,19 @@ TEST(GreenhouseDelta, SinceReadsOnlyWhatChangedAndSaysDeletesAreNotCarried) {
   EXPECT_EQ(candidacy_keys, changed_applications);
   EXPECT_NE(harness.log_text().find("deletions in Greenhouse since then are NOT carried over"),
             std::string::npos);
+}
+
+// A delta run asks for recruiters by candidate and rejection details by application: with a
+// `since` before everything it must find exactly what a full run finds.
+TEST(GreenhouseDelta, AnEarlySinceFindsTheSameStaffAndRejectionDetailsByParentIds) {
+  Harness harness(sandbox_options());
+  json::object config = harness.config();
+  config["since"] = "2000-01-01T00:00:00Z";
+  config["per_page"] = 40;
+  auto instance = harness.open(config);
+  expect_staff_from_applications(harness.read(*instance, "person"));
+  expect_rejection_details(harness.read(*instance, "candidacy"));
+  EXPECT_GT(harness.requests("GET /v3/rejection_details"), 1) << "asked for per page";
 }
 
 TEST(GreenhouseConfig, UnknownKeysAndBadValuesAreRefusedByName) {
