@@ -239,9 +239,7 @@ class GreenhouseSource : public sdk::Source {
     else if (kind == "tag")
       simple("candidate_tags", {}, &map_tag);
     else if (kind == "person")
-      read_simple(kind, "candidates", delta(), position, emitter, [this](const json::value& item) {
-        return map_candidate(item, custom_field_index());
-      });
+      read_candidates(position, emitter);
     else if (kind == "candidacy")
       read_applications(position, emitter);
     else if (kind == "note")
@@ -484,7 +482,108 @@ class GreenhouseSource : public sdk::Source {
     return ids;
   }
 
+  // Rows of an account-wide list by their `key` member, read whole once (paged like the rest).
+  std::map<std::string, std::vector<json::value>> whole_list(const std::string& resource,
+                                                             const char* key) {
+    std::map<std::string, std::vector<json::value>> grouped;
+    for (json::value& row : client_.list_all(resource, {}, "list /v3/" + resource))
+      if (std::optional<std::string> group = member_id(row, key))
+        grouped[*group].push_back(std::move(row));
+    return grouped;
+  }
+
+  // Text of every row of a small account-wide list, by id (/v3/scorecard_questions,
+  // /v3/job_candidate_attributes).
+  std::map<std::string, std::string> texts_by_id(const std::string& resource, const char* text) {
+    std::map<std::string, std::string> out;
+    for (const auto& [id, rows] : whole_list(resource, "id"))
+      if (const json::value* value = rows.front().as_object().if_contains(text);
+          value && value->is_string())
+        out[id] = std::string(value->as_string());
+    return out;
+  }
+
+  // ---- persons --------------------------------------------------------------------------------
+
+  // v3 keeps recruiter and coordinator on applications (§6.1): a full run lists every
+  // application once (⌈applications/per_page⌉ calls) and keeps only those two ids per candidate;
+  // a delta run asks for the changed candidates' applications, 50 candidates per call.
+  void read_candidates(const Position& from, sdk::Emitter& emitter) {
+    const CustomFieldIndex& index = custom_field_index();
+    std::int64_t last = from.last_id;
+    walk("candidates", delta(), from, "list /v3/candidates",
+         [&](json::array& items, const std::optional<std::string>&,
+             const std::optional<std::string>& next) {
+           ApplicationStaff page_staff;
+           const ApplicationStaff* staff = &page_staff;
+           if (!settings_.since) {
+             if (!all_staff_) {
+               ApplicationStaff everyone;
+               for (const json::value& app :
+                    client_.list_all("applications", {}, "list /v3/applications for recruiters"))
+                 everyone.add(app);
+               all_staff_ = std::move(everyone);
+             }
+             staff = &*all_staff_;
+           } else {
+             std::vector<std::string> ids = ids_of(items);
+             for (std::size_t start = 0; start < ids.size(); start += kIdsPerQuery)
+               for (const json::value& app : client_.list_all(
+                        "applications",
+                        {{"candidate_ids",
+                          join(ids, start, std::min(ids.size(), start + kIdsPerQuery))}},
+                        "list /v3/applications of changed candidates"))
+                 page_staff.add(app);
+           }
+           std::vector<model::Record> records;
+           records.reserve(items.size());
+           for (const json::value& item : items)
+             records.push_back(map_candidate(item, index, staff));
+           last = last_id_of(items, last);
+           emit(emitter, "person", records, next ? checkpoint_text(next, last) : "");
+         });
+  }
+
   // ---- candidacies and children -------------------------------------------------------------
+
+  const std::map<std::string, std::vector<json::value>>& referrers() {
+    if (!referrers_)
+      referrers_ = whole_list("referrers", "id");
+    return *referrers_;
+  }
+
+  // Rejection details of a page of applications: on a full run the whole list, read once; on a
+  // delta run those of the page's applications (50 per call), so an application that changed
+  // for another reason keeps its details.
+  const std::map<std::string, std::vector<json::value>>& rejection_details(
+      const json::array& items) {
+    if (settings_.since) {
+      page_rejection_details_ =
+          children_of(ids_of(items), "rejection_details", "application_ids", "application_id");
+      return page_rejection_details_;
+    }
+    if (!all_rejection_details_)
+      all_rejection_details_ = whole_list("rejection_details", "application_id");
+    return *all_rejection_details_;
+  }
+
+  // The rejection notes the details name, by id: /v3/notes?ids=, 50 per call.
+  std::map<std::string, json::value> rejection_notes(
+      const std::map<std::string, std::vector<json::value>>& details, const json::array& items) {
+    std::vector<std::string> ids;
+    for (const json::value& item : items)
+      if (auto found = details.find(id_of(item)); found != details.end())
+        for (const json::value& detail : found->second)
+          if (std::optional<std::string> note = member_id(detail, "rejection_note_id"))
+            ids.push_back(*note);
+    std::map<std::string, json::value> notes;
+    for (std::size_t start = 0; start < ids.size(); start += kIdsPerQuery)
+      for (json::value& note : client_.list_all(
+               "notes", {{"ids", join(ids, start, std::min(ids.size(), start + kIdsPerQuery))}},
+               "list /v3/notes of rejections"))
+        notes[id_of(note)] = std::move(note);
+    return notes;
+  }
 
   void read_applications(const Position& from, sdk::Emitter& emitter) {
     const CustomFieldIndex& index = custom_field_index();
@@ -494,9 +593,22 @@ class GreenhouseSource : public sdk::Source {
              const std::optional<std::string>& next) {
            auto stages = children_of(ids_of(items), "application_stages", "application_ids",
                                      "application_id");
+           const auto& details = rejection_details(items);
+           auto notes = rejection_notes(details, items);
            std::vector<model::Record> records;
            for (const json::value& item : items) {
-             records.push_back(map_application(item, stages[id_of(item)], index));
+             ApplicationExtras extras;
+             if (std::optional<std::string> referrer = member_id(item, "referrer_id"))
+               if (auto found = referrers().find(*referrer); found != referrers().end())
+                 extras.referrer = &found->second.front();
+             if (auto found = details.find(id_of(item)); found != details.end()) {
+               extras.rejection_detail = &found->second.front();
+               if (std::optional<std::string> note =
+                       member_id(*extras.rejection_detail, "rejection_note_id"))
+                 if (auto body = notes.find(*note); body != notes.end())
+                   extras.rejection_note = &body->second;
+             }
+             records.push_back(map_application(item, stages[id_of(item)], index, extras));
              if (std::optional<std::string> candidate = member_id(item, "candidate_id"))
                application_candidates_[id_of(item)] = *candidate;
            }
@@ -522,19 +634,17 @@ class GreenhouseSource : public sdk::Source {
          });
   }
 
+  // Read once, when the rows do not inline them (the documented v3 shape, §6.5).
   const std::map<std::string, std::string>& attribute_names() {
-    // Only when the attribute rows do not inline their names (the documented v3 shape).
-    if (!attribute_names_) {
-      std::map<std::string, std::string> names;
-      for (const json::value& attribute :
-           client_.list_all("job_candidate_attributes", {}, "list /v3/job_candidate_attributes"))
-        if (attribute.is_object())
-          if (const json::value* name = attribute.as_object().if_contains("name");
-              name && name->is_string())
-            names[id_of(attribute)] = std::string(name->as_string());
-      attribute_names_ = std::move(names);
-    }
+    if (!attribute_names_)
+      attribute_names_ = texts_by_id("job_candidate_attributes", "name");
     return *attribute_names_;
+  }
+
+  const std::map<std::string, std::string>& question_texts() {
+    if (!question_texts_)
+      question_texts_ = texts_by_id("scorecard_questions", "question");
+    return *question_texts_;
   }
 
   void read_scorecards(const Position& from, sdk::Emitter& emitter) {
@@ -561,11 +671,17 @@ class GreenhouseSource : public sdk::Source {
              for (const json::value& row : rows)
                if (!row.is_object() || !row.as_object().contains("name"))
                  names_needed = true;
+           bool questions_needed = false;
+           for (const auto& [card, rows] : answers)
+             for (const json::value& row : rows)
+               if (!row.is_object() || !row.as_object().contains("question"))
+                 questions_needed = true;
            std::vector<model::Record> records;
            for (const json::value& item : submitted) {
              std::string id = id_of(item);
              records.push_back(map_scorecard(item, attributes[id], answers[id], candidate_of(item),
-                                             names_needed ? attribute_names() : no_names));
+                                             names_needed ? attribute_names() : no_names,
+                                             questions_needed ? question_texts() : no_names));
            }
            last = last_id_of(items, last);
            emit(emitter, "feedback", records, next ? checkpoint_text(next, last) : "");
@@ -708,7 +824,10 @@ class GreenhouseSource : public sdk::Source {
   bool delta_warned_ = false;
   std::optional<json::array> custom_fields_;
   std::optional<CustomFieldIndex> custom_field_index_;
-  std::optional<std::map<std::string, std::string>> attribute_names_;
+  std::optional<std::map<std::string, std::string>> attribute_names_, question_texts_;
+  std::optional<ApplicationStaff> all_staff_;
+  std::optional<std::map<std::string, std::vector<json::value>>> referrers_, all_rejection_details_;
+  std::map<std::string, std::vector<json::value>> page_rejection_details_;
   std::map<std::string, std::string> application_candidates_;
   // Child lists read whole because Greenhouse refused their parent filter.
   std::map<std::string, std::map<std::string, std::vector<json::value>>> whole_lists_;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <functional>
+#include <set>
+#include <tuple>
 
 #include <boost/json/serialize.hpp>
 
@@ -658,7 +660,54 @@ model::Record map_tag(const json::value& raw) {
 
 // ---- persons ------------------------------------------------------------------------------------
 
-model::Record map_candidate(const json::value& raw, const CustomFieldIndex& index) {
+void ApplicationStaff::keep(std::map<std::string, Pick>& picks, const std::string& candidate,
+                            Pick pick) {
+  auto [it, inserted] = picks.try_emplace(candidate, pick);
+  if (!inserted && std::tie(pick.created_ms, pick.application) >
+                       std::tie(it->second.created_ms, it->second.application))
+    it->second = std::move(pick);
+}
+
+void ApplicationStaff::add(const json::value& application) {
+  if (!application.is_object())
+    return;
+  const json::object& object = application.as_object();
+  auto id = [&](const char* key) -> std::optional<std::string> {
+    const json::value* value = object.if_contains(key);
+    return value == nullptr ? std::nullopt : id_text(*value);
+  };
+  std::optional<std::string> candidate = id("candidate_id");
+  if (!candidate)
+    return;
+  Pick pick;
+  if (std::optional<std::string> own = id("id"); own && own->size() <= 18)
+    pick.application = std::stoll(*own);
+  if (const json::value* created = object.if_contains("created_at");
+      created && created->is_string())
+    pick.created_ms =
+        model::timestamp_to_epoch_millis(std::string(created->as_string())).value_or(0);
+  if (std::optional<std::string> recruiter = id("recruiter_id")) {
+    pick.user = *recruiter;
+    keep(recruiters_, *candidate, pick);
+  }
+  if (std::optional<std::string> coordinator = id("coordinator_id")) {
+    pick.user = *coordinator;
+    keep(coordinators_, *candidate, pick);
+  }
+}
+
+std::optional<std::string> ApplicationStaff::recruiter(const std::string& candidate_id) const {
+  auto it = recruiters_.find(candidate_id);
+  return it == recruiters_.end() ? std::nullopt : std::optional<std::string>(it->second.user);
+}
+
+std::optional<std::string> ApplicationStaff::coordinator(const std::string& candidate_id) const {
+  auto it = coordinators_.find(candidate_id);
+  return it == coordinators_.end() ? std::nullopt : std::optional<std::string>(it->second.user);
+}
+
+model::Record map_candidate(const json::value& raw, const CustomFieldIndex& index,
+                            const ApplicationStaff* staff) {
   Problems problems;
   Fields fields(raw, problems);
   auto person = start<model::Person>("candidate", raw, fields, problems);
@@ -708,8 +757,16 @@ model::Record map_candidate(const json::value& raw, const CustomFieldIndex& inde
   if (!is_private)
     is_private = fields.flag("is_private");  // v1 spelling
   person.is_private = is_private;
-  person.recruiter_user_key = key_of("user", fields.id("recruiter_id"));
-  person.coordinator_user_key = key_of("user", fields.id("coordinator_id"));
+  // v3 candidates no longer carry them (§6.1): they come from the applications.
+  std::optional<std::string> recruiter = fields.id("recruiter_id");
+  std::optional<std::string> coordinator = fields.id("coordinator_id");
+  std::string own_id = id_of(raw);
+  if (!recruiter && staff != nullptr && !own_id.empty())
+    recruiter = staff->recruiter(own_id);
+  if (!coordinator && staff != nullptr && !own_id.empty())
+    coordinator = staff->coordinator(own_id);
+  person.recruiter_user_key = key_of("user", recruiter);
+  person.coordinator_user_key = key_of("user", coordinator);
   person.created_at = fields.time("created_at");
   person.updated_at = fields.time("updated_at");
   person.custom_fields = custom_field_values(fields, "candidate", index, problems);
@@ -723,8 +780,65 @@ model::Record map_candidate(const json::value& raw, const CustomFieldIndex& inde
 
 // ---- candidacies -------------------------------------------------------------------------------
 
+// The text of a question_custom_fields value: text as is, lists joined, other values as JSON.
+static std::string answer_text(const json::value& value) {
+  if (value.is_string())
+    return std::string(value.as_string());
+  if (value.is_bool())
+    return value.as_bool() ? "Yes" : "No";
+  if (value.is_array()) {
+    std::string out;
+    for (const json::value& item : value.as_array())
+      out += (out.empty() ? "" : ", ") + answer_text(item);
+    return out;
+  }
+  return json::serialize(value);
+}
+
+// /v3/rejection_details (§6.6) onto a candidacy: archive details text, who rejected, and the
+// reason and time when the application row lacks them.
+static void apply_rejection_detail(model::Candidacy& candidacy, const ApplicationExtras& extras,
+                                   Problems& problems) {
+  Fields detail(*extras.rejection_detail, problems, "rejection_details");
+  std::string text;
+  if (std::optional<std::string> note_id = detail.id("rejection_note_id")) {
+    std::optional<std::string> body;
+    if (extras.rejection_note != nullptr)
+      body = Fields(*extras.rejection_note, problems, "rejection_note").words("body");
+    if (body)
+      text = *body;
+    else
+      problems.add("rejection_details.rejection_note_id",
+                   "the rejection note " + *note_id + " is not listed by /v3/notes");
+  }
+  if (const json::object* questions = detail.object("question_custom_fields"))
+    for (const auto& [key, entry] : *questions) {
+      std::string label(key);
+      json::value value = entry;
+      if (entry.is_object() && entry.as_object().contains("value")) {
+        if (const json::value* name = entry.as_object().if_contains("name");
+            name && name->is_string() && !name->as_string().empty())
+          label = std::string(name->as_string());
+        value = entry.as_object().at("value");
+      }
+      if (value.is_null() || (value.is_string() && value.as_string().empty()))
+        continue;
+      text += (text.empty() ? "" : "\n") + label + ": " + answer_text(value);
+    }
+  if (!text.empty())
+    candidacy.extra["archive_details"] = text;
+  if (std::optional<std::string> by = detail.id("rejected_by_id"))
+    candidacy.extra["archived_by_user_key"] = source_key("user", *by);
+  if (candidacy.status == model::CandidacyStatus::archived) {
+    if (!candidacy.archive_reason_key)
+      candidacy.archive_reason_key = key_of("rejection_reason", detail.id("rejection_reason_id"));
+    if (!candidacy.archived_at)
+      candidacy.archived_at = detail.time("rejected_at");
+  }
+}
+
 model::Record map_application(const json::value& raw, const std::vector<json::value>& stages,
-                              const CustomFieldIndex& index) {
+                              const CustomFieldIndex& index, const ApplicationExtras& extras) {
   Problems problems;
   Fields fields(raw, problems);
   auto candidacy = start<model::Candidacy>("application", raw, fields, problems);
@@ -808,9 +922,19 @@ model::Record map_application(const json::value& raw, const std::vector<json::va
 
   if (std::optional<std::string> source = fields.id("source_id"))
     candidacy.sources.push_back({source_key("source", *source), std::nullopt, {}});
-  // referrer_id names a /v3/referrers entry, not a user: kept, not mapped to credited_to.
-  if (std::optional<std::string> referrer = fields.id("referrer_id"))
+  // referrer_id names a /v3/referrers entry, not a user (§6.2): credited to the referrer's user
+  // when it is one, else the referrer's name is kept.
+  if (std::optional<std::string> referrer = fields.id("referrer_id")) {
     candidacy.extra["referrer_id"] = *referrer;
+    if (extras.referrer == nullptr) {
+      problems.add("referrer_id", "the referrer " + *referrer + " is not listed by /v3/referrers");
+    } else {
+      Fields row(*extras.referrer, problems, "referrer");
+      if (std::optional<std::string> name = row.words("name"))
+        candidacy.extra["referrer_name"] = *name;
+      candidacy.credited_to_user_key = key_of("user", row.id("user_id"));
+    }
+  }
   candidacy.owner_user_key = key_of("user", fields.id("recruiter_id"));
   if (std::optional<std::string> coordinator = fields.id("coordinator_id"))
     candidacy.extra["coordinator_user_key"] = source_key("user", *coordinator);
@@ -820,9 +944,16 @@ model::Record map_application(const json::value& raw, const std::vector<json::va
     candidacy.applied_at = candidacy.created_at;  // v3: created_at is v1's applied_at
   candidacy.updated_at = fields.time("updated_at");
   candidacy.custom_fields = custom_field_values(fields, "application", index, problems);
-  if (!stages.empty())
-    candidacy.raw = json::object{{"application", raw},
-                                 {"application_stages", json::array(stages.begin(), stages.end())}};
+  if (extras.rejection_detail != nullptr)
+    apply_rejection_detail(candidacy, extras, problems);
+  if (!stages.empty() || extras.rejection_detail != nullptr) {
+    json::object kept{{"application", raw}};
+    if (!stages.empty())
+      kept["application_stages"] = json::array(stages.begin(), stages.end());
+    if (extras.rejection_detail != nullptr)
+      kept["rejection_details"] = *extras.rejection_detail;
+    candidacy.raw = std::move(kept);
+  }
   return finish(std::move(candidacy), problems);
 }
 
@@ -877,7 +1008,8 @@ bool is_submitted_scorecard(const json::value& raw) {
 model::Record map_scorecard(const json::value& raw, const std::vector<json::value>& attribute_rows,
                             const std::vector<json::value>& answer_rows,
                             const std::string& candidate_id,
-                            const std::map<std::string, std::string>& attribute_names) {
+                            const std::map<std::string, std::string>& attribute_names,
+                            const std::map<std::string, std::string>& question_texts) {
   std::vector<json::value> attributes = oldest_first(attribute_rows);
   std::vector<json::value> answers = oldest_first(answer_rows);
   Problems problems;
@@ -931,13 +1063,21 @@ model::Record map_scorecard(const json::value& raw, const std::vector<json::valu
     field.label = *name;
     std::optional<std::string> value = row.text("candidate_attribute_rating");
     if (!value)
-      value = row.text("rating");
+      value = row.text("rating");  // v1 spelling
     if (value) {
-      std::optional<model::Recommendation> normalized = recommendation(*value);
+      // §6.5: definitely_not|no|yes|strong_yes|mixed|no_decision (v1 and v3 alike).
+      static const std::set<std::string> kAttributeRatings{
+          "definitely_not", "no", "yes", "strong_yes", "mixed", "no_decision"};
+      std::optional<model::Recommendation> normalized =
+          *value == "definitely_not"        ? std::optional(model::Recommendation::strong_no)
+          : kAttributeRatings.count(*value) ? model::enum_from_string<model::Recommendation>(*value)
+                                            : std::nullopt;
       field.value = json::string(normalized ? std::string(model::to_string(*normalized))
                                             : std::string(*value));
-      if (!normalized && *value != "mixed")
-        problems.add(at + ".candidate_attribute_rating", "unknown rating \"" + *value + "\"");
+      if (!kAttributeRatings.count(*value))
+        problems.add(
+            at + ".candidate_attribute_rating",
+            "expected definitely_not|no|yes|strong_yes|mixed|no_decision, got \"" + *value + "\"");
     }
     field.scale = scale;
     field.note = row.words("note");
@@ -948,11 +1088,20 @@ model::Record map_scorecard(const json::value& raw, const std::vector<json::valu
     std::string at = "scorecard_question_answers[" + std::to_string(i) + "]";
     Fields row(answers[i], problems, at);
     model::FeedbackField field;
-    std::optional<std::string> question = row.words("question");
-    if (!question) {
-      problems.add(at + ".question", "the question's text is unknown");
-      question = "Question " + row.id("scorecard_question_id").value_or(std::to_string(i + 1));
+    std::optional<std::string> question = row.words("question");  // v1 / inlined
+    std::optional<std::string> question_id = row.id("scorecard_question_id");
+    if (!question && question_id) {
+      auto known = question_texts.find(*question_id);
+      if (known != question_texts.end() && !known->second.empty())
+        question = known->second;
+      else
+        problems.add(at + ".scorecard_question_id",
+                     "the question " + *question_id + " is not listed by /v3/scorecard_questions");
+    } else if (!question) {
+      problems.add(at + ".scorecard_question_id", "the answer names no question");
     }
+    if (!question)
+      question = "Question " + question_id.value_or(std::to_string(i + 1));
     field.label = *question;
     if (std::optional<bool> yes_no = row.flag("boolean_value")) {
       field.type = model::FeedbackFieldType::yes_no;

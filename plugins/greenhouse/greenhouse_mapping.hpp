@@ -67,21 +67,56 @@ model::StageType stage_type_from_name(const std::string& name);
 
 // ---- persons, candidacies and their children --------------------------------------------------
 
-model::Record map_candidate(const boost::json::value& raw, const CustomFieldIndex& fields);
-// An application (prospects included) with its /application_stages rows (any order).
+// The recruiter and coordinator v3 keeps on applications (`recruiter_id`, `coordinator_id`,
+// greenhouse.md §6.1-6.2), per candidate: each from the candidate's most recently created
+// application that names one (ties: the higher application id).
+class ApplicationStaff {
+ public:
+  void add(const boost::json::value& application);
+  std::optional<std::string> recruiter(const std::string& candidate_id) const;
+  std::optional<std::string> coordinator(const std::string& candidate_id) const;
+
+ private:
+  struct Pick {
+    std::int64_t created_ms = 0, application = 0;
+    std::string user;
+  };
+  static void keep(std::map<std::string, Pick>& picks, const std::string& candidate, Pick pick);
+  std::map<std::string, Pick> recruiters_, coordinators_;
+};
+
+// A candidate; its recruiter and coordinator come from `staff` (its applications) unless the
+// candidate row names them itself (v1 shape).
+model::Record map_candidate(const boost::json::value& raw, const CustomFieldIndex& fields,
+                            const ApplicationStaff* staff = nullptr);
+
+// The rows of other v3 lists an application refers to (absent: not listed).
+struct ApplicationExtras {
+  const boost::json::value* referrer = nullptr;          // /v3/referrers row of `referrer_id`
+  const boost::json::value* rejection_detail = nullptr;  // /v3/rejection_details row
+  const boost::json::value* rejection_note = nullptr;    // /v3/notes row the detail names
+};
+// An application (prospects included) with its /application_stages rows (any order). A referrer
+// that is a user becomes `credited_to_user_key`, any other keeps its name in
+// `extra.referrer_name`; the rejection details become `extra.archive_details` (the rejection
+// note's text, then "question: answer" lines) and `extra.archived_by_user_key`.
 model::Record map_application(const boost::json::value& raw,
                               const std::vector<boost::json::value>& stages,
-                              const CustomFieldIndex& fields);
+                              const CustomFieldIndex& fields, const ApplicationExtras& extras = {});
 model::Record map_note(const boost::json::value& raw);
 // A scorecard with its /scorecard_candidate_attributes and /scorecard_question_answers rows (any
 // order: fields follow the rows' creation order);
 // `candidate_id` comes from the scorecard's application (v3 scorecards do not carry it).
-// `attribute_names` resolves job_candidate_attribute_id when a row has no inlined name.
+// `attribute_names` resolves job_candidate_attribute_id (/v3/job_candidate_attributes) and
+// `question_texts` scorecard_question_id (/v3/scorecard_questions) when a row has no inlined
+// name or question (v3 rows have neither, greenhouse.md §6.5). Attribute ratings are v3's
+// definitely_not|no|yes|strong_yes|mixed|no_decision; definitely_not becomes strong_no.
 model::Record map_scorecard(const boost::json::value& raw,
                             const std::vector<boost::json::value>& attributes,
                             const std::vector<boost::json::value>& answers,
                             const std::string& candidate_id,
-                            const std::map<std::string, std::string>& attribute_names);
+                            const std::map<std::string, std::string>& attribute_names,
+                            const std::map<std::string, std::string>& question_texts = {});
 // A scheduled interview with its /interviewers rows (any order).
 model::Record map_interview(const boost::json::value& raw,
                             const std::vector<boost::json::value>& interviewers,

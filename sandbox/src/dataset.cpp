@@ -1,6 +1,7 @@
 // Deterministic dataset generator: every edge case the migration guides name, in fixed proportions.
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
 
 #include "sandbox/dataset.hpp"
@@ -390,6 +391,68 @@ static void generate_lever(Dataset& data, Rng& rng, const std::vector<Identity>&
             });
 }
 
+// What v3 keeps in their own lists, added after everything else without drawing random numbers
+// (so every other record is as before): per job an interview kit with its scorecard questions
+// and candidate attributes; referrers (users and outsiders) for the Referral-sourced
+// applications; a coordinator on every third application; rejection details for every rejected
+// application, half with a rejection note, a third with an answered rejection question.
+template <class NextId>
+static void add_greenhouse_references(GreenhouseData& gh, NextId& next_id) {
+  for (GhJob& job : gh.jobs) {
+    job.interview_kit_id = next_id();
+    for (const char* question :
+         {"Key Take-Aways", "Does the candidate have experience designing APIs?"})
+      job.scorecard_questions.push_back({next_id(), question, ""});
+    for (const char* attribute : {"Communication", "Analytical"})
+      job.candidate_attributes.push_back({next_id(), attribute, "Skills"});
+  }
+  for (std::size_t k = 2; k < 5; ++k)  // active users (the last two are deactivated)
+    gh.referrers.push_back(
+        {next_id(), gh.users[k].first_name + " " + gh.users[k].last_name, gh.users[k].id});
+  gh.referrers.push_back({next_id(), "Dana Outsider", std::nullopt});
+  gh.referrers.push_back({next_id(), "Sam Alumni-Network", std::nullopt});
+  std::int64_t referral = 0;
+  for (const GhNamed& source : gh.sources)
+    if (source.name == "Referral")
+      referral = source.id;
+  std::map<std::int64_t, std::string> reason_name;
+  for (const GhNamed& reason : gh.rejection_reasons)
+    reason_name[reason.id] = reason.name;
+  std::vector<GhNote> rejection_notes;
+  for (GhApplication& app : gh.applications) {
+    auto serial = static_cast<std::size_t>(app.id);
+    if (app.source_id == referral)
+      app.referrer_id = gh.referrers[serial % gh.referrers.size()].id;
+    if (serial % 3 == 0)
+      app.coordinator_id = gh.users[(serial / 3) % 12].id;
+    if (app.status != "rejected")
+      continue;
+    GhRejectionDetail detail;
+    detail.id = next_id();
+    detail.application_id = app.id;
+    detail.rejected_by_id = app.recruiter_id;
+    if (serial % 2 == 0) {
+      GhNote note;
+      note.id = next_id();
+      note.candidate_id = app.candidate_id;
+      note.user_id = app.recruiter_id;
+      note.application_id = app.id;
+      note.body = "Rejected (" + reason_name[app.rejection_reason_id.value_or(0)] +
+                  "): not enough depth in system design; open to re-apply in a year.";
+      note.visibility = "privately_visible";
+      note.created_at = app.rejected_at;
+      detail.rejection_note_id = note.id;
+      rejection_notes.push_back(std::move(note));
+    }
+    if (serial % 3 == 1)
+      detail.questions.push_back(
+          {"rejection_follow_up", "Follow up later?", serial % 2 == 0 ? "Yes, in 2027" : "No"});
+    gh.rejection_details.push_back(std::move(detail));
+  }
+  for (GhNote& note : rejection_notes)
+    gh.notes.push_back(std::move(note));
+}
+
 static void generate_greenhouse(Dataset& data, Rng& rng, const std::vector<Identity>& people,
                                 const std::vector<int>& members) {
   GreenhouseData& gh = data.greenhouse;
@@ -450,8 +513,13 @@ static void generate_greenhouse(Dataset& data, Rng& rng, const std::vector<Ident
     gh.jobs.push_back(std::move(job));
   }
 
+  // v3 spells the overall recommendation (`candidate_rating`) and the attribute ratings
+  // (`candidate_attribute_rating`) differently (greenhouse.md §6.5); same size, so the generator
+  // draws the same numbers.
   static const std::vector<std::string> kRatings{"strong_no", "no", "yes", "strong_yes",
                                                  "no_decision"};
+  static const std::vector<std::string> kAttributeRatings{"definitely_not", "no", "yes",
+                                                          "strong_yes", "no_decision"};
   for (std::size_t m = 0; m < members.size(); ++m) {
     const Identity& person = people[static_cast<std::size_t>(members[m])];
     // A few people were entered twice, with the same email in another case.
@@ -564,8 +632,9 @@ static void generate_greenhouse(Dataset& data, Rng& rng, const std::vector<Ident
             card.submitted_at = card.interviewed_at + 7200000;
             card.created_at = card.interviewed_at;
             card.updated_at = card.submitted_at;
-            card.attributes = {{"Communication", rng.pick(kRatings), "Clear and concise."},
-                               {"Analytical", rng.chance(0.2) ? "mixed" : rng.pick(kRatings), ""}};
+            card.attributes = {
+                {"Communication", rng.pick(kAttributeRatings), "Clear and concise."},
+                {"Analytical", rng.chance(0.2) ? "mixed" : rng.pick(kAttributeRatings), ""}};
             card.answers = {{"Key Take-Aways", "Seems like a solid candidate ✅"},
                             {"Does the candidate have experience designing APIs?", "Yes"}};
             gh.scorecards.push_back(std::move(card));
@@ -634,6 +703,7 @@ static void generate_greenhouse(Dataset& data, Rng& rng, const std::vector<Ident
       gh.candidates.push_back(std::move(candidate));
     }
   }
+  add_greenhouse_references(gh, next_id);
   gh.next_id = id;
   (void)kDatasetNow;
 }

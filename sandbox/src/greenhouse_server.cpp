@@ -104,8 +104,8 @@ std::vector<Row> build_rows(const World& world, const std::string& resource) {
                         {"stage_id", opt(a.stage_id)},
                         {"stage_name", a.stage_id ? json::value(stage_name) : json::value(nullptr)},
                         {"recruiter_id", a.recruiter_id},
-                        {"coordinator_id", nullptr},
-                        {"referrer_id", nullptr},
+                        {"coordinator_id", opt(a.coordinator_id)},
+                        {"referrer_id", opt(a.referrer_id)},
                         {"source_id", a.source_id},
                         {"rejection_reason_id", opt(a.rejection_reason_id)},
                         {"location_address", nullptr},
@@ -192,9 +192,17 @@ std::vector<Row> build_rows(const World& world, const std::string& resource) {
     }
   } else if (resource == "scorecard_candidate_attributes" ||
              resource == "scorecard_question_answers") {
+    // Rows name their attribute / question by id only (greenhouse.md §6.5): the names and the
+    // question texts are in /v3/job_candidate_attributes and /v3/scorecard_questions.
     bool attributes = resource == "scorecard_candidate_attributes";
+    auto id_by_name = [](const std::vector<GhNamed>& items, const std::string& name) {
+      auto it = std::find_if(items.begin(), items.end(),
+                             [&](const GhNamed& item) { return item.name == name; });
+      return it == items.end() ? json::value(nullptr) : json::value(it->id);
+    };
     for (const auto& s : gh.scorecards) {
       const auto& app = gh.applications[world.gh_application_by_id.at(s.application_id)];
+      const GhJob& job = gh.jobs[world.gh_job_by_id.at(app.job_id.value_or(0))];
       std::size_t n = attributes ? s.attributes.size() : s.answers.size();
       for (std::size_t i = 0; i < n; ++i) {
         std::int64_t id = s.id * 100 + static_cast<std::int64_t>(i) + (attributes ? 0 : 50);
@@ -203,18 +211,80 @@ std::vector<Row> build_rows(const World& world, const std::string& resource) {
                             {"created_at", iso_time(s.created_at)},
                             {"updated_at", iso_time(s.updated_at)}};
         if (attributes) {
-          object["name"] = s.attributes[i].name;  // inlined from /job_candidate_attributes
+          object["job_candidate_attribute_id"] =
+              id_by_name(job.candidate_attributes, s.attributes[i].name);
           object["candidate_attribute_rating"] = s.attributes[i].rating;
           object["note"] = s.attributes[i].note.empty() ? json::value(nullptr)
                                                         : json::value(s.attributes[i].note);
         } else {
-          object["question"] = s.answers[i].question;
+          object["scorecard_question_id"] =
+              id_by_name(job.scorecard_questions, s.answers[i].question);
           object["answer"] = s.answers[i].answer;
           object["boolean_value"] = nullptr;
         }
         rows.push_back({id, s.created_at, s.updated_at, app.candidate_id, s.application_id, 0, s.id,
                         std::move(object)});
       }
+    }
+  } else if (resource == "scorecard_questions" || resource == "job_candidate_attributes") {
+    // Shapes: the v3 OpenAPI as MeltanoLabs/tap-greenhouse generated it (greenhouse.md source ML).
+    bool questions = resource == "scorecard_questions";
+    for (const auto& j : gh.jobs) {
+      const auto& items = questions ? j.scorecard_questions : j.candidate_attributes;
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        json::object object{{"id", items[i].id},
+                            {"created_at", iso_time(j.created_at)},
+                            {"updated_at", iso_time(j.created_at)}};
+        if (questions) {
+          object["interview_kit_id"] = j.interview_kit_id;
+          object["question"] = items[i].name;
+          object["sort_order"] = i;
+          object["active"] = true;
+          object["answer_type"] = "free_form";
+          object["required"] = false;
+        } else {
+          object["job_id"] = j.id;
+          object["name"] = items[i].name;
+          object["type"] = items[i].type_key;
+          object["sort_order"] = i;
+          object["active"] = true;
+        }
+        rows.push_back({items[i].id, j.created_at, j.created_at, 0, 0, j.id, 0, std::move(object)});
+      }
+    }
+  } else if (resource == "referrers") {
+    for (const auto& r : gh.referrers)
+      rows.push_back(
+          {r.id, 1420070400000, 1420070400000, 0, 0, 0, 0,
+           json::object{{"id", r.id},
+                        {"name", r.name},
+                        {"user_id", r.user_id ? json::value(*r.user_id) : json::value(nullptr)},
+                        {"created_at", iso_time(1420070400000)},
+                        {"updated_at", iso_time(1420070400000)}}});
+  } else if (resource == "rejection_details") {
+    for (const auto& d : gh.rejection_details) {
+      const auto& app = gh.applications[world.gh_application_by_id.at(d.application_id)];
+      json::object questions;
+      for (const auto& q : d.questions)
+        questions[q.key] =
+            json::object{{"name", q.name}, {"type", "short_text"}, {"value", q.value}};
+      rows.push_back(
+          {d.id, app.rejected_at, app.rejected_at, app.candidate_id, app.id, app.job_id.value_or(0),
+           0,
+           json::object{
+               {"id", d.id},
+               {"application_id", app.id},
+               {"rejected_at", time_or_null(app.rejected_at)},
+               {"rejected_by_id", d.rejected_by_id},
+               {"rejection_reason_id", app.rejection_reason_id
+                                           ? json::value(*app.rejection_reason_id)
+                                           : json::value(nullptr)},
+               {"rejection_note_id",
+                d.rejection_note_id ? json::value(*d.rejection_note_id) : json::value(nullptr)},
+               {"question_custom_fields",
+                questions.empty() ? json::value(nullptr) : json::value(questions)},
+               {"created_at", iso_time(app.rejected_at)},
+               {"updated_at", iso_time(app.rejected_at)}}});
     }
   } else if (resource == "interviews") {
     for (const auto& i : gh.interviews) {
@@ -717,6 +787,10 @@ void GreenhouseServer::handle(const httplib::Request& request, httplib::Response
                                                   "scorecards",
                                                   "scorecard_candidate_attributes",
                                                   "scorecard_question_answers",
+                                                  "scorecard_questions",
+                                                  "job_candidate_attributes",
+                                                  "referrers",
+                                                  "rejection_details",
                                                   "interviews",
                                                   "interviewers",
                                                   "offers",

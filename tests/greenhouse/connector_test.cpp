@@ -6,6 +6,9 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <set>
@@ -403,6 +406,113 @@ TEST_F(GreenhouseAccount, NotesScorecardsInterviewsAndOffers) {
   }
 }
 
+// Every person's recruiter / coordinator: those of its latest application naming one.
+void expect_staff_from_applications(const std::vector<model::Record>& records) {
+  const auto& gh = dataset();
+  std::map<std::int64_t, const sandbox::GhApplication*> recruiter_app, coordinator_app;
+  auto later = [](const sandbox::GhApplication* a, const sandbox::GhApplication& b) {
+    return a == nullptr || std::pair(b.created_at, b.id) > std::pair(a->created_at, a->id);
+  };
+  for (const auto& app : gh.applications) {
+    if (later(recruiter_app[app.candidate_id], app))
+      recruiter_app[app.candidate_id] = &app;
+    if (app.coordinator_id && later(coordinator_app[app.candidate_id], app))
+      coordinator_app[app.candidate_id] = &app;
+  }
+  auto persons = by_key<model::Person>(records, malformed_email);
+  int coordinated = 0;
+  for (const auto& candidate : gh.candidates) {
+    const model::Person& person = persons.at(key("candidate", candidate.id));
+    const sandbox::GhApplication* app = recruiter_app[candidate.id];
+    ASSERT_NE(app, nullptr);
+    EXPECT_EQ(person.recruiter_user_key, key("user", app->recruiter_id));
+    const sandbox::GhApplication* coordinated_by = coordinator_app[candidate.id];
+    if (coordinated_by != nullptr) {
+      ++coordinated;
+      EXPECT_EQ(person.coordinator_user_key, key("user", *coordinated_by->coordinator_id));
+    } else {
+      EXPECT_FALSE(person.coordinator_user_key.has_value()) << person.source_key;
+    }
+  }
+  EXPECT_GT(coordinated, 0);
+}
+
+// Every rejected application's archive details: its rejection note, then its answered
+// rejection questions; no other candidacy has any.
+void expect_rejection_details(const std::vector<model::Record>& records) {
+  const auto& gh = dataset();
+  auto candidacies = by_key<model::Candidacy>(records);
+  std::map<std::int64_t, std::string> note_body;
+  for (const auto& note : gh.notes)
+    note_body[note.id] = note.body;
+  std::set<std::string> detailed;
+  int with_text = 0;
+  for (const auto& detail : gh.rejection_details) {
+    const model::Candidacy& mapped = candidacies.at(key("application", detail.application_id));
+    detailed.insert(mapped.source_key);
+    EXPECT_EQ(mapped.extra.at("archived_by_user_key"),
+              json::value(key("user", detail.rejected_by_id)));
+    std::string text = detail.rejection_note_id ? note_body.at(*detail.rejection_note_id) : "";
+    for (const auto& question : detail.questions)
+      text += (text.empty() ? "" : "\n") + question.name + ": " + question.value;
+    if (text.empty()) {
+      EXPECT_FALSE(mapped.extra.contains("archive_details")) << mapped.source_key;
+    } else {
+      ++with_text;
+      EXPECT_EQ(mapped.extra.at("archive_details"), json::value(text)) << mapped.source_key;
+    }
+  }
+  EXPECT_GT(with_text, 0);
+  for (const auto& [source_key, candidacy] : candidacies)
+    if (!detailed.count(source_key)) {
+      EXPECT_FALSE(candidacy.extra.contains("archive_details")) << source_key;
+    }
+}
+
+// What v3 moved out of candidates and applications comes back from its own lists: recruiter and
+// coordinator from the applications (greenhouse.md §6.1), credited users and referrer names from
+// /v3/referrers, archive details from /v3/rejection_details and the rejection notes.
+TEST_F(GreenhouseAccount, StaffReferrersAndRejectionDetailsComeFromTheirV3Lists) {
+  const auto& gh = dataset();
+  expect_staff_from_applications(records("person"));
+  auto candidacies = by_key<model::Candidacy>(records("candidacy"));
+  int credited = 0, named = 0;
+  for (const auto& app : gh.applications) {
+    const model::Candidacy& mapped = candidacies.at(key("application", app.id));
+    if (!app.referrer_id) {
+      EXPECT_FALSE(mapped.credited_to_user_key.has_value());
+      continue;
+    }
+    const auto& referrer = *std::find_if(gh.referrers.begin(), gh.referrers.end(),
+                                         [&](const auto& r) { return r.id == *app.referrer_id; });
+    EXPECT_EQ(mapped.extra.at("referrer_name"), json::value(referrer.name));
+    if (referrer.user_id) {
+      ++credited;
+      EXPECT_EQ(mapped.credited_to_user_key, key("user", *referrer.user_id));
+    } else {
+      ++named;
+      EXPECT_FALSE(mapped.credited_to_user_key.has_value());
+    }
+  }
+  EXPECT_GT(credited, 0);
+  EXPECT_GT(named, 0);
+
+  expect_rejection_details(records("candidacy"));
+
+  // Attribute ratings arrive in v3's spelling (definitely_not) and map as strong_no (checked
+  // per field in NotesScorecardsInterviewsAndOffers); the dataset has some.
+  int definitely_not = 0;
+  for (const auto& card : gh.scorecards)
+    for (const auto& attribute : card.attributes)
+      definitely_not += attribute.rating == "definitely_not" ? 1 : 0;
+  EXPECT_GT(definitely_not, 0);
+
+  // Each of those lists is read once, whole: no call per record.
+  for (const char* route : {"GET /v3/scorecard_questions", "GET /v3/job_candidate_attributes",
+                            "GET /v3/referrers", "GET /v3/rejection_details"})
+    EXPECT_EQ(harness_->requests(route), 1) << route;
+}
+
 TEST_F(GreenhouseAccount, AttachmentsAreDownloadedIntoTheBlobStore) {
   const auto& gh = dataset();
   auto files = by_key<model::File>(records("file"));
@@ -723,6 +833,10 @@ TEST(GreenhouseDelta, SinceReadsOnlyWhatChangedAndSaysDeletesAreNotCarried) {
   for (const auto& [source_key, person] : persons)
     person_keys.insert(source_key);
   EXPECT_EQ(person_keys, changed_candidates);
+  // Their recruiters come from their applications, asked for by candidate (every application
+  // in the dataset has one).
+  for (const auto& [source_key, person] : persons)
+    EXPECT_TRUE(person.recruiter_user_key.has_value()) << source_key;
   auto candidacies = by_key<model::Candidacy>(harness.read(*instance, "candidacy"));
   std::set<std::string> candidacy_keys;
   for (const auto& [source_key, candidacy] : candidacies)
@@ -730,6 +844,19 @@ TEST(GreenhouseDelta, SinceReadsOnlyWhatChangedAndSaysDeletesAreNotCarried) {
   EXPECT_EQ(candidacy_keys, changed_applications);
   EXPECT_NE(harness.log_text().find("deletions in Greenhouse since then are NOT carried over"),
             std::string::npos);
+}
+
+// A delta run asks for recruiters by candidate and rejection details by application: with a
+// `since` before everything it must find exactly what a full run finds.
+TEST(GreenhouseDelta, AnEarlySinceFindsTheSameStaffAndRejectionDetailsByParentIds) {
+  Harness harness(sandbox_options());
+  json::object config = harness.config();
+  config["since"] = "2000-01-01T00:00:00Z";
+  config["per_page"] = 40;
+  auto instance = harness.open(config);
+  expect_staff_from_applications(harness.read(*instance, "person"));
+  expect_rejection_details(harness.read(*instance, "candidacy"));
+  EXPECT_GT(harness.requests("GET /v3/rejection_details"), 1) << "asked for per page";
 }
 
 TEST(GreenhouseConfig, UnknownKeysAndBadValuesAreRefusedByName) {
@@ -778,6 +905,92 @@ TEST(GreenhouseConfig, WrongClientCredentialsAreAnAuthErrorThatNamesTheSecrets) 
     EXPECT_EQ(std::string(error.what()).find("gh-secret"), std::string::npos);
   }
   EXPECT_EQ(harness.requests("GET /v3/users"), 0) << "nothing is asked without a token";
+}
+
+// ---- measurement -----------------------------------------------------------------------------
+
+// Calls per kind and extraction wall time against the rate-limit floor (API calls ÷ the
+// emulator's 75 requests per 30-s window, shrunk by the rate scale); plugins/greenhouse/README.md
+// quotes its output. Attachment downloads go to the file host, outside the window. Run with
+//   GREENHOUSE_MEASURE_PERSONS=1000 greenhouse_connector_test --gtest_also_run_disabled_tests
+//     --gtest_filter='*Measure*'
+TEST(GreenhouseMeasure, DISABLED_CallsPerKindAndTimeAgainstTheRateLimitFloor) {
+  const char* size = std::getenv("GREENHOUSE_MEASURE_PERSONS");
+  const int persons = size ? std::atoi(size) : 1000;
+  const double scale = 10;
+  const double window_rate = 75.0 / (30.0 / scale);  // requests per second
+  sandbox::Options options = sandbox_options();
+  options.persons = persons;
+  options.rate_scale = scale;
+  options.latency_ms = 20;
+  Harness harness(options);
+  json::object config = harness.config();
+  config["rate_scale"] = scale;
+  auto instance = harness.open(config);
+  auto counts = [&] {
+    std::pair<std::int64_t, std::int64_t> out;  // API calls (token included), downloads
+    json::object stats = harness.stats();
+    for (const auto& [route, count] : stats.at("requests").as_object())
+      (std::string(route).rfind("GET /_files/", 0) == 0 ? out.second : out.first) +=
+          static_cast<std::int64_t>(count.to_number<double>());
+    return out;
+  };
+  std::printf(
+      "seed %llu, %d persons, rate scale %.0f (75 req / %.0f s = %.1f req/s), latency "
+      "20 ms median, per_page 500\n",
+      static_cast<unsigned long long>(kSeed), persons, scale, 30.0 / scale, window_rate);
+  std::printf("%-15s %8s %8s %10s %10s %10s\n", "kind", "records", "calls", "downloads", "seconds",
+              "floor s");
+  std::int64_t all_calls = 0, all_downloads = 0;
+  double all_seconds = 0;
+  for (const char* kind :
+       {"user", "department", "office", "custom_field", "job", "stage", "archive_reason", "source",
+        "tag", "person", "candidacy", "note", "feedback", "interview", "offer", "file"}) {
+    auto before = counts();
+    auto start = std::chrono::steady_clock::now();
+    std::size_t records = harness.read(*instance, kind).size();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    auto after = counts();
+    std::int64_t calls = after.first - before.first, downloads = after.second - before.second;
+    all_calls += calls;
+    all_downloads += downloads;
+    all_seconds += seconds;
+    std::printf("%-15s %8zu %8lld %10lld %10.2f %10.2f\n", kind, records,
+                static_cast<long long>(calls), static_cast<long long>(downloads), seconds,
+                static_cast<double>(calls) / window_rate);
+  }
+  std::printf("%-15s %8s %8lld %10lld %10.2f %10.2f\n", "total", "",
+              static_cast<long long>(all_calls), static_cast<long long>(all_downloads), all_seconds,
+              static_cast<double>(all_calls) / window_rate);
+  // Rows of the child lists, for "the fewest calls the API allows" (⌈rows / 500⌉ per list).
+  const sandbox::Dataset data = sandbox::generate_dataset(kSeed, persons);
+  const auto& gh = data.greenhouse;
+  std::size_t stage_rows = 0, attribute_rows = 0, answer_rows = 0, submitted = 0, panel_rows = 0,
+              rejection_notes = 0;
+  for (const auto& app : gh.applications)
+    stage_rows += app.stages.size();
+  for (const auto& card : gh.scorecards) {
+    attribute_rows += card.attributes.size();
+    answer_rows += card.answers.size();
+    submitted += card.status == "complete" ? 1 : 0;
+  }
+  for (const auto& interview : gh.interviews)
+    panel_rows += interview.interviewer_ids.size();
+  for (const auto& detail : gh.rejection_details)
+    rejection_notes += detail.rejection_note_id ? 1 : 0;
+  std::printf(
+      "rows: candidates %zu, applications %zu, application_stages %zu, scorecards %zu "
+      "(%zu submitted), scorecard_candidate_attributes %zu, scorecard_question_answers "
+      "%zu, interviewers %zu, rejection_details %zu (%zu with a note), notes %zu, "
+      "attachments %zu\n",
+      gh.candidates.size(), gh.applications.size(), stage_rows, gh.scorecards.size(), submitted,
+      attribute_rows, answer_rows, panel_rows, gh.rejection_details.size(), rejection_notes,
+      gh.notes.size(), gh.attachments.size());
+  json::object stats = harness.stats();
+  std::printf("served_429 %lld\n%s\n",
+              static_cast<long long>(stats.at("served_429").to_number<double>()),
+              json::serialize(stats.at("requests")).c_str());
 }
 
 }  // namespace

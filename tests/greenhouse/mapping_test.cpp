@@ -207,6 +207,98 @@ TEST(GreenhouseMapping, ScorecardKeepsEveryRatingQuestionAndTheDefinitelyNotRena
   EXPECT_FALSE(gh::is_note(parse(R"({"id": 1, "type": "EMAIL"})")));
 }
 
+// v3 answer rows carry only scorecard_question_id (greenhouse.md §6.5); attribute ratings are
+// definitely_not|no|yes|strong_yes|mixed|no_decision.
+TEST(GreenhouseMapping, V3AnswersTakeTheirQuestionTextFromScorecardQuestions) {
+  json::value card = parse(R"({"id": 801, "application_id": 500, "status": "complete",
+      "candidate_rating": "yes", "submitted_at": "2024-03-02T10:00:00Z"})");
+  std::vector<json::value> attributes{
+      parse(R"({"id": 80102, "scorecard_id": 801, "job_candidate_attribute_id": 31,
+                "candidate_attribute_rating": "strong_no"})"),
+      parse(R"({"id": 80101, "scorecard_id": 801, "job_candidate_attribute_id": 32,
+                "candidate_attribute_rating": "no_decision"})")};
+  std::vector<json::value> answers{
+      parse(R"({"id": 80152, "scorecard_id": 801, "scorecard_question_id": 999,
+                "answer": "Lost"})"),
+      parse(R"({"id": 80151, "scorecard_id": 801, "scorecard_question_id": 41,
+                "answer": "Yes", "boolean_value": null})")};
+  model::Feedback feedback = round_trip<model::Feedback>(
+      gh::map_scorecard(card, attributes, answers, "9", {{"31", "Communication"}, {"32", "Focus"}},
+                        {{"41", "Does the candidate have experience designing APIs?"}}));
+  ASSERT_EQ(feedback.fields.size(), 4u);
+  EXPECT_EQ(feedback.fields[0].label, "Focus");
+  EXPECT_EQ(feedback.fields[0].value, json::value("no_decision"));
+  EXPECT_EQ(feedback.fields[1].label, "Communication");
+  EXPECT_EQ(feedback.fields[1].value, json::value("strong_no"));
+  EXPECT_EQ(feedback.fields[2].label, "Does the candidate have experience designing APIs?");
+  EXPECT_EQ(feedback.fields[2].value, json::value("Yes"));
+  EXPECT_EQ(feedback.fields[3].label, "Question 999");
+  // strong_no is the overall rating's spelling, not an attribute rating; an unknown question id
+  // is named, not guessed.
+  EXPECT_EQ(
+      problem_fields(feedback),
+      (std::vector<std::string>{"scorecard_candidate_attributes[1].candidate_attribute_rating",
+                                "scorecard_question_answers[1].scorecard_question_id"}));
+}
+
+TEST(GreenhouseMapping, RecruiterAndCoordinatorComeFromTheLatestApplicationNamingThem) {
+  gh::ApplicationStaff staff;
+  staff.add(parse(R"({"id": 1, "candidate_id": 9, "created_at": "2024-01-01T00:00:00Z",
+                      "recruiter_id": 11, "coordinator_id": 21})"));
+  staff.add(parse(R"({"id": 3, "candidate_id": 9, "created_at": "2024-06-01T00:00:00Z",
+                      "recruiter_id": 12, "coordinator_id": null})"));
+  staff.add(parse(R"({"id": 2, "candidate_id": 9, "created_at": "2024-03-01T00:00:00Z",
+                      "recruiter_id": 13})"));
+  staff.add(parse(R"({"id": 4, "candidate_id": 10, "recruiter_id": "x"})"));
+  model::Person person = round_trip<model::Person>(
+      gh::map_candidate(parse(R"({"id": 9, "first_name": "A"})"), sample_index(), &staff));
+  EXPECT_EQ(person.recruiter_user_key, "greenhouse:user:12");
+  EXPECT_EQ(person.coordinator_user_key, "greenhouse:user:21");
+  model::Person other = round_trip<model::Person>(
+      gh::map_candidate(parse(R"({"id": 10, "first_name": "B"})"), sample_index(), &staff));
+  EXPECT_FALSE(other.recruiter_user_key.has_value());
+  EXPECT_FALSE(other.coordinator_user_key.has_value());
+}
+
+TEST(GreenhouseMapping, ReferrersAndRejectionDetails) {
+  gh::CustomFieldIndex index = sample_index();
+  json::value user = parse(R"({"id": 70, "name": "Kate Austen", "user_id": 4080})");
+  json::value outsider = parse(R"({"id": 71, "name": "Dana Outsider", "user_id": null})");
+  model::Candidacy credited = round_trip<model::Candidacy>(gh::map_application(
+      parse(R"({"id": 510, "candidate_id": 9, "job_id": 70, "referrer_id": 70})"), {}, index,
+      {.referrer = &user}));
+  EXPECT_EQ(credited.credited_to_user_key, "greenhouse:user:4080");
+  model::Candidacy named = round_trip<model::Candidacy>(gh::map_application(
+      parse(R"({"id": 511, "candidate_id": 9, "job_id": 70, "referrer_id": 71})"), {}, index,
+      {.referrer = &outsider}));
+  EXPECT_FALSE(named.credited_to_user_key.has_value());
+  EXPECT_EQ(named.extra.at("referrer_name"), "Dana Outsider");
+  model::Candidacy unknown = round_trip<model::Candidacy>(gh::map_application(
+      parse(R"({"id": 512, "candidate_id": 9, "job_id": 70, "referrer_id": 72})"), {}, index));
+  EXPECT_EQ(problem_fields(unknown), std::vector<std::string>{"referrer_id"});
+
+  json::value detail = parse(R"({"id": 90, "application_id": 513, "rejected_by_id": 6,
+      "rejection_reason_id": 8, "rejected_at": "2024-05-01T00:00:00Z", "rejection_note_id": 95,
+      "question_custom_fields": {"follow_up": {"name": "Follow up later?", "type": "short_text",
+                                              "value": "Yes"},
+                                 "empty": {"name": "Empty", "type": "short_text", "value": null}}})");
+  json::value note = parse(R"({"id": 95, "body": "Not enough depth.", "type": "NOTE"})");
+  model::Candidacy rejected = round_trip<model::Candidacy>(gh::map_application(
+      parse(R"({"id": 513, "candidate_id": 9, "job_id": 70, "status": "rejected"})"), {}, index,
+      {.rejection_detail = &detail, .rejection_note = &note}));
+  EXPECT_EQ(rejected.extra.at("archive_details"), "Not enough depth.\nFollow up later?: Yes");
+  EXPECT_EQ(rejected.extra.at("archived_by_user_key"), "greenhouse:user:6");
+  EXPECT_EQ(rejected.archive_reason_key, "greenhouse:rejection_reason:8");
+  EXPECT_EQ(rejected.archived_at, "2024-05-01T00:00:00Z");
+  EXPECT_TRUE(problem_fields(rejected).empty()) << json::serialize(rejected.extra);
+  model::Candidacy lost_note = round_trip<model::Candidacy>(gh::map_application(
+      parse(R"({"id": 513, "candidate_id": 9, "job_id": 70, "status": "rejected"})"), {}, index,
+      {.rejection_detail = &detail}));
+  EXPECT_EQ(lost_note.extra.at("archive_details"), "Follow up later?: Yes");
+  EXPECT_EQ(problem_fields(lost_note),
+            std::vector<std::string>{"rejection_details.rejection_note_id"});
+}
+
 TEST(GreenhouseMapping, OffersInterviewsAndAttachments) {
   model::Offer offer = round_trip<model::Offer>(
       gh::map_offer(parse(R"({"id": 60, "application_id": 500, "version": 2, "status": "Accepted",

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -124,6 +125,66 @@ TEST_F(GreenhouseContract, CursorPaginationWalksEveryRecordOnceInIdDescendingOrd
     prospect_without_job =
         prospect_without_job || (app.at("prospect").as_bool() && app.at("job_id").is_null());
   EXPECT_TRUE(prospect_without_job);
+}
+
+// greenhouse.md §6.5: answer rows carry only `scorecard_question_id` (the text is in
+// /v3/scorecard_questions), attribute rows only `job_candidate_attribute_id` (names in
+// /v3/job_candidate_attributes), and attribute ratings use definitely_not, never strong_no.
+TEST_F(GreenhouseContract, ScorecardChildrenNameTheirQuestionsAndAttributesByIdOnly) {
+  std::map<std::int64_t, std::string> questions, attributes;
+  for (const auto& row : walk(url("/v3/scorecard_questions?per_page=500"), *token_))
+    questions[row.at("id").as_int64()] = std::string(row.at("question").as_string());
+  for (const auto& row : walk(url("/v3/job_candidate_attributes?per_page=500"), *token_))
+    attributes[row.at("id").as_int64()] = std::string(row.at("name").as_string());
+  std::multiset<std::string> served_questions, expected_questions;
+  for (const auto& row : walk(url("/v3/scorecard_question_answers?per_page=500"), *token_)) {
+    EXPECT_FALSE(row.contains("question")) << json::serialize(row);
+    served_questions.insert(questions.at(row.at("scorecard_question_id").as_int64()));
+  }
+  std::set<std::string> ratings;
+  std::multiset<std::string> served_attributes, expected_attributes;
+  for (const auto& row : walk(url("/v3/scorecard_candidate_attributes?per_page=500"), *token_)) {
+    EXPECT_FALSE(row.contains("name")) << json::serialize(row);
+    served_attributes.insert(attributes.at(row.at("job_candidate_attribute_id").as_int64()));
+    ratings.insert(std::string(row.at("candidate_attribute_rating").as_string()));
+  }
+  for (const auto& card : data_->greenhouse.scorecards) {
+    for (const auto& answer : card.answers)
+      expected_questions.insert(answer.question);
+    for (const auto& attribute : card.attributes)
+      expected_attributes.insert(attribute.name);
+  }
+  EXPECT_EQ(served_questions, expected_questions);
+  EXPECT_EQ(served_attributes, expected_attributes);
+  const std::set<std::string> reference{"definitely_not", "no",    "yes",
+                                        "strong_yes",     "mixed", "no_decision"};
+  EXPECT_TRUE(ratings.count("definitely_not"));
+  for (const auto& rating : ratings)
+    EXPECT_TRUE(reference.count(rating)) << rating;
+}
+
+TEST_F(GreenhouseContract, ReferrersAndRejectionDetailsAreServed) {
+  auto referrers = walk(url("/v3/referrers"), *token_);
+  ASSERT_EQ(referrers.size(), data_->greenhouse.referrers.size());
+  bool user = false, outsider = false;
+  for (const auto& row : referrers) {
+    EXPECT_TRUE(row.at("name").is_string());
+    (row.at("user_id").is_null() ? outsider : user) = true;
+  }
+  EXPECT_TRUE(user && outsider);
+  std::set<std::int64_t> rejected;
+  for (const auto& app : data_->greenhouse.applications)
+    if (app.status == "rejected")
+      rejected.insert(app.id);
+  auto details = walk(url("/v3/rejection_details?per_page=50"), *token_);
+  std::set<std::int64_t> detailed;
+  bool with_note = false;
+  for (const auto& row : details) {
+    detailed.insert(row.at("application_id").as_int64());
+    with_note = with_note || !row.at("rejection_note_id").is_null();
+  }
+  EXPECT_EQ(detailed, rejected);
+  EXPECT_TRUE(with_note);
 }
 
 TEST_F(GreenhouseContract, InvalidPagingRequestsAnswer422) {

@@ -146,6 +146,11 @@ struct GhJob {
   bool confidential = false;
   std::int64_t created_at = 0, updated_at = 0;
   std::vector<GhStage> stages;
+  // The job's interview kit: its scorecard questions (/v3/scorecard_questions) and the candidate
+  // attributes its scorecards rate (/v3/job_candidate_attributes); answers and ratings name them
+  // by id, matched here by text.
+  std::int64_t interview_kit_id = 0;
+  std::vector<GhNamed> scorecard_questions, candidate_attributes;
 };
 struct GhContact {
   std::string value, type;
@@ -175,11 +180,27 @@ struct GhApplication {
   std::optional<std::int64_t> job_id, stage_id, rejection_reason_id;
   std::int64_t rejected_at = 0;
   std::int64_t source_id = 0, recruiter_id = 0;
+  std::optional<std::int64_t> coordinator_id, referrer_id;  // referrer: a /v3/referrers id
   std::int64_t created_at = 0, updated_at = 0;
   std::vector<GhApplicationStage> stages;  // oldest first; the last is current
 };
+// /v3/referrers: who referred a candidate; a user of the account or someone outside it.
+struct GhReferrer {
+  std::int64_t id = 0;
+  std::string name;
+  std::optional<std::int64_t> user_id;
+};
+// /v3/rejection_details: one per rejected application.
+struct GhRejectionQuestion {
+  std::string key, name, value;
+};
+struct GhRejectionDetail {
+  std::int64_t id = 0, application_id = 0, rejected_by_id = 0;
+  std::optional<std::int64_t> rejection_note_id;  // a /v3/notes row
+  std::vector<GhRejectionQuestion> questions;     // question_custom_fields (short_text)
+};
 struct GhAttribute {
-  std::string name, rating, note;
+  std::string name, rating, note;  // rating: definitely_not|no|yes|strong_yes|mixed|no_decision
 };
 struct GhAnswer {
   std::string question, answer;
@@ -226,6 +247,8 @@ struct GreenhouseData {
   std::vector<GhOffer> offers;
   std::vector<GhNote> notes;
   std::vector<GhAttachment> attachments;
+  std::vector<GhReferrer> referrers;
+  std::vector<GhRejectionDetail> rejection_details;
   std::int64_t next_id = 0;
 };
 
