@@ -274,6 +274,67 @@ int print_summary(const pipeline::LoadStats& stats, const std::map<std::string, 
   return kExitOk;
 }
 
+// `status`: staged records and ledger states per kind, the audit trail's outcomes, and with
+// --failed every record that needs a person (failed, or left at intent by an interrupted run).
+int print_status(Session& session, bool list_failed) {
+  std::cout << fmt::format("work dir {}\n{:<14} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
+                           session.work_dir().root.string(), "KIND", "STAGED", "DONE", "FAILED",
+                           "SKIPPED", "PENDING");
+  std::map<std::string, store::StateCounts> ledger =
+      session.ledger().counts(session.ledger_scope());
+  std::map<std::string, int64_t> staged = session.staging().counts();
+  std::set<std::string> kinds;
+  for (const auto& [kind, count] : staged)
+    kinds.insert(kind);
+  for (const auto& [kind, count] : ledger)
+    kinds.insert(kind);
+  for (const std::string& kind : kinds) {
+    store::StateCounts state = ledger.count(kind) ? ledger.at(kind) : store::StateCounts{};
+    std::cout << fmt::format("{:<14} {:>8} {:>8} {:>8} {:>8} {:>8}\n", kind,
+                             staged.count(kind) ? staged.at(kind) : 0, state.done, state.failed,
+                             state.skipped, state.intent);
+  }
+  auto trail = pipeline::AuditTrail::summarise(session.work_dir().audit()).methods;
+  if (!trail.empty()) {
+    std::map<std::string, int64_t> by_method;
+    int64_t total = 0;
+    for (const auto& [kind, methods] : trail)
+      for (const auto& [method, count] : methods) {
+        by_method[method] += count;
+        total += count;
+      }
+    std::string parts;
+    for (const auto& [method, count] : by_method)
+      parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", method, count);
+    std::cout << fmt::format("\naudit trail {}: {} outcome(s): {}\n",
+                             session.work_dir().audit().string(), total, parts);
+  }
+  if (!list_failed)
+    return kExitOk;
+  int64_t listed = 0;
+  for (const std::string& kind : kinds) {
+    for (store::LedgerState state : {store::LedgerState::failed, store::LedgerState::intent}) {
+      session.ledger().for_each(
+          session.ledger_scope(), kind, state, [&](const store::LedgerEntry& entry) {
+            if (listed++ == 0)
+              std::cout << fmt::format("\n{:<10} {:<8} {:<44} {}\n", "KIND", "STATE", "RECORD",
+                                       "ERROR");
+            std::cout << fmt::format(
+                "{:<10} {:<8} {:<44} {}{}{}\n", kind, store::to_string(entry.state),
+                entry.key.source_key,
+                entry.last_error.value_or(state == store::LedgerState::intent
+                                              ? "interrupted: the next run looks it up first"
+                                              : ""),
+                entry.vendor_code ? " [code " + *entry.vendor_code + "]" : "",
+                entry.request_id ? " [request " + *entry.request_id + "]" : "");
+          });
+    }
+  }
+  if (listed == 0)
+    std::cout << "\nNothing failed and nothing is pending.\n";
+  return kExitOk;
+}
+
 // Runs a command body, turning the pipeline's errors into the documented exit codes.
 template <class Body>
 int guarded(Body&& body) {
@@ -301,26 +362,8 @@ int run_step(const std::string& step, const MigrationOptions& options,
              const GlobalOptions& global) {
   return guarded([&]() -> int {
     Session session(session_options(options, global));
-    if (step == "status") {
-      std::cout << fmt::format("work dir {}\n{:<14} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
-                               session.work_dir().root.string(), "KIND", "STAGED", "DONE", "FAILED",
-                               "SKIPPED", "PENDING");
-      std::map<std::string, store::StateCounts> ledger =
-          session.ledger().counts(session.ledger_scope());
-      std::map<std::string, int64_t> staged = session.staging().counts();
-      std::set<std::string> kinds;
-      for (const auto& [kind, count] : staged)
-        kinds.insert(kind);
-      for (const auto& [kind, count] : ledger)
-        kinds.insert(kind);
-      for (const std::string& kind : kinds) {
-        store::StateCounts state = ledger.count(kind) ? ledger.at(kind) : store::StateCounts{};
-        std::cout << fmt::format("{:<14} {:>8} {:>8} {:>8} {:>8} {:>8}\n", kind,
-                                 staged.count(kind) ? staged.at(kind) : 0, state.done, state.failed,
-                                 state.skipped, state.intent);
-      }
-      return kExitOk;
-    }
+    if (step == "status")
+      return print_status(session, options.list_failed);
     // A migration extracts beside the load: the plan waits only for the kinds it needs
     // (references, persons, candidacies), then notes, feedback, files... are written as they are
     // staged, so the run takes about the longer of reading and writing, not their sum.
@@ -429,8 +472,8 @@ void add_migration_options(CLI::App& app, MigrationOptions& options) {
       ->check(CLI::Range(1, 64));
 }
 
-void add_migration_commands(CLI::App& app, const MigrationOptions& options,
-                            const GlobalOptions& global, int& exit_code) {
+void add_migration_commands(CLI::App& app, MigrationOptions& options, const GlobalOptions& global,
+                            int& exit_code) {
   struct Step {
     const char* name;
     const char* help;
@@ -457,6 +500,11 @@ void add_migration_commands(CLI::App& app, const MigrationOptions& options,
     command->callback(
         [&options, &global, &exit_code, name] { exit_code = run_step(name, options, global); });
   }
+  // `status --failed`: what needs a person.
+  if (CLI::App* status = app.get_subcommand("status"))
+    status->add_flag("--failed", options.list_failed,
+                     "Also list every failed record and every write an interrupted run left "
+                     "pending, with the vendor's code and request id");
   CLI::App* exporter =
       app.add_subcommand("export", "write the staged canonical records as JSON Lines or CSV");
   exporter->footer(options_footer);

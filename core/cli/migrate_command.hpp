@@ -18,14 +18,15 @@ struct MigrationOptions {
   std::vector<std::string> settings;
   std::string credentials_file;
   std::string mapping_file;
-  unsigned workers = 0;  // 0: derived from the sink's limit and latency
+  unsigned workers = 0;      // 0: derived from the sink's limit and latency
+  bool list_failed = false;  // status --failed
 };
 
 // Options shared by every migration command; defined on the top-level app so they may stand
 // before or after the subcommand.
 void add_migration_options(CLI::App& app, MigrationOptions& options);
-void add_migration_commands(CLI::App& app, const MigrationOptions& options,
-                            const GlobalOptions& global, int& exit_code);
+void add_migration_commands(CLI::App& app, MigrationOptions& options, const GlobalOptions& global,
+                            int& exit_code);
 int run_default_migration(const MigrationOptions& options, const GlobalOptions& global);
 
 }  // namespace atsm::cli

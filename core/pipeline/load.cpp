@@ -180,10 +180,9 @@ class Loader {
               written = done->second;
           }
           if (written) {
-            session_.ledger().record_intent({scope_, kind, staged.source_key}, "same-bytes");
-            session_.ledger().mark_done({scope_, kind, staged.source_key}, *written, "");
+            bool recorded = record_done(kind, staged.source_key, "same-bytes", *written, "");
             std::lock_guard lock(mutex_);
-            stats_.kinds[kind].merged++;
+            (recorded ? stats_.kinds[kind].merged : stats_.kinds[kind].unchanged)++;
             return;
           }
           if (auto it = file_item.find(content_key); it != file_item.end()) {
@@ -312,8 +311,16 @@ class Loader {
     return reason;
   }
 
+  // The ledger entry as it now stands, into the audit trail.
+  void audit(const std::string& method, const std::string& kind, const std::string& key,
+             const std::vector<std::string>& lossy = {}) {
+    if (std::optional<store::LedgerEntry> entry = session_.ledger().get({scope_, kind, key}))
+      session_.audit().record(method, *entry, lossy);
+  }
+
   void skip(const std::string& kind, const std::string& key, const std::string& reason) {
     session_.ledger().mark_skipped({scope_, kind, key}, reason);
+    audit("skip", kind, key);
     std::lock_guard lock(mutex_);
     stats_.kinds[kind].skipped[reason]++;
   }
@@ -609,6 +616,20 @@ class Loader {
     }
   }
 
+  // Records that `key` is covered by an object another item wrote; false when the ledger already
+  // says so.
+  bool record_done(const std::string& kind, const std::string& key, const std::string& hash,
+                   const std::string& target, const std::string& request_id) {
+    std::optional<store::LedgerEntry> entry = session_.ledger().get({scope_, kind, key});
+    if (entry && entry->state == store::LedgerState::done &&
+        (entry->payload_hash == hash || entry->target_id == target))
+      return false;
+    session_.ledger().record_intent({scope_, kind, key}, hash);
+    session_.ledger().mark_done({scope_, kind, key}, target, request_id);
+    audit("same_target", kind, key);
+    return true;
+  }
+
   void finish_done(const std::string& kind, const Item& item, const json::object& result,
                    bool looked_up) {
     std::string target = text(result, "target_id");
@@ -620,11 +641,15 @@ class Loader {
     }
     session_.ledger().mark_done({scope_, kind, item.key}, target,
                                 text(result, "vendor_request_id"));
+    std::vector<std::string> lossy;
+    if (const json::value* lines = result.if_contains("lossy"); lines && lines->is_array())
+      for (const json::value& line : lines->as_array())
+        if (line.is_string())
+          lossy.emplace_back(line.as_string());
+    audit(looked_up ? "adopt" : item.target_id ? "update" : "create", kind, item.key, lossy);
     for (const std::string& other : item.also_done) {
-      if (other == item.key)
-        continue;
-      session_.ledger().record_intent({scope_, kind, other}, item.hash);
-      session_.ledger().mark_done({scope_, kind, other}, target, text(result, "vendor_request_id"));
+      if (other != item.key)
+        record_done(kind, other, item.hash, target, text(result, "vendor_request_id"));
     }
     std::lock_guard lock(mutex_);
     if (!item.content_key.empty())
@@ -648,6 +673,7 @@ class Loader {
     std::string message = text(result, "message");
     session_.ledger().mark_failed({scope_, kind, item.key}, message.empty() ? status : message,
                                   text(result, "vendor_code"), text(result, "vendor_request_id"));
+    audit("fail", kind, item.key);
     spdlog::warn("{} {} failed ({}): {}", kind, item.key, status, message);
     std::lock_guard lock(mutex_);
     stats_.kinds[kind].failed++;

@@ -137,6 +137,12 @@ constexpr std::size_t kMaxNoticesPerRun = 1000;  // a plugin warning per record 
 constexpr std::size_t kMaxNoticeLength = 500;
 }  // namespace
 
+AuditTrail& Session::audit() {
+  std::call_once(audit_opened_,
+                 [this] { audit_ = std::make_unique<AuditTrail>(work_dir_.audit()); });
+  return *audit_;
+}
+
 void Session::record_notice(const std::string& plugin, std::string_view message) {
   std::lock_guard lock(notices_mutex_);
   if (notices_recorded_ >= kMaxNoticesPerRun)

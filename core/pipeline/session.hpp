@@ -16,6 +16,7 @@
 #include "host/connector_instance.hpp"
 #include "host/plugin_registry.hpp"
 #include "host/run_services.hpp"
+#include "pipeline/audit.hpp"
 #include "services/net/http_client.hpp"
 #include "services/net/rate_limiter.hpp"
 #include "services/net/secrets.hpp"
@@ -52,6 +53,7 @@ struct WorkDir {
   std::filesystem::path plan() const { return root / "plan.json"; }
   std::filesystem::path starter_mapping() const { return root / "mapping.json"; }
   std::filesystem::path report_json() const { return root / "report.json"; }
+  std::filesystem::path audit() const { return root / "audit.jsonl"; }
 };
 
 // Runs `call`, repeating it with growing pauses while it fails with a transient status that the
@@ -86,6 +88,7 @@ class Session {
   store::StagingStore& staging() { return *staging_; }
   store::Ledger& ledger() { return *ledger_; }
   store::BlobStore& blobs() { return *blobs_; }
+  AuditTrail& audit();  // opened on first use
   host::SharedServices& services() { return *shared_; }
   net::RateLimiter& limiter() { return limiter_; }
   net::HttpClient& http() { return *http_; }
@@ -125,6 +128,8 @@ class Session {
   std::vector<std::unique_ptr<host::RunServices>> run_services_;
   std::unique_ptr<host::ConnectorInstance> source_;
   std::unique_ptr<host::ConnectorInstance> sink_;
+  std::once_flag audit_opened_;
+  std::unique_ptr<AuditTrail> audit_;
   std::mutex notices_mutex_;
   std::size_t notices_recorded_ = 0;
 };

@@ -147,14 +147,11 @@ class E2E : public ::testing::Test {
   }
 
   // Ashby's contents equal the ground truth: counts per kind, then person by person.
-  // `files` false leaves files out (see FaultsLoseNothingAndDuplicateNothing).
-  void expect_matches_truth(const std::string& source, bool files = true) {
+  void expect_matches_truth(const std::string& source) {
     json::object state = ashby_get("/_sandbox/state");
     json::object truth = ashby_get("/_sandbox/truth?source=" + source);
     EXPECT_EQ(state.at("duplicate_emails").as_int64(), 0) << "no candidate may be created twice";
     for (const auto& [kind, expected] : truth.at("counts").as_object()) {
-      if (!files && kind == "file")
-        continue;
       EXPECT_EQ(state.at("counts").as_object().at(kind), expected)
           << "count of " << std::string(kind);
     }
@@ -208,7 +205,7 @@ class E2E : public ::testing::Test {
           EXPECT_EQ(app->second->at("archiveReason"), *reason) << label;
         }
       }
-      if (files) {
+      {
         std::multiset<std::string> files_expected, files_held;
         for (const json::value& hash : person.at("files").as_array())
           files_expected.emplace(hash.as_string());
@@ -273,9 +270,8 @@ TEST_F(E2E, LeverIntoAshbyMatchesTheGroundTruthAndASecondRunWritesNothing) {
 
 // Every fault of the sandbox at 5 % on every vendor, lost responses included: re-running until
 // the run is clean (a transient failure that outlasted the retries exits 2) ends with exactly the
-// ground truth and no duplicate, files aside: after an upload whose answer was lost, the Ashby
-// sink's lookup matches a candidate's files by name only (the emulated Ashby exposes no size or
-// hash), so among same-named files it can adopt the wrong one. Known gap, issue 6/8's notes.
+// ground truth and no duplicate, files included (an upload whose answer was lost is adopted only
+// when the bytes behind a same-named file hash the same).
 TEST_F(E2E, FaultsLoseNothingAndDuplicateNothing) {
   start_with_chaos();
   plan_and_accept("lever");
@@ -287,13 +283,11 @@ TEST_F(E2E, FaultsLoseNothingAndDuplicateNothing) {
     EXPECT_EQ(finished.exit_code, 2) << finished.output;
   }
   ASSERT_EQ(finished.exit_code, 0) << finished.output;
-  expect_matches_truth("lever", /*files=*/false);
+  expect_matches_truth("lever");
 }
 
-// The same with the process killed three times at random points. Known to fail (issue 8's
-// note): after a kill, the Ashby sink's lookup of a file by name adopts another file of the same
-// name, and two feedbacks become notes; candidates and applications are exact.
-TEST_F(E2E, DISABLED_FaultsAndThreeKillsLoseNothingAndDuplicateNothing) {
+// The same with the process killed (SIGKILL) three times at random points and restarted.
+TEST_F(E2E, FaultsAndThreeKillsLoseNothingAndDuplicateNothing) {
   start_with_chaos();
   plan_and_accept("lever");
   std::mt19937 random(12);

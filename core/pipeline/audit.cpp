@@ -1,0 +1,96 @@
+#include "pipeline/audit.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+#include "model/time.hpp"
+#include "services/store/private_fs.hpp"
+
+namespace atsm::pipeline {
+namespace {
+
+namespace json = boost::json;
+
+std::string now_iso() {
+  auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  return model::format_epoch_millis(
+      std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count());
+}
+
+json::value optional_text(const std::optional<std::string>& text) {
+  return text ? json::value(*text) : json::value(nullptr);
+}
+
+}  // namespace
+
+AuditTrail::AuditTrail(std::filesystem::path file) : file_(std::move(file)) {
+  fd_ = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd_ < 0) {
+    throw std::runtime_error(
+        fmt::format("cannot open the audit trail {}: {}", file_.string(), std::strerror(errno)));
+  }
+  ::fchmod(fd_, 0600);
+}
+
+AuditTrail::~AuditTrail() {
+  if (fd_ >= 0)
+    ::close(fd_);
+}
+
+void AuditTrail::record(const std::string& method, const store::LedgerEntry& entry,
+                        const std::vector<std::string>& lossy) {
+  json::object line{{"time", now_iso()},
+                    {"kind", entry.key.kind},
+                    {"source_key", entry.key.source_key},
+                    {"target_id", optional_text(entry.target_id)},
+                    {"method", method},
+                    {"payload_hash", entry.payload_hash},
+                    {"attempts", entry.attempts},
+                    {"status", std::string(store::to_string(entry.state))},
+                    {"vendor_code", optional_text(entry.vendor_code)},
+                    {"vendor_request_id", optional_text(entry.request_id)},
+                    {"last_error", optional_text(entry.last_error)}};
+  if (!lossy.empty()) {
+    json::array lost;
+    for (const std::string& line : lossy)
+      lost.emplace_back(line);
+    line["lossy"] = std::move(lost);
+  }
+  std::string text = json::serialize(line) + "\n";
+  std::lock_guard lock(mutex_);
+  store::fs::write_all(fd_, text, file_);
+}
+
+AuditTrail::Summary AuditTrail::summarise(const std::filesystem::path& file) {
+  Summary summary;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    boost::system::error_code ec;
+    json::value parsed = json::parse(line, ec);
+    if (ec || !parsed.is_object())
+      continue;  // a line cut by a crash
+    const json::object& entry = parsed.as_object();
+    const json::value* kind = entry.if_contains("kind");
+    const json::value* method = entry.if_contains("method");
+    if (!kind || !method || !kind->is_string() || !method->is_string())
+      continue;
+    std::string kind_name(kind->as_string());
+    summary.methods[kind_name][std::string(method->as_string())]++;
+    if (const json::value* lossy = entry.if_contains("lossy"); lossy && lossy->is_array())
+      for (const json::value& what : lossy->as_array())
+        if (what.is_string())
+          summary.lossy[kind_name + ": " + std::string(what.as_string())]++;
+  }
+  return summary;
+}
+
+}  // namespace atsm::pipeline

@@ -1,0 +1,453 @@
+#include "pipeline/reconcile.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cctype>
+#include <map>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "model/email.hpp"
+#include "model/kind.hpp"
+#include "pipeline/extract.hpp"
+
+namespace atsm::pipeline {
+namespace {
+
+namespace json = boost::json;
+
+std::string text(const json::object& record, const char* key) {
+  const json::value* value = record.if_contains(key);
+  return value && value->is_string() ? std::string(value->as_string()) : std::string();
+}
+
+// The id part of a read-back reference ("ashby:stage:<id>" -> "<id>").
+std::string id_of(const std::string& reference) {
+  std::size_t colon = reference.rfind(':');
+  return colon == std::string::npos ? reference : reference.substr(colon + 1);
+}
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+// Text as a reader sees it: tags dropped, the common entities decoded, whitespace collapsed, so
+// plain text and the sink's sanitised HTML of the same note compare equal.
+std::string visible_text(std::string_view html) {
+  std::string plain;
+  bool in_tag = false;
+  for (char c : html) {
+    if (c == '<')
+      in_tag = true;
+    else if (c == '>' && in_tag) {
+      in_tag = false;
+      plain += ' ';
+    } else if (!in_tag)
+      plain += c;
+  }
+  static const std::pair<const char*, const char*> kEntities[] = {
+      {"&lt;", "<"},   {"&gt;", ">"},   {"&quot;", "\""}, {"&#39;", "'"},
+      {"&#x27;", "'"}, {"&nbsp;", " "}, {"&amp;", "&"}};
+  for (const auto& [entity, replacement] : kEntities) {
+    for (std::size_t at = plain.find(entity); at != std::string::npos;
+         at = plain.find(entity, at + std::strlen(replacement)))
+      plain.replace(at, std::strlen(entity), replacement);
+  }
+  std::string collapsed;
+  for (char c : plain) {
+    bool space = std::isspace(static_cast<unsigned char>(c)) != 0;
+    if (space && (collapsed.empty() || collapsed.back() == ' '))
+      continue;
+    collapsed += space ? ' ' : c;
+  }
+  while (!collapsed.empty() && collapsed.back() == ' ')
+    collapsed.pop_back();
+  return collapsed;
+}
+
+// One written record: its staged form and where it went.
+struct Written {
+  std::string key;
+  std::string target_id;
+  json::object record;
+};
+
+class Reconciler {
+ public:
+  Reconciler(Session& session, const Plan& plan, const ReconcileOptions& options)
+      : session_(session), plan_(plan), options_(options), scope_(session.ledger_scope()) {}
+
+  Reconciliation run() {
+    index_catalog();
+    const std::string& source = session_.options().source;
+    const host::LoadedPlugin& sink = session_.sink_plugin();
+    std::map<std::string, std::map<std::string, std::int64_t>> methods =
+        AuditTrail::summarise(session_.work_dir().audit()).methods;
+    std::map<std::string, std::vector<Written>> written;
+    for (model::Kind kind_enum : model::kKindsInDependencyOrder) {
+      std::string kind(model::to_string(kind_enum));
+      bool writable = std::find(sink.sink_kinds().begin(), sink.sink_kinds().end(), kind) !=
+                      sink.sink_kinds().end();
+      bool mapped = std::find(kMappedKinds.begin(), kMappedKinds.end(), kind) != kMappedKinds.end();
+      json::object counts{{"staged", 0}, {"rejected", 0}};
+      std::int64_t staged = 0, done = 0, failed = 0, pending = 0, missing = 0;
+      json::object skipped;
+      session_.staging().for_each({kind, source}, [&](const store::StagedRecord& record) {
+        ++staged;
+        if (!writable || mapped)
+          return;
+        std::optional<store::LedgerEntry> entry =
+            session_.ledger().get({scope_, kind, record.source_key});
+        if (!entry) {
+          ++missing;
+          result_.unexplained.push_back(json::object{
+              {"kind", kind},
+              {"key", record.source_key},
+              {"problem", "staged but never written, skipped or failed (no ledger entry)"}});
+          return;
+        }
+        switch (entry->state) {
+          case store::LedgerState::done:
+            ++done;
+            if (entry->target_id)
+              written[kind].push_back({record.source_key, *entry->target_id,
+                                       json::parse(record.record_json).as_object()});
+            break;
+          case store::LedgerState::skipped: {
+            json::value& count = skipped[entry->last_error.value_or("skipped")];
+            count = (count.is_int64() ? count.as_int64() : 0) + 1;
+            break;
+          }
+          case store::LedgerState::failed:
+            ++failed;
+            result_.failures.push_back(
+                json::object{{"kind", kind},
+                             {"key", record.source_key},
+                             {"message", entry->last_error.value_or("")},
+                             {"vendor_code", entry->vendor_code.value_or("")},
+                             {"vendor_request_id", entry->request_id.value_or("")}});
+            break;
+          case store::LedgerState::intent:
+            ++pending;
+            result_.unexplained.push_back(
+                json::object{{"kind", kind},
+                             {"key", record.source_key},
+                             {"problem",
+                              "a write was started and never finished (an interrupted run); "
+                              "re-run the migration: it looks the record up before writing"}});
+            break;
+        }
+      });
+      std::int64_t rejected = 0;
+      session_.staging().for_each({rejected_kind(kind), source},
+                                  [&](const store::StagedRecord&) { ++rejected; });
+      if (staged == 0 && rejected == 0)
+        continue;
+      counts["staged"] = staged;
+      counts["rejected"] = rejected;
+      counts["in_source"] = staged + rejected;
+      if (writable && !mapped) {
+        counts["written"] = done;
+        json::object by_method;
+        if (auto found = methods.find(kind); found != methods.end())
+          for (const auto& [method, count] : found->second)
+            if (method != "skip" && method != "fail")
+              by_method[method] = count;
+        counts["by_method"] = by_method;
+        counts["skipped"] = skipped;
+        counts["failed"] = failed;
+        counts["pending"] = pending;
+        counts["unexplained"] = missing + pending;
+      } else {
+        counts["written"] = nullptr;  // mapped to what the target has, or not written by the sink
+      }
+      result_.counts[kind] = std::move(counts);
+    }
+    if ((sink.descriptor().capabilities & ATSM_CAP_READ_BACK) == 0 ||
+        sink.descriptor().read_back == nullptr) {
+      result_.read_back_available = false;
+      return std::move(result_);
+    }
+    for (auto& [kind, records] : written)
+      read_back(kind, records);
+    return std::move(result_);
+  }
+
+ private:
+  // The target's stages and their types, from the plan's catalog.
+  void index_catalog() {
+    if (const json::value* stages = plan_.catalog.if_contains("stage");
+        stages && stages->is_array()) {
+      for (const json::value& stage : stages->as_array())
+        if (stage.is_object())
+          target_stage_type_[text(stage.as_object(), "id")] = text(stage.as_object(), "stage_type");
+    }
+    session_.staging().for_each({"archive_reason", session_.options().source},
+                                [&](const store::StagedRecord& staged) {
+                                  json::object reason = json::parse(staged.record_json).as_object();
+                                  if (text(reason, "type") == "hired")
+                                    hired_reasons_.insert(staged.source_key);
+                                });
+    session_.staging().for_each(
+        {"stage", session_.options().source}, [&](const store::StagedRecord& staged) {
+          json::object stage = json::parse(staged.record_json).as_object();
+          source_stage_[staged.source_key] = {text(stage, "name"), text(stage, "stage_type")};
+        });
+  }
+
+  // Which written records are read back, and why: a seeded sample plus the cohorts where
+  // migrations go wrong, plus the first and last created.
+  std::map<std::size_t, std::set<std::string>> choose(const std::string& kind,
+                                                      const std::vector<Written>& records) {
+    std::map<std::size_t, std::set<std::string>> chosen;  // index -> cohorts
+    if (records.empty())
+      return chosen;
+    std::vector<std::size_t> order(records.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+      order[i] = i;
+    std::mt19937_64 random(options_.seed ^ std::hash<std::string>{}(kind));
+    std::shuffle(order.begin(), order.end(), random);
+    std::size_t sample = std::max<std::size_t>(
+        options_.sample_minimum,
+        static_cast<std::size_t>(options_.sample_fraction * static_cast<double>(records.size())));
+    for (std::size_t i = 0; i < std::min(sample, order.size()); ++i)
+      chosen[order[i]].insert("sample");
+
+    std::map<std::string, int> candidacies_of;
+    if (kind == "person")
+      session_.staging().for_each({"candidacy", std::nullopt},
+                                  [&](const store::StagedRecord& staged) {
+                                    json::object c = json::parse(staged.record_json).as_object();
+                                    candidacies_of[text(c, "person_key")]++;
+                                  });
+    std::size_t first = 0, last = 0;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const json::object& record = records[i].record;
+      std::string created = text(record, "created_at");
+      if (!created.empty()) {
+        if (text(records[first].record, "created_at").empty() ||
+            created < text(records[first].record, "created_at"))
+          first = i;
+        if (created > text(records[last].record, "created_at"))
+          last = i;
+      }
+      const json::value* confidential = record.if_contains("confidential");
+      if (confidential && confidential->is_bool() && confidential->as_bool())
+        chosen[i].insert("confidential");
+      const json::value* custom = record.if_contains("custom_fields");
+      if (custom && custom->is_array() && !custom->as_array().empty())
+        chosen[i].insert("custom_fields");
+      if (kind == "person") {
+        if (candidacies_of[records[i].key] >= 3)
+          chosen[i].insert("3+_candidacies");
+        if (plan_.group_of.contains(records[i].key))
+          chosen[i].insert("merged");
+      }
+      if (kind == "note" && text(record, "body_format") == "html")
+        chosen[i].insert("html_note");
+      if (kind == "file" && chosen.size() < options_.max_files)
+        chosen[i].insert("file_sha256");
+    }
+    chosen[first].insert("first_created");
+    chosen[last].insert("last_created");
+    return chosen;
+  }
+
+  void mismatch(const std::string& kind, const Written& written, const std::string& field,
+                json::value expected, json::value found) {
+    result_.mismatches.push_back(json::object{{"kind", kind},
+                                              {"key", written.key},
+                                              {"target_id", written.target_id},
+                                              {"field", field},
+                                              {"expected", std::move(expected)},
+                                              {"found", std::move(found)}});
+    ++mismatched_;
+  }
+
+  void read_back(const std::string& kind, const std::vector<Written>& records) {
+    std::map<std::size_t, std::set<std::string>> chosen = choose(kind, records);
+    json::object cohorts;
+    std::size_t checked = 0;
+    mismatched_ = 0;
+    for (const auto& [index, reasons] : chosen) {
+      const Written& written = records[index];
+      for (const std::string& reason : reasons) {
+        json::value& count = cohorts[reason];
+        count = (count.is_int64() ? count.as_int64() : 0) + 1;
+      }
+      std::optional<json::object> found;
+      try {
+        found = session_.sink().read_back(kind, written.target_id);
+      } catch (const host::Error& error) {
+        mismatch(kind, written, "(read_back)", "readable", error.what());
+        continue;
+      }
+      ++checked;
+      if (!found) {
+        mismatch(kind, written, "(exists)", "the object", "not found in the target");
+        continue;
+      }
+      compare(kind, written, *found);
+    }
+    result_.read_back[kind] = json::object{
+        {"checked", checked}, {"mismatched", mismatched_}, {"cohorts", std::move(cohorts)}};
+  }
+
+  // The fields the target holds, against what the plan says they should be.
+  void compare(const std::string& kind, const Written& written, const json::object& found) {
+    const json::object& record = written.record;
+    if (kind == "person")
+      compare_person(written, found);
+    else if (kind == "candidacy")
+      compare_candidacy(written, found);
+    else if (kind == "job") {
+      if (visible_text(text(record, "title")) != visible_text(text(found, "title")))
+        mismatch(kind, written, "title", json::value(text(record, "title")),
+                 json::value(text(found, "title")));
+    } else if (kind == "note") {
+      std::string expected = visible_text(text(record, "body"));
+      std::string held = visible_text(text(found, "body"));
+      if (held.find(expected) == std::string::npos)
+        mismatch(kind, written, "body", json::value(expected.substr(0, 200)),
+                 json::value(held.substr(0, 200)));
+      const json::value* is_private = record.if_contains("is_private");
+      bool want_private = is_private && is_private->is_bool() && is_private->as_bool() &&
+                          plan_.options.private_notes == "private";
+      const json::value* held_private = found.if_contains("is_private");
+      if (held_private && held_private->is_bool() && held_private->as_bool() != want_private)
+        mismatch(kind, written, "is_private", want_private, held_private->as_bool());
+    } else if (kind == "file") {
+      std::string expected = text(record, "sha256");
+      std::string held = text(found, "sha256");
+      if (expected != held)
+        mismatch(kind, written, "sha256", json::value(expected), json::value(held));
+    }
+  }
+
+  void compare_person(const Written& written, const json::object& found) {
+    // The candidate holds every valid email of the person's merged records.
+    std::set<std::string> expected, held;
+    auto add_emails = [&](const json::object& person) {
+      if (const json::value* emails = person.if_contains("emails"); emails && emails->is_array())
+        for (const json::value& email : emails->as_array())
+          if (email.is_object())
+            if (auto normal = model::normalize_email(text(email.as_object(), "address")))
+              expected.insert(*normal);
+    };
+    add_emails(written.record);
+    if (auto group = plan_.group_of.find(written.key); group != plan_.group_of.end()) {
+      for (const std::string& member : plan_.groups[group->second].members) {
+        for (const std::string& source : staged_sources())
+          if (auto staged = session_.staging().get(source, "person", member))
+            add_emails(json::parse(staged->record_json).as_object());
+      }
+    }
+    if (const json::value* emails = found.if_contains("emails"); emails && emails->is_array())
+      for (const json::value& email : emails->as_array())
+        if (email.is_object())
+          if (auto normal = model::normalize_email(text(email.as_object(), "address")))
+            held.insert(*normal);
+    if (expected != held) {
+      json::array want, have;
+      for (const std::string& email : expected)
+        want.emplace_back(email);
+      for (const std::string& email : held)
+        have.emplace_back(email);
+      mismatch("person", written, "emails", std::move(want), std::move(have));
+    }
+    // Every tag of the record is on the candidate (a merged candidate may hold more).
+    std::set<std::string> tags_held;
+    if (const json::value* tags = found.if_contains("tags"); tags && tags->is_array())
+      for (const json::value& tag : tags->as_array())
+        if (tag.is_string())
+          tags_held.insert(lower(std::string(tag.as_string())));
+    if (const json::value* tags = written.record.if_contains("tags"); tags && tags->is_array())
+      for (const json::value& tag : tags->as_array())
+        if (tag.is_string() && !tags_held.contains(lower(std::string(tag.as_string()))))
+          mismatch("person", written, "tags", tag, json::value(nullptr));
+  }
+
+  void compare_candidacy(const Written& written, const json::object& found) {
+    const json::object& record = written.record;
+    std::string status = text(record, "status");
+    // A hired-type archive reason makes the Hired status (MAPPING.md).
+    if (status == "archived" && hired_reasons_.contains(text(record, "archive_reason_key")))
+      status = "hired";
+    if (status != text(found, "status"))
+      mismatch("candidacy", written, "status", json::value(status),
+               json::value(text(found, "status")));
+    if (std::string job = text(record, "job_key"); !job.empty()) {
+      std::optional<std::string> target = session_.ledger().target_of({scope_, "job", job});
+      if (target && *target != id_of(text(found, "job_key")))
+        mismatch("candidacy", written, "job", json::value(*target),
+                 json::value(id_of(text(found, "job_key"))));
+    }
+    if (status == "archived") {
+      std::string reason = text(record, "archive_reason_key");
+      auto mapped = plan_.resolved.find("archive_reason");
+      if (!reason.empty() && mapped != plan_.resolved.end() && mapped->second.contains(reason) &&
+          mapped->second.at(reason) != id_of(text(found, "archive_reason_key")))
+        mismatch("candidacy", written, "archive_reason", json::value(mapped->second.at(reason)),
+                 json::value(id_of(text(found, "archive_reason_key"))));
+    }
+    if (status != "active" && status != "lead")
+      return;  // archived and hired applications stand in the Archived / Hired stage
+    std::string stage = text(record, "stage_key");
+    auto mapped = plan_.resolved.find("stage");
+    if (stage.empty() || mapped == plan_.resolved.end() || !mapped->second.contains(stage))
+      return;
+    std::string held = id_of(text(found, "stage_key"));
+    if (mapped->second.at(stage) != held) {
+      mismatch("candidacy", written, "stage", json::value(mapped->second.at(stage)),
+               json::value(held));
+      return;
+    }
+    // The planned stage is there; is it the right kind of stage? A mapping that sends a screen
+    // to an offer stage is a broken mapping, whatever the names say.
+    auto source_stage = source_stage_.find(stage);
+    auto target_type = target_stage_type_.find(held);
+    if (source_stage != source_stage_.end() && target_type != target_stage_type_.end()) {
+      const std::string& want = source_stage->second.second;
+      const std::string& have = target_type->second;
+      if (!want.empty() && !have.empty() && want != "other" && have != "other" && want != have)
+        mismatch("candidacy", written, "stage_type",
+                 json::value(fmt::format("{} ({})", want, source_stage->second.first)),
+                 json::value(have));
+    }
+  }
+
+  const std::vector<std::string>& staged_sources() {
+    if (sources_.empty()) {
+      std::set<std::string> names;
+      session_.staging().for_each({"person", std::nullopt}, [&](const store::StagedRecord& staged) {
+        names.insert(staged.source);
+      });
+      sources_.assign(names.begin(), names.end());
+    }
+    return sources_;
+  }
+
+  Session& session_;
+  const Plan& plan_;
+  ReconcileOptions options_;
+  std::string scope_;
+  Reconciliation result_;
+  std::size_t mismatched_ = 0;
+  std::map<std::string, std::string> target_stage_type_;  // target stage id -> stage type
+  std::map<std::string, std::pair<std::string, std::string>> source_stage_;  // key -> name, type
+  std::vector<std::string> sources_;
+  std::set<std::string> hired_reasons_;
+};
+
+}  // namespace
+
+Reconciliation reconcile(Session& session, const Plan& plan, const ReconcileOptions& options) {
+  return Reconciler(session, plan, options).run();
+}
+
+}  // namespace atsm::pipeline
