@@ -55,6 +55,56 @@ TEST(SandboxFaults, ServerErrorsFireAtTheConfiguredRateAndRepeatForTheSameSeed) 
   }
 }
 
+// The "429 storms": rate_limit faults come as runs of consecutive 429s (README: storms
+// of 3 to 7 requests), at the configured overall rate, the same for the same seed.
+TEST(SandboxFaults, RateLimitFaultsComeInStormsAtTheConfiguredRate) {
+  constexpr int kRequests = 1000;
+  constexpr double kRate = 0.1;
+  std::vector<bool> first_run;
+  for (int run = 0; run < 2; ++run) {
+    Sandbox sandbox(fault_options(Vendor::lever, "rate_limit", kRate));
+    sandbox.start();
+    HttpOptions auth;
+    auth.userpwd = sandbox.credentials().lever_api_key + ":";
+    std::vector<bool> limited;
+    for (int i = 0; i < kRequests; ++i) {
+      auto response = http(sandbox.endpoints().lever_url + "/v1/stages", auth);
+      ASSERT_TRUE(response.status == 200 || response.status == 429) << response.status;
+      limited.push_back(response.status == 429);
+      if (response.status == 429) {
+        EXPECT_EQ(response.json().at("code"), "TooManyRequests") << "Lever's own 429 body";
+      }
+    }
+    std::vector<int> storms;  // lengths of the runs of consecutive 429s
+    for (int i = 0; i < kRequests; ++i) {
+      if (!limited[i])
+        continue;
+      if (i > 0 && limited[i - 1])
+        ++storms.back();
+      else
+        storms.push_back(1);
+    }
+    int total = 0;
+    for (int length : storms)
+      total += length;
+    // 100 expected; one storm of 3..7 per 50 requests keeps the sum within 100 +- 25.
+    EXPECT_GE(total, 75);
+    EXPECT_LE(total, 125);
+    ASSERT_FALSE(storms.empty());
+    double mean = static_cast<double>(total) / static_cast<double>(storms.size());
+    // Independent draws at 10 % would give runs of 1.1 on average.
+    EXPECT_GE(mean, 3.0) << storms.size() << " storms";
+    EXPECT_LE(*std::max_element(storms.begin(), storms.end()), 14) << "storms stay short";
+    auto stats = http(sandbox.endpoints().lever_url + "/_sandbox/stats").json();
+    EXPECT_EQ(stats.at("faults").at("rate_limit").as_int64(), total);
+    EXPECT_EQ(stats.at("served_429").as_int64(), total);
+    if (run == 0)
+      first_run = limited;
+    else
+      EXPECT_EQ(limited, first_run) << "same seed, same storms";
+  }
+}
+
 TEST(SandboxFaults, RateLimitStormsAnswer429) {
   Sandbox sandbox(fault_options(Vendor::greenhouse, "rate_limit", 1.0));
   sandbox.start();
