@@ -457,6 +457,65 @@ TEST_F(LeverContract, OAuthTokensWorkRotateAndAreRefused) {
   EXPECT_EQ(http(url("/v1/stages"), bearer).status, 401);
 }
 
+// reference/api/lever.md §1: access tokens last 1 h ("expires_in":3600); a refresh grant gives a
+// new access token and a new refresh token. On a clock scaled 3600x the hour is one second.
+TEST(LeverOAuth, AnExpiredTokenIsRefusedAndARefreshedOneWorks) {
+  Options options;
+  options.persons = 5;
+  options.rate_scale = 3600;
+  Sandbox sandbox(options);
+  sandbox.start();
+  const std::string base = sandbox.endpoints().lever_url;
+  const std::string secret = sandbox.credentials().lever_api_key;
+  auto token_request = [&](const std::string& grant) {
+    HttpOptions form;
+    form.content_type = "application/x-www-form-urlencoded";
+    form.body = grant + "&client_id=sandbox&client_secret=" + secret;
+    return http(base + "/oauth/token", form);
+  };
+  auto granted = token_request(
+      "grant_type=authorization_code&code=sandbox-authorization-code&redirect_uri=http://"
+      "localhost/cb");
+  ASSERT_EQ(granted.status, 200) << granted.body;
+  auto first = granted.json().as_object();
+  EXPECT_EQ(first.at("expires_in").as_int64(), 1) << "3600 s on a clock 3600x faster";
+  HttpOptions bearer;
+  bearer.bearer = std::string(first.at("access_token").as_string());
+  EXPECT_EQ(http(base + "/v1/stages", bearer).status, 200) << "fresh token";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  auto expired = http(base + "/v1/stages", bearer);
+  EXPECT_EQ(expired.status, 401) << "expired token";
+  EXPECT_TRUE(expired.json().at("code").is_string()) << "Lever's error body (lever.md §4)";
+  EXPECT_TRUE(expired.json().at("message").is_string());
+
+  auto refreshed = token_request("grant_type=refresh_token&refresh_token=" +
+                                 std::string(first.at("refresh_token").as_string()));
+  ASSERT_EQ(refreshed.status, 200) << refreshed.body;
+  auto second = refreshed.json().as_object();
+  EXPECT_NE(second.at("access_token"), first.at("access_token"));
+  EXPECT_NE(second.at("refresh_token"), first.at("refresh_token")) << "refresh tokens rotate";
+  HttpOptions renewed;
+  renewed.bearer = std::string(second.at("access_token").as_string());
+  EXPECT_EQ(http(base + "/v1/stages", renewed).status, 200) << "the refreshed token works";
+  EXPECT_EQ(http(base + "/v1/stages", bearer).status, 401) << "the expired one stays refused";
+}
+
+TEST(LeverOAuth, TokensLastAnHourByDefault) {
+  Options options;
+  options.persons = 5;
+  Sandbox sandbox(options);
+  sandbox.start();
+  HttpOptions form;
+  form.content_type = "application/x-www-form-urlencoded";
+  form.body =
+      "grant_type=authorization_code&code=sandbox-authorization-code&client_id=sandbox&"
+      "client_secret=" +
+      sandbox.credentials().lever_api_key;
+  auto granted = http(sandbox.endpoints().lever_url + "/oauth/token", form);
+  ASSERT_EQ(granted.status, 200) << granted.body;
+  EXPECT_EQ(granted.json().at("expires_in").as_int64(), 3600);
+}
+
 TEST(LeverRateLimit, TokenBucketAllowsBurstOf20ThenRefillsAtTenPerSecondScaled) {
   Options options;
   options.persons = 5;
