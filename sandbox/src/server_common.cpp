@@ -126,7 +126,7 @@ bool FaultInjector::in_storm(std::uint64_t n) const {
   auto size = static_cast<std::int64_t>(block);
   // The spread around the mean never needs clipping, so the expectation stays exact.
   std::int64_t spread =
-      std::max<std::int64_t>(0, std::min({std::int64_t{2}, base - 1, size - base - 1}));
+      std::max<std::int64_t>(0, std::min({kStormSpread, base - 1, size - base - 1}));
   Rng rng(mix_seed(seed_ ^ 0x5702, n / block));
   std::int64_t length =
       base + (rng.chance(mean - static_cast<double>(base)) ? 1 : 0) + rng.range(-spread, spread);
