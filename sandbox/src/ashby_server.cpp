@@ -32,7 +32,7 @@ bool AshbyServer::is_write(const httplib::Request& request) const {
 }
 
 void AshbyServer::write_fault_429(httplib::Response& response) {
-  if (options_.retry_after)
+  if (options_.ashby_retry_after)
     response.set_header("Retry-After", "1");
   set_json(
       response, 429,
@@ -133,7 +133,7 @@ void AshbyServer::handle(const httplib::Request& request, httplib::Response& res
   }
   auto limit = window_.take(credentials_.ashby_api_key);
   if (!limit.allowed) {
-    if (options_.retry_after)
+    if (options_.ashby_retry_after)
       response.set_header("Retry-After", std::to_string(limit.retry_after_s));
     set_json(
         response, 429,

@@ -66,7 +66,7 @@ bool LeverServer::is_write(const httplib::Request&) const {
 }
 
 void LeverServer::write_fault_429(httplib::Response& response) {
-  if (options_.retry_after)
+  if (options_.lever_retry_after)
     response.set_header("Retry-After", "1");
   set_json(response, 429,
            lever_error("TooManyRequests", "Rate limit exceeded. Retry with backoff."));
@@ -750,7 +750,7 @@ void LeverServer::handle(const httplib::Request& request, httplib::Response& res
     return;
   double retry_after = 0;
   if (!bucket_.take(caller->key, retry_after)) {
-    if (options_.retry_after)
+    if (options_.lever_retry_after)
       response.set_header("Retry-After", std::to_string(static_cast<int>(std::ceil(retry_after))));
     set_json(response, 429,
              lever_error("TooManyRequests",

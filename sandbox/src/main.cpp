@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   std::string faults_profile = "none";
   std::vector<std::string> fault_flags;
   std::string credentials_file, state_dir, ashby_config;
-  bool no_retry_after = false;
+  bool no_lever_retry_after = false;
   bool print_ashby_config = false;
   app.add_option("--seed", options.seed, "Dataset and fault seed")->capture_default_str();
   app.add_option("--persons", options.persons, "Dataset size (persons)")
@@ -56,7 +56,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--workers", options.worker_threads, "HTTP worker threads per vendor")
       ->capture_default_str();
-  app.add_flag("--no-retry-after", no_retry_after, "Send no Retry-After on Lever and Ashby 429s");
+  app.add_flag("--no-lever-retry-after", no_lever_retry_after, "Send no Retry-After on Lever 429s");
+  app.add_flag("--ashby-retry-after", options.ashby_retry_after,
+               "Send Retry-After on Ashby 429s (off by default: Ashby documents none)");
   app.add_flag("--print-ashby-config", print_ashby_config,
                "Print the default --ashby-config JSON for --seed/--persons and exit");
   CLI11_PARSE(app, argc, argv);
@@ -100,7 +102,7 @@ int main(int argc, char** argv) {
         throw std::invalid_argument("--fault " + flag + ": unknown vendor '" + vendor + "'");
       set_fault_rate(options.faults[index], name.substr(colon + 1), rate);
     }
-    options.retry_after = !no_retry_after;
+    options.lever_retry_after = !no_lever_retry_after;
     if (!state_dir.empty())
       options.state_dir = state_dir;
     if (!ashby_config.empty())

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <stdexcept>
@@ -112,13 +113,39 @@ json::object Stats::to_json() const {
                       {"faults", std::move(faults)}};
 }
 
+bool FaultInjector::in_storm(std::uint64_t n) const {
+  double rate = rates_.rate_limit;
+  if (rate <= 0.0)
+    return false;
+  if (rate >= 1.0)
+    return true;
+  // One storm per block; its expected length is rate x block, so the overall rate is `rate`.
+  auto block = static_cast<std::uint64_t>(std::max<long long>(1, std::llround(kMeanStorm / rate)));
+  double mean = rate * static_cast<double>(block);
+  auto base = static_cast<std::int64_t>(std::floor(mean));
+  auto size = static_cast<std::int64_t>(block);
+  // The spread around the mean never needs clipping, so the expectation stays exact.
+  std::int64_t spread =
+      std::max<std::int64_t>(0, std::min({kStormSpread, base - 1, size - base - 1}));
+  Rng rng(mix_seed(seed_ ^ 0x5702, n / block));
+  std::int64_t length =
+      base + (rng.chance(mean - static_cast<double>(base)) ? 1 : 0) + rng.range(-spread, spread);
+  length = std::clamp<std::int64_t>(length, 0, size);
+  std::int64_t start = rng.range(0, size - length);
+  auto offset = static_cast<std::int64_t>(n % block);
+  return offset >= start && offset < start + length;
+}
+
 Fault FaultInjector::draw(bool is_write, bool is_ashby, std::uint64_t& sequence) {
   std::uint64_t n = counter_.fetch_add(1);
   sequence = n;
+  if (in_storm(n))
+    return Fault::rate_limit;
   Rng rng(mix_seed(seed_, n));
-  double u = rng.uniform();
+  // Outside storms, each fault is drawn at rate / (1 - storm rate): its overall rate is `rate`.
+  double outside = 1.0 - std::min(rates_.rate_limit, 1.0);
+  double u = rng.uniform() * outside;
   const std::pair<Fault, double> order[] = {
-      {Fault::rate_limit, rates_.rate_limit},
       {Fault::server_error, rates_.server_error},
       {Fault::reset, rates_.reset},
       {Fault::stall, rates_.stall},

@@ -59,11 +59,20 @@ class Stats {
 };
 
 // One decision per request from (seed, request number): the same seed gives the same sequence.
+// `rate_limit` comes in storms: the request numbers are cut into blocks of about
+// kMeanStorm / rate requests, and each block holds one storm, a run of consecutive 429s of
+// kMeanStorm +- kStormSpread requests at a random place, so the overall rate stays the configured
+// one. The other faults are drawn per request among the requests outside a storm, each scaled so
+// that its overall rate stays its configured one.
 class FaultInjector {
  public:
+  static constexpr double kMeanStorm = 3.0;
+  static constexpr std::int64_t kStormSpread = 1;  // storms of 2 to 4 requests
   FaultInjector(std::uint64_t seed, FaultRates rates) : seed_(seed), rates_(rates) {}
   // `sequence` receives the request's number, which seeds any choice within the fault.
   Fault draw(bool is_write, bool is_ashby, std::uint64_t& sequence);
+  // Whether request number n falls in a 429 storm (a pure function of seed and n).
+  bool in_storm(std::uint64_t n) const;
 
  private:
   std::uint64_t seed_;

@@ -278,6 +278,7 @@ json::object compute_truth(const Dataset& data, const std::string& source) {
 
   json::array persons;
   std::int64_t applications = 0, notes = 0, feedback = 0, files = 0, tags = 0, merges = 0;
+  std::set<std::string> tag_titles;  // candidateTag.create dedups by title (ashby.md §7)
   for (const auto& [first, members] : groups) {
     // Name and primary email from the most recently updated record.
     const SourceRecord* latest = &records[members[0]];
@@ -337,6 +338,7 @@ json::object compute_truth(const Dataset& data, const std::string& source) {
     feedback += person_feedback;
     files += static_cast<std::int64_t>(hashes.size());
     tags += static_cast<std::int64_t>(tag_set.size());
+    tag_titles.insert(tag_set.begin(), tag_set.end());
     std::string legacy_text;
     for (const auto& id : legacy) {
       if (!legacy_text.empty())
@@ -380,6 +382,15 @@ json::object compute_truth(const Dataset& data, const std::string& source) {
                                       {"confidential", job.confidential}});
     }
   auto jobs = static_cast<std::int64_t>(job_list.size());
+  // Custom field definitions: the default --ashby-config's (one Candidate field per Greenhouse
+  // custom field, whatever the source) onto which the mapping file maps every source field, plus
+  // the two legacy-id fields the load creates when missing (MAPPING.md, "Legacy ids"): "Legacy
+  // IDs" on candidates and "Legacy ID" on applications, each once something holds it.
+  std::set<std::string> field_titles;
+  for (const auto& field : data.greenhouse.custom_fields)
+    field_titles.insert(field.name);
+  auto custom_fields = static_cast<std::int64_t>(field_titles.size()) + (persons.empty() ? 0 : 1) +
+                       (applications == 0 ? 0 : 1);
   return json::object{{"source", source},
                       {"counts", json::object{{"candidate", persons.size()},
                                               {"application", applications},
@@ -387,7 +398,9 @@ json::object compute_truth(const Dataset& data, const std::string& source) {
                                               {"feedback", feedback},
                                               {"file", files},
                                               {"candidate_tag", tags},
-                                              {"job", jobs}}},
+                                              {"job", jobs},
+                                              {"tag", tag_titles.size()},
+                                              {"custom_field", custom_fields}}},
                       {"merged_persons", merges},
                       {"jobs", std::move(job_list)},
                       {"persons", std::move(persons)}};

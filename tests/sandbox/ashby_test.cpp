@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <set>
 
 #include "http_client.hpp"
 #include "sandbox/sandbox.hpp"
@@ -313,6 +314,44 @@ TEST_F(AshbyContract, ListsPageWithCursorsAndSyncTokenOnlyOnTheLastPage) {
   expect_error("candidate.list", {{"limit", 101}}, "invalid_input");
 }
 
+// reference/api/ashby.md §7: `limit` <= 100, opaque cursors, `moreDataAvailable` until the last
+// page. Every record is seen exactly once at page sizes 1, 7 and the maximum.
+TEST_F(AshbyContract, PaginationWalksEveryRecordOnceAtEveryPageSize) {
+  std::set<std::string> created;
+  for (int i = 0; i < 150; ++i)  // more than one page at the maximum
+    created.emplace(ok("candidate.create", {{"name", "Paged " + std::to_string(i)}})
+                        .at("results")
+                        .at("id")
+                        .as_string());
+  ASSERT_EQ(created.size(), 150u);
+  for (int limit : {1, 7, 100}) {
+    std::set<std::string> seen;
+    json::object body{{"limit", limit}};
+    int pages = 0;
+    while (true) {
+      auto page = ok("candidate.list", body);
+      ++pages;
+      const auto& results = page.at("results").as_array();
+      EXPECT_LE(results.size(), static_cast<std::size_t>(limit));
+      for (const auto& item : results)
+        EXPECT_TRUE(seen.emplace(item.at("id").as_string()).second)
+            << "seen twice at limit " << limit;
+      if (!page.at("moreDataAvailable").as_bool()) {
+        EXPECT_TRUE(page.contains("syncToken")) << "the last page carries the sync token";
+        break;
+      }
+      EXPECT_FALSE(page.contains("syncToken")) << "only the last page carries it";
+      body["cursor"] = page.at("nextCursor");
+      ASSERT_LE(pages, 200) << "the walk does not end at limit " << limit;
+    }
+    EXPECT_EQ(seen, created) << "limit " << limit;
+    EXPECT_EQ(pages, (150 + limit - 1) / limit) << "full pages until the last, limit " << limit;
+  }
+  expect_error("candidate.list", {{"limit", 0}}, "invalid_input");
+  expect_error("candidate.list", {{"limit", 101}}, "invalid_input");
+  expect_error("candidate.list", {{"cursor", "forged"}}, "invalid_input");
+}
+
 TEST(AshbyState, WritesSurviveARestartWithStateDir) {
   auto dir = make_temp_dir() / "state";
   Options options;
@@ -383,6 +422,25 @@ TEST(AshbyRateLimit, ThousandPerMinuteScaled) {
   EXPECT_EQ(ok, 1000);
   EXPECT_EQ(last.status, 429);
   EXPECT_EQ(last.json().at("errorInfo").at("code"), "rate_limit_exceeded");
+  EXPECT_TRUE(last.header("retry-after").empty())
+      << "reference/api/ashby.md §7: whether Retry-After is sent is configurable, default off";
+}
+
+TEST(AshbyRateLimit, RetryAfterIsOffByDefaultAndSwitchable) {
+  for (bool switched_on : {false, true}) {
+    Options options;
+    options.persons = 5;
+    set_fault_rate(options.faults[static_cast<std::size_t>(Vendor::ashby)], "rate_limit", 1.0);
+    if (switched_on)
+      options.ashby_retry_after = true;
+    Sandbox sandbox(options);
+    sandbox.start();
+    auto response = test::ashby(sandbox.endpoints().ashby_url, sandbox.credentials().ashby_api_key,
+                                "source.list", {});
+    EXPECT_EQ(response.status, 429);
+    EXPECT_EQ(response.json().at("errorInfo").at("code"), "rate_limit_exceeded");
+    EXPECT_EQ(response.header("retry-after").empty(), !switched_on) << switched_on;
+  }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "http_client.hpp"
@@ -135,54 +136,154 @@ TEST(SandboxDataset, FileBytesArePdfLikeAndStable) {
 
 // Counts straight from the dataset, by the simplest reading of MAPPING.md, for comparison.
 struct Expected {
-  std::int64_t candidates = 0, applications = 0, feedback = 0;
+  std::int64_t candidates = 0, applications = 0, feedback = 0, notes = 0, files = 0,
+               candidate_tags = 0;
+  std::set<std::string> tags;
+};
+
+// One person's files (distinct bytes) and tags (distinct titles), added when the person is done.
+struct PersonTally {
+  std::set<std::string> hashes, tags;
+  void add_to(Expected& out) const {
+    out.files += static_cast<std::int64_t>(hashes.size());
+    out.candidate_tags += static_cast<std::int64_t>(tags.size());
+    out.tags.insert(tags.begin(), tags.end());
+  }
 };
 
 Expected lever_expected(const Dataset& data) {
   Expected out;
-  std::set<std::string> live_contacts;
-  std::set<std::string> anonymized;
-  for (const auto& c : data.lever.contacts)
-    if (c.anonymized)
-      anonymized.insert(c.id);
-  for (const auto& opp : data.lever.opportunities) {
-    if (opp.deleted_at || anonymized.count(opp.contact_id))
+  std::map<std::string, std::vector<const LeverOpportunity*>> live;
+  for (const auto& opp : data.lever.opportunities)
+    if (!opp.deleted_at)
+      live[opp.contact_id].push_back(&opp);
+  for (const auto& contact : data.lever.contacts) {
+    auto found = live.find(contact.id);
+    if (contact.anonymized || found == live.end())
       continue;
-    live_contacts.insert(opp.contact_id);
-    if (!opp.posting_id)
-      continue;
-    ++out.applications;
-    for (const auto& form : opp.feedback)
-      out.feedback += form.deleted_at ? 0 : 1;
+    ++out.candidates;  // Lever contacts have distinct emails
+    PersonTally person;
+    // A profile note holds what the candidate cannot: the headline, the second phone.
+    if (!contact.headline.empty() || contact.phones.size() > 1)
+      ++out.notes;
+    for (const LeverOpportunity* opp : found->second) {
+      for (const auto& note : opp->notes)
+        out.notes += note.deleted_at ? 0 : 1;
+      std::int64_t forms = 0;
+      for (const auto& form : opp->feedback)
+        forms += form.deleted_at ? 0 : 1;
+      if (opp->posting_id) {
+        ++out.applications;
+        out.feedback += forms;
+      } else {
+        out.notes += forms;  // feedback on a jobless candidacy becomes a candidate note
+      }
+      out.notes +=
+          (opp->interviews.empty() ? 0 : 1) + static_cast<std::int64_t>(opp->offers.size());
+      for (const auto& file : opp->files)
+        if (file.status == "processed")  // Lever answers 422 for the others
+          person.hashes.insert(sha256_hex(file_bytes(file)));
+      person.tags.insert(opp->tags.begin(), opp->tags.end());
+    }
+    person.add_to(out);
   }
-  out.candidates =
-      static_cast<std::int64_t>(live_contacts.size());  // Lever contacts have distinct emails
   return out;
 }
 
 Expected greenhouse_expected(const Dataset& data) {
+  const GreenhouseData& gh = data.greenhouse;
   Expected out;
-  std::set<std::string> emails;
-  std::int64_t without_email = 0;
-  for (const auto& c : data.greenhouse.candidates) {
-    std::vector<std::string> valid;
+  // Persons: candidates grouped by their first valid email (the generator gives a person's
+  // copies the same first email); a candidate without one is a person of its own.
+  std::map<std::string, std::vector<const GhCandidate*>> by_email;
+  std::vector<std::vector<const GhCandidate*>> persons;
+  for (const auto& c : gh.candidates) {
+    std::string first;
     for (const auto& e : c.emails)
-      if (is_valid_email(e.value))
-        valid.push_back(normalise_email(e.value));
-    if (valid.empty())
-      ++without_email;
+      if (first.empty() && is_valid_email(e.value))
+        first = normalise_email(e.value);
+    if (first.empty())
+      persons.push_back({&c});
     else
-      emails.insert(valid[0]);  // the generator gives a person's copies the same first email
+      by_email[first].push_back(&c);
   }
-  out.candidates = static_cast<std::int64_t>(emails.size()) + without_email;
-  std::set<std::int64_t> with_job;
-  for (const auto& a : data.greenhouse.applications)
-    if (a.job_id)
-      ++out.applications, with_job.insert(a.id);
-  for (const auto& card : data.greenhouse.scorecards)
-    if (card.status == "complete" && with_job.count(card.application_id))
-      ++out.feedback;
+  for (auto& [email, members] : by_email)
+    persons.push_back(members);
+  out.candidates = static_cast<std::int64_t>(persons.size());
+  for (const auto& members : persons) {
+    PersonTally person;
+    for (const GhCandidate* c : members) {
+      if (!c->company.empty() || !c->title.empty() || c->phones.size() > 1 ||
+          c->addresses.size() > 1)
+        ++out.notes;  // profile note
+      for (const auto& note : gh.notes)
+        out.notes += note.candidate_id == c->id ? 1 : 0;
+      for (const auto& attachment : gh.attachments)
+        if (attachment.candidate_id == c->id)
+          person.hashes.insert(sha256_hex(file_bytes(attachment.file)));
+      person.tags.insert(c->tags.begin(), c->tags.end());
+      for (const auto& app : gh.applications) {
+        if (app.candidate_id != c->id)
+          continue;
+        if (app.job_id)
+          ++out.applications;
+        for (const auto& card : gh.scorecards) {
+          if (card.application_id != app.id || card.status != "complete")
+            continue;
+          ++out.notes;  // the structured note of "feedback_and_note"
+          if (app.job_id)
+            ++out.feedback;
+          else
+            ++out.notes;  // the feedback itself, as a candidate note
+        }
+        bool interviewed =
+            std::any_of(gh.interviews.begin(), gh.interviews.end(),
+                        [&](const GhInterview& i) { return i.application_id == app.id; });
+        out.notes += interviewed ? 1 : 0;
+        for (const auto& offer : gh.offers)
+          out.notes += offer.application_id == app.id ? 1 : 0;
+      }
+    }
+    person.add_to(out);
+  }
   return out;
+}
+
+// The custom field definitions a perfect migration leaves: the default setup's (one per distinct
+// Greenhouse custom field name) plus the candidate and application legacy-id fields.
+std::int64_t expected_custom_fields(const Dataset& data) {
+  std::set<std::string> names;
+  for (const auto& field : data.greenhouse.custom_fields)
+    names.insert(field.name);
+  return static_cast<std::int64_t>(names.size()) + 2;
+}
+
+std::set<std::string> keys_of(const json::value& object) {
+  std::set<std::string> keys;
+  for (const auto& [key, value] : object.as_object())
+    keys.emplace(key);
+  return keys;
+}
+
+TEST(SandboxTruth, CountsHaveTheKeysOfTheStateCounts) {
+  Options options;
+  options.seed = 3;
+  options.persons = 30;
+  Sandbox sandbox(options);
+  sandbox.start();
+  const std::string& url = sandbox.endpoints().ashby_url;
+  auto state = test::http(url + "/_sandbox/state?details=false");
+  ASSERT_EQ(state.status, 200) << state.body;
+  std::set<std::string> state_keys = keys_of(state.json().at("counts"));
+  // The keys sandbox/README.md documents for GET /_sandbox/state.
+  EXPECT_EQ(state_keys,
+            (std::set<std::string>{"candidate", "application", "note", "feedback", "file",
+                                   "candidate_tag", "job", "tag", "custom_field"}));
+  for (const char* source : {"lever", "greenhouse", "both"}) {
+    auto truth = test::http(url + "/_sandbox/truth?source=" + source);
+    ASSERT_EQ(truth.status, 200) << truth.body;
+    EXPECT_EQ(keys_of(truth.json().at("counts")), state_keys) << source;
+  }
 }
 
 TEST(SandboxTruth, CountsMatchTheDataset) {
@@ -202,6 +303,12 @@ TEST(SandboxTruth, CountsMatchTheDataset) {
     EXPECT_EQ(counts.at("candidate").as_int64(), expected.candidates) << source;
     EXPECT_EQ(counts.at("application").as_int64(), expected.applications) << source;
     EXPECT_EQ(counts.at("feedback").as_int64(), expected.feedback) << source;
+    EXPECT_EQ(counts.at("note").as_int64(), expected.notes) << source;
+    EXPECT_EQ(counts.at("file").as_int64(), expected.files) << source;
+    EXPECT_EQ(counts.at("candidate_tag").as_int64(), expected.candidate_tags) << source;
+    EXPECT_EQ(counts.at("tag").as_int64(), static_cast<std::int64_t>(expected.tags.size()))
+        << source;
+    EXPECT_EQ(counts.at("custom_field").as_int64(), expected_custom_fields(data)) << source;
     // Per-person entries add up to the counts.
     std::int64_t apps = 0, notes = 0, files = 0;
     for (const auto& person : truth.at("persons").as_array()) {
@@ -271,6 +378,11 @@ TEST(SandboxTruth, CountsMatchTheDataset) {
   EXPECT_EQ(both.at("counts").at("application").as_int64(),
             lever.at("counts").at("application").as_int64() +
                 greenhouse.at("counts").at("application").as_int64());
+  std::set<std::string> all_tags = lever_expected(data).tags;
+  for (const auto& tag : greenhouse_expected(data).tags)
+    all_tags.insert(tag);
+  EXPECT_EQ(both.at("counts").at("tag").as_int64(), static_cast<std::int64_t>(all_tags.size()))
+      << "one tag per title across both sources";
   EXPECT_EQ(test::http(sandbox.endpoints().ashby_url + "/_sandbox/truth?source=workday").status,
             400);
 }

@@ -55,6 +55,56 @@ TEST(SandboxFaults, ServerErrorsFireAtTheConfiguredRateAndRepeatForTheSameSeed) 
   }
 }
 
+// The "429 storms": rate_limit faults come as runs of consecutive 429s (README: storms
+// of 2 to 4 requests), at the configured overall rate, the same for the same seed.
+TEST(SandboxFaults, RateLimitFaultsComeInStormsAtTheConfiguredRate) {
+  constexpr int kRequests = 1000;
+  constexpr double kRate = 0.1;
+  std::vector<bool> first_run;
+  for (int run = 0; run < 2; ++run) {
+    Sandbox sandbox(fault_options(Vendor::lever, "rate_limit", kRate));
+    sandbox.start();
+    HttpOptions auth;
+    auth.userpwd = sandbox.credentials().lever_api_key + ":";
+    std::vector<bool> limited;
+    for (int i = 0; i < kRequests; ++i) {
+      auto response = http(sandbox.endpoints().lever_url + "/v1/stages", auth);
+      ASSERT_TRUE(response.status == 200 || response.status == 429) << response.status;
+      limited.push_back(response.status == 429);
+      if (response.status == 429) {
+        EXPECT_EQ(response.json().at("code"), "TooManyRequests") << "Lever's own 429 body";
+      }
+    }
+    std::vector<int> storms;  // lengths of the runs of consecutive 429s
+    for (int i = 0; i < kRequests; ++i) {
+      if (!limited[i])
+        continue;
+      if (i > 0 && limited[i - 1])
+        ++storms.back();
+      else
+        storms.push_back(1);
+    }
+    int total = 0;
+    for (int length : storms)
+      total += length;
+    // 100 expected; one storm of 2..4 per 30 requests keeps the sum within 100 +- 25.
+    EXPECT_GE(total, 75);
+    EXPECT_LE(total, 125);
+    ASSERT_FALSE(storms.empty());
+    double mean = static_cast<double>(total) / static_cast<double>(storms.size());
+    // Independent draws at 10 % would give runs of 1.1 on average.
+    EXPECT_GE(mean, 2.5) << storms.size() << " storms";
+    EXPECT_LE(*std::max_element(storms.begin(), storms.end()), 8) << "storms stay short";
+    auto stats = http(sandbox.endpoints().lever_url + "/_sandbox/stats").json();
+    EXPECT_EQ(stats.at("faults").at("rate_limit").as_int64(), total);
+    EXPECT_EQ(stats.at("served_429").as_int64(), total);
+    if (run == 0)
+      first_run = limited;
+    else
+      EXPECT_EQ(limited, first_run) << "same seed, same storms";
+  }
+}
+
 TEST(SandboxFaults, RateLimitStormsAnswer429) {
   Sandbox sandbox(fault_options(Vendor::greenhouse, "rate_limit", 1.0));
   sandbox.start();
@@ -167,25 +217,61 @@ TEST(SandboxLoad, ServesManyConcurrentClients) {
 namespace atsm::sandbox {
 namespace {
 
-TEST(SandboxLatency, RequestsAreHeldForAboutTheMedianLatency) {
+// --latency-ms M (README): log-normal around the median M with sigma 0.35, and 2 % of requests
+// 4-8x slower. From 800 timed requests: the median, the spread of the body (a log-normal with
+// sigma 0.35 has its 10th and 90th percentiles at 0.64 M and 1.57 M) and the slow tail (almost
+// nothing of the body passes 3.5 M; about 85 % of the tail does).
+TEST(SandboxLatency, RequestsFollowTheMedianTheSpreadAndTheSlowTail) {
   Options options;
   options.persons = 5;
-  options.latency_ms = 200;
-  options.rate_scale = 2;  // median 100 ms
+  // Median 50 ms after scaling; the scale also lifts Lever's 10/s bucket far above 16 clients.
+  options.latency_ms = 50000;
+  options.rate_scale = 1000;
+  const double median = 50.0;
   Sandbox sandbox(options);
   sandbox.start();
-  test::HttpOptions auth;
-  auth.userpwd = sandbox.credentials().lever_api_key + ":";
+  constexpr int kClients = 16, kEach = 50;
+  std::vector<std::vector<double>> per_client(kClients);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c)
+    clients.emplace_back([&, c] {
+      test::HttpOptions auth;
+      auth.userpwd = sandbox.credentials().lever_api_key + ":";
+      for (int i = 0; i < kEach; ++i) {
+        auto begin = std::chrono::steady_clock::now();
+        auto status = test::http(sandbox.endpoints().lever_url + "/v1/stages", auth).status;
+        double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin)
+                .count();
+        per_client[c].push_back(status == 200 ? ms : -1.0);
+      }
+    });
+  for (auto& client : clients)
+    client.join();
   std::vector<double> elapsed;
-  for (int i = 0; i < 15; ++i) {
-    auto begin = std::chrono::steady_clock::now();
-    EXPECT_EQ(test::http(sandbox.endpoints().lever_url + "/v1/stages", auth).status, 200);
-    elapsed.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin)
-            .count());
-  }
+  for (const auto& times : per_client)
+    elapsed.insert(elapsed.end(), times.begin(), times.end());
+  ASSERT_EQ(elapsed.size(), static_cast<std::size_t>(kClients * kEach));
   std::sort(elapsed.begin(), elapsed.end());
-  EXPECT_GE(elapsed[elapsed.size() / 2], 50.0) << "the median is held back by the emulated latency";
+  ASSERT_GT(elapsed.front(), 0.0) << "every request answered 200";
+  auto percentile = [&](double p) {
+    return elapsed[static_cast<std::size_t>(p * static_cast<double>(elapsed.size() - 1))];
+  };
+  EXPECT_GE(percentile(0.5), 0.85 * median);
+  EXPECT_LE(percentile(0.5), 1.3 * median);
+  // A spread, not a constant: p10 and p90 where a sigma-0.35 log-normal puts them.
+  EXPECT_GE(percentile(0.1), 0.5 * median);
+  EXPECT_LE(percentile(0.1), 0.8 * median);
+  EXPECT_GE(percentile(0.9), 1.3 * median);
+  EXPECT_LE(percentile(0.9), 2.0 * median);
+  // The slow tail: about 14 of 800 requests past 3.5 M (2 % x 85 %), and the slowest 1 % at 3 M
+  // or more; the body alone would give 0.1.
+  auto slow =
+      std::count_if(elapsed.begin(), elapsed.end(), [&](double ms) { return ms > 3.5 * median; });
+  EXPECT_GE(slow, 4) << "a slow tail exists";
+  EXPECT_LE(slow, 35) << "the tail is about 2 %";
+  EXPECT_GE(percentile(0.99), 3.0 * median);
+  EXPECT_GE(elapsed.back(), 4.0 * median);
 }
 
 }  // namespace

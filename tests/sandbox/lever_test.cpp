@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -241,6 +242,197 @@ TEST_F(LeverContract, SubResourcesListNotesFeedbackAndFiles) {
   FAIL() << "no opportunity with notes and feedback";
 }
 
+// reference/api/lever.md §5.3 (feedback), §5.4 (notes), §5.7 (postings) and §5.8 (users): spot
+// checks of the fields a migration reads and their types.
+bool int_or_null(const json::value& value) {
+  return value.is_int64() || value.is_null();
+}
+bool string_or_null(const json::value& value) {
+  return value.is_string() || value.is_null();
+}
+
+TEST_F(LeverContract, NoteShapesFollowTheReference) {
+  int checked = 0;
+  for (const auto& opp : data_->lever.opportunities) {
+    if (opp.deleted_at || opp.notes.empty() || checked >= 5)
+      continue;
+    auto notes = http(url("/v1/opportunities/" + opp.id + "/notes"), key()).json();
+    ASSERT_FALSE(notes.at("hasNext").as_bool());
+    for (const auto& item : notes.at("data").as_array()) {
+      const auto& note = item.as_object();
+      EXPECT_TRUE(note.at("id").is_string());
+      EXPECT_EQ(note.at("text"), "Note");
+      EXPECT_TRUE(note.at("user").is_string());
+      EXPECT_TRUE(note.at("secret").is_bool());
+      EXPECT_TRUE(note.at("createdAt").is_int64());
+      EXPECT_TRUE(int_or_null(note.at("completedAt")));
+      EXPECT_TRUE(int_or_null(note.at("deletedAt"))) << "soft-deleted notes are listed";
+      ASSERT_FALSE(note.at("fields").as_array().empty()) << "a note is a thread of comments";
+      for (const auto& comment : note.at("fields").as_array()) {
+        EXPECT_EQ(comment.at("type"), "note");
+        EXPECT_EQ(comment.at("text"), "Comment");
+        EXPECT_TRUE(comment.at("value").is_string());
+        EXPECT_TRUE(comment.at("user").is_string());
+        EXPECT_TRUE(comment.at("createdAt").is_int64());
+        EXPECT_TRUE(string_or_null(comment.at("stage")));
+        const auto& score = comment.at("score");
+        EXPECT_TRUE(score.is_null() || (score.as_int64() >= 1 && score.as_int64() <= 4));
+      }
+    }
+    // The generator's notes, by id, with their secret flag and deletion.
+    std::map<std::string, const json::object*> by_id;
+    for (const auto& item : notes.at("data").as_array())
+      by_id[std::string(item.at("id").as_string())] = &item.as_object();
+    for (const auto& note : opp.notes) {
+      ASSERT_TRUE(by_id.count(note.id)) << note.id;
+      EXPECT_EQ(by_id[note.id]->at("secret").as_bool(), note.secret);
+      EXPECT_EQ(by_id[note.id]->at("deletedAt").is_null(), !note.deleted_at.has_value());
+      EXPECT_EQ(by_id[note.id]->at("fields").as_array()[0].at("value").as_string(),
+                note.comments[0].value);
+    }
+    auto expanded = http(url("/v1/opportunities/" + opp.id + "/notes?expand=user"), key()).json();
+    const auto& author = expanded.at("data").as_array()[0].at("user");
+    EXPECT_TRUE(author.is_object()) << "expand=user";
+    if (author.is_object()) {
+      EXPECT_TRUE(author.at("id").is_string());
+      EXPECT_TRUE(author.at("email").is_string());
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 5);
+}
+
+TEST_F(LeverContract, FeedbackShapesFollowTheReference) {
+  std::set<std::string> types_seen;
+  int forms = 0;
+  for (const auto& opp : data_->lever.opportunities) {
+    if (opp.deleted_at || opp.feedback.empty())
+      continue;
+    auto feedback = http(url("/v1/opportunities/" + opp.id + "/feedback"), key()).json();
+    for (const auto& item : feedback.at("data").as_array()) {
+      const auto& form = item.as_object();
+      ++forms;
+      EXPECT_TRUE(form.at("id").is_string());
+      std::string type(form.at("type").as_string());
+      EXPECT_TRUE(type == "interview" || type == "assignment" || type == "share") << type;
+      EXPECT_TRUE(form.at("text").is_string());
+      EXPECT_TRUE(form.at("baseTemplateId").is_string());
+      EXPECT_TRUE(form.at("user").is_string());
+      EXPECT_TRUE(string_or_null(form.at("interview")));
+      EXPECT_TRUE(form.at("createdAt").is_int64());
+      EXPECT_TRUE(int_or_null(form.at("updatedAt")));
+      EXPECT_TRUE(int_or_null(form.at("completedAt")));
+      EXPECT_TRUE(int_or_null(form.at("deletedAt")));
+      int overall = 0;
+      for (const auto& entry : form.at("fields").as_array()) {
+        const auto& field = entry.as_object();
+        EXPECT_TRUE(field.at("id").is_string());
+        EXPECT_TRUE(field.at("text").is_string());
+        EXPECT_TRUE(field.at("required").is_bool());
+        ASSERT_TRUE(field.contains("value"));
+        std::string field_type(field.at("type").as_string());
+        types_seen.insert(field_type);
+        const auto& value = field.at("value");
+        if (field_type == "score-system") {
+          ++overall;
+          EXPECT_FALSE(field.at("options").as_array().empty());
+          for (const auto& option : field.at("options").as_array())
+            EXPECT_TRUE(option.at("text").is_string());
+          EXPECT_TRUE(string_or_null(value));
+        } else if (field_type == "dropdown") {
+          for (const auto& option : field.at("options").as_array())
+            EXPECT_TRUE(option.at("text").is_string());
+          EXPECT_TRUE(string_or_null(value));
+        } else if (field_type == "scorecard") {
+          EXPECT_TRUE(field.at("scores").is_array());
+          ASSERT_TRUE(value.is_array());
+          EXPECT_EQ(value.as_array().size(), field.at("scores").as_array().size());
+          for (const auto& score : value.as_array()) {
+            EXPECT_TRUE(int_or_null(score.at("score")));
+            EXPECT_TRUE(string_or_null(score.at("comment")));
+          }
+        } else if (field_type == "yes-no") {
+          EXPECT_TRUE(value.is_null() || value == "yes" || value == "no");
+        } else if (field_type == "score") {
+          EXPECT_TRUE(value.is_null() || value.is_string() ||
+                      (value.as_int64() >= 1 && value.as_int64() <= 4));
+        } else if (field_type == "text" || field_type == "textarea") {
+          EXPECT_TRUE(string_or_null(value));
+        }
+      }
+      EXPECT_LE(overall, 1) << "at most one overall rating per form";
+    }
+    if (forms > 40)
+      break;
+  }
+  EXPECT_GT(forms, 10);
+  for (const char* type : {"score-system", "scorecard", "yes-no", "dropdown", "textarea"})
+    EXPECT_TRUE(types_seen.count(type)) << type;
+}
+
+TEST_F(LeverContract, PostingShapesFollowTheReference) {
+  auto postings = walk("/v1/postings?confidentiality=all", 100, key());
+  ASSERT_EQ(postings.size(), data_->lever.postings.size());
+  std::map<std::string, const LeverPosting*> by_id;
+  for (const auto& posting : data_->lever.postings)
+    by_id[posting.id] = &posting;
+  for (const auto& posting : postings) {
+    std::string id(posting.at("id").as_string());
+    ASSERT_TRUE(by_id.count(id)) << id;
+    EXPECT_EQ(posting.at("text").as_string(), by_id[id]->text);
+    std::string state(posting.at("state").as_string());
+    EXPECT_TRUE(state == "published" || state == "internal" || state == "closed" ||
+                state == "draft" || state == "pending" || state == "rejected")
+        << state;
+    EXPECT_EQ(state, by_id[id]->state);
+    EXPECT_TRUE(posting.at("createdAt").is_int64());
+    EXPECT_TRUE(posting.at("updatedAt").is_int64());
+    EXPECT_TRUE(posting.at("distributionChannels").is_array());
+    EXPECT_EQ(posting.at("confidentiality"),
+              by_id[id]->confidential ? "confidential" : "non-confidential");
+    EXPECT_TRUE(string_or_null(posting.at("user")));
+    EXPECT_TRUE(string_or_null(posting.at("owner")));
+    EXPECT_TRUE(string_or_null(posting.at("hiringManager")));
+    const auto& categories = posting.at("categories").as_object();
+    for (const char* key : {"team", "department", "location", "commitment"})
+      EXPECT_TRUE(string_or_null(categories.at(key))) << key;
+    EXPECT_TRUE(categories.at("allLocations").is_array());
+    EXPECT_TRUE(posting.at("tags").is_array());
+    EXPECT_TRUE(posting.at("followers").is_array());
+    EXPECT_TRUE(posting.at("content").is_object());
+    EXPECT_TRUE(posting.at("urls").is_object() || posting.at("urls").is_null());
+  }
+  std::size_t open = 0;
+  for (const auto& posting : data_->lever.postings)
+    open += posting.confidential ? 0 : 1;
+  EXPECT_EQ(walk("/v1/postings", 7, key()).size(), open) << "non-confidential by default";
+}
+
+TEST_F(LeverContract, UserShapesFollowTheReference) {
+  auto users = walk("/v1/users?includeDeactivated=true", 100, key());
+  ASSERT_EQ(users.size(), data_->lever.users.size());
+  std::map<std::string, const LeverUser*> by_id;
+  for (const auto& user : data_->lever.users)
+    by_id[user.id] = &user;
+  for (const auto& user : users) {
+    std::string id(user.at("id").as_string());
+    ASSERT_TRUE(by_id.count(id)) << id;
+    EXPECT_EQ(user.at("name").as_string(), by_id[id]->name);
+    EXPECT_EQ(user.at("email").as_string(), by_id[id]->email);
+    EXPECT_TRUE(user.at("username").is_string());
+    EXPECT_TRUE(user.at("createdAt").is_int64());
+    EXPECT_TRUE(user.at("accessRole").is_string());
+    EXPECT_EQ(user.at("deactivatedAt").is_null(), !by_id[id]->deactivated_at.has_value());
+    for (const char* key :
+         {"photo", "externalDirectoryId", "linkedContactIds", "jobTitle", "managerId"})
+      EXPECT_TRUE(user.contains(key)) << key;
+  }
+  std::size_t active = 0;
+  for (const auto& user : data_->lever.users)
+    active += user.deactivated_at ? 0 : 1;
+  EXPECT_EQ(walk("/v1/users", 100, key()).size(), active) << "active users only by default";
+}
+
 TEST_F(LeverContract, OAuthTokensWorkRotateAndAreRefused) {
   HttpOptions grant;
   grant.content_type = "application/x-www-form-urlencoded";
@@ -263,6 +455,65 @@ TEST_F(LeverContract, OAuthTokensWorkRotateAndAreRefused) {
   EXPECT_EQ(http(url("/oauth/token"), refresh).status, 403) << "a rotated refresh token is dead";
   bearer.bearer = "forged";
   EXPECT_EQ(http(url("/v1/stages"), bearer).status, 401);
+}
+
+// reference/api/lever.md §1: access tokens last 1 h ("expires_in":3600); a refresh grant gives a
+// new access token and a new refresh token. On a clock scaled 3600x the hour is one second.
+TEST(LeverOAuth, AnExpiredTokenIsRefusedAndARefreshedOneWorks) {
+  Options options;
+  options.persons = 5;
+  options.rate_scale = 3600;
+  Sandbox sandbox(options);
+  sandbox.start();
+  const std::string base = sandbox.endpoints().lever_url;
+  const std::string secret = sandbox.credentials().lever_api_key;
+  auto token_request = [&](const std::string& grant) {
+    HttpOptions form;
+    form.content_type = "application/x-www-form-urlencoded";
+    form.body = grant + "&client_id=sandbox&client_secret=" + secret;
+    return http(base + "/oauth/token", form);
+  };
+  auto granted = token_request(
+      "grant_type=authorization_code&code=sandbox-authorization-code&redirect_uri=http://"
+      "localhost/cb");
+  ASSERT_EQ(granted.status, 200) << granted.body;
+  auto first = granted.json().as_object();
+  EXPECT_EQ(first.at("expires_in").as_int64(), 1) << "3600 s on a clock 3600x faster";
+  HttpOptions bearer;
+  bearer.bearer = std::string(first.at("access_token").as_string());
+  EXPECT_EQ(http(base + "/v1/stages", bearer).status, 200) << "fresh token";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  auto expired = http(base + "/v1/stages", bearer);
+  EXPECT_EQ(expired.status, 401) << "expired token";
+  EXPECT_TRUE(expired.json().at("code").is_string()) << "Lever's error body (lever.md §4)";
+  EXPECT_TRUE(expired.json().at("message").is_string());
+
+  auto refreshed = token_request("grant_type=refresh_token&refresh_token=" +
+                                 std::string(first.at("refresh_token").as_string()));
+  ASSERT_EQ(refreshed.status, 200) << refreshed.body;
+  auto second = refreshed.json().as_object();
+  EXPECT_NE(second.at("access_token"), first.at("access_token"));
+  EXPECT_NE(second.at("refresh_token"), first.at("refresh_token")) << "refresh tokens rotate";
+  HttpOptions renewed;
+  renewed.bearer = std::string(second.at("access_token").as_string());
+  EXPECT_EQ(http(base + "/v1/stages", renewed).status, 200) << "the refreshed token works";
+  EXPECT_EQ(http(base + "/v1/stages", bearer).status, 401) << "the expired one stays refused";
+}
+
+TEST(LeverOAuth, TokensLastAnHourByDefault) {
+  Options options;
+  options.persons = 5;
+  Sandbox sandbox(options);
+  sandbox.start();
+  HttpOptions form;
+  form.content_type = "application/x-www-form-urlencoded";
+  form.body =
+      "grant_type=authorization_code&code=sandbox-authorization-code&client_id=sandbox&"
+      "client_secret=" +
+      sandbox.credentials().lever_api_key;
+  auto granted = http(sandbox.endpoints().lever_url + "/oauth/token", form);
+  ASSERT_EQ(granted.status, 200) << granted.body;
+  EXPECT_EQ(granted.json().at("expires_in").as_int64(), 3600);
 }
 
 TEST(LeverRateLimit, TokenBucketAllowsBurstOf20ThenRefillsAtTenPerSecondScaled) {

@@ -68,8 +68,11 @@ struct Options {
   int attachment_url_ttl_s = 300;
   // Lifetime of Lever OAuth and Greenhouse bearer tokens (before rate_scale).
   int token_ttl_s = 3600;
-  // Send Retry-After with Lever and Ashby 429s (Greenhouse always sends it).
-  bool retry_after = true;
+  // Send Retry-After with Lever 429s ("switchable per test", reference/api/lever.md §3).
+  bool lever_retry_after = true;
+  // Send Retry-After with Ashby 429s: "configurable, default off" (reference/api/ashby.md §7).
+  // Greenhouse always sends it.
+  bool ashby_retry_after = false;
   int worker_threads = 32;
 };
 
