@@ -1,14 +1,17 @@
 #include "cli/migrate_command.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <set>
 
 #include "cli/exit_codes.hpp"
+#include "cli/report_command.hpp"
 #include "model/kind.hpp"
 #include "pipeline/extract.hpp"
 #include "pipeline/load.hpp"
@@ -75,130 +78,9 @@ void print_plan(const pipeline::Plan& plan, const std::filesystem::path& plan_fi
   }
 }
 
-// What extraction found wrong with the source's data, kept in the staging store so that a resumed
-// run reports it too: records that could not be staged at all (rejected) and records staged with
-// named field errors (the bad field left out, the rest migrated).
-struct DataProblems {
-  json::array rejected;         // {kind, key, reason}
-  json::object fields_by_kind;  // kind -> records with field errors
-  json::array fields;           // {kind, key, field, message}, the first kMaxListed
-  static constexpr size_t kMaxListed = 500;
-};
-
-DataProblems data_problems(Session& session) {
-  DataProblems problems;
-  const std::string& source = session.options().source;
-  int64_t listed = 0;
-  for (model::Kind kind : model::kKindsInDependencyOrder) {
-    std::string name(model::to_string(kind));
-    session.staging().for_each(
-        {pipeline::rejected_kind(name), source}, [&](const store::StagedRecord& staged) {
-          json::value kept = json::parse(staged.record_json);
-          const json::value* error = kept.as_object().if_contains("error");
-          problems.rejected.push_back(
-              json::object{{"kind", name},
-                           {"key", staged.source_key},
-                           {"reason", error ? *error : json::value("unreadable")}});
-        });
-    int64_t with_errors = 0;
-    session.staging().for_each({name, source}, [&](const store::StagedRecord& staged) {
-      if (staged.record_json.find("\"validation_errors\"") == std::string::npos)
-        return;  // cheap test first: most records have none
-      json::value record = json::parse(staged.record_json);
-      const json::value* errors = record.as_object().if_contains("validation_errors");
-      if (!errors || !errors->is_array() || errors->as_array().empty())
-        return;
-      ++with_errors;
-      for (const json::value& error : errors->as_array()) {
-        if (listed++ >= static_cast<int64_t>(DataProblems::kMaxListed) || !error.is_object())
-          continue;
-        json::object entry{{"kind", name}, {"key", staged.source_key}};
-        for (const char* member : {"field", "message"})
-          if (const json::value* text = error.as_object().if_contains(member))
-            entry[member] = *text;
-        problems.fields.push_back(std::move(entry));
-      }
-    });
-    if (with_errors > 0)
-      problems.fields_by_kind[name] = with_errors;
-  }
-  return problems;
-}
-
-// Per rate-limit bucket (one per vendor key) and per API host: what this run asked of the vendors.
-json::object calls_json(Session& session) {
-  json::object buckets;
-  for (const auto& [name, metrics] : session.limiter().all_metrics()) {
-    buckets[name] = json::object{{"requests", metrics.permits_granted},
-                                 {"rate_limited_responses", metrics.rate_limited_responses},
-                                 {"pauses", metrics.pauses},
-                                 {"seconds_waiting_for_the_limit",
-                                  std::chrono::duration<double>(metrics.time_waiting).count()},
-                                 {"achieved_per_second", metrics.achieved_rate_per_second()},
-                                 {"limit_per_second", metrics.limit_per_second},
-                                 {"peak_in_flight", metrics.peak_in_flight}};
-  }
-  json::object hosts;
-  for (const auto& [endpoint, metrics] : session.http().endpoint_metrics()) {
-    json::value& slot = hosts[endpoint.host];
-    if (!slot.is_object())
-      slot = json::object{{"requests", 0}, {"retries", 0}, {"transport_errors", 0}};
-    json::object& host = slot.as_object();
-    host["requests"] = host["requests"].to_number<uint64_t>() + metrics.requests;
-    host["retries"] = host["retries"].to_number<uint64_t>() + (metrics.attempts - metrics.requests);
-    host["transport_errors"] =
-        host["transport_errors"].to_number<uint64_t>() + metrics.transport_errors;
-  }
-  return {{"buckets", buckets}, {"hosts", hosts}};
-}
-
-json::object report_json(Session& session, const pipeline::LoadStats& stats,
-                         const std::map<std::string, int64_t>& staged,
-                         const DataProblems& problems) {
-  json::object kinds;
-  for (const auto& [kind, counts] : stats.kinds) {
-    json::object skipped;
-    for (const auto& [reason, count] : counts.skipped)
-      skipped[reason] = count;
-    kinds[kind] = json::object{{"staged", staged.count(kind) ? staged.at(kind) : 0},
-                               {"created", counts.created},
-                               {"updated", counts.updated},
-                               {"unchanged", counts.unchanged},
-                               {"merged", counts.merged},
-                               {"failed", counts.failed},
-                               {"skipped", skipped}};
-  }
-  json::array failures;
-  for (const pipeline::LoadFailure& failure : stats.failures) {
-    failures.push_back(json::object{{"kind", failure.kind},
-                                    {"key", failure.key},
-                                    {"status", failure.status},
-                                    {"message", failure.message},
-                                    {"vendor_code", failure.vendor_code},
-                                    {"vendor_request_id", failure.vendor_request_id}});
-  }
-  json::array lossy;
-  for (const std::string& line : stats.lossy)
-    lossy.emplace_back(line);
-  json::array notices;
-  for (const auto& [plugin, message] : session.notices())
-    notices.push_back(json::object{{"plugin", plugin}, {"message", message}});
-  return {{"source", session.options().source},
-          {"sink", session.options().sink},
-          {"kinds", kinds},
-          {"failures", failures},
-          {"rejected", problems.rejected},
-          {"field_errors_by_kind", problems.fields_by_kind},
-          {"field_errors", problems.fields},
-          {"notices", notices},
-          {"lossy", lossy},
-          {"adopted", stats.adopted},
-          {"calls", calls_json(session)}};
-}
-
-int print_summary(const pipeline::LoadStats& stats, const std::map<std::string, int64_t>& staged,
-                  const DataProblems& problems, size_t notices,
-                  const std::filesystem::path& report) {
+// This run's load, kind by kind (the reconciliation that follows covers every run).
+void print_summary(const pipeline::LoadStats& stats, const std::map<std::string, int64_t>& staged,
+                   const pipeline::Plan& plan) {
   std::cout << fmt::format("\n{:<12} {:>8} {:>8} {:>8} {:>9} {:>7} {:>8} {:>7}\n", "KIND", "STAGED",
                            "CREATED", "UPDATED", "UNCHANGED", "MERGED", "SKIPPED", "FAILED");
   for (model::Kind kind : model::kKindsInDependencyOrder) {
@@ -221,57 +103,24 @@ int print_summary(const pipeline::LoadStats& stats, const std::map<std::string, 
         "duplicate).\n",
         stats.adopted);
   }
-  if (!problems.fields_by_kind.empty()) {
-    std::string kinds;
-    for (const auto& [kind, count] : problems.fields_by_kind)
-      kinds += fmt::format("{}{} {}", kinds.empty() ? "" : ", ", count.to_number<int64_t>(),
-                           std::string(kind));
-    std::cout << fmt::format(
-        "Source records with a bad field (left out, the rest migrated): {}; listed in {}.\n", kinds,
-        report.string());
-  }
-  if (notices > 0)
-    std::cout << fmt::format("The connectors raised {} warning(s); listed in {} (notices).\n",
-                             notices, report.string());
-  if (!problems.rejected.empty()) {
-    std::cout << fmt::format(
-        "\n{} source record(s) could not be read into the canonical model and were not "
-        "migrated:\n",
-        problems.rejected.size());
-    size_t shown = 0;
-    for (const json::value& rejected : problems.rejected) {
-      if (shown++ == 20)
-        break;
-      const json::object& entry = rejected.as_object();
-      const json::value& reason = entry.at("reason");
-      std::cout << fmt::format(
-          "  {} {}: {}\n", std::string(entry.at("kind").as_string()),
-          std::string(entry.at("key").as_string()),
-          reason.is_string() ? std::string(reason.as_string()) : json::serialize(reason));
+  // Consolidation: candidates that hold records of more than one source.
+  size_t across_sources = 0;
+  std::set<std::string> sources;
+  for (const pipeline::PersonGroup& group : plan.groups) {
+    std::set<std::string> of_group;
+    for (const std::string& member : group.members)
+      of_group.insert(member.substr(0, member.find(':')));
+    if (of_group.size() > 1) {
+      ++across_sources;
+      sources.insert(of_group.begin(), of_group.end());
     }
   }
-  if (!stats.failures.empty()) {
-    std::cout << fmt::format("\n{} record(s) failed (all listed in {}):\n", stats.failures.size(),
-                             report.string());
-    size_t shown = 0;
-    for (const pipeline::LoadFailure& failure : stats.failures) {
-      if (shown++ == 20)
-        break;
-      std::cout << fmt::format(
-          "  {} {}: {} [{}{}{}]\n", failure.kind, failure.key, failure.message, failure.status,
-          failure.vendor_code.empty() ? "" : ", code " + failure.vendor_code,
-          failure.vendor_request_id.empty() ? "" : ", request " + failure.vendor_request_id);
-    }
-    std::cout << "Re-run the same command to retry them once the cause is fixed.\n";
-    return kExitPartial;
+  if (across_sources > 0) {
+    std::cout << fmt::format(
+        "{} candidate(s) consolidate persons from {} (same email): one candidate each, with the "
+        "applications of every source.\n",
+        across_sources, fmt::join(sources, " and "));
   }
-  if (!problems.rejected.empty()) {
-    std::cout << fmt::format("\nPartial: fix the source records above (report: {}).\n",
-                             report.string());
-    return kExitPartial;
-  }
-  std::cout << fmt::format("\nDone. Report: {}\n", report.string());
-  return kExitOk;
 }
 
 // `status`: staged records and ledger states per kind, the audit trail's outcomes, and with
@@ -335,6 +184,13 @@ int print_status(Session& session, bool list_failed) {
   return kExitOk;
 }
 
+pipeline::ReconcileOptions reconcile_options(const MigrationOptions& options) {
+  pipeline::ReconcileOptions reconcile;
+  reconcile.sample_fraction = options.sample_percent / 100.0;
+  reconcile.seed = options.sample_seed;
+  return reconcile;
+}
+
 // Runs a command body, turning the pipeline's errors into the documented exit codes.
 template <class Body>
 int guarded(Body&& body) {
@@ -364,6 +220,12 @@ int run_step(const std::string& step, const MigrationOptions& options,
     Session session(session_options(options, global));
     if (step == "status")
       return print_status(session, options.list_failed);
+    if (step == "report") {
+      pipeline::Plan plan = pipeline::make_plan(session);
+      json::object report = build_report(session, plan, reconcile_options(options), nullptr);
+      write_report_files(session, report);
+      return print_reconciliation(report, session.work_dir().report_json().string());
+    }
     // A migration extracts beside the load: the plan waits only for the kinds it needs
     // (references, persons, candidacies), then notes, feedback, files... are written as they are
     // staged, so the run takes about the longer of reading and writing, not their sum.
@@ -394,15 +256,17 @@ int run_step(const std::string& step, const MigrationOptions& options,
     pipeline::LoadOptions load_options;
     load_options.workers = options.workers;
     load_options.extraction = extraction.get();
+    auto started = std::chrono::steady_clock::now();
     pipeline::LoadStats stats = pipeline::load(session, plan, load_options);
     if (extraction)
       print_extract(extraction->finish());
-    std::map<std::string, int64_t> staged = staged_counts(session);
-    DataProblems problems = data_problems(session);
-    json::object report = report_json(session, stats, staged, problems);
-    pipeline::write_private_file(session.work_dir().report_json(), json::serialize(report));
-    return print_summary(stats, staged, problems, report.at("notices").as_array().size(),
-                         session.work_dir().report_json());
+    append_run_log(
+        session, step,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    print_summary(stats, staged_counts(session), plan);
+    json::object report = build_report(session, plan, reconcile_options(options), &stats);
+    write_report_files(session, report);
+    return print_reconciliation(report, session.work_dir().report_json().string());
   });
 }
 
@@ -486,6 +350,9 @@ void add_migration_commands(CLI::App& app, MigrationOptions& options, const Glob
        "mapping.json"},
       {"load", "write the plan into the sink through the ledger (resumes)"},
       {"status", "staged records and ledger states per kind"},
+      {"report",
+       "reconcile: counts per kind, every unexplained difference, a field-level read-back of a "
+       "sample; writes report.json and report.html"},
   };
   // The options live on the top-level app (they may stand before or after the command), so a
   // command's own --help points there rather than showing an empty list.
@@ -499,6 +366,14 @@ void add_migration_commands(CLI::App& app, MigrationOptions& options, const Glob
     std::string name = step.name;
     command->callback(
         [&options, &global, &exit_code, name] { exit_code = run_step(name, options, global); });
+  }
+  if (CLI::App* report = app.get_subcommand("report")) {
+    report
+        ->add_option("--sample-percent", options.sample_percent,
+                     "Share of each kind's written records read back (at least 50 each, plus "
+                     "every edge-case cohort)")
+        ->check(CLI::Range(0.0, 100.0));
+    report->add_option("--seed", options.sample_seed, "Seed of the random sample (reproducible)");
   }
   // `status --failed`: what needs a person.
   if (CLI::App* status = app.get_subcommand("status"))

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,8 +19,10 @@ struct MigrationOptions {
   std::vector<std::string> settings;
   std::string credentials_file;
   std::string mapping_file;
-  unsigned workers = 0;      // 0: derived from the sink's limit and latency
-  bool list_failed = false;  // status --failed
+  unsigned workers = 0;           // 0: derived from the sink's limit and latency
+  bool list_failed = false;       // status --failed
+  double sample_percent = 5;      // report --sample-percent
+  std::uint64_t sample_seed = 1;  // report --seed
 };
 
 // Options shared by every migration command; defined on the top-level app so they may stand

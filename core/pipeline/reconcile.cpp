@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
+#include <cstring>
 #include <map>
 #include <random>
 #include <set>
@@ -36,12 +37,43 @@ std::string lower(std::string text) {
   return text;
 }
 
-// Text as a reader sees it: tags dropped, the common entities decoded, whitespace collapsed, so
-// plain text and the sink's sanitised HTML of the same note compare equal.
+// Whitespace runs collapsed to one space, none at the ends.
+std::string collapse_space(std::string_view text) {
+  std::string collapsed;
+  for (char c : text) {
+    bool space = std::isspace(static_cast<unsigned char>(c)) != 0;
+    if (space && (collapsed.empty() || collapsed.back() == ' '))
+      continue;
+    collapsed += space ? ' ' : c;
+  }
+  while (!collapsed.empty() && collapsed.back() == ' ')
+    collapsed.pop_back();
+  return collapsed;
+}
+
+// HTML as a reader sees it: tags dropped (script and style with their content, which no reader
+// sees), the common entities decoded, whitespace collapsed, so a source note and the sink's
+// sanitised HTML of it compare equal.
 std::string visible_text(std::string_view html) {
+  std::string lowered = lower(std::string(html));
   std::string plain;
   bool in_tag = false;
-  for (char c : html) {
+  for (std::size_t i = 0; i < html.size(); ++i) {
+    char c = html[i];
+    bool skipped = false;
+    for (const char* hidden : {"script", "style"}) {
+      std::string open = std::string("<") + hidden;
+      if (c == '<' && lowered.compare(i, open.size(), open) == 0) {
+        std::size_t close = lowered.find(std::string("</") + hidden, i);
+        std::size_t end = close == std::string::npos ? std::string::npos : lowered.find('>', close);
+        i = end == std::string::npos ? html.size() : end;
+        plain += ' ';
+        skipped = true;
+        break;
+      }
+    }
+    if (skipped)
+      continue;
     if (c == '<')
       in_tag = true;
     else if (c == '>' && in_tag) {
@@ -58,16 +90,7 @@ std::string visible_text(std::string_view html) {
          at = plain.find(entity, at + std::strlen(replacement)))
       plain.replace(at, std::strlen(entity), replacement);
   }
-  std::string collapsed;
-  for (char c : plain) {
-    bool space = std::isspace(static_cast<unsigned char>(c)) != 0;
-    if (space && (collapsed.empty() || collapsed.back() == ' '))
-      continue;
-    collapsed += space ? ' ' : c;
-  }
-  while (!collapsed.empty() && collapsed.back() == ' ')
-    collapsed.pop_back();
-  return collapsed;
+  return collapse_space(plain);
 }
 
 // One written record: its staged form and where it went.
@@ -282,7 +305,8 @@ class Reconciler {
       }
       std::optional<json::object> found;
       try {
-        found = session_.sink().read_back(kind, written.target_id);
+        found = with_retries("read back " + kind,
+                             [&] { return session_.sink().read_back(kind, written.target_id); });
       } catch (const host::Error& error) {
         mismatch(kind, written, "(read_back)", "readable", error.what());
         continue;
@@ -306,11 +330,14 @@ class Reconciler {
     else if (kind == "candidacy")
       compare_candidacy(written, found);
     else if (kind == "job") {
-      if (visible_text(text(record, "title")) != visible_text(text(found, "title")))
+      if (collapse_space(text(record, "title")) != collapse_space(text(found, "title")))
         mismatch(kind, written, "title", json::value(text(record, "title")),
                  json::value(text(found, "title")));
     } else if (kind == "note") {
-      std::string expected = visible_text(text(record, "body"));
+      // A text note arrives escaped, an HTML note sanitised: both read the same.
+      std::string expected = text(record, "body_format") == "html"
+                                 ? visible_text(text(record, "body"))
+                                 : collapse_space(text(record, "body"));
       std::string held = visible_text(text(found, "body"));
       if (held.find(expected) == std::string::npos)
         mismatch(kind, written, "body", json::value(expected.substr(0, 200)),
@@ -409,15 +436,23 @@ class Reconciler {
     }
     // The planned stage is there; is it the right kind of stage? A mapping that sends a screen
     // to an offer stage is a broken mapping, whatever the names say.
+    // Targets name their in-process stages coarsely (Ashby: one "Active" type for screens and
+    // interviews), so the comparison is by phase: lead, in process, offer, hired, archived.
+    auto phase = [](const std::string& type) -> std::string {
+      if (type == "applied" || type == "screen" || type == "interview")
+        return "in process";
+      return type == "other" ? std::string() : type;
+    };
     auto source_stage = source_stage_.find(stage);
     auto target_type = target_stage_type_.find(held);
     if (source_stage != source_stage_.end() && target_type != target_stage_type_.end()) {
-      const std::string& want = source_stage->second.second;
-      const std::string& have = target_type->second;
-      if (!want.empty() && !have.empty() && want != "other" && have != "other" && want != have)
-        mismatch("candidacy", written, "stage_type",
-                 json::value(fmt::format("{} ({})", want, source_stage->second.first)),
-                 json::value(have));
+      std::string want = phase(source_stage->second.second);
+      std::string have = phase(target_type->second);
+      if (!want.empty() && !have.empty() && want != have)
+        mismatch("candidacy", written, "stage_phase",
+                 json::value(fmt::format("{} ({} stage '{}')", want, source_stage->second.second,
+                                         source_stage->second.first)),
+                 json::value(fmt::format("{} ({} stage)", have, target_type->second)));
     }
   }
 

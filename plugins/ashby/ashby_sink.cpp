@@ -2250,7 +2250,7 @@ std::optional<std::string> AshbySink::read_back(const std::string& kind,
           array fields;
           if (const object* values = object_at(feedback, "submittedValues"))
             for (const auto& [path, submitted] : *values)
-              fields.push_back(object{{"label", path}, {"value", submitted}});
+              fields.push_back(object{{"label", path}, {"type", "other"}, {"value", submitted}});
           record["fields"] = std::move(fields);
           return json::serialize(model::record_to_json(model::record_from_json(record)));
         }
@@ -2292,6 +2292,8 @@ std::optional<std::string> AshbySink::read_back(const std::string& kind,
           record["file_name"] = text_of(handle.as_object(), "name");
           const object* resume = object_at(*candidate, "resumeFileHandle");
           record["is_resume"] = resume != nullptr && text_of(*resume, "id") == child;
+          // The bytes, to check by SHA-256 (file.info's presigned download).
+          record["sha256"] = client_.download_sha256(text_of(handle.as_object(), "handle"));
           return json::serialize(model::record_to_json(model::record_from_json(record)));
         }
     return std::nullopt;

@@ -1,0 +1,307 @@
+#include "cli/report_command.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+#include "cli/exit_codes.hpp"
+#include "model/kind.hpp"
+#include "model/time.hpp"
+#include "pipeline/audit.hpp"
+#include "pipeline/extract.hpp"
+#include "services/store/private_fs.hpp"
+
+namespace atsm::cli {
+namespace {
+
+namespace json = boost::json;
+using pipeline::Session;
+
+std::string now_iso() {
+  auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  return model::format_epoch_millis(
+      std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count());
+}
+
+std::filesystem::path run_log(const Session& session) {
+  return session.work_dir().root / "runs.jsonl";
+}
+
+// What extraction found wrong with the source's data, kept in the staging store so that a resumed
+// run reports it too: records that could not be staged at all (rejected) and records staged with
+// named field errors (the bad field left out, the rest migrated).
+struct DataProblems {
+  json::array rejected;         // {kind, key, reason}
+  json::object fields_by_kind;  // kind -> records with field errors
+  json::array fields;           // {kind, key, field, message}, the first kMaxListed
+  static constexpr size_t kMaxListed = 500;
+};
+
+DataProblems data_problems(Session& session) {
+  DataProblems problems;
+  const std::string& source = session.options().source;
+  int64_t listed = 0;
+  for (model::Kind kind : model::kKindsInDependencyOrder) {
+    std::string name(model::to_string(kind));
+    session.staging().for_each(
+        {pipeline::rejected_kind(name), source}, [&](const store::StagedRecord& staged) {
+          json::value kept = json::parse(staged.record_json);
+          const json::value* error = kept.as_object().if_contains("error");
+          problems.rejected.push_back(
+              json::object{{"kind", name},
+                           {"key", staged.source_key},
+                           {"reason", error ? *error : json::value("unreadable")}});
+        });
+    int64_t with_errors = 0;
+    session.staging().for_each({name, source}, [&](const store::StagedRecord& staged) {
+      if (staged.record_json.find("\"validation_errors\"") == std::string::npos)
+        return;  // cheap test first: most records have none
+      json::value record = json::parse(staged.record_json);
+      const json::value* errors = record.as_object().if_contains("validation_errors");
+      if (!errors || !errors->is_array() || errors->as_array().empty())
+        return;
+      ++with_errors;
+      for (const json::value& error : errors->as_array()) {
+        if (listed++ >= static_cast<int64_t>(DataProblems::kMaxListed) || !error.is_object())
+          continue;
+        json::object entry{{"kind", name}, {"key", staged.source_key}};
+        for (const char* member : {"field", "message"})
+          if (const json::value* text = error.as_object().if_contains(member))
+            entry[member] = *text;
+        problems.fields.push_back(std::move(entry));
+      }
+    });
+    if (with_errors > 0)
+      problems.fields_by_kind[name] = with_errors;
+  }
+  return problems;
+}
+
+// Per rate-limit bucket (one per vendor key) and per API host: what this run asked of the vendors.
+json::object calls_json(Session& session) {
+  json::object buckets;
+  for (const auto& [name, metrics] : session.limiter().all_metrics()) {
+    buckets[name] = json::object{{"requests", metrics.permits_granted},
+                                 {"rate_limited_responses", metrics.rate_limited_responses},
+                                 {"pauses", metrics.pauses},
+                                 {"seconds_waiting_for_the_limit",
+                                  std::chrono::duration<double>(metrics.time_waiting).count()},
+                                 {"achieved_per_second", metrics.achieved_rate_per_second()},
+                                 {"limit_per_second", metrics.limit_per_second},
+                                 {"peak_in_flight", metrics.peak_in_flight}};
+  }
+  json::object hosts;
+  for (const auto& [endpoint, metrics] : session.http().endpoint_metrics()) {
+    json::value& slot = hosts[endpoint.host];
+    if (!slot.is_object())
+      slot = json::object{{"requests", 0}, {"retries", 0}, {"transport_errors", 0}};
+    json::object& host = slot.as_object();
+    host["requests"] = host["requests"].to_number<uint64_t>() + metrics.requests;
+    host["retries"] = host["retries"].to_number<uint64_t>() + (metrics.attempts - metrics.requests);
+    host["transport_errors"] =
+        host["transport_errors"].to_number<uint64_t>() + metrics.transport_errors;
+  }
+  return {{"buckets", buckets}, {"hosts", hosts}};
+}
+
+// Every run's calls per rate-limit bucket, summed: requests, 429s, the time the runs took, and
+// the floor the vendor's limit sets (requests / limit).
+json::object vendors(const Session& session) {
+  json::object buckets;
+  std::ifstream in(run_log(session));
+  for (std::string line; std::getline(in, line);) {
+    boost::system::error_code ec;
+    json::value run = json::parse(line, ec);
+    if (ec || !run.is_object())
+      continue;  // a line cut by a crash
+    const json::value* calls = run.as_object().if_contains("calls");
+    const json::value* wall = run.as_object().if_contains("wall_seconds");
+    if (!calls || !calls->is_object() || !calls->as_object().contains("buckets"))
+      continue;
+    for (const auto& [name, metrics_value] : calls->at("buckets").as_object()) {
+      const json::object& metrics = metrics_value.as_object();
+      json::value& slot = buckets[name];
+      if (!slot.is_object())
+        slot = json::object{{"requests", 0},
+                            {"rate_limited_responses", 0},
+                            {"runs_wall_seconds", 0.0},
+                            {"limit_per_second", 0.0}};
+      json::object& total = slot.as_object();
+      auto number = [](const json::value* value) {
+        return value && value->is_number() ? value->to_number<double>() : 0.0;
+      };
+      total["requests"] = total["requests"].to_number<int64_t>() +
+                          static_cast<int64_t>(number(metrics.if_contains("requests")));
+      total["rate_limited_responses"] =
+          total["rate_limited_responses"].to_number<int64_t>() +
+          static_cast<int64_t>(number(metrics.if_contains("rate_limited_responses")));
+      total["runs_wall_seconds"] = total["runs_wall_seconds"].to_number<double>() + number(wall);
+      if (double limit = number(metrics.if_contains("limit_per_second")); limit > 0)
+        total["limit_per_second"] = limit;
+    }
+  }
+  for (auto& [name, slot] : buckets) {
+    json::object& total = slot.as_object();
+    double limit = total["limit_per_second"].to_number<double>();
+    total["floor_seconds"] =
+        limit > 0 ? total["requests"].to_number<double>() / limit : json::value(nullptr);
+  }
+  return buckets;
+}
+
+json::object last_run_json(const pipeline::LoadStats& stats) {
+  json::object kinds;
+  for (const auto& [kind, counts] : stats.kinds) {
+    json::object skipped;
+    for (const auto& [reason, count] : counts.skipped)
+      skipped[reason] = count;
+    kinds[kind] = json::object{{"created", counts.created},     {"updated", counts.updated},
+                               {"unchanged", counts.unchanged}, {"merged", counts.merged},
+                               {"failed", counts.failed},       {"skipped", skipped}};
+  }
+  return {{"kinds", kinds}, {"adopted", stats.adopted}, {"peak_workers", stats.peak_workers}};
+}
+
+}  // namespace
+
+void append_run_log(Session& session, const std::string& step, double wall_seconds) {
+  json::object line{{"finished_at", now_iso()},
+                    {"step", step},
+                    {"wall_seconds", wall_seconds},
+                    {"calls", calls_json(session)}};
+  std::string text = json::serialize(line) + "\n";
+  std::filesystem::path file = run_log(session);
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0)
+    throw std::runtime_error(
+        fmt::format("cannot write {}: {}", file.string(), std::strerror(errno)));
+  store::fs::UniqueFd owned(fd);
+  store::fs::write_all(fd, text, file);
+  owned.close(file);
+}
+
+json::object build_report(Session& session, const pipeline::Plan& plan,
+                          const pipeline::ReconcileOptions& options,
+                          const pipeline::LoadStats* last_run) {
+  pipeline::Reconciliation reconciled = pipeline::reconcile(session, plan, options);
+  DataProblems problems = data_problems(session);
+  pipeline::AuditTrail::Summary trail = pipeline::AuditTrail::summarise(session.work_dir().audit());
+  json::object lossy;
+  int64_t lossy_records = 0;
+  for (const auto& [what, count] : trail.lossy) {
+    lossy[what] = count;
+    lossy_records += count;
+  }
+  json::array notices;
+  for (const auto& [plugin, message] : session.notices())
+    notices.push_back(json::object{{"plugin", plugin}, {"message", message}});
+  int64_t checked = 0;
+  for (const auto& [kind, entry] : reconciled.read_back)
+    checked += entry.at("checked").to_number<int64_t>();
+  int64_t field_errors = 0;
+  for (const auto& [kind, count] : problems.fields_by_kind)
+    field_errors += count.to_number<int64_t>();
+  bool clean = reconciled.unexplained.empty() && reconciled.failures.empty() &&
+               reconciled.mismatches.empty() && problems.rejected.empty();
+  json::object summary{{"verdict", clean ? "clean" : "differences"},
+                       {"unexplained", reconciled.unexplained.size()},
+                       {"failed", reconciled.failures.size()},
+                       {"rejected", problems.rejected.size()},
+                       {"mismatches", reconciled.mismatches.size()},
+                       {"read_back_checked", checked},
+                       {"field_errors", field_errors},
+                       {"lossy_records", lossy_records},
+                       {"notices", notices.size()}};
+  json::object report{{"format", "atsmigrate-report/1"},
+                      {"generated_at", now_iso()},
+                      {"source", session.options().source},
+                      {"sink", session.options().sink},
+                      {"summary", std::move(summary)},
+                      {"counts", std::move(reconciled.counts)},
+                      {"unexplained", std::move(reconciled.unexplained)},
+                      {"failures", std::move(reconciled.failures)},
+                      {"rejected", std::move(problems.rejected)},
+                      {"mismatches", std::move(reconciled.mismatches)},
+                      {"read_back_available", reconciled.read_back_available},
+                      {"read_back", std::move(reconciled.read_back)},
+                      {"field_errors_by_kind", std::move(problems.fields_by_kind)},
+                      {"field_errors", std::move(problems.fields)},
+                      {"lossy", std::move(lossy)},
+                      {"notices", std::move(notices)},
+                      {"vendors", vendors(session)}};
+  if (last_run)
+    report["last_run"] = last_run_json(*last_run);
+  return report;
+}
+
+void write_report_files(Session& session, const json::object& report) {
+  pipeline::write_private_file(session.work_dir().report_json(), json::serialize(report));
+  pipeline::write_private_file(session.work_dir().root / "report.html", render_report_html(report));
+}
+
+int print_reconciliation(const json::object& report, const std::string& report_file) {
+  const json::object& summary = report.at("summary").as_object();
+  auto listed = [&](const char* member, const char* title, auto&& line) {
+    const json::array& entries = report.at(member).as_array();
+    if (entries.empty())
+      return;
+    std::cout << fmt::format("\n{} ({}):\n", title, entries.size());
+    size_t shown = 0;
+    for (const json::value& entry : entries) {
+      if (shown++ == 20) {
+        std::cout << fmt::format("  ... all {} in {}\n", entries.size(), report_file);
+        break;
+      }
+      std::cout << "  " << line(entry.as_object()) << '\n';
+    }
+  };
+  auto text = [](const json::object& entry, const char* member) {
+    const json::value* value = entry.if_contains(member);
+    if (!value)
+      return std::string();
+    return value->is_string() ? std::string(value->as_string()) : json::serialize(*value);
+  };
+  // Unexplained differences come first: they are what a person must look at.
+  listed("unexplained", "UNEXPLAINED DIFFERENCES", [&](const json::object& entry) {
+    return fmt::format("{} {}: {}", text(entry, "kind"), text(entry, "key"),
+                       text(entry, "problem"));
+  });
+  listed("mismatches", "Read-back mismatches", [&](const json::object& entry) {
+    return fmt::format("{} {} ({}): {} expected {}, found {}", text(entry, "kind"),
+                       text(entry, "key"), text(entry, "target_id"), text(entry, "field"),
+                       text(entry, "expected"), text(entry, "found"));
+  });
+  listed("failures", "Failed records (a re-run retries them)", [&](const json::object& entry) {
+    return fmt::format("{} {}: {} [code {}, request {}]", text(entry, "kind"), text(entry, "key"),
+                       text(entry, "message"), text(entry, "vendor_code"),
+                       text(entry, "vendor_request_id"));
+  });
+  listed("rejected", "Source records that could not be read (not migrated)",
+         [&](const json::object& entry) {
+           return fmt::format("{} {}: {}", text(entry, "kind"), text(entry, "key"),
+                              text(entry, "reason"));
+         });
+  std::cout << fmt::format(
+      "\nReconciliation: {}. {} unexplained, {} failed, {} rejected; read back {} record(s), {} "
+      "mismatch(es); {} record(s) with a bad source field, {} lossy encoding(s), {} "
+      "connector notice(s).\nReport: {} (and report.html beside it)\n",
+      std::string(summary.at("verdict").as_string()),
+      summary.at("unexplained").to_number<int64_t>(), summary.at("failed").to_number<int64_t>(),
+      summary.at("rejected").to_number<int64_t>(),
+      summary.at("read_back_checked").to_number<int64_t>(),
+      summary.at("mismatches").to_number<int64_t>(),
+      summary.at("field_errors").to_number<int64_t>(),
+      summary.at("lossy_records").to_number<int64_t>(), summary.at("notices").to_number<int64_t>(),
+      report_file);
+  return summary.at("verdict").as_string() == "clean" ? kExitOk : kExitPartial;
+}
+
+}  // namespace atsm::cli
