@@ -14,6 +14,7 @@
 #include "cli/report_command.hpp"
 #include "model/kind.hpp"
 #include "pipeline/extract.hpp"
+#include "pipeline/forecast.hpp"
 #include "pipeline/load.hpp"
 #include "pipeline/plan.hpp"
 
@@ -231,14 +232,14 @@ int run_step(const std::string& step, const MigrationOptions& options,
     // staged, so the run takes about the longer of reading and writing, not their sum.
     // `extract` and `plan` read everything first; extraction resumes and skips finished kinds.
     std::unique_ptr<pipeline::BackgroundExtraction> extraction;
-    if (step == "migrate") {
+    if (step == "migrate" && !options.dry_run) {
       extraction = std::make_unique<pipeline::BackgroundExtraction>(session);
       for (model::Kind kind : model::kKindsInDependencyOrder) {
         std::string name(model::to_string(kind));
         if (pipeline::planned_kind(name))
           extraction->wait_complete(name);
       }
-    } else if (step == "extract" || step == "plan") {
+    } else if (step == "extract" || step == "plan" || step == "migrate") {
       print_extract(pipeline::extract(session));
       if (step == "extract")
         return kExitOk;
@@ -250,8 +251,12 @@ int run_step(const std::string& step, const MigrationOptions& options,
     }
     pipeline::Plan plan = pipeline::make_plan(session);
     print_plan(plan, session.work_dir().plan());
-    if (step == "plan")
+    if (step == "plan" || options.dry_run) {
+      // A plan never writes to the target; the forecast says what the load would do.
+      if (const boost::json::value* forecast = plan.summary.if_contains("forecast"))
+        pipeline::print_forecast(forecast->as_object());
       return kExitOk;
+    }
 
     pipeline::LoadOptions load_options;
     load_options.workers = options.workers;
@@ -330,6 +335,9 @@ void add_migration_options(CLI::App& app, MigrationOptions& options) {
   app.add_option("--mapping", options.mapping_file,
                  "Mapping file (default: WORKDIR/mapping.json, written by plan)")
       ->type_name("FILE");
+  app.add_flag("--dry-run", options.dry_run,
+               "Extract and plan, print what the load would create, update, merge, skip and "
+               "encode lossily with the calls and time it takes, and write nothing to the target");
   app.add_option("--workers", options.workers,
                  "Writes in flight against the sink (default: the sink's rate limit times its "
                  "measured latency)")

@@ -21,6 +21,7 @@ struct MigrationOptions {
   std::string mapping_file;
   unsigned workers = 0;           // 0: derived from the sink's limit and latency
   bool list_failed = false;       // status --failed
+  bool dry_run = false;           // --dry-run: plan and forecast, write nothing
   double sample_percent = 5;      // report --sample-percent
   std::uint64_t sample_seed = 1;  // report --seed
 };

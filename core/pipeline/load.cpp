@@ -51,36 +51,6 @@ struct Item {
   std::string content_key{};  // files: candidate target + SHA-256 (uploaded once)
 };
 
-// Why a record is not written at all, by the plan's options (MAPPING.md), or "" to write it.
-std::string skip_reason(const std::string& kind, const json::object& record,
-                        const MigrationOptions& options) {
-  if (options.confidential == "skip" && flag(record, "confidential"))
-    return "confidential (options.confidential=skip)";
-  if (kind == "person" && flag(record, "anonymized"))
-    return "anonymised in the source";
-  if (kind == "note" && flag(record, "deleted"))
-    return "deleted in the source";
-  if (kind == "note" && flag(record, "is_private") && options.private_notes == "skip") {
-    return "private note (options.private_notes=skip)";
-  }
-  if (kind == "file" && !text(record, "skipped_reason").empty()) {
-    return "the source could not serve it: " + text(record, "skipped_reason");
-  }
-  if (kind == "interview" && options.interviews == "skip")
-    return "interviews not migrated (options.interviews=skip)";
-  if (kind == "offer" && options.offers == "skip")
-    return "offers not migrated (options.offers=skip)";
-  if (kind == "candidacy") {
-    if (flag(record, "is_prospect") && options.prospects == "skip")
-      return "prospect (options.prospects=skip)";
-    if (!record.contains("job_key") && options.jobless == "candidate_only") {
-      return "no job: the candidate holds its notes, feedback and files "
-             "(options.jobless=candidate_only)";
-    }
-  }
-  return {};
-}
-
 class Loader {
  public:
   Loader(Session& session, const Plan& plan, const LoadOptions& options)
@@ -696,6 +666,36 @@ class Loader {
 };
 
 }  // namespace
+
+// Why a record is not written at all, by the plan's options (MAPPING.md), or "" to write it.
+std::string skip_reason(const std::string& kind, const json::object& record,
+                        const MigrationOptions& options) {
+  if (options.confidential == "skip" && flag(record, "confidential"))
+    return "confidential (options.confidential=skip)";
+  if (kind == "person" && flag(record, "anonymized"))
+    return "anonymised in the source";
+  if (kind == "note" && flag(record, "deleted"))
+    return "deleted in the source";
+  if (kind == "note" && flag(record, "is_private") && options.private_notes == "skip") {
+    return "private note (options.private_notes=skip)";
+  }
+  if (kind == "file" && !text(record, "skipped_reason").empty()) {
+    return "the source could not serve it: " + text(record, "skipped_reason");
+  }
+  if (kind == "interview" && options.interviews == "skip")
+    return "interviews not migrated (options.interviews=skip)";
+  if (kind == "offer" && options.offers == "skip")
+    return "offers not migrated (options.offers=skip)";
+  if (kind == "candidacy") {
+    if (flag(record, "is_prospect") && options.prospects == "skip")
+      return "prospect (options.prospects=skip)";
+    if (!record.contains("job_key") && options.jobless == "candidate_only") {
+      return "no job: the candidate holds its notes, feedback and files "
+             "(options.jobless=candidate_only)";
+    }
+  }
+  return {};
+}
 
 LoadStats load(Session& session, const Plan& plan, const LoadOptions& options) {
   return Loader(session, plan, options).run();

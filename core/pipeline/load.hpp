@@ -55,4 +55,9 @@ struct LoadOptions {
 
 LoadStats load(Session& session, const Plan& plan, const LoadOptions& options);
 
+// Why a staged record is not written at all, by the plan's options (MAPPING.md), or "" to write
+// it; the record as staged (canonical JSON).
+std::string skip_reason(const std::string& kind, const boost::json::object& record,
+                        const MigrationOptions& options);
+
 }  // namespace atsm::pipeline

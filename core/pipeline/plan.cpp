@@ -12,6 +12,7 @@
 #include "model/email.hpp"
 #include "model/kind.hpp"
 #include "pipeline/extract.hpp"
+#include "pipeline/forecast.hpp"
 #include "pipeline/references.hpp"
 
 namespace atsm::pipeline {
@@ -254,6 +255,7 @@ Plan make_plan(Session& session) {
                              {"mapping", mapping.value_or(json::object())}};
   json::object prepared = with_retries(
       "prepare", [&] { return session.sink().prepare(json::serialize(prepare_input)); });
+  plan.prepared = prepared;
   if (const json::value* catalog = prepared.if_contains("catalog");
       catalog && catalog->is_object()) {
     plan.catalog = catalog->as_object();
@@ -441,6 +443,8 @@ Plan make_plan(Session& session) {
       {"source", source},    {"sink", session.options().sink}, {"options", plan.options.to_json()},
       {"kinds", per_kind},   {"persons_merged", merged_away},  {"merges", merges},
       {"unmapped", unmapped}};
+  if (plan.unmapped.empty())
+    plan.summary["forecast"] = forecast(session, plan);
   write_private_file(session.work_dir().plan(), json::serialize(plan.summary));
 
   if (!plan.unmapped.empty()) {

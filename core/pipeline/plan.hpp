@@ -42,7 +42,8 @@ struct PersonGroup {
 
 struct Plan {
   MigrationOptions options;
-  boost::json::object catalog;  // the sink's prepare answer
+  boost::json::object prepared;  // the sink's prepare answer
+  boost::json::object catalog;   // its catalog
   // kind -> source key -> target id, for the mapped kinds.
   std::map<std::string, std::map<std::string, std::string>> resolved;
   std::vector<PersonGroup> groups;              // only groups of two or more

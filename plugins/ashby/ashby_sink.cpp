@@ -825,7 +825,25 @@ std::string AshbySink::prepare(const std::string& plan_json) {
         add_missing("job", target, "jobless_job names no Ashby job");
     }
   }
-  return json::serialize(object{{"catalog", std::move(catalog)}, {"missing", std::move(missing)}});
+  // What a write costs in Ashby calls, for the plan's forecast (measured on the sandbox: a
+  // candidate is create + legacy-ID values + one addTag per tag + a profile note for about a
+  // third; an application is create + legacy-ID value; a file is the upload handle and the
+  // attach call, its bytes going to storage outside the API's limit).
+  object calls_per_item{{"department", 1},
+                        {"office", 1},
+                        {"job", 3},
+                        {"tag", 1},
+                        {"custom_field", 1},
+                        {"person", object{{"base", 2.3}, {"per", object{{"tags", 1}}}}},
+                        {"candidacy", 2},
+                        {"note", 1},
+                        {"feedback", 1},
+                        {"interview", 1},
+                        {"offer", 1},
+                        {"file", options_.uploads == "multipart" ? 1 : 2}};
+  return json::serialize(object{{"catalog", std::move(catalog)},
+                                {"missing", std::move(missing)},
+                                {"estimate", object{{"calls_per_item", std::move(calls_per_item)}}}});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1508,7 +1526,6 @@ void AshbySink::write_candidacy(const WriteItem& item, ItemResult& result) {
     invalid("field 'job_key': " + *candidacy.job_key + " has no target id in refs");
   if (!candidacy.job_key) {
     if (options_.jobless == "candidate_only") {
-      add_tags(candidate_id, candidacy.tags, nullptr);
       result.skipped =
           "jobless candidacy: no application (jobless: candidate_only); its notes, "
           "feedback and files go to the candidate";
@@ -1678,7 +1695,8 @@ void AshbySink::write_candidacy(const WriteItem& item, ItemResult& result) {
   for (value& entry : custom_values(candidacy.custom_fields, item, result))
     values.push_back(std::move(entry));
   set_custom_values("Application", id, values, result);
-  add_tags(candidate_id, candidacy.tags, nullptr);
+  // A candidacy's tags are on its candidate already: the person's tags are the union of its
+  // candidacies' (MAPPING.md), written with the person.
 }
 
 // ---------------------------------------------------------------------------------------------
