@@ -13,6 +13,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/report_command.hpp"
 #include "model/kind.hpp"
+#include "model/time.hpp"
 #include "pipeline/extract.hpp"
 #include "pipeline/forecast.hpp"
 #include "pipeline/load.hpp"
@@ -185,6 +186,34 @@ int print_status(Session& session, bool list_failed) {
   return kExitOk;
 }
 
+// --since TIME or --delta (from the last complete read's start): the source reads only what
+// changed, and the load writes only that.
+void start_delta_if_asked(Session& session, const MigrationOptions& options) {
+  if (options.since.empty() && !options.delta)
+    return;
+  if (!options.since.empty() && options.delta)
+    throw pipeline::UsageError("--since and --delta: give one of them");
+  std::string since;
+  if (!options.since.empty()) {
+    std::optional<std::string> normal = model::normalize_timestamp(options.since);
+    if (!normal)
+      throw pipeline::UsageError(fmt::format(
+          "--since '{}': not an ISO 8601 time (e.g. 2026-11-30T00:00:00Z)", options.since));
+    since = *normal;
+  } else {
+    std::optional<std::string> mark = pipeline::high_water_mark(session);
+    if (!mark)
+      throw pipeline::UsageError(
+          fmt::format("--delta: {} holds no complete read of '{}' yet; run the migration in full "
+                      "first",
+                      session.work_dir().root.string(), options.source));
+    since = *mark;
+  }
+  session.set_source_since(since);
+  pipeline::begin_delta(session, since);
+  std::cerr << fmt::format("delta: reading what changed in {} since {}\n", options.source, since);
+}
+
 pipeline::ReconcileOptions reconcile_options(const MigrationOptions& options) {
   pipeline::ReconcileOptions reconcile;
   reconcile.sample_fraction = options.sample_percent / 100.0;
@@ -227,6 +256,8 @@ int run_step(const std::string& step, const MigrationOptions& options,
       write_report_files(session, report);
       return print_reconciliation(report, session.work_dir().report_json().string());
     }
+    if (step == "migrate" || step == "extract" || step == "plan")
+      start_delta_if_asked(session, options);
     // A migration extracts beside the load: the plan waits only for the kinds it needs
     // (references, persons, candidacies), then notes, feedback, files... are written as they are
     // staged, so the run takes about the longer of reading and writing, not their sum.
@@ -335,6 +366,11 @@ void add_migration_options(CLI::App& app, MigrationOptions& options) {
   app.add_option("--mapping", options.mapping_file,
                  "Mapping file (default: WORKDIR/mapping.json, written by plan)")
       ->type_name("FILE");
+  app.add_option("--since", options.since,
+                 "Delta run: read only what changed in the source since this ISO 8601 time")
+      ->type_name("TIME");
+  app.add_flag("--delta", options.delta,
+               "Delta run from where the last complete read of the source started");
   app.add_flag("--dry-run", options.dry_run,
                "Extract and plan, print what the load would create, update, merge, skip and "
                "encode lossily with the calls and time it takes, and write nothing to the target");

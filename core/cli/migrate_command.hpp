@@ -19,10 +19,12 @@ struct MigrationOptions {
   std::vector<std::string> settings;
   std::string credentials_file;
   std::string mapping_file;
-  unsigned workers = 0;           // 0: derived from the sink's limit and latency
-  bool list_failed = false;       // status --failed
-  bool dry_run = false;           // --dry-run: plan and forecast, write nothing
-  double sample_percent = 5;      // report --sample-percent
+  unsigned workers = 0;      // 0: derived from the sink's limit and latency
+  bool list_failed = false;  // status --failed
+  bool dry_run = false;
+  std::string since;          // --since TIME
+  bool delta = false;         // --delta           // --dry-run: plan and forecast, write nothing
+  double sample_percent = 5;  // report --sample-percent
   std::uint64_t sample_seed = 1;  // report --seed
 };
 

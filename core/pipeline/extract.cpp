@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
+#include <chrono>
 
 #include "model/codec.hpp"
 #include "model/kind.hpp"
+#include "model/time.hpp"
 #include "pipeline/progress.hpp"
 
 namespace atsm::pipeline {
@@ -20,11 +22,50 @@ bool planned_kind(const std::string& kind) {
          model::dependency_rank(*parsed) <= model::dependency_rank(model::Kind::candidacy);
 }
 
+namespace {
+
+std::string now_iso() {
+  auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  return model::format_epoch_millis(
+      std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count());
+}
+
+bool present(const std::optional<std::string>& checkpoint) {
+  return checkpoint && !checkpoint->empty();
+}
+
+}  // namespace
+
+void begin_delta(Session& session, const std::string& since) {
+  store::StagingStore& staging = session.staging();
+  const std::string& source = session.source_plugin().name();
+  if (staging.checkpoint(source, kDeltaSince) == std::optional<std::string>(since))
+    return;  // the same delta read resumes where it stopped
+  for (const std::string& kind : session.source_plugin().source_kinds())
+    staging.put_batch(source, kind, {}, std::string());
+  staging.put_batch(source, kExtractionStarted, {}, std::string());
+  staging.put_batch(source, kDeltaSince, {}, since);
+}
+
+std::optional<std::string> high_water_mark(Session& session) {
+  std::optional<std::string> mark =
+      session.staging().checkpoint(session.source_plugin().name(), kHighWaterMark);
+  return present(mark) ? mark : std::nullopt;
+}
+
 ExtractStats extract(Session& session, const ExtractListener& listener) {
   ExtractStats stats;
   host::ConnectorInstance& source = session.source();
   const std::string source_name = source.plugin().name();
   store::StagingStore& staging = session.staging();
+  // The changes a read may miss are those made after it started: its start, kept across
+  // resumes, becomes the high-water mark the next delta reads from.
+  bool all_complete = true;
+  for (const std::string& kind : source.plugin().source_kinds())
+    all_complete = all_complete && staging.checkpoint(source_name, kind) ==
+                                       std::optional<std::string>(kExtractComplete);
+  if (!all_complete && !present(staging.checkpoint(source_name, kExtractionStarted)))
+    staging.put_batch(source_name, kExtractionStarted, {}, now_iso());
 
   // Dependency order (core/model), whatever order the plugin listed its kinds in.
   std::vector<std::string> kinds;
@@ -99,6 +140,12 @@ ExtractStats extract(Session& session, const ExtractListener& listener) {
     progress.finish();
     if (listener.kind_complete)
       listener.kind_complete(kind);
+  }
+  // Every kind is complete: this read covers the source up to its start.
+  if (std::optional<std::string> started = staging.checkpoint(source_name, kExtractionStarted);
+      present(started)) {
+    staging.put_batch(source_name, kHighWaterMark, {}, *started);
+    staging.put_batch(source_name, kExtractionStarted, {}, std::string());
   }
   return stats;
 }

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -37,6 +38,17 @@ struct ExtractStats {
 inline constexpr const char* kExtractComplete = "atsm:complete";
 // Staging kind under which records the model rejects are kept with their error.
 std::string rejected_kind(const std::string& kind);
+
+// Bookkeeping kinds of the staging store's checkpoint table, per source.
+inline constexpr const char* kExtractionStarted = "atsm:extraction_started";  // of a full read
+inline constexpr const char* kHighWaterMark = "atsm:high_water";  // what the last read covers
+inline constexpr const char* kDeltaSince = "atsm:delta_since";    // the delta read under way
+
+// Prepares the staging store for a delta read from `since`: every kind is read again (only what
+// changed since), unless a delta read from the same time is already under way (it resumes).
+void begin_delta(Session& session, const std::string& since);
+// The time the last complete read of the source started: what `--delta` reads from.
+std::optional<std::string> high_water_mark(Session& session);
 
 // Told as extraction goes, from the extracting thread.
 struct ExtractListener {

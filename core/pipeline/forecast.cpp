@@ -11,7 +11,6 @@
 #include "model/kind.hpp"
 #include "pipeline/extract.hpp"
 #include "pipeline/load.hpp"
-#include "services/store/sha256.hpp"
 
 namespace atsm::pipeline {
 namespace {
@@ -133,7 +132,7 @@ json::object forecast(Session& session, const Plan& plan) {
       if (entry && entry->state == store::LedgerState::done) {
         // The load's payload hash: the record and its group (a merged candidate's hash covers
         // every member, so a written group counts as unchanged here).
-        std::string hash = store::sha256_hex(json::serialize(record) + "[]");
+        std::string hash = payload_hash(record, json::array());
         if (entry->payload_hash == hash || plan.group_of.contains(staged.source_key)) {
           ++unchanged;
           return;

@@ -395,8 +395,7 @@ class Loader {
   std::deque<Item> still_to_write(const std::string& kind, std::vector<Item>& items) {
     std::deque<Item> pending;
     for (Item& item : items) {
-      std::string payload = json::serialize(item.record) + json::serialize(item.group);
-      item.hash = store::sha256_hex(payload);
+      item.hash = payload_hash(item.record, item.group);
       std::optional<store::LedgerEntry> entry = session_.ledger().get({scope_, kind, item.key});
       if (entry && entry->state == store::LedgerState::done && entry->payload_hash == item.hash) {
         std::lock_guard lock(mutex_);
@@ -666,6 +665,20 @@ class Loader {
 };
 
 }  // namespace
+
+std::string payload_hash(const json::object& record, const json::array& group) {
+  // `updated_at` moves whenever the source touches a record, whether or not anything the target
+  // receives changed (a new note moves its opportunity's): it does not make an update.
+  auto without_updated_at = [](json::object copy) {
+    copy.erase("updated_at");
+    return copy;
+  };
+  json::array members;
+  for (const json::value& member : group)
+    members.push_back(member.is_object() ? json::value(without_updated_at(member.as_object()))
+                                         : member);
+  return store::sha256_hex(json::serialize(without_updated_at(record)) + json::serialize(members));
+}
 
 // Why a record is not written at all, by the plan's options (MAPPING.md), or "" to write it.
 std::string skip_reason(const std::string& kind, const json::object& record,

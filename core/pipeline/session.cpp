@@ -222,6 +222,21 @@ std::string Session::plugin_config(const host::LoadedPlugin& plugin) const {
   return boost::json::serialize(keys);
 }
 
+void Session::set_source_since(const std::string& since) {
+  const host::LoadedPlugin& plugin = source_plugin();
+  if (source_)
+    throw std::logic_error("set_source_since after the source opened");
+  if ((plugin.descriptor().capabilities & ATSM_CAP_INCREMENTAL) == 0)
+    throw UsageError(fmt::format(
+        "source '{}' cannot read only what changed (no incremental capability): run without "
+        "--since/--delta",
+        plugin.name()));
+  boost::json::value& entry = config_[plugin.name()];
+  if (!entry.is_object())
+    entry = boost::json::object();
+  entry.as_object()["since"] = since;
+}
+
 host::ConnectorInstance& Session::source() {
   if (!source_) {
     const host::LoadedPlugin& plugin = source_plugin();

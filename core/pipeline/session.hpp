@@ -106,6 +106,10 @@ class Session {
   // report of the work dir lists it: (plugin, message), each once, oldest first.
   std::vector<std::pair<std::string, std::string>> notices() const;
 
+  // A delta run: the source reads only what changed since `since` (ISO 8601 UTC). Before the
+  // source opens; UsageError when the source cannot read changes only.
+  void set_source_since(const std::string& since);
+
   // The ledger scope: one per target, so every source loaded into it shares dedup and ids.
   std::string ledger_scope() const { return "sink:" + options_.sink; }
 

@@ -319,3 +319,47 @@ TEST_F(E2E, GreenhouseIntoAshbyMatchesTheGroundTruth) {
 }
 
 }  // namespace
+
+// A parallel-run period: after a full migration, recruiters change ten records in Lever (stage
+// moves, new notes, feedback, files, candidacies and persons: the sandbox's mutate, which also
+// moves its truth). `--delta` reads only what changed since the first read started and writes
+// exactly the new objects; Ashby then equals the new truth, and another delta writes nothing.
+TEST_F(E2E, DeltaRunWritesExactlyWhatChangedInTheSource) {
+  atsm::sandbox::Options options;
+  options.seed = 17;
+  options.persons = 40;
+  start(options);
+  plan_and_accept("lever");
+  Outcome full = run(migration_args("lever"));
+  ASSERT_EQ(full.exit_code, 0) << full.output;
+  expect_matches_truth("lever");
+  json::object truth_before = ashby_get("/_sandbox/truth?source=lever").at("counts").as_object();
+  json::object held_before = ashby_get("/_sandbox/state").at("counts").as_object();
+
+  httplib::Client lever("127.0.0.1", sandbox->endpoints().lever_port);
+  auto mutated = lever.Post("/_sandbox/mutate", R"({"count": 10})", "application/json");
+  ASSERT_TRUE(mutated && mutated->status == 200);
+  ASSERT_EQ(json::parse(mutated->body).at("changed").as_array().size(), 10u) << mutated->body;
+  json::object truth_after = ashby_get("/_sandbox/truth?source=lever").at("counts").as_object();
+
+  std::vector<std::string> delta = migration_args("lever");
+  delta.push_back("--delta");
+  Outcome changed = run(delta);
+  ASSERT_EQ(changed.exit_code, 0) << changed.output;
+  EXPECT_NE(changed.output.find("delta: reading what changed in lever since"), std::string::npos)
+      << changed.output;
+  expect_matches_truth("lever");
+  json::object held_after = ashby_get("/_sandbox/state").at("counts").as_object();
+  for (const char* kind : {"candidate", "application", "note", "feedback", "file"}) {
+    EXPECT_EQ(held_after.at(kind).as_int64() - held_before.at(kind).as_int64(),
+              truth_after.at(kind).as_int64() - truth_before.at(kind).as_int64())
+        << "new " << kind << "s written by the delta";
+  }
+
+  json::object created = ashby_get("/_sandbox/state").at("created_by_method").as_object();
+  Outcome again = run(delta);
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(ashby_get("/_sandbox/state").at("created_by_method").as_object(), created)
+      << "a delta with nothing new writes nothing\n"
+      << again.output;
+}
