@@ -829,21 +829,17 @@ std::string AshbySink::prepare(const std::string& plan_json) {
   // candidate is create + legacy-ID values + one addTag per tag + a profile note for about a
   // third; an application is create + legacy-ID value; a file is the upload handle and the
   // attach call, its bytes going to storage outside the API's limit).
-  object calls_per_item{{"department", 1},
-                        {"office", 1},
-                        {"job", 3},
-                        {"tag", 1},
-                        {"custom_field", 1},
-                        {"person", object{{"base", 2.3}, {"per", object{{"tags", 1}}}}},
-                        {"candidacy", 2},
-                        {"note", 1},
-                        {"feedback", 1},
-                        {"interview", 1},
-                        {"offer", 1},
-                        {"file", options_.uploads == "multipart" ? 1 : 2}};
-  return json::serialize(object{{"catalog", std::move(catalog)},
-                                {"missing", std::move(missing)},
-                                {"estimate", object{{"calls_per_item", std::move(calls_per_item)}}}});
+  object calls_per_item{
+      {"department", 1},   {"office", 1},
+      {"job", 3},          {"tag", 1},
+      {"custom_field", 1}, {"person", object{{"base", 2.3}, {"per", object{{"tags", 1}}}}},
+      {"candidacy", 2},    {"note", 1},
+      {"feedback", 1},     {"interview", 1},
+      {"offer", 1},        {"file", options_.uploads == "multipart" ? 1 : 2}};
+  return json::serialize(
+      object{{"catalog", std::move(catalog)},
+             {"missing", std::move(missing)},
+             {"estimate", object{{"calls_per_item", std::move(calls_per_item)}}}});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1291,19 +1287,33 @@ void AshbySink::set_custom_values(const std::string& object_type, const std::str
 
 void AshbySink::add_tags(const std::string& candidate_id, const std::vector<std::string>& tags,
                          const object* candidate) {
+  // The tags the candidate holds: from its answer when there is one, else what this instance
+  // added (a candidacy's tags are mostly its person's, already added with the candidate).
   std::set<std::string> present;
   if (candidate != nullptr)
     if (const array* existing = array_at(*candidate, "tags"))
       for (const value& tag : *existing)
         if (tag.is_object())
           present.insert(text_of(tag.as_object(), "id"));
+  {
+    std::lock_guard lock(mutex_);
+    const std::set<std::string>& added = tags_added_[candidate_id];
+    present.insert(added.begin(), added.end());
+  }
   for (const std::string& title : tags) {
     if (title.empty())
       continue;
     std::string tag_id = ensure_tag(title);
-    if (present.insert(tag_id).second)
-      client_.results("candidate.addTag", object{{"candidateId", candidate_id}, {"tagId", tag_id}},
-                      CallKind::idempotent_write);
+    if (!present.insert(tag_id).second)
+      continue;
+    client_.results("candidate.addTag", object{{"candidateId", candidate_id}, {"tagId", tag_id}},
+                    CallKind::idempotent_write);
+    std::lock_guard lock(mutex_);
+    tags_added_[candidate_id].insert(tag_id);
+  }
+  if (candidate != nullptr) {
+    std::lock_guard lock(mutex_);
+    tags_added_[candidate_id].insert(present.begin(), present.end());
   }
 }
 
@@ -1526,6 +1536,7 @@ void AshbySink::write_candidacy(const WriteItem& item, ItemResult& result) {
     invalid("field 'job_key': " + *candidacy.job_key + " has no target id in refs");
   if (!candidacy.job_key) {
     if (options_.jobless == "candidate_only") {
+      add_tags(candidate_id, candidacy.tags, nullptr);
       result.skipped =
           "jobless candidacy: no application (jobless: candidate_only); its notes, "
           "feedback and files go to the candidate";
@@ -1695,8 +1706,7 @@ void AshbySink::write_candidacy(const WriteItem& item, ItemResult& result) {
   for (value& entry : custom_values(candidacy.custom_fields, item, result))
     values.push_back(std::move(entry));
   set_custom_values("Application", id, values, result);
-  // A candidacy's tags are on its candidate already: the person's tags are the union of its
-  // candidacies' (MAPPING.md), written with the person.
+  add_tags(candidate_id, candidacy.tags, nullptr);
 }
 
 // ---------------------------------------------------------------------------------------------

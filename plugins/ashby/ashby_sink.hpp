@@ -159,6 +159,7 @@ class AshbySink : public sdk::Sink {
   std::map<std::string, std::string> tag_ids_;
   std::map<std::string, std::string> application_jobs_;               // application id -> title
   std::map<std::pair<std::string, std::string>, std::string> files_;  // (candidate, sha) -> id
+  std::map<std::string, std::set<std::string>> tags_added_;  // candidate -> tag ids it holds
   std::map<std::string, std::string> latest_resume_;  // candidate -> uploaded_at of its resume
   std::map<std::string, std::string> legacy_fields_;  // object type -> field id
   std::optional<FormInfo> form_;
