@@ -19,6 +19,7 @@
 #include <set>
 
 #include "net/test_support.hpp"
+#include "sandbox/dataset.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace {
@@ -309,6 +310,28 @@ class Report : public ::testing::Test {
     EXPECT_EQ(validation.exit_code, 0) << validation.output;
   }
 
+  // "Personal data in the report is limited to ids and what a mismatch needs" (issue 9): no
+  // name, email or phone number of the sandbox's candidates (regenerated from the same seed) is
+  // in report.json or report.html when nothing mismatched on them.
+  void expect_no_personal_data() {
+    const atsm::sandbox::Options& options = sandbox->options();
+    atsm::sandbox::Dataset data = atsm::sandbox::generate_dataset(options.seed, options.persons);
+    std::set<std::string> personal;
+    for (const auto& contact : data.lever.contacts) {
+      personal.insert(contact.name);
+      personal.insert(contact.emails.begin(), contact.emails.end());
+      for (const auto& phone : contact.phones)
+        personal.insert(phone.value);
+    }
+    personal.erase("");
+    ASSERT_GT(personal.size(), 20u);
+    for (const char* name : {"report.json", "report.html"}) {
+      std::string text = read_file(work() / name);
+      for (const std::string& value : personal)
+        EXPECT_EQ(text.find(value), std::string::npos) << name << " holds personal data: " << value;
+    }
+  }
+
   TempDir dir;
   std::unique_ptr<atsm::sandbox::Sandbox> sandbox;
   fs::path credentials;
@@ -354,6 +377,7 @@ TEST_F(Report, CleanMigrationReportIsCleanAndValidatesAgainstTheSchema) {
   EXPECT_EQ(read_back.at("file").at("cohorts").at("file_sha256"), files)
       << "every file is checked by SHA-256";
   EXPECT_EQ(read_back.at("candidacy").at("checked"), applications);
+  expect_no_personal_data();
 }
 
 TEST_F(Report, ReportCommandAloneGivesTheSameVerdictAndWritesPrivateFiles) {
@@ -427,10 +451,12 @@ TEST_F(Report, BrokenStageMappingIsCaughtByTheReadBackAndNamedInTheReport) {
   }
   EXPECT_EQ(caught, in_screen) << "exactly the applications in the mis-mapped stage";
   EXPECT_EQ(report.at("summary").at("mismatches"), in_screen.size());
+  expect_no_personal_data();
 }
 
 // report.html in headless Chromium: the summary first, the tables, on a phone and a laptop, and
-// no network resource. Set ATSM_REPORT_SCREENSHOTS to a directory to keep the screenshots.
+// no network resource. Set ATSM_REPORT_SCREENSHOTS to a directory to keep the screenshots
+// and the page.
 TEST_F(Report, ReportHtmlRendersInHeadlessChromium) {
   std::string chromium = find_chromium();
   ASSERT_FALSE(chromium.empty())
@@ -559,6 +585,8 @@ TEST_F(Report, ReportHtmlRendersInHeadlessChromium) {
       fs::copy_file(shot, fs::path(keep) / shot.filename(), fs::copy_options::overwrite_existing);
     }
   }
+  if (keep)
+    fs::copy_file(page, fs::path(keep) / "report.html", fs::copy_options::overwrite_existing);
 }
 
 }  // namespace
