@@ -46,6 +46,17 @@ std::string cell(const json::value* value) {
   return escape(value->is_string() ? std::string(value->as_string()) : json::serialize(*value));
 }
 
+// A kind's name, allowed to wrap after its underscores ("archive_<wbr>reason") on a phone.
+std::string kind_name(std::string_view kind) {
+  std::string html;
+  for (char c : escape(kind)) {
+    html += c;
+    if (c == '_')
+      html += "<wbr>";
+  }
+  return html;
+}
+
 int64_t number(const json::object& object, const char* member) {
   const json::value* value = object.if_contains(member);
   return value && value->is_number() ? value->to_number<int64_t>() : 0;
@@ -59,15 +70,15 @@ std::string table(const json::object& report, const char* member, const std::str
     return "";
   std::string html = fmt::format("<h2 id=\"{}\">{} <span class=\"n\">({})</span></h2>\n", member,
                                  escape(title), entries->as_array().size());
-  html += "<div class=\"scroll\"><table><thead><tr>";
+  html += "<div class=\"scroll\"><table class=\"records\"><thead><tr>";
   for (const auto& [key, heading] : columns)
     html += fmt::format("<th>{}</th>", escape(heading));
   html += "</tr></thead><tbody>\n";
   for (const json::value& entry : entries->as_array()) {
     html += "<tr>";
     for (const auto& [key, heading] : columns)
-      html +=
-          "<td>" + (entry.is_object() ? cell(entry.as_object().if_contains(key)) : "") + "</td>";
+      html += fmt::format("<td data-label=\"{}\">{}</td>", escape(heading),
+                          entry.is_object() ? cell(entry.as_object().if_contains(key)) : "");
     html += "</tr>\n";
   }
   return html + "</tbody></table></div>\n";
@@ -87,15 +98,23 @@ body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 
 h1{font-size:1.4rem;margin:.2rem 0}h2{font-size:1.1rem;margin-top:1.6rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem}
 .verdict{padding:.8rem 1rem;border-radius:.4rem;font-weight:600;margin:.8rem 0}
 .clean{background:#dafbe1;color:#116329}.differences{background:#ffebe9;color:#82071e}
-.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(9rem,1fr));gap:.5rem}
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(8rem,1fr));gap:.5rem}
 .tile{border:1px solid #d0d7de;border-radius:.4rem;padding:.5rem .7rem}.tile b{display:block;font-size:1.3rem}
 .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:.9rem}
-th,td{border:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top;word-break:break-word}
+th,td{border:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:break-word}
 th{background:#f6f8fa}.n{color:#57606a;font-weight:normal}
 .bar{display:flex;height:1rem;min-width:4rem;background:#f6f8fa;border-radius:.2rem;overflow:hidden}
 .bar span{display:block;height:100%}.w{background:#2da44e}.s{background:#bf8700}.f{background:#cf222e}.u{background:#8250df}
 .legend span{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 .8rem;vertical-align:middle}
 footer{margin-top:2rem;color:#57606a;font-size:.85rem}
+@media (max-width:40rem){
+body{padding:.7rem}th,td{padding:.25rem .35rem}table{font-size:.8rem}.bar{min-width:2.5rem}
+table.records,table.records tbody,table.records tr,table.records td{display:block}
+table.records thead{display:none}
+table.records tr{border:1px solid #d0d7de;border-radius:.4rem;margin:.5rem 0;padding:.3rem 0}
+table.records td{border:0;padding:.1rem .6rem;overflow-wrap:anywhere;font-size:.9rem}
+table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight:600}
+}
 </style></head><body>
 )";
   html += fmt::format("<h1>Migration report: {} &rarr; {}</h1>\n<p class=\"n\">Generated {}</p>\n",
@@ -137,15 +156,17 @@ footer{margin-top:2rem;color:#57606a;font-size:.85rem}
   html += table(report, "rejected", "Source records that could not be read",
                 {{"kind", "Kind"}, {"key", "Source record"}, {"reason", "Reason"}});
 
-  // Counts: a bar per kind, written / skipped / failed / unexplained out of staged.
+  // Counts: a bar per kind, written / skipped / failed / unexplained out of staged. The bar comes
+  // right after the kind, so a phone shows it without scrolling the table sideways.
   const json::object& counts = report.at("counts").as_object();
   html +=
       "<h2 id=\"counts\">Records per kind</h2>\n<p class=\"legend\"><span "
       "class=\"w\"></span>written"
       "<span class=\"s\"></span>skipped<span class=\"f\"></span>failed<span "
-      "class=\"u\"></span>unexplained</p>\n<div class=\"scroll\"><table><thead><tr><th>Kind</th>"
-      "<th>In source</th><th>Written</th><th>Skipped</th><th>Failed</th><th>Unexplained</th>"
-      "<th>Chart</th></tr></thead><tbody>\n";
+      "class=\"u\"></span>unexplained <small class=\"n\">(mapped: matched to what the target "
+      "has, not written)</small></p>\n<div class=\"scroll\"><table><thead><tr><th>Kind</th>"
+      "<th>Chart</th><th>In source</th><th>Written</th><th>Skipped</th><th>Failed</th>"
+      "<th>Unexplained</th></tr></thead><tbody>\n";
   for (const auto& [kind, value] : counts) {
     const json::object& entry = value.as_object();
     int64_t in_source = std::max<int64_t>(number(entry, "in_source"), 1);
@@ -165,11 +186,11 @@ footer{margin-top:2rem;color:#57606a;font-size:.85rem}
                            "style=\"width:{:.1f}%\"></span><span class=\"u\" "
                            "style=\"width:{:.1f}%\"></span></div>",
                            width(written), width(skipped), width(failed), width(unexplained))
-                     : "<span class=\"n\">mapped, not written</span>";
+                     : "<span class=\"n\">mapped</span>";
     html += fmt::format(
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-        escape(kind), number(entry, "in_source"), written_kind ? std::to_string(written) : "—",
-        skipped, failed, unexplained, bar);
+        kind_name(kind), bar, number(entry, "in_source"),
+        written_kind ? std::to_string(written) : "—", skipped, failed, unexplained);
   }
   html += "</tbody></table></div>\n";
 
@@ -187,8 +208,8 @@ footer{margin-top:2rem;color:#57606a;font-size:.85rem}
         for (const auto& [cohort, count] : chosen->as_object())
           cohorts += fmt::format("{}{} {}", cohorts.empty() ? "" : ", ", escape(cohort),
                                  count.to_number<int64_t>());
-      html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", escape(kind),
-                          number(value.as_object(), "checked"),
+      html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                          kind_name(kind), number(value.as_object(), "checked"),
                           number(value.as_object(), "mismatched"), cohorts);
     }
     html += "</tbody></table></div>\n";
