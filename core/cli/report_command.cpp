@@ -85,47 +85,6 @@ DataProblems data_problems(Session& session) {
   return problems;
 }
 
-// A lossy encoding as the report lists it ("<kind>: <what>"), without the values a sink may put in
-// its text: the report is forwarded, and personal data in it is limited to ids and what a
-// mismatch needs (issue 9). Same-shaped encodings then also count together.
-//   person: phone: +1 555 0100 (home) kept in the profile note -> person: phone kept in the ...
-//   person: invalid email 'a@b' of lever:contact:1 not migrated -> ... email '…' of lever:...
-//   custom field X: value V does not fit ... / only the first of V kept -> the value left out
-std::string without_values(std::string what) {
-  constexpr std::string_view kProfileNote = " kept in the profile note";
-  const size_t kind_end = what.find(": ");
-  if (kind_end == std::string::npos)
-    return what;
-  if (what.ends_with(kProfileNote)) {
-    if (size_t label_end = what.find(": ", kind_end + 2); label_end != std::string::npos)
-      return what.substr(0, label_end) + std::string(kProfileNote);
-  }
-  auto cut = [&](std::string_view open, std::string_view close, std::string_view with) {
-    size_t start = what.find(open);
-    if (start == std::string::npos)
-      return;
-    start += open.size();
-    size_t end = what.find(close, start);
-    if (end != std::string::npos)
-      what.replace(start, end - start, with);
-  };
-  if (what.compare(kind_end + 2, 13, "custom field ") == 0) {
-    cut(": value ", " does not fit", "…");
-    cut(": only the first of ", " kept", "…");
-  }
-  if (what.starts_with("person: ")) {
-    // Quoted values (an email, a name): a quote after a space opens one, not an apostrophe.
-    for (size_t open = what.find(" '"); open != std::string::npos;
-         open = what.find(" '", open + 4)) {
-      size_t close = what.find('\'', open + 2);
-      if (close == std::string::npos)
-        break;
-      what.replace(open + 2, close - open - 2, "…");
-    }
-  }
-  return what;
-}
-
 // Per rate-limit bucket (one per vendor key) and per API host: what this run asked of the vendors.
 json::object calls_json(Session& session) {
   json::object buckets;
@@ -238,8 +197,8 @@ json::object build_report(Session& session, const pipeline::Plan& plan,
   json::object lossy;
   int64_t lossy_records = 0;
   for (const auto& [what, count] : trail.lossy) {
-    json::value& slot = lossy[without_values(what)];
-    slot = (slot.is_int64() ? slot.as_int64() : 0) + count;
+    // The sink says what was lost without the values (they stay in the work dir's audit trail).
+    lossy[what] = count;
     lossy_records += count;
   }
   json::array notices;

@@ -1123,8 +1123,7 @@ CandidateFields candidate_fields(const std::vector<const model::Person*>& person
     for (const model::Email& email : person->emails) {
       std::optional<std::string> normalized = model::normalize_email(email.address);
       if (!normalized) {
-        lossy.push_back("invalid email '" + email.address + "' of " + person->source_key +
-                        " not migrated");
+        lossy.push_back("an invalid email of " + person->source_key + " not migrated");
         continue;
       }
       if (fields.email.empty())
@@ -1211,8 +1210,8 @@ array AshbySink::custom_values(const std::vector<model::CustomFieldValue>& value
       if (first == nullptr)
         continue;
       if (v.is_array() && v.as_array().size() > 1)
-        result.lossy.push_back("custom field " + label + ": only the first of " + value_text(v) +
-                               " kept (single select in Ashby)");
+        result.lossy.push_back("custom field " + label +
+                               ": only the first of several values kept (single select in Ashby)");
       converted = value_text(*first);
     } else if (type == "MultiValueSelect") {
       array list;
@@ -1248,8 +1247,8 @@ array AshbySink::custom_values(const std::vector<model::CustomFieldValue>& value
       converted = v;  // Date "YYYY-MM-DD", Currency objects: as the source gave them
     }
     if (converted.is_null()) {
-      result.lossy.push_back("custom field " + label + ": value " + value_text(v) +
-                             " does not fit Ashby's " + type + " field: not migrated");
+      result.lossy.push_back("custom field " + label + ": a value that does not fit Ashby's " +
+                             type + " field not migrated");
       continue;
     }
     out.push_back(object{{"fieldId", field_id}, {"fieldValue", std::move(converted)}});

@@ -373,9 +373,11 @@ std::string offer_note_html(const model::Offer& offer, std::string_view job_titl
 std::string profile_note_html(const model::Person& person, std::string_view hash,
                               std::vector<std::string>& lossy) {
   std::vector<std::string> lines;
+  // The note holds the values; what is said about the loss names only the field, as it reaches
+  // the report, which people forward.
   auto keep = [&](const std::string& line) {
     lines.push_back(line);
-    lossy.push_back(line + " kept in the profile note");
+    lossy.push_back(line.substr(0, line.find(':')) + " kept in the profile note");
   };
   if (person.headline && !person.headline->empty())
     keep("headline: " + *person.headline);
