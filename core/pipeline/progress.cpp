@@ -33,9 +33,9 @@ struct Screen {
     if (lines_drawn > 0)
       out += fmt::format("\033[{}F", lines_drawn);  // back to the first live line
     if (final_line)
-      out += "\033[K" + *final_line + "\n";
+      out.append("\033[K").append(*final_line).append("\n");
     for (const std::string& line : live)
-      out += "\033[K" + line + "\n";
+      out.append("\033[K").append(line).append("\n");
     out += "\033[J";  // clear whatever a longer earlier frame left below
     lines_drawn = live.size();
     std::fputs(out.c_str(), stderr);
@@ -101,15 +101,15 @@ void Progress::draw(bool final) {
   std::string counts = total > 0 ? fmt::format("{}/{}", done, total) : fmt::format("{}", done);
   std::string eta;
   if (!final && total > done && rate > 0)
-    eta = " ETA " + duration_text(static_cast<double>(total - done) / rate);
+    eta = fmt::format(" ETA {}", duration_text(static_cast<double>(total - done) / rate));
   std::string bar;
   if (terminal_ && total > 0) {
     size_t filled = static_cast<size_t>(20.0 * static_cast<double>(std::min(done, total)) /
                                         static_cast<double>(total));
-    bar = "[" + std::string(filled, '#') + std::string(20 - filled, '.') + "] ";
+    bar = fmt::format("[{}{}] ", std::string(filled, '#'), std::string(20 - filled, '.'));
   }
   std::string line = fmt::format("{:<24} {}{} {:.1f}/s{}", label_, bar, counts, rate,
-                                 final ? " in " + duration_text(elapsed) : eta);
+                                 final ? fmt::format(" in {}", duration_text(elapsed)) : eta);
   if (terminal_) {
     Screen& shared = screen();
     std::lock_guard lock(shared.mutex);
