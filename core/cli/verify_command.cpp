@@ -40,6 +40,7 @@
 #include "host/run_services.hpp"
 #include "model/codec.hpp"
 #include "model/kind.hpp"
+#include "pipeline/references.hpp"
 #include "services/net/http_client.hpp"
 #include "services/net/rate_limiter.hpp"
 #include "services/net/secrets.hpp"
@@ -964,36 +965,20 @@ std::string check_source_resume(Harness& h) {
                      resumed, kinds.size());
 }
 
-// Every member named *_key / *_keys (not source_key), outside "raw" and "extra".
-void collect_references(const json::value& value, const std::string& path,
-                        std::vector<std::pair<std::string, std::string>>& refs) {
-  if (const json::object* object = value.if_object()) {
-    for (const auto& [name, member] : *object) {
-      std::string field(name);
-      if (field == "raw" || field == "source_key")
-        continue;
-      auto ends_with = [&](std::string_view suffix) {
-        return field.size() >= suffix.size() &&
-               field.compare(field.size() - suffix.size(), suffix.size(), suffix) == 0;
-      };
-      if (ends_with("_key") && member.is_string()) {
-        refs.emplace_back(path + field, std::string(member.as_string()));
-      } else if (ends_with("_keys") && member.is_array()) {
-        for (const json::value& key : member.as_array()) {
-          if (key.is_string())
-            refs.emplace_back(path + field, std::string(key.as_string()));
-        }
-      } else {
-        collect_references(member, path + field + ".", refs);
-      }
-    }
-  } else if (const json::array* array = value.if_array()) {
-    for (const json::value& element : *array)
-      collect_references(element, path, refs);
-  }
+// Every reference of a record as (referenced kind, source key): the pipeline's own definition.
+std::vector<std::pair<std::string, std::string>> references_of(const json::value& record) {
+  std::vector<std::pair<std::string, std::string>> refs;
+  const json::value* kind = record.is_object() ? record.as_object().if_contains("kind") : nullptr;
+  if (kind == nullptr || !kind->is_string())
+    return refs;
+  pipeline::for_each_reference(record, std::string(kind->as_string()),
+                               [&](const std::string& referenced, const std::string& key) {
+                                 refs.emplace_back(referenced, key);
+                               });
+  return refs;
 }
 
-std::string check_source_references(Harness& h) {
+std::string check_source_references(Harness& h, const std::set<std::string>& allowed) {
   std::vector<std::string> kinds = source_kinds(h);
   Instance instance(h);
   std::set<std::string> emitted;
@@ -1006,18 +991,28 @@ std::string check_source_references(Harness& h) {
     }
   }
   std::size_t checked = 0;
+  std::map<std::string, std::size_t> tolerated;
   for (const auto& [key, record] : records) {
-    std::vector<std::pair<std::string, std::string>> refs;
-    collect_references(record, "", refs);
-    for (const auto& [field, target] : refs) {
-      if (!emitted.count(target))
-        fail(fmt::format("{} field '{}' refers to {}, which the source never emitted", key, field,
-                         target));
+    const std::string kind(record.as_object().at("kind").as_string());
+    for (const auto& [referenced, target] : references_of(record)) {
       ++checked;
+      if (emitted.count(target))
+        continue;
+      if (allowed.count(kind + "." + referenced)) {
+        ++tolerated[kind + "." + referenced];
+        continue;
+      }
+      fail(fmt::format("{} refers to {} {}, which the source never emitted", key, referenced,
+                       target));
     }
   }
-  return fmt::format("{} references of {} records point to emitted records", checked,
-                     records.size());
+  std::vector<std::string> notes;
+  for (const auto& [field, count] : tolerated)
+    notes.push_back(fmt::format("{} {}", field, count));
+  return fmt::format(
+      "{} references of {} records point to emitted records{}", checked, records.size(),
+      notes.empty() ? std::string()
+                    : fmt::format(" (dangling, allowed by --config: {})", fmt::join(notes, ", ")));
 }
 
 // ------------------------------------------------------------------------------------------
@@ -1214,9 +1209,7 @@ struct SinkRun {
 
 json::object make_item(const json::object& record, const SinkRun& run) {
   json::object refs;
-  std::vector<std::pair<std::string, std::string>> found;
-  collect_references(record, "", found);
-  for (const auto& [field, key] : found) {
+  for (const auto& [referenced, key] : references_of(json::value(record))) {
     auto target = run.targets.find(key);
     if (target != run.targets.end())
       refs[key] = target->second;
@@ -1532,7 +1525,35 @@ std::string plugin_config(const ChildContext& context, const std::string& name) 
     fail(fmt::format("--config {} is not a JSON object", context.config_file->string()));
   if (const json::value* own = value.as_object().if_contains(name); own && own->is_object())
     return json::serialize(*own);
+  value.as_object().erase("verify");
   return json::serialize(value);
+}
+
+// The verifier's own settings: the "verify" member of --config, e.g.
+//   {"verify": {"allow_dangling_references": ["feedback.interview"]}}
+// names references (RECORD_KIND.REFERENCED_KIND) a source may leave pointing at records it never
+// emits because the vendor's data does (an interview deleted after its feedback was written).
+std::set<std::string> allowed_dangling(const ChildContext& context) {
+  std::set<std::string> allowed;
+  if (!context.config_file)
+    return allowed;
+  std::ifstream file(*context.config_file);
+  std::stringstream text;
+  text << file.rdbuf();
+  boost::system::error_code ec;
+  json::value value = json::parse(text.str(), ec);
+  const json::object* root = !ec ? value.if_object() : nullptr;
+  const json::value* verify = root ? root->if_contains("verify") : nullptr;
+  const json::value* list = verify && verify->is_object()
+                                ? verify->as_object().if_contains("allow_dangling_references")
+                                : nullptr;
+  if (list != nullptr && list->is_array()) {
+    for (const json::value& field : list->as_array()) {
+      if (field.is_string())
+        allowed.insert(std::string(field.as_string()));
+    }
+  }
+  return allowed;
 }
 
 CheckResult run_check_here(const std::string& check, const ChildContext& context) {
@@ -1576,7 +1597,7 @@ CheckResult run_check_here(const std::string& check, const ChildContext& context
     else if (check == "source.resume")
       result.detail = check_source_resume(h);
     else if (check == "source.references")
-      result.detail = check_source_references(h);
+      result.detail = check_source_references(h, allowed_dangling(context));
     else if (check == "sink.prepare")
       result.detail = check_sink_prepare(h);
     else if (check == "sink.round_trip")
