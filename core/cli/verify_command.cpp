@@ -1134,8 +1134,10 @@ std::optional<json::object> sample_record(const std::string& kind, const std::st
     link("person_key", "person");
     link("candidacy_key", "candidacy");
     record["created_at"] = "2021-01-02T03:04:05Z";
-    if (kind == "note")
+    if (kind == "note") {
       record["body"] = "Written by atsmigrate plugin verify (" + nonce + ").";
+      record["body_format"] = "text";
+    }
     if (kind == "file") {
       record["file_name"] = "atsm-verify-" + nonce + ".txt";
       record["content_type"] = "text/plain";
@@ -1146,6 +1148,8 @@ std::optional<json::object> sample_record(const std::string& kind, const std::st
     return std::nullopt;
   }
   keys[kind] = key(kind);
+  // The samples are canonical by construction; the codec proves it.
+  model::record_from_json(record);
   return record;
 }
 
@@ -1271,9 +1275,13 @@ std::string check_sink_round_trip(Harness& h) {
         fail(fmt::format("read_back {} {} is not a canonical {} record: {}", kind,
                          written.target_id, kind, shorten(error.what())));
       }
-      if (value.as_object().at("kind").as_string() != kind)
-        fail(fmt::format("read_back {} {} answered a record of kind {}", kind, written.target_id,
-                         json::serialize(value.as_object().at("kind"))));
+      // A sink may hold a kind as another (Ashby keeps interviews as notes): that is what it
+      // reads back, and then only the record's validity is compared.
+      std::string held(value.as_object().at("kind").as_string());
+      if (held != kind) {
+        done.push_back(fmt::format("{} (held as {})", kind, held));
+        continue;
+      }
       for (const char* field : {"name", "title"}) {
         const json::value* wrote = record->if_contains(field);
         const json::value* read = value.as_object().if_contains(field);
