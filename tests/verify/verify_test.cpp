@@ -87,6 +87,11 @@ TEST(Verify, ConformanceConnectorPassesEveryCheck) {
     EXPECT_EQ(check.at("result").as_string(), "pass") << name << ": " << json::serialize(check);
 }
 
+TEST(Verify, PluginBuiltAgainstTheFrozenOneDotZeroHeaderPasses) {
+  VerifyRun run = verify({ATSM_ABI_PLUGIN_DIR "/libtest_frozen_v1_0.so", "--seed", "2"});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+}
+
 TEST(Verify, EachBrokenRuleIsCaughtByTheCheckNamedForIt) {
   const std::vector<std::pair<std::string, std::string>> rules = {ATSM_BROKEN_RULES};
   ASSERT_EQ(rules.size(), 17u);
