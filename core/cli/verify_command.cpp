@@ -735,7 +735,19 @@ std::size_t allocated_bytes() {
 std::string check_memory(Harness& h) {
   // What the plugin allocates for an instance must be released by its own close: the ABI moves
   // no ownership, so repeated open/refuse/close cycles must not grow the heap.
-  auto cycle = [&] { probe_refusals(h); };
+  // Calls that a plugin refuses before any request: the cycle measures the plugin, not the
+  // vendor's rate limit.
+  auto cycle = [&] {
+    Answer refused;
+    void* unknown = h.open(R"({"atsm_verify_no_such_key":1})", refused);
+    if (refused.ok())
+      h.close(unknown);
+    Instance instance(h);
+    if (is_source(h.d()))
+      h.read(instance.get(), "atsm_verify_no_such_kind", "");
+    if (is_sink(h.d()))
+      h.write(instance.get(), "atsm_verify_no_such_kind", "[]");
+  };
   for (int i = 0; i < 10; ++i)
     cycle();
   const std::size_t before = allocated_bytes();
