@@ -1525,7 +1525,7 @@ const std::vector<CheckSpec>& all_checks() {
 
 struct ChildContext {
   std::filesystem::path path;
-  std::optional<std::filesystem::path> config_file;
+  std::optional<json::object> config;  // --config, read once by the parent
   std::optional<std::filesystem::path> credentials;
   std::uint64_t seed = 0;
   unsigned fuzz_cases = 60;
@@ -1534,15 +1534,9 @@ struct ChildContext {
 // The plugin's configuration from --config: {"NAME": {...}} like the migration's, or the
 // plugin's own object.
 std::string plugin_config(const ChildContext& context, const std::string& name) {
-  if (!context.config_file)
+  if (!context.config)
     return "{}";
-  std::ifstream file(*context.config_file);
-  std::stringstream text;
-  text << file.rdbuf();
-  boost::system::error_code ec;
-  json::value value = json::parse(text.str(), ec);
-  if (!file || ec || !value.is_object())
-    fail(fmt::format("--config {} is not a JSON object", context.config_file->string()));
+  json::value value = *context.config;
   if (const json::value* own = value.as_object().if_contains(name); own && own->is_object())
     return json::serialize(*own);
   value.as_object().erase("verify");
@@ -1555,14 +1549,7 @@ std::string plugin_config(const ChildContext& context, const std::string& name) 
 // emits because the vendor's data does (an interview deleted after its feedback was written).
 std::set<std::string> allowed_dangling(const ChildContext& context) {
   std::set<std::string> allowed;
-  if (!context.config_file)
-    return allowed;
-  std::ifstream file(*context.config_file);
-  std::stringstream text;
-  text << file.rdbuf();
-  boost::system::error_code ec;
-  json::value value = json::parse(text.str(), ec);
-  const json::object* root = !ec ? value.if_object() : nullptr;
+  const json::object* root = context.config ? &*context.config : nullptr;
   const json::value* verify = root ? root->if_contains("verify") : nullptr;
   const json::value* list = verify && verify->is_object()
                                 ? verify->as_object().if_contains("allow_dangling_references")
@@ -1855,8 +1842,19 @@ int verify(const GlobalOptions& global, const VerifyOptions& options) {
     }
     context.path = found.detail;
   }
-  if (!options.config_file.empty())
-    context.config_file = std::filesystem::absolute(options.config_file);
+  if (!options.config_file.empty()) {
+    std::ifstream file(options.config_file);
+    std::stringstream text;
+    text << file.rdbuf();
+    boost::system::error_code ec;
+    json::value value = json::parse(text.str(), ec);
+    if (!file || ec || !value.is_object()) {
+      std::cerr << fmt::format("error: --config {}: not a JSON object{}\n", options.config_file,
+                               ec ? " (" + ec.message() + ")" : std::string());
+      return kExitUsage;
+    }
+    context.config = value.as_object();
+  }
   if (!options.credentials_file.empty())
     context.credentials = std::filesystem::absolute(options.credentials_file);
   context.seed = options.seed_given
