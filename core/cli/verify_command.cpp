@@ -1737,7 +1737,7 @@ CheckResult run_in_child(const std::function<CheckResult()>& body, unsigned time
     result.outcome = Outcome::fail;
     result.reason = fmt::format(
         "the check's process exited with status {} without a result "
-        "(the plugin called exit?)",
+        "(the plugin called exit, or a sanitizer stopped it: see the log)",
         WIFEXITED(status) ? WEXITSTATUS(status) : -1);
   } else {
     const json::object& object = answer.as_object();
