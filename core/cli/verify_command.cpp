@@ -262,13 +262,15 @@ atsm_status collect_batch(void* context, const atsm_batch* batch) {
 // Everything one child needs: the plugin, the real services, and the contract recorder.
 class Harness {
  public:
+  // `blob_dir` is made and removed by the parent process, so a crash leaves nothing behind.
   Harness(const host::LoadedPlugin& plugin, std::string config_json,
-          const std::optional<std::filesystem::path>& credentials, std::uint64_t seed)
+          const std::optional<std::filesystem::path>& credentials, std::uint64_t seed,
+          std::filesystem::path blob_dir)
       : plugin_(plugin),
         d_(plugin.descriptor()),
         config_(std::move(config_json)),
         seed_(seed),
-        blob_dir_(make_blob_dir()) {
+        blob_dir_(std::move(blob_dir)) {
     if (credentials)
       secrets_ = net::SecretStore(*credentials);
     net::HttpClientOptions http_options;
@@ -280,11 +282,6 @@ class Harness {
         secrets_, limiter_, *http_, *blobs_, spdlog::default_logger(), nullptr, "verify",
         [](const std::string&, const std::string&, uint64_t, uint64_t) {}});
   }
-  ~Harness() {
-    std::error_code ignored;
-    std::filesystem::remove_all(blob_dir_, ignored);
-  }
-
   const atsm_connector& d() const { return d_; }
   const host::LoadedPlugin& plugin() const { return plugin_; }
   const std::string& config() const { return config_; }
@@ -400,13 +397,6 @@ class Harness {
   }
 
  private:
-  static std::filesystem::path make_blob_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "atsm-verify-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr)
-      fail("cannot create a temporary directory for the blob store");
-    return pattern;
-  }
-
   const host::LoadedPlugin& plugin_;
   atsm_connector d_;
   std::string config_;
@@ -1527,6 +1517,7 @@ struct ChildContext {
   std::filesystem::path path;
   std::optional<json::object> config;  // --config, read once by the parent
   std::optional<std::filesystem::path> credentials;
+  std::filesystem::path blob_dir;  // a fresh temporary blob store per check
   std::uint64_t seed = 0;
   unsigned fuzz_cases = 60;
 };
@@ -1584,7 +1575,8 @@ CheckResult run_check_here(const std::string& check, const ChildContext& context
       result.detail = check_descriptor(plugin->descriptor());
       return result;
     }
-    Harness h(*plugin, plugin_config(context, plugin->name()), context.credentials, context.seed);
+    Harness h(*plugin, plugin_config(context, plugin->name()), context.credentials, context.seed,
+              context.blob_dir);
     if (check == "contract.statuses")
       result.detail = check_statuses(h);
     else if (check == "contract.errors")
@@ -1869,8 +1861,19 @@ int verify(const GlobalOptions& global, const VerifyOptions& options) {
   std::vector<std::pair<std::string, CheckResult>> results;
   bool all_passed = true;
   for (const std::string& check : selected) {
+    std::string blob_dir =
+        (std::filesystem::temp_directory_path() / "atsm-verify-blobs-XXXXXX").string();
+    if (::mkdtemp(blob_dir.data()) == nullptr) {
+      std::cerr << fmt::format("error: cannot create a temporary directory in {}: {}\n",
+                               std::filesystem::temp_directory_path().string(),
+                               std::strerror(errno));
+      return kExitFatal;
+    }
+    context.blob_dir = blob_dir;
     CheckResult result =
         run_in_child([&] { return run_check_here(check, context); }, options.timeout_s);
+    std::error_code ignored;
+    std::filesystem::remove_all(blob_dir, ignored);
     all_passed = all_passed && result.outcome != Outcome::fail;
     if (!options.as_json) {
       std::cout << fmt::format("{:<22} {:<4} {:>6.1f}s  {}\n", check, outcome_name(result.outcome),
