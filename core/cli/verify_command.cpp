@@ -289,6 +289,13 @@ class Harness {
   std::uint64_t seed() const { return seed_; }
   VerifyServices& last_services() { return *services_.back(); }
 
+  // One line per call into the plugin on the check's log, so the log tail of a crash or a hang
+  // says which call it was.
+  static void trace(const char* function, std::string_view kind, std::string_view argument) {
+    std::cerr << "verify -> " << function << "(" << shorten(kind, 40) << ", "
+              << shorten(argument, 80) << ")" << std::endl;
+  }
+
   // Checks a returned status and error against the contract; records what is wrong.
   void inspect(const char* function, atsm_status status, const atsm_error& error, Answer& answer) {
     answer.status = status;
@@ -321,6 +328,7 @@ class Harness {
     atsm_error error;
     atsm_error_init(&error);
     void* instance = nullptr;
+    trace("open", "", config_json);
     atsm_status status = d_.open(services_.back()->table(), config_json.c_str(), &instance, &error);
     inspect("open", status, error, answer);
     if (status != ATSM_OK) {
@@ -350,6 +358,7 @@ class Harness {
     atsm_emitter emitter{&context, &collect_batch};
     atsm_error error;
     atsm_error_init(&error);
+    trace("read", kind, checkpoint);
     atsm_status status = d_.read(instance, kind.c_str(), checkpoint.c_str(), &emitter, &error);
     inspect("read", status, error, result.answer);
     return result;
@@ -367,21 +376,25 @@ class Harness {
   }
   Answer prepare(void* instance, const std::string& plan) {
     return with_output("prepare", [&](const atsm_output* out, atsm_error* error) {
+      trace("prepare", "", plan);
       return d_.prepare(instance, plan.c_str(), out, error);
     });
   }
   Answer write(void* instance, const std::string& kind, const std::string& items) {
     return with_output("write", [&](const atsm_output* out, atsm_error* error) {
+      trace("write", kind, items);
       return d_.write(instance, kind.c_str(), items.c_str(), out, error);
     });
   }
   Answer find(void* instance, const std::string& kind, const std::string& item) {
     return with_output("find", [&](const atsm_output* out, atsm_error* error) {
+      trace("find", kind, item);
       return d_.find(instance, kind.c_str(), item.c_str(), out, error);
     });
   }
   Answer read_back(void* instance, const std::string& kind, const std::string& id) {
     return with_output("read_back", [&](const atsm_output* out, atsm_error* error) {
+      trace("read_back", kind, id);
       return d_.read_back(instance, kind.c_str(), id.c_str(), out, error);
     });
   }
@@ -1659,6 +1672,8 @@ CheckResult run_in_child(const std::function<CheckResult()>& body, unsigned time
   std::cerr.flush();
   pid_t child = ::fork();
   if (child == 0) {
+    // Its own process group: a timeout kills whatever the plugin started too.
+    ::setpgid(0, 0);
     ::close(fds[0]);
     ::dup2(log_fd, STDOUT_FILENO);
     ::dup2(log_fd, STDERR_FILENO);
@@ -1709,8 +1724,10 @@ CheckResult run_in_child(const std::function<CheckResult()>& body, unsigned time
     reply.append(buffer, static_cast<std::size_t>(n));
   }
   ::close(fds[0]);
-  if (timed_out)
+  if (timed_out) {
+    ::kill(-child, SIGKILL);
     ::kill(child, SIGKILL);
+  }
   int status = 0;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
