@@ -106,6 +106,40 @@ struct CheckSkip {
   throw CheckFailure{std::move(reason)};
 }
 
+// Valid UTF-8: each byte of an invalid sequence becomes '?' (plugin output and garbage inputs
+// reach the report, and --json must stay parseable).
+std::string valid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    std::size_t length = byte < 0x80           ? 1
+                         : (byte >> 5) == 0x6  ? 2
+                         : (byte >> 4) == 0xE  ? 3
+                         : (byte >> 3) == 0x1E ? 4
+                                               : 0;
+    bool ok = length != 0 && i + length <= text.size();
+    for (std::size_t j = 1; ok && j < length; ++j)
+      ok = (static_cast<unsigned char>(text[i + j]) & 0xC0) == 0x80;
+    if (ok && length > 1) {
+      // Overlong forms, surrogates and code points past U+10FFFF are invalid too.
+      std::uint32_t code = byte & (0x7F >> length);
+      for (std::size_t j = 1; j < length; ++j)
+        code = (code << 6) | (static_cast<unsigned char>(text[i + j]) & 0x3F);
+      static constexpr std::uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
+      ok = code >= kMinimum[length] && code <= 0x10FFFF && (code < 0xD800 || code > 0xDFFF);
+    }
+    if (!ok) {
+      out += '?';
+      ++i;
+      continue;
+    }
+    out.append(text.substr(i, length));
+    i += length;
+  }
+  return out;
+}
+
 std::string shorten(std::string_view text, std::size_t limit = 160) {
   std::string line;
   for (char c : text.substr(0, limit))
@@ -1647,7 +1681,7 @@ std::vector<std::string> tail_lines(const std::filesystem::path& path, std::size
   std::vector<std::string> lines;
   std::string line;
   while (std::getline(file, line)) {
-    lines.push_back(shorten(line, 240));
+    lines.push_back(valid_utf8(shorten(line, 240)));
     if (lines.size() > count)
       lines.erase(lines.begin());
   }
@@ -1679,8 +1713,8 @@ CheckResult run_in_child(const std::function<CheckResult()>& body, unsigned time
     ::dup2(log_fd, STDERR_FILENO);
     CheckResult answer = body();
     std::string text = json::serialize(json::object{{"outcome", outcome_name(answer.outcome)},
-                                                    {"reason", answer.reason},
-                                                    {"detail", answer.detail}});
+                                                    {"reason", valid_utf8(answer.reason)},
+                                                    {"detail", valid_utf8(answer.detail)}});
     std::size_t sent = 0;
     while (sent < text.size()) {
       ssize_t n = ::write(fds[1], text.data() + sent, text.size() - sent);
@@ -1754,8 +1788,8 @@ CheckResult run_in_child(const std::function<CheckResult()>& body, unsigned time
     result.outcome = outcome == "pass"   ? Outcome::pass
                      : outcome == "skip" ? Outcome::skip
                                          : Outcome::fail;
-    result.reason = object.at("reason").as_string();
-    result.detail = object.at("detail").as_string();
+    result.reason = valid_utf8(object.at("reason").as_string());
+    result.detail = valid_utf8(object.at("detail").as_string());
   }
   if (result.outcome == Outcome::fail)
     result.log_tail = tail_lines(log_path, 8);
