@@ -1995,7 +1995,9 @@ void add_verify_command(CLI::App& app, const GlobalOptions& global, int& exit_co
   verify_command
       ->add_option("--only", options->only,
                    "Run only these checks or groups (repeatable, comma-separated): " + check_names)
-      ->type_name("CHECK");
+      ->type_name("CHECK")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   verify_command
       ->add_option_function<std::uint64_t>(
           "--seed",
