@@ -47,7 +47,9 @@
 #include "services/store/blob_store.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/allocator_interface.h>
+// From the AddressSanitizer runtime (sanitizer/allocator_interface.h, not shipped by every
+// compiler package): the bytes its allocator has handed out and not taken back.
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
 namespace atsm::cli {
