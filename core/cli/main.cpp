@@ -7,6 +7,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/migrate_command.hpp"
 #include "cli/plugins_command.hpp"
+#include "cli/verify_command.hpp"
 #include "services/net/log.hpp"
 
 #ifndef ATSM_VERSION
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
 
   int exit_code = kExitOk;
   add_plugins_command(app, global, exit_code);
+  add_verify_command(app, global, exit_code);
   MigrationOptions migration;
   add_migration_options(app, migration);
   add_migration_commands(app, migration, global, exit_code);

@@ -1939,6 +1939,9 @@ std::optional<std::string> AshbySink::find_file(const WriteItem& item) {
   std::set<std::string> owned;
   {
     std::lock_guard lock(mutex_);
+    // These bytes already went onto this candidate in this run: that upload is the item's.
+    if (auto it = files_.find({candidate_id, *file.sha256}); it != files_.end())
+      return it->second;
     for (const auto& [identity, file_id] : files_)
       if (identity.first == candidate_id)
         owned.insert(file_id);
@@ -2277,6 +2280,7 @@ std::optional<std::string> AshbySink::read_back(const std::string& kind,
           array fields;
           if (const object* values = object_at(feedback, "submittedValues"))
             for (const auto& [path, submitted] : *values)
+              // Ashby's submittedValues do not say the field's type: "other" (required).
               fields.push_back(object{{"label", path}, {"type", "other"}, {"value", submitted}});
           record["fields"] = std::move(fields);
           return json::serialize(model::record_to_json(model::record_from_json(record)));

@@ -168,9 +168,10 @@ TEST(CliTest, VersionPrintsTheProjectVersion) {
 TEST(CliTest, HelpListsTheCommands) {
   const CliRun run = run_cli({"--help"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  // README: `plugins`, the migration (`migrate`) and the other commands on a work dir.
+  // README: `plugins`, `plugin verify`, the migration (`migrate`) and the other commands on a work
+  // dir.
   for (const std::string command :
-       {"plugins", "migrate", "extract", "plan", "load", "status", "export"}) {
+       {"plugins", "plugin", "migrate", "extract", "plan", "load", "status", "export"}) {
     const auto lines = lines_of(run.out);
     const bool listed = std::any_of(lines.begin(), lines.end(), [&](const std::string& line) {
       const auto words = words_of(line);

@@ -1,0 +1,26 @@
+/* One measured fact of an ABI header: a field's offset, a struct's size or a constant's value. */
+#ifndef ATSM_FROZEN_LAYOUT_H
+#define ATSM_FROZEN_LAYOUT_H
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct atsm_layout_entry {
+  const char* what; /* "atsm_batch.checkpoint", "sizeof atsm_batch", "ATSM_CAP_FIND" */
+  size_t value;
+} atsm_layout_entry;
+
+/* The frozen 1.0 header's facts (frozen_layout.c), NULL-terminated. */
+extern const atsm_layout_entry atsm_frozen_layout[];
+
+#ifdef __cplusplus
+}
+#endif
+
+#define ATSM_LAYOUT_FIELD(type, field) {#type "." #field, offsetof(type, field)},
+#define ATSM_LAYOUT_SIZE(type) {"sizeof " #type, sizeof(type)},
+#define ATSM_LAYOUT_CONST(name) {#name, (size_t)(name)},
+
+#endif
