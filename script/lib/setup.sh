@@ -7,6 +7,7 @@ ATSM_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-filesystem1.81-dev
   libcurl4-openssl-dev libssl-dev libspdlog-dev libfmt-dev libsqlite3-dev
   libcli11-dev libgtest-dev libcpp-httplib-dev libgumbo-dev
+  libxlsxwriter-dev python3-openpyxl
 )
 
 ensure_packages() {
