@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <httplib.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <boost/json.hpp>
 #include <fstream>
 #include <map>
@@ -32,6 +34,20 @@ constexpr int kPersons = 120;
 std::string read_text(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string hmac_hex(const std::string& key, const std::string& value) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(value.data()), value.size(), digest, &length);
+  std::string out;
+  static const char* const digits = "0123456789abcdef";
+  for (unsigned i = 0; i < length; ++i) {
+    out += digits[digest[i] >> 4];
+    out += digits[digest[i] & 0xF];
+  }
+  return out;
 }
 
 class ArchiveExport : public ::testing::Test {
@@ -96,7 +112,8 @@ class ArchiveExport : public ::testing::Test {
   }
 
   // roundtrip.py's answer: rows per table as Python read them, and any disagreement.
-  json::object read_back(const std::vector<std::string>& forbidden = {}) {
+  json::object read_back(const std::vector<std::string>& forbidden = {},
+                         const std::string& synced_at = "") {
     std::filesystem::path forbid = dir.path() / "forbidden.txt";
     {
       std::ofstream out(forbid);
@@ -104,7 +121,8 @@ class ArchiveExport : public ::testing::Test {
         out << value << "\n";
     }
     std::string command = "/usr/bin/python3 " + kRoundtrip + " " + archive().string() +
-                          " --forbid " + forbid.string();
+                          " --forbid " + forbid.string() +
+                          (synced_at.empty() ? "" : " --synced-at " + synced_at);
     FILE* pipe = ::popen(command.c_str(), "r");
     std::string text;
     char buffer[4096];
@@ -231,6 +249,137 @@ TEST_F(ArchiveExport, GreenhouseExportHasTheDatasetsRowCounts) {
   }
   expect_counts(expected);
   expect_private_and_whole();
+}
+
+TEST_F(ArchiveExport, HashedColumnsNeverHoldTheClearValue) {
+  ASSERT_EQ(run(args("lever", "work",
+                     {"formats=csv,jsonl,xlsx",
+                      "hash_columns=person_emails.address,person_emails.normalized"})),
+            0)
+      << output;
+  std::vector<std::string> emails;
+  std::set<std::string> expected_hashes;
+  for (const auto& contact : data.lever.contacts) {
+    for (const std::string& email : contact.emails) {
+      if (email.size() > 4)
+        emails.push_back(email);
+      expected_hashes.insert(hmac_hex(kHashKey, email));
+    }
+  }
+  // No cell of any format holds a clear address (roundtrip.py), nor does the sink's state.
+  json::object back = read_back(emails);
+  EXPECT_TRUE(back.at("errors").as_array().empty()) << json::serialize(back.at("errors"));
+  std::string state = read_text(archive() / ".atsm-archive.sqlite");
+  for (const std::string& email : emails)
+    EXPECT_EQ(state.find(email), std::string::npos) << email << " in the archive's state";
+  // The same input and key give the same hash: an independent HMAC-SHA-256 of each address.
+  std::ifstream csv(archive() / "person_emails.csv");
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line, "person_key,position,address,normalized,type\r");
+  int checked = 0;
+  while (std::getline(csv, line)) {
+    size_t first = line.find(',');
+    size_t second = line.find(',', first + 1);
+    size_t third = line.find(',', second + 1);
+    std::string address = line.substr(second + 1, third - second - 1);
+    EXPECT_TRUE(expected_hashes.contains(address)) << line;
+    ++checked;
+  }
+  EXPECT_GT(checked, 50);
+  // The key itself is never written anywhere: not in the output, the log or the manifest.
+  EXPECT_EQ(output.find(kHashKey), std::string::npos);
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(archive())) {
+    if (entry.is_regular_file()) {
+      EXPECT_EQ(read_text(entry.path()).find(kHashKey), std::string::npos) << entry.path();
+    }
+  }
+  json::object written = manifest();
+  EXPECT_EQ(written.at("tables").at("person_emails").at("hashed").as_array().size(), 2u);
+}
+
+TEST_F(ArchiveExport, AppendRunAfterTenMutationsAddsExactlyThoseRows) {
+  ASSERT_EQ(run(args("lever", "w1", {"mode=append"})), 0) << output;
+  json::object first = manifest();
+  int64_t first_rows = first.at("tables").at("candidacies").at("rows").as_int64();
+
+  httplib::Client lever(sandbox->endpoints().lever_url);
+  auto answer = lever.Post("/_sandbox/mutate", R"({"count": 10})", "application/json");
+  ASSERT_TRUE(answer);
+  ASSERT_EQ(answer->status, 200) << answer->body;
+  json::array changes = json::parse(answer->body).at("changed").as_array();
+  ASSERT_EQ(changes.size(), 10u);
+  std::set<std::string> ids, opportunities, new_persons;
+  std::map<std::string, int64_t> by_kind;
+  for (const json::value& change : changes) {
+    std::string opportunity(change.at("opportunity").as_string());
+    std::string contact(change.at("contact").as_string());
+    ids.insert(opportunity);
+    ids.insert(contact);
+    opportunities.insert(opportunity);
+    std::string kind(change.at("kind").as_string());
+    by_kind[kind]++;
+    if (kind == "new_person")
+      new_persons.insert(contact);
+  }
+
+  // A fresh work dir re-reads the account; the archive appends only what changed.
+  ASSERT_EQ(run(args("lever", "w2", {"mode=append"})), 0) << output;
+  json::object second = manifest();
+  std::string synced_at(second.at("run_started_at").as_string());
+  EXPECT_EQ(second.at("removed_since_last_run").as_int64(), 0);
+  json::object back = read_back({}, synced_at);
+  EXPECT_TRUE(back.at("errors").as_array().empty()) << json::serialize(back.at("errors"));
+  json::object synced = back.at("synced").as_object();
+  auto appended = [&](const std::string& table) -> int64_t {
+    return synced.contains(table) ? static_cast<int64_t>(synced.at(table).as_array().size()) : 0;
+  };
+  // Every appended row belongs to a changed opportunity or contact, none is a tombstone.
+  const std::set<std::string> allowed = {"candidacies",     "stage_history", "candidacy_sources",
+                                         "candidacy_tags",  "notes",         "feedback",
+                                         "feedback_fields", "files",         "persons",
+                                         "person_emails",   "person_phones", "person_links",
+                                         "person_tags"};
+  // A new feedback form's fields name the form: its key joins the changed ids.
+  if (synced.contains("feedback")) {
+    for (const json::value& row : synced.at("feedback").as_array()) {
+      if (ids.contains(std::string(row.at("candidacy_key").as_string()).substr(18)))
+        ids.insert(std::string(row.at("source_key").as_string()));
+    }
+  }
+  for (const auto& [table, rows] : synced) {
+    EXPECT_TRUE(allowed.contains(std::string(table))) << "rows appended to " << table;
+    for (const json::value& row : rows.as_array()) {
+      std::string text = json::serialize(row);
+      bool related = false;
+      for (const std::string& id : ids)
+        related = related || text.find(id) != std::string::npos;
+      EXPECT_TRUE(related) << table << ": " << text;
+      EXPECT_EQ(row.at("_deleted").as_string(), "false") << text;
+    }
+  }
+  EXPECT_EQ(appended("candidacies"), static_cast<int64_t>(opportunities.size()));
+  EXPECT_EQ(appended("notes"), by_kind["new_note"]);
+  EXPECT_EQ(appended("feedback"), by_kind["new_feedback"]);
+  EXPECT_EQ(appended("feedback_fields"), 2 * by_kind["new_feedback"]);  // Rating and Notes
+  EXPECT_EQ(appended("files"), by_kind["new_file"]);
+  EXPECT_EQ(appended("stage_history"),
+            by_kind["stage_move"] + by_kind["new_candidacy"] + by_kind["new_person"]);
+  int64_t persons_found = 0;
+  if (synced.contains("persons")) {
+    for (const json::value& row : synced.at("persons").as_array())
+      persons_found += new_persons.contains(std::string(row.at("source_key").as_string())
+                                                .substr(std::string("lever:contact:").size()));
+  }
+  EXPECT_EQ(persons_found, static_cast<int64_t>(new_persons.size()));
+  EXPECT_EQ(second.at("tables").at("candidacies").at("rows").as_int64(),
+            first_rows + appended("candidacies"));
+
+  // Run again with nothing changed: nothing is appended.
+  ASSERT_EQ(run(args("lever", "w3", {"mode=append"})), 0) << output;
+  json::object third = manifest();
+  json::object again = read_back({}, std::string(third.at("run_started_at").as_string()));
+  EXPECT_TRUE(again.at("synced").as_object().empty()) << json::serialize(again.at("synced"));
 }
 
 }  // namespace

@@ -2,8 +2,10 @@
 """Reads an archive dir back with Python's csv module, json and openpyxl, independently of the
 archive sink's code, and checks that every format holds the same values.
 
-usage: roundtrip.py DIR [--forbid FILE]   (FILE: one clear value per line that must not appear)
-Prints one JSON object: {"tables": {name: rows}, "sheets": {...}, "errors": [...]}.
+usage: roundtrip.py DIR [--forbid FILE] [--synced-at TIME]
+  --forbid FILE     one clear value per line that no cell may contain
+  --synced-at TIME  also list the rows an append run wrote at TIME (their _synced_at)
+Prints one JSON object: {"tables": {name: rows}, "synced": {name: [row, ...]}, "errors": [...]}.
 """
 import csv
 import json
@@ -22,6 +24,8 @@ def main():
         with open(sys.argv[sys.argv.index("--forbid") + 1], encoding="utf-8") as f:
             forbidden = [line.rstrip("\n") for line in f if line.strip()]
     manifest = json.load(open(os.path.join(root, "manifest.json"), encoding="utf-8"))
+    synced_at = sys.argv[sys.argv.index("--synced-at") + 1] if "--synced-at" in sys.argv else None
+    synced = {}
     errors = []
     tables = {}
     workbook = None
@@ -83,7 +87,12 @@ def main():
                             errors.append(f"{table}: clear value {clear!r} found")
                             forbidden.remove(clear)
         tables[table] = len(base)
-    print(json.dumps({"tables": tables, "errors": errors[:50]}))
+        if synced_at is not None and "_synced_at" in header:
+            at = header.index("_synced_at")
+            rows = [dict(zip(header, row)) for row in base if row[at] == synced_at]
+            if rows:
+                synced[table] = rows
+    print(json.dumps({"tables": tables, "synced": synced, "errors": errors[:50]}))
 
 
 if __name__ == "__main__":
