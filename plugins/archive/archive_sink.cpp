@@ -347,9 +347,9 @@ void ArchiveSink::open_state() {
   if (mode.step() && mode.text(0) != config_.mode) {
     std::string held = mode.text(0);
     exec("ROLLBACK");
-    throw Error(ATSM_INVALID, "archive dir " + config_.dir.string() + " holds a " + held +
-                                  " archive; mode " + config_.mode +
-                                  " needs another dir (or set mode=" + held + ")");
+    throw Error(ATSM_INVALID, "archive dir " + config_.dir.string() +
+                                  " holds an archive written in mode " + held + "; mode " +
+                                  config_.mode + " needs another dir (or set mode=" + held + ")");
   }
   Statement run(db_, "SELECT v FROM meta WHERE k='run'");
   run_ = run.step() ? std::stoll(run.text(0)) + 1 : 1;
