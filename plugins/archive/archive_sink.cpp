@@ -329,7 +329,7 @@ void ArchiveSink::open_state() {
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
       "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);"
       "CREATE TABLE IF NOT EXISTS items(kind TEXT, key TEXT, hash TEXT, seen INTEGER,"
-      " PRIMARY KEY(kind, key));"
+      " source TEXT, PRIMARY KEY(kind, key));"
       "CREATE TABLE IF NOT EXISTS rows(tbl TEXT, rid TEXT, kind TEXT, item TEXT, seq INTEGER,"
       " cells TEXT, fixed INTEGER, PRIMARY KEY(tbl, rid));"
       "CREATE INDEX IF NOT EXISTS rows_item ON rows(kind, item);"
@@ -462,8 +462,10 @@ std::vector<std::string> ArchiveSink::store_item(const std::string& kind, const 
     remove.bind(1, id.first).bind(2, id.second).run();
     log_row(id.first, id.second, cells, true);
   }
-  Statement upsert(db_, "INSERT OR REPLACE INTO items(kind, key, hash, seen) VALUES (?, ?, ?, ?)");
-  upsert.bind(1, kind).bind(2, key).bind(3, hash).bind(4, run_).run();
+  Statement upsert(db_,
+                   "INSERT OR REPLACE INTO items(kind, key, hash, seen, source) "
+                   "VALUES (?, ?, ?, ?, ?)");
+  upsert.bind(1, kind).bind(2, key).bind(3, hash).bind(4, run_).bind(5, source_).run();
   return lossy;
 }
 
@@ -675,15 +677,21 @@ std::optional<std::string> ArchiveSink::read_back(const std::string& kind,
 std::string ArchiveSink::finish(const std::string& summary_json) {
   (void)summary_json;
   std::lock_guard lock(mutex_);
-  // What earlier runs archived and this run neither wrote nor holds in its ledger is gone from
-  // the source: removed (snapshot) or written as tombstones (append).
+  if (source_.empty()) {
+    Statement source(db_, "SELECT v FROM meta WHERE k='source'");
+    if (source.step())
+      source_ = source.text(0);
+  }
+  // What earlier runs archived from this source and this run neither wrote nor holds in its
+  // ledger is gone from the source: removed (snapshot) or written as tombstones (append). Another
+  // source's records in the same dir are left alone.
   int64_t removed = 0;
   exec("BEGIN IMMEDIATE");
   try {
     std::vector<std::pair<std::string, std::string>> unseen;
     {
-      Statement stale(db_, "SELECT kind, key FROM items WHERE seen <> ?");
-      stale.bind(1, run_);
+      Statement stale(db_, "SELECT kind, key FROM items WHERE seen <> ? AND source = ?");
+      stale.bind(1, run_).bind(2, source_);
       while (stale.step())
         unseen.emplace_back(stale.text(0), stale.text(1));
     }
@@ -703,14 +711,16 @@ std::string ArchiveSink::finish(const std::string& summary_json) {
     exec("ROLLBACK");
     throw;
   }
-  if (source_.empty()) {
-    Statement source(db_, "SELECT v FROM meta WHERE k='source'");
-    if (source.step())
-      source_ = source.text(0);
+  json::array sources;
+  {
+    Statement distinct(db_, "SELECT DISTINCT source FROM items WHERE source <> '' ORDER BY 1");
+    while (distinct.step())
+      sources.emplace_back(distinct.text(0));
   }
   json::object manifest{{"format_version", 1},
                         {"generator", "atsmigrate archive sink 1.0.0"},
                         {"source", source_},
+                        {"sources", sources},
                         {"mode", config_.mode},
                         {"run", run_},
                         {"run_started_at", run_started_},
