@@ -187,4 +187,18 @@ std::optional<boost::json::object> ConnectorInstance::read_back(const std::strin
   return std::move(value->as_object());
 }
 
+bool ConnectorInstance::finish(const std::string& summary_json) {
+  const atsm_connector& descriptor = plugin_.descriptor();
+  if (!plugin_.is_sink() || descriptor.get_extension == nullptr)
+    return false;
+  const auto* extension =
+      static_cast<const atsm_sink_finish_v1*>(descriptor.get_extension(ATSM_EXT_SINK_FINISH));
+  if (extension == nullptr || extension->finish == nullptr)
+    return false;
+  call_with_output("finish", [&](const atsm_output* out, atsm_error* error) {
+    return extension->finish(instance_, summary_json.c_str(), out, error);
+  });
+  return true;
+}
+
 }  // namespace atsm::host

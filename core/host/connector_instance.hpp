@@ -39,6 +39,9 @@ class ConnectorInstance {
   std::optional<std::string> find(const std::string& kind, const std::string& item_json);
   std::optional<boost::json::object> read_back(const std::string& kind,
                                                const std::string& target_id);
+  // Tells a sink that offers ATSM_EXT_SINK_FINISH that the load handed it everything; false when
+  // the sink does not offer it.
+  bool finish(const std::string& summary_json);
 
  private:
   // Runs a call that answers through an output; nullopt for ATSM_NOT_FOUND, the parsed JSON

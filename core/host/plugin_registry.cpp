@@ -220,6 +220,8 @@ std::vector<std::string> LoadedPlugin::capabilities() const {
     names.emplace_back("find");
   if (caps & ATSM_CAP_READ_BACK)
     names.emplace_back("read_back");
+  if (caps & ATSM_CAP_VERBATIM)
+    names.emplace_back("verbatim");
   return names;
 }
 

@@ -54,6 +54,8 @@ json::object forecast(Session& session, const Plan& plan) {
   const std::string& source = session.options().source;
   const std::string scope = session.ledger_scope();
   const host::LoadedPlugin& sink = session.sink_plugin();
+  // A verbatim sink (an archive) keeps what MAPPING.md's rules would leave out.
+  const bool verbatim = (sink.descriptor().capabilities & ATSM_CAP_VERBATIM) != 0;
   json::object estimate;
   if (const json::value* given = plan.prepared.if_contains("estimate");
       given && given->is_object() && given->as_object().contains("calls_per_item") &&
@@ -98,7 +100,8 @@ json::object forecast(Session& session, const Plan& plan) {
     session.staging().for_each({kind, source}, [&](const store::StagedRecord& staged) {
       ++staged_count;
       json::object record = json::parse(staged.record_json).as_object();
-      if (std::string reason = skip_reason(kind, record, plan.options); !reason.empty()) {
+      if (std::string reason = verbatim ? "" : skip_reason(kind, record, plan.options);
+          !reason.empty()) {
         // A file's reason names the file; the forecast counts them under one line.
         static const std::string kUnserved = "the source could not serve it";
         bump(skipped, reason.rfind(kUnserved, 0) == 0 ? kUnserved : reason);

@@ -54,7 +54,11 @@ struct Item {
 class Loader {
  public:
   Loader(Session& session, const Plan& plan, const LoadOptions& options)
-      : session_(session), plan_(plan), options_(options), scope_(session.ledger_scope()) {}
+      : session_(session),
+        plan_(plan),
+        options_(options),
+        scope_(session.ledger_scope()),
+        verbatim_((session.sink_plugin().descriptor().capabilities & ATSM_CAP_VERBATIM) != 0) {}
 
   LoadStats run() {
     // Every source staged in this work dir, read once: persons merge across them.
@@ -121,7 +125,9 @@ class Loader {
       if (!handled_.insert(staged.source_key).second)
         return;  // an earlier pass of this run took it
       json::object record = json::parse(staged.record_json).as_object();
-      if (std::string reason = skip_reason(kind, record, plan_.options); !reason.empty()) {
+      // A verbatim sink (an archive) keeps what MAPPING.md's rules would leave out.
+      if (std::string reason = verbatim_ ? "" : skip_reason(kind, record, plan_.options);
+          !reason.empty()) {
         skip(kind, staged.source_key, reason);
         return;
       }
@@ -138,7 +144,7 @@ class Loader {
                       "deferred");
         return;
       }
-      if (kind == "file") {
+      if (kind == "file" && !verbatim_) {
         // The same bytes go to a candidate once (MAPPING.md), across sources, resumed runs and
         // concurrent writers: one item per (candidate, SHA-256), the other records ride along.
         std::string content_key = file_content_key(record);
@@ -654,6 +660,7 @@ class Loader {
   const Plan& plan_;
   LoadOptions options_;
   std::string scope_;
+  bool verbatim_;
   std::vector<std::string> sources_;
   std::map<std::string, FirstCandidacy> first_candidacy_;  // person source key ->
   std::set<std::string> handled_;  // keys of the kind being loaded that this run took
@@ -711,7 +718,17 @@ std::string skip_reason(const std::string& kind, const json::object& record,
 }
 
 LoadStats load(Session& session, const Plan& plan, const LoadOptions& options) {
-  return Loader(session, plan, options).run();
+  LoadStats stats = Loader(session, plan, options).run();
+  // A sink that commits at the end (the archive's files and manifest) does it now.
+  json::object kinds;
+  for (const auto& [kind, counts] : stats.kinds) {
+    kinds[kind] = json::object{{"created", counts.created},
+                               {"updated", counts.updated},
+                               {"unchanged", counts.unchanged},
+                               {"failed", counts.failed}};
+  }
+  session.sink().finish(json::serialize(json::object{{"kinds", kinds}}));
+  return stats;
 }
 
 }  // namespace atsm::pipeline

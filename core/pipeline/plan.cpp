@@ -241,6 +241,10 @@ Plan make_plan(Session& session) {
   }
   std::vector<std::string> problems;
   plan.options = read_options(mapping.value_or(json::object()), problems);
+  // A verbatim sink (an archive) keeps every person as its own record and needs no mapping.
+  const bool verbatim = (session.sink_plugin().descriptor().capabilities & ATSM_CAP_VERBATIM) != 0;
+  if (verbatim)
+    plan.options.dedup = "none";
   if (!problems.empty())
     throw UsageError(
         fmt::format("mapping file {}:\n  {}", mapping_path.string(), fmt::join(problems, "\n  ")));
@@ -416,6 +420,9 @@ Plan make_plan(Session& session) {
       plan.group_of[key] = plan.groups.size();
     plan.groups.push_back(std::move(group));
   }
+
+  if (verbatim)
+    plan.unmapped.clear();
 
   // 6. The summary plan.json carries.
   json::object per_kind;

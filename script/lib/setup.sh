@@ -8,6 +8,7 @@ ATSM_PACKAGES=(
   libcurl4-openssl-dev libssl-dev libspdlog-dev libfmt-dev libsqlite3-dev
   libcli11-dev libgtest-dev libcpp-httplib-dev libgumbo-dev
   chromium
+  libxlsxwriter-dev python3-openpyxl
 )
 
 ensure_packages() {

@@ -346,6 +346,23 @@ typedef struct atsm_host_services {
 #define ATSM_CAP_FIND 0x4u
 /* The sink implements `read_back` (field-level reconciliation). */
 #define ATSM_CAP_READ_BACK 0x8u
+/* The sink keeps every staged record as it is (an archive, a warehouse): the host resolves no
+ * reference through the mapping file (an unmapped one does not fail the plan), merges no person
+ * by email and no file by bytes, and applies none of the migration options' skip rules. */
+#define ATSM_CAP_VERBATIM 0x10u
+
+/* Extension "atsm.sink.finish/1" (the descriptor's get_extension): a sink that commits its work
+ * at the end (files replaced at once, a manifest) is told when a load has handed it every item.
+ * `summary_json` is {"kinds": {"person": {"created": N, ...}, ...}}; `out` may receive a JSON
+ * object the host logs. Not called when the load stopped early (fatal error, cancellation).
+ * [instance-thread] */
+#define ATSM_EXT_SINK_FINISH "atsm.sink.finish/1"
+typedef struct atsm_sink_finish_v1 {
+  uint32_t struct_size;
+  uint32_t abi_version;
+  atsm_status (*finish)(void* instance, const char* summary_json, const atsm_output* out,
+                        atsm_error* error);
+} atsm_sink_finish_v1;
 
 /* A batch of records a source emits. Borrowed for the duration of the `emit` call. */
 typedef struct atsm_batch {
