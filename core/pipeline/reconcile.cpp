@@ -26,6 +26,14 @@ std::string text(const json::object& record, const char* key) {
 }
 
 // The id part of a read-back reference ("ashby:stage:<id>" -> "<id>").
+std::string id_of(const std::string& reference);
+
+// Whether a read-back reference ("ashby:job:<id>", or a verbatim sink's own key) designates the
+// target the ledger or the plan holds.
+bool refers_to(const std::string& reference, const std::string& target) {
+  return reference == target || id_of(reference) == target;
+}
+
 std::string id_of(const std::string& reference) {
   std::size_t colon = reference.rfind(':');
   return colon == std::string::npos ? reference : reference.substr(colon + 1);
@@ -103,7 +111,13 @@ struct Written {
 class Reconciler {
  public:
   Reconciler(Session& session, const Plan& plan, const ReconcileOptions& options)
-      : session_(session), plan_(plan), options_(options), scope_(session.ledger_scope()) {}
+      : session_(session),
+        plan_(plan),
+        options_(options),
+        scope_(session.ledger_scope()),
+        // A verbatim sink (an archive) keeps records as the source gave them: MAPPING.md's
+        // transformations (hired status, stage phases) are not expected of it.
+        verbatim_((session.sink_plugin().descriptor().capabilities & ATSM_CAP_VERBATIM) != 0) {}
 
   Reconciliation run() {
     index_catalog();
@@ -191,8 +205,10 @@ class Reconciler {
       }
       result_.counts[kind] = std::move(counts);
     }
+    // A verbatim sink's read_back answers its own flattened rows, not the canonical form the
+    // comparison needs: its counts are reconciled, its fields are not (yet).
     if ((sink.descriptor().capabilities & ATSM_CAP_READ_BACK) == 0 ||
-        sink.descriptor().read_back == nullptr) {
+        sink.descriptor().read_back == nullptr || verbatim_) {
       result_.read_back_available = false;
       return std::move(result_);
     }
@@ -338,7 +354,8 @@ class Reconciler {
       std::string expected = text(record, "body_format") == "html"
                                  ? visible_text(text(record, "body"))
                                  : collapse_space(text(record, "body"));
-      std::string held = visible_text(text(found, "body"));
+      std::string held = text(found, "body_format") == "html" ? visible_text(text(found, "body"))
+                                                              : collapse_space(text(found, "body"));
       if (held.find(expected) == std::string::npos)
         mismatch(kind, written, "body", json::value(expected.substr(0, 200)),
                  json::value(held.substr(0, 200)));
@@ -403,14 +420,15 @@ class Reconciler {
     const json::object& record = written.record;
     std::string status = text(record, "status");
     // A hired-type archive reason makes the Hired status (MAPPING.md).
-    if (status == "archived" && hired_reasons_.contains(text(record, "archive_reason_key")))
+    if (!verbatim_ && status == "archived" &&
+        hired_reasons_.contains(text(record, "archive_reason_key")))
       status = "hired";
     if (status != text(found, "status"))
       mismatch("candidacy", written, "status", json::value(status),
                json::value(text(found, "status")));
     if (std::string job = text(record, "job_key"); !job.empty()) {
       std::optional<std::string> target = session_.ledger().target_of({scope_, "job", job});
-      if (target && *target != id_of(text(found, "job_key")))
+      if (target && !refers_to(text(found, "job_key"), *target))
         mismatch("candidacy", written, "job", json::value(*target),
                  json::value(id_of(text(found, "job_key"))));
     }
@@ -418,7 +436,7 @@ class Reconciler {
       std::string reason = text(record, "archive_reason_key");
       auto mapped = plan_.resolved.find("archive_reason");
       if (!reason.empty() && mapped != plan_.resolved.end() && mapped->second.contains(reason) &&
-          mapped->second.at(reason) != id_of(text(found, "archive_reason_key")))
+          !refers_to(text(found, "archive_reason_key"), mapped->second.at(reason)))
         mismatch("candidacy", written, "archive_reason", json::value(mapped->second.at(reason)),
                  json::value(id_of(text(found, "archive_reason_key"))));
     }
@@ -429,7 +447,7 @@ class Reconciler {
     if (stage.empty() || mapped == plan_.resolved.end() || !mapped->second.contains(stage))
       return;
     std::string held = id_of(text(found, "stage_key"));
-    if (mapped->second.at(stage) != held) {
+    if (!refers_to(text(found, "stage_key"), mapped->second.at(stage))) {
       mismatch("candidacy", written, "stage", json::value(mapped->second.at(stage)),
                json::value(held));
       return;
@@ -471,6 +489,7 @@ class Reconciler {
   const Plan& plan_;
   ReconcileOptions options_;
   std::string scope_;
+  bool verbatim_;
   Reconciliation result_;
   std::size_t mismatched_ = 0;
   std::map<std::string, std::string> target_stage_type_;  // target stage id -> stage type
