@@ -321,8 +321,11 @@ class Reconciler {
       }
       std::optional<json::object> found;
       try {
-        found = with_retries("read back " + kind,
-                             [&] { return session_.sink().read_back(kind, written.target_id); });
+        // A read can always be repeated, and the HTTP layer already backed off: short pauses keep
+        // a read-back of hundreds of records quick when the vendor is flaky.
+        found = with_retries(
+            "read back " + kind, [&] { return session_.sink().read_back(kind, written.target_id); },
+            6, std::chrono::milliseconds(100));
       } catch (const host::Error& error) {
         mismatch(kind, written, "(read_back)", "readable", error.what());
         continue;

@@ -60,7 +60,9 @@ struct WorkDir {
 // HTTP layer's own retries did not absorb: a read or a prepare can always be repeated. Other
 // failures, and the last transient one, propagate.
 template <class Call>
-auto with_retries(const std::string& what, Call&& call, int attempts = 6) -> decltype(call()) {
+auto with_retries(const std::string& what, Call&& call, int attempts = 6,
+                  std::chrono::milliseconds first_pause = std::chrono::milliseconds(1000))
+    -> decltype(call()) {
   for (int attempt = 1;; ++attempt) {
     try {
       return call();
@@ -70,7 +72,7 @@ auto with_retries(const std::string& what, Call&& call, int attempts = 6) -> dec
         throw;
       spdlog::warn("{} failed ({}); trying again ({}/{})", what, error.what(), attempt,
                    attempts - 1);
-      std::this_thread::sleep_for(std::chrono::milliseconds(500) * (1 << attempt));
+      std::this_thread::sleep_for(first_pause * (1 << (attempt - 1)));
     }
   }
 }

@@ -290,7 +290,7 @@ std::string Client::download_sha256(const std::string& file_handle) const {
   sdk::HttpResponse response = host_.http(request);
   if (response.status != 200)
     throw sdk::Error(
-        response.status >= 500 ? ATSM_RETRY : ATSM_PERMANENT,
+        response.status >= 500 || response.status == 429 ? ATSM_RETRY : ATSM_PERMANENT,
         "download of a file through file.info answered HTTP " + std::to_string(response.status),
         "http_" + std::to_string(response.status), "", response.status);
   return response.blob_sha256;
