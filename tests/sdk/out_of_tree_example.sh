@@ -9,7 +9,7 @@ trap 'rm -rf "$work"' EXIT
 cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
 for path in bin/atsmigrate bin/ats-sandbox \
             lib/atsmigrate/plugins/liblever.so lib/atsmigrate/plugins/libgreenhouse.so \
-            lib/atsmigrate/plugins/libashby.so \
+            lib/atsmigrate/plugins/libashby.so lib/atsmigrate/plugins/libarchive.so \
             include/atsmigrate/connector.h include/atsmigrate/connector.hpp \
             lib/cmake/atsmigrate-sdk/atsmigrate-sdkConfig.cmake; do
   [ -f "$work/prefix/$path" ] || { echo "install lacks $path"; exit 1; }
@@ -34,13 +34,14 @@ import json, os, sys
 listing = json.loads(sys.argv[1])
 prefix, hello_dir = (os.path.realpath(path) for path in sys.argv[2:4])
 plugins = {plugin["name"]: plugin for plugin in listing["plugins"]}
-expected = {"lever": ["source"], "greenhouse": ["source"], "ashby": ["sink"], "hello": ["source"]}
+expected = {"lever": ["source"], "greenhouse": ["source"], "ashby": ["sink"], "archive": ["sink"],
+            "hello": ["source"]}
 for name, roles in expected.items():
     if name not in plugins:
         sys.exit(f"{name} is not listed by the installed atsmigrate")
     if plugins[name]["roles"] != roles:
         sys.exit(f"{name}: roles {plugins[name]['roles']}, expected {roles}")
-for name in ("lever", "greenhouse", "ashby"):
+for name in ("lever", "greenhouse", "ashby", "archive"):
     path = os.path.realpath(plugins[name]["path"])
     want = os.path.join(prefix, "lib/atsmigrate/plugins", f"lib{name}.so")
     if path != want:
@@ -49,7 +50,7 @@ if os.path.dirname(os.path.realpath(plugins["hello"]["path"])) != hello_dir:
     sys.exit(f"hello was loaded from {plugins['hello']['path']}, not from {hello_dir}")
 if listing["refused"] != []:
     sys.exit(f"refused plugins: {listing['refused']}")
-if len(plugins) != 4:
+if len(plugins) != len(expected):
     sys.exit(f"unexpected plugins: {sorted(plugins)}")
 EOF
 # Only the entry symbol is exported.
