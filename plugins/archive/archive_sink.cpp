@@ -298,7 +298,14 @@ ArchiveSink::ArchiveSink(atsm::sdk::Host host, std::string_view config_json)
   make_private_dir(config_.dir);
   if (config_.include_files)
     make_private_dir(config_.dir / "files");
-  open_state();
+  try {
+    open_state();
+  } catch (...) {
+    // A throwing constructor runs no destructor: the connection is closed here.
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
 }
 
 ArchiveSink::~ArchiveSink() {

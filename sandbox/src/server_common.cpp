@@ -387,8 +387,10 @@ void VendorServer::dispatch(const httplib::Request& request, httplib::Response& 
   }
   std::uint64_t sequence = 0;
   // The presigned download behind Ashby's file.info is storage, not the API: the API's fault
-  // profile does not apply to it (a truncated body there would read as other bytes).
-  bool storage_download = request.method == "GET" && request.path.rfind("/_files/", 0) == 0;
+  // profile does not apply to it (a truncated body there would read as other bytes). Greenhouse's
+  // attachment URLs stay in the profile: surviving their faults is the source connector's job.
+  bool storage_download =
+      vendor_ == Vendor::ashby && request.method == "GET" && request.path.rfind("/_files/", 0) == 0;
   Fault fault = storage_download
                     ? Fault::none
                     : faults_.draw(is_write(request), vendor_ == Vendor::ashby, sequence);
