@@ -14,7 +14,10 @@ namespace atsm::cli {
 
 // Appends this run's calls per vendor and its wall time to WORKDIR/runs.jsonl, which the report
 // sums over every run of the work dir.
-void append_run_log(pipeline::Session& session, const std::string& step, double wall_seconds);
+// `since`: the calls as calls_json gave them at the step's start, for a step that is not the
+// process's first (only the difference is logged).
+void append_run_log(pipeline::Session& session, const std::string& step, double wall_seconds,
+                    const boost::json::object* since = nullptr);
 
 // Reconciles, then assembles the report. `last_run`: the load this process just ran, if any.
 boost::json::object build_report(pipeline::Session& session, const pipeline::Plan& plan,

@@ -7,49 +7,24 @@
 #include <string>
 
 #include "cli/report_command.hpp"
+#include "model/html.hpp"
 
 namespace atsm::cli {
 namespace {
 
 namespace json = boost::json;
 
-std::string escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string cell(const json::value* value) {
   if (!value || value->is_null())
     return "";
-  return escape(value->is_string() ? std::string(value->as_string()) : json::serialize(*value));
+  return model::escape_html(value->is_string() ? std::string(value->as_string())
+                                               : json::serialize(*value));
 }
 
 // A kind's name, allowed to wrap after its underscores ("archive_<wbr>reason") on a phone.
 std::string kind_name(std::string_view kind) {
   std::string html;
-  for (char c : escape(kind)) {
+  for (char c : model::escape_html(kind)) {
     html += c;
     if (c == '_')
       html += "<wbr>";
@@ -69,15 +44,15 @@ std::string table(const json::object& report, const char* member, const std::str
   if (!entries || !entries->is_array() || entries->as_array().empty())
     return "";
   std::string html = fmt::format("<h2 id=\"{}\">{} <span class=\"n\">({})</span></h2>\n", member,
-                                 escape(title), entries->as_array().size());
+                                 model::escape_html(title), entries->as_array().size());
   html += "<div class=\"scroll\"><table class=\"records\"><thead><tr>";
   for (const auto& [key, heading] : columns)
-    html += fmt::format("<th>{}</th>", escape(heading));
+    html += fmt::format("<th>{}</th>", model::escape_html(heading));
   html += "</tr></thead><tbody>\n";
   for (const json::value& entry : entries->as_array()) {
     html += "<tr>";
     for (const auto& [key, heading] : columns)
-      html += fmt::format("<td data-label=\"{}\">{}</td>", escape(heading),
+      html += fmt::format("<td data-label=\"{}\">{}</td>", model::escape_html(heading),
                           entry.is_object() ? cell(entry.as_object().if_contains(key)) : "");
     html += "</tr>\n";
   }
@@ -155,6 +130,9 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
                  {"vendor_request_id", "Request id"}});
   html += table(report, "rejected", "Source records that could not be read",
                 {{"kind", "Kind"}, {"key", "Source record"}, {"reason", "Reason"}});
+  html += table(
+      report, "field_errors", "Source records with a bad field (migrated without it)",
+      {{"kind", "Kind"}, {"key", "Source record"}, {"field", "Field"}, {"message", "Problem"}});
 
   // Counts: a bar per kind, written / skipped / failed / unexplained out of staged. The bar comes
   // right after the kind, so a phone shows it without scrolling the table sideways.
@@ -206,7 +184,7 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
       if (const json::value* chosen = value.as_object().if_contains("cohorts");
           chosen && chosen->is_object())
         for (const auto& [cohort, count] : chosen->as_object())
-          cohorts += fmt::format("{}{} {}", cohorts.empty() ? "" : ", ", escape(cohort),
+          cohorts += fmt::format("{}{} {}", cohorts.empty() ? "" : ", ", model::escape_html(cohort),
                                  count.to_number<int64_t>());
       html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
                           kind_name(kind), number(value.as_object(), "checked"),
@@ -226,8 +204,8 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
       const json::object& entry = value.as_object();
       html += fmt::format(
           "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.2f}</td><td>{}</td><td>{:.1f}</td></tr>\n",
-          escape(bucket), number(entry, "requests"), number(entry, "rate_limited_responses"),
-          entry.at("limit_per_second").to_number<double>(),
+          model::escape_html(bucket), number(entry, "requests"),
+          number(entry, "rate_limited_responses"), entry.at("limit_per_second").to_number<double>(),
           entry.at("floor_seconds").is_null()
               ? std::string("—")
               : fmt::format("{:.1f}", entry.at("floor_seconds").to_number<double>()),
@@ -243,7 +221,7 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
         "<h2 id=\"lossy\">Lossy encodings</h2>\n<div class=\"scroll\"><table><thead><tr>"
         "<th>What the target could not hold</th><th>Records</th></tr></thead><tbody>\n";
     for (const auto& [what, count] : lossy->as_object())
-      html += fmt::format("<tr><td>{}</td><td>{}</td></tr>\n", escape(what),
+      html += fmt::format("<tr><td>{}</td><td>{}</td></tr>\n", model::escape_html(what),
                           count.to_number<int64_t>());
     html += "</tbody></table></div>\n";
   }

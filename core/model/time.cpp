@@ -1,6 +1,7 @@
 #include "model/time.hpp"
 
 #include <array>
+#include <chrono>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -272,6 +273,12 @@ std::string format_epoch_millis(std::int64_t epoch_ms) {
   }
   const std::int64_t millis = epoch_ms - seconds * 1000;
   return format_utc(seconds, millis == 0 ? std::string() : fmt::format("{:03}", millis));
+}
+
+std::string now_timestamp() {
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  return format_epoch_millis(
+      std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count());
 }
 
 std::optional<std::string> normalize_timestamp(std::string_view text) {

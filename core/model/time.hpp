@@ -15,6 +15,10 @@ namespace atsm::model {
 // when the instant falls outside years 0000..9999.
 std::string format_epoch_millis(std::int64_t epoch_ms);
 
+// The current instant (system clock) in the model's form, to the millisecond: what the host
+// stamps on its own records (audit lines, run logs, checkpoints, reports).
+std::string now_timestamp();
+
 // Validates an ISO 8601 date-time that carries a UTC offset and returns it as UTC with "Z".
 // Accepted: calendar (2019-03-04), ordinal (2019-063) and week (2019-W10-1) dates, extended or
 // basic (20190304T140200Z); 'T', 't' or ' ' between date and time; hh:mm or hh:mm:ss with an

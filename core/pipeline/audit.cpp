@@ -20,12 +20,6 @@ namespace {
 
 namespace json = boost::json;
 
-std::string now_iso() {
-  auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
-  return model::format_epoch_millis(
-      std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count());
-}
-
 json::value optional_text(const std::optional<std::string>& text) {
   return text ? json::value(*text) : json::value(nullptr);
 }
@@ -48,7 +42,7 @@ AuditTrail::~AuditTrail() {
 
 void AuditTrail::record(const std::string& method, const store::LedgerEntry& entry,
                         const std::vector<std::string>& lossy) {
-  json::object line{{"time", now_iso()},
+  json::object line{{"time", model::now_timestamp()},
                     {"kind", entry.key.kind},
                     {"source_key", entry.key.source_key},
                     {"target_id", optional_text(entry.target_id)},

@@ -24,12 +24,6 @@ bool planned_kind(const std::string& kind) {
 
 namespace {
 
-std::string now_iso() {
-  auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
-  return model::format_epoch_millis(
-      std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count());
-}
-
 bool present(const std::optional<std::string>& checkpoint) {
   return checkpoint && !checkpoint->empty();
 }
@@ -65,7 +59,7 @@ ExtractStats extract(Session& session, const ExtractListener& listener) {
     all_complete = all_complete && staging.checkpoint(source_name, kind) ==
                                        std::optional<std::string>(kExtractComplete);
   if (!all_complete && !present(staging.checkpoint(source_name, kExtractionStarted)))
-    staging.put_batch(source_name, kExtractionStarted, {}, now_iso());
+    staging.put_batch(source_name, kExtractionStarted, {}, model::now_timestamp());
 
   // Dependency order (core/model), whatever order the plugin listed its kinds in.
   std::vector<std::string> kinds;

@@ -100,8 +100,7 @@ json::object forecast(Session& session, const Plan& plan) {
     session.staging().for_each({kind, source}, [&](const store::StagedRecord& staged) {
       ++staged_count;
       json::object record = json::parse(staged.record_json).as_object();
-      if (std::string reason = verbatim ? "" : skip_reason(kind, record, plan.options);
-          !reason.empty()) {
+      if (std::string reason = verbatim ? "" : skip_reason(kind, record, plan); !reason.empty()) {
         // A file's reason names the file; the forecast counts them under one line.
         static const std::string kUnserved = "the source could not serve it";
         bump(skipped, reason.rfind(kUnserved, 0) == 0 ? kUnserved : reason);

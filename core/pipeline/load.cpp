@@ -111,23 +111,24 @@ class Loader {
     return {};
   }
 
-  // The items of `kind` staged after `after_seq` that this run has not handled yet; `last_seq`
-  // gets the last seq seen.
-  std::vector<Item> collect(const std::string& kind, int64_t after_seq, int64_t& last_seq) {
+  // The items of `kind` staged after `after_seq` (at most `limit` records when given) that this
+  // run has not handled yet; `last_seq` gets the last seq seen and `rows` how many were read.
+  std::vector<Item> collect(const std::string& kind, int64_t after_seq, int64_t& last_seq,
+                            std::optional<int64_t> limit, int64_t& rows) {
     std::vector<Item> items;
     std::map<std::string, size_t>
         interview_item;  // candidacy key -> index (interviews group per candidacy)
     std::map<std::string, size_t> file_item;  // content key -> index
     const std::string source = session_.options().source;
-    std::set<size_t> groups_done;
-    store::StagingQuery query{kind, source, after_seq};
+    store::StagingQuery query{kind, source, after_seq, limit};
+    rows = 0;
     last_seq = session_.staging().for_each(query, [&](const store::StagedRecord& staged) {
+      ++rows;
       if (!handled_.insert(staged.source_key).second)
         return;  // an earlier pass of this run took it
       json::object record = json::parse(staged.record_json).as_object();
       // A verbatim sink (an archive) keeps what MAPPING.md's rules would leave out.
-      if (std::string reason = verbatim_ ? "" : skip_reason(kind, record, plan_.options);
-          !reason.empty()) {
+      if (std::string reason = verbatim_ ? "" : skip_reason(kind, record, plan_); !reason.empty()) {
         skip(kind, staged.source_key, reason);
         return;
       }
@@ -189,7 +190,7 @@ class Loader {
       if (kind == "person") {
         if (auto in_group = plan_.group_of.find(staged.source_key);
             in_group != plan_.group_of.end()) {
-          if (!groups_done.insert(in_group->second).second)
+          if (!groups_done_.insert(in_group->second).second)
             return;  // written with its group
           const PersonGroup& group = plan_.groups[in_group->second];
           Item item;
@@ -295,6 +296,14 @@ class Loader {
   }
 
   void skip(const std::string& kind, const std::string& key, const std::string& reason) {
+    std::optional<store::LedgerEntry> entry = session_.ledger().get({scope_, kind, key});
+    if (entry && entry->state == store::LedgerState::done) {
+      // Written by an earlier run, skipped now (anonymised in the source since, or a rule of a
+      // newer version): the target keeps what it has; nothing is deleted there.
+      std::lock_guard lock(mutex_);
+      stats_.kinds[kind].unchanged++;
+      return;
+    }
     session_.ledger().mark_skipped({scope_, kind, key}, reason);
     audit("skip", kind, key);
     std::lock_guard lock(mutex_);
@@ -364,6 +373,16 @@ class Loader {
     return kind == "note" || kind == "feedback" || kind == "offer" || kind == "file";
   }
 
+  // Kinds read from staging in chunks, so memory stays flat whatever the account's size: their
+  // items never gather records from elsewhere in the kind (a person's group is tracked across
+  // chunks). Interviews (one item per candidacy) and files (one per candidate and content) are
+  // grouped within one read, so they are read whole; departments and offices are few and sorted.
+  static bool chunked(const std::string& kind) {
+    return kind == "person" || kind == "candidacy" || kind == "note" || kind == "feedback" ||
+           kind == "offer";
+  }
+  static constexpr int64_t kChunkRecords = 2000;
+
   void load_kind(const std::string& kind) {
     BackgroundExtraction* feed = options_.extraction;
     const bool streaming = feed != nullptr && streamed(kind);
@@ -374,26 +393,45 @@ class Loader {
     if (kind == "file")
       index_written_files();
     handled_.clear();
+    groups_done_.clear();
     Progress progress(fmt::format("load {}", kind), 0);
     uint64_t queued = 0;
     int64_t cursor = 0;
+    const std::optional<int64_t> limit =
+        chunked(kind) ? std::optional<int64_t>(kChunkRecords) : std::nullopt;
     for (;;) {
       // Asked before reading: once the kind is complete, this pass sees all of it. The last pass
       // starts over from the first record, for a record that changed since an earlier run keeps
       // its place (seq) in the staging store; what this run already took is skipped.
       bool complete = feed == nullptr || feed->complete(kind);
-      std::vector<Item> items = collect(kind, complete ? 0 : cursor, cursor);
-      std::deque<Item> pending = still_to_write(kind, items);
-      queued += pending.size();
-      progress.set_total(complete ? queued : 0);
-      write_items(kind, pending, progress);
-      if (fatal_)
-        std::rethrow_exception(fatal_);
+      int64_t from = complete ? 0 : cursor;
+      // A chunked pass's total is what is queued plus what is still unread (an upper bound).
+      int64_t unread = complete && limit ? staged_count(kind) : 0;
+      for (int64_t rows = 0;; from = cursor) {
+        std::vector<Item> items = collect(kind, from, cursor, limit, rows);
+        std::deque<Item> pending = still_to_write(kind, items);
+        items.clear();
+        queued += pending.size();
+        bool last_chunk = !limit || rows < *limit;
+        unread = std::max<int64_t>(0, unread - rows);
+        progress.set_total(complete ? queued + static_cast<uint64_t>(last_chunk ? 0 : unread) : 0);
+        write_items(kind, pending, progress);
+        if (fatal_)
+          std::rethrow_exception(fatal_);
+        if (last_chunk)
+          break;
+      }
       if (complete)
         break;
       feed->wait_for_more(std::chrono::seconds(1));
     }
     progress.finish();
+  }
+
+  int64_t staged_count(const std::string& kind) {
+    std::map<std::string, int64_t> counts = session_.staging().counts(session_.options().source);
+    auto it = counts.find(kind);
+    return it == counts.end() ? 0 : it->second;
   }
 
   // Drops what an earlier run wrote with the same payload; what it wrote with another payload is
@@ -664,6 +702,7 @@ class Loader {
   std::vector<std::string> sources_;
   std::map<std::string, FirstCandidacy> first_candidacy_;  // person source key ->
   std::set<std::string> handled_;  // keys of the kind being loaded that this run took
+  std::set<size_t> groups_done_;   // person groups (plan_.groups) this pass of persons wrote
   std::map<std::string, std::string> file_targets_;  // file content key -> target (guarded)
   unsigned peak_workers_ = 0;
   std::mutex mutex_;
@@ -688,8 +727,8 @@ std::string payload_hash(const json::object& record, const json::array& group) {
 }
 
 // Why a record is not written at all, by the plan's options (MAPPING.md), or "" to write it.
-std::string skip_reason(const std::string& kind, const json::object& record,
-                        const MigrationOptions& options) {
+std::string skip_reason(const std::string& kind, const json::object& record, const Plan& plan) {
+  const MigrationOptions& options = plan.options;
   if (options.confidential == "skip" && flag(record, "confidential"))
     return "confidential (options.confidential=skip)";
   if (kind == "person" && flag(record, "anonymized"))
@@ -702,6 +741,8 @@ std::string skip_reason(const std::string& kind, const json::object& record,
   if (kind == "file" && !text(record, "skipped_reason").empty()) {
     return "the source could not serve it: " + text(record, "skipped_reason");
   }
+  if (kind == "tag" && !plan.carried_tags.contains(text(record, "name")))
+    return "no migrated candidate carries it (MAPPING.md: tags come with their candidates)";
   if (kind == "interview" && options.interviews == "skip")
     return "interviews not migrated (options.interviews=skip)";
   if (kind == "offer" && options.offers == "skip")

@@ -13,6 +13,7 @@
 #include "model/kind.hpp"
 #include "pipeline/extract.hpp"
 #include "pipeline/forecast.hpp"
+#include "pipeline/load.hpp"
 #include "pipeline/references.hpp"
 
 namespace atsm::pipeline {
@@ -216,9 +217,17 @@ Plan make_plan(Session& session) {
     if (!model::kind_from_string(kind))
       continue;  // rejected:* and other bookkeeping
     staging.for_each({kind, source}, [&](const store::StagedRecord& staged) {
-      for_each_reference(
-          json::parse(staged.record_json), kind,
-          [&](const std::string& ref_kind, const std::string& key) { used[ref_kind].insert(key); });
+      json::value record = json::parse(staged.record_json);
+      for_each_reference(record, kind, [&](const std::string& ref_kind, const std::string& key) {
+        used[ref_kind].insert(key);
+      });
+      // The sink adds a candidacy's tags to its candidate (persons' are gathered below).
+      if (const json::value* tags = record.as_object().if_contains("tags");
+          kind == "candidacy" && tags && tags->is_array()) {
+        for (const json::value& tag : tags->as_array())
+          if (tag.is_string())
+            plan.carried_tags.emplace(tag.as_string());
+      }
     });
   }
 
@@ -265,15 +274,33 @@ Plan make_plan(Session& session) {
     plan.catalog = catalog->as_object();
   }
 
-  // 3. A starter mapping when the user has none: matched by name where possible.
-  if (!mapping) {
-    json::object starter{{"options", plan.options.to_json()}};
+  if (verbatim) {
+    // A verbatim sink keeps every reference as the source gave it: each one is its own target,
+    // whatever its name, and no mapping file is involved.
+    for (const std::string& kind : kMappedKinds)
+      for (const std::string& key : used[kind])
+        plan.resolved[kind][key] = key;
+  } else {
+    // 3. A starter mapping when the user has none: matched by name where possible. A work-dir
+    // mapping written for another source (consolidation into the same work dir) gains starter
+    // entries for this source's references; entries already there are never changed. A mapping the
+    // user keeps elsewhere (--mapping) is never written: what it lacks fails the plan by name.
+    const bool own_file = !session.options().mapping_file;
+    json::object starter = mapping.value_or(json::object{{"options", plan.options.to_json()}});
     json::array unmatched;
+    if (const json::value* before = starter.if_contains("unmatched"); before && before->is_array())
+      unmatched = before->as_array();
+    size_t added = 0;
     for (const std::string& kind : kMappedKinds) {
-      json::object entries;
+      json::value& section = starter[kind];
+      if (!section.is_object())
+        section = json::object();
+      json::object& entries = section.as_object();
       for (const json::value& value : references[kind].as_array()) {
         const json::object& reference = value.as_object();
         std::string key = string_or(reference, "source_key");
+        if (entries.contains(key))
+          continue;
         std::optional<std::string> target = starter_target(plan.catalog, kind, reference);
         json::object entry{{"name", string_or(reference, "name")}};
         if (kind == "user")
@@ -285,87 +312,101 @@ Plan make_plan(Session& session) {
               {"kind", kind}, {"source_key", key}, {"name", string_or(reference, "name")}});
         }
         entries[key] = std::move(entry);
+        ++added;
       }
-      starter[kind] = std::move(entries);
     }
-    json::object jobs;
+    json::value& jobs = starter["jobs"];
+    if (!jobs.is_object())
+      jobs = json::object();
     staging.for_each({"job", source}, [&](const store::StagedRecord& staged) {
+      if (jobs.as_object().contains(staged.source_key))
+        return;
       json::object job = json::parse(staged.record_json).as_object();
-      jobs[staged.source_key] =
+      jobs.as_object()[staged.source_key] =
           json::object{{"title", string_or(job, "title")}, {"interview_plan", nullptr}};
+      ++added;
     });
-    starter["jobs"] = std::move(jobs);
     starter["unmatched"] = std::move(unmatched);
-    write_private_file(session.work_dir().starter_mapping(), json::serialize(starter));
-    spdlog::info("wrote a starter mapping file: {} ({} reference(s) it could not match)",
-                 session.work_dir().starter_mapping().string(),
-                 starter["unmatched"].as_array().size());
-    mapping = std::move(starter);
-  }
+    if (own_file && (!mapping || added > 0)) {
+      write_private_file(session.work_dir().starter_mapping(), json::serialize(starter));
+      if (mapping) {
+        spdlog::info("added {} starter entr{} for the references of source '{}' to {}", added,
+                     added == 1 ? "y" : "ies", source,
+                     session.work_dir().starter_mapping().string());
+      } else {
+        spdlog::info("wrote a starter mapping file: {} ({} reference(s) it could not match)",
+                     session.work_dir().starter_mapping().string(),
+                     starter["unmatched"].as_array().size());
+      }
+      mapping = std::move(starter);
+    }
 
-  // 4. Resolve every used reference to a target id.
-  for (const json::value& value :
-       prepared.if_contains("missing") && prepared.at("missing").is_array()
-           ? prepared.at("missing").as_array()
-           : json::array()) {
-    if (!value.is_object())
-      continue;
-    plan.unmapped.push_back(fmt::format("{} '{}': {}", string_or(value.as_object(), "kind"),
-                                        string_or(value.as_object(), "name"),
-                                        string_or(value.as_object(), "reason")));
-  }
-  if (const json::value* jobs = mapping->if_contains("jobs"); jobs && jobs->is_object()) {
-    for (const auto& [key, entry] : jobs->as_object()) {
-      if (entry.is_object())
-        plan.job_plan[std::string(key)] = string_or(entry.as_object(), "interview_plan");
-    }
-  }
-  const json::object* fallback_user = nullptr;
-  if (!plan.options.fallback_user.empty()) {
-    fallback_user = find_in_catalog(plan.catalog, "user", plan.options.fallback_user, "");
-    if (fallback_user == nullptr) {
-      plan.unmapped.push_back(fmt::format("options.fallback_user '{}' is not a user of the target",
-                                          plan.options.fallback_user));
-    }
-  }
-  // Hired-type archive reasons become the Hired status, not an archive reason (MAPPING.md).
-  std::set<std::string> hired_reasons;
-  for (const json::value& reason : references["archive_reason"].as_array()) {
-    if (string_or(reason.as_object(), "type") == "hired")
-      hired_reasons.insert(string_or(reason.as_object(), "source_key"));
-  }
-  for (const std::string& kind : kMappedKinds) {
-    const json::value* section = mapping->if_contains(kind);
-    for (const std::string& key : used[kind]) {
-      if (kind == "archive_reason" && hired_reasons.contains(key))
+    // 4. Resolve every used reference to a target id.
+    for (const json::value& value :
+         prepared.if_contains("missing") && prepared.at("missing").is_array()
+             ? prepared.at("missing").as_array()
+             : json::array()) {
+      if (!value.is_object())
         continue;
-      const json::value* entry =
-          section && section->is_object() ? section->as_object().if_contains(key) : nullptr;
-      std::string name = entry && entry->is_object() ? string_or(entry->as_object(), "name") : "";
-      std::string label = name.empty() ? key : fmt::format("{} ({})", key, name);
-      const json::value* target =
-          entry && entry->is_object() ? entry->as_object().if_contains("target") : nullptr;
-      if (target && target->is_string() && target->as_string() == "skip" && kind == "custom_field")
-        continue;
-      if (target == nullptr || !target->is_string()) {
-        if (kind == "user" && fallback_user) {
-          plan.resolved[kind][key] = string_or(*fallback_user, "id");
+      plan.unmapped.push_back(fmt::format("{} '{}': {}", string_or(value.as_object(), "kind"),
+                                          string_or(value.as_object(), "name"),
+                                          string_or(value.as_object(), "reason")));
+    }
+    if (const json::value* jobs = mapping->if_contains("jobs"); jobs && jobs->is_object()) {
+      for (const auto& [key, entry] : jobs->as_object()) {
+        if (entry.is_object())
+          plan.job_plan[std::string(key)] = string_or(entry.as_object(), "interview_plan");
+      }
+    }
+    const json::object* fallback_user = nullptr;
+    if (!plan.options.fallback_user.empty()) {
+      fallback_user = find_in_catalog(plan.catalog, "user", plan.options.fallback_user, "");
+      if (fallback_user == nullptr) {
+        plan.unmapped.push_back(fmt::format(
+            "options.fallback_user '{}' is not a user of the target", plan.options.fallback_user));
+      }
+    }
+    // Hired-type archive reasons become the Hired status, not an archive reason (MAPPING.md).
+    std::set<std::string> hired_reasons;
+    for (const json::value& reason : references["archive_reason"].as_array()) {
+      if (string_or(reason.as_object(), "type") == "hired")
+        hired_reasons.insert(string_or(reason.as_object(), "source_key"));
+    }
+    for (const std::string& kind : kMappedKinds) {
+      const json::value* section = mapping->if_contains(kind);
+      for (const std::string& key : used[kind]) {
+        if (kind == "archive_reason" && hired_reasons.contains(key))
+          continue;
+        const json::value* entry =
+            section && section->is_object() ? section->as_object().if_contains(key) : nullptr;
+        std::string name = entry && entry->is_object() ? string_or(entry->as_object(), "name") : "";
+        std::string label = name.empty() ? key : fmt::format("{} ({})", key, name);
+        const json::value* target =
+            entry && entry->is_object() ? entry->as_object().if_contains("target") : nullptr;
+        if (target && target->is_string() && target->as_string() == "skip" &&
+            kind == "custom_field")
+          continue;
+        if (target == nullptr || !target->is_string()) {
+          if (kind == "user" && fallback_user) {
+            plan.resolved[kind][key] = string_or(*fallback_user, "id");
+            continue;
+          }
+          plan.unmapped.push_back(
+              fmt::format("{} {}: not mapped{}", kind, label,
+                          kind == "user" ? " (map it, or set options.fallback_user)" : ""));
           continue;
         }
-        plan.unmapped.push_back(
-            fmt::format("{} {}: not mapped{}", kind, label,
-                        kind == "user" ? " (map it, or set options.fallback_user)" : ""));
-        continue;
+        const json::object* found =
+            find_in_catalog(plan.catalog, kind, std::string(target->as_string()),
+                            plan.options.default_interview_plan);
+        if (found == nullptr) {
+          plan.unmapped.push_back(
+              fmt::format("{} {}: mapped to '{}', which the target does not have", kind, label,
+                          std::string(target->as_string())));
+          continue;
+        }
+        plan.resolved[kind][key] = string_or(*found, "id");
       }
-      const json::object* found =
-          find_in_catalog(plan.catalog, kind, std::string(target->as_string()),
-                          plan.options.default_interview_plan);
-      if (found == nullptr) {
-        plan.unmapped.push_back(fmt::format("{} {}: mapped to '{}', which the target does not have",
-                                            kind, label, std::string(target->as_string())));
-        continue;
-      }
-      plan.resolved[kind][key] = string_or(*found, "id");
     }
   }
 
@@ -376,6 +417,14 @@ Plan make_plan(Session& session) {
   std::map<size_t, std::set<std::string>> emails_of;
   staging.for_each({"person", std::nullopt}, [&](const store::StagedRecord& staged) {
     json::object person = json::parse(staged.record_json).as_object();
+    // MAPPING.md: a candidate's tags are the union of its records' tags, created when missing; a
+    // tag no migrated record carries is not created.
+    if (const json::value* tags = person.if_contains("tags");
+        tags && tags->is_array() && skip_reason("person", person, plan).empty()) {
+      for (const json::value& tag : tags->as_array())
+        if (tag.is_string())
+          plan.carried_tags.emplace(tag.as_string());
+    }
     size_t index = groups.add();
     persons.emplace_back(string_or(person, "updated_at", string_or(person, "created_at")),
                          staged.source_key);
@@ -420,9 +469,6 @@ Plan make_plan(Session& session) {
       plan.group_of[key] = plan.groups.size();
     plan.groups.push_back(std::move(group));
   }
-
-  if (verbatim)
-    plan.unmapped.clear();
 
   // 6. The summary plan.json carries.
   json::object per_kind;

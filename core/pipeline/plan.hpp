@@ -7,6 +7,7 @@
 #include <boost/json/object.hpp>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,7 @@ struct Plan {
   std::map<std::string, size_t> group_of;       // person source key -> index in groups
   std::map<std::string, std::string> job_plan;  // job source key -> interview plan name
   std::vector<std::string> unmapped;            // fails the plan when not empty
+  std::set<std::string> carried_tags;           // tag names a migrated person or candidacy carries
   boost::json::object summary;                  // written to plan.json
 };
 

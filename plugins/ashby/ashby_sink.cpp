@@ -1930,22 +1930,23 @@ std::optional<std::string> AshbySink::find_file(const WriteItem& item) {
   std::string candidate_id = ref(item, file.person_key);
   if (candidate_id.empty() || !file.sha256)
     return std::nullopt;
-  object candidate =
-      as_object(client_.results("candidate.info", object{{"id", candidate_id}}, CallKind::read),
-                "candidate.info");
-  // Ashby shows a file's name but neither its size nor a hash, and a candidate often has several
-  // files of one name (a resume per candidacy): a handle of the same name is adopted only when
-  // its bytes, downloaded through file.info, have the same SHA-256.
   std::set<std::string> owned;
   {
     std::lock_guard lock(mutex_);
-    // These bytes already went onto this candidate in this run: that upload is the item's.
+    // These bytes already went onto this candidate in this run: that upload is the item's, and
+    // no read is needed to know it.
     if (auto it = files_.find({candidate_id, *file.sha256}); it != files_.end())
       return it->second;
     for (const auto& [identity, file_id] : files_)
       if (identity.first == candidate_id)
         owned.insert(file_id);
   }
+  object candidate =
+      as_object(client_.results("candidate.info", object{{"id", candidate_id}}, CallKind::read),
+                "candidate.info");
+  // Ashby shows a file's name but neither its size nor a hash, and a candidate often has several
+  // files of one name (a resume per candidacy): a handle of the same name is adopted only when
+  // its bytes, downloaded through file.info, have the same SHA-256.
   if (const array* handles = array_at(candidate, "fileHandles"))
     for (const value& entry : *handles) {
       if (!entry.is_object())

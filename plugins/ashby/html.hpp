@@ -5,10 +5,12 @@
 #include <string>
 #include <string_view>
 
+#include "model/html.hpp"
+
 namespace atsm::ashby {
 
 // Escapes & < > " ' so text shows as written; line breaks stay as they are.
-std::string escape_html(std::string_view text);
+using model::escape_html;
 
 // Rebuilds `html` from the tags Ashby keeps. <strong>/<em> become <b>/<i>; <a> keeps only an
 // http(s) href; script, style and similar elements are dropped with their content; every other

@@ -74,7 +74,8 @@ bool AshbyServer::handle_inspection(const httplib::Request& request, httplib::Re
       std::lock_guard cache_lock(truth_mutex_);
       auto& cached = truth_cache_[source];
       if (cached.second.empty() || cached.first != world_.mutations) {
-        cached = {world_.mutations, json::serialize(compute_truth(world_.data, source))};
+        cached = {world_.mutations, json::serialize(compute_truth(world_.data, source,
+                                                                  options_.ashby_max_file_bytes))};
       }
       body = cached.second;
     }

@@ -157,11 +157,12 @@ bool AshbyState::is_write_method(const std::string& method) {
 }
 
 AshbyState::AshbyState(const json::object& config, std::optional<std::filesystem::path> state_dir,
-                       std::uint64_t seed, double rate_scale)
+                       std::uint64_t seed, double rate_scale, std::int64_t max_file_bytes)
     : state_dir_(std::move(state_dir)),
       seed_(seed),
       id_salt_(static_cast<std::uint64_t>(now_ms()) ^ std::random_device{}()),
-      rate_scale_(rate_scale) {
+      rate_scale_(rate_scale),
+      max_file_bytes_(max_file_bytes) {
   load_config(config);
   if (state_dir_) {
     std::filesystem::create_directories(*state_dir_);
@@ -690,6 +691,7 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
     const json::value* length = field(body, "contentLength");
     if (!length || !length->is_number())
       fail("invalid_input", "Missing required parameter: contentLength");
+    refuse_if_too_large(static_cast<std::int64_t>(length->to_number<double>()));
     std::string handle = "fh_" + Rng(mix_seed(seed_ ^ 0xF11E, ++serial_)).hex(32);
     // The presigned URL expires after 10 minutes (ashby.md §5.4).
     pending_uploads_[handle] = {now_ms() + static_cast<std::int64_t>(600000 / rate_scale_), name};
@@ -709,6 +711,7 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
       fail("candidate_not_found", "Candidate " + candidate_id + " not found");
     Object file{{"id", new_id("file")}, {"_candidateId", candidate_id}, {"_resume", resume}};
     if (call.form_file) {
+      refuse_if_too_large(static_cast<std::int64_t>(call.form_file->second.size()));
       file["name"] = call.form_file->first;
       file["_sha256"] = keep_bytes(call.form_file->second);
       file["_size"] = static_cast<std::int64_t>(call.form_file->second.size());
@@ -1291,6 +1294,13 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
     return results(std::move(out));
   }
   fail("unknown_endpoint", "The sandbox's Ashby does not serve " + method);
+}
+
+void AshbyState::refuse_if_too_large(std::int64_t bytes) const {
+  if (max_file_bytes_ > 0 && bytes > max_file_bytes_)
+    fail("file_too_large", "File of " + std::to_string(bytes) +
+                               " bytes exceeds the upload limit of " +
+                               std::to_string(max_file_bytes_) + " bytes");
 }
 
 std::pair<int, std::string> AshbyState::receive_upload(

@@ -25,7 +25,7 @@ struct AshbyCall {
 class AshbyState {
  public:
   AshbyState(const boost::json::object& config, std::optional<std::filesystem::path> state_dir,
-             std::uint64_t seed, double rate_scale);
+             std::uint64_t seed, double rate_scale, std::int64_t max_file_bytes = 0);
   // The body of an HTTP-200 answer: {success:true, results…} or {success:false, errorInfo…}.
   boost::json::object call(const AshbyCall& call, const std::string& base_url);
   // The presigned upload target of the upload-handle flow; returns the HTTP status and body.
@@ -64,6 +64,9 @@ class AshbyState {
   std::uint64_t id_salt_;
   std::uint64_t serial_ = 0;
   double rate_scale_;
+  std::int64_t max_file_bytes_;  // 0: no upload limit
+  // Both upload flows refuse a file over the limit (code file_too_large).
+  void refuse_if_too_large(std::int64_t bytes) const;
   std::string api_user_id_;
   std::map<std::string, std::pair<std::int64_t, std::string>>
       pending_uploads_;                            // handle -> (expiry ms, name)

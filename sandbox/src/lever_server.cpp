@@ -94,6 +94,19 @@ bool LeverServer::handle_inspection(const httplib::Request& request, httplib::Re
     set_json(response, 200, json::object{{"changed", changes}});
     return true;
   }
+  if (request.method == "POST" && request.path == "/_sandbox/corrupt") {
+    try {
+      auto body = json::parse(request.body.empty() ? "{}" : request.body).as_object();
+      const json::value* what = body.if_contains("what");
+      std::unique_lock lock(world_.mutex);
+      set_json(response, 200,
+               corrupt_lever(world_, what && what->is_string() ? std::string(what->as_string())
+                                                               : std::string()));
+    } catch (const std::exception& error) {
+      set_json(response, 400, json::object{{"error", std::string("corrupt: ") + error.what()}});
+    }
+    return true;
+  }
   return VendorServer::handle_inspection(request, response);
 }
 

@@ -59,6 +59,9 @@ int main(int argc, char** argv) {
   app.add_flag("--no-lever-retry-after", no_lever_retry_after, "Send no Retry-After on Lever 429s");
   app.add_flag("--ashby-retry-after", options.ashby_retry_after,
                "Send Retry-After on Ashby 429s (off by default: Ashby documents none)");
+  app.add_option("--ashby-max-file-bytes", options.ashby_max_file_bytes,
+                 "Ashby refuses uploads larger than this (file_too_large); 0: no limit")
+      ->capture_default_str();
   app.add_flag("--print-ashby-config", print_ashby_config,
                "Print the default --ashby-config JSON for --seed/--persons and exit");
   CLI11_PARSE(app, argc, argv);

@@ -29,6 +29,11 @@ struct SourceRecord {
   std::int64_t created_at = 0;
 };
 
+// Whether Ashby takes the file's upload (it refuses one over its limit).
+bool fits(const SandboxFile& file, std::int64_t max_file_bytes) {
+  return max_file_bytes <= 0 || static_cast<std::int64_t>(file.size) <= max_file_bytes;
+}
+
 // Hashing every file is most of the truth's cost; a file's bytes depend only on (seed, size).
 std::string file_sha256(const SandboxFile& file) {
   static std::mutex mutex;
@@ -50,7 +55,8 @@ void collapse_push(json::array& history, const std::string& title) {
     history.emplace_back(title);
 }
 
-void lever_records(const Dataset& data, std::vector<SourceRecord>& out) {
+void lever_records(const Dataset& data, std::int64_t max_file_bytes,
+                   std::vector<SourceRecord>& out) {
   const LeverData& lv = data.lever;
   std::map<std::string, std::string> stage_title, reason_text, reason_type, posting_title;
   std::set<std::string> lead_stages;
@@ -118,7 +124,7 @@ void lever_records(const Dataset& data, std::vector<SourceRecord>& out) {
         ++record.notes;
       record.notes += static_cast<std::int64_t>(opp->offers.size());
       for (const auto& file : opp->files)
-        if (file.status == "processed")
+        if (file.status == "processed" && fits(file, max_file_bytes))
           record.file_hashes.push_back(file_sha256(file));
       if (!has_application)
         continue;
@@ -149,7 +155,8 @@ void lever_records(const Dataset& data, std::vector<SourceRecord>& out) {
   }
 }
 
-void greenhouse_records(const Dataset& data, std::vector<SourceRecord>& out) {
+void greenhouse_records(const Dataset& data, std::int64_t max_file_bytes,
+                        std::vector<SourceRecord>& out) {
   const GreenhouseData& gh = data.greenhouse;
   std::map<std::int64_t, std::string> stage_name, job_name, reason_name;
   for (const auto& job : gh.jobs) {
@@ -198,7 +205,8 @@ void greenhouse_records(const Dataset& data, std::vector<SourceRecord>& out) {
         candidate.addresses.size() > 1)
       ++record.notes;
     for (const auto* attachment : files[candidate.id])
-      record.file_hashes.push_back(file_sha256(attachment->file));
+      if (fits(attachment->file, max_file_bytes))
+        record.file_hashes.push_back(file_sha256(attachment->file));
     for (const GhApplication* app : apps[candidate.id]) {
       bool has_application = app->job_id.has_value();
       for (const GhScorecard* card : cards[app->id]) {
@@ -251,12 +259,13 @@ void greenhouse_records(const Dataset& data, std::vector<SourceRecord>& out) {
 
 }  // namespace
 
-json::object compute_truth(const Dataset& data, const std::string& source) {
+json::object compute_truth(const Dataset& data, const std::string& source,
+                           std::int64_t max_file_bytes) {
   std::vector<SourceRecord> records;
   if (source == "lever" || source == "both")
-    lever_records(data, records);
+    lever_records(data, max_file_bytes, records);
   if (source == "greenhouse" || source == "both")
-    greenhouse_records(data, records);
+    greenhouse_records(data, max_file_bytes, records);
   // Merge records sharing a normalised valid email (union-find); invalid emails never merge.
   std::vector<std::size_t> parent(records.size());
   std::iota(parent.begin(), parent.end(), 0);

@@ -1,5 +1,6 @@
 // Indexes over the dataset and the recruiter activity of /_sandbox/mutate.
 #include <algorithm>
+#include <stdexcept>
 
 #include "util.hpp"
 #include "world.hpp"
@@ -169,6 +170,28 @@ json::array mutate_lever(World& world, int count) {
             });
   world.reindex();
   return changes;
+}
+
+json::object corrupt_lever(World& world, const std::string& what) {
+  if (what != "note_time_in_microseconds")
+    throw std::invalid_argument("unknown corruption '" + what +
+                                "' (known: note_time_in_microseconds)");
+  for (LeverOpportunity& opp : world.data.lever.opportunities) {
+    if (opp.deleted_at || !opp.posting_id ||
+        world.data.lever.contacts[world.contact_by_id.at(opp.contact_id)].anonymized)
+      continue;
+    for (auto& note : opp.notes) {
+      if (note.deleted_at)
+        continue;
+      note.created_at *= 1000;
+      world.reindex();
+      return json::object{{"opportunity", opp.id},
+                          {"contact", opp.contact_id},
+                          {"note", note.id},
+                          {"createdAt", note.created_at}};
+    }
+  }
+  throw std::invalid_argument("no live opportunity has a note to corrupt");
 }
 
 json::array mutate_greenhouse(World& world, int count) {

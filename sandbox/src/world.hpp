@@ -31,10 +31,19 @@ struct World {
 };
 
 // Ground truth (MAPPING.md rules, sandbox-only code): source = lever | greenhouse | both.
-boost::json::object compute_truth(const Dataset& data, const std::string& source);
+// Files over `max_file_bytes` (when > 0) are refused by the emulated Ashby: the truth leaves them
+// out.
+boost::json::object compute_truth(const Dataset& data, const std::string& source,
+                                  std::int64_t max_file_bytes = 0);
 
 // Recruiter activity during a parallel run; caller holds the unique lock. Returns what changed.
 boost::json::array mutate_lever(World& world, int count);
 boost::json::array mutate_greenhouse(World& world, int count);
+
+// Bad data as real accounts hold it, for the tests of how a migration reports it; caller holds
+// the unique lock. "note_time_in_microseconds": one note's createdAt written in microseconds (an
+// importer's classic mistake), far outside years 0000-9999. Returns what changed; throws
+// std::invalid_argument for an unknown `what`.
+boost::json::object corrupt_lever(World& world, const std::string& what);
 
 }  // namespace atsm::sandbox

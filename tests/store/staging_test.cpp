@@ -111,6 +111,27 @@ TEST_F(StagingTest, IterationByKindAndSourceAndResumeAfterSeq) {
   EXPECT_EQ(store.counts("greenhouse"), (std::map<std::string, std::int64_t>{{"persons", 1}}));
 }
 
+TEST_F(StagingTest, ChunksOfALimitReadTheKindOnceInOrder) {
+  for (int i = 0; i < 7; ++i)
+    store.put_batch("lever", "notes", std::vector{person("n" + std::to_string(i), "x")}, {});
+  std::vector<std::string> keys;
+  std::vector<std::int64_t> chunk_sizes;
+  std::int64_t after = 0;
+  for (;;) {
+    std::int64_t rows = 0;
+    after = store.for_each({.kind = "notes", .after_seq = after, .limit = 3},
+                           [&](const StagedRecord& record) {
+                             keys.push_back(record.source_key);
+                             ++rows;
+                           });
+    chunk_sizes.push_back(rows);
+    if (rows < 3)
+      break;
+  }
+  EXPECT_EQ(chunk_sizes, (std::vector<std::int64_t>{3, 3, 1}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"n0", "n1", "n2", "n3", "n4", "n5", "n6"}));
+}
+
 TEST_F(StagingTest, IterationSeesASnapshotWhileWritesGoOn) {
   store.put_batch("lever", "notes", std::vector{person("n1", "a"), person("n2", "b")}, {});
   std::vector<std::string> seen;

@@ -192,8 +192,8 @@ std::int64_t StagingStore::for_each(const StagingQuery& query,
   auto reader = open_reader();
   auto select = reader.prepare("SELECT " ATSM_STAGING_COLUMNS
                                " FROM staged_record WHERE kind = ?1 AND seq > ?2"
-                               " AND (?3 IS NULL OR source = ?3) ORDER BY seq");
-  select.bind(1, query.kind).bind(2, query.after_seq);
+                               " AND (?3 IS NULL OR source = ?3) ORDER BY seq LIMIT ?4");
+  select.bind(1, query.kind).bind(2, query.after_seq).bind(4, query.limit.value_or(-1));
   if (query.source) {
     select.bind(3, *query.source);
   } else {

@@ -79,6 +79,7 @@ struct StagingQuery {
   std::string kind;
   std::optional<std::string> source = std::nullopt;  // all sources when absent
   std::int64_t after_seq = 0;  // only records with a larger seq (to resume a stream)
+  std::optional<std::int64_t> limit = std::nullopt;  // at most this many records (a chunk)
 };
 
 // Thread-safe. Writes are serialised; iterations read a consistent snapshot on their own

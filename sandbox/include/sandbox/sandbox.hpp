@@ -73,6 +73,10 @@ struct Options {
   // Send Retry-After with Ashby 429s: "configurable, default off" (reference/api/ashby.md §7).
   // Greenhouse always sends it.
   bool ashby_retry_after = false;
+  // Ashby refuses an upload handle for a file larger than this (code `file_too_large`); 0: no
+  // limit. Ashby's real limit is unverified (reference/api/ashby.md §5.4); tests set a small one
+  // to see a refused record reported while the rest migrates. The truth leaves such files out.
+  std::int64_t ashby_max_file_bytes = 0;
   int worker_threads = 32;
 };
 
