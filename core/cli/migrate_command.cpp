@@ -296,6 +296,7 @@ int run_step(const std::string& step, const MigrationOptions& options,
 
     pipeline::LoadOptions load_options;
     load_options.workers = options.workers;
+    load_options.chunk_records = options.load_chunk;
     load_options.extraction = extraction.get();
     auto started = std::chrono::steady_clock::now();
     pipeline::LoadStats stats = pipeline::load(session, plan, load_options);
@@ -383,6 +384,10 @@ void add_migration_options(CLI::App& app, MigrationOptions& options) {
                  "Writes in flight against the sink (default: the sink's rate limit times its "
                  "measured latency)")
       ->check(CLI::Range(1, 64));
+  app.add_option("--load-chunk", options.load_chunk,
+                 "Records of a kind the load reads from staging and holds at once (default 2000; "
+                 "memory stays flat whatever the account's size)")
+      ->check(CLI::Range(1, 1000000));
 }
 
 void add_migration_commands(CLI::App& app, MigrationOptions& options, const GlobalOptions& global,

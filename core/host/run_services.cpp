@@ -1,6 +1,7 @@
 #include "host/run_services.hpp"
 
 #include <openssl/evp.h>
+#include <algorithm>
 
 #include <fmt/format.h>
 #include <optional>
@@ -105,6 +106,16 @@ void RunServices::declare_bucket(const atsm_rate_policy& policy) {
   }
   if (policy.max_concurrency > 0)
     converted.with_max_concurrency(policy.max_concurrency);
+  // A 429 that gives no hint pauses the bucket for about the time 20 permits take at its limit,
+  // within 50 ms..1 s, and at most 60 times that: 1 s and 60 s at the vendors' documented limits
+  // (Lever 10/s, Ashby 1,000/min, Greenhouse per 30 s), less for a key allowed more.
+  double limit = policy.kind == ATSM_RATE_TOKEN_BUCKET
+                     ? policy.rate_per_second
+                     : policy.limit * 1000.0 / static_cast<double>(policy.window_ms);
+  auto pause = std::chrono::milliseconds(
+      static_cast<std::int64_t>(std::clamp(20'000.0 / limit, 50.0, 1'000.0)));
+  converted.backoff_initial = pause;
+  converted.backoff_max = pause * 60;
   shared_.limiter.configure(policy.bucket, converted);
   shared_.record_bucket(plugin_name_, policy.bucket);
 }

@@ -381,7 +381,6 @@ class Loader {
     return kind == "person" || kind == "candidacy" || kind == "note" || kind == "feedback" ||
            kind == "offer";
   }
-  static constexpr int64_t kChunkRecords = 2000;
 
   void load_kind(const std::string& kind) {
     BackgroundExtraction* feed = options_.extraction;
@@ -398,7 +397,7 @@ class Loader {
     uint64_t queued = 0;
     int64_t cursor = 0;
     const std::optional<int64_t> limit =
-        chunked(kind) ? std::optional<int64_t>(kChunkRecords) : std::nullopt;
+        chunked(kind) ? std::optional<int64_t>(options_.chunk_records) : std::nullopt;
     for (;;) {
       // Asked before reading: once the kind is complete, this pass sees all of it. The last pass
       // starts over from the first record, for a record that changed since an earlier run keeps

@@ -50,6 +50,9 @@ struct LoadOptions {
   // staged, and the kinds that hang off candidates and applications as they are staged.
   BackgroundExtraction* extraction = nullptr;
   size_t batch_size = 8;
+  // Records of a kind read from staging and held at once (the kinds whose items stand alone), so
+  // memory stays flat whatever the account's size.
+  int64_t chunk_records = 2000;
   unsigned max_attempts = 6;
 };
 

@@ -105,7 +105,12 @@ std::string visible_text(std::string_view html) {
 struct Written {
   std::string key;
   std::string target_id;
-  json::object record;
+  // What choosing the read-back needs, so a big account is not held in memory whole.
+  std::string created_at;
+  bool confidential = false;
+  bool custom_fields = false;
+  bool html_note = false;
+  json::object record;  // the staged record: read again for the records read back
 };
 
 class Reconciler {
@@ -151,9 +156,9 @@ class Reconciler {
         switch (entry->state) {
           case store::LedgerState::done:
             ++done;
-            if (entry->target_id)
-              written[kind].push_back({record.source_key, *entry->target_id,
-                                       json::parse(record.record_json).as_object()});
+            if (entry->target_id && !verbatim_)
+              written[kind].push_back(traits_of(record.source_key, *entry->target_id,
+                                                json::parse(record.record_json).as_object()));
             break;
           case store::LedgerState::skipped: {
             json::value& count = skipped[entry->last_error.value_or("skipped")];
@@ -239,6 +244,19 @@ class Reconciler {
         });
   }
 
+  static Written traits_of(std::string key, std::string target_id, const json::object& record) {
+    Written written;
+    written.key = std::move(key);
+    written.target_id = std::move(target_id);
+    written.created_at = text(record, "created_at");
+    const json::value* confidential = record.if_contains("confidential");
+    written.confidential = confidential && confidential->is_bool() && confidential->as_bool();
+    const json::value* custom = record.if_contains("custom_fields");
+    written.custom_fields = custom && custom->is_array() && !custom->as_array().empty();
+    written.html_note = text(record, "body_format") == "html";
+    return written;
+  }
+
   // Which written records are read back, and why: a seeded sample plus the cohorts where
   // migrations go wrong, plus the first and last created.
   std::map<std::size_t, std::set<std::string>> choose(const std::string& kind,
@@ -266,20 +284,16 @@ class Reconciler {
                                   });
     std::size_t first = 0, last = 0;
     for (std::size_t i = 0; i < records.size(); ++i) {
-      const json::object& record = records[i].record;
-      std::string created = text(record, "created_at");
+      const std::string& created = records[i].created_at;
       if (!created.empty()) {
-        if (text(records[first].record, "created_at").empty() ||
-            created < text(records[first].record, "created_at"))
+        if (records[first].created_at.empty() || created < records[first].created_at)
           first = i;
-        if (created > text(records[last].record, "created_at"))
+        if (created > records[last].created_at)
           last = i;
       }
-      const json::value* confidential = record.if_contains("confidential");
-      if (confidential && confidential->is_bool() && confidential->as_bool())
+      if (records[i].confidential)
         chosen[i].insert("confidential");
-      const json::value* custom = record.if_contains("custom_fields");
-      if (custom && custom->is_array() && !custom->as_array().empty())
+      if (records[i].custom_fields)
         chosen[i].insert("custom_fields");
       if (kind == "person") {
         if (candidacies_of[records[i].key] >= 3)
@@ -287,7 +301,7 @@ class Reconciler {
         if (plan_.group_of.contains(records[i].key))
           chosen[i].insert("merged");
       }
-      if (kind == "note" && text(record, "body_format") == "html")
+      if (kind == "note" && records[i].html_note)
         chosen[i].insert("html_note");
       if (kind == "file" && chosen.size() < options_.max_files)
         chosen[i].insert("file_sha256");
@@ -314,7 +328,9 @@ class Reconciler {
     std::size_t checked = 0;
     mismatched_ = 0;
     for (const auto& [index, reasons] : chosen) {
-      const Written& written = records[index];
+      Written written = records[index];
+      if (auto staged = session_.staging().get(session_.options().source, kind, written.key))
+        written.record = json::parse(staged->record_json).as_object();
       for (const std::string& reason : reasons) {
         json::value& count = cohorts[reason];
         count = (count.is_int64() ? count.as_int64() : 0) + 1;

@@ -160,6 +160,15 @@ Client::Client(sdk::Host host, std::string base_url) : host_(host), base_url_(st
     base_url_.pop_back();
 }
 
+sdk::HttpResponse Client::send(const sdk::HttpRequest& request, const std::string& method) const {
+  try {
+    return host_.http(request);
+  } catch (const sdk::Error& error) {
+    throw sdk::Error(error.status(), "Ashby " + method + ": " + error.what(), error.vendor_code(),
+                     error.vendor_request_id(), error.http_status(), error.retry_after_ms());
+  }
+}
+
 json::object Client::call(const std::string& method, const json::object& body,
                           CallKind kind) const {
   host_.check_cancelled();
@@ -173,14 +182,20 @@ json::object Client::call(const std::string& method, const json::object& body,
   request.auth_scheme = ATSM_AUTH_BASIC_SECRET_AS_USER;
   request.auth_secret = kApiKeySecret;
   request.idempotent = kind != CallKind::create;
-  sdk::HttpResponse response;
-  try {
-    response = host_.http(request);
-  } catch (const sdk::Error& error) {
-    throw sdk::Error(error.status(), "Ashby " + method + ": " + error.what(), error.vendor_code(),
-                     error.vendor_request_id(), error.http_status(), error.retry_after_ms());
+  // Ashby's transient business errors (HTTP 200, success:false, "retry later") say the call was
+  // not applied: it is sent again at once, through the host's limiter, a few times before the
+  // item's attempt fails over it (even a create: nothing was made).
+  constexpr int kTransientAttempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    sdk::HttpResponse response = send(request, method);
+    try {
+      return classify_response(response, method, kind);
+    } catch (const sdk::Error& error) {
+      if (error.status() != ATSM_RETRY || attempt == kTransientAttempts)
+        throw;
+      host_.check_cancelled();
+    }
   }
-  return classify_response(response, method, kind);
 }
 
 json::value Client::results(const std::string& method, const json::object& body,
@@ -230,13 +245,7 @@ json::object Client::upload_multipart(const std::string& method, const std::stri
   request.auth_scheme = ATSM_AUTH_BASIC_SECRET_AS_USER;
   request.auth_secret = kApiKeySecret;
   request.idempotent = false;
-  sdk::HttpResponse response;
-  try {
-    response = host_.http(request);
-  } catch (const sdk::Error& error) {
-    throw sdk::Error(error.status(), "Ashby " + method + ": " + error.what(), error.vendor_code(),
-                     error.vendor_request_id(), error.http_status(), error.retry_after_ms());
-  }
+  sdk::HttpResponse response = send(request, method);
   json::object envelope = classify_response(response, method, CallKind::create);
   json::value* results = envelope.if_contains("results");
   if (results == nullptr || !results->is_object())

@@ -55,6 +55,9 @@ class Client {
   const std::string& base_url() const { return base_url_; }
 
  private:
+  // The host's HTTP call; a transport failure names the method.
+  sdk::HttpResponse send(const sdk::HttpRequest& request, const std::string& method) const;
+
   sdk::Host host_;
   std::string base_url_;
 };

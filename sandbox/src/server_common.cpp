@@ -386,14 +386,21 @@ void VendorServer::dispatch(const httplib::Request& request, httplib::Response& 
       return;
   }
   std::uint64_t sequence = 0;
-  // The presigned download behind Ashby's file.info is storage, not the API: the API's fault
-  // profile does not apply to it (a truncated body there would read as other bytes). Greenhouse's
-  // attachment URLs stay in the profile: surviving their faults is the source connector's job.
+  // Ashby's presigned targets are storage (S3), not the API. The download behind file.info gets
+  // no fault at all (a truncated body there would read as other bytes); the upload target gets
+  // the transport's faults (resets, stalls, 5xx, lost answers) but never the API's own 429s or
+  // HTTP-200 error envelopes, which storage does not send. Greenhouse's attachment URLs stay in
+  // the whole profile: surviving their faults is the source connector's job.
+  const bool ashby = vendor_ == Vendor::ashby;
   bool storage_download =
-      vendor_ == Vendor::ashby && request.method == "GET" && request.path.rfind("/_files/", 0) == 0;
+      ashby && request.method == "GET" && request.path.rfind("/_files/", 0) == 0;
+  bool storage_upload =
+      ashby && request.method == "POST" && request.path.rfind("/_upload/", 0) == 0;
   Fault fault = storage_download
                     ? Fault::none
-                    : faults_.draw(is_write(request), vendor_ == Vendor::ashby, sequence);
+                    : faults_.draw(is_write(request), ashby && !storage_upload, sequence);
+  if (storage_upload && fault == Fault::rate_limit)
+    fault = Fault::none;
   if (fault != Fault::none)
     stats_.count_fault(fault);
   switch (fault) {
