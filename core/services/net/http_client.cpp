@@ -522,6 +522,11 @@ Response HttpClient::perform(const Request& request) {
     return std::move(response);
   };
 
+  // A 429 is a refusal, not a failure: the server did nothing and the limiter paces the next
+  // try, so refusals have a budget of their own beside max_attempts (a storm of them on a busy
+  // key must not fail a read that the next second would serve).
+  constexpr std::uint32_t kMaxRefusals = 12;
+  std::uint32_t refusals = 0;
   for (std::uint32_t attempt_number = 1;; ++attempt_number) {
     std::optional<Permit> permit;
     if (!request.rate_limit_bucket.empty()) {
@@ -590,7 +595,9 @@ Response HttpClient::perform(const Request& request) {
     }
     std::string decision;
     if (verdict != Verdict::kDone) {
-      if (attempt_number >= max_attempts) {
+      const bool refused = outcome.code == CURLE_OK && response.status == 429;
+      refusals += refused ? 1 : 0;
+      if (refused ? refusals >= kMaxRefusals : attempt_number - refusals >= max_attempts) {
         verdict = Verdict::kDone;
         // Only not-processed outcomes reach here for a non-idempotent request: not ambiguous.
         decision = "; giving up, attempts exhausted";
