@@ -194,6 +194,140 @@ json::object MigrationOptions::to_json() const {
           {"fallback_user", fallback_user}};
 }
 
+// Steps 3 and 4 of the plan for a sink that maps references: the starter mapping (written or
+// extended for this source), then every used reference resolved to a target id.
+static void resolve_through_mapping(Session& session, Plan& plan,
+                                    std::optional<json::object>& mapping, json::object& references,
+                                    std::map<std::string, std::set<std::string>>& used,
+                                    const json::object& prepared) {
+  store::StagingStore& staging = session.staging();
+  const std::string source = session.options().source;
+  // 3. A starter mapping when the user has none: matched by name where possible. A work-dir
+  // mapping written for another source (consolidation into the same work dir) gains starter
+  // entries for this source's references; entries already there are never changed. A mapping the
+  // user keeps elsewhere (--mapping) is never written: what it lacks fails the plan by name.
+  const bool own_file = !session.options().mapping_file;
+  json::object starter = mapping.value_or(json::object{{"options", plan.options.to_json()}});
+  json::array unmatched;
+  if (const json::value* before = starter.if_contains("unmatched"); before && before->is_array())
+    unmatched = before->as_array();
+  size_t added = 0;
+  for (const std::string& kind : kMappedKinds) {
+    json::value& section = starter[kind];
+    if (!section.is_object())
+      section = json::object();
+    json::object& entries = section.as_object();
+    for (const json::value& value : references[kind].as_array()) {
+      const json::object& reference = value.as_object();
+      std::string key = string_or(reference, "source_key");
+      if (entries.contains(key))
+        continue;
+      std::optional<std::string> target = starter_target(plan.catalog, kind, reference);
+      json::object entry{{"name", string_or(reference, "name")}};
+      if (kind == "user")
+        entry["email"] = string_or(reference, "email");
+      entry["target"] = target ? json::value(*target) : json::value(nullptr);
+      bool hired = kind == "archive_reason" && string_or(reference, "type") == "hired";
+      if (!target && used[kind].contains(key) && !hired) {
+        unmatched.push_back(json::object{
+            {"kind", kind}, {"source_key", key}, {"name", string_or(reference, "name")}});
+      }
+      entries[key] = std::move(entry);
+      ++added;
+    }
+  }
+  json::value& jobs = starter["jobs"];
+  if (!jobs.is_object())
+    jobs = json::object();
+  staging.for_each({"job", source}, [&](const store::StagedRecord& staged) {
+    if (jobs.as_object().contains(staged.source_key))
+      return;
+    json::object job = json::parse(staged.record_json).as_object();
+    jobs.as_object()[staged.source_key] =
+        json::object{{"title", string_or(job, "title")}, {"interview_plan", nullptr}};
+    ++added;
+  });
+  starter["unmatched"] = std::move(unmatched);
+  if (own_file && (!mapping || added > 0)) {
+    write_private_file(session.work_dir().starter_mapping(), json::serialize(starter));
+    if (mapping) {
+      spdlog::info("added {} starter entr{} for the references of source '{}' to {}", added,
+                   added == 1 ? "y" : "ies", source, session.work_dir().starter_mapping().string());
+    } else {
+      spdlog::info("wrote a starter mapping file: {} ({} reference(s) it could not match)",
+                   session.work_dir().starter_mapping().string(),
+                   starter["unmatched"].as_array().size());
+    }
+    mapping = std::move(starter);
+  }
+
+  // 4. Resolve every used reference to a target id.
+  for (const json::value& value :
+       prepared.if_contains("missing") && prepared.at("missing").is_array()
+           ? prepared.at("missing").as_array()
+           : json::array()) {
+    if (!value.is_object())
+      continue;
+    plan.unmapped.push_back(fmt::format("{} '{}': {}", string_or(value.as_object(), "kind"),
+                                        string_or(value.as_object(), "name"),
+                                        string_or(value.as_object(), "reason")));
+  }
+  if (const json::value* jobs = mapping->if_contains("jobs"); jobs && jobs->is_object()) {
+    for (const auto& [key, entry] : jobs->as_object()) {
+      if (entry.is_object())
+        plan.job_plan[std::string(key)] = string_or(entry.as_object(), "interview_plan");
+    }
+  }
+  const json::object* fallback_user = nullptr;
+  if (!plan.options.fallback_user.empty()) {
+    fallback_user = find_in_catalog(plan.catalog, "user", plan.options.fallback_user, "");
+    if (fallback_user == nullptr) {
+      plan.unmapped.push_back(fmt::format("options.fallback_user '{}' is not a user of the target",
+                                          plan.options.fallback_user));
+    }
+  }
+  // Hired-type archive reasons become the Hired status, not an archive reason (MAPPING.md).
+  std::set<std::string> hired_reasons;
+  for (const json::value& reason : references["archive_reason"].as_array()) {
+    if (string_or(reason.as_object(), "type") == "hired")
+      hired_reasons.insert(string_or(reason.as_object(), "source_key"));
+  }
+  for (const std::string& kind : kMappedKinds) {
+    const json::value* section = mapping->if_contains(kind);
+    for (const std::string& key : used[kind]) {
+      if (kind == "archive_reason" && hired_reasons.contains(key))
+        continue;
+      const json::value* entry =
+          section && section->is_object() ? section->as_object().if_contains(key) : nullptr;
+      std::string name = entry && entry->is_object() ? string_or(entry->as_object(), "name") : "";
+      std::string label = name.empty() ? key : fmt::format("{} ({})", key, name);
+      const json::value* target =
+          entry && entry->is_object() ? entry->as_object().if_contains("target") : nullptr;
+      if (target && target->is_string() && target->as_string() == "skip" && kind == "custom_field")
+        continue;
+      if (target == nullptr || !target->is_string()) {
+        if (kind == "user" && fallback_user) {
+          plan.resolved[kind][key] = string_or(*fallback_user, "id");
+          continue;
+        }
+        plan.unmapped.push_back(
+            fmt::format("{} {}: not mapped{}", kind, label,
+                        kind == "user" ? " (map it, or set options.fallback_user)" : ""));
+        continue;
+      }
+      const json::object* found =
+          find_in_catalog(plan.catalog, kind, std::string(target->as_string()),
+                          plan.options.default_interview_plan);
+      if (found == nullptr) {
+        plan.unmapped.push_back(fmt::format("{} {}: mapped to '{}', which the target does not have",
+                                            kind, label, std::string(target->as_string())));
+        continue;
+      }
+      plan.resolved[kind][key] = string_or(*found, "id");
+    }
+  }
+}
+
 Plan make_plan(Session& session) {
   Plan plan;
   const std::string source = session.options().source;
@@ -281,133 +415,7 @@ Plan make_plan(Session& session) {
       for (const std::string& key : used[kind])
         plan.resolved[kind][key] = key;
   } else {
-    // 3. A starter mapping when the user has none: matched by name where possible. A work-dir
-    // mapping written for another source (consolidation into the same work dir) gains starter
-    // entries for this source's references; entries already there are never changed. A mapping the
-    // user keeps elsewhere (--mapping) is never written: what it lacks fails the plan by name.
-    const bool own_file = !session.options().mapping_file;
-    json::object starter = mapping.value_or(json::object{{"options", plan.options.to_json()}});
-    json::array unmatched;
-    if (const json::value* before = starter.if_contains("unmatched"); before && before->is_array())
-      unmatched = before->as_array();
-    size_t added = 0;
-    for (const std::string& kind : kMappedKinds) {
-      json::value& section = starter[kind];
-      if (!section.is_object())
-        section = json::object();
-      json::object& entries = section.as_object();
-      for (const json::value& value : references[kind].as_array()) {
-        const json::object& reference = value.as_object();
-        std::string key = string_or(reference, "source_key");
-        if (entries.contains(key))
-          continue;
-        std::optional<std::string> target = starter_target(plan.catalog, kind, reference);
-        json::object entry{{"name", string_or(reference, "name")}};
-        if (kind == "user")
-          entry["email"] = string_or(reference, "email");
-        entry["target"] = target ? json::value(*target) : json::value(nullptr);
-        bool hired = kind == "archive_reason" && string_or(reference, "type") == "hired";
-        if (!target && used[kind].contains(key) && !hired) {
-          unmatched.push_back(json::object{
-              {"kind", kind}, {"source_key", key}, {"name", string_or(reference, "name")}});
-        }
-        entries[key] = std::move(entry);
-        ++added;
-      }
-    }
-    json::value& jobs = starter["jobs"];
-    if (!jobs.is_object())
-      jobs = json::object();
-    staging.for_each({"job", source}, [&](const store::StagedRecord& staged) {
-      if (jobs.as_object().contains(staged.source_key))
-        return;
-      json::object job = json::parse(staged.record_json).as_object();
-      jobs.as_object()[staged.source_key] =
-          json::object{{"title", string_or(job, "title")}, {"interview_plan", nullptr}};
-      ++added;
-    });
-    starter["unmatched"] = std::move(unmatched);
-    if (own_file && (!mapping || added > 0)) {
-      write_private_file(session.work_dir().starter_mapping(), json::serialize(starter));
-      if (mapping) {
-        spdlog::info("added {} starter entr{} for the references of source '{}' to {}", added,
-                     added == 1 ? "y" : "ies", source,
-                     session.work_dir().starter_mapping().string());
-      } else {
-        spdlog::info("wrote a starter mapping file: {} ({} reference(s) it could not match)",
-                     session.work_dir().starter_mapping().string(),
-                     starter["unmatched"].as_array().size());
-      }
-      mapping = std::move(starter);
-    }
-
-    // 4. Resolve every used reference to a target id.
-    for (const json::value& value :
-         prepared.if_contains("missing") && prepared.at("missing").is_array()
-             ? prepared.at("missing").as_array()
-             : json::array()) {
-      if (!value.is_object())
-        continue;
-      plan.unmapped.push_back(fmt::format("{} '{}': {}", string_or(value.as_object(), "kind"),
-                                          string_or(value.as_object(), "name"),
-                                          string_or(value.as_object(), "reason")));
-    }
-    if (const json::value* jobs = mapping->if_contains("jobs"); jobs && jobs->is_object()) {
-      for (const auto& [key, entry] : jobs->as_object()) {
-        if (entry.is_object())
-          plan.job_plan[std::string(key)] = string_or(entry.as_object(), "interview_plan");
-      }
-    }
-    const json::object* fallback_user = nullptr;
-    if (!plan.options.fallback_user.empty()) {
-      fallback_user = find_in_catalog(plan.catalog, "user", plan.options.fallback_user, "");
-      if (fallback_user == nullptr) {
-        plan.unmapped.push_back(fmt::format(
-            "options.fallback_user '{}' is not a user of the target", plan.options.fallback_user));
-      }
-    }
-    // Hired-type archive reasons become the Hired status, not an archive reason (MAPPING.md).
-    std::set<std::string> hired_reasons;
-    for (const json::value& reason : references["archive_reason"].as_array()) {
-      if (string_or(reason.as_object(), "type") == "hired")
-        hired_reasons.insert(string_or(reason.as_object(), "source_key"));
-    }
-    for (const std::string& kind : kMappedKinds) {
-      const json::value* section = mapping->if_contains(kind);
-      for (const std::string& key : used[kind]) {
-        if (kind == "archive_reason" && hired_reasons.contains(key))
-          continue;
-        const json::value* entry =
-            section && section->is_object() ? section->as_object().if_contains(key) : nullptr;
-        std::string name = entry && entry->is_object() ? string_or(entry->as_object(), "name") : "";
-        std::string label = name.empty() ? key : fmt::format("{} ({})", key, name);
-        const json::value* target =
-            entry && entry->is_object() ? entry->as_object().if_contains("target") : nullptr;
-        if (target && target->is_string() && target->as_string() == "skip" &&
-            kind == "custom_field")
-          continue;
-        if (target == nullptr || !target->is_string()) {
-          if (kind == "user" && fallback_user) {
-            plan.resolved[kind][key] = string_or(*fallback_user, "id");
-            continue;
-          }
-          plan.unmapped.push_back(
-              fmt::format("{} {}: not mapped{}", kind, label,
-                          kind == "user" ? " (map it, or set options.fallback_user)" : ""));
-          continue;
-        }
-        const json::object* found =
-            find_in_catalog(plan.catalog, kind, std::string(target->as_string()),
-                            plan.options.default_interview_plan);
-        if (found == nullptr) {
-          plan.unmapped.push_back(
-              fmt::format("{} {}: mapped to '{}', which the target does not have", kind, label,
-                          std::string(target->as_string())));
-          continue;
-        }
-        plan.resolved[kind][key] = string_or(*found, "id");
-      }
-    }
+    resolve_through_mapping(session, plan, mapping, references, used, prepared);
   }
 
   // 5. Persons: one group per normalised email across every source in the work dir.
