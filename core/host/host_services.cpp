@@ -19,6 +19,15 @@ void write_output(const atsm_output* out, const std::string& text) {
   sdk::detail::write_all(out, text);
 }
 
+const atsm_host_in_flight_v1 kInFlight{sizeof(atsm_host_in_flight_v1), ATSM_ABI_VERSION,
+                                       [](void* host) -> uint32_t {
+                                         try {
+                                           return self(host).suggested_in_flight();
+                                         } catch (...) {
+                                           return 0;  // no advice: the connector keeps its default
+                                         }
+                                       }};
+
 }  // namespace
 
 HostServices::HostServices() {
@@ -127,6 +136,8 @@ HostServices::HostServices() {
   };
   table_.get_extension = [](void* host, const char* id) -> const void* {
     try {
+      if (id != nullptr && std::strcmp(id, ATSM_EXT_HOST_IN_FLIGHT) == 0)
+        return &kInFlight;
       return id ? self(host).extension(id) : nullptr;
     } catch (...) {
       return nullptr;

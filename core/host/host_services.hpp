@@ -38,6 +38,9 @@ class HostServices {
                                                    const std::string& source_key) = 0;
   virtual void progress(const std::string& kind, uint64_t done, uint64_t total) = 0;
   virtual bool cancelled() = 0;
+  // Requests the connector should keep in flight (extension atsm.host.in_flight/1); 0 = no
+  // advice yet.
+  virtual std::uint32_t suggested_in_flight() { return 0; }
   virtual const void* extension(const std::string& id) {
     (void)id;
     return nullptr;

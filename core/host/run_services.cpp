@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 #include <optional>
@@ -60,6 +61,20 @@ PluginTraffic SharedServices::traffic(const std::string& plugin) const {
   std::lock_guard lock(traffic_mutex);
   auto found = traffic_by_plugin.find(plugin);
   return found == traffic_by_plugin.end() ? PluginTraffic{} : found->second;
+}
+
+std::uint32_t SharedServices::suggested_in_flight(const std::string& plugin) const {
+  constexpr double kMaxInFlight = 32;
+  PluginTraffic measured = traffic(plugin);
+  double limit = 0;
+  for (const std::string& bucket : measured.buckets)
+    limit = std::max(limit, limiter.metrics(bucket).limit_per_second);
+  if (measured.attempts < 20 || limit <= 0)
+    return 0;
+  double latency_s = std::chrono::duration<double>(measured.on_the_wire).count() /
+                     static_cast<double>(measured.attempts);
+  double needed = std::ceil(limit * latency_s * 1.5) + 1;
+  return static_cast<std::uint32_t>(std::clamp(needed, 2.0, kMaxInFlight));
 }
 
 RunServices::RunServices(SharedServices& shared, std::string plugin_name)
@@ -279,6 +294,10 @@ void RunServices::progress(const std::string& kind, uint64_t done, uint64_t tota
 
 bool RunServices::cancelled() {
   return shared_.cancelled.load();
+}
+
+std::uint32_t RunServices::suggested_in_flight() {
+  return shared_.suggested_in_flight(plugin_name_);
 }
 
 }  // namespace atsm::host

@@ -52,6 +52,11 @@ struct SharedServices {
   void record_traffic(const std::string& plugin, std::uint32_t attempts,
                       std::chrono::milliseconds on_the_wire);
   PluginTraffic traffic(const std::string& plugin) const;
+  // Requests to keep in flight for the plugin to run at its buckets' limit: Little's law on its
+  // measured time on the wire, with headroom for the work between requests, from 2 to 32; 0
+  // while fewer than 20 attempts are measured. One rule for the host's writers, its read-back
+  // and a source connector's own workers (extension atsm.host.in_flight/1).
+  std::uint32_t suggested_in_flight(const std::string& plugin) const;
 
   // Guarded by traffic_mutex; left out of the aggregate initialisation.
   mutable std::mutex traffic_mutex{};
@@ -74,6 +79,7 @@ class RunServices : public HostServices {
                                            const std::string& source_key) override;
   void progress(const std::string& kind, uint64_t done, uint64_t total) override;
   bool cancelled() override;
+  std::uint32_t suggested_in_flight() override;
 
  private:
   // The Authorization header value for a request's auth scheme, built from named secrets.

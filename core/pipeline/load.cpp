@@ -452,24 +452,16 @@ class Loader {
     return pending;
   }
 
-  // Writers in flight against the sink: --workers when given, else Little's law on what the run
-  // has measured, the sink's rate limit times its requests' time on the wire, with headroom for
-  // the work between requests. Before there is anything to measure: kInitialWorkers.
+  // Writers in flight against the sink: --workers when given, else what the run's measured
+  // latency says the sink's limit needs (host/run_services); before there is anything to
+  // measure: kInitialWorkers.
   unsigned wanted_workers() {
     if (options_.workers > 0)
       return options_.workers;
     constexpr unsigned kInitialWorkers = 4;
-    constexpr unsigned kMaxWorkers = 32;
-    host::PluginTraffic traffic = session_.services().traffic(session_.sink_plugin().name());
-    double limit = 0;
-    for (const std::string& bucket : traffic.buckets)
-      limit = std::max(limit, session_.limiter().metrics(bucket).limit_per_second);
-    if (traffic.attempts < 20 || limit <= 0)
-      return kInitialWorkers;
-    double latency_s = std::chrono::duration<double>(traffic.on_the_wire).count() /
-                       static_cast<double>(traffic.attempts);
-    double needed = std::ceil(limit * latency_s * 1.5) + 1;
-    return static_cast<unsigned>(std::clamp(needed, 2.0, static_cast<double>(kMaxWorkers)));
+    std::uint32_t suggested =
+        session_.services().suggested_in_flight(session_.sink_plugin().name());
+    return suggested > 0 ? suggested : kInitialWorkers;
   }
 
   void write_items(const std::string& kind, std::deque<Item>& pending, Progress& progress) {

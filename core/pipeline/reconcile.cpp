@@ -3,12 +3,16 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <algorithm>
+#include <atomic>
 #include <boost/json.hpp>
 #include <cctype>
 #include <cstring>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "model/email.hpp"
@@ -322,36 +326,87 @@ class Reconciler {
     ++mismatched_;
   }
 
+  // What the target answered for one record: the object, nothing (not found), or an error.
+  struct ReadBack {
+    std::optional<json::object> found;
+    std::optional<std::string> error;
+  };
+
+  // Reads the chosen records back with as many requests in flight as the sink's limit and
+  // latency call for (the load's own rule), a chunk at a time so only a chunk's answers are held.
   void read_back(const std::string& kind, const std::vector<Written>& records) {
+    constexpr std::size_t kChunk = 256;
+    constexpr std::uint32_t kInitialReaders = 4;
     std::map<std::size_t, std::set<std::string>> chosen = choose(kind, records);
+    std::vector<std::pair<std::size_t, const std::set<std::string>*>> order;
+    for (const auto& [index, reasons] : chosen)
+      order.emplace_back(index, &reasons);
+    bool shared_instance =
+        (session_.sink_plugin().descriptor().capabilities & ATSM_CAP_THREAD_SAFE) != 0;
+    std::vector<std::unique_ptr<host::ConnectorInstance>> own_instances;
     json::object cohorts;
     std::size_t checked = 0;
     mismatched_ = 0;
-    for (const auto& [index, reasons] : chosen) {
-      Written written = records[index];
-      if (auto staged = session_.staging().get(session_.options().source, kind, written.key))
-        written.record = json::parse(staged->record_json).as_object();
-      for (const std::string& reason : reasons) {
-        json::value& count = cohorts[reason];
-        count = (count.is_int64() ? count.as_int64() : 0) + 1;
+    for (std::size_t start = 0; start < order.size(); start += kChunk) {
+      std::size_t count = std::min(kChunk, order.size() - start);
+      std::vector<ReadBack> answers(count);
+      std::uint32_t suggested =
+          session_.services().suggested_in_flight(session_.sink_plugin().name());
+      std::size_t readers =
+          std::min<std::size_t>(count, suggested > 0 ? suggested : kInitialReaders);
+      while (!shared_instance && own_instances.size() + 1 < readers)
+        own_instances.push_back(session_.open_sink_instance());
+      std::atomic<std::size_t> next{0};
+      std::mutex failure_mutex;
+      std::exception_ptr failure;
+      auto read = [&](host::ConnectorInstance& sink) {
+        for (std::size_t i = next++; i < count; i = next++) {
+          const std::string& target_id = records[order[start + i].first].target_id;
+          try {
+            // A read can always be repeated, and the HTTP layer already backed off: short
+            // pauses keep a read-back of hundreds of records quick when the vendor is flaky.
+            answers[i].found = with_retries(
+                "read back " + kind, [&] { return sink.read_back(kind, target_id); }, 6,
+                std::chrono::milliseconds(100));
+          } catch (const host::Error& error) {
+            answers[i].error = error.what();
+          } catch (...) {
+            std::lock_guard lock(failure_mutex);
+            if (!failure)
+              failure = std::current_exception();
+            next = count;  // the others stop at their next record
+          }
+        }
+      };
+      {
+        std::vector<std::jthread> threads;
+        for (std::size_t r = 1; r < readers; ++r)
+          threads.emplace_back(read,
+                               std::ref(shared_instance ? session_.sink() : *own_instances[r - 1]));
+        read(session_.sink());
       }
-      std::optional<json::object> found;
-      try {
-        // A read can always be repeated, and the HTTP layer already backed off: short pauses keep
-        // a read-back of hundreds of records quick when the vendor is flaky.
-        found = with_retries(
-            "read back " + kind, [&] { return session_.sink().read_back(kind, written.target_id); },
-            6, std::chrono::milliseconds(100));
-      } catch (const host::Error& error) {
-        mismatch(kind, written, "(read_back)", "readable", error.what());
-        continue;
+      if (failure)
+        std::rethrow_exception(failure);
+      for (std::size_t i = 0; i < count; ++i) {
+        const auto& [index, reasons] = order[start + i];
+        Written written = records[index];
+        if (auto staged = session_.staging().get(session_.options().source, kind, written.key))
+          written.record = json::parse(staged->record_json).as_object();
+        for (const std::string& reason : *reasons) {
+          json::value& tally = cohorts[reason];
+          tally = (tally.is_int64() ? tally.as_int64() : 0) + 1;
+        }
+        if (answers[i].error) {
+          mismatch(kind, written, "(read_back)", "readable", json::value(*answers[i].error));
+          continue;
+        }
+        ++checked;
+        if (!answers[i].found) {
+          mismatch(kind, written, "(exists)", "the object", "not found in the target");
+          continue;
+        }
+        compare(kind, written, *answers[i].found);
       }
-      ++checked;
-      if (!found) {
-        mismatch(kind, written, "(exists)", "the object", "not found in the target");
-        continue;
-      }
-      compare(kind, written, *found);
     }
     result_.read_back[kind] = json::object{
         {"checked", checked}, {"mismatched", mismatched_}, {"cohorts", std::move(cohorts)}};

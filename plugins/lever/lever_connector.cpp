@@ -7,12 +7,17 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <functional>
-#include <future>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -44,7 +49,7 @@ struct Settings {
   double rate_scale = 1.0;
   bool delta_children_recent = false;
   bool profile_forms = true;
-  int concurrency = 4;
+  int concurrency = 0;  // 0: sized from the measured latency
 };
 
 std::string require_string(const json::value& value, const std::string& key) {
@@ -109,9 +114,9 @@ Settings parse_settings(std::string_view config_json) {
       settings.delta_children_recent = require_choice(value, key, {"sweep", "recent"}) == "recent";
     } else if (key == "concurrency") {
       std::optional<std::int64_t> width = parse_millis(value);
-      if (!width || value.is_string() || *width < 1 || *width > 16)
+      if (!width || value.is_string() || *width < 0 || *width > 32)
         throw sdk::Error(ATSM_INVALID,
-                         "lever config key 'concurrency' must be an integer from 1 to 16");
+                         "lever config key 'concurrency' must be an integer from 0 to 32");
       settings.concurrency = static_cast<int>(*width);
     } else if (key == "profile_forms") {
       settings.profile_forms = require_choice(value, key, {"include", "skip"}) == "include";
@@ -174,8 +179,10 @@ class LeverSource : public sdk::Source {
   LeverSource(sdk::Host host, std::string_view config_json)
       : host_(host), settings_(parse_settings(config_json)), client_(host, settings_.client) {
     // Lever: 10 requests/s per key with bursts of 20 (reference §3); rate_scale speeds up the
-    // steady rate for the sandbox, whose bucket also keeps a capacity of 20.
-    host_.declare_token_bucket(kBucket, 10.0 * settings_.rate_scale, 20);
+    // steady rate for the sandbox, whose bucket also keeps a capacity of 20. Requests are paced
+    // without a burst of their own: the server's 20 tokens then absorb requests that meet on
+    // arrival after different latencies (20 tokens = 2 s of spread at 10/s), instead of 429s.
+    host_.declare_token_bucket(kBucket, 10.0 * settings_.rate_scale, 1);
   }
 
   void read(const std::string& kind, const std::string& checkpoint,
@@ -635,6 +642,15 @@ class LeverSource : public sdk::Source {
     return false;
   }
 
+  // Workers reading children: the configured number, else what the host's measured latency
+  // says Lever's limit needs (Little's law), else kDefaultChildWorkers until it has measured.
+  std::size_t child_workers() const {
+    constexpr std::size_t kDefaultChildWorkers = 4;
+    if (settings_.concurrency > 0)
+      return static_cast<std::size_t>(settings_.concurrency);
+    return host_.suggested_in_flight().value_or(kDefaultChildWorkers);
+  }
+
   void read_children(const std::string& kind, const json::object& position, sdk::Emitter& emitter) {
     std::int64_t snapshot = snapshot_of(position);
     std::int64_t done_in_page = int_member(position, "done", 0);
@@ -642,13 +658,33 @@ class LeverSource : public sdk::Source {
                       string_member(position, "last").value_or("")};
     // A checkpoint taken inside a page names that page's own token; skip what it had done.
     bool resume_inside_page = done_in_page > 0;
-    std::vector<model::Record> buffer;
     auto checkpoint = [&](const std::optional<std::string>& offset, std::int64_t done,
                           const std::string& last) {
       json::object out{{"snapshot", snapshot}, {"done", done}, {"last", last}};
       if (offset)
         out["offset"] = *offset;
       return json::serialize(out);
+    };
+    ChildSweep sweep(*this, kind);
+    std::vector<model::Record> buffer;
+    // Completed opportunities leave the sweep in list order, so checkpoints stay exact: inside a
+    // page (its own token and how many of it are done), or at a page's end (the next token).
+    auto take_done = [&](std::size_t keep_outstanding) {
+      while (std::optional<ChildSweep::Slot> slot = sweep.next_done(keep_outstanding)) {
+        for (model::Record& record : slot->records)
+          buffer.push_back(std::move(record));
+        if (slot->last_in_page && slot->page->next.offset) {
+          emit(emitter, kind, buffer, checkpoint(slot->page->next.offset, 0, slot->id));
+          buffer.clear();
+        } else if (buffer.size() >= kBatchSize &&
+                   !(slot->last_in_page && !slot->page->next.offset)) {
+          emit(
+              emitter, kind, buffer,
+              checkpoint(slot->page->offset, static_cast<std::int64_t>(slot->index + 1), slot->id));
+          buffer.clear();
+        }
+        host_.check_cancelled();
+      }
     };
     walk("/opportunities", opportunity_query(snapshot), from, "list /opportunities (" + kind + ")",
          [&](json::array& items, const ListPosition& before, const ListPosition& after) {
@@ -659,57 +695,134 @@ class LeverSource : public sdk::Source {
                  std::min<std::int64_t>(done_in_page, static_cast<std::int64_t>(items.size())));
            }
            resume_inside_page = false;
-           // Opportunities are swept by `concurrency` workers at once (one connection makes only
-           // 1/latency requests a second: Lever's 10/s needs several in flight), a window of
-           // them at a time, and their records are appended in list order so checkpoints stay
-           // exact.
-           std::size_t workers = static_cast<std::size_t>(settings_.concurrency);
-           std::size_t window = 4 * workers;
-           for (std::size_t start = first; start < items.size(); start += window) {
-             std::size_t end = std::min(items.size(), start + window);
-             std::vector<std::vector<model::Record>> found(end - start);
-             {
-               std::atomic<std::size_t> next{start};
-               std::atomic<bool> failed{false};
-               auto sweep = [&] {
-                 for (std::size_t i = next++; i < end && !failed; i = next++) {
-                   const json::value& item = items[i];
-                   if (!item.is_object() || item_id(item).empty() || !worth_sweeping(item))
-                     continue;
-                   try {
-                     OpportunityRef opportunity{item_id(item), contact_id_of(item.as_object())};
-                     read_children_of(kind, opportunity, found[i - start]);
-                   } catch (...) {
-                     failed = true;
-                     throw;
-                   }
-                 }
-               };
-               std::vector<std::future<void>> running;
-               for (std::size_t w = 0; w < std::min(workers, end - start); ++w)
-                 running.push_back(std::async(std::launch::async, sweep));
-               // get() rethrows a worker's failure; the futures' destructors wait for the rest.
-               for (std::future<void>& worker : running)
-                 worker.get();
-             }
-             for (std::vector<model::Record>& records : found)
-               for (model::Record& record : records)
-                 buffer.push_back(std::move(record));
-             if (buffer.size() >= kBatchSize && (end < items.size() || after.offset)) {
-               emit(emitter, kind, buffer,
-                    checkpoint(before.offset, static_cast<std::int64_t>(end),
-                               item_id(items[end - 1])));
-               buffer.clear();
-             }
-             host_.check_cancelled();
+           auto page = std::make_shared<const ChildSweep::PageEnds>(
+               ChildSweep::PageEnds{before.offset, after});
+           for (std::size_t i = first; i < items.size(); ++i) {
+             const json::value& item = items[i];
+             std::optional<OpportunityRef> opportunity;
+             if (item.is_object() && !item_id(item).empty() && worth_sweeping(item))
+               opportunity = OpportunityRef{item_id(item), contact_id_of(item.as_object())};
+             sweep.add(page, i, item_id(item), i + 1 == items.size(), std::move(opportunity));
            }
-           if (after.offset) {
-             emit(emitter, kind, buffer, checkpoint(after.offset, 0, after.last_id));
-             buffer.clear();
-           }
+           sweep.staff(child_workers());
+           // The next page is fetched while the workers read this one's children: only what
+           // exceeds two pages' worth waits here.
+           take_done(2 * std::max<std::size_t>(items.size(), kBatchSize));
          });
+    take_done(0);
     emit(emitter, kind, buffer, "");
   }
+
+  // The children of a list of opportunities, read by a pool of workers while the list is walked.
+  // The walk adds opportunities in list order; next_done hands them back in that order once read.
+  class ChildSweep {
+   public:
+    struct PageEnds {
+      std::optional<std::string> offset;  // the token the page was fetched with
+      ListPosition next;                  // after it: no offset on the last page
+    };
+    struct Slot {
+      std::shared_ptr<const PageEnds> page;
+      std::size_t index = 0;  // in its page
+      std::string id;
+      bool last_in_page = false;
+      std::optional<OpportunityRef> opportunity;  // none: nothing to read
+      std::vector<model::Record> records;
+      bool done = false;
+    };
+
+    ChildSweep(LeverSource& source, std::string kind) : source_(source), kind_(std::move(kind)) {}
+    ChildSweep(const ChildSweep&) = delete;
+    ChildSweep& operator=(const ChildSweep&) = delete;
+    ~ChildSweep() {
+      {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+      }
+      work_.notify_all();
+      for (std::thread& worker : workers_)
+        worker.join();
+    }
+
+    void add(std::shared_ptr<const PageEnds> page, std::size_t index, std::string id,
+             bool last_in_page, std::optional<OpportunityRef> opportunity) {
+      std::lock_guard lock(mutex_);
+      Slot& slot = slots_.emplace_back();
+      slot.page = std::move(page);
+      slot.index = index;
+      slot.id = std::move(id);
+      slot.last_in_page = last_in_page;
+      slot.done = !opportunity;
+      slot.opportunity = std::move(opportunity);
+      work_.notify_one();
+    }
+
+    // Grows the pool to `wanted` workers (it never shrinks: idle ones only wait).
+    void staff(std::size_t wanted) {
+      while (workers_.size() < wanted)
+        workers_.emplace_back([this] { work(); });
+    }
+
+    // The first slot once it is read, when more than `keep_outstanding` slots are waiting (0:
+    // every slot). Rethrows a worker's failure; nullopt when the condition is not met.
+    std::optional<Slot> next_done(std::size_t keep_outstanding) {
+      std::unique_lock lock(mutex_);
+      if (slots_.size() <= keep_outstanding || slots_.empty()) {
+        if (failure_)
+          std::rethrow_exception(failure_);
+        return std::nullopt;
+      }
+      done_.wait(lock, [&] { return failure_ || slots_.front().done; });
+      if (failure_)
+        std::rethrow_exception(failure_);
+      Slot slot = std::move(slots_.front());
+      slots_.pop_front();
+      if (taken_ > 0)  // else the slot needed no worker and none had reached it
+        --taken_;
+      return slot;
+    }
+
+   private:
+    void work() {
+      std::unique_lock lock(mutex_);
+      for (;;) {
+        // Slots before taken_ are read or being read; the rest wait for a worker.
+        work_.wait(lock, [&] { return stopping_ || failure_ || taken_ < slots_.size(); });
+        if (stopping_ || failure_)
+          return;
+        Slot& slot = slots_[taken_++];
+        if (slot.done)
+          continue;
+        lock.unlock();
+        std::vector<model::Record> records;
+        std::exception_ptr failure;
+        try {
+          source_.read_children_of(kind_, *slot.opportunity, records);
+        } catch (...) {
+          failure = std::current_exception();
+        }
+        lock.lock();
+        // The deque only grows at the back and loses read slots at the front: `slot` is intact.
+        slot.records = std::move(records);
+        slot.done = true;
+        if (failure && !failure_)
+          failure_ = failure;
+        done_.notify_all();
+        if (failure_)
+          work_.notify_all();
+      }
+    }
+
+    LeverSource& source_;
+    const std::string kind_;
+    std::mutex mutex_;
+    std::condition_variable work_, done_;
+    std::deque<Slot> slots_;
+    std::size_t taken_ = 0;  // slots_[0, taken_) have been handed to a worker (or needed none)
+    bool stopping_ = false;
+    std::exception_ptr failure_;
+    std::vector<std::thread> workers_;
+  };
 
   sdk::Host host_;
   Settings settings_;
@@ -737,7 +850,7 @@ constexpr const char* kConfigKeysJson = R"json([
 {"name":"auth","type":"string","description":"api_key: LEVER_API_KEY; oauth: the LEVER_OAUTH_* secrets","default":"api_key","required":false},
 {"name":"oauth_token_url","type":"string","description":"OAuth token endpoint used to refresh the access token","default":"https://auth.lever.co/oauth/token","required":false},
 {"name":"delta_children","type":"string","description":"sweep: a delta run reads the children of every opportunity; recent: only of opportunities whose updatedAt or lastInteractionAt moved","default":"sweep","required":false},
-{"name":"concurrency","type":"integer","description":"opportunities whose children are read at the same time (requests in flight), 1 to 16","default":4,"required":false},
+{"name":"concurrency","type":"integer","description":"opportunities whose children are read at the same time (requests in flight), 1 to 32; 0: as many as the measured latency needs to run at the rate limit (Little's law)","default":0,"required":false},
 {"name":"profile_forms","type":"string","description":"include: the feedback kind also reads each opportunity's profile forms (Lever's custom fields) as feedback records lever:form:<id>; skip: not read","default":"include","required":false}
 ])json";
 

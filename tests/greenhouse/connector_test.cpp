@@ -48,7 +48,6 @@ sandbox::Options sandbox_options() {
   options.seed = kSeed;
   options.persons = kPersons;
   options.rate_scale = kRateScale;
-  options.worker_threads = 8;
   return options;
 }
 

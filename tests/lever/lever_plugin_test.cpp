@@ -22,7 +22,6 @@ sandbox::Options sandbox_options(int persons = kPersons) {
   options.seed = kSeed;
   options.persons = persons;
   options.rate_scale = kRateScale;
-  options.worker_threads = 8;
   return options;
 }
 

@@ -77,7 +77,11 @@ struct Options {
   // limit. Ashby's real limit is unverified (reference/api/ashby.md §5.4); tests set a small one
   // to see a refused record reported while the rest migrates. The truth leaves such files out.
   std::int64_t ashby_max_file_bytes = 0;
-  int worker_threads = 32;
+  // Each keep-alive connection holds a worker thread while it is open, so a client with more
+  // connections than threads waits for an idle one to time out (seconds): a vendor's real
+  // servers take far more. 128 is more than a run ever opens (32 writers, 32 readers and a few
+  // walkers); the threads mostly sleep.
+  int worker_threads = 128;
 };
 
 struct Endpoints {

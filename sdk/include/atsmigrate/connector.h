@@ -351,6 +351,19 @@ typedef struct atsm_host_services {
  * by email and no file by bytes, and applies none of the migration options' skip rules. */
 #define ATSM_CAP_VERBATIM 0x10u
 
+/* Host extension "atsm.host.in_flight/1" (the services' get_extension): how many requests the
+ * connector should keep in flight to run at its buckets' rate limit. The host answers with
+ * Little's law on what the run has measured of this connector's requests: the buckets' limit
+ * times the requests' mean time on the wire, with headroom for the work between requests,
+ * between 2 and 32. 0 while too little is measured: the connector keeps its own default.
+ * A connector asks again as it goes; the answer follows the latency. [any-thread] */
+#define ATSM_EXT_HOST_IN_FLIGHT "atsm.host.in_flight/1"
+typedef struct atsm_host_in_flight_v1 {
+  uint32_t struct_size;
+  uint32_t abi_version;
+  uint32_t (*suggested_in_flight)(void* host);
+} atsm_host_in_flight_v1;
+
 /* Extension "atsm.sink.finish/1" (the descriptor's get_extension): a sink that commits its work
  * at the end (files replaced at once, a manifest) is told when a load has handed it every item.
  * `summary_json` is {"kinds": {"person": {"created": N, ...}, ...}}; `out` may receive a JSON

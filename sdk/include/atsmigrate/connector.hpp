@@ -309,6 +309,19 @@ class Host {
 
   bool cancelled() const { return services_->is_cancelled(services_->host) != 0; }
 
+  // Requests to keep in flight for this connector's buckets to run at their limit, from the
+  // latency the host has measured (extension atsm.host.in_flight/1); nullopt while the host has
+  // measured too little, or offers no such advice.
+  std::optional<uint32_t> suggested_in_flight() const {
+    const auto* extension = static_cast<const atsm_host_in_flight_v1*>(
+        services_->get_extension(services_->host, ATSM_EXT_HOST_IN_FLIGHT));
+    if (extension == nullptr || extension->struct_size < sizeof(atsm_host_in_flight_v1) ||
+        extension->suggested_in_flight == nullptr)
+      return std::nullopt;
+    uint32_t suggested = extension->suggested_in_flight(services_->host);
+    return suggested > 0 ? std::optional<uint32_t>(suggested) : std::nullopt;
+  }
+
   // Throws Error(ATSM_CANCELLED) when the host asked to stop.
   void check_cancelled() const {
     if (cancelled())
