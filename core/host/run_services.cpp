@@ -73,7 +73,10 @@ std::uint32_t SharedServices::suggested_in_flight(const std::string& plugin) con
     return 0;
   double latency_s = std::chrono::duration<double>(measured.on_the_wire).count() /
                      static_cast<double>(measured.attempts);
-  double needed = std::ceil(limit * latency_s * 1.5) + 1;
+  // Twice the mean, plus two: latencies spread (a slow tail) and the work between requests
+  // must not leave the limiter without a request waiting, for a pace without a burst cannot
+  // make up a missed slot. Waiting requests cost nothing: the limiter holds them.
+  double needed = std::ceil(limit * latency_s * 2) + 2;
   return static_cast<std::uint32_t>(std::clamp(needed, 2.0, kMaxInFlight));
 }
 

@@ -220,6 +220,14 @@ AshbyState::Object& AshbyState::put(const std::string& kind, Object object, bool
   auto [it, inserted] = collection.by_id.insert_or_assign(id, std::move(object));
   if (inserted) {
     collection.position[id] = collection.order.size();
+    // An object's owner never changes: the index grows with the collection, in order.
+    const char* owner_key = kind == "note"       ? "_candidateId"
+                            : kind == "feedback" ? "applicationId"
+                                                 : nullptr;
+    if (owner_key != nullptr)
+      if (const json::value* owner = it->second.if_contains(owner_key); owner && owner->is_string())
+        positions_by_owner_[kind + "|" + std::string(owner->as_string())].push_back(
+            collection.order.size());
     collection.order.push_back(id);
   }
   if (write_journal)
@@ -447,7 +455,9 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
       fail(code, std::string(kind) + " " + id + " (" + key + ") not found");
     return *object;
   };
-  auto list = [&](const std::string& kind, auto&& keep) {
+  // `only`: the positions (in insertion order) of the objects that can match, from an index;
+  // null: every object of the kind.
+  auto list_in = [&](const std::string& kind, const std::vector<std::size_t>* only, auto&& keep) {
     int limit = 100;
     if (auto* value = field(body, "limit")) {
       if (!value->is_int64() || value->as_int64() < 1 || value->as_int64() > 100)
@@ -471,19 +481,41 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
     json::array items;
     const auto& collection = collections_[kind];
     std::size_t i = start;
-    for (; i < collection.order.size() && static_cast<int>(items.size()) < limit; ++i) {
-      const Object& object = collection.by_id.at(collection.order[i]);
-      if (object.at("_v").as_int64() <= since || !keep(object))
-        continue;
-      items.push_back(render(object));
+    bool more = false;
+    if (only == nullptr) {
+      for (; i < collection.order.size() && static_cast<int>(items.size()) < limit; ++i) {
+        const Object& object = collection.by_id.at(collection.order[i]);
+        if (object.at("_v").as_int64() <= since || !keep(object))
+          continue;
+        items.push_back(render(object));
+      }
+      more = i < collection.order.size();
+    } else {
+      auto next = std::lower_bound(only->begin(), only->end(), start);
+      for (; next != only->end() && static_cast<int>(items.size()) < limit; ++next) {
+        const Object& object = collection.by_id.at(collection.order[*next]);
+        if (object.at("_v").as_int64() <= since || !keep(object))
+          continue;
+        items.push_back(render(object));
+      }
+      more = next != only->end();
+      if (more)
+        i = *next;
     }
-    bool more = i < collection.order.size();
     json::object out{{"results", std::move(items)}, {"moreDataAvailable", more}};
     if (more)
       out["nextCursor"] = base64url_encode(kind + ":" + std::to_string(i));
     else
       out["syncToken"] = base64url_encode("sync:" + std::to_string(serial_));
     return out;
+  };
+  auto list = [&](const std::string& kind, auto&& keep) { return list_in(kind, nullptr, keep); };
+  // Notes of a candidate and feedback of an application come from an index: a scan of every note
+  // under the state's one lock would make the emulator, not Ashby, the bottleneck at scale.
+  auto owned_by = [&](const std::string& kind, const std::string& owner) {
+    static const std::vector<std::size_t> kNone;
+    auto found = positions_by_owner_.find(kind + "|" + owner);
+    return found == positions_by_owner_.end() ? &kNone : &found->second;
   };
   auto all = [](const Object&) { return true; };
   auto count_created = [&](Object& object) {
@@ -678,8 +710,8 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
   }
   if (method == "candidate.listNotes") {
     std::string id(require("candidate", "candidateId", "candidate_not_found").at("id").as_string());
-    return list("note",
-                [&](const Object& note) { return note.at("_candidateId").as_string() == id; });
+    return list_in("note", owned_by("note", id),
+                   [&](const Object& note) { return note.at("_candidateId").as_string() == id; });
   }
   if (method == "file.createFileUploadHandle") {
     std::string context = required_string(body, "fileUploadContext");
@@ -1170,9 +1202,10 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
   }
   if (method == "applicationFeedback.list") {
     auto app_id = optional_string(body, "applicationId");
-    return list("feedback", [&](const Object& item) {
-      return !app_id || item.at("applicationId").as_string() == *app_id;
-    });
+    return list_in("feedback", app_id ? owned_by("feedback", *app_id) : nullptr,
+                   [&](const Object& item) {
+                     return !app_id || item.at("applicationId").as_string() == *app_id;
+                   });
   }
 
   // ---- custom fields ----

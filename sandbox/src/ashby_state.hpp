@@ -73,6 +73,8 @@ class AshbyState {
   std::map<std::string, std::string> file_bytes_;  // sha256 -> bytes of every uploaded file
   // Normalised email -> candidate ids, so candidate.search does not scan every candidate.
   std::map<std::string, std::set<std::string>> candidates_by_email_;
+  // "note|<candidate id>" and "feedback|<application id>" -> positions in the kind's order.
+  std::map<std::string, std::vector<std::size_t>> positions_by_owner_;
 };
 
 }  // namespace atsm::sandbox

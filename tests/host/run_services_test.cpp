@@ -219,7 +219,7 @@ TEST_F(RunServicesTest, RefusesAnImpossibleRatePolicy) {
 }  // namespace
 
 // The advice a connector gets through extension atsm.host.in_flight/1: Little's law on the
-// latency measured for that connector (rate x time on the wire, x1.5 headroom, +1), from 2 to 32.
+// latency measured for that connector (rate x time on the wire, x2 + 2 of headroom), up to 32.
 TEST_F(RunServicesTest, AdvisesRequestsInFlightFromTheMeasuredLatency) {
   atsm::sdk::Host host(table);
   host.declare_token_bucket("tester-api", 100, 1);
@@ -227,8 +227,8 @@ TEST_F(RunServicesTest, AdvisesRequestsInFlightFromTheMeasuredLatency) {
   shared->record_traffic("tester", 10, std::chrono::milliseconds(500));
   EXPECT_EQ(host.suggested_in_flight(), std::nullopt) << "10 attempts are too few to measure";
   shared->record_traffic("tester", 30, std::chrono::milliseconds(1500));
-  // 40 attempts, 50 ms each: 100/s x 0.05 s = 5 in flight; x1.5 = 7.5 -> 8, +1.
-  EXPECT_EQ(host.suggested_in_flight(), std::optional<uint32_t>(9));
+  // 40 attempts, 50 ms each: 100/s x 0.05 s = 5 in flight; x2 + 2.
+  EXPECT_EQ(host.suggested_in_flight(), std::optional<uint32_t>(12));
   shared->record_traffic("tester", 40, std::chrono::milliseconds(40 * 2000));
   EXPECT_EQ(host.suggested_in_flight(), std::optional<uint32_t>(32)) << "capped";
   // Another plugin's traffic is its own.
@@ -236,5 +236,5 @@ TEST_F(RunServicesTest, AdvisesRequestsInFlightFromTheMeasuredLatency) {
   atsm::sdk::Host other(other_services.table());
   other.declare_token_bucket("other-api", 1000, 1);
   shared->record_traffic("other", 100, std::chrono::milliseconds(100));
-  EXPECT_EQ(other.suggested_in_flight(), std::optional<uint32_t>(3)) << "1 ms: 1.5 -> 2, +1";
+  EXPECT_EQ(other.suggested_in_flight(), std::optional<uint32_t>(4)) << "1 ms: 1 in flight, x2 + 2";
 }

@@ -207,6 +207,38 @@ TEST(RateLimiterTest, BareTooManyRequestsBacksOffExponentially) {
   EXPECT_EQ(limiter.metrics("lever").rate_limited_responses, 3u);
 }
 
+TEST(RateLimiterTest, AnUnforeseen429SlowsThePaceOncePerEventDownTo80Percent) {
+  FakeClock clock;
+  RateLimiter limiter(clock);
+  limiter.configure("ashby", BucketPolicy::token_bucket(10, 1));
+  limiter.acquire("ashby");
+  // Three 429s of one event: the first pauses the bucket, the others arrive during the pause.
+  for (int i = 0; i < 3; ++i)
+    limiter.observe("ashby", 429, Headers{});
+  limiter.acquire("ashby");  // waits out the pause
+  auto spacing_ms = [&] {
+    const auto before = clock.now();
+    limiter.acquire("ashby");
+    return std::chrono::duration<double, std::milli>(clock.now() - before).count();
+  };
+  // 100 ms at 10/s, 2 % slower once: 102 ms.
+  EXPECT_NEAR(spacing_ms(), 102.0, 0.001);
+  // The same policy declared again (another sink instance) keeps what was learnt.
+  limiter.configure("ashby", BucketPolicy::token_bucket(10, 1));
+  EXPECT_NEAR(spacing_ms(), 102.0, 0.001);
+  // Many separate events: never slower than 80 % of 10/s (125 ms).
+  for (int event = 0; event < 40; ++event) {
+    limiter.observe("ashby", 429, Headers{});
+    limiter.acquire("ashby");
+    limiter.observe("ashby", 200, Headers{});
+  }
+  EXPECT_NEAR(spacing_ms(), 125.0, 0.001);
+  // A new declared rate starts over from it.
+  limiter.configure("ashby", BucketPolicy::token_bucket(20, 1));
+  limiter.acquire("ashby");
+  EXPECT_NEAR(spacing_ms(), 50.0, 0.001);
+}
+
 TEST(RateLimiterTest, PauseIsCappedByMaxPause) {
   FakeClock clock;
   RateLimiter limiter(clock);

@@ -225,6 +225,39 @@ TEST_F(AshbyContract, NotesAreSanitisedAndListedPerCandidate) {
                "candidate_not_found");
 }
 
+// Notes interleaved across candidates: each candidate's list pages through its own notes only,
+// in the order they were written, and says there are no more after its last one.
+TEST_F(AshbyContract, NotesOfACandidatePageThroughItsOwnNotesOnly) {
+  std::vector<std::string> candidates;
+  for (int i = 0; i < 3; ++i)
+    candidates.emplace_back(ok("candidate.create", {{"name", "N" + std::to_string(i)}})
+                                .at("results")
+                                .at("id")
+                                .as_string());
+  for (int round = 0; round < 5; ++round)
+    for (int i = 0; i < 3; ++i)
+      ok("candidate.createNote",
+         {{"candidateId", candidates[static_cast<std::size_t>(i)]},
+          {"note", "note " + std::to_string(i) + "." + std::to_string(round)}});
+  for (int i = 0; i < 3; ++i) {
+    std::vector<std::string> seen;
+    json::object body{{"candidateId", candidates[static_cast<std::size_t>(i)]}, {"limit", 2}};
+    for (int pages = 1;; ++pages) {
+      auto page = ok("candidate.listNotes", body);
+      for (const auto& note : page.at("results").as_array())
+        seen.emplace_back(note.at("content").as_string());
+      if (!page.at("moreDataAvailable").as_bool())
+        break;
+      body["cursor"] = page.at("nextCursor");
+      ASSERT_LE(pages, 3) << "5 notes at 2 a page";
+    }
+    std::vector<std::string> expected;
+    for (int round = 0; round < 5; ++round)
+      expected.push_back("note " + std::to_string(i) + "." + std::to_string(round));
+    EXPECT_EQ(seen, expected) << "candidate " << i;
+  }
+}
+
 TEST_F(AshbyContract, TagsAreIdempotentByTitleAndCustomFieldsValidated) {
   std::string candidate(
       ok("candidate.create", {{"name", "Tagged"}}).at("results").at("id").as_string());

@@ -35,6 +35,10 @@ namespace {
 
 using detail::BucketState;
 
+// The pace after an unforeseen 429, and the slowest it gets (a share of the declared rate).
+constexpr double kSlowdownPer429 = 1.02;
+constexpr double kSlowestShare = 0.8;
+
 // How long a waiter sleeps at most before looking at its cancellation flag again.
 constexpr auto kCancelCheckInterval = std::chrono::milliseconds(100);
 // Retry-After and X-RateLimit-Reset values above this are epoch seconds, not delays.
@@ -165,7 +169,18 @@ void RateLimiter::configure(const std::string& name, const BucketPolicy& policy)
   auto& slot = buckets_[name];
   if (!slot)
     slot = std::make_unique<BucketState>();
+  // Another instance declaring the same policy keeps the pace 429s have taught the bucket.
+  const auto* old_token = std::get_if<TokenBucket>(&slot->policy.pacing);
+  const auto* new_token = std::get_if<TokenBucket>(&policy.pacing);
+  const bool same_pace = slot->emission_interval != Clock::duration::zero() && old_token &&
+                         new_token && old_token->rate_per_second == new_token->rate_per_second &&
+                         old_token->burst == new_token->burst;
+  const auto learned = slot->emission_interval;
   apply_policy(*slot, policy);
+  if (same_pace) {
+    slot->emission_interval = learned;
+    slot->tolerance = learned * (new_token->burst - 1);
+  }
   slot_released_.notify_all();
 }
 
@@ -299,6 +314,20 @@ void RateLimiter::observe(std::string_view name, long status, const Headers& hea
       const auto used = bucket->window_limit - static_cast<std::uint32_t>(*remaining_value);
       bucket->window_count = std::max(bucket->window_count, used);
     }
+  }
+  // A 429 without a hint that the pacing did not foresee (the server counts in fixed windows, by
+  // arrival after a spread of latencies, or another client shares the key) slows the steady rate by
+  // 2 % for the rest of the run, to no less than 80 % of the declared rate: the bucket settles just
+  // below what the server really allows instead of meeting its limit again. The 429s of one event
+  // (requests already in flight) arrive while the bucket is paused and count once.
+  if (status == 429 && !until && std::holds_alternative<TokenBucket>(bucket->policy.pacing) &&
+      clock_.now() >= bucket->paused_until) {
+    const auto& token = std::get<TokenBucket>(bucket->policy.pacing);
+    const auto slowest = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(1.0 / (kSlowestShare * token.rate_per_second)));
+    bucket->emission_interval = std::min(slowest, std::chrono::duration_cast<Clock::duration>(
+                                                      bucket->emission_interval * kSlowdownPer429));
+    bucket->tolerance = bucket->emission_interval * (token.burst - 1);
   }
   if (status == 429 && !until) {
     const auto exponent = std::min<std::uint32_t>(bucket->consecutive_429s - 1, 20);

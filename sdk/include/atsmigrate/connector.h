@@ -354,9 +354,9 @@ typedef struct atsm_host_services {
 /* Host extension "atsm.host.in_flight/1" (the services' get_extension): how many requests the
  * connector should keep in flight to run at its buckets' rate limit. The host answers with
  * Little's law on what the run has measured of this connector's requests: the buckets' limit
- * times the requests' mean time on the wire, with headroom for the work between requests,
- * between 2 and 32. 0 while too little is measured: the connector keeps its own default.
- * A connector asks again as it goes; the answer follows the latency. [any-thread] */
+ * times the requests' mean time on the wire, doubled plus two for the latencies' spread and the
+ * work between requests, at most 32. 0 while too little is measured: the connector keeps its own
+ * default. A connector asks again as it goes; the answer follows the latency. [any-thread] */
 #define ATSM_EXT_HOST_IN_FLIGHT "atsm.host.in_flight/1"
 typedef struct atsm_host_in_flight_v1 {
   uint32_t struct_size;
