@@ -672,6 +672,12 @@ model::Record map_posting(const json::value& raw) {
 
 // ---- persons ------------------------------------------------------------------------------------
 
+namespace {
+// The person fields an opportunity carries beside its contact (links live only there).
+constexpr const char* kPersonFieldsOfOpportunity[] = {"links",    "name",   "headline",
+                                                      "location", "emails", "phones"};
+}  // namespace
+
 void ContactAggregate::add_opportunity(const json::object& opportunity) {
   Problems ignored;  // problems are reported on the candidacy record
   json::value holder(opportunity);
@@ -680,9 +686,15 @@ void ContactAggregate::add_opportunity(const json::object& opportunity) {
   if (const json::value* contact = opportunity.if_contains("contact");
       contact && contact->is_object())
     contact_ = *contact;
-  bool newer = newest_.empty() || (created && (!newest_created_ || *created > *newest_created_));
+  bool newer = !has_newest_ || (created && (!newest_created_ || *created > *newest_created_));
   if (newer) {
-    newest_ = opportunity;
+    // Only the person fields to_person takes from it: an aggregate lives for every contact of
+    // the account at once, and a whole opportunity is many times their size.
+    newest_.clear();
+    for (const char* key : kPersonFieldsOfOpportunity)
+      if (const json::value* value = opportunity.if_contains(key))
+        newest_[key] = *value;
+    has_newest_ = true;
     newest_created_ = created;
   }
   if (created && (!earliest_created_ || *created < *earliest_created_)) {
@@ -715,7 +727,7 @@ model::Record ContactAggregate::to_person(const std::string& contact_id) const {
   json::object raw;
   if (contact_.is_object())
     raw = contact_.as_object();
-  for (const char* key : {"links", "name", "headline", "location", "emails", "phones"})
+  for (const char* key : kPersonFieldsOfOpportunity)
     if (!raw.contains(key) && newest_.contains(key))
       raw[key] = newest_.at(key);
   json::value raw_value(raw);

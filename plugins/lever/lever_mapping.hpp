@@ -77,7 +77,8 @@ class ContactAggregate {
 
  private:
   boost::json::value contact_;  // the expanded contact object, or null
-  boost::json::object newest_;
+  boost::json::object newest_;  // the newest opportunity's person fields
+  bool has_newest_ = false;
   std::optional<std::int64_t> newest_created_;
   std::optional<std::int64_t> earliest_created_;
   std::string earliest_origin_;

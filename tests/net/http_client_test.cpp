@@ -821,6 +821,27 @@ TEST(HttpClientTest, EndpointMetricsGroupByPathWithoutQuery) {
   EXPECT_EQ(posts.requests, 1u);
 }
 
+// One entry per endpoint, not per record: segments that name a record (longer than three
+// characters, with a digit) are grouped as ":id"; version segments ("v1") and names stay.
+TEST(HttpClientTest, EndpointMetricsGroupRecordIdsInThePath) {
+  LoopbackServer server;
+  server.server.Get(".*", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content("{}", "application/json");
+  });
+  server.start();
+  HttpClient client(fast_backoff());
+  client.perform(get(server.url("/v1/opportunities/5f2c8a7e-1c2d-4e5f-9a0b-1c2d3e4f5a6b/notes")));
+  client.perform(get(server.url("/v1/opportunities/0a1b2c3d-aaaa-4bbb-8ccc-dddddddddddd/notes")));
+  client.perform(get(server.url("/v3/candidates/12345")));
+  client.perform(get(server.url("/v1/stages")));
+  const auto metrics = client.endpoint_metrics();
+  EXPECT_EQ(metrics.size(), 3u);
+  EXPECT_EQ(metrics.at(EndpointKey{"GET", "127.0.0.1", "/v1/opportunities/:id/notes"}).requests,
+            2u);
+  EXPECT_EQ(metrics.at(EndpointKey{"GET", "127.0.0.1", "/v3/candidates/:id"}).requests, 1u);
+  EXPECT_EQ(metrics.at(EndpointKey{"GET", "127.0.0.1", "/v1/stages"}).requests, 1u);
+}
+
 TEST(HttpClientTest, InterruptedDownloadRestartsTheSinkOrIsNotRetried) {
   const std::string payload = random_bytes(1024 * 1024, 21);
   LoopbackServer server;

@@ -91,7 +91,7 @@ struct Response {
 struct EndpointKey {
   std::string method;
   std::string host;
-  std::string path;  // without query string
+  std::string path;  // without query string; record ids as ":id" (/v1/opportunities/:id/notes)
   auto operator<=>(const EndpointKey&) const = default;
 };
 
