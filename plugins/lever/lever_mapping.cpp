@@ -688,10 +688,14 @@ void ContactAggregate::add_opportunity(const json::object& opportunity) {
     contact_ = *contact;
   bool newer = !has_newest_ || (created && (!newest_created_ || *created > *newest_created_));
   if (newer) {
-    // Only the person fields to_person takes from it: an aggregate lives for every contact of
-    // the account at once, and a whole opportunity is many times their size.
+    // Only what to_person takes from it (the person fields, the owner, the anonymized flag): an
+    // aggregate lives for every contact of the account at once, and a whole opportunity is
+    // many times that.
     newest_.clear();
     for (const char* key : kPersonFieldsOfOpportunity)
+      if (const json::value* value = opportunity.if_contains(key))
+        newest_[key] = *value;
+    for (const char* key : {"owner", "isAnonymized"})
       if (const json::value* value = opportunity.if_contains(key))
         newest_[key] = *value;
     has_newest_ = true;
@@ -783,7 +787,7 @@ model::Record ContactAggregate::to_person(const std::string& contact_id) const {
   }
   person.anonymized = f.boolean("isAnonymized");
   person.tags.assign(tags_.begin(), tags_.end());
-  if (!newest_.empty()) {
+  if (has_newest_) {
     json::value newest(newest_);
     Problems ignored;
     Fields opportunity(newest, ignored);

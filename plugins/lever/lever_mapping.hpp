@@ -77,7 +77,7 @@ class ContactAggregate {
 
  private:
   boost::json::value contact_;  // the expanded contact object, or null
-  boost::json::object newest_;  // the newest opportunity's person fields
+  boost::json::object newest_;  // what to_person takes from the newest opportunity
   bool has_newest_ = false;
   std::optional<std::int64_t> newest_created_;
   std::optional<std::int64_t> earliest_created_;
