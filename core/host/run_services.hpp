@@ -54,9 +54,8 @@ struct SharedServices {
   PluginTraffic traffic(const std::string& plugin) const;
   // Requests to keep in flight for the plugin to run at its buckets' limit: Little's law on its
   // measured time on the wire (x2 + 2 for the latencies' spread and the work between requests),
-  // from 2 to 32; 0
-  // while fewer than 20 attempts are measured. One rule for the host's writers, its read-back
-  // and a source connector's own workers (extension atsm.host.in_flight/1).
+  // from 2 to 32; 0 while fewer than 20 attempts are measured. One rule for the host's writers, its
+  // read-back and a source connector's own workers (extension atsm.host.in_flight/1).
   std::uint32_t suggested_in_flight(const std::string& plugin) const;
 
   // Guarded by traffic_mutex; left out of the aggregate initialisation.

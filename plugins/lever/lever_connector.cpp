@@ -181,7 +181,7 @@ class LeverSource : public sdk::Source {
     // Lever: 10 requests/s per key with bursts of 20 (reference §3); rate_scale speeds up the
     // steady rate for the sandbox, whose bucket also keeps a capacity of 20. Requests are paced
     // with a burst of 2 of their own, enough for a worker that wakes late to make its slot up
-    // instead of losing it (5 % of the rate, lost that way, with none): the server's other 18
+    // instead of losing it (a pace without a burst loses every late wake-up): the server's other 18
     // tokens absorb requests that meet on arrival after different latencies (1.8 s of spread at
     // 10/s), instead of 429s.
     host_.declare_token_bucket(kBucket, 10.0 * settings_.rate_scale, 2);
@@ -675,11 +675,12 @@ class LeverSource : public sdk::Source {
       while (std::optional<ChildSweep::Slot> slot = sweep.next_done(keep_outstanding)) {
         for (model::Record& record : slot->records)
           buffer.push_back(std::move(record));
+        // The list's very last opportunity is checkpointed by the final, empty one.
+        bool ends_the_list = slot->last_in_page && !slot->page->next.offset;
         if (slot->last_in_page && slot->page->next.offset) {
           emit(emitter, kind, buffer, checkpoint(slot->page->next.offset, 0, slot->id));
           buffer.clear();
-        } else if (buffer.size() >= kBatchSize &&
-                   !(slot->last_in_page && !slot->page->next.offset)) {
+        } else if (buffer.size() >= kBatchSize && !ends_the_list) {
           emit(
               emitter, kind, buffer,
               checkpoint(slot->page->offset, static_cast<std::int64_t>(slot->index + 1), slot->id));
@@ -769,7 +770,7 @@ class LeverSource : public sdk::Source {
     // every slot). Rethrows a worker's failure; nullopt when the condition is not met.
     std::optional<Slot> next_done(std::size_t keep_outstanding) {
       std::unique_lock lock(mutex_);
-      if (slots_.size() <= keep_outstanding || slots_.empty()) {
+      if (slots_.size() <= keep_outstanding) {
         if (failure_)
           std::rethrow_exception(failure_);
         return std::nullopt;
