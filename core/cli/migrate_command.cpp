@@ -99,7 +99,12 @@ void print_summary(const pipeline::LoadStats& stats, const std::map<std::string,
                              counts.updated, counts.unchanged, counts.merged, skipped,
                              counts.failed);
   }
-  if (stats.adopted > 0) {
+  if (!stats.adopting.empty()) {
+    std::cout << fmt::format(
+        "Adopting: {}; every record was looked up in the target before it was written, and what "
+        "was found there was adopted, not created again.\n",
+        stats.adopting);
+  } else if (stats.adopted > 0) {
     std::cout << fmt::format(
         "{} write(s) whose response was lost were found in the target and adopted (no "
         "duplicate).\n",
@@ -247,7 +252,10 @@ std::map<std::string, int64_t> staged_counts(Session& session) {
 int run_step(const std::string& step, const MigrationOptions& options,
              const GlobalOptions& global) {
   return guarded([&]() -> int {
-    Session session(session_options(options, global));
+    pipeline::SessionOptions session_setup = session_options(options, global);
+    session_setup.step = step;
+    session_setup.lock_work_dir = step != "status";
+    Session session(session_setup);
     if (step == "status")
       return print_status(session, options.list_failed);
     if (step == "report") {
@@ -315,7 +323,10 @@ int run_step(const std::string& step, const MigrationOptions& options,
 int export_staged(const MigrationOptions& options, const GlobalOptions& global,
                   const std::string& format, const std::string& output) {
   return guarded([&]() -> int {
-    Session session(session_options(options, global));
+    pipeline::SessionOptions session_setup = session_options(options, global);
+    session_setup.step = "export";
+    session_setup.lock_work_dir = false;  // reads only: may run beside a migration
+    Session session(session_setup);
     std::ofstream file;
     if (!output.empty()) {
       pipeline::write_private_file(output, "");  // created 0600 before any data goes in

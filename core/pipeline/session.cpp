@@ -86,6 +86,8 @@ void write_private_file(const std::filesystem::path& file, std::string_view text
 }
 
 Session::Session(const SessionOptions& options) : options_(options), work_dir_(options.work_dir) {
+  if (options_.lock_work_dir)
+    lock_.emplace(work_dir_.root, options_.step);
   registry_.load_directories(host::plugin_search_path(options_.plugin_paths));
   for (const host::PluginRefusal& refusal : registry_.refusals())
     spdlog::warn("{}", refusal.line());

@@ -17,6 +17,7 @@
 #include "host/plugin_registry.hpp"
 #include "host/run_services.hpp"
 #include "pipeline/audit.hpp"
+#include "pipeline/work_dir_lock.hpp"
 #include "services/net/http_client.hpp"
 #include "services/net/rate_limiter.hpp"
 #include "services/net/secrets.hpp"
@@ -41,6 +42,11 @@ struct SessionOptions {
   std::optional<std::filesystem::path> credentials_file;
   std::optional<std::filesystem::path> mapping_file;
   std::vector<std::string> plugin_paths;
+  // The step this session runs, recorded in the work dir's lock for a refused second run.
+  std::string step = "run";
+  // Steps that only read the work dir (status, export) run beside a migration; every other
+  // step holds the work dir alone (WorkDirLock).
+  bool lock_work_dir = true;
 };
 
 // Work dir layout: everything inside is private to the user (0700 dirs, 0600 files).
@@ -122,6 +128,7 @@ class Session {
 
   SessionOptions options_;
   WorkDir work_dir_;
+  std::optional<WorkDirLock> lock_;  // declared before the stores: released after they close
   host::PluginRegistry registry_;
   boost::json::object config_;  // --config file merged with --set, keyed by plugin name
   net::SecretStore secrets_;

@@ -321,6 +321,56 @@ TEST_F(E2E, LeverIntoAshbyMatchesTheGroundTruthAndASecondRunWritesNothing) {
   }
 }
 
+// The ledger is what makes a run exactly-once; when it is lost after a finished migration
+// (deleted, or truncated to zero bytes), the same command must adopt what the target holds,
+// never create it again. The work dir's lock file, left behind, does not stop the next run.
+TEST_F(E2E, ALostLedgerIsRecoveredFromTheTargetWithoutADuplicate) {
+  atsm::sandbox::Options options;
+  options.seed = 13;
+  options.persons = 30;
+  start(options);
+  plan_and_accept("lever");
+  Outcome migration = run(migration_args("lever"));
+  ASSERT_EQ(migration.exit_code, 0) << migration.output;
+  EXPECT_EQ(migration.output.find("Adopting:"), std::string::npos)
+      << "a first run into an empty target adopts nothing\n"
+      << migration.output;
+  expect_matches_truth("lever");
+  const json::object created = ashby_get("/_sandbox/state").at("created_by_method").as_object();
+
+  const std::filesystem::path ledger = dir.path() / "work" / "ledger.sqlite";
+  auto lose_ledger = [&](bool truncate) {
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::filesystem::path file = ledger.string() + suffix;
+      if (truncate && std::string(suffix).empty())
+        std::filesystem::resize_file(file, 0);
+      else
+        std::filesystem::remove(file);
+    }
+  };
+  for (bool truncate : {false, true}) {
+    SCOPED_TRACE(truncate ? "ledger truncated to zero bytes" : "ledger deleted");
+    lose_ledger(truncate);
+    Outcome again = run(migration_args("lever"));
+    EXPECT_EQ(again.exit_code, 0) << again.output;
+    EXPECT_NE(again.output.find("Adopting:"), std::string::npos) << again.output;
+    EXPECT_EQ(ashby_get("/_sandbox/state").at("created_by_method").as_object(), created)
+        << "nothing is created twice\n"
+        << again.output;
+    expect_matches_truth("lever");
+  }
+
+  // A new work dir against the same target: the look-up finds the candidates of the first.
+  std::filesystem::rename(dir.path() / "work", dir.path() / "first-work");
+  plan_and_accept("lever");
+  Outcome fresh = run(migration_args("lever"));
+  EXPECT_EQ(fresh.exit_code, 0) << fresh.output;
+  EXPECT_NE(fresh.output.find("the target already holds"), std::string::npos) << fresh.output;
+  EXPECT_EQ(ashby_get("/_sandbox/state").at("created_by_method").as_object(), created)
+      << fresh.output;
+  expect_matches_truth("lever");
+}
+
 // Every fault of the sandbox at 5 % on every vendor, lost responses included: re-running until
 // the run is clean (a transient failure that outlasted the retries exits 2) ends with exactly the
 // ground truth and no duplicate, files included (an upload whose answer was lost is adopted only

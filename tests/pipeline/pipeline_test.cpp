@@ -2,17 +2,23 @@
 // into a real staging store with resumable checkpoints. End-to-end runs against the sandbox live
 // in tests/e2e.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "net/test_support.hpp"
 #include "pipeline/extract.hpp"
 #include "pipeline/references.hpp"
 #include "pipeline/session.hpp"
+#include "pipeline/work_dir_lock.hpp"
 
 namespace {
 
@@ -144,6 +150,76 @@ TEST_F(PipelineTest, AnUnknownPluginIsAUsageErrorThatListsTheLoadedOnes) {
         std::string::npos)
         << error.what();
   }
+}
+
+// A process that holds a work dir the way a running migration does, until it is killed.
+class LockHolder {
+ public:
+  explicit LockHolder(const std::filesystem::path& work_dir) {
+    int ready[2];
+    EXPECT_EQ(::pipe(ready), 0);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::close(ready[0]);
+      try {
+        atsm::pipeline::WorkDirLock lock(work_dir, "migrate");
+        (void)!::write(ready[1], "1", 1);
+        for (;;)
+          ::pause();
+      } catch (...) {
+        ::_exit(1);
+      }
+    }
+    ::close(ready[1]);
+    char byte = 0;
+    EXPECT_EQ(::read(ready[0], &byte, 1), 1) << "the holder could not take the lock";
+    ::close(ready[0]);
+  }
+  void kill() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+  ~LockHolder() { kill(); }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+TEST_F(PipelineTest, ASecondRunOnABusyWorkDirIsRefusedNamingTheHolderAndADeadHoldersLockIsTaken) {
+  SessionOptions given = options("echo");
+  std::filesystem::create_directories(given.work_dir);
+  LockHolder holder(given.work_dir);
+  try {
+    Session second(given);
+    FAIL() << "two runs must not share a work dir";
+  } catch (const atsm::pipeline::WorkDirBusy& error) {
+    std::string message = error.what();
+    EXPECT_NE(message.find(fmt::format("pid {}, step migrate", holder.pid())), std::string::npos)
+        << message;
+    EXPECT_NE(message.find("Nothing was done"), std::string::npos) << message;
+  }
+  // Nothing of the refused run reached the work dir's stores.
+  EXPECT_FALSE(std::filesystem::exists(given.work_dir / "staging.sqlite"));
+
+  // SIGKILL leaves the lock file behind; the kernel has released the lock itself.
+  holder.kill();
+  ASSERT_TRUE(std::filesystem::exists(atsm::pipeline::WorkDirLock::file(given.work_dir)));
+  Session after(given);
+  EXPECT_EQ(atsm::pipeline::extract(after).staged["person"], 3);
+}
+
+TEST_F(PipelineTest, ReadOnlyStepsRunBesideARunAndTwoSessionsOfOneProcessExcludeEachOther) {
+  SessionOptions given = options("echo");
+  Session running(given);
+  EXPECT_THROW(Session again(given), atsm::pipeline::WorkDirBusy);
+  SessionOptions status = given;
+  status.lock_work_dir = false;
+  Session reader(status);
+  EXPECT_TRUE(reader.staging().counts("echo").empty());
 }
 
 }  // namespace
