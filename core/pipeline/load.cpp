@@ -668,6 +668,11 @@ class Loader {
           skip(kind, batch[i].key, text(result, "skipped"));
         } else if (status == "ok") {
           finish_done(kind, batch[i], result, lookup_first[i]);
+        } else if (status == "auth") {
+          // A key revoked or stripped of a permission mid-run fails every later call the same
+          // way: stop at once (exit 3). The item stays at `intent`, so the resume looks it up.
+          throw host::Error(ATSM_AUTH,
+                            fmt::format("{} {}: {}", kind, batch[i].key, text(result, "message")));
         } else if ((status == "ambiguous" || status == "retry" || status == "rate_limited") &&
                    attempt < options_.max_attempts) {
           // Not only `ambiguous`: an attempt that failed part-way (the object created, a later

@@ -371,6 +371,92 @@ TEST_F(E2E, ALostLedgerIsRecoveredFromTheTargetWithoutADuplicate) {
   expect_matches_truth("lever");
 }
 
+// An admin revokes the target's key mid-migration: the run stops at once with exit 3 (README,
+// "Exit codes") instead of failing record after record with a dead key, and once the key works
+// again the same command finishes exactly.
+TEST_F(E2E, AKeyRevokedMidRunStopsTheRunAtOnceAndTheResumeIsExact) {
+  atsm::sandbox::Options options;
+  options.seed = 17;
+  options.persons = 30;
+  start(options);
+  plan_and_accept("lever");
+  httplib::Client ashby("127.0.0.1", sandbox->endpoints().ashby_port);
+  auto revoke = ashby.Post("/_sandbox/revoke_key", R"({"after_calls": 120})", "application/json");
+  ASSERT_TRUE(revoke && revoke->status == 200);
+
+  Outcome stopped = run(migration_args("lever"));
+  EXPECT_EQ(stopped.exit_code, 3) << stopped.output;
+  EXPECT_NE(stopped.output.find("fatal:"), std::string::npos) << stopped.output;
+  json::object after = json::parse(ashby.Get("/_sandbox/revoke_key")->body).as_object();
+  ASSERT_TRUE(after.at("revoked").as_bool()) << "the run must have reached the revocation";
+  // Writers in flight when the first refusal came may still land one call each (at most 32
+  // writers, plus the extraction's own), never one per remaining record.
+  EXPECT_LE(after.at("refused_since_revocation").as_int64(), 40) << stopped.output;
+
+  auto restore = ashby.Post("/_sandbox/revoke_key", R"({"restore": true})", "application/json");
+  ASSERT_TRUE(restore && restore->status == 200);
+  Outcome resumed = run(migration_args("lever"));
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+  expect_matches_truth("lever");
+}
+
+// A duplicate the ledger cannot see (created behind its back) is a difference: the report reads
+// the target's legacy ids and names the record held twice; the verdict is never clean.
+TEST_F(E2E, TheReportFindsADuplicateTheLedgerDoesNotKnow) {
+  atsm::sandbox::Options options;
+  options.seed = 19;
+  options.persons = 20;
+  start(options);
+  plan_and_accept("lever");
+  Outcome migration = run(migration_args("lever"));
+  ASSERT_EQ(migration.exit_code, 0) << migration.output;
+
+  // Another candidate carrying the first migrated candidate's legacy ids, as a second run with a
+  // lost ledger would have made it.
+  json::object state = ashby_get("/_sandbox/state");
+  std::string legacy_ids;
+  for (const json::value& candidate : state.at("candidates").as_array()) {
+    if (const json::value* ids =
+            candidate.at("customFields").as_object().if_contains("Legacy IDs")) {
+      legacy_ids = std::string(ids->as_string());
+      break;
+    }
+  }
+  ASSERT_FALSE(legacy_ids.empty());
+  httplib::Client ashby("127.0.0.1", sandbox->endpoints().ashby_port);
+  ashby.set_basic_auth(sandbox->credentials().ashby_api_key, "");
+  auto call = [&](const std::string& method, const json::object& body) {
+    auto response = ashby.Post("/" + method, json::serialize(body), "application/json");
+    EXPECT_TRUE(response && response->status == 200) << method;
+    json::object envelope = response ? json::parse(response->body).as_object() : json::object();
+    EXPECT_TRUE(envelope.contains("success") && envelope.at("success").as_bool())
+        << method << ": " << (response ? response->body : "");
+    return envelope;
+  };
+  std::string field_id;
+  for (const json::value& field :
+       call("customField.list", json::object{{"limit", 100}}).at("results").as_array())
+    if (field.at("title") == "Legacy IDs")
+      field_id = std::string(field.at("id").as_string());
+  ASSERT_FALSE(field_id.empty());
+  json::object created = call("candidate.create", json::object{{"name", "Twin"}});
+  std::string twin(created.at("results").at("id").as_string());
+  call("customField.setValues",
+       json::object{{"objectId", twin},
+                    {"objectType", "Candidate"},
+                    {"values", json::array{json::object{{"fieldId", field_id},
+                                                        {"fieldValue", legacy_ids}}}}});
+
+  std::vector<std::string> report = migration_args("lever");
+  report.insert(report.begin(), "report");
+  Outcome reported = run(report);
+  EXPECT_EQ(reported.exit_code, 2) << reported.output;
+  EXPECT_NE(reported.output.find("duplicate: the target holds this record 2 times"),
+            std::string::npos)
+      << reported.output;
+  EXPECT_NE(reported.output.find(twin), std::string::npos) << reported.output;
+}
+
 // Every fault of the sandbox at 5 % on every vendor, lost responses included: re-running until
 // the run is clean (a transient failure that outlasted the retries exits 2) ends with exactly the
 // ground truth and no duplicate, files included (an upload whose answer was lost is adopted only
