@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "model/kind.hpp"
+#include "pipeline/audit.hpp"
 #include "pipeline/extract.hpp"
 #include "pipeline/progress.hpp"
 #include "pipeline/references.hpp"
@@ -575,7 +576,24 @@ class Loader {
   // normal first run; persons, because the target identifies them by legacy id and email, where
   // a job has only its title). A ledger that knows the target costs nothing.
   bool earlier_writes_unknown_to_the_ledger() {
-    if (!ledger_empty_at_start_ || verbatim_)
+    if (verbatim_)
+      return false;
+    // The audit trail witnesses every outcome the ledger recorded: fewer ledger rows than the
+    // trail's records means the ledger lost some (a damaged WAL, a restored backup, a deleted
+    // file), and with them what those writes created.
+    std::map<std::string, store::StateCounts> rows = session_.ledger().counts(scope_);
+    for (const auto& [kind, written] :
+         AuditTrail::written_records(session_.work_dir().audit(), scope_)) {
+      std::int64_t held = rows.count(kind) ? rows.at(kind).total() : 0;
+      if (written > held) {
+        adoption_reason_ = fmt::format(
+            "the ledger holds {} {} record(s) where the audit trail shows {} written: it lost "
+            "some (damaged, replaced or deleted)",
+            held, kind, written);
+        return true;
+      }
+    }
+    if (!ledger_empty_at_start_)
       return false;
     const host::LoadedPlugin& sink = session_.sink_plugin();
     if (std::find(sink.sink_kinds().begin(), sink.sink_kinds().end(), "person") ==
