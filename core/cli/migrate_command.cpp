@@ -39,6 +39,7 @@ pipeline::SessionOptions session_options(const MigrationOptions& options,
   if (!options.mapping_file.empty())
     session.mapping_file = options.mapping_file;
   session.plugin_paths = global.plugin_paths;
+  session.rebind_accounts = options.rebind_accounts;
   return session;
 }
 
@@ -388,6 +389,9 @@ void add_migration_options(CLI::App& app, MigrationOptions& options) {
       ->type_name("TIME");
   app.add_flag("--delta", options.delta,
                "Delta run from where the last complete read of the source started");
+  app.add_flag("--rebind-accounts", options.rebind_accounts,
+               "The source or target account is the same under a new key or address: record "
+               "it as the work dir's (a work dir refuses other accounts)");
   app.add_flag("--dry-run", options.dry_run,
                "Extract and plan, print what the load would create, update, merge, skip and "
                "encode lossily with the calls and time it takes, and write nothing to the target");

@@ -47,6 +47,9 @@ struct SessionOptions {
   // Steps that only read the work dir (status, export) run beside a migration; every other
   // step holds the work dir alone (WorkDirLock).
   bool lock_work_dir = true;
+  // The source or target account changed its key or address but is the same account: record
+  // the new identity instead of refusing the run (pipeline/accounts.hpp).
+  bool rebind_accounts = false;
 };
 
 // Work dir layout: everything inside is private to the user (0700 dirs, 0600 files).
@@ -123,6 +126,8 @@ class Session {
 
  private:
   const host::LoadedPlugin& require_plugin(const std::string& name, const char* role);
+  // Refuses a plugin whose account is not the one this work dir migrates (accounts.hpp).
+  void check_account(const host::LoadedPlugin& plugin, const char* role);
   std::string plugin_config(const host::LoadedPlugin& plugin) const;
   void record_notice(const std::string& plugin, std::string_view message);
 

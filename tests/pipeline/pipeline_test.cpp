@@ -265,4 +265,50 @@ TEST(Duplicates, ARecordHeldTwiceSharedEmailsAndLedgerDisagreementsAreNamedOther
   EXPECT_EQ(by_key.count("lever:contact:4"), 0u);
 }
 
+TEST_F(PipelineTest, AWorkDirRefusesAnotherAccountNamingBothUnlessRebound) {
+  ::setenv("ECHO_KEY", "first-secret-key", 1);
+  SessionOptions first = options("echo");
+  first.settings = {"echo.base_url=http://127.0.0.1:1"};
+  {
+    Session session(first);
+    session.source();
+  }
+  SessionOptions other_address = options("echo");
+  other_address.settings = {"echo.base_url=http://127.0.0.1:2"};
+  try {
+    Session session(other_address);
+    session.source();
+    FAIL() << "another account must be refused";
+  } catch (const UsageError& error) {
+    std::string message = error.what();
+    EXPECT_NE(message.find("http://127.0.0.1:1"), std::string::npos) << message;
+    EXPECT_NE(message.find("http://127.0.0.1:2"), std::string::npos) << message;
+    EXPECT_NE(message.find("--workdir"), std::string::npos) << message;
+    EXPECT_NE(message.find("--rebind-accounts"), std::string::npos) << message;
+  }
+  // The same address under another key is another account too; the key itself is never shown.
+  ::setenv("ECHO_KEY", "second-secret-key", 1);
+  try {
+    Session session(first);
+    session.source();
+    FAIL() << "another key must be refused";
+  } catch (const UsageError& error) {
+    std::string message = error.what();
+    EXPECT_EQ(message.find("secret-key"), std::string::npos) << message;
+    EXPECT_NE(message.find("key fingerprint"), std::string::npos) << message;
+  }
+  SessionOptions rebound = first;
+  rebound.rebind_accounts = true;
+  {
+    Session session(rebound);
+    session.source();
+  }
+  Session again(first);
+  EXPECT_NO_THROW(again.source()) << "the rebound account is the work dir's now";
+  std::ifstream in(first.work_dir / "accounts.json");
+  std::string recorded((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(recorded.find("secret-key"), std::string::npos) << recorded;
+  ::unsetenv("ECHO_KEY");
+}
+
 }  // namespace
