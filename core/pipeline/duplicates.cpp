@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <algorithm>
 #include <boost/json.hpp>
 #include <map>
 #include <vector>
@@ -56,6 +57,9 @@ json::array duplicates_in_census(const std::string& kind, const json::array& cen
       if (std::optional<std::string> normalized = model::normalize_email(email))
         targets_of_email[*normalized].insert(target);
   }
+
+  for (auto& [target, keys] : keys_of_target)
+    std::sort(keys.begin(), keys.end());  // the same problem line whatever the census's order
 
   json::array problems;
   for (const auto& [key, targets] : targets_of_key) {

@@ -475,8 +475,8 @@ TEST_F(E2E, TheReportFindsADuplicateTheLedgerDoesNotKnow) {
     return envelope;
   };
   std::string field_id;
-  for (const json::value& field :
-       call("customField.list", json::object{{"limit", 100}}).at("results").as_array())
+  json::object fields = call("customField.list", json::object{{"limit", 100}});
+  for (const json::value& field : fields.at("results").as_array())
     if (field.at("title") == "Legacy IDs")
       field_id = std::string(field.at("id").as_string());
   ASSERT_FALSE(field_id.empty());
