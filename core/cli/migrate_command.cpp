@@ -39,6 +39,7 @@ pipeline::SessionOptions session_options(const MigrationOptions& options,
   if (!options.mapping_file.empty())
     session.mapping_file = options.mapping_file;
   session.plugin_paths = global.plugin_paths;
+  session.rebind_accounts = options.rebind_accounts;
   return session;
 }
 
@@ -99,7 +100,12 @@ void print_summary(const pipeline::LoadStats& stats, const std::map<std::string,
                              counts.updated, counts.unchanged, counts.merged, skipped,
                              counts.failed);
   }
-  if (stats.adopted > 0) {
+  if (!stats.adopting.empty()) {
+    std::cout << fmt::format(
+        "Adopting: {}; every record was looked up in the target before it was written, and what "
+        "was found there was adopted, not created again.\n",
+        stats.adopting);
+  } else if (stats.adopted > 0) {
     std::cout << fmt::format(
         "{} write(s) whose response was lost were found in the target and adopted (no "
         "duplicate).\n",
@@ -247,7 +253,10 @@ std::map<std::string, int64_t> staged_counts(Session& session) {
 int run_step(const std::string& step, const MigrationOptions& options,
              const GlobalOptions& global) {
   return guarded([&]() -> int {
-    Session session(session_options(options, global));
+    pipeline::SessionOptions session_setup = session_options(options, global);
+    session_setup.step = step;
+    session_setup.lock_work_dir = step != "status";
+    Session session(session_setup);
     if (step == "status")
       return print_status(session, options.list_failed);
     if (step == "report") {
@@ -315,7 +324,10 @@ int run_step(const std::string& step, const MigrationOptions& options,
 int export_staged(const MigrationOptions& options, const GlobalOptions& global,
                   const std::string& format, const std::string& output) {
   return guarded([&]() -> int {
-    Session session(session_options(options, global));
+    pipeline::SessionOptions session_setup = session_options(options, global);
+    session_setup.step = "export";
+    session_setup.lock_work_dir = false;  // reads only: may run beside a migration
+    Session session(session_setup);
     std::ofstream file;
     if (!output.empty()) {
       pipeline::write_private_file(output, "");  // created 0600 before any data goes in
@@ -377,6 +389,9 @@ void add_migration_options(CLI::App& app, MigrationOptions& options) {
       ->type_name("TIME");
   app.add_flag("--delta", options.delta,
                "Delta run from where the last complete read of the source started");
+  app.add_flag("--rebind-accounts", options.rebind_accounts,
+               "The source or target account is the same under a new key or address: record "
+               "it as the work dir's (a work dir refuses other accounts)");
   app.add_flag("--dry-run", options.dry_run,
                "Extract and plan, print what the load would create, update, merge, skip and "
                "encode lossily with the calls and time it takes, and write nothing to the target");

@@ -24,6 +24,7 @@ struct MigrationOptions {
   bool dry_run = false;            // --dry-run: plan and forecast, write nothing
   std::string since;               // --since TIME
   bool delta = false;              // --delta
+  bool rebind_accounts = false;    // --rebind-accounts: the same accounts under new keys
   std::int64_t load_chunk = 2000;  // --load-chunk: records of a kind the load holds at once
   double sample_percent = 5;       // report --sample-percent
   std::uint64_t sample_seed = 1;   // report --seed

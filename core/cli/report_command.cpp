@@ -161,7 +161,11 @@ json::object last_run_json(const pipeline::LoadStats& stats) {
                                {"unchanged", counts.unchanged}, {"merged", counts.merged},
                                {"failed", counts.failed},       {"skipped", skipped}};
   }
-  return {{"kinds", kinds}, {"adopted", stats.adopted}, {"peak_workers", stats.peak_workers}};
+  json::object run{
+      {"kinds", kinds}, {"adopted", stats.adopted}, {"peak_workers", stats.peak_workers}};
+  if (!stats.adopting.empty())
+    run["adopting"] = stats.adopting;
+  return run;
 }
 
 }  // namespace

@@ -201,4 +201,24 @@ bool ConnectorInstance::finish(const std::string& summary_json) {
   return true;
 }
 
+std::optional<boost::json::array> ConnectorInstance::census(const std::string& kind) {
+  const atsm_connector& descriptor = plugin_.descriptor();
+  if (!plugin_.is_sink() || descriptor.get_extension == nullptr)
+    return std::nullopt;
+  const auto* extension =
+      static_cast<const atsm_sink_census_v1*>(descriptor.get_extension(ATSM_EXT_SINK_CENSUS));
+  if (extension == nullptr || extension->struct_size < sizeof(atsm_sink_census_v1) ||
+      extension->census == nullptr)
+    return std::nullopt;
+  std::optional<boost::json::value> value =
+      call_with_output("census of " + kind, [&](const atsm_output* out, atsm_error* error) {
+        return extension->census(instance_, kind.c_str(), out, error);
+      });
+  if (!value)
+    return std::nullopt;
+  if (!value->is_array())
+    throw Error(ATSM_INVALID, describe() + ": the census of " + kind + " is not a JSON array");
+  return std::move(value->as_array());
+}
+
 }  // namespace atsm::host

@@ -42,6 +42,9 @@ class ConnectorInstance {
   // Tells a sink that offers ATSM_EXT_SINK_FINISH that the load handed it everything; false when
   // the sink does not offer it.
   bool finish(const std::string& summary_json);
+  // Every object of `kind` the target holds with the source keys it carries (extension
+  // ATSM_EXT_SINK_CENSUS); nullopt when the sink does not offer it or cannot list `kind`.
+  std::optional<boost::json::array> census(const std::string& kind);
 
  private:
   // Runs a call that answers through an output; nullopt for ATSM_NOT_FOUND, the parsed JSON

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
+#include <string_view>
+#include <unordered_set>
 
 #include "model/time.hpp"
 #include "services/store/private_fs.hpp"
@@ -43,6 +45,7 @@ AuditTrail::~AuditTrail() {
 void AuditTrail::record(const std::string& method, const store::LedgerEntry& entry,
                         const std::vector<std::string>& lossy) {
   json::object line{{"time", model::now_timestamp()},
+                    {"scope", entry.key.scope},
                     {"kind", entry.key.kind},
                     {"source_key", entry.key.source_key},
                     {"target_id", optional_text(entry.target_id)},
@@ -85,6 +88,35 @@ AuditTrail::Summary AuditTrail::summarise(const std::filesystem::path& file) {
           summary.lossy[kind_name + ": " + std::string(what.as_string())]++;
   }
   return summary;
+}
+
+std::map<std::string, std::int64_t> AuditTrail::written_records(const std::filesystem::path& file,
+                                                                const std::string& scope) {
+  // Hashes, not keys: a million records' keys would cost a hundred megabytes; a collision can
+  // only hide a loss among a million, never invent one.
+  std::map<std::string, std::unordered_set<std::uint64_t>> seen;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    boost::system::error_code ec;
+    json::value parsed = json::parse(line, ec);
+    if (ec || !parsed.is_object())
+      continue;  // a line cut by a crash
+    const json::object& entry = parsed.as_object();
+    const json::value* kind = entry.if_contains("kind");
+    const json::value* key = entry.if_contains("source_key");
+    const json::value* status = entry.if_contains("status");
+    const json::value* line_scope = entry.if_contains("scope");
+    if (!kind || !key || !status || !kind->is_string() || !key->is_string() ||
+        status->as_string() == "failed" || status->as_string() == "intent")
+      continue;
+    if (line_scope && line_scope->is_string() && line_scope->as_string() != scope)
+      continue;
+    seen[std::string(kind->as_string())].insert(std::hash<std::string_view>{}(key->as_string()));
+  }
+  std::map<std::string, std::int64_t> counts;
+  for (const auto& [kind, keys] : seen)
+    counts[kind] = static_cast<std::int64_t>(keys.size());
+  return counts;
 }
 
 }  // namespace atsm::pipeline

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <filesystem>
 #include <mutex>
 #include <numeric>
 #include <optional>
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include "model/kind.hpp"
+#include "pipeline/audit.hpp"
 #include "pipeline/extract.hpp"
 #include "pipeline/progress.hpp"
 #include "pipeline/references.hpp"
@@ -63,6 +65,16 @@ class Loader {
   LoadStats run() {
     // Every source staged in this work dir, read once: persons merge across them.
     sources_ = known_sources();
+    for (const auto& [kind, counts] : session_.ledger().counts(scope_))
+      ledger_empty_at_start_ = ledger_empty_at_start_ && counts.total() == 0;
+    adopt_unknown_ = earlier_writes_unknown_to_the_ledger();
+    if (adopt_unknown_) {
+      spdlog::warn(
+          "{}: every record is looked up in the target before it is written, and adopted when "
+          "found (slower; nothing is created twice)",
+          adoption_reason_);
+      stats_.adopting = adoption_reason_;
+    }
     const host::LoadedPlugin& sink = session_.sink_plugin();
     for (model::Kind kind : model::kKindsInDependencyOrder) {
       std::string name(model::to_string(kind));
@@ -531,6 +543,101 @@ class Loader {
     return {names.begin(), names.end()};
   }
 
+  // The write item the sink gets for `item` (sdk/docs/sink-protocol.md, section 2).
+  json::object write_item(const std::string& kind, const Item& item, unsigned attempt,
+                          bool lookup_first) {
+    json::object written{{"key", item.key},
+                         {"record", item.record},
+                         {"refs", resolve_refs(kind, item.record, item.group)},
+                         {"attempt", attempt},
+                         {"lookup_first", lookup_first}};
+    if (!item.group.empty())
+      written["group"] = item.group;
+    if (item.target_id)
+      written["target_id"] = *item.target_id;
+    if (kind == "person")
+      add_first_candidacy_refs(item, written);
+    if (kind == "job") {
+      // The interview plan a new job gets: the mapping file's per-job choice, else the default.
+      auto chosen = plan_.job_plan.find(item.key);
+      std::string interview_plan = chosen != plan_.job_plan.end() && !chosen->second.empty()
+                                       ? chosen->second
+                                       : plan_.options.default_interview_plan;
+      if (!interview_plan.empty())
+        written["interview_plan"] = interview_plan;
+    }
+    return written;
+  }
+
+  // Whether this run must look every record up in the target before writing it: the ledger
+  // knows nothing of this target (deleted, truncated, a new work dir) while the target already
+  // holds what an earlier run wrote. Decided before any write: a report in the work dir proves an
+  // earlier load; else a few staged persons are looked up (a handful of reads, the only cost on a
+  // normal first run; persons, because the target identifies them by legacy id and email, where
+  // a job has only its title). A ledger that knows the target costs nothing.
+  bool earlier_writes_unknown_to_the_ledger() {
+    if (verbatim_)
+      return false;
+    // The audit trail witnesses every outcome the ledger recorded: fewer ledger rows than the
+    // trail's records means the ledger lost some (a damaged WAL, a restored backup, a deleted
+    // file), and with them what those writes created.
+    std::map<std::string, store::StateCounts> rows = session_.ledger().counts(scope_);
+    for (const auto& [kind, written] :
+         AuditTrail::written_records(session_.work_dir().audit(), scope_)) {
+      std::int64_t held = rows.count(kind) ? rows.at(kind).total() : 0;
+      if (written > held) {
+        adoption_reason_ = fmt::format(
+            "the ledger holds {} {} record(s) where the audit trail shows {} written: it lost "
+            "some (damaged, replaced or deleted)",
+            held, kind, written);
+        return true;
+      }
+    }
+    if (!ledger_empty_at_start_)
+      return false;
+    const host::LoadedPlugin& sink = session_.sink_plugin();
+    if (std::find(sink.sink_kinds().begin(), sink.sink_kinds().end(), "person") ==
+        sink.sink_kinds().end())
+      return false;
+    if (std::filesystem::exists(session_.work_dir().report_json())) {
+      adoption_reason_ = "this work dir reported a migration before, but its ledger is empty";
+      return true;
+    }
+    constexpr int64_t kProbedPersons = 8;
+    std::vector<Item> sample;
+    session_.staging().for_each({"person", session_.options().source, 0, kProbedPersons},
+                                [&](const store::StagedRecord& staged) {
+                                  Item item;
+                                  item.key = staged.source_key;
+                                  item.record = json::parse(staged.record_json).as_object();
+                                  sample.push_back(std::move(item));
+                                });
+    size_t found = 0;
+    for (const Item& item : sample) {
+      try {
+        std::string probe = json::serialize(write_item("person", item, 1, true));
+        if (with_retries("look up " + item.key + " in the target",
+                         [&] { return session_.sink().find("person", probe); }))
+          ++found;
+      } catch (const host::Error& error) {
+        if (error.status() == ATSM_AUTH || error.status() == ATSM_CANCELLED)
+          throw;
+        // Unknown either way: looking up first costs calls, never a duplicate.
+        adoption_reason_ = fmt::format(
+            "the ledger is empty and the target could not be asked whether it holds person {} ({})",
+            item.key, error.what());
+        return true;
+      }
+    }
+    if (found == 0)
+      return false;
+    adoption_reason_ = fmt::format(
+        "the ledger is empty, but the target already holds {} of the first {} persons looked up "
+        "(an earlier run whose ledger was lost, or a new work dir)",
+        found, sample.size());
+    return true;
+  }
+
   void write_batch(host::ConnectorInstance& sink, const std::string& kind,
                    std::vector<Item>& batch) {
     std::vector<bool> lookup_first(batch.size(), false);
@@ -539,36 +646,15 @@ class Loader {
           session_.ledger().record_intent({scope_, kind, batch[i].key}, batch[i].hash);
       // An intent left behind means an attempt whose outcome nobody saw.
       // A failure recorded after an ambiguous write is no proof that nothing was created either.
-      lookup_first[i] = prior && (prior->state == store::LedgerState::intent ||
-                                  prior->state == store::LedgerState::failed);
+      lookup_first[i] = adopt_unknown_ || (prior && (prior->state == store::LedgerState::intent ||
+                                                     prior->state == store::LedgerState::failed));
     }
     std::vector<size_t> todo(batch.size());
     std::iota(todo.begin(), todo.end(), 0);
     for (unsigned attempt = 1; !todo.empty(); ++attempt) {
       json::array items;
-      for (size_t i : todo) {
-        json::object item{{"key", batch[i].key},
-                          {"record", batch[i].record},
-                          {"refs", resolve_refs(kind, batch[i].record, batch[i].group)},
-                          {"attempt", attempt},
-                          {"lookup_first", static_cast<bool>(lookup_first[i])}};
-        if (!batch[i].group.empty())
-          item["group"] = batch[i].group;
-        if (batch[i].target_id)
-          item["target_id"] = *batch[i].target_id;
-        if (kind == "person")
-          add_first_candidacy_refs(batch[i], item);
-        if (kind == "job") {
-          // The interview plan a new job gets: the mapping file's per-job choice, else the default.
-          auto chosen = plan_.job_plan.find(batch[i].key);
-          std::string interview_plan = chosen != plan_.job_plan.end() && !chosen->second.empty()
-                                           ? chosen->second
-                                           : plan_.options.default_interview_plan;
-          if (!interview_plan.empty())
-            item["interview_plan"] = interview_plan;
-        }
-        items.push_back(std::move(item));
-      }
+      for (size_t i : todo)
+        items.push_back(write_item(kind, batch[i], attempt, lookup_first[i]));
       json::array results;
       try {
         results = sink.write(kind, json::serialize(items));
@@ -600,6 +686,11 @@ class Loader {
           skip(kind, batch[i].key, text(result, "skipped"));
         } else if (status == "ok") {
           finish_done(kind, batch[i], result, lookup_first[i]);
+        } else if (status == "auth") {
+          // A key revoked or stripped of a permission mid-run fails every later call the same
+          // way: stop at once (exit 3). The item stays at `intent`, so the resume looks it up.
+          throw host::Error(ATSM_AUTH,
+                            fmt::format("{} {}: {}", kind, batch[i].key, text(result, "message")));
         } else if ((status == "ambiguous" || status == "retry" || status == "rate_limited") &&
                    attempt < options_.max_attempts) {
           // Not only `ambiguous`: an attempt that failed part-way (the object created, a later
@@ -696,6 +787,9 @@ class Loader {
   std::set<size_t> groups_done_;   // person groups (plan_.groups) this pass of persons wrote
   std::map<std::string, std::string> file_targets_;  // file content key -> target (guarded)
   unsigned peak_workers_ = 0;
+  bool ledger_empty_at_start_ = true;
+  bool adopt_unknown_ = false;  // decided before any write, read-only after
+  std::string adoption_reason_;
   std::mutex mutex_;
   LoadStats stats_;
   std::exception_ptr fatal_;

@@ -17,6 +17,7 @@
 
 #include "model/email.hpp"
 #include "model/kind.hpp"
+#include "pipeline/duplicates.hpp"
 #include "pipeline/extract.hpp"
 
 namespace atsm::pipeline {
@@ -214,6 +215,8 @@ class Reconciler {
       }
       result_.counts[kind] = std::move(counts);
     }
+    if (!verbatim_)
+      check_for_duplicates(sink);
     // A verbatim sink's read_back answers its own flattened rows, not the canonical form the
     // comparison needs: its counts are reconciled, its fields are not (yet).
     if ((sink.descriptor().capabilities & ATSM_CAP_READ_BACK) == 0 ||
@@ -545,6 +548,35 @@ class Reconciler {
                  json::value(fmt::format("{} ({} stage '{}')", want, source_stage->second.second,
                                          source_stage->second.first)),
                  json::value(fmt::format("{} ({} stage)", have, target_type->second)));
+    }
+  }
+
+  // The target's own view (the sink's census, where it offers one): no record of these sources
+  // held twice, no two migrated persons with one email, nothing the ledger places elsewhere.
+  void check_for_duplicates(const host::LoadedPlugin& sink) {
+    const std::vector<std::string>& staged = staged_sources();
+    std::set<std::string> sources(staged.begin(), staged.end());
+    sources.insert(session_.options().source);
+    for (const char* kind : {"person", "candidacy"}) {
+      if (std::find(sink.sink_kinds().begin(), sink.sink_kinds().end(), kind) ==
+          sink.sink_kinds().end())
+        continue;
+      std::optional<json::array> census =
+          with_retries(fmt::format("census of the target's {} records", kind),
+                       [&] { return session_.sink().census(kind); });
+      if (!census)
+        continue;
+      spdlog::info("reconcile: the target holds {} {} object(s) with source keys", census->size(),
+                   kind);
+      json::array problems = duplicates_in_census(
+          kind, *census, sources, [&](const std::string& key) -> std::optional<std::string> {
+            std::optional<store::LedgerEntry> entry = session_.ledger().get({scope_, kind, key});
+            if (entry && entry->state == store::LedgerState::done)
+              return entry->target_id;
+            return std::nullopt;
+          });
+      for (json::value& problem : problems)
+        result_.unexplained.push_back(std::move(problem));
     }
   }
 

@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 #include <fstream>
 
+#include "pipeline/accounts.hpp"
 #include "services/net/log.hpp"
 #include "services/store/private_fs.hpp"
 #include "services/store/sha256.hpp"
@@ -86,6 +87,8 @@ void write_private_file(const std::filesystem::path& file, std::string_view text
 }
 
 Session::Session(const SessionOptions& options) : options_(options), work_dir_(options.work_dir) {
+  if (options_.lock_work_dir)
+    lock_.emplace(work_dir_.root, options_.step);
   registry_.load_directories(host::plugin_search_path(options_.plugin_paths));
   for (const host::PluginRefusal& refusal : registry_.refusals())
     spdlog::warn("{}", refusal.line());
@@ -240,6 +243,7 @@ void Session::set_source_since(const std::string& since) {
 host::ConnectorInstance& Session::source() {
   if (!source_) {
     const host::LoadedPlugin& plugin = source_plugin();
+    check_account(plugin, "source");
     run_services_.push_back(std::make_unique<host::RunServices>(*shared_, plugin.name()));
     source_ = std::make_unique<host::ConnectorInstance>(plugin, *run_services_.back(),
                                                         plugin_config(plugin));
@@ -248,9 +252,19 @@ host::ConnectorInstance& Session::source() {
 }
 
 host::ConnectorInstance& Session::sink() {
-  if (!sink_)
+  if (!sink_) {
+    check_account(sink_plugin(), "target");
     sink_ = open_sink_instance();
+  }
   return *sink_;
+}
+
+void Session::check_account(const host::LoadedPlugin& plugin, const char* role) {
+  boost::json::object config;
+  if (const boost::json::value* given = config_.if_contains(plugin.name()))
+    config = given->as_object();
+  bind_account(work_dir_.root, plugin.name(), role, account_of(plugin, config, secrets_),
+               options_.rebind_accounts);
 }
 
 std::unique_ptr<host::ConnectorInstance> Session::open_sink_instance() {

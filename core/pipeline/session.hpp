@@ -17,6 +17,7 @@
 #include "host/plugin_registry.hpp"
 #include "host/run_services.hpp"
 #include "pipeline/audit.hpp"
+#include "pipeline/work_dir_lock.hpp"
 #include "services/net/http_client.hpp"
 #include "services/net/rate_limiter.hpp"
 #include "services/net/secrets.hpp"
@@ -41,6 +42,14 @@ struct SessionOptions {
   std::optional<std::filesystem::path> credentials_file;
   std::optional<std::filesystem::path> mapping_file;
   std::vector<std::string> plugin_paths;
+  // The step this session runs, recorded in the work dir's lock for a refused second run.
+  std::string step = "run";
+  // Steps that only read the work dir (status, export) run beside a migration; every other
+  // step holds the work dir alone (WorkDirLock).
+  bool lock_work_dir = true;
+  // The source or target account changed its key or address but is the same account: record
+  // the new identity instead of refusing the run (pipeline/accounts.hpp).
+  bool rebind_accounts = false;
 };
 
 // Work dir layout: everything inside is private to the user (0700 dirs, 0600 files).
@@ -117,11 +126,14 @@ class Session {
 
  private:
   const host::LoadedPlugin& require_plugin(const std::string& name, const char* role);
+  // Refuses a plugin whose account is not the one this work dir migrates (accounts.hpp).
+  void check_account(const host::LoadedPlugin& plugin, const char* role);
   std::string plugin_config(const host::LoadedPlugin& plugin) const;
   void record_notice(const std::string& plugin, std::string_view message);
 
   SessionOptions options_;
   WorkDir work_dir_;
+  std::optional<WorkDirLock> lock_;  // declared before the stores: released after they close
   host::PluginRegistry registry_;
   boost::json::object config_;  // --config file merged with --set, keyed by plugin name
   net::SecretStore secrets_;

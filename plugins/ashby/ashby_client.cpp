@@ -212,6 +212,13 @@ json::value Client::results(const std::string& method, const json::object& body,
 
 std::vector<json::object> Client::list_all(const std::string& method, json::object body) const {
   std::vector<json::object> items;
+  for_each_listed(method, std::move(body),
+                  [&](const json::object& item) { items.push_back(item); });
+  return items;
+}
+
+void Client::for_each_listed(const std::string& method, json::object body,
+                             const std::function<void(const json::object&)>& visit) const {
   body["limit"] = 100;
   for (;;) {
     json::object page = call(method, body, CallKind::read);
@@ -221,11 +228,11 @@ std::vector<json::object> Client::list_all(const std::string& method, json::obje
                        "malformed_response");
     for (const json::value& item : results->as_array())
       if (item.is_object())
-        items.push_back(item.as_object());
+        visit(item.as_object());
     const json::value* more = page.if_contains("moreDataAvailable");
     std::string cursor = text_of(page, "nextCursor");
     if (more == nullptr || !more->is_bool() || !more->as_bool() || cursor.empty())
-      return items;
+      return;
     body["cursor"] = cursor;
   }
 }

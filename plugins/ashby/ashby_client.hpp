@@ -6,6 +6,7 @@
 #include <atsmigrate/connector.hpp>
 
 #include <boost/json.hpp>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ class Client {
   json::value results(const std::string& method, const json::object& body, CallKind kind) const;
   // Every item of a paginated list call (cursor / moreDataAvailable), 100 per page.
   std::vector<json::object> list_all(const std::string& method, json::object body = {}) const;
+  // The same, an item at a time, for lists too long to hold (the whole account's candidates).
+  void for_each_listed(const std::string& method, json::object body,
+                       const std::function<void(const json::object&)>& visit) const;
 
   // The deprecated multipart form of candidate.uploadResume / uploadFile (a create).
   json::object upload_multipart(const std::string& method, const std::string& candidate_id,

@@ -2376,4 +2376,35 @@ std::optional<std::string> AshbySink::read_back(const std::string& kind,
   }
 }
 
+std::optional<std::string> AshbySink::census(const std::string& kind) {
+  array held;
+  if (kind == "person") {
+    client_.for_each_listed("candidate.list", object{}, [&](const object& candidate) {
+      std::set<std::string> keys =
+          split_keys(custom_value_by_title(candidate, options_.legacy_candidate_field));
+      if (keys.empty())
+        return;
+      array emails;
+      if (const array* list = array_at(candidate, "emailAddresses"))
+        for (const value& email : *list)
+          if (email.is_object())
+            emails.push_back(value(text_of(email.as_object(), "value")));
+      held.push_back(object{{"target_id", text_of(candidate, "id")},
+                            {"keys", array(keys.begin(), keys.end())},
+                            {"emails", std::move(emails)}});
+    });
+  } else if (kind == "candidacy") {
+    client_.for_each_listed("application.list", object{}, [&](const object& application) {
+      std::string key = custom_value_by_title(application, options_.legacy_application_field);
+      if (key.empty())
+        return;
+      held.push_back(
+          object{{"target_id", text_of(application, "id")}, {"keys", array{value(key)}}});
+    });
+  } else {
+    return std::nullopt;
+  }
+  return json::serialize(held);
+}
+
 }  // namespace atsm::ashby

@@ -79,6 +79,10 @@ class AshbySink : public sdk::Sink {
   std::optional<std::string> read_back(const std::string& kind,
                                        const std::string& target_id) override;
 
+  // Extension atsm.sink.census/1: every candidate (person) or application (candidacy) that
+  // carries legacy ids, as {"target_id", "keys", "emails"}; nullopt for other kinds.
+  std::optional<std::string> census(const std::string& kind);
+
   // Writes one item; never throws for the item's own failures (they go into the result).
   ItemResult write_item(const std::string& kind, const WriteItem& item);
 

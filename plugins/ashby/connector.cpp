@@ -21,6 +21,25 @@ constexpr const char* kConfigKeys = R"json([
 {"name":"fallback_user","type":"string","description":"email of the Ashby user unmatched users map to (checked by prepare)","default":"","required":false}
 ])json";
 
+atsm_status census(void* instance, const char* kind, const atsm_output* out, atsm_error* error) {
+  return atsm::sdk::detail::guarded(error, [&] {
+    // connector.hpp's open() hands the host the Impl object itself as the instance.
+    auto* sink = static_cast<atsm::ashby::AshbySink*>(instance);
+    std::optional<std::string> held = sink->census(kind ? kind : "");
+    if (!held)
+      throw atsm::sdk::Error(ATSM_NOT_FOUND, "the Ashby sink lists no census of this kind");
+    atsm::sdk::detail::write_all(out, *held);
+  });
+}
+
+const atsm_sink_census_v1 kCensus = {sizeof(atsm_sink_census_v1), ATSM_ABI_VERSION, &census};
+
+const void* extension(const char* id) {
+  if (id != nullptr && std::string_view(id) == ATSM_EXT_SINK_CENSUS)
+    return &kCensus;
+  return nullptr;
+}
+
 }  // namespace
 
 ATSM_DEFINE_CONNECTOR(
@@ -35,4 +54,5 @@ ATSM_DEFINE_CONNECTOR(
                            R"("candidacy","note","feedback","interview","offer","file"])",
         .config_keys_json = kConfigKeys,
         .secrets_json =
-            R"json([{"name":"ASHBY_API_KEY","description":"Ashby API key (Basic auth user name)","required":true}])json"}))
+            R"json([{"name":"ASHBY_API_KEY","description":"Ashby API key (Basic auth user name)","required":true}])json",
+        .get_extension = &extension}))

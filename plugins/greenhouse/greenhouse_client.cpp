@@ -268,6 +268,13 @@ Page GreenhouseClient::parse_page(const sdk::HttpResponse& response,
   if (error || !body.is_array())
     throw sdk::Error(ATSM_RETRY, "Greenhouse " + what + ": the list response is not a JSON array" +
                                      (error ? " (" + error.message() + ")" : std::string()));
+  std::size_t not_objects = 0;
+  for (const json::value& item : body.as_array())
+    not_objects += item.is_object() ? 0 : 1;
+  if (not_objects > 0)
+    throw sdk::Error(ATSM_RETRY, "Greenhouse " + what + ": the list page holds " +
+                                     std::to_string(not_objects) +
+                                     " item(s) that are not JSON objects");
   Page page;
   page.items = std::move(body.as_array());
   if (std::optional<std::string> link = response.header("Link"))

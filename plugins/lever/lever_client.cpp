@@ -270,10 +270,30 @@ Page LeverClient::page(const std::string& path, Query query,
   query.emplace_back("limit", std::to_string(settings_.page_size));
   if (offset && !offset->empty())
     query.emplace_back("offset", *offset);
-  json::value body = get(path, query, what);
-  if (!body.is_object() || !body.as_object().contains("data") ||
-      !body.as_object().at("data").is_array())
-    throw sdk::Error(ATSM_RETRY, "Lever " + what + ": the list response has no data array");
+  // A page of the wrong shape is a vendor's bad moment, asked again like a malformed body; it
+  // is never taken for a complete, empty list.
+  json::value body;
+  for (int attempt = 1;; ++attempt) {
+    body = get(path, query, what);
+    std::string wrong;
+    if (!body.is_object() || !body.as_object().contains("data") ||
+        !body.as_object().at("data").is_array()) {
+      wrong = "the list response has no data array";
+    } else {
+      std::size_t not_objects = 0;
+      for (const json::value& item : body.as_object().at("data").as_array())
+        not_objects += item.is_object() ? 0 : 1;
+      if (not_objects > 0)
+        wrong = "the list page holds " + std::to_string(not_objects) +
+                " item(s) that are not JSON objects";
+    }
+    if (wrong.empty())
+      break;
+    if (attempt >= kMalformedBodyAttempts)
+      throw sdk::Error(ATSM_RETRY, "Lever " + what + ": " + wrong + " after " +
+                                       std::to_string(attempt) + " attempts");
+    host_.log(ATSM_LOG_WARN, "Lever " + what + ": " + wrong + "; asking again");
+  }
   Page result;
   json::object& object = body.as_object();
   result.data = std::move(object["data"].as_array());

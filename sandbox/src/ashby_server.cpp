@@ -83,6 +83,33 @@ bool AshbyServer::handle_inspection(const httplib::Request& request, httplib::Re
     response.set_content(body, "application/json");
     return true;
   }
+  if (request.path == "/_sandbox/revoke_key") {
+    // POST {"after_calls": N} deactivates the key after N more API calls; {"restore": true}
+    // reactivates it. GET (and every answer) tells the state and the calls refused since.
+    if (request.method == "POST") {
+      try {
+        json::object body = json::parse(request.body).as_object();
+        if (const json::value* restore = body.if_contains("restore");
+            restore && restore->as_bool()) {
+          calls_before_revocation_ = -1;
+          refused_since_revocation_ = 0;
+        } else {
+          calls_before_revocation_ =
+              std::max<std::int64_t>(0, body.at("after_calls").to_number<std::int64_t>());
+        }
+      } catch (const std::exception& error) {
+        set_json(response, 400,
+                 json::object{{"error", std::string("expected {\"after_calls\": N} or "
+                                                    "{\"restore\": true}: ") +
+                                            error.what()}});
+        return true;
+      }
+    }
+    set_json(response, 200,
+             json::object{{"revoked", calls_before_revocation_.load() == 0},
+                          {"refused_since_revocation", refused_since_revocation_.load()}});
+    return true;
+  }
   return VendorServer::handle_inspection(request, response);
 }
 
@@ -126,7 +153,13 @@ void AshbyServer::handle(const httplib::Request& request, httplib::Response& res
   }
   bool basic = false;
   std::string pair = bearer_or_basic_key(request, basic);
-  if (!basic || pair.substr(0, pair.find(':')) != credentials_.ashby_api_key) {
+  // A key deactivated mid-run (POST /_sandbox/revoke_key) is refused like a wrong one.
+  std::int64_t left = calls_before_revocation_.load();
+  while (left > 0 && !calls_before_revocation_.compare_exchange_weak(left, left - 1)) {
+  }
+  if (left == 0)
+    ++refused_since_revocation_;
+  if (!basic || pair.substr(0, pair.find(':')) != credentials_.ashby_api_key || left == 0) {
     set_json(response, 403,
              envelope_error("invalid_api_key", "The API key is invalid or deactivated",
                             state_.new_request_id()));

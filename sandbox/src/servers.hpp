@@ -1,6 +1,7 @@
 // The three emulated vendor servers.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -121,6 +122,11 @@ class AshbyServer : public VendorServer {
   const Credentials& credentials_;
   AshbyState& state_;
   FixedWindow window_;
+  // POST /_sandbox/revoke_key: the key stops working after this many more API calls (-1: never),
+  // as when an admin deactivates it mid-migration; `refused_since_revocation_` counts the calls
+  // that still came.
+  std::atomic<std::int64_t> calls_before_revocation_{-1};
+  std::atomic<std::int64_t> refused_since_revocation_{0};
   std::mutex truth_mutex_;
   std::map<std::string, std::pair<std::uint64_t, std::string>>
       truth_cache_;  // source -> (mutations, json)

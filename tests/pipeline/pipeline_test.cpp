@@ -2,17 +2,25 @@
 // into a real staging store with resumable checkpoints. End-to-end runs against the sandbox live
 // in tests/e2e.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "net/test_support.hpp"
+#include "pipeline/duplicates.hpp"
 #include "pipeline/extract.hpp"
 #include "pipeline/references.hpp"
 #include "pipeline/session.hpp"
+#include "pipeline/work_dir_lock.hpp"
 
 namespace {
 
@@ -144,6 +152,163 @@ TEST_F(PipelineTest, AnUnknownPluginIsAUsageErrorThatListsTheLoadedOnes) {
         std::string::npos)
         << error.what();
   }
+}
+
+// A process that holds a work dir the way a running migration does, until it is killed.
+class LockHolder {
+ public:
+  explicit LockHolder(const std::filesystem::path& work_dir) {
+    int ready[2];
+    EXPECT_EQ(::pipe(ready), 0);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::close(ready[0]);
+      try {
+        atsm::pipeline::WorkDirLock lock(work_dir, "migrate");
+        (void)!::write(ready[1], "1", 1);
+        for (;;)
+          ::pause();
+      } catch (...) {
+        ::_exit(1);
+      }
+    }
+    ::close(ready[1]);
+    char byte = 0;
+    EXPECT_EQ(::read(ready[0], &byte, 1), 1) << "the holder could not take the lock";
+    ::close(ready[0]);
+  }
+  void kill() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+  ~LockHolder() { kill(); }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+TEST_F(PipelineTest, ASecondRunOnABusyWorkDirIsRefusedNamingTheHolderAndADeadHoldersLockIsTaken) {
+  SessionOptions given = options("echo");
+  std::filesystem::create_directories(given.work_dir);
+  LockHolder holder(given.work_dir);
+  try {
+    Session second(given);
+    FAIL() << "two runs must not share a work dir";
+  } catch (const atsm::pipeline::WorkDirBusy& error) {
+    std::string message = error.what();
+    EXPECT_NE(message.find(fmt::format("pid {}, step migrate", holder.pid())), std::string::npos)
+        << message;
+    EXPECT_NE(message.find("Nothing was done"), std::string::npos) << message;
+  }
+  // Nothing of the refused run reached the work dir's stores.
+  EXPECT_FALSE(std::filesystem::exists(given.work_dir / "staging.sqlite"));
+
+  // SIGKILL leaves the lock file behind; the kernel has released the lock itself.
+  holder.kill();
+  ASSERT_TRUE(std::filesystem::exists(atsm::pipeline::WorkDirLock::file(given.work_dir)));
+  Session after(given);
+  EXPECT_EQ(atsm::pipeline::extract(after).staged["person"], 3);
+}
+
+TEST_F(PipelineTest, ReadOnlyStepsRunBesideARunAndTwoSessionsOfOneProcessExcludeEachOther) {
+  SessionOptions given = options("echo");
+  Session running(given);
+  EXPECT_THROW(Session again(given), atsm::pipeline::WorkDirBusy);
+  SessionOptions status = given;
+  status.lock_work_dir = false;
+  Session reader(status);
+  EXPECT_TRUE(reader.staging().counts("echo").empty());
+}
+
+// The reconciliation's duplicate check on a census as the Ashby sink answers it: expected
+// problems are worked out by hand from the census below.
+TEST(Duplicates, ARecordHeldTwiceSharedEmailsAndLedgerDisagreementsAreNamedOthersAreNot) {
+  boost::json::array census = boost::json::parse(R"([
+    {"target_id": "c1", "keys": ["lever:contact:1", "greenhouse:candidate:9"], "emails": ["Ann@X.example"]},
+    {"target_id": "c2", "keys": ["lever:contact:1"], "emails": []},
+    {"target_id": "c3", "keys": ["lever:contact:3"], "emails": [" ann@x.example"]},
+    {"target_id": "c4", "keys": ["lever:contact:4"], "emails": ["d@x.example"]},
+    {"target_id": "c5", "keys": ["workable:candidate:4"], "emails": ["d@x.example"]},
+    {"target_id": "c6", "keys": ["lever:contact:6"], "emails": ["e@x.example"]}
+  ])")
+                                  .as_array();
+  std::map<std::string, std::string> ledger{
+      {"lever:contact:1", "c1"}, {"lever:contact:3", "c3"}, {"lever:contact:6", "c9"}};
+  auto target_of = [&](const std::string& key) -> std::optional<std::string> {
+    auto found = ledger.find(key);
+    return found == ledger.end() ? std::nullopt : std::optional<std::string>(found->second);
+  };
+  boost::json::array problems =
+      atsm::pipeline::duplicates_in_census("person", census, {"lever", "greenhouse"}, target_of);
+  std::map<std::string, std::string> by_key;
+  for (const boost::json::value& problem : problems) {
+    EXPECT_EQ(problem.at("kind"), "person");
+    by_key[std::string(problem.at("key").as_string())] +=
+        std::string(problem.at("problem").as_string()) + "|";
+  }
+  ASSERT_EQ(problems.size(), 3u) << boost::json::serialize(problems);
+  EXPECT_NE(by_key["lever:contact:1"].find("holds this record 2 times (c1, c2)"), std::string::npos)
+      << by_key["lever:contact:1"];
+  // c1 and c3 share Ann's address once normalised; the problem names both, never the address.
+  EXPECT_NE(by_key["greenhouse:candidate:9"].find("2 migrated objects share an email address"),
+            std::string::npos)
+      << boost::json::serialize(problems);
+  EXPECT_NE(by_key["greenhouse:candidate:9"].find("c3 (lever:contact:3)"), std::string::npos);
+  EXPECT_EQ(boost::json::serialize(problems).find("ann@"), std::string::npos);
+  EXPECT_NE(by_key["lever:contact:6"].find("holds this record as c6, the ledger says c9"),
+            std::string::npos);
+  // c4 and c5 share an address, but c5 is another source's: not this migration's to judge.
+  EXPECT_EQ(by_key.count("lever:contact:4"), 0u);
+}
+
+TEST_F(PipelineTest, AWorkDirRefusesAnotherAccountNamingBothUnlessRebound) {
+  ::setenv("ECHO_KEY", "first-secret-key", 1);
+  SessionOptions first = options("echo");
+  first.settings = {"echo.base_url=http://127.0.0.1:1"};
+  {
+    Session session(first);
+    session.source();
+  }
+  SessionOptions other_address = options("echo");
+  other_address.settings = {"echo.base_url=http://127.0.0.1:2"};
+  try {
+    Session session(other_address);
+    session.source();
+    FAIL() << "another account must be refused";
+  } catch (const UsageError& error) {
+    std::string message = error.what();
+    EXPECT_NE(message.find("http://127.0.0.1:1"), std::string::npos) << message;
+    EXPECT_NE(message.find("http://127.0.0.1:2"), std::string::npos) << message;
+    EXPECT_NE(message.find("--workdir"), std::string::npos) << message;
+    EXPECT_NE(message.find("--rebind-accounts"), std::string::npos) << message;
+  }
+  // The same address under another key is another account too; the key itself is never shown.
+  ::setenv("ECHO_KEY", "second-secret-key", 1);
+  try {
+    Session session(first);
+    session.source();
+    FAIL() << "another key must be refused";
+  } catch (const UsageError& error) {
+    std::string message = error.what();
+    EXPECT_EQ(message.find("secret-key"), std::string::npos) << message;
+    EXPECT_NE(message.find("key fingerprint"), std::string::npos) << message;
+  }
+  SessionOptions rebound = first;
+  rebound.rebind_accounts = true;
+  {
+    Session session(rebound);
+    session.source();
+  }
+  Session again(first);
+  EXPECT_NO_THROW(again.source()) << "the rebound account is the work dir's now";
+  std::ifstream in(first.work_dir / "accounts.json");
+  std::string recorded((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(recorded.find("secret-key"), std::string::npos) << recorded;
+  ::unsetenv("ECHO_KEY");
 }
 
 }  // namespace

@@ -377,6 +377,22 @@ typedef struct atsm_sink_finish_v1 {
                         atsm_error* error);
 } atsm_sink_finish_v1;
 
+/* Extension "atsm.sink.census/1" (the descriptor's get_extension): every object of `kind` the
+ * target holds that carries source keys (the legacy ids a sink writes on what it creates), so the
+ * reconciliation can prove that no source record became two target objects and that no two
+ * migrated persons share an email, whatever happened to the ledger. Writes a JSON array through
+ * `out`: [{"target_id": "...", "keys": ["lever:contact:1", ...], "emails": ["a@b.example"]}]
+ * ("emails" for persons; keys of every source, the host keeps its own). ATSM_NOT_FOUND for a kind
+ * the sink cannot list that way. A census reads the whole target: the host calls it once per kind
+ * and run. [same as read_back] */
+#define ATSM_EXT_SINK_CENSUS "atsm.sink.census/1"
+typedef struct atsm_sink_census_v1 {
+  uint32_t struct_size;
+  uint32_t abi_version;
+  atsm_status (*census)(void* instance, const char* kind, const atsm_output* out,
+                        atsm_error* error);
+} atsm_sink_census_v1;
+
 /* A batch of records a source emits. Borrowed for the duration of the `emit` call. */
 typedef struct atsm_batch {
   uint32_t struct_size;
