@@ -254,7 +254,7 @@ std::optional<std::string> describe_unfinished_step(const std::filesystem::path&
           ? std::string()
           : fmt::format("; if it happens again, report it to the maintainers of plugin {}",
                         fmt::format("'{}'", fmt::join(plugin_names, "' or '")));
-  return fmt::format("{}: {}{} (source '{}', sink '{}'). This run resumes where it stopped{}.",
+  return fmt::format("{}: {}{} (source '{}', sink '{}'). The work dir resumes where it stopped{}.",
                      what, how, where, field("source"), field("sink"), advice);
 }
 
