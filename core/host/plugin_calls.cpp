@@ -21,6 +21,10 @@
 
 #include "host/child_process.hpp"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 namespace atsm::host {
 namespace {
 
@@ -121,11 +125,24 @@ void on_exit_during_step() {
   ::_exit(g_exit_status.load());
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+// AddressSanitizer keeps SIGSEGV to itself and resets SIGABRT before it aborts: it says when it
+// ends the process through this callback instead.
+void on_sanitizer_death() {
+  int fd = g_record_fd.load();
+  if (fd >= 0)
+    write_ending(fd, "sanitizer", 0);
+}
+#endif
+
 void install_handlers_once() {
   static std::once_flag once;
   std::call_once(once, [] {
     std::atexit(on_exit_during_step);
     std::at_quick_exit(on_exit_during_step);
+#if defined(__SANITIZE_ADDRESS__)
+    __sanitizer_set_death_callback(on_sanitizer_death);
+#endif
   });
   struct sigaction action {};
   action.sa_handler = on_fatal_signal;
@@ -223,6 +240,8 @@ std::optional<std::string> describe_unfinished_step(const std::filesystem::path&
     how = fmt::format("it died of {}", signal_text(signal));
   } else if (ended == "exit") {
     how = "exit() was called before the step was done";
+  } else if (ended == "sanitizer") {
+    how = "a sanitizer stopped it (its report is in that run's output)";
   } else {
     how = "it was killed or the machine stopped";
   }

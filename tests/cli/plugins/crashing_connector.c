@@ -14,8 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Through volatile, so that the compiler cannot turn the fault into a trap of its own. */
-static volatile int* volatile nowhere = NULL;
+/* Through volatile, so that the compiler cannot turn the fault into a trap of its own; not NULL,
+ * so that under UndefinedBehaviorSanitizer too it is a real segmentation fault. */
+static volatile int* volatile nowhere = (volatile int*)(uintptr_t)16;
 
 static void segfault(void) {
   *nowhere = 1;
