@@ -81,9 +81,9 @@ TEST_F(PipelineTest, TheWorkDirIsPrivate) {
 TEST_F(PipelineTest, UnknownConfigurationKeysAreNamedWithTheValidOnes) {
   SessionOptions given = options("echo");
   given.settings = {"echo.base_url=http://127.0.0.1:1", "echo.colour=blue", "echo.size=3"};
-  Session session(given);
   try {
-    session.source();
+    // Refused when the session starts, before any plugin opens.
+    Session session(given);
     FAIL() << "unknown keys must be refused";
   } catch (const UsageError& error) {
     EXPECT_STREQ(error.what(),
