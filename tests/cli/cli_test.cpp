@@ -338,7 +338,8 @@ TEST(CliTest, PluginsListRefusesPluginsThatCrashAbortExitOrHangAndListsTheOthers
   install_plugin(ATSM_ECHO_PLUGIN, dir);
   install_plugin(ATSM_PLAIN_C_PLUGIN, dir);
   const std::vector<std::string> bad = {"entry_segv", "entry_abort",      "entry_hang",
-                                        "entry_exit", "bad_name_pointer", "huge_description"};
+                                        "entry_exit", "bad_name_pointer", "huge_description",
+                                        "huge_name"};
   install_crash_plugins(bad, dir);
   const CliRun run =
       run_cli({"plugins", "list", "--json"}, {{"ATSMIGRATE_PLUGIN_PATH", dir.string()}});
@@ -354,6 +355,9 @@ TEST(CliTest, PluginsListRefusesPluginsThatCrashAbortExitOrHangAndListsTheOthers
     EXPECT_NE(run.err.find(path.string()), std::string::npos) << "stderr names " << path;
     if (name == "huge_description") {
       EXPECT_NE(reason.find("description is longer than 1024 bytes"), std::string::npos) << reason;
+    } else if (name == "huge_name") {
+      EXPECT_NE(reason.find("name is missing or not of [a-z0-9_-]{1,64}"), std::string::npos)
+          << reason;
     } else if (name == "entry_hang") {
       EXPECT_NE(reason.find("no answer within 5 s"), std::string::npos) << reason;
     } else {
@@ -361,7 +365,8 @@ TEST(CliTest, PluginsListRefusesPluginsThatCrashAbortExitOrHangAndListsTheOthers
       EXPECT_NE(reason.find("broke a probe process"), std::string::npos) << reason;
     }
   }
-  EXPECT_LT(run.out.size() + run.err.size(), 64u * 1024) << "the 1 MB description is not printed";
+  EXPECT_LT(run.out.size() + run.err.size(), 64u * 1024)
+      << "the 1 MB name and description are not printed";
 
   const CliRun table = run_cli({"plugins", "list"}, {{"ATSMIGRATE_PLUGIN_PATH", dir.string()}});
   ASSERT_EQ(table.exit_code, 0) << table.err;

@@ -2,7 +2,7 @@
  * CRASH_AT selects where, at compile time:
  *   1 entry point SIGSEGV   2 entry point abort()   3 entry point hangs   4 entry point exit(0)
  *   5 a descriptor whose name points at unmapped memory (the host's read of it faults)
- *   6 a descriptor with a 1 MB description
+ *   6 a descriptor with a 1 MB description   7 a descriptor with a 1 MB name
  *   0 "faulty": a working source and verbatim sink of one person, whose read or write crashes
  *     as its config key "crash" says: read-segv, read-abort, read-exit0, write-segv,
  *     write-abort, write-exit0 (anything else: no crash). */
@@ -122,6 +122,8 @@ static atsm_status faulty_write(void* instance, const char* kind, const char* it
 #define NAME "bad-name-pointer"
 #elif CRASH_AT == 6
 #define NAME "huge-description"
+#elif CRASH_AT == 7
+#define NAME "huge-name"
 #endif
 
 static atsm_connector descriptor = {
@@ -145,8 +147,8 @@ static atsm_connector descriptor = {
     NULL,
     NULL};
 
-#if CRASH_AT == 6
-static char huge_description[1024 * 1024 + 1];
+#if CRASH_AT == 6 || CRASH_AT == 7
+static char huge_text[1024 * 1024 + 1];
 #endif
 
 ATSM_EXPORT const atsm_connector* atsm_connector_entry(uint32_t host_abi_version) {
@@ -162,8 +164,11 @@ ATSM_EXPORT const atsm_connector* atsm_connector_entry(uint32_t host_abi_version
 #elif CRASH_AT == 5
   descriptor.name = (const char*)(uintptr_t)16;
 #elif CRASH_AT == 6
-  memset(huge_description, 'x', sizeof huge_description - 1);
-  descriptor.description = huge_description;
+  memset(huge_text, 'x', sizeof huge_text - 1);
+  descriptor.description = huge_text;
+#elif CRASH_AT == 7
+  memset(huge_text, 'x', sizeof huge_text - 1);
+  descriptor.name = huge_text;
 #endif
   return &descriptor;
 }
