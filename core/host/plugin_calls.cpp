@@ -38,7 +38,13 @@ struct CallSlot {
 constexpr int kSlots = 128;  // more calls in flight than this go untracked, not wrong
 std::array<CallSlot, kSlots> g_calls;
 
-std::atomic<int> g_record_fd{-1};  // the active StepGuard's record, -1 when there is none
+std::atomic<int> g_record_fd{-1};     // the active StepGuard's record, -1 when there is none
+std::atomic<pid_t> g_guarded_pid{0};  // a forked child (a plugin probe) must not write it
+
+// The record's descriptor when this process is the guarded one, else -1.
+int guarded_record_fd() {
+  return g_guarded_pid.load() == ::getpid() ? g_record_fd.load() : -1;
+}
 std::atomic<int> g_exit_status{3};
 std::atomic<bool> g_ending{false};  // the record's ending is written once
 
@@ -104,7 +110,7 @@ void write_ending(int fd, const char* how, int signal) {
 }
 
 void on_fatal_signal(int signal) {
-  int fd = g_record_fd.load();
+  int fd = guarded_record_fd();
   if (fd >= 0)
     write_ending(fd, "signal", signal);
   // Let the signal take its course: the previous handler (a sanitizer's, or the default) runs
@@ -117,7 +123,7 @@ void on_fatal_signal(int signal) {
 }
 
 void on_exit_during_step() {
-  int fd = g_record_fd.load();
+  int fd = guarded_record_fd();
   if (fd < 0)
     return;
   write_ending(fd, "exit", 0);
@@ -129,7 +135,7 @@ void on_exit_during_step() {
 // AddressSanitizer keeps SIGSEGV to itself and resets SIGABRT before it aborts: it says when it
 // ends the process through this callback instead.
 void on_sanitizer_death() {
-  int fd = g_record_fd.load();
+  int fd = guarded_record_fd();
   if (fd >= 0)
     write_ending(fd, "sanitizer", 0);
 }
@@ -197,6 +203,7 @@ StepGuard::StepGuard(std::filesystem::path record, const std::string& header,
   ::fsync(fd);
   g_exit_status.store(exit_status_if_ended_early);
   g_ending.store(false);
+  g_guarded_pid.store(::getpid());
   g_record_fd.store(fd);
   install_handlers_once();
 }
