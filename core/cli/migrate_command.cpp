@@ -1,5 +1,7 @@
 #include "cli/migrate_command.hpp"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
@@ -12,6 +14,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/report_command.hpp"
+#include "host/plugin_calls.hpp"
 #include "model/kind.hpp"
 #include "model/time.hpp"
 #include "pipeline/extract.hpp"
@@ -250,6 +253,24 @@ std::map<std::string, int64_t> staged_counts(Session& session) {
   return counts;
 }
 
+// The record of the step in progress, which a run that a plugin crashes or ends leaves behind.
+std::filesystem::path step_record(const Session& session) {
+  return session.work_dir().root / "step-in-progress";
+}
+
+// Says what an earlier run that did not finish was doing, and guards this run's step: a plugin
+// that crashes this process or calls exit() leaves a record the next run reports, and exit()
+// ends this run with the fatal status instead of the plugin's.
+std::unique_ptr<host::StepGuard> guard_step(const Session& session, const std::string& step) {
+  std::filesystem::path record = step_record(session);
+  if (std::optional<std::string> unfinished = host::describe_unfinished_step(record))
+    std::cerr << "warning: " << *unfinished << '\n';
+  std::string header = fmt::format("step={}\nsource={}\nsink={}\npid={}\nstarted={}\n", step,
+                                   session.options().source, session.options().sink, ::getpid(),
+                                   model::now_timestamp());
+  return std::make_unique<host::StepGuard>(record, header, kExitFatal);
+}
+
 int run_step(const std::string& step, const MigrationOptions& options,
              const GlobalOptions& global) {
   return guarded([&]() -> int {
@@ -257,8 +278,13 @@ int run_step(const std::string& step, const MigrationOptions& options,
     session_setup.step = step;
     session_setup.lock_work_dir = step != "status";
     Session session(session_setup);
-    if (step == "status")
+    if (step == "status") {
+      if (std::optional<std::string> unfinished =
+              host::describe_unfinished_step(step_record(session)))
+        std::cout << "warning: " << *unfinished << "\n\n";
       return print_status(session, options.list_failed);
+    }
+    std::unique_ptr<host::StepGuard> guard = guard_step(session, step);
     if (step == "report") {
       pipeline::Plan plan = pipeline::make_plan(session);
       json::object report = build_report(session, plan, reconcile_options(options), nullptr);
@@ -267,6 +293,10 @@ int run_step(const std::string& step, const MigrationOptions& options,
     }
     if (step == "migrate" || step == "extract" || step == "plan")
       start_delta_if_asked(session, options);
+    // Both plugins and their configuration are checked before anything is read (after the
+    // delta's `since` joins the source's configuration): a typo in --sink or a bad value must
+    // not wait for the whole source to be read.
+    session.open_plugins(step != "load", step != "extract");
     // A migration extracts beside the load: the plan waits only for the kinds it needs
     // (references, persons, candidacies), then notes, feedback, files... are written as they are
     // staged, so the run takes about the longer of reading and writing, not their sum.

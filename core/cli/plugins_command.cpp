@@ -14,6 +14,7 @@ namespace {
 
 host::PluginRegistry load_plugins(const GlobalOptions& global) {
   host::PluginRegistry registry;
+  registry.probe_in_child_process();
   registry.load_directories(host::plugin_search_path(global.plugin_paths));
   for (const host::PluginRefusal& refusal : registry.refusals()) {
     std::cerr << refusal.line() << '\n';

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "cli/exit_codes.hpp"
+#include "host/child_process.hpp"
 #include "host/host_services.hpp"
 #include "host/plugin_registry.hpp"
 #include "host/run_services.hpp"
@@ -1673,117 +1674,42 @@ CheckResult run_check_here(const std::string& check, const ChildContext& context
   return result;
 }
 
-std::string signal_text(int signal) {
-  const char* name = sigabbrev_np(signal);
-  return fmt::format("SIG{} ({})", name ? name : "?", signal);
-}
-
-std::vector<std::string> tail_lines(const std::filesystem::path& path, std::size_t count) {
-  std::ifstream file(path);
-  std::vector<std::string> lines;
-  std::string line;
-  while (std::getline(file, line)) {
-    lines.push_back(valid_utf8(shorten(line, 240)));
-    if (lines.size() > count)
-      lines.erase(lines.begin());
-  }
-  return lines;
-}
-
-// Runs `body` in a forked child with stdout/stderr going to a log file; the child answers one
-// JSON object through a pipe. A signal, a silent exit or the timeout is a failed check.
+// Runs `body` in a forked child (host::run_in_child); the child answers one JSON object. A
+// signal, a silent exit or the timeout is a failed check.
 CheckResult run_in_child(const std::function<CheckResult()>& body, unsigned timeout_s) {
-  auto start = std::chrono::steady_clock::now();
   CheckResult result;
-  char log_template[] = "/tmp/atsm-verify-log-XXXXXX";
-  int log_fd = ::mkstemp(log_template);
-  int fds[2];
-  if (log_fd < 0 || ::pipe(fds) != 0) {
+  host::ChildOutcome child;
+  try {
+    child = host::run_in_child(
+        [&] {
+          CheckResult answer = body();
+          return json::serialize(json::object{{"outcome", outcome_name(answer.outcome)},
+                                              {"reason", valid_utf8(answer.reason)},
+                                              {"detail", valid_utf8(answer.detail)}});
+        },
+        timeout_s);
+  } catch (const std::exception& error) {
     result.outcome = Outcome::fail;
-    result.reason = fmt::format("cannot create a pipe or log file: {}", std::strerror(errno));
+    result.reason = error.what();
     return result;
   }
-  std::filesystem::path log_path = log_template;
-  std::cout.flush();
-  std::cerr.flush();
-  pid_t child = ::fork();
-  if (child == 0) {
-    // Its own process group: a timeout kills whatever the plugin started too.
-    ::setpgid(0, 0);
-    ::close(fds[0]);
-    ::dup2(log_fd, STDOUT_FILENO);
-    ::dup2(log_fd, STDERR_FILENO);
-    CheckResult answer = body();
-    std::string text = json::serialize(json::object{{"outcome", outcome_name(answer.outcome)},
-                                                    {"reason", valid_utf8(answer.reason)},
-                                                    {"detail", valid_utf8(answer.detail)}});
-    std::size_t sent = 0;
-    while (sent < text.size()) {
-      ssize_t n = ::write(fds[1], text.data() + sent, text.size() - sent);
-      if (n <= 0)
-        break;
-      sent += static_cast<std::size_t>(n);
-    }
-    ::close(fds[1]);
-    std::cout.flush();
-    std::cerr.flush();
-    ::_exit(0);
-  }
-  ::close(fds[1]);
-  ::close(log_fd);
-  std::string reply;
-  bool timed_out = false;
-  if (child < 0) {
-    ::close(fds[0]);
-    result.outcome = Outcome::fail;
-    result.reason = fmt::format("fork failed: {}", std::strerror(errno));
-    return result;
-  }
-  auto deadline = start + std::chrono::seconds(timeout_s);
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd poller{fds[0], POLLIN, 0};
-    int ready = ::poll(&poller, 1, static_cast<int>(std::min<long>(left.count(), 1000)));
-    if (ready < 0 && errno == EINTR)
-      continue;
-    if (ready <= 0)
-      continue;
-    char buffer[4096];
-    ssize_t n = ::read(fds[0], buffer, sizeof buffer);
-    if (n <= 0)
-      break;
-    reply.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fds[0]);
-  if (timed_out) {
-    ::kill(-child, SIGKILL);
-    ::kill(child, SIGKILL);
-  }
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = child.seconds;
   boost::system::error_code ec;
-  json::value answer = json::parse(reply, ec);
-  if (timed_out) {
+  json::value answer = child.answer ? json::parse(*child.answer, ec) : json::value();
+  if (child.timed_out) {
     result.outcome = Outcome::fail;
     result.reason = fmt::format("timed out after {} s (a hang); killed", timeout_s);
-    result.signal = signal_text(SIGKILL);
-  } else if (WIFSIGNALED(status)) {
+    result.signal = host::signal_text(SIGKILL);
+  } else if (child.signal != 0) {
     result.outcome = Outcome::fail;
-    result.signal = signal_text(WTERMSIG(status));
+    result.signal = host::signal_text(child.signal);
     result.reason = fmt::format("the check's process died of {}", result.signal);
   } else if (ec || !answer.is_object()) {
     result.outcome = Outcome::fail;
     result.reason = fmt::format(
         "the check's process exited with status {} without a result "
         "(the plugin called exit, or a sanitizer stopped it: see the log)",
-        WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        child.exit_status);
   } else {
     const json::object& object = answer.as_object();
     std::string outcome(object.at("outcome").as_string());
@@ -1793,10 +1719,10 @@ CheckResult run_in_child(const std::function<CheckResult()>& body, unsigned time
     result.reason = valid_utf8(object.at("reason").as_string());
     result.detail = valid_utf8(object.at("detail").as_string());
   }
-  if (result.outcome == Outcome::fail)
-    result.log_tail = tail_lines(log_path, 8);
-  std::error_code ignored;
-  std::filesystem::remove(log_path, ignored);
+  if (result.outcome == Outcome::fail) {
+    for (const std::string& line : child.log_tail)
+      result.log_tail.push_back(valid_utf8(shorten(line, 240)));
+  }
   return result;
 }
 
@@ -1866,6 +1792,7 @@ int verify(const GlobalOptions& global, const VerifyOptions& options) {
         [&] {
           CheckResult answer;
           host::PluginRegistry registry;
+          registry.probe_in_child_process();
           registry.load_directories(host::plugin_search_path(global.plugin_paths));
           if (const host::LoadedPlugin* plugin = registry.find(options.target)) {
             answer.detail = plugin->path().string();

@@ -4,6 +4,8 @@
 #include <boost/json.hpp>
 #include <exception>
 
+#include "host/plugin_calls.hpp"
+
 namespace atsm::host {
 namespace {
 
@@ -29,8 +31,11 @@ ConnectorInstance::ConnectorInstance(const LoadedPlugin& plugin, HostServices& s
     : plugin_(plugin) {
   atsm_error error;
   atsm_error_init(&error);
-  atsm_status status =
-      plugin_.descriptor().open(services.table(), config_json.c_str(), &instance_, &error);
+  atsm_status status;
+  {
+    PluginCallScope in_flight(plugin_.name(), "open");
+    status = plugin_.descriptor().open(services.table(), config_json.c_str(), &instance_, &error);
+  }
   if (status != ATSM_OK)
     fail("open", status, error);
   if (instance_ == nullptr) {
@@ -40,8 +45,10 @@ ConnectorInstance::ConnectorInstance(const LoadedPlugin& plugin, HostServices& s
 }
 
 ConnectorInstance::~ConnectorInstance() {
-  if (instance_ != nullptr)
+  if (instance_ != nullptr) {
+    PluginCallScope in_flight(plugin_.name(), "close");
     plugin_.descriptor().close(instance_);
+  }
 }
 
 std::string ConnectorInstance::describe() const {
@@ -95,8 +102,12 @@ void ConnectorInstance::read(const std::string& kind, const std::string& checkpo
       }};
   atsm_error error;
   atsm_error_init(&error);
-  atsm_status status =
-      plugin_.descriptor().read(instance_, kind.c_str(), checkpoint.c_str(), &emitter, &error);
+  atsm_status status;
+  {
+    PluginCallScope in_flight(plugin_.name(), "read", &kind);
+    status =
+        plugin_.descriptor().read(instance_, kind.c_str(), checkpoint.c_str(), &emitter, &error);
+  }
   if (context.failure) {
     try {
       std::rethrow_exception(context.failure);
@@ -129,6 +140,7 @@ boost::json::object ConnectorInstance::prepare(const std::string& plan_json) {
     throw Error(ATSM_INVALID, fmt::format("{} is not a sink", describe()));
   std::optional<boost::json::value> value =
       call_with_output("prepare", [&](const atsm_output* out, atsm_error* error) {
+        PluginCallScope in_flight(plugin_.name(), "prepare");
         return plugin_.descriptor().prepare(instance_, plan_json.c_str(), out, error);
       });
   if (!value || !value->is_object())
@@ -142,6 +154,7 @@ boost::json::array ConnectorInstance::write(const std::string& kind,
     throw Error(ATSM_INVALID, fmt::format("{} is not a sink", describe()));
   std::optional<boost::json::value> value =
       call_with_output("write of " + kind, [&](const atsm_output* out, atsm_error* error) {
+        PluginCallScope in_flight(plugin_.name(), "write", &kind);
         return plugin_.descriptor().write(instance_, kind.c_str(), items_json.c_str(), out, error);
       });
   if (!value || !value->is_array())
@@ -157,6 +170,7 @@ std::optional<std::string> ConnectorInstance::find(const std::string& kind,
   }
   std::optional<boost::json::value> value =
       call_with_output("find of " + kind, [&](const atsm_output* out, atsm_error* error) {
+        PluginCallScope in_flight(plugin_.name(), "find", &kind);
         return plugin_.descriptor().find(instance_, kind.c_str(), item_json.c_str(), out, error);
       });
   if (!value)
@@ -177,6 +191,7 @@ std::optional<boost::json::object> ConnectorInstance::read_back(const std::strin
   }
   std::optional<boost::json::value> value =
       call_with_output("read_back of " + kind, [&](const atsm_output* out, atsm_error* error) {
+        PluginCallScope in_flight(plugin_.name(), "read_back", &kind);
         return plugin_.descriptor().read_back(instance_, kind.c_str(), target_id.c_str(), out,
                                               error);
       });
@@ -196,6 +211,7 @@ bool ConnectorInstance::finish(const std::string& summary_json) {
   if (extension == nullptr || extension->finish == nullptr)
     return false;
   call_with_output("finish", [&](const atsm_output* out, atsm_error* error) {
+    PluginCallScope in_flight(plugin_.name(), "finish");
     return extension->finish(instance_, summary_json.c_str(), out, error);
   });
   return true;

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include "host/child_process.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <algorithm>
@@ -26,8 +28,20 @@ class Refused : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Bounds on what a descriptor may hand over: a listing prints these, and a plugin that hands
+// over a megabyte of "description" is broken, not verbose.
+constexpr size_t kMaxNameLength = 64;
+constexpr size_t kMaxVersionLength = 64;
+constexpr size_t kMaxDescriptionLength = 1024;
+constexpr size_t kMaxJsonFieldLength = 256 * 1024;
+
+// strlen that stops looking past `limit`: limit + 1 means "too long".
+size_t bounded_length(const char* text, size_t limit) {
+  return text == nullptr ? 0 : ::strnlen(text, limit + 1);
+}
+
 bool valid_name(const char* name) {
-  if (name == nullptr || *name == '\0' || std::strlen(name) > 64)
+  if (name == nullptr || *name == '\0' || bounded_length(name, kMaxNameLength) > kMaxNameLength)
     return false;
   for (const char* c = name; *c != '\0'; ++c) {
     bool ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-';
@@ -153,6 +167,22 @@ void check_descriptor(const atsm_connector& descriptor) {
   if (descriptor.version == nullptr || *descriptor.version == '\0') {
     throw Refused("descriptor has no version");
   }
+  if (bounded_length(descriptor.version, kMaxVersionLength) > kMaxVersionLength)
+    throw Refused(fmt::format("descriptor version is longer than {} bytes", kMaxVersionLength));
+  if (bounded_length(descriptor.description, kMaxDescriptionLength) > kMaxDescriptionLength) {
+    throw Refused(
+        fmt::format("descriptor description is longer than {} bytes", kMaxDescriptionLength));
+  }
+  const std::pair<const char*, const char*> json_fields[] = {
+      {"source_kinds_json", descriptor.source_kinds_json},
+      {"sink_kinds_json", descriptor.sink_kinds_json},
+      {"config_keys_json", descriptor.config_keys_json},
+      {"secrets_json", descriptor.secrets_json}};
+  for (const auto& [field, text] : json_fields) {
+    if (bounded_length(text, kMaxJsonFieldLength) > kMaxJsonFieldLength)
+      throw Refused(
+          fmt::format("descriptor field {} is longer than {} bytes", field, kMaxJsonFieldLength));
+  }
   if ((descriptor.roles & (ATSM_ROLE_SOURCE | ATSM_ROLE_SINK)) == 0) {
     throw Refused("descriptor declares neither the source nor the sink role");
   }
@@ -225,10 +255,34 @@ std::vector<std::string> LoadedPlugin::capabilities() const {
   return names;
 }
 
+void PluginRegistry::probe(const std::filesystem::path& path) const {
+  ChildOutcome outcome = run_in_child(
+      [&path]() -> std::string {
+        PluginRegistry alone;
+        if (alone.load_file(path) != nullptr)
+          return {};
+        return alone.refusals().empty() ? std::string("refused") : alone.refusals().back().reason;
+      },
+      probe_timeout_s_, 3);
+  if (!outcome.answer) {
+    std::string failure =
+        outcome.timed_out ? fmt::format("no answer within {} s (a hang); killed", probe_timeout_s_)
+                          : outcome.failure();
+    // The child's last line (a sanitizer's or the plugin's own) often says what went wrong.
+    std::string last = outcome.log_tail.empty() ? std::string() : outcome.log_tail.back();
+    throw Refused(fmt::format("its entry point or descriptor broke a probe process: {}{}{}",
+                              failure, last.empty() ? "" : "; its last output: ", last));
+  }
+  if (!outcome.answer->empty())
+    throw Refused(*outcome.answer);
+}
+
 const LoadedPlugin* PluginRegistry::load_file(const std::filesystem::path& path) {
   try {
     check_permissions(path);
     check_entry_symbol(path);
+    if (probe_timeout_s_ > 0)
+      probe(path);
 
     boost::dll::shared_library library;
     try {

@@ -71,6 +71,12 @@ struct PluginRefusal {
 
 class PluginRegistry {
  public:
+  // From now on, each file's entry point and descriptor are first tried in a child process
+  // (host/child_process.hpp): a plugin that crashes, aborts, calls exit or hangs there (killed
+  // after `timeout_s`) is refused with the reason, and the others still load. One fork per
+  // file; the file that passes is then loaded here as usual.
+  void probe_in_child_process(unsigned timeout_s = 5) { probe_timeout_s_ = timeout_s; }
+
   // Loads every plugin library in `directories`, in order; the first plugin of a name wins and
   // later ones are refused. A directory that does not exist is noted as a refusal of its path.
   void load_directories(const std::vector<std::filesystem::path>& directories);
@@ -83,8 +89,12 @@ class PluginRegistry {
   const LoadedPlugin* find(const std::string& name) const;
 
  private:
+  // Loads `path` in a child process first; throws the refusal when that fails.
+  void probe(const std::filesystem::path& path) const;
+
   std::vector<std::unique_ptr<LoadedPlugin>> plugins_;
   std::vector<PluginRefusal> refusals_;
+  unsigned probe_timeout_s_ = 0;  // 0: load in this process without a probe
 };
 
 // Where plugins are looked for: `--plugin-path` entries, then ATSMIGRATE_PLUGIN_PATH

@@ -65,6 +65,27 @@ void apply_setting(boost::json::object& config, const std::string& setting) {
   entry.as_object()[key] = std::move(value);
 }
 
+// Every key of `keys` is one `plugin` declares.
+void check_config_keys(const host::LoadedPlugin& plugin, const boost::json::object& keys) {
+  std::vector<std::string> unknown;
+  for (const auto& [key, value] : keys) {
+    bool known = false;
+    for (const host::ConfigKey& spec : plugin.config_keys())
+      known = known || spec.name == key;
+    if (!known)
+      unknown.emplace_back(key);
+  }
+  if (unknown.empty())
+    return;
+  std::vector<std::string> valid;
+  for (const host::ConfigKey& spec : plugin.config_keys())
+    valid.push_back(spec.name);
+  throw UsageError(
+      fmt::format("unknown configuration key{} for plugin {}: {} (valid: {})",
+                  unknown.size() > 1 ? "s" : "", plugin.name(), fmt::join(unknown, ", "),
+                  valid.empty() ? std::string("none") : fmt::format("{}", fmt::join(valid, ", "))));
+}
+
 }  // namespace
 
 WorkDir::WorkDir(std::filesystem::path dir) : root(std::move(dir)) {
@@ -89,6 +110,8 @@ void write_private_file(const std::filesystem::path& file, std::string_view text
 Session::Session(const SessionOptions& options) : options_(options), work_dir_(options.work_dir) {
   if (options_.lock_work_dir)
     lock_.emplace(work_dir_.root, options_.step);
+  // A plugin that crashes when loaded must not take down a run that does not even use it.
+  registry_.probe_in_child_process();
   registry_.load_directories(host::plugin_search_path(options_.plugin_paths));
   for (const host::PluginRefusal& refusal : registry_.refusals())
     spdlog::warn("{}", refusal.line());
@@ -97,13 +120,25 @@ Session::Session(const SessionOptions& options) : options_(options), work_dir_(o
     config_ = read_config_file(*options_.config_file);
   for (const std::string& setting : options_.settings)
     apply_setting(config_, setting);
+  // One config file may serve every vendor an operator migrates (Lever, then Greenhouse):
+  // sections of plugins this run does not use are checked and kept aside; only a plugin or key
+  // that does not exist is a mistake.
   for (const auto& [plugin, keys] : config_) {
     std::string name(plugin);
-    if (name != options_.source && name != options_.sink) {
+    const host::LoadedPlugin* known = registry_.find(name);
+    if (known == nullptr) {
+      if (name == options_.source || name == options_.sink)
+        continue;  // the missing plugin itself is the error, reported by require_plugin
+      std::vector<std::string> names;
+      for (const auto& loaded : registry_.plugins())
+        names.push_back(loaded->name());
       throw UsageError(fmt::format(
-          "configuration for plugin '{}', which this run does not use (source '{}', sink '{}')",
-          name, options_.source, options_.sink));
+          "configuration for plugin '{}', which is not installed (loaded: {})", name,
+          names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
     }
+    check_config_keys(*known, keys.as_object());
+    if (name != options_.source && name != options_.sink)
+      spdlog::info("configuration for plugin '{}' is not used by this run", name);
   }
 
   if (options_.credentials_file) {
@@ -205,24 +240,29 @@ std::string Session::plugin_config(const host::LoadedPlugin& plugin) const {
   boost::json::object keys;
   if (const boost::json::value* given = config_.if_contains(plugin.name()))
     keys = given->as_object();
-  std::vector<std::string> unknown;
-  for (const auto& [key, value] : keys) {
-    bool known = false;
-    for (const host::ConfigKey& spec : plugin.config_keys())
-      known = known || spec.name == key;
-    if (!known)
-      unknown.emplace_back(key);
-  }
-  if (!unknown.empty()) {
-    std::vector<std::string> valid;
-    for (const host::ConfigKey& spec : plugin.config_keys())
-      valid.push_back(spec.name);
-    throw UsageError(fmt::format(
-        "unknown configuration key{} for plugin {}: {} (valid: {})", unknown.size() > 1 ? "s" : "",
-        plugin.name(), fmt::join(unknown, ", "),
-        valid.empty() ? std::string("none") : fmt::format("{}", fmt::join(valid, ", "))));
-  }
+  check_config_keys(plugin, keys);
   return boost::json::serialize(keys);
+}
+
+std::unique_ptr<host::ConnectorInstance> Session::open_instance(const host::LoadedPlugin& plugin) {
+  run_services_.push_back(std::make_unique<host::RunServices>(*shared_, plugin.name()));
+  try {
+    return std::make_unique<host::ConnectorInstance>(plugin, *run_services_.back(),
+                                                     plugin_config(plugin));
+  } catch (const host::Error& error) {
+    // A plugin refuses a configuration value (wrong type, out of range) with ATSM_INVALID at
+    // open: the user's mistake (exit 1), not a failed run.
+    if (error.status() == ATSM_INVALID)
+      throw UsageError(error.what());
+    throw;
+  }
+}
+
+void Session::open_plugins(bool source_needed, bool sink_needed) {
+  if (source_needed || !options_.source.empty())
+    source();
+  if (sink_needed || !options_.sink.empty())
+    sink();
 }
 
 void Session::set_source_since(const std::string& since) {
@@ -242,11 +282,8 @@ void Session::set_source_since(const std::string& since) {
 
 host::ConnectorInstance& Session::source() {
   if (!source_) {
-    const host::LoadedPlugin& plugin = source_plugin();
-    check_account(plugin, "source");
-    run_services_.push_back(std::make_unique<host::RunServices>(*shared_, plugin.name()));
-    source_ = std::make_unique<host::ConnectorInstance>(plugin, *run_services_.back(),
-                                                        plugin_config(plugin));
+    check_account(source_plugin(), "source");
+    source_ = open_instance(source_plugin());
   }
   return *source_;
 }
@@ -268,10 +305,7 @@ void Session::check_account(const host::LoadedPlugin& plugin, const char* role) 
 }
 
 std::unique_ptr<host::ConnectorInstance> Session::open_sink_instance() {
-  const host::LoadedPlugin& plugin = sink_plugin();
-  run_services_.push_back(std::make_unique<host::RunServices>(*shared_, plugin.name()));
-  return std::make_unique<host::ConnectorInstance>(plugin, *run_services_.back(),
-                                                   plugin_config(plugin));
+  return open_instance(sink_plugin());
 }
 
 }  // namespace atsm::pipeline

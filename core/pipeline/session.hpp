@@ -111,6 +111,9 @@ class Session {
   std::unique_ptr<host::ConnectorInstance> open_sink_instance();
   const host::LoadedPlugin& sink_plugin();
   const host::LoadedPlugin& source_plugin();
+  // Opens the source and the sink now (each when needed, or when named), so that a wrong
+  // plugin name or configuration value is a UsageError before anything is read or written.
+  void open_plugins(bool source_needed, bool sink_needed);
 
   // What the plugins warned about (a key that cannot see confidential records, deleted records
   // not carried over, records with bad fields), kept in the staging store so that every later
@@ -129,6 +132,7 @@ class Session {
   // Refuses a plugin whose account is not the one this work dir migrates (accounts.hpp).
   void check_account(const host::LoadedPlugin& plugin, const char* role);
   std::string plugin_config(const host::LoadedPlugin& plugin) const;
+  std::unique_ptr<host::ConnectorInstance> open_instance(const host::LoadedPlugin& plugin);
   void record_notice(const std::string& plugin, std::string_view message);
 
   SessionOptions options_;

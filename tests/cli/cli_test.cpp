@@ -315,6 +315,185 @@ TEST(CliTest, PluginPathVariableIsColonSeparatedAndSearchedInOrder) {
   }
 }
 
+// A plugin directory of the crash test plugins named (tests/cli/plugins/crashing_connector.c).
+fs::path install_crash_plugins(const std::vector<std::string>& names, const fs::path& dir) {
+  for (const std::string& name : names)
+    install_plugin(std::string(ATSM_CRASH_PLUGIN_DIR) + "/libtest_crash_" + name + ".so", dir);
+  return dir;
+}
+
+const json::object* refusal_of(const json::value& listing, const fs::path& path) {
+  for (const json::value& refused : listing.at("refused").as_array()) {
+    if (fs::path(std::string(refused.at("path").as_string())) == path)
+      return &refused.as_object();
+  }
+  return nullptr;
+}
+
+// Issue 19: a plugin whose entry point or descriptor crashes, aborts, exits or hangs is refused
+// with its file and reason; every other plugin is still listed.
+TEST(CliTest, PluginsListRefusesPluginsThatCrashAbortExitOrHangAndListsTheOthers) {
+  TempDir dirs;
+  const fs::path dir = dirs.path() / "plugins";
+  install_plugin(ATSM_ECHO_PLUGIN, dir);
+  install_plugin(ATSM_PLAIN_C_PLUGIN, dir);
+  const std::vector<std::string> bad = {"entry_segv", "entry_abort",      "entry_hang",
+                                        "entry_exit", "bad_name_pointer", "huge_description",
+                                        "huge_name"};
+  install_crash_plugins(bad, dir);
+  const CliRun run =
+      run_cli({"plugins", "list", "--json"}, {{"ATSMIGRATE_PLUGIN_PATH", dir.string()}});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const json::value listing = json::parse(run.out);
+  for (const std::string name : {"echo", "plain", "lever", "greenhouse", "ashby"})
+    EXPECT_NE(plugin_named(listing, name), nullptr) << name << " is still listed: " << run.out;
+  for (const std::string& name : bad) {
+    const fs::path path = dir / ("libtest_crash_" + name + ".so");
+    const json::object* refusal = refusal_of(listing, path);
+    ASSERT_NE(refusal, nullptr) << name << " is refused: " << run.out;
+    const std::string reason(refusal->at("reason").as_string());
+    EXPECT_NE(run.err.find(path.string()), std::string::npos) << "stderr names " << path;
+    if (name == "huge_description") {
+      EXPECT_NE(reason.find("description is longer than 1024 bytes"), std::string::npos) << reason;
+    } else if (name == "huge_name") {
+      EXPECT_NE(reason.find("name is missing or not of [a-z0-9_-]{1,64}"), std::string::npos)
+          << reason;
+    } else if (name == "entry_hang") {
+      EXPECT_NE(reason.find("no answer within 5 s"), std::string::npos) << reason;
+    } else {
+      // A signal, or under a sanitizer its report and an exit status: either way, the probe.
+      EXPECT_NE(reason.find("broke a probe process"), std::string::npos) << reason;
+    }
+  }
+  EXPECT_LT(run.out.size() + run.err.size(), 64u * 1024)
+      << "the 1 MB name and description are not printed";
+
+  const CliRun table = run_cli({"plugins", "list"}, {{"ATSMIGRATE_PLUGIN_PATH", dir.string()}});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("echo"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("plain"), std::string::npos) << table.out;
+}
+
+// A bad plugin on the plugin path does not stop a run that does not use it.
+TEST(CliTest, ARunThatDoesNotUseACrashingPluginIsUnaffected) {
+  TempDir dirs;
+  const fs::path dir =
+      install_crash_plugins({"faulty", "entry_segv", "entry_abort"}, dirs.path() / "plugins");
+  const fs::path work_dir = dirs.path() / "work";
+  const CliRun run = run_cli({"extract", "--source", "faulty", "--workdir", work_dir.string()},
+                             {{"ATSMIGRATE_PLUGIN_PATH", dir.string()}});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.err.find("libtest_crash_entry_segv.so"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("extracted person"), std::string::npos) << run.err;
+}
+
+// A plugin that crashes the process mid-step (or calls exit): the next run names the plugin, the
+// call and the step; exit(0) does not pass for success.
+TEST(CliTest, APluginThatCrashesAMigrationIsNamedByTheNextRun) {
+  TempDir dirs;
+  const fs::path dir = install_crash_plugins({"faulty"}, dirs.path() / "plugins");
+  const std::map<std::string, std::string> env{{"ATSMIGRATE_PLUGIN_PATH", dir.string()}};
+  for (const std::string call : {"read", "write"}) {
+    for (const std::string how : {"segv", "abort", "exit0"}) {
+      const std::string mode = call + "-" + how;
+      const fs::path work_dir = dirs.path() / ("work-" + mode);
+      const CliRun crashed = run_cli({"--source", "faulty", "--sink", "faulty", "--workdir",
+                                      work_dir.string(), "--set", "faulty.crash=" + mode},
+                                     env);
+      if (how == "exit0") {
+        EXPECT_EQ(crashed.exit_code, 3) << mode << ": exit(0) mid-step is fatal\n" << crashed.err;
+      } else {
+        EXPECT_NE(crashed.exit_code, 0) << mode << crashed.err;
+      }
+      const CliRun status = run_cli({"status", "--workdir", work_dir.string()}, env);
+      EXPECT_EQ(status.exit_code, 0) << status.err;
+      const std::string named = "plugin 'faulty' in its " + call + " of person";
+      EXPECT_NE(status.out.find(named), std::string::npos) << mode << ":\n" << status.out;
+      EXPECT_NE(status.out.find("did not finish step 'migrate'"), std::string::npos) << status.out;
+      // A segfault under AddressSanitizer is its report, and the sanitizer ends the process.
+      const bool said_how =
+          how == "exit0" ? status.out.find("exit() was called") != std::string::npos
+                         : status.out.find("it died of SIG") != std::string::npos ||
+                               status.out.find("a sanitizer stopped it") != std::string::npos;
+      EXPECT_TRUE(said_how) << mode << ":\n" << status.out;
+      if (call == "read") {
+        // The next run that works says it too, once.
+        const CliRun next =
+            run_cli({"extract", "--source", "faulty", "--workdir", work_dir.string()}, env);
+        EXPECT_EQ(next.exit_code, 0) << next.err;
+        EXPECT_NE(next.err.find(named), std::string::npos) << mode << ":\n" << next.err;
+        const CliRun after = run_cli({"status", "--workdir", work_dir.string()}, env);
+        EXPECT_EQ(after.out.find("did not finish"), std::string::npos) << after.out;
+      }
+    }
+  }
+}
+
+// A typo in --sink and a configuration value out of range are usage errors (exit 1), found
+// before the source is asked anything.
+TEST(CliTest, ASinkTypoOrABadConfigValueIsAUsageErrorBeforeAnyRequest) {
+  LoopbackServer lever;
+  std::atomic<int> calls{0};
+  const auto count = [&calls](const httplib::Request&, httplib::Response& response) {
+    ++calls;
+    response.status = 500;
+  };
+  lever.server.Get(".*", count);
+  lever.server.Post(".*", count);
+  lever.start();
+  TempDir work;
+  const std::map<std::string, std::string> keys{{"LEVER_API_KEY", "unused-key"},
+                                                {"ASHBY_API_KEY", "unused-key"}};
+  const std::vector<std::vector<std::string>> mistakes = {
+      {"--sink", "ashbyy"},
+      {"--sink", "ashby", "--set", "lever.page_size=1000"},  // 1 to 100 (plugins info lever)
+      {"--sink", "ashby", "--set", "ashby.rate_limit_per_minute=\"fast\""},
+  };
+  for (const std::vector<std::string>& mistake : mistakes) {
+    std::vector<std::string> args = {"--source",  "lever",
+                                     "--workdir", (work.path() / "work").string(),
+                                     "--set",     "lever.base_url=" + lever.url("/v1")};
+    args.insert(args.end(), mistake.begin(), mistake.end());
+    const CliRun run = run_cli(args, keys);
+    EXPECT_EQ(run.exit_code, 1) << mistake.back() << "\n" << run.err;
+    EXPECT_EQ(calls.load(), 0) << mistake.back() << ": the source was not asked";
+  }
+}
+
+// One config file for every vendor: a section of an installed plugin the run does not use is
+// accepted; a plugin that is not installed, or an unknown key, is not.
+TEST(CliTest, AConfigSectionOfAnInstalledPluginTheRunDoesNotUseIsAccepted) {
+  TempDir dirs;
+  const fs::path dir = install_crash_plugins({"faulty"}, dirs.path() / "plugins");
+  const std::map<std::string, std::string> env{{"ATSMIGRATE_PLUGIN_PATH", dir.string()}};
+  const auto config = [&](const std::string& text) {
+    const fs::path file = dirs.path() / "config.json";
+    std::ofstream(file) << text;
+    return file.string();
+  };
+  const CliRun accepted = run_cli(
+      {"extract", "--source", "faulty", "--workdir", (dirs.path() / "work").string(), "--config",
+       config(R"({"faulty": {}, "greenhouse": {"base_url": "http://127.0.0.1:9"},
+                  "ashby": {"rate_limit_per_minute": 100}})")},
+      env);
+  EXPECT_EQ(accepted.exit_code, 0) << accepted.err;
+  EXPECT_NE(accepted.err.find("configuration for plugin 'greenhouse' is not used"),
+            std::string::npos)
+      << accepted.err;
+  const CliRun uninstalled =
+      run_cli({"extract", "--source", "faulty", "--workdir", (dirs.path() / "work").string(),
+               "--config", config(R"({"workday": {"base_url": "http://127.0.0.1:9"}})")},
+              env);
+  EXPECT_EQ(uninstalled.exit_code, 1) << uninstalled.err;
+  EXPECT_NE(uninstalled.err.find("'workday'"), std::string::npos) << uninstalled.err;
+  const CliRun unknown_key =
+      run_cli({"extract", "--source", "faulty", "--workdir", (dirs.path() / "work").string(),
+               "--config", config(R"({"greenhouse": {"colour": "red"}})")},
+              env);
+  EXPECT_EQ(unknown_key.exit_code, 1) << unknown_key.err;
+  EXPECT_NE(unknown_key.err.find("colour"), std::string::npos) << unknown_key.err;
+}
+
 // README, exit codes: 3 is fatal, "the run could not go on: auth, ...". A Lever that refuses the
 // key (401 on every call, served on loopback) stops the migration before anything is written.
 TEST(CliTest, MigrationWhoseCredentialsAreRefusedIsFatal) {
