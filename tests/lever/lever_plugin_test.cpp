@@ -581,9 +581,16 @@ TEST(LeverBadInput, BadRecordsAreFlaggedAndStagedWhileUnparsableBodiesFailTheRea
     response.set_content(R"({"data":[],"hasNext":false})", "application/json");
   });
   server.Get("/v1/stages", [](const httplib::Request&, httplib::Response& response) {
-    response.set_content(R"({"data":[{"id":"lead-new","text":"New Lead"},"oops",{"text":7},)"
+    response.set_content(R"({"data":[{"id":"lead-new","text":"New Lead"},{"text":7},)"
                          R"({"id":"s-1","text":"Screen"}],"hasNext":false})",
                          "application/json");
+  });
+  // Items that are not objects make a page of the wrong shape: asked again, then an error naming
+  // the list, never a complete list of fewer records (issue 18).
+  std::atomic<int> reason_calls{0};
+  server.Get("/v1/archive_reasons", [&](const httplib::Request&, httplib::Response& response) {
+    ++reason_calls;
+    response.set_content(R"({"data":[42,"x",null],"hasNext":false})", "application/json");
   });
   server.Get("/v1/users", [&](const httplib::Request&, httplib::Response& response) {
     ++user_calls;
@@ -602,7 +609,7 @@ TEST(LeverBadInput, BadRecordsAreFlaggedAndStagedWhileUnparsableBodiesFailTheRea
   Extracted out;
   run.read(*instance, "stage", "", out);
   std::set<std::string> keys = out.keys("stage");
-  EXPECT_EQ(keys.size(), 4u);
+  EXPECT_EQ(keys.size(), 3u);
   EXPECT_TRUE(keys.count("lever:stage:lead-new"));
   EXPECT_TRUE(keys.count("lever:stage:s-1"));
   int flagged = 0;
@@ -613,9 +620,22 @@ TEST(LeverBadInput, BadRecordsAreFlaggedAndStagedWhileUnparsableBodiesFailTheRea
       EXPECT_NE(key.find("missing-id-"), std::string::npos) << key;
     }
   }
-  EXPECT_EQ(flagged, 2);
-  EXPECT_NE(run.log().find("read stage: 4 records, 2 with validation errors"), std::string::npos)
+  EXPECT_EQ(flagged, 1);
+  EXPECT_NE(run.log().find("read stage: 3 records, 1 with validation errors"), std::string::npos)
       << run.log();
+
+  Extracted reasons;
+  try {
+    run.read(*instance, "archive_reason", "", reasons);
+    ADD_FAILURE() << "a page of items that are not objects was taken as a list";
+  } catch (const sdk::Error& error) {
+    EXPECT_EQ(error.status(), ATSM_RETRY);
+    EXPECT_NE(std::string(error.what()).find("3 item(s) that are not JSON objects"),
+              std::string::npos)
+        << error.what();
+  }
+  EXPECT_TRUE(reasons.keys("archive_reason").empty());
+  EXPECT_EQ(reason_calls.load(), 3);  // asked again before giving up
 
   try {
     run.read(*instance, "user", "", out);
