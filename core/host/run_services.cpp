@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "services/net/log.hpp"
+#include "services/store/sha256.hpp"
 
 namespace atsm::host {
 namespace {
@@ -201,6 +202,14 @@ void RunServices::http(const atsm_http_request& request, atsm_http_response_fn o
                     fmt::format("multipart part '{}' names blob {} which is not stored", copy.name,
                                 part.blob_sha256));
       }
+      // Bytes damaged on disk since they were fetched must never reach the target as the file.
+      if (!shared_.blobs.verify(part.blob_sha256)) {
+        throw Error(
+            ATSM_PERMANENT,
+            fmt::format("multipart part '{}': the stored bytes of blob {} no longer hash to "
+                        "their name (damaged on disk since they were fetched): not sent",
+                        copy.name, part.blob_sha256));
+      }
       copy.content = shared_.blobs.path_of(part.blob_sha256);  // streamed from disk, not loaded
     } else {
       copy.content = std::string(part.data ? part.data : "", part.data ? part.data_size : 0);
@@ -280,7 +289,14 @@ std::string RunServices::blob_put(std::string_view bytes) {
 std::optional<std::string> RunServices::blob_get(const std::string& sha256_hex) {
   if (!shared_.blobs.contains(sha256_hex))
     return std::nullopt;
-  return shared_.blobs.read(sha256_hex);
+  std::string bytes = shared_.blobs.read(sha256_hex);
+  if (store::sha256_hex(bytes) != sha256_hex) {
+    throw Error(ATSM_PERMANENT,
+                fmt::format("the stored bytes of blob {} no longer hash to their name (damaged on "
+                            "disk since they were fetched)",
+                            sha256_hex));
+  }
+  return bytes;
 }
 
 std::optional<std::string> RunServices::ledger_target(const std::string& kind,

@@ -1,7 +1,9 @@
 // The host services as a plugin reaches them: through the C table, over real loopback HTTP, into
 // a real blob store and ledger on disk.
 #include <gtest/gtest.h>
+
 #include <spdlog/sinks/ostream_sink.h>
+#include <atomic>
 
 #include <fstream>
 #include <sstream>
@@ -237,4 +239,40 @@ TEST_F(RunServicesTest, AdvisesRequestsInFlightFromTheMeasuredLatency) {
   other.declare_token_bucket("other-api", 1000, 1);
   shared->record_traffic("other", 100, std::chrono::milliseconds(100));
   EXPECT_EQ(other.suggested_in_flight(), std::optional<uint32_t>(4)) << "1 ms: 1 in flight, x2 + 2";
+}
+
+// A blob whose bytes changed on disk after they were fetched (disk damage, a stray edit) is
+// never handed to a plugin nor sent to a vendor as the file: the error says what happened.
+TEST_F(RunServicesTest, ABlobDamagedOnDiskIsNeitherReadNorSent) {
+  std::atomic<int> uploads{0};
+  server.server.Post("/upload", [&](const httplib::Request&, httplib::Response& response) {
+    ++uploads;
+    response.set_content("{}", "application/json");
+  });
+  const std::string original = "%PDF-1.4 a resume";
+  const std::string hex = blobs->put(original);
+  {
+    std::ofstream damage(blobs->path_of(hex), std::ios::binary | std::ios::trunc);
+    damage << "<html>not the resume</html>";
+  }
+
+  std::string read;
+  atsm_output out{&read, [](void* context, const char* data, size_t size) {
+                    static_cast<std::string*>(context)->append(data, size);
+                    return ATSM_OK;
+                  }};
+  atsm_error_init(&error);
+  EXPECT_EQ(table->blob_get(table->host, hex.c_str(), &out, &error), ATSM_PERMANENT);
+  EXPECT_NE(std::string(error.message).find("no longer hash to their name"), std::string::npos)
+      << error.message;
+  EXPECT_TRUE(read.empty());
+
+  atsm_multipart_part part{"file", "resume.pdf", "application/pdf", nullptr, 0, hex.c_str()};
+  atsm_http_request raw = request("POST", "/upload");
+  raw.parts = &part;
+  raw.part_count = 1;
+  Captured captured;
+  EXPECT_EQ(call(raw, captured), ATSM_PERMANENT);
+  EXPECT_NE(std::string(error.message).find(hex), std::string::npos) << error.message;
+  EXPECT_EQ(uploads.load(), 0) << "damaged bytes never leave the machine";
 }
