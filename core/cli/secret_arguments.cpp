@@ -12,8 +12,8 @@ namespace atsm::cli {
 namespace {
 
 constexpr std::string_view kWhereSecretsGo =
-    "secrets are never taken on the command line (the value is not shown); put NAME=value in the "
-    "file given with --credentials (mode 0600), or set NAME in the environment";
+    "put NAME=value in the file given with --credentials (mode 0600), or set NAME in the "
+    "environment";
 
 std::string lowercase(std::string_view text) {
   std::string out(text);
@@ -84,11 +84,16 @@ std::optional<std::string> secret_on_command_line(const std::vector<std::string>
       const std::string assigned = setting.substr(0, setting.find('='));
       const std::string key = assigned.substr(assigned.rfind('.') + 1);
       if (setting_names_a_secret(key))
-        return fmt::format("--set {}=...: {}", assigned, kWhereSecretsGo);
+        return fmt::format(
+            "--set {}=...: secrets are never taken on the command line (the value is not shown); "
+            "{}",
+            assigned, kWhereSecretsGo);
       continue;
     }
     if (option_names_a_secret(name))
-      return fmt::format("--{}: {}", name, kWhereSecretsGo);
+      return fmt::format(
+          "--{}: secrets are never taken on the command line (the value is not shown); {}", name,
+          kWhereSecretsGo);
   }
   return std::nullopt;
 }
@@ -107,7 +112,9 @@ std::string safe_parse_error(const std::string& message, const std::vector<std::
   }
   safe = net::redact(safe);
   if (hidden)
-    safe += fmt::format(" (an argument that may be a secret is not shown: {})", kWhereSecretsGo);
+    safe += fmt::format(
+        " (not shown, as it may be a secret: secrets are never taken on the command line; {})",
+        kWhereSecretsGo);
   return safe;
 }
 

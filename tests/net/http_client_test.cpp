@@ -157,7 +157,8 @@ TEST(HttpClientTest, RetryAfterBeyondTheLimitIsReturnedToTheCaller) {
   EXPECT_EQ(response.attempts, 1u);
   EXPECT_EQ(response.headers.get("Retry-After"), "3600");
   ASSERT_TRUE(response.refused_retry_after.has_value());
-  EXPECT_EQ(*response.refused_retry_after, 3600s);
+  EXPECT_GT(*response.refused_retry_after, 3590s);  // less the time since the header was read
+  EXPECT_LE(*response.refused_retry_after, 3600s);
 }
 
 // Issue 19: `Retry-After: 1e300` overflowed a conversion (undefined behaviour, which UBSan in this
@@ -195,7 +196,7 @@ TEST(HttpClientTest, AHonouredRetryAfterIsAnnouncedBeforeTheWait) {
   ASSERT_EQ(notices.size(), 1u);
   EXPECT_EQ(notices[0].status, 429);
   EXPECT_GE(notices[0].delay, 900ms);  // 1 s less the time since the header was read
-  EXPECT_EQ(notices[0].endpoint, server.url("/announced")) << "no query string";
+  EXPECT_EQ(notices[0].endpoint, "GET " + server.url("/announced")) << "no query string";
 }
 
 // A 200 MB answer took 1.77 GB of memory: bodies kept in memory are capped, the transfer is cut

@@ -690,8 +690,8 @@ Response HttpClient::perform(const Request& request) {
       return finish();
 
     if (retry_after && *retry_after > milliseconds(0) && impl_->options.on_wait) {
-      impl_->options.on_wait(WaitNotice{without_query(loggable_url), request.rate_limit_bucket,
-                                        delay, response.status});
+      impl_->options.on_wait(WaitNotice{request.method + " " + without_query(loggable_url),
+                                        request.rate_limit_bucket, delay, response.status});
     }
     if (outcome.bytes_to_sink > 0)
       request.download_restart();
