@@ -3,10 +3,14 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "cli/exit_codes.hpp"
 #include "cli/migrate_command.hpp"
 #include "cli/plugins_command.hpp"
+#include "cli/secret_arguments.hpp"
 #include "cli/verify_command.hpp"
 #include "services/net/log.hpp"
 
@@ -16,6 +20,11 @@
 
 int main(int argc, char** argv) {
   using namespace atsm::cli;
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (const std::optional<std::string> refusal = secret_on_command_line(args)) {
+    std::cerr << "error: " << *refusal << '\n';
+    return kExitUsage;
+  }
   CLI::App app{"atsmigrate: migrate a hiring history between applicant tracking systems"};
   app.set_version_flag("--version", std::string("atsmigrate ") + ATSM_VERSION);
   // No subcommand with --source and --sink is the migration itself.
@@ -63,10 +72,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success& success) {
     return app.exit(success);  // --help, --version
   } catch (const CLI::ParseError& error) {
-    app.exit(error);
+    // Not app.exit(error): CLI11 quotes the arguments it did not expect, and one may be a key.
+    std::cerr << safe_parse_error(error.what(), args)
+              << "\nRun with --help for more information.\n";
     return kExitUsage;
   } catch (const std::exception& error) {
-    std::cerr << "error: " << error.what() << '\n';
+    std::cerr << "error: " << atsm::net::redact(error.what()) << '\n';
     return kExitFatal;
   }
   return exit_code;

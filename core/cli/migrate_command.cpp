@@ -21,6 +21,7 @@
 #include "pipeline/forecast.hpp"
 #include "pipeline/load.hpp"
 #include "pipeline/plan.hpp"
+#include "services/net/log.hpp"
 
 namespace atsm::cli {
 namespace {
@@ -43,6 +44,8 @@ pipeline::SessionOptions session_options(const MigrationOptions& options,
     session.mapping_file = options.mapping_file;
   session.plugin_paths = global.plugin_paths;
   session.rebind_accounts = options.rebind_accounts;
+  session.max_response_mb = options.max_response_mb;
+  session.max_record_mb = options.max_record_mb;
   return session;
 }
 
@@ -236,10 +239,10 @@ int guarded(Body&& body) {
   try {
     return body();
   } catch (const pipeline::UsageError& error) {
-    std::cerr << "error: " << error.what() << '\n';
+    std::cerr << "error: " << net::redact(error.what()) << '\n';
     return kExitUsage;
   } catch (const std::exception& error) {
-    std::cerr << "fatal: " << error.what() << '\n';
+    std::cerr << "fatal: " << net::redact(error.what()) << '\n';
     return kExitFatal;
   }
 }
@@ -271,6 +274,8 @@ std::unique_ptr<host::StepGuard> guard_step(const Session& session, const std::s
   return std::make_unique<host::StepGuard>(record, header, kExitFatal);
 }
 
+int run_step_in(Session& session, const std::string& step, const MigrationOptions& options);
+
 int run_step(const std::string& step, const MigrationOptions& options,
              const GlobalOptions& global) {
   return guarded([&]() -> int {
@@ -278,77 +283,89 @@ int run_step(const std::string& step, const MigrationOptions& options,
     session_setup.step = step;
     session_setup.lock_work_dir = step != "status";
     Session session(session_setup);
-    if (step == "status") {
-      if (std::optional<std::string> unfinished =
-              host::describe_unfinished_step(step_record(session)))
-        std::cout << "warning: " << *unfinished << "\n\n";
-      return print_status(session, options.list_failed);
+    try {
+      int code = run_step_in(session, step, options);
+      session.throw_if_failed();
+      return code;
+    } catch (const std::exception&) {
+      session.throw_if_failed();  // the reason the run stopped, not the cancellation it caused
+      throw;
     }
-    std::unique_ptr<host::StepGuard> guard = guard_step(session, step);
-    if (step == "report") {
-      pipeline::Plan plan = pipeline::make_plan(session);
-      json::object report = build_report(session, plan, reconcile_options(options), nullptr);
-      write_report_files(session, report);
-      return print_reconciliation(report, session.work_dir().report_json().string());
-    }
-    if (step == "migrate" || step == "extract" || step == "plan")
-      start_delta_if_asked(session, options);
-    // Both plugins and their configuration are checked before anything is read (after the
-    // delta's `since` joins the source's configuration): a typo in --sink or a bad value must
-    // not wait for the whole source to be read.
-    session.open_plugins(step != "load", step != "extract");
-    // A migration extracts beside the load: the plan waits only for the kinds it needs
-    // (references, persons, candidacies), then notes, feedback, files... are written as they are
-    // staged, so the run takes about the longer of reading and writing, not their sum.
-    // `extract` and `plan` read everything first; extraction resumes and skips finished kinds.
-    std::unique_ptr<pipeline::BackgroundExtraction> extraction;
-    if (step == "migrate" && !options.dry_run) {
-      extraction = std::make_unique<pipeline::BackgroundExtraction>(session);
-      for (model::Kind kind : model::kKindsInDependencyOrder) {
-        std::string name(model::to_string(kind));
-        if (pipeline::planned_kind(name))
-          extraction->wait_complete(name);
-      }
-    } else if (step == "extract" || step == "plan" || step == "migrate") {
-      auto started = std::chrono::steady_clock::now();
-      print_extract(pipeline::extract(session));
-      // The source's calls count in the report's calls per vendor, whichever step made them.
-      append_run_log(
-          session, "extract",
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-      if (step == "extract")
-        return kExitOk;
-    }
-    if (staged_counts(session).empty()) {
-      throw pipeline::UsageError(
-          fmt::format("nothing from '{}' is staged in {}: run `atsmigrate extract` first",
-                      options.source, session.work_dir().root.string()));
-    }
-    pipeline::Plan plan = pipeline::make_plan(session);
-    print_plan(plan, session.work_dir().plan());
-    if (step == "plan" || options.dry_run) {
-      // A plan never writes to the target; the forecast says what the load would do.
-      if (const boost::json::value* forecast = plan.summary.if_contains("forecast"))
-        pipeline::print_forecast(forecast->as_object());
-      return kExitOk;
-    }
+  });
+}
 
-    pipeline::LoadOptions load_options;
-    load_options.workers = options.workers;
-    load_options.chunk_records = options.load_chunk;
-    load_options.extraction = extraction.get();
-    auto started = std::chrono::steady_clock::now();
-    pipeline::LoadStats stats = pipeline::load(session, plan, load_options);
-    if (extraction)
-      print_extract(extraction->finish());
-    append_run_log(
-        session, step,
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    print_summary(stats, staged_counts(session), plan);
-    json::object report = build_report(session, plan, reconcile_options(options), &stats);
+// One step on an open session (run_step turns a stopped run into its reason).
+int run_step_in(Session& session, const std::string& step, const MigrationOptions& options) {
+  if (step == "status") {
+    if (std::optional<std::string> unfinished =
+            host::describe_unfinished_step(step_record(session)))
+      std::cout << "warning: " << *unfinished << "\n\n";
+    return print_status(session, options.list_failed);
+  }
+  std::unique_ptr<host::StepGuard> guard = guard_step(session, step);
+  if (step == "report") {
+    pipeline::Plan plan = pipeline::make_plan(session);
+    json::object report = build_report(session, plan, reconcile_options(options), nullptr);
     write_report_files(session, report);
     return print_reconciliation(report, session.work_dir().report_json().string());
-  });
+  }
+  if (step == "migrate" || step == "extract" || step == "plan")
+    start_delta_if_asked(session, options);
+  // Both plugins and their configuration are checked before anything is read (after the
+  // delta's `since` joins the source's configuration): a typo in --sink or a bad value must
+  // not wait for the whole source to be read.
+  session.open_plugins(step != "load", step != "extract");
+  // A migration extracts beside the load: the plan waits only for the kinds it needs
+  // (references, persons, candidacies), then notes, feedback, files... are written as they are
+  // staged, so the run takes about the longer of reading and writing, not their sum.
+  // `extract` and `plan` read everything first; extraction resumes and skips finished kinds.
+  std::unique_ptr<pipeline::BackgroundExtraction> extraction;
+  if (step == "migrate" && !options.dry_run) {
+    extraction = std::make_unique<pipeline::BackgroundExtraction>(session);
+    for (model::Kind kind : model::kKindsInDependencyOrder) {
+      std::string name(model::to_string(kind));
+      if (pipeline::planned_kind(name))
+        extraction->wait_complete(name);
+    }
+  } else if (step == "extract" || step == "plan" || step == "migrate") {
+    auto started = std::chrono::steady_clock::now();
+    print_extract(pipeline::extract(session));
+    // The source's calls count in the report's calls per vendor, whichever step made them.
+    append_run_log(
+        session, "extract",
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    if (step == "extract")
+      return kExitOk;
+  }
+  if (staged_counts(session).empty()) {
+    throw pipeline::UsageError(
+        fmt::format("nothing from '{}' is staged in {}: run `atsmigrate extract` first",
+                    options.source, session.work_dir().root.string()));
+  }
+  pipeline::Plan plan = pipeline::make_plan(session);
+  print_plan(plan, session.work_dir().plan());
+  if (step == "plan" || options.dry_run) {
+    // A plan never writes to the target; the forecast says what the load would do.
+    if (const boost::json::value* forecast = plan.summary.if_contains("forecast"))
+      pipeline::print_forecast(forecast->as_object());
+    return kExitOk;
+  }
+
+  pipeline::LoadOptions load_options;
+  load_options.workers = options.workers;
+  load_options.chunk_records = options.load_chunk;
+  load_options.extraction = extraction.get();
+  auto started = std::chrono::steady_clock::now();
+  pipeline::LoadStats stats = pipeline::load(session, plan, load_options);
+  if (extraction)
+    print_extract(extraction->finish());
+  append_run_log(session, step,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  session.throw_if_failed();
+  print_summary(stats, staged_counts(session), plan);
+  json::object report = build_report(session, plan, reconcile_options(options), &stats);
+  write_report_files(session, report);
+  return print_reconciliation(report, session.work_dir().report_json().string());
 }
 
 int export_staged(const MigrationOptions& options, const GlobalOptions& global,
@@ -429,6 +446,14 @@ void add_migration_options(CLI::App& app, MigrationOptions& options) {
                  "Writes in flight against the sink (default: the sink's rate limit times its "
                  "measured latency)")
       ->check(CLI::Range(1, 64));
+  app.add_option("--max-response-mb", options.max_response_mb,
+                 "Largest vendor response kept in memory, in MiB (default 32); a larger one "
+                 "fails its request, naming the endpoint")
+      ->check(CLI::Range(1, 4096));
+  app.add_option("--max-record-mb", options.max_record_mb,
+                 "Largest record a source may emit, in MiB (default 16); a larger one is listed "
+                 "as rejected, not read")
+      ->check(CLI::Range(1, 4096));
   app.add_option("--load-chunk", options.load_chunk,
                  "Records of a kind the load reads from staging and holds at once (default 2000; "
                  "memory stays flat whatever the account's size)")

@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 #include <exception>
+#include <string_view>
+#include <vector>
+
+#include "services/net/log.hpp"
 
 #include "host/plugin_calls.hpp"
 
@@ -22,6 +26,127 @@ boost::json::value parse_plugin_json(const std::string& text, const std::string&
   if (error)
     throw Error(ATSM_INVALID, fmt::format("{} is not valid JSON: {}", what, error.message()));
   return value;
+}
+
+// Members that carry a message (a vendor's error text, which may quote a key): fully redacted.
+// Everything else is data (a read-back note may say "Basic knowledge"): only secrets go.
+bool is_message_member(std::string_view key) {
+  return key == "error" || key == "message" || key == "vendor_code" || key == "request_id" ||
+         key == "warning" || key == "detail" || key == "reason";
+}
+
+// Every string a plugin hands back passes the redactor before the host stores or shows it.
+void redact_strings(boost::json::value& value, bool message) {
+  if (boost::json::string* text = value.if_string()) {
+    std::string clean = message ? net::redact(*text) : net::redact_secrets(*text);
+    if (clean != *text)
+      *text = clean;
+  } else if (boost::json::array* array = value.if_array()) {
+    for (boost::json::value& item : *array)
+      redact_strings(item, message);
+  } else if (boost::json::object* object = value.if_object()) {
+    for (auto& [key, member] : *object)
+      redact_strings(member, message || is_message_member(key));
+  }
+}
+
+// The top-level elements of a JSON array's text, as spans, found without parsing them (a record
+// over the cap must not be parsed: a 300 MiB record took 3.6 GB as a document). nullopt when the
+// text is not shaped like an array.
+std::optional<std::vector<std::string_view>> array_elements(std::string_view text) {
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  std::size_t i = 0;
+  while (i < text.size() && is_space(text[i]))
+    ++i;
+  if (i == text.size() || text[i] != '[')
+    return std::nullopt;
+  ++i;
+  std::vector<std::string_view> elements;
+  std::size_t depth = 0;
+  bool in_string = false;
+  std::size_t start = std::string_view::npos;
+  auto close_element = [&](std::size_t end) {
+    if (start == std::string_view::npos)
+      return;
+    while (end > start && is_space(text[end - 1]))
+      --end;
+    elements.push_back(text.substr(start, end - start));
+    start = std::string_view::npos;
+  };
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (start == std::string_view::npos && !is_space(c) && c != ',' && !(depth == 0 && c == ']'))
+      start = i;
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if (c == '}' || (c == ']' && depth > 0)) {
+      --depth;
+    } else if (depth == 0 && c == ',') {
+      close_element(i);
+    } else if (depth == 0 && c == ']') {
+      close_element(i);
+      return elements;
+    }
+  }
+  return std::nullopt;
+}
+
+// The element's "source_key" string, looked up without parsing (first occurrence), "" if none.
+std::string source_key_of(std::string_view element) {
+  constexpr std::string_view kKey = "\"source_key\"";
+  const std::size_t at = element.find(kKey);
+  if (at == std::string_view::npos)
+    return {};
+  std::size_t i = element.find_first_not_of(" \t\r\n", at + kKey.size());
+  if (i == std::string_view::npos || element[i] != ':')
+    return {};
+  i = element.find_first_not_of(" \t\r\n", i + 1);
+  if (i == std::string_view::npos || element[i] != '"')
+    return {};
+  std::string key;
+  for (++i; i < element.size() && element[i] != '"' && key.size() < 256; ++i) {
+    if (element[i] == '\\')
+      ++i;
+    if (i < element.size())
+      key.push_back(element[i]);
+  }
+  return key;
+}
+
+// The batch's text with every record over `max_bytes` replaced by a stub that names it and says
+// why; the text unchanged when none is.
+std::string without_oversized_records(std::string_view batch, std::size_t max_bytes,
+                                      const std::string& kind) {
+  std::optional<std::vector<std::string_view>> elements = array_elements(batch);
+  if (!elements)
+    return std::string(batch);
+  std::string out = "[";
+  for (std::string_view element : *elements) {
+    if (out.size() > 1)
+      out.push_back(',');
+    if (element.size() <= max_bytes) {
+      out.append(element);
+      continue;
+    }
+    boost::json::object stub{
+        {"source_key", source_key_of(element)},
+        {kRefusedRecordField,
+         fmt::format("a {} record of {:.1f} MiB is larger than the {} MiB cap (--max-record-mb); "
+                     "it was not read",
+                     kind, static_cast<double>(element.size()) / (1 << 20), max_bytes >> 20)}};
+    out.append(boost::json::serialize(stub));
+  }
+  out.push_back(']');
+  return out;
 }
 
 }  // namespace
@@ -61,11 +186,12 @@ void ConnectorInstance::fail(const char* call, atsm_status status, const atsm_er
   safe.message[sizeof safe.message - 1] = '\0';
   safe.vendor_code[sizeof safe.vendor_code - 1] = '\0';
   safe.vendor_request_id[sizeof safe.vendor_request_id - 1] = '\0';
+  // A plugin's message often quotes the vendor's, which may quote the key.
   std::string message =
-      fmt::format("{}: {} failed ({}): {}", describe(), call, atsm_status_name(status),
-                  safe.message[0] ? safe.message : "no message");
-  throw Error(status, message, safe.vendor_code, safe.vendor_request_id, safe.http_status,
-              safe.retry_after_ms);
+      net::redact(fmt::format("{}: {} failed ({}): {}", describe(), call, atsm_status_name(status),
+                              safe.message[0] ? safe.message : "no message"));
+  throw Error(status, message, net::redact(safe.vendor_code), net::redact(safe.vendor_request_id),
+              safe.http_status, safe.retry_after_ms);
 }
 
 void ConnectorInstance::read(const std::string& kind, const std::string& checkpoint,
@@ -85,9 +211,14 @@ void ConnectorInstance::read(const std::string& kind, const std::string& checkpo
             throw Error(ATSM_INVALID, fmt::format("emitted a batch of '{}' while reading '{}'",
                                                   batch_kind, *ctx.kind));
           }
+          std::string_view text(batch->records_json, batch->records_size);
+          std::string bounded;
+          if (text.size() > ctx.instance->max_record_bytes_) {
+            bounded = without_oversized_records(text, ctx.instance->max_record_bytes_, *ctx.kind);
+            text = bounded;
+          }
           boost::system::error_code error;
-          boost::json::value value =
-              boost::json::parse(std::string_view(batch->records_json, batch->records_size), error);
+          boost::json::value value = boost::json::parse(text, error);
           if (error || !value.is_array()) {
             throw Error(ATSM_INVALID,
                         fmt::format("emitted a batch of {} that is not a JSON array{}{}", *ctx.kind,
@@ -113,7 +244,7 @@ void ConnectorInstance::read(const std::string& kind, const std::string& checkpo
       std::rethrow_exception(context.failure);
     } catch (const Error& failure) {
       throw Error(failure.status(),
-                  fmt::format("{}: read of {}: {}", describe(), kind, failure.what()));
+                  net::redact(fmt::format("{}: read of {}: {}", describe(), kind, failure.what())));
     }
   }
   if (status != ATSM_OK)
@@ -132,7 +263,9 @@ std::optional<boost::json::value> ConnectorInstance::call_with_output(
     return std::nullopt;
   if (status != ATSM_OK)
     fail(what.c_str(), status, error);
-  return parse_plugin_json(text, describe() + ": the answer to " + what);
+  boost::json::value value = parse_plugin_json(text, describe() + ": the answer to " + what);
+  redact_strings(value, false);
+  return value;
 }
 
 boost::json::object ConnectorInstance::prepare(const std::string& plan_json) {

@@ -5,6 +5,7 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -13,6 +14,12 @@
 #include "host/plugin_registry.hpp"
 
 namespace atsm::host {
+
+// Largest record a source may emit (its JSON text), by default; a larger one is not parsed but
+// handed on as a stub {"source_key", kRefusedRecordField: reason}, which extraction lists as
+// rejected.
+inline constexpr std::size_t kDefaultMaxRecordBytes = 16u << 20;
+inline constexpr const char* kRefusedRecordField = "atsm_refused";
 
 class ConnectorInstance {
  public:
@@ -29,6 +36,7 @@ class ConnectorInstance {
   ConnectorInstance& operator=(const ConnectorInstance&) = delete;
 
   const LoadedPlugin& plugin() const { return plugin_; }
+  void set_max_record_bytes(std::size_t bytes) { max_record_bytes_ = bytes; }
 
   // Source: streams `kind` from `checkpoint` ("" = start) into `handler`.
   void read(const std::string& kind, const std::string& checkpoint, const BatchHandler& handler);
@@ -57,6 +65,7 @@ class ConnectorInstance {
 
   const LoadedPlugin& plugin_;
   void* instance_ = nullptr;
+  std::size_t max_record_bytes_ = kDefaultMaxRecordBytes;
 };
 
 }  // namespace atsm::host

@@ -81,14 +81,30 @@ std::uint32_t SharedServices::suggested_in_flight(const std::string& plugin) con
   return static_cast<std::uint32_t>(std::clamp(needed, 2.0, kMaxInFlight));
 }
 
+void SharedServices::fail_run(const std::string& message) {
+  {
+    std::lock_guard lock(traffic_mutex);
+    if (!failure)
+      failure = message;
+  }
+  cancelled = true;
+}
+
+std::optional<std::string> SharedServices::run_failure() const {
+  std::lock_guard lock(traffic_mutex);
+  return failure;
+}
+
 RunServices::RunServices(SharedServices& shared, std::string plugin_name)
     : shared_(shared), plugin_name_(std::move(plugin_name)) {}
 
 void RunServices::log(atsm_log_level level, std::string_view message) {
-  // The logger's sinks redact registered secrets; the plugin's name says who spoke.
-  shared_.logger->log(to_spdlog(level), "[{}] {}", plugin_name_, message);
+  // The logger's sinks redact too, but a warning is also stored (the run's notices): a plugin
+  // quoting a vendor's error may quote a key.
+  const std::string clean = net::redact(message);
+  shared_.logger->log(to_spdlog(level), "[{}] {}", plugin_name_, clean);
   if (level >= ATSM_LOG_WARN && shared_.on_warning)
-    shared_.on_warning(plugin_name_, message);
+    shared_.on_warning(plugin_name_, clean);
 }
 
 std::optional<std::string> RunServices::secret(const std::string& name) {
@@ -135,6 +151,7 @@ void RunServices::declare_bucket(const atsm_rate_policy& policy) {
       static_cast<std::int64_t>(std::clamp(20'000.0 / limit, 50.0, 1'000.0)));
   converted.backoff_initial = pause;
   converted.backoff_max = pause * 60;
+  converted.max_pause = shared_.max_retry_after;
   shared_.limiter.configure(policy.bucket, converted);
   shared_.record_bucket(plugin_name_, policy.bucket);
 }
@@ -222,6 +239,12 @@ void RunServices::http(const atsm_http_request& request, atsm_http_response_fn o
     converted.timeouts.total = std::chrono::milliseconds(request.timeout_ms);
   converted.idempotent = request.idempotent != 0;
   converted.cancel = &shared_.cancelled;
+  // A connector asking for JSON reads the body as JSON: one that is not (an HTML error page
+  // with status 200, a truncated transfer) is a transient failure, retried before it gets here.
+  if (!request.download_to_blob) {
+    const std::optional<std::string> accept = converted.headers.get("Accept");
+    converted.expect_json = accept && accept->find("json") != std::string::npos;
+  }
 
   // A download streams into the blob store; the writer restarts when a retry restarts the body.
   std::optional<store::BlobStore::Writer> writer;
@@ -236,17 +259,49 @@ void RunServices::http(const atsm_http_request& request, atsm_http_response_fn o
 
   net::Response response = shared_.http.perform(converted);
   shared_.record_traffic(plugin_name_, response.attempts, response.on_the_wire);
+  const std::string endpoint = net::redact(
+      fmt::format("{} {}", converted.method, converted.url.substr(0, converted.url.find('?'))));
+  if (response.refused_retry_after) {
+    // Waiting that long would look like a hang and may be a bogus header: the run stops,
+    // whatever the plugin would make of a 429.
+    const std::string message = fmt::format(
+        "{} answered HTTP {} with Retry-After {} s, longer than the {} s this run waits for a "
+        "vendor; the run stops here and resumes when run again",
+        endpoint, response.status, response.refused_retry_after->count() / 1000,
+        std::chrono::duration_cast<std::chrono::seconds>(shared_.max_retry_after).count());
+    shared_.fail_run(message);
+    throw Error(ATSM_CANCELLED, message, std::to_string(response.status), {},
+                static_cast<int>(response.status));
+  }
   if (response.cancelled)
-    throw Error(ATSM_CANCELLED, "cancelled");
+    throw Error(ATSM_CANCELLED, shared_.run_failure().value_or("cancelled"));
+  if (response.body_too_large) {
+    throw Error(ATSM_PERMANENT,
+                fmt::format("{}: {} (--max-response-mb); nothing of it was used", endpoint,
+                            response.transport_error),
+                "response_too_large", {}, 0);
+  }
+  const std::string malformed =
+      response.malformed_body
+          ? fmt::format("HTTP {} with a body that is not JSON ({}, {} bytes)", response.status,
+                        response.headers.get("Content-Type").value_or("no Content-Type"),
+                        response.body.size())
+          : std::string();
   if (response.ambiguous) {
     throw Error(ATSM_AMBIGUOUS,
                 net::redact(fmt::format(
-                    "{} {}: the request may have been applied ({}, after {} attempts)",
-                    converted.method, converted.url,
-                    response.transport_error.empty() ? fmt::format("HTTP {}", response.status)
-                                                     : response.transport_error,
+                    "{}: the request may have been applied ({}, after {} attempts)", endpoint,
+                    !malformed.empty()                 ? malformed
+                    : response.transport_error.empty() ? fmt::format("HTTP {}", response.status)
+                                                       : response.transport_error,
                     response.attempts)),
                 {}, {}, static_cast<int>(response.status));
+  }
+  if (response.malformed_body) {
+    throw Error(ATSM_RETRY,
+                net::redact(fmt::format("{}: {}, after {} attempts", endpoint, malformed,
+                                        response.attempts)),
+                "malformed_response", {}, static_cast<int>(response.status));
   }
   if (response.status == 0) {
     throw Error(ATSM_RETRY, net::redact(fmt::format("{} {}: no response after {} attempts: {}",
@@ -266,6 +321,9 @@ void RunServices::http(const atsm_http_request& request, atsm_http_response_fn o
     headers.push_back({name.c_str(), value.c_str()});
   if (response.body.size() > kErrorBodyLimit && writer)
     response.body.resize(kErrorBodyLimit);
+  // What a vendor says reaches the plugin without the run's secrets: an error that quotes the
+  // key (or its Basic base64) cannot travel on into a message, a record or a file.
+  response.body = net::redact_secrets(response.body);
 
   atsm_http_response raw{};
   raw.struct_size = sizeof raw;

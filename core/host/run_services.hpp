@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -47,6 +48,9 @@ struct SharedServices {
   // Called with every warning or error a plugin logs, so the run's report can carry it.
   std::function<void(const std::string& plugin, std::string_view message)> on_warning{};
   std::atomic<bool> cancelled{false};
+  // The longest Retry-After the run waits out (as the HttpClient's max_retry_after): a longer one
+  // stops the run (fail_run), and no bucket pauses longer on a server's word.
+  std::chrono::milliseconds max_retry_after{std::chrono::minutes(5)};
 
   void record_bucket(const std::string& plugin, const std::string& bucket);
   void record_traffic(const std::string& plugin, std::uint32_t attempts,
@@ -58,9 +62,15 @@ struct SharedServices {
   // read-back and a source connector's own workers (extension atsm.host.in_flight/1).
   std::uint32_t suggested_in_flight(const std::string& plugin) const;
 
+  // Stops the run for a reason no plugin may absorb (a vendor asking for a pause longer than the
+  // run waits): the first message is kept and every request and wait is cancelled.
+  void fail_run(const std::string& message);
+  std::optional<std::string> run_failure() const;
+
   // Guarded by traffic_mutex; left out of the aggregate initialisation.
   mutable std::mutex traffic_mutex{};
   std::map<std::string, PluginTraffic> traffic_by_plugin{};
+  std::optional<std::string> failure{};  // guarded by traffic_mutex
 };
 
 class RunServices : public HostServices {

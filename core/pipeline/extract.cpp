@@ -93,6 +93,14 @@ ExtractStats extract(Session& session, const ExtractListener& listener) {
                                     ? boost::json::serialize(value.as_object().at("raw"))
                                     : std::string("null");
               try {
+                // A record over the size cap arrives as a stub that says so: listed as rejected,
+                // never lost.
+                if (const boost::json::value* refused =
+                        value.is_object() ? value.as_object().if_contains(host::kRefusedRecordField)
+                                          : nullptr;
+                    refused && refused->is_string()) {
+                  throw std::runtime_error(std::string(refused->as_string()));
+                }
                 model::Record record = model::record_from_json(value);
                 if (std::string(model::to_string(model::kind_of(record))) != kind) {
                   throw std::runtime_error(fmt::format("{}: emitted while reading {}",

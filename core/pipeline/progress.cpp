@@ -48,6 +48,29 @@ Screen& screen() {
   return instance;
 }
 
+struct WaitNote {
+  std::mutex mutex;
+  std::string what;
+  std::chrono::steady_clock::time_point until{};
+};
+
+WaitNote& wait_note() {
+  static WaitNote instance;
+  return instance;
+}
+
+// " | waiting 42s: <what>" while a wait is on, else empty.
+std::string wait_suffix() {
+  WaitNote& note = wait_note();
+  std::lock_guard lock(note.mutex);
+  const auto now = std::chrono::steady_clock::now();
+  if (note.until <= now)
+    return {};
+  return fmt::format(" | waiting {}: {}",
+                     duration_text(std::chrono::duration<double>(note.until - now).count()),
+                     note.what);
+}
+
 }  // namespace
 
 Progress::Progress(std::string label, uint64_t total)
@@ -62,6 +85,23 @@ Progress::Progress(std::string label, uint64_t total)
     shared.live.push_back(fmt::format("{:<24} ...", label_));
     shared.owners.push_back(this);
   }
+}
+
+void Progress::note_wait(const std::string& what, std::chrono::steady_clock::time_point until) {
+  WaitNote& note = wait_note();
+  {
+    std::lock_guard lock(note.mutex);
+    // Requests in flight meet the same pause together: one line for them all.
+    if (until <= note.until + std::chrono::seconds(1))
+      return;
+    note.what = what;
+    note.until = until;
+  }
+  const double seconds =
+      std::chrono::duration<double>(until - std::chrono::steady_clock::now()).count();
+  std::fprintf(stderr, "waiting %s: %s\n", duration_text(std::max(seconds, 0.0)).c_str(),
+               what.c_str());
+  std::fflush(stderr);
 }
 
 Progress::~Progress() {
@@ -108,8 +148,9 @@ void Progress::draw(bool final) {
                                         static_cast<double>(total));
     bar = fmt::format("[{}{}] ", std::string(filled, '#'), std::string(20 - filled, '.'));
   }
-  std::string line = fmt::format("{:<24} {}{} {:.1f}/s{}", label_, bar, counts, rate,
-                                 final ? fmt::format(" in {}", duration_text(elapsed)) : eta);
+  std::string line = fmt::format("{:<24} {}{} {:.1f}/s{}{}", label_, bar, counts, rate,
+                                 final ? fmt::format(" in {}", duration_text(elapsed)) : eta,
+                                 final ? std::string() : wait_suffix());
   if (terminal_) {
     Screen& shared = screen();
     std::lock_guard lock(shared.mutex);

@@ -23,6 +23,10 @@ class Progress {
   void finish();
   uint64_t done() const { return done_.load(); }
 
+  // The run waits for a vendor (its Retry-After) until `until`: said once now on stderr and on
+  // every progress line meanwhile, so a long pause never looks like a hang.
+  static void note_wait(const std::string& what, std::chrono::steady_clock::time_point until);
+
  private:
   void draw(bool final);
 

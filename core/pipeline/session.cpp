@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "pipeline/accounts.hpp"
+#include "pipeline/progress.hpp"
 #include "services/net/log.hpp"
 #include "services/store/private_fs.hpp"
 #include "services/store/sha256.hpp"
@@ -50,7 +51,10 @@ void apply_setting(boost::json::object& config, const std::string& setting) {
   size_t equals = setting.find('=');
   if (dot == std::string::npos || equals == std::string::npos || dot > equals || dot == 0 ||
       equals == dot + 1) {
-    throw UsageError(fmt::format("--set {}: expected PLUGIN.KEY=VALUE", setting));
+    // The value is not echoed: a secret put here by mistake must not reach the terminal.
+    throw UsageError(fmt::format("--set {}: expected PLUGIN.KEY=VALUE",
+                                 equals == std::string::npos ? std::string("(value not shown)")
+                                                             : setting.substr(0, equals) + "=..."));
   }
   std::string plugin = setting.substr(0, dot);
   std::string key = setting.substr(dot + 1, equals - dot - 1);
@@ -152,6 +156,14 @@ Session::Session(const SessionOptions& options) : options_(options), work_dir_(o
   http_options.rate_limiter = &limiter_;
   // The sandbox and rehearsal targets run on loopback with self-signed certificates at most.
   http_options.allow_insecure_loopback_tls = true;
+  if (options_.max_response_mb == 0 || options_.max_record_mb == 0)
+    throw UsageError("--max-response-mb and --max-record-mb must be at least 1");
+  http_options.max_body_bytes = options_.max_response_mb << 20;
+  http_options.on_wait = [](const net::WaitNotice& wait) {
+    Progress::note_wait(
+        fmt::format("{} answered HTTP {} with Retry-After", wait.endpoint, wait.status),
+        std::chrono::steady_clock::now() + wait.delay);
+  };
   http_ = std::make_unique<net::HttpClient>(http_options);
   blobs_ = std::make_unique<store::BlobStore>(work_dir_.blobs());
   staging_ = std::make_unique<store::StagingStore>(work_dir_.staging());
@@ -167,6 +179,12 @@ Session::Session(const SessionOptions& options) : options_(options), work_dir_(o
   shared_->on_warning = [this](const std::string& plugin, std::string_view message) {
     record_notice(plugin, message);
   };
+  shared_->max_retry_after = http_options.max_retry_after;
+}
+
+void Session::throw_if_failed() const {
+  if (std::optional<std::string> failure = shared_->run_failure())
+    throw std::runtime_error(*failure);
 }
 
 namespace {
@@ -284,6 +302,7 @@ host::ConnectorInstance& Session::source() {
   if (!source_) {
     check_account(source_plugin(), "source");
     source_ = open_instance(source_plugin());
+    source_->set_max_record_bytes(options_.max_record_mb << 20);
   }
   return *source_;
 }

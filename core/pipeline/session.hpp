@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/json/object.hpp>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -50,6 +51,9 @@ struct SessionOptions {
   // The source or target account changed its key or address but is the same account: record
   // the new identity instead of refusing the run (pipeline/accounts.hpp).
   bool rebind_accounts = false;
+  // Largest vendor response kept in memory, and largest record a source may emit (MiB).
+  std::uint64_t max_response_mb = 32;
+  std::uint64_t max_record_mb = 16;
 };
 
 // Work dir layout: everything inside is private to the user (0700 dirs, 0600 files).
@@ -123,6 +127,10 @@ class Session {
   // A delta run: the source reads only what changed since `since` (ISO 8601 UTC). Before the
   // source opens; UsageError when the source cannot read changes only.
   void set_source_since(const std::string& since);
+
+  // Throws the reason the run was stopped for (a vendor's Retry-After beyond what the run
+  // waits), if it was: a fatal error, whatever the plugin made of it.
+  void throw_if_failed() const;
 
   // The ledger scope: one per target, so every source loaded into it shares dedup and ids.
   std::string ledger_scope() const { return "sink:" + options_.sink; }

@@ -536,6 +536,124 @@ TEST(CliTest, CorruptWorkDirIsFatal) {
   EXPECT_NE(run.err.find("fatal"), std::string::npos) << run.err;
 }
 
+// Issue 19, "Secrets never echoed". A key typed where an argument goes, or handed over as a
+// setting or an option, is refused (exit 1, README "Exit codes") with a message that says where
+// secrets go, and the value appears in no output.
+constexpr const char* kPastedKey = "lvr_8f2kQ9zX1mP4wTr0cYb";
+
+TEST(CliTest, ASecretTypedAsAnArgumentIsNeverEchoed) {
+  const CliRun run = run_cli({"--source", "lever", "--sink", "ashby", kPastedKey});
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_EQ(run.out.find(kPastedKey), std::string::npos) << run.out;
+  EXPECT_EQ(run.err.find(kPastedKey), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("not expected"), std::string::npos)
+      << "the error still says what is wrong";
+  EXPECT_NE(run.err.find("--credentials"), std::string::npos) << "and where secrets go";
+  // An ordinary mistyped word is still shown: only what may be a key is hidden.
+  const CliRun typo = run_cli({"--source", "lever", "--sink", "ashby", "extra-word"});
+  EXPECT_EQ(typo.exit_code, 1);
+  EXPECT_NE(typo.err.find("not expected: extra-word"), std::string::npos) << typo.err;
+}
+
+TEST(CliTest, ASecretHandedOverAsASettingOrOptionIsRefusedWithoutEchoingIt) {
+  const std::vector<std::vector<std::string>> attempts = {
+      {"--source", "lever", "--sink", "ashby", "--set", std::string("LEVER_API_KEY=") + kPastedKey},
+      {"--source", "lever", "--sink", "ashby", std::string("--set=ASHBY_API_KEY=") + kPastedKey},
+      {"--source", "lever", "--sink", "ashby", "--set", std::string("lever.api_key=") + kPastedKey},
+      {"--source", "lever", "--sink", "ashby", "--api-key", kPastedKey},
+      {"--source", "lever", "--sink", "ashby", std::string("--api-key=") + kPastedKey},
+      {"plan", "--source", "lever", "--sink", "ashby", "--token", kPastedKey},
+      {"--source", "greenhouse", "--sink", "ashby", "--client-secret", kPastedKey},
+  };
+  for (const std::vector<std::string>& args : attempts) {
+    const CliRun run = run_cli(args);
+    std::string shown;
+    for (const std::string& arg : args)
+      shown += arg + " ";
+    EXPECT_EQ(run.exit_code, 1) << shown << run.err;
+    EXPECT_EQ(run.err.find(kPastedKey), std::string::npos) << shown << run.err;
+    EXPECT_EQ(run.out.find(kPastedKey), std::string::npos) << shown << run.out;
+    EXPECT_NE(run.err.find("secrets are never taken on the command line"), std::string::npos)
+        << shown << run.err;
+    EXPECT_NE(run.err.find("--credentials"), std::string::npos) << shown << run.err;
+  }
+  // A setting that names a secret (the archive's hash_secret holds a secret's NAME) is not one.
+  const CliRun naming = run_cli({"--source", "lever", "--sink", "archive", "--set",
+                                 "archive.hash_secret=MY_HASH_KEY", "--workdir", "/nonexistent/x"});
+  EXPECT_EQ(naming.err.find("secrets are never taken"), std::string::npos) << naming.err;
+}
+
+std::string base64_of(const std::string& bytes) {
+  static const char* const alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  unsigned bits = 0;
+  int count = 0;
+  for (const unsigned char c : bytes) {
+    bits = (bits << 8) | c;
+    count += 8;
+    while (count >= 6) {
+      count -= 6;
+      out.push_back(alphabet[(bits >> count) & 63]);
+    }
+  }
+  if (count > 0)
+    out.push_back(alphabet[(bits << (6 - count)) & 63]);
+  while (out.size() % 4 != 0)
+    out.push_back('=');
+  return out;
+}
+
+// Every file of a directory tree (SQLite files and their journals included) that holds `needle`.
+std::vector<std::string> files_holding(const fs::path& root, const std::string& needle) {
+  std::vector<std::string> found;
+  if (!fs::exists(root))
+    return found;
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    if (entry.is_regular_file() && read_file(entry.path()).find(needle) != std::string::npos)
+      found.push_back(entry.path().string());
+  }
+  return found;
+}
+
+// A Lever that answers every call with an error quoting the request's Authorization header and
+// the key inside it (some vendors do). The key, its Basic base64 and its bare base64 reach no
+// output and no file of the work dir: not the fatal line, not the stored notices.
+TEST(CliTest, AVendorErrorThatQuotesTheKeyLeavesItNowhere) {
+  const std::string key = "lvr_Qm7Xc2pL9sV4nB8kT1";
+  LoopbackServer lever;
+  std::atomic<int> calls{0};
+  lever.server.Get(".*", [&](const httplib::Request& request, httplib::Response& response) {
+    ++calls;
+    const std::string authorization = request.get_header_value("Authorization");
+    response.status = 403;
+    response.set_content(
+        json::serialize(json::object{
+            {"code", "Forbidden"},
+            {"message", "key " + key + " (sent as 'Authorization: " + authorization + "', token " +
+                            authorization.substr(6) + ") may not read this"}}),
+        "application/json");
+  });
+  lever.start();
+  TempDir work;
+  const fs::path work_dir = work.path() / "work";
+  const fs::path log_file = work.path() / "log.jsonl";
+  const CliRun run = run_cli({"extract", "--source", "lever", "--sink", "ashby", "--workdir",
+                              work_dir.string(), "--log-file", log_file.string(), "--log-level",
+                              "debug", "--set", "lever.base_url=" + lever.url("/v1")},
+                             {{"LEVER_API_KEY", key}, {"ASHBY_API_KEY", "unused-ashby-key"}});
+  EXPECT_EQ(run.exit_code, 3) << run.out << run.err;
+  EXPECT_GT(calls.load(), 0);
+  EXPECT_NE(run.err.find("fatal"), std::string::npos) << run.err;
+  for (const std::string& form : {key, base64_of(key + ":"), base64_of(key)}) {
+    EXPECT_EQ(run.out.find(form), std::string::npos) << form << "\n" << run.out;
+    EXPECT_EQ(run.err.find(form), std::string::npos) << form << "\n" << run.err;
+    EXPECT_EQ(files_holding(work_dir, form), std::vector<std::string>{}) << form;
+    EXPECT_EQ(files_holding(work.path(), form), std::vector<std::string>{}) << form << " (log)";
+  }
+  EXPECT_TRUE(fs::exists(work_dir / "staging.sqlite")) << "the work dir was used";
+}
+
 TEST(CliTest, UnknownOptionIsAUsageError) {
   const CliRun run = run_cli({"plugins", "list", "--no-such-option"});
   EXPECT_EQ(run.exit_code, 1);

@@ -156,6 +156,136 @@ TEST(HttpClientTest, RetryAfterBeyondTheLimitIsReturnedToTheCaller) {
   EXPECT_EQ(response.status, 429);
   EXPECT_EQ(response.attempts, 1u);
   EXPECT_EQ(response.headers.get("Retry-After"), "3600");
+  ASSERT_TRUE(response.refused_retry_after.has_value());
+  EXPECT_GT(*response.refused_retry_after, 3590s);  // less the time since the header was read
+  EXPECT_LE(*response.refused_retry_after, 3600s);
+}
+
+// Issue 19: `Retry-After: 1e300` overflowed a conversion (undefined behaviour, which UBSan in this
+// build halts on) and 1000000000 paused a vendor for 15 minutes. Any value beyond the cap comes
+// back at once, refused; the value itself is clamped, never wrapped.
+TEST(HttpClientTest, ExtremeRetryAfterValuesAreRefusedWithoutOverflow) {
+  for (const std::string value : {"1e300", "1000000000", "99999999999999999999", "1.7e308"}) {
+    LoopbackServer server;
+    Script script{{{429, value}}};
+    script.install(server.server, "/extreme");
+    server.start();
+    HttpClient client(fast_backoff());
+    const auto started = std::chrono::steady_clock::now();
+    const Response response = client.perform(get(server.url("/extreme")));
+    EXPECT_EQ(response.status, 429) << value;
+    EXPECT_EQ(response.attempts, 1u) << value;
+    ASSERT_TRUE(response.refused_retry_after.has_value()) << value;
+    EXPECT_GT(*response.refused_retry_after, HttpClientOptions{}.max_retry_after) << value;
+    EXPECT_GT(response.refused_retry_after->count(), 0) << value << ": no wrap to negative";
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 60s) << value << " was waited for";
+  }
+}
+
+TEST(HttpClientTest, AHonouredRetryAfterIsAnnouncedBeforeTheWait) {
+  LoopbackServer server;
+  Script script{{{429, "1"}}};
+  script.install(server.server, "/announced");
+  server.start();
+  HttpClientOptions options = fast_backoff();
+  std::vector<WaitNotice> notices;
+  options.on_wait = [&](const WaitNotice& notice) { notices.push_back(notice); };
+  HttpClient client(options);
+  const Response response = client.perform(get(server.url("/announced?page=2")));
+  EXPECT_EQ(response.status, 200);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_EQ(notices[0].status, 429);
+  EXPECT_GE(notices[0].delay, 900ms);  // 1 s less the time since the header was read
+  EXPECT_EQ(notices[0].endpoint, "GET " + server.url("/announced")) << "no query string";
+}
+
+// A 200 MB answer took 1.77 GB of memory: bodies kept in memory are capped, the transfer is cut
+// at the cap and not repeated (the same request brings the same body).
+TEST(HttpClientTest, ABodyOverTheCapIsCutAndNotRetried) {
+  LoopbackServer server;
+  std::atomic<int> hits{0};
+  server.server.Get("/huge", [&](const httplib::Request&, httplib::Response& response) {
+    ++hits;
+    response.set_content(std::string(3u << 20, 'x'), "application/json");
+  });
+  server.server.Get("/small", [&](const httplib::Request&, httplib::Response& response) {
+    response.set_content(std::string(512u << 10, 'y'), "application/json");
+  });
+  server.start();
+  HttpClientOptions options = fast_backoff();
+  options.max_body_bytes = 1u << 20;
+  HttpClient client(options);
+  const Response response = client.perform(get(server.url("/huge")));
+  EXPECT_TRUE(response.body_too_large);
+  EXPECT_FALSE(response.ok());
+  EXPECT_TRUE(response.body.empty());
+  EXPECT_EQ(response.attempts, 1u);
+  EXPECT_EQ(hits.load(), 1);
+  EXPECT_NE(response.transport_error.find("larger than the 1 MiB cap"), std::string::npos)
+      << response.transport_error;
+  const Response small = client.perform(get(server.url("/small")));
+  EXPECT_TRUE(small.ok());
+  EXPECT_EQ(small.body.size(), 512u << 10);
+  // A download streamed to a sink is not held in memory, so the cap does not apply to it.
+  Request download = get(server.url("/huge"));
+  std::uint64_t streamed = 0;
+  download.download_sink = [&](std::string_view chunk) {
+    streamed += chunk.size();
+    return true;
+  };
+  EXPECT_TRUE(client.perform(download).ok());
+  EXPECT_EQ(streamed, 3u << 20);
+}
+
+// A 200 whose body is an HTML page, random bytes or truncated JSON is transient: retried like a
+// 5xx, and flagged when it never gets better; a write is ambiguous (it may have been applied).
+TEST(HttpClientTest, A2xxBodyThatIsNotJsonIsRetriedThenFlagged) {
+  LoopbackServer server;
+  std::atomic<int> hits{0};
+  const std::vector<std::string> bad = {"<html><body>Bad gateway</body></html>",
+                                        random_bytes(300, 7), R"({"data":[{"id":"1"},{"id")"};
+  server.server.Get("/once", [&](const httplib::Request&, httplib::Response& response) {
+    const int hit = hits++;
+    if (hit < 3)
+      response.set_content(bad[static_cast<std::size_t>(hit)], "text/html");
+    else
+      response.set_content(R"({"data":[]})", "application/json");
+  });
+  server.server.Get("/always", [&](const httplib::Request&, httplib::Response& response) {
+    response.set_content("<html>maintenance</html>", "text/html");
+  });
+  server.server.Post("/always", [&](const httplib::Request&, httplib::Response& response) {
+    response.set_content("<html>maintenance</html>", "text/html");
+  });
+  server.start();
+  HttpClient client(fast_backoff());
+  Request once = get(server.url("/once"));
+  once.expect_json = true;
+  const Response recovered = client.perform(once);
+  EXPECT_TRUE(recovered.ok());
+  EXPECT_FALSE(recovered.malformed_body);
+  EXPECT_EQ(recovered.attempts, 4u);
+  EXPECT_EQ(recovered.body, R"({"data":[]})");
+
+  Request always = get(server.url("/always"));
+  always.expect_json = true;
+  always.max_attempts = 3;
+  const Response broken = client.perform(always);
+  EXPECT_EQ(broken.status, 200);
+  EXPECT_TRUE(broken.malformed_body);
+  EXPECT_EQ(broken.attempts, 3u);
+
+  Request write = post(server.url("/always"));
+  write.expect_json = true;
+  const Response ambiguous = client.perform(write);
+  EXPECT_TRUE(ambiguous.malformed_body);
+  EXPECT_TRUE(ambiguous.ambiguous);
+  EXPECT_EQ(ambiguous.attempts, 1u);
+
+  // Without expect_json the body is the caller's business.
+  const Response unchecked = client.perform(get(server.url("/always")));
+  EXPECT_TRUE(unchecked.ok());
+  EXPECT_FALSE(unchecked.malformed_body);
 }
 
 TEST(HttpClientTest, PostWith500IsNotRetriedAndIsAmbiguous) {

@@ -251,6 +251,25 @@ TEST(RateLimiterTest, PauseIsCappedByMaxPause) {
   EXPECT_EQ(clock.now() - origin, Clock::duration(60s));
 }
 
+// Issue 19: 1e300 overflowed a duration conversion (undefined behaviour); any value is clamped
+// first, and the pause stays within max_pause.
+TEST(RateLimiterTest, AbsurdServerDelaysAreClampedNotOverflowed) {
+  for (const std::string value : {"1e300", "1000000000", "1.7e308", "4e18"}) {
+    FakeClock clock;
+    RateLimiter limiter(clock);
+    limiter.configure("lever", BucketPolicy::token_bucket(10, 1));
+    const auto parsed = parse_retry_after(value, clock);
+    ASSERT_TRUE(parsed.has_value()) << value;
+    EXPECT_GT(*parsed, clock.now() + std::chrono::hours(24)) << value << " is far away";
+    const auto origin = clock.now();
+    limiter.observe("lever", 429, Headers{{"Retry-After", value}});
+    limiter.observe("lever", 200,
+                    Headers{{"X-RateLimit-Remaining", "0"}, {"X-RateLimit-Reset", value}});
+    limiter.acquire("lever");
+    EXPECT_EQ(clock.now() - origin, Clock::duration(BucketPolicy{}.max_pause)) << value;
+  }
+}
+
 TEST(RateLimiterTest, MaxConcurrencyBlocksUntilAPermitIsReleased) {
   FakeClock clock;  // the waiter blocks on a released slot, not on time
   RateLimiter limiter(clock);

@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/json/parse.hpp>
 
 #include "services/net/log.hpp"
 
@@ -131,9 +132,11 @@ bool transient_error(CURLcode code) {
 struct Attempt {
   const Request* request = nullptr;
   Response* response = nullptr;
+  std::uint64_t max_body_bytes = 0;
   long status = 0;
   bool streaming_to_sink = false;
   bool sink_refused = false;
+  bool body_too_large = false;
   std::uint64_t bytes_to_sink = 0;
   // An exception from the caller's sink must not unwind through libcurl's C frames: it is kept
   // here and rethrown once curl_easy_perform has returned.
@@ -180,8 +183,25 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
     }
     return chunk.size();
   }
+  if (attempt.response->body.size() + chunk.size() > attempt.max_body_bytes) {
+    attempt.body_too_large = true;
+    attempt.response->body.clear();
+    attempt.response->body.shrink_to_fit();
+    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+  }
   attempt.response->body.append(chunk);
   return chunk.size();
+}
+
+// Whether a body parses as JSON, without keeping the document.
+bool is_json(std::string_view body) {
+  boost::system::error_code error;
+  boost::json::parse(body, error);
+  return !error;
+}
+
+std::string without_query(std::string_view url) {
+  return std::string(url.substr(0, url.find_first_of("?#")));
 }
 
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
@@ -364,6 +384,7 @@ struct HttpClient::Impl {
     bool maybe_sent = true;
     std::uint64_t bytes_to_sink = 0;
     bool sink_refused = false;
+    bool body_too_large = false;
   };
 
   AttemptResult run_attempt(const Request& request, Response& response, const UrlParts& target,
@@ -388,6 +409,7 @@ HttpClient::Impl::AttemptResult HttpClient::Impl::run_attempt(const Request& req
   Attempt attempt;
   attempt.request = &request;
   attempt.response = &response;
+  attempt.max_body_bytes = options.max_body_bytes;
   std::array<char, CURL_ERROR_SIZE> error_buffer{};
 
   curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
@@ -490,6 +512,7 @@ HttpClient::Impl::AttemptResult HttpClient::Impl::run_attempt(const Request& req
   result.code = curl_easy_perform(easy);
   result.bytes_to_sink = attempt.bytes_to_sink;
   result.sink_refused = attempt.sink_refused;
+  result.body_too_large = attempt.body_too_large;
   if (attempt.sink_exception)
     std::rethrow_exception(attempt.sink_exception);
   if (result.code == CURLE_OK) {
@@ -500,8 +523,11 @@ HttpClient::Impl::AttemptResult HttpClient::Impl::run_attempt(const Request& req
   } else {
     response.status = 0;
     transport_error =
-        redact(error_buffer[0] != '\0' ? std::string(error_buffer.data())
-                                       : std::string(curl_easy_strerror(result.code)));
+        attempt.body_too_large
+            ? fmt::format("the response body is larger than the {} MiB cap (HTTP {})",
+                          options.max_body_bytes >> 20, attempt.status)
+            : redact(error_buffer[0] != '\0' ? std::string(error_buffer.data())
+                                             : std::string(curl_easy_strerror(result.code)));
     curl_off_t pretransfer = 0;
     long request_size = 0;
     curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
@@ -588,7 +614,12 @@ Response HttpClient::perform(const Request& request) {
     // Decide what this outcome allows.
     Verdict verdict = Verdict::kDone;
     std::optional<milliseconds> retry_after;
-    if (outcome.code == CURLE_OK) {
+    response.malformed_body = false;
+    if (outcome.body_too_large) {
+      // The same request would bring the same body: refused at once, whatever the method.
+      response.body_too_large = true;
+      verdict = Verdict::kDone;
+    } else if (outcome.code == CURLE_OK) {
       const long status = response.status;
       if (const auto header = response.headers.get("Retry-After");
           header && (status == 429 || status == 503)) {
@@ -601,6 +632,12 @@ Response HttpClient::perform(const Request& request) {
       if (status == 429 || (status == 503 && retry_after)) {
         verdict = Verdict::kRetry;  // the server refused the request unprocessed
       } else if (status == 500 || status == 502 || status == 503 || status == 504) {
+        verdict = Verdict::kRetryIfIdempotent;
+      } else if (request.expect_json && status >= 200 && status < 300 &&
+                 outcome.bytes_to_sink == 0 && !response.body.empty() && !is_json(response.body)) {
+        // An HTML page from a proxy, random bytes or a truncated transfer: transient, like a 5xx
+        // (a write may have been applied all the same).
+        response.malformed_body = true;
         verdict = Verdict::kRetryIfIdempotent;
       }
     } else if (outcome.code == CURLE_ABORTED_BY_CALLBACK) {
@@ -623,15 +660,16 @@ Response HttpClient::perform(const Request& request) {
     if (verdict != Verdict::kDone) {
       const bool refused = outcome.code == CURLE_OK && response.status == 429;
       refusals += refused ? 1 : 0;
-      if (refused ? refusals >= kMaxRefusals : attempt_number - refusals >= max_attempts) {
+      if (retry_after && *retry_after > impl_->options.max_retry_after) {
         verdict = Verdict::kDone;
-        // Only not-processed outcomes reach here for a non-idempotent request: not ambiguous.
-        decision = "; giving up, attempts exhausted";
-      } else if (retry_after && *retry_after > impl_->options.max_retry_after) {
-        verdict = Verdict::kDone;
+        response.refused_retry_after = *retry_after;
         decision =
             fmt::format("; Retry-After {} s is beyond the {} s limit, not retrying",
                         retry_after->count() / 1000, impl_->options.max_retry_after.count() / 1000);
+      } else if (refused ? refusals >= kMaxRefusals : attempt_number - refusals >= max_attempts) {
+        verdict = Verdict::kDone;
+        // Only not-processed outcomes reach here for a non-idempotent request: not ambiguous.
+        decision = "; giving up, attempts exhausted";
       } else if (outcome.bytes_to_sink > 0 && !request.download_restart) {
         verdict = Verdict::kDone;
         decision = "; partial download cannot restart, not retrying";
@@ -651,6 +689,10 @@ Response HttpClient::perform(const Request& request) {
     if (verdict == Verdict::kDone)
       return finish();
 
+    if (retry_after && *retry_after > milliseconds(0) && impl_->options.on_wait) {
+      impl_->options.on_wait(WaitNotice{request.method + " " + without_query(loggable_url),
+                                        request.rate_limit_bucket, delay, response.status});
+    }
     if (outcome.bytes_to_sink > 0)
       request.download_restart();
     if (!impl_->sleep_until(impl_->clock.now() + delay, request.cancel)) {

@@ -69,6 +69,10 @@ struct Request {
   std::function<void()> download_restart;
   // Checked before each attempt, while waiting and during the transfer.
   const std::atomic<bool>* cancel = nullptr;
+  // The caller reads a 2xx body as JSON: one that does not parse (an HTML page from a proxy,
+  // random bytes, a truncated transfer) is retried like a 5xx, then returned with
+  // Response::malformed_body set. An empty body is not checked (204, an empty 200).
+  bool expect_json = false;
 
   bool is_idempotent() const;
 };
@@ -84,6 +88,14 @@ struct Response {
   bool ambiguous = false;       // a non-idempotent request may have been processed: look it up
   bool cancelled = false;
   std::uint64_t bytes_received = 0;  // body bytes of the final attempt, sink or not
+  // The body kept in memory went past HttpClientOptions::max_body_bytes: the transfer was cut
+  // (body empty, transport_error says so) and not retried.
+  bool body_too_large = false;
+  // A 2xx body that should be JSON was not, on every attempt (Request::expect_json).
+  bool malformed_body = false;
+  // The server asked for a pause (Retry-After on a 429/503) longer than max_retry_after, so the
+  // request was not retried: what it asked for (clamped to a representable delay).
+  std::optional<std::chrono::milliseconds> refused_retry_after;
 
   bool ok() const noexcept { return transport_error.empty() && status >= 200 && status < 300; }
 };
@@ -105,14 +117,28 @@ struct EndpointMetrics {
   std::chrono::milliseconds max_latency{0};
 };
 
+// A wait the server imposed (Retry-After), for a progress line to say what the run waits for.
+struct WaitNotice {
+  std::string endpoint;  // "GET https://api.lever.co/v1/opportunities" (no query, redacted)
+  std::string bucket;    // the rate-limit bucket, empty when not paced
+  std::chrono::milliseconds delay{0};
+  long status = 0;  // 429 or 503
+};
+
 struct HttpClientOptions {
   // TLS is always verified, except for loopback hosts (127.0.0.0/8, ::1, localhost) when this
   // is set: the sandbox serves self-signed certificates there.
   bool allow_insecure_loopback_tls = false;
   std::chrono::milliseconds backoff_base{250};
   std::chrono::milliseconds backoff_cap{30'000};
-  // A Retry-After longer than this is not waited for: the response goes back to the caller.
+  // A Retry-After longer than this is not waited for: the response goes back to the caller with
+  // refused_retry_after set.
   std::chrono::milliseconds max_retry_after{300'000};
+  // Largest body kept in memory (a streamed download is not bounded by it): a vendor answering
+  // hundreds of megabytes must not take the process's memory with it.
+  std::uint64_t max_body_bytes = 32ull << 20;
+  // Called (from the requesting thread) before a request waits out a server's Retry-After.
+  std::function<void(const WaitNotice&)> on_wait;
   std::string user_agent = "atsmigrate/0.1";
   std::size_t max_idle_handles = 64;
   RateLimiter* rate_limiter = nullptr;  // required when requests name a bucket

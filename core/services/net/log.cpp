@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 
@@ -26,6 +27,123 @@ void replace_all(std::string& text, std::string_view needle, std::string_view re
     text.replace(pos, needle.size(), replacement);
     pos += replacement.size();
   }
+}
+
+void insert_longest_first(std::vector<std::string>& list, std::string_view value) {
+  if (std::find(list.begin(), list.end(), value) != list.end())
+    return;
+  const auto position = std::find_if(list.begin(), list.end(), [&](const std::string& existing) {
+    return existing.size() < value.size();
+  });
+  list.emplace(position, value);
+}
+
+// The forms a secret takes in text other than its own: in a URL (percent-encoded) and in JSON
+// that escapes '/' (a vendor echoing a request).
+std::vector<std::string> encoded_forms(std::string_view value) {
+  static const char* const hex = "0123456789ABCDEF";
+  std::string percent;
+  std::string json_escaped;
+  for (const char c : value) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (std::isalnum(byte) || std::strchr("-_.~", c) != nullptr) {
+      percent.push_back(c);
+    } else {
+      percent.push_back('%');
+      percent.push_back(hex[byte >> 4]);
+      percent.push_back(hex[byte & 0xf]);
+    }
+    if (c == '/')
+      json_escaped.push_back('\\');
+    json_escaped.push_back(c);
+  }
+  std::vector<std::string> forms;
+  for (std::string* form : {&percent, &json_escaped}) {
+    if (*form != value)
+      forms.push_back(std::move(*form));
+  }
+  return forms;
+}
+
+bool is_base64_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '-' ||
+         c == '_';
+}
+
+int base64_value(char c) {
+  if (c >= 'A' && c <= 'Z')
+    return c - 'A';
+  if (c >= 'a' && c <= 'z')
+    return c - 'a' + 26;
+  if (c >= '0' && c <= '9')
+    return c - '0' + 52;
+  if (c == '+' || c == '-')
+    return 62;
+  return 63;  // '/' or '_'
+}
+
+// Decodes standard or URL-safe base64 (padding already cut off); a trailing partial group is
+// dropped.
+std::string decode_base64(std::string_view token) {
+  std::string out;
+  out.reserve(token.size() * 3 / 4);
+  std::uint32_t bits = 0;
+  int count = 0;
+  for (const char c : token) {
+    bits = (bits << 6) | static_cast<std::uint32_t>(base64_value(c));
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out.push_back(static_cast<char>((bits >> count) & 0xff));
+    }
+  }
+  return out;
+}
+
+// Masks every run of base64 characters whose decoding, from any of the four alignments (the run
+// may start inside a token, e.g. after "%20"), holds a secret: `Basic base64(key:)` and
+// `base64(client_id:client_secret)` whichever way a vendor quotes them.
+std::string mask_encoded_secrets(std::string_view text, const std::vector<std::string>& secrets) {
+  if (secrets.empty())
+    return std::string(text);
+  const std::size_t shortest = secrets.back().size();
+  const std::size_t shortest_encoded = (shortest * 4 + 2) / 3;
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (!is_base64_char(text[i])) {
+      out.push_back(text[i]);
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < text.size() && is_base64_char(text[end]))
+      ++end;
+    std::size_t padded_end = end;
+    while (padded_end < text.size() && text[padded_end] == '=')
+      ++padded_end;
+    const std::string_view run = text.substr(i, end - i);
+    bool holds_secret = false;
+    for (std::size_t skip = 0; skip < 4 && !holds_secret && run.size() >= skip + shortest_encoded;
+         ++skip) {
+      const std::string decoded = decode_base64(run.substr(skip));
+      for (const std::string& secret : secrets) {
+        if (decoded.find(secret) != std::string::npos) {
+          holds_secret = true;
+          break;
+        }
+      }
+    }
+    if (holds_secret) {
+      out.append(kRedacted);
+      i = padded_end;
+    } else {
+      out.append(run);
+      i = end;
+    }
+  }
+  return out;
 }
 
 bool is_word_char(char c) {
@@ -170,24 +288,27 @@ Redactor& Redactor::instance() {
 bool Redactor::add_secret(std::string_view value) {
   if (value.size() < kMinSecretLength)
     return false;
+  const std::vector<std::string> encoded = encoded_forms(value);
   std::unique_lock lock(mutex_);
-  if (std::find(secrets_.begin(), secrets_.end(), value) != secrets_.end())
-    return true;
-  const auto position =
-      std::find_if(secrets_.begin(), secrets_.end(),
-                   [&](const std::string& existing) { return existing.size() < value.size(); });
-  secrets_.emplace(position, value);
+  insert_longest_first(secrets_, value);
+  insert_longest_first(forms_, value);
+  for (const std::string& form : encoded)
+    insert_longest_first(forms_, form);
   return true;
 }
 
-std::string Redactor::redact(std::string_view text) const {
+std::string Redactor::redact_secrets(std::string_view text) const {
+  std::shared_lock lock(mutex_);
+  if (secrets_.empty())
+    return std::string(text);
   std::string result(text);
-  {
-    std::shared_lock lock(mutex_);
-    for (const auto& secret : secrets_)
-      replace_all(result, secret, kRedacted);
-  }
-  return mask_scheme_tokens(mask_authorization(result));
+  for (const auto& form : forms_)
+    replace_all(result, form, kRedacted);
+  return mask_encoded_secrets(result, secrets_);
+}
+
+std::string Redactor::redact(std::string_view text) const {
+  return mask_scheme_tokens(mask_authorization(redact_secrets(text)));
 }
 
 std::size_t Redactor::secret_count() const {
@@ -197,6 +318,10 @@ std::size_t Redactor::secret_count() const {
 
 std::string redact(std::string_view text) {
   return Redactor::instance().redact(text);
+}
+
+std::string redact_secrets(std::string_view text) {
+  return Redactor::instance().redact_secrets(text);
 }
 
 spdlog::sink_ptr make_redacting(spdlog::sink_ptr inner, Formatting formatting) {

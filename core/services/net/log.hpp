@@ -21,7 +21,9 @@ namespace atsm::net {
 inline constexpr std::string_view kRedacted = "[REDACTED]";
 
 // Thread-safe registry of secret values. redact() replaces each registered value with
-// "[REDACTED]" and masks `Authorization: ...`, `Basic <token>` and `Bearer <token>` anywhere.
+// "[REDACTED]", in its plain, percent-encoded and JSON-escaped forms and inside any base64 token
+// (the `Basic base64(key:)` or `base64(id:secret)` a vendor may quote back), and masks
+// `Authorization: ...`, `Basic <token>` and `Bearer <token>` anywhere.
 class Redactor {
  public:
   // Values shorter than this are not registered: masking "abc" everywhere would mangle text.
@@ -32,15 +34,23 @@ class Redactor {
   // Registers a secret; returns false (and does nothing) when it is too short.
   bool add_secret(std::string_view value);
   std::string redact(std::string_view text) const;
+  // Only the registered secrets and their encodings, not the header-shaped masks: for data (a
+  // candidate's note may say "Basic knowledge of SQL", which must reach the target intact).
+  std::string redact_secrets(std::string_view text) const;
   std::size_t secret_count() const;
 
  private:
   mutable std::shared_mutex mutex_;
-  std::vector<std::string> secrets_;  // longest first, so a secret containing another goes whole
+  // The secrets as registered (searched for inside decoded base64) and every form they are
+  // looked for in plain text; longest first, so a secret containing another goes whole.
+  std::vector<std::string> secrets_;
+  std::vector<std::string> forms_;
 };
 
 // Redacts with the process-wide Redactor; for error messages as well as logs.
 std::string redact(std::string_view text);
+// Registered secrets (and encodings) only, with the process-wide Redactor; for vendor data.
+std::string redact_secrets(std::string_view text);
 
 // Sink decorator: redacts each message's payload, then hands it to the wrapped sink, which
 // formats and writes it. Formatting calls (logger or global set_pattern) are forwarded to the

@@ -109,16 +109,20 @@ std::optional<double> parse_number(std::string_view text) {
   return value;
 }
 
-Clock::time_point from_epoch_seconds(double epoch_seconds, const Clock& clock) {
-  const auto target = std::chrono::system_clock::time_point{} +
-                      std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                          std::chrono::duration<double>(epoch_seconds));
-  return clock.now() + std::chrono::duration_cast<Clock::duration>(target - clock.system_now());
-}
+// Server delays are clamped to a century before any conversion: `Retry-After: 1e300` must
+// become "far too long", not an integer overflow (undefined behaviour) in a duration cast.
+constexpr double kLongestDelaySeconds = 100.0 * 365 * 24 * 3600;
 
 Clock::time_point after_seconds(double seconds, const Clock& clock) {
-  return clock.now() + std::chrono::duration_cast<Clock::duration>(
-                           std::chrono::duration<double>(std::max(seconds, 0.0)));
+  seconds = std::clamp(seconds, 0.0, kLongestDelaySeconds);
+  return clock.now() +
+         std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+Clock::time_point from_epoch_seconds(double epoch_seconds, const Clock& clock) {
+  const double now_seconds =
+      std::chrono::duration<double>(clock.system_now().time_since_epoch()).count();
+  return after_seconds(epoch_seconds - now_seconds, clock);
 }
 
 }  // namespace

@@ -43,7 +43,8 @@ struct BucketPolicy {
   std::chrono::milliseconds backoff_initial{1000};
   std::chrono::milliseconds backoff_max{60000};
   // Longest pause a server signal can impose, so a bogus header cannot freeze a run.
-  std::chrono::milliseconds max_pause{std::chrono::minutes(15)};
+  // Five minutes, as HttpClientOptions::max_retry_after: a longer Retry-After fails the request.
+  std::chrono::milliseconds max_pause{std::chrono::minutes(5)};
   // A fixed window adopts the server's X-RateLimit-Limit when it sends one: the key's real limit.
   bool adopt_server_limit = true;
 

@@ -1,0 +1,360 @@
+// Issue 19 end to end: the `atsmigrate` binary against the sandbox's vendors seen through the
+// misbehaving-vendor proxy (tests/support/vendor_proxy.hpp), which rewrites chosen answers:
+// Retry-After beyond the cap, HTML or truncated bodies with status 200, bodies and records far
+// too large, errors that quote the key. Expected outcomes come from README (exit codes, options)
+// and the sandbox's ground truth, never from the code under test.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <httplib.h>
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "net/test_support.hpp"
+#include "sandbox/sandbox.hpp"
+#include "vendor_proxy.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using atsm::net::testing::TempDir;
+using atsm::testing::base64_encode;
+using atsm::testing::Misbehaviour;
+using atsm::testing::ProxyRule;
+using atsm::testing::VendorProxy;
+
+const std::string kAtsmigrate = ATSM_BINARY_DIR "/bin/atsmigrate";
+const std::string kFallbackUser = "migration-bot@acme.example";
+
+struct Outcome {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class MisbehavingVendor : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    atsm::sandbox::Options options;
+    options.seed = 19;
+    options.persons = 20;
+    options.rate_scale = 50;
+    sandbox = std::make_unique<atsm::sandbox::Sandbox>(options);
+    sandbox->start();
+    credentials = dir.path() / "credentials";
+    atsm::sandbox::write_credentials_file(credentials, sandbox->credentials());
+    lever = std::make_unique<VendorProxy>(sandbox->endpoints().lever_url);
+    ashby = std::make_unique<VendorProxy>(sandbox->endpoints().ashby_url);
+  }
+
+  // Lever and Ashby through their proxies (rules are added before this).
+  std::vector<std::string> args(const std::string& step = "") {
+    if (!started) {
+      lever->start();
+      ashby->start();
+      started = true;
+    }
+    std::vector<std::string> out;
+    if (!step.empty())
+      out.push_back(step);
+    for (const std::string& arg :
+         {std::string("--source"), std::string("lever"), std::string("--sink"),
+          std::string("ashby"), std::string("--workdir"), work().string(),
+          std::string("--credentials"), credentials.string(), std::string("--set"),
+          "lever.base_url=" + lever->url("/v1"), std::string("--set"),
+          std::string("lever.rate_scale=50"), std::string("--set"),
+          "ashby.base_url=" + ashby->url(), std::string("--set"),
+          std::string("ashby.rate_limit_per_minute=50000")})
+      out.push_back(arg);
+    return out;
+  }
+
+  fs::path work() const { return dir.path() / "work"; }
+
+  Outcome run(std::vector<std::string> arguments) {
+    const fs::path log = dir.path() / "output.txt";
+    const pid_t child = ::fork();
+    if (child == 0) {
+      FILE* out = std::freopen(log.c_str(), "w", stdout);
+      (void)out;
+      ::dup2(STDOUT_FILENO, STDERR_FILENO);
+      std::vector<char*> argv{const_cast<char*>(kAtsmigrate.c_str())};
+      for (std::string& arg : arguments)
+        argv.push_back(arg.data());
+      argv.push_back(nullptr);
+      ::execv(kAtsmigrate.c_str(), argv.data());
+      std::_Exit(127);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    Outcome outcome;
+    outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    outcome.output = read_file(log);
+    return outcome;
+  }
+
+  // plan (which writes the starter mapping), unmatched users to the fallback user, then `extra`.
+  Outcome plan_accept_and_migrate(std::vector<std::string> extra = {}) {
+    planned = run(args("plan"));
+    const fs::path file = work() / "mapping.json";
+    if (!fs::exists(file)) {
+      ADD_FAILURE() << "the first plan wrote no starter mapping\n" << planned.output;
+      return planned;
+    }
+    json::object mapping = json::parse(read_file(file)).as_object();
+    mapping["options"].as_object()["fallback_user"] = kFallbackUser;
+    std::ofstream(file) << json::serialize(mapping);
+    std::vector<std::string> migrate = args();
+    migrate.insert(migrate.end(), extra.begin(), extra.end());
+    return run(migrate);
+  }
+
+  json::object ashby_get(const std::string& path) {
+    httplib::Client client("127.0.0.1", sandbox->endpoints().ashby_port);
+    client.set_read_timeout(60, 0);
+    auto response = client.Get(path.c_str());
+    EXPECT_TRUE(response) << path;
+    return response ? json::parse(response->body).as_object() : json::object();
+  }
+
+  // Ashby holds what the ground truth says, kind by kind, and no candidate twice.
+  void expect_counts_match_truth() {
+    json::object state = ashby_get("/_sandbox/state");
+    json::object truth = ashby_get("/_sandbox/truth?source=lever");
+    EXPECT_EQ(state.at("duplicate_emails").as_int64(), 0);
+    for (const auto& [kind, expected] : truth.at("counts").as_object())
+      EXPECT_EQ(state.at("counts").as_object().at(kind), expected) << std::string(kind);
+  }
+
+  TempDir dir;
+  std::unique_ptr<atsm::sandbox::Sandbox> sandbox;
+  fs::path credentials;
+  std::unique_ptr<VendorProxy> lever;
+  std::unique_ptr<VendorProxy> ashby;
+  bool started = false;
+  Outcome planned;  // the first plan's outcome (it stops at the unmapped users: exit 1)
+};
+
+// Per kind, the records an `extract` printed as staged plus those it printed as rejected.
+std::map<std::string, long> extracted_or_rejected(const std::string& output) {
+  std::map<std::string, long> counts;
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string verb, kind;
+    words >> verb >> kind;
+    if (verb == "extracted") {
+      long count = 0;
+      if (words >> count)
+        counts[kind] += count;
+    } else if (verb == "rejected") {
+      ++counts[kind];
+    }
+  }
+  return counts;
+}
+
+ProxyRule opportunities_rule(Misbehaviour action, std::size_t times = SIZE_MAX) {
+  ProxyRule rule;
+  rule.method = "GET";
+  rule.path_prefix = "/v1/opportunities";
+  rule.times = times;
+  rule.action = std::move(action);
+  return rule;
+}
+
+// Retry-After: 1000000000 paused every request for 15 minutes without a word, and 1e300
+// overflowed a conversion. Beyond the cap (5 minutes) the run stops at once: exit 3 (README
+// "Exit codes": fatal) with a message that names the endpoint and the wait asked for.
+TEST_F(MisbehavingVendor, RetryAfterBeyondTheCapStopsTheRunWithAClearMessage) {
+  for (const std::string value : {"1000000000", "1e300"}) {
+    Misbehaviour action;
+    action.status = 429;
+    action.headers = {{"Retry-After", value}};
+    action.body = R"({"code":"TooManyRequests","message":"slow down"})";
+    const std::size_t rule = lever->add_rule(opportunities_rule(action, 1));
+    const Outcome outcome = run(args("extract"));
+    EXPECT_EQ(outcome.exit_code, 3) << value << "\n" << outcome.output;
+    EXPECT_EQ(lever->hits(rule), 1u) << "the request was not repeated";
+    EXPECT_NE(outcome.output.find("/v1/opportunities answered HTTP 429 with Retry-After"),
+              std::string::npos)
+        << outcome.output;
+    EXPECT_NE(outcome.output.find("longer than the 300 s this run waits"), std::string::npos)
+        << outcome.output;
+  }
+  // Run again, the vendor well: the extraction resumes and completes.
+  const Outcome resumed = run(args("extract"));
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+}
+
+// A Retry-After within the cap is waited out, and the run says what it waits for.
+TEST_F(MisbehavingVendor, RetryAfterWithinTheCapIsWaitedOutAndAnnounced) {
+  Misbehaviour action;
+  action.status = 429;
+  action.headers = {{"Retry-After", "2"}};
+  action.body = R"({"code":"TooManyRequests","message":"slow down"})";
+  const std::size_t rule = lever->add_rule(opportunities_rule(action, 1));
+  const Outcome outcome = run(args("extract"));
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+  EXPECT_EQ(lever->hits(rule), 1u);
+  EXPECT_NE(outcome.output.find("waiting 2s: GET " + lever->url("/v1/opportunities") +
+                                " answered HTTP 429 with Retry-After"),
+            std::string::npos)
+      << outcome.output;
+}
+
+// A 200 MB answer took 1.77 GB: past --max-response-mb the request is refused, naming the
+// endpoint, and the run stops (the list cannot be read): exit 3.
+TEST_F(MisbehavingVendor, AResponseOverTheCapIsRefusedNamingTheEndpoint) {
+  Misbehaviour action;
+  action.huge_body_bytes = 3u << 20;
+  lever->add_rule(opportunities_rule(action));
+  std::vector<std::string> extract = args("extract");
+  extract.insert(extract.end(), {"--max-response-mb", "1"});
+  const Outcome outcome = run(extract);
+  EXPECT_EQ(outcome.exit_code, 3) << outcome.output;
+  EXPECT_NE(outcome.output.find("GET " + lever->url("/v1/opportunities") +
+                                ": the response body is larger than the 1 MiB cap"),
+            std::string::npos)
+      << outcome.output;
+}
+
+// A plugin emitting a 300 MiB record took 3.6 GB: past --max-record-mb the record is not read but
+// listed as rejected with its key and the reason; the rest of the page is staged.
+TEST_F(MisbehavingVendor, ARecordOverTheCapIsListedAsRejectedNotLost) {
+  std::string first_id;
+  Misbehaviour action;
+  // The first contact's name, 3 MiB long in each of its opportunities on the first page (the
+  // person takes its fields from the newest one).
+  action.rewrite_body = [&first_id](const std::string& body) {
+    json::value page = json::parse(body);
+    json::array& data = page.as_object().at("data").as_array();
+    // The contact is expanded (an object) or an id.
+    const auto contact_id = [](const json::value& opportunity) {
+      const json::value& contact = opportunity.as_object().at("contact");
+      return contact.is_object() ? json::serialize(contact.as_object().at("id"))
+                                 : json::serialize(contact);
+    };
+    first_id = contact_id(data.at(0));
+    const std::string huge(3u << 20, 'n');
+    for (json::value& opportunity : data) {
+      if (contact_id(opportunity) != first_id)
+        continue;
+      opportunity.as_object()["name"] = huge;
+      json::value& contact = opportunity.as_object()["contact"];
+      if (contact.is_object())
+        contact.as_object()["name"] = huge;
+    }
+    return json::serialize(page);
+  };
+  lever->add_rule(opportunities_rule(action, 1));
+  std::vector<std::string> extract = args("extract");
+  extract.insert(extract.end(), {"--max-record-mb", "1"});
+  const Outcome outcome = run(extract);
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+  ASSERT_FALSE(first_id.empty());
+  EXPECT_NE(outcome.output.find("is larger than the 1 MiB cap (--max-record-mb)"),
+            std::string::npos)
+      << outcome.output;
+  EXPECT_NE(outcome.output.find("rejected "), std::string::npos) << outcome.output;
+  // Nothing is lost: what was staged plus what was rejected, kind by kind, is what the same
+  // account gives when read straight from the sandbox.
+  const std::map<std::string, long> perturbed = extracted_or_rejected(outcome.output);
+  const Outcome control = run(
+      {"extract", "--source", "lever", "--sink", "ashby", "--workdir",
+       (dir.path() / "control").string(), "--credentials", credentials.string(), "--set",
+       "lever.base_url=" + sandbox->endpoints().lever_url + "/v1", "--set", "lever.rate_scale=50"});
+  ASSERT_EQ(control.exit_code, 0) << control.output;
+  EXPECT_EQ(perturbed, extracted_or_rejected(control.output)) << outcome.output;
+  EXPECT_GT(perturbed.at("person"), 0);
+}
+
+// A 200 whose body is HTML or truncated JSON is transient: retried like a 5xx, on the source and
+// on the target at plan time, and the migration still ends equal to the ground truth.
+TEST_F(MisbehavingVendor, HtmlAndTruncatedAnswersAreRetriedAndTheMigrationIsComplete) {
+  Misbehaviour html;
+  html.body = "<html><body><h1>502 Bad Gateway</h1></body></html>";
+  html.content_type = "text/html";
+  const std::size_t lever_html = lever->add_rule(opportunities_rule(html, 1));
+  Misbehaviour truncated;
+  truncated.truncate_to = 40;
+  ProxyRule lever_truncated = opportunities_rule(truncated, 1);
+  lever_truncated.skip = 1;
+  lever->add_rule(lever_truncated);
+  ProxyRule ashby_html;
+  ashby_html.method = "POST";
+  ashby_html.times = 1;
+  ashby_html.action = html;
+  const std::size_t ashby_rule = ashby->add_rule(ashby_html);
+  ProxyRule ashby_random;
+  ashby_random.method = "POST";
+  ashby_random.skip = 3;
+  ashby_random.times = 1;
+  ashby_random.action.body = std::string("\x89PNG\r\n\x1a\n\x00\x01garbage", 18);
+  ashby_random.action.content_type = "application/json";
+  ashby->add_rule(ashby_random);
+
+  const Outcome outcome = plan_accept_and_migrate();
+  EXPECT_NE(planned.output.find("not mapped (map it, or set options.fallback_user)"),
+            std::string::npos)
+      << "the first plan got past the garbage to the mapping\n"
+      << planned.output;
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+  EXPECT_EQ(lever->hits(lever_html), 1u);
+  EXPECT_EQ(ashby->hits(ashby_rule), 1u);
+  expect_counts_match_truth();
+}
+
+// Secrets never echoed: Ashby answers some creates with an error quoting the Authorization header
+// and the key inside it. The failed records are listed (exit 2) with the error, and the key, its
+// Basic base64 (`key:`) and its bare base64 appear in no output and no file of the work dir:
+// ledger.sqlite, staging.sqlite, audit.jsonl, report.json, report.html included.
+TEST_F(MisbehavingVendor, AVendorErrorQuotingTheKeyLeavesItInNoOutputFileOrReport) {
+  ProxyRule quote;
+  quote.method = "POST";
+  quote.path_prefix = "/candidate.create";
+  quote.times = 3;
+  quote.action.skip_upstream = true;
+  quote.action.quote_authorization = true;
+  const std::size_t rule = ashby->add_rule(quote);
+  const Outcome outcome = plan_accept_and_migrate();
+  EXPECT_EQ(outcome.exit_code, 2) << outcome.output;
+  EXPECT_EQ(ashby->hits(rule), 3u);
+  std::vector<std::string> status = args("status");
+  status.push_back("--failed");
+  const Outcome listing = run(status);
+  EXPECT_NE(listing.output.find("invalid_input"), std::string::npos)
+      << "the failures are listed with the vendor's code\n"
+      << listing.output;
+
+  const std::string key = sandbox->credentials().ashby_api_key;
+  const std::string lever_key = sandbox->credentials().lever_api_key;
+  ASSERT_GE(key.size(), 8u);
+  for (const std::string& form : {key, base64_encode(key + ":"), base64_encode(key), lever_key,
+                                  base64_encode(lever_key + ":")}) {
+    EXPECT_EQ(outcome.output.find(form), std::string::npos) << form;
+    EXPECT_EQ(listing.output.find(form), std::string::npos) << form;
+    for (const auto& entry : fs::recursive_directory_iterator(work())) {
+      if (entry.is_regular_file()) {
+        EXPECT_EQ(read_file(entry.path()).find(form), std::string::npos)
+            << form << " in " << entry.path();
+      }
+    }
+  }
+  EXPECT_TRUE(fs::exists(work() / "report.html"));
+  EXPECT_TRUE(fs::exists(work() / "ledger.sqlite"));
+  EXPECT_TRUE(fs::exists(work() / "audit.jsonl"));
+}
+
+}  // namespace
