@@ -953,7 +953,7 @@ class GreenhouseSource : public sdk::Source {
   // The attachments not fetched yet, each read again by id for a fresh URL and downloaded at
   // once, in rounds with growing pauses. What still fails is emitted with `fetch_failure` (the
   // host reports it as failed, not skipped) and the read ends ATSM_RETRY at a checkpoint that
-  // names exactly those, so the host's retries and any later run fetch them and nothing else.
+  // names exactly those, so the next run fetches them and nothing else.
   void fetch_owed(std::vector<std::string> owed, std::map<std::string, json::value>& items,
                   sdk::Emitter& emitter) {
     constexpr int kRounds = 3;
