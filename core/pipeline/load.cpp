@@ -329,6 +329,7 @@ class Loader {
       stats_.kinds[kind].unchanged++;
       return;
     }
+    session_.ledger().record_intent({scope_, kind, key}, "unfetched");
     finish_failed(kind, Item{key, {}, {}, {}, {}, {}},
                   json::object{{"message", "the source could not serve it now: " + failure +
                                                "; a re-run fetches it again"},

@@ -562,7 +562,7 @@ TEST_F(E2E, FilesTheSourceCannotServeNowFailTheRunAndARerunFetchesThem) {
   if (const json::value* skipped =
           report.at("counts").at("file").as_object().if_contains("skipped")) {
     for (const auto& [reason, count] : skipped->as_object()) {
-      EXPECT_EQ(std::string(reason).find("serve"), std::string::npos)
+      EXPECT_EQ(std::string(reason).find("expired"), std::string::npos)
           << "a file the source could not serve now is no skip: " << std::string(reason);
     }
   }
