@@ -60,6 +60,12 @@ void print_extract(const pipeline::ExtractStats& stats) {
   for (const std::string& kind : stats.skipped_kinds) {
     std::cerr << fmt::format("  extracted {:<15} (complete from an earlier run)\n", kind);
   }
+  for (const auto& [kind, count] : stats.unfetched) {
+    std::cerr << fmt::format(
+        "  extracted {:<15} {} record(s) the source could not fetch now: failed; a re-run "
+        "fetches exactly them\n",
+        kind, count);
+  }
   for (const auto& rejected : stats.rejected) {
     std::cerr << fmt::format("  rejected {} {}: {}\n", rejected.kind, rejected.source_key,
                              rejected.reason);
@@ -329,13 +335,14 @@ int run_step_in(Session& session, const std::string& step, const MigrationOption
     }
   } else if (step == "extract" || step == "plan" || step == "migrate") {
     auto started = std::chrono::steady_clock::now();
-    print_extract(pipeline::extract(session));
+    pipeline::ExtractStats extracted = pipeline::extract(session);
+    print_extract(extracted);
     // The source's calls count in the report's calls per vendor, whichever step made them.
     append_run_log(
         session, "extract",
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (step == "extract")
-      return kExitOk;
+      return extracted.unfetched.empty() ? kExitOk : kExitPartial;
   }
   if (staged_counts(session).empty()) {
     throw pipeline::UsageError(

@@ -252,12 +252,14 @@ json::object build_report(Session& session, const pipeline::Plan& plan,
   // A source field left out for bad data (an email that is not one, a time out of range) is
   // listed, but explained: the record migrated without it, as MAPPING.md says.
   bool clean = reconciled.unexplained.empty() && reconciled.failures.empty() &&
-               reconciled.mismatches.empty() && problems.rejected.empty();
+               reconciled.mismatches.empty() && reconciled.unread.empty() &&
+               problems.rejected.empty();
   json::object summary{{"verdict", clean ? "clean" : "differences"},
                        {"unexplained", reconciled.unexplained.size()},
                        {"failed", reconciled.failures.size()},
                        {"rejected", problems.rejected.size()},
                        {"mismatches", reconciled.mismatches.size()},
+                       {"unread", reconciled.unread.size()},
                        {"read_back_checked", checked},
                        {"field_errors", field_errors},
                        {"lossy_records", lossy_records},
@@ -272,6 +274,7 @@ json::object build_report(Session& session, const pipeline::Plan& plan,
                       {"failures", std::move(reconciled.failures)},
                       {"rejected", std::move(problems.rejected)},
                       {"mismatches", std::move(reconciled.mismatches)},
+                      {"unread", std::move(reconciled.unread)},
                       {"read_back_available", reconciled.read_back_available},
                       {"read_back", std::move(reconciled.read_back)},
                       {"field_errors_by_kind", std::move(problems.fields_by_kind)},
@@ -292,9 +295,10 @@ void write_report_files(Session& session, const json::object& report) {
 int print_reconciliation(const json::object& report, const std::string& report_file) {
   const json::object& summary = report.at("summary").as_object();
   auto listed = [&](const char* member, const char* title, auto&& line) {
-    const json::array& entries = report.at(member).as_array();
-    if (entries.empty())
+    const json::value* listed_entries = report.if_contains(member);
+    if (!listed_entries || !listed_entries->is_array() || listed_entries->as_array().empty())
       return;
+    const json::array& entries = listed_entries->as_array();
     std::cout << fmt::format("\n{} ({}):\n", title, entries.size());
     size_t shown = 0;
     for (const json::value& entry : entries) {
@@ -321,6 +325,11 @@ int print_reconciliation(const json::object& report, const std::string& report_f
                        text(entry, "key"), text(entry, "target_id"), text(entry, "field"),
                        text(entry, "expected"), text(entry, "found"));
   });
+  listed("unread", "Not read back now (the target could not serve them; a re-run reads them again)",
+         [&](const json::object& entry) {
+           return fmt::format("{} {} ({}): {}", text(entry, "kind"), text(entry, "key"),
+                              text(entry, "target_id"), text(entry, "message"));
+         });
   listed("failures", "Failed records (a re-run retries them)", [&](const json::object& entry) {
     return fmt::format("{} {}: {} [code {}, request {}]", text(entry, "kind"), text(entry, "key"),
                        text(entry, "message"), text(entry, "vendor_code"),
@@ -338,13 +347,14 @@ int print_reconciliation(const json::object& report, const std::string& report_f
          });
   std::cout << fmt::format(
       "\nReconciliation: {}. {} unexplained, {} failed, {} rejected; read back {} record(s), {} "
-      "mismatch(es); {} record(s) with a bad source field, {} lossy encoding(s), {} "
-      "connector notice(s).\nReport: {} (and report.html beside it)\n",
+      "mismatch(es), {} not read now; {} record(s) with a bad source field, {} lossy "
+      "encoding(s), {} connector notice(s).\nReport: {} (and report.html beside it)\n",
       std::string(summary.at("verdict").as_string()),
       summary.at("unexplained").to_number<int64_t>(), summary.at("failed").to_number<int64_t>(),
       summary.at("rejected").to_number<int64_t>(),
       summary.at("read_back_checked").to_number<int64_t>(),
       summary.at("mismatches").to_number<int64_t>(),
+      summary.contains("unread") ? summary.at("unread").to_number<int64_t>() : 0,
       summary.at("field_errors").to_number<int64_t>(),
       summary.at("lossy_records").to_number<int64_t>(), summary.at("notices").to_number<int64_t>(),
       report_file);

@@ -103,6 +103,7 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
   static const std::pair<const char*, const char*> kTiles[] = {
       {"unexplained", "unexplained differences"},
       {"mismatches", "read-back mismatches"},
+      {"unread", "not read back now"},
       {"failed", "failed records"},
       {"rejected", "unreadable source records"},
       {"read_back_checked", "records read back"},
@@ -122,6 +123,9 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
                  {"field", "Field"},
                  {"expected", "Expected"},
                  {"found", "Found"}});
+  html += table(
+      report, "unread", "Not read back now (a re-run reads them again)",
+      {{"kind", "Kind"}, {"key", "Source record"}, {"target_id", "Target"}, {"message", "Error"}});
   html += table(report, "failures", "Failed records",
                 {{"kind", "Kind"},
                  {"key", "Source record"},

@@ -355,6 +355,7 @@ void fields(V& v, T& x) {
   v("is_resume", x.is_resume);
   v("uploaded_at", x.uploaded_at, Check::timestamp);
   v("skipped_reason", x.skipped_reason);
+  v("fetch_failure", x.fetch_failure);
 }
 
 // A nested member type (an object inside a record) rather than a record or a scalar.

@@ -351,7 +351,13 @@ struct File : RecordBase {
   std::optional<std::string> sha256;  // lower-case hex; empty or absent when not downloaded
   std::optional<bool> is_resume;
   std::optional<std::string> uploaded_at;
-  std::optional<std::string> skipped_reason;  // why the bytes could not be fetched
+  // What the source says the file is, when that keeps its bytes from being fetched (Lever's
+  // "not processed"): the record is skipped.
+  std::optional<std::string> skipped_reason;
+  // What happened when the bytes were fetched and may not happen again (an expired URL, a storage
+  // 403 or 5xx, a timeout), after the source's own retries: the record fails and a re-run
+  // fetches it again.
+  std::optional<std::string> fetch_failure;
 
   bool operator==(const File&) const = default;
 };

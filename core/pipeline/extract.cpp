@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 #include <chrono>
+#include <set>
 
 #include "model/codec.hpp"
 #include "model/kind.hpp"
@@ -23,6 +24,11 @@ bool planned_kind(const std::string& kind) {
 }
 
 namespace {
+
+// A read that ended ATSM_RETRY after emitting records it could not fetch now.
+struct LeftUnfetched {
+  std::string message;
+};
 
 bool present(const std::optional<std::string>& checkpoint) {
   return checkpoint && !checkpoint->empty();
@@ -80,61 +86,103 @@ ExtractStats extract(Session& session, const ExtractListener& listener) {
       continue;
     }
     Progress progress(fmt::format("extract {}", kind), 0);
+    // Records the source emitted as not fetched for now (a file whose URL expired): the read
+    // then ends ATSM_RETRY with a checkpoint naming exactly what is still to fetch.
+    std::set<std::string> unfetched;  // their source keys
     // A transient failure resumes from the last committed checkpoint: nothing is read twice.
-    with_retries("extract " + kind, [&] {
-      source.read(
-          kind, staging.checkpoint(source_name, kind).value_or(""),
-          [&](const std::string&, boost::json::array& records, const std::string& next) {
-            std::vector<store::RecordToStage> good;
-            std::vector<store::RecordToStage> bad;
-            good.reserve(records.size());
-            for (boost::json::value& value : records) {
-              std::string raw = value.is_object() && value.as_object().contains("raw")
-                                    ? boost::json::serialize(value.as_object().at("raw"))
-                                    : std::string("null");
-              try {
-                // A record over the size cap arrives as a stub that says so: listed as rejected,
-                // never lost.
-                if (const boost::json::value* refused =
-                        value.is_object() ? value.as_object().if_contains(host::kRefusedRecordField)
-                                          : nullptr;
-                    refused && refused->is_string()) {
-                  throw std::runtime_error(std::string(refused->as_string()));
+    try {
+      with_retries("extract " + kind, [&] {
+        try {
+          source.read(
+              kind, staging.checkpoint(source_name, kind).value_or(""),
+              [&](const std::string&, boost::json::array& records, const std::string& next) {
+                std::vector<store::RecordToStage> good;
+                std::vector<store::RecordToStage> bad;
+                good.reserve(records.size());
+                for (boost::json::value& value : records) {
+                  if (value.is_object()) {
+                    const boost::json::value* key = value.as_object().if_contains("source_key");
+                    const boost::json::value* failure =
+                        value.as_object().if_contains("fetch_failure");
+                    if (key && key->is_string()) {
+                      std::string source_key(key->as_string());
+                      if (failure && failure->is_string() && !failure->as_string().empty())
+                        unfetched.insert(source_key);
+                      else
+                        unfetched.erase(source_key);
+                    }
+                  }
+                  std::string raw = value.is_object() && value.as_object().contains("raw")
+                                        ? boost::json::serialize(value.as_object().at("raw"))
+                                        : std::string("null");
+                  try {
+                    // A record over the size cap arrives as a stub that says so: listed as
+                    // rejected, never lost.
+                    if (const boost::json::value* refused =
+                            value.is_object()
+                                ? value.as_object().if_contains(host::kRefusedRecordField)
+                                : nullptr;
+                        refused && refused->is_string()) {
+                      throw std::runtime_error(std::string(refused->as_string()));
+                    }
+                    model::Record record = model::record_from_json(value);
+                    if (std::string(model::to_string(model::kind_of(record))) != kind) {
+                      throw std::runtime_error(fmt::format("{}: emitted while reading {}",
+                                                           model::record_label(record), kind));
+                    }
+                    std::string key = model::envelope(record).source_key;
+                    // Canonical text without raw: the payload hash then moves only when
+                    // something the target receives changes.
+                    model::envelope(record).raw.reset();
+                    good.push_back(
+                        {std::move(key), model::serialize_record(record), std::move(raw)});
+                  } catch (const std::exception& error) {
+                    const boost::json::value* key =
+                        value.is_object() ? value.as_object().if_contains("source_key") : nullptr;
+                    std::string source_key =
+                        key && key->is_string() ? std::string(key->as_string()) : "";
+                    stats.rejected.push_back({kind, source_key, error.what()});
+                    spdlog::warn("rejected {} from {}: {}", kind, source_name, error.what());
+                    boost::json::object kept{{"error", error.what()}, {"record", value}};
+                    bad.push_back({source_key.empty()
+                                       ? fmt::format("unkeyed:{}", stats.rejected.size())
+                                       : source_key,
+                                   boost::json::serialize(kept), raw});
+                  }
                 }
-                model::Record record = model::record_from_json(value);
-                if (std::string(model::to_string(model::kind_of(record))) != kind) {
-                  throw std::runtime_error(fmt::format("{}: emitted while reading {}",
-                                                       model::record_label(record), kind));
-                }
-                std::string key = model::envelope(record).source_key;
-                // Canonical text without raw: the payload hash then moves only when
-                // something the target receives changes.
-                model::envelope(record).raw.reset();
-                good.push_back({std::move(key), model::serialize_record(record), std::move(raw)});
-              } catch (const std::exception& error) {
-                const boost::json::value* key =
-                    value.is_object() ? value.as_object().if_contains("source_key") : nullptr;
-                std::string source_key =
-                    key && key->is_string() ? std::string(key->as_string()) : "";
-                stats.rejected.push_back({kind, source_key, error.what()});
-                spdlog::warn("rejected {} from {}: {}", kind, source_name, error.what());
-                boost::json::object kept{{"error", error.what()}, {"record", value}};
-                bad.push_back({source_key.empty() ? fmt::format("unkeyed:{}", stats.rejected.size())
-                                                  : source_key,
-                               boost::json::serialize(kept), raw});
-              }
-            }
-            if (!bad.empty())
-              staging.put_batch(source_name, rejected_kind(kind), bad, std::nullopt);
-            store::BatchResult result = staging.put_batch(
-                source_name, kind, good, next.empty() ? std::string(kExtractComplete) : next);
-            stats.staged[kind] += static_cast<int64_t>(good.size());
-            stats.changed[kind] += static_cast<int64_t>(result.changed);
-            progress.advance(records.size());
-            if (listener.batch_staged)
-              listener.batch_staged(kind);
-          });
-    });
+                if (!bad.empty())
+                  staging.put_batch(source_name, rejected_kind(kind), bad, std::nullopt);
+                store::BatchResult result = staging.put_batch(
+                    source_name, kind, good, next.empty() ? std::string(kExtractComplete) : next);
+                stats.staged[kind] += static_cast<int64_t>(good.size());
+                stats.changed[kind] += static_cast<int64_t>(result.changed);
+                progress.advance(records.size());
+                if (listener.batch_staged)
+                  listener.batch_staged(kind);
+              });
+        } catch (const host::Error& error) {
+          // The source already retried those records (fresh URLs, back-off): the read is not
+          // repeated now, the next run resumes it.
+          bool transient = error.status() == ATSM_RETRY || error.status() == ATSM_RATE_LIMITED;
+          if (transient && !unfetched.empty())
+            throw LeftUnfetched{error.what()};
+          throw;
+        }
+      });
+    } catch (const LeftUnfetched& left) {
+      // "Not now" is not "never": the records the source could not fetch are staged as failed
+      // (the load reports them, the run exits 2) and the kind stays open at the source's
+      // checkpoint, so the next run fetches exactly those. The other kinds go on.
+      spdlog::warn(
+          "extract {}: {} record(s) could not be fetched now ({}); a re-run fetches "
+          "them again",
+          kind, unfetched.size(), left.message);
+      stats.unfetched[kind] = static_cast<int64_t>(unfetched.size());
+      progress.finish();
+      if (listener.kind_complete)
+        listener.kind_complete(kind);
+      continue;
+    }
     // A source that ended without a final empty checkpoint still finished the kind.
     if (staging.checkpoint(source_name, kind) != std::optional<std::string>(kExtractComplete)) {
       staging.put_batch(source_name, kind, {}, std::string(kExtractComplete));
@@ -143,9 +191,10 @@ ExtractStats extract(Session& session, const ExtractListener& listener) {
     if (listener.kind_complete)
       listener.kind_complete(kind);
   }
-  // Every kind is complete: this read covers the source up to its start.
+  // Every kind is complete: this read covers the source up to its start. A kind left open
+  // (records not fetched yet) keeps the start for the run that completes it.
   if (std::optional<std::string> started = staging.checkpoint(source_name, kExtractionStarted);
-      present(started)) {
+      present(started) && stats.unfetched.empty()) {
     staging.put_batch(source_name, kHighWaterMark, {}, *started);
     staging.put_batch(source_name, kExtractionStarted, {}, std::string());
   }

@@ -32,6 +32,9 @@ struct ExtractStats {
   std::map<std::string, int64_t> changed;
   std::vector<RejectedRecord> rejected;
   std::vector<std::string> skipped_kinds;  // complete from an earlier run
+  // Kinds left open because the source could not fetch some records now (kind -> records); a
+  // re-run resumes them at the source's checkpoint.
+  std::map<std::string, int64_t> unfetched;
 };
 
 // The checkpoint that marks a kind as completely extracted.

@@ -136,9 +136,19 @@ class Loader {
     rows = 0;
     last_seq = session_.staging().for_each(query, [&](const store::StagedRecord& staged) {
       ++rows;
-      if (!handled_.insert(staged.source_key).second)
+      if (handled_.contains(staged.source_key))
         return;  // an earlier pass of this run took it
       json::object record = json::parse(staged.record_json).as_object();
+      if (std::string failure = text(record, "fetch_failure"); !failure.empty()) {
+        // The source may still fetch it in this run (its read retries before it gives up): the
+        // pass after the kind's extraction ended takes it as it then stands.
+        if (!kind_complete_)
+          return;
+        handled_.insert(staged.source_key);
+        fail_unfetched(kind, staged.source_key, failure);
+        return;
+      }
+      handled_.insert(staged.source_key);
       // A verbatim sink (an archive) keeps what MAPPING.md's rules would leave out.
       if (std::string reason = verbatim_ ? "" : skip_reason(kind, record, plan_); !reason.empty()) {
         skip(kind, staged.source_key, reason);
@@ -322,6 +332,23 @@ class Loader {
     stats_.kinds[kind].skipped[reason]++;
   }
 
+  // A record the source could not fetch now (an expired URL, a storage error): not a skip, a
+  // failure, which the report lists and a re-run retries. What an earlier run wrote stays.
+  void fail_unfetched(const std::string& kind, const std::string& key, const std::string& failure) {
+    std::optional<store::LedgerEntry> entry = session_.ledger().get({scope_, kind, key});
+    if (entry && entry->state == store::LedgerState::done) {
+      std::lock_guard lock(mutex_);
+      stats_.kinds[kind].unchanged++;
+      return;
+    }
+    session_.ledger().record_intent({scope_, kind, key}, "unfetched");
+    finish_failed(kind, Item{key, {}, {}, {}, {}, {}},
+                  json::object{{"message", "the source could not serve it now: " + failure +
+                                               "; a re-run fetches it again"},
+                               {"vendor_code", "source_fetch_failed"}},
+                  "retry");
+  }
+
   // The earliest candidacy of every staged person, for the candidate's source and credited user
   // (MAPPING.md: both come from the earliest candidacy, mapped).
   struct FirstCandidacy {
@@ -415,6 +442,7 @@ class Loader {
       // starts over from the first record, for a record that changed since an earlier run keeps
       // its place (seq) in the staging store; what this run already took is skipped.
       bool complete = feed == nullptr || feed->complete(kind);
+      kind_complete_ = complete;
       int64_t from = complete ? 0 : cursor;
       // A chunked pass's total is what is queued plus what is still unread (an upper bound).
       int64_t unread = complete && limit ? staged_count(kind) : 0;
@@ -784,6 +812,7 @@ class Loader {
   std::vector<std::string> sources_;
   std::map<std::string, FirstCandidacy> first_candidacy_;  // person source key ->
   std::set<std::string> handled_;  // keys of the kind being loaded that this run took
+  bool kind_complete_ = true;      // the kind being loaded is extracted as far as this run goes
   std::set<size_t> groups_done_;   // person groups (plan_.groups) this pass of persons wrote
   std::map<std::string, std::string> file_targets_;  // file content key -> target (guarded)
   unsigned peak_workers_ = 0;

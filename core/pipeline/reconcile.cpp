@@ -333,6 +333,7 @@ class Reconciler {
   struct ReadBack {
     std::optional<json::object> found;
     std::optional<std::string> error;
+    bool transient = false;  // the error may pass (an expired download URL, a 5xx, a timeout)
   };
 
   // Reads the chosen records back with as many requests in flight as the sink's limit and
@@ -348,7 +349,7 @@ class Reconciler {
         (session_.sink_plugin().descriptor().capabilities & ATSM_CAP_THREAD_SAFE) != 0;
     std::vector<std::unique_ptr<host::ConnectorInstance>> own_instances;
     json::object cohorts;
-    std::size_t checked = 0;
+    std::size_t checked = 0, unread = 0;
     mismatched_ = 0;
     for (std::size_t start = 0; start < order.size(); start += kChunk) {
       std::size_t count = std::min(kChunk, order.size() - start);
@@ -373,6 +374,8 @@ class Reconciler {
                 std::chrono::milliseconds(100));
           } catch (const host::Error& error) {
             answers[i].error = error.what();
+            answers[i].transient =
+                error.status() == ATSM_RETRY || error.status() == ATSM_RATE_LIMITED;
           } catch (...) {
             std::lock_guard lock(failure_mutex);
             if (!failure)
@@ -399,6 +402,15 @@ class Reconciler {
           json::value& tally = cohorts[reason];
           tally = (tally.is_int64() ? tally.as_int64() : 0) + 1;
         }
+        if (answers[i].error && answers[i].transient) {
+          // Not read now is not different: listed apart, and a re-run of the report reads it.
+          result_.unread.push_back(json::object{{"kind", kind},
+                                                {"key", written.key},
+                                                {"target_id", written.target_id},
+                                                {"message", *answers[i].error}});
+          ++unread;
+          continue;
+        }
         if (answers[i].error) {
           mismatch(kind, written, "(read_back)", "readable", json::value(*answers[i].error));
           continue;
@@ -411,8 +423,10 @@ class Reconciler {
         compare(kind, written, *answers[i].found);
       }
     }
-    result_.read_back[kind] = json::object{
-        {"checked", checked}, {"mismatched", mismatched_}, {"cohorts", std::move(cohorts)}};
+    result_.read_back[kind] = json::object{{"checked", checked},
+                                           {"mismatched", mismatched_},
+                                           {"unread", unread},
+                                           {"cohorts", std::move(cohorts)}};
   }
 
   // The fields the target holds, against what the plan says they should be.

@@ -24,7 +24,10 @@ struct Reconciliation {
   boost::json::array unexplained;  // {kind, key, problem}
   boost::json::array failures;     // {kind, key, message, vendor_code, vendor_request_id}
   boost::json::array mismatches;   // {kind, key, target_id, field, expected, found}
-  boost::json::object read_back;   // per kind: {checked, mismatched, cohorts: {name: n}}
+  // Records chosen for the read-back that the target could not serve now (after retries):
+  // {kind, key, target_id, message}. Not a mismatch, and not clean either.
+  boost::json::array unread;
+  boost::json::object read_back;  // per kind: {checked, mismatched, unread, cohorts: {name: n}}
   bool read_back_available = true;
 };
 

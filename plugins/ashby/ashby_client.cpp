@@ -1,6 +1,8 @@
 #include "ashby_client.hpp"
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 namespace atsm::ashby {
 namespace {
@@ -293,23 +295,45 @@ void Client::post_presigned(const std::string& url, const json::object& fields,
 }
 
 std::string Client::download_sha256(const std::string& file_handle) const {
-  json::value info =
-      results("file.info", json::object{{"fileHandle", file_handle}}, CallKind::read);
-  std::string url = info.is_object() ? text_of(info.as_object(), "url") : "";
-  if (url.empty())
-    throw sdk::Error(ATSM_AMBIGUOUS, "file.info answered no url for a file handle",
-                     "malformed_response");
-  host_.check_cancelled();
-  sdk::HttpRequest request;
-  request.url = url;  // presigned storage: no key, no API bucket
-  request.download_to_blob = true;
-  sdk::HttpResponse response = host_.http(request);
-  if (response.status != 200)
-    throw sdk::Error(
-        response.status >= 500 || response.status == 429 ? ATSM_RETRY : ATSM_PERMANENT,
-        "download of a file through file.info answered HTTP " + std::to_string(response.status),
-        "http_" + std::to_string(response.status), "", response.status);
-  return response.blob_sha256;
+  // The presigned URL is read and used in one step, and a refused or failed download is tried
+  // again with a fresh URL after a growing pause: an expired URL (a slow queue), a storage 403 or
+  // 5xx, a timeout may all pass. What still fails is ATSM_RETRY with storage's answer: the
+  // caller reports it as not read now, never as a file that differs.
+  constexpr int kAttempts = 3;
+  std::string failure;
+  int failed_status = 0;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    if (attempt > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(200 << (attempt - 1)));
+    json::value info =
+        results("file.info", json::object{{"fileHandle", file_handle}}, CallKind::read);
+    std::string url = info.is_object() ? text_of(info.as_object(), "url") : "";
+    if (url.empty())
+      throw sdk::Error(ATSM_AMBIGUOUS, "file.info answered no url for a file handle",
+                       "malformed_response");
+    host_.check_cancelled();
+    sdk::HttpRequest request;
+    request.url = url;  // presigned storage: no key, no API bucket
+    request.download_to_blob = true;
+    try {
+      sdk::HttpResponse response = host_.http(request);
+      if (response.status == 200)
+        return response.blob_sha256;
+      failed_status = response.status;
+      failure = "answered HTTP " + std::to_string(response.status);
+      if (!response.body.empty())
+        failure += " (" + response.body.substr(0, 200) + ")";
+    } catch (const sdk::Error& error) {
+      if (error.status() != ATSM_RETRY && error.status() != ATSM_RATE_LIMITED)
+        throw;
+      failed_status = error.http_status();
+      failure = error.what();
+    }
+  }
+  throw sdk::Error(ATSM_RETRY,
+                   "download of a file through file.info " + failure + " (tried " +
+                       std::to_string(kAttempts) + " times, each with a fresh URL)",
+                   "http_" + std::to_string(failed_status), "", failed_status);
 }
 
 }  // namespace atsm::ashby

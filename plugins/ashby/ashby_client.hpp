@@ -53,7 +53,8 @@ class Client {
                       const std::string& file_name, const std::string& content_type,
                       const std::string& blob_sha256) const;
 
-  // The SHA-256 of a candidate's file: file.info's presigned URL, downloaded into the blob store.
+  // The SHA-256 of a candidate's file: file.info's presigned URL, downloaded into the blob store
+  // at once; a failed download is tried again with a fresh URL, and ATSM_RETRY when it stays so.
   std::string download_sha256(const std::string& file_handle) const;
   const sdk::Host& host() const { return host_; }
   const std::string& base_url() const { return base_url_; }

@@ -3,15 +3,20 @@
 // batch. Plan of calls: every kind is one account-wide list (per_page 500); children a record
 // needs (stage history, scorecard attributes and answers, interviewers, an application's
 // candidate) are read with id filters of up to 50 parents per call, never per record; attachments
-// are downloaded as soon as their page is listed, because their signed URLs expire.
+// are downloaded as soon as their page is listed, each URL read again (50 per call) once it is
+// past half its signed lifetime. A file that cannot be fetched now (an expired URL, a storage
+// error, a timeout) is tried again with a fresh URL at the end of the list; what still fails is
+// emitted with `fetch_failure` and the read ends ATSM_RETRY at a checkpoint naming exactly those.
 #include <atsmigrate/connector.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -133,6 +138,10 @@ Settings parse_settings(std::string_view config_json) {
 struct Position {
   std::optional<std::string> page;
   std::int64_t last_id = 0;
+  // Attachments: those not fetched yet (fetched again after the walk), and whether the walk is
+  // over and only they remain.
+  std::vector<std::string> owed;
+  bool retry_only = false;
 };
 
 Position parse_checkpoint(const std::string& kind, const std::string& checkpoint) {
@@ -148,14 +157,79 @@ Position parse_checkpoint(const std::string& kind, const std::string& checkpoint
     position.page = std::string(page->as_string());
   if (const json::value* last = object.if_contains("last_id"); last && last->is_int64())
     position.last_id = last->as_int64();
+  auto ids = [&](const char* key) {
+    if (const json::value* list = object.if_contains(key); list && list->is_array())
+      for (const json::value& id : list->as_array())
+        if (id.is_string())
+          position.owed.emplace_back(id.as_string());
+  };
+  ids("owed");
+  if (object.contains("retry")) {
+    position.retry_only = true;
+    ids("retry");
+  }
   return position;
 }
 
-std::string checkpoint_text(const std::optional<std::string>& page, std::int64_t last_id) {
+json::array id_array(const std::vector<std::string>& ids) {
+  json::array out;
+  for (const std::string& id : ids)
+    out.emplace_back(id);
+  return out;
+}
+
+std::string checkpoint_text(const std::optional<std::string>& page, std::int64_t last_id,
+                            const std::vector<std::string>& owed = {}) {
   json::object out{{"last_id", last_id}};
   if (page)
     out["page"] = *page;
+  if (!owed.empty())
+    out["owed"] = id_array(owed);
   return json::serialize(out);
+}
+
+// The walk is over and only `ids` are still to fetch; "" (the kind is complete) when none are.
+std::string retry_checkpoint(const std::vector<std::string>& ids) {
+  return ids.empty() ? std::string() : json::serialize(json::object{{"retry", id_array(ids)}});
+}
+
+// How long a signed URL lives from now, when it says: S3 SigV4's X-Amz-Date (yyyymmddThhmmssZ)
+// plus X-Amz-Expires (seconds), or the emulator's X-Amz-Expires-At (Unix milliseconds).
+std::optional<std::chrono::milliseconds> signed_url_lifetime(const std::string& url) {
+  auto param = [&](const std::string& name) -> std::optional<std::string> {
+    for (char separator : {'?', '&'}) {
+      std::size_t at = url.find(separator + name + "=");
+      if (at == std::string::npos)
+        continue;
+      at += name.size() + 2;
+      return url.substr(at, url.find('&', at) - at);
+    }
+    return std::nullopt;
+  };
+  auto number = [](const std::optional<std::string>& text) -> std::optional<std::int64_t> {
+    if (!text || text->empty() || text->size() > 18 ||
+        text->find_first_not_of("0123456789") != std::string::npos)
+      return std::nullopt;
+    return std::stoll(*text);
+  };
+  std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  if (std::optional<std::int64_t> at = number(param("X-Amz-Expires-At")))
+    return std::chrono::milliseconds(*at - now_ms);
+  std::optional<std::int64_t> expires = number(param("X-Amz-Expires"));
+  std::optional<std::string> date = param("X-Amz-Date");
+  if (!expires || !date)
+    return std::nullopt;
+  std::optional<std::string> iso;
+  if (date->size() == 16 && (*date)[8] == 'T' && (*date)[15] == 'Z')
+    iso = date->substr(0, 4) + "-" + date->substr(4, 2) + "-" + date->substr(6, 2) + "T" +
+          date->substr(9, 2) + ":" + date->substr(11, 2) + ":" + date->substr(13, 2) + "Z";
+  std::optional<std::int64_t> signed_ms =
+      iso ? model::timestamp_to_epoch_millis(*iso) : std::nullopt;
+  if (!signed_ms)
+    return std::nullopt;
+  return std::chrono::milliseconds(*signed_ms + *expires * 1000 - now_ms);
 }
 
 std::int64_t numeric_id(const json::value& item) {
@@ -206,7 +280,7 @@ class GreenhouseSource : public sdk::Source {
   void read(const std::string& kind, const std::string& checkpoint,
             sdk::Emitter& emitter) override {
     Position position = parse_checkpoint(kind, checkpoint);
-    records_ = invalid_ = skipped_ = 0;
+    records_ = invalid_ = skipped_ = failed_ = 0;
     if (settings_.since && checkpoint.empty() && !delta_warned_) {
       delta_warned_ = true;
       host_.log(ATSM_LOG_WARN,
@@ -257,7 +331,9 @@ class GreenhouseSource : public sdk::Source {
     host_.log(ATSM_LOG_INFO, "read " + kind + ": " + std::to_string(records_) + " records, " +
                                  std::to_string(invalid_) + " with validation errors, " +
                                  std::to_string(skipped_) +
-                                 " skipped (drafts, non-note activity, unreadable files); "
+                                 " skipped (drafts, non-note activity, deleted files), " +
+                                 std::to_string(failed_) +
+                                 " failed for now (files a re-run fetches again); "
                                  "Greenhouse calls so far: " +
                                  client_.calls_summary());
   }
@@ -729,93 +805,226 @@ class GreenhouseSource : public sdk::Source {
 
   // ---- attachments ----------------------------------------------------------------------------
 
-  // Fresh signed URLs for the attachments of `items` from `start` (up to 50 not yet refreshed),
-  // written into the items; marks them refreshed.
-  void refresh_urls(json::array& items, std::size_t start, std::set<std::string>& refreshed) {
+  // A signed URL is used while it has more than half its life ahead; past that, the next
+  // attachments' URLs are read again (one call for up to 50) just before their downloads.
+  static std::chrono::steady_clock::time_point stale_after(
+      const json::value& item, std::chrono::steady_clock::time_point read) {
+    std::optional<std::chrono::milliseconds> lifetime;
+    if (item.is_object())
+      if (const json::value* url = item.as_object().if_contains("url"); url && url->is_string())
+        lifetime = signed_url_lifetime(std::string(url->as_string()));
+    if (!lifetime)
+      return std::chrono::steady_clock::time_point::max();  // says nothing: used as it is
+    return read + *lifetime / 2;
+  }
+
+  // Fresh signed URLs for the attachments of `items` from `start` (up to 50), written into the
+  // items with the time they go stale; marks them refreshed.
+  void refresh_urls(json::array& items, std::size_t start, std::set<std::string>& refreshed,
+                    std::vector<std::chrono::steady_clock::time_point>& stale) {
     std::vector<std::string> ids;
-    for (std::size_t i = start; i < items.size() && ids.size() < kIdsPerQuery; ++i)
-      if (std::string id = id_of(items[i]); !id.empty() && refreshed.insert(id).second)
+    std::size_t end = start;
+    for (; end < items.size() && ids.size() < kIdsPerQuery; ++end)
+      if (std::string id = id_of(items[end]); !id.empty()) {
+        refreshed.insert(id);
         ids.push_back(id);
+      }
     std::map<std::string, json::value> fresh;
     for (json::value& row : client_.list_all("attachments", {{"ids", join(ids, 0, ids.size())}},
                                              "re-list /v3/attachments for fresh URLs"))
       fresh[id_of(row)] = std::move(row);
-    for (std::size_t i = start; i < items.size(); ++i) {
+    auto read = std::chrono::steady_clock::now();
+    for (std::size_t i = start; i < end; ++i) {
       auto it = fresh.find(id_of(items[i]));
       if (it != fresh.end() && items[i].is_object() && it->second.is_object())
-        if (const json::value* url = it->second.as_object().if_contains("url"))
+        if (const json::value* url = it->second.as_object().if_contains("url")) {
           items[i].as_object()["url"] = *url;
+          stale[i] = stale_after(items[i], read);
+        }
     }
-    // An attachment the re-read no longer lists keeps its dead URL and is skipped below.
+    // Listed a moment ago and not now: deleted in Greenhouse since (what the source says the
+    // attachment is, so a skip).
     for (const std::string& id : ids)
       if (!fresh.count(id))
         vanished_.insert(id);
   }
 
-  FetchedFile fetch(json::array& items, std::size_t index, std::set<std::string>& refreshed) {
-    std::string id = id_of(items[index]);
-    std::string what = "download of attachment " + id;
+  // One download of the item's URL, now. A condition that may pass (an expired URL, a storage
+  // 403 or 5xx, a timeout) comes back as `failure`, with the file host's answer.
+  FetchedFile fetch_now(const json::value& item) {
     FetchedFile out;
-    std::string failure;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      std::optional<std::string> url;
-      if (items[index].is_object())
-        if (const json::value* value = items[index].as_object().if_contains("url");
-            value && value->is_string() && !value->as_string().empty())
-          url = std::string(value->as_string());
-      if (url) {
-        Download download = client_.download(*url, what);
-        if (!download.sha256.empty()) {
-          out.sha256 = download.sha256;
-          out.size = static_cast<std::int64_t>(download.size);
-          out.content_type = download.content_type;
-          return out;
-        }
-        failure = "the file URL answered HTTP " + std::to_string(download.status);
-        if (std::string said = file_host_message(download.error_body); !said.empty())
-          failure += " (" + said + ")";
-      } else {
-        failure = "the attachment has no URL";
-      }
-      // An expired URL (a long run): one fresh read of the attachment, then one more try.
-      if (attempt > 0 || id.empty() || refreshed.count(id))
-        break;
-      refresh_urls(items, index, refreshed);
-      if (vanished_.count(id)) {
-        failure += "; the attachment is no longer listed by Greenhouse";
-        break;
-      }
+    std::optional<std::string> url;
+    if (item.is_object())
+      if (const json::value* value = item.as_object().if_contains("url");
+          value && value->is_string() && !value->as_string().empty())
+        url = std::string(value->as_string());
+    if (!url) {
+      out.failure = "the attachment has no URL";
+      return out;
     }
-    out.skipped_reason =
-        failure + (refreshed.count(id) ? " even after a fresh read of its URL" : "");
+    try {
+      Download download = client_.download(*url, "download of attachment " + id_of(item));
+      if (!download.sha256.empty()) {
+        out.sha256 = download.sha256;
+        out.size = static_cast<std::int64_t>(download.size);
+        out.content_type = download.content_type;
+        return out;
+      }
+      out.failure = "the file URL answered HTTP " + std::to_string(download.status);
+      if (std::string said = file_host_message(download.error_body); !said.empty())
+        *out.failure += " (" + said + ")";
+    } catch (const sdk::Error& error) {
+      if (error.status() != ATSM_RETRY && error.status() != ATSM_RATE_LIMITED)
+        throw;
+      out.failure = error.what();
+    }
     return out;
   }
 
+  // Listed a moment ago and not now: deleted in Greenhouse since. That is what the source says
+  // the attachment is, so a skip, not a failure.
+  static FetchedFile deleted_meanwhile() {
+    FetchedFile gone;
+    gone.skipped_reason = "deleted in Greenhouse while it was being read (no longer listed)";
+    return gone;
+  }
+
+  void note_unfetched(const std::string& id, const std::string& failure) {
+    host_.log(ATSM_LOG_WARN, source_key("attachment", id) + " not fetched yet (" + failure +
+                                 "); it is tried again with a fresh URL");
+  }
+
   void read_attachments(const Position& from, sdk::Emitter& emitter) {
-    walk("attachments", delta(), from, "list /v3/attachments",
-         [&](json::array& items, const std::optional<std::string>& page,
-             const std::optional<std::string>& next) {
-           std::set<std::string> refreshed;
-           std::vector<model::Record> batch;
-           for (std::size_t i = 0; i < items.size(); ++i) {
-             FetchedFile fetched = fetch(items, i, refreshed);
-             if (fetched.skipped_reason) {
-               ++skipped_;
-               host_.log(ATSM_LOG_WARN, source_key("attachment", id_of(items[i])) +
-                                            " skipped: " + *fetched.skipped_reason);
+    std::vector<std::string> owed = from.owed;  // failed for now: fetched again at the end
+    std::map<std::string, json::value> owed_items;
+    if (!from.retry_only)
+      walk("attachments", delta(), from, "list /v3/attachments",
+           [&](json::array& items, const std::optional<std::string>& page,
+               const std::optional<std::string>& next) {
+             // Read the URL, then download, file by file: the page's URLs serve while they are
+             // fresh, then each run of 50 is read again right before its downloads.
+             auto listed = std::chrono::steady_clock::now();
+             std::vector<std::chrono::steady_clock::time_point> stale(items.size());
+             for (std::size_t i = 0; i < items.size(); ++i)
+               stale[i] = stale_after(items[i], listed);
+             std::set<std::string> refreshed;
+             std::vector<model::Record> batch;
+             for (std::size_t i = 0; i < items.size(); ++i) {
+               std::string id = id_of(items[i]);
+               if (std::chrono::steady_clock::now() >= stale[i])
+                 refresh_urls(items, i, refreshed, stale);
+               FetchedFile fetched;
+               if (!vanished_.count(id)) {
+                 fetched = fetch_now(items[i]);
+                 // A URL refused early: this one and the next ones' are read again at once (an
+                 // expired URL says its neighbours expired too), then one more try.
+                 if (fetched.failure && !refreshed.count(id)) {
+                   refresh_urls(items, i, refreshed, stale);
+                   if (!vanished_.count(id))
+                     fetched = fetch_now(items[i]);
+                 }
+               }
+               if (vanished_.count(id)) {
+                 ++skipped_;
+                 batch.push_back(map_attachment(items[i], deleted_meanwhile()));
+               } else if (fetched.failure) {
+                 note_unfetched(id, *fetched.failure);
+                 owed.push_back(id);
+                 owed_items[id] = items[i];
+               } else {
+                 batch.push_back(map_attachment(items[i], fetched));
+               }
+               // Checkpoints inside the page: a kill loses at most one batch of downloads.
+               if (batch.size() >= kFilesPerBatch && i + 1 < items.size() &&
+                   numeric_id(items[i]) != 0) {
+                 emit(emitter, "file", batch, checkpoint_text(page, numeric_id(items[i]), owed));
+                 batch.clear();
+               }
+               host_.check_cancelled();
              }
-             batch.push_back(map_attachment(items[i], fetched));
-             // Checkpoints inside the page: a kill loses at most one batch of downloads.
-             if (batch.size() >= kFilesPerBatch && i + 1 < items.size() &&
-                 numeric_id(items[i]) != 0) {
-               emit(emitter, "file", batch, checkpoint_text(page, numeric_id(items[i])));
-               batch.clear();
-             }
-             host_.check_cancelled();
-           }
-           std::int64_t last = last_id_of(items, from.last_id);
-           emit(emitter, "file", batch, next ? checkpoint_text(next, last) : "");
-         });
+             std::int64_t last = last_id_of(items, from.last_id);
+             emit(emitter, "file", batch,
+                  next ? checkpoint_text(next, last, owed) : retry_checkpoint(owed));
+           });
+    if (!owed.empty())
+      fetch_owed(owed, owed_items, emitter);
+  }
+
+  // The attachments not fetched yet, each read again by id for a fresh URL and downloaded at
+  // once, in rounds with growing pauses. What still fails is emitted with `fetch_failure` (the
+  // host reports it as failed, not skipped) and the read ends ATSM_RETRY at a checkpoint that
+  // names exactly those, so the next run fetches them and nothing else.
+  void fetch_owed(std::vector<std::string> owed, std::map<std::string, json::value>& items,
+                  sdk::Emitter& emitter) {
+    constexpr int kRounds = 3;
+    std::map<std::string, std::string> failures;
+    for (int round = 0; round < kRounds && !owed.empty(); ++round) {
+      if (round > 0)
+        pause(std::chrono::milliseconds(500 << (round - 1)));
+      std::vector<std::string> still;
+      std::vector<model::Record> fetched_now;
+      for (const std::string& id : owed) {
+        host_.check_cancelled();
+        std::optional<json::value> item;
+        try {
+          for (json::value& row : client_.list_all("attachments", {{"ids", id}},
+                                                   "re-list /v3/attachments for a fresh URL"))
+            if (id_of(row) == id)
+              item = std::move(row);
+        } catch (const sdk::Error& error) {
+          if (error.status() != ATSM_RETRY && error.status() != ATSM_RATE_LIMITED)
+            throw;
+          failures[id] = std::string("its fresh URL could not be read: ") + error.what();
+          still.push_back(id);
+          continue;
+        }
+        if (!item) {
+          // Deleted in Greenhouse since it was listed: what the source says it is, a skip.
+          ++skipped_;
+          if (auto known = items.find(id); known != items.end())
+            fetched_now.push_back(map_attachment(known->second, deleted_meanwhile()));
+          continue;
+        }
+        items[id] = *item;
+        FetchedFile fetched = fetch_now(*item);
+        if (fetched.failure) {
+          failures[id] = *fetched.failure;
+          still.push_back(id);
+        } else {
+          fetched_now.push_back(map_attachment(*item, fetched));
+        }
+      }
+      owed = std::move(still);
+      if (!fetched_now.empty())
+        emit(emitter, "file", fetched_now, retry_checkpoint(owed));
+    }
+    if (owed.empty())
+      return;
+    std::vector<model::Record> failed;
+    std::string listed;
+    for (const std::string& id : owed) {
+      if (!items.count(id))
+        continue;  // never listed in this read (a resumed one): its checkpoint still names it
+      FetchedFile fetched;
+      fetched.failure =
+          failures[id] + " (tried " + std::to_string(kRounds) + " times, each with a fresh URL)";
+      failed.push_back(map_attachment(items[id], fetched));
+      if (listed.size() < 600)
+        listed += (listed.empty() ? "" : "; ") + source_key("attachment", id) + ": " + failures[id];
+    }
+    failed_ += owed.size();
+    emit(emitter, "file", failed, retry_checkpoint(owed));
+    throw sdk::Error(ATSM_RETRY, std::to_string(owed.size()) +
+                                     " Greenhouse attachment(s) could not be downloaded now (" +
+                                     listed + "); a re-run fetches exactly them");
+  }
+
+  void pause(std::chrono::milliseconds length) {
+    auto until = std::chrono::steady_clock::now() + length;
+    while (std::chrono::steady_clock::now() < until) {
+      host_.check_cancelled();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
   }
 
   sdk::Host host_;
@@ -832,7 +1041,7 @@ class GreenhouseSource : public sdk::Source {
   // Child lists read whole because Greenhouse refused their parent filter.
   std::map<std::string, std::map<std::string, std::vector<json::value>>> whole_lists_;
   std::set<std::string> vanished_;
-  std::uint64_t records_ = 0, invalid_ = 0, skipped_ = 0;
+  std::uint64_t records_ = 0, invalid_ = 0, skipped_ = 0, failed_ = 0;
 };
 
 }  // namespace

@@ -1241,6 +1241,7 @@ model::Record map_attachment(const json::value& raw, const FetchedFile& fetched)
   file.size = fetched.size;
   file.content_type = fetched.content_type;
   file.skipped_reason = fetched.skipped_reason;
+  file.fetch_failure = fetched.failure;
   return finish(std::move(file), problems);
 }
 

@@ -128,7 +128,10 @@ struct FetchedFile {
   std::string sha256;  // empty when not downloaded
   std::optional<std::int64_t> size;
   std::optional<std::string> content_type;
+  // What the source says the file is, when that keeps the bytes away (a skip).
   std::optional<std::string> skipped_reason;
+  // What happened while fetching, when it may pass (an expired URL, a storage error): a failure.
+  std::optional<std::string> failure;
 };
 // An attachment; its signed `url` is kept in `raw` without the signature (a bearer credential
 // for the file while it lives).

@@ -110,6 +110,19 @@ bool AshbyServer::handle_inspection(const httplib::Request& request, httplib::Re
                           {"refused_since_revocation", refused_since_revocation_.load()}});
     return true;
   }
+  if (request.method == "POST" && request.path == "/_sandbox/download_ttl") {
+    double seconds = 0;
+    try {
+      seconds = json::parse(request.body).as_object().at("seconds").to_number<double>();
+    } catch (const std::exception& error) {
+      set_json(response, 400,
+               json::object{{"error", std::string("download_ttl body: ") + error.what()}});
+      return true;
+    }
+    state_.set_download_url_ttl_s(seconds);
+    set_json(response, 200, json::object{{"seconds", seconds}});
+    return true;
+  }
   return VendorServer::handle_inspection(request, response);
 }
 

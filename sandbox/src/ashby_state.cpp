@@ -157,11 +157,13 @@ bool AshbyState::is_write_method(const std::string& method) {
 }
 
 AshbyState::AshbyState(const json::object& config, std::optional<std::filesystem::path> state_dir,
-                       std::uint64_t seed, double rate_scale, std::int64_t max_file_bytes)
+                       std::uint64_t seed, double rate_scale, std::int64_t max_file_bytes,
+                       int download_url_ttl_s)
     : state_dir_(std::move(state_dir)),
       seed_(seed),
       id_salt_(static_cast<std::uint64_t>(now_ms()) ^ std::random_device{}()),
       rate_scale_(rate_scale),
+      download_url_ttl_s_(download_url_ttl_s),
       max_file_bytes_(max_file_bytes) {
   load_config(config);
   if (state_dir_) {
@@ -770,15 +772,16 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
     return results(render(put("candidate", std::move(candidate))));
   }
   if (method == "file.info") {
-    // A download URL for a file on a candidate (ashby.md §5.4); presigned, so it expires like
-    // the upload URL does.
+    // A download URL for a file on a candidate (ashby.md §5.4); presigned, so it expires. Its
+    // lifetime is undocumented: the upload URL's 10 minutes unless a test sets it short.
     std::string handle = required_string(body, "fileHandle");
     for (const auto& [id, file] : collections_["file"].by_id)
       if (file.at("handle").as_string() == handle)
         return results(json::object{
             {"url",
              base_url + "/_files/" + handle + "?expires=" +
-                 std::to_string(now_ms() + static_cast<std::int64_t>(600000 / rate_scale_))}});
+                 std::to_string(now_ms() + static_cast<std::int64_t>(download_url_ttl_s_.load() *
+                                                                     1000.0 / rate_scale_))}});
     fail("file_not_found", "File handle " + handle + " not found");
   }
   if (method == "candidate.anonymize") {

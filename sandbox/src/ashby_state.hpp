@@ -2,6 +2,7 @@
 // for the dataset) plus everything written through the API, optionally journalled under --state.
 #pragma once
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
@@ -25,7 +26,8 @@ struct AshbyCall {
 class AshbyState {
  public:
   AshbyState(const boost::json::object& config, std::optional<std::filesystem::path> state_dir,
-             std::uint64_t seed, double rate_scale, std::int64_t max_file_bytes = 0);
+             std::uint64_t seed, double rate_scale, std::int64_t max_file_bytes = 0,
+             int download_url_ttl_s = 600);
   // The body of an HTTP-200 answer: {success:true, results…} or {success:false, errorInfo…}.
   boost::json::object call(const AshbyCall& call, const std::string& base_url);
   // The presigned upload target of the upload-handle flow; returns the HTTP status and body.
@@ -35,6 +37,9 @@ class AshbyState {
   // and body (the file, or an S3-style XML error when unknown or expired).
   std::pair<int, std::string> download_file(const std::string& handle, std::int64_t expires_ms);
   boost::json::object inspect(bool details) const;
+  // file.info's URLs handed out from now on live `seconds` (before rate_scale; negative: already
+  // expired), so a test can make read-back downloads fail, then succeed, on one running sandbox.
+  void set_download_url_ttl_s(double seconds) { download_url_ttl_s_ = seconds; }
   static bool is_write_method(const std::string& method);
   std::string new_request_id();
 
@@ -64,6 +69,8 @@ class AshbyState {
   std::uint64_t id_salt_;
   std::uint64_t serial_ = 0;
   double rate_scale_;
+  // file.info's presigned URL lifetime in seconds, before rate_scale_ (a test may change it).
+  std::atomic<double> download_url_ttl_s_;
   std::int64_t max_file_bytes_;  // 0: no upload limit
   // Both upload flows refuse a file over the limit (code file_too_large).
   void refuse_if_too_large(std::int64_t bytes) const;

@@ -443,7 +443,8 @@ GreenhouseServer::GreenhouseServer(const Options& options, Sleeper& sleeper, Wor
     : VendorServer(Vendor::greenhouse, options, sleeper),
       world_(world),
       credentials_(credentials),
-      window_(kWindowLimit, 30.0 / options.rate_scale) {}
+      window_(kWindowLimit, 30.0 / options.rate_scale),
+      attachment_url_ttl_s_(options.attachment_url_ttl_s) {}
 
 bool GreenhouseServer::is_write(const httplib::Request&) const {
   return false;
@@ -476,6 +477,20 @@ bool GreenhouseServer::handle_inspection(const httplib::Request& request,
     std::unique_lock lock(world_.mutex);
     auto changes = mutate_greenhouse(world_, std::clamp(count, 0, 100000));
     set_json(response, 200, json::object{{"changed", changes}});
+    return true;
+  }
+  if (request.method == "POST" && request.path == "/_sandbox/attachment_ttl") {
+    // A URL read from now on lives this long (negative: it is expired when handed out), so a
+    // test can make every download fail, then let a re-run succeed, on one running sandbox.
+    try {
+      attachment_url_ttl_s_ =
+          json::parse(request.body).as_object().at("seconds").to_number<double>();
+    } catch (const std::exception& error) {
+      set_json(response, 400,
+               json::object{{"error", std::string("attachment_ttl body: ") + error.what()}});
+      return true;
+    }
+    set_json(response, 200, json::object{{"seconds", attachment_url_ttl_s_.load()}});
     return true;
   }
   return VendorServer::handle_inspection(request, response);
@@ -536,7 +551,7 @@ void GreenhouseServer::token(const httplib::Request& request, httplib::Response&
 }
 
 std::string GreenhouseServer::signed_url(const std::string& attachment_id) const {
-  std::int64_t expires = now_ms() + static_cast<std::int64_t>(options_.attachment_url_ttl_s *
+  std::int64_t expires = now_ms() + static_cast<std::int64_t>(attachment_url_ttl_s_.load() *
                                                               1000.0 / options_.rate_scale);
   std::string payload = attachment_id + ":" + std::to_string(expires);
   return "http://" + options_.host + ":" + std::to_string(port()) + "/_files/attachments/" +

@@ -50,7 +50,10 @@ int main(int argc, char** argv) {
                  "JSON of the hand-made Ashby setup (default: matches the dataset)")
       ->check(CLI::ExistingFile);
   app.add_option("--attachment-ttl-s", options.attachment_url_ttl_s,
-                 "Greenhouse signed URL lifetime")
+                 "Greenhouse signed attachment URL lifetime (documented: 7 days)")
+      ->capture_default_str();
+  app.add_option("--ashby-download-ttl-s", options.ashby_download_url_ttl_s,
+                 "Lifetime of the download URL Ashby's file.info answers")
       ->capture_default_str();
   app.add_option("--token-ttl-s", options.token_ttl_s, "Bearer token lifetime")
       ->capture_default_str();

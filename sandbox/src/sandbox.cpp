@@ -133,9 +133,9 @@ void Sandbox::start() {
   } else {
     config = default_ashby_config(impl.world.data);
   }
-  impl.ashby_state =
-      std::make_unique<AshbyState>(config, impl.options.state_dir, impl.options.seed,
-                                   impl.options.rate_scale, impl.options.ashby_max_file_bytes);
+  impl.ashby_state = std::make_unique<AshbyState>(
+      config, impl.options.state_dir, impl.options.seed, impl.options.rate_scale,
+      impl.options.ashby_max_file_bytes, impl.options.ashby_download_url_ttl_s);
   impl.lever =
       std::make_unique<LeverServer>(impl.options, impl.sleeper, impl.world, impl.credentials);
   impl.greenhouse =

@@ -90,6 +90,9 @@ class GreenhouseServer : public VendorServer {
   World& world_;
   const Credentials& credentials_;
   FixedWindow window_;
+  // Signed attachment URL lifetime in seconds (before rate_scale): --attachment-ttl-s, which a
+  // test may change while the sandbox runs (POST /_sandbox/attachment_ttl {"seconds": S}).
+  std::atomic<double> attachment_url_ttl_s_;
   std::mutex token_mutex_;
   struct Token {
     std::int64_t expiry_ms = 0;

@@ -670,20 +670,85 @@ TEST(GreenhouseAttachments, AnExpiredUrlIsRenewedByOneFreshReadOfTheAttachments)
   EXPECT_LE(rereads, static_cast<std::int64_t>(gh.attachments.size() / 40 + 2) * 2);
 }
 
-TEST(GreenhouseAttachments, AUrlThatStaysDeadIsASkippedFileWithItsReason) {
+// "Not now" is not "never": a URL the file host keeps refusing, fresh reads included, is a file
+// that failed, not one that was skipped. The read emits it with the file host's answer in
+// `fetch_failure`, ends ATSM_RETRY (never OK with files missing), and its last checkpoint names
+// exactly those files: a read from that checkpoint, once the host serves again, fetches them
+// with one read by id each and walks nothing else.
+TEST(GreenhouseAttachments, AUrlThatStaysDeadIsAFailedFileThatALaterReadFetches) {
   Harness harness(sandbox_options());
-  GreenhouseFront front(harness.box().endpoints().greenhouse_port,
-                        {.break_listed_urls = true, .break_refreshed_urls = true});
-  auto instance = harness.open(harness.config(front.url()));
-  auto files = by_key<model::File>(harness.read(*instance, "file"));
-  ASSERT_EQ(files.size(), dataset().attachments.size());
-  for (const auto& [source_key, file] : files) {
-    ASSERT_TRUE(file.skipped_reason.has_value()) << source_key;
-    EXPECT_NE(file.skipped_reason->find("HTTP 403"), std::string::npos) << *file.skipped_reason;
-    EXPECT_NE(file.skipped_reason->find("AccessDenied"), std::string::npos) << *file.skipped_reason;
-    EXPECT_NE(file.skipped_reason->find("fresh read"), std::string::npos) << *file.skipped_reason;
+  const auto& gh = dataset();
+  std::map<std::string, model::File> emitted;
+  std::string checkpoint;
+  {
+    GreenhouseFront front(harness.box().endpoints().greenhouse_port,
+                          {.break_listed_urls = true, .break_refreshed_urls = true});
+    auto instance = harness.open(harness.config(front.url()));
+    try {
+      instance->read("file", "",
+                     [&](const std::string&, json::array& records, const std::string& next) {
+                       for (const json::value& record : records) {
+                         model::File file = std::get<model::File>(model::record_from_json(record));
+                         emitted.insert_or_assign(file.source_key, file);
+                       }
+                       checkpoint = next;
+                     });
+      ADD_FAILURE() << "a read with files it could not fetch must not end OK";
+    } catch (const Error& error) {
+      EXPECT_EQ(error.status(), ATSM_RETRY) << error.what();
+      EXPECT_NE(std::string(error.what()).find("a re-run fetches exactly them"), std::string::npos)
+          << error.what();
+    }
+  }
+  ASSERT_EQ(emitted.size(), gh.attachments.size());
+  for (const auto& [source_key, file] : emitted) {
+    EXPECT_FALSE(file.skipped_reason.has_value()) << source_key << ": " << *file.skipped_reason;
+    ASSERT_TRUE(file.fetch_failure.has_value()) << source_key;
+    EXPECT_NE(file.fetch_failure->find("HTTP 403"), std::string::npos) << *file.fetch_failure;
+    EXPECT_NE(file.fetch_failure->find("AccessDenied"), std::string::npos) << *file.fetch_failure;
+    EXPECT_NE(file.fetch_failure->find("fresh URL"), std::string::npos) << *file.fetch_failure;
     EXPECT_FALSE(file.sha256.has_value());
   }
+  json::object position = json::parse(checkpoint).as_object();
+  ASSERT_TRUE(position.contains("retry")) << checkpoint;
+  EXPECT_EQ(position.at("retry").as_array().size(), gh.attachments.size()) << checkpoint;
+
+  std::int64_t lists_before = harness.requests("GET /v3/attachments");
+  auto instance = harness.open(harness.config());  // the file host serves again
+  auto files = by_key<model::File>(harness.read(*instance, "file", checkpoint));
+  ASSERT_EQ(files.size(), gh.attachments.size());
+  for (const auto& attachment : gh.attachments) {
+    const model::File& mapped = files.at(key("attachment", std::stoll(attachment.file.id)));
+    EXPECT_FALSE(mapped.fetch_failure.has_value()) << *mapped.fetch_failure;
+    EXPECT_EQ(mapped.sha256, sandbox::sha256_hex(sandbox::file_bytes(attachment.file)));
+  }
+  EXPECT_EQ(harness.requests("GET /v3/attachments") - lists_before,
+            static_cast<std::int64_t>(gh.attachments.size()))
+      << "one read by id per owed file, and no walk of the list";
+}
+
+// URLs that live a short while (here 300 ms) are read again, 50 at a time, once past half their
+// life and right before their downloads, so none is used expired (one that still is, in the
+// latency's slow tail, is read again and fetched): every file arrives with its bytes and none is
+// reported as failed.
+TEST(GreenhouseAttachments, ShortLivedUrlsAreReadAgainRightBeforeTheirDownloads) {
+  sandbox::Options options = sandbox_options();
+  options.attachment_url_ttl_s = 9;  // 300 ms after the rate scale
+  options.latency_ms = 600;          // 20 ms a request: a page of downloads outlives its URLs
+  Harness harness(options);
+  json::object config = harness.config();
+  config["per_page"] = 100;
+  auto instance = harness.open(config);
+  auto files = by_key<model::File>(harness.read(*instance, "file"));
+  const auto& gh = dataset();
+  ASSERT_EQ(files.size(), gh.attachments.size());
+  for (const auto& attachment : gh.attachments) {
+    const model::File& mapped = files.at(key("attachment", std::stoll(attachment.file.id)));
+    EXPECT_FALSE(mapped.fetch_failure.has_value()) << *mapped.fetch_failure;
+    EXPECT_FALSE(mapped.skipped_reason.has_value()) << *mapped.skipped_reason;
+    EXPECT_EQ(mapped.sha256, sandbox::sha256_hex(sandbox::file_bytes(attachment.file)));
+  }
+  EXPECT_GT(harness.requests("GET /v3/attachments"), 1) << "the URLs were read again";
 }
 
 TEST(GreenhouseChildren, ARefusedParentFilterFallsBackToOneWholeListRead) {

@@ -324,7 +324,8 @@ TEST(GreenhouseMapping, OffersInterviewsAndAttachments) {
   EXPECT_EQ(interview.interviewers[0].user_key, "greenhouse:user:6");
   EXPECT_EQ(interview.feedback_keys, std::vector<std::string>{"greenhouse:scorecard:800"});
 
-  gh::FetchedFile fetched{"ab" + std::string(62, '0'), 1234, "application/pdf", std::nullopt};
+  gh::FetchedFile fetched{"ab" + std::string(62, '0'), 1234, "application/pdf", std::nullopt,
+                          std::nullopt};
   model::File file = round_trip<model::File>(gh::map_attachment(
       parse(R"({"id": 90, "candidate_id": 9, "application_id": 500, "filename": "cv.pdf",
                 "type": "resume", "created_at": "2024-01-01T00:00:00Z",
@@ -335,11 +336,23 @@ TEST(GreenhouseMapping, OffersInterviewsAndAttachments) {
   EXPECT_EQ(file.sha256, fetched.sha256);
   EXPECT_EQ(file.raw->at("url"), "https://files.example/90");
 
-  gh::FetchedFile lost{"", std::nullopt, std::nullopt, "the file URL answered HTTP 403"};
+  // What the source says the file is keeps its bytes away: a skip.
+  gh::FetchedFile gone{"", std::nullopt, std::nullopt, "deleted in Greenhouse", std::nullopt};
   model::File skipped = round_trip<model::File>(gh::map_attachment(
-      parse(R"({"id": 91, "candidate_id": 9, "filename": "x.pdf", "type": "other"})"), lost));
+      parse(R"({"id": 91, "candidate_id": 9, "filename": "x.pdf", "type": "other"})"), gone));
   EXPECT_FALSE(skipped.sha256.has_value());
-  EXPECT_EQ(skipped.skipped_reason, "the file URL answered HTTP 403");
+  EXPECT_EQ(skipped.skipped_reason, "deleted in Greenhouse");
+  EXPECT_FALSE(skipped.fetch_failure.has_value());
+
+  // What happened while fetching, and may pass: a failure, never a skip.
+  gh::FetchedFile lost{"", std::nullopt, std::nullopt, std::nullopt,
+                       "the file URL answered HTTP 403 (AccessDenied: Request has expired)"};
+  model::File failed = round_trip<model::File>(gh::map_attachment(
+      parse(R"({"id": 92, "candidate_id": 9, "filename": "y.pdf", "type": "other"})"), lost));
+  EXPECT_FALSE(failed.sha256.has_value());
+  EXPECT_FALSE(failed.skipped_reason.has_value());
+  EXPECT_EQ(failed.fetch_failure,
+            "the file URL answered HTTP 403 (AccessDenied: Request has expired)");
 }
 
 TEST(GreenhouseMapping, ReferenceData) {

@@ -535,6 +535,7 @@ TEST_F(Report, ReportHtmlRendersInHeadlessChromium) {
   std::map<std::string, std::string> expected_tiles{
       {"unexplained differences", json::serialize(figures.at("unexplained"))},
       {"read-back mismatches", json::serialize(figures.at("mismatches"))},
+      {"not read back now", json::serialize(figures.at("unread"))},
       {"failed records", json::serialize(figures.at("failed"))},
       {"unreadable source records", json::serialize(figures.at("rejected"))},
       {"records read back", json::serialize(figures.at("read_back_checked"))},

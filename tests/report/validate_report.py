@@ -24,6 +24,11 @@ def consistency(report):
         if summary[figure] != len(report[section]):
             problems.append(f"summary.{figure} is {summary[figure]}, "
                             f"{section} has {len(report[section])} entries")
+    unread = report.get("unread", [])
+    if summary.get("unread", 0) != len(unread):
+        problems.append(f"summary.unread is {summary.get('unread')}, unread has {len(unread)} entries")
+    if sum(k.get("unread", 0) for k in report["read_back"].values()) != len(unread):
+        problems.append("read_back.*.unread does not sum to the number of unread records")
     sums = [("read_back_checked", sum(k["checked"] for k in report["read_back"].values())),
             ("field_errors", sum(report["field_errors_by_kind"].values())),
             ("lossy_records", sum(report["lossy"].values()))]
@@ -33,10 +38,10 @@ def consistency(report):
     if sum(k["mismatched"] for k in report["read_back"].values()) != len(report["mismatches"]):
         problems.append("read_back.*.mismatched does not sum to the number of mismatches")
     clean = not (report["unexplained"] or report["failures"] or report["mismatches"]
-                 or report["rejected"])
+                 or report["rejected"] or unread)
     if (summary["verdict"] == "clean") != clean:
         problems.append(f"verdict {summary['verdict']!r} with unexplained/failures/mismatches/"
-                        f"rejected {'empty' if clean else 'not empty'}")
+                        f"rejected/unread {'empty' if clean else 'not empty'}")
     return problems
 
 

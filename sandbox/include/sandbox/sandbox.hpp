@@ -64,8 +64,14 @@ struct Options {
   std::optional<Credentials> credentials;  // random when absent
   std::optional<std::filesystem::path> state_dir;
   std::optional<std::filesystem::path> ashby_config_file;
-  // Lifetime of Greenhouse signed attachment URLs (before rate_scale).
-  int attachment_url_ttl_s = 300;
+  // Lifetime of Greenhouse signed attachment URLs (before rate_scale): seven days, as documented
+  // for v3 attachment links (specs/greenhouse-v3/schemas/attachments.json, `url`; greenhouse.md
+  // §7). A test sets it short on purpose to see URLs expire between reading and downloading.
+  int attachment_url_ttl_s = 7 * 24 * 3600;
+  // Lifetime of the presigned URL Ashby's file.info answers (before rate_scale). Undocumented
+  // (ashby.md §5.4 documents 10 minutes for the upload URL): 10 minutes unless a test sets it
+  // short.
+  int ashby_download_url_ttl_s = 600;
   // Lifetime of Lever OAuth and Greenhouse bearer tokens (before rate_scale).
   int token_ttl_s = 3600;
   // Send Retry-After with Lever 429s ("switchable per test", reference/api/lever.md §3).
