@@ -264,7 +264,7 @@ json::object build_report(Session& session, const pipeline::Plan& plan,
                        {"field_errors", field_errors},
                        {"lossy_records", lossy_records},
                        {"notices", notices.size()}};
-  json::object report{{"format", "atsmigrate-report/1"},
+  json::object report{{"format", "atsmigrate-report/2"},
                       {"generated_at", model::now_timestamp()},
                       {"source", session.options().source},
                       {"sink", session.options().sink},

@@ -1,6 +1,5 @@
 #include "host/run_services.hpp"
 
-#include <openssl/evp.h>
 #include <algorithm>
 #include <cmath>
 
@@ -9,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "services/net/base64.hpp"
 #include "services/net/log.hpp"
 #include "services/store/sha256.hpp"
 
@@ -17,15 +17,6 @@ namespace {
 
 // Error bodies (4xx/5xx) of a download are kept in memory up to this size, for the plugin to read.
 constexpr size_t kErrorBodyLimit = 64 * 1024;
-
-std::string base64(std::string_view bytes) {
-  std::string encoded(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
-                               reinterpret_cast<const unsigned char*>(bytes.data()),
-                               static_cast<int>(bytes.size()));
-  encoded.resize(static_cast<size_t>(length));
-  return encoded;
-}
 
 spdlog::level::level_enum to_spdlog(atsm_log_level level) {
   switch (level) {
@@ -175,11 +166,11 @@ std::string RunServices::authorization(const atsm_http_request& request) {
     case ATSM_AUTH_NONE:
       return {};
     case ATSM_AUTH_BASIC_SECRET_AS_USER:
-      header = "Basic " + base64(required(request.auth_secret) + ":");
+      header = "Basic " + net::base64_encode(required(request.auth_secret) + ":");
       break;
     case ATSM_AUTH_BASIC_SECRET_PAIR:
-      header =
-          "Basic " + base64(required(request.auth_secret) + ":" + required(request.auth_secret2));
+      header = "Basic " + net::base64_encode(required(request.auth_secret) + ":" +
+                                             required(request.auth_secret2));
       break;
     case ATSM_AUTH_BEARER_SECRET:
       header = "Bearer " + required(request.auth_secret);

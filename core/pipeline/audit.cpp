@@ -26,6 +26,24 @@ json::value optional_text(const std::optional<std::string>& text) {
   return text ? json::value(*text) : json::value(nullptr);
 }
 
+// Calls `visit` with each whole line of the trail that names its kind; a line cut by a crash, or
+// one that is not an object, is passed over.
+template <class Visit>
+void for_each_entry(const std::filesystem::path& file, Visit&& visit) {
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    boost::system::error_code ec;
+    json::value parsed = json::parse(line, ec);
+    if (ec || !parsed.is_object())
+      continue;
+    const json::object& entry = parsed.as_object();
+    const json::value* kind = entry.if_contains("kind");
+    if (kind == nullptr || !kind->is_string())
+      continue;
+    visit(std::string(kind->as_string()), entry);
+  }
+}
+
 }  // namespace
 
 AuditTrail::AuditTrail(std::filesystem::path file) : file_(std::move(file)) {
@@ -69,24 +87,16 @@ void AuditTrail::record(const std::string& method, const store::LedgerEntry& ent
 
 AuditTrail::Summary AuditTrail::summarise(const std::filesystem::path& file) {
   Summary summary;
-  std::ifstream in(file);
-  for (std::string line; std::getline(in, line);) {
-    boost::system::error_code ec;
-    json::value parsed = json::parse(line, ec);
-    if (ec || !parsed.is_object())
-      continue;  // a line cut by a crash
-    const json::object& entry = parsed.as_object();
-    const json::value* kind = entry.if_contains("kind");
+  for_each_entry(file, [&](const std::string& kind, const json::object& entry) {
     const json::value* method = entry.if_contains("method");
-    if (!kind || !method || !kind->is_string() || !method->is_string())
-      continue;
-    std::string kind_name(kind->as_string());
-    summary.methods[kind_name][std::string(method->as_string())]++;
+    if (method == nullptr || !method->is_string())
+      return;
+    summary.methods[kind][std::string(method->as_string())]++;
     if (const json::value* lossy = entry.if_contains("lossy"); lossy && lossy->is_array())
       for (const json::value& what : lossy->as_array())
         if (what.is_string())
-          summary.lossy[kind_name + ": " + std::string(what.as_string())]++;
-  }
+          summary.lossy[kind + ": " + std::string(what.as_string())]++;
+  });
   return summary;
 }
 
@@ -95,24 +105,17 @@ std::map<std::string, std::int64_t> AuditTrail::written_records(const std::files
   // Hashes, not keys: a million records' keys would cost a hundred megabytes; a collision can
   // only hide a loss among a million, never invent one.
   std::map<std::string, std::unordered_set<std::uint64_t>> seen;
-  std::ifstream in(file);
-  for (std::string line; std::getline(in, line);) {
-    boost::system::error_code ec;
-    json::value parsed = json::parse(line, ec);
-    if (ec || !parsed.is_object())
-      continue;  // a line cut by a crash
-    const json::object& entry = parsed.as_object();
-    const json::value* kind = entry.if_contains("kind");
+  for_each_entry(file, [&](const std::string& kind, const json::object& entry) {
     const json::value* key = entry.if_contains("source_key");
     const json::value* status = entry.if_contains("status");
     const json::value* line_scope = entry.if_contains("scope");
-    if (!kind || !key || !status || !kind->is_string() || !key->is_string() ||
+    if (!key || !status || !key->is_string() || !status->is_string() ||
         status->as_string() == "failed" || status->as_string() == "intent")
-      continue;
+      return;
     if (line_scope && line_scope->is_string() && line_scope->as_string() != scope)
-      continue;
-    seen[std::string(kind->as_string())].insert(std::hash<std::string_view>{}(key->as_string()));
-  }
+      return;
+    seen[kind].insert(std::hash<std::string_view>{}(key->as_string()));
+  });
   std::map<std::string, std::int64_t> counts;
   for (const auto& [kind, keys] : seen)
     counts[kind] = static_cast<std::int64_t>(keys.size());

@@ -583,27 +583,6 @@ TEST(CliTest, ASecretHandedOverAsASettingOrOptionIsRefusedWithoutEchoingIt) {
   EXPECT_EQ(naming.err.find("secrets are never taken"), std::string::npos) << naming.err;
 }
 
-std::string base64_of(const std::string& bytes) {
-  static const char* const alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  unsigned bits = 0;
-  int count = 0;
-  for (const unsigned char c : bytes) {
-    bits = (bits << 8) | c;
-    count += 8;
-    while (count >= 6) {
-      count -= 6;
-      out.push_back(alphabet[(bits >> count) & 63]);
-    }
-  }
-  if (count > 0)
-    out.push_back(alphabet[(bits << (6 - count)) & 63]);
-  while (out.size() % 4 != 0)
-    out.push_back('=');
-  return out;
-}
-
 // Every file of a directory tree (SQLite files and their journals included) that holds `needle`.
 std::vector<std::string> files_holding(const fs::path& root, const std::string& needle) {
   std::vector<std::string> found;
@@ -645,7 +624,8 @@ TEST(CliTest, AVendorErrorThatQuotesTheKeyLeavesItNowhere) {
   EXPECT_EQ(run.exit_code, 3) << run.out << run.err;
   EXPECT_GT(calls.load(), 0);
   EXPECT_NE(run.err.find("fatal"), std::string::npos) << run.err;
-  for (const std::string& form : {key, base64_of(key + ":"), base64_of(key)}) {
+  for (const std::string& form : {key, atsm::net::testing::base64_reference(key + ":"),
+                                  atsm::net::testing::base64_reference(key)}) {
     EXPECT_EQ(run.out.find(form), std::string::npos) << form << "\n" << run.out;
     EXPECT_EQ(run.err.find(form), std::string::npos) << form << "\n" << run.err;
     EXPECT_EQ(files_holding(work_dir, form), std::vector<std::string>{}) << form;

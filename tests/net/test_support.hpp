@@ -83,4 +83,28 @@ class LoopbackServer {
   std::thread thread_;
 };
 
+// Base64 (RFC 4648: standard or URL-safe alphabet, padded), written here rather than taken from
+// the code under test, for the forms in which a vendor may quote a secret back.
+inline std::string base64_reference(const std::string& bytes, bool url_safe = false) {
+  const std::string alphabet =
+      std::string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") +
+      (url_safe ? "-_" : "+/");
+  std::string out;
+  unsigned bits = 0;
+  int count = 0;
+  for (const unsigned char c : bytes) {
+    bits = (bits << 8) | c;
+    count += 8;
+    while (count >= 6) {
+      count -= 6;
+      out.push_back(alphabet[(bits >> count) & 63]);
+    }
+  }
+  if (count > 0)
+    out.push_back(alphabet[(bits << (6 - count)) & 63]);
+  while (out.size() % 4 != 0)
+    out.push_back('=');
+  return out;
+}
+
 }  // namespace atsm::net::testing

@@ -63,7 +63,7 @@ def broken_copies(report):
     yield "no summary", without("summary")
     yield "no mismatches", without("mismatches")
     yield "verdict 'ok'", changed(["summary", "verdict"], "ok")
-    yield "format version 2", changed(["format"], "atsmigrate-report/2")
+    yield "format version 1", changed(["format"], "atsmigrate-report/1")
     yield "negative read_back_checked", changed(["summary", "read_back_checked"], -1)
     yield "a count of an unknown kind", changed(["counts", "widget"], {
         "staged": 1, "rejected": 0, "in_source": 1, "written": None})

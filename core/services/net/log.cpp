@@ -18,6 +18,8 @@
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
+#include "services/net/base64.hpp"
+
 namespace atsm::net {
 namespace {
 
@@ -70,79 +72,61 @@ bool is_base64_char(char c) {
          c == '_';
 }
 
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+' || c == '-')
-    return 62;
-  return 63;  // '/' or '_'
+// What a secret looks like inside any base64 text that carries it (`Basic base64(key:)`,
+// `base64(client_id:client_secret)`, URL-safe or not): for each of the three byte alignments the
+// secret can start at, the run of characters that encode its bytes alone, whatever surrounds it.
+std::vector<std::string> base64_fragments(std::string_view secret) {
+  std::vector<std::string> fragments;
+  for (std::size_t offset = 0; offset < 3; ++offset) {
+    std::string padded(offset, '\0');
+    padded.append(secret);
+    const std::string encoded = base64_encode(padded);
+    const std::size_t first = (8 * offset + 5) / 6;             // first char of secret bits only
+    const std::size_t last = 8 * (offset + secret.size()) / 6;  // one past the last such char
+    if (last <= first)
+      continue;
+    std::string standard = encoded.substr(first, last - first);
+    std::string url_safe = standard;
+    std::replace(url_safe.begin(), url_safe.end(), '+', '-');
+    std::replace(url_safe.begin(), url_safe.end(), '/', '_');
+    fragments.push_back(std::move(standard));
+    if (url_safe != fragments.back())
+      fragments.push_back(std::move(url_safe));
+  }
+  return fragments;
 }
 
-// Decodes standard or URL-safe base64 (padding already cut off); a trailing partial group is
-// dropped.
-std::string decode_base64(std::string_view token) {
-  std::string out;
-  out.reserve(token.size() * 3 / 4);
-  std::uint32_t bits = 0;
-  int count = 0;
-  for (const char c : token) {
-    bits = (bits << 6) | static_cast<std::uint32_t>(base64_value(c));
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      out.push_back(static_cast<char>((bits >> count) & 0xff));
+// Masks every run of base64 characters (with its padding) that holds one of `fragments`.
+std::string mask_encoded_secrets(std::string_view text, const std::vector<std::string>& fragments) {
+  std::vector<std::pair<std::size_t, std::size_t>> runs;  // [begin, end) to mask
+  for (const std::string& fragment : fragments) {
+    for (std::size_t at = text.find(fragment); at != std::string_view::npos;
+         at = text.find(fragment, at + 1)) {
+      std::size_t begin = at;
+      while (begin > 0 && is_base64_char(text[begin - 1]))
+        --begin;
+      std::size_t end = at + fragment.size();
+      while (end < text.size() && is_base64_char(text[end]))
+        ++end;
+      while (end < text.size() && text[end] == '=')
+        ++end;
+      runs.emplace_back(begin, end);
     }
   }
-  return out;
-}
-
-// Masks every run of base64 characters whose decoding, from any of the four alignments (the run
-// may start inside a token, e.g. after "%20"), holds a secret: `Basic base64(key:)` and
-// `base64(client_id:client_secret)` whichever way a vendor quotes them.
-std::string mask_encoded_secrets(std::string_view text, const std::vector<std::string>& secrets) {
-  if (secrets.empty())
+  if (runs.empty())
     return std::string(text);
-  const std::size_t shortest = secrets.back().size();
-  const std::size_t shortest_encoded = (shortest * 4 + 2) / 3;
+  std::sort(runs.begin(), runs.end());
   std::string out;
   out.reserve(text.size());
-  std::size_t i = 0;
-  while (i < text.size()) {
-    if (!is_base64_char(text[i])) {
-      out.push_back(text[i]);
-      ++i;
+  std::size_t done = 0;
+  for (const auto& [begin, end] : runs) {
+    if (end <= done)
       continue;
-    }
-    std::size_t end = i;
-    while (end < text.size() && is_base64_char(text[end]))
-      ++end;
-    std::size_t padded_end = end;
-    while (padded_end < text.size() && text[padded_end] == '=')
-      ++padded_end;
-    const std::string_view run = text.substr(i, end - i);
-    bool holds_secret = false;
-    for (std::size_t skip = 0; skip < 4 && !holds_secret && run.size() >= skip + shortest_encoded;
-         ++skip) {
-      const std::string decoded = decode_base64(run.substr(skip));
-      for (const std::string& secret : secrets) {
-        if (decoded.find(secret) != std::string::npos) {
-          holds_secret = true;
-          break;
-        }
-      }
-    }
-    if (holds_secret) {
-      out.append(kRedacted);
-      i = padded_end;
-    } else {
-      out.append(run);
-      i = end;
-    }
+    out.append(text.substr(done, begin > done ? begin - done : 0));
+    out.append(kRedacted);
+    done = end;
   }
+  out.append(text.substr(done));
   return out;
 }
 
@@ -294,6 +278,7 @@ bool Redactor::add_secret(std::string_view value) {
   insert_longest_first(forms_, value);
   for (const std::string& form : encoded)
     insert_longest_first(forms_, form);
+
   return true;
 }
 
@@ -304,7 +289,12 @@ std::string Redactor::redact_secrets(std::string_view text) const {
   std::string result(text);
   for (const auto& form : forms_)
     replace_all(result, form, kRedacted);
-  return mask_encoded_secrets(result, secrets_);
+  // A handful of short encodings per secret: cheaper to make per call than to keep in sync.
+  std::vector<std::string> fragments;
+  for (const std::string& secret : secrets_)
+    for (std::string& fragment : base64_fragments(secret))
+      fragments.push_back(std::move(fragment));
+  return mask_encoded_secrets(result, fragments);
 }
 
 std::string Redactor::redact(std::string_view text) const {
