@@ -67,12 +67,14 @@ class E2E : public ::testing::Test {
     return args;
   }
 
-  // Runs atsmigrate with `args`; kills it with SIGKILL as soon as `kill_when` holds (polled
-  // every 20 ms), or after `kill_after` when given.
+  // Runs atsmigrate with `args`, its output captured in `output_name` under the test's dir; kills
+  // it with SIGKILL as soon as `kill_when` holds (polled every 20 ms), or after `kill_after`
+  // when given.
   Outcome run(std::vector<std::string> args,
               std::optional<std::chrono::milliseconds> kill_after = std::nullopt,
-              const std::function<bool()>& kill_when = {}) {
-    std::filesystem::path log = dir.path() / "output.txt";
+              const std::function<bool()>& kill_when = {},
+              const std::string& output_name = "output.txt") {
+    std::filesystem::path log = dir.path() / output_name;
     pid_t child = ::fork();
     if (child == 0) {
       FILE* out = std::freopen(log.c_str(), "w", stdout);
@@ -86,17 +88,27 @@ class E2E : public ::testing::Test {
       ::execv(kAtsmigrate.c_str(), argv.data());
       std::_Exit(127);
     }
+    int status = 0;
+    bool reaped = false;
     if (kill_after) {
       std::this_thread::sleep_for(*kill_after);
       ::kill(child, SIGKILL);
     }
     if (kill_when) {
-      while (::waitpid(child, nullptr, WNOHANG) == 0 && !kill_when())
+      for (;;) {
+        if (::waitpid(child, &status, WNOHANG) == child) {
+          reaped = true;  // it ended by itself: its own status counts
+          break;
+        }
+        if (kill_when()) {
+          ::kill(child, SIGKILL);
+          break;
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      ::kill(child, SIGKILL);
+      }
     }
-    int status = 0;
-    ::waitpid(child, &status, 0);
+    if (!reaped)
+      ::waitpid(child, &status, 0);
     Outcome outcome;
     outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     std::ifstream in(log);
@@ -423,6 +435,32 @@ TEST_F(E2E, ALedgerWhoseLogWasDamagedAfterAKillNeitherLosesNorDuplicates) {
   Outcome resumed = run(migration_args("lever"));
   EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("the audit trail shows"), std::string::npos) << resumed.output;
+  expect_matches_truth("lever");
+}
+
+// Two runs of the same command on one work dir: the second is refused at once, naming the run
+// that holds the work dir, and the first finishes exactly (three runs at once used to create
+// candidates twice and race on plan.json).
+TEST_F(E2E, ASecondRunOnABusyWorkDirIsRefusedAndTheFirstFinishesExactly) {
+  atsm::sandbox::Options options;
+  options.seed = 29;
+  options.persons = 30;
+  start(options);
+  plan_and_accept("lever");
+  const std::filesystem::path audit = dir.path() / "work" / "audit.jsonl";
+  std::optional<Outcome> second;
+  Outcome first = run(migration_args("lever"), std::nullopt, [&] {
+    // Once the first run writes, it holds the work dir: start the second beside it.
+    if (!second && std::filesystem::exists(audit) && std::filesystem::file_size(audit) > 0)
+      second = run(migration_args("lever"), std::nullopt, {}, "second-output.txt");
+    return false;
+  });
+  EXPECT_EQ(first.exit_code, 0) << first.output;
+  ASSERT_TRUE(second) << "the first run ended before it wrote anything\n" << first.output;
+  EXPECT_EQ(second->exit_code, 3) << second->output;
+  EXPECT_NE(second->output.find("is in use by another atsmigrate run (pid "), std::string::npos)
+      << second->output;
+  EXPECT_NE(second->output.find("step migrate"), std::string::npos) << second->output;
   expect_matches_truth("lever");
 }
 
