@@ -56,7 +56,8 @@ AccountIdentity account_of(const host::LoadedPlugin& plugin, const json::object&
 }
 
 void bind_account(const std::filesystem::path& work_dir, const std::string& plugin,
-                  const std::string& role, const AccountIdentity& identity, bool rebind) {
+                  const std::string& role, const AccountIdentity& identity, bool holds_its_data,
+                  bool rebind) {
   const std::filesystem::path file = accounts_file(work_dir);
   json::object accounts;
   if (std::ifstream in(file, std::ios::binary); in) {
@@ -76,15 +77,16 @@ void bind_account(const std::filesystem::path& work_dir, const std::string& plug
                            text_at(recorded->as_object(), "key_fingerprint")};
     if (before == identity)
       return;
-    if (!rebind) {
+    if (holds_its_data && !rebind) {
       throw UsageError(fmt::format(
           "this work dir ({}) migrates the {} account at {}; this run's {} is the account at {}. "
           "To migrate another account, start a new migration with another --workdir. If it is "
           "the same account under a new key or address, run again with --rebind-accounts.",
           work_dir.string(), plugin, before.describe(), role, identity.describe()));
     }
-    spdlog::warn("{}: the work dir's {} account is now {} (was {}), as --rebind-accounts asked",
-                 plugin, role, identity.describe(), before.describe());
+    if (holds_its_data)
+      spdlog::warn("{}: the work dir's {} account is now {} (was {}), as --rebind-accounts asked",
+                   plugin, role, identity.describe(), before.describe());
   }
   accounts[plugin] = json::object{{"role", role},
                                   {"base_url", identity.base_url},

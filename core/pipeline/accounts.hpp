@@ -28,10 +28,13 @@ struct AccountIdentity {
 AccountIdentity account_of(const host::LoadedPlugin& plugin, const boost::json::object& config,
                            const net::SecretStore& secrets);
 
-// Records `plugin`'s account in WORK_DIR/accounts.json on first use; afterwards throws UsageError
-// naming both accounts when `identity` differs, unless `rebind` (the same account under a new
-// key or address), which records the new one.
+// Records `plugin`'s account in WORK_DIR/accounts.json. Once the work dir holds what it read from
+// or wrote to that account (`holds_its_data`), a run with another identity is refused with a
+// UsageError naming both, unless `rebind` (the same account under a new key or address); until
+// then the latest identity is simply recorded, so a first run that failed on a wrong address or
+// a missing key does not bind the work dir to it.
 void bind_account(const std::filesystem::path& work_dir, const std::string& plugin,
-                  const std::string& role, const AccountIdentity& identity, bool rebind);
+                  const std::string& role, const AccountIdentity& identity, bool holds_its_data,
+                  bool rebind);
 
 }  // namespace atsm::pipeline

@@ -319,8 +319,13 @@ void Session::check_account(const host::LoadedPlugin& plugin, const char* role) 
   boost::json::object config;
   if (const boost::json::value* given = config_.if_contains(plugin.name()))
     config = given->as_object();
+  // The work dir belongs to an account once it holds what was read from it (the source's staged
+  // records) or written to it (the target's ledger rows).
+  bool holds_its_data = std::string_view(role) == "source"
+                            ? !staging_->counts(plugin.name()).empty()
+                            : !ledger_->counts(ledger_scope()).empty();
   bind_account(work_dir_.root, plugin.name(), role, account_of(plugin, config, secrets_),
-               options_.rebind_accounts);
+               holds_its_data, options_.rebind_accounts);
 }
 
 std::unique_ptr<host::ConnectorInstance> Session::open_sink_instance() {

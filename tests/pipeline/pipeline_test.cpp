@@ -284,9 +284,16 @@ TEST_F(PipelineTest, AWorkDirRefusesAnotherAccountNamingBothUnlessRebound) {
   ::setenv("ECHO_KEY", "first-secret-key", 1);
   SessionOptions first = options("echo");
   first.settings = {"echo.base_url=http://127.0.0.1:1"};
+  SessionOptions mistyped = options("echo");
+  mistyped.settings = {"echo.base_url=http://127.0.0.1:7"};
+  {
+    // A first run that read nothing (a mistyped address, say) does not bind the work dir.
+    Session session(mistyped);
+    session.source();
+  }
   {
     Session session(first);
-    session.source();
+    EXPECT_EQ(atsm::pipeline::extract(session).staged["person"], 3);
   }
   SessionOptions other_address = options("echo");
   other_address.settings = {"echo.base_url=http://127.0.0.1:2"};
