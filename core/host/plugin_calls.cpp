@@ -173,9 +173,10 @@ PluginCallScope::PluginCallScope(const std::string& plugin, const char* call,
     if (g_calls[i].used.load(std::memory_order_relaxed) ||
         !g_calls[i].used.compare_exchange_strong(expected, true))
       continue;
-    g_calls[i].plugin.store(plugin.c_str());
+    // `plugin` last: a crash handler that sees it set sees this call's call and kind too.
     g_calls[i].call.store(call);
     g_calls[i].kind.store(kind ? kind->c_str() : nullptr);
+    g_calls[i].plugin.store(plugin.c_str());
     slot_ = i;
     return;
   }
@@ -185,6 +186,8 @@ PluginCallScope::~PluginCallScope() {
   if (slot_ < 0)
     return;
   g_calls[slot_].plugin.store(nullptr);
+  g_calls[slot_].kind.store(nullptr);  // its string dies with the caller's scope
+  g_calls[slot_].call.store(nullptr);
   g_calls[slot_].used.store(false);
 }
 

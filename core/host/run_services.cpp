@@ -266,7 +266,7 @@ void RunServices::http(const atsm_http_request& request, atsm_http_response_fn o
   }
   if (response.cancelled)
     throw Error(ATSM_CANCELLED, shared_.run_failure().value_or("cancelled"));
-  if (response.body_too_large) {
+  if (response.body_too_large && !response.ambiguous) {
     throw Error(ATSM_PERMANENT,
                 fmt::format("{}: {} (--max-response-mb); nothing of it was used", endpoint,
                             response.transport_error),

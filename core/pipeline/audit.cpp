@@ -112,7 +112,8 @@ std::map<std::string, std::int64_t> AuditTrail::written_records(const std::files
     if (!key || !status || !key->is_string() || !status->is_string() ||
         status->as_string() == "failed" || status->as_string() == "intent")
       return;
-    if (line_scope && line_scope->is_string() && line_scope->as_string() != scope)
+    // Lines from before the trail named its scope prove nothing about this one.
+    if (line_scope == nullptr || !line_scope->is_string() || line_scope->as_string() != scope)
       return;
     seen[kind].insert(std::hash<std::string_view>{}(key->as_string()));
   });

@@ -36,7 +36,7 @@ class AuditTrail {
   static Summary summarise(const std::filesystem::path& file);
 
   // How many distinct records of each kind the trail shows written into ledger scope `scope`
-  // (lines from before the trail named its scope count for every scope). The ledger never
+  // (lines from before the trail named its scope are not counted). The ledger never
   // forgets a row, so a ledger with fewer rows of a kind has lost some: the trail is its witness.
   static std::map<std::string, std::int64_t> written_records(const std::filesystem::path& file,
                                                              const std::string& scope);

@@ -598,11 +598,11 @@ class Loader {
   }
 
   // Whether this run must look every record up in the target before writing it: the ledger
-  // knows nothing of this target (deleted, truncated, a new work dir) while the target already
-  // holds what an earlier run wrote. Decided before any write: a report in the work dir proves an
-  // earlier load; else a few staged persons are looked up (a handful of reads, the only cost on a
-  // normal first run; persons, because the target identifies them by legacy id and email, where
-  // a job has only its title). A ledger that knows the target costs nothing.
+  // lost rows the audit trail shows written, or knows nothing of this target (deleted,
+  // truncated, a new work dir) while the target already holds persons carrying this work dir's
+  // source keys (the sink's census; without one, a few staged persons are looked up: persons,
+  // because the target identifies them by legacy id and email, where a job has only its title).
+  // A ledger that knows the target costs nothing.
   bool earlier_writes_unknown_to_the_ledger() {
     if (verbatim_)
       return false;
@@ -627,8 +627,39 @@ class Loader {
     if (std::find(sink.sink_kinds().begin(), sink.sink_kinds().end(), "person") ==
         sink.sink_kinds().end())
       return false;
-    if (std::filesystem::exists(session_.work_dir().report_json())) {
-      adoption_reason_ = "this work dir reported a migration before, but its ledger is empty";
+    // The target's own list of what carries this work dir's source keys, where the sink offers
+    // one (one paged read, on a run whose ledger is empty only); else a few look-ups below.
+    std::optional<json::array> census;
+    try {
+      census = with_retries("census of the target's persons",
+                            [&] { return session_.sink().census("person"); });
+    } catch (const host::Error& error) {
+      if (error.status() == ATSM_AUTH || error.status() == ATSM_CANCELLED)
+        throw;
+      adoption_reason_ = fmt::format(
+          "the ledger is empty and the target could not list what it holds ({})", error.what());
+      return true;
+    }
+    if (census) {
+      const std::set<std::string> ours(sources_.begin(), sources_.end());
+      std::size_t held = 0;
+      for (const json::value& entry : *census) {
+        const json::value* keys =
+            entry.is_object() ? entry.as_object().if_contains("keys") : nullptr;
+        bool carries_ours = false;
+        for (const json::value& key : keys && keys->is_array() ? keys->as_array() : json::array{})
+          if (key.is_string()) {
+            std::string_view text = key.as_string();
+            carries_ours = carries_ours || ours.count(std::string(text.substr(0, text.find(':'))));
+          }
+        held += carries_ours ? 1 : 0;
+      }
+      if (held == 0)
+        return false;
+      adoption_reason_ = fmt::format(
+          "the ledger is empty, but the target already holds {} person(s) with this work dir's "
+          "source keys (an earlier run whose ledger was lost, or a new work dir)",
+          held);
       return true;
     }
     constexpr int64_t kProbedPersons = 8;

@@ -582,12 +582,18 @@ class Reconciler {
         continue;
       spdlog::info("reconcile: the target holds {} {} object(s) with source keys", census->size(),
                    kind);
+      // One streamed read of the ledger, not a query per object of the census.
+      std::map<std::string, std::string> written_as;
+      session_.ledger().for_each(scope_, kind, store::LedgerState::done,
+                                 [&](const store::LedgerEntry& entry) {
+                                   if (entry.target_id)
+                                     written_as[entry.key.source_key] = *entry.target_id;
+                                 });
       json::array problems = duplicates_in_census(
           kind, *census, sources, [&](const std::string& key) -> std::optional<std::string> {
-            std::optional<store::LedgerEntry> entry = session_.ledger().get({scope_, kind, key});
-            if (entry && entry->state == store::LedgerState::done)
-              return entry->target_id;
-            return std::nullopt;
+            auto found = written_as.find(key);
+            return found == written_as.end() ? std::nullopt
+                                             : std::optional<std::string>(found->second);
           });
       for (json::value& problem : problems)
         result_.unexplained.push_back(std::move(problem));

@@ -166,7 +166,8 @@ void AshbyServer::handle(const httplib::Request& request, httplib::Response& res
   }
   bool basic = false;
   std::string pair = bearer_or_basic_key(request, basic);
-  // A key deactivated mid-run (POST /_sandbox/revoke_key) is refused like a wrong one.
+  // A key deactivated mid-run (POST /_sandbox/revoke_key) is refused like a wrong one: 403 for a
+  // wrong or deactivated key (reference/api/ashby.md §1).
   std::int64_t left = calls_before_revocation_.load();
   while (left > 0 && !calls_before_revocation_.compare_exchange_weak(left, left - 1)) {
   }

@@ -480,6 +480,10 @@ TEST_F(E2E, AKeyRevokedMidRunStopsTheRunAtOnceAndTheResumeIsExact) {
   Outcome stopped = run(migration_args("lever"));
   EXPECT_EQ(stopped.exit_code, 3) << stopped.output;
   EXPECT_NE(stopped.output.find("fatal:"), std::string::npos) << stopped.output;
+  EXPECT_NE(stopped.output.find("the key is wrong, deactivated or lacks a permission"),
+            std::string::npos)
+      << "the run stopped because of the revoked key\n"
+      << stopped.output;
   json::object after = json::parse(ashby.Get("/_sandbox/revoke_key")->body).as_object();
   ASSERT_TRUE(after.at("revoked").as_bool()) << "the run must have reached the revocation";
   // Writers in flight when the first refusal came may still land one call each (at most 32

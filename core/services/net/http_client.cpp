@@ -616,8 +616,10 @@ Response HttpClient::perform(const Request& request) {
     std::optional<milliseconds> retry_after;
     response.malformed_body = false;
     if (outcome.body_too_large) {
-      // The same request would bring the same body: refused at once, whatever the method.
+      // The same request would bring the same body: refused at once, whatever the method. A
+      // write the server answered was applied all the same: ambiguous, looked up before a retry.
       response.body_too_large = true;
+      response.ambiguous = !idempotent && outcome.maybe_sent;
       verdict = Verdict::kDone;
     } else if (outcome.code == CURLE_OK) {
       const long status = response.status;

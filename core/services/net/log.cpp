@@ -67,6 +67,8 @@ std::vector<std::string> encoded_forms(std::string_view value) {
   return forms;
 }
 
+constexpr std::size_t kMinBase64Fragment = 12;
+
 bool is_base64_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '-' ||
          c == '_';
@@ -84,6 +86,10 @@ std::vector<std::string> base64_fragments(std::string_view secret) {
     const std::size_t first = (8 * offset + 5) / 6;             // first char of secret bits only
     const std::size_t last = 8 * (offset + secret.size()) / 6;  // one past the last such char
     if (last <= first)
+      continue;
+    // A short fragment would match ordinary words and ids in vendor data, which this redaction
+    // also cleans: such a secret is still caught as itself and as a whole Basic token.
+    if (last - first < kMinBase64Fragment)
       continue;
     std::string standard = encoded.substr(first, last - first);
     std::string url_safe = standard;
@@ -278,6 +284,8 @@ bool Redactor::add_secret(std::string_view value) {
   insert_longest_first(forms_, value);
   for (const std::string& form : encoded)
     insert_longest_first(forms_, form);
+  for (const std::string& fragment : base64_fragments(value))
+    insert_longest_first(base64_fragments_, fragment);
 
   return true;
 }
@@ -289,12 +297,7 @@ std::string Redactor::redact_secrets(std::string_view text) const {
   std::string result(text);
   for (const auto& form : forms_)
     replace_all(result, form, kRedacted);
-  // A handful of short encodings per secret: cheaper to make per call than to keep in sync.
-  std::vector<std::string> fragments;
-  for (const std::string& secret : secrets_)
-    for (std::string& fragment : base64_fragments(secret))
-      fragments.push_back(std::move(fragment));
-  return mask_encoded_secrets(result, fragments);
+  return mask_encoded_secrets(result, base64_fragments_);
 }
 
 std::string Redactor::redact(std::string_view text) const {

@@ -45,6 +45,7 @@ class Redactor {
   // looked for in plain text; longest first, so a secret containing another goes whole.
   std::vector<std::string> secrets_;
   std::vector<std::string> forms_;
+  std::vector<std::string> base64_fragments_;  // a secret inside base64 text, each alignment
 };
 
 // Redacts with the process-wide Redactor; for error messages as well as logs.
