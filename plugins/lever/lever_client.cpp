@@ -215,6 +215,11 @@ void LeverClient::fail(const sdk::HttpResponse& response, const std::string& wha
   std::string request_id = response.header("X-Request-Id").value_or("");
   atsm_status status = ATSM_PERMANENT;
   int retry_after_ms = 0;
+  // A stale or foreign offset token, known by its message whatever the status (TAP saw 400,
+  // lever.md §2; the status is unverified): the caller restarts the list.
+  if (response.body.find("Invalid offset token") != std::string::npos)
+    throw InvalidOffsetToken(ATSM_INVALID, message, std::to_string(response.status), request_id,
+                             response.status);
   if (response.status == 401 || response.status == 403) {
     status = ATSM_AUTH;
   } else if (response.status == 404) {
@@ -230,10 +235,6 @@ void LeverClient::fail(const sdk::HttpResponse& response, const std::string& wha
     }
   } else if (response.status >= 500) {
     status = ATSM_RETRY;
-  } else if (response.status == 400 &&
-             response.body.find("Invalid offset token") != std::string::npos) {
-    throw InvalidOffsetToken(ATSM_INVALID, message, std::to_string(response.status), request_id,
-                             response.status);
   } else if (response.status == 400) {
     status = ATSM_INVALID;
   }

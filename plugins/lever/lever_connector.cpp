@@ -274,37 +274,40 @@ class LeverSource : public sdk::Source {
   }
 
   // Walks a paged list from `from`, calling on_page(items, before, after) per page; `after` has
-  // no offset on the last page. When Lever rejects a saved token the walk starts over and drops
-  // everything through `from.last_id`.
+  // no offset on the last page. When Lever rejects a token (stale, or issued for another sort)
+  // the walk starts the list over: items this walk already handled are dropped by id, the rest
+  // are handed on again (a resumed walk re-emits what it read before its crash, which staging
+  // takes as the same records). Nothing is dropped on the word of an anchor that may have moved
+  // or been deleted meanwhile.
   void walk(
       const std::string& path, const Query& query, ListPosition from, const std::string& what,
       const std::function<void(json::array&, const ListPosition&, const ListPosition&)>& on_page) {
-    bool skipping = false;
+    constexpr int kRestarts = 5;
+    std::set<std::string> handled;
+    int restarts = 0;
+    bool restarted = false;
     ListPosition before = from;
     for (;;) {
       Page page;
       try {
         page = client_.page(path, query, before.offset, what);
       } catch (const InvalidOffsetToken& error) {
-        if (!before.offset || skipping)
+        if (!before.offset || ++restarts > kRestarts)
           throw;
-        host_.log(ATSM_LOG_WARN, std::string(error.what()) +
-                                     "; restarting the list and skipping what was read before");
+        host_.log(ATSM_LOG_WARN, std::string(error.what()) + "; restarting the list");
         before.offset.reset();
-        skipping = !before.last_id.empty();
+        restarted = true;
         continue;
       }
-      if (skipping) {
-        auto through =
-            std::find_if(page.data.begin(), page.data.end(),
-                         [&](const json::value& item) { return item_id(item) == from.last_id; });
-        if (through == page.data.end()) {
-          page.data.clear();
-        } else {
-          page.data.erase(page.data.begin(), through + 1);
-          skipping = false;
-        }
+      if (restarted) {
+        json::array fresh;
+        for (json::value& item : page.data)
+          if (std::string id = item_id(item); id.empty() || !handled.count(id))
+            fresh.push_back(std::move(item));
+        page.data = std::move(fresh);
       }
+      for (const json::value& item : page.data)
+        handled.insert(item_id(item));
       ListPosition after{page.next, page.data.empty() ? before.last_id : item_id(page.data.back())};
       on_page(page.data, before, after);
       if (!page.next)
@@ -402,8 +405,114 @@ class LeverSource : public sdk::Source {
     return int_member(position, "snapshot", snapshot_);
   }
 
-  Query opportunity_query(std::int64_t snapshot) const {
-    return {{"confidentiality", confidentiality()}, {"created_at_end", std::to_string(snapshot)}};
+  Query opportunity_query() const { return {{"confidentiality", confidentiality()}}; }
+
+  // ---- opportunities, window by window ----------------------------------------------------------
+  //
+  // GET /opportunities is ordered by stage rank, then lastAdvancedAt, then id (issue 16 §1;
+  // lever.md header), all of which move while recruiters work: a page token skips an opportunity
+  // moved to an earlier stage during the walk, and a walk restarted after a stale token cannot
+  // tell where it was. So opportunities are read in windows of creation time (createdAt never
+  // changes; created_at_start/_end are documented and inclusive, lever.md §5.1), each narrow
+  // enough that Lever answers it whole in one response (hasNext false). One response is one
+  // instant of the account: nothing moved can hide from it, and no token is ever kept.
+  // Widths follow the density seen so far; a window answered with hasNext is asked again a
+  // quarter as wide. The windows cover [from, until] without gap or overlap, so each
+  // opportunity is read exactly once per walk.
+
+  struct Window {
+    std::int64_t start = 0, end = 0;  // createdAt, inclusive
+    std::int64_t next_width = 0;      // the width to try after it
+    bool last = false;                // it ends the walk
+  };
+
+  void walk_windows(
+      const Query& query, std::int64_t from, std::int64_t until, std::int64_t width,
+      const std::string& what,
+      const std::function<void(std::vector<json::value>&, const Window&)>& on_window) {
+    // Aim below a full page, so a window grown from a sparse one rarely overflows.
+    const double target = std::max(1.0, 0.7 * settings_.client.page_size);
+    std::int64_t start = std::max<std::int64_t>(from, 0);
+    if (width <= 0)
+      width = until - start + 1;  // first try: everything at once (a small account: one call)
+    while (start <= until) {
+      std::int64_t end = width > until - start ? until : start + width - 1;
+      Query windowed = query;
+      windowed.emplace_back("created_at_start", std::to_string(start));
+      windowed.emplace_back("created_at_end", std::to_string(end));
+      Page page = client_.page("/opportunities", windowed, std::nullopt, what);
+      std::vector<json::value> items;
+      if (page.next && end > start) {
+        width = std::max<std::int64_t>(1, (end - start + 1) / 4);
+        continue;
+      }
+      if (page.next)
+        items = walk_millisecond(windowed, start, what);
+      else
+        items.assign(std::make_move_iterator(page.data.begin()),
+                     std::make_move_iterator(page.data.end()));
+      // Handled in id order: stable whatever moves, so a checkpoint can name the last one done.
+      std::sort(items.begin(), items.end(),
+                [](const json::value& a, const json::value& b) { return item_id(a) < item_id(b); });
+      double factor =
+          items.empty() ? 4.0 : std::clamp(target / static_cast<double>(items.size()), 0.25, 4.0);
+      Window window{start, end,
+                    std::max<std::int64_t>(1, static_cast<std::int64_t>(
+                                                  static_cast<double>(end - start + 1) * factor)),
+                    end >= until};
+      on_window(items, window);
+      if (window.last)
+        return;
+      start = end + 1;
+      width = window.next_width;
+      host_.check_cancelled();
+    }
+  }
+
+  // More than a page of opportunities created in one millisecond (a bulk import): no narrower
+  // window exists, so that millisecond is paged, and paged again until a whole walk brings no
+  // opportunity the earlier ones had not (one moved during every walk could still hide: said).
+  std::vector<json::value> walk_millisecond(const Query& query, std::int64_t at,
+                                            const std::string& what) {
+    constexpr int kMaxWalks = 5;
+    std::map<std::string, json::value> seen;
+    for (int pass = 0; pass < kMaxWalks; ++pass) {
+      bool found_new = false;
+      walk("/opportunities", query, {}, what,
+           [&](json::array& items, const ListPosition&, const ListPosition&) {
+             for (json::value& item : items)
+               found_new = seen.emplace(item_id(item), std::move(item)).second || found_new;
+           });
+      if (pass > 0 && !found_new)
+        break;
+    }
+    host_.log(ATSM_LOG_WARN,
+              std::to_string(seen.size()) +
+                  " opportunities were created in the same millisecond (" + std::to_string(at) +
+                  "), more than one page: they were paged until a walk found nothing new; one "
+                  "moved to an earlier stage during every such walk would be missed");
+    std::vector<json::value> items;
+    for (auto& [id, item] : seen)
+      items.push_back(std::move(item));
+    return items;
+  }
+
+  // What a read covers: every opportunity, or for a delta those created, updated, moved to
+  // another stage or archived since. updatedAt alone would miss most: it is null on most real
+  // opportunities and a stage move leaves it (issue 16 §1, §4); the four filters are documented
+  // (lever.md §5.1) and Lever ANDs filters, so each is a walk of its own, deduplicated by id.
+  struct ReadPhase {
+    Query filter;
+    std::int64_t created_from = 0;
+  };
+
+  std::vector<ReadPhase> read_phases() const {
+    if (!settings_.since)
+      return {ReadPhase{}};
+    std::string since = std::to_string(*settings_.since);
+    return {ReadPhase{{}, *settings_.since}, ReadPhase{{{"updated_at_start", since}}, 0},
+            ReadPhase{{{"advanced_at_start", since}}, 0},
+            ReadPhase{{{"archived_at_start", since}}, 0}};
   }
 
   const HiredReasons& hired_reasons() {
@@ -430,7 +539,7 @@ class LeverSource : public sdk::Source {
     std::int64_t snapshot = snapshot_of(position);
     std::string after_contact = string_member(position, "after_contact").value_or("");
     std::map<std::string, ContactAggregate> contacts;
-    auto aggregate = [&](json::array& items, const ListPosition&, const ListPosition&) {
+    auto aggregate = [&](std::vector<json::value>& items, const Window&) {
       for (const json::value& item : items) {
         if (!item.is_object())
           continue;
@@ -438,30 +547,33 @@ class LeverSource : public sdk::Source {
         contacts[contact].add_opportunity(item.as_object());
       }
     };
-    Query query = opportunity_query(snapshot);
+    Query query = opportunity_query();
     query.emplace_back("expand", "contact");
     if (!settings_.since) {
-      walk("/opportunities", query, {}, "list /opportunities (persons)", aggregate);
+      walk_windows(query, 0, snapshot, 0, "list /opportunities (persons)", aggregate);
     } else {
-      // Delta: the contacts behind opportunities updated since, each re-read with all of its
+      // Delta: the contacts behind opportunities changed since, each re-read with all of its
       // opportunities so tags, sources and first-seen times stay whole.
       std::set<std::string> touched;
-      Query changed = opportunity_query(snapshot);
-      changed.emplace_back("updated_at_start", std::to_string(*settings_.since));
-      walk("/opportunities", changed, {}, "list /opportunities updated since (persons)",
-           [&](json::array& items, const ListPosition&, const ListPosition&) {
-             for (const json::value& item : items)
-               if (item.is_object())
-                 touched.insert(contact_id_of(item.as_object()));
-           });
+      for (const ReadPhase& phase : read_phases()) {
+        Query changed = opportunity_query();
+        changed.insert(changed.end(), phase.filter.begin(), phase.filter.end());
+        walk_windows(changed, phase.created_from, snapshot, 0,
+                     "list /opportunities changed since (persons)",
+                     [&](std::vector<json::value>& items, const Window&) {
+                       for (const json::value& item : items)
+                         if (item.is_object())
+                           touched.insert(contact_id_of(item.as_object()));
+                     });
+      }
       touched.erase("");
       std::vector<std::string> ids(touched.begin(), touched.end());
       for (std::size_t start = 0; start < ids.size(); start += kContactsPerQuery) {
         Query by_contact = query;
         for (std::size_t i = start; i < std::min(ids.size(), start + kContactsPerQuery); ++i)
           by_contact.emplace_back("contact_id", ids[i]);
-        walk("/opportunities", by_contact, {}, "list /opportunities by contact (persons)",
-             aggregate);
+        walk_windows(by_contact, 0, snapshot, 0, "list /opportunities by contact (persons)",
+                     aggregate);
       }
     }
     std::vector<model::Record> batch;
@@ -485,28 +597,42 @@ class LeverSource : public sdk::Source {
   // ---- candidacies
   // --------------------------------------------------------------------------------
 
+  // Checkpoints name the phase and the next window: a resume asks that window again whole.
   void read_candidacies(const json::object& position, sdk::Emitter& emitter) {
     std::int64_t snapshot = snapshot_of(position);
     if (position.empty())
       report_deleted_opportunities();
     const HiredReasons& reasons = hired_reasons();
-    Query query = opportunity_query(snapshot);
+    Query query = opportunity_query();
     query.emplace_back("expand", "applications");
-    if (settings_.since)
-      query.emplace_back("updated_at_start", std::to_string(*settings_.since));
-    ListPosition from{string_member(position, "offset"),
-                      string_member(position, "last").value_or("")};
-    walk("/opportunities", query, from, "list /opportunities (candidacies)",
-         [&](json::array& items, const ListPosition&, const ListPosition& after) {
-           std::vector<model::Record> records;
-           for (const json::value& item : items)
-             records.push_back(map_opportunity(item, reasons));
-           std::string checkpoint;
-           if (after.offset)
-             checkpoint = json::serialize(json::object{
-                 {"snapshot", snapshot}, {"offset", *after.offset}, {"last", after.last_id}});
-           emit(emitter, "candidacy", records, checkpoint);
-         });
+    std::vector<ReadPhase> phases = read_phases();
+    std::int64_t from = int_member(position, "from", -1);
+    std::int64_t width = int_member(position, "width", 0);
+    std::set<std::string> emitted;  // a delta's phases overlap
+    for (auto phase = static_cast<std::size_t>(int_member(position, "phase", 0));
+         phase < phases.size(); ++phase) {
+      Query filtered = query;
+      filtered.insert(filtered.end(), phases[phase].filter.begin(), phases[phase].filter.end());
+      walk_windows(
+          filtered, from >= 0 ? from : phases[phase].created_from, snapshot, width,
+          "list /opportunities (candidacies)",
+          [&](std::vector<json::value>& items, const Window& window) {
+            std::vector<model::Record> records;
+            for (const json::value& item : items)
+              if (emitted.insert(item_id(item)).second)
+                records.push_back(map_opportunity(item, reasons));
+            auto index = static_cast<std::int64_t>(phase);
+            json::object next{{"snapshot", snapshot}, {"phase", window.last ? index + 1 : index}};
+            if (!window.last) {
+              next["from"] = window.end + 1;
+              next["width"] = window.next_width;
+            }
+            emit(emitter, "candidacy", records, json::serialize(next));
+          });
+      from = -1;
+      width = 0;
+    }
+    emit(emitter, "candidacy", {}, "");
   }
 
   // Deleted opportunities are not migrated; the run says which ones Lever deleted.
@@ -653,65 +779,65 @@ class LeverSource : public sdk::Source {
     return host_.suggested_in_flight().value_or(kDefaultChildWorkers);
   }
 
+  // Checkpoints: inside a window, the window and the last id done (windows are handled in id
+  // order); at a window's end, the next window. A resume asks the window again whole.
   void read_children(const std::string& kind, const json::object& position, sdk::Emitter& emitter) {
     std::int64_t snapshot = snapshot_of(position);
-    std::int64_t done_in_page = int_member(position, "done", 0);
-    ListPosition from{string_member(position, "offset"),
-                      string_member(position, "last").value_or("")};
-    // A checkpoint taken inside a page names that page's own token; skip what it had done.
-    bool resume_inside_page = done_in_page > 0;
-    auto checkpoint = [&](const std::optional<std::string>& offset, std::int64_t done,
-                          const std::string& last) {
-      json::object out{{"snapshot", snapshot}, {"done", done}, {"last", last}};
-      if (offset)
-        out["offset"] = *offset;
-      return json::serialize(out);
+    std::int64_t from = int_member(position, "from", 0);
+    std::int64_t width = int_member(position, "width", 0);
+    std::string done_through = string_member(position, "after").value_or("");
+    std::int64_t done_window_end = int_member(position, "window_end", -1);
+    if (!done_through.empty() && done_window_end >= from)
+      width = done_window_end - from + 1;  // the same window as before the crash
+    auto inside = [&](const Window& window, const std::string& last) {
+      return json::serialize(json::object{{"snapshot", snapshot},
+                                          {"from", window.start},
+                                          {"window_end", window.end},
+                                          {"after", last}});
+    };
+    auto after = [&](const Window& window) {
+      return json::serialize(json::object{
+          {"snapshot", snapshot}, {"from", window.end + 1}, {"width", window.next_width}});
     };
     ChildSweep sweep(*this, kind);
     std::vector<model::Record> buffer;
-    // Completed opportunities leave the sweep in list order, so checkpoints stay exact: inside a
-    // page (its own token and how many of it are done), or at a page's end (the next token).
+    // Completed opportunities leave the sweep in window and id order, so checkpoints stay exact.
     auto take_done = [&](std::size_t keep_outstanding) {
       while (std::optional<ChildSweep::Slot> slot = sweep.next_done(keep_outstanding)) {
         for (model::Record& record : slot->records)
           buffer.push_back(std::move(record));
-        // The list's very last opportunity is checkpointed by the final, empty one.
-        bool ends_the_list = slot->last_in_page && !slot->page->next.offset;
-        if (slot->last_in_page && slot->page->next.offset) {
-          emit(emitter, kind, buffer, checkpoint(slot->page->next.offset, 0, slot->id));
+        // The walk's very last opportunity is checkpointed by the final, empty one.
+        bool ends_the_walk = slot->last_in_window && slot->window->last;
+        if (slot->last_in_window && !slot->window->last) {
+          emit(emitter, kind, buffer, after(*slot->window));
           buffer.clear();
-        } else if (buffer.size() >= kBatchSize && !ends_the_list) {
-          emit(
-              emitter, kind, buffer,
-              checkpoint(slot->page->offset, static_cast<std::int64_t>(slot->index + 1), slot->id));
+        } else if (buffer.size() >= kBatchSize && !ends_the_walk) {
+          emit(emitter, kind, buffer, inside(*slot->window, slot->id));
           buffer.clear();
         }
         host_.check_cancelled();
       }
     };
-    walk("/opportunities", opportunity_query(snapshot), from, "list /opportunities (" + kind + ")",
-         [&](json::array& items, const ListPosition& before, const ListPosition& after) {
-           std::size_t first = 0;
-           // Only the page the checkpoint was taken in (not a restarted walk's first page).
-           if (resume_inside_page && before.offset == from.offset) {
-             first = static_cast<std::size_t>(
-                 std::min<std::int64_t>(done_in_page, static_cast<std::int64_t>(items.size())));
-           }
-           resume_inside_page = false;
-           auto page = std::make_shared<const ChildSweep::PageEnds>(
-               ChildSweep::PageEnds{before.offset, after});
-           for (std::size_t i = first; i < items.size(); ++i) {
-             const json::value& item = items[i];
-             std::optional<OpportunityRef> opportunity;
-             if (item.is_object() && !item_id(item).empty() && worth_sweeping(item))
-               opportunity = OpportunityRef{item_id(item), contact_id_of(item.as_object())};
-             sweep.add(page, i, item_id(item), i + 1 == items.size(), std::move(opportunity));
-           }
-           sweep.staff(child_workers());
-           // The next page is fetched while the workers read this one's children: only what
-           // exceeds two pages' worth waits here.
-           take_done(2 * std::max<std::size_t>(items.size(), kBatchSize));
-         });
+    walk_windows(
+        opportunity_query(), from, snapshot, width, "list /opportunities (" + kind + ")",
+        [&](std::vector<json::value>& items, const Window& window) {
+          // Within the window a checkpoint was taken in, what it had done is skipped.
+          if (!done_through.empty() && window.end <= done_window_end)
+            std::erase_if(items,
+                          [&](const json::value& item) { return item_id(item) <= done_through; });
+          auto shared = std::make_shared<const Window>(window);
+          for (std::size_t i = 0; i < items.size(); ++i) {
+            const json::value& item = items[i];
+            std::optional<OpportunityRef> opportunity;
+            if (item.is_object() && !item_id(item).empty() && worth_sweeping(item))
+              opportunity = OpportunityRef{item_id(item), contact_id_of(item.as_object())};
+            sweep.add(shared, item_id(item), i + 1 == items.size(), std::move(opportunity));
+          }
+          sweep.staff(child_workers());
+          // The next window is fetched while the workers read this one's children: only what
+          // exceeds two pages' worth waits here.
+          take_done(2 * std::max<std::size_t>(items.size(), kBatchSize));
+        });
     take_done(0);
     emit(emitter, kind, buffer, "");
   }
@@ -720,15 +846,10 @@ class LeverSource : public sdk::Source {
   // The walk adds opportunities in list order; next_done hands them back in that order once read.
   class ChildSweep {
    public:
-    struct PageEnds {
-      std::optional<std::string> offset;  // the token the page was fetched with
-      ListPosition next;                  // after it: no offset on the last page
-    };
     struct Slot {
-      std::shared_ptr<const PageEnds> page;
-      std::size_t index = 0;  // in its page
+      std::shared_ptr<const Window> window;
       std::string id;
-      bool last_in_page = false;
+      bool last_in_window = false;
       std::optional<OpportunityRef> opportunity;  // none: nothing to read
       std::vector<model::Record> records;
       bool done = false;
@@ -747,14 +868,13 @@ class LeverSource : public sdk::Source {
         worker.join();
     }
 
-    void add(std::shared_ptr<const PageEnds> page, std::size_t index, std::string id,
-             bool last_in_page, std::optional<OpportunityRef> opportunity) {
+    void add(std::shared_ptr<const Window> window, std::string id, bool last_in_window,
+             std::optional<OpportunityRef> opportunity) {
       std::lock_guard lock(mutex_);
       Slot& slot = slots_.emplace_back();
-      slot.page = std::move(page);
-      slot.index = index;
+      slot.window = std::move(window);
       slot.id = std::move(id);
-      slot.last_in_page = last_in_page;
+      slot.last_in_window = last_in_window;
       slot.done = !opportunity;
       slot.opportunity = std::move(opportunity);
       work_.notify_one();

@@ -51,6 +51,36 @@ json::object only_included(const httplib::Request& request, json::object object,
   return out;
 }
 
+// When the opportunity last changed stage (its creation when it never did).
+std::int64_t last_advanced_at(const LeverOpportunity& opp) {
+  return opp.stage_changes.empty() ? opp.created_at : opp.stage_changes.back().at;
+}
+
+// Where an opportunity sorts in GET /opportunities (issue 16 §1): stage rank ascending,
+// lastAdvancedAt descending, id ascending.
+struct OpportunityKey {
+  double rank = 0;
+  std::int64_t advanced_at = 0;
+  std::string id;
+
+  bool operator==(const OpportunityKey&) const = default;
+  bool operator<(const OpportunityKey& other) const {
+    if (rank != other.rank)
+      return rank < other.rank;
+    if (advanced_at != other.advanced_at)
+      return advanced_at > other.advanced_at;
+    return id < other.id;
+  }
+};
+
+OpportunityKey opportunity_key(const World& world, const LeverOpportunity& opp) {
+  // Real ranks are floats spaced along the pipeline (e.g. 230.5, issue 16 §1); the sandbox
+  // spaces its stages 100 apart in pipeline order.
+  auto stage = world.stage_by_id.find(opp.stage_id);
+  double rank = stage == world.stage_by_id.end() ? 0.0 : 100.0 * (stage->second + 1) + 30.5;
+  return {rank, last_advanced_at(opp), opp.id};
+}
+
 }  // namespace
 
 LeverServer::LeverServer(const Options& options, Sleeper& sleeper, World& world,
@@ -104,6 +134,53 @@ bool LeverServer::handle_inspection(const httplib::Request& request, httplib::Re
                                                                : std::string()));
     } catch (const std::exception& error) {
       set_json(response, 400, json::object{{"error", std::string("corrupt: ") + error.what()}});
+    }
+    return true;
+  }
+  if (request.method == "POST" && request.path == "/_sandbox/lever/move_stages") {
+    // {"count": N}: N opportunities move to an earlier or a later stage now (seeded);
+    // {"per_list_call": M}: from now on M move before every GET /opportunities is answered, so
+    // every walk of the list sees the order change under it (issue 16 §1: real walks take
+    // minutes to hours while recruiters work). 0 stops it.
+    try {
+      auto body = json::parse(request.body.empty() ? "{}" : request.body).as_object();
+      json::array moved;
+      if (auto* value = body.if_contains("per_list_call"))
+        moves_per_list_call_ = std::clamp(static_cast<int>(value->to_number<double>()), 0, 1000);
+      if (auto* value = body.if_contains("count")) {
+        std::unique_lock lock(world_.mutex);
+        moved = move_lever_stages(
+            world_, std::clamp(static_cast<int>(value->to_number<double>()), 0, 100000));
+      }
+      set_json(response, 200,
+               json::object{{"moved", std::move(moved)},
+                            {"per_list_call", moves_per_list_call_.load()}});
+    } catch (const std::exception& error) {
+      set_json(response, 400, json::object{{"error", std::string("move_stages: ") + error.what()}});
+    }
+    return true;
+  }
+  if (request.method == "POST" && request.path == "/_sandbox/lever/offset_tokens") {
+    // {"expire": true}: every token issued so far is stale from now on (a resume long after its
+    // checkpoint); {"stale_when_anchor_moved": bool}: a token whose anchor (the first item of the
+    // page it opens) changed stage is stale; {"status": S}: the status of the "Invalid offset
+    // token" answer (400 as TAP saw it, lever.md §2; its status is unverified, so other statuses
+    // too).
+    try {
+      auto body = json::parse(request.body.empty() ? "{}" : request.body).as_object();
+      if (auto* value = body.if_contains("expire"); value && value->as_bool())
+        ++token_epoch_;
+      if (auto* value = body.if_contains("stale_when_anchor_moved"))
+        stale_when_anchor_moved_ = value->as_bool();
+      if (auto* value = body.if_contains("status"))
+        invalid_token_status_ = std::clamp(static_cast<int>(value->to_number<double>()), 400, 599);
+      set_json(response, 200,
+               json::object{{"epoch", token_epoch_.load()},
+                            {"stale_when_anchor_moved", stale_when_anchor_moved_.load()},
+                            {"status", invalid_token_status_.load()}});
+    } catch (const std::exception& error) {
+      set_json(response, 400,
+               json::object{{"error", std::string("offset_tokens: ") + error.what()}});
     }
     return true;
   }
@@ -193,8 +270,11 @@ std::string LeverServer::query_signature(const httplib::Request& request) const 
 
 std::string LeverServer::make_token(const std::string& signature,
                                     const json::array& position) const {
-  std::string mac =
-      hmac_sha256_hex(world_.secret, signature + "|" + json::serialize(position)).substr(0, 16);
+  // The MAC covers the token epoch: /_sandbox/lever/offset_tokens {"expire": true} makes every
+  // token issued before it stale.
+  std::string mac = hmac_sha256_hex(world_.secret, signature + "|" + json::serialize(position) +
+                                                       "|" + std::to_string(token_epoch_.load()))
+                        .substr(0, 16);
   json::array token = position;
   token.emplace_back(mac);
   // Like Lever's: URL-encoded JSON, passed back verbatim in `offset`.
@@ -213,8 +293,9 @@ bool LeverServer::read_token(const std::string& signature, std::string text,
       return false;
     std::string mac(array.back().as_string());
     array.pop_back();
-    if (hmac_sha256_hex(world_.secret, signature + "|" + json::serialize(array)).substr(0, 16) !=
-        mac)
+    if (hmac_sha256_hex(world_.secret, signature + "|" + json::serialize(array) + "|" +
+                                           std::to_string(token_epoch_.load()))
+            .substr(0, 16) != mac)
       return false;
     position = array;
     return true;
@@ -244,7 +325,7 @@ bool LeverServer::page_bounds(const httplib::Request& request, httplib::Response
     if (!read_token(query_signature(request), request.get_param_value("offset"), position) ||
         position.size() != 1 || !position[0].is_int64()) {
       set_json(
-          response, 400,
+          response, invalid_token_status_.load(),
           lever_error("BadRequestError", "Invalid offset token: Offset token is invalid for sort"));
       return false;
     }
@@ -368,8 +449,7 @@ json::object LeverServer::render_opportunity(const LeverOpportunity& opp,
   } else {
     applications.emplace_back(opp.application_id);
   }
-  std::int64_t last_change =
-      opp.stage_changes.empty() ? opp.created_at : opp.stage_changes.back().at;
+  std::int64_t last_change = last_advanced_at(opp);
   json::object out{
       {"id", opp.id},
       {"name", contact_json["name"]},
@@ -630,11 +710,17 @@ void LeverServer::list_opportunities(const httplib::Request& request, httplib::R
         lever_error("ForbiddenError", "This API key does not have access to confidential data"));
     return;
   }
-  std::optional<std::int64_t> created_start, created_end, updated_start, updated_end;
+  std::optional<std::int64_t> created_start, created_end, updated_start, updated_end,
+      advanced_start, advanced_end, archived_start, archived_end;
+  // Inclusive, either end optional (lever.md §5.1).
   if (!parse_ms_param(request, "created_at_start", created_start, response) ||
       !parse_ms_param(request, "created_at_end", created_end, response) ||
       !parse_ms_param(request, "updated_at_start", updated_start, response) ||
-      !parse_ms_param(request, "updated_at_end", updated_end, response))
+      !parse_ms_param(request, "updated_at_end", updated_end, response) ||
+      !parse_ms_param(request, "advanced_at_start", advanced_start, response) ||
+      !parse_ms_param(request, "advanced_at_end", advanced_end, response) ||
+      !parse_ms_param(request, "archived_at_start", archived_start, response) ||
+      !parse_ms_param(request, "archived_at_end", archived_end, response))
     return;
   auto tags = multi_values(request, "tag");
   auto stage_ids = multi_values(request, "stage_id");
@@ -661,19 +747,32 @@ void LeverServer::list_opportunities(const httplib::Request& request, httplib::R
     }
   }
   std::string signature = query_signature(request);
-  // Order: createdAt descending, id tiebreak; the token holds the last (createdAt, id) served,
-  // so records created during a walk never shift the pages.
-  std::optional<std::pair<std::int64_t, std::string>> after;
+  // Order (issue 16 §1, recorded real pages; lever.md header): stage rank ascending, then
+  // lastAdvancedAt descending, then id ascending. `next` is the URL-encoded JSON
+  // [rank, lastAdvancedAt, id] of the first item of the next page (+ the sandbox's MAC), and the
+  // next page starts where that key sorts now: whatever moved meanwhile moves the pages.
+  std::optional<OpportunityKey> from;
   if (request.has_param("offset")) {
     json::array position;
-    if (!read_token(signature, request.get_param_value("offset"), position) ||
-        position.size() != 3 || !position[1].is_int64() || !position[2].is_string()) {
+    bool valid = read_token(signature, request.get_param_value("offset"), position) &&
+                 position.size() == 3 && position[0].is_number() && position[1].is_int64() &&
+                 position[2].is_string();
+    if (valid) {
+      from = OpportunityKey{position[0].to_number<double>(), position[1].as_int64(),
+                            std::string(position[2].as_string())};
+      if (stale_when_anchor_moved_) {
+        // "Offset token is invalid for sort": its anchor no longer sorts where it did.
+        auto it = world_.opportunity_by_id.find(from->id);
+        valid = it != world_.opportunity_by_id.end() &&
+                opportunity_key(world_, world_.data.lever.opportunities[it->second]) == *from;
+      }
+    }
+    if (!valid) {
       set_json(
-          response, 400,
+          response, invalid_token_status_.load(),
           lever_error("BadRequestError", "Invalid offset token: Offset token is invalid for sort"));
       return;
     }
-    after = std::make_pair(position[1].as_int64(), std::string(position[2].as_string()));
   }
   auto matches = [&](const LeverOpportunity& opp) {
     if (opp.deleted_at)
@@ -714,6 +813,15 @@ void LeverServer::list_opportunities(const httplib::Request& request, httplib::R
       return false;
     if (updated_end && *opp.updated_at > *updated_end)
       return false;
+    std::int64_t advanced = last_advanced_at(opp);
+    if ((advanced_start && advanced < *advanced_start) ||
+        (advanced_end && advanced > *advanced_end))
+      return false;
+    if ((archived_start || archived_end) && !opp.archive_reason_id)
+      return false;
+    if ((archived_start && opp.archived_at < *archived_start) ||
+        (archived_end && opp.archived_at > *archived_end))
+      return false;
     if (!emails.empty()) {
       const auto& contact = world_.data.lever.contacts[world_.contact_by_id.at(opp.contact_id)];
       bool found = false;
@@ -725,31 +833,26 @@ void LeverServer::list_opportunities(const httplib::Request& request, httplib::R
     }
     return true;
   };
-  const auto& opps = world_.data.lever.opportunities;
-  auto begin = opps.begin();
-  if (after) {
-    begin = std::upper_bound(
-        opps.begin(), opps.end(), *after,
-        [](const std::pair<std::int64_t, std::string>& key, const LeverOpportunity& opp) {
-          return key.first != opp.created_at ? key.first > opp.created_at : key.second > opp.id;
-        });
-  }
+  std::vector<std::pair<OpportunityKey, const LeverOpportunity*>> listed;
+  for (const LeverOpportunity& opp : world_.data.lever.opportunities)
+    if (matches(opp))
+      listed.emplace_back(opportunity_key(world_, opp), &opp);
+  std::sort(listed.begin(), listed.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto begin = listed.begin();
+  if (from)
+    begin = std::lower_bound(
+        listed.begin(), listed.end(), *from,
+        [](const auto& entry, const OpportunityKey& key) { return entry.first < key; });
   json::array data;
-  const LeverOpportunity* last = nullptr;
-  bool more = false;
-  for (auto it = begin; it != opps.end(); ++it) {
-    if (!matches(*it))
-      continue;
-    if (static_cast<int>(data.size()) == limit) {
-      more = true;
-      break;
-    }
-    data.push_back(only_included(request, render_opportunity(*it, expand), expand));
-    last = &*it;
-  }
+  auto it = begin;
+  for (; it != listed.end() && static_cast<int>(data.size()) < limit; ++it)
+    data.push_back(only_included(request, render_opportunity(*it->second, expand), expand));
+  bool more = it != listed.end();
   json::object body{{"data", std::move(data)}, {"hasNext", more}};
   if (more)
-    body["next"] = make_token(signature, json::array{1, last->created_at, last->id});
+    body["next"] =
+        make_token(signature, json::array{it->first.rank, it->first.advanced_at, it->first.id});
   set_json(response, 200, body);
 }
 
@@ -788,6 +891,12 @@ void LeverServer::handle(const httplib::Request& request, httplib::Response& res
   if (parts.size() < 2 || parts[0] != "v1") {
     set_json(response, 404, lever_error("ResourceNotFound", "Unknown route " + request.path));
     return;
+  }
+  if (int moves = moves_per_list_call_.load();
+      moves > 0 && (parts == std::vector<std::string>{"v1", "opportunities"} ||
+                    parts == std::vector<std::string>{"v1", "candidates"})) {
+    std::unique_lock moving(world_.mutex);
+    move_lever_stages(world_, moves);
   }
   std::shared_lock lock(world_.mutex);
   const LeverData& lv = world_.data.lever;

@@ -57,6 +57,11 @@ class LeverServer : public VendorServer {
   std::map<std::string, std::int64_t> access_tokens_;  // token -> expiry (epoch ms)
   std::set<std::string> refresh_tokens_;
   std::uint64_t token_serial_ = 0;
+  // Opportunity-list controls (/_sandbox/lever/move_stages, /_sandbox/lever/offset_tokens).
+  std::atomic<int> moves_per_list_call_{0};    // stage moves made before each GET /opportunities
+  std::atomic<std::uint64_t> token_epoch_{0};  // bumped: every token issued before is stale
+  std::atomic<bool> stale_when_anchor_moved_{false};
+  std::atomic<int> invalid_token_status_{400};
 };
 
 // One record of a Greenhouse v3 list with the keys its filters use.

@@ -172,6 +172,51 @@ json::array mutate_lever(World& world, int count) {
   return changes;
 }
 
+json::array move_lever_stages(World& world, int count) {
+  LeverData& lv = world.data.lever;
+  json::array moved;
+  std::int64_t now = now_ms();
+  // Applicant stages only: a move never turns an applicant into a lead.
+  std::vector<std::size_t> applicant_stages;
+  for (std::size_t s = 0; s < lv.stages.size(); ++s)
+    if (!lv.stages[s].lead)
+      applicant_stages.push_back(s);
+  if (applicant_stages.size() < 2)
+    return moved;
+  for (int i = 0; i < count; ++i) {
+    Rng rng(mix_seed(world.data.seed ^ 0x57A6E5, ++world.mutation_rng_counter));
+    std::vector<std::size_t> live;
+    for (std::size_t k = 0; k < lv.opportunities.size(); ++k) {
+      const LeverOpportunity& opp = lv.opportunities[k];
+      if (!opp.deleted_at && opp.posting_id && !opp.archive_reason_id &&
+          !lv.stages[world.stage_by_id.at(opp.stage_id)].lead &&
+          !lv.contacts[world.contact_by_id.at(opp.contact_id)].anonymized)
+        live.push_back(k);
+    }
+    if (live.empty())
+      break;
+    LeverOpportunity& opp = lv.opportunities[live[rng.next() % live.size()]];
+    auto at = std::find(applicant_stages.begin(), applicant_stages.end(),
+                        world.stage_by_id.at(opp.stage_id));
+    bool earlier = i % 2 == 0;
+    if (at == applicant_stages.begin())
+      earlier = false;
+    else if (at + 1 == applicant_stages.end())
+      earlier = true;
+    std::size_t to = earlier ? *(at - 1) : *(at + 1);
+    // A later move than the opportunity's last one, even within the same millisecond.
+    std::int64_t when =
+        std::max(now, opp.stage_changes.empty() ? 0 : opp.stage_changes.back().at + 1);
+    opp.stage_changes.push_back({lv.stages[to].id, lv.users[0].id, static_cast<int>(to), when});
+    opp.stage_id = lv.stages[to].id;
+    moved.push_back(json::object{{"opportunity", opp.id},
+                                 {"to_stage", opp.stage_id},
+                                 {"direction", earlier ? "earlier" : "later"}});
+  }
+  ++world.mutations;
+  return moved;
+}
+
 json::object corrupt_lever(World& world, const std::string& what) {
   if (what != "note_time_in_microseconds")
     throw std::invalid_argument("unknown corruption '" + what +

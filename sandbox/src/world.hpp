@@ -40,6 +40,12 @@ boost::json::object compute_truth(const Dataset& data, const std::string& source
 boost::json::array mutate_lever(World& world, int count);
 boost::json::array mutate_greenhouse(World& world, int count);
 
+// Recruiters moving opportunities between pipeline stages (issue 16 §4): `count` live applicants
+// (seeded), alternately to an earlier and a later stage, each move a new stage change at now, so
+// lastAdvancedAt and the list order move; updatedAt is left as it was (null on most real
+// opportunities, issue 16 §4). Caller holds the unique lock. Returns what moved.
+boost::json::array move_lever_stages(World& world, int count);
+
 // Bad data as real accounts hold it, for the tests of how a migration reports it; caller holds
 // the unique lock. "note_time_in_microseconds": one note's createdAt written in microseconds (an
 // importer's classic mistake), far outside years 0000-9999. Returns what changed; throws
