@@ -2,8 +2,11 @@
 // 429.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <map>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -591,6 +594,221 @@ TEST(LeverMutate, ChangesRecordsTheirTimesAndTheTruth) {
            auth)
           .json();
   EXPECT_GE(updated.at("data").as_array().size(), 3u) << "mutated records show in a delta read";
+}
+
+// ---- the opportunity list's order, tokens and the stage-move control (issue 16 §1, §4) ----------
+
+class LeverOrder : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Options options;
+    options.seed = 33;
+    options.persons = 50;
+    options.rate_scale = 1000;
+    sandbox = std::make_unique<Sandbox>(options);
+    sandbox->start();
+    data = generate_dataset(33, 50);
+    auth.userpwd = sandbox->credentials().lever_api_key + ":";
+  }
+  std::string url(const std::string& path) const { return sandbox->endpoints().lever_url + path; }
+  test::HttpResponse control(const std::string& path, const std::string& body) const {
+    HttpOptions options;
+    options.body = body;
+    return http(url(path), options);
+  }
+  static std::string percent_decode(const std::string& text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '%' && i + 2 < text.size()) {
+        out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+      } else {
+        out += text[i];
+      }
+    }
+    return out;
+  }
+  // The pipeline position of each stage, from the dataset (stages are listed in pipeline order).
+  std::map<std::string, std::size_t> stage_position() const {
+    std::map<std::string, std::size_t> position;
+    for (std::size_t i = 0; i < data.lever.stages.size(); ++i)
+      position[data.lever.stages[i].id] = i;
+    return position;
+  }
+
+  std::unique_ptr<Sandbox> sandbox;
+  Dataset data;
+  HttpOptions auth;
+};
+
+// Recorded real pages: stage rank ascending, lastAdvancedAt descending, id ascending; `next` is
+// the URL-encoded JSON [rank, lastAdvancedAt, id] of the next page's first item.
+TEST_F(LeverOrder, OpportunitiesAreOrderedByStageRankThenLastAdvancedAtDescendingThenId) {
+  auto position = stage_position();
+  std::string next;
+  std::vector<json::object> all;
+  for (int page = 0; page < 1000; ++page) {
+    auto response = http(url("/v1/opportunities?confidentiality=all&limit=7" +
+                             (next.empty() ? "" : "&offset=" + next)),
+                         auth);
+    ASSERT_EQ(response.status, 200) << response.body;
+    auto body = response.json().as_object();
+    const auto& items = body.at("data").as_array();
+    if (!next.empty()) {
+      json::array token = json::parse(percent_decode(next)).as_array();
+      ASSERT_GE(token.size(), 3u) << next;
+      EXPECT_TRUE(token[0].is_number()) << "the rank";
+      EXPECT_EQ(token[1], items.at(0).at("lastAdvancedAt")) << "the first item's lastAdvancedAt";
+      EXPECT_EQ(token[2], items.at(0).at("id")) << "the first item's id";
+    }
+    for (const auto& item : items)
+      all.push_back(item.as_object());
+    if (!body.at("hasNext").as_bool())
+      break;
+    next = std::string(body.at("next").as_string());
+  }
+  std::size_t live = 0;
+  for (const auto& opp : data.lever.opportunities)
+    live += opp.deleted_at ? 0 : 1;
+  ASSERT_EQ(all.size(), live);
+  for (std::size_t i = 1; i < all.size(); ++i) {
+    const json::object &a = all[i - 1], &b = all[i];
+    std::size_t stage_a = position.at(std::string(a.at("stage").as_string()));
+    std::size_t stage_b = position.at(std::string(b.at("stage").as_string()));
+    EXPECT_LE(stage_a, stage_b) << "stage rank ascending at " << i;
+    if (stage_a != stage_b)
+      continue;
+    std::int64_t advanced_a = a.at("lastAdvancedAt").as_int64();
+    std::int64_t advanced_b = b.at("lastAdvancedAt").as_int64();
+    EXPECT_GE(advanced_a, advanced_b) << "lastAdvancedAt descending at " << i;
+    if (advanced_a == advanced_b) {
+      EXPECT_LT(a.at("id").as_string(), b.at("id").as_string()) << "id ascending at " << i;
+    }
+  }
+}
+
+// The control moves opportunities to earlier and later stages; a token walk then loses the ones
+// moved to an earlier stage behind it, exactly the loss the issue saw on real Lever.
+TEST_F(LeverOrder, StageMovesDuringATokenWalkHideOpportunitiesAndAreFoundByAdvancedAt) {
+  std::int64_t before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  auto armed = control("/_sandbox/lever/move_stages", R"({"per_list_call": 3})");
+  ASSERT_EQ(armed.status, 200) << armed.body;
+  std::set<std::string> seen;
+  std::string next;
+  for (int page = 0; page < 1000; ++page) {
+    auto response = http(url("/v1/opportunities?confidentiality=all&limit=5" +
+                             (next.empty() ? "" : "&offset=" + next)),
+                         auth);
+    ASSERT_EQ(response.status, 200) << response.body;
+    auto body = response.json().as_object();
+    for (const auto& item : body.at("data").as_array())
+      seen.insert(std::string(item.at("id").as_string()));
+    if (!body.at("hasNext").as_bool())
+      break;
+    next = std::string(body.at("next").as_string());
+  }
+  ASSERT_EQ(control("/_sandbox/lever/move_stages", R"({"per_list_call": 0})").status, 200);
+  std::set<std::string> live;
+  for (const auto& opp : data.lever.opportunities)
+    if (!opp.deleted_at)
+      live.insert(opp.id);
+  std::vector<std::string> missed;
+  std::set_difference(live.begin(), live.end(), seen.begin(), seen.end(),
+                      std::back_inserter(missed));
+  EXPECT_FALSE(missed.empty()) << "moves to earlier stages hide opportunities from a token walk";
+
+  // Every move changed lastAdvancedAt (and not updatedAt): advanced_at_start finds them all.
+  auto moved =
+      http(url("/v1/opportunities?confidentiality=all&advanced_at_start=" + std::to_string(before)),
+           auth)
+          .json()
+          .as_object();
+  std::set<std::string> advanced;
+  for (const auto& item : moved.at("data").as_array()) {
+    advanced.insert(std::string(item.at("id").as_string()));
+    EXPECT_GE(item.at("lastAdvancedAt").as_int64(), before);
+  }
+  for (const std::string& id : missed)
+    EXPECT_TRUE(advanced.count(id)) << id << " was hidden by a move that advanced_at misses";
+}
+
+TEST_F(LeverOrder, AMoveChangesStageAndHistoryButNotUpdatedAt) {
+  auto response = control("/_sandbox/lever/move_stages", R"({"count": 6})");
+  ASSERT_EQ(response.status, 200) << response.body;
+  auto moved = response.json().at("moved").as_array();
+  ASSERT_EQ(moved.size(), 6u);
+  auto position = stage_position();
+  std::set<std::string> directions;
+  for (const auto& move : moved) {
+    std::string id(move.at("opportunity").as_string());
+    directions.insert(std::string(move.at("direction").as_string()));
+    const LeverOpportunity* original = nullptr;
+    for (const auto& opp : data.lever.opportunities)
+      original = opp.id == id ? &opp : original;
+    ASSERT_NE(original, nullptr);
+    auto now = http(url("/v1/opportunities/" + id), auth).json().at("data").as_object();
+    EXPECT_EQ(now.at("stage"), move.at("to_stage"));
+    std::size_t from = position.at(original->stage_id),
+                to = position.at(std::string(now.at("stage").as_string()));
+    EXPECT_EQ(to < from, move.at("direction") == "earlier") << id;
+    EXPECT_EQ(now.at("stageChanges").as_array().size(), original->stage_changes.size() + 1) << id;
+    EXPECT_GT(now.at("lastAdvancedAt").as_int64(), original->stage_changes.back().at) << id;
+    EXPECT_EQ(now.at("updatedAt"),
+              original->updated_at ? json::value(*original->updated_at) : json::value(nullptr))
+        << id;
+  }
+  EXPECT_EQ(directions, (std::set<std::string>{"earlier", "later"}));
+}
+
+TEST_F(LeverOrder, StaleTokensAreRefusedWithTheConfiguredStatus) {
+  auto first = http(url("/v1/opportunities?limit=5"), auth).json().as_object();
+  std::string next(first.at("next").as_string());
+  EXPECT_EQ(http(url("/v1/opportunities?limit=5&offset=" + next), auth).status, 200);
+  ASSERT_EQ(control("/_sandbox/lever/offset_tokens", R"({"expire": true})").status, 200);
+  auto stale = http(url("/v1/opportunities?limit=5&offset=" + next), auth);
+  EXPECT_EQ(stale.status, 400);
+  EXPECT_NE(stale.body.find("Invalid offset token"), std::string::npos);
+  ASSERT_EQ(control("/_sandbox/lever/offset_tokens", R"({"status": 409})").status, 200);
+  auto other = http(url("/v1/opportunities?limit=5&offset=" + next), auth);
+  EXPECT_EQ(other.status, 409);
+  EXPECT_NE(other.body.find("Invalid offset token"), std::string::npos);
+  // A fresh token works; with stale_when_anchor_moved it stops working once its anchor moves.
+  ASSERT_EQ(control("/_sandbox/lever/offset_tokens",
+                    R"({"status": 400, "stale_when_anchor_moved": true})")
+                .status,
+            200);
+  // A token whose anchor is an applicant (leads never move): the sandbox ranks its two lead
+  // stages 130.5 and 230.5.
+  std::string token, anchor;
+  for (std::string offset;;) {
+    auto page = http(url("/v1/opportunities?confidentiality=all&limit=5" +
+                         (offset.empty() ? "" : "&offset=" + offset)),
+                     auth)
+                    .json()
+                    .as_object();
+    ASSERT_TRUE(page.at("hasNext").as_bool()) << "no applicant anchors a token";
+    offset = std::string(page.at("next").as_string());
+    json::array position = json::parse(percent_decode(offset)).as_array();
+    if (position.at(0).to_number<double>() > 231) {
+      token = offset;
+      anchor = std::string(position.at(2).as_string());
+      break;
+    }
+  }
+  EXPECT_EQ(http(url("/v1/opportunities?confidentiality=all&limit=5&offset=" + token), auth).status,
+            200);
+  bool anchor_moved = false;
+  for (int i = 0; i < 500 && !anchor_moved; ++i) {
+    auto moved = control("/_sandbox/lever/move_stages", R"({"count": 1})").json().at("moved");
+    for (const auto& move : moved.as_array())
+      anchor_moved = anchor_moved || move.at("opportunity").as_string() == anchor;
+  }
+  ASSERT_TRUE(anchor_moved);
+  auto refused = http(url("/v1/opportunities?confidentiality=all&limit=5&offset=" + token), auth);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("Invalid offset token"), std::string::npos);
 }
 
 }  // namespace
