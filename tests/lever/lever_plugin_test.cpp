@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <functional>
 #include <thread>
 
 #include "lever_harness.hpp"
@@ -253,7 +254,8 @@ TEST_F(LeverPluginTest, UsesExpandAndPagesInsteadOfPerRecordCalls) {
 // The host "crashes" (its batch handler throws) after a few batches; a fresh instance resumes
 // from the last committed checkpoint and the two halves hold every record exactly once.
 void crash_and_resume(LeverRun& run, const json::object& config, const std::string& kind,
-                      int crash_after_batches, const std::set<std::string>& expected_keys) {
+                      int crash_after_batches, const std::set<std::string>& expected_keys,
+                      const std::function<void()>& between = {}) {
   Extracted committed;
   std::string last_checkpoint;
   int batches = 0;
@@ -269,6 +271,8 @@ void crash_and_resume(LeverRun& run, const json::object& config, const std::stri
         }));
   }
   ASSERT_FALSE(last_checkpoint.empty()) << kind << ": no checkpoint before the crash";
+  if (between)
+    between();
   Extracted resumed;
   auto instance = run.open(config);
   run.read(*instance, kind, last_checkpoint, resumed);
@@ -306,31 +310,74 @@ TEST(LeverPersonsResume, ResumesAfterTheLastEmittedContact) {
   crash_and_resume(run, plugin_config(*box, 100), "person", 1, expected["person"]);
 }
 
-TEST_F(LeverPluginTest, AResumeTokenLeverNoLongerAcceptsRestartsTheListAndSkipsWhatWasRead) {
-  json::object config = plugin_config(*box, 7);
+// A sandbox control on the Lever port.
+void lever_control(const sandbox::Sandbox& box, const std::string& path, const std::string& body) {
+  httplib::Client client(box.endpoints().lever_url);
+  auto response = client.Post(path, body, "application/json");
+  ASSERT_TRUE(response && response->status == 200)
+      << path << ": " << (response ? response->body : "no answer");
+}
+
+// A reference list resumed with a token Lever no longer accepts, refused with another status
+// than 400 (its status is unverified, lever.md §2): the message names it, the list starts over,
+// and nothing is lost.
+TEST_F(LeverPluginTest, AResumeTokenLeverNoLongerAcceptsRestartsTheListWhateverItsStatus) {
+  json::object config = plugin_config(*box, 2);
   Extracted first;
   std::string checkpoint;
   {
     auto instance = run->open(config);
-    EXPECT_ANY_THROW(
-        instance->read("candidacy", "",
-                       [&](const std::string& kind, json::array& records, const std::string& next) {
-                         if (!checkpoint.empty())
-                           throw std::runtime_error("stop after one batch");
-                         first.add(kind, records, next);
-                         checkpoint = next;
-                       }));
+    EXPECT_ANY_THROW(instance->read(
+        "user", "", [&](const std::string& kind, json::array& records, const std::string& next) {
+          if (!checkpoint.empty())
+            throw std::runtime_error("stop after one batch");
+          first.add(kind, records, next);
+          checkpoint = next;
+        }));
   }
-  json::object position = json::parse(checkpoint).as_object();
-  position["offset"] = "%5B1%2C0%2C%22forged%22%2C%22badmac%22%5D";
+  ASSERT_NE(checkpoint.find("offset"), std::string::npos) << checkpoint;
+  lever_control(*box, "/_sandbox/lever/offset_tokens", R"({"expire": true, "status": 409})");
   Extracted rest;
   auto instance = run->open(config);
-  run->read(*instance, "candidacy", json::serialize(position), rest);
-  std::set<std::string> all = first.keys("candidacy");
-  for (const std::string& key : rest.keys("candidacy"))
-    EXPECT_TRUE(all.insert(key).second) << key << " read twice";
-  EXPECT_EQ(all, expected["candidacy"]);
+  run->read(*instance, "user", checkpoint, rest);
+  std::set<std::string> all = first.keys("user");
+  for (const std::string& key : rest.keys("user"))
+    all.insert(key);
+  EXPECT_EQ(all, expected["user"]);
+  EXPECT_EQ(rest.keys("user"), expected["user"]) << "the restarted list is read whole";
   EXPECT_NE(run->log().find("Invalid offset token"), std::string::npos);
+}
+
+// Recruiters move opportunities to earlier and later stages before every list call (so during
+// every walk, between every two pages): every kind is still read whole, each record once.
+class LeverMovingListTest : public LeverPluginTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(LeverMovingListTest, OpportunitiesMovedDuringEveryWalkAreAllReadOnce) {
+  lever_control(*box, "/_sandbox/lever/move_stages", R"({"per_list_call": 2})");
+  auto instance = run->open(plugin_config(*box, GetParam()));
+  Extracted out;
+  run->read_all(*instance, out);
+  for (const auto& [kind, keys] : expected) {
+    EXPECT_EQ(out.keys(kind), keys) << "kind " << kind << " at page size " << GetParam();
+    EXPECT_EQ(out.max_emissions(kind), 1) << "kind " << kind << " emitted a record twice";
+  }
+  auto stats = get_json(box->endpoints().lever_url, "/_sandbox/stats");
+  EXPECT_GT(requests_to(stats, "GET /v1/opportunities"), 5u) << "the list was walked, and moved";
+}
+
+INSTANTIATE_TEST_SUITE_P(PageSizes, LeverMovingListTest, ::testing::Values(1, 7));
+
+// A read killed mid-walk and resumed after opportunities moved and every token went stale:
+// nothing lost, nothing twice, and no checkpoint holds a token of the opportunity list.
+TEST_F(LeverPluginTest, AReadResumedAfterMovesAndStaleTokensLosesNothing) {
+  json::object config = plugin_config(*box, 5);
+  auto moved_and_stale = [&] {
+    lever_control(*box, "/_sandbox/lever/move_stages", R"({"count": 20, "per_list_call": 1})");
+    lever_control(*box, "/_sandbox/lever/offset_tokens", R"({"expire": true})");
+  };
+  crash_and_resume(*run, config, "candidacy", 2, expected["candidacy"], moved_and_stale);
+  crash_and_resume(*run, config, "note", 2, expected["note"], moved_and_stale);
+  crash_and_resume(*run, config, "feedback", 2, expected["feedback"], moved_and_stale);
 }
 
 TEST(LeverFaults, SurvivesRateLimitStormsServerErrorsResetsAndTruncatedBodies) {
