@@ -367,7 +367,8 @@ TEST_P(LeverListShapesTest, FilesAndProfileFormsAreReadCompletelyInEveryDocument
   };
   if (std::string(GetParam()) == "documented") {
     EXPECT_TRUE(body(*one_form, "forms").is_object());
-    EXPECT_EQ(body(*one_form, "forms").as_object().at("id"), one_form->profile_forms[0].id);
+    EXPECT_EQ(body(*one_form, "forms").as_object().at("id").as_string(),
+              one_form->profile_forms[0].id);
     EXPECT_TRUE(body(*two_forms, "forms").is_array());
     EXPECT_TRUE(body(*with_files, "files").is_array());
   } else if (std::string(GetParam()) == "wrapped") {
