@@ -93,7 +93,9 @@ std::string url_encode(const std::string& text) {
   return out;
 }
 
-std::string endpoint_kind(const std::string& path) {
+std::string endpoint_kind(const std::string& path_and_query) {
+  // A download may carry a query (an offer letter's ?status=sent): the kind is the path's.
+  std::string path = path_and_query.substr(0, path_and_query.find('?'));
   std::vector<std::string> kept;
   std::size_t start = 0;
   while (start < path.size()) {

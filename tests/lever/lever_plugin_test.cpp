@@ -224,7 +224,8 @@ TEST_F(LeverPluginTest, UsesExpandAndPagesInsteadOfPerRecordCalls) {
   EXPECT_EQ(calls["opportunities/deleted"], 1u);
   EXPECT_EQ(calls["archive_reasons"], 1u);
   EXPECT_EQ(calls["postings"], 1u);  // the confidential-access check
-  EXPECT_EQ(calls["total"], 3 * pages + opportunities + 3);
+  EXPECT_EQ(calls["stages"], 1u);    // which stages hold leads, typed by title
+  EXPECT_EQ(calls["total"], 3 * pages + opportunities + 4);
   // The sandbox saw the same plan (plus whatever the host repeated after a 429 or 5xx).
   json::object stats = get_json(box->endpoints().lever_url, "/_sandbox/stats");
   std::uint64_t repeats = static_cast<std::uint64_t>(stats.at("served_429").to_number<double>());
@@ -236,15 +237,16 @@ TEST_F(LeverPluginTest, UsesExpandAndPagesInsteadOfPerRecordCalls) {
   EXPECT_GE(requests_to(stats, "GET /v1/opportunities"), 3 * pages);
   EXPECT_LE(requests_to(stats, "GET /v1/opportunities"), 3 * pages + repeats);
 
-  // A whole run lists postings once for departments, offices and jobs (plus the access check)
-  // and archive reasons once for their kind and the candidacy statuses.
+  // A whole run lists postings once for departments, offices and jobs (plus the access check
+  // and the internal-only published ones, listed only by channel) and archive reasons once for
+  // their kind and the candidacy statuses.
   LeverRun whole(
       std::map<std::string, std::string>{{"LEVER_API_KEY", box->credentials().lever_api_key}});
   auto all_kinds = whole.open(plugin_config(*box, 100));
   Extracted everything;
   whole.read_all(*all_kinds, everything);
   std::map<std::string, std::uint64_t> run_calls = logged_calls(whole.log());
-  EXPECT_EQ(run_calls["postings"], 2u);
+  EXPECT_EQ(run_calls["postings"], 3u);
   EXPECT_EQ(run_calls["archive_reasons"], 1u);
   EXPECT_EQ(run_calls["opportunities"], 7 * pages);
   EXPECT_EQ(everything.keys("job"), expected["job"]);

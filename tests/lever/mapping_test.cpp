@@ -327,6 +327,9 @@ TEST(LeverClient, EndpointKindsNameTheResourceNotTheIds) {
   EXPECT_EQ(endpoint_kind("/opportunities/2087af84-f146-4535-9368-2309e33e049f/resumes/"
                           "68b3e478-ff21-4529-bd29-23ed016042d7/download"),
             "resumes/download");
+  EXPECT_EQ(endpoint_kind("/opportunities/2087af84-f146-4535-9368-2309e33e049f/offers/"
+                          "a72d66c0-0fd7-4bf8-99ce-dc5979358862/download?status=sent"),
+            "offers/download");
   EXPECT_EQ(endpoint_kind("/archive_reasons"), "archive_reasons");
   EXPECT_EQ(url_encode("a b&c=ü"), "a%20b%26c%3D%C3%BC");
 }
