@@ -45,6 +45,36 @@ std::string form_encode(const std::vector<std::pair<std::string, std::string>>& 
   return out;
 }
 
+// Lever documents three shapes of a list (specs/lever/lever_docs_examples.json): the
+// {data: [...], hasNext, next} wrapper every recorded list uses ("lists_section"), a bare array
+// ("files_list_verbatim", "files_list_note") and, for profile forms, a bare object (the one form,
+// "profile_forms_list_note"; also seen as {data: {...}}). Rewrites the two unwrapped shapes into
+// a last page of the wrapper; false when the body is none of them.
+bool normalize_list_shape(json::value& body) {
+  auto one_item = [](const json::value& value) {
+    return value.is_object() && value.as_object().contains("id");
+  };
+  if (body.is_array()) {
+    body = json::object{{"data", std::move(body.as_array())}, {"hasNext", false}};
+    return true;
+  }
+  if (!body.is_object())
+    return false;
+  json::object& object = body.as_object();
+  json::value* data = object.if_contains("data");
+  if (data != nullptr && data->is_array())
+    return true;
+  if (data != nullptr && one_item(*data)) {
+    body = json::object{{"data", json::array{std::move(*data)}}, {"hasNext", false}};
+    return true;
+  }
+  if (data == nullptr && one_item(body)) {
+    body = json::object{{"data", json::array{std::move(body)}}, {"hasNext", false}};
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string url_encode(const std::string& text) {
@@ -63,7 +93,9 @@ std::string url_encode(const std::string& text) {
   return out;
 }
 
-std::string endpoint_kind(const std::string& path) {
+std::string endpoint_kind(const std::string& path_and_query) {
+  // A download may carry a query (an offer letter's ?status=sent): the kind is the path's.
+  std::string path = path_and_query.substr(0, path_and_query.find('?'));
   std::vector<std::string> kept;
   std::size_t start = 0;
   while (start < path.size()) {
@@ -277,9 +309,8 @@ Page LeverClient::page(const std::string& path, Query query,
   for (int attempt = 1;; ++attempt) {
     body = get(path, query, what);
     std::string wrong;
-    if (!body.is_object() || !body.as_object().contains("data") ||
-        !body.as_object().at("data").is_array()) {
-      wrong = "the list response has no data array";
+    if (!normalize_list_shape(body)) {
+      wrong = "the list response is neither {data: [...]}, an array nor a single object";
     } else {
       std::size_t not_objects = 0;
       for (const json::value& item : body.as_object().at("data").as_array())

@@ -343,28 +343,35 @@ class LeverSource : public sdk::Source {
   const std::vector<json::value>& postings() {
     if (!postings_) {
       std::vector<json::value> all;
-      walk("/postings", {{"confidentiality", confidentiality()}}, {}, "list /postings",
-           [&](json::array& items, const ListPosition&, const ListPosition&) {
-             for (json::value& item : items)
-               all.push_back(std::move(item));
-           });
+      std::set<std::string> seen;
+      auto collect = [&](json::array& items, const ListPosition&, const ListPosition&) {
+        for (json::value& item : items)
+          if (seen.insert(item_id(item)).second)
+            all.push_back(std::move(item));
+      };
+      walk("/postings", {{"confidentiality", confidentiality()}}, {}, "list /postings", collect);
+      // Published postings that are internal-only are listed only when asked by channel
+      // (lever_docs_examples.json "postings_list_note"): one more list so every posting is read.
+      walk("/postings",
+           {{"confidentiality", confidentiality()},
+            {"state", "published"},
+            {"distributionChannel", "internal"}},
+           {}, "list internal /postings", collect);
       postings_ = std::move(all);
     }
     return *postings_;
   }
 
   // Jobs: the postings this instance already listed for departments and offices (no second
-  // walk), else the paged list itself.
+  // walk), else the two lists.
   void read_jobs(const json::object& position, sdk::Emitter& emitter) {
-    if (postings_ && position.empty()) {
-      std::vector<model::Record> records;
-      for (const json::value& posting : *postings_)
-        records.push_back(map_posting(posting));
-      emit(emitter, "job", records, "");
-      return;
-    }
-    read_list("job", "/postings", {{"confidentiality", confidentiality()}}, position, emitter,
-              [](const json::value& item, std::int64_t) { return map_posting(item); });
+    // Postings are few: always the two lists postings() reads (public and internal-only), in
+    // one batch, so a resumed read cannot miss the internal-only ones.
+    (void)position;
+    std::vector<model::Record> records;
+    for (const json::value& posting : postings())
+      records.push_back(map_posting(posting));
+    emit(emitter, "job", records, "");
   }
 
   // Archive reasons, remembered (id -> hired) for the candidacy statuses when read from the start.
@@ -533,6 +540,25 @@ class LeverSource : public sdk::Source {
     return *hired_reasons_;
   }
 
+  // Stages that hold leads, typed by id and title (is_lead_stage): one /stages list per instance.
+  const std::set<std::string>& lead_stages() {
+    if (!lead_stages_) {
+      std::set<std::string> leads;
+      walk("/stages", {}, {}, "list /stages",
+           [&](json::array& items, const ListPosition&, const ListPosition&) {
+             for (const json::value& item : items) {
+               const json::value* text =
+                   item.is_object() ? item.as_object().if_contains("text") : nullptr;
+               std::string title = text && text->is_string() ? std::string(text->as_string()) : "";
+               if (is_lead_stage(item_id(item), title))
+                 leads.insert(item_id(item));
+             }
+           });
+      lead_stages_ = std::move(leads);
+    }
+    return *lead_stages_;
+  }
+
   // ---- persons ----------------------------------------------------------------------------------
 
   void read_persons(const json::object& position, sdk::Emitter& emitter) {
@@ -603,6 +629,7 @@ class LeverSource : public sdk::Source {
     if (position.empty())
       report_deleted_opportunities();
     const HiredReasons& reasons = hired_reasons();
+    const std::set<std::string>& leads = lead_stages();
     Query query = opportunity_query();
     query.emplace_back("expand", "applications");
     std::vector<ReadPhase> phases = read_phases();
@@ -620,7 +647,7 @@ class LeverSource : public sdk::Source {
             std::vector<model::Record> records;
             for (const json::value& item : items)
               if (emitted.insert(item_id(item)).second)
-                records.push_back(map_opportunity(item, reasons));
+                records.push_back(map_opportunity(item, reasons, leads));
             auto index = static_cast<std::int64_t>(phase);
             json::object next{{"snapshot", snapshot}, {"phase", window.last ? index + 1 : index}};
             if (!window.last) {
@@ -678,6 +705,77 @@ class LeverSource : public sdk::Source {
     return all;
   }
 
+  // Offer letters (sentDocument/signedDocument), downloaded with
+  // GET /opportunities/:id/offers/:offer/download?status=sent|signed (lever_docs_examples.json
+  // "offer_download_note"). The offers listed by this instance's offer kind are reused, so a
+  // full run lists each opportunity's offers once.
+  void read_offer_documents(const OpportunityRef& opportunity, std::vector<model::Record>& out) {
+    std::vector<json::value> offers;
+    {
+      std::lock_guard lock(offers_mutex_);
+      auto found = offers_seen_.find(opportunity.id);
+      if (found != offers_seen_.end())
+        offers = found->second;
+    }
+    if (!offers_read_)
+      offers = child_list(opportunity, "offers");
+    for (const json::value& offer : offers) {
+      std::string offer_id = item_id(offer);
+      for (const char* status : {"sent", "signed"}) {
+        const json::value* document =
+            offer.as_object().if_contains(std::string(status) + "Document");
+        if (document == nullptr || !document->is_object() || offer_id.empty())
+          continue;
+        if (!in_delta(*document)) {
+          ++skipped_;
+          continue;
+        }
+        Download download =
+            download_bytes("/opportunities/" + opportunity.id + "/offers/" + offer_id +
+                               "/download?status=" + status,
+                           std::string("download of the ") + status + " letter of offer " +
+                               offer_id + " of opportunity " + opportunity.id,
+                           offer_document_key(offer_id, status));
+        out.push_back(map_offer_document(offer, status, opportunity, download));
+      }
+    }
+  }
+
+  // The offers of an opportunity that carry a letter, for the file kind of this instance.
+  void remember_offer_documents(const std::string& opportunity_id,
+                                const std::vector<json::value>& offers) {
+    std::vector<json::value> with_letters;
+    for (const json::value& offer : offers)
+      if (offer.is_object())
+        for (const char* member : {"sentDocument", "signedDocument"})
+          if (const json::value* document = offer.as_object().if_contains(member);
+              document && document->is_object()) {
+            with_letters.push_back(offer);
+            break;
+          }
+    if (with_letters.empty())
+      return;
+    std::lock_guard lock(offers_mutex_);
+    offers_seen_[opportunity_id] = std::move(with_letters);
+  }
+
+  Download download_bytes(const std::string& path, const std::string& what,
+                          const std::string& key) {
+    Download download;
+    FetchedFile fetched = client_.download(path, what);
+    if (!fetched.sha256.empty()) {
+      download.sha256 = fetched.sha256;
+      download.size = static_cast<std::int64_t>(fetched.size);
+      download.content_type = fetched.content_type;
+    } else {
+      download.skipped_reason =
+          "Lever did not serve the file (HTTP " + std::to_string(fetched.status) +
+          (fetched.error_message.empty() ? ")" : ": " + fetched.error_message + ")");
+      host_.log(ATSM_LOG_WARN, key + " skipped: " + *download.skipped_reason);
+    }
+    return download;
+  }
+
   bool in_delta(const json::value& child) {
     if (!settings_.since)
       return true;
@@ -725,6 +823,20 @@ class LeverSource : public sdk::Source {
           }
           fetch_file(opportunity, item, is_resume, out);
         }
+      read_offer_documents(opportunity, out);
+      for (const json::object& answer : opportunity.application_files) {
+        if (!in_delta(json::value(answer))) {
+          ++skipped_;
+          continue;
+        }
+        Download download =
+            download_bytes("/opportunities/" + opportunity.id + "/files/" +
+                               item_id(json::value(answer)) + "/download",
+                           "download of application answer file " + item_id(json::value(answer)) +
+                               " of opportunity " + opportunity.id,
+                           application_file_key(item_id(json::value(answer))));
+        out.push_back(map_application_file(answer, opportunity, download));
+      }
       return;
     }
     std::string child = kind == "note"        ? "notes"
@@ -732,7 +844,10 @@ class LeverSource : public sdk::Source {
                         : kind == "offer"     ? "offers"
                                               : "feedback";
     std::int64_t now = now_millis();
-    for (const json::value& item : child_list(opportunity, child)) {
+    std::vector<json::value> items = child_list(opportunity, child);
+    if (kind == "offer")
+      remember_offer_documents(opportunity.id, items);
+    for (const json::value& item : items) {
       if (((kind == "note" || kind == "feedback") && is_soft_deleted(item)) || !in_delta(item)) {
         ++skipped_;
         continue;
@@ -746,6 +861,7 @@ class LeverSource : public sdk::Source {
       else
         out.push_back(map_offer(item, opportunity));
     }
+
     if (kind != "feedback" || !settings_.profile_forms)
       return;
     for (const json::value& item : child_list(opportunity, "forms")) {
@@ -818,8 +934,11 @@ class LeverSource : public sdk::Source {
         host_.check_cancelled();
       }
     };
+    Query query = opportunity_query();
+    if (kind == "file")
+      query.emplace_back("expand", "applications");  // their file-upload answers
     walk_windows(
-        opportunity_query(), from, snapshot, width, "list /opportunities (" + kind + ")",
+        query, from, snapshot, width, "list /opportunities (" + kind + ")",
         [&](std::vector<json::value>& items, const Window& window) {
           // Within the window a checkpoint was taken in, what it had done is skipped.
           if (!done_through.empty() && window.end <= done_window_end)
@@ -830,7 +949,8 @@ class LeverSource : public sdk::Source {
             const json::value& item = items[i];
             std::optional<OpportunityRef> opportunity;
             if (item.is_object() && !item_id(item).empty() && worth_sweeping(item))
-              opportunity = OpportunityRef{item_id(item), contact_id_of(item.as_object())};
+              opportunity = OpportunityRef{item_id(item), contact_id_of(item.as_object()),
+                                           application_files(item)};
             sweep.add(shared, item_id(item), i + 1 == items.size(), std::move(opportunity));
           }
           sweep.staff(child_workers());
@@ -840,6 +960,8 @@ class LeverSource : public sdk::Source {
         });
     take_done(0);
     emit(emitter, kind, buffer, "");
+    if (kind == "offer" && position.empty())
+      offers_read_ = true;
   }
 
   // The children of a list of opportunities, read by a pool of workers while the list is walked.
@@ -955,6 +1077,12 @@ class LeverSource : public sdk::Source {
   bool confidential_access_ = true;
   std::optional<std::vector<json::value>> postings_;
   std::optional<HiredReasons> hired_reasons_;
+  std::optional<std::set<std::string>> lead_stages_;
+  // Offers with letters by opportunity id, remembered by an offer kind read from its start
+  // (offers_read_ then true) so the file kind need not list them again.
+  std::mutex offers_mutex_;
+  std::map<std::string, std::vector<json::value>> offers_seen_;
+  bool offers_read_ = false;
   std::uint64_t records_ = 0, invalid_ = 0;
   std::atomic<std::uint64_t> skipped_{0};
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 
 #include <boost/json/serialize.hpp>
@@ -283,6 +284,23 @@ std::vector<json::value> option_values(const json::array* options) {
   return values;
 }
 
+// Lever sends a date-only value (a date field, an anticipated start date) as the epoch ms of
+// midnight in the account's time zone: the documented profile-form date 1418716800000 is
+// 2014-12-16T08:00Z, midnight US Pacific ("profile_form_retrieve"). Local midnights fall on
+// whole quarter hours; the calendar date is the UTC date twelve hours later, right for every
+// zone from UTC-11:45 to UTC+12 (not for UTC+12:45..+14, where it lands a day late). A value
+// that is not on a quarter hour is an instant, and its UTC date is taken.
+std::optional<std::string> date_of_local_midnight(std::int64_t ms) {
+  constexpr std::int64_t kQuarterHour = 15 * 60'000;
+  constexpr std::int64_t kHalfDay = 12 * 3600'000;
+  std::int64_t at = ms % kQuarterHour == 0 ? ms + kHalfDay : ms;
+  try {
+    return model::format_epoch_millis(at).substr(0, 10);
+  } catch (const std::out_of_range&) {
+    return std::nullopt;
+  }
+}
+
 model::RatingScale one_to_four() {
   model::RatingScale scale;
   scale.min = 1;
@@ -296,6 +314,11 @@ void map_form_fields(const json::array* fields, Problems& problems,
                      std::optional<model::Recommendation>& recommendation) {
   if (fields == nullptr)
     return;
+  // The documented interview form rates the candidate with a `score` field "4 - Strong Hire"
+  // and no `overall` flag (specs/lever/lever_docs_examples.json "feedback_retrieve"); a form
+  // that flags none takes its first score as the overall one.
+  bool any_overall = false;
+  const json::value* first_score = nullptr;
   for (std::size_t i = 0; i < fields->size(); ++i) {
     const std::string at = "fields[" + std::to_string(i) + "]";
     Fields field((*fields)[i], problems, at);
@@ -351,7 +374,11 @@ void map_form_fields(const json::array* fields, Problems& problems,
     } else if (type == "score") {
       mapped.type = model::FeedbackFieldType::score;
       mapped.scale = one_to_four();
-      if (value != nullptr && !recommendation && field.boolean("overall").value_or(false))
+      bool overall = field.boolean("overall").value_or(false);
+      any_overall = any_overall || overall;
+      if (value != nullptr && first_score == nullptr)
+        first_score = value;
+      if (value != nullptr && !recommendation && overall)
         recommendation = recommendation_of(*value);
     } else if (type == "yes-no") {
       mapped.type = model::FeedbackFieldType::yes_no;
@@ -375,8 +402,12 @@ void map_form_fields(const json::array* fields, Problems& problems,
     } else if (type == "date") {
       mapped.type = model::FeedbackFieldType::date;
       if (value != nullptr) {
-        if (std::optional<std::string> when = field.time("value"))
-          mapped.value = *when;
+        if (std::optional<std::int64_t> ms = field.millis("value")) {
+          if (std::optional<std::string> date = date_of_local_midnight(*ms))
+            mapped.value = *date;
+          else
+            problems.add(at + ".value", "date is outside years 0000-9999");
+        }
       }
     } else if (type == "currency") {
       mapped.type = model::FeedbackFieldType::number;
@@ -396,6 +427,8 @@ void map_form_fields(const json::array* fields, Problems& problems,
       mapped.extra["description"] = *description;
     out.push_back(std::move(mapped));
   }
+  if (!recommendation && !any_overall && first_score != nullptr)
+    recommendation = recommendation_of(*first_score);
 }
 
 std::string child_key_person(const OpportunityRef& opportunity) {
@@ -488,6 +521,13 @@ model::Record map_user(const json::value& raw) {
   return finish(std::move(user), problems);
 }
 
+bool is_lead_stage(const std::string& id, const std::string& title) {
+  std::string lower = title;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return id.rfind("lead-", 0) == 0 || lower == "new lead" || lower == "lead";
+}
+
 model::Record map_stage(const json::value& raw, std::int64_t order) {
   Problems problems;
   Fields f(raw, problems);
@@ -498,10 +538,12 @@ model::Record map_stage(const json::value& raw, std::int64_t order) {
   std::string lower = stage.name;
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  // Lever's built-in stage ids name their role; custom stages are typed by their title.
-  if (id.rfind("lead-", 0) == 0)
+  // Lever's built-in stage ids name their role, but accounts also show them with UUID ids
+  // ("New applicant", "New lead": specs/lever/lever_docs_examples.json "stages_list"), so the
+  // title types them as well.
+  if (is_lead_stage(id, stage.name))
     stage.stage_type = model::StageType::lead;
-  else if (id == "applicant-new")
+  else if (id == "applicant-new" || lower == "new applicant" || lower == "applicant")
     stage.stage_type = model::StageType::applied;
   else if (id == "offer" || lower.find("offer") != std::string::npos)
     stage.stage_type = model::StageType::offer;
@@ -724,6 +766,83 @@ void ContactAggregate::add_opportunity(const json::object& opportunity) {
     opportunity_ids_.push_back(*id);
 }
 
+namespace {
+
+// parsedData's {year, month} -> "YYYY" or "YYYY-MM" (as precise as the source is).
+std::optional<std::string> year_month(const json::value* value) {
+  if (value == nullptr || !value->is_object())
+    return std::nullopt;
+  const json::value* year = value->as_object().if_contains("year");
+  std::optional<std::int64_t> y = year ? parse_millis(*year) : std::nullopt;
+  if (!y || *y < 1 || *y > 9999)
+    return std::nullopt;
+  char text[8];
+  std::snprintf(text, sizeof text, "%04d", static_cast<int>(*y));
+  std::string out = text;
+  const json::value* month = value->as_object().if_contains("month");
+  std::optional<std::int64_t> m = month ? parse_millis(*month) : std::nullopt;
+  if (m && *m >= 1 && *m <= 12) {
+    std::snprintf(text, sizeof text, "-%02d", static_cast<int>(*m));
+    out += text;
+  }
+  return out;
+}
+
+std::optional<std::string> nonempty_text(const json::object& object, const char* key) {
+  const json::value* value = object.if_contains(key);
+  if (value == nullptr || !value->is_string() || value->as_string().empty())
+    return std::nullopt;
+  return std::string(value->as_string());
+}
+
+}  // namespace
+
+void ContactAggregate::add_resume(const json::value& resume) {
+  const json::value* parsed =
+      resume.is_object() ? resume.as_object().if_contains("parsedData") : nullptr;
+  if (parsed == nullptr || !parsed->is_object())
+    return;
+  // resumes_list: positions {org, title, summary, location, start, end} and schools {org,
+  // degree, field, summary, start, end} -> person.employment / person.education (common.md).
+  auto each = [&](const char* key, auto&& add) {
+    const json::value* items = parsed->as_object().if_contains(key);
+    if (items != nullptr && items->is_array())
+      for (const json::value& item : items->as_array())
+        if (item.is_object())
+          add(item.as_object());
+  };
+  each("positions", [&](const json::object& position) {
+    json::object entry;
+    if (auto org = nonempty_text(position, "org"))
+      entry["company"] = *org;
+    if (auto title = nonempty_text(position, "title"))
+      entry["title"] = *title;
+    if (auto start = year_month(position.if_contains("start")))
+      entry["start"] = *start;
+    if (auto end = year_month(position.if_contains("end")))
+      entry["end"] = *end;
+    if (!entry.empty() &&
+        std::find(employment_.begin(), employment_.end(), entry) == employment_.end())
+      employment_.push_back(std::move(entry));
+  });
+  each("schools", [&](const json::object& school) {
+    auto org = nonempty_text(school, "org");
+    if (!org)
+      return;
+    json::object entry{{"school", *org}};
+    if (auto degree = nonempty_text(school, "degree"))
+      entry["degree"] = *degree;
+    if (auto field = nonempty_text(school, "field"))
+      entry["field_of_study"] = *field;
+    if (auto start = year_month(school.if_contains("start")))
+      entry["start"] = *start;
+    if (auto end = year_month(school.if_contains("end")))
+      entry["end"] = *end;
+    if (std::find(education_.begin(), education_.end(), entry) == education_.end())
+      education_.push_back(std::move(entry));
+  });
+}
+
 model::Record ContactAggregate::to_person(const std::string& contact_id) const {
   Problems problems;
   // The raw record is the contact as Lever shows it, plus the opportunity-level person fields
@@ -740,6 +859,15 @@ model::Record ContactAggregate::to_person(const std::string& contact_id) const {
     problems.add("contact", "opportunity names no contact id");
   Fields f(raw_value, problems);
   person.name = f.text("name");
+  if (!person.name || person.name->empty()) {
+    // Real accounts hold opportunities with name "" and no contact data (issue 16 §3): Ashby
+    // needs a name, so the record says so instead of becoming a nameless candidate.
+    std::string opportunities;
+    for (const std::string& id : opportunity_ids_)
+      opportunities += (opportunities.empty() ? "" : ", ") + source_key("opportunity", id);
+    problems.add("name", source_key("contact", contact_id) + " has no name (Ashby requires one)" +
+                             (opportunities.empty() ? "" : "; seen on " + opportunities));
+  }
   person.headline = f.text("headline");
   if (person.headline && person.headline->empty())
     person.headline.reset();
@@ -818,6 +946,10 @@ model::Record ContactAggregate::to_person(const std::string& contact_id) const {
       followers.emplace_back(source_key("user", follower));
     person.extra["follower_user_keys"] = std::move(followers);
   }
+  if (!education_.empty())
+    person.extra["education"] = json::array(education_.begin(), education_.end());
+  if (!employment_.empty())
+    person.extra["employment"] = json::array(employment_.begin(), employment_.end());
   json::array opportunities;
   for (const std::string& id : opportunity_ids_)
     opportunities.emplace_back(source_key("opportunity", id));
@@ -827,7 +959,132 @@ model::Record ContactAggregate::to_person(const std::string& contact_id) const {
 
 // ---- candidacies -------------------------------------------------------------------------------
 
-model::Record map_opportunity(const json::value& raw, const HiredReasons& reasons) {
+namespace {
+
+// One answer as text: strings as they are, a multiple-select's values joined, a date field's
+// local date, a file-upload answer by its file name (its bytes become a file record).
+std::optional<std::string> answer_text(const json::value& value, const std::string& type) {
+  if (value.is_null())
+    return std::nullopt;
+  if (value.is_string())
+    return std::string(value.as_string());
+  if (type == "date")
+    if (std::optional<std::int64_t> ms = parse_millis(value))
+      return date_of_local_midnight(*ms);
+  if (value.is_array()) {
+    std::string joined;
+    for (const json::value& item : value.as_array())
+      if (std::optional<std::string> text = answer_text(item, ""))
+        joined += (joined.empty() ? "" : ", ") + *text;
+    return joined;
+  }
+  if (value.is_object()) {
+    const json::object& object = value.as_object();
+    for (const char* key : {"name", "text", "value"})
+      if (const json::value* member = object.if_contains(key); member && member->is_string())
+        return std::string(member->as_string());
+  }
+  if (value.is_bool())
+    return value.as_bool() ? "yes" : "no";
+  return json::serialize(value);
+}
+
+}  // namespace
+
+std::string application_file_key(const std::string& file_id) {
+  return source_key("application_file", file_id);
+}
+
+std::vector<json::object> application_files(const json::value& opportunity) {
+  std::vector<json::object> files;
+  if (!opportunity.is_object())
+    return files;
+  const json::value* applications = opportunity.as_object().if_contains("applications");
+  if (applications == nullptr || !applications->is_array())
+    return files;
+  for (const json::value& application : applications->as_array()) {
+    const json::value* forms =
+        application.is_object() ? application.as_object().if_contains("customQuestions") : nullptr;
+    if (forms == nullptr || !forms->is_array())
+      continue;
+    for (const json::value& form : forms->as_array()) {
+      const json::value* fields =
+          form.is_object() ? form.as_object().if_contains("fields") : nullptr;
+      if (fields == nullptr || !fields->is_array())
+        continue;
+      for (const json::value& field : fields->as_array()) {
+        if (!field.is_object())
+          continue;
+        const json::value* type = field.as_object().if_contains("type");
+        const json::value* value = field.as_object().if_contains("value");
+        if (type && type->is_string() && type->as_string() == "file-upload" && value &&
+            value->is_object() && value->as_object().contains("id"))
+          files.push_back(value->as_object());
+      }
+    }
+  }
+  return files;
+}
+
+namespace {
+
+// An expanded application's answers (specs/lever/lever_docs_examples.json "application_retrieve",
+// "application_referral_from_list"): posting and referral form answers (customQuestions), the
+// applicant's company and the requisition hired for become form answers; comments, the cover
+// letter. ownerId/hiringManager/postingOwner/postingHiringManager repeat the posting's (the job
+// record carries them); name, email, phone and links repeat the person's.
+void add_application_answers(Fields& app, Problems& problems, json::array& answers,
+                             std::string& cover_letter) {
+  if (std::optional<std::string> comments = app.text("comments"); comments && !comments->empty())
+    cover_letter += (cover_letter.empty() ? "" : "\n\n") + *comments;
+  if (std::optional<std::string> company = app.text("company"); company && !company->empty())
+    answers.push_back(
+        json::object{{"form", "Application"}, {"question", "Company"}, {"answer", *company}});
+  if (const json::object* requisition = app.object("requisitionForHire")) {
+    const json::value* code = requisition->if_contains("requisitionCode");
+    if (code && code->is_string() && !code->as_string().empty())
+      answers.push_back(json::object{{"form", "Application"},
+                                     {"question", "Requisition for hire"},
+                                     {"answer", code->as_string()}});
+  }
+  const json::array* forms = app.array("customQuestions");
+  if (forms == nullptr)
+    return;
+  for (std::size_t i = 0; i < forms->size(); ++i) {
+    Fields form((*forms)[i], problems, app.path("customQuestions") + "[" + std::to_string(i) + "]");
+    std::string form_name = form.text("text").value_or("");
+    const json::array* fields = form.array("fields");
+    if (fields == nullptr)
+      continue;
+    for (std::size_t j = 0; j < fields->size(); ++j) {
+      Fields field((*fields)[j], problems, form.path("fields") + "[" + std::to_string(j) + "]");
+      std::string type = field.text("type").value_or("");
+      json::object answer;
+      if (!form_name.empty())
+        answer["form"] = form_name;
+      answer["question"] = field.text("text").value_or("");
+      const json::value* value = field.get("value");
+      if (value != nullptr) {
+        if (std::optional<std::string> text = answer_text(*value, type))
+          answer["answer"] = *text;
+        if (type == "file-upload" && value->is_object()) {
+          const json::value* id = value->as_object().if_contains("id");
+          if (id && id->is_string())
+            answer["file_keys"] =
+                json::array{json::value(application_file_key(std::string(id->as_string())))};
+          else
+            problems.add(field.path("value.id"), "file-upload answer names no file id");
+        }
+      }
+      answers.push_back(std::move(answer));
+    }
+  }
+}
+
+}  // namespace
+
+model::Record map_opportunity(const json::value& raw, const HiredReasons& reasons,
+                              const std::set<std::string>& lead_stages) {
   Problems problems;
   Fields f(raw, problems);
   auto candidacy = start_record<model::Candidacy>(raw, "opportunity", f.required_id("id"));
@@ -838,6 +1095,8 @@ model::Record map_opportunity(const json::value& raw, const HiredReasons& reason
   // The posting comes from the (expanded) application; a lead has none.
   if (const json::array* applications = f.array("applications")) {
     std::vector<std::string> postings;
+    json::array form_answers;
+    std::string cover_letter;
     for (std::size_t i = 0; i < applications->size(); ++i) {
       const json::value& application = (*applications)[i];
       if (!application.is_object())
@@ -849,7 +1108,12 @@ model::Record map_opportunity(const json::value& raw, const HiredReasons& reason
         candidacy.applied_at = app.time("createdAt");
       if (std::optional<std::string> type = app.one_of("type", {"posting", "user", "referral"}))
         candidacy.extra["application_type"] = *type;
+      add_application_answers(app, problems, form_answers, cover_letter);
     }
+    if (!form_answers.empty())
+      candidacy.extra["form_answers"] = std::move(form_answers);
+    if (!cover_letter.empty())
+      candidacy.extra["cover_letter"] = cover_letter;
     if (!postings.empty())
       candidacy.job_key = source_key("posting", postings.front());
     if (postings.size() > 1) {
@@ -882,7 +1146,7 @@ model::Record map_opportunity(const json::value& raw, const HiredReasons& reason
       problems.add("archived.reason", "unknown archive reason " + *reason);
     candidacy.status = found != reasons.end() && found->second ? model::CandidacyStatus::hired
                                                                : model::CandidacyStatus::archived;
-  } else if (stage && stage->rfind("lead-", 0) == 0) {
+  } else if (stage && (stage->rfind("lead-", 0) == 0 || lead_stages.count(*stage) > 0)) {
     candidacy.status = model::CandidacyStatus::lead;
   } else {
     candidacy.status = model::CandidacyStatus::active;
@@ -960,7 +1224,8 @@ model::Record map_note(const json::value& raw, const OpportunityRef& opportunity
   auto note = start_record<model::Note>(raw, "note", f.required_id("id"));
   note.person_key = child_key_person(opportunity);
   note.candidacy_key = source_key("opportunity", opportunity.id);
-  note.author_user_key = user_key(f.ref_id("user"));
+  std::optional<std::string> note_author = f.ref_id("user");
+  note.author_user_key = user_key(note_author);
   note.created_at = f.time("createdAt");
   note.is_private = f.boolean("secret");
   f.millis("deletedAt");
@@ -974,9 +1239,22 @@ model::Record map_note(const json::value& raw, const OpportunityRef& opportunity
       std::optional<std::string> value = comment.text("value");
       if (!value)
         continue;
-      if (!body.empty()) {
-        body += "\n\n";
-        std::optional<std::string> by = comment.ref_id("user");
+      // A comment's score and the stage it was written at (note_retrieve) stay in the body,
+      // which is what reaches the target.
+      std::string context;
+      if (const json::value* score = comment.get("score"))
+        context = "score " +
+                  (score->is_string() ? std::string(score->as_string()) : json::serialize(*score));
+      if (std::optional<std::string> stage = comment.ref_id("stage"))
+        context +=
+            (context.empty() ? "" : ", ") + std::string("at stage ") + source_key("stage", *stage);
+      if (!context.empty())
+        *value += " [" + context + "]";
+      std::optional<std::string> by = comment.ref_id("user");
+      // Later comments, and a first one written by someone else than the note's author, say who
+      // wrote them: the target credits the whole note to one user.
+      if (!body.empty() || (by && by != note_author)) {
+        body += body.empty() ? "" : "\n\n";
         std::optional<std::string> at = comment.time("createdAt");
         body += "— reply";
         if (by)
@@ -1008,8 +1286,14 @@ model::Record map_form(const json::value& raw, const OpportunityRef& opportunity
   auto feedback = start_record<model::Feedback>(raw, object, f.required_id("id"));
   feedback.person_key = child_key_person(opportunity);
   feedback.candidacy_key = source_key("opportunity", opportunity.id);
-  feedback.author_user_key = user_key(f.ref_id("user"));
-  if (std::optional<std::string> interview = f.ref_id("interview"))
+  // The retrieved form names user/interview, the documented update response userId/interviewId
+  // ("feedback_retrieve", "feedback_update_response").
+  std::optional<std::string> author = f.ref_id("user");
+  feedback.author_user_key = user_key(author ? author : f.ref_id("userId"));
+  std::optional<std::string> interview = f.ref_id("interview");
+  if (!interview)
+    interview = f.ref_id("interviewId");
+  if (interview)
     feedback.interview_key = source_key("interview", *interview);
   feedback.form_name = f.text("text");
   feedback.submitted_at = f.time("completedAt");
@@ -1097,13 +1381,28 @@ model::Record map_offer(const json::value& raw, const OpportunityRef& opportunit
   offer.created_at = f.time("createdAt");
   offer.sent_at = f.time("sentAt");
   offer.creator_user_key = user_key(f.ref_id("creator"));
-  if (offer.status == "signed" || offer.status == "denied") {
-    if (const json::object* signed_document = f.object("signedDocument")) {
-      json::value document(*signed_document);
-      Fields d(document, problems, "signedDocument");
-      offer.resolved_at = d.time("uploadedAt");
-    }
+  // Offer letters (offers_list: sentDocument/signedDocument {fileName, uploadedAt, downloadUrl})
+  // become file records on the candidacy (offer_document_key); the offer names them.
+  json::array documents;
+  for (const char* status : {"sent", "signed"}) {
+    std::string member = std::string(status) + "Document";
+    const json::object* document = f.object(member.c_str());
+    if (document == nullptr)
+      continue;
+    json::value document_value(*document);
+    Fields d(document_value, problems, member);
+    std::optional<std::string> uploaded = d.time("uploadedAt");
+    if (std::string(status) == "sent" && !offer.sent_at)
+      offer.sent_at = uploaded;  // the documented offers carry no sentAt
+    if (std::string(status) == "signed" && (offer.status == "signed" || offer.status == "denied"))
+      offer.resolved_at = uploaded;
+    json::object named{{"status", status}, {"file_name", d.text("fileName").value_or("")}};
+    if (!offer.source_key.empty() && f.get("id") != nullptr)
+      named["file_key"] = offer_document_key(f.text("id").value_or(""), status);
+    documents.push_back(std::move(named));
   }
+  if (!documents.empty())
+    offer.extra["documents"] = std::move(documents);
   if (const json::array* fields = f.array("fields")) {
     for (std::size_t i = 0; i < fields->size(); ++i) {
       Fields field((*fields)[i], problems, "fields[" + std::to_string(i) + "]");
@@ -1119,7 +1418,7 @@ model::Record map_offer(const json::value& raw, const OpportunityRef& opportunit
         if (value->is_string() && model::is_valid_date(value->as_string().subview().substr(0, 10)))
           offer.start_date = std::string(value->as_string().subview().substr(0, 10));
         else if (std::optional<std::int64_t> ms = parse_millis(*value))
-          offer.start_date = model::format_epoch_millis(*ms).substr(0, 10);
+          offer.start_date = date_of_local_midnight(*ms);
         else
           problems.add(field.path("value"), "start date is neither a date nor epoch milliseconds");
       }
@@ -1127,6 +1426,64 @@ model::Record map_offer(const json::value& raw, const OpportunityRef& opportunit
     }
   }
   return finish(std::move(offer), problems);
+}
+
+std::string offer_document_key(const std::string& offer_id, const std::string& status) {
+  return source_key("offer_document", offer_id + ":" + status);
+}
+
+model::Record map_offer_document(const json::value& offer, const std::string& status,
+                                 const OpportunityRef& opportunity, const Download& download) {
+  Problems problems;
+  Fields f(offer, problems);
+  std::string offer_id = f.required_id("id");
+  std::string member = status + "Document";
+  json::value document = nullptr;
+  if (const json::object* found = f.object(member.c_str()))
+    document = *found;
+  auto file = start_record<model::File>(document, "offer_document", offer_id + ":" + status);
+  file.source_key = offer_document_key(offer_id, status);
+  file.person_key = child_key_person(opportunity);
+  file.candidacy_key = source_key("opportunity", opportunity.id);
+  file.is_resume = false;
+  Fields d(document, problems, member);
+  file.file_name = d.text("fileName").value_or("offer-letter-" + status + ".pdf");
+  file.uploaded_at = d.time("uploadedAt");
+  file.extra["offer_key"] = source_key("offer", offer_id);
+  file.extra["offer_document"] = status;
+  if (!download.sha256.empty()) {
+    file.sha256 = download.sha256;
+    file.size = download.size;
+  }
+  file.content_type = download.content_type;
+  file.skipped_reason = download.skipped_reason;
+  return finish(std::move(file), problems);
+}
+
+model::Record map_application_file(const json::object& answer, const OpportunityRef& opportunity,
+                                   const Download& download) {
+  Problems problems;
+  json::value raw(answer);
+  Fields f(raw, problems);
+  std::string id = f.required_id("id");
+  auto file = start_record<model::File>(raw, "application_file", id);
+  file.person_key = child_key_person(opportunity);
+  file.candidacy_key = source_key("opportunity", opportunity.id);
+  file.is_resume = false;
+  std::optional<std::string> ext = f.text("ext");
+  file.file_name = f.text("name").value_or("");
+  if (file.file_name.empty())
+    file.file_name = "answer" + ext.value_or("");
+  file.uploaded_at = f.time("uploadedAt");
+  file.size = f.millis("size");
+  if (!download.sha256.empty()) {
+    file.sha256 = download.sha256;
+    if (download.size)
+      file.size = download.size;
+  }
+  file.content_type = download.content_type;
+  file.skipped_reason = download.skipped_reason;
+  return finish(std::move(file), problems);
 }
 
 model::Record map_file(const json::value& raw, const OpportunityRef& opportunity, bool is_resume,
@@ -1190,6 +1547,161 @@ std::optional<std::int64_t> child_touched_at(const json::value& raw) {
       if (field.is_object())
         consider(field.as_object(), "createdAt");
   return latest;
+}
+
+const std::map<std::string, std::string>& unmigrated_lever_fields() {
+  // Why each is not carried; "*:<path>" applies to every example.
+  static const std::map<std::string, std::string> fields{
+      {"*:fields[].id", "form field ids identify Lever template fields; fields are kept by label"},
+      {"*:fields[].required", "whether a question was required: form design, not an answer"},
+      {"*:fields[].prompt", "placeholder text of a dropdown: form design, not an answer"},
+      {"*:fields[].isSummary", "Lever UI summary flag: form design, not an answer"},
+      {"*:fields[].options[].optionId", "option ids of Lever's template; options are kept by text"},
+      {"*:deletedAt",
+       "soft-deleted notes and forms are not migrated (counted as skipped in the log)"},
+      {"*:accountId", "the Lever account's id: meaningless in the target"},
+      {"*:downloadUrl", "the bytes are downloaded through the API; the Lever link is left behind"},
+      {"*:file.downloadUrl",
+       "the bytes are downloaded through the API; the Lever link is left behind"},
+      {"*:sentDocument.downloadUrl", "the letter is downloaded through the API (a file record)"},
+      {"*:signedDocument.downloadUrl", "the letter is downloaded through the API (a file record)"},
+      {"*:urls.list", "links into Lever's UI, which the migration leaves behind"},
+      {"*:urls.show", "links into Lever's UI, which the migration leaves behind"},
+      {"*:urls.apply", "links into Lever's job site, which the migration leaves behind"},
+      {"*:count", "how many opportunities use a source or tag: recomputed by the target"},
+      {"*:snoozedUntil", "snoozing is a Lever reminder with no canonical equivalent"},
+      {"*:confidentiality", "\"non-confidential\" is the default; \"confidential\" is carried"},
+      {"application_retrieve:id",
+       "an application's own id: the candidacy is keyed by its opportunity"},
+      {"application_referral_from_list:id",
+       "an application's own id: the candidacy is keyed by its opportunity"},
+      {"application_retrieve:opportunityId", "repeats the opportunity the application belongs to"},
+      {"application_referral_from_list:opportunityId",
+       "repeats the opportunity the application belongs to"},
+      {"application_retrieve:candidateId",
+       "repeats the opportunity the application belongs to (legacy name)"},
+      {"application_referral_from_list:candidateId",
+       "repeats the opportunity the application belongs to (legacy name)"},
+      {"application_retrieve:name",
+       "the applicant's name repeats the contact's, which the person carries"},
+      {"application_referral_from_list:name",
+       "the applicant's name repeats the contact's, which the person carries"},
+      {"application_retrieve:email",
+       "the applicant's email repeats the contact's, which the person carries"},
+      {"application_referral_from_list:email",
+       "the applicant's email repeats the contact's, which the person carries"},
+      {"application_retrieve:phone.value",
+       "the applicant's phone repeats the contact's, which the person carries"},
+      {"application_referral_from_list:user",
+       "the user who added the application: no canonical field for it"},
+      {"application_retrieve:ownerId",
+       "the posting's owner at application time: the job record carries it"},
+      {"application_retrieve:hiringManager",
+       "the posting's hiring manager at application time: the job record carries it"},
+      {"application_retrieve:requisitionForHire.id",
+       "the requisition is carried by its code (a form answer)"},
+      {"application_retrieve:requisitionForHire.hiringManagerOnHire",
+       "a Lever requisition detail; the requisition code is carried"},
+      {"*:customQuestions[].user", "the user who added the form: no canonical author for answers"},
+      {"*:customQuestions[].userId",
+       "the user who added the form: no canonical author for answers"},
+      {"*:customQuestions[].referrerId", "the referrer's user id: the answers name the referrer"},
+      {"*:customQuestions[].accountId", "the Lever account's id: meaningless in the target"},
+      {"*:customQuestions[].baseTemplateId",
+       "Lever form template id: answers are kept by question text"},
+      {"*:customQuestions[].createdAt", "when the form was added: the application time is carried"},
+      {"*:customQuestions[].completedAt",
+       "when the form was answered: the application time is carried"},
+      {"*:customQuestions[].fields[].type", "the question's type: the answer is carried as text"},
+      {"*:customQuestions[].fields[].isSummary",
+       "Lever UI summary flag: form design, not an answer"},
+      {"*:customQuestions[].fields[].summaryText",
+       "Lever UI summary label: form design, not an answer"},
+      {"*:customQuestions[].fields[].required",
+       "whether a question was required: form design, not an answer"},
+      {"*:customQuestions[].fields[].prompt",
+       "placeholder text of a dropdown: form design, not an answer"},
+      {"feedback_retrieve:panel", "the interview panel's id: the interview link is carried"},
+      {"feedback_update_response:panelId",
+       "the interview panel's id: the interview link is carried"},
+      {"feedback_update_response:profileId", "repeats the opportunity the form belongs to"},
+      {"feedback_update_response:postingIds[]", "the candidacy carries its posting"},
+      {"feedback_update_response:isCompleted", "implied by completedAt, which is carried"},
+      {"feedback_update_response:createdAt", "completedAt dates the submission and is carried"},
+      {"feedback_update_response:fields[].overall",
+       "marks the overall rating, which becomes the recommendation"},
+      {"interview_retrieve:feedbackReminder",
+       "a Lever reminder setting with no canonical equivalent"},
+      {"interview_retrieve:feedbackTemplate",
+       "the Lever form template for the interview's feedback"},
+      {"interview_retrieve:interviewers[].feedbackTemplate",
+       "the Lever form template for an interviewer"},
+      {"interview_retrieve:postings[]", "the candidacy carries its posting"},
+      {"interview_retrieve:timezone",
+       "start and end are carried as instants (UTC); the display zone is not"},
+      {"interview_retrieve:user",
+       "the user who scheduled the interview: no canonical field for it"},
+      {"note_retrieve:text", "the constant title \"Note\" of a note thread"},
+      {"note_retrieve:fields[].text", "the constant label \"Comment\" of a note comment"},
+      {"*:applications[]",
+       "unexpanded application ids; the expanded applications are read instead"},
+      {"opportunity_retrieve:stageChanges[].toStageIndex",
+       "the stage's position: the stage record's order carries it"},
+      {"opportunity_retrieve:dataProtection.store.expiresAt",
+       "GDPR consent expiry: no canonical field (not migrated)"},
+      {"postings_list:categories.level",
+       "the posting's level: no canonical job field (not migrated)"},
+      {"postings_list:country", "the posting's country: no canonical job field (not migrated)"},
+      {"postings_list:workplaceType",
+       "remote/hybrid/onsite: no canonical job field (not migrated)"},
+      {"postings_list:distributionChannels[]",
+       "where the posting is advertised: job-board state is not migrated"},
+      {"postings_list:content.description",
+       "job-board posting text: postings are migrated as jobs, not job posts"},
+      {"postings_list:content.descriptionHtml",
+       "job-board posting text: postings are migrated as jobs, not job posts"},
+      {"postings_list:content.lists[].text",
+       "job-board posting text: postings are migrated as jobs, not job posts"},
+      {"postings_list:content.lists[].content",
+       "job-board posting text: postings are migrated as jobs, not job posts"},
+      {"postings_list:content.closing",
+       "job-board posting text: postings are migrated as jobs, not job posts"},
+      {"postings_list:content.closingHtml",
+       "job-board posting text: postings are migrated as jobs, not job posts"},
+      {"postings_list:salaryDescription",
+       "job-board salary text: no canonical job field (not migrated)"},
+      {"postings_list:salaryDescriptionHtml",
+       "job-board salary text: no canonical job field (not migrated)"},
+      {"postings_list:salaryRange.min", "salary range: no canonical job field (not migrated)"},
+      {"postings_list:salaryRange.max", "salary range: no canonical job field (not migrated)"},
+      {"postings_list:salaryRange.currency", "salary range: no canonical job field (not migrated)"},
+      {"postings_list:salaryRange.interval", "salary range: no canonical job field (not migrated)"},
+      {"profile_form_retrieve:stage",
+       "the stage the form was filled at: no canonical feedback field"},
+      {"profile_form_retrieve:fields[].type",
+       "currency is carried as a number field with its currency"},
+      {"resumes_list:parsedData.positions[].start.month", "carried in employment start as YYYY-MM"},
+      {"resumes_list:parsedData.positions[].end.month", "carried in employment end as YYYY-MM"},
+      {"resumes_list:parsedData.schools[].start.month", "carried in education start as YYYY-MM"},
+      {"resumes_list:parsedData.schools[].end.month", "carried in education end as YYYY-MM"},
+      {"resumes_list:parsedData.positions[].location",
+       "no member of person.employment for it (not migrated)"},
+      {"resumes_list:parsedData.positions[].summary",
+       "no member of person.employment for it (not migrated)"},
+      {"resumes_list:parsedData.schools[].summary",
+       "no member of person.education for it (not migrated)"},
+      {"users_list:createdAt", "when the Lever user was created: target users are not created"},
+      {"users_list:deactivatedAt", "carried as active=false"},
+      {"users_list:externalDirectoryId", "the SSO directory id: target users are matched by email"},
+      {"users_list:jobTitle", "the user's job title: target users are matched, not created"},
+      {"users_list:linkedContactIds[]", "the user's own candidate profiles in Lever"},
+      {"users_list:managerId", "the user's manager: target users are matched, not created"},
+      {"users_list:photo", "the user's avatar URL: target users are matched, not created"},
+      {"users_list:username", "the Lever login name: target users are matched by email"},
+      {"*:customQuestions[].fields[].options[].text",
+       "the choices not picked: form design, not an answer"},
+  };
+  return fields;
 }
 
 bool is_soft_deleted(const json::value& raw) {

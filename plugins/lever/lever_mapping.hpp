@@ -47,11 +47,16 @@ std::size_t validation_error_count(const model::Record& record);
 struct OpportunityRef {
   std::string id;
   std::string contact_id;
+  // File-upload answers of its applications (application_files), for the file kind.
+  std::vector<boost::json::object> application_files = {};
 };
 
 // ---- reference data ---------------------------------------------------------------------------
 
 model::Record map_user(const boost::json::value& raw);
+// A lead stage: Lever's built-in `lead-*` ids, or a stage titled "New lead"/"Lead" whatever its
+// id (accounts show built-in stages with UUID ids).
+bool is_lead_stage(const std::string& id, const std::string& title);
 model::Record map_stage(const boost::json::value& raw, std::int64_t order);
 model::Record map_archive_reason(const boost::json::value& raw);
 // /sources and /tags items are {text, count}; their text is their identity.
@@ -73,6 +78,9 @@ std::vector<model::Record> offices_from_postings(const std::vector<boost::json::
 class ContactAggregate {
  public:
   void add_opportunity(const boost::json::object& opportunity);
+  // A resume of one of the contact's opportunities: its parsedData (work history, schools)
+  // becomes the person's employment and education, without repeats.
+  void add_resume(const boost::json::value& resume);
   model::Record to_person(const std::string& contact_id) const;
 
  private:
@@ -85,6 +93,7 @@ class ContactAggregate {
   std::set<std::string> tags_, sources_, followers_;
   std::vector<std::string> opportunity_ids_;
   bool any_confidential_ = false;
+  std::vector<boost::json::object> education_, employment_;
 };
 
 // The contact id of an opportunity (`contact` as an id or an expanded object); empty if absent.
@@ -96,7 +105,13 @@ std::string contact_id_of(const boost::json::object& opportunity);
 // Archive reason id -> true when its type is "hired".
 using HiredReasons = std::map<std::string, bool>;
 
-model::Record map_opportunity(const boost::json::value& raw, const HiredReasons& reasons);
+// `lead_stages`: ids of the stages is_lead_stage says are leads (status lead).
+model::Record map_opportunity(const boost::json::value& raw, const HiredReasons& reasons,
+                              const std::set<std::string>& lead_stages = {});
+// The file-upload answers of an opportunity's expanded applications (`{id, ext, name, size,
+// uploadedAt}` each); their bytes are emitted as file records keyed application_file_key(id).
+std::vector<boost::json::object> application_files(const boost::json::value& opportunity);
+std::string application_file_key(const std::string& file_id);
 model::Record map_note(const boost::json::value& raw, const OpportunityRef& opportunity);
 model::Record map_feedback(const boost::json::value& raw, const OpportunityRef& opportunity);
 // A profile form (`/opportunities/:opp/forms`: custom questions a team fills in about a candidate,
@@ -114,6 +129,13 @@ struct Download {
   std::optional<std::string> content_type;
   std::optional<std::string> skipped_reason;
 };
+// An offer letter: `status` "sent" or "signed" names the offer's sentDocument/signedDocument.
+std::string offer_document_key(const std::string& offer_id, const std::string& status);
+model::Record map_offer_document(const boost::json::value& offer, const std::string& status,
+                                 const OpportunityRef& opportunity, const Download& download);
+// A file-upload answer of an application (application_files).
+model::Record map_application_file(const boost::json::object& answer,
+                                   const OpportunityRef& opportunity, const Download& download);
 // A resume (`{id, createdAt, file{...}, parsedData}`) or a file (`{id, name, ext, ...}`).
 model::Record map_file(const boost::json::value& raw, const OpportunityRef& opportunity,
                        bool is_resume, const Download& download);
@@ -123,6 +145,11 @@ model::Record map_file(const boost::json::value& raw, const OpportunityRef& oppo
 std::optional<std::int64_t> child_touched_at(const boost::json::value& raw);
 // True for soft-deleted notes and feedback (`deletedAt` set): they are not migrated.
 bool is_soft_deleted(const boost::json::value& raw);
+
+// The documented Lever fields (specs/lever/lever_docs_examples.json, "<example>:<path>" with
+// array indices folded to []) that no canonical record carries, each with the reason. README.md
+// lists them; tests/lever/docs_examples_test.cpp proves every other documented value lands.
+const std::map<std::string, std::string>& unmigrated_lever_fields();
 
 // An epoch-ms timestamp as Lever sends it: an integer, an integral double or a numeric string.
 std::optional<std::int64_t> parse_millis(const boost::json::value& value);

@@ -708,6 +708,105 @@ static void generate_greenhouse(Dataset& data, Rng& rng, const std::vector<Ident
   (void)kDatasetNow;
 }
 
+// Lever data real accounts hold beyond the first dataset (issue 16 §4), added after everything
+// else from a stream of its own so every earlier record stays as it was: offer letters, the
+// applications' cover letters and posting-form answers (a third with a file upload), the
+// resumes' parsed work history and schools.
+static void add_lever_documents(LeverData& lv, std::uint64_t seed) {
+  Rng rng(mix_seed(seed, 3));
+  for (LeverOpportunity& opp : lv.opportunities) {
+    for (LeverOffer& offer : opp.offers) {
+      if (offer.status != "sent" && offer.status != "signed")
+        continue;
+      SandboxFile sent = make_file(rng, rng.uuid(), "offer", false, offer.created_at + 3600'000);
+      sent.ext = "pdf";
+      sent.name = "employment-offer-letter.pdf";
+      offer.sent_document = sent;
+      if (offer.status == "signed") {
+        SandboxFile signed_letter =
+            make_file(rng, rng.uuid(), "offer", false, offer.created_at + 2 * 86400'000);
+        signed_letter.ext = "pdf";
+        signed_letter.name = "employment-offer-letter_signed.pdf";
+        offer.signed_document = signed_letter;
+      }
+    }
+    // One or two profile forms on a fifth of the opportunities, so /forms answers both a single
+    // object and an array in its documented shape.
+    if (rng.chance(0.2)) {
+      int forms = rng.chance(0.5) ? 1 : 2;
+      for (int i = 0; i < forms; ++i) {
+        LeverFeedback form;
+        form.id = rng.uuid();
+        form.type = "form";
+        form.text = i == 0 ? "Offer information" : "Background check";
+        form.template_id = rng.uuid();
+        form.user = opp.owner;
+        form.created_at = opp.created_at + (i + 1) * 86400'000;
+        form.completed_at = form.created_at;
+        // A date-only value is local midnight (here US Pacific, as documented).
+        std::int64_t day = (opp.created_at / 86400'000 + 30) * 86400'000 + 8 * 3600'000;
+        form.fields = {
+            FormField{rng.uuid(), "date", "Start date", json::value(day), {}, {}},
+            FormField{rng.uuid(), "yes-no", "Eligible for benefits?", json::value("yes"), {}, {}},
+            FormField{rng.uuid(), "text", "Manager", json::value("Jen"), {}, {}}};
+        opp.profile_forms.push_back(std::move(form));
+      }
+    }
+    if (!opp.posting_id)
+      continue;
+    LeverApplicationData& app = opp.application;
+    if (rng.chance(0.4))
+      app.comments = "Dear hiring team,\r\n\r\nPlease find enclosed my CV for this role.";
+    if (rng.chance(0.3))
+      app.company = rng.chance(0.5) ? "Initech" : "Globex";
+    if (rng.chance(0.5)) {
+      app.questions.push_back(FormField{rng.uuid(),
+                                        "multiple-select",
+                                        "Which languages are you comfortable with?",
+                                        json::array{"C++", "SQL"},
+                                        {"C++", "SQL", "Go"},
+                                        {}});
+      app.questions.push_back(FormField{
+          rng.uuid(), "text", "What role most interests you?", json::value("Backend"), {}, {}});
+      if (rng.chance(0.3)) {
+        SandboxFile answer = make_file(rng, rng.uuid(), "assignment", false, opp.created_at);
+        app.answer_file = answer;
+        app.questions.push_back(
+            FormField{rng.uuid(),
+                      "file-upload",
+                      "Please attach the programming assignment",
+                      json::object{{"id", answer.id},
+                                   {"ext", "." + answer.ext},
+                                   {"name", answer.name},
+                                   {"size", static_cast<std::int64_t>(answer.size)},
+                                   {"uploadedAt", answer.uploaded_at}},
+                      {},
+                      {}});
+      }
+    }
+    for (const SandboxFile& file : opp.files) {
+      if (!file.resume)
+        continue;
+      std::int64_t start = 2005 + static_cast<std::int64_t>(rng.range(0, 10));
+      opp.resume_parsed[file.id] = json::object{
+          {"positions",
+           json::array{json::object{{"org", "Initech"},
+                                    {"title", "Software Engineer"},
+                                    {"summary", "Built things"},
+                                    {"location", "Berlin"},
+                                    {"start", json::object{{"year", start + 4}, {"month", 7}}},
+                                    {"end", nullptr}}}},
+          {"schools",
+           json::array{json::object{{"org", "TU Berlin"},
+                                    {"degree", "BSc"},
+                                    {"field", "Computer Science"},
+                                    {"summary", nullptr},
+                                    {"start", json::object{{"year", start}, {"month", 9}}},
+                                    {"end", json::object{{"year", start + 4}, {"month", 6}}}}}}};
+    }
+  }
+}
+
 Dataset generate_dataset(std::uint64_t seed, int persons) {
   Dataset data;
   data.seed = seed;
@@ -749,6 +848,7 @@ Dataset generate_dataset(std::uint64_t seed, int persons) {
   }
   Rng lever_rng(mix_seed(seed, 1));
   generate_lever(data, lever_rng, people, lever_members);
+  add_lever_documents(data.lever, seed);
   Rng greenhouse_rng(mix_seed(seed, 2));
   generate_greenhouse(data, greenhouse_rng, people, greenhouse_members);
   return data;

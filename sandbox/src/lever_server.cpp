@@ -401,11 +401,17 @@ json::object LeverServer::render_opportunity(const LeverOpportunity& opp,
     tags.emplace_back(tag);
   for (const auto& source : opp.sources)
     sources.emplace_back(source);
-  for (const auto& change : opp.stage_changes)
-    changes.push_back(json::object{{"toStageId", change.to_stage_id},
-                                   {"toStageIndex", change.to_stage_index},
-                                   {"userId", change.user_id},
-                                   {"updatedAt", change.at}});
+  // Most real stage changes carry no userId (issue 16 §4, recorded payloads); one in four
+  // keeps it here, chosen from the seed.
+  for (std::size_t i = 0; i < opp.stage_changes.size(); ++i) {
+    const auto& change = opp.stage_changes[i];
+    bool with_user = mix_seed(options_.seed, std::hash<std::string>{}(opp.id) + i) % 4 == 0;
+    changes.push_back(
+        json::object{{"toStageId", change.to_stage_id},
+                     {"toStageIndex", change.to_stage_index},
+                     {"userId", with_user ? json::value(change.user_id) : json::value(nullptr)},
+                     {"updatedAt", change.at}});
+  }
   json::value archived = nullptr;
   if (opp.archive_reason_id)
     archived = json::object{{"reason", *opp.archive_reason_id}, {"archivedAt", opp.archived_at}};
@@ -440,10 +446,12 @@ json::object LeverServer::render_opportunity(const LeverOpportunity& opp,
         {"email", contact.emails.empty() || contact.anonymized ? json::value(nullptr)
                                                                : json::value(contact.emails[0])},
         {"phone", nullptr},
-        {"company", nullptr},
+        {"company", opp.application.company.empty() ? json::value(nullptr)
+                                                    : json::value(opp.application.company)},
         {"links", nullptr},
-        {"comments", nullptr},
-        {"customQuestions", json::array{}},
+        {"comments", opp.application.comments.empty() ? json::value(nullptr)
+                                                      : json::value(opp.application.comments)},
+        {"customQuestions", custom_questions(opp)},
         {"archived", archived},
         {"requisitionForHire", nullptr}});
   } else {
@@ -484,6 +492,40 @@ json::object LeverServer::render_opportunity(const LeverOpportunity& opp,
   return out;
 }
 
+// An application's posting-form answers (lever_docs_examples.json "application_retrieve"
+// customQuestions): one form of type posting named after the posting.
+json::array LeverServer::custom_questions(const LeverOpportunity& opp) const {
+  const LeverApplicationData& app = opp.application;
+  if (app.questions.empty() || !opp.posting_id)
+    return {};
+  json::array fields;
+  for (const FormField& question : app.questions) {
+    json::object field{{"type", question.type},
+                       {"text", question.text},
+                       {"description", ""},
+                       {"required", false},
+                       {"value", question.value}};
+    if (!question.options.empty()) {
+      json::array options;
+      for (const auto& option : question.options)
+        options.push_back(json::object{{"text", option}});
+      field["options"] = std::move(options);
+    }
+    fields.push_back(std::move(field));
+  }
+  const LeverPosting& posting =
+      world_.data.lever.postings[world_.posting_by_id.at(*opp.posting_id)];
+  return json::array{json::object{{"type", "posting"},
+                                  {"text", posting.text},
+                                  {"user", nullptr},
+                                  {"description", ""},
+                                  {"fields", std::move(fields)},
+                                  {"baseTemplateId", opp.application_id},
+                                  {"stage", nullptr},
+                                  {"createdAt", opp.created_at},
+                                  {"completedAt", opp.created_at}}};
+}
+
 json::object LeverServer::render_file(const LeverOpportunity& opp, const SandboxFile& file) const {
   std::string kind = file.resume ? "resumes" : "files";
   json::object meta{{"name", file.name},
@@ -495,13 +537,19 @@ json::object LeverServer::render_file(const LeverOpportunity& opp, const Sandbox
                                         "/" + file.id + "/download"}};
   if (!file.resume) {
     meta["id"] = file.id;
+    // A file's uploadedAt and size are strings in every documented file example
+    // (specs/lever/lever_docs_examples.json "files_list_verbatim", "files_list_note").
+    meta["uploadedAt"] = std::to_string(file.uploaded_at);
+    meta["size"] = std::to_string(file.size);
     return meta;
   }
-  return json::object{
-      {"id", file.id},
-      {"createdAt", file.uploaded_at},
-      {"file", std::move(meta)},
-      {"parsedData", json::object{{"positions", json::array{}}, {"schools", json::array{}}}}};
+  return json::object{{"id", file.id},
+                      {"createdAt", file.uploaded_at},
+                      {"file", std::move(meta)},
+                      {"parsedData", opp.resume_parsed.count(file.id)
+                                         ? opp.resume_parsed.at(file.id)
+                                         : json::value(json::object{{"positions", json::array{}},
+                                                                    {"schools", json::array{}}})}};
 }
 
 static json::value render_field(const FormField& field) {
@@ -622,14 +670,37 @@ void LeverServer::opportunity_children(const httplib::Request& request, httplib:
                                  {"signatures", json::object{}},
                                  {"approved", true},
                                  {"approvedAt", offer.created_at},
-                                 {"sentAt", offer.created_at},
-                                 {"sentDocument", nullptr},
-                                 {"signedDocument", nullptr}});
+                                 // The documented offers carry no sentAt: the sent letter's
+                                 // uploadedAt dates the sending ("offers_list").
+                                 {"sentDocument", offer_document(opp, offer, "sent")},
+                                 {"signedDocument", offer_document(opp, offer, "signed")}});
     }
   } else if (kind == "resumes" || kind == "files") {
     for (const auto& file : opp.files)
       if (file.resume == (kind == "resumes"))
         items.emplace_back(file.id, render_file(opp, file));
+  } else if (kind == "forms") {
+    // Profile forms ("profile_form_retrieve", "profile_forms_list_note").
+    for (const auto& form : opp.profile_forms) {
+      json::array fields;
+      for (const auto& field : form.fields)
+        fields.push_back(render_field(field));
+      items.emplace_back(form.id, json::object{{"id", form.id},
+                                               {"type", form.type},
+                                               {"text", form.text},
+                                               {"instructions", ""},
+                                               {"baseTemplateId", form.template_id},
+                                               {"fields", std::move(fields)},
+                                               {"user", user(form.user)},
+                                               {"stage", opp.stage_id},
+                                               {"completedAt", form.completed_at},
+                                               {"createdAt", form.created_at},
+                                               {"deletedAt", nullptr}});
+    }
+  } else if (kind == "referrals" || kind == "panels") {
+    // Real Lever answers 200 with a (possibly empty) list ("referrals_list_note"); the dataset
+    // holds no referral forms (referrals are application customQuestions) and no panels
+    // (interviews are served without one), so both lists are empty.
   } else if (kind == "applications") {
     std::set<std::string> app_expand{"applications"};
     auto rendered = render_opportunity(opp, app_expand);
@@ -642,7 +713,26 @@ void LeverServer::opportunity_children(const httplib::Request& request, httplib:
     std::vector<json::value> values;
     for (auto& item : items)
       values.push_back(std::move(item.second));
+    if (documented_shape(opp) && (kind == "files" || kind == "forms")) {
+      // The documentation's own examples: /files a bare array ("files_list_verbatim"), /forms
+      // the one form as a bare object ("profile_forms_list_note"); no paging either way.
+      if (kind == "forms" && values.size() == 1)
+        set_json(response, 200, values.front());
+      else
+        set_json(response, 200, json::array(values.begin(), values.end()));
+      return;
+    }
     send_page(request, response, values);
+    return;
+  }
+  // A file-upload answer's bytes, by its id under /files (unverified: Lever documents the answer
+  // {id, ext, name, size, uploadedAt} but no download route for it).
+  if (kind == "files" && action == "download" && opp.application.answer_file &&
+      opp.application.answer_file->id == child_id) {
+    const SandboxFile& answer = *opp.application.answer_file;
+    response.status = 200;
+    response.set_header("Content-Disposition", "attachment; filename=\"" + answer.name + "\"");
+    response.set_content(file_bytes(answer), "application/octet-stream");
     return;
   }
   for (auto& [id, value] : items) {
@@ -651,6 +741,24 @@ void LeverServer::opportunity_children(const httplib::Request& request, httplib:
     if (action.empty()) {
       set_json(response, 200, json::object{{"data", value}});
       return;
+    }
+    if (action == "download" && kind == "offers") {
+      // GET /opportunities/:id/offers/:offer/download?status=sent|signed
+      // (lever_docs_examples.json "offer_download_note").
+      for (const auto& offer : opp.offers) {
+        if (offer.id != child_id)
+          continue;
+        std::string status = request.get_param_value("status");
+        const std::optional<SandboxFile>& letter = status == "signed" ? offer.signed_document
+                                                   : status == "sent" ? offer.sent_document
+                                                                      : std::nullopt;
+        if (!letter)
+          break;
+        response.status = 200;
+        response.set_header("Content-Disposition", "attachment; filename=\"" + letter->name + "\"");
+        response.set_content(file_bytes(*letter), "application/pdf");
+        return;
+      }
     }
     if (action == "download" && (kind == "resumes" || kind == "files")) {
       for (const auto& file : opp.files) {
@@ -675,6 +783,26 @@ void LeverServer::opportunity_children(const httplib::Request& request, httplib:
   }
   set_json(response, 404,
            lever_error("ResourceNotFound", kind + " " + child_id + " was not found"));
+}
+
+json::value LeverServer::offer_document(const LeverOpportunity& opp, const LeverOffer& offer,
+                                        const std::string& status) const {
+  const std::optional<SandboxFile>& letter =
+      status == "signed" ? offer.signed_document : offer.sent_document;
+  if (!letter)
+    return nullptr;
+  return json::object{{"fileName", letter->name},
+                      {"uploadedAt", letter->uploaded_at},
+                      {"downloadUrl", "https://api.lever.co/v1/opportunities/" + opp.id +
+                                          "/offers/" + offer.id + "/download?status=" + status}};
+}
+
+bool LeverServer::documented_shape(const LeverOpportunity& opp) const {
+  if (options_.lever_list_shapes == "documented")
+    return true;
+  if (options_.lever_list_shapes != "mixed")
+    return false;
+  return mix_seed(options_.seed, std::hash<std::string>{}(opp.id)) % 2 == 0;
 }
 
 static bool parse_ms_param(const httplib::Request& request, const char* name,
@@ -964,8 +1092,23 @@ void LeverServer::handle(const httplib::Request& request, httplib::Response& res
       return;
     }
     auto states = multi_values(request, "state");
+    auto channels = multi_values(request, "distributionChannel");
     for (const auto& posting : lv.postings) {
+      // "List requests for published postings will only return postings that appear on your
+      // public job site ... you must use the distributionChannel query parameter"
+      // (lever_docs_examples.json "postings_list_note"): with the documented shapes on, a third
+      // of the published postings are internal-only and listed only when asked by channel.
+      bool internal_only = options_.lever_list_shapes != "wrapped" &&
+                           posting.state == "published" &&
+                           std::hash<std::string>{}(posting.id) % 3 == 0;
       if (parts.size() == 2) {
+        bool asked_internal =
+            std::find(channels.begin(), channels.end(), "internal") != channels.end();
+        if (internal_only && !asked_internal)
+          continue;
+        if (!channels.empty() && !internal_only &&
+            std::find(channels.begin(), channels.end(), "public") == channels.end())
+          continue;
         if (confidentiality == "non-confidential" && posting.confidential)
           continue;
         if (confidentiality == "confidential" && !posting.confidential)
@@ -984,7 +1127,8 @@ void LeverServer::handle(const httplib::Request& request, httplib::Response& res
               {"createdAt", posting.created_at},
               {"updatedAt", posting.updated_at},
               {"state", posting.state},
-              {"distributionChannels", json::array{"public", "internal"}},
+              {"distributionChannels",
+               internal_only ? json::array{"internal"} : json::array{"public", "internal"}},
               {"confidentiality", posting.confidential ? "confidential" : "non-confidential"},
               {"user", posting.owner},
               {"owner", posting.owner},

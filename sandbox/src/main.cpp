@@ -60,6 +60,10 @@ int main(int argc, char** argv) {
   app.add_option("--workers", options.worker_threads, "HTTP worker threads per vendor")
       ->capture_default_str();
   app.add_flag("--no-lever-retry-after", no_lever_retry_after, "Send no Retry-After on Lever 429s");
+  app.add_option("--lever-list-shapes", options.lever_list_shapes,
+                 "Lever child-list shapes: wrapped | documented | mixed")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"wrapped", "documented", "mixed"}));
   app.add_flag("--ashby-retry-after", options.ashby_retry_after,
                "Send Retry-After on Ashby 429s (off by default: Ashby documents none)");
   app.add_option("--ashby-max-file-bytes", options.ashby_max_file_bytes,

@@ -49,6 +49,11 @@ class LeverServer : public VendorServer {
   void opportunity_children(const httplib::Request& request, httplib::Response& response,
                             const LeverOpportunity& opp, const std::string& kind,
                             const std::string& child_id, const std::string& action);
+  // Whether this opportunity's child lists take the documentation's unwrapped shapes.
+  bool documented_shape(const LeverOpportunity& opp) const;
+  json::array custom_questions(const LeverOpportunity& opp) const;
+  json::value offer_document(const LeverOpportunity& opp, const LeverOffer& offer,
+                             const std::string& status) const;
 
   World& world_;
   const Credentials& credentials_;

@@ -103,7 +103,13 @@ void lever_records(const Dataset& data, std::int64_t max_file_bytes,
                                                    {"texts", std::move(texts)}});
       }
       bool has_application = opp->posting_id.has_value();
-      for (const auto& form : opp->feedback) {
+      std::vector<const LeverFeedback*> forms;
+      for (const auto& form : opp->feedback)
+        forms.push_back(&form);
+      for (const auto& form : opp->profile_forms)  // profile forms migrate as feedback
+        forms.push_back(&form);
+      for (const LeverFeedback* form_ptr : forms) {
+        const LeverFeedback& form = *form_ptr;
         if (form.deleted_at)
           continue;
         // Feedback on a candidacy without an application becomes a candidate note.
@@ -126,6 +132,17 @@ void lever_records(const Dataset& data, std::int64_t max_file_bytes,
       for (const auto& file : opp->files)
         if (file.status == "processed" && fits(file, max_file_bytes))
           record.file_hashes.push_back(file_sha256(file));
+      // Offer letters and file-upload answers are files on the candidate too (issue 16 §3).
+      std::vector<const SandboxFile*> more;
+      for (const auto& offer : opp->offers)
+        for (const auto* letter : {&offer.sent_document, &offer.signed_document})
+          if (*letter)
+            more.push_back(&**letter);
+      if (opp->application.answer_file)
+        more.push_back(&*opp->application.answer_file);
+      for (const SandboxFile* file : more)
+        if (fits(*file, max_file_bytes))
+          record.file_hashes.push_back(file_sha256(*file));
       if (!has_application)
         continue;
       json::array history;

@@ -202,9 +202,14 @@ TEST_F(ArchiveExport, LeverExportHasTheDatasetsRowCounts) {
       expected["notes"] += note.deleted_at ? 0 : 1;
     for (const auto& form : opportunity.feedback)
       expected["feedback"] += form.deleted_at ? 0 : 1;
+    expected["feedback"] += static_cast<int64_t>(opportunity.profile_forms.size());
     expected["interviews"] += static_cast<int64_t>(opportunity.interviews.size());
     expected["offers"] += static_cast<int64_t>(opportunity.offers.size());
     expected["files"] += static_cast<int64_t>(opportunity.files.size());
+    // Offer letters and file-upload answers are files too.
+    for (const auto& offer : opportunity.offers)
+      expected["files"] += (offer.sent_document ? 1 : 0) + (offer.signed_document ? 1 : 0);
+    expected["files"] += opportunity.application.answer_file ? 1 : 0;
   }
   for (const auto& contact : lv.contacts) {
     if (!contacts.contains(contact.id))

@@ -234,6 +234,28 @@ Load build_lever(AshbyHarness& h, int persons, const json::object& truth,
                                                     {"submitted_at", iso(form.completed_at)},
                                                     {"fields", fields}}));
         }
+        // Profile forms are feedback too (date, yes-no and text fields).
+        for (const auto& form : opp->profile_forms) {
+          json::array fields;
+          for (const auto& field : form.fields) {
+            json::value value = field.value;
+            if (field.type == "date")
+              value = iso(field.value.as_int64() + 12 * 3600'000).substr(0, 10);
+            std::string type = field.type == "yes-no" ? "yes_no" : field.type;
+            fields.push_back(json::object{{"label", field.text}, {"type", type}, {"value", value}});
+          }
+          load.feedback.push_back(item("lever:form:" + form.id,
+                                       json::object{{"kind", "feedback"},
+                                                    {"source", "lever"},
+                                                    {"source_key", "lever:form:" + form.id},
+                                                    {"person_key", contact_key},
+                                                    {"candidacy_key", opp_key},
+                                                    {"author_user_key", "lever:user:" + form.user},
+                                                    {"author_name", user_names[form.user]},
+                                                    {"form_name", form.text},
+                                                    {"submitted_at", iso(form.completed_at)},
+                                                    {"fields", fields}}));
+        }
         if (!opp->interviews.empty()) {
           json::array group;
           json::object first;
@@ -293,6 +315,32 @@ Load build_lever(AshbyHarness& h, int persons, const json::object& truth,
             record["skipped_reason"] = "Lever 422: file " + file.status;
           }
           load.files.push_back(item("lever:file:" + file.id, record));
+        }
+        // Offer letters and file-upload answers are files on the candidacy too.
+        std::vector<std::pair<std::string, const sandbox::SandboxFile*>> more;
+        for (const auto& offer : opp->offers) {
+          if (offer.sent_document)
+            more.emplace_back("lever:offer_document:" + offer.id + ":sent", &*offer.sent_document);
+          if (offer.signed_document)
+            more.emplace_back("lever:offer_document:" + offer.id + ":signed",
+                              &*offer.signed_document);
+        }
+        if (opp->application.answer_file)
+          more.emplace_back("lever:application_file:" + opp->application.answer_file->id,
+                            &*opp->application.answer_file);
+        for (const auto& [key, file] : more) {
+          std::string bytes = sandbox::file_bytes(*file);
+          load.files.push_back(item(key, json::object{{"kind", "file"},
+                                                      {"source", "lever"},
+                                                      {"source_key", key},
+                                                      {"person_key", contact_key},
+                                                      {"candidacy_key", opp_key},
+                                                      {"file_name", file->name},
+                                                      {"is_resume", false},
+                                                      {"uploaded_at", iso(file->uploaded_at)},
+                                                      {"sha256", h.put_blob(bytes)},
+                                                      {"size", static_cast<int64_t>(bytes.size())},
+                                                      {"content_type", "application/pdf"}}));
         }
       }
     }

@@ -201,12 +201,22 @@ inline std::map<std::string, std::set<std::string>> expected_keys(const sandbox:
     for (const auto& form : opp.feedback)
       if (!form.deleted_at)
         out["feedback"].insert("lever:feedback:" + form.id);
+    for (const auto& form : opp.profile_forms)
+      out["feedback"].insert("lever:form:" + form.id);
     for (const auto& interview : opp.interviews)
       out["interview"].insert("lever:interview:" + interview.id);
     for (const auto& offer : opp.offers)
       out["offer"].insert("lever:offer:" + offer.id);
     for (const auto& file : opp.files)
       out["file"].insert((file.resume ? "lever:resume:" : "lever:file:") + file.id);
+    for (const auto& offer : opp.offers) {
+      if (offer.sent_document)
+        out["file"].insert("lever:offer_document:" + offer.id + ":sent");
+      if (offer.signed_document)
+        out["file"].insert("lever:offer_document:" + offer.id + ":signed");
+    }
+    if (opp.application.answer_file)
+      out["file"].insert("lever:application_file:" + opp.application.answer_file->id);
   }
   return out;
 }

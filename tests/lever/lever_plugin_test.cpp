@@ -225,7 +225,8 @@ TEST_F(LeverPluginTest, UsesExpandAndPagesInsteadOfPerRecordCalls) {
   EXPECT_EQ(calls["opportunities/deleted"], 1u);
   EXPECT_EQ(calls["archive_reasons"], 1u);
   EXPECT_EQ(calls["postings"], 1u);  // the confidential-access check
-  EXPECT_EQ(calls["total"], 3 * pages + opportunities + 3);
+  EXPECT_EQ(calls["stages"], 1u);    // which stages hold leads, typed by title
+  EXPECT_EQ(calls["total"], 3 * pages + opportunities + 4);
   // The sandbox saw the same plan (plus whatever the host repeated after a 429 or 5xx).
   json::object stats = get_json(box->endpoints().lever_url, "/_sandbox/stats");
   std::uint64_t repeats = static_cast<std::uint64_t>(stats.at("served_429").to_number<double>());
@@ -237,15 +238,16 @@ TEST_F(LeverPluginTest, UsesExpandAndPagesInsteadOfPerRecordCalls) {
   EXPECT_GE(requests_to(stats, "GET /v1/opportunities"), 3 * pages);
   EXPECT_LE(requests_to(stats, "GET /v1/opportunities"), 3 * pages + repeats);
 
-  // A whole run lists postings once for departments, offices and jobs (plus the access check)
-  // and archive reasons once for their kind and the candidacy statuses.
+  // A whole run lists postings once for departments, offices and jobs (plus the access check
+  // and the internal-only published ones, listed only by channel) and archive reasons once for
+  // their kind and the candidacy statuses.
   LeverRun whole(
       std::map<std::string, std::string>{{"LEVER_API_KEY", box->credentials().lever_api_key}});
   auto all_kinds = whole.open(plugin_config(*box, 100));
   Extracted everything;
   whole.read_all(*all_kinds, everything);
   std::map<std::string, std::uint64_t> run_calls = logged_calls(whole.log());
-  EXPECT_EQ(run_calls["postings"], 2u);
+  EXPECT_EQ(run_calls["postings"], 3u);
   EXPECT_EQ(run_calls["archive_reasons"], 1u);
   EXPECT_EQ(run_calls["opportunities"], 7 * pages);
   EXPECT_EQ(everything.keys("job"), expected["job"]);
@@ -379,6 +381,71 @@ TEST_F(LeverPluginTest, AReadResumedAfterMovesAndStaleTokensLosesNothing) {
   crash_and_resume(*run, config, "note", 2, expected["note"], moved_and_stale);
   crash_and_resume(*run, config, "feedback", 2, expected["feedback"], moved_and_stale);
 }
+
+// Lever documents /files as a bare array and /forms as a bare object (the one form); recorded
+// accounts wrap both in {data, hasNext}. Every shape must be read completely.
+class LeverListShapesTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(LeverListShapesTest, FilesAndProfileFormsAreReadCompletelyInEveryDocumentedShape) {
+  sandbox::Options options = sandbox_options();
+  options.lever_list_shapes = GetParam();
+  auto box = start_sandbox(options);
+  sandbox::Dataset data = sandbox::generate_dataset(kSeed, kPersons);
+  auto expected = expected_keys(data);
+  // The dataset holds what makes each shape differ, or the test proves nothing.
+  const sandbox::LeverOpportunity *one_form = nullptr, *two_forms = nullptr, *with_files = nullptr;
+  for (const auto& opp : data.lever.opportunities) {
+    if (opp.deleted_at || opp.confidential)
+      continue;
+    if (opp.profile_forms.size() == 1)
+      one_form = &opp;
+    if (opp.profile_forms.size() == 2)
+      two_forms = &opp;
+    for (const auto& file : opp.files)
+      if (!file.resume)
+        with_files = &opp;
+  }
+  ASSERT_TRUE(one_form && two_forms && with_files);
+  // What the emulator answers is the shape asked for.
+  httplib::Client client(box->endpoints().lever_url);
+  client.set_basic_auth(box->credentials().lever_api_key, "");
+  auto body = [&](const sandbox::LeverOpportunity& opp, const std::string& child) {
+    auto response = client.Get("/v1/opportunities/" + opp.id + "/" + child);
+    EXPECT_TRUE(response && response->status == 200) << child;
+    return response ? json::parse(response->body) : json::value();
+  };
+  if (std::string(GetParam()) == "documented") {
+    EXPECT_TRUE(body(*one_form, "forms").is_object());
+    EXPECT_EQ(body(*one_form, "forms").as_object().at("id").as_string(),
+              one_form->profile_forms[0].id);
+    EXPECT_TRUE(body(*two_forms, "forms").is_array());
+    EXPECT_TRUE(body(*with_files, "files").is_array());
+  } else if (std::string(GetParam()) == "wrapped") {
+    EXPECT_TRUE(body(*one_form, "forms").as_object().at("data").is_array());
+    EXPECT_TRUE(body(*with_files, "files").as_object().at("data").is_array());
+  }
+  // Referral forms and panels are answered too (200), not 404.
+  EXPECT_EQ(client.Get("/v1/opportunities/" + one_form->id + "/referrals")->status, 200);
+  EXPECT_EQ(client.Get("/v1/opportunities/" + one_form->id + "/panels")->status, 200);
+
+  LeverRun run(
+      std::map<std::string, std::string>{{"LEVER_API_KEY", box->credentials().lever_api_key}});
+  auto instance = run.open(plugin_config(*box, 100));
+  Extracted out;
+  for (const char* kind : {"feedback", "file"})
+    run.read(*instance, kind, "", out);
+  EXPECT_EQ(out.keys("feedback"), expected["feedback"]);
+  EXPECT_EQ(out.keys("file"), expected["file"]);
+  // A documented date-only value (local midnight US Pacific) is its calendar date.
+  const json::object& form =
+      out.records["feedback"].at("lever:form:" + one_form->profile_forms[0].id);
+  std::int64_t day = one_form->profile_forms[0].fields[0].value.as_int64();
+  EXPECT_EQ(form.at("fields").as_array()[0].as_object().at("value").as_string(),
+            model::format_epoch_millis(day - 8 * 3600'000).substr(0, 10));
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, LeverListShapesTest,
+                         ::testing::Values("wrapped", "documented", "mixed"));
 
 TEST(LeverFaults, SurvivesRateLimitStormsServerErrorsResetsAndTruncatedBodies) {
   sandbox::Options options = sandbox_options(12);

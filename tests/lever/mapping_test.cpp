@@ -197,7 +197,8 @@ TEST(LeverMapping, FeedbackMapsEveryFieldTypeAndTheOverallRating) {
   EXPECT_EQ(fields[1].as_object().at("value"), 3);
   EXPECT_EQ(fields[1].as_object().at("note").as_string(), "Clear");
   EXPECT_EQ(fields[1].as_object().at("category").as_string(), "Skills");
-  EXPECT_EQ(fields[5].as_object().at("value").as_string(), "1970-01-01T00:00:00Z");
+  // A date-only value is the calendar date (local midnight, here UTC's).
+  EXPECT_EQ(fields[5].as_object().at("value").as_string(), "1970-01-01");
   EXPECT_TRUE(fields[9].as_object().at("value").is_null());  // unanswered stays null
   EXPECT_EQ(problem_fields(feedback), (std::vector<std::string>{"fields[12].type"}));
 }
@@ -326,8 +327,134 @@ TEST(LeverClient, EndpointKindsNameTheResourceNotTheIds) {
   EXPECT_EQ(endpoint_kind("/opportunities/2087af84-f146-4535-9368-2309e33e049f/resumes/"
                           "68b3e478-ff21-4529-bd29-23ed016042d7/download"),
             "resumes/download");
+  EXPECT_EQ(endpoint_kind("/opportunities/2087af84-f146-4535-9368-2309e33e049f/offers/"
+                          "a72d66c0-0fd7-4bf8-99ce-dc5979358862/download?status=sent"),
+            "offers/download");
   EXPECT_EQ(endpoint_kind("/archive_reasons"), "archive_reasons");
   EXPECT_EQ(url_encode("a b&c=ü"), "a%20b%26c%3D%C3%BC");
+}
+
+}  // namespace
+}  // namespace atsm::lever
+
+namespace atsm::lever {
+namespace {
+
+// Issue 16 §3: what real accounts hold beyond the first mapping.
+TEST(LeverMappingCarried, ApplicationAnswersCoverLetterAndFileUploadsReachTheCandidacy) {
+  json::value raw = json::parse(R"({"id": "opp-1", "contact": "contact-1", "applications": [
+    {"id": "app-1", "type": "posting", "posting": "post-1", "createdAt": 1418353241665,
+     "company": "Initech", "comments": "Dear team,\r\nhere is my CV.",
+     "requisitionForHire": {"id": "req-1", "requisitionCode": "OP-9"},
+     "customQuestions": [{"type": "posting", "text": "Software Engineer", "fields": [
+       {"type": "multiple-select", "text": "Languages?", "value": ["javascript", "node"]},
+       {"type": "file-upload", "text": "Assignment", "value": {"id": "f-1", "ext": ".txt",
+        "name": "hw.txt", "size": 46, "uploadedAt": 1423509968652}},
+       {"type": "date", "text": "Available from", "value": 1418716800000}]},
+      {"type": "referral", "text": "Referral", "fields": [
+       {"type": "text", "text": "Name of referrer", "value": "Josh"}]}]}]})");
+  json::object candidacy = canonical(map_opportunity(raw, {}));
+  EXPECT_EQ(candidacy.at("cover_letter").as_string(), "Dear team,\r\nhere is my CV.");
+  json::array expected = json::parse(R"([
+    {"form": "Application", "question": "Company", "answer": "Initech"},
+    {"form": "Application", "question": "Requisition for hire", "answer": "OP-9"},
+    {"form": "Software Engineer", "question": "Languages?", "answer": "javascript, node"},
+    {"form": "Software Engineer", "question": "Assignment", "answer": "hw.txt",
+     "file_keys": ["lever:application_file:f-1"]},
+    {"form": "Software Engineer", "question": "Available from", "answer": "2014-12-16"},
+    {"form": "Referral", "question": "Name of referrer", "answer": "Josh"}])")
+                             .as_array();
+  EXPECT_EQ(candidacy.at("form_answers").as_array(), expected);
+  std::vector<json::object> files = application_files(raw);
+  ASSERT_EQ(files.size(), 1u);
+  json::object file = canonical(map_application_file(files[0], kOpportunity, Download{}));
+  EXPECT_EQ(file.at("source_key").as_string(), "lever:application_file:f-1");
+  EXPECT_EQ(file.at("file_name").as_string(), "hw.txt");
+  EXPECT_EQ(file.at("candidacy_key").as_string(), "lever:opportunity:opp-1");
+}
+
+TEST(LeverMappingCarried, OfferLettersDateTheSendingAndBecomeFiles) {
+  json::value raw = json::parse(R"({"id": "offer-1", "status": "signed", "createdAt": 1475540115263,
+    "fields": [{"identifier": "anticipated_start_date", "text": "Start", "value": 1475564400000}],
+    "sentDocument": {"fileName": "letter.pdf", "uploadedAt": 1582910091572},
+    "signedDocument": {"fileName": "letter_signed.pdf", "uploadedAt": 1582910097572}})");
+  json::object offer = canonical(map_offer(raw, kOpportunity));
+  EXPECT_EQ(offer.at("sent_at").as_string(), "2020-02-28T17:14:51.572Z");
+  EXPECT_EQ(offer.at("resolved_at").as_string(), "2020-02-28T17:14:57.572Z");
+  // 1475564400000 = 2016-10-04T07:00Z, midnight in US Pacific daylight time: the 4th.
+  EXPECT_EQ(offer.at("start_date").as_string(), "2016-10-04");
+  json::object letter = canonical(map_offer_document(raw, "signed", kOpportunity, Download{}));
+  EXPECT_EQ(letter.at("source_key").as_string(), "lever:offer_document:offer-1:signed");
+  EXPECT_EQ(letter.at("file_name").as_string(), "letter_signed.pdf");
+  EXPECT_EQ(letter.at("candidacy_key").as_string(), "lever:opportunity:opp-1");
+}
+
+TEST(LeverMappingCarried, DateOnlyValuesEastOfUtcKeepTheirDay) {
+  // Local midnight of 2024-05-01 in Tokyo (UTC+9) is 2024-04-30T15:00Z.
+  json::value raw = json::parse(R"({"id": "o", "status": "sent", "fields": [
+    {"identifier": "anticipated_start_date", "value": 1714489200000}]})");
+  EXPECT_EQ(canonical(map_offer(raw, kOpportunity)).at("start_date").as_string(), "2024-05-01");
+}
+
+TEST(LeverMappingCarried, AScoreFieldWithoutOverallIsTheRecommendation) {
+  json::value raw = json::parse(R"({"id": "fb", "type": "interview", "fields": [
+    {"type": "score", "text": "Rating", "value": "4 - Strong Hire"}]})");
+  EXPECT_EQ(canonical(map_feedback(raw, kOpportunity)).at("recommendation").as_string(),
+            "strong_yes");
+}
+
+TEST(LeverMappingCarried, StagesAreTypedByTitleWhateverTheirIdAndLeadsStayLeads) {
+  EXPECT_EQ(canonical(map_stage(json::parse(R"({"id": "51adb2bb-1e24", "text": "New lead"})"), 1))
+                .at("stage_type")
+                .as_string(),
+            "lead");
+  EXPECT_EQ(
+      canonical(map_stage(json::parse(R"({"id": "fff60592-31dd", "text": "New applicant"})"), 0))
+          .at("stage_type")
+          .as_string(),
+      "applied");
+  json::value opportunity =
+      json::parse(R"({"id": "o", "contact": "c", "stage": "51adb2bb-1e24", "createdAt": 1})");
+  EXPECT_EQ(canonical(map_opportunity(opportunity, {}, {"51adb2bb-1e24"})).at("status").as_string(),
+            "lead");
+}
+
+TEST(LeverMappingCarried, ANamelessContactIsAValidationErrorNamingTheRecord) {
+  ContactAggregate contact;
+  contact.add_opportunity(
+      json::parse(R"({"id": "opp-9", "contact": "c-9", "name": "", "emails": []})").as_object());
+  json::object person = canonical(contact.to_person("c-9"));
+  ASSERT_EQ(problem_fields(person), (std::vector<std::string>{"name"}));
+  std::string message(person.at("validation_errors").as_array()[0].at("message").as_string());
+  EXPECT_NE(message.find("lever:contact:c-9"), std::string::npos) << message;
+  EXPECT_NE(message.find("lever:opportunity:opp-9"), std::string::npos) << message;
+}
+
+TEST(LeverMappingCarried, ResumeWorkHistoryAndSchoolsBecomeEmploymentAndEducation) {
+  ContactAggregate contact;
+  contact.add_opportunity(json::parse(R"({"id": "o", "contact": "c", "name": "Jen"})").as_object());
+  json::value resume = json::parse(R"({"id": "r", "parsedData": {
+    "positions": [{"org": "Tomato Emporium", "title": "VP", "start": {"year": 2012, "month": 7},
+                   "end": {"year": 2016, "month": 3}}],
+    "schools": [{"org": "NYU Stern", "degree": "BS Marketing", "field": "Marketing",
+                 "start": {"year": 2007, "month": 9}, "end": {"year": 2010}}]}})");
+  contact.add_resume(resume);
+  contact.add_resume(resume);  // the same history on two resumes is kept once
+  json::object person = canonical(contact.to_person("c"));
+  EXPECT_EQ(person.at("employment"), json::parse(R"([{"company": "Tomato Emporium", "title": "VP",
+    "start": "2012-07", "end": "2016-03"}])"));
+  EXPECT_EQ(person.at("education"), json::parse(R"([{"school": "NYU Stern",
+    "degree": "BS Marketing", "field_of_study": "Marketing", "start": "2007-09", "end": "2010"}])"));
+}
+
+TEST(LeverMappingCarried, NoteCommentsKeepTheirScoreStageAndAuthor) {
+  json::value raw = json::parse(R"({"id": "n", "user": "u-1", "createdAt": 1420312438111,
+    "fields": [{"type": "note", "value": "Move forward", "createdAt": 1420312438110,
+                "user": "u-2", "score": 3, "stage": "s-1"}]})");
+  std::string body(canonical(map_note(raw, kOpportunity)).at("body").as_string());
+  EXPECT_NE(body.find("Move forward [score 3, at stage lever:stage:s-1]"), std::string::npos)
+      << body;
+  EXPECT_NE(body.find("lever:user:u-2"), std::string::npos) << body;
 }
 
 }  // namespace

@@ -172,6 +172,7 @@ Expected lever_expected(const Dataset& data) {
       std::int64_t forms = 0;
       for (const auto& form : opp->feedback)
         forms += form.deleted_at ? 0 : 1;
+      forms += static_cast<std::int64_t>(opp->profile_forms.size());  // migrated as feedback
       if (opp->posting_id) {
         ++out.applications;
         out.feedback += forms;
@@ -183,6 +184,13 @@ Expected lever_expected(const Dataset& data) {
       for (const auto& file : opp->files)
         if (file.status == "processed")  // Lever answers 422 for the others
           person.hashes.insert(sha256_hex(file_bytes(file)));
+      // Offer letters and file-upload answers are files on the candidate too.
+      for (const auto& offer : opp->offers)
+        for (const auto* letter : {&offer.sent_document, &offer.signed_document})
+          if (*letter)
+            person.hashes.insert(sha256_hex(file_bytes(**letter)));
+      if (opp->application.answer_file)
+        person.hashes.insert(sha256_hex(file_bytes(*opp->application.answer_file)));
       person.tags.insert(opp->tags.begin(), opp->tags.end());
     }
     person.add_to(out);

@@ -93,6 +93,17 @@ struct LeverOffer {
   std::string id, status, creator;
   std::int64_t created_at = 0;
   std::vector<std::pair<std::string, boost::json::value>> fields;  // identifier -> value
+  // Offer letters (lever_docs_examples.json "offers_list"): sent on sent/signed offers, signed
+  // on signed ones.
+  std::optional<SandboxFile> sent_document, signed_document;
+};
+// An expanded application's data beyond its posting (lever_docs_examples.json
+// "application_retrieve"): the cover letter and posting-form answers, one a file upload.
+struct LeverApplicationData {
+  std::string comments;              // "" = none (null)
+  std::string company;               // "" = null
+  std::vector<FormField> questions;  // one posting form; a file-upload value is {id, name, ...}
+  std::optional<SandboxFile> answer_file;  // the file-upload answer's bytes
 };
 struct LeverOpportunity {
   std::string id, contact_id, stage_id, owner, origin;
@@ -110,6 +121,12 @@ struct LeverOpportunity {
   std::vector<LeverInterview> interviews;
   std::vector<LeverOffer> offers;
   std::vector<SandboxFile> files;  // resume flag set on resumes
+  LeverApplicationData application;
+  // Profile forms (GET /opportunities/:id/forms, lever_docs_examples.json
+  // "profile_form_retrieve"): feedback's shape with type "form".
+  std::vector<LeverFeedback> profile_forms;
+  // resume id -> parsedData {positions, schools} (lever_docs_examples.json "resumes_list").
+  std::map<std::string, boost::json::value> resume_parsed;
   // Malformed the way real APIs occasionally are: "created_at_string" | "dangling_owner" | "".
   std::string quirk;
   std::optional<std::int64_t> deleted_at;  // listed only under /opportunities/deleted

@@ -76,6 +76,11 @@ struct Options {
   int token_ttl_s = 3600;
   // Send Retry-After with Lever 429s ("switchable per test", reference/api/lever.md §3).
   bool lever_retry_after = true;
+  // The shape of per-opportunity child lists (specs/lever/lever_docs_examples.json): "wrapped"
+  // is {data, hasNext} as every recorded list is; "documented" answers /files as a bare array
+  // ("files_list_verbatim") and /forms as a bare object when there is one form ("profile_forms_
+  // list_note"), else a bare array; "mixed" picks one of the two per opportunity from the seed.
+  std::string lever_list_shapes = "wrapped";
   // Send Retry-After with Ashby 429s: "configurable, default off" (reference/api/ashby.md §7).
   // Greenhouse always sends it.
   bool ashby_retry_after = false;
