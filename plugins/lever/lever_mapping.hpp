@@ -113,6 +113,8 @@ struct Download {
   std::optional<std::int64_t> size;
   std::optional<std::string> content_type;
   std::optional<std::string> skipped_reason;
+  // Downloaded, but not what Lever declared (an HTML page, a short body): a failure for now.
+  std::optional<std::string> fetch_failure;
 };
 // A resume (`{id, createdAt, file{...}, parsedData}`) or a file (`{id, name, ext, ...}`).
 model::Record map_file(const boost::json::value& raw, const OpportunityRef& opportunity,

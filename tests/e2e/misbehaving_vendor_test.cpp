@@ -12,10 +12,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "net/test_support.hpp"
 #include "sandbox/sandbox.hpp"
+#include "services/store/sha256.hpp"
+#include "services/store/staging.hpp"
 #include "vendor_proxy.hpp"
 
 namespace {
@@ -135,6 +138,73 @@ class MisbehavingVendor : public ::testing::Test {
     EXPECT_EQ(state.at("duplicate_emails").as_int64(), 0);
     for (const auto& [kind, expected] : truth.at("counts").as_object())
       EXPECT_EQ(state.at("counts").as_object().at(kind), expected) << std::string(kind);
+  }
+
+  // Every file Ashby holds and every file the ground truth expects, by SHA-256.
+  std::multiset<std::string> ashby_file_hashes() {
+    std::multiset<std::string> held;
+    const json::object state = ashby_get("/_sandbox/state");
+    for (const json::value& candidate : state.at("candidates").as_array())
+      for (const json::value& file : candidate.as_object().at("files").as_array())
+        held.emplace(file.at("sha256").as_string());
+    return held;
+  }
+  std::multiset<std::string> truth_file_hashes() {
+    std::multiset<std::string> expected;
+    const json::object truth = ashby_get("/_sandbox/truth?source=lever");
+    for (const json::value& person : truth.at("persons").as_array())
+      for (const json::value& hash : person.at("files").as_array())
+        expected.emplace(hash.as_string());
+    return expected;
+  }
+
+  // A processed resume or file of the sandbox's Lever, read straight from it (not through the
+  // proxy) as Lever lists and serves it.
+  struct LeverFile {
+    std::string download_path;  // /v1/opportunities/<opportunity>/<resumes|files>/<id>/download
+    std::string source_key;     // lever:resume:<id> or lever:file:<id>
+    std::string bytes;
+  };
+  // `wanted` of them, of sizes that differ from each other.
+  std::vector<LeverFile> processed_lever_files(std::size_t wanted) {
+    httplib::Client client("127.0.0.1", sandbox->endpoints().lever_port);
+    client.set_basic_auth(sandbox->credentials().lever_api_key, "");
+    client.set_read_timeout(60, 0);
+    auto get = [&](const std::string& path) {
+      auto response = client.Get(path.c_str());
+      return response && response->status == 200 ? response->body : std::string();
+    };
+    std::vector<LeverFile> found;
+    std::set<std::int64_t> sizes;
+    json::value opportunities = json::parse(get("/v1/opportunities?limit=100"));
+    for (const json::value& opportunity : opportunities.at("data").as_array()) {
+      const std::string id(opportunity.at("id").as_string());
+      for (const std::string collection : {"resumes", "files"}) {
+        std::string listed = get("/v1/opportunities/" + id + "/" + collection);
+        if (listed.empty())
+          continue;
+        const json::value items = json::parse(listed);
+        for (const json::value& item : items.at("data").as_array()) {
+          const json::object& meta =
+              collection == "resumes" ? item.at("file").as_object() : item.as_object();
+          if (meta.at("status") != "processed" || !sizes.insert(meta.at("size").as_int64()).second)
+            continue;
+          const std::string file_id(item.at("id").as_string());
+          LeverFile file;
+          file.download_path =
+              "/v1/opportunities/" + id + "/" + collection + "/" + file_id + "/download";
+          file.source_key =
+              std::string("lever:") + (collection == "resumes" ? "resume" : "file") + ":" + file_id;
+          file.bytes = get(file.download_path);
+          if (static_cast<std::int64_t>(file.bytes.size()) != meta.at("size").as_int64())
+            continue;
+          found.push_back(std::move(file));
+          if (found.size() == wanted)
+            return found;
+        }
+      }
+    }
+    return found;
   }
 
   TempDir dir;
@@ -355,6 +425,82 @@ TEST_F(MisbehavingVendor, AVendorErrorQuotingTheKeyLeavesItInNoOutputFileOrRepor
   EXPECT_TRUE(fs::exists(work() / "report.html"));
   EXPECT_TRUE(fs::exists(work() / "ledger.sqlite"));
   EXPECT_TRUE(fs::exists(work() / "audit.jsonl"));
+}
+
+// Issue 18: a file download answered 200 with what is not the file became the candidate's file
+// (26 Ashby files were a 160-byte HTML page). Lever declares each file's size (reference §5.6,
+// specs lever_docs_examples.json); a login page, a body cut short and another file's bytes are
+// refused: never staged, never uploaded, the files listed as failed (exit 2, README "Exit
+// codes"), and the next run, the vendor well again, fetches them: Ashby then equals the truth.
+TEST_F(MisbehavingVendor, AFileLeverServesOtherThanDeclaredIsNeverUploadedAndARerunFetchesIt) {
+  const std::vector<LeverFile> files = processed_lever_files(3);
+  ASSERT_EQ(files.size(), 3u);
+  Misbehaviour login_page;
+  login_page.body =
+      "<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><form "
+      "action=\"/login\" method=\"post\"><input name=\"email\"></form></body></html>\n";
+  login_page.content_type = "text/html; charset=utf-8";
+  Misbehaviour cut_short;
+  cut_short.truncate_to = files[1].bytes.size() / 2;
+  Misbehaviour another_file;
+  another_file.skip_upstream = true;
+  another_file.body = files[0].bytes;
+  another_file.content_type = "application/pdf";
+  std::vector<std::size_t> rules;
+  for (const auto& [file, action] : std::vector<std::pair<LeverFile, Misbehaviour>>{
+           {files[0], login_page}, {files[1], cut_short}, {files[2], another_file}}) {
+    ProxyRule rule;
+    rule.method = "GET";
+    rule.path_prefix = file.download_path;
+    rule.action = action;
+    rules.push_back(lever->add_rule(rule));
+  }
+  const std::set<std::string> wrong_bytes{
+      atsm::store::sha256_hex(*login_page.body),
+      atsm::store::sha256_hex(files[1].bytes.substr(0, *cut_short.truncate_to))};
+
+  const Outcome first = plan_accept_and_migrate();
+  EXPECT_EQ(first.exit_code, 2) << first.output;
+  for (const std::size_t rule : rules)
+    EXPECT_GE(lever->hits(rule), 2u) << "a wrong answer is asked again before it fails";
+  std::vector<std::string> status = args("status");
+  status.push_back("--failed");
+  const Outcome listing = run(status);
+  for (const LeverFile& file : files) {
+    const std::size_t at = listing.output.find(file.source_key);
+    EXPECT_NE(at, std::string::npos) << file.source_key << "\n" << listing.output;
+    EXPECT_NE(listing.output.find("source_fetch_failed", at == std::string::npos ? 0 : at),
+              std::string::npos)
+        << listing.output;
+  }
+  {
+    // Staged without bytes: the record says why, and names no blob.
+    atsm::store::StagingStore staging(work() / "staging.sqlite");
+    for (const LeverFile& file : files) {
+      const std::optional<atsm::store::StagedRecord> staged =
+          staging.get("lever", "file", file.source_key);
+      ASSERT_TRUE(staged) << file.source_key;
+      const json::object record = json::parse(staged->record_json).as_object();
+      EXPECT_FALSE(record.contains("sha256")) << staged->record_json;
+      EXPECT_TRUE(record.contains("fetch_failure")) << staged->record_json;
+    }
+  }
+  // Ashby holds every file but those three, and none of the wrong bytes.
+  std::multiset<std::string> expected = truth_file_hashes();
+  const std::multiset<std::string> held = ashby_file_hashes();
+  for (const std::string& hash : wrong_bytes)
+    EXPECT_EQ(held.count(hash), 0u) << hash;
+  for (const LeverFile& file : files)
+    expected.erase(expected.find(atsm::store::sha256_hex(file.bytes)));
+  EXPECT_EQ(held, expected);
+
+  // The vendor is well again: the next run fetches exactly those and ends clean.
+  for (const std::size_t rule : rules)
+    lever->disable(rule);
+  const Outcome second = run(args());
+  EXPECT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_EQ(ashby_file_hashes(), truth_file_hashes());
+  expect_counts_match_truth();
 }
 
 }  // namespace
