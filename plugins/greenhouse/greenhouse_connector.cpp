@@ -169,6 +169,17 @@ Position parse_checkpoint(const std::string& kind, const std::string& checkpoint
     position.retry_only = true;
     ids("retry");
   }
+  // The host's re-fetch of staged attachments whose bytes the work dir lost
+  // (sdk/docs/sink-protocol.md §5): fetched like the ones a read could not fetch, by id.
+  if (const json::value* list = object.if_contains("refetch"); list && list->is_array()) {
+    position.retry_only = true;
+    const std::string prefix = source_key("attachment", "");
+    for (const json::value& entry : list->as_array())
+      if (const json::value* key =
+              entry.is_object() ? entry.as_object().if_contains("source_key") : nullptr;
+          key && key->is_string() && key->as_string().starts_with(prefix))
+        position.owed.push_back(std::string(key->as_string()).substr(prefix.size()));
+  }
   return position;
 }
 

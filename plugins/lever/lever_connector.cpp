@@ -684,6 +684,36 @@ class LeverSource : public sdk::Source {
     return owed;
   }
 
+  // The host's re-fetch of staged files whose bytes the work dir lost (sdk/docs/sink-protocol.md
+  // §5): each entry names the file's source key and its staged record, whose candidacy and person
+  // keys give the opportunity and contact to read it from.
+  static std::vector<OwedFile> refetched_files(const json::object& position) {
+    std::vector<OwedFile> files;
+    const json::value* list = position.if_contains("refetch");
+    if (list == nullptr || !list->is_array())
+      return files;
+    auto id_after = [](const std::string& key, const std::string& prefix) {
+      return key.rfind(prefix, 0) == 0 ? key.substr(prefix.size()) : std::string();
+    };
+    for (const json::value& entry : list->as_array()) {
+      if (!entry.is_object() || !entry.as_object().contains("record") ||
+          !entry.as_object().at("record").is_object())
+        continue;
+      const json::object& record = entry.as_object().at("record").as_object();
+      std::string key = string_member(record, "source_key").value_or("");
+      OwedFile file;
+      file.is_resume = key.rfind(source_key("resume", ""), 0) == 0;
+      file.id = id_after(key, source_key(file.is_resume ? "resume" : "file", ""));
+      file.opportunity.id = id_after(string_member(record, "candidacy_key").value_or(""),
+                                     source_key("opportunity", ""));
+      file.opportunity.contact_id =
+          id_after(string_member(record, "person_key").value_or(""), source_key("contact", ""));
+      if (!file.id.empty() && !file.opportunity.id.empty())
+        files.push_back(std::move(file));
+    }
+    return files;
+  }
+
   // The end of a file read that owes files: the last batch at a checkpoint naming exactly those
   // (the host keeps the kind open there), then ATSM_RETRY, so the next run fetches them and
   // nothing else.
@@ -815,6 +845,10 @@ class LeverSource : public sdk::Source {
       }
       if (position.contains("retry")) {
         read_owed_files(owed_from(position, "retry"), emitter);
+        return;
+      }
+      if (position.contains("refetch")) {
+        read_owed_files(refetched_files(position), emitter);
         return;
       }
     }

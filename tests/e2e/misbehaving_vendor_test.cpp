@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <httplib.h>
+#include <algorithm>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
@@ -107,17 +108,24 @@ class MisbehavingVendor : public ::testing::Test {
     return outcome;
   }
 
-  // plan (which writes the starter mapping), unmatched users to the fallback user, then `extra`.
-  Outcome plan_accept_and_migrate(std::vector<std::string> extra = {}) {
+  // plan (which writes the starter mapping), then unmatched users to the fallback user.
+  bool plan_and_accept() {
     planned = run(args("plan"));
     const fs::path file = work() / "mapping.json";
     if (!fs::exists(file)) {
       ADD_FAILURE() << "the first plan wrote no starter mapping\n" << planned.output;
-      return planned;
+      return false;
     }
     json::object mapping = json::parse(read_file(file)).as_object();
     mapping["options"].as_object()["fallback_user"] = kFallbackUser;
     std::ofstream(file) << json::serialize(mapping);
+    return true;
+  }
+
+  // plan_and_accept, then the migration with `extra` arguments.
+  Outcome plan_accept_and_migrate(std::vector<std::string> extra = {}) {
+    if (!plan_and_accept())
+      return planned;
     std::vector<std::string> migrate = args();
     migrate.insert(migrate.end(), extra.begin(), extra.end());
     return run(migrate);
@@ -500,6 +508,46 @@ TEST_F(MisbehavingVendor, AFileLeverServesOtherThanDeclaredIsNeverUploadedAndARe
   const Outcome second = run(args());
   EXPECT_EQ(second.exit_code, 0) << second.output;
   EXPECT_EQ(ashby_file_hashes(), truth_file_hashes());
+  expect_counts_match_truth();
+}
+
+// Issue 18: a staged file whose bytes the work dir lost (its blob deleted, or damaged on disk with
+// its size kept) was refused at upload and failed again on every re-run. Between `extract` and
+// the run that loads, one blob is deleted and one has a byte flipped: the run fetches both again
+// from the source before it uploads, and Ashby ends equal to the ground truth, files by SHA-256.
+TEST_F(MisbehavingVendor, BlobsLostFromTheWorkDirAreFetchedAgainBeforeTheyAreUploaded) {
+  ASSERT_TRUE(plan_and_accept());
+  const Outcome extracted = run(args("extract"));
+  ASSERT_EQ(extracted.exit_code, 0) << extracted.output;
+  const std::multiset<std::string> truth = truth_file_hashes();
+  std::vector<fs::path> file_blobs;
+  for (const auto& entry : fs::recursive_directory_iterator(work() / "blobs"))
+    if (entry.is_regular_file() && truth.count(entry.path().filename().string()) > 0)
+      file_blobs.push_back(entry.path());
+  ASSERT_GE(file_blobs.size(), 2u);
+  std::sort(file_blobs.begin(), file_blobs.end());
+  const fs::path deleted = file_blobs[0];
+  const fs::path damaged = file_blobs[1];
+  fs::remove(deleted);
+  {
+    std::string bytes = read_file(damaged);
+    bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x5a);
+    fs::permissions(damaged, fs::perms::owner_read | fs::perms::owner_write);
+    std::ofstream(damaged, std::ios::binary | std::ios::trunc) << bytes;
+  }
+
+  const Outcome migrated = run(args());
+  EXPECT_EQ(migrated.exit_code, 0) << migrated.output;
+  EXPECT_NE(migrated.output.find("are missing from the work dir; fetched again"), std::string::npos)
+      << migrated.output;
+  EXPECT_NE(migrated.output.find("no longer hash to their name (damaged on disk); fetched again"),
+            std::string::npos)
+      << migrated.output;
+  for (const fs::path& blob : {deleted, damaged}) {
+    ASSERT_TRUE(fs::exists(blob)) << blob;
+    EXPECT_EQ(atsm::store::sha256_hex(read_file(blob)), blob.filename().string()) << blob;
+  }
+  EXPECT_EQ(ashby_file_hashes(), truth);
   expect_counts_match_truth();
 }
 
