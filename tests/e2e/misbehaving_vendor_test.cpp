@@ -59,13 +59,15 @@ class MisbehavingVendor : public ::testing::Test {
     credentials = dir.path() / "credentials";
     atsm::sandbox::write_credentials_file(credentials, sandbox->credentials());
     lever = std::make_unique<VendorProxy>(sandbox->endpoints().lever_url);
+    greenhouse = std::make_unique<VendorProxy>(sandbox->endpoints().greenhouse_url);
     ashby = std::make_unique<VendorProxy>(sandbox->endpoints().ashby_url);
   }
 
-  // Lever and Ashby through their proxies (rules are added before this).
+  // The source (`source`) and Ashby through their proxies (rules are added before this).
   std::vector<std::string> args(const std::string& step = "") {
     if (!started) {
       lever->start();
+      greenhouse->start();
       ashby->start();
       started = true;
     }
@@ -73,14 +75,19 @@ class MisbehavingVendor : public ::testing::Test {
     if (!step.empty())
       out.push_back(step);
     for (const std::string& arg :
-         {std::string("--source"), std::string("lever"), std::string("--sink"),
-          std::string("ashby"), std::string("--workdir"), work().string(),
-          std::string("--credentials"), credentials.string(), std::string("--set"),
-          "lever.base_url=" + lever->url("/v1"), std::string("--set"),
-          std::string("lever.rate_scale=50"), std::string("--set"),
+         {std::string("--source"), source, std::string("--sink"), std::string("ashby"),
+          std::string("--workdir"), work().string(), std::string("--credentials"),
+          credentials.string(), std::string("--set"),
+          source == "lever" ? "lever.base_url=" + lever->url("/v1")
+                            : "greenhouse.base_url=" + greenhouse->url(),
+          std::string("--set"), source + ".rate_scale=50", std::string("--set"),
           "ashby.base_url=" + ashby->url(), std::string("--set"),
           std::string("ashby.rate_limit_per_minute=50000")})
       out.push_back(arg);
+    if (source == "greenhouse")  // the sandbox serves Greenhouse's token endpoint beside the API
+      out.insert(
+          out.end(),
+          {"--set", "greenhouse.token_url=" + sandbox->endpoints().greenhouse_url + "/token"});
     return out;
   }
 
@@ -142,7 +149,7 @@ class MisbehavingVendor : public ::testing::Test {
   // Ashby holds what the ground truth says, kind by kind, and no candidate twice.
   void expect_counts_match_truth() {
     json::object state = ashby_get("/_sandbox/state");
-    json::object truth = ashby_get("/_sandbox/truth?source=lever");
+    json::object truth = ashby_get("/_sandbox/truth?source=" + source);
     EXPECT_EQ(state.at("duplicate_emails").as_int64(), 0);
     for (const auto& [kind, expected] : truth.at("counts").as_object())
       EXPECT_EQ(state.at("counts").as_object().at(kind), expected) << std::string(kind);
@@ -159,7 +166,7 @@ class MisbehavingVendor : public ::testing::Test {
   }
   std::multiset<std::string> truth_file_hashes() {
     std::multiset<std::string> expected;
-    const json::object truth = ashby_get("/_sandbox/truth?source=lever");
+    const json::object truth = ashby_get("/_sandbox/truth?source=" + source);
     for (const json::value& person : truth.at("persons").as_array())
       for (const json::value& hash : person.at("files").as_array())
         expected.emplace(hash.as_string());
@@ -219,7 +226,9 @@ class MisbehavingVendor : public ::testing::Test {
   std::unique_ptr<atsm::sandbox::Sandbox> sandbox;
   fs::path credentials;
   std::unique_ptr<VendorProxy> lever;
+  std::unique_ptr<VendorProxy> greenhouse;
   std::unique_ptr<VendorProxy> ashby;
+  std::string source = "lever";
   bool started = false;
   Outcome planned;  // the first plan's outcome (it stops at the unmapped users: exit 1)
 };
@@ -547,6 +556,65 @@ TEST_F(MisbehavingVendor, BlobsLostFromTheWorkDirAreFetchedAgainBeforeTheyAreUpl
     ASSERT_TRUE(fs::exists(blob)) << blob;
     EXPECT_EQ(atsm::store::sha256_hex(read_file(blob)), blob.filename().string()) << blob;
   }
+  EXPECT_EQ(ashby_file_hashes(), truth);
+  expect_counts_match_truth();
+}
+
+// Issue 18, Greenhouse: an attachment download answered 200 with an HTML page (a login or
+// expired-link page) is not the attachment, whether it says text/html or, sniffed by its first
+// bytes, application/octet-stream. Harvest v3 declares a filename but no size
+// (specs/greenhouse-v3/schemas/attachments.json). Every download answers such a page in the first
+// run: no attachment is uploaded, each is failed (exit 2); the next run, the file host well
+// again, fetches them and Ashby equals the ground truth.
+TEST_F(MisbehavingVendor, AnAttachmentAnsweredWithAnHtmlPageIsNeverUploadedAndARerunFetchesIt) {
+  source = "greenhouse";
+  // The signed URLs point at the proxy, so the downloads pass through it.
+  const std::string direct = sandbox->endpoints().greenhouse_url + "/_files/";
+  ProxyRule through_proxy;
+  through_proxy.method = "GET";
+  through_proxy.path_prefix = "/v3/attachments";
+  through_proxy.action.rewrite_body = [this, direct](const std::string& body) {
+    std::string out = body;
+    const std::string proxied = greenhouse->url("/_files/");
+    for (std::size_t at = out.find(direct); at != std::string::npos;
+         at = out.find(direct, at + proxied.size()))
+      out.replace(at, direct.size(), proxied);
+    return out;
+  };
+  greenhouse->add_rule(through_proxy);
+  const std::string page =
+      "<!DOCTYPE html>\n<html><head><title>Link expired</title></head><body>This link has "
+      "expired. <a href=\"/login\">Sign in</a></body></html>\n";
+  ProxyRule sniffed;
+  sniffed.method = "GET";
+  sniffed.path_prefix = "/_files/attachments/";
+  sniffed.times = 5;
+  sniffed.action.skip_upstream = true;
+  sniffed.action.body = page;
+  sniffed.action.content_type = "application/octet-stream";
+  const std::size_t sniffed_rule = greenhouse->add_rule(sniffed);
+  ProxyRule labelled = sniffed;
+  labelled.times = SIZE_MAX;
+  labelled.action.content_type = "text/html; charset=utf-8";
+  const std::size_t labelled_rule = greenhouse->add_rule(labelled);
+
+  const Outcome first = plan_accept_and_migrate();
+  EXPECT_EQ(first.exit_code, 2) << first.output;
+  EXPECT_EQ(greenhouse->hits(sniffed_rule), 5u);
+  EXPECT_GT(greenhouse->hits(labelled_rule), 0u);
+  EXPECT_NE(first.output.find("the download is an HTML page"), std::string::npos) << first.output;
+  EXPECT_TRUE(ashby_file_hashes().empty()) << "no attachment may be uploaded";
+  std::vector<std::string> status = args("status");
+  status.push_back("--failed");
+  const Outcome listing = run(status);
+  EXPECT_NE(listing.output.find("source_fetch_failed"), std::string::npos) << listing.output;
+
+  greenhouse->disable(sniffed_rule);
+  greenhouse->disable(labelled_rule);
+  const Outcome second = run(args());
+  EXPECT_EQ(second.exit_code, 0) << second.output;
+  const std::multiset<std::string> truth = truth_file_hashes();
+  EXPECT_FALSE(truth.empty());
   EXPECT_EQ(ashby_file_hashes(), truth);
   expect_counts_match_truth();
 }
