@@ -619,4 +619,53 @@ TEST_F(MisbehavingVendor, AnAttachmentAnsweredWithAnHtmlPageIsNeverUploadedAndAR
   expect_counts_match_truth();
 }
 
+// Issue 18: a list page of the wrong shape was taken for a complete, empty list ("read person: 0
+// records", the kind marked done; Ashby later held 0 of 66 candidates). Lever's first
+// opportunities page is answered twice without a data array and twice with items that are not
+// objects: it is asked again, never taken as empty, and the migration equals the ground truth.
+TEST_F(MisbehavingVendor, ALeverListPageOfTheWrongShapeIsAskedAgainNeverTakenAsEmpty) {
+  Misbehaviour no_data;
+  no_data.body = R"({"hasNext":false})";
+  Misbehaviour not_objects;
+  not_objects.body = R"({"data":[42,"x",null],"hasNext":false})";
+  const std::size_t no_data_rule = lever->add_rule(opportunities_rule(no_data, 2));
+  const std::size_t not_objects_rule = lever->add_rule(opportunities_rule(not_objects, 2));
+  const Outcome outcome = plan_accept_and_migrate();
+  EXPECT_EQ(lever->hits(no_data_rule), 2u);
+  EXPECT_EQ(lever->hits(not_objects_rule), 2u);
+  const std::string all = planned.output + outcome.output;
+  EXPECT_NE(all.find("the list response has no data array; asking again"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("the list page holds 3 item(s) that are not JSON objects"), std::string::npos)
+      << all;
+  EXPECT_EQ(all.find("read person: 0 records"), std::string::npos) << all;
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+  expect_counts_match_truth();
+  EXPECT_EQ(ashby_file_hashes(), truth_file_hashes());
+}
+
+// The same for Greenhouse, whose v3 lists are bare JSON arrays (specs/greenhouse-v3): an object
+// instead of the array, then an array of items that are not objects, is asked again.
+TEST_F(MisbehavingVendor, AGreenhouseListPageOfTheWrongShapeIsAskedAgainNeverTakenAsEmpty) {
+  source = "greenhouse";
+  ProxyRule not_an_array;
+  not_an_array.method = "GET";
+  not_an_array.path_prefix = "/v3/candidates";
+  not_an_array.times = 2;
+  not_an_array.action.body = R"({"candidates":[]})";
+  const std::size_t not_an_array_rule = greenhouse->add_rule(not_an_array);
+  ProxyRule not_objects = not_an_array;
+  not_objects.action.body = R"([42,"x",null])";
+  const std::size_t not_objects_rule = greenhouse->add_rule(not_objects);
+  const Outcome outcome = plan_accept_and_migrate();
+  EXPECT_EQ(greenhouse->hits(not_an_array_rule), 2u);
+  EXPECT_EQ(greenhouse->hits(not_objects_rule), 2u);
+  const std::string all = planned.output + outcome.output;
+  EXPECT_NE(all.find("the list response is not a JSON array"), std::string::npos) << all;
+  EXPECT_NE(all.find("the list page holds 3 item(s) that are not JSON objects"), std::string::npos)
+      << all;
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+  expect_counts_match_truth();
+}
+
 }  // namespace
