@@ -21,6 +21,7 @@
 #include "pipeline/forecast.hpp"
 #include "pipeline/load.hpp"
 #include "pipeline/plan.hpp"
+#include "pipeline/work_dir_lock.hpp"
 #include "services/net/log.hpp"
 
 namespace atsm::cli {
@@ -303,8 +304,12 @@ int run_step(const std::string& step, const MigrationOptions& options,
 // One step on an open session (run_step turns a stopped run into its reason).
 int run_step_in(Session& session, const std::string& step, const MigrationOptions& options) {
   if (step == "status") {
-    if (std::optional<std::string> unfinished =
-            host::describe_unfinished_step(step_record(session)))
+    // A run under way has a step in progress too: it is not one that did not finish.
+    if (std::optional<std::string> holder = pipeline::WorkDirLock::holder(session.work_dir().root))
+      std::cout << "a run is in progress in this work dir (" << *holder
+                << "); what follows is where it stands now\n\n";
+    else if (std::optional<std::string> unfinished =
+                 host::describe_unfinished_step(step_record(session)))
       std::cout << "warning: " << *unfinished << "\n\n";
     return print_status(session, options.list_failed);
   }

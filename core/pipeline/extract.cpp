@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
+#include <filesystem>
 #include <set>
 
 #include "model/codec.hpp"
@@ -32,6 +34,103 @@ struct LeftUnfetched {
 
 bool present(const std::optional<std::string>& checkpoint) {
   return checkpoint && !checkpoint->empty();
+}
+
+// The staged files still to write that the work dir cannot send as fetched: a blob deleted or
+// damaged on disk since its download (the damaged file is removed, so the fresh download takes
+// its place), and, once the kind's read is complete, one an earlier re-fetch left unfetched.
+std::vector<boost::json::object> files_to_fetch_again(Session& session) {
+  const std::string source = session.source_plugin().name();
+  store::StagingStore& staging = session.staging();
+  store::BlobStore& blobs = session.blobs();
+  const bool read_complete =
+      staging.checkpoint(source, "file") == std::optional<std::string>(kExtractComplete);
+  std::vector<boost::json::object> files;
+  staging.for_each({"file", source}, [&](const store::StagedRecord& staged) {
+    std::optional<store::LedgerEntry> entry =
+        session.ledger().get({session.ledger_scope(), "file", staged.source_key});
+    if (entry &&
+        (entry->state == store::LedgerState::done || entry->state == store::LedgerState::skipped))
+      return;
+    boost::json::object record = boost::json::parse(staged.record_json).as_object();
+    const boost::json::value* sha = record.if_contains("sha256");
+    if (sha != nullptr && sha->is_string()) {
+      const std::string hex(sha->as_string());
+      if (!blobs.contains(hex)) {
+        spdlog::warn("{}: its bytes (blob {}) are missing from the work dir; fetched again",
+                     staged.source_key, hex);
+      } else if (!blobs.verify(hex)) {
+        spdlog::warn(
+            "{}: its bytes (blob {}) no longer hash to their name (damaged on disk); "
+            "fetched again",
+            staged.source_key, hex);
+        std::filesystem::remove(blobs.path_of(hex));
+      } else {
+        return;
+      }
+      files.push_back(std::move(record));
+    } else if (read_complete && record.contains("fetch_failure")) {
+      files.push_back(std::move(record));
+    }
+  });
+  return files;
+}
+
+// Fetches `files` again from the source: a read of the file kind at a checkpoint
+// {"refetch": [{"source_key", "record"}]} (sdk/docs/sink-protocol.md §5), staged without moving
+// the kind's own checkpoint. What the source still cannot fetch is staged as failed (exit 2) and
+// asked for again by the next run.
+void fetch_files_again(Session& session, const std::vector<boost::json::object>& files,
+                       ExtractStats& stats) {
+  const std::string source_name = session.source_plugin().name();
+  boost::json::array entries;
+  for (const boost::json::object& record : files)
+    entries.push_back(
+        boost::json::object{{"source_key", record.at("source_key")}, {"record", record}});
+  const std::string checkpoint =
+      boost::json::serialize(boost::json::object{{"refetch", std::move(entries)}});
+  std::set<std::string> unfetched;
+  with_retries("fetch files again", [&] {
+    try {
+      session.source().read(
+          "file", checkpoint,
+          [&](const std::string&, boost::json::array& records, const std::string&) {
+            std::vector<store::RecordToStage> good;
+            for (boost::json::value& value : records) {
+              try {
+                model::Record record = model::record_from_json(value);
+                if (model::kind_of(record) != model::Kind::file)
+                  continue;
+                model::RecordBase& envelope = model::envelope(record);
+                const auto* file = std::get_if<model::File>(&record);
+                if (file != nullptr && file->fetch_failure)
+                  unfetched.insert(envelope.source_key);
+                else
+                  unfetched.erase(envelope.source_key);
+                std::string raw =
+                    envelope.raw ? boost::json::serialize(*envelope.raw) : std::string("null");
+                envelope.raw.reset();
+                good.push_back({envelope.source_key, model::serialize_record(record), raw});
+              } catch (const std::exception& error) {
+                spdlog::warn("fetch files again: a record from {} is not a file: {}", source_name,
+                             error.what());
+              }
+            }
+            session.staging().put_batch(source_name, "file", good, std::nullopt);
+            stats.staged["file"] += static_cast<int64_t>(good.size());
+          });
+    } catch (const host::Error& error) {
+      bool transient = error.status() == ATSM_RETRY || error.status() == ATSM_RATE_LIMITED;
+      if (!transient || unfetched.empty())
+        throw;
+      spdlog::warn(
+          "fetch files again: {} file(s) could not be fetched now ({}); a re-run "
+          "fetches them again",
+          unfetched.size(), error.what());
+    }
+  });
+  if (!unfetched.empty())
+    stats.unfetched["file"] += static_cast<int64_t>(unfetched.size());
 }
 
 }  // namespace
@@ -66,6 +165,12 @@ ExtractStats extract(Session& session, const ExtractListener& listener) {
                                        std::optional<std::string>(kExtractComplete);
   if (!all_complete && !present(staging.checkpoint(source_name, kExtractionStarted)))
     staging.put_batch(source_name, kExtractionStarted, {}, model::now_timestamp());
+
+  // Files whose bytes the work dir lost come back from the source before anything is loaded.
+  const std::vector<std::string>& offered = source.plugin().source_kinds();
+  if (std::find(offered.begin(), offered.end(), "file") != offered.end())
+    if (std::vector<boost::json::object> files = files_to_fetch_again(session); !files.empty())
+      fetch_files_again(session, files, stats);
 
   // Dependency order (core/model), whatever order the plugin listed its kinds in.
   std::vector<std::string> kinds;

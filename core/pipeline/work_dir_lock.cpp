@@ -57,4 +57,22 @@ WorkDirLock::WorkDirLock(const std::filesystem::path& work_dir, std::string_view
     store::fs::write_all(fd, holder, path);
 }
 
+std::optional<std::string> WorkDirLock::holder(const std::filesystem::path& work_dir) {
+  store::fs::UniqueFd fd(::open(file(work_dir).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd)
+    return std::nullopt;
+  int locked;
+  do {
+    locked = ::flock(fd.get(), LOCK_SH | LOCK_NB);
+  } while (locked != 0 && errno == EINTR);
+  if (locked == 0) {
+    ::flock(fd.get(), LOCK_UN);
+    return std::nullopt;
+  }
+  if (errno != EWOULDBLOCK)
+    return std::nullopt;
+  std::string text = read_holder(fd.get());
+  return text.empty() ? std::string("holder unknown") : text;
+}
+
 }  // namespace atsm::pipeline

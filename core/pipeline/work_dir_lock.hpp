@@ -3,7 +3,9 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 
 #include "services/store/private_fs.hpp"
@@ -24,6 +26,11 @@ class WorkDirLock {
   // Throws WorkDirBusy when another open holds the lock (another process, or another Session of
   // this process), std::runtime_error when the lock file cannot be opened.
   WorkDirLock(const std::filesystem::path& work_dir, std::string_view step);
+
+  // Who holds the work dir ("pid 1234, step migrate, since ...") while another open holds the
+  // lock, nullopt when nobody does (or the work dir has no lock file). For readers such as
+  // `status`, which run beside a migration: a shared lock taken and released at once.
+  static std::optional<std::string> holder(const std::filesystem::path& work_dir);
 
   static std::filesystem::path file(const std::filesystem::path& work_dir) {
     return work_dir / "lock";

@@ -24,6 +24,7 @@
 #include "greenhouse_client.hpp"
 #include "greenhouse_mapping.hpp"
 #include "model/codec.hpp"
+#include "model/download_check.hpp"
 #include "model/time.hpp"
 
 namespace atsm::greenhouse {
@@ -167,6 +168,17 @@ Position parse_checkpoint(const std::string& kind, const std::string& checkpoint
   if (object.contains("retry")) {
     position.retry_only = true;
     ids("retry");
+  }
+  // The host's re-fetch of staged attachments whose bytes the work dir lost
+  // (sdk/docs/sink-protocol.md §5): fetched like the ones a read could not fetch, by id.
+  if (const json::value* list = object.if_contains("refetch"); list && list->is_array()) {
+    position.retry_only = true;
+    const std::string prefix = source_key("attachment", "");
+    for (const json::value& entry : list->as_array())
+      if (const json::value* key =
+              entry.is_object() ? entry.as_object().if_contains("source_key") : nullptr;
+          key && key->is_string() && key->as_string().starts_with(prefix))
+        position.owed.push_back(std::string(key->as_string()).substr(prefix.size()));
   }
   return position;
 }
@@ -849,6 +861,24 @@ class GreenhouseSource : public sdk::Source {
         vanished_.insert(id);
   }
 
+  // Why the stored bytes cannot be the attachment (nullopt: they may be). Harvest v3 declares a
+  // filename but no size (specs/greenhouse-v3/schemas/attachments.json), so the check is the
+  // answer's Content-Type and, for files small enough for an error page to hide in, the first
+  // bytes.
+  std::optional<std::string> download_mismatch(const json::value& item, const Download& download) {
+    constexpr std::uint64_t kSniffedUpTo = 1 << 20;
+    model::DeclaredFile declared;
+    if (item.is_object())
+      if (const json::value* name = item.as_object().if_contains("filename");
+          name && name->is_string())
+        declared.file_name = std::string(name->as_string());
+    std::optional<std::string> bytes;
+    if (download.size <= kSniffedUpTo)
+      bytes = host_.blob_get(download.sha256);
+    std::string_view head = bytes ? std::string_view(*bytes).substr(0, 512) : std::string_view();
+    return model::download_mismatch(declared, {download.size, download.content_type, head});
+  }
+
   // One download of the item's URL, now. A condition that may pass (an expired URL, a storage
   // 403 or 5xx, a timeout) comes back as `failure`, with the file host's answer.
   FetchedFile fetch_now(const json::value& item) {
@@ -865,6 +895,12 @@ class GreenhouseSource : public sdk::Source {
     try {
       Download download = client_.download(*url, "download of attachment " + id_of(item));
       if (!download.sha256.empty()) {
+        // An HTML page answered 200 (a login wall, an expired-link page) is not the attachment:
+        // a failure for now, asked again with a fresh URL like any other.
+        if (std::optional<std::string> mismatch = download_mismatch(item, download)) {
+          out.failure = *mismatch;
+          return out;
+        }
         out.sha256 = download.sha256;
         out.size = static_cast<std::int64_t>(download.size);
         out.content_type = download.content_type;

@@ -25,6 +25,7 @@
 #include "lever_client.hpp"
 #include "lever_mapping.hpp"
 #include "model/codec.hpp"
+#include "model/download_check.hpp"
 #include "model/time.hpp"
 
 namespace atsm::lever {
@@ -783,8 +784,41 @@ class LeverSource : public sdk::Source {
     return !touched || *touched >= *settings_.since;
   }
 
+  // What Lever declared about a file before its download: its name and size (a resume nests them
+  // in `file`; reference §5.6 and lever_docs_examples.json `resumes_list`, `files_list_verbatim`).
+  static model::DeclaredFile declared_file(const json::value& item, bool is_resume) {
+    model::DeclaredFile declared;
+    const json::object* meta = item.is_object() ? &item.as_object() : nullptr;
+    if (meta && is_resume) {
+      const json::value* nested = meta->if_contains("file");
+      meta = nested && nested->is_object() ? &nested->as_object() : nullptr;
+    }
+    if (meta == nullptr)
+      return declared;
+    declared.file_name = string_member(*meta, "name").value_or("");
+    if (const json::value* size = meta->if_contains("size"))
+      declared.size = parse_millis(*size);  // a number, or a numeric string as in the doc examples
+    return declared;
+  }
+
+  // Why the stored bytes of `fetched` cannot be the declared file (nullopt: they may be). The
+  // first bytes are read back only for files small enough for an error page to hide in.
+  std::optional<std::string> download_mismatch(const model::DeclaredFile& declared,
+                                               const FetchedFile& fetched) {
+    constexpr std::uint64_t kSniffedUpTo = 1 << 20;
+    std::optional<std::string> bytes;
+    if (fetched.size <= kSniffedUpTo)
+      bytes = host_.blob_get(fetched.sha256);
+    std::string_view head = bytes ? std::string_view(*bytes).substr(0, 512) : std::string_view();
+    return model::download_mismatch(declared, {fetched.size, fetched.content_type, head});
+  }
+
+  // Downloads a file and checks it against what Lever declared (an HTML page answered 200, a body
+  // cut short or another file's bytes is not the file): a mismatch is asked again, then emitted
+  // with `fetch_failure` and owed to the retry checkpoint that ends the read (issue 23's path).
   void fetch_file(const OpportunityRef& opportunity, const json::value& item, bool is_resume,
                   std::vector<model::Record>& out) {
+    constexpr int kDownloadAttempts = 3;
     std::string id = item_id(item);
     std::string collection = is_resume ? "resumes" : "files";
     Download download;
@@ -793,23 +827,172 @@ class LeverSource : public sdk::Source {
     } else {
       std::string what = "download of " + std::string(is_resume ? "resume " : "file ") + id +
                          " of opportunity " + opportunity.id;
-      FetchedFile fetched = client_.download(
-          "/opportunities/" + opportunity.id + "/" + collection + "/" + id + "/download", what);
-      if (!fetched.sha256.empty()) {
-        download.sha256 = fetched.sha256;
-        download.size = static_cast<std::int64_t>(fetched.size);
-        download.content_type = fetched.content_type;
-      } else {
-        download.skipped_reason =
-            (fetched.status == 422
-                 ? "Lever could not process the file (HTTP 422"
-                 : "Lever did not serve the file (HTTP " + std::to_string(fetched.status)) +
-            (fetched.error_message.empty() ? ")" : ": " + fetched.error_message + ")");
-        host_.log(ATSM_LOG_WARN, source_key(is_resume ? "resume" : "file", id) +
-                                     " skipped: " + *download.skipped_reason);
+      model::DeclaredFile declared = declared_file(item, is_resume);
+      for (int attempt = 1;; ++attempt) {
+        FetchedFile fetched = client_.download(
+            "/opportunities/" + opportunity.id + "/" + collection + "/" + id + "/download", what);
+        if (fetched.sha256.empty()) {
+          download.skipped_reason =
+              (fetched.status == 422
+                   ? "Lever could not process the file (HTTP 422"
+                   : "Lever did not serve the file (HTTP " + std::to_string(fetched.status)) +
+              (fetched.error_message.empty() ? ")" : ": " + fetched.error_message + ")");
+          host_.log(ATSM_LOG_WARN, source_key(is_resume ? "resume" : "file", id) +
+                                       " skipped: " + *download.skipped_reason);
+          break;
+        }
+        std::optional<std::string> mismatch = download_mismatch(declared, fetched);
+        if (!mismatch) {
+          download.sha256 = fetched.sha256;
+          download.size = static_cast<std::int64_t>(fetched.size);
+          download.content_type = fetched.content_type;
+          break;
+        }
+        host_.log(ATSM_LOG_WARN,
+                  "Lever " + what + " (attempt " + std::to_string(attempt) + "): " + *mismatch);
+        if (attempt == kDownloadAttempts) {
+          download.fetch_failure = *mismatch + " (tried " + std::to_string(attempt) + " times)";
+          std::lock_guard lock(owed_mutex_);
+          owed_.push_back({opportunity, is_resume, id});
+          break;
+        }
+        pause(std::chrono::milliseconds(250 << (attempt - 1)));
       }
     }
     out.push_back(map_file(item, opportunity, is_resume, download));
+  }
+
+  void pause(std::chrono::milliseconds length) {
+    auto until = std::chrono::steady_clock::now() + length;
+    while (std::chrono::steady_clock::now() < until) {
+      host_.check_cancelled();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
+  // ---- files owed to a later read (fetched, but not what Lever declared) ---------------------
+
+  struct OwedFile {
+    OpportunityRef opportunity;
+    bool is_resume = false;
+    std::string id;
+  };
+
+  static json::array owed_json(const std::vector<OwedFile>& owed) {
+    json::array out;
+    for (const OwedFile& file : owed)
+      out.push_back(json::object{{"opportunity", file.opportunity.id},
+                                 {"contact", file.opportunity.contact_id},
+                                 {"resume", file.is_resume},
+                                 {"id", file.id}});
+    return out;
+  }
+
+  static std::vector<OwedFile> owed_from(const json::object& position, const char* key) {
+    std::vector<OwedFile> owed;
+    const json::value* list = position.if_contains(key);
+    if (list == nullptr || !list->is_array())
+      return owed;
+    for (const json::value& entry : list->as_array()) {
+      if (!entry.is_object())
+        continue;
+      const json::object& object = entry.as_object();
+      OwedFile file{{string_member(object, "opportunity").value_or(""),
+                     string_member(object, "contact").value_or("")},
+                    object.contains("resume") && object.at("resume").is_bool() &&
+                        object.at("resume").as_bool(),
+                    string_member(object, "id").value_or("")};
+      if (!file.opportunity.id.empty() && !file.id.empty())
+        owed.push_back(std::move(file));
+    }
+    return owed;
+  }
+
+  // The host's re-fetch of staged files whose bytes the work dir lost (sdk/docs/sink-protocol.md
+  // §5): each entry names the file's source key and its staged record, whose candidacy and person
+  // keys give the opportunity and contact to read it from.
+  static std::vector<OwedFile> refetched_files(const json::object& position) {
+    std::vector<OwedFile> files;
+    const json::value* list = position.if_contains("refetch");
+    if (list == nullptr || !list->is_array())
+      return files;
+    auto id_after = [](const std::string& key, const std::string& prefix) {
+      return key.rfind(prefix, 0) == 0 ? key.substr(prefix.size()) : std::string();
+    };
+    for (const json::value& entry : list->as_array()) {
+      if (!entry.is_object() || !entry.as_object().contains("record") ||
+          !entry.as_object().at("record").is_object())
+        continue;
+      const json::object& record = entry.as_object().at("record").as_object();
+      std::string key = string_member(record, "source_key").value_or("");
+      OwedFile file;
+      file.is_resume = key.rfind(source_key("resume", ""), 0) == 0;
+      file.id = id_after(key, source_key(file.is_resume ? "resume" : "file", ""));
+      file.opportunity.id = id_after(string_member(record, "candidacy_key").value_or(""),
+                                     source_key("opportunity", ""));
+      file.opportunity.contact_id =
+          id_after(string_member(record, "person_key").value_or(""), source_key("contact", ""));
+      if (!file.id.empty() && !file.opportunity.id.empty())
+        files.push_back(std::move(file));
+    }
+    return files;
+  }
+
+  // The end of a file read that owes files: the last batch at a checkpoint naming exactly those
+  // (the host keeps the kind open there), then ATSM_RETRY, so the next run fetches them and
+  // nothing else.
+  void end_owing(sdk::Emitter& emitter, std::vector<model::Record>& batch) {
+    std::vector<OwedFile> owed;
+    {
+      std::lock_guard lock(owed_mutex_);
+      owed.swap(owed_);
+    }
+    if (owed.empty()) {
+      emit(emitter, "file", batch, "");
+      return;
+    }
+    emit(emitter, "file", batch, json::serialize(json::object{{"retry", owed_json(owed)}}));
+    std::string listed;
+    for (const OwedFile& file : owed)
+      if (listed.size() < 600)
+        listed +=
+            (listed.empty() ? "" : ", ") + source_key(file.is_resume ? "resume" : "file", file.id);
+    throw sdk::Error(ATSM_RETRY, std::to_string(owed.size()) +
+                                     " Lever file(s) were not served as declared (" + listed +
+                                     "); a re-run fetches exactly them");
+  }
+
+  // A retry checkpoint: each owed file read again by id (Lever's single-file GET), then
+  // downloaded and checked; one deleted since is what Lever says it is now, a skip.
+  void read_owed_files(const std::vector<OwedFile>& owed, sdk::Emitter& emitter) {
+    std::vector<model::Record> batch;
+    for (const OwedFile& file : owed) {
+      host_.check_cancelled();
+      std::string collection = file.is_resume ? "resumes" : "files";
+      std::optional<json::value> item;
+      try {
+        json::value answer = client_.get(
+            "/opportunities/" + file.opportunity.id + "/" + collection + "/" + file.id, {},
+            "read " + collection + " " + file.id + " of opportunity " + file.opportunity.id);
+        if (answer.is_object())
+          if (const json::value* data = answer.as_object().if_contains("data");
+              data && data->is_object())
+            item = *data;
+      } catch (const sdk::Error& error) {
+        if (error.status() != ATSM_NOT_FOUND)
+          throw;
+      }
+      if (!item) {
+        Download gone;
+        gone.skipped_reason = "deleted in Lever since its download failed (no longer served)";
+        ++skipped_;
+        batch.push_back(
+            map_file(json::object{{"id", file.id}}, file.opportunity, file.is_resume, gone));
+        continue;
+      }
+      fetch_file(file.opportunity, *item, file.is_resume, batch);
+    }
+    end_owing(emitter, batch);
   }
 
   void read_children_of(const std::string& kind, const OpportunityRef& opportunity,
@@ -898,6 +1081,21 @@ class LeverSource : public sdk::Source {
   // Checkpoints: inside a window, the window and the last id done (windows are handled in id
   // order); at a window's end, the next window. A resume asks the window again whole.
   void read_children(const std::string& kind, const json::object& position, sdk::Emitter& emitter) {
+    if (kind == "file") {
+      {
+        std::lock_guard lock(owed_mutex_);
+        // A resumed read still owes what the read it resumes could not fetch.
+        owed_ = position.contains("retry") ? std::vector<OwedFile>{} : owed_from(position, "owed");
+      }
+      if (position.contains("retry")) {
+        read_owed_files(owed_from(position, "retry"), emitter);
+        return;
+      }
+      if (position.contains("refetch")) {
+        read_owed_files(refetched_files(position), emitter);
+        return;
+      }
+    }
     std::int64_t snapshot = snapshot_of(position);
     std::int64_t from = int_member(position, "from", 0);
     std::int64_t width = int_member(position, "width", 0);
@@ -905,14 +1103,21 @@ class LeverSource : public sdk::Source {
     std::int64_t done_window_end = int_member(position, "window_end", -1);
     if (!done_through.empty() && done_window_end >= from)
       width = done_window_end - from + 1;  // the same window as before the crash
+    // A file read's checkpoints also carry what it still owes (files not fetched as declared).
+    auto with_owed = [&](json::object out) {
+      std::lock_guard lock(owed_mutex_);
+      if (!owed_.empty())
+        out["owed"] = owed_json(owed_);
+      return json::serialize(out);
+    };
     auto inside = [&](const Window& window, const std::string& last) {
-      return json::serialize(json::object{{"snapshot", snapshot},
-                                          {"from", window.start},
-                                          {"window_end", window.end},
-                                          {"after", last}});
+      return with_owed(json::object{{"snapshot", snapshot},
+                                    {"from", window.start},
+                                    {"window_end", window.end},
+                                    {"after", last}});
     };
     auto after = [&](const Window& window) {
-      return json::serialize(json::object{
+      return with_owed(json::object{
           {"snapshot", snapshot}, {"from", window.end + 1}, {"width", window.next_width}});
     };
     ChildSweep sweep(*this, kind);
@@ -959,7 +1164,10 @@ class LeverSource : public sdk::Source {
           take_done(2 * std::max<std::size_t>(items.size(), kBatchSize));
         });
     take_done(0);
-    emit(emitter, kind, buffer, "");
+    if (kind == "file")
+      end_owing(emitter, buffer);
+    else
+      emit(emitter, kind, buffer, "");
     if (kind == "offer" && position.empty())
       offers_read_ = true;
   }
@@ -1085,6 +1293,8 @@ class LeverSource : public sdk::Source {
   bool offers_read_ = false;
   std::uint64_t records_ = 0, invalid_ = 0;
   std::atomic<std::uint64_t> skipped_{0};
+  std::mutex owed_mutex_;
+  std::vector<OwedFile> owed_;  // files this read could not fetch as declared
 };
 
 }  // namespace

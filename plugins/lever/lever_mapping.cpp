@@ -1523,6 +1523,7 @@ model::Record map_file(const json::value& raw, const OpportunityRef& opportunity
   }
   file.content_type = download.content_type;
   file.skipped_reason = download.skipped_reason;
+  file.fetch_failure = download.fetch_failure;
   return finish(std::move(file), problems);
 }
 

@@ -128,6 +128,8 @@ struct Download {
   std::optional<std::int64_t> size;
   std::optional<std::string> content_type;
   std::optional<std::string> skipped_reason;
+  // Downloaded, but not what Lever declared (an HTML page, a short body): a failure for now.
+  std::optional<std::string> fetch_failure;
 };
 // An offer letter: `status` "sent" or "signed" names the offer's sentDocument/signedDocument.
 std::string offer_document_key(const std::string& offer_id, const std::string& status);

@@ -3,6 +3,7 @@
 // codes") and against the build's own facts (the CMake project version, the ABI header).
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -427,6 +428,42 @@ TEST(CliTest, APluginThatCrashesAMigrationIsNamedByTheNextRun) {
       }
     }
   }
+}
+
+// Issue 18: `status` beside a live migration warned that the run "did not finish" (a run under way
+// has a step in progress too). While another process holds the work dir's lock (as every run
+// does: flock on WORKDIR/lock, README), status says a run is in progress and names it; once the
+// lock is free, the record of a step that did not finish is reported again.
+TEST(CliTest, StatusBesideARunInProgressSaysSoInsteadOfDidNotFinish) {
+  TempDir dirs;
+  const fs::path dir = install_crash_plugins({"faulty"}, dirs.path() / "plugins");
+  const std::map<std::string, std::string> env{{"ATSMIGRATE_PLUGIN_PATH", dir.string()}};
+  const fs::path work_dir = dirs.path() / "work";
+  // A run that ends mid-step leaves the record of its step, as a live run's is.
+  const CliRun ended = run_cli({"--source", "faulty", "--sink", "faulty", "--workdir",
+                                work_dir.string(), "--set", "faulty.crash=read-exit0"},
+                               env);
+  ASSERT_EQ(ended.exit_code, 3) << ended.err;
+  {
+    const int fd = ::open((work_dir / "lock").c_str(), O_RDWR | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+    const std::string holder = "pid 4242, step migrate, since 2026-12-06T20:00:00Z\n";
+    ASSERT_EQ(::ftruncate(fd, 0), 0);
+    ASSERT_EQ(::pwrite(fd, holder.data(), holder.size(), 0), static_cast<ssize_t>(holder.size()));
+    const CliRun busy = run_cli({"status", "--workdir", work_dir.string()}, env);
+    ::close(fd);
+    EXPECT_EQ(busy.exit_code, 0) << busy.err;
+    EXPECT_NE(busy.out.find("a run is in progress in this work dir (pid 4242, step migrate, "
+                            "since 2026-12-06T20:00:00Z)"),
+              std::string::npos)
+        << busy.out;
+    EXPECT_EQ(busy.out.find("did not finish"), std::string::npos) << busy.out;
+  }
+  const CliRun idle = run_cli({"status", "--workdir", work_dir.string()}, env);
+  EXPECT_EQ(idle.exit_code, 0) << idle.err;
+  EXPECT_NE(idle.out.find("did not finish step 'migrate'"), std::string::npos) << idle.out;
+  EXPECT_EQ(idle.out.find("in progress"), std::string::npos) << idle.out;
 }
 
 // A typo in --sink and a configuration value out of range are usage errors (exit 1), found

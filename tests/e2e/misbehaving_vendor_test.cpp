@@ -8,14 +8,18 @@
 #include <unistd.h>
 
 #include <httplib.h>
+#include <algorithm>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "net/test_support.hpp"
 #include "sandbox/sandbox.hpp"
+#include "services/store/sha256.hpp"
+#include "services/store/staging.hpp"
 #include "vendor_proxy.hpp"
 
 namespace {
@@ -55,13 +59,15 @@ class MisbehavingVendor : public ::testing::Test {
     credentials = dir.path() / "credentials";
     atsm::sandbox::write_credentials_file(credentials, sandbox->credentials());
     lever = std::make_unique<VendorProxy>(sandbox->endpoints().lever_url);
+    greenhouse = std::make_unique<VendorProxy>(sandbox->endpoints().greenhouse_url);
     ashby = std::make_unique<VendorProxy>(sandbox->endpoints().ashby_url);
   }
 
-  // Lever and Ashby through their proxies (rules are added before this).
+  // The source (`source`) and Ashby through their proxies (rules are added before this).
   std::vector<std::string> args(const std::string& step = "") {
     if (!started) {
       lever->start();
+      greenhouse->start();
       ashby->start();
       started = true;
     }
@@ -69,14 +75,19 @@ class MisbehavingVendor : public ::testing::Test {
     if (!step.empty())
       out.push_back(step);
     for (const std::string& arg :
-         {std::string("--source"), std::string("lever"), std::string("--sink"),
-          std::string("ashby"), std::string("--workdir"), work().string(),
-          std::string("--credentials"), credentials.string(), std::string("--set"),
-          "lever.base_url=" + lever->url("/v1"), std::string("--set"),
-          std::string("lever.rate_scale=50"), std::string("--set"),
+         {std::string("--source"), source, std::string("--sink"), std::string("ashby"),
+          std::string("--workdir"), work().string(), std::string("--credentials"),
+          credentials.string(), std::string("--set"),
+          source == "lever" ? "lever.base_url=" + lever->url("/v1")
+                            : "greenhouse.base_url=" + greenhouse->url(),
+          std::string("--set"), source + ".rate_scale=50", std::string("--set"),
           "ashby.base_url=" + ashby->url(), std::string("--set"),
           std::string("ashby.rate_limit_per_minute=50000")})
       out.push_back(arg);
+    if (source == "greenhouse")  // the sandbox serves Greenhouse's token endpoint beside the API
+      out.insert(
+          out.end(),
+          {"--set", "greenhouse.token_url=" + sandbox->endpoints().greenhouse_url + "/token"});
     return out;
   }
 
@@ -104,17 +115,24 @@ class MisbehavingVendor : public ::testing::Test {
     return outcome;
   }
 
-  // plan (which writes the starter mapping), unmatched users to the fallback user, then `extra`.
-  Outcome plan_accept_and_migrate(std::vector<std::string> extra = {}) {
+  // plan (which writes the starter mapping), then unmatched users to the fallback user.
+  bool plan_and_accept() {
     planned = run(args("plan"));
     const fs::path file = work() / "mapping.json";
     if (!fs::exists(file)) {
       ADD_FAILURE() << "the first plan wrote no starter mapping\n" << planned.output;
-      return planned;
+      return false;
     }
     json::object mapping = json::parse(read_file(file)).as_object();
     mapping["options"].as_object()["fallback_user"] = kFallbackUser;
     std::ofstream(file) << json::serialize(mapping);
+    return true;
+  }
+
+  // plan_and_accept, then the migration with `extra` arguments.
+  Outcome plan_accept_and_migrate(std::vector<std::string> extra = {}) {
+    if (!plan_and_accept())
+      return planned;
     std::vector<std::string> migrate = args();
     migrate.insert(migrate.end(), extra.begin(), extra.end());
     return run(migrate);
@@ -131,17 +149,86 @@ class MisbehavingVendor : public ::testing::Test {
   // Ashby holds what the ground truth says, kind by kind, and no candidate twice.
   void expect_counts_match_truth() {
     json::object state = ashby_get("/_sandbox/state");
-    json::object truth = ashby_get("/_sandbox/truth?source=lever");
+    json::object truth = ashby_get("/_sandbox/truth?source=" + source);
     EXPECT_EQ(state.at("duplicate_emails").as_int64(), 0);
     for (const auto& [kind, expected] : truth.at("counts").as_object())
       EXPECT_EQ(state.at("counts").as_object().at(kind), expected) << std::string(kind);
+  }
+
+  // Every file Ashby holds and every file the ground truth expects, by SHA-256.
+  std::multiset<std::string> ashby_file_hashes() {
+    std::multiset<std::string> held;
+    const json::object state = ashby_get("/_sandbox/state");
+    for (const json::value& candidate : state.at("candidates").as_array())
+      for (const json::value& file : candidate.as_object().at("files").as_array())
+        held.emplace(file.at("sha256").as_string());
+    return held;
+  }
+  std::multiset<std::string> truth_file_hashes() {
+    std::multiset<std::string> expected;
+    const json::object truth = ashby_get("/_sandbox/truth?source=" + source);
+    for (const json::value& person : truth.at("persons").as_array())
+      for (const json::value& hash : person.at("files").as_array())
+        expected.emplace(hash.as_string());
+    return expected;
+  }
+
+  // A processed resume or file of the sandbox's Lever, read straight from it (not through the
+  // proxy) as Lever lists and serves it.
+  struct LeverFile {
+    std::string download_path;  // /v1/opportunities/<opportunity>/<resumes|files>/<id>/download
+    std::string source_key;     // lever:resume:<id> or lever:file:<id>
+    std::string bytes;
+  };
+  // `wanted` of them, of sizes that differ from each other.
+  std::vector<LeverFile> processed_lever_files(std::size_t wanted) {
+    httplib::Client client("127.0.0.1", sandbox->endpoints().lever_port);
+    client.set_basic_auth(sandbox->credentials().lever_api_key, "");
+    client.set_read_timeout(60, 0);
+    auto get = [&](const std::string& path) {
+      auto response = client.Get(path.c_str());
+      return response && response->status == 200 ? response->body : std::string();
+    };
+    std::vector<LeverFile> found;
+    std::set<std::int64_t> sizes;
+    json::value opportunities = json::parse(get("/v1/opportunities?limit=100"));
+    for (const json::value& opportunity : opportunities.at("data").as_array()) {
+      const std::string id(opportunity.at("id").as_string());
+      for (const std::string collection : {"resumes", "files"}) {
+        std::string listed = get("/v1/opportunities/" + id + "/" + collection);
+        if (listed.empty())
+          continue;
+        const json::value items = json::parse(listed);
+        for (const json::value& item : items.at("data").as_array()) {
+          const json::object& meta =
+              collection == "resumes" ? item.at("file").as_object() : item.as_object();
+          if (meta.at("status") != "processed" || !sizes.insert(meta.at("size").as_int64()).second)
+            continue;
+          const std::string file_id(item.at("id").as_string());
+          LeverFile file;
+          file.download_path =
+              "/v1/opportunities/" + id + "/" + collection + "/" + file_id + "/download";
+          file.source_key =
+              std::string("lever:") + (collection == "resumes" ? "resume" : "file") + ":" + file_id;
+          file.bytes = get(file.download_path);
+          if (static_cast<std::int64_t>(file.bytes.size()) != meta.at("size").as_int64())
+            continue;
+          found.push_back(std::move(file));
+          if (found.size() == wanted)
+            return found;
+        }
+      }
+    }
+    return found;
   }
 
   TempDir dir;
   std::unique_ptr<atsm::sandbox::Sandbox> sandbox;
   fs::path credentials;
   std::unique_ptr<VendorProxy> lever;
+  std::unique_ptr<VendorProxy> greenhouse;
   std::unique_ptr<VendorProxy> ashby;
+  std::string source = "lever";
   bool started = false;
   Outcome planned;  // the first plan's outcome (it stops at the unmapped users: exit 1)
 };
@@ -355,6 +442,230 @@ TEST_F(MisbehavingVendor, AVendorErrorQuotingTheKeyLeavesItInNoOutputFileOrRepor
   EXPECT_TRUE(fs::exists(work() / "report.html"));
   EXPECT_TRUE(fs::exists(work() / "ledger.sqlite"));
   EXPECT_TRUE(fs::exists(work() / "audit.jsonl"));
+}
+
+// Issue 18: a file download answered 200 with what is not the file became the candidate's file
+// (26 Ashby files were a 160-byte HTML page). Lever declares each file's size (reference §5.6,
+// specs lever_docs_examples.json); a login page, a body cut short and another file's bytes are
+// refused: never staged, never uploaded, the files listed as failed (exit 2, README "Exit
+// codes"), and the next run, the vendor well again, fetches them: Ashby then equals the truth.
+TEST_F(MisbehavingVendor, AFileLeverServesOtherThanDeclaredIsNeverUploadedAndARerunFetchesIt) {
+  const std::vector<LeverFile> files = processed_lever_files(3);
+  ASSERT_EQ(files.size(), 3u);
+  Misbehaviour login_page;
+  login_page.body =
+      "<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><form "
+      "action=\"/login\" method=\"post\"><input name=\"email\"></form></body></html>\n";
+  login_page.content_type = "text/html; charset=utf-8";
+  Misbehaviour cut_short;
+  cut_short.truncate_to = files[1].bytes.size() / 2;
+  Misbehaviour another_file;
+  another_file.skip_upstream = true;
+  another_file.body = files[0].bytes;
+  another_file.content_type = "application/pdf";
+  std::vector<std::size_t> rules;
+  for (const auto& [file, action] : std::vector<std::pair<LeverFile, Misbehaviour>>{
+           {files[0], login_page}, {files[1], cut_short}, {files[2], another_file}}) {
+    ProxyRule rule;
+    rule.method = "GET";
+    rule.path_prefix = file.download_path;
+    rule.action = action;
+    rules.push_back(lever->add_rule(rule));
+  }
+  const std::set<std::string> wrong_bytes{
+      atsm::store::sha256_hex(*login_page.body),
+      atsm::store::sha256_hex(files[1].bytes.substr(0, *cut_short.truncate_to))};
+
+  const Outcome first = plan_accept_and_migrate();
+  EXPECT_EQ(first.exit_code, 2) << first.output;
+  for (const std::size_t rule : rules)
+    EXPECT_GE(lever->hits(rule), 2u) << "a wrong answer is asked again before it fails";
+  std::vector<std::string> status = args("status");
+  status.push_back("--failed");
+  const Outcome listing = run(status);
+  for (const LeverFile& file : files) {
+    const std::size_t at = listing.output.find(file.source_key);
+    EXPECT_NE(at, std::string::npos) << file.source_key << "\n" << listing.output;
+    EXPECT_NE(listing.output.find("source_fetch_failed", at == std::string::npos ? 0 : at),
+              std::string::npos)
+        << listing.output;
+  }
+  {
+    // Staged without bytes: the record says why, and names no blob.
+    atsm::store::StagingStore staging(work() / "staging.sqlite");
+    for (const LeverFile& file : files) {
+      const std::optional<atsm::store::StagedRecord> staged =
+          staging.get("lever", "file", file.source_key);
+      ASSERT_TRUE(staged) << file.source_key;
+      const json::object record = json::parse(staged->record_json).as_object();
+      EXPECT_FALSE(record.contains("sha256")) << staged->record_json;
+      EXPECT_TRUE(record.contains("fetch_failure")) << staged->record_json;
+    }
+  }
+  // Ashby holds every file but those three, and none of the wrong bytes.
+  std::multiset<std::string> expected = truth_file_hashes();
+  const std::multiset<std::string> held = ashby_file_hashes();
+  for (const std::string& hash : wrong_bytes)
+    EXPECT_EQ(held.count(hash), 0u) << hash;
+  for (const LeverFile& file : files)
+    expected.erase(expected.find(atsm::store::sha256_hex(file.bytes)));
+  EXPECT_EQ(held, expected);
+
+  // The vendor is well again: the next run fetches exactly those and ends clean.
+  for (const std::size_t rule : rules)
+    lever->disable(rule);
+  const Outcome second = run(args());
+  EXPECT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_EQ(ashby_file_hashes(), truth_file_hashes());
+  expect_counts_match_truth();
+}
+
+// Issue 18: a staged file whose bytes the work dir lost (its blob deleted, or damaged on disk with
+// its size kept) was refused at upload and failed again on every re-run. Between `extract` and
+// the run that loads, one blob is deleted and one has a byte flipped: the run fetches both again
+// from the source before it uploads, and Ashby ends equal to the ground truth, files by SHA-256.
+TEST_F(MisbehavingVendor, BlobsLostFromTheWorkDirAreFetchedAgainBeforeTheyAreUploaded) {
+  ASSERT_TRUE(plan_and_accept());
+  const Outcome extracted = run(args("extract"));
+  ASSERT_EQ(extracted.exit_code, 0) << extracted.output;
+  const std::multiset<std::string> truth = truth_file_hashes();
+  std::vector<fs::path> file_blobs;
+  for (const auto& entry : fs::recursive_directory_iterator(work() / "blobs"))
+    if (entry.is_regular_file() && truth.count(entry.path().filename().string()) > 0)
+      file_blobs.push_back(entry.path());
+  ASSERT_GE(file_blobs.size(), 2u);
+  std::sort(file_blobs.begin(), file_blobs.end());
+  const fs::path deleted = file_blobs[0];
+  const fs::path damaged = file_blobs[1];
+  fs::remove(deleted);
+  {
+    std::string bytes = read_file(damaged);
+    bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x5a);
+    fs::permissions(damaged, fs::perms::owner_read | fs::perms::owner_write);
+    std::ofstream(damaged, std::ios::binary | std::ios::trunc) << bytes;
+  }
+
+  const Outcome migrated = run(args());
+  EXPECT_EQ(migrated.exit_code, 0) << migrated.output;
+  EXPECT_NE(migrated.output.find("are missing from the work dir; fetched again"), std::string::npos)
+      << migrated.output;
+  EXPECT_NE(migrated.output.find("no longer hash to their name (damaged on disk); fetched again"),
+            std::string::npos)
+      << migrated.output;
+  for (const fs::path& blob : {deleted, damaged}) {
+    ASSERT_TRUE(fs::exists(blob)) << blob;
+    EXPECT_EQ(atsm::store::sha256_hex(read_file(blob)), blob.filename().string()) << blob;
+  }
+  EXPECT_EQ(ashby_file_hashes(), truth);
+  expect_counts_match_truth();
+}
+
+// Issue 18, Greenhouse: an attachment download answered 200 with an HTML page (a login or
+// expired-link page) is not the attachment, whether it says text/html or, sniffed by its first
+// bytes, application/octet-stream. Harvest v3 declares a filename but no size
+// (specs/greenhouse-v3/schemas/attachments.json). Every download answers such a page in the first
+// run: no attachment is uploaded, each is failed (exit 2); the next run, the file host well
+// again, fetches them and Ashby equals the ground truth.
+TEST_F(MisbehavingVendor, AnAttachmentAnsweredWithAnHtmlPageIsNeverUploadedAndARerunFetchesIt) {
+  source = "greenhouse";
+  // The signed URLs point at the proxy, so the downloads pass through it.
+  const std::string direct = sandbox->endpoints().greenhouse_url + "/_files/";
+  ProxyRule through_proxy;
+  through_proxy.method = "GET";
+  through_proxy.path_prefix = "/v3/attachments";
+  through_proxy.action.rewrite_body = [this, direct](const std::string& body) {
+    std::string out = body;
+    const std::string proxied = greenhouse->url("/_files/");
+    for (std::size_t at = out.find(direct); at != std::string::npos;
+         at = out.find(direct, at + proxied.size()))
+      out.replace(at, direct.size(), proxied);
+    return out;
+  };
+  greenhouse->add_rule(through_proxy);
+  const std::string page =
+      "<!DOCTYPE html>\n<html><head><title>Link expired</title></head><body>This link has "
+      "expired. <a href=\"/login\">Sign in</a></body></html>\n";
+  ProxyRule sniffed;
+  sniffed.method = "GET";
+  sniffed.path_prefix = "/_files/attachments/";
+  sniffed.times = 5;
+  sniffed.action.skip_upstream = true;
+  sniffed.action.body = page;
+  sniffed.action.content_type = "application/octet-stream";
+  const std::size_t sniffed_rule = greenhouse->add_rule(sniffed);
+  ProxyRule labelled = sniffed;
+  labelled.times = SIZE_MAX;
+  labelled.action.content_type = "text/html; charset=utf-8";
+  const std::size_t labelled_rule = greenhouse->add_rule(labelled);
+
+  const Outcome first = plan_accept_and_migrate();
+  EXPECT_EQ(first.exit_code, 2) << first.output;
+  EXPECT_EQ(greenhouse->hits(sniffed_rule), 5u);
+  EXPECT_GT(greenhouse->hits(labelled_rule), 0u);
+  EXPECT_NE(first.output.find("the download is an HTML page"), std::string::npos) << first.output;
+  EXPECT_TRUE(ashby_file_hashes().empty()) << "no attachment may be uploaded";
+  std::vector<std::string> status = args("status");
+  status.push_back("--failed");
+  const Outcome listing = run(status);
+  EXPECT_NE(listing.output.find("source_fetch_failed"), std::string::npos) << listing.output;
+
+  greenhouse->disable(sniffed_rule);
+  greenhouse->disable(labelled_rule);
+  const Outcome second = run(args());
+  EXPECT_EQ(second.exit_code, 0) << second.output;
+  const std::multiset<std::string> truth = truth_file_hashes();
+  EXPECT_FALSE(truth.empty());
+  EXPECT_EQ(ashby_file_hashes(), truth);
+  expect_counts_match_truth();
+}
+
+// Issue 18: a list page of the wrong shape was taken for a complete, empty list ("read person: 0
+// records", the kind marked done; Ashby later held 0 of 66 candidates). Lever's first
+// opportunities page is answered twice without a data array and twice with items that are not
+// objects: it is asked again, never taken as empty, and the migration equals the ground truth.
+TEST_F(MisbehavingVendor, ALeverListPageOfTheWrongShapeIsAskedAgainNeverTakenAsEmpty) {
+  Misbehaviour no_data;
+  no_data.body = R"({"hasNext":false})";
+  Misbehaviour not_objects;
+  not_objects.body = R"({"data":[42,"x",null],"hasNext":false})";
+  const std::size_t no_data_rule = lever->add_rule(opportunities_rule(no_data, 2));
+  const std::size_t not_objects_rule = lever->add_rule(opportunities_rule(not_objects, 2));
+  const Outcome outcome = plan_accept_and_migrate();
+  EXPECT_EQ(lever->hits(no_data_rule), 2u);
+  EXPECT_EQ(lever->hits(not_objects_rule), 2u);
+  const std::string all = planned.output + outcome.output;
+  EXPECT_NE(all.find("the list response has no data array; asking again"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("the list page holds 3 item(s) that are not JSON objects"), std::string::npos)
+      << all;
+  EXPECT_EQ(all.find("read person: 0 records"), std::string::npos) << all;
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+  expect_counts_match_truth();
+  EXPECT_EQ(ashby_file_hashes(), truth_file_hashes());
+}
+
+// The same for Greenhouse, whose v3 lists are bare JSON arrays (specs/greenhouse-v3): an object
+// instead of the array, then an array of items that are not objects, is asked again.
+TEST_F(MisbehavingVendor, AGreenhouseListPageOfTheWrongShapeIsAskedAgainNeverTakenAsEmpty) {
+  source = "greenhouse";
+  ProxyRule not_an_array;
+  not_an_array.method = "GET";
+  not_an_array.path_prefix = "/v3/candidates";
+  not_an_array.times = 2;
+  not_an_array.action.body = R"({"candidates":[]})";
+  const std::size_t not_an_array_rule = greenhouse->add_rule(not_an_array);
+  ProxyRule not_objects = not_an_array;
+  not_objects.action.body = R"([42,"x",null])";
+  const std::size_t not_objects_rule = greenhouse->add_rule(not_objects);
+  const Outcome outcome = plan_accept_and_migrate();
+  EXPECT_EQ(greenhouse->hits(not_an_array_rule), 2u);
+  EXPECT_EQ(greenhouse->hits(not_objects_rule), 2u);
+  const std::string all = planned.output + outcome.output;
+  EXPECT_NE(all.find("the list response is not a JSON array"), std::string::npos) << all;
+  EXPECT_NE(all.find("the list page holds 3 item(s) that are not JSON objects"), std::string::npos)
+      << all;
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+  expect_counts_match_truth();
 }
 
 }  // namespace

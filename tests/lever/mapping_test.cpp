@@ -263,7 +263,8 @@ TEST(LeverMapping, InterviewsOffersAndFiles) {
       canonical(map_offer(parse(R"({"id":"of-2","status":"negotiating"})"), kOpportunity));
   EXPECT_EQ(problem_fields(odd), (std::vector<std::string>{"status"}));
 
-  Download fetched{"ab" + std::string(62, '0'), 1234, "application/pdf", std::nullopt};
+  Download fetched{"ab" + std::string(62, '0'), 1234, "application/pdf", std::nullopt,
+                   std::nullopt};
   json::object resume = canonical(map_file(
       parse(R"({"id":"r-1","createdAt":5,"file":{"name":"cv.pdf","ext":"pdf","uploadedAt":6,
                "status":"processed","size":1000}})"),

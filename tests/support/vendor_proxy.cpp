@@ -137,6 +137,12 @@ std::string VendorProxy::url(const std::string& path) const {
   return "http://127.0.0.1:" + std::to_string(port_) + path;
 }
 
+void VendorProxy::disable(std::size_t rule) {
+  std::lock_guard lock(mutex_);
+  if (rule < rules_.size())
+    rules_[rule].rule.times = rules_[rule].acted;
+}
+
 std::size_t VendorProxy::hits(std::size_t rule) const {
   std::lock_guard lock(mutex_);
   return rule < rules_.size() ? rules_[rule].acted : 0;

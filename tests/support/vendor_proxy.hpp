@@ -73,6 +73,8 @@ class VendorProxy {
 
   int port() const { return port_; }
   std::string url(const std::string& path = "") const;
+  // The rule acts no more (the vendor is well again for what it matched).
+  void disable(std::size_t rule);
   // How many answers the rule rewrote so far.
   std::size_t hits(std::size_t rule) const;
   std::size_t requests() const { return requests_.load(); }
