@@ -179,7 +179,7 @@ std::pair<std::string, std::string> split_target(const std::string& target_id) {
 // What the report counts for a job confidential in the source (the plan names each one).
 constexpr const char* kConfidentialJobLoss =
     "confidential in the source: Ashby's API cannot make a job confidential; make it "
-    "confidential in Ashby (job settings) before its candidates are shared";
+    "confidential in Ashby's web app (the plan lists each such job)";
 
 // job.list leaves Draft jobs out unless `status` names Draft (specs/ashby, job.list's
 // description); a new job is Draft until opened, so every lookup asks for every status.
@@ -869,9 +869,9 @@ std::string AshbySink::prepare(const std::string& plan_json) {
                  {"source_key", text_of(entry.as_object(), "source_key")},
                  {"name", text_of(entry.as_object(), "title")},
                  {"step",
-                  "Ashby's API cannot make a job confidential: once the job exists, mark it "
-                  "confidential in Ashby (Job > Settings > Confidential) before its candidates are "
-                  "shared; until then it is visible to everyone with access to jobs"}});
+                  "Ashby's API cannot make a job confidential: once the job exists, make it "
+                  "confidential in Ashby's web app before its candidates are shared; until then "
+                  "the job and its applications are not restricted"}});
     }
   return json::serialize(
       object{{"catalog", std::move(catalog)},
@@ -1107,8 +1107,11 @@ void AshbySink::move_job(const std::string& id, const std::string& from, const s
       {"Archived>Draft", {"Draft"}},
       {"Archived>Open", {"Draft", "Open"}},
       {"Archived>Closed", {"Draft", "Open", "Closed"}}};
-  if (from == to)
+  if (from == to) {
+    std::lock_guard lock(mutex_);
+    job_statuses_[id] = to;
     return;
+  }
   auto path = kPath.find(from + ">" + to);
   if (path == kPath.end())
     throw sdk::Error(ATSM_PERMANENT, "job " + id + " cannot move from " + from + " to " + to);
@@ -1126,6 +1129,8 @@ void AshbySink::move_job(const std::string& id, const std::string& from, const s
         throw;
     }
   }
+  std::lock_guard lock(mutex_);
+  job_statuses_[id] = to;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1811,12 +1816,25 @@ void AshbySink::write_candidacy(const WriteItem& item, ItemResult& result) {
 // application.create). A refused create was not applied: the job is opened, the application
 // created and the job put back, one such detour per job at a time, so the load works either way.
 object AshbySink::create_application(const std::string& job_id, const object& body) {
+  // Once this Ashby has refused a job that is not Open, a job this instance left closed takes
+  // the detour at once, without the create it would refuse.
+  bool known_closed = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto status = job_statuses_.find(job_id);
+    known_closed = closed_jobs_refuse_ && status != job_statuses_.end() && status->second != "Open";
+  }
+  std::optional<sdk::Error> refused;
   try {
-    return as_object(client_.results("application.create", body, CallKind::create),
-                     "application.create");
+    if (!known_closed)
+      return as_object(client_.results("application.create", body, CallKind::create),
+                       "application.create");
   } catch (const sdk::Error& error) {
     if (error.status() != ATSM_INVALID && error.status() != ATSM_PERMANENT)
       throw;
+    refused = error;
+  }
+  {
     std::mutex* job_lock = nullptr;
     {
       std::lock_guard lock(mutex_);
@@ -1826,8 +1844,11 @@ object AshbySink::create_application(const std::string& job_id, const object& bo
     std::string status = text_of(
         as_object(client_.results("job.info", object{{"id", job_id}}, CallKind::read), "job.info"),
         "status");
-    if (status == "Open" || status.empty())
-      throw;  // refused for another reason
+    if (refused && (status == "Open" || status.empty()))
+      throw *refused;                        // refused for another reason
+    if (status == "Open" || status.empty())  // opened since this instance closed it
+      return as_object(client_.results("application.create", body, CallKind::create),
+                       "application.create");
     move_job(job_id, status, "Open");
     std::optional<object> created;
     try {
@@ -1838,6 +1859,8 @@ object AshbySink::create_application(const std::string& job_id, const object& bo
       throw;
     }
     move_job(job_id, "Open", status);
+    std::lock_guard lock(mutex_);
+    closed_jobs_refuse_ = true;
     return *created;
   }
 }

@@ -175,6 +175,8 @@ class AshbySink : public sdk::Sink {
   std::map<std::string, std::string> latest_resume_;  // candidate -> uploaded_at of its resume
   std::map<std::string, std::string> legacy_fields_;  // object type -> field id
   std::map<std::string, std::mutex> reopen_locks_;    // job -> one reopen detour at a time
+  std::map<std::string, std::string> job_statuses_;   // job -> the status this instance set
+  bool closed_jobs_refuse_ = false;  // this Ashby refused an application on a job not Open
   // candidate -> every file id seen on it, so an upload's new file is the id not seen before
   std::map<std::string, std::set<std::string>> file_ids_seen_;
   std::optional<FormInfo> form_;
