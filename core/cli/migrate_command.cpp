@@ -96,6 +96,8 @@ void print_plan(const pipeline::Plan& plan, const std::filesystem::path& plan_fi
     std::cerr << fmt::format("plan: {} step(s) for you in the target (plan.json lists them):\n",
                              steps->as_array().size());
     for (const boost::json::value& step : steps->as_array()) {
+      if (!step.is_object())
+        continue;
       const boost::json::object& entry = step.as_object();
       auto text = [&](const char* key) {
         const boost::json::value* member = entry.if_contains(key);

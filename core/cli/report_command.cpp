@@ -247,6 +247,8 @@ json::object build_report(Session& session, const pipeline::Plan& plan,
   // notice per object, by name.
   if (const json::value* steps = plan.summary.if_contains("operator_steps"))
     for (const json::value& step : steps->as_array()) {
+      if (!step.is_object())
+        continue;
       const json::object& entry = step.as_object();
       auto text = [&](const char* key) {
         const json::value* member = entry.if_contains(key);
