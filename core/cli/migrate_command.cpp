@@ -92,6 +92,22 @@ void print_plan(const pipeline::Plan& plan, const std::filesystem::path& plan_fi
       emails += (emails.empty() ? "" : ", ") + email;
     std::cerr << fmt::format("  merge {} (matched on {})\n", members, emails);
   }
+  // What the target's API cannot do: the operator's steps, before any write.
+  if (const boost::json::value* steps = plan.summary.if_contains("operator_steps")) {
+    std::cerr << fmt::format("plan: {} step(s) for you in the target (plan.json lists them):\n",
+                             steps->as_array().size());
+    for (const boost::json::value& step : steps->as_array()) {
+      if (!step.is_object())
+        continue;
+      const boost::json::object& entry = step.as_object();
+      auto text = [&](const char* key) {
+        const boost::json::value* member = entry.if_contains(key);
+        return member && member->is_string() ? std::string(member->as_string()) : std::string();
+      };
+      std::cerr << fmt::format("  {} '{}' ({}): {}\n", text("kind"), text("name"),
+                               text("source_key"), text("step"));
+    }
+  }
 }
 
 // This run's load, kind by kind (the reconciliation that follows covers every run).

@@ -243,6 +243,22 @@ json::object build_report(Session& session, const pipeline::Plan& plan,
   json::array notices;
   for (const auto& [plugin, message] : session.notices())
     notices.push_back(json::object{{"plugin", plugin}, {"message", message}});
+  // What the target's API could not do (e.g. confidential jobs): the plan's operator steps, one
+  // notice per object, by name.
+  if (const json::value* steps = plan.summary.if_contains("operator_steps"))
+    for (const json::value& step : steps->as_array()) {
+      if (!step.is_object())
+        continue;
+      const json::object& entry = step.as_object();
+      auto text = [&](const char* key) {
+        const json::value* member = entry.if_contains(key);
+        return member && member->is_string() ? std::string(member->as_string()) : std::string();
+      };
+      notices.push_back(
+          json::object{{"plugin", session.options().sink},
+                       {"message", fmt::format("operator step for {} '{}' ({}): {}", text("kind"),
+                                               text("name"), text("source_key"), text("step"))}});
+    }
   int64_t checked = 0;
   for (const auto& [kind, entry] : reconciled.read_back)
     checked += entry.at("checked").to_number<int64_t>();

@@ -395,10 +395,25 @@ Plan make_plan(Session& session) {
   json::object counts_json;
   for (const auto& [kind, count] : counts)
     counts_json[kind] = count;
+  // The jobs the load will write, so the sink can name before any write what its target's API
+  // cannot do for them (e.g. Ashby cannot make a job confidential: sink-protocol.md §1).
+  json::array staged_jobs;
+  staging.for_each({"job", source}, [&](const store::StagedRecord& staged) {
+    json::object job = json::parse(staged.record_json).as_object();
+    const json::value* confidential = job.if_contains("confidential");
+    bool is_confidential = confidential && confidential->is_bool() && confidential->as_bool();
+    if (is_confidential && plan.options.confidential == "skip")
+      return;
+    staged_jobs.push_back(json::object{{"source_key", staged.source_key},
+                                       {"title", string_or(job, "title")},
+                                       {"status", string_or(job, "status")},
+                                       {"confidential", is_confidential}});
+  });
   json::object prepare_input{{"source", source},
                              {"options", plan.options.to_json()},
                              {"counts", counts_json},
                              {"references", references},
+                             {"jobs", std::move(staged_jobs)},
                              {"mapping", mapping.value_or(json::object())}};
   json::object prepared = with_retries(
       "prepare", [&] { return session.sink().prepare(json::serialize(prepare_input)); });
@@ -504,6 +519,10 @@ Plan make_plan(Session& session) {
       {"source", source},    {"sink", session.options().sink}, {"options", plan.options.to_json()},
       {"kinds", per_kind},   {"persons_merged", merged_away},  {"merges", merges},
       {"unmapped", unmapped}};
+  // The sink's steps for the operator (what its API cannot do), in plan.json and the report.
+  if (const json::value* steps = prepared.if_contains("operator_steps");
+      steps && steps->is_array() && !steps->as_array().empty())
+    plan.summary["operator_steps"] = *steps;
   if (plan.unmapped.empty())
     plan.summary["forecast"] = forecast(session, plan);
   write_private_file(session.work_dir().plan(), json::serialize(plan.summary));

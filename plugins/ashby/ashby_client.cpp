@@ -221,7 +221,13 @@ std::vector<json::object> Client::list_all(const std::string& method, json::obje
 
 void Client::for_each_listed(const std::string& method, json::object body,
                              const std::function<void(const json::object&)>& visit) const {
-  body["limit"] = 100;
+  // Only the lists whose request schema takes `limit` get one (Ashby's OpenAPI document,
+  // specs/ashby: archiveReason.list, source.list, interviewStage.list and location.list take
+  // none, location.list's schema forbids extra properties).
+  static const std::set<std::string, std::less<>> kWithoutLimit{
+      "archiveReason.list", "source.list", "interviewStage.list", "location.list"};
+  if (kWithoutLimit.count(method) == 0)
+    body["limit"] = 100;
   for (;;) {
     json::object page = call(method, body, CallKind::read);
     const json::value* results = page.if_contains("results");

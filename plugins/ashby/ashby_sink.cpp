@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <functional>
 
 #include "html.hpp"
@@ -174,6 +175,16 @@ std::pair<std::string, std::string> split_target(const std::string& target_id) {
     return {"", target_id};
   return {target_id.substr(0, colon), target_id.substr(colon + 1)};
 }
+
+// What the report counts for a job confidential in the source (the plan names each one).
+constexpr const char* kConfidentialJobLoss =
+    "confidential in the source: Ashby's API cannot make a job confidential; make it "
+    "confidential in Ashby's web app (the plan lists each such job)";
+
+// job.list leaves Draft jobs out unless `status` names Draft (specs/ashby, job.list's
+// description); a new job is Draft until opened, so every lookup asks for every status.
+const object kEveryJobStatus{
+    {"status", array{value("Draft"), value("Open"), value("Closed"), value("Archived")}}};
 
 std::string iso_or_empty(const object& item, std::string_view key) {
   std::string text = text_of(item, key);
@@ -710,7 +721,7 @@ std::string AshbySink::prepare(const std::string& plan_json) {
   for (const object& location : cached_list("location.list"))
     location_json.push_back(
         object{{"id", text_of(location, "id")}, {"name", text_of(location, "name")}});
-  std::vector<object> jobs = client_.list_all("job.list", object{});
+  std::vector<object> jobs = client_.list_all("job.list", kEveryJobStatus);
   for (const object& job : jobs)
     job_json.push_back(object{{"id", text_of(job, "id")},
                               {"name", text_of(job, "title")},
@@ -833,17 +844,39 @@ std::string AshbySink::prepare(const std::string& plan_json) {
   // What a write costs in Ashby calls, for the plan's forecast (measured on the sandbox: a
   // candidate is create + legacy-ID values + one addTag per tag + a profile note for about a
   // third; an application is create + legacy-ID value; a file is the upload handle and the
-  // attach call, its bytes going to storage outside the API's limit).
+  // attach call, its bytes going to storage outside the API's limit, plus one candidate.info
+  // for a candidate's first upload, to tell the new file from those already there).
   object calls_per_item{
       {"department", 1},   {"office", 1},
       {"job", 3},          {"tag", 1},
       {"custom_field", 1}, {"person", object{{"base", 2.3}, {"per", object{{"tags", 1}}}}},
       {"candidacy", 2},    {"note", 1},
       {"feedback", 1},     {"interview", 1},
-      {"offer", 1},        {"file", options_.uploads == "multipart" ? 1 : 2}};
+      {"offer", 1},        {"file", options_.uploads == "multipart" ? 1.5 : 2.5}};
+  // What the API cannot do and the operator must, listed before any write: Ashby's job.create and
+  // job.update define no `confidential` (specs/ashby), so a confidential source job is created
+  // visible to everyone with job access until it is made confidential in Ashby.
+  array operator_steps;
+  if (const array* staged_jobs = array_at(plan, "jobs"))
+    for (const value& entry : *staged_jobs) {
+      if (!entry.is_object())
+        continue;
+      const value* confidential = entry.as_object().if_contains("confidential");
+      if (confidential == nullptr || !confidential->is_bool() || !confidential->as_bool())
+        continue;
+      operator_steps.push_back(
+          object{{"kind", "job"},
+                 {"source_key", text_of(entry.as_object(), "source_key")},
+                 {"name", text_of(entry.as_object(), "title")},
+                 {"step",
+                  "Ashby's API cannot make a job confidential: once the job exists, make it "
+                  "confidential in Ashby's web app before its candidates are shared; until then "
+                  "the job and its applications are not restricted"}});
+    }
   return json::serialize(
       object{{"catalog", std::move(catalog)},
              {"missing", std::move(missing)},
+             {"operator_steps", std::move(operator_steps)},
              {"estimate", object{{"calls_per_item", std::move(calls_per_item)}}}});
 }
 
@@ -971,7 +1004,7 @@ void AshbySink::write_custom_field(const WriteItem& item, ItemResult& result) {
 
 std::optional<std::string> AshbySink::find_job(const WriteItem& item) {
   const model::Job& job = std::get<model::Job>(item.record);
-  std::vector<object> jobs = client_.list_all("job.list", object{});
+  std::vector<object> jobs = client_.list_all("job.list", kEveryJobStatus);
   std::optional<std::string> found;
   // The most recent job of that title: an ambiguous create is the newest one.
   for (const object& candidate : jobs)
@@ -1026,8 +1059,6 @@ void AshbySink::write_job(const WriteItem& item, ItemResult& result) {
                 {"teamId", team_id},
                 {"locationId", location_id},
                 {"defaultInterviewPlanId", plan_id}};
-    if (job.confidential.value_or(false))
-      body["confidential"] = true;
     current = as_object(client_.results("job.create", body, CallKind::create), "job.create");
     id = text_of(current, "id");
     if (id.empty())
@@ -1044,11 +1075,25 @@ void AshbySink::write_job(const WriteItem& item, ItemResult& result) {
                         "job.update");
   }
   result.target_id = id;
+  // Neither job.create nor job.update defines `confidential` (specs/ashby): the plan lists
+  // these jobs with the operator's step (make_confidential_steps), the report counts them here.
+  if (job.confidential.value_or(false))
+    result.lossy.push_back(kConfidentialJobLoss);
   {
     std::lock_guard lock(mutex_);
     job_plans_.erase(id);
   }
-  // New jobs are Draft; walk the allowed moves to the source's state (ashby.md §5.3).
+  static const std::map<model::JobStatus, std::string> kStatus{
+      {model::JobStatus::open, "Open"},
+      {model::JobStatus::closed, "Closed"},
+      {model::JobStatus::draft, "Draft"},
+      {model::JobStatus::archived, "Archived"}};
+  move_job(id, text_of(current, "status"), kStatus.at(job.status));
+}
+
+// New jobs are Draft; walks the moves job.setStatus allows (specs/ashby, job.setStatus: Draft ->
+// Open | Archived, Open -> Closed, Closed -> Draft | Archived, Archived -> Draft).
+void AshbySink::move_job(const std::string& id, const std::string& from, const std::string& to) {
   static const std::map<std::string, std::vector<std::string>> kPath{
       {"Draft>Open", {"Open"}},
       {"Draft>Closed", {"Open", "Closed"}},
@@ -1062,15 +1107,11 @@ void AshbySink::write_job(const WriteItem& item, ItemResult& result) {
       {"Archived>Draft", {"Draft"}},
       {"Archived>Open", {"Draft", "Open"}},
       {"Archived>Closed", {"Draft", "Open", "Closed"}}};
-  static const std::map<model::JobStatus, std::string> kStatus{
-      {model::JobStatus::open, "Open"},
-      {model::JobStatus::closed, "Closed"},
-      {model::JobStatus::draft, "Draft"},
-      {model::JobStatus::archived, "Archived"}};
-  std::string from = text_of(current, "status");
-  std::string to = kStatus.at(job.status);
-  if (from == to)
+  if (from == to) {
+    std::lock_guard lock(mutex_);
+    job_statuses_[id] = to;
     return;
+  }
   auto path = kPath.find(from + ">" + to);
   if (path == kPath.end())
     throw sdk::Error(ATSM_PERMANENT, "job " + id + " cannot move from " + from + " to " + to);
@@ -1088,6 +1129,8 @@ void AshbySink::write_job(const WriteItem& item, ItemResult& result) {
         throw;
     }
   }
+  std::lock_guard lock(mutex_);
+  job_statuses_[id] = to;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1174,6 +1217,59 @@ CandidateFields candidate_fields(const std::vector<const model::Person*>& person
   return fields;
 }
 
+// A Date field's value is a date-time (specs/ashby, customField.setValues: fieldValue's Date
+// branch, format date-time): a calendar day is its start in UTC; null when it is neither.
+value ashby_date(const value& source) {
+  if (!source.is_string())
+    return nullptr;
+  std::string text(source.as_string());
+  if (model::is_valid_date(text))
+    return value(text + "T00:00:00.000Z");
+  if (auto ms = model::timestamp_to_epoch_millis(text))
+    return value(model::format_epoch_millis(*ms));
+  return nullptr;
+}
+
+// A Currency field's value is {value: number, currencyCode: ISO 4217} (specs/ashby,
+// customField.setValues); sources give {unit, amount} (Greenhouse) or {currency, value}. Null
+// when there is no amount or no three-letter code.
+value ashby_currency(const value& source) {
+  if (!source.is_object())
+    return nullptr;
+  const object& money = source.as_object();
+  std::optional<double> amount;
+  for (const char* key : {"value", "amount"})
+    if (const value* number = money.if_contains(key); number && !amount) {
+      if (number->is_number()) {
+        amount = number->to_number<double>();
+      } else if (number->is_string()) {
+        try {
+          size_t used = 0;
+          std::string text(number->as_string());
+          double parsed = std::stod(text, &used);
+          if (used == text.size())
+            amount = parsed;
+        } catch (const std::exception&) {
+        }
+      }
+    }
+  std::string code;
+  for (const char* key : {"currencyCode", "unit", "currency"})
+    if (code.empty())
+      code = text_of(money, key);
+  std::transform(code.begin(), code.end(), code.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  bool letters = code.size() == 3 && std::all_of(code.begin(), code.end(), [](unsigned char c) {
+                   return std::isupper(c) != 0;
+                 });
+  if (!amount || !letters)
+    return nullptr;
+  value out = object{{"value", *amount}, {"currencyCode", code}};
+  if (std::floor(*amount) == *amount && std::abs(*amount) < 9e15)
+    out.as_object()["value"] = static_cast<int64_t>(*amount);
+  return out;
+}
+
 object location_json(const LocationParts& parts) {
   object location;
   if (!parts.city.empty())
@@ -1248,8 +1344,12 @@ array AshbySink::custom_values(const std::vector<model::CustomFieldValue>& value
         converted = v;
       else
         converted = nullptr;
+    } else if (type == "Date") {
+      converted = ashby_date(v);
+    } else if (type == "Currency") {
+      converted = ashby_currency(v);
     } else {
-      converted = v;  // Date "YYYY-MM-DD", Currency objects: as the source gave them
+      converted = v;  // NumberRange, CompensationRange: as the source gave them
     }
     if (converted.is_null()) {
       result.lossy.push_back("custom field " + label + ": a value that does not fit Ashby's " +
@@ -1546,7 +1646,7 @@ void AshbySink::write_candidacy(const WriteItem& item, ItemResult& result) {
           "feedback and files go to the candidate";
       return;
     }
-    for (const object& job : client_.list_all("job.list", object{}))
+    for (const object& job : client_.list_all("job.list", kEveryJobStatus))
       if (same_name(text_of(job, "title"), options_.jobless_job) ||
           text_of(job, "id") == options_.jobless_job)
         job_id = text_of(job, "id");
@@ -1672,8 +1772,7 @@ void AshbySink::write_candidacy(const WriteItem& item, ItemResult& result) {
       body["sourceId"] = source_id;
     if (!credited.empty())
       body["creditedToUserId"] = credited;
-    object app = as_object(client_.results("application.create", body, CallKind::create),
-                           "application.create");
+    object app = create_application(job_id, body);
     id = text_of(app, "id");
     if (id.empty())
       throw sdk::Error(ATSM_AMBIGUOUS, "application.create answered without an id",
@@ -1713,6 +1812,59 @@ void AshbySink::write_candidacy(const WriteItem& item, ItemResult& result) {
   add_tags(candidate_id, candidacy.tags, nullptr);
 }
 
+// Whether Ashby takes an application on a job that is not Open is undocumented (specs/ashby,
+// application.create). A refused create was not applied: the job is opened, the application
+// created and the job put back, one such detour per job at a time, so the load works either way.
+object AshbySink::create_application(const std::string& job_id, const object& body) {
+  // Once this Ashby has refused a job that is not Open, a job this instance left closed takes
+  // the detour at once, without the create it would refuse.
+  bool known_closed = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto status = job_statuses_.find(job_id);
+    known_closed = closed_jobs_refuse_ && status != job_statuses_.end() && status->second != "Open";
+  }
+  std::optional<sdk::Error> refused;
+  try {
+    if (!known_closed)
+      return as_object(client_.results("application.create", body, CallKind::create),
+                       "application.create");
+  } catch (const sdk::Error& error) {
+    if (error.status() != ATSM_INVALID && error.status() != ATSM_PERMANENT)
+      throw;
+    refused = error;
+  }
+  {
+    std::mutex* job_lock = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      job_lock = &reopen_locks_[job_id];
+    }
+    std::lock_guard reopen(*job_lock);
+    std::string status = text_of(
+        as_object(client_.results("job.info", object{{"id", job_id}}, CallKind::read), "job.info"),
+        "status");
+    if (refused && (status == "Open" || status.empty()))
+      throw *refused;                        // refused for another reason
+    if (status == "Open" || status.empty())  // opened since this instance closed it
+      return as_object(client_.results("application.create", body, CallKind::create),
+                       "application.create");
+    move_job(job_id, status, "Open");
+    std::optional<object> created;
+    try {
+      created = as_object(client_.results("application.create", body, CallKind::create),
+                          "application.create");
+    } catch (const sdk::Error&) {
+      move_job(job_id, "Open", status);
+      throw;
+    }
+    move_job(job_id, "Open", status);
+    std::lock_guard lock(mutex_);
+    closed_jobs_refuse_ = true;
+    return *created;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // notes, feedback, interviews, offers
 
@@ -1726,15 +1878,16 @@ std::optional<std::string> AshbySink::find_note_by_hash(const std::string& candi
   return std::nullopt;
 }
 
-std::string AshbySink::create_note(const std::string& candidate_id, const std::string& html,
+std::string AshbySink::create_note(const std::string& candidate_id, const std::string& content,
                                    bool is_private, const std::optional<std::string>& created_at,
-                                   const std::string& hash, bool look_first) {
+                                   const std::string& hash, bool look_first, bool plain_text) {
   if (look_first)
     if (auto found = find_note_by_hash(candidate_id, hash))
       return *found;
-  object body{{"candidateId", candidate_id},
-              {"note", object{{"type", "text/html"}, {"value", html}}},
-              {"sendNotifications", false}};
+  object body{
+      {"candidateId", candidate_id},
+      {"note", object{{"type", plain_text ? "text/plain" : "text/html"}, {"value", content}}},
+      {"sendNotifications", false}};
   if (is_private)
     body["isPrivate"] = true;
   if (created_at)
@@ -1767,8 +1920,11 @@ void AshbySink::write_note(const WriteItem& item, ItemResult& result) {
     result.lossy.push_back("note changed in the source: Ashby notes cannot be edited");
     return;
   }
-  std::string id = create_note(candidate_id, note_html(note, hash), note.is_private.value_or(false),
-                               note.created_at, hash, item.lookup_first);
+  // Plain text goes as text/plain, its line breaks kept; HTML reduced to the elements Ashby keeps.
+  const bool plain = note.body_format != model::BodyFormat::html;
+  std::string id =
+      create_note(candidate_id, plain ? note_text(note, hash) : note_html(note, hash),
+                  note.is_private.value_or(false), note.created_at, hash, item.lookup_first, plain);
   result.target_id = candidate_id + ":" + id;
 }
 
@@ -1966,6 +2122,71 @@ std::optional<std::string> AshbySink::find_file(const WriteItem& item) {
   return std::nullopt;
 }
 
+// The ids of the candidate's files before an upload: what this instance saw on it, else what
+// candidate.info lists.
+std::set<std::string> AshbySink::file_ids_before_upload(const std::string& candidate_id) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = file_ids_seen_.find(candidate_id); it != file_ids_seen_.end())
+      return it->second;
+  }
+  object candidate =
+      as_object(client_.results("candidate.info", object{{"id", candidate_id}}, CallKind::read),
+                "candidate.info");
+  std::set<std::string> ids;
+  if (const array* handles = array_at(candidate, "fileHandles"))
+    for (const value& entry : *handles)
+      if (entry.is_object())
+        ids.insert(text_of(entry.as_object(), "id"));
+  std::lock_guard lock(mutex_);
+  file_ids_seen_[candidate_id].insert(ids.begin(), ids.end());
+  return file_ids_seen_[candidate_id];
+}
+
+// The uploaded file among the candidate's file handles after uploadResume/uploadFile. The spec
+// promises only that the answer is the candidate (specs/ashby: results is candidate.info's, with
+// fileHandles [{id, name, handle}] and resumeFileHandle); a file handle is not the upload handle
+// (its example encodes {type: CandidateFile, fileId, ownerId}). So the new file is the id that
+// was not there before, of the file's name (the resume handle for a resume); when another upload
+// to the same candidate raced this one, the bytes behind each candidate decide.
+std::string AshbySink::uploaded_file_id(const std::string& candidate_id, const object& candidate,
+                                        const std::set<std::string>& before,
+                                        const model::File& file, bool resume) {
+  std::vector<std::pair<std::string, std::string>> fresh;  // (id, handle)
+  std::set<std::string> now;
+  if (const array* handles = array_at(candidate, "fileHandles"))
+    for (const value& entry : *handles) {
+      if (!entry.is_object())
+        continue;
+      std::string id = text_of(entry.as_object(), "id");
+      now.insert(id);
+      if (before.count(id) == 0 && text_of(entry.as_object(), "name") == file.file_name)
+        fresh.emplace_back(id, text_of(entry.as_object(), "handle"));
+    }
+  {
+    std::lock_guard lock(mutex_);
+    file_ids_seen_[candidate_id].insert(now.begin(), now.end());
+  }
+  if (resume)
+    if (const object* handle = object_at(candidate, "resumeFileHandle"))
+      for (const auto& [id, ignored] : fresh)
+        if (id == text_of(*handle, "id"))
+          return id;
+  if (fresh.size() == 1)
+    return fresh.front().first;
+  std::set<std::string> claimed;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [identity, file_id] : files_)
+      if (identity.first == candidate_id)
+        claimed.insert(file_id);
+  }
+  for (const auto& [id, handle] : fresh)
+    if (claimed.count(id) == 0 && client_.download_sha256(handle) == file.sha256.value_or(""))
+      return id;
+  return {};
+}
+
 void AshbySink::write_file(const WriteItem& item, ItemResult& result) {
   const model::File& file = std::get<model::File>(item.record);
   if (file.skipped_reason) {
@@ -2021,7 +2242,8 @@ void AshbySink::write_file(const WriteItem& item, ItemResult& result) {
   }
   std::string content_type = file.content_type.value_or("application/octet-stream");
   std::string method = resume ? "candidate.uploadResume" : "candidate.uploadFile";
-  std::string file_id;
+  const std::set<std::string> before = file_ids_before_upload(candidate_id);
+  object candidate;
   bool use_multipart = options_.uploads == "multipart";
   if (!use_multipart) {
     object handle;
@@ -2048,26 +2270,18 @@ void AshbySink::write_file(const WriteItem& item, ItemResult& result) {
     }
     if (!use_multipart) {
       std::string handle_id = text_of(handle, "handle");
-      object candidate =
+      candidate =
           as_object(client_.results(method,
                                     object{{"candidateId", candidate_id},
                                            {resume ? "resumeHandle" : "fileHandle", handle_id}},
                                     CallKind::create),
                     method);
-      if (const array* handles = array_at(candidate, "fileHandles"))
-        for (const value& entry : *handles)
-          if (entry.is_object() && text_of(entry.as_object(), "handle") == handle_id)
-            file_id = text_of(entry.as_object(), "id");
     }
   }
-  if (use_multipart) {
-    object candidate = client_.upload_multipart(method, candidate_id, resume ? "resume" : "file",
-                                                file.file_name, content_type, *file.sha256);
-    if (const array* handles = array_at(candidate, "fileHandles"))
-      for (const value& entry : *handles)
-        if (entry.is_object() && text_of(entry.as_object(), "name") == file.file_name)
-          file_id = text_of(entry.as_object(), "id");
-  }
+  if (use_multipart)
+    candidate = client_.upload_multipart(method, candidate_id, resume ? "resume" : "file",
+                                         file.file_name, content_type, *file.sha256);
+  std::string file_id = uploaded_file_id(candidate_id, candidate, before, file, resume);
   if (file_id.empty())
     throw sdk::Error(ATSM_AMBIGUOUS, method + " answered a candidate without the uploaded file",
                      "malformed_response");

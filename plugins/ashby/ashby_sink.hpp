@@ -129,6 +129,14 @@ class AshbySink : public sdk::Sink {
   void write_interviews(const WriteItem& item, ItemResult& result);
   void write_offer(const WriteItem& item, ItemResult& result);
   void write_file(const WriteItem& item, ItemResult& result);
+  std::set<std::string> file_ids_before_upload(const std::string& candidate_id);
+  std::string uploaded_file_id(const std::string& candidate_id,
+                               const boost::json::object& candidate,
+                               const std::set<std::string>& before, const model::File& file,
+                               bool resume);
+  void move_job(const std::string& id, const std::string& from, const std::string& to);
+  boost::json::object create_application(const std::string& job_id,
+                                         const boost::json::object& body);
 
   // ---- finders (the same lookups lookup_first uses) ----
   std::optional<std::string> find_candidate(const WriteItem& item);
@@ -142,9 +150,9 @@ class AshbySink : public sdk::Sink {
   std::optional<std::string> find_item(const std::string& kind, const WriteItem& item);
 
   // ---- shared steps ----
-  std::string create_note(const std::string& candidate_id, const std::string& html, bool is_private,
-                          const std::optional<std::string>& created_at, const std::string& hash,
-                          bool look_first);
+  std::string create_note(const std::string& candidate_id, const std::string& content,
+                          bool is_private, const std::optional<std::string>& created_at,
+                          const std::string& hash, bool look_first, bool plain_text = false);
   void set_custom_values(const std::string& object_type, const std::string& object_id,
                          const boost::json::array& values, ItemResult& result);
   boost::json::array custom_values(const std::vector<model::CustomFieldValue>& values,
@@ -166,6 +174,11 @@ class AshbySink : public sdk::Sink {
   std::map<std::string, std::set<std::string>> tags_added_;  // candidate -> tag ids it holds
   std::map<std::string, std::string> latest_resume_;  // candidate -> uploaded_at of its resume
   std::map<std::string, std::string> legacy_fields_;  // object type -> field id
+  std::map<std::string, std::mutex> reopen_locks_;    // job -> one reopen detour at a time
+  std::map<std::string, std::string> job_statuses_;   // job -> the status this instance set
+  bool closed_jobs_refuse_ = false;  // this Ashby refused an application on a job not Open
+  // candidate -> every file id seen on it, so an upload's new file is the id not seen before
+  std::map<std::string, std::set<std::string>> file_ids_seen_;
   std::optional<FormInfo> form_;
 };
 

@@ -211,6 +211,12 @@ std::string note_html(const model::Note& note, std::string_view hash) {
   return html;
 }
 
+std::string note_text(const model::Note& note, std::string_view hash) {
+  return source_label(note.source) + " note — " +
+         author_display(note.author_name, note.author_user_key) + ", " +
+         optional_time(note.created_at) + "\n" + note.body + "\n" + reference_text(hash);
+}
+
 std::optional<int> recommendation_score(model::Recommendation recommendation) {
   switch (recommendation) {
     case model::Recommendation::strong_no:

@@ -47,6 +47,9 @@ std::string author_display(const std::optional<std::string>& name,
 // A source note: "<b>Lever note</b> — Jane Doe, 2019-03-04 14:02 UTC", then the body (plain
 // text escaped with its line breaks, HTML sanitised), then the reference line.
 std::string note_html(const model::Note& note, std::string_view hash);
+// A plain-text source note as Ashby's text/plain note (specs/ashby, candidate.createNote): the
+// same heading and reference line, its line breaks as written.
+std::string note_text(const model::Note& note, std::string_view hash);
 
 // Greenhouse strong_no → 1 ... strong_yes → 4; no_decision → none.
 std::optional<int> recommendation_score(model::Recommendation recommendation);

@@ -459,6 +459,13 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
   };
   // `only`: the positions (in insertion order) of the objects that can match, from an index;
   // null: every object of the kind.
+  // These lists' request schemas take no `limit` (specs/ashby: archiveReason.list, source.list,
+  // interviewStage.list; location.list's schema has additionalProperties: false): refused, so a
+  // client that sends one fails here rather than against Ashby.
+  static const std::set<std::string> kNoLimit{"archiveReason.list", "source.list",
+                                              "interviewStage.list", "location.list"};
+  if (kNoLimit.count(method) && body.contains("limit"))
+    fail("invalid_input", method + " takes no parameter limit");
   auto list_in = [&](const std::string& kind, const std::vector<std::size_t>* only, auto&& keep) {
     int limit = 100;
     if (auto* value = field(body, "limit")) {
@@ -743,13 +750,25 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
     Object* candidate_ptr = find("candidate", candidate_id);
     if (!candidate_ptr)
       fail("candidate_not_found", "Candidate " + candidate_id + " not found");
-    Object file{{"id", new_id("file")}, {"_candidateId", candidate_id}, {"_resume", resume}};
+    std::string file_id = new_id("file");
+    // A candidate file's handle is opaque and never the upload handle: the spec's example
+    // (specs/ashby, file.info fileHandle) is base64 of {handle: {type: CandidateFile, fileId,
+    // ownerId}, signature, version}.
+    json::object handle_claims{
+        {"handle",
+         json::object{{"type", "CandidateFile"}, {"fileId", file_id}, {"ownerId", candidate_id}}}};
+    handle_claims["signature"] =
+        base64url_encode(hmac_sha256_hex(std::to_string(seed_), json::serialize(handle_claims)));
+    handle_claims["version"] = "1";
+    Object file{{"id", file_id},
+                {"_candidateId", candidate_id},
+                {"_resume", resume},
+                {"handle", base64url_encode(json::serialize(handle_claims))}};
     if (call.form_file) {
       refuse_if_too_large(static_cast<std::int64_t>(call.form_file->second.size()));
       file["name"] = call.form_file->first;
       file["_sha256"] = keep_bytes(call.form_file->second);
       file["_size"] = static_cast<std::int64_t>(call.form_file->second.size());
-      file["handle"] = "fh_" + Rng(mix_seed(seed_ ^ 0xF11F, ++serial_)).hex(32);
     } else {
       std::string handle = required_string(body, resume ? "resumeHandle" : "fileHandle");
       Object* uploaded = find("upload", handle);
@@ -758,7 +777,6 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
       file["name"] = uploaded->at("name");
       file["_sha256"] = uploaded->at("_sha256");
       file["_size"] = uploaded->at("_size");
-      file["handle"] = handle;
     }
     Object candidate = *candidate_ptr;
     json::object handle_json{
@@ -813,6 +831,10 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
     return list("department", all);
   if (method == "location.list")
     return list("location", all);
+  if ((method == "job.create" || method == "job.update") && body.contains("confidential"))
+    // Neither request schema defines `confidential` (specs/ashby job.create, job.update; the
+    // job's `confidential` is only read): refused, so a client that sends it fails the tests.
+    fail("invalid_input", method + " takes no parameter confidential");
   if (method == "job.create") {
     std::string title = required_string(body, "title");
     Object& team = require("department", "teamId", "department_not_found");
@@ -836,8 +858,6 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
       job["defaultInterviewPlanId"] = *plan_id;
       job["interviewPlanIds"] = json::array{json::value(*plan_id)};
     }
-    if (auto* confidential = field(body, "confidential"); confidential && confidential->is_bool())
-      job["confidential"] = *confidential;
     count_created(job);
     return results(render(put("job", std::move(job))));
   }
@@ -878,8 +898,25 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
       fail("job_not_found", "Job " + id + " not found");
     return results(render(*job));
   }
-  if (method == "job.list")
-    return list("job", all);
+  if (method == "job.list") {
+    // "To include draft jobs, `Draft` must be specified in the `status` param"; with `status`,
+    // only those statuses (specs/ashby, job.list).
+    std::set<std::string> wanted{"Open", "Closed", "Archived"};
+    if (const json::value* statuses = field(body, "status")) {
+      if (!statuses->is_array())
+        fail("invalid_input", "status must be an array of Draft, Open, Closed, Archived");
+      wanted.clear();
+      for (const json::value& status : statuses->as_array()) {
+        if (!status.is_string() ||
+            (status != "Draft" && status != "Open" && status != "Closed" && status != "Archived"))
+          fail("invalid_input", "status must be an array of Draft, Open, Closed, Archived");
+        wanted.emplace(status.as_string());
+      }
+    }
+    return list("job", [&](const Object& job) {
+      return wanted.count(std::string(job.at("status").as_string())) > 0;
+    });
+  }
   if (method == "interviewPlan.list")
     return list("interview_plan", all);
   if (method == "interviewStage.list") {
@@ -948,6 +985,10 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
     if (!job)
       fail("requested_job_not_found",
            "Job " + job_id + " not found - are you lacking permissions to see confidential jobs?");
+    // Undocumented either way (specs/ashby, application.create): the seeded switch decides.
+    if (!applications_on_closed_jobs_ && job->at("status") != "Open")
+      fail("invalid_input", "Job " + job_id + " is " + std::string(job->at("status").as_string()) +
+                                ": applications can only be added to an open job");
     std::string plan_id;
     if (auto requested = optional_string(body, "interviewPlanId"))
       plan_id = *requested;
@@ -1170,9 +1211,11 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
       const json::value& value = item.at("value");
       bool ok = true;
       if (type == "Score") {
-        ok = value.is_object() && value.as_object().contains("score") &&
-             value.at("score").is_int64() && value.at("score").as_int64() >= 1 &&
-             value.at("score").as_int64() <= 4;
+        // Exactly `{ score: 4 }`, an integer 1..4, as applicationFeedback.submit's description
+        // says (its schema says string: the contradiction is listed in reference/api/ashby.md).
+        ok = value.is_object() && value.as_object().size() == 1 &&
+             value.as_object().contains("score") && value.at("score").is_int64() &&
+             value.at("score").as_int64() >= 1 && value.at("score").as_int64() <= 4;
       } else if (type == "RichText") {
         ok = value.is_object() && value.as_object().contains("type") &&
              value.at("type") == "PlainText" && value.at("value").is_string();
@@ -1290,11 +1333,20 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
         else if (type == "Number")
           ok = value.is_number();
         else if (type == "Date") {
+          // A date-time, not a bare date (specs/ashby customField.setValues, fieldValue's Date
+          // branch: format date-time).
           std::int64_t ms;
-          ok = value.is_string() &&
-               parse_iso_time(std::string(value.as_string()) +
-                                  (value.as_string().size() == 10 ? "T00:00:00Z" : ""),
-                              ms);
+          ok = value.is_string() && value.as_string().size() > 10 &&
+               parse_iso_time(std::string(value.as_string()), ms);
+        } else if (type == "Currency") {
+          // {value: number, currencyCode: ISO 4217} (specs/ashby customField.setValues).
+          const json::object* money = value.if_object();
+          const json::value* amount = money ? money->if_contains("value") : nullptr;
+          const json::value* code = money ? money->if_contains("currencyCode") : nullptr;
+          ok = amount && amount->is_number() && code && code->is_string() &&
+               code->as_string().size() == 3 &&
+               std::all_of(code->as_string().begin(), code->as_string().end(),
+                           [](char c) { return c >= 'A' && c <= 'Z'; });
         } else if (type == "ValueSelect" || type == "MultiValueSelect") {
           std::set<std::string> allowed;
           for (const auto& option : definition->at("selectableValues").as_array())

@@ -69,9 +69,16 @@ int main(int argc, char** argv) {
   app.add_option("--ashby-max-file-bytes", options.ashby_max_file_bytes,
                  "Ashby refuses uploads larger than this (file_too_large); 0: no limit")
       ->capture_default_str();
+  std::string closed_job_applications = "seeded";
+  app.add_option("--ashby-closed-job-applications", closed_job_applications,
+                 "Whether Ashby takes application.create on a job that is not Open (undocumented)")
+      ->check(CLI::IsMember({"seeded", "accept", "refuse"}))
+      ->capture_default_str();
   app.add_flag("--print-ashby-config", print_ashby_config,
                "Print the default --ashby-config JSON for --seed/--persons and exit");
   CLI11_PARSE(app, argc, argv);
+  if (closed_job_applications != "seeded")
+    options.ashby_applications_on_closed_jobs = closed_job_applications == "accept";
   if (print_ashby_config) {
     std::cout << boost::json::serialize(
                      default_ashby_config(generate_dataset(options.seed, options.persons)))

@@ -136,6 +136,9 @@ void Sandbox::start() {
   impl.ashby_state = std::make_unique<AshbyState>(
       config, impl.options.state_dir, impl.options.seed, impl.options.rate_scale,
       impl.options.ashby_max_file_bytes, impl.options.ashby_download_url_ttl_s);
+  impl.ashby_state->set_applications_on_closed_jobs(
+      impl.options.ashby_applications_on_closed_jobs.value_or(
+          (mix_seed(impl.options.seed, 0xC105ED) & 1) == 0));
   impl.lever =
       std::make_unique<LeverServer>(impl.options, impl.sleeper, impl.world, impl.credentials);
   impl.greenhouse =

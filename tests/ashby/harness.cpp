@@ -13,9 +13,11 @@
 namespace atsm::ashby::testing {
 
 AshbyHarness::AshbyHarness(int persons, sandbox::FaultRates faults,
-                           const json::object& extra_config, int latency_ms, double rate_scale)
+                           const json::object& extra_config, int latency_ms, double rate_scale,
+                           std::optional<bool> applications_on_closed_jobs)
     : extra_config_(extra_config), rate_scale_(rate_scale) {
   sandbox::Options options;
+  options.ashby_applications_on_closed_jobs = applications_on_closed_jobs;
   options.persons = persons;
   options.seed = 7;
   // Limits scaled up so the tests are fast; the plugin declares the scaled limit too.

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "host/connector_instance.hpp"
@@ -23,9 +24,11 @@ class AshbyHarness {
   // `extra_config` merged into the default config.
   // `rate_scale` multiplies the emulator's limits and divides its latencies; the plugin is told
   // the scaled limit.
+  // `applications_on_closed_jobs` sets the emulator's switch (unset: drawn from the seed).
   explicit AshbyHarness(int persons = 20, sandbox::FaultRates faults = {},
                         const json::object& extra_config = {}, int latency_ms = 0,
-                        double rate_scale = 100);
+                        double rate_scale = 100,
+                        std::optional<bool> applications_on_closed_jobs = std::nullopt);
   ~AshbyHarness();
 
   host::ConnectorInstance& sink() { return *instance_; }

@@ -747,5 +747,236 @@ TEST_F(AshbySinkTest, ConcurrentWritersOnOneInstanceCreateEachCandidateOnce) {
   EXPECT_EQ(state.at("duplicate_emails"), 0);
 }
 
+// ---- what Ashby's OpenAPI document (specs/ashby) defines, and nothing else ----
+
+TEST_F(AshbySinkTest, ConfidentialJobsAreNeverSentConfidentialAndThePlanNamesThemFirst) {
+  auto before = h.request_counts();
+  json::object report =
+      h.prepare(json::object{{"jobs", json::array{json::object{{"source_key", "lever:posting:s"},
+                                                               {"title", "Secret Project Lead"},
+                                                               {"status", "open"},
+                                                               {"confidential", true}},
+                                                  json::object{{"source_key", "lever:posting:o"},
+                                                               {"title", "Open Role"},
+                                                               {"status", "open"},
+                                                               {"confidential", false}}}}});
+  // Before any write: exactly the confidential job, with what the operator does in Ashby.
+  const auto& steps = report.at("operator_steps").as_array();
+  ASSERT_EQ(steps.size(), 1u) << json::serialize(report.at("operator_steps"));
+  EXPECT_EQ(steps.at(0).at("source_key"), "lever:posting:s");
+  EXPECT_EQ(steps.at(0).at("name"), "Secret Project Lead");
+  EXPECT_NE(std::string(steps.at(0).at("step").as_string()).find("confidential in Ashby"),
+            std::string::npos);
+  for (const auto& [endpoint, count] : delta(before, h.request_counts()))
+    for (const auto& method : kWriteMethods)
+      EXPECT_NE(endpoint, "POST /" + method) << "prepare wrote: " << endpoint;
+
+  // job.create defines no `confidential`: the emulator refuses it, so an ok means none was sent.
+  json::object result =
+      write_one("job", item("lever:posting:s", json::object{{"kind", "job"},
+                                                            {"source", "lever"},
+                                                            {"source_key", "lever:posting:s"},
+                                                            {"title", "Secret Project Lead"},
+                                                            {"status", "open"},
+                                                            {"confidential", true},
+                                                            {"team", "Engineering"},
+                                                            {"location", "Berlin"}}));
+  ASSERT_EQ(result.at("status"), "ok") << json::serialize(result);
+  EXPECT_NE(json::serialize(result.at("lossy")).find("confidential in Ashby"), std::string::npos)
+      << json::serialize(result.at("lossy"));
+  json::object state = h.state();
+  const auto& jobs = state.at("jobs").as_array();
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs.at(0).at("confidential"), false);
+  EXPECT_EQ(jobs.at(0).at("status"), "Open");
+}
+
+TEST_F(AshbySinkTest, ADraftJobIsInTheCatalogAndALostCreateIsFoundByTheLookup) {
+  std::string team(
+      h.ashby("department.create", {{"name", "Ops"}}).at("results").at("id").as_string());
+  std::string location(h.ashby("location.create", {{"name", "Remote"}, {"type", "Location"}})
+                           .at("results")
+                           .at("id")
+                           .as_string());
+  // What a job.create whose answer was lost leaves behind: a Draft job (job.setStatus: "All jobs
+  // are drafts when they're first created").
+  std::string draft(
+      h.ashby("job.create",
+              {{"title", "Lost Answer Role"}, {"teamId", team}, {"locationId", location}})
+          .at("results")
+          .at("id")
+          .as_string());
+  json::object catalog = h.prepare();
+  bool listed = false;
+  for (const auto& job : catalog.at("catalog").at("job").as_array())
+    if (job.at("id") == json::value(draft)) {
+      listed = true;
+      EXPECT_EQ(job.at("status"), "Draft");
+    }
+  EXPECT_TRUE(listed) << json::serialize(catalog.at("catalog").at("job"));
+  json::object lost = item("lever:posting:lost", json::object{{"kind", "job"},
+                                                              {"source", "lever"},
+                                                              {"source_key", "lever:posting:lost"},
+                                                              {"title", "Lost Answer Role"},
+                                                              {"status", "open"},
+                                                              {"team", "Ops"},
+                                                              {"location", "Remote"}});
+  lost["lookup_first"] = true;
+  auto before = h.request_counts();
+  EXPECT_EQ(write_ok("job", lost), draft);
+  EXPECT_EQ(calls(delta(before, h.request_counts()), "job.create"), 0);
+  EXPECT_EQ(h.state().at("jobs").as_array().size(), 1u);
+}
+
+TEST_F(AshbySinkTest, CurrencyAndDateValuesAreSentInTheSpecShape) {
+  h.prepare();
+  auto field = [&](const std::string& key, const std::string& name, const std::string& type) {
+    return write_ok("custom_field", item(key, json::object{{"kind", "custom_field"},
+                                                           {"source", "greenhouse"},
+                                                           {"source_key", key},
+                                                           {"name", name},
+                                                           {"object", "person"},
+                                                           {"field_type", type}}));
+  };
+  std::string salary = field("gh:custom_field:salary", "Current Salary", "currency");
+  std::string start = field("gh:custom_field:start", "Start Date", "date");
+  json::array values{json::object{{"field_key", "gh:custom_field:salary"},
+                                  {"value", json::object{{"unit", "EUR"}, {"amount", 85000}}}},
+                     json::object{{"field_key", "gh:custom_field:start"}, {"value", "2021-03-04"}}};
+  json::object result = write_one(
+      "person",
+      item("lever:contact:m",
+           person("m", "Mo Money", {"mo@example.com"}, json::object{{"custom_fields", values}}),
+           {{"gh:custom_field:salary", salary}, {"gh:custom_field:start", start}}));
+  ASSERT_EQ(result.at("status"), "ok") << json::serialize(result);
+  EXPECT_EQ(json::serialize(result.at("lossy")).find("refused"), std::string::npos)
+      << json::serialize(result.at("lossy"));
+  // customField.setValues: Currency {value, currencyCode}; Date a date-time (the day's start, UTC).
+  json::object state = h.state();
+  const auto& custom = state.at("candidates").at(0).at("customFields");
+  EXPECT_EQ(custom.at("Current Salary"), (json::object{{"value", 85000}, {"currencyCode", "EUR"}}));
+  EXPECT_EQ(custom.at("Start Date"), "2021-03-04T00:00:00.000Z");
+}
+
+TEST_F(AshbySinkTest, NotesReadBackWithTheirParagraphsAndListsAfterTheDocumentedStripping) {
+  std::string candidate = write_ok(
+      "person", item("lever:contact:q", person("q", "Quinn Notes", {"quinn@example.com"})));
+  std::map<std::string, std::string> refs{{"lever:contact:q", candidate}};
+  std::string paragraphs = "First paragraph.\n\nSecond paragraph,\nwith a line break.";
+  json::object plain{{"kind", "note"},
+                     {"source", "lever"},
+                     {"source_key", "lever:note:p"},
+                     {"person_key", "lever:contact:q"},
+                     {"author_name", "Jane Doe"},
+                     {"created_at", "2019-03-04T14:02:00Z"},
+                     {"body_format", "text"},
+                     {"body", paragraphs}};
+  json::object html{{"kind", "note"},
+                    {"source", "greenhouse"},
+                    {"source_key", "greenhouse:note:h"},
+                    {"person_key", "lever:contact:q"},
+                    {"author_name", "Jane Doe"},
+                    {"created_at", "2019-03-04T14:02:00Z"},
+                    {"body_format", "html"},
+                    {"body", "<ul><li>one</li><li><i>two</i></li></ul><ol><li>three</li></ol>"}};
+  std::string plain_id = write_ok("note", item("lever:note:p", plain, refs));
+  std::string html_id = write_ok("note", item("greenhouse:note:h", html, refs));
+  auto plain_back = h.sink().read_back("note", plain_id);
+  auto html_back = h.sink().read_back("note", html_id);
+  ASSERT_TRUE(plain_back && html_back);
+  // Sent as text/plain: the heading is text (no <b>), the paragraphs and the break as written.
+  std::string plain_body(plain_back->at("body").as_string());
+  EXPECT_EQ(
+      plain_body.rfind("Lever note — Jane Doe, 2019-03-04 14:02 UTC\n" + paragraphs + "\n", 0), 0u)
+      << plain_body;
+  // Sent as text/html with only the elements candidate.createNote keeps: the lists unchanged.
+  std::string html_body(html_back->at("body").as_string());
+  EXPECT_NE(html_body.find(html.at("body").as_string().c_str()), std::string::npos) << html_body;
+}
+
+TEST_F(AshbySinkTest, TwoFilesOfOneNameOnOneCandidateAreEachIdentifiedWithoutTheUploadHandle) {
+  std::string candidate =
+      write_ok("person", item("lever:contact:d", person("d", "Dee Docs", {"dee@example.com"})));
+  std::map<std::string, std::string> refs{{"lever:contact:d", candidate}};
+  auto file = [&](const std::string& id, const std::string& bytes) {
+    std::string sha = h.put_blob(bytes);
+    return std::make_pair(sha, json::object{{"kind", "file"},
+                                            {"source", "lever"},
+                                            {"source_key", "lever:file:" + id},
+                                            {"person_key", "lever:contact:d"},
+                                            {"file_name", "resume.pdf"},
+                                            {"content_type", "application/pdf"},
+                                            {"size", static_cast<int64_t>(bytes.size())},
+                                            {"sha256", sha},
+                                            {"is_resume", false}});
+  };
+  auto [first_sha, first] = file("1", "first resume bytes");
+  auto [second_sha, second] = file("2", "second resume, other bytes");
+  std::string first_id = write_ok("file", item("lever:file:1", first, refs));
+  std::string second_id = write_ok("file", item("lever:file:2", second, refs));
+  EXPECT_NE(first_id, second_id);
+  // Each target is the file with its own bytes (the read-back downloads them through file.info).
+  for (const auto& [target, sha] :
+       {std::make_pair(first_id, first_sha), std::make_pair(second_id, second_sha)}) {
+    auto back = h.sink().read_back("file", target);
+    ASSERT_TRUE(back.has_value()) << target;
+    EXPECT_EQ(back->at("sha256"), json::value(sha)) << target;
+  }
+}
+
+class AshbyClosedJobTest : public ::testing::TestWithParam<bool> {};
+
+// application.create on a job that is not Open is undocumented (specs/ashby): the sink writes
+// every candidacy whether the emulator accepts or refuses it, and each job ends in its status.
+TEST_P(AshbyClosedJobTest, CandidaciesOfClosedAndArchivedJobsAreWrittenEitherWay) {
+  AshbyHarness h(20, {}, {}, 0, 100, GetParam());
+  json::object catalog = h.prepare();
+  auto write = [&](const std::string& kind, const json::object& write_item) {
+    json::array results = h.sink().write(kind, json::serialize(json::array{write_item}));
+    EXPECT_EQ(results.at(0).at("status"), "ok") << json::serialize(results);
+    return std::string(results.at(0).at("target_id").as_string());
+  };
+  auto job = [&](const std::string& id, const std::string& status) {
+    return write("job",
+                 item("lever:posting:" + id, json::object{{"kind", "job"},
+                                                          {"source", "lever"},
+                                                          {"source_key", "lever:posting:" + id},
+                                                          {"title", "Role " + id},
+                                                          {"status", status},
+                                                          {"team", "Engineering"},
+                                                          {"location", "Berlin"}}));
+  };
+  std::map<std::string, std::string> jobs{{"closed", job("c", "closed")},
+                                          {"archived", job("a", "archived")},
+                                          {"draft", job("d", "draft")}};
+  std::string candidate =
+      write("person", item("lever:contact:l", person("l", "Lee Late", {"lee@example.com"})));
+  for (const auto& [status, job_id] : jobs) {
+    json::object candidacy{{"kind", "candidacy"},
+                           {"source", "lever"},
+                           {"source_key", "lever:opportunity:" + status},
+                           {"person_key", "lever:contact:l"},
+                           {"job_key", "lever:posting:" + status},
+                           {"status", "active"},
+                           {"stage_key", "lever:stage:phone"},
+                           {"created_at", "2019-03-04T10:00:00Z"}};
+    write("candidacy", item("lever:opportunity:" + status, candidacy,
+                            {{"lever:contact:l", candidate},
+                             {"lever:posting:" + status, job_id},
+                             {"lever:stage:phone", stage_id(catalog, "Phone Interview")}}));
+  }
+  json::object state = h.state();
+  EXPECT_EQ(state.at("candidates").at(0).at("applications").as_array().size(), 3u);
+  std::map<std::string, std::string> held;
+  for (const auto& job : state.at("jobs").as_array())
+    held[std::string(job.at("id").as_string())] = std::string(job.at("status").as_string());
+  EXPECT_EQ(held[jobs["closed"]], "Closed");
+  EXPECT_EQ(held[jobs["archived"]], "Archived");
+  EXPECT_EQ(held[jobs["draft"]], "Draft");
+}
+
+INSTANTIATE_TEST_SUITE_P(AcceptedOrRefused, AshbyClosedJobTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Accepted" : "Refused"; });
+
 }  // namespace
 }  // namespace atsm::ashby::testing

@@ -360,6 +360,63 @@ TEST_F(E2E, LeverIntoAshbyMatchesTheGroundTruthAndASecondRunWritesNothing) {
   }
 }
 
+// Ashby's job.create/job.update take no `confidential` (specs/ashby): the plan names every
+// confidential job with the operator's step before any write, the report lists them again, and
+// nothing undocumented is sent (the emulator refuses it). Where Ashby refuses applications on a
+// job that is not Open (undocumented: the sandbox's switch, here set to refuse), every
+// application still lands and every job ends in its source status.
+TEST_F(E2E, ConfidentialJobsAreNamedBeforeAnyWriteAndClosedJobsStillTakeTheirCandidacies) {
+  atsm::sandbox::Options options;
+  options.seed = 11;
+  options.persons = 40;
+  options.ashby_applications_on_closed_jobs = false;
+  start(options);
+  json::object truth = ashby_get("/_sandbox/truth?source=lever");
+  std::set<std::string> confidential;
+  std::map<std::string, std::string> status_by_title;
+  for (const json::value& job : truth.at("jobs").as_array()) {
+    if (job.at("confidential").as_bool())
+      confidential.emplace(job.at("legacyId").as_string());
+    status_by_title[std::string(job.at("title").as_string())] =
+        std::string(job.at("status").as_string());
+  }
+  ASSERT_FALSE(confidential.empty()) << "the dataset holds confidential postings";
+
+  plan_and_accept("lever");
+  std::vector<std::string> plan = migration_args("lever");
+  plan.insert(plan.begin(), "plan");
+  Outcome planned = run(plan);
+  ASSERT_EQ(planned.exit_code, 0) << planned.output;
+  EXPECT_EQ(ashby_get("/_sandbox/state").at("created_by_method").as_object().size(), 0u)
+      << "the plan writes nothing";
+  std::ifstream plan_file(dir.path() / "work" / "plan.json");
+  json::object plan_json =
+      json::parse(std::string(std::istreambuf_iterator<char>(plan_file), {})).as_object();
+  std::set<std::string> listed;
+  for (const json::value& step : plan_json.at("operator_steps").as_array())
+    listed.emplace(step.at("source_key").as_string());
+  EXPECT_EQ(listed, confidential);
+  for (const std::string& key : confidential)
+    EXPECT_NE(planned.output.find("(" + key + "): Ashby's API cannot make a job confidential"),
+              std::string::npos)
+        << key << "\n"
+        << planned.output;
+
+  Outcome migration = run(migration_args("lever"));
+  ASSERT_EQ(migration.exit_code, 0) << migration.output;
+  expect_matches_truth("lever");
+  json::object state = ashby_get("/_sandbox/state");
+  for (const json::value& job : state.at("jobs").as_array()) {
+    EXPECT_EQ(job.at("confidential"), false);
+    EXPECT_EQ(job.at("status"),
+              json::value(status_by_title[std::string(job.at("title").as_string())]))
+        << job.at("title");
+  }
+  std::string notices = json::serialize(read_report().at("notices"));
+  for (const std::string& key : confidential)
+    EXPECT_NE(notices.find("(" + key + ")"), std::string::npos) << key << " in " << notices;
+}
+
 // The ledger is what makes a run exactly-once; when it is lost after a finished migration
 // (deleted, or truncated to zero bytes), the same command must adopt what the target holds,
 // never create it again. The work dir's lock file, left behind, does not stop the next run.

@@ -476,5 +476,246 @@ TEST(AshbyRateLimit, RetryAfterIsOffByDefaultAndSwitchable) {
   }
 }
 
+// ---- the behaviours Ashby's OpenAPI document (specs/ashby) defines, refused when violated ----
+
+// base64url (or base64) text to bytes, for reading the spec-shaped file handle.
+std::string decode_base64(std::string text) {
+  static const std::string kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int bits = 0, buffer = 0;
+  for (char c : text) {
+    if (c == '-')
+      c = '+';
+    if (c == '_')
+      c = '/';
+    std::size_t at = kAlphabet.find(c);
+    if (at == std::string::npos)
+      continue;
+    buffer = (buffer << 6) | static_cast<int>(at);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
+TEST_F(AshbyContract, JobsTakeNoConfidentialAndDraftsAreListedOnlyWhenAskedFor) {
+  auto [open, plan] = open_job();
+  std::string team(ok("department.list", {}).at("results").at(0).at("id").as_string());
+  std::string location(ok("location.list", {}).at("results").at(0).at("id").as_string());
+  // job.create / job.update define no `confidential` (specs/ashby).
+  expect_error(
+      "job.create",
+      {{"title", "Secret"}, {"teamId", team}, {"locationId", location}, {"confidential", true}},
+      "invalid_input");
+  expect_error("job.update", {{"jobId", open}, {"confidential", true}}, "invalid_input");
+  std::string draft(
+      ok("job.create", {{"title", "Drafted"}, {"teamId", team}, {"locationId", location}})
+          .at("results")
+          .at("id")
+          .as_string());
+  auto ids = [&](const json::object& body) {
+    std::set<std::string> found;
+    json::object listed = ok("job.list", body);
+    for (const auto& job : listed.at("results").as_array())
+      found.insert(std::string(job.at("id").as_string()));
+    return found;
+  };
+  // "To include draft jobs, `Draft` must be specified in the `status` param" (job.list).
+  EXPECT_EQ(ids({}), (std::set<std::string>{open}));
+  EXPECT_EQ(ids({{"status", json::array{"Draft"}}}), (std::set<std::string>{draft}));
+  EXPECT_EQ(ids({{"status", json::array{"Draft", "Open", "Closed", "Archived"}}}),
+            (std::set<std::string>{open, draft}));
+  expect_error("job.list", {{"status", json::array{"Paused"}}}, "invalid_input");
+}
+
+TEST_F(AshbyContract, ListsWhoseSchemaTakesNoLimitRefuseOne) {
+  std::string plan = first_id("interviewPlan.list");
+  for (const char* method : {"archiveReason.list", "source.list", "location.list"}) {
+    ok(method, {});
+    expect_error(method, {{"limit", 100}}, "invalid_input");
+  }
+  ok("interviewStage.list", {{"interviewPlanId", plan}});
+  expect_error("interviewStage.list", {{"interviewPlanId", plan}, {"limit", 100}}, "invalid_input");
+  ok("candidate.list", {{"limit", 100}});  // a list that takes one
+}
+
+TEST_F(AshbyContract, CurrencyAndDateValuesHaveTheSpecShapeOnly) {
+  std::string candidate(
+      ok("candidate.create", {{"name", "Money"}}).at("results").at("id").as_string());
+  auto field_of = [&](const char* title, const char* type) {
+    return std::string(ok("customField.create",
+                          {{"title", title}, {"objectType", "Candidate"}, {"fieldType", type}})
+                           .at("results")
+                           .at("id")
+                           .as_string());
+  };
+  std::string salary = field_of("Salary", "Currency"), start = field_of("Start", "Date");
+  auto set = [&](const std::string& field, json::value value) {
+    return json::object{{"objectId", candidate},
+                        {"objectType", "Candidate"},
+                        {"values", json::array{json::object{{"fieldId", field},
+                                                            {"fieldValue", std::move(value)}}}}};
+  };
+  // Currency: {value: number, currencyCode: ISO 4217}; Date: a date-time (customField.setValues).
+  expect_error("customField.setValues",
+               set(salary, json::object{{"unit", "EUR"}, {"amount", 85000}}), "invalid_input");
+  expect_error("customField.setValues",
+               set(salary, json::object{{"value", "85000"}, {"currencyCode", "EUR"}}),
+               "invalid_input");
+  expect_error("customField.setValues", set(start, "2021-03-04"), "invalid_input");
+  ok("customField.setValues", set(salary, json::object{{"value", 85000}, {"currencyCode", "EUR"}}));
+  ok("customField.setValues", set(start, "2021-03-04T00:00:00.000Z"));
+  auto custom = state().at("candidates").at(0).at("customFields").as_object();
+  EXPECT_EQ(custom.at("Salary"), (json::object{{"value", 85000}, {"currencyCode", "EUR"}}));
+  EXPECT_EQ(custom.at("Start"), "2021-03-04T00:00:00.000Z");
+}
+
+TEST_F(AshbyContract, FeedbackScoreIsExactlyTheDescribedObject) {
+  auto [job, plan] = open_job();
+  std::string candidate(
+      ok("candidate.create", {{"name", "Scored"}}).at("results").at("id").as_string());
+  std::string app(ok("application.create", {{"candidateId", candidate}, {"jobId", job}})
+                      .at("results")
+                      .at("id")
+                      .as_string());
+  json::object form = ok("feedbackFormDefinition.list", {}).at("results").at(0).as_object();
+  std::string score_path, text_path;
+  for (const auto& section : form.at("formDefinition").at("sections").as_array())
+    for (const auto& entry : section.at("fields").as_array()) {
+      std::string type(entry.at("field").at("type").as_string());
+      if (type == "Score")
+        score_path = std::string(entry.at("field").at("path").as_string());
+      else if (text_path.empty() && (type == "LongText" || type == "RichText" || type == "String"))
+        text_path = std::string(entry.at("field").at("path").as_string());
+    }
+  ASSERT_FALSE(score_path.empty());
+  auto submit = [&](json::value score) {
+    json::array fields{json::object{{"path", score_path}, {"value", std::move(score)}}};
+    return json::object{{"formDefinitionId", form.at("id")},
+                        {"applicationId", app},
+                        {"feedbackForm", json::object{{"fieldSubmissions", fields}}}};
+  };
+  // The description's `{ score: 4 }` (applicationFeedback.submit), and nothing looser.
+  for (json::value loose :
+       {json::value("4"), json::value(4), json::value(json::object{{"score", "4"}}),
+        json::value(json::object{{"score", 5}}),
+        json::value(json::object{{"score", 4}, {"comment", "x"}})})
+    expect_error("applicationFeedback.submit", submit(loose), "invalid_input");
+  auto out = call("applicationFeedback.submit", submit(json::object{{"score", 4}}));
+  // A form may require its text field too: then only that is refused, never the score's shape.
+  if (!out.at("success").as_bool()) {
+    EXPECT_NE(std::string(out.at("errorInfo").at("message").as_string()).find("Required field"),
+              std::string::npos)
+        << json::serialize(out);
+  }
+}
+
+TEST_F(AshbyContract, CandidateFileHandlesAreOpaqueAndNotTheUploadHandle) {
+  std::string candidate(
+      ok("candidate.create", {{"name", "Handles"}}).at("results").at("id").as_string());
+  std::string bytes = "%PDF-1.4 handle bytes";
+  auto handle = ok("file.createFileUploadHandle", {{"fileUploadContext", "CandidateFiles"},
+                                                   {"filename", "cv.pdf"},
+                                                   {"contentType", "application/pdf"},
+                                                   {"contentLength", bytes.size()}})
+                    .at("results")
+                    .as_object();
+  HttpOptions upload;
+  for (const auto& [name, value] : handle.at("fields").as_object())
+    upload.parts.emplace_back(std::string(name), "", std::string(value.as_string()));
+  upload.parts.emplace_back("file", "cv.pdf", bytes);
+  ASSERT_EQ(http(std::string(handle.at("url").as_string()), upload).status, 204);
+  auto uploaded =
+      ok("candidate.uploadFile", {{"candidateId", candidate}, {"fileHandle", handle.at("handle")}})
+          .at("results")
+          .as_object();
+  ASSERT_EQ(uploaded.at("fileHandles").as_array().size(), 1u);
+  const auto& file = uploaded.at("fileHandles").at(0).as_object();
+  EXPECT_NE(file.at("handle"), handle.at("handle")) << "a file handle is not the upload handle";
+  // Shaped like the spec's example (file.info fileHandle): {handle: {type, fileId, ownerId}, ...}.
+  json::object claims =
+      json::parse(decode_base64(std::string(file.at("handle").as_string()))).as_object();
+  EXPECT_EQ(claims.at("handle").at("type"), "CandidateFile");
+  EXPECT_EQ(claims.at("handle").at("fileId"), file.at("id"));
+  EXPECT_EQ(claims.at("handle").at("ownerId"), json::value(candidate));
+  auto url = ok("file.info", {{"fileHandle", file.at("handle")}}).at("results").at("url");
+  EXPECT_EQ(http(std::string(url.as_string())).body, bytes);
+  expect_error("file.info", {{"fileHandle", handle.at("handle")}}, "file_not_found");
+}
+
+TEST_F(AshbyContract, NotesKeepPlainTextAndOnlyTheSupportedHtmlElements) {
+  std::string candidate(
+      ok("candidate.create", {{"name", "Noted"}}).at("results").at("id").as_string());
+  std::string text = "First paragraph.\n\nSecond paragraph, line one\nline two & <more>";
+  ok("candidate.createNote",
+     {{"candidateId", candidate}, {"note", json::object{{"type", "text/plain"}, {"value", text}}}});
+  // candidate.createNote: b, i, u, a, ul/ol/li, code, pre are kept; the rest is stripped.
+  std::string html =
+      "<p>Intro <b>bold</b> <strong>strong</strong></p><ul><li>one</li><li><i>two</i></li></ul>"
+      "<div><pre><code>x</code></pre></div><script>alert(1)</script>";
+  ok("candidate.createNote",
+     {{"candidateId", candidate}, {"note", json::object{{"type", "text/html"}, {"value", html}}}});
+  expect_error("candidate.createNote",
+               {{"candidateId", candidate},
+                {"note", json::object{{"type", "text/markdown"}, {"value", "x"}}}},
+               "invalid_input");
+  auto notes = ok("candidate.listNotes", {{"candidateId", candidate}}).at("results").as_array();
+  ASSERT_EQ(notes.size(), 2u);
+  std::set<std::string> contents;
+  for (const auto& note : notes)
+    contents.insert(std::string(note.at("content").as_string()));
+  EXPECT_EQ(contents,
+            (std::set<std::string>{
+                "First paragraph.\n\nSecond paragraph, line one\nline two &amp; &lt;more&gt;",
+                "Intro <b>bold</b> strong<ul><li>one</li><li><i>two</i></li></ul>"
+                "<pre><code>x</code></pre>"}));
+}
+
+TEST(AshbyClosedJobs, ApplicationsOnAJobThatIsNotOpenFollowTheSeededSwitch) {
+  for (bool accept : {true, false}) {
+    Options options;
+    options.persons = 5;
+    options.rate_scale = 100;
+    options.ashby_applications_on_closed_jobs = accept;
+    Sandbox sandbox(options);
+    sandbox.start();
+    auto call = [&](const std::string& method, const json::object& body) {
+      return test::ashby(sandbox.endpoints().ashby_url, sandbox.credentials().ashby_api_key, method,
+                         body)
+          .json()
+          .as_object();
+    };
+    auto id_of = [](const json::object& out) {
+      return std::string(out.at("results").at("id").as_string());
+    };
+    std::string team = id_of(call("department.create", {{"name", "Ops"}}));
+    std::string location =
+        id_of(call("location.create", {{"name", "Remote"}, {"type", "Location"}}));
+    std::string plan(call("interviewPlan.list", {}).at("results").at(0).at("id").as_string());
+    std::string job = id_of(call("job.create", {{"title", "Closed role"},
+                                                {"teamId", team},
+                                                {"locationId", location},
+                                                {"defaultInterviewPlanId", plan}}));
+    std::string candidate = id_of(call("candidate.create", {{"name", "Late"}}));
+    auto apply = [&] {
+      return call("application.create", {{"candidateId", candidate}, {"jobId", job}});
+    };
+    auto draft = apply();  // the new job is Draft
+    EXPECT_EQ(draft.at("success").as_bool(), accept) << json::serialize(draft);
+    call("job.setStatus", {{"jobId", job}, {"status", "Open"}});
+    EXPECT_TRUE(apply().at("success").as_bool());
+    call("job.setStatus", {{"jobId", job}, {"status", "Closed"}});
+    auto closed = apply();
+    EXPECT_EQ(closed.at("success").as_bool(), accept) << json::serialize(closed);
+    if (!accept) {
+      EXPECT_EQ(closed.at("errorInfo").at("code"), "invalid_input");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace atsm::sandbox

@@ -88,6 +88,10 @@ struct Options {
   // limit. Ashby's real limit is unverified (reference/api/ashby.md §5.4); tests set a small one
   // to see a refused record reported while the rest migrates. The truth leaves such files out.
   std::int64_t ashby_max_file_bytes = 0;
+  // Whether Ashby takes application.create on a job that is not Open (Draft, Closed, Archived):
+  // undocumented (specs/ashby, application.create), so both are emulated. Unset: drawn from the
+  // seed, so runs of different seeds meet both; the client must be right under each.
+  std::optional<bool> ashby_applications_on_closed_jobs;
   // Each keep-alive connection holds a worker thread while it is open, so a client with more
   // connections than threads waits for an idle one to time out (seconds): a vendor's real
   // servers take far more. 128 is more than a run ever opens (32 writers, 32 readers and a few
