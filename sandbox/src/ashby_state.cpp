@@ -1006,12 +1006,9 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
         std::string entered = checked_time(entry, "enteredStageAt", "");
         if (entered.empty())
           fail("invalid_input", "Missing required parameter: applicationHistory[].enteredStageAt");
-        json::object item{{"id", new_id("history")},
-                          {"stageId", stage.at("id")},
-                          {"title", stage.at("title")},
-                          {"stageNumber", number->as_int64()},
-                          {"enteredStageAt", entered},
-                          {"allowedActions", kHistoryActions}};
+        json::object item{{"id", new_id("history")},    {"stageId", stage.at("id")},
+                          {"title", stage.at("title")}, {"stageNumber", number->as_int64()},
+                          {"enteredStageAt", entered},  {"allowedActions", kHistoryActions}};
         auto reason = optional_string(entry, "archiveReasonId");
         if (stage.at("type") == "Archived") {
           if (!reason)
