@@ -39,6 +39,7 @@ import os
 import pathlib
 import random
 import re
+import select
 import sys
 import threading
 import urllib.parse
@@ -383,6 +384,7 @@ class Proxy(http.server.ThreadingHTTPServer):
         self.spec = spec
         self.validation = validation
         self.refuse_undocumented = refuse_undocumented
+        self.verbose = False
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -502,10 +504,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if success:
             learn(validation, method, answer.get("results"))
 
+    def upstream_connection(self):
+        """This client connection's own kept-alive connection to the emulator (a connection per
+        request would overflow the emulator's listen backlog at 32 writers). One the emulator
+        closed while idle (its keep-alive timeout) is replaced before use: a drop after the
+        request is sent is a fault, and is passed on."""
+        connection = getattr(self, "_upstream", None)
+        if connection is not None and connection.sock is not None:
+            readable, _, _ = select.select([connection.sock], [], [], 0)
+            if readable:  # EOF (or stray bytes) on an idle connection: it is finished
+                connection.close()
+        if connection is None:
+            connection = http.client.HTTPConnection(*self.server.upstream, timeout=600)
+            self._upstream = connection
+        return connection
+
+    def finish(self):
+        if getattr(self, "_upstream", None) is not None:
+            self._upstream.close()
+        super().finish()
+
     def forward(self, body, method):
-        upstream = http.client.HTTPConnection(*self.server.upstream, timeout=600)
+        upstream = self.upstream_connection()
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-        headers["Connection"] = "close"
         try:
             upstream.request(self.command, self.path, body=body, headers=headers)
             response = upstream.getresponse()
@@ -514,13 +535,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 complete = True
             except http.client.IncompleteRead as partial:
                 data, complete = partial.partial, False
-        except (OSError, http.client.HTTPException):
+        except (OSError, http.client.HTTPException) as error:
             # The emulator dropped the connection (a reset or lost-response fault): so do we.
+            if self.server.verbose:
+                print(f"upstream {self.command} {self.path}: {error!r}", file=sys.stderr, flush=True)
+            upstream.close()
             self.close_connection = True
             return
-        finally:
-            upstream.close()
         out_headers = {k: v for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP}
+        if not complete or response.will_close:
+            upstream.close()
         if not complete:
             # A truncated answer stays truncated: the full length announced, part of the body.
             self.answer(response.status, out_headers, data, announced=response.length or
@@ -560,6 +584,8 @@ def main():
                         help="a request property the schema does not define: record it and "
                              "forward (Ashby ignores it), or refuse it too (Ashby refuses it)")
     parser.add_argument("--violations", help="also append every violation here (JSON lines)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="say on stderr when the emulator drops a connection")
     args = parser.parse_args()
 
     spec = Spec(args.spec, args.overlay, args.paths_index)
@@ -567,6 +593,7 @@ def main():
     validation.unchecked_refs = spec.dangling
     server = Proxy((args.host, args.port), args.upstream, spec, validation,
                    args.undocumented == "refuse")
+    server.verbose = args.verbose
     print(json.dumps({"ready": True, "port": server.server_address[1]}), flush=True)
     try:
         server.serve_forever(poll_interval=0.2)

@@ -14,6 +14,7 @@ Expected values come from the document and the sandbox's own state, never from t
 import argparse
 import base64
 import concurrent.futures
+import http.client
 import http.server
 import json
 import os
@@ -21,6 +22,7 @@ import pathlib
 import subprocess
 import sys
 import threading
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -66,11 +68,19 @@ class Ashby:
     def __init__(self, base_url, key):
         self.base_url = base_url
         self.auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+        self.local = threading.local()
 
     def raw(self, method, body, content_type="application/json"):
-        status, data = fetch(f"{self.base_url}/{method}", "POST", body,
-                            {"Authorization": self.auth, "Content-Type": content_type})
-        return status, json.loads(data)
+        # One kept-alive connection per thread, as the sink's HTTP client keeps them.
+        connection = getattr(self.local, "connection", None)
+        if connection is None:
+            parsed = urllib.parse.urlsplit(self.base_url)
+            connection = self.local.connection = http.client.HTTPConnection(
+                parsed.hostname, parsed.port, timeout=60)
+        connection.request("POST", f"/{method}", body=body,
+                           headers={"Authorization": self.auth, "Content-Type": content_type})
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
 
     def call(self, method, body=None):
         status, answer = self.raw(method, json.dumps(body or {}).encode())
@@ -305,7 +315,7 @@ def main():
         sandbox_url = ready["ashby"]
         with open(ready["credentials"], encoding="utf-8") as f:
             key = dict(line.strip().split("=", 1) for line in f if "=" in line)["ASHBY_API_KEY"]
-        proxy, proxy_ready = start([python, args.proxy, "--upstream", sandbox_url])
+        proxy, proxy_ready = start([python, args.proxy, "--upstream", sandbox_url, "--verbose"])
         processes.append(proxy)
         proxy_url = f"http://127.0.0.1:{proxy_ready['port']}"
         ashby = Ashby(proxy_url, key)
