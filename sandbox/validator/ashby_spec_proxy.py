@@ -32,6 +32,7 @@ import copy
 import datetime
 import email.parser
 import email.policy
+import gzip
 import http.client
 import http.server
 import json
@@ -43,6 +44,7 @@ import select
 import sys
 import threading
 import urllib.parse
+import zlib
 
 import jsonschema
 from jsonschema import Draft202012Validator
@@ -384,6 +386,7 @@ class Proxy(http.server.ThreadingHTTPServer):
         self.spec = spec
         self.validation = validation
         self.refuse_undocumented = refuse_undocumented
+        self.refuse_invalid = True
         self.verbose = False
 
 
@@ -464,7 +467,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if problems:
             for problem in problems:
                 validation.violation("request-invalid", method, problem, body)
-            return self.refusal(method, "; ".join(problems))
+            if self.server.refuse_invalid:
+                return self.refusal(method, "; ".join(problems))
+            return None
         undocumented = [describe(e) for e in innermost(
             spec.validator(request_pointer(method, content_type), True).iter_errors(body))]
         for problem in undocumented:
@@ -480,11 +485,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                               "message": f"Invalid input for {method}: {message}"[:2000],
                               "requestId": request_id()}}
 
-    def check_response(self, method, status, raw):
+    def check_response(self, method, status, raw, encoding):
         spec, validation = self.server.spec, self.server.validation
         if status != 200 or spec.operation(method) is None:
             return
         try:
+            if encoding == "gzip":
+                raw = gzip.decompress(raw)
+            elif encoding == "deflate":
+                raw = zlib.decompress(raw)
             answer = json.loads(raw)
         except ValueError as error:
             validation.violation("response-invalid", method, f"HTTP 200 body is not JSON: {error}")
@@ -553,7 +562,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if method:
             try:
-                self.check_response(method, response.status, data)
+                self.check_response(method, response.status, data,
+                                    (response.getheader("Content-Encoding") or "").strip().lower())
             except Exception as error:  # a validator fault must show, not drop the answer
                 self.server.validation.violation("validator-error", method, repr(error)[:500])
         self.answer(response.status, out_headers, data)
@@ -583,6 +593,9 @@ def main():
     parser.add_argument("--undocumented", choices=["record", "refuse"], default="record",
                         help="a request property the schema does not define: record it and "
                              "forward (Ashby ignores it), or refuse it too (Ashby refuses it)")
+    parser.add_argument("--invalid", choices=["refuse", "record"], default="refuse",
+                        help="a request the document forbids: refuse it as Ashby does (default), "
+                             "or only record it and forward it (to see a whole run's violations)")
     parser.add_argument("--violations", help="also append every violation here (JSON lines)")
     parser.add_argument("--verbose", action="store_true",
                         help="say on stderr when the emulator drops a connection")
@@ -594,6 +607,7 @@ def main():
     server = Proxy((args.host, args.port), args.upstream, spec, validation,
                    args.undocumented == "refuse")
     server.verbose = args.verbose
+    server.refuse_invalid = args.invalid == "refuse"
     print(json.dumps({"ready": True, "port": server.server_address[1]}), flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
