@@ -51,7 +51,7 @@ from jsonschema import Draft202012Validator
 
 HERE = pathlib.Path(__file__).resolve().parent
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "te", "trailer",
-              "upgrade", "proxy-connection"}
+              "upgrade", "proxy-connection", "expect"}
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 SAMPLES_KEPT = 200
 
@@ -408,9 +408,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_DELETE(self):
         self.serve()
 
-    def serve(self):
+    def read_body(self):
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        return self.rfile.read(length) if length else b""
+
+    def serve(self):
+        body = self.read_body()
         path = urllib.parse.urlsplit(self.path).path
         if path.startswith("/_validator/"):
             return self.control(path)
