@@ -43,6 +43,7 @@ import re
 import select
 import sys
 import threading
+import time
 import urllib.parse
 import zlib
 
@@ -54,6 +55,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
               "upgrade", "proxy-connection", "expect"}
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 SAMPLES_KEPT = 200
+UPSTREAM_IDLE_S = 2.0
 
 
 def pointer_escape(part):
@@ -534,11 +536,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         connection = getattr(self, "_upstream", None)
         if connection is not None and connection.sock is not None:
             readable, _, _ = select.select([connection.sock], [], [], 0)
-            if readable:  # EOF (or stray bytes) on an idle connection: it is finished
+            # EOF (or stray bytes) on an idle connection: it is finished; one idle for a while
+            # may be closed by the emulator (keep-alive timeout 5 s) while we send: replace it.
+            if readable or time.monotonic() - self._upstream_used > UPSTREAM_IDLE_S:
                 connection.close()
         if connection is None:
             connection = http.client.HTTPConnection(*self.server.upstream, timeout=600)
             self._upstream = connection
+        self._upstream_used = time.monotonic()
         return connection
 
     def finish(self):

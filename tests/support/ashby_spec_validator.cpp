@@ -21,10 +21,9 @@ AshbySpecValidator::AshbySpecValidator(const std::string& upstream_url, bool ref
     ::dup2(out[1], STDOUT_FILENO);
     ::close(out[0]);
     ::close(out[1]);
-    std::vector<std::string> args = {
-        ATSM_PYTHON3, ATSM_ASHBY_SPEC_PROXY,
-        "--upstream", upstream_url,
-        "--verbose",  refuse_invalid ? "--invalid=refuse" : "--invalid=record"};
+    std::vector<std::string> args = {ATSM_PYTHON3, ATSM_ASHBY_SPEC_PROXY, "--upstream",
+                                     upstream_url,
+                                     refuse_invalid ? "--invalid=refuse" : "--invalid=record"};
     std::vector<char*> argv;
     for (std::string& arg : args)
       argv.push_back(arg.data());
