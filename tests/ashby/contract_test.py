@@ -276,6 +276,8 @@ def undocumented_cases(ashby, ids):
     ashby.call("source.list", {"limit": 100})
     ashby.call("job.create", {"title": "Secret", "teamId": ids["department"]["id"],
                               "locationId": ids["location"]["id"], "confidential": True})
+    ashby.call("candidate.create", {"name": "Nested",
+                                    "location": {"city": "Oslo", "planet": "Earth"}})
 
 
 class Broken(http.server.BaseHTTPRequestHandler):
@@ -353,8 +355,12 @@ def main():
                           "job.info": 1, "location.list": 1, "customField.setValues": 2,
                           "candidate.createNote": 1, "applicationFeedback.submit": 3},
               f"each refusal is the validator's, for its method: {seen['violations']}")
+        undocumented = " | ".join(s["detail"] for s in seen["samples"]
+                                  if s["kind"] == "request-undocumented")
         check(seen["violations"].get("request-undocumented source.list") == 1
-              and seen["violations"].get("request-undocumented job.create") == 1,
+              and seen["violations"].get("request-undocumented job.create") == 1
+              and seen["violations"].get("request-undocumented candidate.create") == 1
+              and "location: " in undocumented and "'planet'" in undocumented,
               f"undocumented properties are recorded: {seen['violations']}")
         check(not any(k.startswith("response-") for k in seen["violations"]),
               f"no answer violates the document: {seen['violations']}")
