@@ -322,7 +322,8 @@ def main():
         sandbox_url = ready["ashby"]
         with open(ready["credentials"], encoding="utf-8") as f:
             key = dict(line.strip().split("=", 1) for line in f if "=" in line)["ASHBY_API_KEY"]
-        proxy, proxy_ready = start([python, args.proxy, "--upstream", sandbox_url, "--verbose"])
+        proxy, proxy_ready = start([python, args.proxy, "--upstream", sandbox_url, "--verbose",
+                                     "--answer-fields"])
         processes.append(proxy)
         proxy_url = f"http://127.0.0.1:{proxy_ready['port']}"
         ashby = Ashby(proxy_url, key)
