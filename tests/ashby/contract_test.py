@@ -19,6 +19,7 @@ import http.server
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import threading
@@ -26,7 +27,7 @@ import urllib.parse
 import urllib.request
 import uuid
 
-# Every method plugins/ashby calls (grep '"[a-z]+\.[a-zA-Z]+"' plugins/ashby/*.cpp).
+# Every method plugins/ashby calls; --sink-dir checks this list against the sink's source.
 SINK_METHODS = sorted("""
 application.changeStage application.create application.info application.list application.update
 applicationFeedback.list applicationFeedback.submit archiveReason.list candidate.addTag
@@ -305,10 +306,24 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sandbox", required=True, help="the ats-sandbox binary")
     parser.add_argument("--proxy", required=True, help="sandbox/validator/ashby_spec_proxy.py")
+    parser.add_argument("--sink-dir", help="plugins/ashby: every Ashby method named in its "
+                                           "sources must be in SINK_METHODS")
     parser.add_argument("--reference-spec",
                         help="the project's reference copy of the document (../shared/...): when "
                              "present, the copy beside the proxy must be the same bytes")
     args = parser.parse_args()
+    if args.sink_dir:
+        # A quoted "category.method" in the sink's sources that Ashby's full document lists.
+        index = pathlib.Path(args.proxy).parent / "paths-index.txt"
+        documented = {line.strip()[1:] for line in index.read_text().splitlines()
+                      if line.startswith("/")}
+        named = set()
+        for source in pathlib.Path(args.sink_dir).glob("*.cpp"):
+            named |= set(re.findall(r'"([a-z][A-Za-z]*\.[a-z][A-Za-z]*)"', source.read_text()))
+        called = named & documented
+        check(called == set(SINK_METHODS),
+              f"SINK_METHODS must be what the sink calls: missing {sorted(called - set(SINK_METHODS))}"
+              f", no longer called {sorted(set(SINK_METHODS) - called)}")
     if args.reference_spec and os.path.exists(args.reference_spec):
         vendored = pathlib.Path(args.proxy).parent / "ashby-api-openapi.extract.json"
         check(vendored.read_bytes() == pathlib.Path(args.reference_spec).read_bytes(),
