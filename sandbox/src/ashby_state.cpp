@@ -60,10 +60,13 @@ std::string checked_time(const json::object& body, const char* key, const std::s
   return iso_time(ms);
 }
 
+// What the API answers: private members (`_…`) left out, and absent members rather than null
+// ones: the document types e.g. job.defaultInterviewPlanId, department.parentId and
+// feedback.interviewId as plain strings, never null (ashby-api-openapi.extract.json).
 json::object render(const json::object& object) {
   json::object out;
   for (const auto& [key, value] : object)
-    if (!key.starts_with("_"))
+    if (!key.starts_with("_") && !value.is_null())
       out[key] = value;
   return out;
 }
@@ -124,6 +127,17 @@ std::string sanitize_note_html(const std::string& html) {
     }
     i = close + 1;
   }
+  return out;
+}
+
+// application.info: every applicationHistory entry says which actions it allows (required; enum
+// none|delete|set_entered_at). Which ones Ashby allows on an imported entry is not documented.
+const json::array kHistoryActions{"none"};
+
+// application.info's archiveReason is the archive reason plus its customFields (required).
+json::object application_archive_reason(const json::object& reason) {
+  json::object out = render(reason);
+  out["customFields"] = json::array{};
   return out;
 }
 
@@ -347,7 +361,6 @@ void AshbyState::load_config(const json::object& config) {
                        {"title", stage_title},
                        {"type", stage_value.at("type")},
                        {"orderInInterviewPlan", order++},
-                       {"interviewStageGroupId", nullptr},
                        {"interviewPlanId", plan_id}},
           false);
     }
@@ -359,8 +372,11 @@ void AshbyState::load_config(const json::object& config) {
       json::object field_def{
           {"id", stable_uuid("formField", title + "/" + std::string(f.at("path").as_string()))},
           {"path", f.at("path")},
+          // Required by feedbackFormDefinition.info's field schema (humanReadablePath, isNullable).
+          {"humanReadablePath", f.at("title")},
           {"title", f.at("title")},
-          {"type", f.at("type")}};
+          {"type", f.at("type")},
+          {"isNullable", !(f.as_object().contains("isRequired") && f.at("isRequired").as_bool())}};
       if (auto* values = f.as_object().if_contains("selectableValues"))
         field_def["selectableValues"] = *values;
       fields.push_back(
@@ -371,6 +387,7 @@ void AshbyState::load_config(const json::object& config) {
     put("feedback_form",
         json::object{
             {"id", stable_uuid("feedbackForm", title)},
+            {"organizationId", stable_uuid("organization", "sandbox")},
             {"title", title},
             {"isArchived", false},
             {"isDefaultForm", value.as_object().contains("isDefaultForm")
@@ -399,9 +416,9 @@ void AshbyState::load_config(const json::object& config) {
     put("department",
         json::object{{"id", stable_uuid("department", name)},
                      {"name", name},
-                     {"externalName", nullptr},
                      {"isArchived", false},
-                     {"parentId", nullptr}},
+                     {"createdAt", "2025-01-01T00:00:00.000Z"},
+                     {"updatedAt", "2025-01-01T00:00:00.000Z"}},
         false);
   }
   for (const auto& value : array_of("locations")) {
@@ -824,6 +841,8 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
         {"id", new_id(kind)}, {"name", required_string(body, "name")}, {"isArchived", false}};
     if (kind == "location")
       object["type"] = optional_string(body, "type").value_or("Location");
+    else
+      object["createdAt"] = object["updatedAt"] = now;  // department.info requires both
     count_created(object);
     return results(render(put(kind, std::move(object))));
   }
@@ -937,8 +956,13 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
     json::array stages;
     for (const auto& id : collections_["interview_stage"].order) {
       const Object& stage = collections_["interview_stage"].by_id.at(id);
-      if (stage.at("interviewPlanId").as_string() == plan_id)
-        stages.push_back(render(stage));
+      if (stage.at("interviewPlanId").as_string() == plan_id) {
+        // jobInterviewPlan.info's stages carry their activities (required); the emulated plans
+        // schedule no interviews, so each stage has none.
+        json::object item = render(stage);
+        item["activities"] = json::array{};
+        stages.push_back(std::move(item));
+      }
     }
     return results(json::object{
         {"jobId", job.at("id")}, {"interviewPlanId", plan_id}, {"stages", std::move(stages)}});
@@ -1023,11 +1047,9 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
         std::string entered = checked_time(entry, "enteredStageAt", "");
         if (entered.empty())
           fail("invalid_input", "Missing required parameter: applicationHistory[].enteredStageAt");
-        json::object item{{"id", new_id("history")},
-                          {"stageId", stage.at("id")},
-                          {"title", stage.at("title")},
-                          {"stageNumber", number->as_int64()},
-                          {"enteredStageAt", entered}};
+        json::object item{{"id", new_id("history")},    {"stageId", stage.at("id")},
+                          {"title", stage.at("title")}, {"stageNumber", number->as_int64()},
+                          {"enteredStageAt", entered},  {"allowedActions", kHistoryActions}};
         auto reason = optional_string(entry, "archiveReasonId");
         if (stage.at("type") == "Archived") {
           if (!reason)
@@ -1068,7 +1090,8 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
                                      {"stageId", current->at("id")},
                                      {"title", current->at("title")},
                                      {"stageNumber", 0},
-                                     {"enteredStageAt", created_at}});
+                                     {"enteredStageAt", created_at},
+                                     {"allowedActions", kHistoryActions}});
     }
     std::string type(current->at("type").as_string());
     std::string status = type == "Archived" ? "Archived"
@@ -1092,7 +1115,7 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
         {"_planId", plan_id}};
     if (!archive_reason_id.empty()) {
       Object& reason = *find("archive_reason", archive_reason_id);
-      app["archiveReason"] = render(reason);
+      app["archiveReason"] = application_archive_reason(reason);
       app["archivedAt"] = app["applicationHistory"].as_array().back().at("enteredStageAt");
     }
     if (auto source_id = optional_string(body, "sourceId")) {
@@ -1162,7 +1185,7 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
         fail("invalid_input", "archiveReasonId is required for an Archived stage");
       if (!find("archive_reason", *reason))
         fail("archive_reason_not_found", "Archive reason " + *reason + " not found");
-      app["archiveReason"] = render(*find("archive_reason", *reason));
+      app["archiveReason"] = application_archive_reason(*find("archive_reason", *reason));
       app["archivedAt"] = now;
     } else if (reason) {
       fail("invalid_input", "archiveReasonId is only allowed on an Archived stage");
@@ -1178,7 +1201,8 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
                                    {"stageId", stage_id},
                                    {"title", stage->at("title")},
                                    {"stageNumber", static_cast<std::int64_t>(history.size())},
-                                   {"enteredStageAt", now}});
+                                   {"enteredStageAt", now},
+                                   {"allowedActions", kHistoryActions}});
     app["updatedAt"] = now;
     return results(render(put("application", std::move(app))));
   }
@@ -1235,13 +1259,13 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
         fail("invalid_input", "Required field " + path + " is missing");
     Object feedback{{"id", new_id("feedback")},
                     {"formDefinitionId", form_id},
+                    // The submitted form instance carries its form's definition (required).
+                    {"formDefinition", form->at("formDefinition")},
                     {"applicationId", app.at("id")},
                     {"submittedValues", submitted},
                     {"submittedAt", now},
                     {"submittedByUser", user_ref(user_id)},
-                    {"feedbackFormDefinitionId", form_id},
-                    {"interviewId", nullptr},
-                    {"interviewEventId", nullptr}};
+                    {"feedbackFormDefinitionId", form_id}};
     count_created(feedback);
     Object& stored = put("feedback", std::move(feedback));
     return results(json::object{{"submittedFormInstance", render(stored)}});

@@ -11,14 +11,17 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <random>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include "ashby_spec_validator.hpp"
 #include "net/test_support.hpp"
 #include "sandbox/dataset.hpp"
 #include "sandbox/sandbox.hpp"
@@ -37,27 +40,52 @@ struct Outcome {
   std::string output;
 };
 
+// ATSM_E2E_ASHBY_SPEC: "enforce" (default): the tests that validate fail on any violation of
+// Ashby's OpenAPI document either way, and an invalid request is refused as Ashby refuses it;
+// "report": invalid requests are forwarded and every violation is printed, not failed (to see
+// what a whole run sends); "off": no validating proxy.
+std::string ashby_spec_mode() {
+  const char* mode = std::getenv("ATSM_E2E_ASHBY_SPEC");
+  return mode && *mode ? mode : "enforce";
+}
+
 class E2E : public ::testing::Test {
  protected:
-  void start(atsm::sandbox::Options options) {
+  // `validate`: the product talks to the emulated Ashby through the validating proxy
+  // (sandbox/validator), which refuses what Ashby's OpenAPI document forbids and counts every
+  // violation either way; TearDown fails the test on any.
+  void start(atsm::sandbox::Options options, bool validate = false) {
     options.rate_scale = 50;  // every limit x50: the same shape, a test-sized wall time
     sandbox = std::make_unique<atsm::sandbox::Sandbox>(options);
     sandbox->start();
     credentials = dir.path() / "credentials";
     atsm::sandbox::write_credentials_file(credentials, sandbox->credentials());
+    if (validate && ashby_spec_mode() != "off")
+      validator = std::make_unique<atsm::testing::AshbySpecValidator>(
+          sandbox->endpoints().ashby_url, /*refuse_invalid=*/ashby_spec_mode() == "enforce");
+  }
+
+  void TearDown() override {
+    if (!validator)
+      return;
+    if (ashby_spec_mode() == "report")
+      std::cout << validator->summary();
+    else
+      EXPECT_EQ(validator->failing(), 0) << validator->summary();
   }
 
   std::vector<std::string> migration_args(const std::string& source) {
     const auto& endpoints = sandbox->endpoints();
     std::string source_url =
         source == "lever" ? endpoints.lever_url + "/v1" : endpoints.greenhouse_url;
+    std::string ashby_url = validator ? validator->url() : endpoints.ashby_url;
     std::vector<std::string> args = {"--source",      source,
                                      "--sink",        "ashby",
                                      "--workdir",     (dir.path() / "work").string(),
                                      "--credentials", credentials.string(),
                                      "--set",         source + ".base_url=" + source_url,
                                      "--set",         source + ".rate_scale=50",
-                                     "--set",         "ashby.base_url=" + endpoints.ashby_url,
+                                     "--set",         "ashby.base_url=" + ashby_url,
                                      "--set",         "ashby.rate_limit_per_minute=50000"};
     if (source == "greenhouse") {
       // The sandbox serves Greenhouse's token endpoint beside the API.
@@ -137,14 +165,14 @@ class E2E : public ::testing::Test {
   }
 
   // Every fault of the sandbox at 5 % on every vendor, lost responses included.
-  void start_with_chaos() {
+  void start_with_chaos(bool validate = false) {
     atsm::sandbox::Options options;
     options.seed = 12;
     options.persons = 40;
     for (auto& vendor : options.faults)
       vendor = atsm::sandbox::fault_profile("chaos");
     options.stall_ms = 2000;
-    start(options);
+    start(options, validate);
   }
 
   json::object read_report() {
@@ -309,6 +337,7 @@ class E2E : public ::testing::Test {
 
   TempDir dir;
   std::unique_ptr<atsm::sandbox::Sandbox> sandbox;
+  std::unique_ptr<atsm::testing::AshbySpecValidator> validator;
   std::filesystem::path credentials;
 };
 
@@ -316,7 +345,7 @@ TEST_F(E2E, LeverIntoAshbyMatchesTheGroundTruthAndASecondRunWritesNothing) {
   atsm::sandbox::Options options;
   options.seed = 11;
   options.persons = 40;
-  start(options);
+  start(options, /*validate=*/true);
 
   std::vector<std::string> plan = migration_args("lever");
   plan.insert(plan.begin(), "plan");
@@ -620,7 +649,7 @@ TEST_F(E2E, TheReportFindsADuplicateTheLedgerDoesNotKnow) {
 // ground truth and no duplicate, files included (an upload whose answer was lost is adopted only
 // when the bytes behind a same-named file hash the same).
 TEST_F(E2E, FaultsLoseNothingAndDuplicateNothing) {
-  start_with_chaos();
+  start_with_chaos(/*validate=*/true);
   plan_and_accept("lever");
   Outcome finished;
   for (int attempt = 0; attempt < 4; ++attempt) {
@@ -658,7 +687,7 @@ TEST_F(E2E, GreenhouseIntoAshbyMatchesTheGroundTruth) {
   atsm::sandbox::Options options;
   options.seed = 13;
   options.persons = 40;
-  start(options);
+  start(options, /*validate=*/true);
   plan_and_accept("greenhouse");
   Outcome migration = run(migration_args("greenhouse"));
   ASSERT_EQ(migration.exit_code, 0) << migration.output;
