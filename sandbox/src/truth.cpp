@@ -207,8 +207,11 @@ void greenhouse_records(const Dataset& data, std::int64_t max_file_bytes,
                        {"isPrivate", note->visibility != "publicly_visible"},
                        {"texts", json::array{json::value(note->body)}}});
     }
+    // The profile note: what the candidate cannot hold, education, employment, time zone and
+    // withheld email consent included.
     if (!candidate.company.empty() || !candidate.title.empty() || candidate.phones.size() > 1 ||
-        candidate.addresses.size() > 1)
+        candidate.addresses.size() > 1 || !candidate.educations.empty() ||
+        !candidate.employments.empty() || !candidate.time_zone.empty() || !candidate.can_email)
       ++record.notes;
     for (const auto* attachment : files[candidate.id])
       if (fits(attachment->file, max_file_bytes))
