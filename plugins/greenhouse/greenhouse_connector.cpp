@@ -1006,7 +1006,11 @@ class GreenhouseSource : public sdk::Source {
 
   // ---- attachments ----------------------------------------------------------------------------
 
+  // candidate_id may be null (attachments.json): the application names the candidate (learnt
+  // in bulk while walking; one read for a file fetched later by id in a fresh run).
   model::Record attachment_record(const json::value& item, const FetchedFile& fetched) {
+    if (!member_id(item, "candidate_id"))
+      learn_candidates(json::array{item});
     return map_attachment(item, fetched, candidate_of(item));
   }
 
