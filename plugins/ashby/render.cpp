@@ -376,6 +376,55 @@ std::string offer_note_html(const model::Offer& offer, std::string_view job_titl
   return html;
 }
 
+// The session's model extension (person.education, .employment, .time_zone, .can_email, members
+// the codec keeps in `extra`): Ashby's candidate.create/update take none of them (its candidate
+// only reports `school` and `timezone`), so they are lines of the profile note. can_email is said
+// only when the candidate withheld consent.
+std::vector<std::string> history_and_consent_lines(const model::Person& person) {
+  std::vector<std::string> lines;
+  auto text = [](const boost::json::object& item, const char* key) {
+    const boost::json::value* value = item.if_contains(key);
+    return value && value->is_string() ? std::string(value->as_string()) : std::string();
+  };
+  auto span = [&](const boost::json::object& item, const std::string& open) {
+    std::string start = text(item, "start"), end = text(item, "end");
+    if (start.empty() && end.empty())
+      return open.empty() ? std::string() : " (" + open + ")";
+    return " (" + (start.empty() ? "?" : start) + " – " + (end.empty() ? open : end) + ")";
+  };
+  if (const boost::json::value* list = person.extra.if_contains("education");
+      list && list->is_array())
+    for (const boost::json::value& entry : list->as_array()) {
+      if (!entry.is_object())
+        continue;
+      const boost::json::object& item = entry.as_object();
+      std::string line = text(item, "school");
+      for (const char* key : {"degree", "field_of_study"})
+        if (std::string part = text(item, key); !part.empty())
+          line += (line.empty() ? "" : ", ") + part;
+      lines.push_back("education: " + line + span(item, ""));
+    }
+  if (const boost::json::value* list = person.extra.if_contains("employment");
+      list && list->is_array())
+    for (const boost::json::value& entry : list->as_array()) {
+      if (!entry.is_object())
+        continue;
+      const boost::json::object& item = entry.as_object();
+      std::string title = text(item, "title"), company = text(item, "company");
+      const boost::json::value* current = item.if_contains("current");
+      bool now = current && current->is_bool() && current->as_bool();
+      lines.push_back("employment: " + title + (title.empty() || company.empty() ? "" : " at ") +
+                      company + span(item, now ? "present" : ""));
+    }
+  if (const boost::json::value* zone = person.extra.if_contains("time_zone");
+      zone && zone->is_string() && !zone->as_string().empty())
+    lines.push_back("time zone: " + std::string(zone->as_string()));
+  if (const boost::json::value* consent = person.extra.if_contains("can_email");
+      consent && consent->is_bool() && !consent->as_bool())
+    lines.push_back("email consent: the candidate does not want to be emailed");
+  return lines;
+}
+
 std::string profile_note_html(const model::Person& person, std::string_view hash,
                               std::vector<std::string>& lossy) {
   std::vector<std::string> lines;
@@ -399,6 +448,8 @@ std::string profile_note_html(const model::Person& person, std::string_view hash
   for (const model::Link& link : person.links)
     if (!is_http_url(link.url))
       keep("link: " + link.url);
+  for (const std::string& line : history_and_consent_lines(person))
+    keep(line);
   if (lines.empty())
     return {};
   std::string label = source_label(person.source) + " " +

@@ -77,8 +77,11 @@ std::string offer_note_html(const model::Offer& offer, std::string_view job_titl
                             std::string_view hash);
 
 // What a candidate cannot hold from one source record of a person (headline, company, title,
-// phones after the first, addresses after the first, links Ashby cannot type): empty when
-// nothing. `lossy` receives one line per item kept only in the note.
+// phones after the first, addresses after the first, links Ashby cannot type, education,
+// employment, time zone, withheld email consent): empty when nothing. `lossy` receives one line per
+// item kept only in the note. Lines for the person's education, employment, time zone and withheld
+// email consent (the session's model extension members), as profile_note_html keeps them.
+std::vector<std::string> history_and_consent_lines(const model::Person& person);
 std::string profile_note_html(const model::Person& person, std::string_view hash,
                               std::vector<std::string>& lossy);
 

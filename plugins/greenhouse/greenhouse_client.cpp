@@ -343,6 +343,17 @@ Download GreenhouseClient::download(const std::string& url, const std::string& w
   request.download_to_blob = true;
   ++calls_["attachments/download"];
   sdk::HttpResponse response = host_.http(request);
+  // An attachment `url` "may be a Greenhouse redirect endpoint that issues a fresh short-lived
+  // file URL per request — follow redirects" (greenhouse.md §7). Followed here, a few hops at
+  // most; no request to a file URL carries the API credential, so none follows a redirect.
+  for (int hop = 0; hop < kMaxRedirects && is_redirect(response.status); ++hop) {
+    std::optional<std::string> location = response.header("Location");
+    if (!location || location->empty())
+      break;
+    request.url = resolve_location(request.url, *location);
+    ++calls_["attachments/redirect"];
+    response = host_.http(request);
+  }
   Download out;
   out.status = response.status;
   if (is_2xx(response.status)) {
@@ -357,6 +368,24 @@ Download GreenhouseClient::download(const std::string& url, const std::string& w
     fail(response, what);
   out.error_body = response.body.substr(0, 1024);
   return out;
+}
+
+bool is_redirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+std::string resolve_location(const std::string& from, const std::string& location) {
+  if (location.find("://") != std::string::npos)
+    return location;
+  std::size_t scheme = from.find("://");
+  std::size_t path = scheme == std::string::npos ? std::string::npos : from.find('/', scheme + 3);
+  std::string origin = path == std::string::npos ? from : from.substr(0, path);
+  if (location.rfind("//", 0) == 0)
+    return from.substr(0, scheme + 1) + location;
+  if (!location.empty() && location[0] == '/')
+    return origin + location;
+  std::string base = from.substr(0, from.find('?'));
+  return base.substr(0, base.rfind('/') + 1) + location;
 }
 
 std::string GreenhouseClient::calls_summary() const {

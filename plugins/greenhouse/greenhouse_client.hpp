@@ -96,6 +96,13 @@ class GreenhouseClient {
   std::chrono::steady_clock::time_point renew_at_{};
 };
 
+// Redirect hops followed for one file download.
+inline constexpr int kMaxRedirects = 5;
+// 301, 302, 303, 307 or 308.
+bool is_redirect(int status);
+// The absolute URL a `Location` header names, relative to the URL that answered it.
+std::string resolve_location(const std::string& from, const std::string& location);
+
 // The endpoint kind of a v3 URL or path: ".../v3/candidates?cursor=..." -> "candidates".
 std::string endpoint_kind(const std::string& url);
 // The URL of rel="next" in a Link header value; nullopt when absent or empty.

@@ -305,7 +305,8 @@ class GreenhouseSource : public sdk::Source {
                   [map](const json::value& item) { return map(item); });
     };
     if (kind == "user")
-      simple("users", {}, &map_user);
+      // Service accounts author notes and activity; v3 lists them only when asked (§6.6).
+      simple("users", {{"show_service_accounts", "true"}}, &map_user);
     else if (kind == "department")
       simple("departments", {}, &map_department);
     else if (kind == "office")
@@ -315,7 +316,7 @@ class GreenhouseSource : public sdk::Source {
     else if (kind == "job")
       // Reference data is small: read whole even on a delta run, so every reference resolves.
       read_simple(kind, "jobs", {}, position, emitter,
-                  [this](const json::value& item) { return map_job(item, custom_field_index()); });
+                  [this](const json::value& item) { return job_record(item); });
     else if (kind == "stage")
       simple("job_interview_stages", {}, &map_stage);
     else if (kind == "archive_reason")
@@ -446,6 +447,33 @@ class GreenhouseSource : public sdk::Source {
            last = last_id_of(items, last);
            emit(emitter, kind, records, next ? checkpoint_text(next, last) : "");
          });
+  }
+
+  // A job with its hiring team: /v3/job_hiring_managers and /v3/job_owners (the responsible
+  // recruiter, else the first recruiter, is the owner), each read whole once.
+  model::Record job_record(const json::value& item) {
+    model::Record record = map_job(item, custom_field_index());
+    model::Job& job = std::get<model::Job>(record);
+    std::string id = id_of(item);
+    const auto& managers = account_list("job_hiring_managers", "job_id");
+    if (auto found = managers.find(id); found != managers.end())
+      for (const json::value& row : found->second)
+        if (std::optional<std::string> user = member_id(row, "user_id"))
+          job.hiring_manager_user_keys.push_back(source_key("user", *user));
+    const auto& owners = account_list("job_owners", "job_id");
+    if (auto found = owners.find(id); found != owners.end())
+      for (const json::value& row : found->second) {
+        const json::value* type = row.is_object() ? row.as_object().if_contains("type") : nullptr;
+        const json::value* responsible =
+            row.is_object() ? row.as_object().if_contains("responsible") : nullptr;
+        std::optional<std::string> user = member_id(row, "user_id");
+        if (!user || type == nullptr || !type->is_string() || type->as_string() != "recruiter")
+          continue;
+        if (!job.owner_user_key ||
+            (responsible && responsible->is_bool() && responsible->as_bool()))
+          job.owner_user_key = source_key("user", *user);
+      }
+    return record;
   }
 
   // ---- lookups shared by several kinds ------------------------------------------------------
@@ -591,7 +619,178 @@ class GreenhouseSource : public sdk::Source {
     return out;
   }
 
+  // An account-wide list read whole once and kept, by its `key` member.
+  const std::map<std::string, std::vector<json::value>>& account_list(const std::string& resource,
+                                                                      const char* key) {
+    auto found = account_lists_.find(resource);
+    if (found == account_lists_.end())
+      found = account_lists_.emplace(resource, whole_list(resource, key)).first;
+    return found->second;
+  }
+
+  // /v3/job_interviews.name by id: the title of an interview and of its kit's scorecards.
+  std::optional<std::string> job_interview_name(const std::optional<std::string>& id) {
+    if (!id)
+      return std::nullopt;
+    if (!job_interview_names_)
+      job_interview_names_ = texts_by_id("job_interviews", "name");
+    auto found = job_interview_names_->find(*id);
+    return found == job_interview_names_->end() ? std::nullopt
+                                                : std::optional<std::string>(found->second);
+  }
+
+  // A scorecard's form: its interview kit's job interview (scorecards.json interview_kit_id ->
+  // interview_kits.json job_interview_id -> job_interviews.json name).
+  std::optional<std::string> form_name(const json::value& scorecard) {
+    std::optional<std::string> kit = member_id(scorecard, "interview_kit_id");
+    if (!kit)
+      return std::nullopt;
+    const auto& kits = account_list("interview_kits", "id");
+    auto found = kits.find(*kit);
+    if (found == kits.end())
+      return std::nullopt;
+    return job_interview_name(member_id(found->second.front(), "job_interview_id"));
+  }
+
+  // Answers by scorecard, a select question's chosen options written into its `answer` (v3
+  // leaves it null: the choices are /v3/scorecard_question_answer_options rows naming
+  // /v3/scorecard_question_options), a yes/no question's boolean_value as Yes/No.
+  const std::map<std::string, std::vector<json::value>>& scorecard_answers() {
+    if (scorecard_answers_)
+      return *scorecard_answers_;
+    std::map<std::string, std::string> option_names =
+        texts_by_id("scorecard_question_options", "name");
+    std::map<std::string, std::vector<std::string>> chosen;  // answer id -> option names
+    for (auto& [answer, rows] :
+         whole_list("scorecard_question_answer_options", "scorecard_question_answer_id")) {
+      // In the order they were chosen (lists run id-descending).
+      std::sort(rows.begin(), rows.end(), [](const json::value& a, const json::value& b) {
+        return numeric_id(a) < numeric_id(b);
+      });
+      for (const json::value& row : rows)
+        if (std::optional<std::string> option = member_id(row, "scorecard_question_option_id"))
+          chosen[answer].push_back(option_names.count(*option) ? option_names[*option]
+                                                               : "option " + *option);
+    }
+    std::map<std::string, std::vector<json::value>> answers =
+        whole_list("scorecard_question_answers", "scorecard_id");
+    for (auto& [card, rows] : answers)
+      for (json::value& row : rows) {
+        if (!row.is_object())
+          continue;
+        json::object& object = row.as_object();
+        const json::value* answer = object.if_contains("answer");
+        bool empty = answer == nullptr || answer->is_null() ||
+                     (answer->is_string() && answer->as_string().empty());
+        if (!empty)
+          continue;
+        if (auto found = chosen.find(id_of(row)); found != chosen.end()) {
+          std::string text;
+          for (const std::string& name : found->second)
+            text += (text.empty() ? "" : ", ") + name;
+          object["answer"] = text;
+        } else if (const json::value* flag = object.if_contains("boolean_value");
+                   flag && flag->is_bool()) {
+          object["answer"] = flag->as_bool() ? "Yes" : "No";
+        }
+      }
+    scorecard_answers_ = std::move(answers);
+    return *scorecard_answers_;
+  }
+
   // ---- persons --------------------------------------------------------------------------------
+
+  // Names of the education options of `key` (school_name, degree, discipline): listed only by
+  // custom_field_key (greenhouse.md §3.2).
+  const std::map<std::string, std::string>& education_options(const std::string& key) {
+    auto found = education_options_.find(key);
+    if (found != education_options_.end())
+      return found->second;
+    std::map<std::string, std::string> names;
+    for (const json::value& row :
+         client_.list_all("custom_field_options", {{"custom_field_key", key}},
+                          "list /v3/custom_field_options of " + key))
+      if (const json::value* name = row.is_object() ? row.as_object().if_contains("name") : nullptr;
+          name && name->is_string())
+        names[id_of(row)] = std::string(name->as_string());
+    return education_options_.emplace(key, std::move(names)).first->second;
+  }
+
+  // person.education and person.employment (the session's model extension, members the host
+  // keeps) from /v3/candidate_educations and /v3/candidate_employments, each read whole once.
+  void add_history(model::Person& person, const std::string& candidate) {
+    auto text = [](const json::value& row, const char* key) -> std::optional<std::string> {
+      const json::value* value = row.is_object() ? row.as_object().if_contains(key) : nullptr;
+      if (value == nullptr || !value->is_string() || value->as_string().empty())
+        return std::nullopt;
+      return std::string(value->as_string());
+    };
+    auto number = [](const json::value& row, const char* key) -> std::optional<std::int64_t> {
+      const json::value* value = row.is_object() ? row.as_object().if_contains(key) : nullptr;
+      return value && value->is_int64() ? std::optional(value->as_int64()) : std::nullopt;
+    };
+    // "YYYY" or "YYYY-MM" from year and month, else the date of a date-time.
+    auto partial_date = [&](const json::value& row, const char* year, const char* month,
+                            const char* at) -> std::optional<std::string> {
+      if (std::optional<std::int64_t> y = number(row, year)) {
+        auto padded = [](std::int64_t n, std::size_t width) {
+          std::string digits = std::to_string(n);
+          return std::string(digits.size() < width ? width - digits.size() : 0, '0') + digits;
+        };
+        std::string out = padded(*y, 4);
+        if (std::optional<std::int64_t> m = number(row, month))
+          out += "-" + padded(*m, 2);
+        return out;
+      }
+      if (std::optional<std::string> time = text(row, at))
+        return time->substr(0, 10);
+      return std::nullopt;
+    };
+    json::array education;
+    const auto& educations = account_list("candidate_educations", "candidate_id");
+    if (auto found = educations.find(candidate); found != educations.end())
+      for (const json::value& row : found->second) {
+        json::object item;
+        auto option = [&](const char* member, const char* key, const char* as) {
+          if (std::optional<std::string> id = member_id(row, member)) {
+            const auto& names = education_options(key);
+            auto name = names.find(*id);
+            item[as] = name == names.end() ? "option " + *id : name->second;
+          }
+        };
+        option("school_name_custom_field_option_id", "school_name", "school");
+        option("degree_custom_field_option_id", "degree", "degree");
+        option("discipline_custom_field_option_id", "discipline", "field_of_study");
+        if (auto start = partial_date(row, "start_date_year", "start_date_month", "start_at"))
+          item["start"] = *start;
+        if (auto end = partial_date(row, "end_date_year", "end_date_month", "end_at"))
+          item["end"] = *end;
+        if (!item.contains("school"))
+          item["school"] = "";  // no school listed: the entry still says what it can
+        education.push_back(std::move(item));
+      }
+    json::array employment;
+    const auto& employments = account_list("candidate_employments", "candidate_id");
+    if (auto found = employments.find(candidate); found != employments.end())
+      for (const json::value& row : found->second) {
+        json::object item;
+        if (auto company = text(row, "company_name"))
+          item["company"] = *company;
+        if (auto title = text(row, "title"))
+          item["title"] = *title;
+        if (auto start = text(row, "start_date"))
+          item["start"] = *start;
+        std::optional<std::string> end = text(row, "end_date");
+        if (end)
+          item["end"] = *end;
+        item["current"] = !end.has_value();
+        employment.push_back(std::move(item));
+      }
+    if (!education.empty())
+      person.extra["education"] = std::move(education);
+    if (!employment.empty())
+      person.extra["employment"] = std::move(employment);
+  }
 
   // v3 keeps recruiter and coordinator on applications (§6.1): a full run lists every
   // application once (⌈applications/per_page⌉ calls) and keeps only those two ids per candidate;
@@ -625,8 +824,10 @@ class GreenhouseSource : public sdk::Source {
            }
            std::vector<model::Record> records;
            records.reserve(items.size());
-           for (const json::value& item : items)
+           for (const json::value& item : items) {
              records.push_back(map_candidate(item, index, staff));
+             add_history(std::get<model::Person>(records.back()), id_of(item));
+           }
            last = last_id_of(items, last);
            emit(emitter, "person", records, next ? checkpoint_text(next, last) : "");
          });
@@ -711,12 +912,9 @@ class GreenhouseSource : public sdk::Source {
          [&](json::array& items, const std::optional<std::string>&,
              const std::optional<std::string>& next) {
            std::vector<model::Record> records;
-           for (const json::value& item : items) {
-             if (is_note(item))
-               records.push_back(map_note(item));
-             else
-               ++skipped_;
-           }
+           // Every type: logged emails, LinkedIn messages, follow-ups... each says what it was.
+           for (const json::value& item : items)
+             records.push_back(map_note(item));
            last = last_id_of(items, last);
            emit(emitter, "note", records, next ? checkpoint_text(next, last) : "");
          });
@@ -749,11 +947,9 @@ class GreenhouseSource : public sdk::Source {
                ++skipped_;
            }
            learn_candidates(submitted);
-           std::vector<std::string> ids = ids_of(submitted);
-           auto attributes =
-               children_of(ids, "scorecard_candidate_attributes", "scorecard_ids", "scorecard_id");
-           auto answers =
-               children_of(ids, "scorecard_question_answers", "scorecard_ids", "scorecard_id");
+           // No source documents a parent filter on these lists: each is read whole once.
+           const auto& attributes = account_list("scorecard_candidate_attributes", "scorecard_id");
+           const auto& answers = scorecard_answers();
            bool names_needed = false;
            for (const auto& [card, rows] : attributes)
              for (const json::value& row : rows)
@@ -765,11 +961,17 @@ class GreenhouseSource : public sdk::Source {
                if (!row.is_object() || !row.as_object().contains("question"))
                  questions_needed = true;
            std::vector<model::Record> records;
+           const std::vector<json::value> none;
            for (const json::value& item : submitted) {
              std::string id = id_of(item);
-             records.push_back(map_scorecard(item, attributes[id], answers[id], candidate_of(item),
-                                             names_needed ? attribute_names() : no_names,
-                                             questions_needed ? question_texts() : no_names));
+             auto rows = [&](const auto& grouped) -> const std::vector<json::value>& {
+               auto found = grouped.find(id);
+               return found == grouped.end() ? none : found->second;
+             };
+             records.push_back(
+                 map_scorecard(item, rows(attributes), rows(answers), candidate_of(item),
+                               names_needed ? attribute_names() : no_names,
+                               questions_needed ? question_texts() : no_names, form_name(item)));
            }
            last = last_id_of(items, last);
            emit(emitter, "feedback", records, next ? checkpoint_text(next, last) : "");
@@ -782,20 +984,16 @@ class GreenhouseSource : public sdk::Source {
          [&](json::array& items, const std::optional<std::string>&,
              const std::optional<std::string>& next) {
            learn_candidates(items);
-           std::vector<std::string> applications;
-           std::set<std::string> seen;
-           for (const json::value& item : items)
-             if (std::optional<std::string> app = member_id(item, "application_id"))
-               if (seen.insert(*app).second)
-                 applications.push_back(*app);
-           // Panels by their interviews' applications: the parent filter the emulated and
-           // documented lists share; grouped by interview.
-           std::vector<std::string> interview_ids = ids_of(items);
-           auto panels = children_of(applications, "interviewers", "application_ids",
-                                     "interview_id", &interview_ids);
+           // Panels: /v3/interviewers defines no parent filter, so it is read whole once.
+           const auto& panels = account_list("interviewers", "interview_id");
+           const std::vector<json::value> none;
            std::vector<model::Record> records;
-           for (const json::value& item : items)
-             records.push_back(map_interview(item, panels[id_of(item)], candidate_of(item)));
+           for (const json::value& item : items) {
+             auto panel = panels.find(id_of(item));
+             records.push_back(map_interview(
+                 item, panel == panels.end() ? none : panel->second, candidate_of(item),
+                 job_interview_name(member_id(item, "job_interview_id"))));
+           }
            last = last_id_of(items, last);
            emit(emitter, "interview", records, next ? checkpoint_text(next, last) : "");
          });
@@ -803,7 +1001,10 @@ class GreenhouseSource : public sdk::Source {
 
   void read_offers(const Position& from, sdk::Emitter& emitter) {
     std::int64_t last = from.last_id;
-    walk("offers", delta(), from, "list /v3/offers",
+    // Only each offer's current version: edits list superseded ones as Deprecated (§6.6).
+    Query query = delta();
+    query.emplace_back("current_only", "true");
+    walk("offers", query, from, "list /v3/offers",
          [&](json::array& items, const std::optional<std::string>&,
              const std::optional<std::string>& next) {
            learn_candidates(items);
@@ -816,6 +1017,14 @@ class GreenhouseSource : public sdk::Source {
   }
 
   // ---- attachments ----------------------------------------------------------------------------
+
+  // candidate_id may be null (attachments.json): the application names the candidate (learnt
+  // in bulk while walking; one read for a file fetched later by id in a fresh run).
+  model::Record attachment_record(const json::value& item, const FetchedFile& fetched) {
+    if (!member_id(item, "candidate_id"))
+      learn_candidates(json::array{item});
+    return map_attachment(item, fetched, candidate_of(item));
+  }
 
   // A signed URL is used while it has more than half its life ahead; past that, the next
   // attachments' URLs are read again (one call for up to 50) just before their downloads.
@@ -945,6 +1154,12 @@ class GreenhouseSource : public sdk::Source {
                stale[i] = stale_after(items[i], listed);
              std::set<std::string> refreshed;
              std::vector<model::Record> batch;
+             // candidate_id may be null (attachments.json): the application names the candidate.
+             json::array without_candidate;
+             for (const json::value& item : items)
+               if (!member_id(item, "candidate_id"))
+                 without_candidate.push_back(item);
+             learn_candidates(without_candidate);
              for (std::size_t i = 0; i < items.size(); ++i) {
                std::string id = id_of(items[i]);
                if (std::chrono::steady_clock::now() >= stale[i])
@@ -962,13 +1177,13 @@ class GreenhouseSource : public sdk::Source {
                }
                if (vanished_.count(id)) {
                  ++skipped_;
-                 batch.push_back(map_attachment(items[i], deleted_meanwhile()));
+                 batch.push_back(attachment_record(items[i], deleted_meanwhile()));
                } else if (fetched.failure) {
                  note_unfetched(id, *fetched.failure);
                  owed.push_back(id);
                  owed_items[id] = items[i];
                } else {
-                 batch.push_back(map_attachment(items[i], fetched));
+                 batch.push_back(attachment_record(items[i], fetched));
                }
                // Checkpoints inside the page: a kill loses at most one batch of downloads.
                if (batch.size() >= kFilesPerBatch && i + 1 < items.size() &&
@@ -1018,7 +1233,7 @@ class GreenhouseSource : public sdk::Source {
           // Deleted in Greenhouse since it was listed: what the source says it is, a skip.
           ++skipped_;
           if (auto known = items.find(id); known != items.end())
-            fetched_now.push_back(map_attachment(known->second, deleted_meanwhile()));
+            fetched_now.push_back(attachment_record(known->second, deleted_meanwhile()));
           continue;
         }
         items[id] = *item;
@@ -1027,7 +1242,7 @@ class GreenhouseSource : public sdk::Source {
           failures[id] = *fetched.failure;
           still.push_back(id);
         } else {
-          fetched_now.push_back(map_attachment(*item, fetched));
+          fetched_now.push_back(attachment_record(*item, fetched));
         }
       }
       owed = std::move(still);
@@ -1044,7 +1259,7 @@ class GreenhouseSource : public sdk::Source {
       FetchedFile fetched;
       fetched.failure =
           failures[id] + " (tried " + std::to_string(kRounds) + " times, each with a fresh URL)";
-      failed.push_back(map_attachment(items[id], fetched));
+      failed.push_back(attachment_record(items[id], fetched));
       if (listed.size() < 600)
         listed += (listed.empty() ? "" : "; ") + source_key("attachment", id) + ": " + failures[id];
     }
@@ -1077,6 +1292,10 @@ class GreenhouseSource : public sdk::Source {
   // Child lists read whole because Greenhouse refused their parent filter.
   std::map<std::string, std::map<std::string, std::vector<json::value>>> whole_lists_;
   std::set<std::string> vanished_;
+  std::map<std::string, std::map<std::string, std::vector<json::value>>> account_lists_;
+  std::map<std::string, std::map<std::string, std::string>> education_options_;
+  std::optional<std::map<std::string, std::string>> job_interview_names_;
+  std::optional<std::map<std::string, std::vector<json::value>>> scorecard_answers_;
   std::uint64_t records_ = 0, invalid_ = 0, skipped_ = 0, failed_ = 0;
 };
 

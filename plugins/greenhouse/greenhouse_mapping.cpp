@@ -775,6 +775,12 @@ model::Record map_candidate(const json::value& raw, const CustomFieldIndex& inde
     linked.emplace_back(source_key("user", user));
   if (!linked.empty())
     person.extra["linked_user_keys"] = std::move(linked);
+  // The session's canonical-model extension (person.time_zone, person.can_email): members the
+  // host keeps as they are.
+  if (std::optional<std::string> zone = fields.words("time_zone"))
+    person.extra["time_zone"] = *zone;
+  if (std::optional<bool> consent = fields.flag("can_email"))
+    person.extra["can_email"] = *consent;
   return finish(std::move(person), problems);
 }
 
@@ -889,7 +895,13 @@ model::Record map_application(const json::value& raw, const std::vector<json::va
     std::optional<std::string> stage = row.id("job_interview_stage_id");
     if (!stage)
       stage = row.id("stage_id");
-    std::optional<std::string> entered = row.time("entered_at");
+    // entered_at is null for "backfilled or partially recorded history"
+    // (application_stages.json): the stage was entered; when is the row's created_at.
+    const json::value* raw_entered =
+        stages[i].is_object() ? stages[i].as_object().if_contains("entered_at") : nullptr;
+    std::optional<std::string> entered = raw_entered != nullptr && raw_entered->is_null()
+                                             ? row.time("created_at")
+                                             : row.time("entered_at");
     if (!stage || !entered) {
       problems.add(at, "a stage history row needs job_interview_stage_id and entered_at");
       continue;
@@ -944,6 +956,28 @@ model::Record map_application(const json::value& raw, const std::vector<json::va
     candidacy.applied_at = candidacy.created_at;  // v3: created_at is v1's applied_at
   candidacy.updated_at = fields.time("updated_at");
   candidacy.custom_fields = custom_field_values(fields, "application", index, problems);
+  // The application form's answers (applications.json `answers`): candidacy.form_answers.
+  if (const json::value* answers =
+          raw.is_object() ? raw.as_object().if_contains("answers") : nullptr;
+      answers != nullptr && answers->is_array()) {
+    json::array kept;
+    for (const json::value& entry : answers->as_array()) {
+      if (!entry.is_object())
+        continue;
+      const json::value* question = entry.as_object().if_contains("question");
+      const json::value* answer = entry.as_object().if_contains("answer");
+      if (question == nullptr || !question->is_string() || question->as_string().empty())
+        continue;
+      json::object item{{"question", *question}};
+      if (answer != nullptr && !answer->is_null())
+        item["answer"] = answer->is_string() ? *answer : json::value(answer_text(*answer));
+      kept.push_back(std::move(item));
+    }
+    if (!kept.empty())
+      candidacy.extra["form_answers"] = std::move(kept);
+  }
+  if (std::optional<std::string> post = fields.id("job_post_id"))
+    candidacy.extra["job_post_id"] = *post;
   if (extras.rejection_detail != nullptr)
     apply_rejection_detail(candidacy, extras, problems);
   if (!stages.empty() || extras.rejection_detail != nullptr) {
@@ -980,10 +1014,41 @@ model::Record map_note(const json::value& raw) {
   std::optional<std::string> body = fields.text("body");
   if (!body)
     problems.add("body", "a note without a body");
-  note.body = body.value_or("");
-  if (std::optional<std::string> subject = fields.words("subject"))
+  std::optional<std::string> subject = fields.words("subject");
+  if (subject)
     note.extra["subject"] = *subject;
-  note.body_format = model::BodyFormat::html;
+  // A row that is not a plain note (a logged email, a LinkedIn message, ...) says what it was
+  // in its first line.
+  std::string type = fields.text("type").value_or("NOTE");
+  note.body.clear();
+  if (type != "NOTE") {
+    note.extra["note_type"] = type;
+    static const std::map<std::string, std::string> kLabels{
+        {"EMAIL", "Logged email"},
+        {"LINKEDIN_NOTE", "LinkedIn note"},
+        {"LINKEDIN_INMAIL", "LinkedIn InMail"},
+        {"FOLLOW_UP", "Follow-up reminder"},
+        {"TAKE_HOME_TEST", "Take-home test"},
+        {"ACTIVITY", "Activity"},
+        {"INTERVIEW", "Interview"},
+        {"FEEDBACK", "Feedback"},
+        {"AVAILABILITY_REQUEST", "Availability request"},
+        {"TOUCHPOINT", "Touchpoint"},
+        {"FORM", "Form"},
+        {"MIGRATION_ERROR", "Migration error"}};
+    auto label = kLabels.find(type);
+    note.body = "[Greenhouse " + (label == kLabels.end() ? type : label->second) + "]";
+    if (subject)
+      note.body += " " + *subject;
+    for (const char* key : {"email_from", "email_to"})
+      if (std::optional<std::string> address = fields.words(key))
+        note.body += std::string("\n") + (key[6] == 'f' ? "From: " : "To: ") + *address;
+    note.body += "\n";
+  }
+  note.body += body.value_or("");
+  // v3 bodies are plain text: "Newline characters are stored verbatim and rendered as line
+  // breaks" (specs/greenhouse-v3/schemas/notes.json `body`).
+  note.body_format = model::BodyFormat::text;
   note.created_at = fields.time("created_at");
   std::string visibility = fields.text("visibility").value_or("publicly_visible");
   if (visibility != "publicly_visible" && visibility != "privately_visible" &&
@@ -1009,7 +1074,8 @@ model::Record map_scorecard(const json::value& raw, const std::vector<json::valu
                             const std::vector<json::value>& answer_rows,
                             const std::string& candidate_id,
                             const std::map<std::string, std::string>& attribute_names,
-                            const std::map<std::string, std::string>& question_texts) {
+                            const std::map<std::string, std::string>& question_texts,
+                            const std::optional<std::string>& form_name) {
   std::vector<json::value> attributes = oldest_first(attribute_rows);
   std::vector<json::value> answers = oldest_first(answer_rows);
   Problems problems;
@@ -1022,7 +1088,9 @@ model::Record map_scorecard(const json::value& raw, const std::vector<json::valu
   feedback.author_user_key = key_of("user", fields.id("interviewer_id"));
   if (std::optional<std::string> submitter = fields.id("submitter_id"))
     feedback.extra["submitted_by_user_key"] = source_key("user", *submitter);
-  feedback.form_name = fields.words("interview");
+  feedback.form_name = form_name;
+  if (!feedback.form_name)
+    feedback.form_name = fields.words("interview");
   if (!feedback.form_name)
     if (const json::object* step = fields.object("interview_step"))
       feedback.form_name = Fields(*step, problems, "interview_step").words("name");
@@ -1131,7 +1199,8 @@ model::Record map_scorecard(const json::value& raw, const std::vector<json::valu
 }
 
 model::Record map_interview(const json::value& raw, const std::vector<json::value>& panel,
-                            const std::string& candidate_id) {
+                            const std::string& candidate_id,
+                            const std::optional<std::string>& job_interview_name) {
   std::vector<json::value> interviewers = oldest_first(panel);
   Problems problems;
   Fields fields(raw, problems);
@@ -1140,7 +1209,9 @@ model::Record map_interview(const json::value& raw, const std::vector<json::valu
     problems.add("application_id", "the interview's application was not found");
   interview.person_key = source_key("candidate", candidate_id.empty() ? "missing" : candidate_id);
   interview.candidacy_key = key_of("application", fields.id("application_id"));
-  interview.title = fields.words("name");
+  interview.title = job_interview_name;
+  if (!interview.title)
+    interview.title = fields.words("name");
   if (!interview.title)
     if (const json::object* kind = fields.object("interview"))
       interview.title = Fields(*kind, problems, "interview").words("name");
@@ -1152,6 +1223,8 @@ model::Record map_interview(const json::value& raw, const std::vector<json::valu
     interview.end_at = day_start(fields.date("all_day_end_on"));
   interview.location = fields.words("location");
   interview.status = fields.words("status");
+  if (std::optional<std::string> video = fields.words("video_conferencing_url"))
+    interview.extra["video_conferencing_url"] = *video;
   if (std::optional<std::string> organizer = fields.id("organizer_id"))
     interview.extra["organizer_user_key"] = source_key("user", *organizer);
   for (std::size_t i = 0; i < interviewers.size(); ++i) {
@@ -1211,7 +1284,8 @@ model::Record map_offer(const json::value& raw, const std::string& candidate_id)
   return finish(std::move(offer), problems);
 }
 
-model::Record map_attachment(const json::value& raw, const FetchedFile& fetched) {
+model::Record map_attachment(const json::value& raw, const FetchedFile& fetched,
+                             const std::string& application_candidate) {
   Problems problems;
   Fields fields(raw, problems);
   json::value kept = raw;
@@ -1222,7 +1296,10 @@ model::Record map_attachment(const json::value& raw, const FetchedFile& fetched)
     }
   auto file = start<model::File>("attachment", raw, fields, problems);
   file.raw = std::move(kept);
+  // candidate_id may be null (attachments.json): the application's candidate then.
   std::optional<std::string> candidate = fields.id("candidate_id");
+  if (!candidate && !application_candidate.empty())
+    candidate = application_candidate;
   if (!candidate)
     problems.add("candidate_id", "required id is missing");
   file.person_key = source_key("candidate", candidate.value_or("missing"));

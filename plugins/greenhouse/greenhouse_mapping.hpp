@@ -106,7 +106,8 @@ model::Record map_application(const boost::json::value& raw,
 model::Record map_note(const boost::json::value& raw);
 // A scorecard with its /scorecard_candidate_attributes and /scorecard_question_answers rows (any
 // order: fields follow the rows' creation order);
-// `candidate_id` comes from the scorecard's application (v3 scorecards do not carry it).
+// `candidate_id` comes from the scorecard's application (v3 scorecards do not carry it);
+// `form_name` is its kit's job interview's name (v3 scorecards carry no `interview`).
 // `attribute_names` resolves job_candidate_attribute_id (/v3/job_candidate_attributes) and
 // `question_texts` scorecard_question_id (/v3/scorecard_questions) when a row has no inlined
 // name or question (v3 rows have neither, greenhouse.md §6.5). Attribute ratings are v3's
@@ -116,11 +117,14 @@ model::Record map_scorecard(const boost::json::value& raw,
                             const std::vector<boost::json::value>& answers,
                             const std::string& candidate_id,
                             const std::map<std::string, std::string>& attribute_names,
-                            const std::map<std::string, std::string>& question_texts = {});
-// A scheduled interview with its /interviewers rows (any order).
+                            const std::map<std::string, std::string>& question_texts = {},
+                            const std::optional<std::string>& form_name = std::nullopt);
+// A scheduled interview with its /interviewers rows (any order); its title is
+// `job_interview_name` (/v3/job_interviews.name of its job_interview_id) when known.
 model::Record map_interview(const boost::json::value& raw,
                             const std::vector<boost::json::value>& interviewers,
-                            const std::string& candidate_id);
+                            const std::string& candidate_id,
+                            const std::optional<std::string>& job_interview_name = std::nullopt);
 model::Record map_offer(const boost::json::value& raw, const std::string& candidate_id);
 
 // What fetching an attachment's bytes came to.
@@ -135,7 +139,9 @@ struct FetchedFile {
 };
 // An attachment; its signed `url` is kept in `raw` without the signature (a bearer credential
 // for the file while it lives).
-model::Record map_attachment(const boost::json::value& raw, const FetchedFile& fetched);
+// `application_candidate`: the candidate of its application, for a row whose candidate_id is null.
+model::Record map_attachment(const boost::json::value& raw, const FetchedFile& fetched,
+                             const std::string& application_candidate = {});
 
 // True for scorecards that were submitted (v3 lists drafts too; v1 listed only submitted ones).
 bool is_submitted_scorecard(const boost::json::value& raw);

@@ -89,25 +89,26 @@ std::string note_text(Rng& rng) {
   }
 }
 
-std::string gh_note_html(Rng& rng) {
+// v3 note bodies are plain text: "Newline characters are stored verbatim and rendered as line
+// breaks" (specs/greenhouse-v3/schemas/notes.json, `body`); `<` and `&` are characters, not markup.
+std::string gh_note_text(Rng& rng) {
   switch (note_kind(rng)) {
     case 0:
-      return "<p>Strong <b>systems</b> background 🚀</p><ul><li>Go</li><li>C++</li></ul>";
+      return "Strong systems background 🚀\n- Go\n- C++";
     case 1:
-      return "<p onclick=\"steal()\">Nice</p><script>alert(1)</script><style>p{}</style>";
+      return "Asked about <script>alert(1)</script> & escaping: fine.";
     case 3:
-      return "<a href=\"javascript:alert(1)\">bad link</a> and <a "
-             "href=\"https://example.com\">ok</a>";
+      return "Portfolio: https://example.com (a <b> tag is text here)";
     case 2: {
-      std::string text = "<p>";
+      std::string text;
       while (text.size() < 15000)
-        text += kLongNoteParagraph;
-      return text + "</p>";
+        text += kLongNoteParagraph + "\n";
+      return text;
     }
     case 4:
       return "Plain text note, Ünïcödé and 中文 included.";
     default:
-      return "<p>Recruiter screen done, moving to <i>phone interview</i>.</p>";
+      return "Recruiter screen done,\nmoving to phone interview.";
   }
 }
 
@@ -453,6 +454,147 @@ static void add_greenhouse_references(GreenhouseData& gh, NextId& next_id) {
     gh.notes.push_back(std::move(note));
 }
 
+// What real v3 accounts hold beyond the basics (specs/greenhouse-v3/schemas/*.json), added after
+// everything else and chosen from ids, never from the RNG (so every other record is as before):
+// a service account; per job an interview plan with one kit per interview, its scorecard
+// questions (text, yes_no, single_select, multi_select) and the hiring team; select answers;
+// superseded offer versions (Deprecated); notes of several types; backfilled stage history
+// (entered_at null); attachments listed without candidate_id; prospect pools; education,
+// employment, time zones, email consent; application form answers.
+template <class NextId>
+static void add_greenhouse_v3_shapes(GreenhouseData& gh, NextId& next_id) {
+  GhUser service;
+  service.id = next_id();
+  service.first_name = "Harvest";
+  service.last_name = "Integration";
+  service.service_account = true;
+  service.created_at = kEpoch2015;
+  gh.users.push_back(service);
+  for (std::size_t k = 0; k < 3; ++k)
+    gh.users[k].extra_emails = {to_lower(gh.users[k].first_name) + "@globex-alias.example"};
+  for (const char* name : {"MIT", "ETH Zürich", "University of Tokyo"})
+    gh.schools.push_back({next_id(), name, "school_name"});
+  for (const char* name : {"Bachelor's Degree", "Master's Degree", "PhD"})
+    gh.degrees.push_back({next_id(), name, "degree"});
+  for (const char* name : {"Computer Science", "Economics", "Physics"})
+    gh.disciplines.push_back({next_id(), name, "discipline"});
+  static const char* kInterviewNames[] = {"Recruiter Phone Screen", "Technical Phone Interview",
+                                          "On-site Panel"};
+  std::map<std::int64_t, const GhJob*> job_by_id;
+  for (std::size_t j = 0; j < gh.jobs.size(); ++j) {
+    GhJob& job = gh.jobs[j];
+    for (std::size_t s = 1; s <= 3; ++s) {
+      GhJob::Interview interview{
+          next_id(), job.stages[s].id, next_id(), kInterviewNames[s - 1], {}};
+      interview.questions.push_back({next_id(), "Key Take-Aways", "text", {}});
+      interview.questions.push_back(
+          {next_id(), "Does the candidate have experience designing APIs?", "yes_no", {}});
+      GhJob::Question fit{next_id(), "Overall fit", "single_select", {}};
+      for (const char* option : {"Strong fit", "Good fit", "Weak fit"})
+        fit.options.push_back({next_id(), option, ""});
+      interview.questions.push_back(std::move(fit));
+      GhJob::Question languages{next_id(), "Languages discussed", "multi_select", {}};
+      for (const char* option : {"C++", "Go", "Python"})
+        languages.options.push_back({next_id(), option, ""});
+      interview.questions.push_back(std::move(languages));
+      job.interviews.push_back(std::move(interview));
+    }
+    job.hiring_manager_ids = {gh.users[j % 12].id};
+    job.recruiter_owner_id = gh.users[(j + 1) % 12].id;
+    job.opening_id = next_id();
+    job_by_id[job.id] = &job;
+  }
+  std::map<std::int64_t, const GhApplication*> app_by_id;
+  for (const GhApplication& app : gh.applications)
+    app_by_id[app.id] = &app;
+  for (GhScorecard& card : gh.scorecards) {
+    const GhJob& job = *job_by_id.at(*app_by_id.at(card.application_id)->job_id);
+    std::size_t s = 1;
+    while (s < 3 && job.stages[s].name != card.interview)
+      ++s;
+    const GhJob::Interview& interview = job.interviews[s - 1];
+    card.job_interview_id = interview.id;
+    card.interview = interview.name;
+    card.answers.push_back({"Overall fit", "", {interview.questions[2].options[card.id % 3].name}});
+    card.answers.push_back({"Languages discussed", "", {"C++", "Python"}});
+  }
+  for (GhInterview& interview : gh.interviews) {
+    const GhJob::Interview& planned = job_by_id.at(interview.job_id)->interviews[1];
+    interview.job_interview_id = planned.id;
+    interview.name = planned.name;
+    if (interview.id % 2 == 0)
+      interview.video_conferencing_url = "https://meet.example/" + std::to_string(interview.id);
+  }
+  std::vector<GhOffer> superseded;
+  for (GhOffer& offer : gh.offers)
+    if (offer.id % 2 == 0) {
+      GhOffer old = offer;
+      old.id = next_id();
+      old.status = "Deprecated";
+      old.version = 1;
+      old.created_at = offer.created_at - 3 * kDay;
+      old.updated_at = offer.created_at;
+      offer.version = 2;
+      superseded.push_back(old);
+    }
+  gh.offers.insert(gh.offers.end(), superseded.begin(), superseded.end());
+  for (GhApplication& app : gh.applications) {
+    if (app.id % 7 == 0 && app.stages.size() > 1)
+      app.stages.front().entered_at_known = false;
+    if (!app.prospect && app.job_id && app.id % 3 == 0) {
+      app.answers = {{"How did you hear about us?", "A friend & former colleague"},
+                     {"Are you authorized to work in the country?", "Yes"}};
+      app.job_post_id = *app.job_id + 500000;
+    }
+  }
+  for (GhAttachment& attachment : gh.attachments)
+    attachment.candidate_id_listed = std::stoll(attachment.file.id) % 5 != 0;
+  for (const char* name : {"Future Engineering", "Silver Medalists"}) {
+    GreenhouseData::ProspectPool pool{next_id(), name, {}};
+    for (const char* stage : {"Cold", "Warm", "Engaged"})
+      pool.stages.push_back({next_id(), stage, ""});
+    gh.prospect_pools.push_back(std::move(pool));
+  }
+  for (const GhApplication& app : gh.applications)
+    if (app.prospect) {
+      const auto& pool = gh.prospect_pools[app.id % 2];
+      gh.prospect_details.push_back(
+          {next_id(), app.id, pool.id, pool.stages[app.id % 3].id, app.recruiter_id});
+    }
+  static const char* kTimeZones[] = {"Europe/Berlin", "America/New_York", "", ""};
+  static const char* kKinds[] = {"EMAIL",          "LINKEDIN_NOTE",   "FOLLOW_UP",
+                                 "TAKE_HOME_TEST", "LINKEDIN_INMAIL", "ACTIVITY"};
+  std::vector<GhNote> notes;
+  for (GhCandidate& candidate : gh.candidates) {
+    candidate.time_zone = kTimeZones[candidate.id % 4];
+    candidate.can_email = candidate.id % 9 != 0;
+    if (candidate.id % 3 == 0)
+      candidate.educations.push_back({next_id(), gh.schools[candidate.id % 3].name,
+                                      gh.degrees[candidate.id % 3].name,
+                                      gh.disciplines[candidate.id % 2].name, 2008, 2012});
+    if (candidate.id % 2 == 0 && !candidate.company.empty()) {
+      candidate.employments.push_back({next_id(), candidate.company,
+                                       candidate.title.empty() ? "Engineer" : candidate.title,
+                                       "2019-03-01", ""});
+      candidate.employments.push_back({next_id(), "Initech", "Intern", "2016-06-01", "2017-08-31"});
+    }
+    if (candidate.id % 3 != 1)
+      continue;
+    GhNote note;
+    note.id = next_id();
+    note.candidate_id = candidate.id;
+    note.type = kKinds[(candidate.id / 3) % 6];
+    // System activity is written by the API's service account (show_service_accounts=true).
+    note.user_id = note.type == "ACTIVITY" ? service.id : gh.users[candidate.id % 12].id;
+    note.visibility = "publicly_visible";
+    note.subject = note.type == "EMAIL" ? "Next steps & scheduling" : "";
+    note.body = "Hi " + candidate.first_name + ",\nthanks for your time <3 & talk soon.";
+    note.created_at = candidate.created_at + kDay;
+    notes.push_back(std::move(note));
+  }
+  gh.notes.insert(gh.notes.end(), notes.begin(), notes.end());
+}
+
 static void generate_greenhouse(Dataset& data, Rng& rng, const std::vector<Identity>& people,
                                 const std::vector<int>& members) {
   GreenhouseData& gh = data.greenhouse;
@@ -695,7 +837,7 @@ static void generate_greenhouse(Dataset& data, Rng& rng, const std::vector<Ident
         note.id = next_id();
         note.candidate_id = candidate.id;
         note.user_id = any_user_id();
-        note.body = gh_note_html(rng);
+        note.body = gh_note_text(rng);
         note.visibility = rng.pick(kVisibility);
         note.created_at = candidate.created_at + rng.range(0, 60) * kDay;
         gh.notes.push_back(std::move(note));
@@ -704,6 +846,7 @@ static void generate_greenhouse(Dataset& data, Rng& rng, const std::vector<Ident
     }
   }
   add_greenhouse_references(gh, next_id);
+  add_greenhouse_v3_shapes(gh, next_id);
   gh.next_id = id;
   (void)kDatasetNow;
 }

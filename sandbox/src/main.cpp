@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   std::string credentials_file, state_dir, ashby_config;
   bool no_lever_retry_after = false;
   bool print_ashby_config = false;
+  std::string gh_unknown_filters = "seeded", gh_attachment_urls = "seeded";
   app.add_option("--seed", options.seed, "Dataset and fault seed")->capture_default_str();
   app.add_option("--persons", options.persons, "Dataset size (persons)")
       ->capture_default_str()
@@ -52,6 +53,16 @@ int main(int argc, char** argv) {
   app.add_option("--attachment-ttl-s", options.attachment_url_ttl_s,
                  "Greenhouse signed attachment URL lifetime (documented: 7 days)")
       ->capture_default_str();
+  app.add_option("--greenhouse-unknown-filters", gh_unknown_filters,
+                 "A filter a Greenhouse list does not define: ignore | refuse (422) | seeded "
+                 "(seed bit 0)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"ignore", "refuse", "seeded"}));
+  app.add_option("--greenhouse-attachment-urls", gh_attachment_urls,
+                 "Greenhouse attachment urls: direct | redirect (302 to a fresh signed URL) | "
+                 "seeded (seed bit 1)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"direct", "redirect", "seeded"}));
   app.add_option("--ashby-download-ttl-s", options.ashby_download_url_ttl_s,
                  "Lifetime of the download URL Ashby's file.info answers")
       ->capture_default_str();
@@ -120,6 +131,10 @@ int main(int argc, char** argv) {
       set_fault_rate(options.faults[index], name.substr(colon + 1), rate);
     }
     options.lever_retry_after = !no_lever_retry_after;
+    if (gh_unknown_filters != "seeded")
+      options.greenhouse_refuse_unknown_filters = gh_unknown_filters == "refuse";
+    if (gh_attachment_urls != "seeded")
+      options.greenhouse_redirect_attachments = gh_attachment_urls == "redirect";
     if (!state_dir.empty())
       options.state_dir = state_dir;
     if (!ashby_config.empty())

@@ -72,8 +72,11 @@ class LeverServer : public VendorServer {
 // One record of a Greenhouse v3 list with the keys its filters use.
 struct GreenhouseRow {
   std::int64_t id = 0, created_at = 0, updated_at = 0;
-  std::int64_t candidate_id = 0, application_id = 0, job_id = 0, scorecard_id = 0;
-  json::object object;
+  json::object object;  // parent filters match its own *_id members
+  // Listed only when this switch is "true" / hidden when it is (users?show_service_accounts,
+  // rejection_reasons?include_defaults, offers?current_only).
+  std::string shown_only_with, hidden_with;
+  std::string custom_field_key;  // education options: listed only with custom_field_key=<this>
 };
 
 class GreenhouseServer : public VendorServer {
@@ -94,6 +97,8 @@ class GreenhouseServer : public VendorServer {
             const std::string& resource);
   void download(const httplib::Request& request, httplib::Response& response);
   std::string signed_url(const std::string& attachment_id) const;
+  std::string redirect_url(const std::string& attachment_id) const;
+  void redirect(const httplib::Request& request, httplib::Response& response);
   // Rows of a resource, rebuilt only after a mutation; caller holds the world's shared lock.
   std::shared_ptr<const std::vector<GreenhouseRow>> rows(const std::string& resource);
 
@@ -103,6 +108,8 @@ class GreenhouseServer : public VendorServer {
   // Signed attachment URL lifetime in seconds (before rate_scale): --attachment-ttl-s, which a
   // test may change while the sandbox runs (POST /_sandbox/attachment_ttl {"seconds": S}).
   std::atomic<double> attachment_url_ttl_s_;
+  const bool refuse_unknown_filters_;  // Options::greenhouse_refuse_unknown_filters
+  const bool redirect_attachments_;    // Options::greenhouse_redirect_attachments
   std::mutex token_mutex_;
   struct Token {
     std::int64_t expiry_ms = 0;

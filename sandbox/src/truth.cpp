@@ -195,9 +195,12 @@ void greenhouse_records(const Dataset& data, std::int64_t max_file_bytes,
   std::map<std::int64_t, std::vector<const GhScorecard*>> cards;
   for (const auto& card : gh.scorecards)
     cards[card.application_id].push_back(&card);
+  // One offer per application offer: its current version (superseded ones are Deprecated).
   std::map<std::int64_t, std::int64_t> offers;
   for (const auto& offer : gh.offers)
-    ++offers[offer.application_id];
+    if (offer.status != "Deprecated")
+      ++offers[offer.application_id];
+  // An attachment listed without candidate_id belongs to its application's candidate.
   std::map<std::int64_t, std::vector<const GhAttachment*>> files;
   for (const auto& attachment : gh.attachments)
     files[attachment.candidate_id].push_back(&attachment);
@@ -210,16 +213,22 @@ void greenhouse_records(const Dataset& data, std::int64_t max_file_bytes,
     record.updated_at = candidate.updated_at;
     record.created_at = candidate.created_at;
     record.tags.insert(candidate.tags.begin(), candidate.tags.end());
+    // Every /v3/notes row is one note, whatever its type (logged emails, LinkedIn messages,
+    // ...); its body is plain text.
     for (const GhNote* note : notes[candidate.id]) {
       ++record.notes;
       record.source_notes.push_back(
           json::object{{"source", "greenhouse"},
+                       {"type", note->type},
                        {"createdAt", iso_time(note->created_at)},
                        {"isPrivate", note->visibility != "publicly_visible"},
-                       {"html", note->body}});
+                       {"texts", json::array{json::value(note->body)}}});
     }
+    // The profile note: what the candidate cannot hold, education, employment, time zone and
+    // withheld email consent included.
     if (!candidate.company.empty() || !candidate.title.empty() || candidate.phones.size() > 1 ||
-        candidate.addresses.size() > 1)
+        candidate.addresses.size() > 1 || !candidate.educations.empty() ||
+        !candidate.employments.empty() || !candidate.time_zone.empty() || !candidate.can_email)
       ++record.notes;
     for (const auto* attachment : files[candidate.id])
       if (fits(attachment->file, max_file_bytes))
@@ -454,7 +463,7 @@ json::object default_ashby_config(const Dataset& data) {
     add_user(user.name.substr(0, space), user.name.substr(space + 1), user.email, true);
   }
   for (const auto& user : data.greenhouse.users)
-    if (!user.deactivated)
+    if (!user.deactivated && !user.service_account)
       add_user(user.first_name, user.last_name, user.email, true);
   std::set<std::string> titles;
   for (const auto& text : data.lever.sources)

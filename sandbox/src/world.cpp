@@ -272,7 +272,8 @@ json::array mutate_greenhouse(World& world, int count) {
       }
       case 1:
         gh.notes.push_back({++gh.next_id, candidate.id, gh.users[0].id, app.id,
-                            "<p>Parallel-run note ✍️</p>", "publicly_visible", now});
+                            "Parallel-run note ✍️\nwith a second line", "publicly_visible",
+                            now});
         kind = "new_note";
         break;
       case 2: {
@@ -281,7 +282,8 @@ json::array mutate_greenhouse(World& world, int count) {
         card.application_id = app.id;
         card.interviewer_id = gh.users[1].id;
         card.submitter_id = card.interviewer_id;
-        card.interview = "Phone Interview";
+        card.job_interview_id = job.interviews[1].id;  // the phone stage's interview
+        card.interview = job.interviews[1].name;
         card.rating = "yes";
         card.status = "complete";
         card.interviewed_at = card.submitted_at = card.created_at = card.updated_at = now;

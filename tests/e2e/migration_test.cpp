@@ -286,6 +286,21 @@ class E2E : public ::testing::Test {
     EXPECT_GT(compared, 10u);
   }
 
+  // What no source settles about v3 (greenhouse.md §3.2, §7): whether an undocumented filter is
+  // ignored or refused, and whether attachment URLs redirect. Each combination migrates exactly.
+  void expect_greenhouse_matches_truth(bool refuse, bool redirect) {
+    atsm::sandbox::Options options;
+    options.seed = 13;
+    options.persons = 40;
+    options.greenhouse_refuse_unknown_filters = refuse;
+    options.greenhouse_redirect_attachments = redirect;
+    start(options, /*validate=*/true);
+    plan_and_accept("greenhouse");
+    Outcome migration = run(migration_args("greenhouse"));
+    ASSERT_EQ(migration.exit_code, 0) << migration.output;
+    expect_matches_truth("greenhouse");
+  }
+
   // A parallel-run period: after a full migration, recruiters change ten records in the source
   // (stage moves, new notes, feedback, files, candidacies and persons: the sandbox's mutate, which
   // also moves its truth). `--delta` reads only what changed since the first read started and
@@ -684,14 +699,16 @@ TEST_F(E2E, FaultsAndThreeKillsLoseNothingAndDuplicateNothing) {
 }
 
 TEST_F(E2E, GreenhouseIntoAshbyMatchesTheGroundTruth) {
-  atsm::sandbox::Options options;
-  options.seed = 13;
-  options.persons = 40;
-  start(options, /*validate=*/true);
-  plan_and_accept("greenhouse");
-  Outcome migration = run(migration_args("greenhouse"));
-  ASSERT_EQ(migration.exit_code, 0) << migration.output;
-  expect_matches_truth("greenhouse");
+  expect_greenhouse_matches_truth(true, false);
+}
+TEST_F(E2E, GreenhouseWithUnknownFiltersIgnoredMatchesTheGroundTruth) {
+  expect_greenhouse_matches_truth(false, false);
+}
+TEST_F(E2E, GreenhouseWithRedirectingFileUrlsMatchesTheGroundTruth) {
+  expect_greenhouse_matches_truth(true, true);
+}
+TEST_F(E2E, GreenhouseWithIgnoredFiltersAndRedirectsMatchesTheGroundTruth) {
+  expect_greenhouse_matches_truth(false, true);
 }
 
 }  // namespace

@@ -213,7 +213,8 @@ TEST_F(GreenhouseAccount, ReferenceDataIsReadCompletely) {
   for (const auto& user : gh.users) {
     const model::User& mapped = users.at(key("user", user.id));
     EXPECT_EQ(mapped.name, user.first_name + " " + user.last_name);
-    EXPECT_EQ(mapped.email, user.email);
+    // The service account (listed with show_service_accounts=true) has primary_email "".
+    EXPECT_EQ(mapped.email, user.email.empty() ? std::nullopt : std::optional(user.email));
     EXPECT_EQ(mapped.active, !user.deactivated);
   }
   EXPECT_EQ(by_key<model::Department>(records("department")).size(), gh.departments.size());
@@ -244,6 +245,12 @@ TEST_F(GreenhouseAccount, ReferenceDataIsReadCompletely) {
   for (const auto& job : gh.jobs) {
     const model::Job& mapped = jobs.at(key("job", job.id));
     EXPECT_EQ(mapped.title, job.name);
+    // The hiring team, from /v3/job_hiring_managers and /v3/job_owners.
+    std::vector<std::string> managers;
+    for (std::int64_t user : job.hiring_manager_ids)
+      managers.push_back(key("user", user));
+    EXPECT_EQ(mapped.hiring_manager_user_keys, managers);
+    EXPECT_EQ(mapped.owner_user_key, key("user", job.recruiter_owner_id));
     EXPECT_EQ(model::to_string(mapped.status), job.status);
     EXPECT_EQ(mapped.confidential, job.confidential);
     EXPECT_EQ(mapped.department_keys,
@@ -344,10 +351,21 @@ TEST_F(GreenhouseAccount, NotesScorecardsInterviewsAndOffers) {
   for (const auto& note : gh.notes) {
     const model::Note& mapped = notes.at(key("note", note.id));
     EXPECT_EQ(mapped.person_key, key("candidate", note.candidate_id));
-    EXPECT_EQ(mapped.body, note.body);
+    // Plain text (notes.json `body`); a logged email or other activity says what it was first.
+    EXPECT_EQ(mapped.body_format, model::BodyFormat::text);
+    if (note.type == "NOTE") {
+      EXPECT_EQ(mapped.body, note.body);
+    } else {
+      EXPECT_TRUE(mapped.body.starts_with("[Greenhouse ")) << mapped.body;
+      EXPECT_TRUE(mapped.body.ends_with("\n" + note.body)) << mapped.body;
+      EXPECT_EQ(mapped.extra.at("note_type"), json::value(note.type));
+    }
     EXPECT_EQ(mapped.is_private, note.visibility != "publicly_visible");
-    EXPECT_EQ(mapped.body_format, model::BodyFormat::html);
   }
+  std::set<std::string> types;
+  for (const auto& note : gh.notes)
+    types.insert(note.type);
+  EXPECT_GE(types.size(), 5u) << "logged emails and other activity are in the dataset";
 
   std::map<std::int64_t, std::int64_t> candidate_of;
   for (const auto& app : gh.applications)
@@ -378,8 +396,18 @@ TEST_F(GreenhouseAccount, NotesScorecardsInterviewsAndOffers) {
     for (std::size_t i = 0; i < card.answers.size(); ++i) {
       const auto& field = mapped.fields[card.attributes.size() + i];
       EXPECT_EQ(field.label, card.answers[i].question);
-      EXPECT_EQ(field.value, json::value(card.answers[i].answer));
+      // A select question's answer is its chosen options' text (v3 leaves `answer` null).
+      std::string chosen;
+      for (const auto& option : card.answers[i].selected)
+        chosen += (chosen.empty() ? "" : ", ") + option;
+      // A yes/no question's boolean_value is the value.
+      json::value want(chosen.empty() ? card.answers[i].answer : chosen);
+      if (card.answers[i].question == "Does the candidate have experience designing APIs?")
+        want = card.answers[i].answer == "Yes";
+      EXPECT_EQ(field.value, want) << field.label;
     }
+    // The form is the kit's job interview (scorecards carry no `interview`).
+    EXPECT_EQ(mapped.form_name, card.interview);
   }
   EXPECT_EQ(feedback.size(), complete);
   EXPECT_LT(complete, gh.scorecards.size()) << "the dataset has drafts to leave out";
@@ -393,16 +421,88 @@ TEST_F(GreenhouseAccount, NotesScorecardsInterviewsAndOffers) {
     for (std::size_t i = 0; i < interview.interviewer_ids.size(); ++i)
       EXPECT_EQ(mapped.interviewers[i].user_key, key("user", interview.interviewer_ids[i]));
     EXPECT_EQ(model::timestamp_to_epoch_millis(mapped.start_at.value_or("")), interview.starts_at);
+    EXPECT_EQ(mapped.title, interview.name) << "the job interview's name";
   }
 
+  // Each offer's current version only; superseded versions are Deprecated.
   auto offers = by_key<model::Offer>(records("offer"));
-  ASSERT_EQ(offers.size(), gh.offers.size());
+  std::size_t current = 0, superseded = 0;
   for (const auto& offer : gh.offers) {
+    if (offer.status == "Deprecated") {
+      ++superseded;
+      EXPECT_FALSE(offers.count(key("offer", offer.id))) << "a superseded version";
+      continue;
+    }
+    ++current;
     const model::Offer& mapped = offers.at(key("offer", offer.id));
     EXPECT_EQ(mapped.person_key, key("candidate", candidate_of.at(offer.application_id)));
     EXPECT_EQ(mapped.status, offer.status);
     EXPECT_TRUE(mapped.start_date.has_value());
   }
+  EXPECT_EQ(offers.size(), current);
+  EXPECT_GT(superseded, 0u);
+}
+
+// The session's model extension: person.education, person.employment, person.time_zone,
+// person.can_email and candidacy.form_answers, from their v3 lists and members.
+TEST_F(GreenhouseAccount, EducationEmploymentConsentAndFormAnswersAreKept) {
+  const auto& gh = dataset();
+  auto persons = by_key<model::Person>(records("person"), malformed_email);
+  int educated = 0, employed = 0, zoned = 0, no_email = 0;
+  for (const auto& candidate : gh.candidates) {
+    const model::Person& person = persons.at(key("candidate", candidate.id));
+    if (candidate.time_zone.empty()) {
+      EXPECT_FALSE(person.extra.contains("time_zone"));
+    } else {
+      ++zoned;
+      EXPECT_EQ(person.extra.at("time_zone"), json::value(candidate.time_zone));
+    }
+    EXPECT_EQ(person.extra.at("can_email"), json::value(candidate.can_email));
+    no_email += candidate.can_email ? 0 : 1;
+    if (candidate.educations.empty()) {
+      EXPECT_FALSE(person.extra.contains("education"));
+    } else {
+      ++educated;
+      const auto& want = candidate.educations.front();
+      EXPECT_EQ(person.extra.at("education"),
+                json::value(json::array{json::object{{"school", want.school},
+                                                     {"degree", want.degree},
+                                                     {"field_of_study", want.discipline},
+                                                     {"start", std::to_string(want.start_year)},
+                                                     {"end", std::to_string(want.end_year)}}}));
+    }
+    if (!candidate.employments.empty()) {
+      ++employed;
+      const json::array& got = person.extra.at("employment").as_array();
+      ASSERT_EQ(got.size(), candidate.employments.size());
+      std::set<std::string> companies;
+      for (const json::value& item : got) {
+        companies.insert(std::string(item.at("company").as_string()));
+        EXPECT_EQ(item.at("current").as_bool(), !item.as_object().contains("end"));
+      }
+      for (const auto& job : candidate.employments)
+        EXPECT_TRUE(companies.count(job.company)) << job.company;
+    }
+  }
+  EXPECT_GT(educated, 0);
+  EXPECT_GT(employed, 0);
+  EXPECT_GT(zoned, 0);
+  EXPECT_GT(no_email, 0);
+  auto candidacies = by_key<model::Candidacy>(records("candidacy"));
+  int answered = 0;
+  for (const auto& app : gh.applications) {
+    const model::Candidacy& mapped = candidacies.at(key("application", app.id));
+    if (app.answers.empty()) {
+      EXPECT_FALSE(mapped.extra.contains("form_answers"));
+      continue;
+    }
+    ++answered;
+    json::array want;
+    for (const auto& [question, answer] : app.answers)
+      want.push_back(json::object{{"question", question}, {"answer", answer}});
+    EXPECT_EQ(mapped.extra.at("form_answers"), json::value(want));
+  }
+  EXPECT_GT(answered, 0);
 }
 
 // Every person's recruiter / coordinator: those of its latest application naming one.
@@ -676,7 +776,11 @@ TEST(GreenhouseAttachments, AnExpiredUrlIsRenewedByOneFreshReadOfTheAttachments)
 // exactly those files: a read from that checkpoint, once the host serves again, fetches them
 // with one read by id each and walks nothing else.
 TEST(GreenhouseAttachments, AUrlThatStaysDeadIsAFailedFileThatALaterReadFetches) {
-  Harness harness(sandbox_options());
+  // The file host's own refusal (S3's 403 AccessDenied) is what this test reads: direct URLs,
+  // since a broken redirect URL is refused by Greenhouse, not by the file host.
+  sandbox::Options options = sandbox_options();
+  options.greenhouse_redirect_attachments = false;
+  Harness harness(options);
   const auto& gh = dataset();
   std::map<std::string, model::File> emitted;
   std::string checkpoint;
@@ -774,6 +878,42 @@ TEST(GreenhouseChildren, ARefusedParentFilterFallsBackToOneWholeListRead) {
             static_cast<std::int64_t>((stage_rows + 19) / 20));
   EXPECT_NE(harness.log_text().find("reading all of /v3/application_stages once"),
             std::string::npos);
+}
+
+// Whether v3 ignores or refuses a filter a list does not define, and whether attachment URLs
+// redirect, is not known (greenhouse.md §3.2, §7): under each combination the read is the same,
+// with no field or panel member repeated and every file downloaded.
+TEST(GreenhouseSwitches, EveryCombinationReadsTheSameFeedbackPanelsAndFiles) {
+  const auto& gh = dataset();
+  for (bool refuse : {false, true})
+    for (bool redirect : {false, true}) {
+      SCOPED_TRACE(std::string(refuse ? "refused" : "ignored") + " unknown filters, " +
+                   (redirect ? "redirecting" : "direct") + " URLs");
+      sandbox::Options options = sandbox_options();
+      options.greenhouse_refuse_unknown_filters = refuse;
+      options.greenhouse_redirect_attachments = redirect;
+      Harness harness(options);
+      auto instance = harness.open(harness.config());
+      auto feedback = by_key<model::Feedback>(harness.read(*instance, "feedback"));
+      for (const auto& card : gh.scorecards)
+        if (card.status == "complete") {
+          EXPECT_EQ(feedback.at(key("scorecard", card.id)).fields.size(),
+                    card.attributes.size() + card.answers.size());
+        }
+      auto interviews = by_key<model::Interview>(harness.read(*instance, "interview"));
+      for (const auto& interview : gh.interviews)
+        EXPECT_EQ(interviews.at(key("interview", interview.id)).interviewers.size(),
+                  interview.interviewer_ids.size());
+      auto files = by_key<model::File>(harness.read(*instance, "file"));
+      ASSERT_EQ(files.size(), gh.attachments.size());
+      for (const auto& attachment : gh.attachments) {
+        const model::File& mapped = files.at(key("attachment", std::stoll(attachment.file.id)));
+        EXPECT_EQ(mapped.person_key, key("candidate", attachment.candidate_id));
+        EXPECT_EQ(mapped.sha256, sandbox::sha256_hex(sandbox::file_bytes(attachment.file)));
+      }
+      EXPECT_EQ(harness.requests("GET /v3/scorecard_question_answers"), 1)
+          << "read whole once, not per batch of scorecards";
+    }
 }
 
 // ---- checkpoints -----------------------------------------------------------------------------

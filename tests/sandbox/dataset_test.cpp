@@ -222,8 +222,9 @@ Expected greenhouse_expected(const Dataset& data) {
     PersonTally person;
     for (const GhCandidate* c : members) {
       if (!c->company.empty() || !c->title.empty() || c->phones.size() > 1 ||
-          c->addresses.size() > 1)
-        ++out.notes;  // profile note
+          c->addresses.size() > 1 || !c->educations.empty() || !c->employments.empty() ||
+          !c->time_zone.empty() || !c->can_email)
+        ++out.notes;  // profile note (education, employment, time zone, consent included)
       for (const auto& note : gh.notes)
         out.notes += note.candidate_id == c->id ? 1 : 0;
       for (const auto& attachment : gh.attachments)
@@ -248,8 +249,8 @@ Expected greenhouse_expected(const Dataset& data) {
             std::any_of(gh.interviews.begin(), gh.interviews.end(),
                         [&](const GhInterview& i) { return i.application_id == app.id; });
         out.notes += interviewed ? 1 : 0;
-        for (const auto& offer : gh.offers)
-          out.notes += offer.application_id == app.id ? 1 : 0;
+        for (const auto& offer : gh.offers)  // current versions only
+          out.notes += offer.application_id == app.id && offer.status != "Deprecated" ? 1 : 0;
       }
     }
     person.add_to(out);

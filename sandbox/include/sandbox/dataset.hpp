@@ -146,6 +146,10 @@ struct GhUser {
   std::int64_t id = 0;
   std::string first_name, last_name, email;
   bool deactivated = false, site_admin = false;
+  // An API service account: listed only with show_service_accounts=true, primary_email ""
+  // (greenhouse.md §6.6).
+  bool service_account = false;
+  std::vector<std::string> extra_emails;  // v3 users.emails beside primary_email
   std::int64_t created_at = 0;
 };
 struct GhNamed {
@@ -168,6 +172,22 @@ struct GhJob {
   // by id, matched here by text.
   std::int64_t interview_kit_id = 0;
   std::vector<GhNamed> scorecard_questions, candidate_attributes;
+  // The interview plan (/v3/job_interviews, one per stage after Application Review, each with its
+  // own interview kit, /v3/interview_kits) and the hiring team (/v3/job_hiring_managers,
+  // /v3/job_owners).
+  struct Question {
+    std::int64_t id = 0;
+    std::string text, answer_type;  // text | yes_no | single_select | multi_select
+    std::vector<GhNamed> options;   // select types: /v3/scorecard_question_options
+  };
+  struct Interview {
+    std::int64_t id = 0, stage_id = 0, kit_id = 0;
+    std::string name;
+    std::vector<Question> questions;  // the kit's (/v3/scorecard_questions)
+  };
+  std::vector<Interview> interviews;
+  std::vector<std::int64_t> hiring_manager_ids;
+  std::int64_t recruiter_owner_id = 0, opening_id = 0;
 };
 struct GhContact {
   std::string value, type;
@@ -177,9 +197,22 @@ struct GhCustomField {
   std::string name, name_key, value_type;  // short_text, long_text, yes_no, single_select, ...
   std::vector<std::string> options;
 };
+struct GhEducation {
+  std::int64_t id = 0;
+  std::string school, degree, discipline;  // names of custom_field_options of those keys
+  int start_year = 0, end_year = 0;
+};
+struct GhEmployment {
+  std::int64_t id = 0;
+  std::string company, title, start_date, end_date;  // dates YYYY-MM-DD; end "" = current
+};
 struct GhCandidate {
   std::int64_t id = 0;
   std::string first_name, last_name, company, title;
+  std::string time_zone;  // IANA; "" = null
+  bool can_email = true;
+  std::vector<GhEducation> educations;
+  std::vector<GhEmployment> employments;
   std::vector<GhContact> emails, phones, addresses, websites, social;
   std::vector<std::string> tags;
   std::map<std::string, boost::json::value> custom_fields;  // name_key -> value
@@ -189,6 +222,7 @@ struct GhApplicationStage {
   std::int64_t id = 0, stage_id = 0;
   std::int64_t entered_at = 0;
   std::optional<std::int64_t> exited_at;
+  bool entered_at_known = true;  // false: listed with entered_at null (backfilled history)
 };
 struct GhApplication {
   std::int64_t id = 0, candidate_id = 0;
@@ -199,7 +233,9 @@ struct GhApplication {
   std::int64_t source_id = 0, recruiter_id = 0;
   std::optional<std::int64_t> coordinator_id, referrer_id;  // referrer: a /v3/referrers id
   std::int64_t created_at = 0, updated_at = 0;
-  std::vector<GhApplicationStage> stages;  // oldest first; the last is current
+  std::vector<GhApplicationStage> stages;                    // oldest first; the last is current
+  std::vector<std::pair<std::string, std::string>> answers;  // application form (question, answer)
+  std::optional<std::int64_t> job_post_id;
 };
 // /v3/referrers: who referred a candidate; a user of the account or someone outside it.
 struct GhReferrer {
@@ -221,17 +257,21 @@ struct GhAttribute {
 };
 struct GhAnswer {
   std::string question, answer;
+  std::vector<std::string> selected{};  // select-type questions: the chosen options' names
 };
 struct GhScorecard {
   std::int64_t id = 0, application_id = 0, interviewer_id = 0, submitter_id = 0;
   std::string interview, rating, status;  // rating: strong_no|no|yes|strong_yes|no_decision
+  std::int64_t job_interview_id = 0;      // its kit: the job interview's (interview is its name)
   std::int64_t interviewed_at = 0, submitted_at = 0, created_at = 0, updated_at = 0;
   std::vector<GhAttribute> attributes;
   std::vector<GhAnswer> answers;
 };
 struct GhInterview {
   std::int64_t id = 0, application_id = 0, job_id = 0;
-  std::string name, status;
+  std::string name, status;  // name: the job interview's
+  std::int64_t job_interview_id = 0;
+  std::string video_conferencing_url;
   std::vector<std::int64_t> interviewer_ids;
   std::int64_t starts_at = 0, ends_at = 0, created_at = 0, updated_at = 0;
 };
@@ -239,18 +279,21 @@ struct GhOffer {
   std::int64_t id = 0, application_id = 0;
   std::string status;  // Created | Accepted | Rejected | Deprecated
   std::int64_t sent_at = 0, starts_at = 0, created_at = 0, updated_at = 0;
+  int version = 1;  // edits make a new version; the older ones become Deprecated
 };
 struct GhNote {
   std::int64_t id = 0, candidate_id = 0, user_id = 0;
   std::optional<std::int64_t> application_id;
   std::string body, visibility;  // publicly_visible | privately_visible | admin_only_visible
   std::int64_t created_at = 0;
+  std::string type = "NOTE", subject{};  // v3 notes.type (NOTE, EMAIL, LINKEDIN_NOTE, ...)
 };
 struct GhAttachment {
   std::int64_t candidate_id = 0, application_id = 0;
   std::string type;  // resume | cover_letter | other ...
   std::int64_t created_at = 0;
-  SandboxFile file;  // file.id is the decimal attachment id
+  SandboxFile file;                 // file.id is the decimal attachment id
+  bool candidate_id_listed = true;  // false: listed with candidate_id null (schema allows it)
 };
 struct GreenhouseData {
   std::vector<GhUser> users;
@@ -266,6 +309,20 @@ struct GreenhouseData {
   std::vector<GhAttachment> attachments;
   std::vector<GhReferrer> referrers;
   std::vector<GhRejectionDetail> rejection_details;
+  // Prospect pools (/v3/prospect_pools, their stages /v3/prospect_pool_stages) and each prospect
+  // application's place in one (/v3/prospect_details).
+  struct ProspectPool {
+    std::int64_t id = 0;
+    std::string name;
+    std::vector<GhNamed> stages;
+  };
+  struct ProspectDetail {
+    std::int64_t id = 0, application_id = 0, pool_id = 0, pool_stage_id = 0, owner_id = 0;
+  };
+  std::vector<ProspectPool> prospect_pools;
+  std::vector<ProspectDetail> prospect_details;
+  // Education option lists (custom_field_options of keys school_name, degree, discipline).
+  std::vector<GhNamed> schools, degrees, disciplines;
   std::int64_t next_id = 0;
 };
 

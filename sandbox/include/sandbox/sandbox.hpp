@@ -68,6 +68,14 @@ struct Options {
   // for v3 attachment links (specs/greenhouse-v3/schemas/attachments.json, `url`; greenhouse.md
   // §7). A test sets it short on purpose to see URLs expire between reading and downloading.
   int attachment_url_ttl_s = 7 * 24 * 3600;
+  // What no source settles about Greenhouse v3, emulated both ways; unset: chosen by the seed
+  // (bit 0 and bit 1), so each seed is one combination. Whether a filter a list does not define
+  // is ignored (false) or refused with 422 (true), greenhouse.md §3.2 [unverified]:
+  std::optional<bool> greenhouse_refuse_unknown_filters;
+  // Whether attachment `url`s are signed file URLs (false) or a Greenhouse endpoint answering 302
+  // to a fresh one (true): "may be a Greenhouse redirect endpoint ... follow redirects"
+  // (greenhouse.md §7, specs/greenhouse-v3/schemas/attachments.json):
+  std::optional<bool> greenhouse_redirect_attachments;
   // Lifetime of the presigned URL Ashby's file.info answers (before rate_scale). Undocumented
   // (ashby.md §5.4 documents 10 minutes for the upload URL): 10 minutes unless a test sets it
   // short.
