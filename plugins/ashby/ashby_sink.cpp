@@ -349,11 +349,19 @@ std::vector<object> AshbySink::cached_list(const std::string& method, const obje
   }
   std::vector<object> items = client_.list_all(method, body);
   std::lock_guard lock(mutex_);
-  return lists_.try_emplace(method, std::move(items)).first->second;
+  auto [it, inserted] = lists_.try_emplace(method, std::move(items));
+  if (inserted)
+    for (const object& made : created_[method])
+      if (std::none_of(it->second.begin(), it->second.end(), [&](const object& listed) {
+            return text_of(listed, "id") == text_of(made, "id");
+          }))
+        it->second.push_back(made);
+  return it->second;
 }
 
 void AshbySink::remember(const std::string& method, const object& item) {
   std::lock_guard lock(mutex_);
+  created_[method].push_back(item);
   auto it = lists_.find(method);
   if (it != lists_.end())
     it->second.push_back(item);

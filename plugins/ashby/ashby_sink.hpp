@@ -167,6 +167,9 @@ class AshbySink : public sdk::Sink {
   std::mutex mutex_;         // guards the caches below
   std::mutex create_mutex_;  // one create-by-name at a time, so two threads never both create
   std::map<std::string, std::vector<boost::json::object>> lists_;
+  // What this instance created, by list method: a list read that began before a create must not
+  // hide it once cached, or a later lookup creates the object twice.
+  std::map<std::string, std::vector<boost::json::object>> created_;
   std::map<std::string, PlanInfo> job_plans_;
   std::map<std::string, std::string> tag_ids_;
   std::map<std::string, std::string> application_jobs_;               // application id -> title
