@@ -51,6 +51,19 @@ json::object only_included(const httplib::Request& request, json::object object,
   return out;
 }
 
+// The stage the opportunity was in at `at`: a comment names the stage it was written at, which a
+// later move does not rewrite (lever_docs_examples.json `note_retrieve`: two comments of one note
+// name two stages; the earliest known stage before the first recorded change).
+const std::string& stage_at(const LeverOpportunity& opp, std::int64_t at) {
+  const std::string* stage = &opp.stage_id;
+  for (auto change = opp.stage_changes.rbegin(); change != opp.stage_changes.rend(); ++change) {
+    stage = &change->to_stage_id;
+    if (change->at <= at)
+      return *stage;
+  }
+  return *stage;
+}
+
 // When the opportunity last changed stage (its creation when it never did).
 std::int64_t last_advanced_at(const LeverOpportunity& opp) {
   return opp.stage_changes.empty() ? opp.created_at : opp.stage_changes.back().at;
@@ -591,7 +604,7 @@ void LeverServer::opportunity_children(const httplib::Request& request, httplib:
                                       {"createdAt", comment.created_at},
                                       {"user", user(comment.user)},
                                       {"score", nullptr},
-                                      {"stage", opp.stage_id}});
+                                      {"stage", stage_at(opp, comment.created_at)}});
       items.emplace_back(note.id,
                          json::object{{"id", note.id},
                                       {"text", "Note"},
