@@ -273,10 +273,12 @@ def negative_cases(ashby, sandbox_url, ids):
 
 
 def undocumented_cases(ashby, ids):
-    """Properties the schema does not define but does not forbid: recorded, forwarded."""
-    ashby.call("source.list", {"limit": 100})
+    """Properties the schema does not define but does not forbid: recorded, forwarded. (The
+    emulator itself refuses the ones the sink once sent, `limit` on source.list and `confidential`
+    on job.create, so a made-up name stands for "any undocumented property" here.)"""
+    ashby.call("source.list", {"atsmProbe": 100})
     ashby.call("job.create", {"title": "Secret", "teamId": ids["department"]["id"],
-                              "locationId": ids["location"]["id"], "confidential": True})
+                              "locationId": ids["location"]["id"], "atsmProbe": True})
     ashby.call("candidate.create", {"name": "Nested",
                                     "location": {"city": "Oslo", "planet": "Earth"}})
 
@@ -386,7 +388,7 @@ def main():
                                       "--undocumented", "refuse"])
         processes.append(strict)
         Ashby(f"http://127.0.0.1:{strict_ready['port']}", key).refused(
-            "source.list", {"limit": 100}, "--undocumented refuse: limit on source.list")
+            "source.list", {"atsmProbe": 100}, "--undocumented refuse: atsmProbe on source.list")
 
         # 3. An answer that misses required fields is caught.
         stub = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Broken)
