@@ -1055,8 +1055,8 @@ class LeverSource : public sdk::Source {
 
   // What Lever says of an owed file now, as listed (nullopt: deleted since): a resume or file by
   // its single GET; an offer (with that letter) from the opportunity's offers, which have no
-  // single GET (lever.md §4 table); a file-upload answer from the opportunity read with
-  // expand=applications (applications have no list of their own: lever.md §4 table).
+  // single GET (lever.md §5 table); a file-upload answer from the opportunity read with
+  // expand=applications (applications are "deprecated" as a route of their own: lever.md §5 table).
   std::optional<json::value> reread(const OwedFile& file) {
     const std::string& opportunity = file.opportunity.id;
     if (file.kind == FileKind::offer_document) {
