@@ -706,6 +706,72 @@ class LeverSource : public sdk::Source {
     return all;
   }
 
+  // ---- file downloads, checked against what Lever declared ------------------------------------
+
+  // The four kinds of Lever file records; each name is also its source-key object.
+  enum class FileKind { resume, file, offer_document, application_file };
+
+  static const char* kind_name(FileKind kind) {
+    switch (kind) {
+      case FileKind::resume:
+        return "resume";
+      case FileKind::file:
+        return "file";
+      case FileKind::offer_document:
+        return "offer_document";
+      case FileKind::application_file:
+        return "application_file";
+    }
+    return "file";
+  }
+
+  // A file to download: its opportunity, its kind and id (an offer letter: the offer's id and
+  // `status` "sent" or "signed"). Also what a read owes when the download was not the file.
+  struct OwedFile {
+    OpportunityRef opportunity;
+    FileKind kind = FileKind::file;
+    std::string id;
+    std::string status = {};
+  };
+
+  static std::string file_key(const OwedFile& file) {
+    return file.kind == FileKind::offer_document ? offer_document_key(file.id, file.status)
+                                                 : source_key(kind_name(file.kind), file.id);
+  }
+
+  // Where Lever serves the bytes: resumes and files by id (reference §5.6); an offer letter by
+  // offer and status (lever_docs_examples.json "offer_download_note"); a file-upload answer by its
+  // id under /files (unverified: Lever documents the answer {id, ext, name, size, uploadedAt} but
+  // no download route of its own).
+  static std::string download_path(const OwedFile& file) {
+    std::string opportunity = "/opportunities/" + file.opportunity.id;
+    switch (file.kind) {
+      case FileKind::resume:
+        return opportunity + "/resumes/" + file.id + "/download";
+      case FileKind::offer_document:
+        return opportunity + "/offers/" + file.id + "/download?status=" + file.status;
+      case FileKind::file:
+      case FileKind::application_file:
+        break;
+    }
+    return opportunity + "/files/" + file.id + "/download";
+  }
+
+  static std::string download_what(const OwedFile& file) {
+    std::string of = " of opportunity " + file.opportunity.id;
+    switch (file.kind) {
+      case FileKind::resume:
+        return "download of resume " + file.id + of;
+      case FileKind::offer_document:
+        return "download of the " + file.status + " letter of offer " + file.id + of;
+      case FileKind::application_file:
+        return "download of application answer file " + file.id + of;
+      case FileKind::file:
+        break;
+    }
+    return "download of file " + file.id + of;
+  }
+
   // Offer letters (sentDocument/signedDocument), downloaded with
   // GET /opportunities/:id/offers/:offer/download?status=sent|signed (lever_docs_examples.json
   // "offer_download_note"). The offers listed by this instance's offer kind are reused, so a
@@ -731,15 +797,31 @@ class LeverSource : public sdk::Source {
           ++skipped_;
           continue;
         }
-        Download download =
-            download_bytes("/opportunities/" + opportunity.id + "/offers/" + offer_id +
-                               "/download?status=" + status,
-                           std::string("download of the ") + status + " letter of offer " +
-                               offer_id + " of opportunity " + opportunity.id,
-                           offer_document_key(offer_id, status));
-        out.push_back(map_offer_document(offer, status, opportunity, download));
+        out.push_back(fetch_offer_document(opportunity, offer, status));
       }
     }
+  }
+
+  // An offer letter declares its fileName but no size (lever_docs_examples.json offers_list).
+  model::Record fetch_offer_document(const OpportunityRef& opportunity, const json::value& offer,
+                                     const std::string& status) {
+    model::DeclaredFile declared;
+    if (const json::value* document = offer.as_object().if_contains(status + "Document");
+        document && document->is_object())
+      declared = declared_file(*document, "fileName");
+    Download download =
+        fetch_checked({opportunity, FileKind::offer_document, item_id(offer), status}, declared);
+    return map_offer_document(offer, status, opportunity, download);
+  }
+
+  // A file-upload answer declares {id, ext, name, size, uploadedAt} (lever_docs_examples.json
+  // "application_retrieve").
+  model::Record fetch_application_file(const OpportunityRef& opportunity,
+                                       const json::object& answer) {
+    json::value raw(answer);
+    Download download =
+        fetch_checked({opportunity, FileKind::application_file, item_id(raw)}, declared_file(raw));
+    return map_application_file(answer, opportunity, download);
   }
 
   // The offers of an opportunity that carry a letter, for the file kind of this instance.
@@ -760,23 +842,6 @@ class LeverSource : public sdk::Source {
     offers_seen_[opportunity_id] = std::move(with_letters);
   }
 
-  Download download_bytes(const std::string& path, const std::string& what,
-                          const std::string& key) {
-    Download download;
-    FetchedFile fetched = client_.download(path, what);
-    if (!fetched.sha256.empty()) {
-      download.sha256 = fetched.sha256;
-      download.size = static_cast<std::int64_t>(fetched.size);
-      download.content_type = fetched.content_type;
-    } else {
-      download.skipped_reason =
-          "Lever did not serve the file (HTTP " + std::to_string(fetched.status) +
-          (fetched.error_message.empty() ? ")" : ": " + fetched.error_message + ")");
-      host_.log(ATSM_LOG_WARN, key + " skipped: " + *download.skipped_reason);
-    }
-    return download;
-  }
-
   bool in_delta(const json::value& child) {
     if (!settings_.since)
       return true;
@@ -784,19 +849,15 @@ class LeverSource : public sdk::Source {
     return !touched || *touched >= *settings_.since;
   }
 
-  // What Lever declared about a file before its download: its name and size (a resume nests them
-  // in `file`; reference §5.6 and lever_docs_examples.json `resumes_list`, `files_list_verbatim`).
-  static model::DeclaredFile declared_file(const json::value& item, bool is_resume) {
+  // What Lever declared about a file before its download: its name and size, members of `meta`
+  // (a resume nests them in `file`, an offer letter names the file `fileName`; reference §5.6 and
+  // lever_docs_examples.json `resumes_list`, `files_list_verbatim`, `offers_list`).
+  static model::DeclaredFile declared_file(const json::value& meta, const char* name_key = "name") {
     model::DeclaredFile declared;
-    const json::object* meta = item.is_object() ? &item.as_object() : nullptr;
-    if (meta && is_resume) {
-      const json::value* nested = meta->if_contains("file");
-      meta = nested && nested->is_object() ? &nested->as_object() : nullptr;
-    }
-    if (meta == nullptr)
+    if (!meta.is_object())
       return declared;
-    declared.file_name = string_member(*meta, "name").value_or("");
-    if (const json::value* size = meta->if_contains("size"))
+    declared.file_name = string_member(meta.as_object(), name_key).value_or("");
+    if (const json::value* size = meta.as_object().if_contains("size"))
       declared.size = parse_millis(*size);  // a number, or a numeric string as in the doc examples
     return declared;
   }
@@ -813,52 +874,57 @@ class LeverSource : public sdk::Source {
     return model::download_mismatch(declared, {fetched.size, fetched.content_type, head});
   }
 
-  // Downloads a file and checks it against what Lever declared (an HTML page answered 200, a body
-  // cut short or another file's bytes is not the file): a mismatch is asked again, then emitted
-  // with `fetch_failure` and owed to the retry checkpoint that ends the read (issue 23's path).
+  // Downloads a file of any kind and checks it against what Lever declared (an HTML page answered
+  // 200, a body cut short or another file's bytes is not the file): a mismatch is asked again,
+  // then returned as `fetch_failure` and owed to the retry checkpoint that ends the read (issue
+  // 23's path). A download Lever refuses with an error status is a skip.
+  Download fetch_checked(const OwedFile& target, const model::DeclaredFile& declared) {
+    constexpr int kDownloadAttempts = 3;
+    Download download;
+    if (target.id.empty()) {
+      download.skipped_reason =
+          std::string("the ") + kind_name(target.kind) + " entry has no id to download it by";
+      return download;
+    }
+    std::string what = download_what(target);
+    for (int attempt = 1;; ++attempt) {
+      FetchedFile fetched = client_.download(download_path(target), what);
+      if (fetched.sha256.empty()) {
+        download.skipped_reason =
+            (fetched.status == 422
+                 ? "Lever could not process the file (HTTP 422"
+                 : "Lever did not serve the file (HTTP " + std::to_string(fetched.status)) +
+            (fetched.error_message.empty() ? ")" : ": " + fetched.error_message + ")");
+        host_.log(ATSM_LOG_WARN, file_key(target) + " skipped: " + *download.skipped_reason);
+        return download;
+      }
+      std::optional<std::string> mismatch = download_mismatch(declared, fetched);
+      if (!mismatch) {
+        download.sha256 = fetched.sha256;
+        download.size = static_cast<std::int64_t>(fetched.size);
+        download.content_type = fetched.content_type;
+        return download;
+      }
+      host_.log(ATSM_LOG_WARN,
+                "Lever " + what + " (attempt " + std::to_string(attempt) + "): " + *mismatch);
+      if (attempt == kDownloadAttempts) {
+        download.fetch_failure = *mismatch + " (tried " + std::to_string(attempt) + " times)";
+        std::lock_guard lock(owed_mutex_);
+        owed_.push_back(target);
+        return download;
+      }
+      pause(std::chrono::milliseconds(250 << (attempt - 1)));
+    }
+  }
+
   void fetch_file(const OpportunityRef& opportunity, const json::value& item, bool is_resume,
                   std::vector<model::Record>& out) {
-    constexpr int kDownloadAttempts = 3;
-    std::string id = item_id(item);
-    std::string collection = is_resume ? "resumes" : "files";
-    Download download;
-    if (id.empty()) {
-      download.skipped_reason = "the " + collection + " entry has no id to download it by";
-    } else {
-      std::string what = "download of " + std::string(is_resume ? "resume " : "file ") + id +
-                         " of opportunity " + opportunity.id;
-      model::DeclaredFile declared = declared_file(item, is_resume);
-      for (int attempt = 1;; ++attempt) {
-        FetchedFile fetched = client_.download(
-            "/opportunities/" + opportunity.id + "/" + collection + "/" + id + "/download", what);
-        if (fetched.sha256.empty()) {
-          download.skipped_reason =
-              (fetched.status == 422
-                   ? "Lever could not process the file (HTTP 422"
-                   : "Lever did not serve the file (HTTP " + std::to_string(fetched.status)) +
-              (fetched.error_message.empty() ? ")" : ": " + fetched.error_message + ")");
-          host_.log(ATSM_LOG_WARN, source_key(is_resume ? "resume" : "file", id) +
-                                       " skipped: " + *download.skipped_reason);
-          break;
-        }
-        std::optional<std::string> mismatch = download_mismatch(declared, fetched);
-        if (!mismatch) {
-          download.sha256 = fetched.sha256;
-          download.size = static_cast<std::int64_t>(fetched.size);
-          download.content_type = fetched.content_type;
-          break;
-        }
-        host_.log(ATSM_LOG_WARN,
-                  "Lever " + what + " (attempt " + std::to_string(attempt) + "): " + *mismatch);
-        if (attempt == kDownloadAttempts) {
-          download.fetch_failure = *mismatch + " (tried " + std::to_string(attempt) + " times)";
-          std::lock_guard lock(owed_mutex_);
-          owed_.push_back({opportunity, is_resume, id});
-          break;
-        }
-        pause(std::chrono::milliseconds(250 << (attempt - 1)));
-      }
-    }
+    const json::value* meta = &item;
+    if (is_resume)
+      meta = item.is_object() ? item.as_object().if_contains("file") : nullptr;
+    Download download =
+        fetch_checked({opportunity, is_resume ? FileKind::resume : FileKind::file, item_id(item)},
+                      meta ? declared_file(*meta) : model::DeclaredFile{});
     out.push_back(map_file(item, opportunity, is_resume, download));
   }
 
@@ -872,20 +938,26 @@ class LeverSource : public sdk::Source {
 
   // ---- files owed to a later read (fetched, but not what Lever declared) ---------------------
 
-  struct OwedFile {
-    OpportunityRef opportunity;
-    bool is_resume = false;
-    std::string id;
-  };
-
   static json::array owed_json(const std::vector<OwedFile>& owed) {
     json::array out;
-    for (const OwedFile& file : owed)
-      out.push_back(json::object{{"opportunity", file.opportunity.id},
-                                 {"contact", file.opportunity.contact_id},
-                                 {"resume", file.is_resume},
-                                 {"id", file.id}});
+    for (const OwedFile& file : owed) {
+      json::object entry{{"opportunity", file.opportunity.id},
+                         {"contact", file.opportunity.contact_id},
+                         {"kind", kind_name(file.kind)},
+                         {"id", file.id}};
+      if (!file.status.empty())
+        entry["status"] = file.status;
+      out.push_back(std::move(entry));
+    }
     return out;
+  }
+
+  static std::optional<FileKind> kind_named(const std::string& name) {
+    for (FileKind kind :
+         {FileKind::resume, FileKind::file, FileKind::offer_document, FileKind::application_file})
+      if (name == kind_name(kind))
+        return kind;
+    return std::nullopt;
   }
 
   static std::vector<OwedFile> owed_from(const json::object& position, const char* key) {
@@ -897,20 +969,29 @@ class LeverSource : public sdk::Source {
       if (!entry.is_object())
         continue;
       const json::object& object = entry.as_object();
+      // Checkpoints written before offer letters and answer files were owed say `resume`.
+      bool resume = object.contains("resume") && object.at("resume").is_bool() &&
+                    object.at("resume").as_bool();
+      std::optional<FileKind> kind =
+          kind_named(string_member(object, "kind").value_or(resume ? "resume" : "file"));
+      if (!kind)
+        continue;
       OwedFile file{{string_member(object, "opportunity").value_or(""),
                      string_member(object, "contact").value_or("")},
-                    object.contains("resume") && object.at("resume").is_bool() &&
-                        object.at("resume").as_bool(),
-                    string_member(object, "id").value_or("")};
-      if (!file.opportunity.id.empty() && !file.id.empty())
+                    *kind,
+                    string_member(object, "id").value_or(""),
+                    string_member(object, "status").value_or("")};
+      if (!file.opportunity.id.empty() && !file.id.empty() &&
+          (file.kind != FileKind::offer_document || !file.status.empty()))
         owed.push_back(std::move(file));
     }
     return owed;
   }
 
   // The host's re-fetch of staged files whose bytes the work dir lost (sdk/docs/sink-protocol.md
-  // §5): each entry names the file's source key and its staged record, whose candidacy and person
-  // keys give the opportunity and contact to read it from.
+  // §5): each entry names the file's source key (lever:<kind>:<id>, an offer letter
+  // lever:offer_document:<offer>:<status>) and its staged record, whose candidacy and person keys
+  // give the opportunity and contact to read it from.
   static std::vector<OwedFile> refetched_files(const json::object& position) {
     std::vector<OwedFile> files;
     const json::value* list = position.if_contains("refetch");
@@ -926,8 +1007,19 @@ class LeverSource : public sdk::Source {
       const json::object& record = entry.as_object().at("record").as_object();
       std::string key = string_member(record, "source_key").value_or("");
       OwedFile file;
-      file.is_resume = key.rfind(source_key("resume", ""), 0) == 0;
-      file.id = id_after(key, source_key(file.is_resume ? "resume" : "file", ""));
+      for (FileKind kind :
+           {FileKind::resume, FileKind::file, FileKind::offer_document, FileKind::application_file})
+        if (std::string id = id_after(key, source_key(kind_name(kind), "")); !id.empty()) {
+          file.kind = kind;
+          file.id = std::move(id);
+        }
+      if (file.kind == FileKind::offer_document) {
+        std::size_t colon = file.id.rfind(':');
+        file.status = colon == std::string::npos ? "" : file.id.substr(colon + 1);
+        file.id = colon == std::string::npos ? "" : file.id.substr(0, colon);
+        if (file.status != "sent" && file.status != "signed")
+          file.id.clear();
+      }
       file.opportunity.id = id_after(string_member(record, "candidacy_key").value_or(""),
                                      source_key("opportunity", ""));
       file.opportunity.contact_id =
@@ -955,46 +1047,86 @@ class LeverSource : public sdk::Source {
     std::string listed;
     for (const OwedFile& file : owed)
       if (listed.size() < 600)
-        listed +=
-            (listed.empty() ? "" : ", ") + source_key(file.is_resume ? "resume" : "file", file.id);
+        listed += (listed.empty() ? "" : ", ") + file_key(file);
     throw sdk::Error(ATSM_RETRY, std::to_string(owed.size()) +
                                      " Lever file(s) were not served as declared (" + listed +
                                      "); a re-run fetches exactly them");
   }
 
-  // A retry checkpoint: each owed file read again by id (Lever's single-file GET), then
-  // downloaded and checked; one deleted since is what Lever says it is now, a skip.
+  // What Lever says of an owed file now, as listed (nullopt: deleted since): a resume or file by
+  // its single GET; an offer (with that letter) from the opportunity's offers, which have no
+  // single GET (lever.md §5 table); a file-upload answer from the opportunity read with
+  // expand=applications (applications are "deprecated" as a route of their own: lever.md §5 table).
+  std::optional<json::value> reread(const OwedFile& file) {
+    const std::string& opportunity = file.opportunity.id;
+    if (file.kind == FileKind::offer_document) {
+      for (json::value& offer : child_list(file.opportunity, "offers"))
+        if (offer.is_object() && item_id(offer) == file.id)
+          if (const json::value* document = offer.as_object().if_contains(file.status + "Document");
+              document && document->is_object())
+            return std::move(offer);
+      return std::nullopt;
+    }
+    std::string path = "/opportunities/" + opportunity;
+    Query query;
+    if (file.kind == FileKind::application_file)
+      query.emplace_back("expand", "applications");
+    else
+      path += std::string(file.kind == FileKind::resume ? "/resumes/" : "/files/") + file.id;
+    std::optional<json::value> data;
+    try {
+      json::value answer = client_.get(path, query, "read " + file_key(file) + " again");
+      if (answer.is_object())
+        if (const json::value* found = answer.as_object().if_contains("data");
+            found && found->is_object())
+          data = *found;
+    } catch (const sdk::Error& error) {
+      if (error.status() != ATSM_NOT_FOUND)
+        throw;
+    }
+    if (!data || file.kind != FileKind::application_file)
+      return data;
+    for (json::object& answer : application_files(*data))
+      if (item_id(json::value(answer)) == file.id)
+        return json::value(std::move(answer));
+    return std::nullopt;
+  }
+
+  // A retry checkpoint or a re-fetch: each file read again as Lever lists it now, then downloaded
+  // and checked; one deleted since is what Lever says it is now, a skip.
   void read_owed_files(const std::vector<OwedFile>& owed, sdk::Emitter& emitter) {
     std::vector<model::Record> batch;
     for (const OwedFile& file : owed) {
       host_.check_cancelled();
-      std::string collection = file.is_resume ? "resumes" : "files";
-      std::optional<json::value> item;
-      try {
-        json::value answer = client_.get(
-            "/opportunities/" + file.opportunity.id + "/" + collection + "/" + file.id, {},
-            "read " + collection + " " + file.id + " of opportunity " + file.opportunity.id);
-        if (answer.is_object())
-          if (const json::value* data = answer.as_object().if_contains("data");
-              data && data->is_object())
-            item = *data;
-      } catch (const sdk::Error& error) {
-        if (error.status() != ATSM_NOT_FOUND)
-          throw;
-      }
+      std::optional<json::value> item = reread(file);
+      Download gone;
       if (!item) {
-        Download gone;
         gone.skipped_reason = "deleted in Lever since its download failed (no longer served)";
         ++skipped_;
-        batch.push_back(
-            map_file(json::object{{"id", file.id}}, file.opportunity, file.is_resume, gone));
-        continue;
       }
-      fetch_file(file.opportunity, *item, file.is_resume, batch);
+      switch (file.kind) {
+        case FileKind::resume:
+        case FileKind::file:
+          if (item)
+            fetch_file(file.opportunity, *item, file.kind == FileKind::resume, batch);
+          else
+            batch.push_back(map_file(json::object{{"id", file.id}}, file.opportunity,
+                                     file.kind == FileKind::resume, gone));
+          break;
+        case FileKind::offer_document:
+          batch.push_back(item ? fetch_offer_document(file.opportunity, *item, file.status)
+                               : map_offer_document(json::object{{"id", file.id}}, file.status,
+                                                    file.opportunity, gone));
+          break;
+        case FileKind::application_file:
+          batch.push_back(
+              item ? fetch_application_file(file.opportunity, item->as_object())
+                   : map_application_file(json::object{{"id", file.id}}, file.opportunity, gone));
+          break;
+      }
     }
     end_owing(emitter, batch);
   }
-
   void read_children_of(const std::string& kind, const OpportunityRef& opportunity,
                         std::vector<model::Record>& out) {
     if (kind == "file") {
@@ -1012,13 +1144,7 @@ class LeverSource : public sdk::Source {
           ++skipped_;
           continue;
         }
-        Download download =
-            download_bytes("/opportunities/" + opportunity.id + "/files/" +
-                               item_id(json::value(answer)) + "/download",
-                           "download of application answer file " + item_id(json::value(answer)) +
-                               " of opportunity " + opportunity.id,
-                           application_file_key(item_id(json::value(answer))));
-        out.push_back(map_application_file(answer, opportunity, download));
+        out.push_back(fetch_application_file(opportunity, answer));
       }
       return;
     }

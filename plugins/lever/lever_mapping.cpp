@@ -1457,6 +1457,7 @@ model::Record map_offer_document(const json::value& offer, const std::string& st
   }
   file.content_type = download.content_type;
   file.skipped_reason = download.skipped_reason;
+  file.fetch_failure = download.fetch_failure;
   return finish(std::move(file), problems);
 }
 
@@ -1483,6 +1484,7 @@ model::Record map_application_file(const json::object& answer, const Opportunity
   }
   file.content_type = download.content_type;
   file.skipped_reason = download.skipped_reason;
+  file.fetch_failure = download.fetch_failure;
   return finish(std::move(file), problems);
 }
 

@@ -173,22 +173,28 @@ class MisbehavingVendor : public ::testing::Test {
     return expected;
   }
 
-  // A processed resume or file of the sandbox's Lever, read straight from it (not through the
-  // proxy) as Lever lists and serves it.
-  struct LeverFile {
-    std::string download_path;  // /v1/opportunities/<opportunity>/<resumes|files>/<id>/download
-    std::string source_key;     // lever:resume:<id> or lever:file:<id>
-    std::string bytes;
-  };
-  // `wanted` of them, of sizes that differ from each other.
-  std::vector<LeverFile> processed_lever_files(std::size_t wanted) {
+  // A body of the sandbox's Lever, read straight from it (not through the proxy); "" unless 200.
+  std::string lever_get(const std::string& path) {
     httplib::Client client("127.0.0.1", sandbox->endpoints().lever_port);
     client.set_basic_auth(sandbox->credentials().lever_api_key, "");
     client.set_read_timeout(60, 0);
-    auto get = [&](const std::string& path) {
-      auto response = client.Get(path.c_str());
-      return response && response->status == 200 ? response->body : std::string();
-    };
+    auto response = client.Get(path.c_str());
+    return response && response->status == 200 ? response->body : std::string();
+  }
+
+  // A file of the sandbox's Lever as Lever lists and serves it.
+  struct LeverFile {
+    // /v1/opportunities/<opportunity>/<resumes|files|offers>/<id>/download (an offer letter's
+    // ?status= is not part of it)
+    std::string download_path;
+    // lever:resume:<id>, lever:file:<id>, lever:offer_document:<offer>:<status> or
+    // lever:application_file:<id>
+    std::string source_key;
+    std::string bytes;
+  };
+  // `wanted` processed resumes or files, of sizes that differ from each other.
+  std::vector<LeverFile> processed_lever_files(std::size_t wanted) {
+    auto get = [&](const std::string& path) { return lever_get(path); };
     std::vector<LeverFile> found;
     std::set<std::int64_t> sizes;
     json::value opportunities = json::parse(get("/v1/opportunities?limit=100"));
@@ -220,6 +226,64 @@ class MisbehavingVendor : public ::testing::Test {
       }
     }
     return found;
+  }
+
+  // The letters (sent, signed) of the first offer that has any, downloaded with
+  // GET /opportunities/:id/offers/:offer/download?status= (lever_docs_examples.json
+  // "offer_download_note").
+  std::vector<LeverFile> one_offers_letters() {
+    std::vector<LeverFile> letters;
+    const json::value opportunities = json::parse(lever_get("/v1/opportunities?limit=100"));
+    for (const json::value& opportunity : opportunities.at("data").as_array()) {
+      const std::string id(opportunity.at("id").as_string());
+      const std::string listed = lever_get("/v1/opportunities/" + id + "/offers");
+      if (listed.empty())
+        continue;
+      const json::value offers = json::parse(listed);
+      for (const json::value& offer : offers.at("data").as_array()) {
+        const std::string offer_id(offer.at("id").as_string());
+        for (const std::string status : {"sent", "signed"}) {
+          const json::value* document = offer.as_object().if_contains(status + "Document");
+          if (document == nullptr || !document->is_object())
+            continue;
+          LeverFile letter;
+          letter.download_path = "/v1/opportunities/" + id + "/offers/" + offer_id + "/download";
+          letter.source_key = "lever:offer_document:" + offer_id + ":" + status;
+          letter.bytes = lever_get(letter.download_path + "?status=" + status);
+          letters.push_back(std::move(letter));
+        }
+        if (!letters.empty())
+          return letters;
+      }
+    }
+    return letters;
+  }
+
+  // The first file-upload answer of an application (lever_docs_examples.json
+  // "application_retrieve" customQuestions), served under the opportunity's /files.
+  std::optional<LeverFile> an_application_answer_file() {
+    const json::value opportunities =
+        json::parse(lever_get("/v1/opportunities?limit=100&expand=applications"));
+    for (const json::value& opportunity : opportunities.at("data").as_array()) {
+      const std::string id(opportunity.at("id").as_string());
+      for (const json::value& application : opportunity.at("applications").as_array()) {
+        const json::value* forms = application.as_object().if_contains("customQuestions");
+        for (const json::value& form :
+             forms && forms->is_array() ? forms->as_array() : json::array{})
+          for (const json::value& field : form.at("fields").as_array()) {
+            const json::value* value = field.as_object().if_contains("value");
+            if (field.at("type") != "file-upload" || !value || !value->is_object())
+              continue;
+            const std::string file_id(value->at("id").as_string());
+            LeverFile answer;
+            answer.download_path = "/v1/opportunities/" + id + "/files/" + file_id + "/download";
+            answer.source_key = "lever:application_file:" + file_id;
+            answer.bytes = lever_get(answer.download_path);
+            return answer;
+          }
+      }
+    }
+    return std::nullopt;
   }
 
   TempDir dir;
@@ -520,6 +584,76 @@ TEST_F(MisbehavingVendor, AFileLeverServesOtherThanDeclaredIsNeverUploadedAndARe
   expect_counts_match_truth();
 }
 
+// Issue 18 for the other two kinds of Lever files: an offer letter (its offer declares a fileName,
+// no size) and an application's file-upload answer (name and size) answered 200 with a login page
+// are asked again, then never staged with bytes nor uploaded; the run names them failed (exit 2)
+// and the next one, Lever well again, fetches exactly them: Ashby then equals the ground truth.
+TEST_F(MisbehavingVendor,
+       AnOfferLetterOrAnswerFileServedAsAnHtmlPageIsNeverUploadedAndARerunFetchesIt) {
+  const std::vector<LeverFile> letters = one_offers_letters();
+  const std::optional<LeverFile> answer = an_application_answer_file();
+  ASSERT_FALSE(letters.empty()) << "the sandbox holds an offer letter";
+  ASSERT_TRUE(answer) << "the sandbox holds a file-upload answer";
+  std::vector<LeverFile> files = letters;
+  files.push_back(*answer);
+  Misbehaviour login_page;
+  login_page.skip_upstream = true;
+  login_page.body =
+      "<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><form "
+      "action=\"/login\" method=\"post\"><input name=\"email\"></form></body></html>\n";
+  login_page.content_type = "text/html; charset=utf-8";
+  std::vector<std::size_t> rules;
+  for (const std::string& path : {letters.front().download_path, answer->download_path}) {
+    ProxyRule rule;
+    rule.method = "GET";
+    rule.path_prefix = path;
+    rule.action = login_page;
+    rules.push_back(lever->add_rule(rule));
+  }
+
+  const Outcome first = plan_accept_and_migrate();
+  EXPECT_EQ(first.exit_code, 2) << first.output;
+  EXPECT_GE(lever->hits(rules[0]), 3u * letters.size()) << "each letter is asked three times";
+  EXPECT_GE(lever->hits(rules[1]), 3u) << "the answer file is asked three times";
+  std::vector<std::string> status = args("status");
+  status.push_back("--failed");
+  const Outcome listing = run(status);
+  for (const LeverFile& file : files) {
+    const std::size_t at = listing.output.find(file.source_key);
+    EXPECT_NE(at, std::string::npos) << file.source_key << "\n" << listing.output;
+    EXPECT_NE(listing.output.find("source_fetch_failed", at == std::string::npos ? 0 : at),
+              std::string::npos)
+        << listing.output;
+  }
+  {
+    atsm::store::StagingStore staging(work() / "staging.sqlite");
+    for (const LeverFile& file : files) {
+      const std::optional<atsm::store::StagedRecord> staged =
+          staging.get("lever", "file", file.source_key);
+      ASSERT_TRUE(staged) << file.source_key;
+      const json::object record = json::parse(staged->record_json).as_object();
+      EXPECT_FALSE(record.contains("sha256")) << staged->record_json;
+      EXPECT_TRUE(record.contains("fetch_failure")) << staged->record_json;
+    }
+  }
+  std::multiset<std::string> expected = truth_file_hashes();
+  const std::multiset<std::string> held = ashby_file_hashes();
+  EXPECT_EQ(held.count(atsm::store::sha256_hex(*login_page.body)), 0u);
+  for (const LeverFile& file : files) {
+    const auto at = expected.find(atsm::store::sha256_hex(file.bytes));
+    ASSERT_NE(at, expected.end()) << file.source_key << " is in the ground truth";
+    expected.erase(at);
+  }
+  EXPECT_EQ(held, expected);
+
+  for (const std::size_t rule : rules)
+    lever->disable(rule);
+  const Outcome second = run(args());
+  EXPECT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_EQ(ashby_file_hashes(), truth_file_hashes());
+  expect_counts_match_truth();
+}
+
 // Issue 18: a staged file whose bytes the work dir lost (its blob deleted, or damaged on disk with
 // its size kept) was refused at upload and failed again on every re-run. Between `extract` and
 // the run that loads, one blob is deleted and one has a byte flipped: the run fetches both again
@@ -557,6 +691,38 @@ TEST_F(MisbehavingVendor, BlobsLostFromTheWorkDirAreFetchedAgainBeforeTheyAreUpl
     EXPECT_EQ(atsm::store::sha256_hex(read_file(blob)), blob.filename().string()) << blob;
   }
   EXPECT_EQ(ashby_file_hashes(), truth);
+  expect_counts_match_truth();
+}
+
+// The same for an offer letter's and a file-upload answer's blob (their source keys name an offer
+// and status, or an application answer): deleted after `extract`, each is fetched again.
+TEST_F(MisbehavingVendor, LostOfferLetterAndAnswerFileBlobsAreFetchedAgain) {
+  const std::vector<LeverFile> letters = one_offers_letters();
+  const std::optional<LeverFile> answer = an_application_answer_file();
+  ASSERT_FALSE(letters.empty());
+  ASSERT_TRUE(answer);
+  ASSERT_TRUE(plan_and_accept());
+  const Outcome extracted = run(args("extract"));
+  ASSERT_EQ(extracted.exit_code, 0) << extracted.output;
+  std::vector<fs::path> lost;
+  for (const std::string& hash :
+       {atsm::store::sha256_hex(letters.front().bytes), atsm::store::sha256_hex(answer->bytes)})
+    for (const auto& entry : fs::recursive_directory_iterator(work() / "blobs"))
+      if (entry.is_regular_file() && entry.path().filename() == hash)
+        lost.push_back(entry.path());
+  ASSERT_EQ(lost.size(), 2u) << "both blobs were extracted";
+  for (const fs::path& blob : lost)
+    fs::remove(blob);
+
+  const Outcome migrated = run(args());
+  EXPECT_EQ(migrated.exit_code, 0) << migrated.output;
+  EXPECT_NE(migrated.output.find("are missing from the work dir; fetched again"), std::string::npos)
+      << migrated.output;
+  for (const fs::path& blob : lost) {
+    ASSERT_TRUE(fs::exists(blob)) << blob;
+    EXPECT_EQ(atsm::store::sha256_hex(read_file(blob)), blob.filename().string()) << blob;
+  }
+  EXPECT_EQ(ashby_file_hashes(), truth_file_hashes());
   expect_counts_match_truth();
 }
 
