@@ -477,8 +477,10 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
   // `only`: the positions (in insertion order) of the objects that can match, from an index;
   // null: every object of the kind.
   // These lists' request schemas take no `limit` (specs/ashby: archiveReason.list, source.list,
-  // interviewStage.list; location.list's schema has additionalProperties: false): refused, so a
-  // client that sends one fails here rather than against Ashby.
+  // interviewStage.list; location.list's schema has additionalProperties: false). Only
+  // location.list's refusal is the document's; for the other three it does not say whether Ashby
+  // refuses or ignores the property, and the strict reading is taken so a client that sends one
+  // fails here (the validating proxy's --undocumented record|refuse emulates both readings).
   static const std::set<std::string> kNoLimit{"archiveReason.list", "source.list",
                                               "interviewStage.list", "location.list"};
   if (kNoLimit.count(method) && body.contains("limit"))
@@ -852,7 +854,9 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
     return list("location", all);
   if ((method == "job.create" || method == "job.update") && body.contains("confidential"))
     // Neither request schema defines `confidential` (specs/ashby job.create, job.update; the
-    // job's `confidential` is only read): refused, so a client that sends it fails the tests.
+    // job's `confidential` is only read). Whether Ashby refuses or ignores it is not documented;
+    // the strict reading is taken so a client that sends it fails the tests (the validating
+    // proxy's --undocumented switch emulates both readings).
     fail("invalid_input", method + " takes no parameter confidential");
   if (method == "job.create") {
     std::string title = required_string(body, "title");
