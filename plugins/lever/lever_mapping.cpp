@@ -1432,6 +1432,23 @@ std::string offer_document_key(const std::string& offer_id, const std::string& s
   return source_key("offer_document", offer_id + ":" + status);
 }
 
+namespace {
+
+// What a file's download brought: the bytes' hash and measured size (the declared size stays when
+// none was measured), or why there are none.
+void apply_download(model::File& file, const Download& download) {
+  if (!download.sha256.empty()) {
+    file.sha256 = download.sha256;
+    if (download.size)
+      file.size = download.size;
+  }
+  file.content_type = download.content_type;
+  file.skipped_reason = download.skipped_reason;
+  file.fetch_failure = download.fetch_failure;
+}
+
+}  // namespace
+
 model::Record map_offer_document(const json::value& offer, const std::string& status,
                                  const OpportunityRef& opportunity, const Download& download) {
   Problems problems;
@@ -1451,13 +1468,7 @@ model::Record map_offer_document(const json::value& offer, const std::string& st
   file.uploaded_at = d.time("uploadedAt");
   file.extra["offer_key"] = source_key("offer", offer_id);
   file.extra["offer_document"] = status;
-  if (!download.sha256.empty()) {
-    file.sha256 = download.sha256;
-    file.size = download.size;
-  }
-  file.content_type = download.content_type;
-  file.skipped_reason = download.skipped_reason;
-  file.fetch_failure = download.fetch_failure;
+  apply_download(file, download);
   return finish(std::move(file), problems);
 }
 
@@ -1477,14 +1488,7 @@ model::Record map_application_file(const json::object& answer, const Opportunity
     file.file_name = "answer" + ext.value_or("");
   file.uploaded_at = f.time("uploadedAt");
   file.size = f.millis("size");
-  if (!download.sha256.empty()) {
-    file.sha256 = download.sha256;
-    if (download.size)
-      file.size = download.size;
-  }
-  file.content_type = download.content_type;
-  file.skipped_reason = download.skipped_reason;
-  file.fetch_failure = download.fetch_failure;
+  apply_download(file, download);
   return finish(std::move(file), problems);
 }
 
@@ -1518,14 +1522,7 @@ model::Record map_file(const json::value& raw, const OpportunityRef& opportunity
   if (std::optional<std::string> status =
           meta.one_of("status", {"processing", "processed", "unsupported", "error"}))
     file.extra["lever_status"] = *status;
-  if (!download.sha256.empty()) {
-    file.sha256 = download.sha256;
-    if (download.size)
-      file.size = download.size;
-  }
-  file.content_type = download.content_type;
-  file.skipped_reason = download.skipped_reason;
-  file.fetch_failure = download.fetch_failure;
+  apply_download(file, download);
   return finish(std::move(file), problems);
 }
 
