@@ -596,7 +596,8 @@ TEST(AshbyDatasetLoad, LostResponsesLeaveNoDuplicateCandidatesApplicationsNotesO
 // A measurement, not a test (no wall-clock assertion): the write rate plain candidates reach
 // against the limit with the emulator's 200 ms median latency, scaled 10x (limit 10,000/min,
 // latency 20 ms, the same ratio), for 1, 4 and 8 writers on one thread-safe instance. Run with
-// --gtest_also_run_disabled_tests --gtest_filter='*MeasureWriteRate*'.
+// --gtest_also_run_disabled_tests --gtest_filter='*MeasureWriteRate*' (with ATSM_ASHBY_SPEC=off:
+// the sink's rate, not the validating proxy's).
 TEST(AshbyDatasetLoad, DISABLED_MeasureWriteRate) {
   constexpr double kScale = 10;
   for (int writers : {1, 4, 8}) {

@@ -26,6 +26,7 @@ AshbyHarness::AshbyHarness(int persons, sandbox::FaultRates faults,
   options.faults[static_cast<size_t>(sandbox::Vendor::ashby)] = faults;
   sandbox_ = std::make_unique<sandbox::Sandbox>(options);
   sandbox_->start();
+  spec_validator_ = atsm::testing::start_ashby_spec_validator(sandbox_->endpoints().ashby_url);
 
   std::filesystem::path credentials = dir_.path() / "credentials";
   {
@@ -63,11 +64,14 @@ AshbyHarness::~AshbyHarness() {
   instance_.reset();
   services_.clear();
   http_.reset();
+  atsm::testing::expect_no_ashby_spec_violations(spec_validator_.get());
+  spec_validator_.reset();
   sandbox_->stop();
 }
 
 json::object AshbyHarness::config(const json::object& extra) const {
-  json::object config{{"base_url", sandbox_->endpoints().ashby_url},
+  json::object config{{"base_url", atsm::testing::ashby_url_through(
+                                       spec_validator_.get(), sandbox_->endpoints().ashby_url)},
                       {"rate_limit_per_minute", 1000 * rate_scale_},
                       {"default_interview_plan", "Default Interview Plan"},
                       {"fallback_user", "migration-bot@acme.example"}};

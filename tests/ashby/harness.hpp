@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "ashby_spec_validator.hpp"
 #include "host/connector_instance.hpp"
 #include "host/plugin_registry.hpp"
 #include "host/run_services.hpp"
@@ -21,7 +22,10 @@ namespace json = boost::json;
 class AshbyHarness {
  public:
   // Starts a sandbox of `persons` with `faults` on its Ashby, and opens the plugin on it with
-  // `extra_config` merged into the default config.
+  // `extra_config` merged into the default config. The plugin talks to the emulator through the
+  // validating proxy (ATSM_ASHBY_SPEC, tests/support/ashby_spec_validator.hpp): a request that
+  // Ashby's OpenAPI document forbids is refused as Ashby refuses it, and the destructor fails
+  // the test on any violation either way.
   // `rate_scale` multiplies the emulator's limits and divides its latencies; the plugin is told
   // the scaled limit.
   // `applications_on_closed_jobs` sets the emulator's switch (unset: drawn from the seed).
@@ -39,7 +43,8 @@ class AshbyHarness {
   json::object state(bool details = true);
   std::map<std::string, int64_t> request_counts();
   json::object truth(const std::string& source);
-  // A direct call to the emulated Ashby, bypassing the plugin (for setting up and checking).
+  // A direct call to the emulated Ashby, bypassing the plugin and the validator (for setting up
+  // and checking).
   json::object ashby(const std::string& method, const json::object& body);
 
   // Stores bytes in the run's blob store; returns their SHA-256.
@@ -55,6 +60,7 @@ class AshbyHarness {
 
   net::testing::TempDir dir_;
   std::unique_ptr<sandbox::Sandbox> sandbox_;
+  std::unique_ptr<atsm::testing::AshbySpecValidator> spec_validator_;
   std::unique_ptr<net::SecretStore> secrets_;
   net::RateLimiter limiter_;
   std::unique_ptr<net::HttpClient> http_;

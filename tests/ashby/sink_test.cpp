@@ -235,7 +235,8 @@ TEST_F(AshbySinkTest, APersonBecomesOneCandidateWithEveryFieldAndTheFewestCalls)
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->at("name"), "Ada Lovelace");
   EXPECT_EQ(back->at("emails").as_array().size(), 2u);
-  EXPECT_FALSE(h.sink().read_back("person", "no-such-candidate").has_value());
+  // Ashby's ids are UUIDs (the document's `format: uuid`): an unknown one, well formed.
+  EXPECT_FALSE(h.sink().read_back("person", "0badc0de-0000-4000-8000-000000000001").has_value());
 }
 
 TEST_F(AshbySinkTest, ReferenceKindsAreCreatedByNameOnceAndCustomValuesFitTheirFields) {
@@ -482,7 +483,8 @@ TEST_F(AshbySinkTest, BusinessErrorsAreFailuresWithVendorCodeAndRequestIdNeverWr
                       {"status", "active"}};
   json::object result = write_one(
       "candidacy", item("lever:opportunity:bad", record,
-                        {{"lever:contact:e", candidate}, {"lever:posting:gone", "no-such-job"}}));
+                        {{"lever:contact:e", candidate},
+                         {"lever:posting:gone", "0badc0de-0000-4000-8000-000000000002"}}));
   EXPECT_NE(result.at("status"), "ok");
   EXPECT_EQ(result.at("target_id"), "");
   EXPECT_EQ(result.at("vendor_code"), "job_not_found");
@@ -498,7 +500,7 @@ TEST_F(AshbySinkTest, BusinessErrorsAreFailuresWithVendorCodeAndRequestIdNeverWr
       write_one("candidacy", item("lever:opportunity:bad", record,
                                   {{"lever:contact:e", candidate},
                                    {"lever:posting:p1", job},
-                                   {"lever:source:x", "no-such-source"}}));
+                                   {"lever:source:x", "0badc0de-0000-4000-8000-000000000003"}}));
   EXPECT_EQ(refused_create.at("status"), "invalid") << json::serialize(refused_create);
   EXPECT_EQ(refused_create.at("vendor_code"), "invalid_input");
   EXPECT_EQ(refused_create.at("target_id"), "");

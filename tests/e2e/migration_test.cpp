@@ -40,45 +40,27 @@ struct Outcome {
   std::string output;
 };
 
-// ATSM_E2E_ASHBY_SPEC: "enforce" (default): the tests that validate fail on any violation of
-// Ashby's OpenAPI document either way, and an invalid request is refused as Ashby refuses it;
-// "report": invalid requests are forwarded and every violation is printed, not failed (to see
-// what a whole run sends); "off": no validating proxy.
-std::string ashby_spec_mode() {
-  const char* mode = std::getenv("ATSM_E2E_ASHBY_SPEC");
-  return mode && *mode ? mode : "enforce";
-}
-
 class E2E : public ::testing::Test {
  protected:
-  // `validate`: the product talks to the emulated Ashby through the validating proxy
-  // (sandbox/validator), which refuses what Ashby's OpenAPI document forbids and counts every
-  // violation either way; TearDown fails the test on any.
-  void start(atsm::sandbox::Options options, bool validate = false) {
+  // The product talks to the emulated Ashby through the validating proxy (sandbox/validator),
+  // which refuses what Ashby's OpenAPI document forbids and counts every violation either way;
+  // TearDown fails the test on any (ATSM_ASHBY_SPEC: tests/support/ashby_spec_validator.hpp).
+  void start(atsm::sandbox::Options options) {
     options.rate_scale = 50;  // every limit x50: the same shape, a test-sized wall time
     sandbox = std::make_unique<atsm::sandbox::Sandbox>(options);
     sandbox->start();
     credentials = dir.path() / "credentials";
     atsm::sandbox::write_credentials_file(credentials, sandbox->credentials());
-    if (validate && ashby_spec_mode() != "off")
-      validator = std::make_unique<atsm::testing::AshbySpecValidator>(
-          sandbox->endpoints().ashby_url, /*refuse_invalid=*/ashby_spec_mode() == "enforce");
+    validator = atsm::testing::start_ashby_spec_validator(sandbox->endpoints().ashby_url);
   }
 
-  void TearDown() override {
-    if (!validator)
-      return;
-    if (ashby_spec_mode() == "report")
-      std::cout << validator->summary();
-    else
-      EXPECT_EQ(validator->failing(), 0) << validator->summary();
-  }
+  void TearDown() override { atsm::testing::expect_no_ashby_spec_violations(validator.get()); }
 
   std::vector<std::string> migration_args(const std::string& source) {
     const auto& endpoints = sandbox->endpoints();
     std::string source_url =
         source == "lever" ? endpoints.lever_url + "/v1" : endpoints.greenhouse_url;
-    std::string ashby_url = validator ? validator->url() : endpoints.ashby_url;
+    std::string ashby_url = atsm::testing::ashby_url_through(validator.get(), endpoints.ashby_url);
     std::vector<std::string> args = {"--source",      source,
                                      "--sink",        "ashby",
                                      "--workdir",     (dir.path() / "work").string(),
@@ -165,14 +147,14 @@ class E2E : public ::testing::Test {
   }
 
   // Every fault of the sandbox at 5 % on every vendor, lost responses included.
-  void start_with_chaos(bool validate = false) {
+  void start_with_chaos() {
     atsm::sandbox::Options options;
     options.seed = 12;
     options.persons = 40;
     for (auto& vendor : options.faults)
       vendor = atsm::sandbox::fault_profile("chaos");
     options.stall_ms = 2000;
-    start(options, validate);
+    start(options);
   }
 
   json::object read_report() {
@@ -294,7 +276,7 @@ class E2E : public ::testing::Test {
     options.persons = 40;
     options.greenhouse_refuse_unknown_filters = refuse;
     options.greenhouse_redirect_attachments = redirect;
-    start(options, /*validate=*/true);
+    start(options);
     plan_and_accept("greenhouse");
     Outcome migration = run(migration_args("greenhouse"));
     ASSERT_EQ(migration.exit_code, 0) << migration.output;
@@ -360,7 +342,7 @@ TEST_F(E2E, LeverIntoAshbyMatchesTheGroundTruthAndASecondRunWritesNothing) {
   atsm::sandbox::Options options;
   options.seed = 11;
   options.persons = 40;
-  start(options, /*validate=*/true);
+  start(options);
 
   std::vector<std::string> plan = migration_args("lever");
   plan.insert(plan.begin(), "plan");
@@ -664,7 +646,7 @@ TEST_F(E2E, TheReportFindsADuplicateTheLedgerDoesNotKnow) {
 // ground truth and no duplicate, files included (an upload whose answer was lost is adopted only
 // when the bytes behind a same-named file hash the same).
 TEST_F(E2E, FaultsLoseNothingAndDuplicateNothing) {
-  start_with_chaos(/*validate=*/true);
+  start_with_chaos();
   plan_and_accept("lever");
   Outcome finished;
   for (int attempt = 0; attempt < 4; ++attempt) {

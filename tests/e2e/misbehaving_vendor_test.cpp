@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 
+#include "ashby_spec_validator.hpp"
 #include "net/test_support.hpp"
 #include "sandbox/sandbox.hpp"
 #include "services/store/sha256.hpp"
@@ -63,8 +64,14 @@ class MisbehavingVendor : public ::testing::Test {
     atsm::sandbox::write_credentials_file(credentials, sandbox->credentials());
     lever = std::make_unique<VendorProxy>(sandbox->endpoints().lever_url);
     greenhouse = std::make_unique<VendorProxy>(sandbox->endpoints().greenhouse_url);
-    ashby = std::make_unique<VendorProxy>(sandbox->endpoints().ashby_url);
+    // The misbehaving proxy in front of the validating one: the validator judges what the
+    // product sends and what the emulator answers, not the answers the rules spoil on purpose.
+    spec_validator = atsm::testing::start_ashby_spec_validator(sandbox->endpoints().ashby_url);
+    ashby = std::make_unique<VendorProxy>(
+        atsm::testing::ashby_url_through(spec_validator.get(), sandbox->endpoints().ashby_url));
   }
+
+  void TearDown() override { atsm::testing::expect_no_ashby_spec_violations(spec_validator.get()); }
 
   // The source (`source`) and Ashby through their proxies (rules are added before this).
   std::vector<std::string> args(const std::string& step = "") {
@@ -292,6 +299,7 @@ class MisbehavingVendor : public ::testing::Test {
   TempDir dir;
   std::unique_ptr<atsm::sandbox::Sandbox> sandbox;
   fs::path credentials;
+  std::unique_ptr<atsm::testing::AshbySpecValidator> spec_validator;
   std::unique_ptr<VendorProxy> lever;
   std::unique_ptr<VendorProxy> greenhouse;
   std::unique_ptr<VendorProxy> ashby;

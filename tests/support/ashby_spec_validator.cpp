@@ -4,7 +4,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
 #include <httplib.h>
+
+#include <cstdlib>
+#include <iostream>
 #include <stdexcept>
 #include <vector>
 
@@ -81,6 +85,38 @@ std::string AshbySpecValidator::summary() const {
            std::string(sample.at("detail").as_string()) + "\n";
   }
   return out;
+}
+
+AshbySpecMode ashby_spec_mode() {
+  const char* mode = std::getenv("ATSM_ASHBY_SPEC");
+  std::string text = mode ? mode : "";
+  if (text.empty() || text == "enforce")
+    return AshbySpecMode::enforce;
+  if (text == "report")
+    return AshbySpecMode::report;
+  if (text == "off")
+    return AshbySpecMode::off;
+  throw std::invalid_argument("ATSM_ASHBY_SPEC must be enforce, report or off, not '" + text + "'");
+}
+
+std::unique_ptr<AshbySpecValidator> start_ashby_spec_validator(const std::string& upstream_url) {
+  AshbySpecMode mode = ashby_spec_mode();
+  if (mode == AshbySpecMode::off)
+    return nullptr;
+  return std::make_unique<AshbySpecValidator>(upstream_url, mode == AshbySpecMode::enforce);
+}
+
+std::string ashby_url_through(const AshbySpecValidator* validator, const std::string& direct) {
+  return validator ? validator->url() : direct;
+}
+
+void expect_no_ashby_spec_violations(const AshbySpecValidator* validator) {
+  if (!validator)
+    return;
+  if (ashby_spec_mode() == AshbySpecMode::report)
+    std::cout << validator->summary();
+  else
+    EXPECT_EQ(validator->failing(), 0) << validator->summary();
 }
 
 }  // namespace atsm::testing

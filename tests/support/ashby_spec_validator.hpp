@@ -3,14 +3,15 @@
 // for tests that run the product against it: requests that violate Ashby's OpenAPI document are
 // refused as Ashby refuses them, and every violation either way is counted.
 //
-//   atsm::testing::AshbySpecValidator validator(sandbox.endpoints().ashby_url);
-//   ... point ashby.base_url at validator.url() ...
-//   EXPECT_EQ(validator.failing(), 0) << validator.summary();
+//   auto validator = atsm::testing::start_ashby_spec_validator(sandbox.endpoints().ashby_url);
+//   ... point ashby.base_url at atsm::testing::ashby_url_through(validator.get(), direct) ...
+//   atsm::testing::expect_no_ashby_spec_violations(validator.get());  // at the end of the test
 
 #include <sys/types.h>
 
 #include <boost/json.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace atsm::testing {
@@ -37,5 +38,21 @@ class AshbySpecValidator {
   pid_t child_ = -1;
   int port_ = 0;
 };
+
+// ATSM_ASHBY_SPEC, for every test that writes to the emulated Ashby: "enforce" (default): its
+// Ashby traffic goes through the validator, a request the document forbids is refused as Ashby
+// refuses it and any violation either way fails the test; "report": invalid requests are
+// forwarded and the violations printed, not failed (to see what a whole run sends); "off": no
+// validator (e.g. to time the sink alone).
+enum class AshbySpecMode { enforce, report, off };
+AshbySpecMode ashby_spec_mode();
+
+// The validator in front of `upstream_url` as ashby_spec_mode() says; nullptr when "off".
+std::unique_ptr<AshbySpecValidator> start_ashby_spec_validator(const std::string& upstream_url);
+// Where the product must send its Ashby calls: the validator's URL, or `direct` without one.
+std::string ashby_url_through(const AshbySpecValidator* validator, const std::string& direct);
+// At the end of a test: a gtest failure listing the violations ("enforce"), or the list on
+// stdout ("report"); nothing without a validator.
+void expect_no_ashby_spec_violations(const AshbySpecValidator* validator);
 
 }  // namespace atsm::testing
