@@ -4,7 +4,8 @@
     ashby_spec_proxy.py --upstream http://127.0.0.1:PORT [--port 0] [--undocumented record|refuse]
 
 Every `POST /<category>.<method>` is checked against the operation in Ashby's OpenAPI document
-(ashby-api-openapi.extract.json beside this file, with the readings of ashby-spec-overlay.json)
+(ashby-api-openapi.extract.json beside this file and the path items of
+ashby-api-openapi.additions.json, with the readings of ashby-spec-overlay.json)
 by python3-jsonschema (Draft 2020-12, as OpenAPI 3.1 says):
 
 - A request body that violates the operation's request schema (an unknown property where the
@@ -30,12 +31,14 @@ counts and the first distinct violations; POST /_validator/reset clears them. Wi
 import argparse
 import copy
 import datetime
+import decimal
 import email.parser
 import email.policy
 import gzip
 import http.client
 import http.server
 import json
+import math
 import os
 import pathlib
 import random
@@ -110,7 +113,16 @@ def unhook_dangling_refs(document):
     return sorted(dangling)
 
 
+INT64 = (-2 ** 63, 2 ** 63 - 1)
+# ISO 4217's largest minor unit is 4 digits (CLF, UYW): an amount finer than that is no amount of
+# any currency.
+CURRENCY_DECIMALS = 4
+# `binary` names a multipart file part, which the proxy sees as a placeholder, never the bytes.
+FORMATS_NOT_CHECKED = {"binary"}
+
+
 def format_checker():
+    """jsonschema's checkers (`uri` comes from python3-rfc3987) and the ones it lacks."""
     checker = jsonschema.FormatChecker()
 
     # Debian 12's jsonschema checks date-time only with rfc3339-validator, which Debian does not
@@ -124,7 +136,44 @@ def format_checker():
         datetime.datetime.fromisoformat(instance.replace("Z", "+00:00").replace("z", "+00:00"))
         return True
 
+    # OpenAPI's format registry: int64 is a signed 64-bit integer.
+    @checker.checks("int64")
+    def is_int64(instance):
+        if isinstance(instance, bool) or not isinstance(instance, (int, float)):
+            return True
+        return INT64[0] <= instance <= INT64[1]
+
+    # Ashby's own format (not in OpenAPI's registry) on a number: an amount of money, so finite
+    # (Python's json takes NaN and Infinity) and no finer than any currency's minor unit.
+    @checker.checks("currency")
+    def is_currency(instance):
+        if isinstance(instance, bool) or not isinstance(instance, (int, float)):
+            return True
+        if isinstance(instance, int):
+            return True
+        if not math.isfinite(instance):
+            return False
+        return -decimal.Decimal(repr(instance)).as_tuple().exponent <= CURRENCY_DECIMALS
+
     return checker
+
+
+def formats_unchecked(document, checker):
+    """The formats the document uses that the checker cannot assert (should be none)."""
+    used = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("format"), str):
+                used.add(node["format"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(document)
+    return sorted(used - set(checker.checkers) - FORMATS_NOT_CHECKED)
 
 
 def strict(node, document, seen=()):
@@ -200,9 +249,15 @@ StrictValidator = validators.extend(
 class Spec:
     """The document's validators per operation, built once."""
 
-    def __init__(self, spec_path, overlay_path, index_path):
+    def __init__(self, spec_path, overlay_path, index_path, additions_path=None):
         with open(spec_path, encoding="utf-8") as f:
             self.document = json.load(f)
+        if additions_path:
+            # Path items of the full document the extract left out (application.list, and
+            # job.updateCompensation that job.info's compensationTiers refers into), unchanged.
+            with open(additions_path, encoding="utf-8") as f:
+                for path, item in json.load(f)["paths"].items():
+                    self.document["paths"].setdefault(path, item)
         with open(overlay_path, encoding="utf-8") as f:
             apply_overlay(self.document, json.load(f))
         self.dangling = unhook_dangling_refs(self.document)
@@ -212,6 +267,7 @@ class Spec:
                 if line.startswith("/"):
                     self.indexed.add(line.strip()[1:])
         self.checker = format_checker()
+        self.unchecked_formats = formats_unchecked(self.document, self.checker)
         self._cache = {}
         self._lock = threading.Lock()
 
@@ -292,6 +348,7 @@ class Validation:
             fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             self.log = os.fdopen(fd, "a", encoding="utf-8")
         self.unchecked_refs = []
+        self.unchecked_formats = []
         self.reset()
         # Learned from answers: custom field id -> fieldType; feedback form id -> {path: type}.
         self.field_types = {}
@@ -332,6 +389,7 @@ class Validation:
             return {"requests": dict(self.requests), "unvalidated": dict(self.unvalidated),
                     "violations": dict(self.counts), "failing": sum(failing.values()),
                     "unchecked_refs": self.unchecked_refs,
+                    "unchecked_formats": self.unchecked_formats,
                     "samples": list(self.samples)}
 
 
@@ -471,7 +529,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         api_call = (self.command == "POST" and "." in method and not method.startswith("_")
                     and "/" not in method and self.headers.get("Authorization"))
         if api_call:
-            refusal = self.check_request(method, body)
+            try:
+                refusal = self.check_request(method, body)
+            except Exception as error:  # a validator fault must show, not drop the connection
+                self.server.validation.violation("validator-error", method, repr(error)[:500])
+                refusal = None
             if refusal is not None:
                 return self.answer(200, {"Content-Type": "application/json"},
                                    json.dumps(refusal).encode())
@@ -646,6 +708,8 @@ def main():
     parser.add_argument("--spec", default=str(HERE / "ashby-api-openapi.extract.json"))
     parser.add_argument("--overlay", default=str(HERE / "ashby-spec-overlay.json"))
     parser.add_argument("--paths-index", default=str(HERE / "paths-index.txt"))
+    parser.add_argument("--additions", default=str(HERE / "ashby-api-openapi.additions.json"),
+                        help="path items of the full document the extract lacks")
     parser.add_argument("--undocumented", choices=["record", "refuse"], default="record",
                         help="a request property the schema does not define: record it and "
                              "forward (Ashby ignores it), or refuse it too (Ashby refuses it)")
@@ -660,9 +724,10 @@ def main():
                         help="say on stderr when the emulator drops a connection")
     args = parser.parse_args()
 
-    spec = Spec(args.spec, args.overlay, args.paths_index)
+    spec = Spec(args.spec, args.overlay, args.paths_index, args.additions)
     validation = Validation(args.violations)
     validation.unchecked_refs = spec.dangling
+    validation.unchecked_formats = spec.unchecked_formats
     server = Proxy((args.host, args.port), args.upstream, spec, validation,
                    args.undocumented == "refuse")
     server.verbose = args.verbose

@@ -3,7 +3,7 @@
 
 # One list, used by both commands (and by the README's "Build from source").
 ATSM_PACKAGES=(
-  cmake ninja-build g++ pkg-config ccache binutils python3 python3-jsonschema time
+  cmake ninja-build g++ pkg-config ccache binutils python3 python3-jsonschema python3-rfc3987 time
   libboost1.81-dev libboost-json1.81-dev libboost-filesystem1.81-dev
   libcurl4-openssl-dev libssl-dev libspdlog-dev libfmt-dev libsqlite3-dev
   libcli11-dev libgtest-dev libcpp-httplib-dev libgumbo-dev

@@ -265,6 +265,17 @@ def negative_cases(ashby, sandbox_url, ids):
             continue  # undocumented, not invalid: recorded below
         ashby.refused("applicationFeedback.submit", body,
                       f"a Score value other than {{score: 1..4}} ({json.dumps(bad)})")
+    # Formats jsonschema lacks a checker for (uri needs python3-rfc3987; int64 and currency are
+    # the proxy's): an invalid value of each is caught (currency, an answer format: part 3).
+    answer = ashby.refused("candidate.addEmailMessage", {
+        "candidateId": candidate_id, "emailProviderEmailId": "m-1", "subject": "Hello",
+        "from": "a@example.com", "to": "b@example.com", "body": "<p>Hi</p>",
+        "messageUrl": "not a uri"}, "a messageUrl that is no URI (format uri)")
+    check("'uri'" in answer.get("errorInfo", {}).get("message", ""), f"refused for its format: {answer}")
+    answer = ashby.refused("job.list", {"openedAfter": 2 ** 63},
+                           "an openedAfter beyond a signed 64-bit integer (format int64)")
+    check("'int64'" in answer.get("errorInfo", {}).get("message", ""),
+          f"refused for its format: {answer}")
     status, answer = ashby.raw("candidate.create", b"{not json")
     check(status == 200 and answer.get("errorInfo", {}).get("code") == "invalid_input",
           f"a body that is not JSON is refused: {answer}")
@@ -284,15 +295,22 @@ def undocumented_cases(ashby, ids):
 
 
 class Broken(http.server.BaseHTTPRequestHandler):
-    """An upstream whose department.list answer misses createdAt/updatedAt."""
+    """An upstream whose department.list answer misses createdAt/updatedAt, and whose
+    customField.setValue answers a Currency value of `currency_amount`."""
+    currency_amount = 0
 
     def log_message(self, *args):
         pass
 
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        body = json.dumps({"success": True, "moreDataAvailable": False, "results": [
-            {"id": str(uuid.uuid4()), "name": "No dates", "isArchived": False}]}).encode()
+        if self.path == "/customField.setValue":
+            body = json.dumps({"success": True, "results": {
+                "id": str(uuid.uuid4()), "isPrivate": False, "title": "Salary",
+                "value": {"value": Broken.currency_amount, "currencyCode": "EUR"}}}).encode()
+        else:
+            body = json.dumps({"success": True, "moreDataAvailable": False, "results": [
+                {"id": str(uuid.uuid4()), "name": "No dates", "isArchived": False}]}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -361,6 +379,11 @@ def main():
               f"every sink method was called: missing {sorted(set(SINK_METHODS) - checked)}")
         print(f"{len(seen['requests'])} methods validated, not in the extract: "
               f"{sorted(seen['unvalidated'])}", flush=True)
+        # application.list and job.updateCompensation (job.info's compensationTiers) come from
+        # the full document (ashby-api-openapi.additions.json): nothing the sink calls is unchecked.
+        check(not seen["unvalidated"], f"every sink method is validated: {seen['unvalidated']}")
+        check(not any("job.updateCompensation" in ref for ref in seen["unchecked_refs"]),
+              f"compensationTiers is checked: {seen['unchecked_refs']}")
 
         # 2. Invalid requests are refused, undocumented ones recorded.
         fetch(f"{proxy_url}/_validator/reset", "POST", b"")
@@ -371,7 +394,8 @@ def main():
                    if k.startswith("request-invalid ")}
         check(invalid == {"job.create": 1, "candidate.create": 2, "job.setStatus": 1,
                           "job.info": 1, "location.list": 1, "customField.setValues": 2,
-                          "candidate.createNote": 1, "applicationFeedback.submit": 3},
+                          "candidate.createNote": 1, "applicationFeedback.submit": 3,
+                          "candidate.addEmailMessage": 1, "job.list": 1},
               f"each refusal is the validator's, for its method: {seen['violations']}")
         undocumented = " | ".join(s["detail"] for s in seen["samples"]
                                   if s["kind"] == "request-undocumented")
@@ -403,6 +427,20 @@ def main():
         check(seen["violations"].get("response-invalid department.list", 0) >= 1
               and "createdAt" in details and "updatedAt" in details,
               f"a department without createdAt/updatedAt is a response violation: {details}")
+        # A Currency amount (format currency): 1000.25 is one, 1000.12345 (finer than any
+        # currency's minor unit, ISO 4217: at most 4 digits) is not.
+        set_value = {"objectId": str(uuid.uuid4()), "objectType": "Candidate",
+                     "fieldId": str(uuid.uuid4()), "fieldValue": True}
+        for amount, valid in ((1000.25, True), (1000.12345, False)):
+            fetch(f"{broken_url}/_validator/reset", "POST", b"")
+            Broken.currency_amount = amount
+            Ashby(broken_url, key).call("customField.setValue", set_value)
+            seen = report(broken_url)
+            caught = seen["violations"].get("response-invalid customField.setValue", 0)
+            check(caught == (0 if valid else 1),
+                  f"a Currency amount {amount} is {'valid' if valid else 'caught'}: {seen}")
+        check(seen["unchecked_formats"] == [],
+              f"every format the document uses is asserted: {seen['unchecked_formats']}")
         stub.shutdown()
 
         # 4. 32 writers at once: every one answered, in order, by the right candidate.
