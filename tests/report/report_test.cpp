@@ -18,6 +18,7 @@
 #include <regex>
 #include <set>
 
+#include "ashby_spec_validator.hpp"
 #include "net/test_support.hpp"
 #include "sandbox/dataset.hpp"
 #include "sandbox/sandbox.hpp"
@@ -233,12 +234,18 @@ class Report : public ::testing::Test {
     sandbox->start();
     credentials = dir.path() / "credentials";
     atsm::sandbox::write_credentials_file(credentials, sandbox->credentials());
+    // Ashby's traffic through the validating proxy (tests/support/ashby_spec_validator.hpp).
+    spec_validator = atsm::testing::start_ashby_spec_validator(sandbox->endpoints().ashby_url);
   }
+
+  void TearDown() override { atsm::testing::expect_no_ashby_spec_violations(spec_validator.get()); }
 
   fs::path work() const { return dir.path() / "work"; }
 
   std::vector<std::string> args(const std::string& command = "") {
     const auto& endpoints = sandbox->endpoints();
+    const std::string ashby_url =
+        atsm::testing::ashby_url_through(spec_validator.get(), endpoints.ashby_url);
     std::vector<std::string> args = {
         "--source",      "lever",
         "--sink",        "ashby",
@@ -246,7 +253,7 @@ class Report : public ::testing::Test {
         "--credentials", credentials.string(),
         "--set",         "lever.base_url=" + endpoints.lever_url + "/v1",
         "--set",         "lever.rate_scale=50",
-        "--set",         "ashby.base_url=" + endpoints.ashby_url,
+        "--set",         "ashby.base_url=" + ashby_url,
         "--set",         "ashby.rate_limit_per_minute=50000"};
     if (!command.empty())
       args.insert(args.begin(), command);
@@ -334,6 +341,7 @@ class Report : public ::testing::Test {
 
   TempDir dir;
   std::unique_ptr<atsm::sandbox::Sandbox> sandbox;
+  std::unique_ptr<atsm::testing::AshbySpecValidator> spec_validator;
   fs::path credentials;
 };
 
