@@ -239,6 +239,7 @@ class Report : public ::testing::Test {
 
   std::vector<std::string> args(const std::string& command = "") {
     const auto& endpoints = sandbox->endpoints();
+    // The dataset holds confidential jobs: written at once, not held for the operator.
     std::vector<std::string> args = {
         "--source",      "lever",
         "--sink",        "ashby",
@@ -247,7 +248,8 @@ class Report : public ::testing::Test {
         "--set",         "lever.base_url=" + endpoints.lever_url + "/v1",
         "--set",         "lever.rate_scale=50",
         "--set",         "ashby.base_url=" + endpoints.ashby_url,
-        "--set",         "ashby.rate_limit_per_minute=50000"};
+        "--set",         "ashby.rate_limit_per_minute=50000",
+        "--set",         "ashby.confidential_jobs=proceed"};
     if (!command.empty())
       args.insert(args.begin(), command);
     return args;
