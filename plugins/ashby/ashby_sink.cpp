@@ -1987,8 +1987,8 @@ std::string AshbySink::confidential_hold(const std::string& job_id) {
     std::lock_guard lock(mutex_);
     if (!confidential_pending_) {
       confidential_pending_.emplace();
-      for (const value& intent :
-           json::parse(client_.host().open_intents_json(kConfidentialTopic)).as_array())
+      value open = json::parse(client_.host().open_intents_json(kConfidentialTopic));
+      for (const value& intent : open.as_array())
         (*confidential_pending_)[text_of(intent.as_object(), "key")] =
             text_of(intent.as_object(), "value");
     }
@@ -2043,12 +2043,12 @@ std::string AshbySink::create_note(const std::string& candidate_id, const std::s
   if (look_first)
     if (auto found = find_note_by_hash(candidate_id, hash))
       return *found;
-  NoteContent note = format == NoteFormat::composed_html
+  NoteContent sent = format == NoteFormat::composed_html
                          ? composed_note_content(content)
                          : NoteContent{format == NoteFormat::plain_text, content};
   object body{{"candidateId", candidate_id},
-              {"note", object{{"type", note.plain_text ? "text/plain" : "text/html"},
-                              {"value", std::move(note.value)}}},
+              {"note", object{{"type", sent.plain_text ? "text/plain" : "text/html"},
+                              {"value", std::move(sent.value)}}},
               {"sendNotifications", false}};
   if (is_private)
     body["isPrivate"] = true;

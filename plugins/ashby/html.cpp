@@ -240,9 +240,11 @@ struct TextWalk {
   bool newlines_are_breaks = false;
   int list_depth = 0;
 
-  std::string collected(const GumboNode* node) {
+  // The text of an element's children.
+  std::string collected(const GumboElement& element) {
     TextWalk inner;
-    inner.walk(node);
+    for (unsigned i = 0; i < element.children.length; ++i)
+      inner.walk(static_cast<const GumboNode*>(element.children.data[i]));
     return inner.builder.take();
   }
 
@@ -309,7 +311,7 @@ struct TextWalk {
     if (tag == GUMBO_TAG_A) {
       std::string href = safe_href(element);
       if (!href.empty()) {
-        std::string text = collected(node);
+        std::string text = collected(element);
         if (text != href)
           rendered.links.emplace_back(text, href);
       }
