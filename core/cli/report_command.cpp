@@ -270,12 +270,16 @@ json::object build_report(Session& session, const pipeline::Plan& plan,
   bool clean = reconciled.unexplained.empty() && reconciled.failures.empty() &&
                reconciled.mismatches.empty() && reconciled.unread.empty() &&
                problems.rejected.empty();
-  json::object summary{{"verdict", clean ? "clean" : "differences"},
+  bool held = !reconciled.held.empty();
+  json::object summary{{"verdict", !clean ? "differences"
+                                   : held ? "held"
+                                          : "clean"},
                        {"unexplained", reconciled.unexplained.size()},
                        {"failed", reconciled.failures.size()},
                        {"rejected", problems.rejected.size()},
                        {"mismatches", reconciled.mismatches.size()},
                        {"unread", reconciled.unread.size()},
+                       {"held", reconciled.held.size()},
                        {"read_back_checked", checked},
                        {"field_errors", field_errors},
                        {"lossy_records", lossy_records},
@@ -288,6 +292,7 @@ json::object build_report(Session& session, const pipeline::Plan& plan,
                       {"counts", std::move(reconciled.counts)},
                       {"unexplained", std::move(reconciled.unexplained)},
                       {"failures", std::move(reconciled.failures)},
+                      {"held", std::move(reconciled.held)},
                       {"rejected", std::move(problems.rejected)},
                       {"mismatches", std::move(reconciled.mismatches)},
                       {"unread", std::move(reconciled.unread)},
@@ -351,6 +356,13 @@ int print_reconciliation(const json::object& report, const std::string& report_f
                        text(entry, "message"), text(entry, "vendor_code"),
                        text(entry, "vendor_request_id"));
   });
+  listed("held",
+         "HELD until an operator's step in the target (take the step each names, then run the "
+         "migration again: it writes them)",
+         [&](const json::object& entry) {
+           return fmt::format("{} {}: {}", text(entry, "kind"), text(entry, "key"),
+                              text(entry, "message"));
+         });
   listed("rejected", "Source records that could not be read (not migrated)",
          [&](const json::object& entry) {
            return fmt::format("{} {}: {}", text(entry, "kind"), text(entry, "key"),
@@ -374,7 +386,13 @@ int print_reconciliation(const json::object& report, const std::string& report_f
       summary.at("field_errors").to_number<int64_t>(),
       summary.at("lossy_records").to_number<int64_t>(), summary.at("notices").to_number<int64_t>(),
       report_file);
-  return summary.at("verdict").as_string() == "clean" ? kExitOk : kExitPartial;
+  const json::string& verdict = summary.at("verdict").as_string();
+  if (verdict == "held")
+    std::cout << fmt::format(
+        "{} record(s) are held until an operator's step in the target (listed above): take it, "
+        "then run the migration again (exit {}).\n",
+        summary.at("held").to_number<int64_t>(), static_cast<int>(kExitHeld));
+  return verdict == "clean" ? kExitOk : verdict == "held" ? kExitHeld : kExitPartial;
 }
 
 }  // namespace atsm::cli

@@ -1,5 +1,6 @@
 #include "host/host_services.hpp"
 
+#include <boost/json.hpp>
 #include <cstring>
 
 namespace atsm::host {
@@ -27,6 +28,34 @@ const atsm_host_in_flight_v1 kInFlight{sizeof(atsm_host_in_flight_v1), ATSM_ABI_
                                            return 0;  // no advice: the connector keeps its default
                                          }
                                        }};
+
+std::string required_text(const char* text, const char* what) {
+  if (text == nullptr || *text == '\0')
+    throw Error(ATSM_INVALID, std::string("durable intent without a ") + what);
+  return text;
+}
+
+const atsm_host_intents_v1 kIntents{
+    sizeof(atsm_host_intents_v1), ATSM_ABI_VERSION,
+    [](void* host, const char* topic, const char* key, const char* value, atsm_error* error) {
+      return guarded(error, [&] {
+        self(host).begin_intent(required_text(topic, "topic"), required_text(key, "key"),
+                                value ? value : "");
+      });
+    },
+    [](void* host, const char* topic, const char* key, atsm_error* error) {
+      return guarded(error, [&] {
+        self(host).end_intent(required_text(topic, "topic"), required_text(key, "key"));
+      });
+    },
+    [](void* host, const char* topic, const atsm_output* out, atsm_error* error) {
+      return guarded(error, [&] {
+        boost::json::array open;
+        for (const auto& [key, value] : self(host).open_intents(required_text(topic, "topic")))
+          open.push_back(boost::json::object{{"key", key}, {"value", value}});
+        write_output(out, boost::json::serialize(open));
+      });
+    }};
 
 }  // namespace
 
@@ -138,6 +167,8 @@ HostServices::HostServices() {
     try {
       if (id != nullptr && std::strcmp(id, ATSM_EXT_HOST_IN_FLIGHT) == 0)
         return &kInFlight;
+      if (id != nullptr && std::strcmp(id, ATSM_EXT_HOST_INTENTS) == 0)
+        return self(host).keeps_intents() ? &kIntents : nullptr;
       return id ? self(host).extension(id) : nullptr;
     } catch (...) {
       return nullptr;

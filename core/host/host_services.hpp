@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace atsm::host {
 
@@ -41,6 +43,21 @@ class HostServices {
   // Requests the connector should keep in flight (extension atsm.host.in_flight/1); 0 = no
   // advice yet.
   virtual std::uint32_t suggested_in_flight() { return 0; }
+  // Durable intents (extension atsm.host.intents/1), offered when keeps_intents() is true.
+  virtual bool keeps_intents() { return false; }
+  virtual void begin_intent(const std::string& topic, const std::string& key,
+                            const std::string& value) {
+    (void)topic, (void)key, (void)value;
+    throw Error(ATSM_NOT_FOUND, "this host keeps no durable intents");
+  }
+  virtual void end_intent(const std::string& topic, const std::string& key) {
+    (void)topic, (void)key;
+  }
+  // The topic's unfinished intents, key -> value.
+  virtual std::vector<std::pair<std::string, std::string>> open_intents(const std::string& topic) {
+    (void)topic;
+    return {};
+  }
   virtual const void* extension(const std::string& id) {
     (void)id;
     return nullptr;

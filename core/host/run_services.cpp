@@ -355,6 +355,50 @@ std::optional<std::string> RunServices::ledger_target(const std::string& kind,
   return shared_.ledger->target_of({shared_.ledger_scope, kind, source_key});
 }
 
+namespace {
+// The ledger row of an intent: its own scope, so the run's counts and report never see it. The
+// payload hash holds "<value>\x1f<attempt>": a new intent after an ended one with the same value
+// is a new payload, which the ledger's done -> intent transition requires.
+constexpr char kIntentSeparator = '\x1f';
+}  // namespace
+
+bool RunServices::keeps_intents() {
+  return shared_.ledger != nullptr;
+}
+
+void RunServices::begin_intent(const std::string& topic, const std::string& key,
+                               const std::string& value) {
+  if (shared_.ledger == nullptr)
+    throw Error(ATSM_NOT_FOUND, "no ledger is open to keep durable intents");
+  store::LedgerKey row{shared_.ledger_scope + " intents", plugin_name_ + ":" + topic, key};
+  std::optional<store::LedgerEntry> prior = shared_.ledger->get(row);
+  shared_.ledger->record_intent(
+      row, value + kIntentSeparator + std::to_string(prior ? prior->attempts + 1 : 1));
+}
+
+void RunServices::end_intent(const std::string& topic, const std::string& key) {
+  if (shared_.ledger == nullptr)
+    return;
+  store::LedgerKey row{shared_.ledger_scope + " intents", plugin_name_ + ":" + topic, key};
+  std::optional<store::LedgerEntry> prior = shared_.ledger->get(row);
+  if (prior && prior->state == store::LedgerState::intent)
+    shared_.ledger->mark_done(row, "ended");
+}
+
+std::vector<std::pair<std::string, std::string>> RunServices::open_intents(
+    const std::string& topic) {
+  std::vector<std::pair<std::string, std::string>> open;
+  if (shared_.ledger == nullptr)
+    return open;
+  shared_.ledger->for_each(shared_.ledger_scope + " intents", plugin_name_ + ":" + topic,
+                           store::LedgerState::intent, [&](const store::LedgerEntry& entry) {
+                             const std::string& payload = entry.payload_hash;
+                             open.emplace_back(entry.key.source_key,
+                                               payload.substr(0, payload.rfind(kIntentSeparator)));
+                           });
+  return open;
+}
+
 void RunServices::progress(const std::string& kind, uint64_t done, uint64_t total) {
   if (shared_.progress)
     shared_.progress(plugin_name_, kind, done, total);

@@ -90,6 +90,12 @@ class RunServices : public HostServices {
   void progress(const std::string& kind, uint64_t done, uint64_t total) override;
   bool cancelled() override;
   std::uint32_t suggested_in_flight() override;
+  // Intents live in the work dir's ledger, scope "<sink scope> intents", kind "<plugin>:<topic>".
+  bool keeps_intents() override;
+  void begin_intent(const std::string& topic, const std::string& key,
+                    const std::string& value) override;
+  void end_intent(const std::string& topic, const std::string& key) override;
+  std::vector<std::pair<std::string, std::string>> open_intents(const std::string& topic) override;
 
  private:
   // The Authorization header value for a request's auth scheme, built from named secrets.

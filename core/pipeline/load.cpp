@@ -158,13 +158,18 @@ class Loader {
         skip(kind, staged.source_key, reason);
         return;
       }
-      if (std::string reason = unwritten_owner(kind, record); !reason.empty()) {
+      bool owner_held = false;
+      if (std::string reason = unwritten_owner(kind, record, owner_held); !reason.empty()) {
         // Written now it would land in the wrong place (feedback without its application becomes
         // a note): it waits for a run in which its owner is written.
         session_.ledger().record_intent({scope_, kind, staged.source_key}, "deferred");
-        finish_failed(kind, Item{staged.source_key, {}, {}, {}, {}, {}},
-                      json::object{{"message", reason}, {"vendor_code", "owner_not_written"}},
-                      "deferred");
+        Item deferred{staged.source_key, {}, {}, {}, {}, {}};
+        if (owner_held)
+          hold(kind, deferred, json::object{{"message", reason}});
+        else
+          finish_failed(kind, deferred,
+                        json::object{{"message", reason}, {"vendor_code", "owner_not_written"}},
+                        "deferred");
         return;
       }
       if (kind == "file" && !verbatim_) {
@@ -290,7 +295,8 @@ class Loader {
   }
 
   // A record whose person, job or candidacy this run tried and failed to write.
-  std::string unwritten_owner(const std::string& kind, const json::object& record) {
+  // `held`: the owner waits for an operator's step (kHeldVendorCode), and so does the record.
+  std::string unwritten_owner(const std::string& kind, const json::object& record, bool& held) {
     std::string reason;
     // Only what hangs off a candidate or an application waits; the owners themselves never do.
     static const std::set<std::string> kDependent = {"candidacy", "note",  "feedback",
@@ -303,6 +309,8 @@ class Loader {
       std::optional<store::LedgerEntry> entry = session_.ledger().get({scope_, ref_kind, key});
       if (entry && (entry->state == store::LedgerState::failed ||
                     entry->state == store::LedgerState::intent)) {
+        held = entry->state == store::LedgerState::failed &&
+               entry->vendor_code.value_or("") == kHeldVendorCode;
         reason = fmt::format("its {} {} is not written yet ({}); a re-run writes both", ref_kind,
                              key, entry->last_error.value_or("pending"));
       }
@@ -745,6 +753,9 @@ class Loader {
           skip(kind, batch[i].key, text(result, "skipped"));
         } else if (status == "ok") {
           finish_done(kind, batch[i], result, lookup_first[i]);
+        } else if (status == "held") {
+          // The sink waits for an operator's step in the target (its message says which).
+          hold(kind, batch[i], result);
         } else if (status == "auth") {
           // A key revoked or stripped of a permission mid-run fails every later call the same
           // way: stop at once (exit 3). The item stays at `intent`, so the resume looks it up.
@@ -820,6 +831,15 @@ class Loader {
               fmt::format("{} {}: {}", kind, item.key, std::string(line.as_string())));
       }
     }
+  }
+
+  void hold(const std::string& kind, const Item& item, const json::object& result) {
+    std::string message = text(result, "message");
+    session_.ledger().mark_failed({scope_, kind, item.key}, message.empty() ? "held" : message,
+                                  kHeldVendorCode, text(result, "vendor_request_id"));
+    audit("hold", kind, item.key);
+    std::lock_guard lock(mutex_);
+    stats_.kinds[kind].held++;
   }
 
   void finish_failed(const std::string& kind, const Item& item, const json::object& result,

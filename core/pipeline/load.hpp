@@ -25,12 +25,18 @@ struct LoadFailure {
   std::string vendor_request_id;
 };
 
+// The vendor code under which the ledger keeps a record the sink held back until an operator's
+// step in the target (a `held` result, sink-protocol.md): failed in the ledger, so a re-run writes
+// it, but reported apart from failures, and the run exits 4 (kExitHeld) when nothing else differs.
+inline constexpr const char* kHeldVendorCode = "held_for_operator";
+
 struct KindCounts {
   int64_t created = 0;
   int64_t updated = 0;
   int64_t unchanged = 0;  // done in an earlier run with the same payload
   int64_t merged = 0;     // persons written as part of another person's candidate
   int64_t failed = 0;
+  int64_t held = 0;                        // waiting for an operator's step in the target
   std::map<std::string, int64_t> skipped;  // by reason
 };
 

@@ -19,6 +19,7 @@
 #include "model/kind.hpp"
 #include "pipeline/duplicates.hpp"
 #include "pipeline/extract.hpp"
+#include "pipeline/load.hpp"
 
 namespace atsm::pipeline {
 namespace {
@@ -171,6 +172,12 @@ class Reconciler {
             break;
           }
           case store::LedgerState::failed:
+            if (entry->vendor_code.value_or("") == kHeldVendorCode) {
+              result_.held.push_back(json::object{{"kind", kind},
+                                                  {"key", record.source_key},
+                                                  {"message", entry->last_error.value_or("")}});
+              break;
+            }
             ++failed;
             result_.failures.push_back(
                 json::object{{"kind", kind},
@@ -203,7 +210,7 @@ class Reconciler {
         json::object by_method;
         if (auto found = methods.find(kind); found != methods.end())
           for (const auto& [method, count] : found->second)
-            if (method != "skip" && method != "fail")
+            if (method != "skip" && method != "fail" && method != "hold")
               by_method[method] = count;
         counts["by_method"] = by_method;
         counts["skipped"] = skipped;

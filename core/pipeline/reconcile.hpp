@@ -23,7 +23,10 @@ struct Reconciliation {
   boost::json::object counts;      // per kind
   boost::json::array unexplained;  // {kind, key, problem}
   boost::json::array failures;     // {kind, key, message, vendor_code, vendor_request_id}
-  boost::json::array mismatches;   // {kind, key, target_id, field, expected, found}
+  // Records the sink holds back until an operator's step in the target (kHeldVendorCode):
+  // {kind, key, message}; the message names the step. A re-run after the step writes them.
+  boost::json::array held;
+  boost::json::array mismatches;  // {kind, key, target_id, field, expected, found}
   // Records chosen for the read-back that the target could not serve now (after retries):
   // {kind, key, target_id, message}. Not a mismatch, and not clean either.
   boost::json::array unread;

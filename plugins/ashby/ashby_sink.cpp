@@ -181,6 +181,18 @@ constexpr const char* kConfidentialJobLoss =
     "confidential in the source: Ashby's API cannot make a job confidential; make it "
     "confidential in Ashby's web app (the plan lists each such job)";
 
+// The host intents (atsm.host.intents/1) of jobs an application detour opened: key the job id,
+// value the status the job goes back to.
+constexpr const char* kDetourTopic = "job_status_detour";
+// The host intents of jobs confidential in the source whose candidacies wait until Ashby shows
+// the job confidential: key the job id, value its title.
+constexpr const char* kConfidentialTopic = "confidential_job_hold";
+
+bool is_true(const object& item, std::string_view key) {
+  const value* member = item.if_contains(key);
+  return member != nullptr && member->is_bool() && member->as_bool();
+}
+
 // job.list leaves Draft jobs out unless `status` names Draft (specs/ashby, job.list's
 // description); a new job is Draft until opened, so every lookup asks for every status.
 const object kEveryJobStatus{
@@ -219,7 +231,8 @@ SinkOptions parse_sink_options(std::string_view config_json) {
       {"interviews", &options.interviews},
       {"offers", &options.offers},
       {"uploads", &options.uploads},
-      {"fallback_user", &options.fallback_user}};
+      {"fallback_user", &options.fallback_user},
+      {"confidential_jobs", &options.confidential_jobs}};
   std::vector<std::string> unknown;
   for (const auto& [key, member] : parsed.as_object()) {
     if (key == "rate_limit_per_minute") {
@@ -259,6 +272,7 @@ SinkOptions parse_sink_options(std::string_view config_json) {
   check("interviews", options.interviews, {"note", "skip"});
   check("offers", options.offers, {"note", "skip"});
   check("uploads", options.uploads, {"handle", "multipart"});
+  check("confidential_jobs", options.confidential_jobs, {"hold", "proceed"});
   if (options.base_url.rfind("http://", 0) != 0 && options.base_url.rfind("https://", 0) != 0)
     invalid("ashby config: 'base_url' must be an http(s) URL, not '" + options.base_url + "'");
   return options;
@@ -645,7 +659,8 @@ std::string AshbySink::prepare(const std::string& plan_json) {
              {"interviews", &current.interviews},
              {"offers", &current.offers},
              {"uploads", &current.uploads},
-             {"fallback_user", &current.fallback_user}})
+             {"fallback_user", &current.fallback_user},
+             {"confidential_jobs", &current.confidential_jobs}})
       merged[key] = *field;
     for (const auto& [key, member] : overrides)
       merged[key] = member;
@@ -872,14 +887,19 @@ std::string AshbySink::prepare(const std::string& plan_json) {
       const value* confidential = entry.as_object().if_contains("confidential");
       if (confidential == nullptr || !confidential->is_bool() || !confidential->as_bool())
         continue;
-      operator_steps.push_back(
-          object{{"kind", "job"},
-                 {"source_key", text_of(entry.as_object(), "source_key")},
-                 {"name", text_of(entry.as_object(), "title")},
-                 {"step",
-                  "Ashby's API cannot make a job confidential: once the job exists, make it "
-                  "confidential in Ashby's web app before its candidates are shared; until then "
-                  "the job and its applications are not restricted"}});
+      operator_steps.push_back(object{
+          {"kind", "job"},
+          {"source_key", text_of(entry.as_object(), "source_key")},
+          {"name", text_of(entry.as_object(), "title")},
+          {"step", options_.confidential_jobs == "hold"
+                       ? "Ashby's API cannot make a job confidential: the load creates the job and "
+                         "holds its candidacies (and their notes, feedback and files); make the "
+                         "job confidential in Ashby's web app, then run the migration again to "
+                         "write them (or set ashby.confidential_jobs=proceed to write them at once)"
+                       : "Ashby's API cannot make a job confidential: once the job exists, make it "
+                         "confidential in Ashby's web app before its candidates are shared; until "
+                         "then the job and its applications are not restricted "
+                         "(ashby.confidential_jobs=proceed)"}});
     }
   return json::serialize(
       object{{"catalog", std::move(catalog)},
@@ -901,6 +921,24 @@ std::string AshbySink::write(const std::string& kind, const std::string& items_j
   value parsed = json::parse(items_json, ec);
   if (ec || !parsed.is_array())
     invalid("ashby write of " + kind + ": the items are not a JSON array");
+  {
+    // A run killed inside a detour left its jobs Open: they go back before anything is written.
+    std::lock_guard lock(restore_mutex_);
+    if (!detours_checked_) {
+      try {
+        restore_detoured_jobs();
+        detours_checked_ = true;
+      } catch (const sdk::Error& error) {
+        if (!transient(error.status()))
+          throw;
+        // The next write, or finish, tries again; the items need not wait for it.
+        client_.host().log(ATSM_LOG_WARN,
+                           std::string("ashby: a job opened for applications by an earlier run "
+                                       "could not be put back yet: ") +
+                               error.what());
+      }
+    }
+  }
   array results;
   const array& items = parsed.as_array();
   for (size_t i = 0; i < items.size(); ++i) {
@@ -1085,8 +1123,23 @@ void AshbySink::write_job(const WriteItem& item, ItemResult& result) {
   result.target_id = id;
   // Neither job.create nor job.update defines `confidential` (specs/ashby): the plan lists
   // these jobs with the operator's step (make_confidential_steps), the report counts them here.
-  if (job.confidential.value_or(false))
+  if (job.confidential.value_or(false)) {
     result.lossy.push_back(kConfidentialJobLoss);
+    // Remembered in the work dir, so a later run still holds the job's candidacies (and
+    // releases them) although the job itself is not written again.
+    if (options_.confidential_jobs == "hold" && !is_true(current, "confidential")) {
+      try {
+        client_.host().begin_intent(kConfidentialTopic, id, job.title);
+      } catch (const sdk::Error& error) {
+        if (error.status() != ATSM_NOT_FOUND)
+          throw;  // without the host extension the hold lasts this run only
+      }
+      std::lock_guard lock(mutex_);
+      if (!confidential_pending_)
+        confidential_pending_.emplace();
+      (*confidential_pending_)[id] = job.title;
+    }
+  }
   {
     std::lock_guard lock(mutex_);
     job_plans_.erase(id);
@@ -1646,6 +1699,11 @@ void AshbySink::write_candidacy(const WriteItem& item, ItemResult& result) {
   std::string job_id = ref(item, candidacy.job_key);
   if (candidacy.job_key && job_id.empty())
     invalid("field 'job_key': " + *candidacy.job_key + " has no target id in refs");
+  if (std::string held = confidential_hold(job_id); !held.empty()) {
+    result.status = "held";
+    result.message = held;
+    return;
+  }
   if (!candidacy.job_key) {
     if (options_.jobless == "candidate_only") {
       add_tags(candidate_id, candidacy.tags, nullptr);
@@ -1857,6 +1915,27 @@ object AshbySink::create_application(const std::string& job_id, const object& bo
     if (status == "Open" || status.empty())  // opened since this instance closed it
       return as_object(client_.results("application.create", body, CallKind::create),
                        "application.create");
+    // The job stays Open for every later application of the run and goes back at finish; the
+    // intent, committed before the job opens, lets any later run in the work dir put it back
+    // if this one dies first. A host without durable intents gets one detour per application.
+    bool durable = true;
+    try {
+      client_.host().begin_intent(kDetourTopic, job_id, status);
+    } catch (const sdk::Error& error) {
+      if (error.status() != ATSM_NOT_FOUND)
+        throw;
+      durable = false;
+    }
+    if (durable) {
+      move_job(job_id, status, "Open");
+      {
+        std::lock_guard lock(mutex_);
+        open_detours_.insert(job_id);
+        closed_jobs_refuse_ = true;
+      }
+      return as_object(client_.results("application.create", body, CallKind::create),
+                       "application.create");
+    }
     move_job(job_id, status, "Open");
     std::optional<object> created;
     try {
@@ -1871,6 +1950,78 @@ object AshbySink::create_application(const std::string& job_id, const object& bo
     closed_jobs_refuse_ = true;
     return *created;
   }
+}
+
+size_t AshbySink::restore_detoured_jobs() {
+  value open = json::parse(client_.host().open_intents_json(kDetourTopic));
+  size_t restored = 0;
+  for (const value& intent : open.as_array()) {
+    std::string job_id = text_of(intent.as_object(), "key");
+    std::string status = text_of(intent.as_object(), "value");
+    std::mutex* job_lock = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      job_lock = &reopen_locks_[job_id];
+    }
+    std::lock_guard reopen(*job_lock);
+    std::string now = text_of(
+        as_object(client_.results("job.info", object{{"id", job_id}}, CallKind::read), "job.info"),
+        "status");
+    if (!now.empty() && now != status)
+      move_job(job_id, now, status);
+    client_.host().end_intent(kDetourTopic, job_id);
+    std::lock_guard lock(mutex_);
+    open_detours_.erase(job_id);
+    job_statuses_[job_id] = status;
+    ++restored;
+  }
+  return restored;
+}
+
+std::string AshbySink::confidential_hold(const std::string& job_id) {
+  if (job_id.empty() || options_.confidential_jobs != "hold")
+    return {};
+  std::string title;
+  bool asked = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (!confidential_pending_) {
+      confidential_pending_.emplace();
+      value open = json::parse(client_.host().open_intents_json(kConfidentialTopic));
+      for (const value& intent : open.as_array())
+        (*confidential_pending_)[text_of(intent.as_object(), "key")] =
+            text_of(intent.as_object(), "value");
+    }
+    auto pending = confidential_pending_->find(job_id);
+    if (pending == confidential_pending_->end())
+      return {};
+    title = pending->second;
+    asked = confidential_not_yet_.count(job_id) > 0;
+  }
+  if (!asked) {
+    // The job object's `confidential` (specs/ashby, job.info's answer) shows the operator's step.
+    object job =
+        as_object(client_.results("job.info", object{{"id", job_id}}, CallKind::read), "job.info");
+    if (is_true(job, "confidential")) {
+      client_.host().end_intent(kConfidentialTopic, job_id);
+      std::lock_guard lock(mutex_);
+      confidential_pending_->erase(job_id);
+      return {};
+    }
+    std::lock_guard lock(mutex_);
+    confidential_not_yet_.insert(job_id);
+  }
+  return "held: job '" + title + "' (" + job_id +
+         ") is confidential in the source but not in Ashby, whose API cannot make it so; make "
+         "it confidential in Ashby's web app (the job's settings), then run the migration again "
+         "to write this candidacy, or set ashby.confidential_jobs=proceed to write it without";
+}
+
+std::string AshbySink::finish(const std::string& summary_json) {
+  (void)summary_json;
+  std::lock_guard lock(restore_mutex_);
+  size_t restored = restore_detoured_jobs();
+  return json::serialize(object{{"jobs_restored_after_detour", restored}});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1888,14 +2039,17 @@ std::optional<std::string> AshbySink::find_note_by_hash(const std::string& candi
 
 std::string AshbySink::create_note(const std::string& candidate_id, const std::string& content,
                                    bool is_private, const std::optional<std::string>& created_at,
-                                   const std::string& hash, bool look_first, bool plain_text) {
+                                   const std::string& hash, bool look_first, NoteFormat format) {
   if (look_first)
     if (auto found = find_note_by_hash(candidate_id, hash))
       return *found;
-  object body{
-      {"candidateId", candidate_id},
-      {"note", object{{"type", plain_text ? "text/plain" : "text/html"}, {"value", content}}},
-      {"sendNotifications", false}};
+  NoteContent sent = format == NoteFormat::composed_html
+                         ? composed_note_content(content)
+                         : NoteContent{format == NoteFormat::plain_text, content};
+  object body{{"candidateId", candidate_id},
+              {"note", object{{"type", sent.plain_text ? "text/plain" : "text/html"},
+                              {"value", std::move(sent.value)}}},
+              {"sendNotifications", false}};
   if (is_private)
     body["isPrivate"] = true;
   if (created_at)
@@ -1928,11 +2082,12 @@ void AshbySink::write_note(const WriteItem& item, ItemResult& result) {
     result.lossy.push_back("note changed in the source: Ashby notes cannot be edited");
     return;
   }
-  // Plain text goes as text/plain, its line breaks kept; HTML reduced to the elements Ashby keeps.
-  const bool plain = note.body_format != model::BodyFormat::html;
-  std::string id =
-      create_note(candidate_id, plain ? note_text(note, hash) : note_html(note, hash),
-                  note.is_private.value_or(false), note.created_at, hash, item.lookup_first, plain);
+  // Plain text goes as text/plain, its line breaks kept; HTML as text/html only where Ashby's
+  // elements show its lines, else as text/plain (note_content).
+  NoteContent content = note_content(note, hash);
+  std::string id = create_note(candidate_id, content.value, note.is_private.value_or(false),
+                               note.created_at, hash, item.lookup_first,
+                               content.plain_text ? NoteFormat::plain_text : NoteFormat::html);
   result.target_id = candidate_id + ":" + id;
 }
 

@@ -37,6 +37,9 @@ struct SinkOptions {
   std::string offers = "note";                   // | skip
   std::string uploads = "handle";                // | multipart
   std::string fallback_user;                     // email, checked by prepare
+  // hold: candidacies of a job confidential in the source wait until Ashby's job.info says the
+  // job is confidential (the operator's step in the web app) | proceed: written at once.
+  std::string confidential_jobs = "hold";
 };
 
 // Parses the config object; unknown keys and wrong types are ATSM_INVALID naming them.
@@ -82,6 +85,9 @@ class AshbySink : public sdk::Sink {
   // Extension atsm.sink.census/1: every candidate (person) or application (candidacy) that
   // carries legacy ids, as {"target_id", "keys", "emails"}; nullopt for other kinds.
   std::optional<std::string> census(const std::string& kind);
+
+  // Extension atsm.sink.finish/1: every job an application detour opened goes back to its status.
+  std::string finish(const std::string& summary_json);
 
   // Writes one item; never throws for the item's own failures (they go into the result).
   ItemResult write_item(const std::string& kind, const WriteItem& item);
@@ -137,6 +143,12 @@ class AshbySink : public sdk::Sink {
   void move_job(const std::string& id, const std::string& from, const std::string& to);
   boost::json::object create_application(const std::string& job_id,
                                          const boost::json::object& body);
+  // Puts every job a detour left Open (recorded as a host intent, this run's or an earlier
+  // one's) back to its recorded status and ends the intents. Returns how many were restored.
+  size_t restore_detoured_jobs();
+  // Why a candidacy on `job_id` waits for the operator (the job is confidential in the source
+  // and not yet in Ashby), or "" to write it.
+  std::string confidential_hold(const std::string& job_id);
 
   // ---- finders (the same lookups lookup_first uses) ----
   std::optional<std::string> find_candidate(const WriteItem& item);
@@ -150,9 +162,13 @@ class AshbySink : public sdk::Sink {
   std::optional<std::string> find_item(const std::string& kind, const WriteItem& item);
 
   // ---- shared steps ----
+  // How create_note's content is sent: HTML the sink composed (render.hpp's
+  // composed_note_content picks text/html or text/plain), or as note_content decided.
+  enum class NoteFormat { composed_html, html, plain_text };
   std::string create_note(const std::string& candidate_id, const std::string& content,
                           bool is_private, const std::optional<std::string>& created_at,
-                          const std::string& hash, bool look_first, bool plain_text = false);
+                          const std::string& hash, bool look_first,
+                          NoteFormat format = NoteFormat::composed_html);
   void set_custom_values(const std::string& object_type, const std::string& object_id,
                          const boost::json::array& values, ItemResult& result);
   boost::json::array custom_values(const std::vector<model::CustomFieldValue>& values,
@@ -178,7 +194,15 @@ class AshbySink : public sdk::Sink {
   std::map<std::string, std::string> latest_resume_;  // candidate -> uploaded_at of its resume
   std::map<std::string, std::string> legacy_fields_;  // object type -> field id
   std::map<std::string, std::mutex> reopen_locks_;    // job -> one reopen detour at a time
-  std::map<std::string, std::string> job_statuses_;   // job -> the status this instance set
+  std::mutex restore_mutex_;                          // one restore of detoured jobs at a time
+  bool detours_checked_ = false;        // this instance restored what earlier runs left open
+  std::set<std::string> open_detours_;  // jobs this instance opened and will restore at finish
+  // Jobs confidential in the source that Ashby did not show as confidential yet (host intents,
+  // read once per instance: job id -> title), and those job.info found not confidential in this
+  // run (asked once per run: the operator's step comes between runs).
+  std::optional<std::map<std::string, std::string>> confidential_pending_;
+  std::set<std::string> confidential_not_yet_;
+  std::map<std::string, std::string> job_statuses_;  // job -> the status this instance set
   bool closed_jobs_refuse_ = false;  // this Ashby refused an application on a job not Open
   // candidate -> every file id seen on it, so an upload's new file is the id not seen before
   std::map<std::string, std::set<std::string>> file_ids_seen_;

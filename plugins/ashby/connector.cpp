@@ -18,7 +18,8 @@ constexpr const char* kConfigKeys = R"json([
 {"name":"interviews","type":"string","description":"note | skip","default":"note","required":false},
 {"name":"offers","type":"string","description":"note | skip","default":"note","required":false},
 {"name":"uploads","type":"string","description":"handle (upload-handle flow, multipart fallback) | multipart","default":"handle","required":false},
-{"name":"fallback_user","type":"string","description":"email of the Ashby user unmatched users map to (checked by prepare)","default":"","required":false}
+{"name":"fallback_user","type":"string","description":"email of the Ashby user unmatched users map to (checked by prepare)","default":"","required":false},
+{"name":"confidential_jobs","type":"string","description":"hold (candidacies of a job confidential in the source wait until the job is confidential in Ashby: the operator marks it in the web app, then runs again) | proceed (write them at once)","default":"hold","required":false}
 ])json";
 
 atsm_status census(void* instance, const char* kind, const atsm_output* out, atsm_error* error) {
@@ -34,9 +35,21 @@ atsm_status census(void* instance, const char* kind, const atsm_output* out, ats
 
 const atsm_sink_census_v1 kCensus = {sizeof(atsm_sink_census_v1), ATSM_ABI_VERSION, &census};
 
+atsm_status finish(void* instance, const char* summary_json, const atsm_output* out,
+                   atsm_error* error) {
+  return atsm::sdk::detail::guarded(error, [&] {
+    auto* sink = static_cast<atsm::ashby::AshbySink*>(instance);
+    atsm::sdk::detail::write_all(out, sink->finish(summary_json ? summary_json : "{}"));
+  });
+}
+
+const atsm_sink_finish_v1 kFinish = {sizeof(atsm_sink_finish_v1), ATSM_ABI_VERSION, &finish};
+
 const void* extension(const char* id) {
   if (id != nullptr && std::string_view(id) == ATSM_EXT_SINK_CENSUS)
     return &kCensus;
+  if (id != nullptr && std::string_view(id) == ATSM_EXT_SINK_FINISH)
+    return &kFinish;
   return nullptr;
 }
 

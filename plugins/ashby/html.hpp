@@ -4,6 +4,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "model/html.hpp"
 
@@ -16,6 +18,20 @@ using model::escape_html;
 // http(s) href; script, style and similar elements are dropped with their content; every other
 // element is replaced by its text, with a line break after block elements; every attribute but
 // a safe href is dropped (no event handlers, no styles).
-std::string sanitize_html(std::string_view html);
+// `mark_line_ends` false: no line break is written after block elements (a line break in
+// text/html is whitespace to Ashby, so structure must come from its lists).
+std::string sanitize_html(std::string_view html, bool mark_line_ends = true);
+
+// What a reader sees of a note: its text lines, whitespace collapsed as HTML renders it (kept
+// inside <pre>), emphasis gone. A list item is a line "• text" ("1. text" in an <ol>, two spaces
+// more per nesting level); <p>, headings, <blockquote> and <table> are paragraphs (a blank line
+// apart); <br>, <div> and the other blocks end a line. With `newlines_are_breaks` a line break in
+// text is one (HTML the sink composed itself, whose text keeps its own line breaks).
+struct RenderedText {
+  std::string text;
+  // (link text, http(s) target) of every link whose text is not its target, in order.
+  std::vector<std::pair<std::string, std::string>> links;
+};
+RenderedText render_text(std::string_view html, bool newlines_are_breaks = false);
 
 }  // namespace atsm::ashby

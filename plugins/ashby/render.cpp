@@ -217,6 +217,50 @@ std::string note_text(const model::Note& note, std::string_view hash) {
          optional_time(note.created_at) + "\n" + note.body + "\n" + reference_text(hash);
 }
 
+namespace {
+
+// The plain-text note: the lines, then the targets of links whose text does not show them.
+NoteContent plain_note(const std::string& lines, const RenderedText& body,
+                       std::string_view reference) {
+  std::string text = lines;
+  if (!body.links.empty()) {
+    text += "\nLinks:";
+    for (const auto& [label, url] : body.links)
+      text += "\n" + (label.empty() ? url : label + ": " + url);
+  }
+  if (!reference.empty())
+    text += "\n" + std::string(reference);
+  return {true, text};
+}
+
+}  // namespace
+
+NoteContent note_content(const model::Note& note, std::string_view hash) {
+  if (note.body_format != model::BodyFormat::html)
+    return {true, note_text(note, hash)};
+  std::string heading = source_label(note.source) + " note — " +
+                        author_display(note.author_name, note.author_user_key) + ", " +
+                        optional_time(note.created_at);
+  RenderedText body = render_text(note.body);
+  std::string lines = heading + (body.text.empty() ? "" : "\n" + body.text);
+  std::string html = "<b>" + escape_html(source_label(note.source)) + " note</b> — " +
+                     escape_html(author_display(note.author_name, note.author_user_key)) + ", " +
+                     escape_html(optional_time(note.created_at)) +
+                     sanitize_html(note.body, /*mark_line_ends=*/false) + reference_line(hash);
+  if (render_text(html).text == lines + "\n" + reference_text(hash))
+    return {false, html};
+  return plain_note(lines, body, reference_text(hash));
+}
+
+NoteContent composed_note_content(std::string_view composed_html) {
+  std::string lines = render_text(composed_html, /*newlines_are_breaks=*/true).text;
+  std::string html(composed_html);
+  std::replace(html.begin(), html.end(), '\n', ' ');
+  if (render_text(html).text == lines)
+    return {false, html};
+  return {true, lines};
+}
+
 std::optional<int> recommendation_score(model::Recommendation recommendation) {
   switch (recommendation) {
     case model::Recommendation::strong_no:

@@ -51,6 +51,21 @@ std::string note_html(const model::Note& note, std::string_view hash);
 // same heading and reference line, its line breaks as written.
 std::string note_text(const model::Note& note, std::string_view hash);
 
+// A note as candidate.createNote takes it (specs/ashby: `note` {type, value}). Ashby keeps only
+// b, i, u, a, ul/ol/li, code and pre of text/html and strips the rest, so a line break in HTML is
+// whitespace to it: text/html is sent only when its rendering under those rules (render_text)
+// shows exactly the note's lines; otherwise text/plain with the lines as written (a link's target
+// after the text, in a "Links:" block). docs/vendors/ashby.md says why.
+struct NoteContent {
+  bool plain_text = false;
+  std::string value;
+};
+// A source note: the heading, the body (HTML as a reader sees it), the reference line.
+NoteContent note_content(const model::Note& note, std::string_view hash);
+// A note the sink composed as HTML whose text line breaks are breaks (profile, feedback,
+// scorecard, interviews, offer notes).
+NoteContent composed_note_content(std::string_view composed_html);
+
 // Greenhouse strong_no → 1 ... strong_yes → 4; no_decision → none.
 std::optional<int> recommendation_score(model::Recommendation recommendation);
 // The 1..4 score of the migrated form: the recommendation's, else the overall rating field's

@@ -110,6 +110,31 @@ bool AshbyServer::handle_inspection(const httplib::Request& request, httplib::Re
                           {"refused_since_revocation", refused_since_revocation_.load()}});
     return true;
   }
+  if (request.method == "POST" && request.path == "/_sandbox/job_confidential") {
+    // {"jobId": "...", "confidential": true}: what the operator does in Ashby's web app, which
+    // the API cannot (specs/ashby: job.create/job.update define no `confidential`; job.info's
+    // job answers it).
+    std::string job_id;
+    bool confidential = true;
+    try {
+      json::object body = json::parse(request.body).as_object();
+      job_id = std::string(body.at("jobId").as_string());
+      if (const json::value* flag = body.if_contains("confidential"))
+        confidential = flag->as_bool();
+    } catch (const std::exception& error) {
+      set_json(response, 400,
+               json::object{{"error", std::string("expected {\"jobId\": ID, \"confidential\": "
+                                                  "true|false}: ") +
+                                          error.what()}});
+      return true;
+    }
+    if (!state_.set_job_confidential(job_id, confidential)) {
+      set_json(response, 404, json::object{{"error", "no job " + job_id}});
+      return true;
+    }
+    set_json(response, 200, json::object{{"jobId", job_id}, {"confidential", confidential}});
+    return true;
+  }
   if (request.method == "POST" && request.path == "/_sandbox/download_ttl") {
     double seconds = 0;
     try {

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -130,6 +132,103 @@ std::string sanitize_note_html(const std::string& html) {
   return out;
 }
 
+// What Ashby's web app shows of a text/html note once the unsupported elements are stripped
+// (specs/ashby candidate.createNote: "we support the elements listed below. Any unsupported
+// elements will be stripped out": b, i, u, a, ul/ol/li, code, pre). The document says nothing of
+// line breaks, so the HTML rendering rules apply (CSS white-space: normal): outside <pre> every
+// run of whitespace, line breaks included, is one space; a list item is a line of its own ("• ",
+// "N. " in an <ol>, two spaces more per nesting level); <pre> shows its text as written, on lines
+// of its own. Emphasis and links show only their text. The `rendered` member of
+// /_sandbox/state's notes (a text/plain note shows its text as written).
+std::string rendered_note_text(const std::string& sanitized) {
+  std::string out;
+  bool space = false, line_break = false;
+  auto word = [&](const std::string& text) {
+    if (!out.empty()) {
+      if (line_break)
+        out += '\n';
+      else if (space)
+        out += ' ';
+    }
+    line_break = space = false;
+    out += text;
+  };
+  auto decode = [](std::string text) {
+    static const std::pair<const char*, const char*> kEntities[] = {
+        {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&amp;", "&"}};
+    for (const auto& [entity, plain] : kEntities)
+      for (std::size_t at = text.find(entity); at != std::string::npos;
+           at = text.find(entity, at + std::strlen(plain)))
+        text.replace(at, std::strlen(entity), plain);
+    return text;
+  };
+  std::vector<int> lists;  // per open list: -1 for <ul>, else the last number of the <ol>
+  bool in_pre = false;
+  std::size_t i = 0;
+  while (i < sanitized.size()) {
+    if (sanitized[i] == '<') {
+      std::size_t close = sanitized.find('>', i);
+      if (close == std::string::npos)
+        break;
+      std::string tag = to_lower(sanitized.substr(i + 1, close - i - 1));
+      bool closing = !tag.empty() && tag[0] == '/';
+      std::string name =
+          tag.substr(closing ? 1 : 0, tag.find_first_of(" /", closing ? 1 : 0) - (closing ? 1 : 0));
+      if (name == "ul" || name == "ol") {
+        if (closing && !lists.empty())
+          lists.pop_back();
+        else if (!closing)
+          lists.push_back(name == "ul" ? -1 : 0);
+        line_break = true;
+      } else if (name == "li" && !closing) {
+        line_break = true;
+        std::string mark(lists.empty() ? 0 : 2 * (lists.size() - 1), ' ');
+        if (!lists.empty() && lists.back() >= 0)
+          mark += std::to_string(++lists.back()) + ".";
+        else
+          mark += "•";
+        word(mark);
+        space = true;
+      } else if (name == "pre") {
+        in_pre = !closing;
+        line_break = true;
+      }
+      i = close + 1;
+      continue;
+    }
+    std::size_t end = sanitized.find('<', i);
+    std::string text = decode(sanitized.substr(i, end == std::string::npos ? end : end - i));
+    i = end == std::string::npos ? sanitized.size() : end;
+    if (in_pre) {
+      std::size_t start = 0;
+      for (std::size_t nl = text.find('\n');; nl = text.find('\n', start)) {
+        std::string line = text.substr(start, nl == std::string::npos ? nl : nl - start);
+        if (!line.empty())
+          word(line);
+        if (nl == std::string::npos)
+          break;
+        line_break = true;
+        start = nl + 1;
+      }
+      continue;
+    }
+    std::size_t at = 0;
+    while (at < text.size()) {
+      if (std::isspace(static_cast<unsigned char>(text[at]))) {
+        space = true;
+        ++at;
+        continue;
+      }
+      std::size_t stop = at;
+      while (stop < text.size() && !std::isspace(static_cast<unsigned char>(text[stop])))
+        ++stop;
+      word(text.substr(at, stop - at));
+      at = stop;
+    }
+  }
+  return out;
+}
+
 // application.info: every applicationHistory entry says which actions it allows (required; enum
 // none|delete|set_entered_at). Which ones Ashby allows on an imported entry is not documented.
 const json::array kHistoryActions{"none"};
@@ -214,6 +313,18 @@ std::string AshbyState::new_id(const std::string& kind) {
     if (find(kind, id) == nullptr)
       return id;
   }
+}
+
+bool AshbyState::set_job_confidential(const std::string& job_id, bool confidential) {
+  std::lock_guard lock(mutex_);
+  Object* job = find("job", job_id);
+  if (job == nullptr)
+    return false;
+  Object updated = *job;
+  updated["confidential"] = confidential;
+  updated["updatedAt"] = iso_time(now_ms());
+  put("job", std::move(updated));
+  return true;
 }
 
 AshbyState::Object& AshbyState::put(const std::string& kind, Object object, bool write_journal) {
@@ -709,25 +820,31 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
     const json::value* note = field(body, "note");
     if (!note)
       fail("invalid_input", "Missing required parameter: note");
-    std::string content;
+    std::string content, type = "text/plain", rendered;
     if (note->is_string()) {
-      content = html_escape(std::string(note->as_string()));
+      rendered = std::string(note->as_string());
+      content = html_escape(rendered);
     } else {
-      std::string type(note->at("type").as_string());
+      type = std::string(note->at("type").as_string());
       std::string value(note->at("value").as_string());
-      if (type == "text/html")
+      if (type == "text/html") {
         content = sanitize_note_html(value);
-      else if (type == "text/plain")
+        rendered = rendered_note_text(content);
+      } else if (type == "text/plain") {
         content = html_escape(value);
-      else
+        rendered = value;
+      } else {
         fail("invalid_input", "note.type must be text/plain or text/html");
+      }
     }
     const json::value* is_private = field(body, "isPrivate");
     Object object{{"id", new_id("note")},
                   {"createdAt", checked_time(body, "createdAt", now)},
                   {"isPrivate", is_private && is_private->is_bool() && is_private->as_bool()},
                   {"content", content},
-                  {"_candidateId", candidate.at("id")}};
+                  {"_candidateId", candidate.at("id")},
+                  {"_type", type},
+                  {"_rendered", rendered}};
     if (Object* user = find("user", api_user_id_))
       object["author"] = json::object{{"id", user->at("id")},
                                       {"firstName", user->at("firstName")},
@@ -1528,6 +1645,8 @@ json::object AshbyState::inspect(bool details) const {
     notes_by_candidate[std::string(note.at("_candidateId").as_string())].push_back(
         json::object{{"id", id},
                      {"content", content},
+                     {"type", note.contains("_type") ? note.at("_type") : json::value("")},
+                     {"rendered", note.contains("_rendered") ? note.at("_rendered") : ""},
                      {"isPrivate", note.at("isPrivate")},
                      {"createdAt", note.at("createdAt")}});
   }

@@ -36,7 +36,8 @@ migration_args() {
   local source_name=$1 scale=$2
   args=(--source "$source_name" --sink ashby --credentials "$(sandbox_field credentials)"
         --set "$source_name.base_url=$(sandbox_field "$source_name")" --set "$source_name.rate_scale=$scale"
-        --set "ashby.base_url=$(sandbox_field ashby)" --set "ashby.rate_limit_per_minute=$((1000 * scale))")
+        --set "ashby.base_url=$(sandbox_field ashby)" --set "ashby.rate_limit_per_minute=$((1000 * scale))"
+        --set ashby.confidential_jobs=proceed)  # the datasets' confidential jobs are not held
   # The sandbox serves Greenhouse's token endpoint beside the API.
   if [ "$source_name" = greenhouse ]; then
     args+=(--set "greenhouse.token_url=$(sandbox_field greenhouse)/token")

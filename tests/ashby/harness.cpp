@@ -74,7 +74,9 @@ json::object AshbyHarness::config(const json::object& extra) const {
                                        spec_validator_.get(), sandbox_->endpoints().ashby_url)},
                       {"rate_limit_per_minute", 1000 * rate_scale_},
                       {"default_interview_plan", "Default Interview Plan"},
-                      {"fallback_user", "migration-bot@acme.example"}};
+                      {"fallback_user", "migration-bot@acme.example"},
+                      // The datasets hold confidential jobs; the tests of the hold ask for it.
+                      {"confidential_jobs", "proceed"}};
   for (const auto& [key, value] : extra_config_)
     config[key] = value;
   for (const auto& [key, value] : extra)

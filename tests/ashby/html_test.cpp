@@ -57,6 +57,29 @@ TEST(AshbyRender, LeverNotePlainTextIsEscapedUnderAHeadingWithAuthorAndTime) {
             "<i>atsmigrate ref 0123456789abcdef</i>");
 }
 
+// What a reader sees: paragraphs a blank line apart, line breaks, list items on their own lines
+// (nested ones indented, ordered ones numbered), <pre> as written, emphasis gone.
+TEST(AshbyHtml, RenderedTextKeepsParagraphsLineBreaksAndLists) {
+  RenderedText rendered = render_text(
+      "<p>a  <b>bold</b>\n word</p><p>b<br>c</p><ul><li>x<ul><li>y</li></ul></li></ul>"
+      "<ol><li>one</li><li>two</li></ol><pre>k  1\nk2</pre>"
+      "<a href=\"https://ex.example\">site</a> <a href=\"javascript:x()\">bad</a>");
+  EXPECT_EQ(rendered.text, "a bold word\n\nb\nc\n\n• x\n  • y\n1. one\n2. two\nk  1\nk2\nsite bad");
+  EXPECT_EQ(rendered.links,
+            (std::vector<std::pair<std::string, std::string>>{{"site", "https://ex.example"}}));
+}
+
+// Composed notes: text/html when Ashby's lists carry every line (no \n is sent), else text/plain.
+TEST(AshbyRender, ComposedNotesGoAsHtmlOnlyWhenListsCarryEveryLine) {
+  NoteContent listed =
+      composed_note_content("<b>H</b> — x\n<ul><li>a</li><li>b</li></ul>\n<i>ref</i>");
+  EXPECT_FALSE(listed.plain_text);
+  EXPECT_EQ(listed.value, "<b>H</b> — x <ul><li>a</li><li>b</li></ul> <i>ref</i>");
+  NoteContent lines = composed_note_content("<b>H</b>\nline one\nline &amp; two\n<i>ref</i>");
+  EXPECT_TRUE(lines.plain_text);
+  EXPECT_EQ(lines.value, "H\nline one\nline & two\nref");
+}
+
 TEST(AshbyRender, ReferenceHashIsStablePerKeyAndPurpose) {
   EXPECT_EQ(reference_hash("lever:note:1", "note"), reference_hash("lever:note:1", "note"));
   EXPECT_NE(reference_hash("lever:note:1", "note"), reference_hash("lever:note:2", "note"));

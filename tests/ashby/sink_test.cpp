@@ -574,12 +574,14 @@ TEST_F(AshbySinkTest, UnsafeNoteHtmlIsNeutralisedAndPlainTextEscaped) {
       notes.at(0).at("content").as_string().find("Greenhouse note") != json::string::npos;
   const json::value& html_stored = notes.at(html_first ? 0 : 1);
   const json::value& text_stored = notes.at(html_first ? 1 : 0);
-  std::string first(html_stored.at("content").as_string());
-  EXPECT_NE(first.find("<b>Greenhouse note</b> — Jane Doe, 2019-03-04 14:02 UTC"),
-            std::string::npos)
+  // A paragraph under the heading needs a line break no supported element gives: text/plain,
+  // the safe link's target kept in the text.
+  ASSERT_TRUE(html_stored.as_object().contains("type")) << json::serialize(notes);
+  EXPECT_EQ(html_stored.at("type"), "text/plain");
+  std::string first(html_stored.at("rendered").as_string());
+  EXPECT_EQ(first.rfind("Greenhouse note — Jane Doe, 2019-03-04 14:02 UTC\nGreat call\n", 0), 0u)
       << first;
-  EXPECT_NE(first.find("Great <b>call</b>"), std::string::npos) << first;
-  EXPECT_NE(first.find("<a href=\"https://ok.example\">portfolio</a>"), std::string::npos) << first;
+  EXPECT_NE(first.find("\nLinks:\nportfolio: https://ok.example\n"), std::string::npos) << first;
   EXPECT_EQ(html_stored.at("createdAt"), "2019-03-04T14:02:00.000Z");
   std::string second(text_stored.at("content").as_string());
   EXPECT_NE(second.find("&lt;script&gt;alert(3)&lt;/script&gt;\nline two"), std::string::npos)
@@ -644,6 +646,12 @@ TEST_F(AshbySinkTest, FeedbackIsSubmittedOnTheFormWithAStructuredScorecardNote) 
   ASSERT_EQ(notes.size(), 1u);
   std::string note(notes.at(0).at("content").as_string());
   EXPECT_NE(note.find("Skills / Algorithms: strong_yes — excellent"), std::string::npos) << note;
+  // Its lines (interviewer, submitted time...) need breaks no supported element gives: text/plain.
+  EXPECT_EQ(notes.at(0).at("type"), "text/plain");
+  std::string shown(notes.at(0).at("rendered").as_string());
+  EXPECT_NE(shown.find("\nInterviewer: Ivy Interviewer\n"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("\n• Skills / Algorithms: strong_yes — excellent"), std::string::npos)
+      << shown;
   EXPECT_NE(note.find("Ivy Interviewer"), std::string::npos) << note;
 
   // Without an application, feedback becomes a candidate note.
@@ -860,40 +868,84 @@ TEST_F(AshbySinkTest, CurrencyAndDateValuesAreSentInTheSpecShape) {
   EXPECT_EQ(custom.at("Start Date"), "2021-03-04T00:00:00.000Z");
 }
 
+// Ashby keeps b, i, u, a, ul/ol/li, code and pre of a text/html note and strips the rest
+// (specs/ashby candidate.createNote), so a line break there is whitespace: every note must read
+// with its lines in Ashby. The emulator's `rendered` is what its web app shows after that
+// stripping (HTML's rules: whitespace collapsed, a list item per line); the expected lines are
+// written out here from the source notes.
 TEST_F(AshbySinkTest, NotesReadBackWithTheirParagraphsAndListsAfterTheDocumentedStripping) {
   std::string candidate = write_ok(
-      "person", item("lever:contact:q", person("q", "Quinn Notes", {"quinn@example.com"})));
+      "person",
+      item("lever:contact:q", person("q", "Quinn Notes", {"quinn@example.com"},
+                                     json::object{{"headline", "Staff engineer"},
+                                                  {"created_at", "2019-03-01T10:00:00Z"}})));
   std::map<std::string, std::string> refs{{"lever:contact:q", candidate}};
+  auto note = [&](const std::string& source, const std::string& key, const std::string& format,
+                  const std::string& body) {
+    return write_ok("note", item(key,
+                                 json::object{{"kind", "note"},
+                                              {"source", source},
+                                              {"source_key", key},
+                                              {"person_key", "lever:contact:q"},
+                                              {"author_name", "Jane Doe"},
+                                              {"created_at", "2019-03-04T14:02:00Z"},
+                                              {"body_format", format},
+                                              {"body", body}},
+                                 refs));
+  };
   std::string paragraphs = "First paragraph.\n\nSecond paragraph,\nwith a line break.";
-  json::object plain{{"kind", "note"},
-                     {"source", "lever"},
-                     {"source_key", "lever:note:p"},
-                     {"person_key", "lever:contact:q"},
-                     {"author_name", "Jane Doe"},
-                     {"created_at", "2019-03-04T14:02:00Z"},
-                     {"body_format", "text"},
-                     {"body", paragraphs}};
-  json::object html{{"kind", "note"},
-                    {"source", "greenhouse"},
-                    {"source_key", "greenhouse:note:h"},
-                    {"person_key", "lever:contact:q"},
-                    {"author_name", "Jane Doe"},
-                    {"created_at", "2019-03-04T14:02:00Z"},
-                    {"body_format", "html"},
-                    {"body", "<ul><li>one</li><li><i>two</i></li></ul><ol><li>three</li></ol>"}};
-  std::string plain_id = write_ok("note", item("lever:note:p", plain, refs));
-  std::string html_id = write_ok("note", item("greenhouse:note:h", html, refs));
+  std::string plain_id = note("lever", "lever:note:p", "text", paragraphs);
+  std::string list_id = note("greenhouse", "greenhouse:note:h", "html",
+                             "<ul><li>one</li><li><i>two</i></li></ul><ol><li>three</li></ol>");
+  std::string prose_id =
+      note("greenhouse", "greenhouse:note:m", "html",
+           "<p>Intro with <b>bold</b> and\n<a href=\"https://ex.example/x\">a link</a>.</p>"
+           "<p>Second<br>line</p><ul><li>item</li></ul>");
+
+  std::map<std::string, json::object> by_id;
+  json::object state = h.state();
+  for (const auto& stored : state.at("candidates").at(0).at("notes").as_array())
+    by_id[std::string(stored.at("id").as_string())] = stored.as_object();
+  auto stored = [&](const std::string& target) -> const json::object& {
+    return by_id.at(target.substr(target.find(':') + 1));
+  };
+  // Every note ends with its reference line, "atsmigrate ref" and 16 hex digits.
+  auto expect_lines = [&](const json::object& held, const std::string& type,
+                          const std::string& lines) {
+    std::string rendered(held.at("rendered").as_string());
+    EXPECT_EQ(held.at("type"), json::value(type)) << rendered;
+    std::string::size_type reference = rendered.rfind("\natsmigrate ref ");
+    ASSERT_NE(reference, std::string::npos) << rendered;
+    EXPECT_EQ(rendered.substr(0, reference), lines);
+    EXPECT_EQ(rendered.size() - reference, std::string("\natsmigrate ref ").size() + 16)
+        << rendered;
+  };
+  // A plain-text note: text/plain, its paragraphs and line break as written.
+  expect_lines(stored(plain_id), "text/plain",
+               "Lever note — Jane Doe, 2019-03-04 14:02 UTC\n" + paragraphs);
+  // An HTML note of lists: text/html, Ashby's lists carry every line.
+  expect_lines(stored(list_id), "text/html",
+               "Greenhouse note — Jane Doe, 2019-03-04 14:02 UTC\n• one\n• two\n1. three");
+  EXPECT_NE(std::string(stored(list_id).at("content").as_string())
+                .find("<ul><li>one</li><li><i>two</i></li></ul><ol><li>three</li></ol>"),
+            std::string::npos);
+  // An HTML note of paragraphs, which no supported element can separate: text/plain with its
+  // paragraphs, its line break, its list and its link's target.
+  expect_lines(stored(prose_id), "text/plain",
+               "Greenhouse note — Jane Doe, 2019-03-04 14:02 UTC\n"
+               "Intro with bold and a link.\n\nSecond\nline\n\n• item\n"
+               "Links:\na link: https://ex.example/x");
+  // The profile note the sink composes: a heading and a list, so text/html.
+  for (const auto& [id, held] : by_id)
+    if (std::string(held.at("rendered").as_string()).rfind("Migrated profile", 0) == 0)
+      expect_lines(held, "text/html",
+                   "Migrated profile — Lever contact, 2019-03-01\n• headline: Staff engineer");
+
+  // The read-back holds each note's text.
   auto plain_back = h.sink().read_back("note", plain_id);
-  auto html_back = h.sink().read_back("note", html_id);
-  ASSERT_TRUE(plain_back && html_back);
-  // Sent as text/plain: the heading is text (no <b>), the paragraphs and the break as written.
-  std::string plain_body(plain_back->at("body").as_string());
-  EXPECT_EQ(
-      plain_body.rfind("Lever note — Jane Doe, 2019-03-04 14:02 UTC\n" + paragraphs + "\n", 0), 0u)
-      << plain_body;
-  // Sent as text/html with only the elements candidate.createNote keeps: the lists unchanged.
-  std::string html_body(html_back->at("body").as_string());
-  EXPECT_NE(html_body.find(html.at("body").as_string().c_str()), std::string::npos) << html_body;
+  ASSERT_TRUE(plain_back.has_value());
+  EXPECT_NE(std::string(plain_back->at("body").as_string()).find("with a line break."),
+            std::string::npos);
 }
 
 TEST_F(AshbySinkTest, TwoFilesOfOneNameOnOneCandidateAreEachIdentifiedWithoutTheUploadHandle) {
@@ -979,6 +1031,239 @@ TEST_P(AshbyClosedJobTest, CandidaciesOfClosedAndArchivedJobsAreWrittenEitherWay
 
 INSTANTIATE_TEST_SUITE_P(AcceptedOrRefused, AshbyClosedJobTest, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "Accepted" : "Refused"; });
+
+// Where Ashby refuses applications on a job that is not Open (the emulator's switch), the sink
+// records a durable intent (host extension atsm.host.intents/1) before it opens the job, keeps
+// the job Open for every later application of the run, and puts it back at finish. A run that
+// dies inside the detour (its instance gone without finish, the intent left in the work dir's
+// ledger) is repaired by the next run before it writes anything: the job ends in its source
+// status and no application is written twice.
+TEST(AshbyClosedJobDetour, OneOpeningPerJobAndAKilledRunIsRepairedByTheNext) {
+  AshbyHarness h(20, {}, {}, 0, 100, /*applications_on_closed_jobs=*/false);
+  json::object catalog = h.prepare();
+  auto write_ok = [](host::ConnectorInstance& sink, const std::string& kind,
+                     const json::array& items) {
+    json::array results = sink.write(kind, json::serialize(items));
+    std::vector<std::string> ids;
+    for (const auto& result : results) {
+      EXPECT_EQ(result.at("status"), "ok") << json::serialize(results);
+      ids.emplace_back(result.at("target_id").as_string());
+    }
+    return ids;
+  };
+  auto job = [&](const std::string& id, const std::string& status) {
+    return write_ok(h.sink(), "job",
+                    {item("lever:posting:" + id, json::object{{"kind", "job"},
+                                                              {"source", "lever"},
+                                                              {"source_key", "lever:posting:" + id},
+                                                              {"title", "Detour " + id},
+                                                              {"status", status},
+                                                              {"team", "Engineering"},
+                                                              {"location", "Berlin"}})})
+        .at(0);
+  };
+  const std::string closed_job = job("c", "closed"), archived_job = job("a", "archived");
+  std::map<std::string, std::string> refs{
+      {"lever:posting:c", closed_job},
+      {"lever:posting:a", archived_job},
+      {"lever:stage:phone", stage_id(catalog, "Phone Interview")}};
+  json::array persons;
+  for (int i = 0; i < 6; ++i)
+    persons.push_back(item("lever:contact:p" + std::to_string(i),
+                           person("p" + std::to_string(i), "Pat " + std::to_string(i),
+                                  {"pat" + std::to_string(i) + "@example.com"})));
+  std::vector<std::string> candidates = write_ok(h.sink(), "person", persons);
+  for (int i = 0; i < 6; ++i)
+    refs["lever:contact:p" + std::to_string(i)] = candidates[i];
+  auto candidacy = [&](int i, const std::string& job_key) {
+    std::string key = "lever:opportunity:o" + std::to_string(i);
+    return item(key,
+                json::object{{"kind", "candidacy"},
+                             {"source", "lever"},
+                             {"source_key", key},
+                             {"person_key", "lever:contact:p" + std::to_string(i)},
+                             {"job_key", job_key},
+                             {"status", "active"},
+                             {"stage_key", "lever:stage:phone"},
+                             {"created_at", "2019-03-04T10:00:00Z"}},
+                refs);
+  };
+  auto job_status = [&](const std::string& id) {
+    return std::string(h.ashby("job.info", {{"id", id}}).at("results").at("status").as_string());
+  };
+  auto applications_on = [&](const std::string& job_title) {
+    size_t count = 0;
+    json::object state = h.state();
+    for (const auto& candidate : state.at("candidates").as_array())
+      for (const auto& application : candidate.at("applications").as_array())
+        count += application.at("job") == json::value(job_title) ? 1 : 0;
+    return count;
+  };
+
+  // The first run: four applications on the Closed job, in two batches, then it dies (its
+  // instance goes away without finish, as under SIGKILL).
+  auto before = h.request_counts();
+  {
+    std::unique_ptr<host::ConnectorInstance> killed = h.open_instance();
+    write_ok(*killed, "candidacy",
+             {candidacy(0, "lever:posting:c"), candidacy(1, "lever:posting:c")});
+    write_ok(*killed, "candidacy",
+             {candidacy(2, "lever:posting:c"), candidacy(3, "lever:posting:c")});
+  }
+  auto first_run = delta(before, h.request_counts());
+  EXPECT_EQ(job_status(closed_job), "Open") << "the job stays Open for the whole run";
+  EXPECT_EQ(calls(first_run, "application.create"), 5)
+      << "one refused create, then one create per application";
+  EXPECT_EQ(calls(first_run, "job.setStatus"), 2) << "Closed -> Draft -> Open, once";
+  EXPECT_EQ(calls(first_run, "job.info"), 1);
+  EXPECT_EQ(applications_on("Detour c"), 4u);
+
+  // The next run in the same work dir puts the job back before its first write (here an
+  // application on the Archived job, which takes its own detour), and its finish restores that.
+  before = h.request_counts();
+  {
+    std::unique_ptr<host::ConnectorInstance> rerun = h.open_instance();
+    write_ok(*rerun, "candidacy",
+             {candidacy(4, "lever:posting:a"), candidacy(5, "lever:posting:a")});
+    EXPECT_EQ(job_status(closed_job), "Closed") << "repaired before the rerun wrote anything";
+    EXPECT_EQ(job_status(archived_job), "Open");
+    EXPECT_TRUE(rerun->finish(R"({"kinds":{}})"));
+  }
+  auto second_run = delta(before, h.request_counts());
+  EXPECT_EQ(job_status(closed_job), "Closed");
+  EXPECT_EQ(job_status(archived_job), "Archived");
+  EXPECT_EQ(applications_on("Detour c"), 4u) << "no application written twice";
+  EXPECT_EQ(applications_on("Detour a"), 2u);
+  // Restore Open -> Closed (1) + Archived -> Draft -> Open (2) + Open -> Closed -> Archived (2).
+  EXPECT_EQ(calls(second_run, "job.setStatus"), 5);
+  // Nothing is left to restore: a third run's finish moves no job.
+  before = h.request_counts();
+  EXPECT_TRUE(h.open_instance()->finish(R"({"kinds":{}})"));
+  EXPECT_EQ(calls(delta(before, h.request_counts()), "job.setStatus"), 0);
+}
+
+// The jobs, persons and candidacy items of the confidential-job tests: one job confidential in
+// the source ("Secret role"), one not ("Open role"), three persons.
+struct ConfidentialFixture {
+  std::string secret_job, open_job;
+  std::map<std::string, std::string> refs;
+
+  explicit ConfidentialFixture(AshbyHarness& h) {
+    json::object catalog = h.prepare();
+    auto first_id = [](const json::array& results) {
+      EXPECT_EQ(results.at(0).at("status"), "ok") << json::serialize(results);
+      return std::string(results.at(0).at("target_id").as_string());
+    };
+    auto job = [&](const std::string& id, const std::string& title, bool confidential) {
+      return first_id(h.sink().write(
+          "job", json::serialize(json::array{
+                     item("lever:posting:" + id, json::object{{"kind", "job"},
+                                                              {"source", "lever"},
+                                                              {"source_key", "lever:posting:" + id},
+                                                              {"title", title},
+                                                              {"status", "open"},
+                                                              {"confidential", confidential},
+                                                              {"team", "Engineering"},
+                                                              {"location", "Berlin"}})})));
+    };
+    secret_job = job("s", "Secret role", true);
+    open_job = job("n", "Open role", false);
+    refs = {{"lever:posting:s", secret_job},
+            {"lever:posting:n", open_job},
+            {"lever:stage:phone", stage_id(catalog, "Phone Interview")}};
+    for (int i = 0; i < 3; ++i) {
+      std::string n = std::to_string(i);
+      refs["lever:contact:c" + n] = first_id(h.sink().write(
+          "person", json::serialize(json::array{
+                        item("lever:contact:c" + n,
+                             person("c" + n, "Casey " + n, {"casey" + n + "@example.com"}))})));
+    }
+  }
+
+  json::object candidacy(int i, const std::string& job_key) const {
+    std::string key = "lever:opportunity:k" + std::to_string(i);
+    return item(key,
+                json::object{{"kind", "candidacy"},
+                             {"source", "lever"},
+                             {"source_key", key},
+                             {"person_key", "lever:contact:c" + std::to_string(i)},
+                             {"job_key", job_key},
+                             {"status", "active"},
+                             {"stage_key", "lever:stage:phone"},
+                             {"created_at", "2019-03-04T10:00:00Z"}},
+                refs);
+  }
+
+  // The results' statuses, in order.
+  static std::vector<std::string> statuses(const json::array& results) {
+    std::vector<std::string> out;
+    for (const auto& result : results)
+      out.emplace_back(result.at("status").as_string());
+    return out;
+  }
+
+  static size_t applications_on(AshbyHarness& h, const std::string& title) {
+    size_t count = 0;
+    json::object state = h.state();
+    for (const auto& candidate : state.at("candidates").as_array())
+      for (const auto& application : candidate.at("applications").as_array())
+        count += application.at("job") == json::value(title) ? 1 : 0;
+    return count;
+  }
+};
+
+// A job confidential in the source: Ashby's API cannot make it so (specs/ashby: job.create and
+// job.update define no `confidential`; job.info's job answers it). Its candidacies are held
+// (status `held`, naming the job and the operator's step) until job.info shows the job
+// confidential, which the operator does in Ashby's web app (here the sandbox's
+// /_sandbox/job_confidential); a later run then writes exactly the held ones.
+TEST(AshbyConfidentialJobs, CandidaciesAreHeldUntilTheJobIsConfidentialInAshby) {
+  AshbyHarness h(20, {}, json::object{{"confidential_jobs", "hold"}});
+  ConfidentialFixture f(h);
+  json::array first =
+      h.sink().write("candidacy", json::serialize(json::array{f.candidacy(0, "lever:posting:s"),
+                                                              f.candidacy(1, "lever:posting:s"),
+                                                              f.candidacy(2, "lever:posting:n")}));
+  EXPECT_EQ(ConfidentialFixture::statuses(first), (std::vector<std::string>{"held", "held", "ok"}))
+      << json::serialize(first);
+  std::string message(first.at(0).at("message").as_string());
+  EXPECT_NE(message.find("Secret role"), std::string::npos) << message;
+  EXPECT_NE(message.find("make it confidential in Ashby's web app"), std::string::npos) << message;
+  EXPECT_EQ(ConfidentialFixture::applications_on(h, "Secret role"), 0u);
+  EXPECT_EQ(ConfidentialFixture::applications_on(h, "Open role"), 1u);
+
+  // A run before the operator's step holds them again (the hold is kept in the work dir, not in
+  // the instance that wrote the job).
+  json::array again = h.open_instance()->write(
+      "candidacy", json::serialize(json::array{f.candidacy(0, "lever:posting:s")}));
+  EXPECT_EQ(ConfidentialFixture::statuses(again), std::vector<std::string>{"held"});
+
+  json::object marked = h.ashby("_sandbox/job_confidential",
+                                json::object{{"jobId", f.secret_job}, {"confidential", true}});
+  EXPECT_EQ(marked.at("confidential"), true);
+  json::array rerun = h.open_instance()->write(
+      "candidacy", json::serialize(json::array{f.candidacy(0, "lever:posting:s"),
+                                               f.candidacy(1, "lever:posting:s")}));
+  EXPECT_EQ(ConfidentialFixture::statuses(rerun), (std::vector<std::string>{"ok", "ok"}))
+      << json::serialize(rerun);
+  EXPECT_EQ(ConfidentialFixture::applications_on(h, "Secret role"), 2u);
+  EXPECT_EQ(ConfidentialFixture::applications_on(h, "Open role"), 1u);
+  EXPECT_EQ(h.ashby("job.info", {{"id", f.secret_job}}).at("results").at("confidential"), true);
+}
+
+// The override: with confidential_jobs=proceed they are written at once, the job left as Ashby
+// has it (not confidential) for the operator's step the plan names.
+TEST(AshbyConfidentialJobs, ProceedWritesThemAtOnce) {
+  AshbyHarness h(20, {}, json::object{{"confidential_jobs", "proceed"}});
+  ConfidentialFixture f(h);
+  json::array results =
+      h.sink().write("candidacy", json::serialize(json::array{f.candidacy(0, "lever:posting:s"),
+                                                              f.candidacy(1, "lever:posting:s")}));
+  EXPECT_EQ(ConfidentialFixture::statuses(results), (std::vector<std::string>{"ok", "ok"}))
+      << json::serialize(results);
+  EXPECT_EQ(ConfidentialFixture::applications_on(h, "Secret role"), 2u);
+  EXPECT_EQ(h.ashby("job.info", {{"id", f.secret_job}}).at("results").at("confidential"), false);
+}
 
 }  // namespace
 }  // namespace atsm::ashby::testing

@@ -61,6 +61,7 @@ class E2E : public ::testing::Test {
     std::string source_url =
         source == "lever" ? endpoints.lever_url + "/v1" : endpoints.greenhouse_url;
     std::string ashby_url = atsm::testing::ashby_url_through(validator.get(), endpoints.ashby_url);
+    // The datasets hold confidential jobs: written at once here; the test of the hold drops this.
     std::vector<std::string> args = {"--source",      source,
                                      "--sink",        "ashby",
                                      "--workdir",     (dir.path() / "work").string(),
@@ -68,7 +69,8 @@ class E2E : public ::testing::Test {
                                      "--set",         source + ".base_url=" + source_url,
                                      "--set",         source + ".rate_scale=50",
                                      "--set",         "ashby.base_url=" + ashby_url,
-                                     "--set",         "ashby.rate_limit_per_minute=50000"};
+                                     "--set",         "ashby.rate_limit_per_minute=50000",
+                                     "--set",         "ashby.confidential_jobs=proceed"};
     if (source == "greenhouse") {
       // The sandbox serves Greenhouse's token endpoint beside the API.
       args.insert(args.end(),
@@ -388,10 +390,12 @@ TEST_F(E2E, LeverIntoAshbyMatchesTheGroundTruthAndASecondRunWritesNothing) {
 
 // Ashby's job.create/job.update take no `confidential` (specs/ashby): the plan names every
 // confidential job with the operator's step before any write, the report lists them again, and
-// nothing undocumented is sent (the emulator refuses it). Where Ashby refuses applications on a
-// job that is not Open (undocumented: the sandbox's switch, here set to refuse), every
-// application still lands and every job ends in its source status.
-TEST_F(E2E, ConfidentialJobsAreNamedBeforeAnyWriteAndClosedJobsStillTakeTheirCandidacies) {
+// nothing undocumented is sent (the emulator refuses it). The load holds the candidacies of those
+// jobs (and what hangs off them) and exits 4 saying what to do; once the operator has made the
+// jobs confidential in Ashby (the sandbox's control), the next run writes exactly what was held.
+// Where Ashby refuses applications on a job that is not Open (undocumented: the sandbox's switch,
+// here set to refuse), every application still lands and every job ends in its source status.
+TEST_F(E2E, ConfidentialJobsAreHeldUntilTheOperatorStepAndClosedJobsStillTakeTheirCandidacies) {
   atsm::sandbox::Options options;
   options.seed = 11;
   options.persons = 40;
@@ -428,12 +432,53 @@ TEST_F(E2E, ConfidentialJobsAreNamedBeforeAnyWriteAndClosedJobsStillTakeTheirCan
         << key << "\n"
         << planned.output;
 
-  Outcome migration = run(migration_args("lever"));
+  std::vector<std::string> holding = migration_args("lever");
+  auto proceed = std::find(holding.begin(), holding.end(), "ashby.confidential_jobs=proceed");
+  ASSERT_NE(proceed, holding.end());
+  holding.erase(proceed - 1, proceed + 1);  // the default: hold
+  Outcome held = run(holding);
+  ASSERT_EQ(held.exit_code, 4) << "held records exit 4\n" << held.output;
+  EXPECT_NE(held.output.find("make it confidential in Ashby's web app"), std::string::npos)
+      << held.output;
+  json::object report = read_report();
+  EXPECT_EQ(report.at("summary").at("verdict"), "held");
+  EXPECT_EQ(report.at("summary").at("failed"), 0);
+  std::set<std::string> held_candidacies;
+  for (const json::value& entry : report.at("held").as_array())
+    if (entry.at("kind") == "candidacy")
+      held_candidacies.emplace(entry.at("key").as_string());
+  // Exactly the candidacies of the confidential jobs are held (the truth's applications name
+  // their job by title), and none of them is in Ashby.
+  std::set<std::string> confidential_titles;
+  for (const json::value& job : truth.at("jobs").as_array())
+    if (job.at("confidential").as_bool())
+      confidential_titles.emplace(job.at("title").as_string());
+  std::set<std::string> expected_held;
+  for (const json::value& person : truth.at("persons").as_array())
+    for (const json::value& app : person.at("applications").as_array())
+      if (confidential_titles.contains(std::string(app.at("job").as_string())))
+        expected_held.emplace(app.at("legacyId").as_string());
+  EXPECT_FALSE(expected_held.empty());
+  EXPECT_EQ(held_candidacies, expected_held);
+  json::object state = ashby_get("/_sandbox/state");
+  for (const json::value& candidate : state.at("candidates").as_array())
+    for (const json::value& app : candidate.at("applications").as_array())
+      EXPECT_FALSE(confidential_titles.contains(std::string(app.at("job").as_string())))
+          << "an application of a confidential job was written before the operator's step";
+
+  // The operator makes each such job confidential in Ashby's web app; the next run writes them.
+  for (const json::value& job : state.at("jobs").as_array())
+    if (confidential_titles.contains(std::string(job.at("title").as_string())))
+      control(sandbox->endpoints().ashby_port, "/_sandbox/job_confidential",
+              json::serialize(json::object{{"jobId", job.at("id")}, {"confidential", true}}));
+  Outcome migration = run(holding);
   ASSERT_EQ(migration.exit_code, 0) << migration.output;
   expect_matches_truth("lever");
-  json::object state = ashby_get("/_sandbox/state");
+  EXPECT_EQ(read_report().at("summary").at("held"), 0);
+  state = ashby_get("/_sandbox/state");
   for (const json::value& job : state.at("jobs").as_array()) {
-    EXPECT_EQ(job.at("confidential"), false);
+    EXPECT_EQ(job.at("confidential"),
+              json::value(confidential_titles.contains(std::string(job.at("title").as_string()))));
     EXPECT_EQ(job.at("status"),
               json::value(status_by_title[std::string(job.at("title").as_string())]))
         << job.at("title");
@@ -441,6 +486,59 @@ TEST_F(E2E, ConfidentialJobsAreNamedBeforeAnyWriteAndClosedJobsStillTakeTheirCan
   std::string notices = json::serialize(read_report().at("notices"));
   for (const std::string& key : confidential)
     EXPECT_NE(notices.find("(" + key + ")"), std::string::npos) << key << " in " << notices;
+}
+
+// Where Ashby refuses applications on a job that is not Open, the sink opens such a job once
+// (its intent to put it back committed to the work dir first), writes all its applications and
+// restores it at the end. SIGKILLed while a job stands Open for that detour, the next run puts
+// it back before writing anything, finishes the load, and every job ends in its source status
+// with no application written twice.
+TEST_F(E2E, AClosedJobDetourKilledMidwayIsRestoredByTheNextRun) {
+  atsm::sandbox::Options options;
+  options.seed = 11;
+  options.persons = 40;
+  options.ashby_applications_on_closed_jobs = false;
+  start(options);
+  std::map<std::string, std::string> status_by_title;
+  for (const json::value& job : ashby_get("/_sandbox/truth?source=lever").at("jobs").as_array())
+    status_by_title[std::string(job.at("title").as_string())] =
+        std::string(job.at("status").as_string());
+  plan_and_accept("lever");
+  // Inside a detour: an application landed since a job that is not Open in the source stood
+  // Open in Ashby.
+  auto detour_open = [&] {
+    json::object state = ashby_get("/_sandbox/state");
+    if (state.empty() || state.at("counts").at("application").as_int64() == 0)
+      return false;
+    for (const json::value& job : state.at("jobs").as_array())
+      if (job.at("status") == "Open" &&
+          status_by_title[std::string(job.at("title").as_string())] != "Open")
+        return true;
+    return false;
+  };
+  Outcome killed = run(migration_args("lever"), std::nullopt, detour_open);
+  ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << "the run ended before the kill\n" << killed.output;
+  Outcome resumed = run(migration_args("lever"));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  expect_matches_truth("lever");
+  for (const json::value& job : ashby_get("/_sandbox/state").at("jobs").as_array())
+    EXPECT_EQ(job.at("status"),
+              json::value(status_by_title[std::string(job.at("title").as_string())]))
+        << job.at("title");
+}
+
+// The same override, explicit: with ashby.confidential_jobs=proceed nothing is held, the first
+// run writes every candidacy of the confidential jobs and exits 0.
+TEST_F(E2E, ConfidentialJobsProceedWithoutTheHoldWhenAsked) {
+  atsm::sandbox::Options options;
+  options.seed = 11;
+  options.persons = 20;
+  start(options);
+  plan_and_accept("lever");
+  Outcome migration = run(migration_args("lever"));
+  ASSERT_EQ(migration.exit_code, 0) << migration.output;
+  EXPECT_EQ(read_report().at("summary").at("held"), 0);
+  expect_matches_truth("lever");
 }
 
 // The ledger is what makes a run exactly-once; when it is lost after a finished migration

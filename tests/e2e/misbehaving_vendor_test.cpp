@@ -92,7 +92,9 @@ class MisbehavingVendor : public ::testing::Test {
                             : "greenhouse.base_url=" + greenhouse->url(),
           std::string("--set"), source + ".rate_scale=50", std::string("--set"),
           "ashby.base_url=" + ashby->url(), std::string("--set"),
-          std::string("ashby.rate_limit_per_minute=50000")})
+          std::string("ashby.rate_limit_per_minute=50000"), std::string("--set"),
+          // The datasets hold confidential jobs: written at once, not held for the operator.
+          std::string("ashby.confidential_jobs=proceed")})
       out.push_back(arg);
     if (source == "greenhouse")  // the sandbox serves Greenhouse's token endpoint beside the API
       out.insert(

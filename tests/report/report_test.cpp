@@ -246,6 +246,7 @@ class Report : public ::testing::Test {
     const auto& endpoints = sandbox->endpoints();
     const std::string ashby_url =
         atsm::testing::ashby_url_through(spec_validator.get(), endpoints.ashby_url);
+    // The dataset holds confidential jobs: written at once, not held for the operator.
     std::vector<std::string> args = {
         "--source",      "lever",
         "--sink",        "ashby",
@@ -254,7 +255,8 @@ class Report : public ::testing::Test {
         "--set",         "lever.base_url=" + endpoints.lever_url + "/v1",
         "--set",         "lever.rate_scale=50",
         "--set",         "ashby.base_url=" + ashby_url,
-        "--set",         "ashby.rate_limit_per_minute=50000"};
+        "--set",         "ashby.rate_limit_per_minute=50000",
+        "--set",         "ashby.confidential_jobs=proceed"};
     if (!command.empty())
       args.insert(args.begin(), command);
     return args;

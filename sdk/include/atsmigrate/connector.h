@@ -364,6 +364,24 @@ typedef struct atsm_host_in_flight_v1 {
   uint32_t (*suggested_in_flight)(void* host);
 } atsm_host_in_flight_v1;
 
+/* Host extension "atsm.host.intents/1" (the services' get_extension): a durable record of
+ * work a connector has begun on the target and must finish even if the process dies between two
+ * of its calls (a job opened for a while that must be closed again). An intent is (topic, key)
+ * with a text value. `begin` commits it before returning; `end` marks it finished (ATSM_OK when
+ * none is open); `list` writes the topic's unfinished intents through `out` as a JSON array of
+ * {"key", "value"}. Kept in the work dir with the ledger, under the run's sink, so a resumed,
+ * delta or new run in the same work dir lists what an earlier one left open. Topics and keys are
+ * non-empty; a topic is the connector's own name space. [any-thread] */
+#define ATSM_EXT_HOST_INTENTS "atsm.host.intents/1"
+typedef struct atsm_host_intents_v1 {
+  uint32_t struct_size;
+  uint32_t abi_version;
+  atsm_status (*begin)(void* host, const char* topic, const char* key, const char* value,
+                       atsm_error* error);
+  atsm_status (*end)(void* host, const char* topic, const char* key, atsm_error* error);
+  atsm_status (*list)(void* host, const char* topic, const atsm_output* out, atsm_error* error);
+} atsm_host_intents_v1;
+
 /* Extension "atsm.sink.finish/1" (the descriptor's get_extension): a sink that commits its work
  * at the end (files replaced at once, a manifest) is told when a load has handed it every item.
  * `summary_json` is {"kinds": {"person": {"created": N, ...}, ...}}; `out` may receive a JSON

@@ -322,6 +322,51 @@ class Host {
     return suggested > 0 ? std::optional<uint32_t>(suggested) : std::nullopt;
   }
 
+  // Durable intents (extension atsm.host.intents/1): nullptr when the host offers none.
+  const atsm_host_intents_v1* intents() const {
+    const auto* extension = static_cast<const atsm_host_intents_v1*>(
+        services_->get_extension(services_->host, ATSM_EXT_HOST_INTENTS));
+    if (extension == nullptr || extension->struct_size < sizeof(atsm_host_intents_v1) ||
+        extension->begin == nullptr || extension->end == nullptr || extension->list == nullptr)
+      return nullptr;
+    return extension;
+  }
+  // Commits the intent before returning; throws Error when the host cannot record it (no
+  // extension: ATSM_NOT_FOUND).
+  void begin_intent(const std::string& topic, const std::string& key,
+                    const std::string& value) const {
+    const atsm_host_intents_v1* extension = intents();
+    if (extension == nullptr)
+      throw Error(ATSM_NOT_FOUND, "the host keeps no durable intents (atsm.host.intents/1)");
+    atsm_error error = detail::fresh_error();
+    atsm_status status =
+        extension->begin(services_->host, topic.c_str(), key.c_str(), value.c_str(), &error);
+    if (status != ATSM_OK)
+      throw Error(status, error);
+  }
+  void end_intent(const std::string& topic, const std::string& key) const {
+    const atsm_host_intents_v1* extension = intents();
+    if (extension == nullptr)
+      return;
+    atsm_error error = detail::fresh_error();
+    atsm_status status = extension->end(services_->host, topic.c_str(), key.c_str(), &error);
+    if (status != ATSM_OK)
+      throw Error(status, error);
+  }
+  // The topic's unfinished intents, a JSON array of {"key", "value"}; "[]" without the extension.
+  std::string open_intents_json(const std::string& topic) const {
+    const atsm_host_intents_v1* extension = intents();
+    if (extension == nullptr)
+      return "[]";
+    std::string json;
+    atsm_output out = detail::string_output(json);
+    atsm_error error = detail::fresh_error();
+    atsm_status status = extension->list(services_->host, topic.c_str(), &out, &error);
+    if (status != ATSM_OK)
+      throw Error(status, error);
+    return json;
+  }
+
   // Throws Error(ATSM_CANCELLED) when the host asked to stop.
   void check_cancelled() const {
     if (cancelled())
