@@ -168,6 +168,51 @@ json::object last_run_json(const pipeline::LoadStats& stats) {
   return run;
 }
 
+// What the source connector declares it does not carry into the canonical model, or carries
+// only in another form (extension atsm.source.unmigrated/1, connector.h), each with its reason.
+// Empty when the source declares nothing; a declaration that is not the documented JSON is left
+// out with a notice rather than failing the report.
+json::array source_fields_not_migrated(Session& session, json::array& notices) {
+  json::array fields;
+  const std::string& source = session.options().source;
+  if (source.empty())
+    return fields;
+  const atsm_connector& descriptor = session.source_plugin().descriptor();
+  if (descriptor.get_extension == nullptr)
+    return fields;
+  const auto* declared = static_cast<const atsm_source_unmigrated_v1*>(
+      descriptor.get_extension(ATSM_EXT_SOURCE_UNMIGRATED));
+  if (declared == nullptr || declared->struct_size < sizeof(atsm_source_unmigrated_v1) ||
+      declared->fields_json == nullptr)
+    return fields;
+  boost::system::error_code ec;
+  json::value list = json::parse(declared->fields_json, ec);
+  if (ec || !list.is_array()) {
+    notices.push_back(
+        json::object{{"plugin", source},
+                     {"message",
+                      "its list of fields not migrated (atsm.source.unmigrated/1) is not a JSON "
+                      "array; not shown"}});
+    return fields;
+  }
+  for (const json::value& entry : list.as_array()) {
+    const json::object* item = entry.if_object();
+    auto text = [&](const char* key) -> std::optional<std::string> {
+      const json::value* member = item ? item->if_contains(key) : nullptr;
+      if (member == nullptr || !member->is_string() || member->as_string().empty())
+        return std::nullopt;
+      return std::string(member->as_string());
+    };
+    std::optional<std::string> object = text("object"), field = text("field"),
+                               reason = text("reason");
+    if (!object || !field || !reason)
+      continue;  // a declaration without its reason says nothing a reader can use
+    fields.push_back(json::object{
+        {"source", source}, {"object", *object}, {"field", *field}, {"reason", *reason}});
+  }
+  return fields;
+}
+
 }  // namespace
 
 namespace {
@@ -259,6 +304,7 @@ json::object build_report(Session& session, const pipeline::Plan& plan,
                        {"message", fmt::format("operator step for {} '{}' ({}): {}", text("kind"),
                                                text("name"), text("source_key"), text("step"))}});
     }
+  json::array unmigrated = source_fields_not_migrated(session, notices);
   int64_t checked = 0;
   for (const auto& [kind, entry] : reconciled.read_back)
     checked += entry.at("checked").to_number<int64_t>();
@@ -303,6 +349,8 @@ json::object build_report(Session& session, const pipeline::Plan& plan,
                       {"lossy", std::move(lossy)},
                       {"notices", std::move(notices)},
                       {"vendors", vendors(session)}};
+  // The source's own declaration of what it does not carry, apart from the per-record counts.
+  report["source_fields_not_migrated"] = std::move(unmigrated);
   if (last_run)
     report["last_run"] = last_run_json(*last_run);
   return report;

@@ -231,6 +231,10 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
   }
   html += table(report, "notices", "Connector notices",
                 {{"plugin", "Connector"}, {"message", "Notice"}});
+  html +=
+      table(report, "source_fields_not_migrated",
+            "Source fields not migrated as such (declared by the source connector)",
+            {{"source", "Source"}, {"object", "Object"}, {"field", "Field"}, {"reason", "Why"}});
   html += table(
       report, "field_errors", "Source records with a bad field (field left out)",
       {{"kind", "Kind"}, {"key", "Source record"}, {"field", "Field"}, {"message", "Problem"}});

@@ -43,7 +43,7 @@ struct FieldError {
 };
 
 // Validation and normalisation a string member needs beyond being a string.
-enum class Check { none, non_empty, timestamp, date, sha256 };
+enum class Check { none, non_empty, timestamp, date, partial_date, sha256 };
 
 template <class T, class U>
 concept Is = std::same_as<std::remove_const_t<T>, U>;
@@ -108,6 +108,15 @@ std::string checked(std::string value, Check check, const std::string& path) {
     case Check::date:
       if (!is_valid_date(value)) {
         fail(path, "expected a date \"YYYY-MM-DD\", got " + describe(json::value(value)));
+      }
+      return value;
+    case Check::partial_date:
+      // "YYYY", "YYYY-MM" or a whole date, as precise as the source is.
+      if (!is_valid_date(value.size() == 4   ? value + "-01-01"
+                         : value.size() == 7 ? value + "-01"
+                                             : value)) {
+        fail(path, "expected a date \"YYYY\", \"YYYY-MM\" or \"YYYY-MM-DD\", got " +
+                       describe(json::value(value)));
       }
       return value;
     case Check::sha256: {
@@ -192,6 +201,29 @@ void fields(V& v, T& x) {
   v("label", x.label);
   v("value", x.value);
 }
+template <class V, Is<Education> T>
+void fields(V& v, T& x) {
+  v("school", x.school);
+  v("degree", x.degree);
+  v("field_of_study", x.field_of_study);
+  v("start", x.start, Check::partial_date);
+  v("end", x.end, Check::partial_date);
+}
+template <class V, Is<Employment> T>
+void fields(V& v, T& x) {
+  v("company", x.company);
+  v("title", x.title);
+  v("start", x.start, Check::partial_date);
+  v("end", x.end, Check::partial_date);
+  v("current", x.current);
+}
+template <class V, Is<FormAnswer> T>
+void fields(V& v, T& x) {
+  v("form", x.form);
+  v("question", x.question);
+  v("answer", x.answer);
+  v("file_keys", x.file_keys, Check::non_empty);
+}
 
 template <class V, Is<User> T>
 void fields(V& v, T& x) {
@@ -274,6 +306,10 @@ void fields(V& v, T& x) {
   v("created_at", x.created_at, Check::timestamp);
   v("updated_at", x.updated_at, Check::timestamp);
   v("custom_fields", x.custom_fields);
+  v("education", x.education);
+  v("employment", x.employment);
+  v("time_zone", x.time_zone);
+  v("can_email", x.can_email);
 }
 template <class V, Is<Candidacy> T>
 void fields(V& v, T& x) {
@@ -294,6 +330,10 @@ void fields(V& v, T& x) {
   v("confidential", x.confidential);
   v("tags", x.tags);
   v("custom_fields", x.custom_fields);
+  v("form_answers", x.form_answers);
+  v("cover_letter", x.cover_letter);
+  v("prospect_pool", x.prospect_pool);
+  v("prospect_pool_stage", x.prospect_pool_stage);
 }
 template <class V, Is<Note> T>
 void fields(V& v, T& x) {
@@ -704,6 +744,12 @@ constexpr const char* nested_label() {
     return "interviewer";
   if constexpr (std::is_same_v<T, OfferField>)
     return "offer field";
+  if constexpr (std::is_same_v<T, Education>)
+    return "education";
+  if constexpr (std::is_same_v<T, Employment>)
+    return "employment";
+  if constexpr (std::is_same_v<T, FormAnswer>)
+    return "form answer";
   return "value";
 }
 
@@ -820,6 +866,9 @@ ATSM_MODEL_INSTANTIATE_CONVERSIONS(RatingScale)
 ATSM_MODEL_INSTANTIATE_CONVERSIONS(FeedbackField)
 ATSM_MODEL_INSTANTIATE_CONVERSIONS(Interviewer)
 ATSM_MODEL_INSTANTIATE_CONVERSIONS(OfferField)
+ATSM_MODEL_INSTANTIATE_CONVERSIONS(Education)
+ATSM_MODEL_INSTANTIATE_CONVERSIONS(Employment)
+ATSM_MODEL_INSTANTIATE_CONVERSIONS(FormAnswer)
 
 #undef ATSM_MODEL_INSTANTIATE_CONVERSIONS
 

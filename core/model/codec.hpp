@@ -63,7 +63,8 @@ concept ModelType =
     std::is_same_v<T, Email> || std::is_same_v<T, Phone> || std::is_same_v<T, Link> ||
     std::is_same_v<T, Address> || std::is_same_v<T, StageChange> || std::is_same_v<T, SourceRef> ||
     std::is_same_v<T, RatingScale> || std::is_same_v<T, FeedbackField> ||
-    std::is_same_v<T, Interviewer> || std::is_same_v<T, OfferField>;
+    std::is_same_v<T, Interviewer> || std::is_same_v<T, OfferField> ||
+    std::is_same_v<T, Education> || std::is_same_v<T, Employment> || std::is_same_v<T, FormAnswer>;
 
 // boost::json::value_from / value_to support for every ModelType. value_to throws ModelError
 // (for a record kind, also when "kind" names another kind).

@@ -174,6 +174,31 @@ struct Address {
   bool operator==(const Address&) const = default;
 };
 
+// A school the person attended. `start`/`end` are as precise as the source is: "YYYY",
+// "YYYY-MM" or "YYYY-MM-DD".
+struct Education {
+  std::string school;  // "" when the source names none
+  std::optional<std::string> degree;
+  std::optional<std::string> field_of_study;
+  std::optional<std::string> start;
+  std::optional<std::string> end;
+  boost::json::object extra;
+
+  bool operator==(const Education&) const = default;
+};
+
+// A past or present employment; dates as in Education.
+struct Employment {
+  std::optional<std::string> company;
+  std::optional<std::string> title;
+  std::optional<std::string> start;
+  std::optional<std::string> end;  // absent while current
+  std::optional<bool> current;
+  boost::json::object extra;
+
+  bool operator==(const Employment&) const = default;
+};
+
 struct Person : RecordBase {
   std::optional<std::string> name;
   std::optional<std::string> first_name;
@@ -196,6 +221,10 @@ struct Person : RecordBase {
   std::optional<std::string> created_at;
   std::optional<std::string> updated_at;
   std::vector<CustomFieldValue> custom_fields;
+  std::vector<Education> education;
+  std::vector<Employment> employment;
+  std::optional<std::string> time_zone;  // IANA ("Europe/Berlin")
+  std::optional<bool> can_email;         // consent to be emailed
 
   bool operator==(const Person&) const = default;
 };
@@ -220,6 +249,18 @@ struct SourceRef {
   bool operator==(const SourceRef&) const = default;
 };
 
+// An answer to an application form or another candidate form. A file-upload answer names the
+// file records it attached (`file_keys`, their source_keys).
+struct FormAnswer {
+  std::optional<std::string> form;
+  std::string question;
+  std::optional<std::string> answer;  // as text, choices joined with ", "
+  std::vector<std::string> file_keys;
+  boost::json::object extra;
+
+  bool operator==(const FormAnswer&) const = default;
+};
+
 // A person's candidacy: a Lever opportunity, a Greenhouse application.
 struct Candidacy : RecordBase {
   std::string person_key;
@@ -239,6 +280,10 @@ struct Candidacy : RecordBase {
   std::optional<bool> confidential;
   std::vector<std::string> tags;  // tag names
   std::vector<CustomFieldValue> custom_fields;
+  std::vector<FormAnswer> form_answers;
+  std::optional<std::string> cover_letter;         // as text; a cover letter file is a File
+  std::optional<std::string> prospect_pool;        // the pool's name
+  std::optional<std::string> prospect_pool_stage;  // the stage's name in that pool
 
   bool operator==(const Candidacy&) const = default;
 };

@@ -868,12 +868,14 @@ std::string AshbySink::prepare(const std::string& plan_json) {
   // candidate is create + legacy-ID values + one addTag per tag + a profile note for about a
   // third; an application is create + legacy-ID value; a file is the upload handle and the
   // attach call, its bytes going to storage outside the API's limit, plus one candidate.info
-  // for a candidate's first upload, to tell the new file from those already there).
+  // for a candidate's first upload, to tell the new file from those already there; a job adds
+  // one hiringTeam.addMember per member, about two; an application with form answers or a cover
+  // letter one note, about half of them).
   object calls_per_item{
       {"department", 1},   {"office", 1},
-      {"job", 3},          {"tag", 1},
+      {"job", 5},          {"tag", 1},
       {"custom_field", 1}, {"person", object{{"base", 2.3}, {"per", object{{"tags", 1}}}}},
-      {"candidacy", 2},    {"note", 1},
+      {"candidacy", 2.5},  {"note", 1},
       {"feedback", 1},     {"interview", 1},
       {"offer", 1},        {"file", options_.uploads == "multipart" ? 1.5 : 2.5}};
   // What the API cannot do and the operator must, listed before any write: Ashby's job.create and
@@ -1150,6 +1152,90 @@ void AshbySink::write_job(const WriteItem& item, ItemResult& result) {
       {model::JobStatus::draft, "Draft"},
       {model::JobStatus::archived, "Archived"}};
   move_job(id, text_of(current, "status"), kStatus.at(job.status));
+  write_hiring_team(item, id, current, result);
+}
+
+// The roles Ashby offers, by lower-case title. hiringTeamRole.list is in Ashby's document
+// (specs/ashby/paths-index.txt) but outside the extract, so its answer's shape is unverified:
+// `namesOnly: false` asks for the roles rather than their names, and each role's id is read with
+// its `title` or `label` (third-party clients use either). Names alone carry no id: none usable.
+std::map<std::string, std::string> AshbySink::hiring_team_roles() {
+  {
+    std::lock_guard lock(mutex_);
+    if (hiring_team_roles_)
+      return *hiring_team_roles_;
+  }
+  std::map<std::string, std::string> roles;
+  value listed =
+      client_.results("hiringTeamRole.list", object{{"namesOnly", false}}, CallKind::read);
+  if (listed.is_array())
+    for (const value& role : listed.as_array()) {
+      if (!role.is_object())
+        continue;
+      std::string title = text_of(role.as_object(), "title");
+      if (title.empty())
+        title = text_of(role.as_object(), "label");
+      std::string id = text_of(role.as_object(), "id");
+      if (!title.empty() && !id.empty())
+        roles.emplace(lower(title), id);
+    }
+  std::lock_guard lock(mutex_);
+  hiring_team_roles_ = roles;
+  return roles;
+}
+
+// The job's hiring team (job.hiring_manager_user_keys, owner_user_key) through
+// hiringTeam.addMember's job-level form (specs/ashby: {jobId, teamMemberId, roleId}): each hiring
+// manager as "Hiring Manager", the owner as "Recruiter" (Greenhouse's responsible recruiter,
+// Lever's posting owner). A member the job's answer already lists is not added again. A user
+// that resolves to no Ashby user, or only to the fallback user (options.fallback_user stands in
+// for authors, not for a hiring team), and a role Ashby does not offer are lossy lines.
+void AshbySink::write_hiring_team(const WriteItem& item, const std::string& job_id,
+                                  const object& current, ItemResult& result) {
+  const model::Job& job = std::get<model::Job>(item.record);
+  std::vector<std::pair<std::string, std::string>> wanted;  // (user key, role title)
+  for (const std::string& key : job.hiring_manager_user_keys)
+    wanted.emplace_back(key, "Hiring Manager");
+  if (job.owner_user_key)
+    wanted.emplace_back(*job.owner_user_key, "Recruiter");
+  if (wanted.empty())
+    return;
+  std::string fallback_id;
+  if (!options_.fallback_user.empty())
+    for (const object& user : cached_list("user.list", object{{"includeDeactivated", true}}))
+      if (same_name(text_of(user, "email"), options_.fallback_user))
+        fallback_id = text_of(user, "id");
+  std::set<std::pair<std::string, std::string>> present;  // (user id, lower-case role)
+  if (const array* team = array_at(current, "hiringTeam"))
+    for (const value& member : *team)
+      if (member.is_object())
+        present.emplace(text_of(member.as_object(), "userId"),
+                        lower(text_of(member.as_object(), "role")));
+  std::map<std::string, std::string> roles;
+  bool roles_read = false;
+  for (const auto& [key, role] : wanted) {
+    std::string what = role == "Recruiter" ? "job owner" : "hiring manager";
+    std::string user_id = ref(item, key);
+    if (user_id.empty() || user_id == fallback_id) {
+      result.lossy.push_back(what + " is not an Ashby user: not on the hiring team");
+      continue;
+    }
+    if (!present.emplace(user_id, lower(role)).second)
+      continue;
+    if (!roles_read) {
+      roles = hiring_team_roles();
+      roles_read = true;
+    }
+    auto found = roles.find(lower(role));
+    if (found == roles.end()) {
+      result.lossy.push_back(what + " not on the hiring team: Ashby lists no '" + role +
+                             "' hiring team role");
+      continue;
+    }
+    client_.results("hiringTeam.addMember",
+                    object{{"jobId", job_id}, {"teamMemberId", user_id}, {"roleId", found->second}},
+                    CallKind::idempotent_write);
+  }
 }
 
 // New jobs are Draft; walks the moves job.setStatus allows (specs/ashby, job.setStatus: Draft ->
@@ -1707,6 +1793,7 @@ void AshbySink::write_candidacy(const WriteItem& item, ItemResult& result) {
   if (!candidacy.job_key) {
     if (options_.jobless == "candidate_only") {
       add_tags(candidate_id, candidacy.tags, nullptr);
+      write_application_content(item, candidate_id, "", result);
       result.skipped =
           "jobless candidacy: no application (jobless: candidate_only); its notes, "
           "feedback and files go to the candidate";
@@ -1876,6 +1963,35 @@ void AshbySink::write_candidacy(const WriteItem& item, ItemResult& result) {
     values.push_back(std::move(entry));
   set_custom_values("Application", id, values, result);
   add_tags(candidate_id, candidacy.tags, nullptr);
+  write_application_content(item, candidate_id, id, result);
+}
+
+// What an Ashby application has no field for (application.create/update take no form answers,
+// cover letter or pool; applicationForm.submit submits a job posting's live form, not a past
+// one): the prospect pool becomes a candidate tag "Prospect pool: <name>", so a pool stays a
+// list one can filter by; the pool stage, the cover letter and the form answers one candidate
+// note (application_note_html), backdated to the application. Written last, after everything
+// that can fail, and looked for by its reference when the item was written before.
+void AshbySink::write_application_content(const WriteItem& item, const std::string& candidate_id,
+                                          const std::string& application_id, ItemResult& result) {
+  const model::Candidacy& candidacy = std::get<model::Candidacy>(item.record);
+  if (candidacy.prospect_pool && !candidacy.prospect_pool->empty()) {
+    add_tags(candidate_id, {"Prospect pool: " + *candidacy.prospect_pool}, nullptr);
+    result.lossy.push_back("prospect pool kept as a candidate tag");
+  }
+  std::vector<std::string> lossy;
+  std::string hash = reference_hash(item.key, "application");
+  // The job's title (a read on an update) only for a note there is.
+  if (application_note_html(candidacy, "", hash, lossy).empty())
+    return;
+  lossy.clear();
+  std::string html =
+      application_note_html(candidacy, application_job_title(application_id), hash, lossy);
+  create_note(candidate_id, html, false,
+              candidacy.applied_at ? candidacy.applied_at : candidacy.created_at, hash,
+              // A jobless candidacy has no application to say it was written: always looked for.
+              item.lookup_first || !item.target_id.empty() || application_id.empty());
+  result.lossy.insert(result.lossy.end(), lossy.begin(), lossy.end());
 }
 
 // Whether Ashby takes an application on a job that is not Open is undocumented (specs/ashby,

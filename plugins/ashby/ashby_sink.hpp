@@ -130,6 +130,8 @@ class AshbySink : public sdk::Sink {
   void write_custom_field(const WriteItem& item, ItemResult& result);
   void write_person(const WriteItem& item, ItemResult& result);
   void write_candidacy(const WriteItem& item, ItemResult& result);
+  void write_application_content(const WriteItem& item, const std::string& candidate_id,
+                                 const std::string& application_id, ItemResult& result);
   void write_note(const WriteItem& item, ItemResult& result);
   void write_feedback(const WriteItem& item, ItemResult& result);
   void write_interviews(const WriteItem& item, ItemResult& result);
@@ -141,6 +143,9 @@ class AshbySink : public sdk::Sink {
                                const std::set<std::string>& before, const model::File& file,
                                bool resume);
   void move_job(const std::string& id, const std::string& from, const std::string& to);
+  void write_hiring_team(const WriteItem& item, const std::string& job_id,
+                         const boost::json::object& current, ItemResult& result);
+  std::map<std::string, std::string> hiring_team_roles();
   boost::json::object create_application(const std::string& job_id,
                                          const boost::json::object& body);
   // Puts every job a detour left Open (recorded as a host intent, this run's or an earlier
@@ -191,6 +196,8 @@ class AshbySink : public sdk::Sink {
   std::map<std::string, std::string> application_jobs_;               // application id -> title
   std::map<std::pair<std::string, std::string>, std::string> files_;  // (candidate, sha) -> id
   std::map<std::string, std::set<std::string>> tags_added_;  // candidate -> tag ids it holds
+  // hiringTeamRole.list as lower-case title -> role id, once read.
+  std::optional<std::map<std::string, std::string>> hiring_team_roles_;
   std::map<std::string, std::string> latest_resume_;  // candidate -> uploaded_at of its resume
   std::map<std::string, std::string> legacy_fields_;  // object type -> field id
   std::map<std::string, std::mutex> reopen_locks_;    // job -> one reopen detour at a time

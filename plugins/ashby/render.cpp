@@ -420,51 +420,33 @@ std::string offer_note_html(const model::Offer& offer, std::string_view job_titl
   return html;
 }
 
-// The session's model extension (person.education, .employment, .time_zone, .can_email, members
-// the codec keeps in `extra`): Ashby's candidate.create/update take none of them (its candidate
-// only reports `school` and `timezone`), so they are lines of the profile note. can_email is said
-// only when the candidate withheld consent.
+// person.education, .employment, .time_zone and .can_email: Ashby's candidate.create/update take
+// none of them (its candidate only reports `school` and `timezone`), so they are lines of the
+// profile note. can_email is said only when the candidate withheld consent.
 std::vector<std::string> history_and_consent_lines(const model::Person& person) {
   std::vector<std::string> lines;
-  auto text = [](const boost::json::object& item, const char* key) {
-    const boost::json::value* value = item.if_contains(key);
-    return value && value->is_string() ? std::string(value->as_string()) : std::string();
-  };
-  auto span = [&](const boost::json::object& item, const std::string& open) {
-    std::string start = text(item, "start"), end = text(item, "end");
-    if (start.empty() && end.empty())
+  auto span = [](const std::optional<std::string>& start, const std::optional<std::string>& end,
+                 const std::string& open) {
+    if (!start && !end)
       return open.empty() ? std::string() : " (" + open + ")";
-    return " (" + (start.empty() ? "?" : start) + " – " + (end.empty() ? open : end) + ")";
+    return " (" + start.value_or("?") + " – " + end.value_or(open) + ")";
   };
-  if (const boost::json::value* list = person.extra.if_contains("education");
-      list && list->is_array())
-    for (const boost::json::value& entry : list->as_array()) {
-      if (!entry.is_object())
-        continue;
-      const boost::json::object& item = entry.as_object();
-      std::string line = text(item, "school");
-      for (const char* key : {"degree", "field_of_study"})
-        if (std::string part = text(item, key); !part.empty())
-          line += (line.empty() ? "" : ", ") + part;
-      lines.push_back("education: " + line + span(item, ""));
-    }
-  if (const boost::json::value* list = person.extra.if_contains("employment");
-      list && list->is_array())
-    for (const boost::json::value& entry : list->as_array()) {
-      if (!entry.is_object())
-        continue;
-      const boost::json::object& item = entry.as_object();
-      std::string title = text(item, "title"), company = text(item, "company");
-      const boost::json::value* current = item.if_contains("current");
-      bool now = current && current->is_bool() && current->as_bool();
-      lines.push_back("employment: " + title + (title.empty() || company.empty() ? "" : " at ") +
-                      company + span(item, now ? "present" : ""));
-    }
-  if (const boost::json::value* zone = person.extra.if_contains("time_zone");
-      zone && zone->is_string() && !zone->as_string().empty())
-    lines.push_back("time zone: " + std::string(zone->as_string()));
-  if (const boost::json::value* consent = person.extra.if_contains("can_email");
-      consent && consent->is_bool() && !consent->as_bool())
+  for (const model::Education& item : person.education) {
+    std::string line = item.school;
+    for (const std::optional<std::string>& part : {item.degree, item.field_of_study})
+      if (part && !part->empty())
+        line += (line.empty() ? "" : ", ") + *part;
+    lines.push_back("education: " + line + span(item.start, item.end, ""));
+  }
+  for (const model::Employment& item : person.employment) {
+    std::string title = item.title.value_or(""), company = item.company.value_or("");
+    lines.push_back("employment: " + title + (title.empty() || company.empty() ? "" : " at ") +
+                    company +
+                    span(item.start, item.end, item.current.value_or(false) ? "present" : ""));
+  }
+  if (person.time_zone && !person.time_zone->empty())
+    lines.push_back("time zone: " + *person.time_zone);
+  if (person.can_email && !*person.can_email)
     lines.push_back("email consent: the candidate does not want to be emailed");
   return lines;
 }
@@ -503,6 +485,50 @@ std::string profile_note_html(const model::Person& person, std::string_view hash
   for (const std::string& line : lines)
     html += "<li>" + escape_html(line) + "</li>";
   html += "</ul>\n" + reference_line(hash);
+  return html;
+}
+
+std::string application_note_html(const model::Candidacy& candidacy, std::string_view job_title,
+                                  std::string_view hash, std::vector<std::string>& lossy) {
+  std::string body;
+  if (candidacy.prospect_pool_stage && !candidacy.prospect_pool_stage->empty()) {
+    body += "Prospect pool: " + escape_html(candidacy.prospect_pool.value_or("(unnamed)")) +
+            ", stage: " + escape_html(*candidacy.prospect_pool_stage) + "\n";
+    lossy.push_back("prospect pool stage kept in the application note");
+  }
+  if (candidacy.cover_letter && !trim(*candidacy.cover_letter).empty()) {
+    body += "<b>Cover letter</b>\n" + escape_html(*candidacy.cover_letter) + "\n";
+    lossy.push_back("cover letter kept in the application note");
+  }
+  if (!candidacy.form_answers.empty()) {
+    // Answers in the source's order, a heading whenever the form changes.
+    std::optional<std::string> form;
+    bool open_list = false;
+    for (const model::FormAnswer& answer : candidacy.form_answers) {
+      std::string name = answer.form.value_or("Application form");
+      if (!open_list || form != name) {
+        if (open_list)
+          body += "</ul>\n";
+        body += "<b>" + escape_html(name) + "</b>\n<ul>";
+        form = name;
+        open_list = true;
+      }
+      std::string line = answer.question + ": " + answer.answer.value_or("—");
+      if (!answer.file_keys.empty())
+        line += answer.file_keys.size() == 1
+                    ? " (an uploaded file, migrated among the candidate's files)"
+                    : " (uploaded files, migrated among the candidate's files)";
+      body += "<li>" + escape_html(line) + "</li>";
+    }
+    body += "</ul>\n";
+    lossy.push_back("application form answers kept in the application note");
+  }
+  if (body.empty())
+    return {};
+  std::string html = "<b>" + escape_html(source_label(candidacy.source)) + " application</b>";
+  if (!job_title.empty())
+    html += " — " + escape_html(job_title);
+  html += "\n" + body + reference_line(hash);
   return html;
 }
 

@@ -100,4 +100,13 @@ std::vector<std::string> history_and_consent_lines(const model::Person& person);
 std::string profile_note_html(const model::Person& person, std::string_view hash,
                               std::vector<std::string>& lossy);
 
+// What an application cannot hold of its candidacy (candidacy.prospect_pool_stage, cover_letter,
+// form_answers), as one candidate note: "<b>Lever application</b> — <job>", the prospect pool and
+// its stage, the cover letter with its line breaks, then each form's questions with their answers
+// (a file-upload answer names its file, which migrates among the candidate's files), then the
+// reference line. Empty when there is nothing. `lossy` receives one line per kind of content kept
+// only in the note, without values (the report is forwarded).
+std::string application_note_html(const model::Candidacy& candidacy, std::string_view job_title,
+                                  std::string_view hash, std::vector<std::string>& lossy);
+
 }  // namespace atsm::ashby

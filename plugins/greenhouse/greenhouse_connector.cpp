@@ -1307,6 +1307,24 @@ namespace {
 // The descriptions hold parentheses, so the raw string needs its own delimiter.
 constexpr const char* kConfigKeysJson =
     R"json([{"name":"base_url","type":"string","description":"Harvest API base URL (v3 paths are appended)","default":"https://harvest.greenhouse.io","required":false},{"name":"token_url","type":"string","description":"OAuth client-credentials token endpoint","default":"https://auth.greenhouse.io/token","required":false},{"name":"per_page","type":"integer","description":"records per list page (1-500)","default":500,"required":false},{"name":"since","type":"string","description":"ISO 8601 time: a delta run reads what was updated since (updated_at=gte|...); deletions are not visible in v3","required":false},{"name":"on_behalf_of","type":"string","description":"numeric id of the acting Site Admin user (the token's sub); default: the credential's service user","required":false},{"name":"rate_limit","type":"integer","description":"requests per 30-second window until the server's X-RateLimit-Limit says otherwise","default":50,"required":false},{"name":"rate_scale","type":"number","description":"divides the 30-second window (the sandbox's --rate-scale)","default":1,"required":false}])json";
+
+// What Harvest v3 holds that the connector does not carry into the canonical model, for the
+// report (atsm.source.unmigrated/1, connector.h); objects are the v3 list names.
+constexpr const char* kUnmigratedFieldsJson = R"json([
+{"object":"applications","field":"job_post_id","reason":"the job post the candidate applied through: jobs are migrated, job-board posts are not (kept in the staged candidacy only)"},
+{"object":"interviews","field":"video_conferencing_url","reason":"the meeting link of a past interview: kept in the staged interview only, no canonical field"},
+{"object":"openings","field":"*","reason":"job openings (requisition slots) are not read: the canonical job has no openings"},
+{"object":"eeoc","field":"*","reason":"EEOC answers are not read: voluntary demographic data a migration does not carry"},
+{"object":"demographic_answers","field":"*","reason":"demographic answers are not read: voluntary demographic data a migration does not carry"}
+])json";
+constexpr atsm_source_unmigrated_v1 kUnmigrated = {sizeof(atsm_source_unmigrated_v1),
+                                                   ATSM_ABI_VERSION, kUnmigratedFieldsJson};
+
+const void* extension(const char* id) noexcept {
+  if (id != nullptr && std::string_view(id) == ATSM_EXT_SOURCE_UNMIGRATED)
+    return &kUnmigrated;
+  return nullptr;
+}
 }  // namespace
 }  // namespace atsm::greenhouse
 
@@ -1327,4 +1345,5 @@ ATSM_DEFINE_CONNECTOR(
         .secrets_json =
             R"([{"name":"GREENHOUSE_CLIENT_ID","description":"Harvest v3 OAuth client id","required":true},)"
             R"({"name":"GREENHOUSE_CLIENT_SECRET","description":"Harvest v3 OAuth client secret","required":true}])",
+        .get_extension = &atsm::greenhouse::extension,
     }))

@@ -1454,6 +1454,25 @@ constexpr const char* kSourceKindsJson =
 
 }  // namespace
 
+namespace {
+
+// What Lever documents that the connector does not carry (unmigrated_lever_fields), for the
+// report. Built on first use; the extension table lives as long as the library.
+const void* extension(const char* id) noexcept {
+  if (id == nullptr || std::string_view(id) != ATSM_EXT_SOURCE_UNMIGRATED)
+    return nullptr;
+  try {
+    static const atsm_source_unmigrated_v1 table = {
+        sizeof(atsm_source_unmigrated_v1), ATSM_ABI_VERSION,
+        atsm::lever::unmigrated_lever_fields_json().c_str()};
+    return &table;
+  } catch (...) {
+    return nullptr;  // nothing crosses the ABI; the report then lists no declaration
+  }
+}
+
+}  // namespace
+
 ATSM_DEFINE_CONNECTOR(
     atsm::lever::LeverSource,
     (atsm::sdk::ConnectorInfo{
@@ -1466,4 +1485,5 @@ ATSM_DEFINE_CONNECTOR(
         .sink_kinds_json = "[]",
         .config_keys_json = kConfigKeysJson,
         .secrets_json = kSecretsJson,
+        .get_extension = &extension,
     }))

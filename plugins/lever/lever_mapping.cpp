@@ -1704,6 +1704,19 @@ const std::map<std::string, std::string>& unmigrated_lever_fields() {
   return fields;
 }
 
+const std::string& unmigrated_lever_fields_json() {
+  static const std::string text = [] {
+    json::array fields;
+    for (const auto& [key, reason] : unmigrated_lever_fields()) {
+      std::size_t colon = key.find(':');
+      fields.push_back(json::object{
+          {"object", key.substr(0, colon)}, {"field", key.substr(colon + 1)}, {"reason", reason}});
+    }
+    return json::serialize(fields);
+  }();
+  return text;
+}
+
 bool is_soft_deleted(const json::value& raw) {
   if (!raw.is_object())
     return false;

@@ -152,6 +152,9 @@ bool is_soft_deleted(const boost::json::value& raw);
 // array indices folded to []) that no canonical record carries, each with the reason. README.md
 // lists them; tests/lever/docs_examples_test.cpp proves every other documented value lands.
 const std::map<std::string, std::string>& unmigrated_lever_fields();
+// The same list as the connector declares it to the host (atsm.source.unmigrated/1, connector.h):
+// [{"object": "<documented example>" or "*", "field": "<path>", "reason": "..."}].
+const std::string& unmigrated_lever_fields_json();
 
 // An epoch-ms timestamp as Lever sends it: an integer, an integral double or a numeric string.
 std::optional<std::int64_t> parse_millis(const boost::json::value& value);

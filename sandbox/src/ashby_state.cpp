@@ -260,6 +260,7 @@ const std::set<std::string> kWriteMethods{"candidate.create",
                                           "job.create",
                                           "job.update",
                                           "job.setStatus",
+                                          "hiringTeam.addMember",
                                           "department.create",
                                           "location.create"};
 
@@ -531,6 +532,16 @@ void AshbyState::load_config(const json::object& config) {
                      {"createdAt", "2025-01-01T00:00:00.000Z"},
                      {"updatedAt", "2025-01-01T00:00:00.000Z"}},
         false);
+  }
+  // Hiring team roles (hiringTeamRole.list): the configuration's, else the four a new account
+  // is assumed to have [unverified: the role names third-party clients match].
+  json::array roles = array_of("hiringTeamRoles");
+  if (roles.empty())
+    roles = {"Hiring Manager", "Recruiter", "Coordinator", "Sourcer"};
+  for (const auto& value : roles) {
+    std::string title(value.as_string());
+    put("hiring_team_role",
+        json::object{{"id", stable_uuid("hiringTeamRole", title)}, {"title", title}}, false);
   }
   for (const auto& value : array_of("locations")) {
     std::string name(value.at("name").as_string());
@@ -989,6 +1000,7 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
                {"interviewPlanIds", json::array{}},
                {"customFields", json::array{}},
                {"jobPostingIds", json::array{}},
+               {"hiringTeam", json::array{}},
                {"createdAt", now},
                {"updatedAt", now},
                {"defaultInterviewPlanId", nullptr}};
@@ -1030,6 +1042,53 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
     job["status"] = to;
     job["updatedAt"] = now;
     return results(render(put("job", std::move(job))));
+  }
+  if (method == "hiringTeamRole.list") {
+    // In Ashby's document (specs/ashby/paths-index.txt) but not in the extract: the shape is
+    // unverified. namesOnly (default true) answers the role names; namesOnly false the roles,
+    // each with its id and, by a seeded switch, its name under `title` or `label` (third-party
+    // clients read either).
+    const json::value* names_only = field(body, "namesOnly");
+    bool names = !(names_only && names_only->is_bool() && !names_only->as_bool());
+    const char* name_key = (mix_seed(seed_ ^ 0x41E7, 1) & 1) ? "title" : "label";
+    json::array out;
+    for (const auto& id : collections_["hiring_team_role"].order) {
+      const Object& role = collections_["hiring_team_role"].by_id.at(id);
+      if (names)
+        out.push_back(role.at("title"));
+      else
+        out.push_back(json::object{{"id", role.at("id")}, {name_key, role.at("title")}});
+    }
+    return results(std::move(out));
+  }
+  if (method == "hiringTeam.addMember") {
+    // specs/ashby hiringTeam.addMember: Application-, Job- or Opening-level {…Id, teamMemberId,
+    // roleId}, answering the member {email, firstName, lastName, role, userId}; a job's
+    // hiringTeam (job.info, webhook jobCreate's job.hiringTeam) lists its members in that shape.
+    // Only the job level is emulated; adding a member twice keeps one.
+    if (field(body, "applicationId") || field(body, "openingId"))
+      fail("invalid_input", "the emulated Ashby keeps job-level hiring teams only");
+    Object job = require("job", "jobId", "job_not_found");
+    Object& user = require("user", "teamMemberId", "user_not_found");
+    Object& role = require("hiring_team_role", "roleId", "hiring_team_role_not_found");
+    json::object member{{"email", user.at("email")},
+                        {"firstName", user.at("firstName")},
+                        {"lastName", user.at("lastName")},
+                        {"role", role.at("title")},
+                        {"userId", user.at("id")}};
+    json::value& team = job["hiringTeam"];
+    if (!team.is_array())
+      team = json::array{};
+    bool known = false;
+    for (const json::value& held : team.as_array())
+      known = known ||
+              (held.at("userId") == member.at("userId") && held.at("role") == member.at("role"));
+    if (!known) {
+      team.as_array().push_back(member);
+      job["updatedAt"] = now;
+      put("job", std::move(job));
+    }
+    return results(std::move(member));
   }
   if (method == "job.info") {
     std::string id = required_string(body, "id");
@@ -1704,13 +1763,16 @@ json::object AshbyState::inspect(bool details) const {
   json::array jobs;
   for (const auto& id : collection("job").order) {
     const Object& job = collection("job").by_id.at(id);
-    jobs.push_back(json::object{{"id", id},
-                                {"title", job.at("title")},
-                                {"status", job.at("status")},
-                                {"confidential", job.at("confidential")},
-                                {"departmentId", job.at("departmentId")},
-                                {"locationId", job.at("locationId")},
-                                {"defaultInterviewPlanId", job.at("defaultInterviewPlanId")}});
+    jobs.push_back(
+        json::object{{"id", id},
+                     {"title", job.at("title")},
+                     {"status", job.at("status")},
+                     {"confidential", job.at("confidential")},
+                     {"departmentId", job.at("departmentId")},
+                     {"locationId", job.at("locationId")},
+                     {"defaultInterviewPlanId", job.at("defaultInterviewPlanId")},
+                     {"hiringTeam", job.contains("hiringTeam") ? job.at("hiringTeam")
+                                                               : json::value(json::array{})}});
   }
   out["jobs"] = std::move(jobs);
   return out;

@@ -151,6 +151,32 @@ void lever_records(const Dataset& data, std::int64_t max_file_bytes,
       std::string status = "Active";
       json::object app{{"legacyId", "lever:opportunity:" + opp->id},
                        {"job", posting_title[*opp->posting_id]}};
+      // The application note (issue 16 §3): the cover letter, then the company and each posting
+      // question with its answer as text (choices joined with ", ", a file by its name).
+      {
+        const LeverApplicationData& data = opp->application;
+        json::array answers;
+        if (!data.company.empty())
+          answers.push_back(json::array{"Company", json::value(data.company)});
+        for (const FormField& question : data.questions) {
+          std::string text;
+          if (question.value.is_string())
+            text = question.value.as_string();
+          else if (question.value.is_array())
+            for (const auto& choice : question.value.as_array())
+              text += (text.empty() ? "" : ", ") + std::string(choice.as_string());
+          else if (question.value.is_object())
+            text = question.value.at("name").as_string();
+          answers.push_back(json::array{json::value(question.text), json::value(text)});
+        }
+        if (!data.comments.empty() || !answers.empty()) {
+          ++record.notes;
+          json::object note{{"answers", std::move(answers)}};
+          if (!data.comments.empty())
+            note["coverLetter"] = data.comments;
+          app["applicationNote"] = std::move(note);
+        }
+      }
       if (opp->archive_reason_id) {
         if (reason_type[*opp->archive_reason_id] == "hired") {
           status = "Hired";
@@ -255,6 +281,12 @@ void greenhouse_records(const Dataset& data, std::int64_t max_file_bytes,
       if (interviews_by_app[app->id] > 0)
         ++record.notes;
       record.notes += offers[app->id];
+      // The application note (issue 17 item 10): the form's questions with their answers.
+      json::array answers;
+      for (const auto& [question, answer] : app->answers)
+        answers.push_back(json::array{json::value(question), json::value(answer)});
+      if (!answers.empty())
+        ++record.notes;
       if (!has_application)
         continue;
       json::array history;
@@ -277,6 +309,8 @@ void greenhouse_records(const Dataset& data, std::int64_t max_file_bytes,
       item["status"] = status;
       item["stage"] = history.back();
       item["history"] = std::move(history);
+      if (!answers.empty())
+        item["applicationNote"] = json::object{{"answers", std::move(answers)}};
       record.applications.push_back(std::move(item));
     }
     out.push_back(std::move(record));
@@ -394,27 +428,55 @@ json::object compute_truth(const Dataset& data, const std::string& source,
                      {"feedbackItems", std::move(feedback_items)},
                      {"files", std::move(hashes_json)}});
   }
-  // Every posting / job becomes an Ashby job; published (and internal) / open -> Open.
+  // Every posting / job becomes an Ashby job; published (and internal) / open -> Open. Its
+  // hiring team: each hiring manager as "Hiring Manager", the owner (Lever's posting owner,
+  // Greenhouse's responsible recruiter) as "Recruiter", each by email when the user is one the
+  // default --ashby-config has (active, not a service account).
   json::array job_list;
+  std::map<std::string, std::string> lever_user_email;
+  for (const auto& user : data.lever.users)
+    if (!user.deactivated_at)
+      lever_user_email[user.id] = user.email;
+  std::map<std::int64_t, std::string> gh_user_email;
+  for (const auto& user : data.greenhouse.users)
+    if (!user.deactivated && !user.service_account)
+      gh_user_email[user.id] = user.email;
+  auto member = [](const std::string& email, const char* role) {
+    return json::object{{"email", email}, {"role", role}};
+  };
   if (source == "lever" || source == "both")
     for (const auto& posting : data.lever.postings) {
       std::string status = posting.state == "closed"  ? "Closed"
                            : posting.state == "draft" ? "Draft"
                                                       : "Open";
+      json::array team;
+      // The emulated posting's hiringManager is its owner (lever_server.cpp).
+      if (auto user = lever_user_email.find(posting.owner); user != lever_user_email.end()) {
+        team.push_back(member(user->second, "Hiring Manager"));
+        team.push_back(member(user->second, "Recruiter"));
+      }
       job_list.push_back(json::object{{"legacyId", "lever:posting:" + posting.id},
                                       {"title", posting.text},
                                       {"status", status},
-                                      {"confidential", posting.confidential}});
+                                      {"confidential", posting.confidential},
+                                      {"hiringTeam", std::move(team)}});
     }
   if (source == "greenhouse" || source == "both")
     for (const auto& job : data.greenhouse.jobs) {
       std::string status = job.status == "closed"  ? "Closed"
                            : job.status == "draft" ? "Draft"
                                                    : "Open";
+      json::array team;
+      for (std::int64_t manager : job.hiring_manager_ids)
+        if (auto user = gh_user_email.find(manager); user != gh_user_email.end())
+          team.push_back(member(user->second, "Hiring Manager"));
+      if (auto user = gh_user_email.find(job.recruiter_owner_id); user != gh_user_email.end())
+        team.push_back(member(user->second, "Recruiter"));
       job_list.push_back(json::object{{"legacyId", "greenhouse:job:" + std::to_string(job.id)},
                                       {"title", job.name},
                                       {"status", status},
-                                      {"confidential", job.confidential}});
+                                      {"confidential", job.confidential},
+                                      {"hiringTeam", std::move(team)}});
     }
   auto jobs = static_cast<std::int64_t>(job_list.size());
   // Custom field definitions: the default --ashby-config's (one Candidate field per Greenhouse

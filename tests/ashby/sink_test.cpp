@@ -3,6 +3,7 @@
 // unsafe note HTML neutralised; prepare refusing what is missing before any write.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <thread>
 
@@ -469,6 +470,130 @@ TEST_F(AshbySinkTest, ACandidacyBecomesAnApplicationWithItsHistoryArchivedOrHire
   auto job_back = h.sink().read_back("job", job);
   ASSERT_TRUE(job_back.has_value());
   EXPECT_EQ(job_back->at("status"), "open");
+}
+
+// Issue 16 §3, 17 item 10: what an application has no field for. The prospect pool becomes a
+// candidate tag; its stage, the cover letter and the form answers one candidate note backdated to
+// the application, each kind said lossy; a second write of the same item finds the note.
+TEST_F(AshbySinkTest, ApplicationContentBecomesOneBackdatedNoteAndThePoolATag) {
+  json::object catalog = h.prepare();
+  std::string job = make_job();
+  std::string candidate =
+      write_ok("person", item("lever:contact:q", person("q", "Quinn Doe", {"quinn@example.com"})));
+  std::map<std::string, std::string> refs{{"lever:contact:q", candidate},
+                                          {"lever:posting:Backend Engineer", job},
+                                          {"lever:stage:new", stage_id(catalog, "New Applicant")}};
+  json::object record{
+      {"kind", "candidacy"},
+      {"source", "lever"},
+      {"source_key", "lever:opportunity:q1"},
+      {"person_key", "lever:contact:q"},
+      {"job_key", "lever:posting:Backend Engineer"},
+      {"status", "active"},
+      {"stage_key", "lever:stage:new"},
+      {"created_at", "2019-03-04T10:00:00Z"},
+      {"applied_at", "2019-03-04T10:00:00Z"},
+      {"cover_letter", "Dear team,\nI build <fast> & safe systems."},
+      {"prospect_pool", "Future engineers"},
+      {"prospect_pool_stage", "Reached out"},
+      {"form_answers",
+       json::array{
+           json::object{{"form", "Application"}, {"question", "Company"}, {"answer", "Initech"}},
+           json::object{
+               {"form", "Backend Engineer"}, {"question", "Languages?"}, {"answer", "C++, SQL"}},
+           json::object{{"form", "Backend Engineer"},
+                        {"question", "Assignment"},
+                        {"answer", "hw.txt"},
+                        {"file_keys", json::array{"lever:application_file:f1"}}},
+           json::object{{"question", "Unanswered question"}}}}};
+  json::object result = write_one("candidacy", item("lever:opportunity:q1", record, refs));
+  ASSERT_EQ(result.at("status"), "ok") << json::serialize(result);
+  std::string lossy = json::serialize(result.at("lossy"));
+  for (const char* line :
+       {"prospect pool kept as a candidate tag", "prospect pool stage kept in the application note",
+        "cover letter kept in the application note",
+        "application form answers kept in the application note"})
+    EXPECT_NE(lossy.find(line), std::string::npos) << line << " in " << lossy;
+
+  json::object state = h.state();
+  const json::object& held = state.at("candidates").at(0).as_object();
+  std::vector<std::string> tags;
+  for (const json::value& tag : held.at("tags").as_array())
+    tags.emplace_back(tag.as_string());
+  EXPECT_NE(std::find(tags.begin(), tags.end(), "Prospect pool: Future engineers"), tags.end());
+  ASSERT_EQ(held.at("notes").as_array().size(), 1u) << json::serialize(held.at("notes"));
+  const json::object& note = held.at("notes").at(0).as_object();
+  std::string content(note.at("content").as_string());
+  EXPECT_EQ(note.at("createdAt"), "2019-03-04T10:00:00.000Z");
+  for (const char* part :
+       {"<b>Lever application</b> — Backend Engineer",
+        "Prospect pool: Future engineers, stage: Reached out", "<b>Cover letter</b>",
+        "I build &lt;fast&gt; &amp; safe systems.", "<b>Application</b>",
+        "<li>Company: Initech</li>", "<b>Backend Engineer</b>", "<li>Languages?: C++, SQL</li>",
+        "<li>Assignment: hw.txt (an uploaded file, migrated among the "
+        "candidate&#39;s files)</li>",
+        "<b>Application form</b>", "<li>Unanswered question: —</li>"})
+    EXPECT_NE(content.find(part), std::string::npos) << part << " in " << content;
+  // The answers in the source's order: Application's before the posting form's.
+  EXPECT_LT(content.find("Company: Initech"), content.find("Languages?"));
+
+  // Written again (an update, or a retry after a lost answer): the note is found, not repeated.
+  auto before = h.request_counts();
+  json::object again = item("lever:opportunity:q1", record, refs);
+  again["target_id"] = result.at("target_id");
+  again["lookup_first"] = true;
+  ASSERT_EQ(write_one("candidacy", again).at("status"), "ok");
+  EXPECT_EQ(calls(delta(before, h.request_counts()), "candidate.createNote"), 0);
+  EXPECT_EQ(h.state().at("candidates").at(0).at("notes").as_array().size(), 1u);
+}
+
+// Issue 17 item 6: a job's hiring managers and owner join its hiring team through
+// hiringTeam.addMember (specs/ashby), as "Hiring Manager" and "Recruiter"; a user with no Ashby
+// user is said lossy; writing the job again adds nobody twice.
+TEST_F(AshbySinkTest, AJobsHiringManagersAndOwnerJoinItsHiringTeam) {
+  h.prepare();
+  json::array users = h.ashby("user.list", {}).at("results").as_array();
+  ASSERT_GE(users.size(), 2u);
+  const json::object& manager = users.at(0).as_object();
+  const json::object& owner = users.at(1).as_object();
+  std::map<std::string, std::string> refs{
+      {"lever:user:m", std::string(manager.at("id").as_string())},
+      {"lever:user:o", std::string(owner.at("id").as_string())}};
+  json::object record{{"kind", "job"},
+                      {"source", "lever"},
+                      {"source_key", "lever:posting:team"},
+                      {"title", "Team Lead"},
+                      {"status", "open"},
+                      {"team", "Engineering"},
+                      {"location", "Berlin"},
+                      {"owner_user_key", "lever:user:o"},
+                      {"hiring_manager_user_keys", json::array{"lever:user:m", "lever:user:gone"}}};
+  json::object result = write_one("job", item("lever:posting:team", record, refs));
+  ASSERT_EQ(result.at("status"), "ok") << json::serialize(result);
+  EXPECT_NE(json::serialize(result.at("lossy"))
+                .find("hiring manager is not an Ashby user: not on the hiring team"),
+            std::string::npos)
+      << json::serialize(result.at("lossy"));
+  std::string job_id(result.at("target_id").as_string());
+  auto team_of = [&] {
+    std::multiset<std::pair<std::string, std::string>> team;
+    json::object info = h.ashby("job.info", {{"id", job_id}});
+    for (const json::value& member : info.at("results").at("hiringTeam").as_array())
+      team.emplace(std::string(member.at("email").as_string()),
+                   std::string(member.at("role").as_string()));
+    return team;
+  };
+  std::multiset<std::pair<std::string, std::string>> expected{
+      {std::string(manager.at("email").as_string()), "Hiring Manager"},
+      {std::string(owner.at("email").as_string()), "Recruiter"}};
+  EXPECT_EQ(team_of(), expected);
+
+  auto before = h.request_counts();
+  json::object again = item("lever:posting:team", record, refs);
+  again["target_id"] = job_id;
+  ASSERT_EQ(write_one("job", again).at("status"), "ok");
+  EXPECT_EQ(calls(delta(before, h.request_counts()), "hiringTeam.addMember"), 0);
+  EXPECT_EQ(team_of(), expected);
 }
 
 TEST_F(AshbySinkTest, BusinessErrorsAreFailuresWithVendorCodeAndRequestIdNeverWrites) {

@@ -255,6 +255,8 @@ class E2E : public ::testing::Test {
         if (const json::value* reason = expected.if_contains("archiveReason")) {
           EXPECT_EQ(app->second->at("archiveReason"), *reason) << label;
         }
+        if (const json::value* note = expected.if_contains("applicationNote"))
+          expect_application_note(candidate, expected.at("job"), note->as_object(), label);
       }
       {
         std::multiset<std::string> files_expected, files_held;
@@ -268,6 +270,93 @@ class E2E : public ::testing::Test {
       ++compared;
     }
     EXPECT_GT(compared, 10u);
+    expect_hiring_teams(state, truth);
+  }
+
+  // The candidate holds a note for the application on `job` with its cover letter (each line)
+  // and every "question: answer" of the truth, as text (escaped as Ashby's HTML notes are). A
+  // person may hold several applications to one job: one of its notes has them all.
+  static void expect_application_note(const json::object& candidate, const json::value& job,
+                                      const json::object& expected, const std::string& label) {
+    std::vector<std::string> wanted;
+    if (const json::value* letter = expected.if_contains("coverLetter")) {
+      wanted.push_back("<b>Cover letter</b>");
+      std::stringstream lines{std::string(letter->as_string())};
+      for (std::string line; std::getline(lines, line);) {
+        if (!line.empty() && line.back() == '\r')
+          line.pop_back();
+        if (!line.empty())
+          wanted.push_back(escape(line));
+      }
+    }
+    for (const json::value& pair : expected.at("answers").as_array())
+      wanted.push_back(escape(std::string(pair.as_array()[0].as_string()) + ": " +
+                              std::string(pair.as_array()[1].as_string())));
+    std::string heading = " application</b> — " + escape(std::string(job.as_string()));
+    bool found = false;
+    for (const json::value& note : candidate.at("notes").as_array()) {
+      std::string content(note.at("content").as_string());
+      if (content.find(heading) == std::string::npos)
+        continue;
+      found = found || std::all_of(wanted.begin(), wanted.end(), [&](const std::string& part) {
+                return content.find(part) != std::string::npos;
+              });
+    }
+    EXPECT_TRUE(found) << label << ": no application note on " << job << " holds "
+                       << json::serialize(json::value_from(wanted));
+  }
+
+  static std::string escape(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+      switch (c) {
+        case '&':
+          out += "&amp;";
+          break;
+        case '<':
+          out += "&lt;";
+          break;
+        case '>':
+          out += "&gt;";
+          break;
+        case '"':
+          out += "&quot;";
+          break;
+        case '\'':
+          out += "&#39;";
+          break;
+        default:
+          out += c;
+      }
+    }
+    return out;
+  }
+
+  // Every job's hiring team in Ashby is the truth's: (email, role) per member, by job title.
+  static void expect_hiring_teams(const json::object& state, const json::object& truth) {
+    auto members = [](const json::value& team) {
+      std::multiset<std::pair<std::string, std::string>> out;
+      for (const json::value& member : team.as_array())
+        out.emplace(std::string(member.at("email").as_string()),
+                    std::string(member.at("role").as_string()));
+      return out;
+    };
+    std::map<std::string, const json::object*> held;
+    for (const json::value& job : state.at("jobs").as_array())
+      held[std::string(job.at("title").as_string())] = &job.as_object();
+    size_t with_team = 0;
+    for (const json::value& job : truth.at("jobs").as_array()) {
+      std::string title(job.at("title").as_string());
+      auto found = held.find(title);
+      if (found == held.end()) {
+        ADD_FAILURE() << "no Ashby job " << title;
+        continue;
+      }
+      EXPECT_EQ(members(found->second->at("hiringTeam")), members(job.at("hiringTeam")))
+          << "hiring team of " << title;
+      with_team += job.at("hiringTeam").as_array().empty() ? 0 : 1;
+    }
+    EXPECT_GT(with_team, 0u) << "the truth has hiring teams to compare";
   }
 
   // What no source settles about v3 (greenhouse.md §3.2, §7): whether an undocumented filter is

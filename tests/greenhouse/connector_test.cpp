@@ -452,33 +452,34 @@ TEST_F(GreenhouseAccount, EducationEmploymentConsentAndFormAnswersAreKept) {
   for (const auto& candidate : gh.candidates) {
     const model::Person& person = persons.at(key("candidate", candidate.id));
     if (candidate.time_zone.empty()) {
-      EXPECT_FALSE(person.extra.contains("time_zone"));
+      EXPECT_FALSE(person.time_zone.has_value());
     } else {
       ++zoned;
-      EXPECT_EQ(person.extra.at("time_zone"), json::value(candidate.time_zone));
+      EXPECT_EQ(person.time_zone, candidate.time_zone);
     }
-    EXPECT_EQ(person.extra.at("can_email"), json::value(candidate.can_email));
+    EXPECT_EQ(person.can_email, candidate.can_email);
     no_email += candidate.can_email ? 0 : 1;
     if (candidate.educations.empty()) {
-      EXPECT_FALSE(person.extra.contains("education"));
+      EXPECT_TRUE(person.education.empty());
     } else {
       ++educated;
       const auto& want = candidate.educations.front();
-      EXPECT_EQ(person.extra.at("education"),
-                json::value(json::array{json::object{{"school", want.school},
-                                                     {"degree", want.degree},
-                                                     {"field_of_study", want.discipline},
-                                                     {"start", std::to_string(want.start_year)},
-                                                     {"end", std::to_string(want.end_year)}}}));
+      ASSERT_EQ(person.education.size(), 1u);
+      EXPECT_EQ(person.education.front(), (model::Education{want.school,
+                                                            want.degree,
+                                                            want.discipline,
+                                                            std::to_string(want.start_year),
+                                                            std::to_string(want.end_year),
+                                                            {}}));
     }
     if (!candidate.employments.empty()) {
       ++employed;
-      const json::array& got = person.extra.at("employment").as_array();
+      const std::vector<model::Employment>& got = person.employment;
       ASSERT_EQ(got.size(), candidate.employments.size());
       std::set<std::string> companies;
-      for (const json::value& item : got) {
-        companies.insert(std::string(item.at("company").as_string()));
-        EXPECT_EQ(item.at("current").as_bool(), !item.as_object().contains("end"));
+      for (const model::Employment& item : got) {
+        companies.insert(item.company.value_or(""));
+        EXPECT_EQ(item.current, !item.end.has_value());
       }
       for (const auto& job : candidate.employments)
         EXPECT_TRUE(companies.count(job.company)) << job.company;
@@ -493,14 +494,14 @@ TEST_F(GreenhouseAccount, EducationEmploymentConsentAndFormAnswersAreKept) {
   for (const auto& app : gh.applications) {
     const model::Candidacy& mapped = candidacies.at(key("application", app.id));
     if (app.answers.empty()) {
-      EXPECT_FALSE(mapped.extra.contains("form_answers"));
+      EXPECT_TRUE(mapped.form_answers.empty());
       continue;
     }
     ++answered;
-    json::array want;
+    std::vector<model::FormAnswer> want;
     for (const auto& [question, answer] : app.answers)
-      want.push_back(json::object{{"question", question}, {"answer", answer}});
-    EXPECT_EQ(mapped.extra.at("form_answers"), json::value(want));
+      want.push_back({std::nullopt, question, answer, {}, {}});
+    EXPECT_EQ(mapped.form_answers, want);
   }
   EXPECT_GT(answered, 0);
 }

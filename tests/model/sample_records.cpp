@@ -122,20 +122,12 @@ std::vector<Record> full_sample_records() {
   person.created_at = "1969-12-31T23:59:59.999Z";
   person.updated_at = "2019-03-04T14:02:00Z";
   person.custom_fields = custom_values();
-  // The session's extension members (sdk/schema/person.schema.json), kept as they are.
-  person.extra["education"] =
-      boost::json::array{boost::json::object{{"school", "University of London"},
-                                             {"degree", "None"},
-                                             {"field_of_study", "Mathematics"},
-                                             {"start", "1832"},
-                                             {"end", "1835-06"}}};
-  person.extra["employment"] =
-      boost::json::array{boost::json::object{{"company", "Analytical Engines Ltd"},
-                                             {"title", "Engineer"},
-                                             {"start", "1843-09-01"},
-                                             {"current", true}}};
-  person.extra["time_zone"] = "Europe/London";
-  person.extra["can_email"] = false;
+  person.education = {{"University of London", "None", "Mathematics", "1832", "1835-06", {}},
+                      {"", std::nullopt, std::nullopt, std::nullopt, "1840-01-31", {}}};
+  person.employment = {
+      {"Analytical Engines Ltd", "Engineer", "1843-09-01", std::nullopt, true, {}}};
+  person.time_zone = "Europe/London";
+  person.can_email = false;
   records.emplace_back(person);
 
   auto candidacy = with_envelope<Candidacy>("lever", "lever:opportunity:o1");
@@ -145,13 +137,12 @@ std::vector<Record> full_sample_records() {
   candidacy.stage_key = "lever:stage:s-screen";
   candidacy.archive_reason_key = "lever:archive_reason:r2";
   candidacy.archived_at = "2019-04-01T10:00:00Z";
-  candidacy.extra["form_answers"] = boost::json::array{
-      boost::json::object{{"form", "Application"},
-                          {"question", "Are you authorized to work in the country?"},
-                          {"answer", "Yes"}},
-      boost::json::object{{"question", "Portfolio"},
-                          {"file_keys", boost::json::array{"lever:file:f1"}}}};
-  candidacy.extra["cover_letter"] = "Dear team,\nI would like to join.";
+  candidacy.form_answers = {
+      {"Application", "Are you authorized to work in the country?", "Yes", {}, {}},
+      {std::nullopt, "Portfolio", std::nullopt, {"lever:file:f1"}, {}}};
+  candidacy.cover_letter = "Dear team,\nI would like to join.";
+  candidacy.prospect_pool = "Future engineers";
+  candidacy.prospect_pool_stage = "Reached out";
   candidacy.stage_history = {{"lever:stage:s-new", "2019-03-04T14:02:00Z", std::nullopt, {}},
                              {"lever:stage:s-screen", "2019-03-10T08:30:00Z", "lever:user:u1", {}}};
   candidacy.sources = {{"greenhouse:source:5", "LinkedIn", {}}, {std::nullopt, "Referral", {}}};

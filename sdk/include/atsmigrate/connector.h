@@ -411,6 +411,21 @@ typedef struct atsm_sink_census_v1 {
                         atsm_error* error);
 } atsm_sink_census_v1;
 
+/* Extension "atsm.source.unmigrated/1" (the descriptor's get_extension): what a source's vendor
+ * holds that the connector does not carry into the canonical model, or carries only in another
+ * form, each with the reason, so the report of every run lists it (report.json
+ * `source_fields_not_migrated`). `fields_json` is a JSON array with the descriptor's lifetime:
+ * [{"object": "...", "field": "...", "reason": "..."}], `object` naming the vendor object as the
+ * connector's README does ("*": every object that has the field), `field` a path in it
+ * ("salaryRange.min", "fields[].id"). What a sink cannot hold is its `lossy` answer per item.
+ * [any-thread] */
+#define ATSM_EXT_SOURCE_UNMIGRATED "atsm.source.unmigrated/1"
+typedef struct atsm_source_unmigrated_v1 {
+  uint32_t struct_size;
+  uint32_t abi_version;
+  const char* fields_json;
+} atsm_source_unmigrated_v1;
+
 /* A batch of records a source emits. Borrowed for the duration of the `emit` call. */
 typedef struct atsm_batch {
   uint32_t struct_size;
