@@ -251,6 +251,7 @@ void RateLimiter::pause_locked(BucketState& bucket, Clock::time_point until) {
       std::min(until, now + std::chrono::duration_cast<Clock::duration>(bucket.policy.max_pause));
   if (until <= bucket.paused_until || until <= now)
     return;
+  bucket.metrics.time_paused += until - std::max(now, bucket.paused_until);
   bucket.paused_until = until;
   ++bucket.metrics.pauses;
   // Resume at the steady rate without a fresh burst: the server's allowance is spent.
