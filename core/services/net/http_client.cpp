@@ -397,12 +397,7 @@ struct HttpClient::Impl {
 
   milliseconds retry_pause(const FailedAttempt& failed) {
     thread_local std::mt19937_64 random{std::random_device{}()};
-    const auto exponent = std::min<std::uint32_t>(failed.attempt - 1, 20);
-    const auto ceiling =
-        std::min<milliseconds>(options.backoff_cap, options.backoff_base * (1LL << exponent));
-    std::uniform_int_distribution<long long> full_jitter(0, ceiling.count());
-    return std::max(milliseconds(full_jitter(random)),
-                    failed.retry_after.value_or(milliseconds(0)));
+    return retry_delay(BackoffPolicy{options.backoff_base, options.backoff_cap}, failed, random());
   }
 
   // What a request's attempts came to, beside its final answer (EndpointMetrics).
@@ -639,7 +634,7 @@ Response HttpClient::perform(const Request& request) {
   // holding its worker for the request's whole limit; each such timeout doubles the next one,
   // and the last attempt gets the whole limit (a slow vendor is slow, not hung). Bodies streamed
   // to a sink and uploads keep their own limit: their size, not a hang, sets their time.
-  const bool may_cut_short = false;
+  const bool may_cut_short = idempotent && !request.download_sink && request.multipart.empty();
   std::uint32_t hang_timeouts = 0;
   for (std::uint32_t attempt_number = 1;; ++attempt_number) {
     std::optional<Permit> permit;
