@@ -36,6 +36,9 @@ TEST(RetryPolicyTest, A429WithoutRetryAfterLeavesThePauseToTheBucket) {
   const BackoffPolicy policy;
   const FailedAttempt failed{5, AttemptOutcome::rate_limited, std::nullopt, 9, 10ms};
   EXPECT_EQ(longest(policy, failed), 0ms);
+  // Not paced by any bucket (a presigned storage URL): nothing else would space the repeats.
+  FailedAttempt unpaced{1, AttemptOutcome::rate_limited, std::nullopt, 1, 10ms, false};
+  EXPECT_EQ(longest(policy, unpaced), 10ms);
 }
 
 TEST(RetryPolicyTest, AFaultWhileTheVendorAnswersOthersWaitsAboutOneTypicalLatency) {

@@ -762,7 +762,8 @@ Response HttpClient::perform(const Request& request) {
             ? milliseconds(0)
             : impl_->retry_pause(FailedAttempt{
                   attempt_number, attempt_kind, retry_after, host.failure_streak.load(),
-                  host.latencies.quantile(0.5).value_or(milliseconds(0))});
+                  host.latencies.quantile(0.5).value_or(milliseconds(0)),
+                  !request.rate_limit_bucket.empty()});
     if (verdict != Verdict::kDone)
       decision = fmt::format("; retrying in {} ms", delay.count());
     spdlog::default_logger_raw()->debug(

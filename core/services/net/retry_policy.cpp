@@ -50,7 +50,7 @@ milliseconds retry_delay(const BackoffPolicy& policy, const FailedAttempt& faile
                          std::uint64_t random) {
   if (failed.retry_after)
     return std::max(milliseconds(0), *failed.retry_after);
-  if (failed.outcome == AttemptOutcome::rate_limited)
+  if (failed.outcome == AttemptOutcome::rate_limited && failed.paced)
     return milliseconds(0);
   const std::uint32_t attempt = std::max<std::uint32_t>(failed.attempt, 1);
   if (failed.host_failure_streak < policy.outage_streak) {

@@ -48,11 +48,13 @@ struct FailedAttempt {
   std::optional<std::chrono::milliseconds> retry_after;  // what the server asked for
   std::uint32_t host_failure_streak = 1;  // failed attempts in a row on the host, this one included
   std::chrono::milliseconds typical_latency{0};  // the host's median attempt, 0 when unknown
+  bool paced = true;  // the request waits for a rate-limit bucket, which a 429 pauses
 };
 
 // The pause before the failed attempt is repeated. `random` is a uniform 64-bit draw (the
-// jitter). A Retry-After is waited exactly; a 429 without one waits for nothing here (the rate
-// limiter paused the bucket, and the repeat waits for it there); a fault while the vendor answers
+// jitter). A Retry-After is waited exactly; a 429 without one waits for nothing here when the
+// request is paced (the rate limiter paused the bucket, and the repeat waits for it there), like
+// a 5xx when it is not; a fault while the vendor answers
 // other requests waits a random share of one typical latency doubled per attempt of this request
 // (never more than `base` doubled the same way); an outage backs off exponentially to `cap`.
 std::chrono::milliseconds retry_delay(const BackoffPolicy& policy, const FailedAttempt& failed,
