@@ -83,14 +83,16 @@ DataProblems data_problems(Session& session) {
 json::object calls_json(Session& session) {
   json::object buckets;
   for (const auto& [name, metrics] : session.limiter().all_metrics()) {
-    buckets[name] = json::object{{"requests", metrics.permits_granted},
-                                 {"rate_limited_responses", metrics.rate_limited_responses},
-                                 {"pauses", metrics.pauses},
-                                 {"seconds_waiting_for_the_limit",
-                                  std::chrono::duration<double>(metrics.time_waiting).count()},
-                                 {"achieved_per_second", metrics.achieved_rate_per_second()},
-                                 {"limit_per_second", metrics.limit_per_second},
-                                 {"peak_in_flight", metrics.peak_in_flight}};
+    buckets[name] =
+        json::object{{"requests", metrics.permits_granted},
+                     {"rate_limited_responses", metrics.rate_limited_responses},
+                     {"pauses", metrics.pauses},
+                     {"seconds_paused", std::chrono::duration<double>(metrics.time_paused).count()},
+                     {"seconds_waiting_for_the_limit",
+                      std::chrono::duration<double>(metrics.time_waiting).count()},
+                     {"achieved_per_second", metrics.achieved_rate_per_second()},
+                     {"limit_per_second", metrics.limit_per_second},
+                     {"peak_in_flight", metrics.peak_in_flight}};
   }
   json::object hosts;
   for (const auto& [endpoint, metrics] : session.http().endpoint_metrics()) {
@@ -102,6 +104,20 @@ json::object calls_json(Session& session) {
     host["retries"] = host["retries"].to_number<uint64_t>() + (metrics.attempts - metrics.requests);
     host["transport_errors"] =
         host["transport_errors"].to_number<uint64_t>() + metrics.transport_errors;
+    // Attempts by outcome and the requesting threads' waits (bench/faults reads them).
+    const auto add = [&host](const std::string& name, double value, bool seconds) {
+      json::value& counter = host[name];
+      if (seconds)
+        counter = (counter.is_number() ? counter.to_number<double>() : 0.0) + value;
+      else
+        counter = (counter.is_number() ? counter.to_number<uint64_t>() : 0) +
+                  static_cast<uint64_t>(value);
+    };
+    for (const auto& [outcome, count] : metrics.attempt_outcomes)
+      add("attempts_" + outcome, static_cast<double>(count), false);
+    add("seconds_backing_off", std::chrono::duration<double>(metrics.backing_off).count(), true);
+    add("seconds_in_timed_out_attempts",
+        std::chrono::duration<double>(metrics.in_timed_out_attempts).count(), true);
   }
   return {{"buckets", buckets}, {"hosts", hosts}};
 }
@@ -220,9 +236,22 @@ namespace {
 // What `now` counted since `before` (both from calls_json): counters are subtracted, rates and
 // limits are kept as they are now.
 json::object calls_since(json::object now, const json::object& before) {
-  static const char* const kCounters[] = {"requests", "rate_limited_responses",
-                                          "pauses",   "seconds_waiting_for_the_limit",
-                                          "retries",  "transport_errors"};
+  static const char* const kCounters[] = {"requests",
+                                          "rate_limited_responses",
+                                          "pauses",
+                                          "seconds_paused",
+                                          "seconds_waiting_for_the_limit",
+                                          "retries",
+                                          "transport_errors",
+                                          "attempts_ok",
+                                          "attempts_429",
+                                          "attempts_5xx",
+                                          "attempts_reset",
+                                          "attempts_truncated",
+                                          "attempts_timed_out",
+                                          "attempts_other",
+                                          "seconds_backing_off",
+                                          "seconds_in_timed_out_attempts"};
   for (const char* group : {"buckets", "hosts"}) {
     const json::value* old_group = before.if_contains(group);
     for (auto& [name, entry] : now[group].as_object()) {

@@ -132,16 +132,17 @@ void RunServices::declare_bucket(const atsm_rate_policy& policy) {
   }
   if (policy.max_concurrency > 0)
     converted.with_max_concurrency(policy.max_concurrency);
-  // A 429 that gives no hint pauses the bucket for about the time 20 permits take at its limit,
-  // within 50 ms..1 s, and at most 60 times that: 1 s and 60 s at the vendors' documented limits
-  // (Lever 10/s, Ashby 1,000/min, Greenhouse per 30 s), less for a key allowed more.
+  // A 429 that gives no hint (Ashby sends none, ashby.md §4) pauses the bucket for the time two
+  // permits take at its limit, doubling with each new 429 event in a row up to 60 times the
+  // 20 permits' time (60 s at the vendors' documented limits: Lever 10/s, Ashby 1,000/min,
+  // Greenhouse per 30 s): a vendor's passing storm costs two permits, an overloaded key backs off.
   double limit = policy.kind == ATSM_RATE_TOKEN_BUCKET
                      ? policy.rate_per_second
                      : policy.limit * 1000.0 / static_cast<double>(policy.window_ms);
-  auto pause = std::chrono::milliseconds(
-      static_cast<std::int64_t>(std::clamp(20'000.0 / limit, 50.0, 1'000.0)));
-  converted.backoff_initial = pause;
-  converted.backoff_max = pause * 60;
+  converted.backoff_initial = std::chrono::milliseconds(
+      static_cast<std::int64_t>(std::clamp(2'000.0 / limit, 1.0, 1'000.0)));
+  converted.backoff_max = std::chrono::milliseconds(
+      static_cast<std::int64_t>(std::clamp(20'000.0 / limit, 50.0, 1'000.0) * 60));
   converted.max_pause = shared_.max_retry_after;
   shared_.limiter.configure(policy.bucket, converted);
   shared_.record_bucket(plugin_name_, policy.bucket);

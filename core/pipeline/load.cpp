@@ -744,6 +744,7 @@ class Loader {
                                       sink.plugin().name(), results.size(), todo.size(), kind));
       }
       std::vector<size_t> again;
+      bool vendor_trouble = false;  // an item failed for something besides a lost answer
       for (size_t r = 0; r < todo.size(); ++r) {
         size_t i = todo[r];
         const json::object& result = results[r].as_object();
@@ -766,6 +767,7 @@ class Loader {
           // Not only `ambiguous`: an attempt that failed part-way (the object created, a later
           // step refused) may also have left something behind, so every retry looks first.
           lookup_first[i] = true;
+          vendor_trouble = vendor_trouble || status != "ambiguous";
           spdlog::debug("{} {}: {} ({}); trying again, looking up first", kind, batch[i].key,
                         status, text(result, "message"));
           again.push_back(i);
@@ -774,8 +776,9 @@ class Loader {
         }
       }
       todo = std::move(again);
-      if (!todo.empty()) {
-        // Transient trouble the HTTP layer could not absorb: give the vendor a moment.
+      // A lost answer is looked up at once (the HTTP layer already paused as the vendor's state
+      // called for); transient trouble the HTTP layer could not absorb gives the vendor a moment.
+      if (vendor_trouble) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200 * (1 << std::min(attempt, 5u))));
       }
     }

@@ -33,7 +33,7 @@ bool AshbyServer::is_write(const httplib::Request& request) const {
 
 void AshbyServer::write_fault_429(httplib::Response& response) {
   if (options_.ashby_retry_after)
-    response.set_header("Retry-After", "1");
+    response.set_header("Retry-After", retry_after_text(1.0 / options_.rate_scale));
   set_json(
       response, 429,
       envelope_error("rate_limit_exceeded",

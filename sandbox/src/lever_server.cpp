@@ -110,7 +110,7 @@ bool LeverServer::is_write(const httplib::Request&) const {
 
 void LeverServer::write_fault_429(httplib::Response& response) {
   if (options_.lever_retry_after)
-    response.set_header("Retry-After", "1");
+    response.set_header("Retry-After", retry_after_text(1.0 / options_.rate_scale));
   set_json(response, 429,
            lever_error("TooManyRequests", "Rate limit exceeded. Retry with backoff."));
 }
@@ -1008,7 +1008,7 @@ void LeverServer::handle(const httplib::Request& request, httplib::Response& res
   double retry_after = 0;
   if (!bucket_.take(caller->key, retry_after)) {
     if (options_.lever_retry_after)
-      response.set_header("Retry-After", std::to_string(static_cast<int>(std::ceil(retry_after))));
+      response.set_header("Retry-After", retry_after_text(retry_after));
     set_json(response, 429,
              lever_error("TooManyRequests",
                          "Rate limit exceeded: 10 requests per second per key, bursts to 20"));

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -400,6 +401,14 @@ void drop_brotli(const httplib::Request& request) {
 }
 
 }  // namespace
+
+std::string VendorServer::retry_after_text(double seconds) const {
+  if (options_.rate_scale == 1.0)
+    return std::to_string(static_cast<long long>(std::ceil(std::max(seconds, 0.0))));
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f", std::max(seconds, 0.001));
+  return text;
+}
 
 void VendorServer::dispatch(const httplib::Request& request, httplib::Response& response) {
   drop_brotli(request);

@@ -145,6 +145,10 @@ class VendorServer {
   virtual void write_server_error(httplib::Response& response, int status) = 0;
   virtual void write_transient(httplib::Response&) {}
   double scaled_ms(double ms) const { return ms / options_.rate_scale; }
+  // A Retry-After of `seconds` (already scaled): whole seconds rounded up, as vendors send them,
+  // at the real scale; under --rate-scale the exact fraction (at least 1 ms), so a scaled run
+  // waits what the real one would, divided like every other delay.
+  std::string retry_after_text(double seconds) const;
 
   Vendor vendor_;
   const Options& options_;

@@ -239,6 +239,54 @@ TEST(RateLimiterTest, AnUnforeseen429SlowsThePaceOncePerEventDownTo80Percent) {
   EXPECT_NEAR(spacing_ms(), 50.0, 0.001);
 }
 
+TEST(RateLimiterTest, AnswersWinTheDeclaredPaceBackAfterAnUnforeseen429) {
+  // A vendor's passing storm must not slow the rest of the run: about 50 answers undo one
+  // slowdown, never going faster than the declared rate.
+  FakeClock clock;
+  RateLimiter limiter(clock);
+  limiter.configure("ashby", BucketPolicy::token_bucket(10, 1));
+  limiter.acquire("ashby");
+  limiter.observe("ashby", 429, Headers{});
+  limiter.acquire("ashby");  // waits out the pause
+  auto spacing_ms = [&] {
+    const auto before = clock.now();
+    limiter.acquire("ashby");
+    return std::chrono::duration<double, std::milli>(clock.now() - before).count();
+  };
+  EXPECT_NEAR(spacing_ms(), 102.0, 0.001);
+  for (int answer = 0; answer < 25; ++answer)
+    limiter.observe("ashby", 200, Headers{});
+  spacing_ms();  // the grant before was spaced at the old pace
+  const double halfway = spacing_ms();
+  EXPECT_GT(halfway, 100.5);
+  EXPECT_LT(halfway, 101.5);
+  for (int answer = 0; answer < 200; ++answer)
+    limiter.observe("ashby", 200, Headers{});
+  spacing_ms();
+  EXPECT_NEAR(spacing_ms(), 100.0, 0.001);
+}
+
+TEST(RateLimiterTest, The429sOfRequestsAlreadyInFlightCountAsOneEvent) {
+  // Three requests in flight meet one storm: their 429s, even after the pause is over, slow the
+  // pace and double the pause once.
+  FakeClock clock;
+  RateLimiter limiter(clock);
+  limiter.configure("ashby", BucketPolicy::token_bucket(10, 3));
+  std::vector<Permit> in_flight;
+  for (int i = 0; i < 3; ++i)
+    in_flight.push_back(*limiter.acquire("ashby"));
+  limiter.observe("ashby", 429, Headers{});
+  clock.advance(5s);  // the pause (1 s) is long over when the others answer
+  limiter.observe("ashby", 429, Headers{});
+  limiter.observe("ashby", 429, Headers{});
+  in_flight.clear();
+  const auto before = clock.now();
+  limiter.acquire("ashby");
+  EXPECT_EQ(clock.now(), before);  // no second pause
+  EXPECT_EQ(limiter.metrics("ashby").rate_limited_responses, 3u);
+  EXPECT_EQ(limiter.metrics("ashby").pauses, 1u);
+}
+
 TEST(RateLimiterTest, PauseIsCappedByMaxPause) {
   FakeClock clock;
   RateLimiter limiter(clock);

@@ -18,6 +18,7 @@
 #include <boost/json/parse.hpp>
 
 #include "services/net/log.hpp"
+#include "services/net/retry_policy.hpp"
 
 namespace atsm::net {
 namespace {
@@ -126,6 +127,29 @@ bool transient_error(CURLcode code) {
       return true;
     default:
       return false;
+  }
+}
+
+// What an attempt's transport result and status come to (the report's attempt counts).
+AttemptOutcome attempt_outcome(CURLcode code, long status, bool malformed_body) {
+  if (code == CURLE_OK) {
+    if (status == 429)
+      return AttemptOutcome::rate_limited;
+    if (status == 500 || status == 502 || status == 503 || status == 504)
+      return AttemptOutcome::server_error;
+    return malformed_body ? AttemptOutcome::truncated : AttemptOutcome::answered;
+  }
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return AttemptOutcome::timed_out;
+    case CURLE_PARTIAL_FILE:
+      return AttemptOutcome::truncated;
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+      return AttemptOutcome::reset;
+    default:
+      return AttemptOutcome::other_failure;
   }
 }
 
@@ -285,6 +309,23 @@ struct HttpClient::Impl {
   mutable std::mutex metrics_mutex;
   std::map<EndpointKey, EndpointMetrics> metrics;
 
+  // What the client has seen of each host lately: its latencies (the hang timeout of reads, the
+  // pause before a repeat) and its failures in a row (a fault or an outage).
+  struct HostHealth {
+    LatencyWindow latencies;
+    std::atomic<std::uint32_t> failure_streak{0};
+  };
+  std::mutex hosts_mutex;
+  std::map<std::string, std::unique_ptr<HostHealth>, std::less<>> hosts;
+
+  HostHealth& health(const std::string& host) {
+    std::lock_guard lock(hosts_mutex);
+    auto& slot = hosts[host];
+    if (!slot)
+      slot = std::make_unique<HostHealth>();
+    return *slot;
+  }
+
   explicit Impl(HttpClientOptions opts)
       : options(std::move(opts)), clock(options.clock ? *options.clock : steady_clock()) {
     global_init_once();
@@ -354,16 +395,19 @@ struct HttpClient::Impl {
     }
   }
 
-  milliseconds backoff_delay(std::uint32_t attempt) {
+  milliseconds retry_pause(const FailedAttempt& failed) {
     thread_local std::mt19937_64 random{std::random_device{}()};
-    const auto exponent = std::min<std::uint32_t>(attempt - 1, 20);
-    const auto ceiling =
-        std::min<milliseconds>(options.backoff_cap, options.backoff_base * (1LL << exponent));
-    std::uniform_int_distribution<long long> full_jitter(0, ceiling.count());
-    return milliseconds(full_jitter(random));
+    return retry_delay(BackoffPolicy{options.backoff_base, options.backoff_cap}, failed, random());
   }
 
-  void record(const Request& request, const Response& response) {
+  // What a request's attempts came to, beside its final answer (EndpointMetrics).
+  struct AttemptTally {
+    std::map<std::string, std::uint64_t> outcomes;
+    milliseconds backing_off{0};
+    milliseconds in_timed_out_attempts{0};
+  };
+
+  void record(const Request& request, const Response& response, const AttemptTally& tally) {
     const UrlParts parts = split_url(request.url);
     EndpointKey key{request.method, parts.host, path_template(parts.path)};
     std::lock_guard lock(metrics_mutex);
@@ -377,6 +421,10 @@ struct HttpClient::Impl {
     ++entry.final_statuses[response.status];
     entry.total_latency += response.elapsed;
     entry.max_latency = std::max(entry.max_latency, response.elapsed);
+    for (const auto& [outcome, count] : tally.outcomes)
+      entry.attempt_outcomes[outcome] += count;
+    entry.backing_off += tally.backing_off;
+    entry.in_timed_out_attempts += tally.in_timed_out_attempts;
   }
 
   struct AttemptResult {
@@ -388,12 +436,13 @@ struct HttpClient::Impl {
   };
 
   AttemptResult run_attempt(const Request& request, Response& response, const UrlParts& target,
-                            std::string& transport_error);
+                            milliseconds timeout, std::string& transport_error);
 };
 
 HttpClient::Impl::AttemptResult HttpClient::Impl::run_attempt(const Request& request,
                                                               Response& response,
                                                               const UrlParts& target,
+                                                              milliseconds timeout,
                                                               std::string& transport_error) {
   CURL* easy = take_handle();
   struct HandleReturn {
@@ -427,7 +476,7 @@ HttpClient::Impl::AttemptResult HttpClient::Impl::run_attempt(const Request& req
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(request.timeouts.connect.count()));
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeouts.total.count()));
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
   curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT,
                    static_cast<long>(request.timeouts.low_speed_bytes_per_second));
   curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
@@ -568,9 +617,10 @@ Response HttpClient::perform(const Request& request) {
   }
 
   Response response;
+  Impl::AttemptTally tally;
   const auto finish = [&]() -> Response {
     response.elapsed = std::chrono::duration_cast<milliseconds>(RealClock::now() - started);
-    impl_->record(request, response);
+    impl_->record(request, response, tally);
     return std::move(response);
   };
 
@@ -579,6 +629,13 @@ Response HttpClient::perform(const Request& request) {
   // key must not fail a read that the next second would serve).
   constexpr std::uint32_t kMaxRefusals = 12;
   std::uint32_t refusals = 0;
+  Impl::HostHealth& host = impl_->health(target.host);
+  // A read that hangs is abandoned after a few times the host's p99 and asked again, instead of
+  // holding its worker for the request's whole limit; each such timeout doubles the next one,
+  // and the last attempt gets the whole limit (a slow vendor is slow, not hung). Bodies streamed
+  // to a sink and uploads keep their own limit: their size, not a hang, sets their time.
+  const bool may_cut_short = idempotent && !request.download_sink && request.multipart.empty();
+  std::uint32_t hang_timeouts = 0;
   for (std::uint32_t attempt_number = 1;; ++attempt_number) {
     std::optional<Permit> permit;
     if (!request.rate_limit_bucket.empty()) {
@@ -598,7 +655,15 @@ Response HttpClient::perform(const Request& request) {
     response.attempts = attempt_number;
     const auto attempt_started = RealClock::now();
     std::string transport_error;
-    const auto outcome = impl_->run_attempt(request, response, target, transport_error);
+    milliseconds timeout = request.timeouts.total;
+    const bool last_attempt = attempt_number - refusals >= max_attempts;
+    if (may_cut_short && !last_attempt) {
+      timeout = std::min<milliseconds>(
+          request.timeouts.total,
+          hang_timeout(HangPolicy{}, host.latencies, true, request.timeouts.total) *
+              (std::int64_t{1} << std::min<std::uint32_t>(hang_timeouts, 20)));
+    }
+    const auto outcome = impl_->run_attempt(request, response, target, timeout, transport_error);
     response.transport_error = transport_error;
     const auto attempt_ms =
         std::chrono::duration_cast<milliseconds>(RealClock::now() - attempt_started);
@@ -654,6 +719,20 @@ Response HttpClient::perform(const Request& request) {
       verdict = Verdict::kRetryIfIdempotent;
     }
 
+    const AttemptOutcome attempt_kind = attempt_outcome(
+        outcome.body_too_large ? CURLE_OK : outcome.code, response.status, response.malformed_body);
+    ++tally.outcomes[std::string(outcome_name(attempt_kind))];
+    if (attempt_kind == AttemptOutcome::timed_out) {
+      tally.in_timed_out_attempts += attempt_ms;
+      hang_timeouts += timeout < request.timeouts.total ? 1 : 0;
+    }
+    if (attempt_kind == AttemptOutcome::answered) {
+      host.failure_streak = 0;
+      host.latencies.add(attempt_ms);
+    } else if (attempt_kind != AttemptOutcome::rate_limited && !response.cancelled) {
+      ++host.failure_streak;
+    }
+
     if (verdict == Verdict::kRetryIfIdempotent && !idempotent) {
       response.ambiguous = true;
       verdict = Verdict::kDone;
@@ -678,9 +757,13 @@ Response HttpClient::perform(const Request& request) {
       }
     }
 
-    const auto delay = verdict == Verdict::kDone ? milliseconds(0)
-                                                 : std::max(impl_->backoff_delay(attempt_number),
-                                                            retry_after.value_or(milliseconds(0)));
+    const auto delay =
+        verdict == Verdict::kDone
+            ? milliseconds(0)
+            : impl_->retry_pause(FailedAttempt{
+                  attempt_number, attempt_kind, retry_after, host.failure_streak.load(),
+                  host.latencies.quantile(0.5).value_or(milliseconds(0)),
+                  !request.rate_limit_bucket.empty()});
     if (verdict != Verdict::kDone)
       decision = fmt::format("; retrying in {} ms", delay.count());
     spdlog::default_logger_raw()->debug(
@@ -697,6 +780,7 @@ Response HttpClient::perform(const Request& request) {
     }
     if (outcome.bytes_to_sink > 0)
       request.download_restart();
+    tally.backing_off += delay;
     if (!impl_->sleep_until(impl_->clock.now() + delay, request.cancel)) {
       response.cancelled = true;
       response.transport_error = "cancelled while backing off";

@@ -115,6 +115,11 @@ struct EndpointMetrics {
   std::map<long, std::uint64_t> final_statuses;
   std::chrono::milliseconds total_latency{0};
   std::chrono::milliseconds max_latency{0};
+  // Every attempt by what came of it, and where the requesting threads waited besides the
+  // limiter: what a fault costs (bench/faults).
+  std::map<std::string, std::uint64_t> attempt_outcomes;  // AttemptOutcome names
+  std::chrono::milliseconds backing_off{0};               // sleeping between attempts
+  std::chrono::milliseconds in_timed_out_attempts{0};     // attempts that ended in a timeout
 };
 
 // A wait the server imposed (Retry-After), for a progress line to say what the run waits for.

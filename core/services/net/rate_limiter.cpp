@@ -26,6 +26,9 @@ struct BucketState {
   // Server signals.
   Clock::time_point paused_until{};
   std::uint32_t consecutive_429s = 0;
+  // A 429 is a new event once this many permits were granted: the requests in flight when the
+  // last one came answer without having seen the pause or the slower pace.
+  std::uint64_t next_event_at_permit = 0;
   BucketMetrics metrics;
 };
 
@@ -38,6 +41,10 @@ using detail::BucketState;
 // The pace after an unforeseen 429, and the slowest it gets (a share of the declared rate).
 constexpr double kSlowdownPer429 = 1.02;
 constexpr double kSlowestShare = 0.8;
+// Each answer that is not a 429 takes back this share of the interval, so one slowdown is undone
+// by about 50 answers: a 429 now and then (a vendor's own storm) leaves the pace at the declared
+// rate, while a key that really allows less meets 429s more often than that and stays slower.
+constexpr double kRecoveryPerAnswer = 0.0004;
 
 // How long a waiter sleeps at most before looking at its cancellation flag again.
 constexpr auto kCancelCheckInterval = std::chrono::milliseconds(100);
@@ -251,6 +258,7 @@ void RateLimiter::pause_locked(BucketState& bucket, Clock::time_point until) {
       std::min(until, now + std::chrono::duration_cast<Clock::duration>(bucket.policy.max_pause));
   if (until <= bucket.paused_until || until <= now)
     return;
+  bucket.metrics.time_paused += until - std::max(now, bucket.paused_until);
   bucket.paused_until = until;
   ++bucket.metrics.pauses;
   // Resume at the steady rate without a fresh burst: the server's allowance is spent.
@@ -276,9 +284,17 @@ void RateLimiter::observe(std::string_view name, long status, const Headers& hea
   BucketState* bucket = find_locked(name);
   if (bucket == nullptr)
     return;
+  const auto now = clock_.now();
+  // The 429s of one event (requests already in flight when the first came) count once: for the
+  // exponential pause and for the slower pace.
+  const bool new_event = now >= bucket->paused_until &&
+                         bucket->metrics.permits_granted >= bucket->next_event_at_permit;
   if (status == 429) {
     ++bucket->metrics.rate_limited_responses;
-    ++bucket->consecutive_429s;
+    if (new_event) {
+      ++bucket->consecutive_429s;
+      bucket->next_event_at_permit = bucket->metrics.permits_granted + bucket->metrics.in_flight;
+    }
   } else if (status > 0) {
     bucket->consecutive_429s = 0;
   }
@@ -324,16 +340,23 @@ void RateLimiter::observe(std::string_view name, long status, const Headers& hea
   // 2 % for the rest of the run, to no less than 80 % of the declared rate: the bucket settles just
   // below what the server really allows instead of meeting its limit again. The 429s of one event
   // (requests already in flight) arrive while the bucket is paused and count once.
-  if (status == 429 && !until && std::holds_alternative<TokenBucket>(bucket->policy.pacing) &&
-      clock_.now() >= bucket->paused_until) {
-    const auto& token = std::get<TokenBucket>(bucket->policy.pacing);
-    const auto slowest = std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double>(1.0 / (kSlowestShare * token.rate_per_second)));
-    bucket->emission_interval = std::min(slowest, std::chrono::duration_cast<Clock::duration>(
-                                                      bucket->emission_interval * kSlowdownPer429));
-    bucket->tolerance = bucket->emission_interval * (token.burst - 1);
+  if (const auto* token = std::get_if<TokenBucket>(&bucket->policy.pacing)) {
+    const auto declared = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(1.0 / token->rate_per_second));
+    if (status == 429 && !until && new_event) {
+      const auto slowest = std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(1.0 / (kSlowestShare * token->rate_per_second)));
+      bucket->emission_interval = std::min(
+          slowest,
+          std::chrono::duration_cast<Clock::duration>(bucket->emission_interval * kSlowdownPer429));
+    } else if (status > 0 && status != 429 && bucket->emission_interval > declared) {
+      bucket->emission_interval =
+          std::max(declared, std::chrono::duration_cast<Clock::duration>(
+                                 bucket->emission_interval * (1.0 - kRecoveryPerAnswer)));
+    }
+    bucket->tolerance = bucket->emission_interval * (token->burst - 1);
   }
-  if (status == 429 && !until) {
+  if (status == 429 && !until && new_event) {
     const auto exponent = std::min<std::uint32_t>(bucket->consecutive_429s - 1, 20);
     const auto backoff = std::min(bucket->policy.backoff_initial * (std::int64_t{1} << exponent),
                                   bucket->policy.backoff_max);

@@ -68,6 +68,7 @@ struct BucketMetrics {
   std::uint64_t permits_granted = 0;
   std::uint64_t rate_limited_responses = 0;  // 429s observed
   std::uint64_t pauses = 0;                  // times the server's signals paused the bucket
+  Clock::duration time_paused{};             // how long those pauses held the bucket, overlaps once
   Clock::duration time_waiting{};            // summed over all acquire() calls
   std::uint32_t in_flight = 0;
   std::uint32_t peak_in_flight = 0;
