@@ -19,6 +19,7 @@
 #include "model/kind.hpp"
 #include "pipeline/duplicates.hpp"
 #include "pipeline/extract.hpp"
+#include "pipeline/progress.hpp"
 
 namespace atsm::pipeline {
 namespace {
@@ -136,6 +137,17 @@ class Reconciler {
     std::map<std::string, std::map<std::string, std::int64_t>> methods =
         AuditTrail::summarise(session_.work_dir().audit()).methods;
     std::map<std::string, std::vector<Written>> written;
+    // Every staged record is checked against the ledger: at 100,000 persons that is minutes, so
+    // it shows its progress like the steps before it.
+    std::uint64_t staged_total = 0;
+    std::map<std::string, std::int64_t> staged_counts = session_.staging().counts(source);
+    for (model::Kind kind_enum : model::kKindsInDependencyOrder) {
+      std::string kind(model::to_string(kind_enum));
+      for (const std::string& counted : {kind, rejected_kind(kind)})
+        if (auto found = staged_counts.find(counted); found != staged_counts.end())
+          staged_total += static_cast<std::uint64_t>(found->second);
+    }
+    Progress counting("reconcile: counts", staged_total);
     for (model::Kind kind_enum : model::kKindsInDependencyOrder) {
       std::string kind(model::to_string(kind_enum));
       bool writable = std::find(sink.sink_kinds().begin(), sink.sink_kinds().end(), kind) !=
@@ -146,6 +158,7 @@ class Reconciler {
       json::object skipped;
       session_.staging().for_each({kind, source}, [&](const store::StagedRecord& record) {
         ++staged;
+        counting.advance();
         if (!writable || mapped)
           return;
         std::optional<store::LedgerEntry> entry =
@@ -191,8 +204,10 @@ class Reconciler {
         }
       });
       std::int64_t rejected = 0;
-      session_.staging().for_each({rejected_kind(kind), source},
-                                  [&](const store::StagedRecord&) { ++rejected; });
+      session_.staging().for_each({rejected_kind(kind), source}, [&](const store::StagedRecord&) {
+        ++rejected;
+        counting.advance();
+      });
       if (staged == 0 && rejected == 0)
         continue;
       counts["staged"] = staged;
@@ -215,6 +230,7 @@ class Reconciler {
       }
       result_.counts[kind] = std::move(counts);
     }
+    counting.finish();
     if (!verbatim_)
       check_for_duplicates(sink);
     // A verbatim sink's read_back answers its own flattened rows, not the canonical form the
@@ -348,6 +364,7 @@ class Reconciler {
     bool shared_instance =
         (session_.sink_plugin().descriptor().capabilities & ATSM_CAP_THREAD_SAFE) != 0;
     std::vector<std::unique_ptr<host::ConnectorInstance>> own_instances;
+    Progress progress(fmt::format("reconcile: read back {}", kind), order.size());
     json::object cohorts;
     std::size_t checked = 0, unread = 0;
     mismatched_ = 0;
@@ -372,10 +389,12 @@ class Reconciler {
             answers[i].found = with_retries(
                 "read back " + kind, [&] { return sink.read_back(kind, target_id); }, 6,
                 std::chrono::milliseconds(100));
+            progress.advance();
           } catch (const host::Error& error) {
             answers[i].error = error.what();
             answers[i].transient =
                 error.status() == ATSM_RETRY || error.status() == ATSM_RATE_LIMITED;
+            progress.advance();
           } catch (...) {
             std::lock_guard lock(failure_mutex);
             if (!failure)
@@ -423,6 +442,7 @@ class Reconciler {
         compare(kind, written, *answers[i].found);
       }
     }
+    progress.finish();
     result_.read_back[kind] = json::object{{"checked", checked},
                                            {"mismatched", mismatched_},
                                            {"unread", unread},
