@@ -121,10 +121,12 @@ struct Written {
 
 class Reconciler {
  public:
-  Reconciler(Session& session, const Plan& plan, const ReconcileOptions& options)
+  Reconciler(Session& session, const Plan& plan, const ReconcileOptions& options,
+             RecordsByReason* reasons)
       : session_(session),
         plan_(plan),
         options_(options),
+        reasons_(reasons),
         scope_(session.ledger_scope()),
         // A verbatim sink (an archive) keeps records as the source gave them: MAPPING.md's
         // transformations (hired status, stage phases) are not expected of it.
@@ -179,8 +181,11 @@ class Reconciler {
                                                 json::parse(record.record_json).as_object()));
             break;
           case store::LedgerState::skipped: {
-            json::value& count = skipped[entry->last_error.value_or("skipped")];
+            std::string reason = entry->last_error.value_or("skipped");
+            json::value& count = skipped[reason_class(reason)];
             count = (count.is_int64() ? count.as_int64() : 0) + 1;
+            if (reasons_)
+              reasons_->add("skipped", kind, record.source_key, reason);
             break;
           }
           case store::LedgerState::failed:
@@ -634,6 +639,7 @@ class Reconciler {
   Session& session_;
   const Plan& plan_;
   ReconcileOptions options_;
+  RecordsByReason* reasons_;
   std::string scope_;
   bool verbatim_;
   Reconciliation result_;
@@ -646,8 +652,9 @@ class Reconciler {
 
 }  // namespace
 
-Reconciliation reconcile(Session& session, const Plan& plan, const ReconcileOptions& options) {
-  return Reconciler(session, plan, options).run();
+Reconciliation reconcile(Session& session, const Plan& plan, const ReconcileOptions& options,
+                         RecordsByReason* reasons) {
+  return Reconciler(session, plan, options, reasons).run();
 }
 
 }  // namespace atsm::pipeline
