@@ -17,6 +17,7 @@
 #include "model/time.hpp"
 #include "pipeline/audit.hpp"
 #include "pipeline/extract.hpp"
+#include "pipeline/reasons.hpp"
 #include "services/store/private_fs.hpp"
 
 namespace atsm::cli {
@@ -24,6 +25,9 @@ namespace {
 
 namespace json = boost::json;
 using pipeline::Session;
+
+// Beside report.json: every record behind a reason class and every bad source field.
+constexpr const char* kRecordsFile = "report-records.jsonl";
 
 std::filesystem::path run_log(const Session& session) {
   return session.work_dir().root / "runs.jsonl";
@@ -36,10 +40,11 @@ struct DataProblems {
   json::array rejected;         // {kind, key, reason}
   json::object fields_by_kind;  // kind -> records with field errors
   json::array fields;           // {kind, key, field, message}, the first kMaxListed
+  int64_t fields_total = 0;     // all of them (every one is in the records file)
   static constexpr size_t kMaxListed = 500;
 };
 
-DataProblems data_problems(Session& session) {
+DataProblems data_problems(Session& session, pipeline::RecordsByReason& records) {
   DataProblems problems;
   const std::string& source = session.options().source;
   int64_t listed = 0;
@@ -64,13 +69,19 @@ DataProblems data_problems(Session& session) {
         return;
       ++with_errors;
       for (const json::value& error : errors->as_array()) {
-        if (listed++ >= static_cast<int64_t>(DataProblems::kMaxListed) || !error.is_object())
+        if (!error.is_object())
           continue;
         json::object entry{{"kind", name}, {"key", staged.source_key}};
         for (const char* member : {"field", "message"})
           if (const json::value* text = error.as_object().if_contains(member))
             entry[member] = *text;
-        problems.fields.push_back(std::move(entry));
+        ++problems.fields_total;
+        json::object line{{"category", "field_error"}};
+        for (const auto& [member, value] : entry)
+          line[member] = value;
+        records.write_line(line);
+        if (listed++ < static_cast<int64_t>(DataProblems::kMaxListed))
+          problems.fields.push_back(std::move(entry));
       }
     });
     if (with_errors > 0)
@@ -301,19 +312,34 @@ json::object build_report(Session& session, const pipeline::Plan& plan,
   // report sums the log.
   json::object calls_before = calls_json(session);
   auto started = std::chrono::steady_clock::now();
-  pipeline::Reconciliation reconciled = pipeline::reconcile(session, plan, options);
+  // Every record behind a reason, and every bad source field, one JSON line each beside the
+  // report: the report lists the first few of each and points here for the rest.
+  pipeline::RecordsByReason records(session.work_dir().root / kRecordsFile);
+  pipeline::Reconciliation reconciled = pipeline::reconcile(session, plan, options, &records);
   append_run_log(session, "reconcile",
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
                  &calls_before);
-  DataProblems problems = data_problems(session);
-  pipeline::AuditTrail::Summary trail = pipeline::AuditTrail::summarise(session.work_dir().audit());
+  DataProblems problems = data_problems(session, records);
+  // What the sink could not keep, by reason class, each record counted once however many runs
+  // wrote it (the values stay in the work dir's audit trail).
+  pipeline::AuditTrail::for_each_lossy(
+      session.work_dir().audit(),
+      [&](const std::string& kind, const std::string& key, const std::string& what) {
+        records.add("lossy", kind, key, what);
+      });
   json::object lossy;
   int64_t lossy_records = 0;
-  for (const auto& [what, count] : trail.lossy) {
-    // The sink says what was lost without the values (they stay in the work dir's audit trail).
-    lossy[what] = count;
-    lossy_records += count;
-  }
+  for (const auto& [kind, classes] : records.counts("lossy"))
+    for (const auto& [what, count] : classes) {
+      lossy[kind + ": " + what] = count;
+      lossy_records += count;
+    }
+  records.close();
+  json::object cut_lists;
+  if (problems.fields_total > static_cast<int64_t>(problems.fields.size()))
+    cut_lists["field_errors"] = json::object{{"listed", problems.fields.size()},
+                                             {"of", problems.fields_total},
+                                             {"all_in", kRecordsFile}};
   json::array notices;
   for (const auto& [plugin, message] : session.notices())
     notices.push_back(json::object{{"plugin", plugin}, {"message", message}});
@@ -359,25 +385,29 @@ json::object build_report(Session& session, const pipeline::Plan& plan,
                        {"field_errors", field_errors},
                        {"lossy_records", lossy_records},
                        {"notices", notices.size()}};
-  json::object report{{"format", "atsmigrate-report/2"},
-                      {"generated_at", model::now_timestamp()},
-                      {"source", session.options().source},
-                      {"sink", session.options().sink},
-                      {"summary", std::move(summary)},
-                      {"counts", std::move(reconciled.counts)},
-                      {"unexplained", std::move(reconciled.unexplained)},
-                      {"failures", std::move(reconciled.failures)},
-                      {"held", std::move(reconciled.held)},
-                      {"rejected", std::move(problems.rejected)},
-                      {"mismatches", std::move(reconciled.mismatches)},
-                      {"unread", std::move(reconciled.unread)},
-                      {"read_back_available", reconciled.read_back_available},
-                      {"read_back", std::move(reconciled.read_back)},
-                      {"field_errors_by_kind", std::move(problems.fields_by_kind)},
-                      {"field_errors", std::move(problems.fields)},
-                      {"lossy", std::move(lossy)},
-                      {"notices", std::move(notices)},
-                      {"vendors", vendors(session)}};
+  json::object report{
+      {"format", "atsmigrate-report/3"},
+      {"generated_at", model::now_timestamp()},
+      {"source", session.options().source},
+      {"sink", session.options().sink},
+      {"summary", std::move(summary)},
+      {"counts", std::move(reconciled.counts)},
+      {"unexplained", std::move(reconciled.unexplained)},
+      {"failures", std::move(reconciled.failures)},
+      {"held", std::move(reconciled.held)},
+      {"rejected", std::move(problems.rejected)},
+      {"mismatches", std::move(reconciled.mismatches)},
+      {"unread", std::move(reconciled.unread)},
+      {"read_back_available", reconciled.read_back_available},
+      {"read_back", std::move(reconciled.read_back)},
+      {"field_errors_by_kind", std::move(problems.fields_by_kind)},
+      {"field_errors", std::move(problems.fields)},
+      {"lossy", std::move(lossy)},
+      {"reasons", records.classes()},
+      {"records_file", json::object{{"path", kRecordsFile}, {"lines", records.lines()}}},
+      {"cut_lists", std::move(cut_lists)},
+      {"notices", std::move(notices)},
+      {"vendors", vendors(session)}};
   // The source's own declaration of what it does not carry, apart from the per-record counts.
   report["source_fields_not_migrated"] = std::move(unmigrated);
   if (last_run)
@@ -399,9 +429,17 @@ int print_reconciliation(const json::object& report, const std::string& report_f
     const json::array& entries = listed_entries->as_array();
     std::cout << fmt::format("\n{} ({}):\n", title, entries.size());
     size_t shown = 0;
+    const json::value* cut = report.contains("cut_lists")
+                                 ? report.at("cut_lists").as_object().if_contains(member)
+                                 : nullptr;
     for (const json::value& entry : entries) {
       if (shown++ == 20) {
-        std::cout << fmt::format("  ... all {} in {}\n", entries.size(), report_file);
+        if (cut)
+          std::cout << fmt::format("  ... {} in all, in {} beside {}\n",
+                                   cut->at("of").to_number<int64_t>(),
+                                   std::string(cut->at("all_in").as_string()), report_file);
+        else
+          std::cout << fmt::format("  ... all {} in {}\n", entries.size(), report_file);
         break;
       }
       std::cout << "  " << line(entry.as_object()) << '\n';

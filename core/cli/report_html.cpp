@@ -82,6 +82,7 @@ th{background:#f6f8fa}.n{color:#57606a;font-weight:normal}
 .bar span{display:block;height:100%}.w{background:#2da44e}.s{background:#bf8700}.f{background:#cf222e}.u{background:#8250df}
 .legend span{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 .8rem;vertical-align:middle}
 footer{margin-top:2rem;color:#57606a;font-size:.85rem}
+details.reason{margin:.3rem 0}details.reason summary{cursor:pointer}.keys{overflow-wrap:anywhere;font-size:.85rem;margin:.3rem 1rem}
 @media (max-width:40rem){
 body{padding:.7rem}th,td{padding:.25rem .35rem}table{font-size:.8rem}.bar{min-width:2.5rem}
 table.records,table.records tbody,table.records tr,table.records td{display:block}
@@ -228,6 +229,37 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
       html += fmt::format("<tr><td>{}</td><td>{}</td></tr>\n", model::escape_html(what),
                           count.to_number<int64_t>());
     html += "</tbody></table></div>\n";
+  }
+  // Skipped and lossy records by reason class, each class folded: its count, then the records.
+  if (const json::value* reasons = report.if_contains("reasons");
+      reasons && reasons->is_array() && !reasons->as_array().empty()) {
+    std::string file = "report-records.jsonl";
+    if (const json::value* records = report.if_contains("records_file");
+        records && records->is_object() && records->as_object().contains("path"))
+      file = cell(records->as_object().if_contains("path"));
+    html += fmt::format(
+        "<h2 id=\"reasons\">Skipped and lossy records by reason <span class=\"n\">({} "
+        "reasons)</span></h2>\n<p class=\"n\">Every record is in {} beside this file.</p>\n",
+        reasons->as_array().size(), file);
+    for (const json::value& value : reasons->as_array()) {
+      if (!value.is_object())
+        continue;
+      const json::object& entry = value.as_object();
+      int64_t records = number(entry, "records");
+      html += fmt::format(
+          "<details class=\"reason\"><summary><b>{}</b> {} {}: {}</summary>\n<p class=\"keys\">",
+          records, cell(entry.if_contains("kind")), cell(entry.if_contains("category")),
+          cell(entry.if_contains("reason")));
+      size_t listed = 0;
+      if (const json::value* keys = entry.if_contains("listed"); keys && keys->is_array())
+        for (const json::value& key : keys->as_array()) {
+          html += (listed++ ? ", " : "") + cell(&key);
+        }
+      if (records > static_cast<int64_t>(listed))
+        html += fmt::format(" &hellip; and {} more (all in {})",
+                            records - static_cast<int64_t>(listed), file);
+      html += "</p></details>\n";
+    }
   }
   html += table(report, "notices", "Connector notices",
                 {{"plugin", "Connector"}, {"message", "Notice"}});

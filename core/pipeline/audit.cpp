@@ -100,6 +100,21 @@ AuditTrail::Summary AuditTrail::summarise(const std::filesystem::path& file) {
   return summary;
 }
 
+void AuditTrail::for_each_lossy(
+    const std::filesystem::path& file,
+    const std::function<void(const std::string&, const std::string&, const std::string&)>& visit) {
+  for_each_entry(file, [&](const std::string& kind, const json::object& entry) {
+    const json::value* lossy = entry.if_contains("lossy");
+    const json::value* key = entry.if_contains("source_key");
+    if (!lossy || !lossy->is_array() || !key || !key->is_string())
+      return;
+    std::string source_key(key->as_string());
+    for (const json::value& what : lossy->as_array())
+      if (what.is_string())
+        visit(kind, source_key, std::string(what.as_string()));
+  });
+}
+
 std::map<std::string, std::int64_t> AuditTrail::written_records(const std::filesystem::path& file,
                                                                 const std::string& scope) {
   // Hashes, not keys: a million records' keys would cost a hundred megabytes; a collision can

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -34,6 +35,11 @@ class AuditTrail {
 
   // Outcomes per kind and method, and lossy encodings, over the whole trail.
   static Summary summarise(const std::filesystem::path& file);
+
+  // Each lossy encoding of the trail: visit(kind, source_key, what was lost).
+  static void for_each_lossy(
+      const std::filesystem::path& file,
+      const std::function<void(const std::string&, const std::string&, const std::string&)>& visit);
 
   // How many distinct records of each kind the trail shows written into ledger scope `scope`
   // (lines from before the trail named its scope are not counted). The ledger never

@@ -19,6 +19,7 @@
 #include "pipeline/audit.hpp"
 #include "pipeline/extract.hpp"
 #include "pipeline/progress.hpp"
+#include "pipeline/reasons.hpp"
 #include "pipeline/references.hpp"
 #include "services/store/sha256.hpp"
 
@@ -337,7 +338,8 @@ class Loader {
     session_.ledger().mark_skipped({scope_, kind, key}, reason);
     audit("skip", kind, key);
     std::lock_guard lock(mutex_);
-    stats_.kinds[kind].skipped[reason]++;
+    // By reason class: a reason naming its record would make a key per record.
+    stats_.kinds[kind].skipped[reason_class(reason)]++;
   }
 
   // A record the source could not fetch now (an expired URL, a storage error): not a skip, a

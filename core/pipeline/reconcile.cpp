@@ -20,6 +20,7 @@
 #include "pipeline/duplicates.hpp"
 #include "pipeline/extract.hpp"
 #include "pipeline/load.hpp"
+#include "pipeline/progress.hpp"
 
 namespace atsm::pipeline {
 namespace {
@@ -121,10 +122,12 @@ struct Written {
 
 class Reconciler {
  public:
-  Reconciler(Session& session, const Plan& plan, const ReconcileOptions& options)
+  Reconciler(Session& session, const Plan& plan, const ReconcileOptions& options,
+             RecordsByReason* reasons)
       : session_(session),
         plan_(plan),
         options_(options),
+        reasons_(reasons),
         scope_(session.ledger_scope()),
         // A verbatim sink (an archive) keeps records as the source gave them: MAPPING.md's
         // transformations (hired status, stage phases) are not expected of it.
@@ -137,6 +140,17 @@ class Reconciler {
     std::map<std::string, std::map<std::string, std::int64_t>> methods =
         AuditTrail::summarise(session_.work_dir().audit()).methods;
     std::map<std::string, std::vector<Written>> written;
+    // Every staged record is checked against the ledger: at 100,000 persons that is minutes, so
+    // it shows its progress like the steps before it.
+    std::uint64_t staged_total = 0;
+    std::map<std::string, std::int64_t> staged_counts = session_.staging().counts(source);
+    for (model::Kind kind_enum : model::kKindsInDependencyOrder) {
+      std::string kind(model::to_string(kind_enum));
+      for (const std::string& counted : {kind, rejected_kind(kind)})
+        if (auto found = staged_counts.find(counted); found != staged_counts.end())
+          staged_total += static_cast<std::uint64_t>(found->second);
+    }
+    Progress counting("reconcile: counts", staged_total);
     for (model::Kind kind_enum : model::kKindsInDependencyOrder) {
       std::string kind(model::to_string(kind_enum));
       bool writable = std::find(sink.sink_kinds().begin(), sink.sink_kinds().end(), kind) !=
@@ -147,6 +161,7 @@ class Reconciler {
       json::object skipped;
       session_.staging().for_each({kind, source}, [&](const store::StagedRecord& record) {
         ++staged;
+        counting.advance();
         if (!writable || mapped)
           return;
         std::optional<store::LedgerEntry> entry =
@@ -167,8 +182,11 @@ class Reconciler {
                                                 json::parse(record.record_json).as_object()));
             break;
           case store::LedgerState::skipped: {
-            json::value& count = skipped[entry->last_error.value_or("skipped")];
+            std::string reason = entry->last_error.value_or("skipped");
+            json::value& count = skipped[reason_class(reason)];
             count = (count.is_int64() ? count.as_int64() : 0) + 1;
+            if (reasons_)
+              reasons_->add("skipped", kind, record.source_key, reason);
             break;
           }
           case store::LedgerState::failed:
@@ -198,8 +216,10 @@ class Reconciler {
         }
       });
       std::int64_t rejected = 0;
-      session_.staging().for_each({rejected_kind(kind), source},
-                                  [&](const store::StagedRecord&) { ++rejected; });
+      session_.staging().for_each({rejected_kind(kind), source}, [&](const store::StagedRecord&) {
+        ++rejected;
+        counting.advance();
+      });
       if (staged == 0 && rejected == 0)
         continue;
       counts["staged"] = staged;
@@ -222,6 +242,7 @@ class Reconciler {
       }
       result_.counts[kind] = std::move(counts);
     }
+    counting.finish();
     if (!verbatim_)
       check_for_duplicates(sink);
     // A verbatim sink's read_back answers its own flattened rows, not the canonical form the
@@ -355,6 +376,7 @@ class Reconciler {
     bool shared_instance =
         (session_.sink_plugin().descriptor().capabilities & ATSM_CAP_THREAD_SAFE) != 0;
     std::vector<std::unique_ptr<host::ConnectorInstance>> own_instances;
+    Progress progress(fmt::format("reconcile: read back {}", kind), order.size());
     json::object cohorts;
     std::size_t checked = 0, unread = 0;
     mismatched_ = 0;
@@ -379,10 +401,12 @@ class Reconciler {
             answers[i].found = with_retries(
                 "read back " + kind, [&] { return sink.read_back(kind, target_id); }, 6,
                 std::chrono::milliseconds(100));
+            progress.advance();
           } catch (const host::Error& error) {
             answers[i].error = error.what();
             answers[i].transient =
                 error.status() == ATSM_RETRY || error.status() == ATSM_RATE_LIMITED;
+            progress.advance();
           } catch (...) {
             std::lock_guard lock(failure_mutex);
             if (!failure)
@@ -430,6 +454,7 @@ class Reconciler {
         compare(kind, written, *answers[i].found);
       }
     }
+    progress.finish();
     result_.read_back[kind] = json::object{{"checked", checked},
                                            {"mismatched", mismatched_},
                                            {"unread", unread},
@@ -621,6 +646,7 @@ class Reconciler {
   Session& session_;
   const Plan& plan_;
   ReconcileOptions options_;
+  RecordsByReason* reasons_;
   std::string scope_;
   bool verbatim_;
   Reconciliation result_;
@@ -633,8 +659,9 @@ class Reconciler {
 
 }  // namespace
 
-Reconciliation reconcile(Session& session, const Plan& plan, const ReconcileOptions& options) {
-  return Reconciler(session, plan, options).run();
+Reconciliation reconcile(Session& session, const Plan& plan, const ReconcileOptions& options,
+                         RecordsByReason* reasons) {
+  return Reconciler(session, plan, options, reasons).run();
 }
 
 }  // namespace atsm::pipeline

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "pipeline/plan.hpp"
+#include "pipeline/reasons.hpp"
 #include "pipeline/session.hpp"
 
 namespace atsm::pipeline {
@@ -34,6 +35,9 @@ struct Reconciliation {
   bool read_back_available = true;
 };
 
-Reconciliation reconcile(Session& session, const Plan& plan, const ReconcileOptions& options);
+// Skipped records go to `reasons` (when given) by reason class; counts.<kind>.skipped counts by
+// class either way.
+Reconciliation reconcile(Session& session, const Plan& plan, const ReconcileOptions& options,
+                         RecordsByReason* reasons = nullptr);
 
 }  // namespace atsm::pipeline

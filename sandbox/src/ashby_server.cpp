@@ -137,15 +137,21 @@ bool AshbyServer::handle_inspection(const httplib::Request& request, httplib::Re
   }
   if (request.method == "POST" && request.path == "/_sandbox/download_ttl") {
     double seconds = 0;
+    bool first_url_expired = false;
     try {
-      seconds = json::parse(request.body).as_object().at("seconds").to_number<double>();
+      json::object body = json::parse(request.body).as_object();
+      seconds = body.at("seconds").to_number<double>();
+      if (const json::value* first = body.if_contains("first_url_expired"))
+        first_url_expired = first->as_bool();
     } catch (const std::exception& error) {
       set_json(response, 400,
                json::object{{"error", std::string("download_ttl body: ") + error.what()}});
       return true;
     }
     state_.set_download_url_ttl_s(seconds);
-    set_json(response, 200, json::object{{"seconds", seconds}});
+    state_.expire_first_download_urls(first_url_expired);
+    set_json(response, 200,
+             json::object{{"seconds", seconds}, {"first_url_expired", first_url_expired}});
     return true;
   }
   return VendorServer::handle_inspection(request, response);

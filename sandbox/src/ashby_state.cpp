@@ -941,12 +941,16 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
     // lifetime is undocumented: the upload URL's 10 minutes unless a test sets it short.
     std::string handle = required_string(body, "fileHandle");
     for (const auto& [id, file] : collections_["file"].by_id)
-      if (file.at("handle").as_string() == handle)
+      if (file.at("handle").as_string() == handle) {
+        bool expired =
+            expire_first_download_urls_ && handles_with_download_url_.insert(handle).second;
+        std::int64_t expires =
+            expired ? now_ms() - 1
+                    : now_ms() + static_cast<std::int64_t>(download_url_ttl_s_.load() * 1000.0 /
+                                                           rate_scale_);
         return results(json::object{
-            {"url",
-             base_url + "/_files/" + handle + "?expires=" +
-                 std::to_string(now_ms() + static_cast<std::int64_t>(download_url_ttl_s_.load() *
-                                                                     1000.0 / rate_scale_))}});
+            {"url", base_url + "/_files/" + handle + "?expires=" + std::to_string(expires)}});
+      }
     fail("file_not_found", "File handle " + handle + " not found");
   }
   if (method == "candidate.anonymize") {
@@ -1632,6 +1636,12 @@ std::string AshbyState::keep_bytes(const std::string& bytes) {
     ::close(fd);
   }
   return sha;
+}
+
+void AshbyState::expire_first_download_urls(bool expire) {
+  std::lock_guard lock(mutex_);
+  expire_first_download_urls_ = expire;
+  handles_with_download_url_.clear();
 }
 
 std::pair<int, std::string> AshbyState::download_file(const std::string& handle,

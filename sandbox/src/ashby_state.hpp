@@ -40,6 +40,9 @@ class AshbyState {
   // file.info's URLs handed out from now on live `seconds` (before rate_scale; negative: already
   // expired), so a test can make read-back downloads fail, then succeed, on one running sandbox.
   void set_download_url_ttl_s(double seconds) { download_url_ttl_s_ = seconds; }
+  // From now on, the first URL file.info hands out for each file is already expired, as when the
+  // download comes after the URL's life (a slow queue); the next ones live the TTL.
+  void expire_first_download_urls(bool expire);
   // Whether application.create takes a job that is not Open (Options, undocumented by Ashby).
   void set_applications_on_closed_jobs(bool accept) { applications_on_closed_jobs_ = accept; }
   // The operator's step in Ashby's web app (the API cannot do it: specs/ashby job.create and
@@ -77,7 +80,9 @@ class AshbyState {
   double rate_scale_;
   // file.info's presigned URL lifetime in seconds, before rate_scale_ (a test may change it).
   std::atomic<double> download_url_ttl_s_;
-  std::int64_t max_file_bytes_;  // 0: no upload limit
+  bool expire_first_download_urls_ = false;
+  std::set<std::string> handles_with_download_url_;  // since expire_first_download_urls(true)
+  std::int64_t max_file_bytes_;                      // 0: no upload limit
   std::atomic<bool> applications_on_closed_jobs_{true};
   // Both upload flows refuse a file over the limit (code file_too_large).
   void refuse_if_too_large(std::int64_t bytes) const;

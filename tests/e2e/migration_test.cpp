@@ -1125,6 +1125,39 @@ TEST_F(E2E, FilesTheSourceCannotServeNowFailTheRunAndARerunFetchesThem) {
   expect_matches_truth("both");
 }
 
+// Real presigned URLs expire: a download URL that expired between file.info and its download is
+// read again (file.info, a fresh URL) before the file is called unreadable, so the verdict is
+// clean. The reconciliation shows its progress like the other steps.
+TEST_F(E2E, ADownloadUrlExpiredBeforeItsDownloadIsReadAgainAndTheVerdictIsClean) {
+  atsm::sandbox::Options options;
+  options.seed = 13;
+  options.persons = 40;
+  start(options);
+  plan_and_accept("greenhouse");
+  const int ashby_port = sandbox->endpoints().ashby_port;
+  control(ashby_port, "/_sandbox/download_ttl", R"({"seconds": 600, "first_url_expired": true})");
+  Outcome migration = run(migration_args("greenhouse"));
+  EXPECT_EQ(migration.exit_code, 0) << migration.output;
+  expect_matches_truth("greenhouse");
+  json::object report = read_report();
+  EXPECT_EQ(report.at("summary").at("verdict"), "clean");
+  EXPECT_TRUE(report.at("unread").as_array().empty()) << json::serialize(report.at("unread"));
+  const std::int64_t files_checked = report.at("read_back").at("file").at("checked").as_int64();
+  ASSERT_GT(files_checked, 0);
+  // The sandbox's own count: every file read back was downloaded twice (the expired URL, then
+  // the fresh one), so the expiry did happen.
+  std::int64_t files_downloaded = 0;
+  json::object stats = ashby_get("/_sandbox/stats");
+  for (const auto& [endpoint, count] : stats.at("requests").as_object())
+    if (endpoint.starts_with("GET /_files/")) {
+      ++files_downloaded;
+      EXPECT_EQ(count.as_int64(), 2) << endpoint;
+    }
+  EXPECT_EQ(files_downloaded, files_checked);
+  for (const char* step : {"reconcile: counts", "reconcile: read back file"})
+    EXPECT_NE(migration.output.find(step), std::string::npos) << step << "\n" << migration.output;
+}
+
 // The read-back of files whose download URL expires before it is used: never a mismatch, never
 // clean. With every URL Ashby's file.info hands out already expired, the run (whose writes all
 // succeed) exits 2 and its report lists each file chosen for the read-back as not read now,

@@ -18,6 +18,7 @@
 #include "net/test_support.hpp"
 #include "pipeline/duplicates.hpp"
 #include "pipeline/extract.hpp"
+#include "pipeline/reasons.hpp"
 #include "pipeline/references.hpp"
 #include "pipeline/session.hpp"
 #include "pipeline/work_dir_lock.hpp"
@@ -334,3 +335,24 @@ TEST_F(PipelineTest, AWorkDirRefusesAnotherAccountNamingBothUnlessRebound) {
 }
 
 }  // namespace
+
+// The reasons the 100,000-person report keyed by record (issue 22), as their reason class: the
+// keys and quoted values go, the words stay, so one class holds every record of that reason.
+TEST(ReasonClass, RecordKeysAndQuotedValuesLeaveTheReason) {
+  using atsm::pipeline::reason_class;
+  EXPECT_EQ(reason_class("its person lever:contact:3f2a-11 was not migrated: anonymised in the "
+                         "source"),
+            "its person <key> was not migrated: anonymised in the source");
+  EXPECT_EQ(reason_class("an invalid email of greenhouse:candidate:11136 not migrated"),
+            "an invalid email of <key> not migrated");
+  EXPECT_EQ(reason_class("no name in the source: the candidate is named 'Jane Doe'"),
+            "no name in the source: the candidate is named '…'");
+  EXPECT_EQ(reason_class("stage lever:stage:abc has no Ashby stage: left out of history"),
+            "stage <key> has no Ashby stage: left out of history");
+  EXPECT_EQ(reason_class("its file's candidacy greenhouse:application:42."),
+            "its file's candidacy <key>.");
+  // Nothing to take out: the reason is its own class.
+  EXPECT_EQ(reason_class("private note (private_notes: skip)"),
+            "private note (private_notes: skip)");
+  EXPECT_EQ(reason_class("interviews: skip"), "interviews: skip");
+}

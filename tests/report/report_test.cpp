@@ -422,6 +422,58 @@ TEST_F(Report, CleanMigrationReportIsCleanAndValidatesAgainstTheSchema) {
   expect_no_personal_data();
 }
 
+// Many records under one reason: counted by reason class, the class listed once with its first
+// 20 records and the cut said, every record one line of the records file beside the report.
+// The many records: every feedback, which Ashby cannot backdate (its time goes in the text).
+TEST_F(Report, ManyRecordsPerReasonAreCountedByClassListedOnceAndAllInTheRecordsFile) {
+  start(40);
+  write_mapping(plan_and_accept());
+  Outcome migration = atsmigrate(args());
+  ASSERT_EQ(migration.exit_code, 0) << migration.output;
+  expect_valid_report();  // also: every class against the records file (validate_report.py)
+
+  json::object report = report_json();
+  const int64_t feedback = report.at("counts").at("feedback").at("written").as_int64();
+  ASSERT_GT(feedback, 20) << "the dataset must give a cut list";
+  const json::object* backdated = nullptr;
+  for (const json::value& entry : report.at("reasons").as_array())
+    if (entry.at("category") == "lossy" && entry.at("kind") == "feedback" &&
+        entry.at("reason").as_string().starts_with("feedback cannot be backdated"))
+      backdated = &entry.as_object();
+  ASSERT_NE(backdated, nullptr) << json::serialize(report.at("reasons"));
+  const int64_t records = backdated->at("records").as_int64();
+  EXPECT_EQ(records, feedback) << "each written feedback once, however many runs wrote it";
+  EXPECT_EQ(backdated->at("listed").as_array().size(), 20u);
+  EXPECT_EQ(backdated->at("all_in"), "report-records.jsonl");
+  EXPECT_EQ(report.at("lossy").at("feedback: " + std::string(backdated->at("reason").as_string())),
+            records);
+  // No class of the report names a record: a few classes, not a key per record.
+  EXPECT_LT(report.at("reasons").as_array().size(), 30u) << json::serialize(report.at("reasons"));
+
+  // The records file: 0600, one line per record of the class, each record once.
+  fs::path file = work() / "report-records.jsonl";
+  ASSERT_TRUE(fs::exists(file));
+  EXPECT_EQ(fs::status(file).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  std::set<std::string> keys;
+  std::ifstream lines(file);
+  for (std::string line; std::getline(lines, line);) {
+    json::object entry = json::parse(line).as_object();
+    if (entry.at("category") == "lossy" && entry.at("reason") == backdated->at("reason")) {
+      EXPECT_TRUE(keys.insert(std::string(entry.at("key").as_string())).second) << line;
+    }
+  }
+  EXPECT_EQ(static_cast<int64_t>(keys.size()), records);
+
+  // report.html: the class folded once, its count and the pointer to the whole list.
+  std::string html = read_file(work() / "report.html");
+  EXPECT_NE(html.find("<details class=\"reason\"><summary><b>" + std::to_string(records) + "</b>"),
+            std::string::npos);
+  EXPECT_NE(
+      html.find("and " + std::to_string(records - 20) + " more (all in report-records.jsonl)"),
+      std::string::npos);
+}
+
 TEST_F(Report, ReportCommandAloneGivesTheSameVerdictAndWritesPrivateFiles) {
   start(kPersons);
   write_mapping(plan_and_accept());

@@ -6,8 +6,12 @@ broken copies of the report must be rejected.
 Exit 0 when the report is valid, 1 with every problem printed otherwise.
 """
 import argparse
+import collections
 import copy
 import json
+import os
+import re
+import stat
 import sys
 
 import jsonschema
@@ -45,6 +49,58 @@ def consistency(report):
     return problems
 
 
+SOURCE_KEY = re.compile(r"\b[a-z][a-z0-9_]*:[a-z][a-z0-9_]*:[A-Za-z0-9]")
+
+
+def reasons_consistency(report, records_path):
+    """Reason classes against the counts they explain and the records file beside the report."""
+    problems = []
+    by_class = {(r["category"], r["kind"], r["reason"]): r for r in report["reasons"]}
+    for kind, counts in report["counts"].items():
+        for reason, count in counts.get("skipped", {}).items():
+            entry = by_class.get(("skipped", kind, reason))
+            if not entry or entry["records"] != count:
+                problems.append(f"counts.{kind}.skipped[{reason!r}] is {count}, reasons say "
+                                f"{entry and entry['records']}")
+    for what, count in report["lossy"].items():
+        kind, _, reason = what.partition(": ")
+        entry = by_class.get(("lossy", kind, reason))
+        if not entry or entry["records"] != count:
+            problems.append(f"lossy[{what!r}] is {count}, reasons say {entry and entry['records']}")
+    for (category, kind, reason), entry in by_class.items():
+        if SOURCE_KEY.search(reason):
+            problems.append(f"reason class {reason!r} names a record")
+        if (entry["records"] > len(entry["listed"])) != ("all_in" in entry):
+            problems.append(f"reason {reason!r}: cut list and all_in disagree")
+    for member, cut in report["cut_lists"].items():
+        if cut["listed"] != len(report[member]) or cut["of"] <= cut["listed"]:
+            problems.append(f"cut_lists.{member} says {cut}, the list has {len(report[member])}")
+    if not os.path.exists(records_path):
+        return problems + [f"{records_path} is missing"]
+    if stat.S_IMODE(os.stat(records_path).st_mode) != 0o600:
+        problems.append(f"{records_path} is not 0600")
+    lines = [json.loads(line) for line in open(records_path, encoding="utf-8")]
+    if len(lines) != report["records_file"]["lines"]:
+        problems.append(f"records_file.lines is {report['records_file']['lines']}, "
+                        f"the file has {len(lines)}")
+    keys = collections.defaultdict(list)
+    for line in lines:
+        if line["category"] != "field_error":
+            keys[(line["category"], line["kind"], line["reason"])].append(line["key"])
+    for name, entry in by_class.items():
+        if len(keys[name]) != entry["records"] or len(set(keys[name])) != len(keys[name]):
+            problems.append(f"reason {name}: {entry['records']} records, the file lists "
+                            f"{len(keys[name])} ({len(set(keys[name]))} distinct)")
+        if not set(entry["listed"]) <= set(keys[name]):
+            problems.append(f"reason {name}: listed records not in the file")
+    field_errors = sum(1 for line in lines if line["category"] == "field_error")
+    cut = report["cut_lists"].get("field_errors")
+    if field_errors != (cut["of"] if cut else len(report["field_errors"])):
+        problems.append(f"the file holds {field_errors} field errors, the report says "
+                        f"{cut['of'] if cut else len(report['field_errors'])}")
+    return problems
+
+
 def broken_copies(report):
     """Copies of the report that the schema must reject."""
     def without(member):
@@ -71,6 +127,9 @@ def broken_copies(report):
         {"kind": "candidacy", "key": "lever:opportunity:1", "target_id": "x", "expected": 1,
          "found": 2}])
     yield "an undocumented member", changed(["summary", "surprise"], 1)
+    yield "no reasons", without("reasons")
+    yield "a reason of an unknown category", changed(["reasons"], [
+        {"category": "other", "kind": "file", "reason": "x", "records": 1, "listed": ["k"]}])
 
 
 def main():
@@ -91,6 +150,9 @@ def main():
         problems.append(f"report.json at '{path}': {error.message}")
     if not problems:
         problems += consistency(report)
+        problems += reasons_consistency(
+            report, os.path.join(os.path.dirname(os.path.abspath(args.report)),
+                                 report["records_file"]["path"]))
     for why, broken in broken_copies(report):
         if validator.is_valid(broken):
             problems.append(f"the schema accepts a broken report: {why}")
