@@ -389,6 +389,77 @@ TEST(HttpClientTest, TotalTimeoutEndsAStalledRequest) {
   stall.release();
 }
 
+// Answers at once, except request number `stalled_request` (from 1), which hangs until
+// released: a vendor's stall among normal answers.
+struct OneStall {
+  int stalled_request = 0;
+  std::atomic<int> hits{0};
+  Stall stall;
+
+  void install(httplib::Server& server, const std::string& path) {
+    const auto handler = [this](const httplib::Request&, httplib::Response& response) {
+      if (++hits == stalled_request) {
+        ++stall.entered;
+        std::unique_lock lock(stall.mutex);
+        stall.released_cv.wait_for(lock, 10s, [this] { return stall.released; });
+        ++stall.finished;
+      }
+      response.set_content("{}", "application/json");
+    };
+    server.Get(path, handler);
+    server.Post(path, handler);
+  }
+};
+
+TEST(HttpClientTest, AHungReadIsAbandonedAtAMultipleOfTheHostsP90AndAskedAgain) {
+  LoopbackServer server;
+  OneStall vendor;
+  vendor.stalled_request = 61;
+  vendor.install(server.server, "/items");
+  server.start();
+  HttpClient client(fast_backoff());
+  for (int i = 0; i < 60; ++i)
+    ASSERT_TRUE(client.perform(get(server.url("/items"))).ok());
+  Request request = get(server.url("/items"));
+  request.timeouts.total = 20s;  // the request's own limit, far beyond the host's p90
+  const Response response = client.perform(request);
+  EXPECT_TRUE(response.ok()) << response.transport_error;
+  EXPECT_EQ(response.attempts, 2u);
+  EXPECT_EQ(vendor.stall.finished.load(), 0) << "the client waited for the stalled answer";
+  const auto all_metrics = client.endpoint_metrics();
+  const auto& metrics = all_metrics.at(EndpointKey{"GET", "127.0.0.1", "/items"});
+  EXPECT_EQ(metrics.attempt_outcomes.at("timed_out"), 1u);
+  EXPECT_EQ(metrics.attempt_outcomes.at("ok"), 61u);
+  vendor.stall.release();
+}
+
+TEST(HttpClientTest, AHungWriteIsWaitedForNotCutShort) {
+  // A write abandoned while the vendor works on it could be committed after the lookup meant to
+  // find it: it keeps its own limit, however fast the host usually answers.
+  LoopbackServer server;
+  OneStall vendor;
+  vendor.stalled_request = 61;
+  vendor.install(server.server, "/items");
+  server.start();
+  HttpClient client(fast_backoff());
+  for (int i = 0; i < 60; ++i)
+    ASSERT_TRUE(client.perform(get(server.url("/items"))).ok());
+  std::thread releaser([&] {
+    while (vendor.stall.entered.load() == 0)
+      std::this_thread::sleep_for(5ms);
+    std::this_thread::sleep_for(600ms);  // past any cut a read would get (>= 100 ms)
+    vendor.stall.release();
+  });
+  Request request = post(server.url("/items"));
+  request.timeouts.total = 20s;
+  const Response response = client.perform(request);
+  releaser.join();
+  EXPECT_TRUE(response.ok()) << response.transport_error;
+  EXPECT_FALSE(response.ambiguous);
+  EXPECT_EQ(response.attempts, 1u);
+  EXPECT_EQ(vendor.stall.finished.load(), 1);
+}
+
 TEST(HttpClientTest, PostTimingOutAfterSendingIsAmbiguousAndNotRetried) {
   LoopbackServer server;
   Stall stall;

@@ -98,22 +98,31 @@ TEST(LatencyWindowTest, QuantilesByNearestRankOverTheLatestSamples) {
   EXPECT_EQ(window.quantile(0.99), 5ms);
 }
 
-TEST(HangTimeoutTest, AReadIsCutAtAMultipleOfTheP99OnceMeasured) {
-  const HangPolicy policy{4.0, 100ms, 50};
+TEST(HangTimeoutTest, AReadIsCutAtAMultipleOfTheP90OnceMeasured) {
+  const HangPolicy policy{0.9, 8.0, 100ms, 50};
   LatencyWindow window;
   for (int i = 0; i < 49; ++i)
-    window.add(i % 10 == 0 ? 80ms : 10ms);
+    window.add(i % 10 == 0 ? 40ms : 10ms);
   // Too few samples: the request's own limit.
   EXPECT_EQ(hang_timeout(policy, window, true, 300'000ms), 300'000ms);
-  window.add(10ms);
-  // 50 samples, p99 80 ms: 320 ms.
-  EXPECT_EQ(hang_timeout(policy, window, true, 300'000ms), 320ms);
+  window.add(20ms);
+  // 50 samples, p90 20 ms: 160 ms.
+  EXPECT_EQ(hang_timeout(policy, window, true, 300'000ms), 160ms);
   // Never longer than the request allows.
-  EXPECT_EQ(hang_timeout(policy, window, true, 200ms), 200ms);
+  EXPECT_EQ(hang_timeout(policy, window, true, 120ms), 120ms);
+}
+
+TEST(HangTimeoutTest, StallsAmongTheAnswersDoNotRaiseTheCut) {
+  // 5 % of answers came after a 1.5 s stall: a p99 would be a stall and cut nothing.
+  const HangPolicy policy{0.9, 8.0, 100ms, 50};
+  LatencyWindow window;
+  for (int i = 0; i < 200; ++i)
+    window.add(i % 20 == 0 ? 1500ms : 15ms);
+  EXPECT_EQ(hang_timeout(policy, window, true, 300'000ms), 120ms);
 }
 
 TEST(HangTimeoutTest, TheFloorHoldsForAFastHost) {
-  const HangPolicy policy{4.0, 100ms, 50};
+  const HangPolicy policy{0.9, 8.0, 100ms, 50};
   LatencyWindow window;
   for (int i = 0; i < 60; ++i)
     window.add(2ms);
@@ -123,7 +132,7 @@ TEST(HangTimeoutTest, TheFloorHoldsForAFastHost) {
 TEST(HangTimeoutTest, AWriteKeepsItsOwnLimit) {
   // A write abandoned while the vendor still works on it could be committed after the lookup
   // meant to find it: it is never cut short.
-  const HangPolicy policy{4.0, 100ms, 50};
+  const HangPolicy policy{0.9, 8.0, 100ms, 50};
   LatencyWindow window;
   for (int i = 0; i < 60; ++i)
     window.add(10ms);

@@ -630,11 +630,14 @@ Response HttpClient::perform(const Request& request) {
   constexpr std::uint32_t kMaxRefusals = 12;
   std::uint32_t refusals = 0;
   Impl::HostHealth& host = impl_->health(target.host);
-  // A read that hangs is abandoned after a few times the host's p99 and asked again, instead of
+  // A read that hangs is abandoned after a few times the host's p90 and asked again, instead of
   // holding its worker for the request's whole limit; each such timeout doubles the next one,
   // and the last attempt gets the whole limit (a slow vendor is slow, not hung). Bodies streamed
   // to a sink and uploads keep their own limit: their size, not a hang, sets their time.
-  const bool may_cut_short = idempotent && !request.download_sink && request.multipart.empty();
+  // Only a GET or HEAD: a POST a caller marks safe to repeat (an update, an Ashby read) may still
+  // have effects when an abandoned first copy lands after the second.
+  const bool may_cut_short = (request.method == "GET" || request.method == "HEAD") && idempotent &&
+                             !request.download_sink && request.multipart.empty();
   std::uint32_t hang_timeouts = 0;
   for (std::uint32_t attempt_number = 1;; ++attempt_number) {
     std::optional<Permit> permit;

@@ -94,9 +94,9 @@ milliseconds hang_timeout(const HangPolicy& policy, const LatencyWindow& window,
                           milliseconds request_limit) {
   if (!idempotent || window.size() < policy.min_samples)
     return request_limit;
-  const auto p99 = window.quantile(0.99).value_or(request_limit);
+  const auto typical = window.quantile(policy.quantile).value_or(request_limit);
   const double limit = std::max(static_cast<double>(policy.floor.count()),
-                                policy.multiple * static_cast<double>(p99.count()));
+                                policy.multiple * static_cast<double>(typical.count()));
   return std::min(request_limit, milliseconds(static_cast<std::int64_t>(limit)));
 }
 

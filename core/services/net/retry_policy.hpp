@@ -61,14 +61,17 @@ std::chrono::milliseconds retry_delay(const BackoffPolicy& policy, const FailedA
                                       std::uint64_t random);
 
 // How long a read may go unanswered before it is abandoned as hung, from the latencies the host
-// has shown: `multiple` x their p99, at least `floor`, at most the request's own limit.
+// has shown: `multiple` x their `quantile`, at least `floor`, at most the request's own limit.
+// Not the p99: with more than 1 % of answers stalled, the stalls themselves are the p99 and no
+// read would ever be cut; the p90 stays a normal answer while up to 10 % stall.
 struct HangPolicy {
-  double multiple = 4.0;
+  double quantile = 0.9;
+  double multiple = 8.0;
   std::chrono::milliseconds floor{100};
   std::size_t min_samples = 50;  // below this, the request's own limit alone
 };
 
-// The latest attempt latencies of one host (answered attempts only), for its p50 and p99.
+// The latest attempt latencies of one host (answered attempts only), for its p50 and p90.
 // Thread-safe.
 class LatencyWindow {
  public:
