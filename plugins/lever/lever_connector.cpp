@@ -627,9 +627,14 @@ class LeverSource : public sdk::Source {
   void add_resumes(std::map<std::string, ContactAggregate>& contacts,
                    const std::vector<std::string>& pending, std::size_t start, std::size_t end) {
     std::vector<std::pair<std::string, std::string>> todo;  // (contact, opportunity)
-    for (std::size_t i = start; i < end; ++i)
-      for (const std::string& opportunity : contacts.at(pending[i]).opportunity_ids())
+    for (std::size_t i = start; i < end; ++i) {
+      const ContactAggregate& contact = contacts.at(pending[i]);
+      // An anonymized (GDPR) contact's work history is not read.
+      if (std::get<model::Person>(contact.to_person(pending[i])).anonymized.value_or(false))
+        continue;
+      for (const std::string& opportunity : contact.opportunity_ids())
         todo.emplace_back(pending[i], opportunity);
+    }
     // Added in (contact, opportunity id) order whatever order the walk or the workers took, so a
     // person's history reads the same on every run.
     std::sort(todo.begin(), todo.end());

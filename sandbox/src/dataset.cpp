@@ -562,17 +562,19 @@ static void add_greenhouse_v3_shapes(GreenhouseData& gh, NextId& next_id) {
       pool.stages.push_back({next_id(), stage, ""});
     gh.prospect_pools.push_back(std::move(pool));
   }
+  std::size_t prospects = 0;
   for (const GhApplication& app : gh.applications)
     if (app.prospect) {
+      ++prospects;
       const auto& pool = gh.prospect_pools[app.id % 2];
       GreenhouseData::ProspectDetail detail{next_id(), app.id, pool.id, pool.stages[app.id % 3].id,
                                             app.recruiter_id};
       // prospect_details.json: a prospect may sit in no pool yet (pool_id and pool_stage_id
       // null), be unowned (prospect_owner_id null), or be owned by someone else than the
       // application's recruiter.
-      if (app.id % 5 == 0)
+      if (prospects % 4 == 1)
         detail.pool_id = detail.pool_stage_id = 0;
-      if (app.id % 7 == 0)
+      if (prospects % 5 == 2)
         detail.owner_id = 0;
       else if (app.id % 2 == 0)
         detail.owner_id = gh.users[(app.id / 2) % 12].id;

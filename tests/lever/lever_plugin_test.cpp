@@ -151,6 +151,8 @@ TEST_F(LeverPluginTest, MapsCandidaciesPersonsAndFilesFromTheSandboxData) {
     EXPECT_EQ(person.at("created_at").as_string(), model::format_epoch_millis(earliest));
     if (contact.anonymized) {
       EXPECT_TRUE(person.at("anonymized").as_bool());
+      EXPECT_FALSE(person.contains("education") || person.contains("employment"))
+          << "an anonymized contact's resumes are not read";
       continue;
     }
     EXPECT_EQ(person.at("name").as_string(), contact.name);
@@ -201,10 +203,13 @@ TEST_F(LeverPluginTest, MapsCandidaciesPersonsAndFilesFromTheSandboxData) {
         }
       }
     for (auto [member, got] :
-         {std::pair{"education", &got_education}, std::pair{"employment", &got_employment}})
-      if (const json::value* list = person.if_contains(member))
-        for (const json::value& entry : list->as_array())
+         {std::pair{"education", &got_education}, std::pair{"employment", &got_employment}}) {
+      if (const json::value* list = person.if_contains(member)) {
+        for (const json::value& entry : list->as_array()) {
           EXPECT_TRUE(got->insert(json::serialize(entry)).second) << "repeated: " << entry;
+        }
+      }
+    }
     EXPECT_EQ(got_education, want_education) << contact.id;
     EXPECT_EQ(got_employment, want_employment) << contact.id;
     parsed_persons += want_education.empty() ? 0 : 1;
@@ -271,9 +276,17 @@ TEST_F(LeverPluginTest, UsesExpandAndPagesInsteadOfPerRecordCalls) {
   EXPECT_EQ(calls["archive_reasons"], 1u);
   EXPECT_EQ(calls["postings"], 1u);  // the confidential-access check
   EXPECT_EQ(calls["stages"], 1u);    // which stages hold leads, typed by title
-  // Persons also read each opportunity's resumes: their parsedData is the work history.
-  EXPECT_EQ(calls["resumes"], opportunities);
-  EXPECT_EQ(calls["total"], 3 * pages + 2 * opportunities + 4);
+  // Persons also read the resumes of each opportunity of a contact that is not anonymized:
+  // their parsedData is the work history.
+  std::set<std::string> anonymized;
+  for (const auto& contact : data.lever.contacts)
+    if (contact.anonymized)
+      anonymized.insert(contact.id);
+  std::uint64_t resume_lists = 0;
+  for (const auto& opp : data.lever.opportunities)
+    resume_lists += !opp.deleted_at && !anonymized.count(opp.contact_id) ? 1 : 0;
+  EXPECT_EQ(calls["resumes"], resume_lists);
+  EXPECT_EQ(calls["total"], 3 * pages + opportunities + resume_lists + 4);
   // The sandbox saw the same plan (plus whatever the host repeated after a 429 or 5xx).
   json::object stats = get_json(box->endpoints().lever_url, "/_sandbox/stats");
   std::uint64_t repeats = static_cast<std::uint64_t>(stats.at("served_429").to_number<double>());
