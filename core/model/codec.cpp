@@ -229,6 +229,7 @@ template <class V, Is<User> T>
 void fields(V& v, T& x) {
   v("name", x.name);
   v("email", x.email);
+  v("alternate_emails", x.alternate_emails);
   v("active", x.active);
   v("access_role", x.access_role);
 }

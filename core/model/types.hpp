@@ -50,6 +50,7 @@ struct CustomFieldValue {
 struct User : RecordBase {
   std::string name;
   std::optional<std::string> email;
+  std::vector<std::string> alternate_emails;  // the user's other addresses; matching tries them too
   std::optional<bool> active;
   std::optional<std::string> access_role;  // the vendor's role name ("admin", "interviewer", ...)
 

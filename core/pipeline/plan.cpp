@@ -137,6 +137,13 @@ std::optional<std::string> starter_target(const json::object& catalog, const std
     std::string email = string_or(reference, "email");
     if (!email.empty() && find_in_catalog(catalog, kind, email, ""))
       return email;
+    // The target account may carry one of the user's other addresses (user.alternate_emails).
+    if (const json::value* others = reference.if_contains("alternate_emails");
+        others && others->is_array())
+      for (const json::value& other : others->as_array())
+        if (other.is_string() && !other.as_string().empty() &&
+            find_in_catalog(catalog, kind, std::string(other.as_string()), ""))
+          return std::string(other.as_string());
   }
   std::string name = string_or(reference, "name");
   if (const json::object* entry = find_in_catalog(catalog, kind, name, "")) {

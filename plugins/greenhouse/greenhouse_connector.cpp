@@ -874,6 +874,31 @@ class GreenhouseSource : public sdk::Source {
     return notes;
   }
 
+  // A prospect's pool, pool stage and owner: /v3/prospect_details with the names from
+  // /v3/prospect_pools and /v3/prospect_pool_stages, each read whole once and without a filter,
+  // so the reading is the same whether Greenhouse ignores or refuses an undocumented one.
+  void add_prospect_detail(const std::string& application, ApplicationExtras& extras) {
+    const auto& details = account_list("prospect_details", "application_id");
+    auto found = details.find(application);
+    if (found == details.end())
+      return;
+    extras.prospect_detail = &found->second.front();
+    auto name_in = [&](const char* list, const char* member) -> std::optional<std::string> {
+      std::optional<std::string> id = member_id(*extras.prospect_detail, member);
+      if (!id)
+        return std::nullopt;
+      const auto& rows = account_list(list, "id");
+      auto row = rows.find(*id);
+      const json::value* name = row == rows.end() || !row->second.front().is_object()
+                                    ? nullptr
+                                    : row->second.front().as_object().if_contains("name");
+      return name && name->is_string() ? std::optional(std::string(name->as_string()))
+                                       : std::nullopt;
+    };
+    extras.prospect_pool = name_in("prospect_pools", "pool_id");
+    extras.prospect_pool_stage = name_in("prospect_pool_stages", "pool_stage_id");
+  }
+
   void read_applications(const Position& from, sdk::Emitter& emitter) {
     const CustomFieldIndex& index = custom_field_index();
     std::int64_t last = from.last_id;
@@ -897,6 +922,7 @@ class GreenhouseSource : public sdk::Source {
                  if (auto body = notes.find(*note); body != notes.end())
                    extras.rejection_note = &body->second;
              }
+             add_prospect_detail(id_of(item), extras);
              records.push_back(map_application(item, stages[id_of(item)], index, extras));
              if (std::optional<std::string> candidate = member_id(item, "candidate_id"))
                application_candidates_[id_of(item)] = *candidate;

@@ -429,6 +429,24 @@ model::Record map_user(const json::value& raw) {
   if (email && !model::normalize_email(*email))
     problems.add("primary_email", "\"" + *email + "\" is not an email address");
   user.email = email;
+  // users.json `emails`: every address of the account, the primary one included.
+  if (const json::array* emails = fields.array("emails")) {
+    std::set<std::string> seen;
+    if (email)
+      seen.insert(model::normalize_email(*email).value_or(*email));
+    for (std::size_t i = 0; i < emails->size(); ++i) {
+      const json::value& other = (*emails)[i];
+      if (!other.is_string() || other.as_string().empty())
+        continue;
+      std::string address(other.as_string());
+      std::optional<std::string> normalized = model::normalize_email(address);
+      if (!normalized)
+        problems.add("emails[" + std::to_string(i) + "]",
+                     "\"" + address + "\" is not an email address");
+      else if (seen.insert(*normalized).second)
+        user.alternate_emails.push_back(address);
+    }
+  }
   if (user.name.empty())
     user.name = email.value_or(user.source_key);
   std::optional<bool> deactivated = fields.flag("deactivated");
@@ -948,6 +966,27 @@ model::Record map_application(const json::value& raw, const std::vector<json::va
     }
   }
   candidacy.owner_user_key = key_of("user", fields.id("recruiter_id"));
+  if (extras.prospect_detail != nullptr) {
+    Fields detail(*extras.prospect_detail, problems, "prospect_detail");
+    if (std::optional<std::string> owner = detail.id("prospect_owner_id")) {
+      std::string owner_key = source_key("user", *owner);
+      if (candidacy.owner_user_key && *candidacy.owner_user_key != owner_key)
+        candidacy.extra["recruiter_user_key"] = *candidacy.owner_user_key;
+      candidacy.owner_user_key = owner_key;
+    }
+    auto named = [&](const char* member, const std::optional<std::string>& name, const char* list,
+                     const char* as) {
+      std::optional<std::string> id = detail.id(member);
+      if (name)
+        candidacy.extra[as] = *name;
+      else if (id)
+        problems.add(std::string("prospect_detail.") + member,
+                     *id + " is not listed by /v3/" + list);
+    };
+    named("pool_id", extras.prospect_pool, "prospect_pools", "prospect_pool");
+    named("pool_stage_id", extras.prospect_pool_stage, "prospect_pool_stages",
+          "prospect_pool_stage");
+  }
   if (std::optional<std::string> coordinator = fields.id("coordinator_id"))
     candidacy.extra["coordinator_user_key"] = source_key("user", *coordinator);
   candidacy.created_at = fields.time("created_at");
@@ -1182,8 +1221,15 @@ model::Record map_scorecard(const json::value& raw, const std::vector<json::valu
     feedback.fields.push_back(std::move(field));
   }
   feedback.text = fields.words("notes");
-  if (!feedback.text)
-    feedback.text = fields.words("public_notes");
+  // The "note to other interviewers" (scorecards.json `public_notes`) is its own labelled field.
+  if (std::optional<std::string> public_notes = fields.words("public_notes");
+      public_notes && public_notes != feedback.text) {
+    model::FeedbackField field;
+    field.label = "Note to Other Interviewers";
+    field.type = model::FeedbackFieldType::textarea;
+    field.value = json::string(*public_notes);
+    feedback.fields.push_back(std::move(field));
+  }
   if (std::optional<std::string> private_notes = fields.words("private_notes")) {
     model::FeedbackField field;
     field.label = "Private Notes";

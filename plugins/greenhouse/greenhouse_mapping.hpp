@@ -95,11 +95,17 @@ struct ApplicationExtras {
   const boost::json::value* referrer = nullptr;          // /v3/referrers row of `referrer_id`
   const boost::json::value* rejection_detail = nullptr;  // /v3/rejection_details row
   const boost::json::value* rejection_note = nullptr;    // /v3/notes row the detail names
+  const boost::json::value* prospect_detail = nullptr;   // /v3/prospect_details row
+  // Names of the detail's pool_id (/v3/prospect_pools) and pool_stage_id
+  // (/v3/prospect_pool_stages), when listed.
+  std::optional<std::string> prospect_pool, prospect_pool_stage;
 };
 // An application (prospects included) with its /application_stages rows (any order). A referrer
 // that is a user becomes `credited_to_user_key`, any other keeps its name in
 // `extra.referrer_name`; the rejection details become `extra.archive_details` (the rejection
-// note's text, then "question: answer" lines) and `extra.archived_by_user_key`.
+// note's text, then "question: answer" lines) and `extra.archived_by_user_key`. A prospect's
+// detail gives `prospect_pool`, `prospect_pool_stage` (names) and its owner as `owner_user_key`
+// (the application's recruiter, when another user, stays as `extra.recruiter_user_key`).
 model::Record map_application(const boost::json::value& raw,
                               const std::vector<boost::json::value>& stages,
                               const CustomFieldIndex& fields, const ApplicationExtras& extras = {});

@@ -603,22 +603,67 @@ class LeverSource : public sdk::Source {
                      aggregate);
       }
     }
-    std::vector<model::Record> batch;
-    std::size_t remaining = 0;
+    std::vector<std::string> pending;  // contacts still to emit, in id order
     for (const auto& [id, aggregate_of] : contacts)
-      remaining += id > after_contact || after_contact.empty() ? 1 : 0;
-    for (const auto& [id, contact] : contacts) {
-      if (!after_contact.empty() && id <= after_contact)
-        continue;
-      batch.push_back(contact.to_person(id));
-      --remaining;
-      if (batch.size() == kBatchSize && remaining > 0) {
-        emit(emitter, "person", batch,
-             json::serialize(json::object{{"snapshot", snapshot}, {"after_contact", id}}));
-        batch.clear();
-      }
+      if (after_contact.empty() || id > after_contact)
+        pending.push_back(id);
+    for (std::size_t start = 0; start < pending.size() || start == 0; start += kBatchSize) {
+      std::size_t end = std::min(pending.size(), start + kBatchSize);
+      add_resumes(contacts, pending, start, end);
+      std::vector<model::Record> batch;
+      for (std::size_t i = start; i < end; ++i)
+        batch.push_back(contacts.at(pending[i]).to_person(pending[i]));
+      emit(emitter, "person", batch,
+           end < pending.size() ? json::serialize(json::object{{"snapshot", snapshot},
+                                                               {"after_contact", pending[end - 1]}})
+                                : "");
     }
-    emit(emitter, "person", batch, "");
+  }
+
+  // The work history and schools of the resumes (parsedData) of the contacts pending[start, end):
+  // no opportunity list carries resumes, so it is GET /opportunities/:id/resumes, one call per
+  // opportunity (lever.md §4), by as many workers as child lists, batch by batch so a crash loses
+  // at most one batch of them.
+  void add_resumes(std::map<std::string, ContactAggregate>& contacts,
+                   const std::vector<std::string>& pending, std::size_t start, std::size_t end) {
+    std::vector<std::pair<std::string, std::string>> todo;  // (contact, opportunity)
+    for (std::size_t i = start; i < end; ++i) {
+      const ContactAggregate& contact = contacts.at(pending[i]);
+      // An anonymized (GDPR) contact's work history is not read.
+      if (std::get<model::Person>(contact.to_person(pending[i])).anonymized.value_or(false))
+        continue;
+      for (const std::string& opportunity : contact.opportunity_ids())
+        todo.emplace_back(pending[i], opportunity);
+    }
+    // Added in (contact, opportunity id) order whatever order the walk or the workers took, so a
+    // person's history reads the same on every run.
+    std::sort(todo.begin(), todo.end());
+    std::vector<std::vector<json::value>> resumes(todo.size());
+    std::atomic<std::size_t> next{0};
+    std::mutex mutex;
+    std::exception_ptr failure;
+    auto work = [&] {
+      for (std::size_t i = next++; i < todo.size(); i = next++) {
+        try {
+          resumes[i] = child_list(OpportunityRef{todo[i].second, todo[i].first}, "resumes");
+        } catch (...) {
+          std::lock_guard lock(mutex);
+          if (!failure)
+            failure = std::current_exception();
+          next = todo.size();
+        }
+      }
+    };
+    std::vector<std::thread> workers;
+    for (std::size_t w = 0; w < std::min(child_workers(), todo.size()); ++w)
+      workers.emplace_back(work);
+    for (std::thread& worker : workers)
+      worker.join();
+    if (failure)
+      std::rethrow_exception(failure);
+    for (std::size_t i = 0; i < todo.size(); ++i)
+      for (const json::value& resume : resumes[i])
+        contacts.at(todo[i].first).add_resume(resume);
   }
 
   // ---- candidacies

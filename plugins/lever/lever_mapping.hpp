@@ -82,6 +82,7 @@ class ContactAggregate {
   // becomes the person's employment and education, without repeats.
   void add_resume(const boost::json::value& resume);
   model::Record to_person(const std::string& contact_id) const;
+  const std::vector<std::string>& opportunity_ids() const { return opportunity_ids_; }
 
  private:
   boost::json::value contact_;  // the expanded contact object, or null

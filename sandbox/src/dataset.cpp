@@ -291,6 +291,11 @@ static void generate_lever(Dataset& data, Rng& rng, const std::vector<Identity>&
       opp.sources.push_back(rng.pick(lv.sources));
       if (!rng.chance(0.03))
         opp.updated_at = std::max(at, opp.created_at) + rng.range(0, kDay);
+      // updatedAt is null on most real opportunities (issue 16 §4, a replay of recorded
+      // payloads; lever.md §5.1 `updatedAt`): 10 of the 16 first hex digits of the seeded id
+      // clear it, which leaves every other draw of the dataset as it was.
+      if (std::string("0123456789").find(opp.id.front()) != std::string::npos)
+        opp.updated_at.reset();
 
       int notes = static_cast<int>(rng.range(0, 3));
       for (int n = 0; n < notes; ++n) {
@@ -517,6 +522,8 @@ static void add_greenhouse_v3_shapes(GreenhouseData& gh, NextId& next_id) {
     card.interview = interview.name;
     card.answers.push_back({"Overall fit", "", {interview.questions[2].options[card.id % 3].name}});
     card.answers.push_back({"Languages discussed", "", {"C++", "Python"}});
+    if (card.id % 3 == 0)
+      card.public_notes = "Panel: please probe system design <depth> & trade-offs.";
   }
   for (GhInterview& interview : gh.interviews) {
     const GhJob::Interview& planned = job_by_id.at(interview.job_id)->interviews[1];
@@ -555,11 +562,23 @@ static void add_greenhouse_v3_shapes(GreenhouseData& gh, NextId& next_id) {
       pool.stages.push_back({next_id(), stage, ""});
     gh.prospect_pools.push_back(std::move(pool));
   }
+  std::size_t prospects = 0;
   for (const GhApplication& app : gh.applications)
     if (app.prospect) {
+      ++prospects;
       const auto& pool = gh.prospect_pools[app.id % 2];
-      gh.prospect_details.push_back(
-          {next_id(), app.id, pool.id, pool.stages[app.id % 3].id, app.recruiter_id});
+      GreenhouseData::ProspectDetail detail{next_id(), app.id, pool.id, pool.stages[app.id % 3].id,
+                                            app.recruiter_id};
+      // prospect_details.json: a prospect may sit in no pool yet (pool_id and pool_stage_id
+      // null), be unowned (prospect_owner_id null), or be owned by someone else than the
+      // application's recruiter.
+      if (prospects % 4 == 1)
+        detail.pool_id = detail.pool_stage_id = 0;
+      if (prospects % 5 == 2)
+        detail.owner_id = 0;
+      else if (app.id % 2 == 0)
+        detail.owner_id = gh.users[(app.id / 2) % 12].id;
+      gh.prospect_details.push_back(detail);
     }
   static const char* kTimeZones[] = {"Europe/Berlin", "America/New_York", "", ""};
   static const char* kKinds[] = {"EMAIL",          "LINKEDIN_NOTE",   "FOLLOW_UP",

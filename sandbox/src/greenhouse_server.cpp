@@ -227,8 +227,8 @@ std::vector<Row> build_rows(const World& world, const std::string& resource) {
                      {"notes_with_tags", notes},
                      {"private_notes", nullptr},
                      {"private_notes_with_tags", nullptr},
-                     {"public_notes", notes},
-                     {"public_notes_with_tags", notes}});
+                     {"public_notes", nullable(s.public_notes)},
+                     {"public_notes_with_tags", nullable(s.public_notes)}});
       add(s.id, s.created_at, s.updated_at, std::move(object));
     }
   } else if (resource == "scorecard_candidate_attributes" ||
@@ -321,10 +321,12 @@ std::vector<Row> build_rows(const World& world, const std::string& resource) {
       for (std::size_t i = 0; i < j.candidate_attributes.size(); ++i) {
         const auto& item = j.candidate_attributes[i];
         json::object object = stamped(item.id, j.created_at, j.created_at);
-        // The type ("Skills") is /v3/candidate_attribute_types, not served: an id stands in.
+        // The parent /v3/candidate_attribute_types row is per job and named like the attribute
+        // (candidate_attribute_types.json), not a category such as "Skills"; not served, its id
+        // derives from the attribute's: one type per (job, attribute) pairing.
         object.insert({{"job_id", j.id},
                        {"name", item.name},
-                       {"candidate_attribute_type_id", j.id * 10 + 1},
+                       {"candidate_attribute_type_id", item.id * 10 + 1},
                        {"sort_order", static_cast<std::int64_t>(i)},
                        {"active", true}});
         add(item.id, j.created_at, j.created_at, std::move(object));
@@ -652,10 +654,13 @@ std::vector<Row> build_rows(const World& world, const std::string& resource) {
     for (const auto& d : gh.prospect_details) {
       const auto& app = app_of(d.application_id);
       json::object object = stamped(d.id, app.created_at, app.updated_at);
+      auto id_or_null = [](std::int64_t id) {
+        return nullable_id(id ? std::optional(id) : std::nullopt);
+      };
       object.insert({{"application_id", d.application_id},
-                     {"pool_id", d.pool_id},
-                     {"pool_stage_id", d.pool_stage_id},
-                     {"prospect_owner_id", d.owner_id},
+                     {"pool_id", id_or_null(d.pool_id)},
+                     {"pool_stage_id", id_or_null(d.pool_stage_id)},
+                     {"prospect_owner_id", id_or_null(d.owner_id)},
                      {"department_id", nullptr},
                      {"office_id", nullptr}});
       add(d.id, app.created_at, app.updated_at, std::move(object));

@@ -82,8 +82,17 @@ void lever_records(const Dataset& data, std::int64_t max_file_bytes,
     record.name = contact.name;
     record.emails = contact.emails;
     record.created_at = INT64_MAX;
-    // Profile note: what the candidate cannot hold (headline, second phone, ...).
-    if (!contact.headline.empty() || contact.phones.size() > 1)
+    // Profile note: what the candidate cannot hold (headline, second phone, the work history and
+    // schools of a parsed resume, ...).
+    bool parsed_history = false;
+    for (const LeverOpportunity* opp : it->second)
+      for (const SandboxFile& file : opp->files)
+        if (auto parsed = opp->resume_parsed.find(file.id);
+            file.resume && parsed != opp->resume_parsed.end())
+          for (const char* list : {"positions", "schools"})
+            parsed_history =
+                parsed_history || !parsed->second.as_object().at(list).as_array().empty();
+    if (!contact.headline.empty() || contact.phones.size() > 1 || parsed_history)
       ++record.notes;
     for (const LeverOpportunity* opp : it->second) {
       record.updated_at = std::max(record.updated_at, opp->updated_at.value_or(opp->created_at));
@@ -524,9 +533,14 @@ json::object default_ashby_config(const Dataset& data) {
     auto space = user.name.find(' ');
     add_user(user.name.substr(0, space), user.name.substr(space + 1), user.email, true);
   }
-  for (const auto& user : data.greenhouse.users)
+  // The second Greenhouse user's Ashby account is under the address Greenhouse lists among the
+  // user's other emails (users.json `emails`): found only through user.alternate_emails.
+  for (std::size_t i = 0; i < data.greenhouse.users.size(); ++i) {
+    const GhUser& user = data.greenhouse.users[i];
     if (!user.deactivated && !user.service_account)
-      add_user(user.first_name, user.last_name, user.email, true);
+      add_user(user.first_name, user.last_name,
+               i == 1 && !user.extra_emails.empty() ? user.extra_emails.front() : user.email, true);
+  }
   std::set<std::string> titles;
   for (const auto& text : data.lever.sources)
     if (titles.insert(text).second)

@@ -127,6 +127,32 @@ Load build_lever(AshbyHarness& h, int persons, const json::object& truth,
         record["location"] = contact.location;
       if (!contact.headline.empty())
         record["headline"] = contact.headline;
+      // The parsed resumes' schools and positions (person.education / employment, which the
+      // profile note carries).
+      json::array education, employment;
+      auto year_month = [](const json::value& at) {
+        return std::to_string(at.at("year").as_int64()) + "-" +
+               (at.at("month").as_int64() < 10 ? "0" : "") +
+               std::to_string(at.at("month").as_int64());
+      };
+      for (const auto* opp : opps[contact.id])
+        for (const auto& file : opp->files)
+          if (auto parsed = opp->resume_parsed.find(file.id);
+              file.resume && parsed != opp->resume_parsed.end()) {
+            for (const auto& school : parsed->second.at("schools").as_array())
+              education.push_back(json::object{{"school", school.at("org")},
+                                               {"degree", school.at("degree")},
+                                               {"start", year_month(school.at("start"))},
+                                               {"end", year_month(school.at("end"))}});
+            for (const auto& position : parsed->second.at("positions").as_array())
+              employment.push_back(json::object{{"company", position.at("org")},
+                                                {"title", position.at("title")},
+                                                {"start", year_month(position.at("start"))}});
+          }
+      if (!education.empty())
+        record["education"] = std::move(education);
+      if (!employment.empty())
+        record["employment"] = std::move(employment);
       members.push_back(std::move(record));
       updated.push_back(last);
     }

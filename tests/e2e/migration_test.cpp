@@ -880,6 +880,32 @@ TEST_F(E2E, GreenhouseWithIgnoredFiltersAndRedirectsMatchesTheGroundTruth) {
   expect_greenhouse_matches_truth(false, true);
 }
 
+// A user whose Ashby account carries one of the addresses Greenhouse lists besides the primary one
+// (users.json `emails`; the sandbox's Ashby holds its second Greenhouse user that way) is matched
+// by the starter mapping through user.alternate_emails; a primary email that matches still wins.
+TEST_F(E2E, AGreenhouseUserIsMatchedToTheAshbyUserHoldingOneOfItsOtherEmails) {
+  atsm::sandbox::Options options;
+  options.seed = 13;
+  options.persons = 40;
+  start(options);
+  std::vector<std::string> plan = migration_args("greenhouse");
+  plan.insert(plan.begin(), "plan");
+  run(plan);
+  std::ifstream in(dir.path() / "work" / "mapping.json");
+  ASSERT_TRUE(in) << "plan must write a starter mapping";
+  json::object mapping =
+      json::parse(std::string(std::istreambuf_iterator<char>(in), {})).as_object();
+  const json::object& entries = mapping.at("user").as_object();
+  const auto& users = atsm::sandbox::generate_dataset(13, 40).greenhouse.users;
+  auto target = [&](const atsm::sandbox::GhUser& user) {
+    return entries.at("greenhouse:user:" + std::to_string(user.id)).at("target");
+  };
+  ASSERT_FALSE(users[1].extra_emails.empty());
+  EXPECT_EQ(target(users[1]), json::value(users[1].extra_emails.front()));
+  ASSERT_FALSE(users[2].extra_emails.empty());
+  EXPECT_EQ(target(users[2]), json::value(users[2].email));
+}
+
 }  // namespace
 
 // Consolidation: Lever first, then Greenhouse into the same work dir and the same Ashby. The plan

@@ -177,6 +177,50 @@ const sandbox::GreenhouseData& dataset() {
   return data.greenhouse;
 }
 
+// A prospect's pool and pool stage (names) and its owner, as /v3/prospect_details says; an
+// application without a detail keeps its recruiter as owner and has no pool.
+void expect_prospect_details(const std::map<std::string, model::Candidacy>& candidacies) {
+  const auto& gh = dataset();
+  std::map<std::int64_t, std::string> names;
+  for (const auto& pool : gh.prospect_pools) {
+    names[pool.id] = pool.name;
+    for (const auto& stage : pool.stages)
+      names[stage.id] = stage.name;
+  }
+  std::map<std::int64_t, const sandbox::GreenhouseData::ProspectDetail*> details;
+  for (const auto& detail : gh.prospect_details)
+    details[detail.application_id] = &detail;
+  int pooled = 0, unpooled = 0, other_owner = 0, unowned = 0;
+  for (const auto& app : gh.applications) {
+    const model::Candidacy& mapped = candidacies.at(key("application", app.id));
+    auto pool = mapped.extra.if_contains("prospect_pool");
+    auto stage = mapped.extra.if_contains("prospect_pool_stage");
+    auto found = details.find(app.id);
+    if (found == details.end() || found->second->pool_id == 0) {
+      EXPECT_EQ(pool, nullptr) << mapped.source_key;
+      EXPECT_EQ(stage, nullptr) << mapped.source_key;
+      unpooled += found != details.end();
+    } else {
+      ++pooled;
+      ASSERT_NE(pool, nullptr) << mapped.source_key;
+      ASSERT_NE(stage, nullptr) << mapped.source_key;
+      EXPECT_EQ(*pool, json::value(names.at(found->second->pool_id)));
+      EXPECT_EQ(*stage, json::value(names.at(found->second->pool_stage_id)));
+    }
+    std::int64_t owner = app.recruiter_id;
+    if (found != details.end() && found->second->owner_id != 0) {
+      owner = found->second->owner_id;
+      other_owner += owner != app.recruiter_id;
+    }
+    unowned += found != details.end() && found->second->owner_id == 0;
+    EXPECT_EQ(mapped.owner_user_key, key("user", owner)) << mapped.source_key;
+  }
+  EXPECT_GT(pooled, 0);
+  EXPECT_GT(unpooled, 0) << "prospects outside any pool";
+  EXPECT_GT(other_owner, 0) << "prospects owned by someone else than the recruiter";
+  EXPECT_GT(unowned, 0) << "unowned prospects";
+}
+
 // ---- the whole account ----------------------------------------------------------------------
 
 class GreenhouseAccount : public ::testing::Test {
@@ -216,7 +260,10 @@ TEST_F(GreenhouseAccount, ReferenceDataIsReadCompletely) {
     // The service account (listed with show_service_accounts=true) has primary_email "".
     EXPECT_EQ(mapped.email, user.email.empty() ? std::nullopt : std::optional(user.email));
     EXPECT_EQ(mapped.active, !user.deactivated);
+    // users.json `emails` holds every address, the primary one too: the others are kept.
+    EXPECT_EQ(mapped.alternate_emails, user.extra_emails) << mapped.source_key;
   }
+  EXPECT_FALSE(gh.users[1].extra_emails.empty()) << "the dataset has users with other emails";
   EXPECT_EQ(by_key<model::Department>(records("department")).size(), gh.departments.size());
   EXPECT_EQ(by_key<model::Office>(records("office")).size(), gh.offices.size());
   auto sources = by_key<model::Source>(records("source"));
@@ -342,6 +389,7 @@ TEST_F(GreenhouseAccount, ApplicationsWithProspectsStatusesAndHistory) {
   }
   EXPECT_GT(jobless_prospects, 0);
   EXPECT_GT(prospects_with_job, 0);
+  expect_prospect_details(candidacies);
 }
 
 TEST_F(GreenhouseAccount, NotesScorecardsInterviewsAndOffers) {
@@ -371,7 +419,7 @@ TEST_F(GreenhouseAccount, NotesScorecardsInterviewsAndOffers) {
   for (const auto& app : gh.applications)
     candidate_of[app.id] = app.candidate_id;
   auto feedback = by_key<model::Feedback>(records("feedback"));
-  std::size_t complete = 0;
+  std::size_t complete = 0, public_notes = 0;
   for (const auto& card : gh.scorecards) {
     if (card.status != "complete") {
       EXPECT_FALSE(feedback.count(key("scorecard", card.id))) << "drafts are not feedback";
@@ -385,7 +433,8 @@ TEST_F(GreenhouseAccount, NotesScorecardsInterviewsAndOffers) {
     std::string rating = card.rating == "definitely_not" ? "strong_no" : card.rating;
     ASSERT_TRUE(mapped.recommendation.has_value());
     EXPECT_EQ(model::to_string(*mapped.recommendation), rating);
-    ASSERT_EQ(mapped.fields.size(), card.attributes.size() + card.answers.size());
+    ASSERT_EQ(mapped.fields.size(),
+              card.attributes.size() + card.answers.size() + (card.public_notes.empty() ? 0 : 1));
     for (std::size_t i = 0; i < card.attributes.size(); ++i) {
       EXPECT_EQ(mapped.fields[i].label, card.attributes[i].name);
       EXPECT_EQ(mapped.fields[i].type, model::FeedbackFieldType::scorecard_attribute);
@@ -408,7 +457,15 @@ TEST_F(GreenhouseAccount, NotesScorecardsInterviewsAndOffers) {
     }
     // The form is the kit's job interview (scorecards carry no `interview`).
     EXPECT_EQ(mapped.form_name, card.interview);
+    // The note to other interviewers (scorecards.json `public_notes`) is a labelled field.
+    if (!card.public_notes.empty()) {
+      const auto& field = mapped.fields.back();
+      EXPECT_EQ(field.label, "Note to Other Interviewers");
+      EXPECT_EQ(field.value, json::value(card.public_notes));
+      ++public_notes;
+    }
   }
+  EXPECT_GT(public_notes, 0u) << "the dataset has scorecards with public notes";
   EXPECT_EQ(feedback.size(), complete);
   EXPECT_LT(complete, gh.scorecards.size()) << "the dataset has drafts to leave out";
 
@@ -898,13 +955,15 @@ TEST(GreenhouseSwitches, EveryCombinationReadsTheSameFeedbackPanelsAndFiles) {
       auto feedback = by_key<model::Feedback>(harness.read(*instance, "feedback"));
       for (const auto& card : gh.scorecards)
         if (card.status == "complete") {
-          EXPECT_EQ(feedback.at(key("scorecard", card.id)).fields.size(),
-                    card.attributes.size() + card.answers.size());
+          EXPECT_EQ(
+              feedback.at(key("scorecard", card.id)).fields.size(),
+              card.attributes.size() + card.answers.size() + (card.public_notes.empty() ? 0 : 1));
         }
       auto interviews = by_key<model::Interview>(harness.read(*instance, "interview"));
       for (const auto& interview : gh.interviews)
         EXPECT_EQ(interviews.at(key("interview", interview.id)).interviewers.size(),
                   interview.interviewer_ids.size());
+      expect_prospect_details(by_key<model::Candidacy>(harness.read(*instance, "candidacy")));
       auto files = by_key<model::File>(harness.read(*instance, "file"));
       ASSERT_EQ(files.size(), gh.attachments.size());
       for (const auto& attachment : gh.attachments) {

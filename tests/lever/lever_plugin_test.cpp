@@ -131,6 +131,7 @@ TEST_F(LeverPluginTest, MapsCandidaciesPersonsAndFilesFromTheSandboxData) {
     }
   }
   // One person per contact, with the contact's data and the union of its opportunities' tags.
+  int parsed_persons = 0;
   for (const auto& contact : data.lever.contacts) {
     auto opps = by_contact.find(contact.id);
     if (opps == by_contact.end())
@@ -150,6 +151,8 @@ TEST_F(LeverPluginTest, MapsCandidaciesPersonsAndFilesFromTheSandboxData) {
     EXPECT_EQ(person.at("created_at").as_string(), model::format_epoch_millis(earliest));
     if (contact.anonymized) {
       EXPECT_TRUE(person.at("anonymized").as_bool());
+      EXPECT_FALSE(person.contains("education") || person.contains("employment"))
+          << "an anonymized contact's resumes are not read";
       continue;
     }
     EXPECT_EQ(person.at("name").as_string(), contact.name);
@@ -164,7 +167,54 @@ TEST_F(LeverPluginTest, MapsCandidaciesPersonsAndFilesFromTheSandboxData) {
         std::any_of(contact.emails.begin(), contact.emails.end(),
                     [](const std::string& email) { return email.find('@') == std::string::npos; });
     EXPECT_EQ(person.contains("validation_errors"), malformed) << contact.id;
+    // The parsed resumes' work history and schools (lever_docs_examples.json `resumes_list`
+    // parsedData), each entry once; {year, month} reads as "YYYY-MM".
+    auto year_month = [](const json::value& at) -> std::optional<std::string> {
+      if (!at.is_object())
+        return std::nullopt;
+      char text[16];
+      std::snprintf(text, sizeof text, "%04d-%02d", static_cast<int>(at.at("year").as_int64()),
+                    static_cast<int>(at.at("month").as_int64()));
+      return std::string(text);
+    };
+    std::set<std::string> want_education, want_employment, got_education, got_employment;
+    for (const auto* opp : opps->second)
+      for (const auto& file : opp->files) {
+        auto parsed = opp->resume_parsed.find(file.id);
+        if (!file.resume || parsed == opp->resume_parsed.end())
+          continue;
+        for (const json::value& school : parsed->second.at("schools").as_array()) {
+          json::object entry{{"school", school.at("org")},
+                             {"degree", school.at("degree")},
+                             {"field_of_study", school.at("field")}};
+          if (auto start = year_month(school.at("start")))
+            entry["start"] = *start;
+          if (auto end = year_month(school.at("end")))
+            entry["end"] = *end;
+          want_education.insert(json::serialize(entry));
+        }
+        for (const json::value& position : parsed->second.at("positions").as_array()) {
+          json::object entry{{"company", position.at("org")}, {"title", position.at("title")}};
+          if (auto start = year_month(position.at("start")))
+            entry["start"] = *start;
+          if (auto end = year_month(position.at("end")))
+            entry["end"] = *end;
+          want_employment.insert(json::serialize(entry));
+        }
+      }
+    for (auto [member, got] :
+         {std::pair{"education", &got_education}, std::pair{"employment", &got_employment}}) {
+      if (const json::value* list = person.if_contains(member)) {
+        for (const json::value& entry : list->as_array()) {
+          EXPECT_TRUE(got->insert(json::serialize(entry)).second) << "repeated: " << entry;
+        }
+      }
+    }
+    EXPECT_EQ(got_education, want_education) << contact.id;
+    EXPECT_EQ(got_employment, want_employment) << contact.id;
+    parsed_persons += want_education.empty() ? 0 : 1;
   }
+  EXPECT_GT(parsed_persons, 0) << "the dataset has persons with parsed resumes";
   // Every feedback field type of the dataset is mapped, the overall rating becomes the
   // recommendation.
   for (const auto& opp : data.lever.opportunities) {
@@ -218,7 +268,7 @@ TEST_F(LeverPluginTest, UsesExpandAndPagesInsteadOfPerRecordCalls) {
   std::size_t opportunities = expected["candidacy"].size();
   std::uint64_t pages = (opportunities + 99) / 100;
   // Persons, candidacies and the note sweep each walk the opportunity list once; no call per
-  // opportunity or contact except the note list itself.
+  // opportunity or contact except the note list itself and the resumes (below).
   std::map<std::string, std::uint64_t> calls = logged_calls(run->log());
   EXPECT_EQ(calls["opportunities"], 3 * pages);
   EXPECT_EQ(calls["notes"], opportunities);
@@ -226,7 +276,17 @@ TEST_F(LeverPluginTest, UsesExpandAndPagesInsteadOfPerRecordCalls) {
   EXPECT_EQ(calls["archive_reasons"], 1u);
   EXPECT_EQ(calls["postings"], 1u);  // the confidential-access check
   EXPECT_EQ(calls["stages"], 1u);    // which stages hold leads, typed by title
-  EXPECT_EQ(calls["total"], 3 * pages + opportunities + 4);
+  // Persons also read the resumes of each opportunity of a contact that is not anonymized:
+  // their parsedData is the work history.
+  std::set<std::string> anonymized;
+  for (const auto& contact : data.lever.contacts)
+    if (contact.anonymized)
+      anonymized.insert(contact.id);
+  std::uint64_t resume_lists = 0;
+  for (const auto& opp : data.lever.opportunities)
+    resume_lists += !opp.deleted_at && !anonymized.count(opp.contact_id) ? 1 : 0;
+  EXPECT_EQ(calls["resumes"], resume_lists);
+  EXPECT_EQ(calls["total"], 3 * pages + opportunities + resume_lists + 4);
   // The sandbox saw the same plan (plus whatever the host repeated after a 429 or 5xx).
   json::object stats = get_json(box->endpoints().lever_url, "/_sandbox/stats");
   std::uint64_t repeats = static_cast<std::uint64_t>(stats.at("served_429").to_number<double>());

@@ -87,8 +87,10 @@ TEST_F(LeverContract, OpportunityShapesFollowTheReference) {
   ASSERT_EQ(response.status, 200);
   auto body = response.json().as_object();
   ASSERT_TRUE(body.at("hasNext").is_bool());
+  std::size_t never_updated = 0;
   for (const auto& item : body.at("data").as_array()) {
     const auto& opp = item.as_object();
+    never_updated += opp.at("updatedAt").is_null() ? 1 : 0;
     EXPECT_TRUE(opp.at("id").is_string());
     EXPECT_TRUE(opp.at("contact").is_object()) << "expand=contact";
     EXPECT_TRUE(opp.at("contact").at("emails").is_array());
@@ -108,6 +110,9 @@ TEST_F(LeverContract, OpportunityShapesFollowTheReference) {
     EXPECT_TRUE(confidentiality == "confidential" || confidentiality == "non-confidential");
     EXPECT_TRUE(opp.at("applications").is_array());
   }
+  // updatedAt is null on most real opportunities (issue 16 §4), and set on many others.
+  EXPECT_GT(2 * never_updated, body.at("data").as_array().size());
+  EXPECT_LT(never_updated, body.at("data").as_array().size());
   auto single = http(
       url("/v1/opportunities/" + std::string(body.at("data").as_array()[0].at("id").as_string())),
       key());

@@ -266,6 +266,7 @@ struct GhScorecard {
   std::int64_t interviewed_at = 0, submitted_at = 0, created_at = 0, updated_at = 0;
   std::vector<GhAttribute> attributes;
   std::vector<GhAnswer> answers;
+  std::string public_notes;  // "note to other interviewers" (scorecards.json); "" is null
 };
 struct GhInterview {
   std::int64_t id = 0, application_id = 0, job_id = 0;
@@ -316,7 +317,7 @@ struct GreenhouseData {
     std::string name;
     std::vector<GhNamed> stages;
   };
-  struct ProspectDetail {
+  struct ProspectDetail {  // 0: null (no pool, no stage, unowned)
     std::int64_t id = 0, application_id = 0, pool_id = 0, pool_stage_id = 0, owner_id = 0;
   };
   std::vector<ProspectPool> prospect_pools;
