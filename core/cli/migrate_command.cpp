@@ -163,9 +163,9 @@ void print_summary(const pipeline::LoadStats& stats, const std::map<std::string,
 // `status`: staged records and ledger states per kind, the audit trail's outcomes, and with
 // --failed every record that needs a person (failed, or left at intent by an interrupted run).
 int print_status(Session& session, bool list_failed) {
-  std::cout << fmt::format("work dir {}\n{:<14} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
+  std::cout << fmt::format("work dir {}\n{:<14} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
                            session.work_dir().root.string(), "KIND", "STAGED", "DONE", "FAILED",
-                           "SKIPPED", "PENDING");
+                           "HELD", "SKIPPED", "PENDING");
   std::map<std::string, store::StateCounts> ledger =
       session.ledger().counts(session.ledger_scope());
   std::map<std::string, int64_t> staged = session.staging().counts();
@@ -174,11 +174,19 @@ int print_status(Session& session, bool list_failed) {
     kinds.insert(kind);
   for (const auto& [kind, count] : ledger)
     kinds.insert(kind);
+  // Held records are stored as failed (a rerun writes them) but wait for an operator, not a fix.
+  auto is_held = [](const store::LedgerEntry& entry) {
+    return entry.vendor_code.value_or("") == pipeline::kHeldVendorCode;
+  };
   for (const std::string& kind : kinds) {
     store::StateCounts state = ledger.count(kind) ? ledger.at(kind) : store::StateCounts{};
-    std::cout << fmt::format("{:<14} {:>8} {:>8} {:>8} {:>8} {:>8}\n", kind,
-                             staged.count(kind) ? staged.at(kind) : 0, state.done, state.failed,
-                             state.skipped, state.intent);
+    int64_t held = 0;
+    if (state.failed > 0)
+      session.ledger().for_each(session.ledger_scope(), kind, store::LedgerState::failed,
+                                [&](const store::LedgerEntry& entry) { held += is_held(entry); });
+    std::cout << fmt::format("{:<14} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n", kind,
+                             staged.count(kind) ? staged.at(kind) : 0, state.done,
+                             state.failed - held, held, state.skipped, state.intent);
   }
   auto trail = pipeline::AuditTrail::summarise(session.work_dir().audit()).methods;
   if (!trail.empty()) {
@@ -206,8 +214,8 @@ int print_status(Session& session, bool list_failed) {
               std::cout << fmt::format("\n{:<10} {:<8} {:<44} {}\n", "KIND", "STATE", "RECORD",
                                        "ERROR");
             std::cout << fmt::format(
-                "{:<10} {:<8} {:<44} {}{}{}\n", kind, store::to_string(entry.state),
-                entry.key.source_key,
+                "{:<10} {:<8} {:<44} {}{}{}\n", kind,
+                is_held(entry) ? "held" : store::to_string(entry.state), entry.key.source_key,
                 entry.last_error.value_or(state == store::LedgerState::intent
                                               ? "interrupted: the next run looks it up first"
                                               : ""),

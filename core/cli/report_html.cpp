@@ -63,7 +63,9 @@ std::string table(const json::object& report, const char* member, const std::str
 
 std::string render_report_html(const json::object& report) {
   const json::object& summary = report.at("summary").as_object();
-  bool clean = summary.at("verdict").as_string() == "clean";
+  const std::string verdict(summary.at("verdict").as_string());
+  bool clean = verdict == "clean";
+  bool held = verdict == "held";
   std::string html = R"(<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -73,6 +75,7 @@ body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 
 h1{font-size:1.4rem;margin:.2rem 0}h2{font-size:1.1rem;margin-top:1.6rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem}
 .verdict{padding:.8rem 1rem;border-radius:.4rem;font-weight:600;margin:.8rem 0}
 .clean{background:#dafbe1;color:#116329}.differences{background:#ffebe9;color:#82071e}
+.held{background:#fff8c5;color:#7d4e00}
 .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(8rem,1fr));gap:.5rem}
 .tile{border:1px solid #d0d7de;border-radius:.4rem;padding:.5rem .7rem}.tile b{display:block;font-size:1.3rem}
 .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:.9rem}
@@ -97,15 +100,21 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
                       cell(report.if_contains("source")), cell(report.if_contains("sink")),
                       cell(report.if_contains("generated_at")));
   html += fmt::format(
-      "<div class=\"verdict {}\" id=\"verdict\">{}</div>\n", clean ? "clean" : "differences",
-      clean ? "Clean: every source record is accounted for and every record read back matches."
-            : "Differences found: the tables below name each record and what is wrong.");
+      "<div class=\"verdict {}\" id=\"verdict\">{}</div>\n",
+      clean  ? "clean"
+      : held ? "held"
+             : "differences",
+      clean  ? "Clean: every source record is accounted for and every record read back matches."
+      : held ? "Held: some records wait for an operator's step in the target (listed below); "
+               "take it, then run the migration again."
+             : "Differences found: the tables below name each record and what is wrong.");
   html += "<div class=\"tiles\" id=\"summary\">\n";
   static const std::pair<const char*, const char*> kTiles[] = {
       {"unexplained", "unexplained differences"},
       {"mismatches", "read-back mismatches"},
       {"unread", "not read back now"},
       {"failed", "failed records"},
+      {"held", "held for an operator"},
       {"rejected", "unreadable source records"},
       {"read_back_checked", "records read back"},
       {"field_errors", "records with a bad field"},
@@ -127,6 +136,9 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
   html += table(
       report, "unread", "Not read back now (a re-run reads them again)",
       {{"kind", "Kind"}, {"key", "Source record"}, {"target_id", "Target"}, {"message", "Error"}});
+  html +=
+      table(report, "held", "Held until an operator's step in the target (a re-run writes them)",
+            {{"kind", "Kind"}, {"key", "Source record"}, {"message", "What to do"}});
   html += table(report, "failures", "Failed records",
                 {{"kind", "Kind"},
                  {"key", "Source record"},
