@@ -975,17 +975,17 @@ model::Record map_application(const json::value& raw, const std::vector<json::va
       candidacy.owner_user_key = owner_key;
     }
     auto named = [&](const char* member, const std::optional<std::string>& name, const char* list,
-                     const char* as) {
+                     std::optional<std::string>& as) {
       std::optional<std::string> id = detail.id(member);
       if (name)
-        candidacy.extra[as] = *name;
+        as = *name;
       else if (id)
         problems.add(std::string("prospect_detail.") + member,
                      *id + " is not listed by /v3/" + list);
     };
-    named("pool_id", extras.prospect_pool, "prospect_pools", "prospect_pool");
+    named("pool_id", extras.prospect_pool, "prospect_pools", candidacy.prospect_pool);
     named("pool_stage_id", extras.prospect_pool_stage, "prospect_pool_stages",
-          "prospect_pool_stage");
+          candidacy.prospect_pool_stage);
   }
   if (std::optional<std::string> coordinator = fields.id("coordinator_id"))
     candidacy.extra["coordinator_user_key"] = source_key("user", *coordinator);

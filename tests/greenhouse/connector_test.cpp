@@ -193,19 +193,17 @@ void expect_prospect_details(const std::map<std::string, model::Candidacy>& cand
   int pooled = 0, unpooled = 0, other_owner = 0, unowned = 0;
   for (const auto& app : gh.applications) {
     const model::Candidacy& mapped = candidacies.at(key("application", app.id));
-    auto pool = mapped.extra.if_contains("prospect_pool");
-    auto stage = mapped.extra.if_contains("prospect_pool_stage");
+    const std::optional<std::string>& pool = mapped.prospect_pool;
+    const std::optional<std::string>& stage = mapped.prospect_pool_stage;
     auto found = details.find(app.id);
     if (found == details.end() || found->second->pool_id == 0) {
-      EXPECT_EQ(pool, nullptr) << mapped.source_key;
-      EXPECT_EQ(stage, nullptr) << mapped.source_key;
+      EXPECT_EQ(pool, std::nullopt) << mapped.source_key;
+      EXPECT_EQ(stage, std::nullopt) << mapped.source_key;
       unpooled += found != details.end();
     } else {
       ++pooled;
-      ASSERT_NE(pool, nullptr) << mapped.source_key;
-      ASSERT_NE(stage, nullptr) << mapped.source_key;
-      EXPECT_EQ(*pool, json::value(names.at(found->second->pool_id)));
-      EXPECT_EQ(*stage, json::value(names.at(found->second->pool_stage_id)));
+      EXPECT_EQ(pool, names.at(found->second->pool_id)) << mapped.source_key;
+      EXPECT_EQ(stage, names.at(found->second->pool_stage_id)) << mapped.source_key;
     }
     std::int64_t owner = app.recruiter_id;
     if (found != details.end() && found->second->owner_id != 0) {
