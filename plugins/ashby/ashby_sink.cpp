@@ -14,6 +14,18 @@
 namespace atsm::ashby {
 namespace {
 
+// 8-4-4-4-12 hexadecimal digits, as RFC 4122 writes a UUID.
+bool is_uuid(std::string_view text) {
+  if (text.size() != 36)
+    return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? text[i] != '-' : !std::isxdigit(static_cast<unsigned char>(text[i])))
+      return false;
+  }
+  return true;
+}
+
 using json::array;
 using json::object;
 using json::value;
@@ -2653,6 +2665,10 @@ std::optional<std::string> AshbySink::find(const std::string& kind, const std::s
 
 std::optional<std::string> AshbySink::read_back(const std::string& kind,
                                                 const std::string& target_id) {
+  // Every Ashby id is a UUID (the spec's `format: uuid`): anything else names no Ashby object, and
+  // asking for it would be a request the spec refuses.
+  if (!is_uuid(target_id))
+    return std::nullopt;
   auto fetch = [&](const std::string& method, object body) -> std::optional<object> {
     try {
       return as_object(client_.results(method, body, CallKind::read), method);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ashby_spec_validator.hpp"
 #include "net/test_support.hpp"
 #include "sandbox/sandbox.hpp"
 
@@ -157,6 +158,8 @@ TEST(Verify, VendorPluginsPassAgainstTheSandbox) {
   std::filesystem::path credentials = dir.path() / "credentials";
   atsm::sandbox::write_credentials_file(credentials, sandbox.credentials());
   const auto& endpoints = sandbox.endpoints();
+  // The Ashby plugin's calls, the fuzz's included, are judged by Ashby's document.
+  auto validator = atsm::testing::start_ashby_spec_validator(endpoints.ashby_url);
   json::object config{
       {"lever",
        json::object{
@@ -165,7 +168,9 @@ TEST(Verify, VendorPluginsPassAgainstTheSandbox) {
                                   {"token_url", endpoints.greenhouse_url + "/token"},
                                   {"rate_scale", 50},
                                   {"per_page", 2}}},
-      {"ashby", json::object{{"base_url", endpoints.ashby_url}, {"rate_limit_per_minute", 50000}}},
+      {"ashby", json::object{{"base_url", atsm::testing::ashby_url_through(validator.get(),
+                                                                           endpoints.ashby_url)},
+                             {"rate_limit_per_minute", 50000}}},
       // Lever feedback names interviews its interview lists do not hold (as the real API does).
       {"verify", json::object{{"allow_dangling_references", json::array{"feedback.interview"}}}}};
   std::filesystem::path config_file = dir.path() / "config.json";
@@ -178,6 +183,7 @@ TEST(Verify, VendorPluginsPassAgainstTheSandbox) {
       EXPECT_NE(check.at("result").as_string(), "fail")
           << plugin << " " << name << ": " << json::serialize(check);
   }
+  atsm::testing::expect_no_ashby_spec_violations(validator.get());
 }
 
 }  // namespace
