@@ -208,6 +208,20 @@ Load build_lever(AshbyHarness& h, int persons, const json::object& truth,
         }
         if (opp->updated_at)
           candidacy["updated_at"] = iso(*opp->updated_at);
+        // The application's cover letter and form answers (their text is the e2e test's to
+        // check; here they make the application note the truth counts).
+        if (opp->posting_id) {
+          const auto& data = opp->application;
+          if (!data.comments.empty())
+            candidacy["cover_letter"] = data.comments;
+          json::array answers;
+          if (!data.company.empty())
+            answers.push_back(json::object{{"question", "Company"}, {"answer", data.company}});
+          for (const auto& question : data.questions)
+            answers.push_back(json::object{{"question", question.text}});
+          if (!answers.empty())
+            candidacy["form_answers"] = std::move(answers);
+        }
         load.candidacies.push_back(item(opp_key, candidacy));
 
         for (const auto& note : opp->notes) {
