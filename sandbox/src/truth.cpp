@@ -235,6 +235,14 @@ void greenhouse_records(const Dataset& data, std::int64_t max_file_bytes,
   for (const auto& offer : gh.offers)
     if (offer.status != "Deprecated")
       ++offers[offer.application_id];
+  // A prospect's pool (issue 17 item 7): the sink tags the candidate "Prospect pool: <name>" and
+  // names the pool stage in the application note.
+  std::map<std::int64_t, std::string> pool_names;
+  for (const auto& pool : gh.prospect_pools)
+    pool_names[pool.id] = pool.name;
+  std::map<std::int64_t, const GreenhouseData::ProspectDetail*> prospect_of;
+  for (const auto& detail : gh.prospect_details)
+    prospect_of[detail.application_id] = &detail;
   // An attachment listed without candidate_id belongs to its application's candidate.
   std::map<std::int64_t, std::vector<const GhAttachment*>> files;
   for (const auto& attachment : gh.attachments)
@@ -294,7 +302,11 @@ void greenhouse_records(const Dataset& data, std::int64_t max_file_bytes,
       json::array answers;
       for (const auto& [question, answer] : app->answers)
         answers.push_back(json::array{json::value(question), json::value(answer)});
-      if (!answers.empty())
+      const auto prospect = prospect_of.find(app->id);
+      const bool pooled = prospect != prospect_of.end() && prospect->second->pool_id != 0;
+      if (pooled)
+        record.tags.insert("Prospect pool: " + pool_names.at(prospect->second->pool_id));
+      if (!answers.empty() || (pooled && prospect->second->pool_stage_id != 0))
         ++record.notes;
       if (!has_application)
         continue;
