@@ -274,62 +274,37 @@ class E2E : public ::testing::Test {
   }
 
   // The candidate holds a note for the application on `job` with its cover letter (each line)
-  // and every "question: answer" of the truth, as text (escaped as Ashby's HTML notes are). A
-  // person may hold several applications to one job: one of its notes has them all.
+  // and every "question: answer" of the truth, as a reader sees it (`rendered`: after Ashby's
+  // documented stripping, whether the sink sent HTML or plain text). A person may hold several
+  // applications to one job: one of its notes has them all.
   static void expect_application_note(const json::object& candidate, const json::value& job,
                                       const json::object& expected, const std::string& label) {
     std::vector<std::string> wanted;
     if (const json::value* letter = expected.if_contains("coverLetter")) {
-      wanted.push_back("<b>Cover letter</b>");
+      wanted.push_back("Cover letter");
       std::stringstream lines{std::string(letter->as_string())};
       for (std::string line; std::getline(lines, line);) {
         if (!line.empty() && line.back() == '\r')
           line.pop_back();
         if (!line.empty())
-          wanted.push_back(escape(line));
+          wanted.push_back(line);
       }
     }
     for (const json::value& pair : expected.at("answers").as_array())
-      wanted.push_back(escape(std::string(pair.as_array()[0].as_string()) + ": " +
-                              std::string(pair.as_array()[1].as_string())));
-    std::string heading = " application</b> — " + escape(std::string(job.as_string()));
+      wanted.push_back(std::string(pair.as_array()[0].as_string()) + ": " +
+                       std::string(pair.as_array()[1].as_string()));
+    std::string heading = " application — " + std::string(job.as_string());
     bool found = false;
     for (const json::value& note : candidate.at("notes").as_array()) {
-      std::string content(note.at("content").as_string());
-      if (content.find(heading) == std::string::npos)
+      std::string rendered(note.at("rendered").as_string());
+      if (rendered.find(heading) == std::string::npos)
         continue;
       found = found || std::all_of(wanted.begin(), wanted.end(), [&](const std::string& part) {
-                return content.find(part) != std::string::npos;
+                return rendered.find(part) != std::string::npos;
               });
     }
     EXPECT_TRUE(found) << label << ": no application note on " << job << " holds "
                        << json::serialize(json::value_from(wanted));
-  }
-
-  static std::string escape(const std::string& text) {
-    std::string out;
-    for (char c : text) {
-      switch (c) {
-        case '&':
-          out += "&amp;";
-          break;
-        case '<':
-          out += "&lt;";
-          break;
-        case '>':
-          out += "&gt;";
-          break;
-        case '"':
-          out += "&quot;";
-          break;
-        case '\'':
-          out += "&#39;";
-          break;
-        default:
-          out += c;
-      }
-    }
-    return out;
   }
 
   // Every job's hiring team in Ashby is the truth's: (email, role) per member, by job title.
