@@ -2029,15 +2029,8 @@ object AshbySink::create_application(const std::string& job_id, const object& bo
     refused = error;
   }
   {
-    std::mutex* job_lock = nullptr;
-    {
-      std::lock_guard lock(mutex_);
-      job_lock = &reopen_locks_[job_id];
-    }
-    std::lock_guard reopen(*job_lock);
-    std::string status = text_of(
-        as_object(client_.results("job.info", object{{"id", job_id}}, CallKind::read), "job.info"),
-        "status");
+    std::lock_guard reopen(reopen_lock(job_id));
+    std::string status = job_status(job_id);
     if (refused && (status == "Open" || status.empty()))
       throw *refused;                        // refused for another reason
     if (status == "Open" || status.empty())  // opened since this instance closed it
@@ -2080,21 +2073,25 @@ object AshbySink::create_application(const std::string& job_id, const object& bo
   }
 }
 
+std::mutex& AshbySink::reopen_lock(const std::string& job_id) {
+  std::lock_guard lock(mutex_);
+  return reopen_locks_[job_id];  // std::map: the mutex stays where it is while others are added
+}
+
+std::string AshbySink::job_status(const std::string& job_id) {
+  return text_of(
+      as_object(client_.results("job.info", object{{"id", job_id}}, CallKind::read), "job.info"),
+      "status");
+}
+
 size_t AshbySink::restore_detoured_jobs() {
   value open = json::parse(client_.host().open_intents_json(kDetourTopic));
   size_t restored = 0;
   for (const value& intent : open.as_array()) {
     std::string job_id = text_of(intent.as_object(), "key");
     std::string status = text_of(intent.as_object(), "value");
-    std::mutex* job_lock = nullptr;
-    {
-      std::lock_guard lock(mutex_);
-      job_lock = &reopen_locks_[job_id];
-    }
-    std::lock_guard reopen(*job_lock);
-    std::string now = text_of(
-        as_object(client_.results("job.info", object{{"id", job_id}}, CallKind::read), "job.info"),
-        "status");
+    std::lock_guard reopen(reopen_lock(job_id));
+    std::string now = job_status(job_id);
     if (!now.empty() && now != status)
       move_job(job_id, now, status);
     client_.host().end_intent(kDetourTopic, job_id);

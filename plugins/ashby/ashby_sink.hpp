@@ -143,6 +143,9 @@ class AshbySink : public sdk::Sink {
                                const std::set<std::string>& before, const model::File& file,
                                bool resume);
   void move_job(const std::string& id, const std::string& from, const std::string& to);
+  // The lock that keeps one reopen detour of `job_id` at a time, and the job's status in Ashby.
+  std::mutex& reopen_lock(const std::string& job_id);
+  std::string job_status(const std::string& job_id);
   void write_hiring_team(const WriteItem& item, const std::string& job_id,
                          const boost::json::object& current, ItemResult& result);
   std::map<std::string, std::string> hiring_team_roles();
