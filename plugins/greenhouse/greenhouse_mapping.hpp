@@ -98,7 +98,7 @@ struct ApplicationExtras {
   const boost::json::value* prospect_detail = nullptr;   // /v3/prospect_details row
   // Names of the detail's pool_id (/v3/prospect_pools) and pool_stage_id
   // (/v3/prospect_pool_stages), when listed.
-  std::optional<std::string> prospect_pool, prospect_pool_stage;
+  std::optional<std::string> prospect_pool = {}, prospect_pool_stage = {};
 };
 // An application (prospects included) with its /application_stages rows (any order). A referrer
 // that is a user becomes `credited_to_user_key`, any other keeps its name in
