@@ -2662,9 +2662,10 @@ std::optional<std::string> AshbySink::find(const std::string& kind, const std::s
 
 std::optional<std::string> AshbySink::read_back(const std::string& kind,
                                                 const std::string& target_id) {
-  // Every Ashby id is a UUID (the spec's `format: uuid`): anything else names no Ashby object, and
-  // asking for it would be a request the spec refuses.
-  if (!is_uuid(target_id))
+  // Every Ashby id is a UUID (the spec's `format: uuid`): a target id whose first part (the whole
+  // id, or the parent of "parent:child", which is what the read sends) is none names no Ashby
+  // object, and asking for it would be a request the spec refuses.
+  if (!is_uuid(std::string_view(target_id).substr(0, target_id.find(':'))))
     return std::nullopt;
   auto fetch = [&](const std::string& method, object body) -> std::optional<object> {
     try {
