@@ -2018,22 +2018,21 @@ object AshbySink::create_application(const std::string& job_id, const object& bo
     auto status = job_statuses_.find(job_id);
     known_closed = closed_jobs_refuse_ && status != job_statuses_.end() && status->second != "Open";
   }
-  std::optional<sdk::Error> refused;
   try {
     if (!known_closed)
       return as_object(client_.results("application.create", body, CallKind::create),
                        "application.create");
   } catch (const sdk::Error& error) {
     if (error.status() != ATSM_INVALID && error.status() != ATSM_PERMANENT)
-      throw;
-    refused = error;
+      throw;  // only a refusal (nothing applied) takes the detour
   }
   {
     std::lock_guard reopen(reopen_lock(job_id));
     std::string status = job_status(job_id);
-    if (refused && (status == "Open" || status.empty()))
-      throw *refused;                        // refused for another reason
-    if (status == "Open" || status.empty())  // opened since this instance closed it
+    // Open now: another worker's detour opened it since the refusal (or the refusal had another
+    // cause, which the create repeats and throws). A refused create was not applied, so sending
+    // it again cannot duplicate the application.
+    if (status == "Open" || status.empty())
       return as_object(client_.results("application.create", body, CallKind::create),
                        "application.create");
     // The job stays Open for every later application of the run and goes back at finish; the

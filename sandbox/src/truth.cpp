@@ -15,6 +15,14 @@ namespace atsm::sandbox {
 namespace json = boost::json;
 namespace {
 
+// The address of the Ashby user the default setup gives the i-th Greenhouse user: the second one's
+// account is under an address Greenhouse lists among the user's other emails (users.json
+// `emails`), found only through user.alternate_emails.
+std::string greenhouse_user_ashby_email(const GreenhouseData& gh, std::size_t i) {
+  const GhUser& user = gh.users[i];
+  return i == 1 && !user.extra_emails.empty() ? user.extra_emails.front() : user.email;
+}
+
 // One source record of a person before merging (a Lever contact or a Greenhouse candidate).
 struct SourceRecord {
   std::string legacy_id, name;
@@ -459,9 +467,11 @@ json::object compute_truth(const Dataset& data, const std::string& source,
     if (!user.deactivated_at)
       lever_user_email[user.id] = user.email;
   std::map<std::int64_t, std::string> gh_user_email;
-  for (const auto& user : data.greenhouse.users)
+  for (std::size_t i = 0; i < data.greenhouse.users.size(); ++i) {
+    const GhUser& user = data.greenhouse.users[i];
     if (!user.deactivated && !user.service_account)
-      gh_user_email[user.id] = user.email;
+      gh_user_email[user.id] = greenhouse_user_ashby_email(data.greenhouse, i);
+  }
   auto member = [](const std::string& email, const char* role) {
     return json::object{{"email", email}, {"role", role}};
   };
@@ -545,13 +555,11 @@ json::object default_ashby_config(const Dataset& data) {
     auto space = user.name.find(' ');
     add_user(user.name.substr(0, space), user.name.substr(space + 1), user.email, true);
   }
-  // The second Greenhouse user's Ashby account is under the address Greenhouse lists among the
-  // user's other emails (users.json `emails`): found only through user.alternate_emails.
   for (std::size_t i = 0; i < data.greenhouse.users.size(); ++i) {
     const GhUser& user = data.greenhouse.users[i];
     if (!user.deactivated && !user.service_account)
-      add_user(user.first_name, user.last_name,
-               i == 1 && !user.extra_emails.empty() ? user.extra_emails.front() : user.email, true);
+      add_user(user.first_name, user.last_name, greenhouse_user_ashby_email(data.greenhouse, i),
+               true);
   }
   std::set<std::string> titles;
   for (const auto& text : data.lever.sources)
