@@ -920,10 +920,9 @@ std::string skip_reason(const std::string& kind, const json::object& record, con
   if (kind == "candidacy") {
     if (flag(record, "is_prospect") && options.prospects == "skip")
       return "prospect (options.prospects=skip)";
-    if (!record.contains("job_key") && options.jobless == "candidate_only") {
-      return "no job: the candidate holds its notes, feedback and files "
-             "(options.jobless=candidate_only)";
-    }
+    // A jobless candidacy (options.jobless) still goes to the sink: what it carries besides its
+    // children (tags, a prospect pool, form answers, a cover letter) is kept on the candidate,
+    // and the sink answers that the candidacy itself is skipped.
   }
   return {};
 }
