@@ -617,6 +617,7 @@ TEST_F(Report, ReportHtmlRendersInHeadlessChromium) {
       {"read-back mismatches", json::serialize(figures.at("mismatches"))},
       {"not read back now", json::serialize(figures.at("unread"))},
       {"failed records", json::serialize(figures.at("failed"))},
+      {"held for an operator", json::serialize(figures.at("held"))},
       {"unreadable source records", json::serialize(figures.at("rejected"))},
       {"records read back", json::serialize(figures.at("read_back_checked"))},
       {"records with a bad field", json::serialize(figures.at("field_errors"))},
