@@ -176,6 +176,11 @@ Expected lever_expected(const Dataset& data) {
       if (opp->posting_id) {
         ++out.applications;
         out.feedback += forms;
+        // The application note: cover letter, company, posting-form answers (MAPPING).
+        const auto& application = opp->application;
+        if (!application.comments.empty() || !application.company.empty() ||
+            !application.questions.empty())
+          ++out.notes;
       } else {
         out.notes += forms;  // feedback on a jobless candidacy becomes a candidate note
       }
@@ -236,6 +241,18 @@ Expected greenhouse_expected(const Dataset& data) {
           continue;
         if (app.job_id)
           ++out.applications;
+        // A pooled prospect: a "Prospect pool" tag, and its stage in the application note, which
+        // also holds the form's answers.
+        bool pool_stage = false;
+        for (const auto& detail : gh.prospect_details)
+          if (detail.application_id == app.id && detail.pool_id != 0)
+            for (const auto& pool : gh.prospect_pools)
+              if (pool.id == detail.pool_id) {
+                person.tags.insert("Prospect pool: " + pool.name);
+                pool_stage = detail.pool_stage_id != 0;
+              }
+        if (!app.answers.empty() || pool_stage)
+          ++out.notes;
         for (const auto& card : gh.scorecards) {
           if (card.application_id != app.id || card.status != "complete")
             continue;
