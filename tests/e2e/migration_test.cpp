@@ -2,6 +2,7 @@
 // Greenhouse account into the emulated Ashby over loopback HTTP. What Ashby holds afterwards is
 // compared with the sandbox's ground truth (computed from the generator's data by its own code),
 // never with anything the product computed.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -87,16 +88,19 @@ class E2E : public ::testing::Test {
               const std::function<bool()>& kill_when = {},
               const std::string& output_name = "output.txt") {
     std::filesystem::path log = dir.path() / output_name;
+    // Built before the fork: the child of a threaded process may only call async-signal-safe
+    // functions until it execs (an allocation can deadlock on a lock another thread held).
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(kAtsmigrate.c_str()));
+    for (std::string& arg : args)
+      argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    const std::string log_path = log.string();
     pid_t child = ::fork();
     if (child == 0) {
-      FILE* out = std::freopen(log.c_str(), "w", stdout);
-      (void)out;
-      ::dup2(STDOUT_FILENO, STDERR_FILENO);
-      std::vector<char*> argv;
-      argv.push_back(const_cast<char*>(kAtsmigrate.c_str()));
-      for (std::string& arg : args)
-        argv.push_back(arg.data());
-      argv.push_back(nullptr);
+      int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      ::dup2(fd, STDOUT_FILENO);
+      ::dup2(fd, STDERR_FILENO);
       ::execv(kAtsmigrate.c_str(), argv.data());
       std::_Exit(127);
     }

@@ -18,6 +18,14 @@ AshbySpecValidator::AshbySpecValidator(const std::string& upstream_url, bool ref
   int out[2];
   if (::pipe(out) != 0)
     throw std::runtime_error("AshbySpecValidator: pipe failed");
+  // Everything the child needs is built before the fork: a child of a threaded process may only
+  // call async-signal-safe functions (an allocation can deadlock on a lock another thread held).
+  std::vector<std::string> args = {ATSM_PYTHON3, ATSM_ASHBY_SPEC_PROXY, "--upstream", upstream_url,
+                                   refuse_invalid ? "--invalid=refuse" : "--invalid=record"};
+  std::vector<char*> argv;
+  for (std::string& arg : args)
+    argv.push_back(arg.data());
+  argv.push_back(nullptr);
   child_ = ::fork();
   if (child_ < 0)
     throw std::runtime_error("AshbySpecValidator: fork failed");
@@ -25,13 +33,6 @@ AshbySpecValidator::AshbySpecValidator(const std::string& upstream_url, bool ref
     ::dup2(out[1], STDOUT_FILENO);
     ::close(out[0]);
     ::close(out[1]);
-    std::vector<std::string> args = {ATSM_PYTHON3, ATSM_ASHBY_SPEC_PROXY, "--upstream",
-                                     upstream_url,
-                                     refuse_invalid ? "--invalid=refuse" : "--invalid=record"};
-    std::vector<char*> argv;
-    for (std::string& arg : args)
-      argv.push_back(arg.data());
-    argv.push_back(nullptr);
     ::execv(argv[0], argv.data());
     std::_Exit(127);
   }
