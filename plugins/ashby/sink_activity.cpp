@@ -8,14 +8,6 @@
 
 namespace atsm::ashby {
 
-namespace {
-
-using json::array;
-using json::object;
-using json::value;
-
-}  // namespace
-
 std::string AshbySink::create_note(const std::string& candidate_id, const std::string& content,
                                    bool is_private, const std::optional<std::string>& created_at,
                                    const std::string& hash, bool look_first, NoteFormat format) {
@@ -46,10 +38,6 @@ void AshbySink::write_note(const WriteItem& item, ItemResult& result) {
   const model::Note& note = std::get<model::Note>(item.record);
   if (note.deleted.value_or(false)) {
     result.skipped = "deleted in the source";
-    return;
-  }
-  if (note.is_private.value_or(false) && options_.private_notes == "skip") {
-    result.skipped = "private note (private_notes: skip)";
     return;
   }
   std::string candidate_id = ref(item, note.person_key);
@@ -91,7 +79,7 @@ void AshbySink::write_feedback(const WriteItem& item, ItemResult& result) {
         create_note(candidate_id, feedback_note_html(feedback, feedback_hash), false,
                     feedback.submitted_at, feedback_hash, item.lookup_first);
     result.target_id = candidate_id + ":" + note_id;
-  } else if (options_.scorecards != "note" || !attributes) {
+  } else if (plan_options_.scorecards != "note" || !attributes) {
     std::optional<std::string> existing;
     if (item.lookup_first)
       existing = find_feedback_by_hash(application_id, feedback_hash);
@@ -129,7 +117,7 @@ void AshbySink::write_feedback(const WriteItem& item, ItemResult& result) {
       result.target_id = application_id + ":" + id;
     }
   }
-  if (attributes && options_.scorecards != "feedback") {
+  if (attributes && plan_options_.scorecards != "feedback") {
     std::string note_id =
         create_note(candidate_id, scorecard_note_html(feedback, scorecard_hash), false,
                     feedback.submitted_at, scorecard_hash, item.lookup_first);
@@ -166,10 +154,6 @@ void AshbySink::write_interviews(const WriteItem& item, ItemResult& result) {
   for (const model::Record& member : item.group)
     if (const auto* interview = std::get_if<model::Interview>(&member))
       interviews.push_back(*interview);
-  if (options_.interviews == "skip") {
-    result.skipped = "interviews: skip";
-    return;
-  }
   std::stable_sort(interviews.begin(), interviews.end(), [](const auto& a, const auto& b) {
     return epoch_ms(a.start_at.value_or("")) < epoch_ms(b.start_at.value_or(""));
   });
@@ -192,10 +176,6 @@ void AshbySink::write_interviews(const WriteItem& item, ItemResult& result) {
 
 void AshbySink::write_offer(const WriteItem& item, ItemResult& result) {
   const model::Offer& offer = std::get<model::Offer>(item.record);
-  if (options_.offers == "skip") {
-    result.skipped = "offers: skip";
-    return;
-  }
   std::string candidate_id = ref(item, offer.person_key);
   if (candidate_id.empty())
     invalid("field 'person_key': " + offer.person_key + " has no target id in refs");

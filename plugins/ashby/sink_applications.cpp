@@ -2,18 +2,12 @@
 // the detour through Open for jobs that are not, and the hold of confidential jobs.
 #include "ashby_sink.hpp"
 
+#include <optional>
+
 #include "render.hpp"
 #include "sink_support.hpp"
 
 namespace atsm::ashby {
-
-namespace {
-
-using json::array;
-using json::object;
-using json::value;
-
-}  // namespace
 
 void AshbySink::write_candidacy(const WriteItem& item, ItemResult& result) {
   const model::Candidacy& candidacy = std::get<model::Candidacy>(item.record);
@@ -29,7 +23,7 @@ void AshbySink::write_candidacy(const WriteItem& item, ItemResult& result) {
     return;
   }
   if (!candidacy.job_key) {
-    if (options_.jobless == "candidate_only") {
+    if (plan_options_.jobless == "candidate_only") {
       add_tags(candidate_id, candidacy.tags, nullptr);
       write_application_content(item, candidate_id, "", result);
       result.skipped =
@@ -37,97 +31,156 @@ void AshbySink::write_candidacy(const WriteItem& item, ItemResult& result) {
           "feedback and files go to the candidate";
       return;
     }
-    for (const object& job : client_.list_all("job.list", kEveryJobStatus))
-      if (same_name(text_of(job, "title"), options_.jobless_job) ||
-          text_of(job, "id") == options_.jobless_job)
-        job_id = text_of(job, "id");
-    if (job_id.empty())
-      invalid("jobless candidacy: jobless_job '" + options_.jobless_job + "' names no Ashby job");
+    job_id = jobless_job_id();
   }
-  PlanInfo plan = job_plan(job_id);
-  std::map<std::string, StageInfo> all_stages;
-  auto stage_in_plan = [&](const std::string& stage_key) -> const StageInfo* {
-    std::string stage_id = ref(item, stage_key);
-    if (stage_id.empty()) {
-      result.lossy.push_back("stage " + stage_key + " has no Ashby stage: left out of history");
-      return nullptr;
-    }
+  ApplicationHistory history = application_history(item, job_id, result);
+  std::string source_id = application_source(item, result);
+  std::string credited = ref(item, candidacy.credited_to_user_key);
+  if (credited.empty())
+    credited = ref(item, candidacy.owner_user_key);
+
+  std::string id = item.target_id;
+  if (id.empty() && item.lookup_first)
+    if (auto found = find_application(item))
+      id = *found;
+  if (id.empty()) {
+    object body{{"candidateId", candidate_id}, {"jobId", job_id}};
+    if (!history.created_at.empty())
+      body["createdAt"] = history.created_at;
+    if (!history.entries.empty())
+      body["applicationHistory"] = history.to_json();
+    if (!source_id.empty())
+      body["sourceId"] = source_id;
+    if (!credited.empty())
+      body["creditedToUserId"] = credited;
+    id = create_new_application(job_id, body);
+    result.target_id = id;
+  } else {
+    result.target_id = id;
+    update_application(id, history, source_id, credited, result);
+  }
+  array values{
+      object{{"fieldId", legacy_field_id("Application")}, {"fieldValue", candidacy.source_key}}};
+  for (value& entry : custom_values(candidacy.custom_fields, item, result))
+    values.push_back(std::move(entry));
+  set_custom_values("Application", id, values, result);
+  add_tags(candidate_id, candidacy.tags, nullptr);
+  write_application_content(item, candidate_id, id, result);
+}
+
+// The Ashby job of lead applications (config.jobless_job, by title or id).
+std::string AshbySink::jobless_job_id() {
+  std::string job_id;
+  for (const object& job : client_.list_all("job.list", kEveryJobStatus))
+    if (same_name(text_of(job, "title"), config_.jobless_job) ||
+        text_of(job, "id") == config_.jobless_job)
+      job_id = text_of(job, "id");
+  if (job_id.empty())
+    invalid("jobless candidacy: jobless_job '" + config_.jobless_job + "' names no Ashby job");
+  return job_id;
+}
+
+// The candidacy's stage of `stage_key` in the job's plan: the mapped stage, or (mapped to a stage
+// of another plan) the stage of the same title in this one; nullopt, said lossy, when unmapped.
+std::optional<AshbySink::StageInfo> AshbySink::stage_in_plan(const WriteItem& item,
+                                                             const std::string& stage_key,
+                                                             const PlanInfo& plan,
+                                                             const std::string& job_id,
+                                                             ItemResult& result) {
+  std::string stage_id = ref(item, stage_key);
+  if (stage_id.empty()) {
+    result.lossy.push_back("stage " + stage_key + " has no Ashby stage: left out of history");
+    return std::nullopt;
+  }
+  for (const StageInfo& stage : plan.stages)
+    if (stage.id == stage_id)
+      return stage;
+  // Mapped to a stage of another plan: the stage of the same title in this job's plan.
+  std::map<std::string, StageInfo> all_stages = stage_index();
+  auto other = all_stages.find(stage_id);
+  if (other != all_stages.end())
     for (const StageInfo& stage : plan.stages)
-      if (stage.id == stage_id)
-        return &stage;
-    // Mapped to a stage of another plan: the stage of the same title in this job's plan.
-    if (all_stages.empty())
-      all_stages = stage_index();
-    auto other = all_stages.find(stage_id);
-    if (other != all_stages.end())
-      for (const StageInfo& stage : plan.stages)
-        if (same_name(stage.title, other->second.title))
-          return &stage;
-    invalid("stage " + stage_key + " maps to Ashby stage " + stage_id +
-            ", which is not in the interview plan of job " + job_id);
-  };
-  auto first_of_type = [&](const std::string& type) -> const StageInfo* {
+      if (same_name(stage.title, other->second.title))
+        return stage;
+  invalid("stage " + stage_key + " maps to Ashby stage " + stage_id +
+          ", which is not in the interview plan of job " + job_id);
+}
+
+// Every stage the candidacy entered, oldest first, with its time, repeats collapsed; the last
+// the Hired or Archived stage for those statuses (MAPPING.md, "History").
+AshbySink::ApplicationHistory AshbySink::application_history(const WriteItem& item,
+                                                             const std::string& job_id,
+                                                             ItemResult& result) {
+  const model::Candidacy& candidacy = std::get<model::Candidacy>(item.record);
+  PlanInfo plan = job_plan(job_id);
+  auto first_of_type = [&](const std::string& type) -> std::optional<StageInfo> {
     for (const StageInfo& stage : plan.stages)
       if (stage.type == type)
-        return &stage;
-    return nullptr;
+        return stage;
+    return std::nullopt;
   };
-
-  struct Entry {
-    const StageInfo* stage;
-    std::string at;
-  };
-  std::vector<Entry> history;
-  std::string created_at = candidacy.created_at.value_or(candidacy.applied_at.value_or(""));
-  auto push = [&](const StageInfo* stage, const std::string& at) {
-    if (stage != nullptr && (history.empty() || history.back().stage->id != stage->id))
-      history.push_back({stage, at.empty() ? created_at : at});
+  ApplicationHistory history;
+  history.created_at = candidacy.created_at.value_or(candidacy.applied_at.value_or(""));
+  std::vector<StageEntry>& entries = history.entries;
+  auto push = [&](const std::optional<StageInfo>& stage, const std::string& at) {
+    if (stage && (entries.empty() || entries.back().stage.id != stage->id))
+      entries.push_back({*stage, at.empty() ? history.created_at : at});
   };
   // A prospect starts in the plan's first Lead stage, whatever its source stages were.
   if (candidacy.is_prospect.value_or(false))
-    push(first_of_type("Lead"), created_at);
+    push(first_of_type("Lead"), history.created_at);
   for (const model::StageChange& change : candidacy.stage_history)
-    push(stage_in_plan(change.stage_key), change.entered_at);
+    push(stage_in_plan(item, change.stage_key, plan, job_id, result), change.entered_at);
   if (candidacy.stage_history.empty() && candidacy.stage_key)
-    push(stage_in_plan(*candidacy.stage_key), created_at);
-  std::string last_time = history.empty() ? created_at : history.back().at;
+    push(stage_in_plan(item, *candidacy.stage_key, plan, job_id, result), history.created_at);
+  std::string last_time = entries.empty() ? history.created_at : entries.back().at;
   std::string end_time = candidacy.archived_at.value_or(candidacy.updated_at.value_or(last_time));
-  if (!history.empty() && epoch_ms(end_time) < epoch_ms(last_time))
+  if (!entries.empty() && epoch_ms(end_time) < epoch_ms(last_time))
     end_time = last_time;
-  std::string archive_reason_id;
   if (candidacy.status == model::CandidacyStatus::hired) {
-    const StageInfo* hired = first_of_type("Hired");
-    if (hired == nullptr)
+    std::optional<StageInfo> hired = first_of_type("Hired");
+    if (!hired)
       throw sdk::Error(ATSM_PERMANENT, "the interview plan of job " + job_id +
                                            " has no Hired stage for a hired candidacy");
     push(hired, end_time);
   } else if (candidacy.status == model::CandidacyStatus::archived) {
-    const StageInfo* archived = first_of_type("Archived");
-    if (archived == nullptr)
+    std::optional<StageInfo> archived = first_of_type("Archived");
+    if (!archived)
       throw sdk::Error(ATSM_PERMANENT, "the interview plan of job " + job_id +
                                            " has no Archived stage for an archived candidacy");
-    archive_reason_id = ref(item, candidacy.archive_reason_key);
-    if (archive_reason_id.empty()) {
-      archive_reason_id = archive_reason_fallback();
-      if (archive_reason_id.empty())
+    history.archive_reason_id = ref(item, candidacy.archive_reason_key);
+    if (history.archive_reason_id.empty()) {
+      history.archive_reason_id = archive_reason_fallback();
+      if (history.archive_reason_id.empty())
         invalid(
             "field 'archive_reason_key': the archived candidacy has no mapped archive reason "
-            "and default_archive_reason names none in Ashby");
+            "and default_archive_reason '" +
+            config_.default_archive_reason + "' names none in Ashby");
       result.lossy.push_back("archive reason " + candidacy.archive_reason_key.value_or("(none)") +
                              " not mapped: the default archive reason was used");
     }
     push(archived, end_time);
   }
-  array history_json;
-  for (size_t i = 0; i < history.size(); ++i) {
-    object entry{{"stageId", history[i].stage->id},
-                 {"stageNumber", static_cast<int64_t>(i)},
-                 {"enteredStageAt", history[i].at}};
-    if (history[i].stage->type == "Archived")
-      entry["archiveReasonId"] = archive_reason_id;
-    history_json.push_back(std::move(entry));
-  }
+  return history;
+}
 
+// application.create's applicationHistory.
+array AshbySink::ApplicationHistory::to_json() const {
+  array out;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    object entry{{"stageId", entries[i].stage.id},
+                 {"stageNumber", static_cast<int64_t>(i)},
+                 {"enteredStageAt", entries[i].at}};
+    if (entries[i].stage.type == "Archived")
+      entry["archiveReasonId"] = archive_reason_id;
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+// The Ashby source of the candidacy's first source that has one (mapped, else by name).
+std::string AshbySink::application_source(const WriteItem& item, ItemResult& result) {
+  const model::Candidacy& candidacy = std::get<model::Candidacy>(item.record);
   std::string source_id;
   for (const model::SourceRef& source : candidacy.sources) {
     source_id = ref(item, source.source_key);
@@ -145,63 +198,49 @@ void AshbySink::write_candidacy(const WriteItem& item, ItemResult& result) {
         " has no Ashby source");
   if (candidacy.sources.size() > 1)
     result.lossy.push_back("Ashby applications have one source; only the first was kept");
-  std::string credited = ref(item, candidacy.credited_to_user_key);
-  if (credited.empty())
-    credited = ref(item, candidacy.owner_user_key);
+  return source_id;
+}
 
-  std::string id = item.target_id;
-  if (id.empty() && item.lookup_first)
-    if (auto found = find_application(item))
-      id = *found;
-  if (id.empty()) {
-    object body{{"candidateId", candidate_id}, {"jobId", job_id}};
-    if (!created_at.empty())
-      body["createdAt"] = created_at;
-    if (!history_json.empty())
-      body["applicationHistory"] = history_json;
-    if (!source_id.empty())
-      body["sourceId"] = source_id;
-    if (!credited.empty())
-      body["creditedToUserId"] = credited;
-    object app = create_application(job_id, body);
-    id = text_of(app, "id");
-    if (id.empty())
-      throw sdk::Error(ATSM_AMBIGUOUS, "application.create answered without an id",
-                       "malformed_response");
-    result.target_id = id;
-    if (const object* job = object_at(app, "job")) {
-      std::lock_guard lock(mutex_);
-      application_jobs_[id] = text_of(*job, "title");
-    }
-  } else {
-    result.target_id = id;
-    object update{{"applicationId", id}, {"sendNotifications", false}};
-    if (!source_id.empty())
-      update["sourceId"] = source_id;
-    if (!credited.empty())
-      update["creditedToUserId"] = credited;
-    if (!created_at.empty())
-      update["createdAt"] = created_at;
-    object app =
-        as_object(client_.results("application.update", update, CallKind::idempotent_write),
-                  "application.update");
-    const object* stage = object_at(app, "currentInterviewStage");
-    if (!history.empty() && stage != nullptr && text_of(*stage, "id") != history.back().stage->id) {
-      object change{{"applicationId", id}, {"interviewStageId", history.back().stage->id}};
-      if (history.back().stage->type == "Archived")
-        change["archiveReasonId"] = archive_reason_id;
-      client_.results("application.changeStage", change, CallKind::idempotent_write);
-      result.lossy.push_back("stage change to " + history.back().stage->title +
-                             " is stamped now, not at its original time");
-    }
+// application.create (through the detour for a job that is not Open); the new id.
+std::string AshbySink::create_new_application(const std::string& job_id, const object& body) {
+  object app = create_application(job_id, body);
+  std::string id = text_of(app, "id");
+  if (id.empty())
+    throw sdk::Error(ATSM_AMBIGUOUS, "application.create answered without an id",
+                     "malformed_response");
+  if (const object* job = object_at(app, "job")) {
+    std::lock_guard lock(mutex_);
+    application_jobs_[id] = text_of(*job, "title");
   }
-  array values{
-      object{{"fieldId", legacy_field_id("Application")}, {"fieldValue", candidacy.source_key}}};
-  for (value& entry : custom_values(candidacy.custom_fields, item, result))
-    values.push_back(std::move(entry));
-  set_custom_values("Application", id, values, result);
-  add_tags(candidate_id, candidacy.tags, nullptr);
-  write_application_content(item, candidate_id, id, result);
+  return id;
+}
+
+// An application written before: its fields again, and its current stage moved when it differs
+// (Ashby cannot rewrite history: the move is stamped now, said lossy).
+void AshbySink::update_application(const std::string& id, const ApplicationHistory& history,
+                                   const std::string& source_id, const std::string& credited,
+                                   ItemResult& result) {
+  object update{{"applicationId", id}, {"sendNotifications", false}};
+  if (!source_id.empty())
+    update["sourceId"] = source_id;
+  if (!credited.empty())
+    update["creditedToUserId"] = credited;
+  if (!history.created_at.empty())
+    update["createdAt"] = history.created_at;
+  object app = as_object(client_.results("application.update", update, CallKind::idempotent_write),
+                         "application.update");
+  const object* stage = object_at(app, "currentInterviewStage");
+  if (history.entries.empty() || stage == nullptr)
+    return;
+  const StageInfo& last = history.entries.back().stage;
+  if (text_of(*stage, "id") == last.id)
+    return;
+  object change{{"applicationId", id}, {"interviewStageId", last.id}};
+  if (last.type == "Archived")
+    change["archiveReasonId"] = history.archive_reason_id;
+  client_.results("application.changeStage", change, CallKind::idempotent_write);
+  result.lossy.push_back("stage change to " + last.title +
+                         " is stamped now, not at its original time");
 }
 
 // What an Ashby application has no field for (application.create/update take no form answers,
@@ -329,7 +368,7 @@ size_t AshbySink::restore_detoured_jobs() {
 }
 
 std::string AshbySink::confidential_hold(const std::string& job_id) {
-  if (job_id.empty() || options_.confidential_jobs != "hold")
+  if (job_id.empty() || config_.confidential_jobs != "hold")
     return {};
   std::string title;
   bool asked = false;

@@ -13,10 +13,6 @@ namespace atsm::ashby {
 
 namespace {
 
-using json::array;
-using json::object;
-using json::value;
-
 std::string person_name(const model::Person& person) {
   if (person.name && !person.name->empty())
     return *person.name;
@@ -315,7 +311,7 @@ std::optional<std::string> AshbySink::find_candidate(const WriteItem& item) {
   CandidateFields fields = candidate_fields(persons, ignored);
   auto ours = [&](const object& candidate) {
     for (const std::string& key :
-         split_keys(custom_value_by_title(candidate, options_.legacy_candidate_field)))
+         split_keys(custom_value_by_title(candidate, config_.legacy_candidate_field)))
       if (fields.legacy_keys.count(key) > 0)
         return true;
     return false;
@@ -351,7 +347,7 @@ std::optional<std::string> AshbySink::find_candidate(const WriteItem& item) {
     const object& c = candidate.as_object();
     if (ours(c))
       return text_of(c, "id");
-    if (custom_value_by_title(c, options_.legacy_candidate_field).empty() && fields.created_at &&
+    if (custom_value_by_title(c, config_.legacy_candidate_field).empty() && fields.created_at &&
         same_instant(fields.created_at, text_of(c, "createdAt")))
       return text_of(c, "id");
   }
@@ -439,7 +435,7 @@ void AshbySink::write_person(const WriteItem& item, ItemResult& result) {
   // Legacy ids (merged with what an earlier run wrote) and the person's custom field values.
   std::set<std::string> legacy = fields.legacy_keys;
   for (const std::string& key :
-       split_keys(custom_value_by_title(candidate, options_.legacy_candidate_field)))
+       split_keys(custom_value_by_title(candidate, config_.legacy_candidate_field)))
     legacy.insert(key);
   array values{
       object{{"fieldId", legacy_field_id("Candidate")}, {"fieldValue", join_keys(legacy)}}};

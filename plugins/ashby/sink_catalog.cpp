@@ -8,14 +8,6 @@
 
 namespace atsm::ashby {
 
-namespace {
-
-using json::array;
-using json::object;
-using json::value;
-
-}  // namespace
-
 std::vector<object> AshbySink::cached_list(const std::string& method, const object& body) {
   {
     std::lock_guard lock(mutex_);
@@ -116,11 +108,11 @@ std::string AshbySink::plan_id_by_name(const std::string& name) {
 }
 
 std::string AshbySink::default_plan_id() {
-  if (!options_.default_interview_plan.empty()) {
-    std::string id = plan_id_by_name(options_.default_interview_plan);
+  if (!plan_options_.default_interview_plan.empty()) {
+    std::string id = plan_id_by_name(plan_options_.default_interview_plan);
     if (id.empty())
       throw sdk::Error(ATSM_INVALID, "the default interview plan '" +
-                                         options_.default_interview_plan +
+                                         plan_options_.default_interview_plan +
                                          "' does not exist in Ashby");
     return id;
   }
@@ -139,7 +131,7 @@ AshbySink::FormInfo AshbySink::feedback_form() {
       return *form_;
   }
   for (const object& form : cached_list("feedbackFormDefinition.list")) {
-    if (!same_name(text_of(form, "title"), options_.feedback_form))
+    if (!same_name(text_of(form, "title"), plan_options_.feedback_form))
       continue;
     FormInfo info;
     info.id = text_of(form, "id");
@@ -162,14 +154,14 @@ AshbySink::FormInfo AshbySink::feedback_form() {
       }
     }
     if (info.text_path.empty())
-      throw sdk::Error(ATSM_INVALID, "the feedback form '" + options_.feedback_form +
+      throw sdk::Error(ATSM_INVALID, "the feedback form '" + plan_options_.feedback_form +
                                          "' has no long text field to hold the feedback");
     std::lock_guard lock(mutex_);
     form_ = info;
     return info;
   }
   throw sdk::Error(ATSM_INVALID,
-                   "no feedback form named '" + options_.feedback_form + "' exists in Ashby");
+                   "no feedback form named '" + plan_options_.feedback_form + "' exists in Ashby");
 }
 
 std::optional<object> AshbySink::custom_field_by_id(const std::string& id) {
@@ -223,8 +215,8 @@ std::string AshbySink::legacy_field_id(const std::string& object_type) {
     if (auto it = legacy_fields_.find(object_type); it != legacy_fields_.end())
       return it->second;
   }
-  const std::string& title = object_type == "Candidate" ? options_.legacy_candidate_field
-                                                        : options_.legacy_application_field;
+  const std::string& title = object_type == "Candidate" ? config_.legacy_candidate_field
+                                                        : config_.legacy_application_field;
   std::string id = ensure_named("customField.list", "customField.create", "title", title,
                                 object{{"title", title},
                                        {"objectType", object_type},
@@ -254,11 +246,13 @@ std::string AshbySink::ensure_tag(const std::string& title) {
   return id;
 }
 
+// config.default_archive_reason ("Other" unless set), by title or id; empty when it is empty or
+// names no archive reason in Ashby.
 std::string AshbySink::archive_reason_fallback() {
-  std::vector<object> reasons = cached_list("archiveReason.list");
-  std::string wanted = options_.default_archive_reason.empty() ? std::string("Other")
-                                                               : options_.default_archive_reason;
-  for (const object& reason : reasons)
+  const std::string& wanted = config_.default_archive_reason;
+  if (wanted.empty())
+    return {};
+  for (const object& reason : cached_list("archiveReason.list"))
     if (same_name(text_of(reason, "text"), wanted) || text_of(reason, "id") == wanted)
       return text_of(reason, "id");
   return {};

@@ -5,14 +5,6 @@
 
 namespace atsm::ashby {
 
-namespace {
-
-using json::array;
-using json::object;
-using json::value;
-
-}  // namespace
-
 std::optional<std::string> AshbySink::find_file(const WriteItem& item) {
   const model::File& file = std::get<model::File>(item.record);
   std::string candidate_id = ref(item, file.person_key);
@@ -171,7 +163,7 @@ void AshbySink::write_file(const WriteItem& item, ItemResult& result) {
   std::string method = resume ? "candidate.uploadResume" : "candidate.uploadFile";
   const std::set<std::string> before = file_ids_before_upload(candidate_id);
   object candidate;
-  bool use_multipart = options_.uploads == "multipart";
+  bool use_multipart = config_.uploads == "multipart";
   if (!use_multipart) {
     object handle;
     try {

@@ -7,14 +7,6 @@
 
 namespace atsm::ashby {
 
-namespace {
-
-using json::array;
-using json::object;
-using json::value;
-
-}  // namespace
-
 std::optional<std::string> AshbySink::find_job(const WriteItem& item) {
   const model::Job& job = std::get<model::Job>(item.record);
   std::vector<object> jobs = client_.list_all("job.list", kEveryJobStatus);
@@ -44,7 +36,7 @@ std::optional<std::string> AshbySink::find_application(const WriteItem& item) {
         as_object(client_.results("application.info", object{{"applicationId", app_id.as_string()}},
                                   CallKind::read),
                   "application.info");
-    std::string legacy = custom_value_by_title(app, options_.legacy_application_field);
+    std::string legacy = custom_value_by_title(app, config_.legacy_application_field);
     if (legacy == candidacy.source_key)
       return std::string(app_id.as_string());
     const object* job = object_at(app, "job");

@@ -8,10 +8,6 @@ namespace atsm::ashby {
 
 namespace {
 
-using json::array;
-using json::object;
-using json::value;
-
 const char* ashby_field_type(model::CustomFieldType type) {
   switch (type) {
     case model::CustomFieldType::text:
@@ -153,7 +149,7 @@ void AshbySink::write_job(const WriteItem& item, ItemResult& result) {
     result.lossy.push_back(kConfidentialJobLoss);
     // Remembered in the work dir, so a later run still holds the job's candidacies (and
     // releases them) although the job itself is not written again.
-    if (options_.confidential_jobs == "hold" && !is_true(current, "confidential")) {
+    if (config_.confidential_jobs == "hold" && !is_true(current, "confidential")) {
       try {
         client_.host().begin_intent(kConfidentialTopic, id, job.title);
       } catch (const sdk::Error& error) {
@@ -196,9 +192,9 @@ void AshbySink::write_hiring_team(const WriteItem& item, const std::string& job_
   if (wanted.empty())
     return;
   std::string fallback_id;
-  if (!options_.fallback_user.empty())
+  if (!plan_options_.fallback_user.empty())
     for (const object& user : cached_list("user.list", object{{"includeDeactivated", true}}))
-      if (same_name(text_of(user, "email"), options_.fallback_user))
+      if (same_name(text_of(user, "email"), plan_options_.fallback_user))
         fallback_id = text_of(user, "id");
   std::set<std::pair<std::string, std::string>> present;  // (user id, lower-case role)
   if (const array* team = array_at(current, "hiringTeam"))

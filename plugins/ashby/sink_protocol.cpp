@@ -1,7 +1,10 @@
-// The JSON the sink protocol exchanges: the config, write items and their results.
+// The JSON the sink protocol exchanges: the config, prepare's options, write items and their
+// results.
 #include "ashby_sink.hpp"
 
 #include <functional>
+#include <initializer_list>
+#include <set>
 
 #include "model/codec.hpp"
 #include "sink_support.hpp"
@@ -10,41 +13,54 @@ namespace atsm::ashby {
 
 namespace {
 
-using json::array;
-using json::object;
-using json::value;
+// The migration options (the mapping file's "options", sdk/docs/sink-protocol.md §1): the host
+// reads them and hands them to prepare; as config keys they are refused, saying where they went.
+const std::set<std::string, std::less<>> kMigrationOptions{
+    "dedup",        "jobless",      "scorecards", "private_notes", "interviews",
+    "offers",       "confidential", "prospects",  "feedback_form", "default_interview_plan",
+    "fallback_user"};
+
+// Refuses `got` unless it is one of `allowed`, naming `key` and where it was read (`where`).
+void check_choice(const std::string& where, const std::string& key, const std::string& got,
+                  std::initializer_list<const char*> allowed) {
+  for (const char* choice : allowed)
+    if (got == choice)
+      return;
+  std::string list;
+  for (const char* choice : allowed)
+    list += (list.empty() ? "" : " | ") + std::string(choice);
+  invalid(where + ": '" + key + "' must be " + list + ", not '" + got + "'");
+}
 
 }  // namespace
 
-SinkOptions parse_sink_options(std::string_view config_json) {
-  SinkOptions options;
+SinkConfig parse_sink_config(std::string_view config_json) {
+  SinkConfig config;
   boost::system::error_code ec;
   value parsed = json::parse(config_json, ec);
   if (ec || !parsed.is_object())
     invalid("ashby config: expected a JSON object, got '" + std::string(config_json.substr(0, 80)) +
             "'");
   std::map<std::string, std::string*, std::less<>> strings{
-      {"base_url", &options.base_url},
-      {"feedback_form", &options.feedback_form},
-      {"default_interview_plan", &options.default_interview_plan},
-      {"default_archive_reason", &options.default_archive_reason},
-      {"legacy_candidate_field", &options.legacy_candidate_field},
-      {"legacy_application_field", &options.legacy_application_field},
-      {"jobless", &options.jobless},
-      {"jobless_job", &options.jobless_job},
-      {"scorecards", &options.scorecards},
-      {"private_notes", &options.private_notes},
-      {"interviews", &options.interviews},
-      {"offers", &options.offers},
-      {"uploads", &options.uploads},
-      {"fallback_user", &options.fallback_user},
-      {"confidential_jobs", &options.confidential_jobs}};
+      {"base_url", &config.base_url},
+      {"default_archive_reason", &config.default_archive_reason},
+      {"legacy_candidate_field", &config.legacy_candidate_field},
+      {"legacy_application_field", &config.legacy_application_field},
+      {"jobless_job", &config.jobless_job},
+      {"uploads", &config.uploads},
+      {"confidential_jobs", &config.confidential_jobs}};
   std::vector<std::string> unknown;
   for (const auto& [key, member] : parsed.as_object()) {
+    if (kMigrationOptions.count(std::string_view(key)) > 0)
+      invalid("ashby config: '" + std::string(key) +
+              "' is a migration option, no longer an Ashby config key: set it in the mapping "
+              "file's \"options\" (\"" +
+              std::string(key) + "\": ...), which the plan hands to the sink; drop --set ashby." +
+              std::string(key));
     if (key == "rate_limit_per_minute") {
       if (!member.is_number() || member.to_number<double>() <= 0)
         invalid("ashby config: 'rate_limit_per_minute' must be a positive number");
-      options.rate_limit_per_minute = member.to_number<double>();
+      config.rate_limit_per_minute = member.to_number<double>();
       continue;
     }
     auto it = strings.find(std::string_view(key));
@@ -62,26 +78,36 @@ SinkOptions parse_sink_options(std::string_view config_json) {
       names += (names.empty() ? "'" : ", '") + name + "'";
     invalid("ashby config: unknown key(s) " + names);
   }
-  auto check = [](const std::string& key, const std::string& got,
-                  std::initializer_list<const char*> allowed) {
-    for (const char* choice : allowed)
-      if (got == choice)
-        return;
-    std::string list;
-    for (const char* choice : allowed)
-      list += (list.empty() ? "" : " | ") + std::string(choice);
-    invalid("ashby config: '" + key + "' must be " + list + ", not '" + got + "'");
-  };
-  check("jobless", options.jobless, {"candidate_only", "lead_application"});
-  check("scorecards", options.scorecards, {"feedback_and_note", "feedback", "note"});
-  check("private_notes", options.private_notes, {"private", "skip"});
-  check("interviews", options.interviews, {"note", "skip"});
-  check("offers", options.offers, {"note", "skip"});
-  check("uploads", options.uploads, {"handle", "multipart"});
-  check("confidential_jobs", options.confidential_jobs, {"hold", "proceed"});
-  if (options.base_url.rfind("http://", 0) != 0 && options.base_url.rfind("https://", 0) != 0)
-    invalid("ashby config: 'base_url' must be an http(s) URL, not '" + options.base_url + "'");
-  return options;
+  check_choice("ashby config", "uploads", config.uploads, {"handle", "multipart"});
+  check_choice("ashby config", "confidential_jobs", config.confidential_jobs, {"hold", "proceed"});
+  if (config.base_url.rfind("http://", 0) != 0 && config.base_url.rfind("https://", 0) != 0)
+    invalid("ashby config: 'base_url' must be an http(s) URL, not '" + config.base_url + "'");
+  return config;
+}
+
+PlanOptions parse_plan_options(const value* options) {
+  PlanOptions plan;
+  if (options == nullptr || options->is_null())
+    return plan;
+  if (!options->is_object())
+    invalid("ashby prepare: the plan's 'options' is not a JSON object");
+  const std::string where = "ashby prepare: options";
+  for (auto [key, field] : std::initializer_list<std::pair<const char*, std::string*>>{
+           {"jobless", &plan.jobless},
+           {"scorecards", &plan.scorecards},
+           {"feedback_form", &plan.feedback_form},
+           {"default_interview_plan", &plan.default_interview_plan},
+           {"fallback_user", &plan.fallback_user}}) {
+    const value* member = options->as_object().if_contains(key);
+    if (member == nullptr || member->is_null())
+      continue;  // left out: the host's default
+    if (!member->is_string())
+      invalid(where + ": '" + key + "' must be a string");
+    *field = std::string(member->as_string());
+  }
+  check_choice(where, "jobless", plan.jobless, {"candidate_only", "lead_application"});
+  check_choice(where, "scorecards", plan.scorecards, {"feedback_and_note", "feedback", "note"});
+  return plan;
 }
 
 WriteItem parse_write_item(const value& json_item, const std::string& kind) {

@@ -7,13 +7,6 @@
 #include "model/time.hpp"
 
 namespace atsm::ashby {
-namespace {
-
-using json::array;
-using json::object;
-using json::value;
-
-}  // namespace
 
 std::string lower(std::string_view text) {
   std::string out(text);

@@ -13,6 +13,11 @@
 
 namespace atsm::ashby {
 
+// The parts name Boost.JSON's types unqualified.
+using json::array;
+using json::object;
+using json::value;
+
 std::string lower(std::string_view text);
 // Titles match the way an operator reads them: case and surrounding spaces do not matter.
 bool same_name(std::string_view a, std::string_view b);

@@ -8,23 +8,26 @@ namespace atsm::ashby::testing {
 namespace {
 
 TEST_F(AshbySinkTest, PrepareListsEveryMissingReferenceAtOnceAndWritesNothing) {
+  // jobless_job names an Ashby job: a config key of the sink, not a migration option.
+  auto sink = h.open_instance(json::object{{"jobless_job", "Talent Pool"}});
   auto before = h.request_counts();
-  json::object report = h.prepare(json::object{
-      {"options", json::object{{"feedback_form", "No Such Form"},
-                               {"default_interview_plan", "Default Interview Plan"},
-                               {"fallback_user", "ghost@acme.example"},
-                               {"jobless", "lead_application"},
-                               {"jobless_job", "Talent Pool"}}},
-      {"counts", json::object{{"feedback", 3}}},
-      {"mapping",
-       json::object{
-           {"stages", json::object{{"lever:stage:final", "Final Round"},
-                                   {"lever:stage:phone", "Phone Interview"}}},
-           {"archive_reasons", json::object{{"lever:archive_reason:g", "Ghosted"}}},
-           {"users", json::object{{"lever:user:u9", "nobody@acme.example"}}},
-           {"custom_fields", json::object{{"greenhouse:custom_field:1", "Shoe size"}}},
-           {"jobs", json::object{{"lever:posting:p1", json::object{{"interview_plan", "Exec Plan"},
-                                                                   {"job", "Chief Wizard"}}}}}}}});
+  json::object report = h.prepare_on(
+      *sink,
+      json::object{
+          {"options", json::object{{"feedback_form", "No Such Form"},
+                                   {"default_interview_plan", "Default Interview Plan"},
+                                   {"fallback_user", "ghost@acme.example"},
+                                   {"jobless", "lead_application"}}},
+          {"counts", json::object{{"feedback", 3}}},
+          {"mapping",
+           json::object{{"stages", json::object{{"lever:stage:final", "Final Round"},
+                                                {"lever:stage:phone", "Phone Interview"}}},
+                        {"archive_reasons", json::object{{"lever:archive_reason:g", "Ghosted"}}},
+                        {"users", json::object{{"lever:user:u9", "nobody@acme.example"}}},
+                        {"custom_fields", json::object{{"greenhouse:custom_field:1", "Shoe size"}}},
+                        {"jobs", json::object{{"lever:posting:p1",
+                                               json::object{{"interview_plan", "Exec Plan"},
+                                                            {"job", "Chief Wizard"}}}}}}}});
   std::set<std::pair<std::string, std::string>> missing;
   for (const auto& entry : report.at("missing").as_array())
     missing.emplace(entry.at("kind").as_string(), entry.at("name").as_string());
