@@ -1,7 +1,8 @@
 // The Ashby sink: renders the host's write items (sdk/docs/sink-protocol.md) into Ashby RPC calls,
 // finds what an ambiguous earlier attempt created, and reads objects back in canonical form.
 // What each record becomes: MAPPING.md. Thread-safe: write, find and read_back may run
-// concurrently on one instance (the caches below are guarded by one mutex).
+// concurrently on one instance (the caches below are guarded by one mutex). The member functions
+// are defined by part, in the files named at each group below (README.md, "Code").
 #pragma once
 
 #include <atsmigrate/connector.hpp>
@@ -19,31 +20,43 @@
 
 namespace atsm::ashby {
 
-// Configuration keys (config_keys_json in connector.cpp lists them with their defaults). The
-// plan's options, when `prepare` receives them, override the same-named keys.
-struct SinkOptions {
+// The configuration keys: Ashby's own settings (config_keys_json in connector.cpp lists them
+// with their defaults, README.md describes them). The migration options are not among them: they
+// come with prepare (PlanOptions).
+struct SinkConfig {
   std::string base_url = "https://api.ashbyhq.com";
   double rate_limit_per_minute = 1000;
-  std::string feedback_form = "Migrated Feedback";
-  std::string default_interview_plan;  // empty: the only active plan
-  std::string default_archive_reason;  // for archived candidacies without a mapped reason
+  // The archive reason (title or id) of archived candidacies whose reason is not mapped; empty:
+  // none, such a candidacy fails.
+  std::string default_archive_reason = "Other";
   std::string legacy_candidate_field = "Legacy IDs";
   std::string legacy_application_field = "Legacy ID";
-  std::string jobless = "candidate_only";        // | lead_application
-  std::string jobless_job;                       // Ashby job (title or id) for lead applications
-  std::string scorecards = "feedback_and_note";  // | feedback | note
-  std::string private_notes = "private";         // | skip
-  std::string interviews = "note";               // | skip
-  std::string offers = "note";                   // | skip
-  std::string uploads = "handle";                // | multipart
-  std::string fallback_user;                     // email, checked by prepare
+  std::string jobless_job;         // Ashby job (title or id) of lead applications
+  std::string uploads = "handle";  // | multipart
   // hold: candidacies of a job confidential in the source wait until Ashby's job.info says the
   // job is confidential (the operator's step in the web app) | proceed: written at once.
   std::string confidential_jobs = "hold";
 };
 
-// Parses the config object; unknown keys and wrong types are ATSM_INVALID naming them.
-SinkOptions parse_sink_options(std::string_view config_json);
+// Parses the config object; unknown keys and wrong types are ATSM_INVALID naming them (a
+// migration option among them is named as one, with where it belongs).
+SinkConfig parse_sink_config(std::string_view config_json);
+
+// The migration options the sink acts on, from prepare's `options` (sdk/docs/sink-protocol.md
+// §1): the host sends every option with its default filled in and applies the skip rules
+// (private_notes, interviews, offers) itself, so a record that reaches the sink is written. The
+// defaults here are the host's, for a prepare whose `options` leave one out.
+struct PlanOptions {
+  std::string jobless = "candidate_only";        // | lead_application (on config's jobless_job)
+  std::string scorecards = "feedback_and_note";  // | feedback | note
+  std::string feedback_form = "Migrated feedback";
+  std::string default_interview_plan;  // empty: the only active plan
+  std::string fallback_user;           // email, checked by prepare
+};
+
+// Reads prepare's `options` (nullptr: all defaults); an option the sink acts on whose value it
+// does not support is ATSM_INVALID naming the option. The other options are the host's.
+PlanOptions parse_plan_options(const boost::json::value* options);
 
 // One write item of the sink protocol.
 struct WriteItem {
@@ -104,8 +117,26 @@ class AshbySink : public sdk::Sink {
   struct FormInfo {
     std::string id, score_path, text_path, text_type;
   };
+  struct StageEntry {
+    StageInfo stage;
+    std::string at;  // when the candidacy entered it
+  };
+  struct ApplicationHistory {
+    std::vector<StageEntry> entries;  // oldest first
+    std::string created_at;
+    std::string archive_reason_id;  // of the Archived entry
+    boost::json::array to_json() const;
+  };
 
-  // ---- catalog (cached) ----
+  // ---- prepare's steps (sink_prepare.cpp) ----
+  boost::json::object read_catalog();
+  void read_plans_and_stages(boost::json::object& catalog);
+  void check_option_targets(const boost::json::object& plan, const boost::json::object& catalog,
+                            boost::json::array& missing);
+  boost::json::object calls_per_item() const;
+  boost::json::array operator_steps(const boost::json::object& plan) const;
+
+  // ---- catalog, cached (sink_catalog.cpp) ----
   std::vector<boost::json::object> cached_list(const std::string& method,
                                                const boost::json::object& body = {});
   void remember(const std::string& method, const boost::json::object& item);
@@ -123,13 +154,25 @@ class AshbySink : public sdk::Sink {
   std::string ensure_tag(const std::string& title);
   std::string archive_reason_fallback();
 
-  // ---- writers ----
+  // ---- writers (sink_jobs.cpp, sink_candidates.cpp, sink_applications.cpp,
+  //      sink_activity.cpp, sink_files.cpp) ----
   void write_department(const WriteItem& item, ItemResult& result, bool office);
   void write_job(const WriteItem& item, ItemResult& result);
   void write_tag(const WriteItem& item, ItemResult& result);
   void write_custom_field(const WriteItem& item, ItemResult& result);
   void write_person(const WriteItem& item, ItemResult& result);
   void write_candidacy(const WriteItem& item, ItemResult& result);
+  std::string jobless_job_id();
+  std::optional<StageInfo> stage_in_plan(const WriteItem& item, const std::string& stage_key,
+                                         const PlanInfo& plan, const std::string& job_id,
+                                         ItemResult& result);
+  ApplicationHistory application_history(const WriteItem& item, const std::string& job_id,
+                                         ItemResult& result);
+  std::string application_source(const WriteItem& item, ItemResult& result);
+  std::string create_new_application(const std::string& job_id, const boost::json::object& body);
+  void update_application(const std::string& id, const ApplicationHistory& history,
+                          const std::string& source_id, const std::string& credited,
+                          ItemResult& result);
   void write_application_content(const WriteItem& item, const std::string& candidate_id,
                                  const std::string& application_id, ItemResult& result);
   void write_note(const WriteItem& item, ItemResult& result);
@@ -158,7 +201,8 @@ class AshbySink : public sdk::Sink {
   // and not yet in Ashby), or "" to write it.
   std::string confidential_hold(const std::string& job_id);
 
-  // ---- finders (the same lookups lookup_first uses) ----
+  // ---- finders, the same lookups lookup_first uses (sink_find.cpp; find_candidate and
+  //      find_file with their writers) ----
   std::optional<std::string> find_candidate(const WriteItem& item);
   std::optional<std::string> find_application(const WriteItem& item);
   std::optional<std::string> find_job(const WriteItem& item);
@@ -169,7 +213,14 @@ class AshbySink : public sdk::Sink {
   std::optional<std::string> find_file(const WriteItem& item);
   std::optional<std::string> find_item(const std::string& kind, const WriteItem& item);
 
-  // ---- shared steps ----
+  // ---- read-back (sink_read_back.cpp) ----
+  std::optional<boost::json::object> fetch_or_none(const std::string& method,
+                                                   const boost::json::object& body);
+  std::optional<boost::json::object> read_note_or_feedback(const std::string& kind,
+                                                           const std::string& target_id);
+  std::optional<boost::json::object> read_file(const std::string& target_id);
+
+  // ---- shared steps (sink_activity.cpp: notes; sink_candidates.cpp: values, tags) ----
   // How create_note's content is sent: HTML the sink composed (render.hpp's
   // composed_note_content picks text/html or text/plain), or as note_content decided.
   enum class NoteFormat { composed_html, html, plain_text };
@@ -186,7 +237,8 @@ class AshbySink : public sdk::Sink {
   std::string application_job_title(const std::string& application_id);
   std::string ref(const WriteItem& item, const std::optional<std::string>& source_key) const;
 
-  SinkOptions options_;
+  SinkConfig config_;
+  PlanOptions plan_options_;  // set by prepare, read by the writers
   Client client_;
   std::mutex mutex_;         // guards the caches below
   std::mutex create_mutex_;  // one create-by-name at a time, so two threads never both create

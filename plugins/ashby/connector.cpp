@@ -3,22 +3,16 @@
 
 namespace {
 
+// Ashby's own settings only: the migration options (jobless, scorecards, feedback_form, ...)
+// come with prepare, from the mapping file's "options" (sdk/docs/sink-protocol.md §1).
 constexpr const char* kConfigKeys = R"json([
 {"name":"base_url","type":"string","description":"Ashby API base URL","default":"https://api.ashbyhq.com","required":false},
 {"name":"rate_limit_per_minute","type":"number","description":"requests per minute for the API key (Ashby: 1,000)","default":1000,"required":false},
-{"name":"feedback_form","type":"string","description":"feedback form (Score + long text fields) that migrated feedback is submitted on","default":"Migrated Feedback","required":false},
-{"name":"default_interview_plan","type":"string","description":"interview plan of new jobs; empty: the only plan","default":"","required":false},
-{"name":"default_archive_reason","type":"string","description":"archive reason for archived candidacies whose reason is not mapped","default":"Other","required":false},
+{"name":"default_archive_reason","type":"string","description":"archive reason (title or id) of archived candidacies whose reason is not mapped; empty: none, such a candidacy fails","default":"Other","required":false},
 {"name":"legacy_candidate_field","type":"string","description":"candidate custom field holding the source ids (created when missing)","default":"Legacy IDs","required":false},
 {"name":"legacy_application_field","type":"string","description":"application custom field holding the source id (created when missing)","default":"Legacy ID","required":false},
-{"name":"jobless","type":"string","description":"candidacies without a job: candidate_only | lead_application","default":"candidate_only","required":false},
-{"name":"jobless_job","type":"string","description":"Ashby job (title or id) of lead applications","default":"","required":false},
-{"name":"scorecards","type":"string","description":"feedback_and_note | feedback | note","default":"feedback_and_note","required":false},
-{"name":"private_notes","type":"string","description":"private | skip","default":"private","required":false},
-{"name":"interviews","type":"string","description":"note | skip","default":"note","required":false},
-{"name":"offers","type":"string","description":"note | skip","default":"note","required":false},
+{"name":"jobless_job","type":"string","description":"Ashby job (title or id) of lead applications (options.jobless: lead_application)","default":"","required":false},
 {"name":"uploads","type":"string","description":"handle (upload-handle flow, multipart fallback) | multipart","default":"handle","required":false},
-{"name":"fallback_user","type":"string","description":"email of the Ashby user unmatched users map to (checked by prepare)","default":"","required":false},
 {"name":"confidential_jobs","type":"string","description":"hold (candidacies of a job confidential in the source wait until the job is confidential in Ashby: the operator marks it in the web app, then runs again) | proceed (write them at once)","default":"hold","required":false}
 ])json";
 

@@ -38,65 +38,82 @@ const char* link_type(const std::string& url) {
 
 // The canonical records of the Lever dataset that the truth covers, built the way MAPPING.md
 // describes them (this is the test's stand-in for the Lever source plugin and the host's plan).
-Load build_lever(AshbyHarness& h, int persons, const json::object& truth,
-                 const json::object& catalog) {
-  sandbox::Dataset data = sandbox::generate_dataset(7, persons);
-  const sandbox::LeverData& lv = data.lever;
-  Load load;
-  auto by_name = [&](const char* kind, const std::string& name) -> std::string {
-    for (const auto& entry : catalog.at("catalog").at(kind).as_array()) {
+class LeverBuilder {
+ public:
+  LeverBuilder(AshbyHarness& h, const sandbox::LeverData& lv, const json::object& catalog)
+      : h_(h), lv_(lv), catalog_(catalog) {}
+
+  Load build(const json::object& truth) {
+    map_references();
+    add_jobs();
+    for (const auto& contact : lv_.contacts)
+      contacts_[contact.id] = &contact;
+    for (const auto& opp : lv_.opportunities)
+      if (!opp.deleted_at)
+        opps_[opp.contact_id].push_back(&opp);
+    for (const auto& truth_person : truth.at("persons").as_array()) {
+      std::vector<json::object> members = add_person(truth_person);
+      for (const auto& member : members) {
+        std::string contact_key(member.at("source_key").as_string());
+        for (const auto* opp : opps_[contact_key.substr(strlen("lever:contact:"))])
+          add_opportunity(*opp, contact_key);
+      }
+    }
+    return std::move(load_);
+  }
+
+ private:
+  std::string by_name(const char* kind, const std::string& name) const {
+    for (const auto& entry : catalog_.at("catalog").at(kind).as_array()) {
       const auto* email = entry.as_object().if_contains("email");
       if (entry.at("name").as_string() == name || (email && email->as_string() == name))
         return std::string(entry.at("id").as_string());
     }
     return {};
-  };
-  std::map<std::string, std::string> user_names;
-  for (const auto& user : lv.users) {
-    user_names[user.id] = user.name;
-    std::string id = by_name("user", user.email);
-    load.refs["lever:user:" + user.id] =
-        id.empty() ? by_name("user", "migration-bot@acme.example") : id;
-  }
-  for (const auto& stage : lv.stages)
-    load.refs["lever:stage:" + stage.id] = by_name("stage", stage.text);
-  std::map<std::string, std::string> reason_type;
-  for (const auto& reason : lv.archive_reasons) {
-    reason_type[reason.id] = reason.type;
-    if (std::string id = by_name("archive_reason", reason.text); !id.empty())
-      load.refs["lever:archive_reason:" + reason.id] = id;
-  }
-  for (const auto& source : lv.sources)
-    load.refs["lever:source:" + source] = by_name("source", source);
-  std::set<std::string> lead_stages;
-  for (const auto& stage : lv.stages)
-    if (stage.lead)
-      lead_stages.insert(stage.id);
-
-  for (const auto& posting : lv.postings) {
-    std::string status = posting.state == "closed"  ? "closed"
-                         : posting.state == "draft" ? "draft"
-                                                    : "open";
-    load.jobs.push_back(item("lever:posting:" + posting.id,
-                             json::object{{"kind", "job"},
-                                          {"source", "lever"},
-                                          {"source_key", "lever:posting:" + posting.id},
-                                          {"title", posting.text},
-                                          {"status", status},
-                                          {"confidential", posting.confidential},
-                                          {"team", posting.team},
-                                          {"location", posting.location}}));
   }
 
-  std::map<std::string, const sandbox::LeverContact*> contacts;
-  for (const auto& contact : lv.contacts)
-    contacts[contact.id] = &contact;
-  std::map<std::string, std::vector<const sandbox::LeverOpportunity*>> opps;
-  for (const auto& opp : lv.opportunities)
-    if (!opp.deleted_at)
-      opps[opp.contact_id].push_back(&opp);
+  // The references the plan resolves against the catalog: users, stages, reasons, sources.
+  void map_references() {
+    for (const auto& user : lv_.users) {
+      user_names_[user.id] = user.name;
+      std::string id = by_name("user", user.email);
+      load_.refs["lever:user:" + user.id] =
+          id.empty() ? by_name("user", "migration-bot@acme.example") : id;
+    }
+    for (const auto& stage : lv_.stages)
+      load_.refs["lever:stage:" + stage.id] = by_name("stage", stage.text);
+    for (const auto& reason : lv_.archive_reasons) {
+      reason_type_[reason.id] = reason.type;
+      if (std::string id = by_name("archive_reason", reason.text); !id.empty())
+        load_.refs["lever:archive_reason:" + reason.id] = id;
+    }
+    for (const auto& source : lv_.sources)
+      load_.refs["lever:source:" + source] = by_name("source", source);
+    for (const auto& stage : lv_.stages)
+      if (stage.lead)
+        lead_stages_.insert(stage.id);
+  }
 
-  for (const auto& truth_person : truth.at("persons").as_array()) {
+  void add_jobs() {
+    for (const auto& posting : lv_.postings) {
+      std::string status = posting.state == "closed"  ? "closed"
+                           : posting.state == "draft" ? "draft"
+                                                      : "open";
+      load_.jobs.push_back(item("lever:posting:" + posting.id,
+                                json::object{{"kind", "job"},
+                                             {"source", "lever"},
+                                             {"source_key", "lever:posting:" + posting.id},
+                                             {"title", posting.text},
+                                             {"status", status},
+                                             {"confidential", posting.confidential},
+                                             {"team", posting.team},
+                                             {"location", posting.location}}));
+    }
+  }
+
+  // The person item of one truth person: its Lever contacts (the legacy ids), the most recently
+  // updated first as the host orders a merge group. Returns the members.
+  std::vector<json::object> add_person(const json::value& truth_person) {
     std::string legacy(truth_person.at("legacyIds").as_string());
     std::vector<json::object> members;
     std::vector<int64_t> updated;
@@ -106,54 +123,8 @@ Load build_lever(AshbyHarness& h, int persons, const json::object& truth,
       std::string key =
           legacy.substr(start, end == std::string::npos ? std::string::npos : end - start);
       start = end == std::string::npos ? legacy.size() : end + 1;
-      const sandbox::LeverContact& contact = *contacts.at(key.substr(strlen("lever:contact:")));
-      int64_t created = INT64_MAX, last = 0;
-      for (const auto* opp : opps[contact.id]) {
-        created = std::min(created, opp->created_at);
-        last = std::max(last, opp->updated_at.value_or(opp->created_at));
-      }
-      json::array emails, phones, links;
-      for (const auto& email : contact.emails)
-        emails.push_back(json::object{{"address", email}});
-      for (const auto& phone : contact.phones)
-        phones.push_back(json::object{{"number", phone.value}, {"type", phone.type}});
-      for (const auto& url : contact.links)
-        links.push_back(json::object{{"url", url}, {"type", link_type(url)}});
-      json::object record{
-          {"kind", "person"},     {"source", "lever"},          {"source_key", key},
-          {"name", contact.name}, {"emails", emails},           {"phones", phones},
-          {"links", links},       {"created_at", iso(created)}, {"updated_at", iso(last)}};
-      if (!contact.location.empty())
-        record["location"] = contact.location;
-      if (!contact.headline.empty())
-        record["headline"] = contact.headline;
-      // The parsed resumes' schools and positions (person.education / employment, which the
-      // profile note carries).
-      json::array education, employment;
-      auto year_month = [](const json::value& at) {
-        return std::to_string(at.at("year").as_int64()) + "-" +
-               (at.at("month").as_int64() < 10 ? "0" : "") +
-               std::to_string(at.at("month").as_int64());
-      };
-      for (const auto* opp : opps[contact.id])
-        for (const auto& file : opp->files)
-          if (auto parsed = opp->resume_parsed.find(file.id);
-              file.resume && parsed != opp->resume_parsed.end()) {
-            for (const auto& school : parsed->second.at("schools").as_array())
-              education.push_back(json::object{{"school", school.at("org")},
-                                               {"degree", school.at("degree")},
-                                               {"start", year_month(school.at("start"))},
-                                               {"end", year_month(school.at("end"))}});
-            for (const auto& position : parsed->second.at("positions").as_array())
-              employment.push_back(json::object{{"company", position.at("org")},
-                                                {"title", position.at("title")},
-                                                {"start", year_month(position.at("start"))}});
-          }
-      if (!education.empty())
-        record["education"] = std::move(education);
-      if (!employment.empty())
-        record["employment"] = std::move(employment);
-      members.push_back(std::move(record));
+      int64_t last = 0;
+      members.push_back(contact_record(key, last));
       updated.push_back(last);
     }
     // The host's order: the most recently updated record first.
@@ -170,222 +141,328 @@ Load build_lever(AshbyHarness& h, int persons, const json::object& truth,
         group.push_back(members[order[i]]);
       person_item["group"] = std::move(group);
     }
-    load.persons.push_back(std::move(person_item));
+    load_.persons.push_back(std::move(person_item));
+    return members;
+  }
 
-    for (const auto& member : members) {
-      std::string contact_key(member.at("source_key").as_string());
-      for (const auto* opp : opps[contact_key.substr(strlen("lever:contact:"))]) {
-        std::string opp_key = "lever:opportunity:" + opp->id;
-        std::string status = "active";
-        if (opp->archive_reason_id)
-          status = reason_type[*opp->archive_reason_id] == "hired" ? "hired" : "archived";
-        else if (lead_stages.count(opp->stage_id))
-          status = "lead";
-        json::array history, tags, sources;
-        for (const auto& change : opp->stage_changes)
-          history.push_back(json::object{{"stage_key", "lever:stage:" + change.to_stage_id},
-                                         {"entered_at", iso(change.at)}});
-        for (const auto& tag : opp->tags)
-          tags.emplace_back(tag);
-        for (const auto& source : opp->sources)
-          sources.push_back(
-              json::object{{"source_key", "lever:source:" + source}, {"name", source}});
-        json::object candidacy{{"kind", "candidacy"},
-                               {"source", "lever"},
-                               {"source_key", opp_key},
-                               {"person_key", contact_key},
-                               {"status", status},
-                               {"stage_key", "lever:stage:" + opp->stage_id},
-                               {"stage_history", history},
-                               {"sources", sources},
-                               {"tags", tags},
-                               {"created_at", iso(opp->created_at)}};
-        if (opp->posting_id)
-          candidacy["job_key"] = "lever:posting:" + *opp->posting_id;
-        if (opp->archive_reason_id) {
-          candidacy["archive_reason_key"] = "lever:archive_reason:" + *opp->archive_reason_id;
-          candidacy["archived_at"] = iso(opp->archived_at);
-        }
-        if (opp->updated_at)
-          candidacy["updated_at"] = iso(*opp->updated_at);
-        // The application's cover letter and form answers (their text is the e2e test's to
-        // check; here they make the application note the truth counts).
-        if (opp->posting_id) {
-          const auto& data = opp->application;
-          if (!data.comments.empty())
-            candidacy["cover_letter"] = data.comments;
-          json::array answers;
-          if (!data.company.empty())
-            answers.push_back(json::object{{"question", "Company"}, {"answer", data.company}});
-          for (const auto& question : data.questions)
-            answers.push_back(json::object{{"question", question.text}});
-          if (!answers.empty())
-            candidacy["form_answers"] = std::move(answers);
-        }
-        load.candidacies.push_back(item(opp_key, candidacy));
+  // The person record of the Lever contact `key`; `last` gets its latest update.
+  json::object contact_record(const std::string& key, int64_t& last) {
+    const sandbox::LeverContact& contact = *contacts_.at(key.substr(strlen("lever:contact:")));
+    int64_t created = INT64_MAX;
+    last = 0;
+    for (const auto* opp : opps_[contact.id]) {
+      created = std::min(created, opp->created_at);
+      last = std::max(last, opp->updated_at.value_or(opp->created_at));
+    }
+    json::array emails, phones, links;
+    for (const auto& email : contact.emails)
+      emails.push_back(json::object{{"address", email}});
+    for (const auto& phone : contact.phones)
+      phones.push_back(json::object{{"number", phone.value}, {"type", phone.type}});
+    for (const auto& url : contact.links)
+      links.push_back(json::object{{"url", url}, {"type", link_type(url)}});
+    json::object record{
+        {"kind", "person"},     {"source", "lever"},          {"source_key", key},
+        {"name", contact.name}, {"emails", emails},           {"phones", phones},
+        {"links", links},       {"created_at", iso(created)}, {"updated_at", iso(last)}};
+    if (!contact.location.empty())
+      record["location"] = contact.location;
+    if (!contact.headline.empty())
+      record["headline"] = contact.headline;
+    add_resume_history(contact, record);
+    return record;
+  }
 
-        for (const auto& note : opp->notes) {
-          if (note.deleted_at)
-            continue;
-          std::string body;
-          for (const auto& comment : note.comments)
-            body += (body.empty() ? "" : "\n") + comment.value;
-          load.notes.push_back(item("lever:note:" + note.id,
-                                    json::object{{"kind", "note"},
-                                                 {"source", "lever"},
-                                                 {"source_key", "lever:note:" + note.id},
-                                                 {"person_key", contact_key},
-                                                 {"candidacy_key", opp_key},
-                                                 {"author_user_key", "lever:user:" + note.user},
-                                                 {"author_name", user_names[note.user]},
-                                                 {"body", body},
-                                                 {"body_format", "text"},
-                                                 {"is_private", note.secret},
-                                                 {"created_at", iso(note.created_at)}}));
+  // The parsed resumes' schools and positions (person.education / employment, which the profile
+  // note carries).
+  void add_resume_history(const sandbox::LeverContact& contact, json::object& record) {
+    json::array education, employment;
+    auto year_month = [](const json::value& at) {
+      return std::to_string(at.at("year").as_int64()) + "-" +
+             (at.at("month").as_int64() < 10 ? "0" : "") +
+             std::to_string(at.at("month").as_int64());
+    };
+    for (const auto* opp : opps_[contact.id])
+      for (const auto& file : opp->files)
+        if (auto parsed = opp->resume_parsed.find(file.id);
+            file.resume && parsed != opp->resume_parsed.end()) {
+          for (const auto& school : parsed->second.at("schools").as_array())
+            education.push_back(json::object{{"school", school.at("org")},
+                                             {"degree", school.at("degree")},
+                                             {"start", year_month(school.at("start"))},
+                                             {"end", year_month(school.at("end"))}});
+          for (const auto& position : parsed->second.at("positions").as_array())
+            employment.push_back(json::object{{"company", position.at("org")},
+                                              {"title", position.at("title")},
+                                              {"start", year_month(position.at("start"))}});
         }
-        for (const auto& form : opp->feedback) {
-          if (form.deleted_at)
-            continue;
-          json::array fields;
-          for (const auto& field : form.fields) {
-            std::string type = field.type == "yes-no"     ? "yes_no"
-                               : field.type == "dropdown" ? "dropdown"
-                               : field.type == "score"    ? "score"
-                               : field.type == "textarea" ? "textarea"
-                                                          : "rating";
-            json::object entry{{"label", field.text}, {"type", type}, {"value", field.value}};
-            if (!field.options.empty()) {
-              json::array values;
-              for (const auto& option : field.options)
-                values.emplace_back(option);
-              entry["scale"] = json::object{{"values", values}};
-            }
-            fields.push_back(std::move(entry));
-          }
-          load.feedback.push_back(item("lever:feedback:" + form.id,
-                                       json::object{{"kind", "feedback"},
-                                                    {"source", "lever"},
-                                                    {"source_key", "lever:feedback:" + form.id},
-                                                    {"person_key", contact_key},
-                                                    {"candidacy_key", opp_key},
-                                                    {"author_user_key", "lever:user:" + form.user},
-                                                    {"author_name", user_names[form.user]},
-                                                    {"form_name", form.text},
-                                                    {"submitted_at", iso(form.completed_at)},
-                                                    {"fields", fields}}));
-        }
-        // Profile forms are feedback too (date, yes-no and text fields).
-        for (const auto& form : opp->profile_forms) {
-          json::array fields;
-          for (const auto& field : form.fields) {
-            json::value value = field.value;
-            if (field.type == "date")
-              value = iso(field.value.as_int64() + 12 * 3600'000).substr(0, 10);
-            std::string type = field.type == "yes-no" ? "yes_no" : field.type;
-            fields.push_back(json::object{{"label", field.text}, {"type", type}, {"value", value}});
-          }
-          load.feedback.push_back(item("lever:form:" + form.id,
-                                       json::object{{"kind", "feedback"},
-                                                    {"source", "lever"},
-                                                    {"source_key", "lever:form:" + form.id},
-                                                    {"person_key", contact_key},
-                                                    {"candidacy_key", opp_key},
-                                                    {"author_user_key", "lever:user:" + form.user},
-                                                    {"author_name", user_names[form.user]},
-                                                    {"form_name", form.text},
-                                                    {"submitted_at", iso(form.completed_at)},
-                                                    {"fields", fields}}));
-        }
-        if (!opp->interviews.empty()) {
-          json::array group;
-          json::object first;
-          for (const auto& interview : opp->interviews) {
-            json::array interviewers;
-            for (const auto& user : interview.interviewers)
-              interviewers.push_back(
-                  json::object{{"user_key", "lever:user:" + user}, {"name", user_names[user]}});
-            json::object record{{"kind", "interview"},
-                                {"source", "lever"},
-                                {"source_key", "lever:interview:" + interview.id},
-                                {"person_key", contact_key},
-                                {"candidacy_key", opp_key},
-                                {"title", interview.subject},
-                                {"start_at", iso(interview.date)},
-                                {"end_at", iso(interview.date + interview.duration_min * 60000)},
-                                {"interviewers", interviewers}};
-            if (first.empty())
-              first = std::move(record);
-            else
-              group.push_back(std::move(record));
-          }
-          json::object grouped = item(opp_key + "#interviews", first);
-          if (!group.empty())
-            grouped["group"] = std::move(group);
-          load.interviews.push_back(std::move(grouped));
-        }
-        for (const auto& offer : opp->offers) {
-          json::array fields;
-          for (const auto& [label, value] : offer.fields)
-            fields.push_back(json::object{{"label", label}, {"value", value}});
-          load.offers.push_back(item("lever:offer:" + offer.id,
-                                     json::object{{"kind", "offer"},
-                                                  {"source", "lever"},
-                                                  {"source_key", "lever:offer:" + offer.id},
-                                                  {"person_key", contact_key},
-                                                  {"candidacy_key", opp_key},
-                                                  {"status", offer.status},
-                                                  {"created_at", iso(offer.created_at)},
-                                                  {"fields", fields}}));
-        }
-        for (const auto& file : opp->files) {
-          json::object record{{"kind", "file"},
-                              {"source", "lever"},
-                              {"source_key", "lever:file:" + file.id},
-                              {"person_key", contact_key},
-                              {"candidacy_key", opp_key},
-                              {"file_name", file.name},
-                              {"is_resume", file.resume},
-                              {"uploaded_at", iso(file.uploaded_at)}};
-          if (file.status == "processed") {
-            std::string bytes = sandbox::file_bytes(file);
-            record["sha256"] = h.put_blob(bytes);
-            record["size"] = static_cast<int64_t>(bytes.size());
-            record["content_type"] = "application/pdf";
-          } else {
-            record["skipped_reason"] = "Lever 422: file " + file.status;
-          }
-          load.files.push_back(item("lever:file:" + file.id, record));
-        }
-        // Offer letters and file-upload answers are files on the candidacy too.
-        std::vector<std::pair<std::string, const sandbox::SandboxFile*>> more;
-        for (const auto& offer : opp->offers) {
-          if (offer.sent_document)
-            more.emplace_back("lever:offer_document:" + offer.id + ":sent", &*offer.sent_document);
-          if (offer.signed_document)
-            more.emplace_back("lever:offer_document:" + offer.id + ":signed",
-                              &*offer.signed_document);
-        }
-        if (opp->application.answer_file)
-          more.emplace_back("lever:application_file:" + opp->application.answer_file->id,
-                            &*opp->application.answer_file);
-        for (const auto& [key, file] : more) {
-          std::string bytes = sandbox::file_bytes(*file);
-          load.files.push_back(item(key, json::object{{"kind", "file"},
-                                                      {"source", "lever"},
-                                                      {"source_key", key},
-                                                      {"person_key", contact_key},
-                                                      {"candidacy_key", opp_key},
-                                                      {"file_name", file->name},
-                                                      {"is_resume", false},
-                                                      {"uploaded_at", iso(file->uploaded_at)},
-                                                      {"sha256", h.put_blob(bytes)},
-                                                      {"size", static_cast<int64_t>(bytes.size())},
-                                                      {"content_type", "application/pdf"}}));
-        }
-      }
+    if (!education.empty())
+      record["education"] = std::move(education);
+    if (!employment.empty())
+      record["employment"] = std::move(employment);
+  }
+
+  // One opportunity: its candidacy and everything on it.
+  void add_opportunity(const sandbox::LeverOpportunity& opp, const std::string& contact_key) {
+    std::string opp_key = "lever:opportunity:" + opp.id;
+    add_candidacy(opp, contact_key, opp_key);
+    add_notes(opp, contact_key, opp_key);
+    add_feedback(opp, contact_key, opp_key);
+    add_profile_forms(opp, contact_key, opp_key);
+    add_interviews(opp, contact_key, opp_key);
+    add_offers(opp, contact_key, opp_key);
+    add_files(opp, contact_key, opp_key);
+    add_attached_files(opp, contact_key, opp_key);
+  }
+
+  void add_candidacy(const sandbox::LeverOpportunity& opp, const std::string& contact_key,
+                     const std::string& opp_key) {
+    std::string status = "active";
+    if (opp.archive_reason_id)
+      status = reason_type_[*opp.archive_reason_id] == "hired" ? "hired" : "archived";
+    else if (lead_stages_.count(opp.stage_id))
+      status = "lead";
+    json::array history, tags, sources;
+    for (const auto& change : opp.stage_changes)
+      history.push_back(json::object{{"stage_key", "lever:stage:" + change.to_stage_id},
+                                     {"entered_at", iso(change.at)}});
+    for (const auto& tag : opp.tags)
+      tags.emplace_back(tag);
+    for (const auto& source : opp.sources)
+      sources.push_back(json::object{{"source_key", "lever:source:" + source}, {"name", source}});
+    json::object candidacy{{"kind", "candidacy"},
+                           {"source", "lever"},
+                           {"source_key", opp_key},
+                           {"person_key", contact_key},
+                           {"status", status},
+                           {"stage_key", "lever:stage:" + opp.stage_id},
+                           {"stage_history", history},
+                           {"sources", sources},
+                           {"tags", tags},
+                           {"created_at", iso(opp.created_at)}};
+    if (opp.posting_id)
+      candidacy["job_key"] = "lever:posting:" + *opp.posting_id;
+    if (opp.archive_reason_id) {
+      candidacy["archive_reason_key"] = "lever:archive_reason:" + *opp.archive_reason_id;
+      candidacy["archived_at"] = iso(opp.archived_at);
+    }
+    if (opp.updated_at)
+      candidacy["updated_at"] = iso(*opp.updated_at);
+    // The application's cover letter and form answers (their text is the e2e test's to
+    // check; here they make the application note the truth counts).
+    if (opp.posting_id) {
+      const auto& data = opp.application;
+      if (!data.comments.empty())
+        candidacy["cover_letter"] = data.comments;
+      json::array answers;
+      if (!data.company.empty())
+        answers.push_back(json::object{{"question", "Company"}, {"answer", data.company}});
+      for (const auto& question : data.questions)
+        answers.push_back(json::object{{"question", question.text}});
+      if (!answers.empty())
+        candidacy["form_answers"] = std::move(answers);
+    }
+    load_.candidacies.push_back(item(opp_key, candidacy));
+  }
+
+  void add_notes(const sandbox::LeverOpportunity& opp, const std::string& contact_key,
+                 const std::string& opp_key) {
+    for (const auto& note : opp.notes) {
+      if (note.deleted_at)
+        continue;
+      std::string body;
+      for (const auto& comment : note.comments)
+        body += (body.empty() ? "" : "\n") + comment.value;
+      load_.notes.push_back(
+          item("lever:note:" + note.id, json::object{{"kind", "note"},
+                                                     {"source", "lever"},
+                                                     {"source_key", "lever:note:" + note.id},
+                                                     {"person_key", contact_key},
+                                                     {"candidacy_key", opp_key},
+                                                     {"author_user_key", "lever:user:" + note.user},
+                                                     {"author_name", user_names_[note.user]},
+                                                     {"body", body},
+                                                     {"body_format", "text"},
+                                                     {"is_private", note.secret},
+                                                     {"created_at", iso(note.created_at)}}));
     }
   }
-  return load;
+
+  // The feedback item of a Lever feedback or profile form (`prefix` says which).
+  template <typename Form>
+  void push_feedback(const std::string& prefix, const Form& form, const std::string& contact_key,
+                     const std::string& opp_key, json::array fields) {
+    load_.feedback.push_back(
+        item(prefix + form.id, json::object{{"kind", "feedback"},
+                                            {"source", "lever"},
+                                            {"source_key", prefix + form.id},
+                                            {"person_key", contact_key},
+                                            {"candidacy_key", opp_key},
+                                            {"author_user_key", "lever:user:" + form.user},
+                                            {"author_name", user_names_[form.user]},
+                                            {"form_name", form.text},
+                                            {"submitted_at", iso(form.completed_at)},
+                                            {"fields", std::move(fields)}}));
+  }
+
+  void add_feedback(const sandbox::LeverOpportunity& opp, const std::string& contact_key,
+                    const std::string& opp_key) {
+    for (const auto& form : opp.feedback) {
+      if (form.deleted_at)
+        continue;
+      json::array fields;
+      for (const auto& field : form.fields) {
+        std::string type = field.type == "yes-no"     ? "yes_no"
+                           : field.type == "dropdown" ? "dropdown"
+                           : field.type == "score"    ? "score"
+                           : field.type == "textarea" ? "textarea"
+                                                      : "rating";
+        json::object entry{{"label", field.text}, {"type", type}, {"value", field.value}};
+        if (!field.options.empty()) {
+          json::array values;
+          for (const auto& option : field.options)
+            values.emplace_back(option);
+          entry["scale"] = json::object{{"values", values}};
+        }
+        fields.push_back(std::move(entry));
+      }
+      push_feedback("lever:feedback:", form, contact_key, opp_key, std::move(fields));
+    }
+  }
+
+  // Profile forms are feedback too (date, yes-no and text fields).
+  void add_profile_forms(const sandbox::LeverOpportunity& opp, const std::string& contact_key,
+                         const std::string& opp_key) {
+    for (const auto& form : opp.profile_forms) {
+      json::array fields;
+      for (const auto& field : form.fields) {
+        json::value value = field.value;
+        if (field.type == "date")
+          value = iso(field.value.as_int64() + 12 * 3600'000).substr(0, 10);
+        std::string type = field.type == "yes-no" ? "yes_no" : field.type;
+        fields.push_back(json::object{{"label", field.text}, {"type", type}, {"value", value}});
+      }
+      push_feedback("lever:form:", form, contact_key, opp_key, std::move(fields));
+    }
+  }
+
+  // An opportunity's interviews are one item: the first its record, the rest its group.
+  void add_interviews(const sandbox::LeverOpportunity& opp, const std::string& contact_key,
+                      const std::string& opp_key) {
+    if (opp.interviews.empty())
+      return;
+    json::array group;
+    json::object first;
+    for (const auto& interview : opp.interviews) {
+      json::array interviewers;
+      for (const auto& user : interview.interviewers)
+        interviewers.push_back(
+            json::object{{"user_key", "lever:user:" + user}, {"name", user_names_[user]}});
+      json::object record{{"kind", "interview"},
+                          {"source", "lever"},
+                          {"source_key", "lever:interview:" + interview.id},
+                          {"person_key", contact_key},
+                          {"candidacy_key", opp_key},
+                          {"title", interview.subject},
+                          {"start_at", iso(interview.date)},
+                          {"end_at", iso(interview.date + interview.duration_min * 60000)},
+                          {"interviewers", interviewers}};
+      if (first.empty())
+        first = std::move(record);
+      else
+        group.push_back(std::move(record));
+    }
+    json::object grouped = item(opp_key + "#interviews", first);
+    if (!group.empty())
+      grouped["group"] = std::move(group);
+    load_.interviews.push_back(std::move(grouped));
+  }
+
+  void add_offers(const sandbox::LeverOpportunity& opp, const std::string& contact_key,
+                  const std::string& opp_key) {
+    for (const auto& offer : opp.offers) {
+      json::array fields;
+      for (const auto& [label, value] : offer.fields)
+        fields.push_back(json::object{{"label", label}, {"value", value}});
+      load_.offers.push_back(
+          item("lever:offer:" + offer.id, json::object{{"kind", "offer"},
+                                                       {"source", "lever"},
+                                                       {"source_key", "lever:offer:" + offer.id},
+                                                       {"person_key", contact_key},
+                                                       {"candidacy_key", opp_key},
+                                                       {"status", offer.status},
+                                                       {"created_at", iso(offer.created_at)},
+                                                       {"fields", fields}}));
+    }
+  }
+
+  void add_files(const sandbox::LeverOpportunity& opp, const std::string& contact_key,
+                 const std::string& opp_key) {
+    for (const auto& file : opp.files) {
+      json::object record{{"kind", "file"},
+                          {"source", "lever"},
+                          {"source_key", "lever:file:" + file.id},
+                          {"person_key", contact_key},
+                          {"candidacy_key", opp_key},
+                          {"file_name", file.name},
+                          {"is_resume", file.resume},
+                          {"uploaded_at", iso(file.uploaded_at)}};
+      if (file.status == "processed") {
+        std::string bytes = sandbox::file_bytes(file);
+        record["sha256"] = h_.put_blob(bytes);
+        record["size"] = static_cast<int64_t>(bytes.size());
+        record["content_type"] = "application/pdf";
+      } else {
+        record["skipped_reason"] = "Lever 422: file " + file.status;
+      }
+      load_.files.push_back(item("lever:file:" + file.id, record));
+    }
+  }
+
+  // Offer letters and file-upload answers are files on the candidacy too.
+  void add_attached_files(const sandbox::LeverOpportunity& opp, const std::string& contact_key,
+                          const std::string& opp_key) {
+    std::vector<std::pair<std::string, const sandbox::SandboxFile*>> more;
+    for (const auto& offer : opp.offers) {
+      if (offer.sent_document)
+        more.emplace_back("lever:offer_document:" + offer.id + ":sent", &*offer.sent_document);
+      if (offer.signed_document)
+        more.emplace_back("lever:offer_document:" + offer.id + ":signed", &*offer.signed_document);
+    }
+    if (opp.application.answer_file)
+      more.emplace_back("lever:application_file:" + opp.application.answer_file->id,
+                        &*opp.application.answer_file);
+    for (const auto& [key, file] : more) {
+      std::string bytes = sandbox::file_bytes(*file);
+      load_.files.push_back(item(key, json::object{{"kind", "file"},
+                                                   {"source", "lever"},
+                                                   {"source_key", key},
+                                                   {"person_key", contact_key},
+                                                   {"candidacy_key", opp_key},
+                                                   {"file_name", file->name},
+                                                   {"is_resume", false},
+                                                   {"uploaded_at", iso(file->uploaded_at)},
+                                                   {"sha256", h_.put_blob(bytes)},
+                                                   {"size", static_cast<int64_t>(bytes.size())},
+                                                   {"content_type", "application/pdf"}}));
+    }
+  }
+
+  AshbyHarness& h_;
+  const sandbox::LeverData& lv_;
+  const json::object& catalog_;
+  Load load_;
+  std::map<std::string, std::string> user_names_;   // Lever user id -> name
+  std::map<std::string, std::string> reason_type_;  // archive reason id -> its type
+  std::set<std::string> lead_stages_;
+  std::map<std::string, const sandbox::LeverContact*> contacts_;
+  std::map<std::string, std::vector<const sandbox::LeverOpportunity*>> opps_;  // by contact
+};
+
+Load build_lever(AshbyHarness& h, int persons, const json::object& truth,
+                 const json::object& catalog) {
+  sandbox::Dataset data = sandbox::generate_dataset(7, persons);
+  return LeverBuilder(h, data.lever, catalog).build(truth);
 }
 
 struct LoadStats {

@@ -73,8 +73,6 @@ json::object AshbyHarness::config(const json::object& extra) const {
   json::object config{{"base_url", atsm::testing::ashby_url_through(
                                        spec_validator_.get(), sandbox_->endpoints().ashby_url)},
                       {"rate_limit_per_minute", 1000 * rate_scale_},
-                      {"default_interview_plan", "Default Interview Plan"},
-                      {"fallback_user", "migration-bot@acme.example"},
                       // The datasets hold confidential jobs; the tests of the hold ask for it.
                       {"confidential_jobs", "proceed"}};
   for (const auto& [key, value] : extra_config_)
@@ -135,16 +133,34 @@ std::string AshbyHarness::put_blob(const std::string& bytes) {
 }
 
 json::object AshbyHarness::prepare(const json::object& plan) {
+  return prepare_on(*instance_, plan);
+}
+
+json::object AshbyHarness::prepare_on(host::ConnectorInstance& sink, const json::object& plan) {
   json::object full{{"source", "lever"},
-                    {"options", json::object{{"feedback_form", "Migrated Feedback"},
-                                             {"default_interview_plan", "Default Interview Plan"},
-                                             {"fallback_user", "migration-bot@acme.example"}}},
+                    {"options", plan_options()},
                     {"counts", json::object{}},
                     {"references", json::object{}},
                     {"mapping", json::object{}}};
   for (const auto& [key, value] : plan)
     full[key] = value;
-  return instance_->prepare(json::serialize(full));
+  return sink.prepare(json::serialize(full));
+}
+
+json::object plan_options() {
+  // Every option with the host's default (README's mapping file, pipeline::MigrationOptions), as
+  // the host sends them, and the sandbox's interview plan and API user.
+  return json::object{{"dedup", "email"},
+                      {"jobless", "candidate_only"},
+                      {"scorecards", "feedback_and_note"},
+                      {"private_notes", "private"},
+                      {"interviews", "note"},
+                      {"offers", "note"},
+                      {"confidential", "migrate"},
+                      {"prospects", "migrate"},
+                      {"feedback_form", "Migrated feedback"},
+                      {"default_interview_plan", "Default Interview Plan"},
+                      {"fallback_user", "migration-bot@acme.example"}};
 }
 
 const std::string& AshbyHarness::log_text() const {

@@ -49,10 +49,14 @@ class AshbyHarness {
 
   // Stores bytes in the run's blob store; returns their SHA-256.
   std::string put_blob(const std::string& bytes);
-  // The prepare catalog with the sandbox's defaults as plan options.
+  // The prepare catalog of the plugin instance (or `sink`), with plan_options() as the plan's
+  // options unless `plan` gives its own (members of `plan` replace the default plan's).
   json::object prepare(const json::object& plan = {});
+  json::object prepare_on(host::ConnectorInstance& sink, const json::object& plan = {});
 
   const sandbox::Sandbox& emulator() const { return *sandbox_; }
+  // The loaded libashby.so (its descriptor: config keys and their defaults).
+  const host::LoadedPlugin& plugin() const { return *plugin_; }
   const std::string& log_text() const;
 
  private:
@@ -76,6 +80,10 @@ class AshbyHarness {
   double rate_scale_ = 100;
   std::unique_ptr<host::ConnectorInstance> instance_;
 };
+
+// The plan's options as the host sends them: every migration option with its default, the
+// sandbox's interview plan and the fallback user it seeds.
+json::object plan_options();
 
 // Builds a write item.
 json::object item(const std::string& key, json::object record,
