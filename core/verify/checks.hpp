@@ -9,6 +9,7 @@
 
 #include "host/plugin_registry.hpp"
 #include "verify/harness.hpp"
+#include "verify/registry.hpp"
 
 namespace atsm::verify {
 
@@ -18,25 +19,26 @@ std::string check_descriptor(const atsm_connector& d);
 std::string check_exports(const std::filesystem::path& path);
 
 // contract.*
-std::string check_statuses(Harness& h);
-std::string check_errors(Harness& h);
-std::string check_memory(Harness& h);
-std::string check_after_close(Harness& h);
-std::string check_threads(Harness& h);
+std::string check_statuses(Harness& h, const ChildContext&);
+std::string check_errors(Harness& h, const ChildContext&);
+std::string check_memory(Harness& h, const ChildContext&);
+std::string check_after_close(Harness& h, const ChildContext&);
+std::string check_threads(Harness& h, const ChildContext&);
 
 // source.*
-std::string check_source_read(Harness& h);
-std::string check_source_schema(Harness& h);
-std::string check_source_deterministic(Harness& h);
-std::string check_source_resume(Harness& h);
-std::string check_source_references(Harness& h, const std::set<std::string>& allowed);
+std::string check_source_read(Harness& h, const ChildContext&);
+std::string check_source_schema(Harness& h, const ChildContext&);
+std::string check_source_deterministic(Harness& h, const ChildContext&);
+std::string check_source_resume(Harness& h, const ChildContext&);
+std::string check_source_references(Harness& h, const ChildContext& context);
+std::string check_source_files(Harness& h, const ChildContext&);
 
 // sink.*
-std::string check_sink_prepare(Harness& h);
-std::string check_sink_round_trip(Harness& h);
-std::string check_sink_lost_response(Harness& h);
+std::string check_sink_prepare(Harness& h, const ChildContext&);
+std::string check_sink_round_trip(Harness& h, const ChildContext&);
+std::string check_sink_lost_response(Harness& h, const ChildContext&);
 
 // robust.*
-std::string check_robust(Harness& h, unsigned cases);
+std::string check_robust(Harness& h, const ChildContext& context);
 
 }  // namespace atsm::verify

@@ -26,17 +26,38 @@ std::string first_kind(const atsm_connector& d) {
   return kinds.empty() ? "person" : kinds.front();
 }
 
+constexpr const char* kUnknownKey = "atsm_verify_no_such_key";
+
+// The --config object with a key no connector declares, so that the key is the only thing wrong:
+// a connector that refuses {"atsm_verify_no_such_key": 1} because a required key is missing has
+// not shown that it refuses unknown keys (sdk/README.md, "Configuration").
+std::string config_with_unknown_key(const std::string& config_json) {
+  boost::system::error_code ec;
+  json::value config = json::parse(config_json, ec);
+  json::object object = !ec && config.is_object() ? config.as_object() : json::object{};
+  object[kUnknownKey] = 1;
+  return json::serialize(object);
+}
+
 // Calls every entry point with inputs it must refuse. Returns how many calls were made.
 int probe_refusals(Harness& h) {
   const atsm_connector& d = h.d();
   int calls = 1;
   Answer answer;
-  void* refused = h.open(R"({"atsm_verify_no_such_key":1})", answer);
+  void* refused = h.open(config_with_unknown_key(h.config()), answer);
   if (answer.ok()) {
     h.close(refused);
     h.recorder().add("contract.errors",
-                     "open accepted the unknown config key 'atsm_verify_no_such_key' (must be "
-                     "ATSM_INVALID naming it)");
+                     fmt::format("open accepted the unknown config key '{}' next to the --config "
+                                 "object (must be ATSM_INVALID naming it)",
+                                 kUnknownKey));
+  } else if (answer.status != ATSM_INVALID ||
+             answer.message.find(kUnknownKey) == std::string::npos) {
+    h.recorder().add(
+        "contract.errors",
+        fmt::format("open refused the unknown config key '{}' with {} '{}': it must "
+                    "be ATSM_INVALID naming the key",
+                    kUnknownKey, atsm_status_name(answer.status), shorten(answer.message)));
   }
   Instance instance(h);
   const std::string kind = first_kind(d);
@@ -72,12 +93,12 @@ int probe_refusals(Harness& h) {
 
 }  // namespace
 
-std::string check_statuses(Harness& h) {
+std::string check_statuses(Harness& h, const ChildContext&) {
   int calls = probe_refusals(h);
   return fmt::format("{} refusing calls answered statuses of atsm_status", calls);
 }
 
-std::string check_errors(Harness& h) {
+std::string check_errors(Harness& h, const ChildContext&) {
   int calls = probe_refusals(h);
   return fmt::format("{} refusing calls filled atsm_error", calls);
 }
@@ -94,7 +115,7 @@ std::size_t allocated_bytes() {
 
 }  // namespace
 
-std::string check_memory(Harness& h) {
+std::string check_memory(Harness& h, const ChildContext&) {
   // What the plugin allocates for an instance must be released by its own close: the ABI moves
   // no ownership, so repeated open/refuse/close cycles must not grow the heap.
   // Calls that a plugin refuses before any request: the cycle measures the plugin, not the
@@ -127,7 +148,7 @@ std::string check_memory(Harness& h) {
   return fmt::format("{} open/call/close cycles, heap growth {} bytes", kCycles, growth);
 }
 
-std::string check_after_close(Harness& h) {
+std::string check_after_close(Harness& h, const ChildContext&) {
   {
     Instance instance(h);
     if (is_source(h.d()))
@@ -138,7 +159,7 @@ std::string check_after_close(Harness& h) {
   return "no host service was called after close returned (watched 500 ms)";
 }
 
-std::string check_threads(Harness& h) {
+std::string check_threads(Harness& h, const ChildContext&) {
   const atsm_connector& d = h.d();
   const bool thread_safe = (d.capabilities & ATSM_CAP_THREAD_SAFE) != 0;
   Instance instance(h);

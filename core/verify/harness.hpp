@@ -180,6 +180,8 @@ class Harness {
   Recorder& recorder() { return recorder_; }
   std::uint64_t seed() const { return seed_; }
   VerifyServices& last_services() { return *services_.back(); }
+  // The blob store the plugin's blob_put writes to (fresh for each check).
+  const store::BlobStore& blobs() const { return *blobs_; }
 
   // One line per call into the plugin on the check's log, so the log tail of a crash or a hang
   // says which call it was.

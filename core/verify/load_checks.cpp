@@ -64,8 +64,8 @@ std::string check_descriptor(const atsm_connector& d) {
     problem("description is not one non-empty line");
   if (d.roles == 0 || (d.roles & ~(ATSM_ROLE_SOURCE | ATSM_ROLE_SINK)) != 0)
     problem(fmt::format("roles 0x{:x} are not a non-empty set of ATSM_ROLE_*", d.roles));
-  const uint32_t known_caps =
-      ATSM_CAP_THREAD_SAFE | ATSM_CAP_INCREMENTAL | ATSM_CAP_FIND | ATSM_CAP_READ_BACK;
+  const uint32_t known_caps = ATSM_CAP_THREAD_SAFE | ATSM_CAP_INCREMENTAL | ATSM_CAP_FIND |
+                              ATSM_CAP_READ_BACK | ATSM_CAP_VERBATIM;
   if ((d.capabilities & ~known_caps) != 0)
     problem(fmt::format("capabilities 0x{:x} has unknown bits", d.capabilities));
   if (d.open == nullptr || d.close == nullptr)
@@ -102,7 +102,8 @@ std::string check_descriptor(const atsm_connector& d) {
     problem("ATSM_CAP_FIND and find disagree");
   if (((d.capabilities & ATSM_CAP_READ_BACK) != 0) != (d.read_back != nullptr))
     problem("ATSM_CAP_READ_BACK and read_back disagree");
-  if ((d.capabilities & (ATSM_CAP_FIND | ATSM_CAP_READ_BACK | ATSM_CAP_THREAD_SAFE)) != 0 &&
+  if ((d.capabilities &
+       (ATSM_CAP_FIND | ATSM_CAP_READ_BACK | ATSM_CAP_THREAD_SAFE | ATSM_CAP_VERBATIM)) != 0 &&
       !is_sink(d))
     problem("sink capabilities on a connector without the sink role");
   if ((d.capabilities & ATSM_CAP_INCREMENTAL) != 0 && !is_source(d))

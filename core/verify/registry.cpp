@@ -1,7 +1,7 @@
 #include "verify/registry.hpp"
 
 #include <fmt/format.h>
-#include <set>
+#include <algorithm>
 
 #include "verify/checks.hpp"
 
@@ -11,23 +11,38 @@ namespace json = boost::json;
 
 const std::vector<CheckSpec>& all_checks() {
   static const std::vector<CheckSpec> checks = {
-      {"load.abi", "loads and negotiates the ABI (also in a later 1.x host)"},
-      {"load.descriptor", "descriptor: name, version, roles, kinds, config schema, struct sizes"},
-      {"load.exports", "exports only atsm_connector_entry"},
-      {"contract.statuses", "every status returned is an atsm_status"},
-      {"contract.errors", "a failed call fills atsm_error; bad input is refused"},
-      {"contract.memory", "an instance releases what it allocated (heap accounting)"},
-      {"contract.after_close", "no host service is called after close"},
-      {"contract.threads", "thread tags honoured; concurrent calls when thread-safe"},
-      {"source.read", "every declared kind reads to the end"},
-      {"source.schema", "every record validates against its kind's canonical schema"},
-      {"source.deterministic", "reading twice gives the same records"},
-      {"source.resume", "resuming from every checkpoint gives exactly the rest"},
-      {"source.references", "references point to records the source emitted"},
-      {"sink.prepare", "prepare reports missing target configuration as a list"},
-      {"sink.round_trip", "write -> find -> read_back round-trips every declared kind"},
-      {"sink.lost_response", "a write repeated after a lost response is adopted, not duplicated"},
-      {"robust.fuzz", "seeded garbage into every entry point gives a status, never a crash"},
+      {"load.abi", "loads and negotiates the ABI (also in a later 1.x host)", nullptr},
+      {"load.descriptor", "descriptor: name, version, roles, kinds, config schema, struct sizes",
+       nullptr},
+      {"load.exports", "exports only atsm_connector_entry", nullptr},
+      {"contract.statuses", "every status returned is an atsm_status", &check_statuses},
+      {"contract.errors", "a failed call fills atsm_error; bad input is refused", &check_errors},
+      {"contract.memory", "an instance releases what it allocated (heap accounting)",
+       &check_memory},
+      {"contract.after_close", "no host service is called after close", &check_after_close},
+      {"contract.threads", "thread tags honoured; concurrent calls when thread-safe",
+       &check_threads},
+      {"source.read", "every declared kind reads to the end", &check_source_read},
+      {"source.schema",
+       "every record validates against its kind's canonical schema; its source is the plugin's "
+       "name",
+       &check_source_schema},
+      {"source.deterministic", "reading twice gives the same records", &check_source_deterministic},
+      {"source.resume",
+       "resuming from every checkpoint gives exactly the rest; a foreign one is refused",
+       &check_source_resume},
+      {"source.references", "references point to records the source emitted",
+       &check_source_references},
+      {"source.files", "every file record's sha256 names bytes stored with blob_put",
+       &check_source_files},
+      {"sink.prepare", "prepare reports missing target configuration as a list",
+       &check_sink_prepare},
+      {"sink.round_trip", "write -> find -> read_back round-trips every declared kind",
+       &check_sink_round_trip},
+      {"sink.lost_response", "a write repeated after a lost response is adopted, not duplicated",
+       &check_sink_lost_response},
+      {"robust.fuzz", "seeded garbage into every entry point gives a status, never a crash",
+       &check_robust},
   };
   return checks;
 }
@@ -44,26 +59,6 @@ std::string plugin_config(const ChildContext& context, const std::string& name) 
     return json::serialize(*own);
   value.as_object().erase("verify");
   return json::serialize(value);
-}
-
-// The verifier's own settings: the "verify" member of --config, e.g.
-//   {"verify": {"allow_dangling_references": ["feedback.interview"]}}
-// names references (RECORD_KIND.REFERENCED_KIND) a source may leave pointing at records it never
-// emits because the vendor's data does (an interview deleted after its feedback was written).
-std::set<std::string> allowed_dangling(const ChildContext& context) {
-  std::set<std::string> allowed;
-  const json::object* root = context.config ? &*context.config : nullptr;
-  const json::value* verify = root ? root->if_contains("verify") : nullptr;
-  const json::value* list = verify && verify->is_object()
-                                ? verify->as_object().if_contains("allow_dangling_references")
-                                : nullptr;
-  if (list != nullptr && list->is_array()) {
-    for (const json::value& field : list->as_array()) {
-      if (field.is_string())
-        allowed.insert(std::string(field.as_string()));
-    }
-  }
-  return allowed;
 }
 
 }  // namespace
@@ -91,36 +86,11 @@ CheckResult run_check_here(const std::string& check, const ChildContext& context
     }
     Harness h(*plugin, plugin_config(context, plugin->name()), context.credentials, context.seed,
               context.blob_dir);
-    if (check == "contract.statuses")
-      result.detail = check_statuses(h);
-    else if (check == "contract.errors")
-      result.detail = check_errors(h);
-    else if (check == "contract.memory")
-      result.detail = check_memory(h);
-    else if (check == "contract.after_close")
-      result.detail = check_after_close(h);
-    else if (check == "contract.threads")
-      result.detail = check_threads(h);
-    else if (check == "source.read")
-      result.detail = check_source_read(h);
-    else if (check == "source.schema")
-      result.detail = check_source_schema(h);
-    else if (check == "source.deterministic")
-      result.detail = check_source_deterministic(h);
-    else if (check == "source.resume")
-      result.detail = check_source_resume(h);
-    else if (check == "source.references")
-      result.detail = check_source_references(h, allowed_dangling(context));
-    else if (check == "sink.prepare")
-      result.detail = check_sink_prepare(h);
-    else if (check == "sink.round_trip")
-      result.detail = check_sink_round_trip(h);
-    else if (check == "sink.lost_response")
-      result.detail = check_sink_lost_response(h);
-    else if (check == "robust.fuzz")
-      result.detail = check_robust(h, context.fuzz_cases);
-    else
+    auto spec = std::find_if(all_checks().begin(), all_checks().end(),
+                             [&](const CheckSpec& known) { return known.name == check; });
+    if (spec == all_checks().end() || spec->run == nullptr)
       fail("unknown check " + check);
+    result.detail = spec->run(h, context);
     // A breach of the call contract seen on the way fails the check too, naming its rule; a
     // contract.* check answers for its own rule only.
     if (auto violation = h.recorder().first(check.starts_with("contract.") ? check : ""))

@@ -12,13 +12,7 @@
 
 namespace atsm::verify {
 
-struct CheckSpec {
-  const char* name;
-  const char* what;
-};
-
-// Every check, in the order they run.
-const std::vector<CheckSpec>& all_checks();
+class Harness;
 
 struct ChildContext {
   std::filesystem::path path;
@@ -28,6 +22,17 @@ struct ChildContext {
   std::uint64_t seed = 0;
   unsigned fuzz_cases = 60;
 };
+
+struct CheckSpec {
+  const char* name;
+  const char* what;
+  // Runs the check on an instance of the loaded plugin and answers what it checked; nullptr for
+  // the load.* checks, which look at the file and the descriptor before any instance.
+  std::string (*run)(Harness& h, const ChildContext& context) = nullptr;
+};
+
+// Every check, in the order they run: the registry.
+const std::vector<CheckSpec>& all_checks();
 
 // Runs `check` in this process (the caller's child): loads the plugin, runs the check, and turns
 // its failure, skip or exception into the result.

@@ -90,7 +90,8 @@ Garbage garbage(Random& random, const std::string& kind) {
 
 }  // namespace
 
-std::string check_robust(Harness& h, unsigned cases) {
+std::string check_robust(Harness& h, const ChildContext& context) {
+  const unsigned cases = context.fuzz_cases;
   const atsm_connector& d = h.d();
   Random random(h.seed());
   std::vector<std::string> kinds = kinds_of(is_source(d) ? d.source_kinds_json : d.sink_kinds_json);

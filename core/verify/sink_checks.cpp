@@ -84,7 +84,7 @@ json::object parse_prepare(const Answer& answer, const char* which) {
 
 }  // namespace
 
-std::string check_sink_prepare(Harness& h) {
+std::string check_sink_prepare(Harness& h, const ChildContext&) {
   sink_kinds(h);
   Instance instance(h);
   json::object empty = parse_prepare(h.prepare(instance.get(), empty_plan()), "empty plan");
@@ -227,7 +227,7 @@ json::object make_item(const json::object& record, const SinkRun& run) {
 
 }  // namespace
 
-std::string check_sink_round_trip(Harness& h) {
+std::string check_sink_round_trip(Harness& h, const ChildContext&) {
   std::vector<std::string> declared = sink_kinds(h);
   const atsm_connector& d = h.d();
   Instance instance(h);
@@ -307,7 +307,7 @@ std::string check_sink_round_trip(Harness& h) {
                          : fmt::format("; skipped by the sink: {}", fmt::join(skipped, ", ")));
 }
 
-std::string check_sink_lost_response(Harness& h) {
+std::string check_sink_lost_response(Harness& h, const ChildContext&) {
   std::vector<std::string> declared = sink_kinds(h);
   Instance instance(h);
   parse_prepare(h.prepare(instance.get(), empty_plan()), "empty plan");

@@ -68,9 +68,70 @@ std::string key_of(const json::value& record) {
   return key != nullptr && key->is_string() ? std::string(key->as_string()) : std::string();
 }
 
+// A record's `source` is its connector's name (sdk/README.md, "Records"): the host keys the
+// ledger and the plan's merged persons by it, and refuses a record of another source at extract.
+void expect_own_source(const json::value& record, const std::string& kind, const std::string& key,
+                       const std::string& plugin_name) {
+  const json::value* source = record.as_object().if_contains("source");
+  if (source != nullptr && source->is_string() && source->as_string() == plugin_name)
+    return;
+  fail(
+      fmt::format("{} {}: field 'source' is {}, not the plugin's name '{}' (the host refuses the "
+                  "record)",
+                  kind, key, source == nullptr ? "absent" : shorten(json::serialize(*source), 60),
+                  plugin_name));
+}
+
+// Checkpoints this connector never wrote: plain text, and a JSON object of members no connector
+// uses. A read from either must be refused with ATSM_INVALID before any record is emitted
+// (sdk/README.md, "Checkpoints"): a connector that takes one for "the start" silently reads the
+// kind again from zero when the host hands it a checkpoint of another run or connector.
+constexpr const char* kForeignCheckpoints[] = {
+    "atsm-verify: a checkpoint this connector never wrote",
+    R"({"atsm_verify_foreign_checkpoint":"never written by this connector"})"};
+
+void expect_foreign_checkpoints_refused(Harness& h, void* instance, const std::string& kind) {
+  for (const char* foreign : kForeignCheckpoints) {
+    ReadResult result = h.read(instance, kind, foreign, 1);
+    if (!result.batches.empty())
+      fail(
+          fmt::format("read '{}' from the foreign checkpoint '{}' emitted records (a restart) "
+                      "instead of refusing it: a checkpoint the connector did not write must "
+                      "be ATSM_INVALID",
+                      kind, foreign));
+    if (result.answer.status != ATSM_INVALID)
+      fail(
+          fmt::format("read '{}' from the foreign checkpoint '{}' answered {}{}: a checkpoint "
+                      "the connector did not write must be ATSM_INVALID",
+                      kind, foreign, atsm_status_name(result.answer.status),
+                      result.answer.message.empty() ? std::string()
+                                                    : " (" + shorten(result.answer.message) + ")"));
+  }
+}
+
+// The verifier's own settings: the "verify" member of --config, e.g.
+//   {"verify": {"allow_dangling_references": ["feedback.interview"]}}
+// names references (RECORD_KIND.REFERENCED_KIND) a source may leave pointing at records it never
+// emits because the vendor's data does (an interview deleted after its feedback was written).
+std::set<std::string> allowed_dangling(const ChildContext& context) {
+  std::set<std::string> allowed;
+  const json::object* root = context.config ? &*context.config : nullptr;
+  const json::value* verify = root ? root->if_contains("verify") : nullptr;
+  const json::value* list = verify && verify->is_object()
+                                ? verify->as_object().if_contains("allow_dangling_references")
+                                : nullptr;
+  if (list != nullptr && list->is_array()) {
+    for (const json::value& field : list->as_array()) {
+      if (field.is_string())
+        allowed.insert(std::string(field.as_string()));
+    }
+  }
+  return allowed;
+}
+
 }  // namespace
 
-std::string check_source_read(Harness& h) {
+std::string check_source_read(Harness& h, const ChildContext&) {
   std::vector<std::string> kinds = source_kinds(h);
   Instance instance(h);
   std::vector<std::string> counts;
@@ -81,7 +142,7 @@ std::string check_source_read(Harness& h) {
   return fmt::format("read to the end: {}", fmt::join(counts, ", "));
 }
 
-std::string check_source_schema(Harness& h) {
+std::string check_source_schema(Harness& h, const ChildContext&) {
   std::vector<std::string> kinds = source_kinds(h);
   Instance instance(h);
   std::size_t total = 0;
@@ -97,11 +158,13 @@ std::string check_source_schema(Harness& h) {
       std::string key = key_of(record);
       if (!keys.insert(key).second)
         fail(fmt::format("{} {} was emitted twice in one read", kind, key));
+      expect_own_source(record, kind, key, h.plugin().name());
       ++total;
     }
   }
-  return fmt::format("{} records of {} kinds validate against the canonical schema", total,
-                     kinds.size());
+  return fmt::format(
+      "{} records of {} kinds validate against the canonical schema; their source is '{}'", total,
+      kinds.size(), h.plugin().name());
 }
 
 namespace {
@@ -115,7 +178,7 @@ std::map<std::string, std::string> by_key(const KindRead& read) {
 
 }  // namespace
 
-std::string check_source_deterministic(Harness& h) {
+std::string check_source_deterministic(Harness& h, const ChildContext&) {
   std::vector<std::string> kinds = source_kinds(h);
   Instance instance(h);
   std::size_t total = 0;
@@ -139,11 +202,12 @@ std::string check_source_deterministic(Harness& h) {
   return fmt::format("two reads of {} kinds gave the same {} records", kinds.size(), total);
 }
 
-std::string check_source_resume(Harness& h) {
+std::string check_source_resume(Harness& h, const ChildContext&) {
   std::vector<std::string> kinds = source_kinds(h);
   Instance instance(h);
   std::size_t resumed = 0;
   for (const std::string& kind : kinds) {
+    expect_foreign_checkpoints_refused(h, instance.get(), kind);
     KindRead full = read_kind(h, instance.get(), kind);
     // Records after batch i, as the host would have staged them.
     std::vector<std::size_t> after(full.batches.size() + 1, 0);
@@ -174,11 +238,14 @@ std::string check_source_resume(Harness& h) {
       ++resumed;
     }
   }
-  return fmt::format("resumed from {} checkpoints across {} kinds; each gave exactly the rest",
-                     resumed, kinds.size());
+  return fmt::format(
+      "resumed from {} checkpoints across {} kinds; each gave exactly the rest; foreign "
+      "checkpoints were refused (ATSM_INVALID)",
+      resumed, kinds.size());
 }
 
-std::string check_source_references(Harness& h, const std::set<std::string>& allowed) {
+std::string check_source_references(Harness& h, const ChildContext& context) {
+  const std::set<std::string> allowed = allowed_dangling(context);
   std::vector<std::string> kinds = source_kinds(h);
   Instance instance(h);
   std::set<std::string> emitted;
@@ -213,6 +280,31 @@ std::string check_source_references(Harness& h, const std::set<std::string>& all
       "{} references of {} records point to emitted records{}", checked, records.size(),
       notes.empty() ? std::string()
                     : fmt::format(" (dangling, allowed by --config: {})", fmt::join(notes, ", ")));
+}
+
+// The host keeps a file's bytes by SHA-256 in its blob store; a file record whose `sha256` names
+// bytes never stored there is a file the migration cannot send (the host refuses the record).
+std::string check_source_files(Harness& h, const ChildContext&) {
+  std::vector<std::string> kinds = source_kinds(h);
+  if (std::find(kinds.begin(), kinds.end(), "file") == kinds.end())
+    throw CheckSkip{"reads no files"};
+  Instance instance(h);
+  KindRead read = read_kind(h, instance.get(), "file");
+  std::size_t stored = 0;
+  for (const json::value& record : read.records) {
+    const json::value* sha = record.as_object().if_contains("sha256");
+    if (sha == nullptr || !sha->is_string() || sha->as_string().empty())
+      continue;  // not downloaded: the record says why (fetch_failure, skipped_reason)
+    const std::string hex(sha->as_string());
+    if (!h.blobs().contains(hex))
+      fail(
+          fmt::format("file {}: field 'sha256' names blob {}, whose bytes were never stored "
+                      "with blob_put (the host refuses the record: its file would be lost)",
+                      key_of(record), hex));
+    ++stored;
+  }
+  return fmt::format("{} of {} file records name bytes stored with blob_put", stored,
+                     read.records.size());
 }
 
 }  // namespace atsm::verify
