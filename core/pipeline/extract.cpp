@@ -36,6 +36,25 @@ bool present(const std::optional<std::string>& checkpoint) {
   return checkpoint && !checkpoint->empty();
 }
 
+// A record that would migrate wrong although it fits the model (issue 21): one whose `source` is
+// not the plugin's name (the ledger and the plan's merged persons key records by it), and a file
+// whose sha256 names bytes never stored with blob_put (its file would be lost). `plugin verify`
+// checks both (source.schema, source.files).
+void refuse_unsound_record(const model::Record& record, const std::string& source_name,
+                           const store::BlobStore& blobs) {
+  const std::string& source = model::envelope(record).source;
+  if (source != source_name)
+    throw model::ModelError(
+        model::record_label(record), "source",
+        fmt::format("is '{}', not the source plugin's name '{}'", source, source_name));
+  const auto* file = std::get_if<model::File>(&record);
+  if (file != nullptr && file->sha256 && !file->sha256->empty() && !blobs.contains(*file->sha256))
+    throw model::ModelError(
+        model::record_label(record), "sha256",
+        fmt::format("names blob {}, whose bytes the source never stored with blob_put",
+                    *file->sha256));
+}
+
 // The staged files still to write that the work dir cannot send as fetched: a blob deleted or
 // damaged on disk since its download (the damaged file is removed, so the fresh download takes
 // its place), and, once the kind's read is complete, one an earlier re-fetch left unfetched.
@@ -235,6 +254,7 @@ ExtractStats extract(Session& session, const ExtractListener& listener) {
                       throw std::runtime_error(fmt::format("{}: emitted while reading {}",
                                                            model::record_label(record), kind));
                     }
+                    refuse_unsound_record(record, source_name, session.blobs());
                     std::string key = model::envelope(record).source_key;
                     // Canonical text without raw: the payload hash then moves only when
                     // something the target receives changes.

@@ -34,6 +34,11 @@
 #define RULE_DUPLICATE 15         // sink.lost_response
 #define RULE_CRASH_ON_GARBAGE 16  // robust.fuzz
 #define RULE_NO_LATER_MINOR 17    // load.abi
+// Issue 21's four: mistakes an earlier verify let through.
+#define RULE_UNSTORED_FILE 18            // source.files: sha256 of bytes never given to blob_put
+#define RULE_FOREIGN_SOURCE 19           // source.schema: persons whose source is not the name
+#define RULE_UNKNOWN_KEY_ACCEPTED 20     // contract.errors: a required key, unknown keys ignored
+#define RULE_FOREIGN_CHECKPOINT_ZERO 21  // source.resume: a foreign checkpoint reads from zero
 
 namespace json = boost::json;
 
@@ -41,6 +46,10 @@ namespace {
 
 constexpr int kRecords = 5;
 constexpr int kBatch = 2;
+// Every file record's bytes, and their SHA-256 (sha256sum), which the broken build names without
+// storing the bytes.
+constexpr char kFileBytes[] = "conformance file bytes\n";
+constexpr char kFileSha256[] = "e4be932a583dd748a73f69e291198c6c372dbd5004e1673fa46e390391d09616";
 
 struct Instance {
   const atsm_host_services* services;
@@ -102,6 +111,10 @@ struct Reentry {
 
 std::string person(int i, int reads) {
   std::string name = "Person " + std::to_string(i);
+  std::string source = "conformance";
+#if BREAK_RULE == RULE_FOREIGN_SOURCE
+  source = "conformance-export";  // the export format's name, not the plugin's
+#endif
 #if BREAK_RULE == RULE_NONDETERMINISM
   name += " (read " + std::to_string(reads) + ")";
 #else
@@ -109,7 +122,7 @@ std::string person(int i, int reads) {
 #endif
   return json::serialize(json::object{
       {"kind", "person"},
-      {"source", "conformance"},
+      {"source", source},
       {"source_key", "conformance:person:" + std::to_string(i)},
       {"name", name},
       {"emails", json::array{json::object{{"address", "p" + std::to_string(i) + "@example.com"}}}},
@@ -134,6 +147,33 @@ std::string candidacy(int i) {
   });
 }
 
+// A file of person i; the bytes go to the host's blob store, which names them by SHA-256.
+atsm_status file(const Instance& self, int i, std::string& record, atsm_error* error) {
+  std::string sha256 = kFileSha256;
+#if BREAK_RULE != RULE_UNSTORED_FILE
+  char stored[65] = {0};
+  atsm_status status = self.services->blob_put(self.services->host, kFileBytes,
+                                               sizeof kFileBytes - 1, stored, error);
+  if (status != ATSM_OK)
+    return status;
+  sha256 = stored;
+#else
+  (void)self;
+  (void)error;
+#endif
+  record = json::serialize(json::object{
+      {"kind", "file"},
+      {"source", "conformance"},
+      {"source_key", "conformance:file:" + std::to_string(i)},
+      {"person_key", "conformance:person:" + std::to_string(i)},
+      {"file_name", "file-" + std::to_string(i) + ".txt"},
+      {"content_type", "text/plain"},
+      {"sha256", sha256},
+      {"size", static_cast<std::int64_t>(sizeof kFileBytes - 1)},
+  });
+  return ATSM_OK;
+}
+
 atsm_status open(const atsm_host_services* services, const char* config_json, void** instance,
                  atsm_error* error) {
   maybe_crash(config_json);
@@ -141,9 +181,16 @@ atsm_status open(const atsm_host_services* services, const char* config_json, vo
   json::value config = json::parse(config_json == nullptr ? "{}" : config_json, ec);
   if (ec || !config.is_object())
     return fail(error, ATSM_INVALID, "the configuration is not a JSON object");
+#if BREAK_RULE == RULE_UNKNOWN_KEY_ACCEPTED
+  // Checks its one required key and ignores every other.
+  const json::value* dir = config.as_object().if_contains("dir");
+  if (dir == nullptr || !dir->is_string())
+    return fail(error, ATSM_INVALID, "config key 'dir' (a string) is required");
+#else
   for (const auto& member : config.as_object())
     return fail(error, ATSM_INVALID,
                 "unknown config key '" + std::string(member.key()) + "' (this connector has none)");
+#endif
   auto* created = new (std::nothrow) Instance{};
   if (created == nullptr)
     return fail(error, ATSM_INTERNAL, "out of memory");
@@ -174,12 +221,12 @@ atsm_status read(void* instance, const char* kind, const char* checkpoint,
   auto* self = static_cast<Instance*>(instance);
   maybe_crash(checkpoint);
   std::string name = kind == nullptr ? "" : kind;
-  if (name != "person" && name != "candidacy") {
+  if (name != "person" && name != "candidacy" && name != "file") {
 #if BREAK_RULE == RULE_BAD_STATUS
     return static_cast<atsm_status>(42);
 #else
     return fail(error, ATSM_INVALID,
-                "cannot read kind '" + name + "': kinds are person, candidacy");
+                "cannot read kind '" + name + "': kinds are person, candidacy, file");
 #endif
   }
 #if BREAK_RULE == RULE_HANG
@@ -192,9 +239,14 @@ atsm_status read(void* instance, const char* kind, const char* checkpoint,
   int start = 0;
   if (!from.empty()) {
     if (from.rfind("offset:", 0) != 0 || from.size() > 9 || from.size() < 8 || from[7] < '0' ||
-        from[7] > '9')
+        from[7] > '9') {
+#if BREAK_RULE == RULE_FOREIGN_CHECKPOINT_ZERO
+      from = "offset:0";  // "not mine" taken for "from the start"
+#else
       return fail(error, ATSM_INVALID,
                   "checkpoint '" + from.substr(0, 40) + "' is not one this connector wrote");
+#endif
+    }
     start = from[7] - '0';
 #if BREAK_RULE == RULE_RESUME_REPEAT
     start -= 1;
@@ -206,7 +258,14 @@ atsm_status read(void* instance, const char* kind, const char* checkpoint,
     for (int j = i; j < std::min(i + kBatch, kRecords); ++j) {
       if (j != i)
         records += ",";
-      records += name == "person" ? person(j + 1, reads) : candidacy(j + 1);
+      if (name == "file") {
+        std::string record;
+        if (atsm_status status = file(*self, j + 1, record, error); status != ATSM_OK)
+          return status;
+        records += record;
+      } else {
+        records += name == "person" ? person(j + 1, reads) : candidacy(j + 1);
+      }
     }
     records += "]";
     int next = i + kBatch;
@@ -338,9 +397,14 @@ atsm_connector make_descriptor() {
   table.description = "test connector: an in-memory source and sink";
   table.roles = ATSM_ROLE_SOURCE | ATSM_ROLE_SINK;
   table.capabilities = ATSM_CAP_FIND | ATSM_CAP_READ_BACK | ATSM_CAP_THREAD_SAFE;
-  table.source_kinds_json = R"(["person","candidacy"])";
+  table.source_kinds_json = R"(["person","candidacy","file"])";
   table.sink_kinds_json = R"(["person","note"])";
+#if BREAK_RULE == RULE_UNKNOWN_KEY_ACCEPTED
+  table.config_keys_json =
+      R"([{"name":"dir","type":"string","description":"export directory","required":true}])";
+#else
   table.config_keys_json = "[]";
+#endif
   table.secrets_json = "[]";
   table.open = &open;
   table.close = &close;
