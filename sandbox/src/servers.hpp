@@ -78,6 +78,9 @@ struct GreenhouseRow {
   std::string shown_only_with, hidden_with;
   std::string custom_field_key;  // education options: listed only with custom_field_key=<this>
 };
+// The rows of one Greenhouse list (`resource`, e.g. "candidates"), id descending; none for a list
+// the emulator does not serve.
+std::vector<GreenhouseRow> greenhouse_rows(const World& world, const std::string& resource);
 
 class GreenhouseServer : public VendorServer {
  public:
