@@ -23,6 +23,7 @@ json::object application_archive_reason(const json::object& reason) {
   out["customFields"] = json::array{};
   return out;
 }
+
 }  // namespace
 
 json::object AshbyState::application_create(const Rpc& rpc) {
@@ -144,17 +145,7 @@ json::object AshbyState::application_create(const Rpc& rpc) {
     app["archiveReason"] = application_archive_reason(reason);
     app["archivedAt"] = app["applicationHistory"].as_array().back().at("enteredStageAt");
   }
-  if (auto source_id = optional_string(body, "sourceId")) {
-    Object* source = find("source", *source_id);
-    if (!source)
-      fail("invalid_input", "sourceId " + *source_id + " does not match any source");
-    app["source"] = render(*source);
-  }
-  if (auto user_id = optional_string(body, "creditedToUserId")) {
-    if (!find("user", *user_id))
-      fail("invalid_input", "creditedToUserId " + *user_id + " does not match any user");
-    app["creditedToUser"] = user_ref(*user_id);
-  }
+  set_source_and_credit(body, app);
   count_created(method, app);
   Object& stored = put("application", std::move(app));
   candidate["applicationIds"].as_array().push_back(stored.at("id"));
@@ -191,17 +182,7 @@ json::object AshbyState::application_update(const Rpc& rpc) {
   const json::object& body = rpc.body;
   const std::string& now = rpc.now;
   Object app = require(body, "application", "applicationId", "application_not_found");
-  if (auto source_id = optional_string(body, "sourceId")) {
-    Object* source = find("source", *source_id);
-    if (!source)
-      fail("invalid_input", "sourceId " + *source_id + " does not match any source");
-    app["source"] = render(*source);
-  }
-  if (auto user_id = optional_string(body, "creditedToUserId")) {
-    if (!find("user", *user_id))
-      fail("invalid_input", "creditedToUserId " + *user_id + " does not match any user");
-    app["creditedToUser"] = user_ref(*user_id);
-  }
+  set_source_and_credit(body, app);
   if (field(body, "createdAt"))
     app["createdAt"] = checked_time(body, "createdAt", now);
   app["updatedAt"] = now;

@@ -85,17 +85,7 @@ json::object AshbyState::write_candidate(const Rpc& rpc, bool create) {
                                          {"locationSummary", summary},
                                          {"locationComponents", std::move(components)}};
   }
-  if (auto source_id = optional_string(body, "sourceId")) {
-    Object* source = find("source", *source_id);
-    if (!source)
-      fail("invalid_input", "sourceId " + *source_id + " does not match any source");
-    candidate["source"] = render(*source);
-  }
-  if (auto user_id = optional_string(body, "creditedToUserId")) {
-    if (!find("user", *user_id))
-      fail("invalid_input", "creditedToUserId " + *user_id + " does not match any user");
-    candidate["creditedToUser"] = user_ref(*user_id);
-  }
+  set_source_and_credit(body, candidate);
   candidate["updatedAt"] = now;
   if (create)
     count_created(method, candidate);
@@ -120,8 +110,7 @@ json::object AshbyState::candidate_info(const Rpc& rpc) {
 }
 
 json::object AshbyState::candidate_list(const Rpc& rpc) {
-  const json::object& body = rpc.body;
-  return list(body, "candidate");
+  return list(rpc.body, "candidate");
 }
 
 json::object AshbyState::candidate_search(const Rpc& rpc) {
@@ -190,8 +179,7 @@ json::object AshbyState::candidate_tag_create(const Rpc& rpc) {
 }
 
 json::object AshbyState::candidate_tag_list(const Rpc& rpc) {
-  const json::object& body = rpc.body;
-  return list(body, "candidate_tag");
+  return list(rpc.body, "candidate_tag");
 }
 
 json::object AshbyState::candidate_anonymize(const Rpc& rpc) {

@@ -21,6 +21,7 @@ void refuse_confidential(const json::object& body, const std::string& method) {
     // proxy's --undocumented switch emulates both readings).
     fail("invalid_input", method + " takes no parameter confidential");
 }
+
 }  // namespace
 
 json::object AshbyState::create_org_unit(const Rpc& rpc, const std::string& kind) {
@@ -46,14 +47,22 @@ json::object AshbyState::location_create(const Rpc& rpc) {
 }
 
 json::object AshbyState::department_list(const Rpc& rpc) {
-  const json::object& body = rpc.body;
-  return list(body, "department");
+  return list(rpc.body, "department");
 }
 
 json::object AshbyState::location_list(const Rpc& rpc) {
   refuse_limit(rpc.body, rpc.method);
-  const json::object& body = rpc.body;
-  return list(body, "location");
+  return list(rpc.body, "location");
+}
+
+// defaultInterviewPlanId, when given, is the job's one interview plan.
+void AshbyState::set_default_plan(const json::object& body, Object& job) {
+  if (auto plan_id = optional_string(body, "defaultInterviewPlanId")) {
+    if (!find("interview_plan", *plan_id))
+      fail("interview_plan_not_found", "Interview plan " + *plan_id + " not found");
+    job["defaultInterviewPlanId"] = *plan_id;
+    job["interviewPlanIds"] = json::array{json::value(*plan_id)};
+  }
 }
 
 json::object AshbyState::job_create(const Rpc& rpc) {
@@ -78,12 +87,7 @@ json::object AshbyState::job_create(const Rpc& rpc) {
              {"createdAt", now},
              {"updatedAt", now},
              {"defaultInterviewPlanId", nullptr}};
-  if (auto plan_id = optional_string(body, "defaultInterviewPlanId")) {
-    if (!find("interview_plan", *plan_id))
-      fail("interview_plan_not_found", "Interview plan " + *plan_id + " not found");
-    job["defaultInterviewPlanId"] = *plan_id;
-    job["interviewPlanIds"] = json::array{json::value(*plan_id)};
-  }
+  set_default_plan(body, job);
   count_created(method, job);
   return results(render(put("job", std::move(job))));
 }
@@ -95,12 +99,7 @@ json::object AshbyState::job_update(const Rpc& rpc) {
   Object job = require(body, "job", "jobId", "job_not_found");
   if (auto title = optional_string(body, "title"))
     job["title"] = *title;
-  if (auto plan_id = optional_string(body, "defaultInterviewPlanId")) {
-    if (!find("interview_plan", *plan_id))
-      fail("interview_plan_not_found", "Interview plan " + *plan_id + " not found");
-    job["defaultInterviewPlanId"] = *plan_id;
-    job["interviewPlanIds"] = json::array{json::value(*plan_id)};
-  }
+  set_default_plan(body, job);
   job["updatedAt"] = now;
   return results(render(put("job", std::move(job))));
 }
@@ -208,8 +207,7 @@ json::object AshbyState::job_list(const Rpc& rpc) {
 }
 
 json::object AshbyState::interview_plan_list(const Rpc& rpc) {
-  const json::object& body = rpc.body;
-  return list(body, "interview_plan");
+  return list(rpc.body, "interview_plan");
 }
 
 json::object AshbyState::interview_stage_list(const Rpc& rpc) {

@@ -48,8 +48,7 @@ json::object AshbyState::user_search(const Rpc& rpc) {
 }
 
 json::object AshbyState::feedback_form_definition_list(const Rpc& rpc) {
-  const json::object& body = rpc.body;
-  return list(body, "feedback_form");
+  return list(rpc.body, "feedback_form");
 }
 
 json::object AshbyState::feedback_form_definition_info(const Rpc& rpc) {
@@ -94,8 +93,7 @@ json::object AshbyState::custom_field_create(const Rpc& rpc) {
 }
 
 json::object AshbyState::custom_field_list(const Rpc& rpc) {
-  const json::object& body = rpc.body;
-  return list(body, "custom_field");
+  return list(rpc.body, "custom_field");
 }
 
 json::object AshbyState::set_custom_field_values(const Rpc& rpc, bool single) {

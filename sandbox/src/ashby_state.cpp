@@ -1,6 +1,8 @@
-// Ashby RPC behaviour (reference/api/ashby.md): no dedup on candidate.create, tag create idempotent
-// by title, application.create validated against the job's interview plan, business errors as
-// success:false with errorInfo {code, message, requestId}.
+// The emulated Ashby's store (reference/api/ashby.md): the operator's configuration, the objects
+// written through the API (journalled under --state), the method table that answers each RPC
+// (the handlers: ashby_candidates.cpp, ashby_notes_feedback.cpp, ashby_files.cpp, ashby_jobs.cpp,
+// ashby_applications.cpp, ashby_reference.cpp), list paging and sync tokens, and business errors
+// as success:false with errorInfo {code, message, requestId}.
 #include "ashby_state.hpp"
 
 #include <fcntl.h>
@@ -94,34 +96,11 @@ std::string stable_uuid(const std::string& kind, const std::string& name) {
   return rng.uuid();
 }
 
-const std::set<std::string> kWriteMethods{"candidate.create",
-                                          "candidate.update",
-                                          "candidate.addTag",
-                                          "candidate.removeTag",
-                                          "candidate.createNote",
-                                          "candidate.uploadResume",
-                                          "candidate.uploadFile",
-                                          "candidate.anonymize",
-                                          "candidateTag.create",
-                                          "application.create",
-                                          "application.update",
-                                          "application.changeStage",
-                                          "applicationFeedback.submit",
-                                          "customField.create",
-                                          "customField.setValue",
-                                          "customField.setValues",
-                                          "file.createFileUploadHandle",
-                                          "job.create",
-                                          "job.update",
-                                          "job.setStatus",
-                                          "hiringTeam.addMember",
-                                          "department.create",
-                                          "location.create"};
-
 }  // namespace
 
 bool AshbyState::is_write_method(const std::string& method) {
-  return kWriteMethods.count(method) > 0;
+  auto known = handlers().find(method);
+  return known != handlers().end() && known->second.writes;
 }
 
 AshbyState::AshbyState(const json::object& config, std::optional<std::filesystem::path> state_dir,
@@ -440,56 +419,56 @@ json::object AshbyState::call(const AshbyCall& call, const std::string& base_url
 
 // One handler per RPC, by its name (the families: ashby_candidates.cpp, ashby_notes_feedback.cpp,
 // ashby_files.cpp, ashby_jobs.cpp, ashby_applications.cpp, ashby_reference.cpp).
-const std::map<std::string, AshbyState::Handler>& AshbyState::handlers() {
-  static const std::map<std::string, Handler> kHandlers{
-      {"candidate.create", &AshbyState::candidate_create},
-      {"candidate.update", &AshbyState::candidate_update},
-      {"candidate.info", &AshbyState::candidate_info},
-      {"candidate.list", &AshbyState::candidate_list},
-      {"candidate.search", &AshbyState::candidate_search},
-      {"candidate.addTag", &AshbyState::candidate_add_tag},
-      {"candidate.removeTag", &AshbyState::candidate_remove_tag},
-      {"candidateTag.create", &AshbyState::candidate_tag_create},
-      {"candidateTag.list", &AshbyState::candidate_tag_list},
-      {"candidate.anonymize", &AshbyState::candidate_anonymize},
-      {"candidate.createNote", &AshbyState::candidate_create_note},
-      {"candidate.listNotes", &AshbyState::candidate_list_notes},
-      {"applicationFeedback.submit", &AshbyState::application_feedback_submit},
-      {"applicationFeedback.list", &AshbyState::application_feedback_list},
-      {"file.createFileUploadHandle", &AshbyState::file_create_upload_handle},
-      {"candidate.uploadResume", &AshbyState::candidate_upload_resume},
-      {"candidate.uploadFile", &AshbyState::candidate_upload_file},
-      {"file.info", &AshbyState::file_info},
-      {"department.create", &AshbyState::department_create},
-      {"location.create", &AshbyState::location_create},
-      {"department.list", &AshbyState::department_list},
-      {"location.list", &AshbyState::location_list},
-      {"job.create", &AshbyState::job_create},
-      {"job.update", &AshbyState::job_update},
-      {"job.setStatus", &AshbyState::job_set_status},
-      {"hiringTeamRole.list", &AshbyState::hiring_team_role_list},
-      {"hiringTeam.addMember", &AshbyState::hiring_team_add_member},
-      {"job.info", &AshbyState::job_info},
-      {"job.list", &AshbyState::job_list},
-      {"interviewPlan.list", &AshbyState::interview_plan_list},
-      {"interviewStage.list", &AshbyState::interview_stage_list},
-      {"jobInterviewPlan.info", &AshbyState::job_interview_plan_info},
-      {"source.list", &AshbyState::source_list},
-      {"archiveReason.list", &AshbyState::archive_reason_list},
-      {"user.list", &AshbyState::user_list},
-      {"user.search", &AshbyState::user_search},
-      {"feedbackFormDefinition.list", &AshbyState::feedback_form_definition_list},
-      {"feedbackFormDefinition.info", &AshbyState::feedback_form_definition_info},
-      {"customField.create", &AshbyState::custom_field_create},
-      {"customField.list", &AshbyState::custom_field_list},
-      {"customField.setValue", &AshbyState::custom_field_set_value},
-      {"customField.setValues", &AshbyState::custom_field_set_values},
-      {"application.create", &AshbyState::application_create},
-      {"application.info", &AshbyState::application_info},
-      {"application.list", &AshbyState::application_list},
-      {"application.listHistory", &AshbyState::application_list_history},
-      {"application.update", &AshbyState::application_update},
-      {"application.changeStage", &AshbyState::application_change_stage}};
+const std::map<std::string, AshbyState::RpcMethod>& AshbyState::handlers() {
+  static const std::map<std::string, RpcMethod> kHandlers{
+      {"candidate.create", {&AshbyState::candidate_create, true}},
+      {"candidate.update", {&AshbyState::candidate_update, true}},
+      {"candidate.info", {&AshbyState::candidate_info, false}},
+      {"candidate.list", {&AshbyState::candidate_list, false}},
+      {"candidate.search", {&AshbyState::candidate_search, false}},
+      {"candidate.addTag", {&AshbyState::candidate_add_tag, true}},
+      {"candidate.removeTag", {&AshbyState::candidate_remove_tag, true}},
+      {"candidateTag.create", {&AshbyState::candidate_tag_create, true}},
+      {"candidateTag.list", {&AshbyState::candidate_tag_list, false}},
+      {"candidate.anonymize", {&AshbyState::candidate_anonymize, true}},
+      {"candidate.createNote", {&AshbyState::candidate_create_note, true}},
+      {"candidate.listNotes", {&AshbyState::candidate_list_notes, false}},
+      {"applicationFeedback.submit", {&AshbyState::application_feedback_submit, true}},
+      {"applicationFeedback.list", {&AshbyState::application_feedback_list, false}},
+      {"file.createFileUploadHandle", {&AshbyState::file_create_upload_handle, true}},
+      {"candidate.uploadResume", {&AshbyState::candidate_upload_resume, true}},
+      {"candidate.uploadFile", {&AshbyState::candidate_upload_file, true}},
+      {"file.info", {&AshbyState::file_info, false}},
+      {"department.create", {&AshbyState::department_create, true}},
+      {"location.create", {&AshbyState::location_create, true}},
+      {"department.list", {&AshbyState::department_list, false}},
+      {"location.list", {&AshbyState::location_list, false}},
+      {"job.create", {&AshbyState::job_create, true}},
+      {"job.update", {&AshbyState::job_update, true}},
+      {"job.setStatus", {&AshbyState::job_set_status, true}},
+      {"hiringTeamRole.list", {&AshbyState::hiring_team_role_list, false}},
+      {"hiringTeam.addMember", {&AshbyState::hiring_team_add_member, true}},
+      {"job.info", {&AshbyState::job_info, false}},
+      {"job.list", {&AshbyState::job_list, false}},
+      {"interviewPlan.list", {&AshbyState::interview_plan_list, false}},
+      {"interviewStage.list", {&AshbyState::interview_stage_list, false}},
+      {"jobInterviewPlan.info", {&AshbyState::job_interview_plan_info, false}},
+      {"source.list", {&AshbyState::source_list, false}},
+      {"archiveReason.list", {&AshbyState::archive_reason_list, false}},
+      {"user.list", {&AshbyState::user_list, false}},
+      {"user.search", {&AshbyState::user_search, false}},
+      {"feedbackFormDefinition.list", {&AshbyState::feedback_form_definition_list, false}},
+      {"feedbackFormDefinition.info", {&AshbyState::feedback_form_definition_info, false}},
+      {"customField.create", {&AshbyState::custom_field_create, true}},
+      {"customField.list", {&AshbyState::custom_field_list, false}},
+      {"customField.setValue", {&AshbyState::custom_field_set_value, true}},
+      {"customField.setValues", {&AshbyState::custom_field_set_values, true}},
+      {"application.create", {&AshbyState::application_create, true}},
+      {"application.info", {&AshbyState::application_info, false}},
+      {"application.list", {&AshbyState::application_list, false}},
+      {"application.listHistory", {&AshbyState::application_list_history, false}},
+      {"application.update", {&AshbyState::application_update, true}},
+      {"application.changeStage", {&AshbyState::application_change_stage, true}}};
   return kHandlers;
 }
 
@@ -498,7 +477,7 @@ json::object AshbyState::dispatch(const AshbyCall& call, const std::string& base
   auto handler = handlers().find(call.method);
   if (handler == handlers().end())
     fail("unknown_endpoint", "The sandbox's Ashby does not serve " + call.method);
-  return (this->*handler->second)(rpc);
+  return (this->*handler->second.answer)(rpc);
 }
 
 AshbyState::Object& AshbyState::require(const json::object& body, const char* kind, const char* key,
@@ -593,6 +572,22 @@ void AshbyState::count_created(const std::string& method, Object& object) {
 json::value AshbyState::user_ref(const std::string& id) {
   Object* user = find("user", id);
   return user ? json::value(render(*user)) : json::value(nullptr);
+}
+
+// The source (sourceId) and the credited user (creditedToUserId) a candidate or an application
+// names; an unknown one is invalid_input (a choice: the reference leaves it unverified).
+void AshbyState::set_source_and_credit(const json::object& body, Object& target) {
+  if (auto source_id = optional_string(body, "sourceId")) {
+    Object* source = find("source", *source_id);
+    if (!source)
+      fail("invalid_input", "sourceId " + *source_id + " does not match any source");
+    target["source"] = render(*source);
+  }
+  if (auto user_id = optional_string(body, "creditedToUserId")) {
+    if (!find("user", *user_id))
+      fail("invalid_input", "creditedToUserId " + *user_id + " does not match any user");
+    target["creditedToUser"] = user_ref(*user_id);
+  }
 }
 
 json::object AshbyState::inspect(bool details) const {

@@ -69,8 +69,12 @@ class AshbyState {
     const std::string& base_url;
   };
   using Handler = boost::json::object (AshbyState::*)(const Rpc&);
+  struct RpcMethod {
+    Handler answer;
+    bool writes;  // a write: the lost_response fault commits it, then drops the connection
+  };
   // The method table: RPC name -> its handler (an unknown name is `unknown_endpoint`).
-  static const std::map<std::string, Handler>& handlers();
+  static const std::map<std::string, RpcMethod>& handlers();
   boost::json::object dispatch(const AshbyCall& call, const std::string& base_url);
 
   // What the handlers share.
@@ -88,6 +92,8 @@ class AshbyState {
   const std::vector<std::size_t>* owned_by(const std::string& kind, const std::string& owner) const;
   void count_created(const std::string& method, Object& object);
   boost::json::value user_ref(const std::string& id);
+  void set_source_and_credit(const boost::json::object& body, Object& target);
+  void set_default_plan(const boost::json::object& body, Object& job);
 
   // The handlers, one per RPC, by family.
   // ashby_candidates.cpp

@@ -91,9 +91,19 @@ std::string note_text(Rng& rng) {
 
 }  // namespace
 
-void generate_lever(Dataset& data, Rng& rng, const std::vector<Identity>& people,
-                    const std::vector<int>& members) {
-  LeverData& lv = data.lever;
+namespace {
+
+// The Lever users records name: an active one (of the first 13) or any.
+struct LeverUserPicker {
+  const LeverData& lv;
+  Rng& rng;
+  const std::string& active() const {
+    return lv.users[static_cast<std::size_t>(rng.range(0, 12))].id;
+  }
+  const std::string& any() const { return rng.pick(lv.users).id; }
+};
+
+void add_lever_users(LeverData& lv, Rng& rng) {
   for (std::size_t i = 0; i < kUserNames.size(); ++i) {
     LeverUser user;
     user.id = rng.uuid();
@@ -106,11 +116,9 @@ void generate_lever(Dataset& data, Rng& rng, const std::vector<Identity>& people
       user.deactivated_at = kEpoch2015 + 2000 * kDay;
     lv.users.push_back(user);
   }
-  auto active_user = [&]() -> const std::string& {
-    return lv.users[static_cast<std::size_t>(rng.range(0, 12))].id;
-  };
-  auto any_user = [&]() -> const std::string& { return rng.pick(lv.users).id; };
+}
 
+void add_lever_reference_lists(LeverData& lv, Rng& rng) {
   lv.stages = {{"lead-new", "New Lead", true},
                {"lead-reached-out", "Reached Out", true},
                {"applicant-new", "New Applicant", false},
@@ -126,7 +134,11 @@ void generate_lever(Dataset& data, Rng& rng, const std::vector<Identity>& people
                         {rng.uuid(), "Legacy Reason", "non-hired", false}};
   lv.sources = kSources;
   lv.tags = kTags;
+}
 
+void add_lever_postings(Dataset& data, Rng& rng) {
+  LeverData& lv = data.lever;
+  LeverUserPicker users{lv, rng};
   int posting_count = std::max(4, data.persons / 25);
   static const std::vector<std::string> kStates{"published", "published", "published", "internal",
                                                 "closed",    "closed",    "draft"};
@@ -140,207 +152,248 @@ void generate_lever(Dataset& data, Rng& rng, const std::vector<Identity>& people
     posting.department = posting.team;
     posting.location = rng.pick(std::vector<std::string>{"Berlin", "New York", "Remote", "Tokyo"});
     posting.commitment = "Full-time";
-    posting.owner = active_user();
+    posting.owner = users.active();
     posting.confidential = i == 1 || rng.chance(0.08);
     posting.created_at = kEpoch2015 + rng.range(0, 3000) * kDay;
     posting.updated_at = posting.created_at + rng.range(0, 200) * kDay;
     lv.postings.push_back(posting);
   }
+}
 
+LeverContact draw_lever_contact(const Identity& person, Rng& rng) {
+  LeverContact contact;
+  contact.id = rng.uuid();
+  contact.name = person.first + " " + person.last;
+  contact.headline = person.company;
+  contact.location = person.location;
+  if (person.malformed_email) {
+    contact.emails.push_back(person.email_local + "(at)" + person.domain);
+  } else if (person.has_email) {
+    // Mixed case and stray spaces: the plan must normalise before merging.
+    std::string email = person.email_local + "@" + person.domain;
+    if (rng.chance(0.2))
+      email[0] = static_cast<char>(std::toupper(email[0]));
+    contact.emails.push_back(email);
+    if (rng.chance(0.2))
+      contact.emails.push_back(person.email_local + ".alt@" + person.domain);
+  }
+  static const std::vector<std::string> kPhoneTypes{"mobile", "work", "home", "other"};
+  for (const auto& phone : person.phones)
+    contact.phones.push_back({rng.pick(kPhoneTypes), phone});
+  if (rng.chance(0.5))
+    contact.links.push_back("https://www.linkedin.com/in/" + person.email_local);
+  if (rng.chance(0.2))
+    contact.links.push_back("https://github.com/" + person.email_local);
+  if (rng.chance(0.1))
+    contact.links.push_back("https://" + person.email_local + ".example.dev");
+  contact.anonymized = rng.chance(0.01);
+  return contact;
+}
+
+// 1 to 20+ opportunities per contact, most have one; the first contact always has 21.
+int lever_opportunity_count(const Dataset& data, std::size_t m, Rng& rng) {
+  int count = 1;
+  double roll = rng.uniform();
+  if (m == 0 && data.persons >= 20)
+    count = 21;
+  else if (roll < 0.20)
+    count = 2;
+  else if (roll < 0.30)
+    count = static_cast<int>(rng.range(3, 5));
+  else if (roll < 0.32)
+    count = static_cast<int>(rng.range(6, 22));
+  return count;
+}
+
+// An opportunity's own fields and its stage path, which ends at stage index `last` at `at`.
+LeverOpportunity draw_lever_opportunity(const LeverData& lv, Rng& rng, const LeverContact& contact,
+                                        int opportunity_serial, std::size_t& last,
+                                        std::int64_t& at) {
+  LeverUserPicker users{lv, rng};
   const auto& reasons = lv.archive_reasons;
+  LeverOpportunity opp;
+  opp.id = rng.uuid();
+  opp.application_id = rng.uuid();
+  opp.contact_id = contact.id;
+  opp.owner = users.active();
+  static const std::vector<std::string> kOrigins{"applied", "sourced",  "referred",
+                                                 "agency",  "internal", "university"};
+  opp.origin = rng.pick(kOrigins);
+  opp.created_at = kEpoch2015 + rng.range(0, 3800) * kDay + rng.range(0, kDay - 1);
+  if (opportunity_serial == 3)
+    opp.created_at = 0;  // epoch boundary
+  if (opportunity_serial == 4)
+    opp.created_at = 1;
+  bool lead = rng.chance(0.15);
+  if (!lead) {
+    const LeverPosting& posting = rng.pick(lv.postings);
+    opp.posting_id = posting.id;
+    opp.confidential = posting.confidential;
+  }
+  if (rng.chance(0.02))
+    opp.confidential = true;
+  // Stage path: leads stay in lead stages; applicants advance from New Applicant.
+  std::size_t first = lead || rng.chance(0.1) ? 0 : 2;
+  last = lead ? static_cast<std::size_t>(rng.range(0, 1))
+              : static_cast<std::size_t>(rng.range(static_cast<std::int64_t>(first), 6));
+  at = opp.created_at;
+  for (std::size_t s = first; s <= last; ++s) {
+    opp.stage_changes.push_back({lv.stages[s].id, users.active(), static_cast<int>(s), at});
+    at += rng.range(1, 10) * kDay;
+  }
+  if (rng.chance(0.05) && opp.stage_changes.size() >= 2) {
+    // Moved back and forth: the same stage entered twice.
+    auto repeat = opp.stage_changes.back();
+    repeat.at = at;
+    opp.stage_changes.push_back(repeat);
+    at += kDay;
+  }
+  opp.stage_id = opp.stage_changes.back().to_stage_id;
+  if (rng.chance(0.4)) {
+    bool hired = !lead && last >= 5 && rng.chance(0.6);
+    opp.archive_reason_id =
+        hired ? reasons[0].id : reasons[static_cast<std::size_t>(rng.range(1, 5))].id;
+    opp.archived_at = at;
+  }
+  if (rng.chance(0.5))
+    opp.tags.push_back(rng.pick(lv.tags));
+  if (rng.chance(0.2))
+    opp.tags.push_back(rng.pick(lv.tags));
+  std::sort(opp.tags.begin(), opp.tags.end());
+  opp.tags.erase(std::unique(opp.tags.begin(), opp.tags.end()), opp.tags.end());
+  opp.sources.push_back(rng.pick(lv.sources));
+  if (!rng.chance(0.03))
+    opp.updated_at = std::max(at, opp.created_at) + rng.range(0, kDay);
+  // updatedAt is null on most real opportunities (issue 16 §4, a replay of recorded
+  // payloads; lever.md §5.1 `updatedAt`): 10 of the 16 first hex digits of the seeded id
+  // clear it, which leaves every other draw of the dataset as it was.
+  if (std::string("0123456789").find(opp.id.front()) != std::string::npos)
+    opp.updated_at.reset();
+  return opp;
+}
+
+void add_lever_notes(LeverOpportunity& opp, const LeverData& lv, Rng& rng) {
+  LeverUserPicker users{lv, rng};
+  int notes = static_cast<int>(rng.range(0, 3));
+  for (int n = 0; n < notes; ++n) {
+    LeverNote note;
+    note.id = rng.uuid();
+    note.user = users.any();
+    note.secret = rng.chance(0.1);
+    note.created_at = opp.created_at + rng.range(0, 30) * kDay;
+    note.comments.push_back({note_text(rng), note.user, note.created_at});
+    if (rng.chance(0.2)) {
+      note.comments.push_back({"Reply: agreed 👍", users.active(), note.created_at + 3600000});
+    }
+    if (rng.chance(0.05))
+      note.deleted_at = note.created_at + kDay;
+    opp.notes.push_back(std::move(note));
+  }
+}
+
+void add_lever_feedback(LeverOpportunity& opp, const LeverData& lv, Rng& rng, std::size_t last) {
+  LeverUserPicker users{lv, rng};
+  int feedback = last >= 3 ? static_cast<int>(rng.range(0, 2)) : 0;
+  for (int f = 0; f < feedback; ++f) {
+    LeverFeedback form;
+    form.id = rng.uuid();
+    form.type = "interview";
+    form.text = rng.chance(0.5) ? "On-site interview" : "Phone screen";
+    form.template_id = "tmpl-" + std::to_string(rng.range(1, 3));
+    form.user = users.any();
+    form.interview = rng.uuid();
+    form.created_at = opp.created_at + rng.range(1, 20) * kDay;
+    form.completed_at = form.created_at + 3600000;
+    static const std::vector<std::string> kRatings{"4 - Strong Hire", "3 - Hire", "2 - No Hire",
+                                                   "1 - Strong No Hire"};
+    FormField rating{
+        rng.uuid(), "score-system", "Rating", json::value(rng.pick(kRatings)), kRatings, {}};
+    FormField skills{rng.uuid(),    "scorecard", "Skills",
+                     json::value(), {},          {"Communication", "Ownership"}};
+    skills.value = json::array{json::object{{"score", rng.range(1, 4)}, {"comment", "Clear"}},
+                               json::object{{"score", rng.range(1, 4)}, {"comment", nullptr}}};
+    FormField again{
+        rng.uuid(), "yes-no", "Hire for another team?", json::value(rng.chance(0.5) ? "yes" : "no"),
+        {},         {}};
+    FormField level{
+        rng.uuid(), "dropdown", "Level", json::value("Senior"), {"Junior", "Mid", "Senior"}, {}};
+    FormField score{rng.uuid(), "score", "Thumbs", json::value(rng.range(1, 4)), {}, {}};
+    FormField text{rng.uuid(), "textarea", "Notes", json::value("Solid ✅ — would work with again."),
+                   {},         {}};
+    form.fields = {rating, skills, again, level, score, text};
+    if (rng.chance(0.05))
+      form.deleted_at = form.completed_at + kDay;
+    opp.feedback.push_back(std::move(form));
+  }
+}
+
+// Interviews, an offer, files, deletion and the two quirky opportunities.
+void add_lever_activity(LeverOpportunity& opp, const LeverData& lv, Rng& rng,
+                        const Identity& person, const LeverContact& contact, int opportunity_serial,
+                        std::size_t last, std::int64_t at) {
+  LeverUserPicker users{lv, rng};
+  const auto& reasons = lv.archive_reasons;
+  if (last >= 4 && rng.chance(0.5)) {
+    LeverInterview interview;
+    interview.id = rng.uuid();
+    interview.subject = "Interview with " + contact.name;
+    interview.user = users.active();
+    interview.stage = lv.stages[4].id;
+    interview.interviewers = {users.active(), users.any()};
+    interview.date = opp.created_at + 5 * kDay;
+    opp.interviews.push_back(std::move(interview));
+  }
+  if (last >= 6) {
+    LeverOffer offer;
+    offer.id = rng.uuid();
+    offer.creator = users.active();
+    offer.created_at = at;
+    offer.status = opp.archive_reason_id == reasons[0].id ? "signed" : "sent";
+    offer.fields = {{"salary_amount", json::value(rng.range(60, 200) * 1000)},
+                    {"anticipated_start_date", json::value(iso_date(at + 30 * kDay))}};
+    opp.offers.push_back(std::move(offer));
+  }
+  if (rng.chance(0.7)) {
+    opp.files.push_back(make_file(rng, rng.uuid(), person.first, true, opp.created_at));
+  }
+  if (rng.chance(0.3)) {
+    opp.files.push_back(make_file(rng, rng.uuid(), person.first, false, opp.created_at + kDay));
+  }
+  for (auto& file : opp.files) {
+    // Lever answers 422 for files it could not process.
+    if (rng.chance(0.05))
+      file.status = rng.chance(0.5) ? "unsupported" : "error";
+  }
+  opp.deleted_at = rng.chance(0.01) ? std::optional<std::int64_t>(at + kDay) : std::nullopt;
+  if (opportunity_serial == 5)
+    opp.quirk = "created_at_string";
+  if (opportunity_serial == 6)
+    opp.quirk = "dangling_owner";
+  if (opp.quirk == "dangling_owner")
+    opp.owner = "00000000-dead-4bad-a000-000000000000";
+}
+
+}  // namespace
+
+void generate_lever(Dataset& data, Rng& rng, const std::vector<Identity>& people,
+                    const std::vector<int>& members) {
+  LeverData& lv = data.lever;
+  add_lever_users(lv, rng);
+  add_lever_reference_lists(lv, rng);
+  add_lever_postings(data, rng);
   int opportunity_serial = 0;
   for (std::size_t m = 0; m < members.size(); ++m) {
     const Identity& person = people[static_cast<std::size_t>(members[m])];
-    LeverContact contact;
-    contact.id = rng.uuid();
-    contact.name = person.first + " " + person.last;
-    contact.headline = person.company;
-    contact.location = person.location;
-    if (person.malformed_email) {
-      contact.emails.push_back(person.email_local + "(at)" + person.domain);
-    } else if (person.has_email) {
-      // Mixed case and stray spaces: the plan must normalise before merging.
-      std::string email = person.email_local + "@" + person.domain;
-      if (rng.chance(0.2))
-        email[0] = static_cast<char>(std::toupper(email[0]));
-      contact.emails.push_back(email);
-      if (rng.chance(0.2))
-        contact.emails.push_back(person.email_local + ".alt@" + person.domain);
-    }
-    static const std::vector<std::string> kPhoneTypes{"mobile", "work", "home", "other"};
-    for (const auto& phone : person.phones)
-      contact.phones.push_back({rng.pick(kPhoneTypes), phone});
-    if (rng.chance(0.5))
-      contact.links.push_back("https://www.linkedin.com/in/" + person.email_local);
-    if (rng.chance(0.2))
-      contact.links.push_back("https://github.com/" + person.email_local);
-    if (rng.chance(0.1))
-      contact.links.push_back("https://" + person.email_local + ".example.dev");
-    contact.anonymized = rng.chance(0.01);
-
-    // 1 to 20+ opportunities per contact, most have one; the first contact always has 21.
-    int count = 1;
-    double roll = rng.uniform();
-    if (m == 0 && data.persons >= 20)
-      count = 21;
-    else if (roll < 0.20)
-      count = 2;
-    else if (roll < 0.30)
-      count = static_cast<int>(rng.range(3, 5));
-    else if (roll < 0.32)
-      count = static_cast<int>(rng.range(6, 22));
+    LeverContact contact = draw_lever_contact(person, rng);
+    int count = lever_opportunity_count(data, m, rng);
     for (int k = 0; k < count; ++k) {
-      LeverOpportunity opp;
-      opp.id = rng.uuid();
-      opp.application_id = rng.uuid();
-      opp.contact_id = contact.id;
-      opp.owner = active_user();
-      static const std::vector<std::string> kOrigins{"applied", "sourced",  "referred",
-                                                     "agency",  "internal", "university"};
-      opp.origin = rng.pick(kOrigins);
-      opp.created_at = kEpoch2015 + rng.range(0, 3800) * kDay + rng.range(0, kDay - 1);
-      ++opportunity_serial;
-      if (opportunity_serial == 3)
-        opp.created_at = 0;  // epoch boundary
-      if (opportunity_serial == 4)
-        opp.created_at = 1;
-      bool lead = rng.chance(0.15);
-      if (!lead) {
-        const LeverPosting& posting = rng.pick(lv.postings);
-        opp.posting_id = posting.id;
-        opp.confidential = posting.confidential;
-      }
-      if (rng.chance(0.02))
-        opp.confidential = true;
-      // Stage path: leads stay in lead stages; applicants advance from New Applicant.
-      std::size_t first = lead || rng.chance(0.1) ? 0 : 2;
-      std::size_t last =
-          lead ? static_cast<std::size_t>(rng.range(0, 1))
-               : static_cast<std::size_t>(rng.range(static_cast<std::int64_t>(first), 6));
-      std::int64_t at = opp.created_at;
-      for (std::size_t s = first; s <= last; ++s) {
-        opp.stage_changes.push_back({lv.stages[s].id, active_user(), static_cast<int>(s), at});
-        at += rng.range(1, 10) * kDay;
-      }
-      if (rng.chance(0.05) && opp.stage_changes.size() >= 2) {
-        // Moved back and forth: the same stage entered twice.
-        auto repeat = opp.stage_changes.back();
-        repeat.at = at;
-        opp.stage_changes.push_back(repeat);
-        at += kDay;
-      }
-      opp.stage_id = opp.stage_changes.back().to_stage_id;
-      if (rng.chance(0.4)) {
-        bool hired = !lead && last >= 5 && rng.chance(0.6);
-        opp.archive_reason_id =
-            hired ? reasons[0].id : reasons[static_cast<std::size_t>(rng.range(1, 5))].id;
-        opp.archived_at = at;
-      }
-      if (rng.chance(0.5))
-        opp.tags.push_back(rng.pick(lv.tags));
-      if (rng.chance(0.2))
-        opp.tags.push_back(rng.pick(lv.tags));
-      std::sort(opp.tags.begin(), opp.tags.end());
-      opp.tags.erase(std::unique(opp.tags.begin(), opp.tags.end()), opp.tags.end());
-      opp.sources.push_back(rng.pick(lv.sources));
-      if (!rng.chance(0.03))
-        opp.updated_at = std::max(at, opp.created_at) + rng.range(0, kDay);
-      // updatedAt is null on most real opportunities (issue 16 §4, a replay of recorded
-      // payloads; lever.md §5.1 `updatedAt`): 10 of the 16 first hex digits of the seeded id
-      // clear it, which leaves every other draw of the dataset as it was.
-      if (std::string("0123456789").find(opp.id.front()) != std::string::npos)
-        opp.updated_at.reset();
-
-      int notes = static_cast<int>(rng.range(0, 3));
-      for (int n = 0; n < notes; ++n) {
-        LeverNote note;
-        note.id = rng.uuid();
-        note.user = any_user();
-        note.secret = rng.chance(0.1);
-        note.created_at = opp.created_at + rng.range(0, 30) * kDay;
-        note.comments.push_back({note_text(rng), note.user, note.created_at});
-        if (rng.chance(0.2)) {
-          note.comments.push_back({"Reply: agreed 👍", active_user(), note.created_at + 3600000});
-        }
-        if (rng.chance(0.05))
-          note.deleted_at = note.created_at + kDay;
-        opp.notes.push_back(std::move(note));
-      }
-      int feedback = last >= 3 ? static_cast<int>(rng.range(0, 2)) : 0;
-      for (int f = 0; f < feedback; ++f) {
-        LeverFeedback form;
-        form.id = rng.uuid();
-        form.type = "interview";
-        form.text = rng.chance(0.5) ? "On-site interview" : "Phone screen";
-        form.template_id = "tmpl-" + std::to_string(rng.range(1, 3));
-        form.user = any_user();
-        form.interview = rng.uuid();
-        form.created_at = opp.created_at + rng.range(1, 20) * kDay;
-        form.completed_at = form.created_at + 3600000;
-        static const std::vector<std::string> kRatings{"4 - Strong Hire", "3 - Hire", "2 - No Hire",
-                                                       "1 - Strong No Hire"};
-        FormField rating{
-            rng.uuid(), "score-system", "Rating", json::value(rng.pick(kRatings)), kRatings, {}};
-        FormField skills{rng.uuid(),    "scorecard", "Skills",
-                         json::value(), {},          {"Communication", "Ownership"}};
-        skills.value = json::array{json::object{{"score", rng.range(1, 4)}, {"comment", "Clear"}},
-                                   json::object{{"score", rng.range(1, 4)}, {"comment", nullptr}}};
-        FormField again{rng.uuid(),
-                        "yes-no",
-                        "Hire for another team?",
-                        json::value(rng.chance(0.5) ? "yes" : "no"),
-                        {},
-                        {}};
-        FormField level{
-            rng.uuid(), "dropdown", "Level", json::value("Senior"), {"Junior", "Mid", "Senior"},
-            {}};
-        FormField score{rng.uuid(), "score", "Thumbs", json::value(rng.range(1, 4)), {}, {}};
-        FormField text{rng.uuid(), "textarea",
-                       "Notes",    json::value("Solid ✅ — would work with again."),
-                       {},         {}};
-        form.fields = {rating, skills, again, level, score, text};
-        if (rng.chance(0.05))
-          form.deleted_at = form.completed_at + kDay;
-        opp.feedback.push_back(std::move(form));
-      }
-      if (last >= 4 && rng.chance(0.5)) {
-        LeverInterview interview;
-        interview.id = rng.uuid();
-        interview.subject = "Interview with " + contact.name;
-        interview.user = active_user();
-        interview.stage = lv.stages[4].id;
-        interview.interviewers = {active_user(), any_user()};
-        interview.date = opp.created_at + 5 * kDay;
-        opp.interviews.push_back(std::move(interview));
-      }
-      if (last >= 6) {
-        LeverOffer offer;
-        offer.id = rng.uuid();
-        offer.creator = active_user();
-        offer.created_at = at;
-        offer.status = opp.archive_reason_id == reasons[0].id ? "signed" : "sent";
-        offer.fields = {{"salary_amount", json::value(rng.range(60, 200) * 1000)},
-                        {"anticipated_start_date", json::value(iso_date(at + 30 * kDay))}};
-        opp.offers.push_back(std::move(offer));
-      }
-      if (rng.chance(0.7)) {
-        opp.files.push_back(make_file(rng, rng.uuid(), person.first, true, opp.created_at));
-      }
-      if (rng.chance(0.3)) {
-        opp.files.push_back(make_file(rng, rng.uuid(), person.first, false, opp.created_at + kDay));
-      }
-      for (auto& file : opp.files) {
-        // Lever answers 422 for files it could not process.
-        if (rng.chance(0.05))
-          file.status = rng.chance(0.5) ? "unsupported" : "error";
-      }
-      opp.deleted_at = rng.chance(0.01) ? std::optional<std::int64_t>(at + kDay) : std::nullopt;
-      if (opportunity_serial == 5)
-        opp.quirk = "created_at_string";
-      if (opportunity_serial == 6)
-        opp.quirk = "dangling_owner";
-      if (opp.quirk == "dangling_owner")
-        opp.owner = "00000000-dead-4bad-a000-000000000000";
+      std::size_t last = 0;
+      std::int64_t at = 0;
+      LeverOpportunity opp =
+          draw_lever_opportunity(lv, rng, contact, ++opportunity_serial, last, at);
+      add_lever_notes(opp, lv, rng);
+      add_lever_feedback(opp, lv, rng, last);
+      add_lever_activity(opp, lv, rng, person, contact, opportunity_serial, last, at);
       lv.opportunities.push_back(std::move(opp));
     }
     lv.contacts.push_back(std::move(contact));

@@ -255,11 +255,32 @@ static void add_greenhouse_v3_shapes(GreenhouseData& gh, NextId& next_id) {
   gh.notes.insert(gh.notes.end(), notes.begin(), notes.end());
 }
 
-void generate_greenhouse(Dataset& data, Rng& rng, const std::vector<Identity>& people,
-                         const std::vector<int>& members) {
-  GreenhouseData& gh = data.greenhouse;
+namespace {
+
+// What the Greenhouse generator's steps share: the data, the seeded stream and the id sequence.
+struct GhGenerator {
+  GreenhouseData& gh;
+  Rng& rng;
   std::int64_t id = 1000;
-  auto next_id = [&]() { return ++id; };
+
+  std::int64_t next_id() { return ++id; }
+  auto user_id() { return gh.users[static_cast<std::size_t>(rng.range(0, 11))].id; }
+  auto any_user_id() { return rng.pick(gh.users).id; }
+
+  void add_users();
+  void add_reference_lists();
+  void add_jobs(const Dataset& data);
+  GhCandidate draw_candidate(const Identity& person, int copy);
+  void add_application(const GhCandidate& candidate, const Identity& person, int a);
+  // A candidacy's scorecards, phone interview and offer, by the stage it reached.
+  void add_candidacy_activity(const GhApplication& app, const GhJob* job, std::size_t reached,
+                              std::int64_t at);
+  void add_attachments(const GhCandidate& candidate, const GhApplication& app,
+                       const Identity& person);
+  void add_notes(const GhCandidate& candidate);
+};
+
+void GhGenerator::add_users() {
   for (std::size_t i = 0; i < 14; ++i) {
     GhUser user;
     user.id = next_id();
@@ -272,8 +293,9 @@ void generate_greenhouse(Dataset& data, Rng& rng, const std::vector<Identity>& p
     user.created_at = kEpoch2015 + static_cast<std::int64_t>(i) * kDay;
     gh.users.push_back(user);
   }
-  auto user_id = [&]() { return gh.users[static_cast<std::size_t>(rng.range(0, 11))].id; };
-  auto any_user_id = [&]() { return rng.pick(gh.users).id; };
+}
+
+void GhGenerator::add_reference_lists() {
   for (const char* name : {"Engineering", "Sales", "Marketing"})
     gh.departments.push_back({next_id(), name, ""});
   for (const char* name : {"New York", "London", "Tokyo"})
@@ -297,7 +319,9 @@ void generate_greenhouse(Dataset& data, Rng& rng, const std::vector<Identity>& p
       {next_id(), "Available From", "available_from", "date", {}},
       {next_id(), "Portfolio", "portfolio", "url", {}},
       {next_id(), "Referring Employee", "referring_employee", "user", {}}};
+}
 
+void GhGenerator::add_jobs(const Dataset& data) {
   int job_count = std::max(3, data.persons / 30);
   static const std::vector<std::string> kJobStatus{"open", "open", "open", "closed", "draft"};
   for (int j = 0; j < job_count; ++j) {
@@ -314,7 +338,109 @@ void generate_greenhouse(Dataset& data, Rng& rng, const std::vector<Identity>& p
       job.stages.push_back({next_id(), job.id, kGhStageNames[s], static_cast<int>(s)});
     gh.jobs.push_back(std::move(job));
   }
+}
 
+GhCandidate GhGenerator::draw_candidate(const Identity& person, int copy) {
+  GhCandidate candidate;
+  candidate.id = next_id();
+  candidate.first_name = person.first;
+  candidate.last_name = person.last;
+  candidate.company = person.company;
+  candidate.title = person.title;
+  if (person.malformed_email) {
+    candidate.emails.push_back({person.email_local + "@@" + person.domain, "personal"});
+  } else if (person.has_email) {
+    std::string email = person.email_local + "@" + person.domain;
+    if (copy == 1)
+      email[0] = static_cast<char>(std::toupper(email[0]));
+    candidate.emails.push_back({email, "personal"});
+    if (rng.chance(0.15))
+      candidate.emails.push_back({person.email_local + "@work.example", "work"});
+  }
+  for (const auto& phone : person.phones)
+    candidate.phones.push_back({phone, "mobile"});
+  if (!person.location.empty() && rng.chance(0.6))
+    candidate.addresses.push_back({"1 Main Street\n" + person.location, "home"});
+  if (rng.chance(0.1))
+    candidate.addresses.push_back({"PO Box 12, " + person.location, "work"});
+  if (rng.chance(0.3))
+    candidate.websites.push_back({"https://" + person.email_local + ".example.dev", "personal"});
+  if (rng.chance(0.3))
+    candidate.social.push_back({"https://www.linkedin.com/in/" + person.email_local, ""});
+  if (rng.chance(0.4))
+    candidate.tags.push_back(rng.pick(kTags));
+  candidate.created_at = kEpoch2015 + rng.range(0, 3800) * kDay;
+  candidate.updated_at = candidate.created_at + rng.range(0, 300) * kDay;
+  if (rng.chance(0.3)) {
+    const GhCustomField& field = rng.pick(gh.custom_fields);
+    json::value value;
+    if (field.value_type == "yes_no")
+      value = rng.chance(0.5);
+    else if (field.value_type == "single_select")
+      value = field.options[1];
+    else if (field.value_type == "multi_select")
+      value = json::array{field.options[0], field.options[2]};
+    else if (field.value_type == "currency")
+      value = json::object{{"unit", "EUR"}, {"amount", 85000}};
+    else if (field.value_type == "number")
+      value = rng.range(0, 30);
+    else if (field.value_type == "date")
+      value = iso_date(candidate.created_at);
+    else if (field.value_type == "url")
+      value = "https://example.com/" + person.email_local;
+    else if (field.value_type == "user")
+      value = json::object{{"user_id", user_id()}};
+    else
+      value = "Value for " + field.name + " ✓";
+    candidate.custom_fields[field.name_key] = value;
+  }
+  return candidate;
+}
+
+void GhGenerator::add_application(const GhCandidate& candidate, const Identity& person, int a) {
+  GhApplication app;
+  app.id = next_id();
+  app.candidate_id = candidate.id;
+  app.created_at = candidate.created_at + static_cast<std::int64_t>(a) * 40 * kDay;
+  app.source_id = rng.pick(gh.sources).id;
+  app.recruiter_id = user_id();
+  app.prospect = rng.chance(0.12);
+  const GhJob* job = nullptr;
+  if (!app.prospect || rng.chance(0.5)) {
+    job = &rng.pick(gh.jobs);
+    app.job_id = job->id;
+  }
+  double roll = rng.uniform();
+  std::size_t reached = app.prospect ? 0 : static_cast<std::size_t>(rng.range(0, 4));
+  app.status = roll < 0.5 ? "in_process" : (roll < 0.85 || reached < 4 ? "rejected" : "hired");
+  std::int64_t at = app.created_at;
+  if (job != nullptr && app.prospect)
+    app.status = "in_process";
+  if (job != nullptr && !app.prospect) {
+    for (std::size_t s = 0; s <= reached; ++s) {
+      GhApplicationStage stage{next_id(), job->stages[s].id, at, std::nullopt};
+      at += rng.range(1, 12) * kDay;
+      if (!app.stages.empty())
+        app.stages.back().exited_at = stage.entered_at;
+      app.stages.push_back(stage);
+    }
+    app.stage_id = app.stages.back().stage_id;
+  }
+  if (app.prospect)
+    app.status = rng.chance(0.8) ? "in_process" : "rejected";
+  if (app.status == "rejected") {
+    app.rejection_reason_id = rng.pick(gh.rejection_reasons).id;
+    app.rejected_at = at;
+  }
+  app.updated_at = at + kDay;
+  if (job != nullptr && !app.prospect)
+    add_candidacy_activity(app, job, reached, at);
+  add_attachments(candidate, app, person);
+  gh.applications.push_back(std::move(app));
+}
+
+void GhGenerator::add_candidacy_activity(const GhApplication& app, const GhJob* job,
+                                         std::size_t reached, std::int64_t at) {
   // v3 spells the overall recommendation (`candidate_rating`) and the attribute ratings
   // (`candidate_attribute_rating`) differently (greenhouse.md §6.5); same size, so the generator
   // draws the same numbers.
@@ -322,192 +448,118 @@ void generate_greenhouse(Dataset& data, Rng& rng, const std::vector<Identity>& p
                                                  "no_decision"};
   static const std::vector<std::string> kAttributeRatings{"definitely_not", "no", "yes",
                                                           "strong_yes", "no_decision"};
+  int scorecards = reached >= 1 ? static_cast<int>(rng.range(0, 2)) : 0;
+  for (int s = 0; s < scorecards; ++s) {
+    GhScorecard card;
+    card.id = next_id();
+    card.application_id = app.id;
+    card.interviewer_id = any_user_id();
+    card.submitter_id = card.interviewer_id;
+    card.interview = kGhStageNames[std::min<std::size_t>(reached, 3)];
+    card.rating = rng.pick(kRatings);
+    card.status = rng.chance(0.1) ? "draft" : "complete";
+    card.interviewed_at = app.created_at + (s + 1) * kDay;
+    card.submitted_at = card.interviewed_at + 7200000;
+    card.created_at = card.interviewed_at;
+    card.updated_at = card.submitted_at;
+    card.attributes = {{"Communication", rng.pick(kAttributeRatings), "Clear and concise."},
+                       {"Analytical", rng.chance(0.2) ? "mixed" : rng.pick(kAttributeRatings), ""}};
+    card.answers = {{"Key Take-Aways", "Seems like a solid candidate ✅"},
+                    {"Does the candidate have experience designing APIs?", "Yes"}};
+    gh.scorecards.push_back(std::move(card));
+  }
+  if (reached >= 2 && rng.chance(0.5)) {
+    GhInterview interview;
+    interview.id = next_id();
+    interview.application_id = app.id;
+    interview.job_id = job->id;
+    interview.name = "Phone Interview";
+    interview.status = "complete";
+    interview.interviewer_ids = {user_id()};
+    interview.starts_at = app.created_at + 3 * kDay;
+    interview.ends_at = interview.starts_at + 3600000;
+    interview.created_at = app.created_at + kDay;
+    interview.updated_at = interview.ends_at;
+    gh.interviews.push_back(interview);
+  }
+  if (reached >= 4) {
+    GhOffer offer;
+    offer.id = next_id();
+    offer.application_id = app.id;
+    offer.status = app.status == "hired" ? "Accepted" : "Rejected";
+    offer.created_at = at - kDay;
+    offer.sent_at = at;
+    offer.starts_at = at + 30 * kDay;
+    offer.updated_at = at;
+    gh.offers.push_back(offer);
+  }
+}
+
+void GhGenerator::add_attachments(const GhCandidate& candidate, const GhApplication& app,
+                                  const Identity& person) {
+  if (rng.chance(0.6)) {
+    GhAttachment attachment;
+    attachment.candidate_id = candidate.id;
+    attachment.application_id = app.id;
+    attachment.type = "resume";
+    attachment.created_at = app.created_at;
+    attachment.file = make_file(rng, std::to_string(next_id()), person.first, true, app.created_at);
+    gh.attachments.push_back(std::move(attachment));
+  }
+  if (rng.chance(0.15)) {
+    GhAttachment attachment;
+    attachment.candidate_id = candidate.id;
+    attachment.application_id = app.id;
+    attachment.type = "other";
+    attachment.created_at = app.created_at + kDay;
+    attachment.file =
+        make_file(rng, std::to_string(next_id()), person.first, false, app.created_at + kDay);
+    gh.attachments.push_back(std::move(attachment));
+  }
+}
+
+void GhGenerator::add_notes(const GhCandidate& candidate) {
+  int notes = static_cast<int>(rng.range(0, 2));
+  static const std::vector<std::string> kVisibility{"publicly_visible", "publicly_visible",
+                                                    "privately_visible", "admin_only_visible"};
+  for (int n = 0; n < notes; ++n) {
+    GhNote note;
+    note.id = next_id();
+    note.candidate_id = candidate.id;
+    note.user_id = any_user_id();
+    note.body = gh_note_text(rng);
+    note.visibility = rng.pick(kVisibility);
+    note.created_at = candidate.created_at + rng.range(0, 60) * kDay;
+    gh.notes.push_back(std::move(note));
+  }
+}
+
+}  // namespace
+
+void generate_greenhouse(Dataset& data, Rng& rng, const std::vector<Identity>& people,
+                         const std::vector<int>& members) {
+  GreenhouseData& gh = data.greenhouse;
+  GhGenerator generator{gh, rng};
+  auto next_id = [&]() { return generator.next_id(); };
+  generator.add_users();
+  generator.add_reference_lists();
+  generator.add_jobs(data);
   for (std::size_t m = 0; m < members.size(); ++m) {
     const Identity& person = people[static_cast<std::size_t>(members[m])];
     // A few people were entered twice, with the same email in another case.
     int copies = rng.chance(0.04) || m == 1 ? 2 : 1;
     for (int copy = 0; copy < copies; ++copy) {
-      GhCandidate candidate;
-      candidate.id = next_id();
-      candidate.first_name = person.first;
-      candidate.last_name = person.last;
-      candidate.company = person.company;
-      candidate.title = person.title;
-      if (person.malformed_email) {
-        candidate.emails.push_back({person.email_local + "@@" + person.domain, "personal"});
-      } else if (person.has_email) {
-        std::string email = person.email_local + "@" + person.domain;
-        if (copy == 1)
-          email[0] = static_cast<char>(std::toupper(email[0]));
-        candidate.emails.push_back({email, "personal"});
-        if (rng.chance(0.15))
-          candidate.emails.push_back({person.email_local + "@work.example", "work"});
-      }
-      for (const auto& phone : person.phones)
-        candidate.phones.push_back({phone, "mobile"});
-      if (!person.location.empty() && rng.chance(0.6))
-        candidate.addresses.push_back({"1 Main Street\n" + person.location, "home"});
-      if (rng.chance(0.1))
-        candidate.addresses.push_back({"PO Box 12, " + person.location, "work"});
-      if (rng.chance(0.3))
-        candidate.websites.push_back(
-            {"https://" + person.email_local + ".example.dev", "personal"});
-      if (rng.chance(0.3))
-        candidate.social.push_back({"https://www.linkedin.com/in/" + person.email_local, ""});
-      if (rng.chance(0.4))
-        candidate.tags.push_back(rng.pick(kTags));
-      candidate.created_at = kEpoch2015 + rng.range(0, 3800) * kDay;
-      candidate.updated_at = candidate.created_at + rng.range(0, 300) * kDay;
-      if (rng.chance(0.3)) {
-        const GhCustomField& field = rng.pick(gh.custom_fields);
-        json::value value;
-        if (field.value_type == "yes_no")
-          value = rng.chance(0.5);
-        else if (field.value_type == "single_select")
-          value = field.options[1];
-        else if (field.value_type == "multi_select")
-          value = json::array{field.options[0], field.options[2]};
-        else if (field.value_type == "currency")
-          value = json::object{{"unit", "EUR"}, {"amount", 85000}};
-        else if (field.value_type == "number")
-          value = rng.range(0, 30);
-        else if (field.value_type == "date")
-          value = iso_date(candidate.created_at);
-        else if (field.value_type == "url")
-          value = "https://example.com/" + person.email_local;
-        else if (field.value_type == "user")
-          value = json::object{{"user_id", user_id()}};
-        else
-          value = "Value for " + field.name + " ✓";
-        candidate.custom_fields[field.name_key] = value;
-      }
+      GhCandidate candidate = generator.draw_candidate(person, copy);
       int applications = static_cast<int>(rng.range(1, 3) > 2 ? rng.range(2, 3) : 1);
-      for (int a = 0; a < applications; ++a) {
-        GhApplication app;
-        app.id = next_id();
-        app.candidate_id = candidate.id;
-        app.created_at = candidate.created_at + static_cast<std::int64_t>(a) * 40 * kDay;
-        app.source_id = rng.pick(gh.sources).id;
-        app.recruiter_id = user_id();
-        app.prospect = rng.chance(0.12);
-        const GhJob* job = nullptr;
-        if (!app.prospect || rng.chance(0.5)) {
-          job = &rng.pick(gh.jobs);
-          app.job_id = job->id;
-        }
-        double roll = rng.uniform();
-        std::size_t reached = app.prospect ? 0 : static_cast<std::size_t>(rng.range(0, 4));
-        app.status =
-            roll < 0.5 ? "in_process" : (roll < 0.85 || reached < 4 ? "rejected" : "hired");
-        std::int64_t at = app.created_at;
-        if (job != nullptr && app.prospect)
-          app.status = "in_process";
-        if (job != nullptr && !app.prospect) {
-          for (std::size_t s = 0; s <= reached; ++s) {
-            GhApplicationStage stage{next_id(), job->stages[s].id, at, std::nullopt};
-            at += rng.range(1, 12) * kDay;
-            if (!app.stages.empty())
-              app.stages.back().exited_at = stage.entered_at;
-            app.stages.push_back(stage);
-          }
-          app.stage_id = app.stages.back().stage_id;
-        }
-        if (app.prospect)
-          app.status = rng.chance(0.8) ? "in_process" : "rejected";
-        if (app.status == "rejected") {
-          app.rejection_reason_id = rng.pick(gh.rejection_reasons).id;
-          app.rejected_at = at;
-        }
-        app.updated_at = at + kDay;
-        if (job != nullptr && !app.prospect) {
-          int scorecards = reached >= 1 ? static_cast<int>(rng.range(0, 2)) : 0;
-          for (int s = 0; s < scorecards; ++s) {
-            GhScorecard card;
-            card.id = next_id();
-            card.application_id = app.id;
-            card.interviewer_id = any_user_id();
-            card.submitter_id = card.interviewer_id;
-            card.interview = kGhStageNames[std::min<std::size_t>(reached, 3)];
-            card.rating = rng.pick(kRatings);
-            card.status = rng.chance(0.1) ? "draft" : "complete";
-            card.interviewed_at = app.created_at + (s + 1) * kDay;
-            card.submitted_at = card.interviewed_at + 7200000;
-            card.created_at = card.interviewed_at;
-            card.updated_at = card.submitted_at;
-            card.attributes = {
-                {"Communication", rng.pick(kAttributeRatings), "Clear and concise."},
-                {"Analytical", rng.chance(0.2) ? "mixed" : rng.pick(kAttributeRatings), ""}};
-            card.answers = {{"Key Take-Aways", "Seems like a solid candidate ✅"},
-                            {"Does the candidate have experience designing APIs?", "Yes"}};
-            gh.scorecards.push_back(std::move(card));
-          }
-          if (reached >= 2 && rng.chance(0.5)) {
-            GhInterview interview;
-            interview.id = next_id();
-            interview.application_id = app.id;
-            interview.job_id = job->id;
-            interview.name = "Phone Interview";
-            interview.status = "complete";
-            interview.interviewer_ids = {user_id()};
-            interview.starts_at = app.created_at + 3 * kDay;
-            interview.ends_at = interview.starts_at + 3600000;
-            interview.created_at = app.created_at + kDay;
-            interview.updated_at = interview.ends_at;
-            gh.interviews.push_back(interview);
-          }
-          if (reached >= 4) {
-            GhOffer offer;
-            offer.id = next_id();
-            offer.application_id = app.id;
-            offer.status = app.status == "hired" ? "Accepted" : "Rejected";
-            offer.created_at = at - kDay;
-            offer.sent_at = at;
-            offer.starts_at = at + 30 * kDay;
-            offer.updated_at = at;
-            gh.offers.push_back(offer);
-          }
-        }
-        if (rng.chance(0.6)) {
-          GhAttachment attachment;
-          attachment.candidate_id = candidate.id;
-          attachment.application_id = app.id;
-          attachment.type = "resume";
-          attachment.created_at = app.created_at;
-          attachment.file =
-              make_file(rng, std::to_string(next_id()), person.first, true, app.created_at);
-          gh.attachments.push_back(std::move(attachment));
-        }
-        if (rng.chance(0.15)) {
-          GhAttachment attachment;
-          attachment.candidate_id = candidate.id;
-          attachment.application_id = app.id;
-          attachment.type = "other";
-          attachment.created_at = app.created_at + kDay;
-          attachment.file =
-              make_file(rng, std::to_string(next_id()), person.first, false, app.created_at + kDay);
-          gh.attachments.push_back(std::move(attachment));
-        }
-        gh.applications.push_back(std::move(app));
-      }
-      int notes = static_cast<int>(rng.range(0, 2));
-      static const std::vector<std::string> kVisibility{"publicly_visible", "publicly_visible",
-                                                        "privately_visible", "admin_only_visible"};
-      for (int n = 0; n < notes; ++n) {
-        GhNote note;
-        note.id = next_id();
-        note.candidate_id = candidate.id;
-        note.user_id = any_user_id();
-        note.body = gh_note_text(rng);
-        note.visibility = rng.pick(kVisibility);
-        note.created_at = candidate.created_at + rng.range(0, 60) * kDay;
-        gh.notes.push_back(std::move(note));
-      }
+      for (int a = 0; a < applications; ++a)
+        generator.add_application(candidate, person, a);
+      generator.add_notes(candidate);
       gh.candidates.push_back(std::move(candidate));
     }
   }
   add_greenhouse_references(gh, next_id);
   add_greenhouse_v3_shapes(gh, next_id);
-  gh.next_id = id;
+  gh.next_id = generator.id;
   (void)kDatasetNow;
 }
 

@@ -56,6 +56,175 @@ json::object gh_error(const std::string& message, json::array errors = {}) {
   return body;
 }
 
+// A `gte|A|lte|B` date range, both ends inclusive.
+struct DateRange {
+  std::int64_t low = INT64_MIN, high = INT64_MAX;
+};
+
+// A list request's query: its parameters, or the ones its cursor carries, parsed.
+struct ListQuery {
+  json::object filters;
+  int per_page = 100;
+  std::int64_t after = 0;  // the last id served before (a cursor's)
+  std::vector<std::int64_t> ids, candidate_ids, application_ids, job_ids;
+  std::optional<DateRange> created, updated;
+};
+
+// Reads the cursor, or the parameters; false once it answered 422.
+bool read_list_query(const httplib::Request& request, httplib::Response& response,
+                     const std::string& resource, const std::string& secret,
+                     bool refuse_unknown_filters, ListQuery& query) {
+  if (request.has_param("cursor")) {
+    if (request.params.size() > 1) {
+      set_json(response, 422,
+               gh_error("Unprocessable Content",
+                        json::array{"When passing a cursor, do not include other query params."}));
+      return false;
+    }
+    std::string decoded;
+    try {
+      if (!base64url_decode(request.get_param_value("cursor"), decoded))
+        throw std::runtime_error("bad base64");
+      auto value = json::parse(decoded).as_object();
+      std::string mac(value.at("m").as_string());
+      value.erase("m");
+      if (mac != hmac_sha256_hex(secret, json::serialize(value)).substr(0, 16) ||
+          value.at("r") != resource.c_str())
+        throw std::runtime_error("bad mac");
+      query.after = value.at("a").as_int64();
+      query.per_page = static_cast<int>(value.at("p").as_int64());
+      query.filters = value.at("f").as_object();
+    } catch (const std::exception&) {
+      set_json(response, 422,
+               gh_error("Unprocessable Content", json::array{"Invalid or expired cursor."}));
+      return false;
+    }
+  } else {
+    for (const auto& [key, value] : request.params) {
+      if (!defined_filter(resource, key)) {
+        // No source says whether v3 ignores a filter a list does not define or refuses it: a
+        // seeded switch emulates each ([unverified], greenhouse.md §3.2 lists the filters).
+        if (refuse_unknown_filters) {
+          set_json(response, 422,
+                   gh_error("Unprocessable Content",
+                            json::array{json::object{
+                                {key, "is not a permitted filter for /v3/" + resource}}}));
+          return false;
+        }
+        continue;
+      }
+      if (key == "per_page") {
+        try {
+          query.per_page = std::stoi(value);
+        } catch (const std::exception&) {
+          query.per_page = -1;
+        }
+        if (query.per_page > kMaxPerPage) {
+          set_json(response, 422,
+                   gh_error("Unprocessable Content",
+                            json::array{json::object{
+                                {"per_page", "`" + value + "` number is greater than: 500"}}}));
+          return false;
+        }
+        if (query.per_page < 1) {
+          set_json(response, 422,
+                   gh_error("Unprocessable Content",
+                            json::array{json::object{
+                                {"per_page", "`" + value + "` must be a positive integer"}}}));
+          return false;
+        }
+      } else {
+        query.filters[key] = value;
+      }
+    }
+    if (query.filters.contains("created_at") && query.filters.contains("updated_at")) {
+      set_json(response, 422,
+               gh_error("Unprocessable Content",
+                        json::array{"Do not send created_at and updated_at together."}));
+      return false;
+    }
+  }
+  return true;
+}
+
+// Id lists: at most 50 comma-separated integers.
+bool id_list(const json::object& filters, const char* key, std::vector<std::int64_t>& out) {
+  if (!filters.contains(key))
+    return true;
+  std::string text(filters.at(key).as_string());
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t comma = text.find(',', start);
+    try {
+      out.push_back(std::stoll(text.substr(start, comma - start)));
+    } catch (const std::exception&) {
+      return false;
+    }
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  return out.size() <= 50;
+}
+
+bool date_range(const json::object& filters, const char* key, std::optional<DateRange>& out) {
+  if (!filters.contains(key))
+    return true;
+  std::string text = url_decode(std::string(filters.at(key).as_string()));
+  DateRange range;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t bar = text.find('|', start);
+    std::size_t bar2 = bar == std::string::npos ? std::string::npos : text.find('|', bar + 1);
+    if (bar == std::string::npos)
+      return false;
+    std::string op = text.substr(start, bar - start),
+                when = text.substr(bar + 1,
+                                   bar2 == std::string::npos ? std::string::npos : bar2 - bar - 1);
+    std::int64_t ms = 0;
+    if (!parse_iso_time(when, ms))
+      return false;
+    if (op == "gte")
+      range.low = ms;
+    else if (op == "gt")
+      range.low = ms + 1;
+    else if (op == "lte")
+      range.high = ms;
+    else if (op == "lt")
+      range.high = ms - 1;
+    else
+      return false;
+    if (bar2 == std::string::npos)
+      break;
+    start = bar2 + 1;
+  }
+  out = range;
+  return true;
+}
+
+// Parses the filters: id lists and `gte|A|lte|B` date ranges; false once it answered 422.
+bool parse_list_filters(httplib::Response& response, ListQuery& query) {
+  if (!id_list(query.filters, "ids", query.ids) ||
+      !id_list(query.filters, "candidate_ids", query.candidate_ids) ||
+      !id_list(query.filters, "application_ids", query.application_ids) ||
+      !id_list(query.filters, "job_ids", query.job_ids)) {
+    set_json(response, 422,
+             gh_error("Unprocessable Content",
+                      json::array{"Id filters take at most 50 comma-separated integers."}));
+    return false;
+  }
+  if (!date_range(query.filters, "created_at", query.created) ||
+      !date_range(query.filters, "updated_at", query.updated)) {
+    set_json(
+        response, 422,
+        gh_error("Unprocessable Content",
+                 json::array{
+                     "Date filters look like gte|2024-01-01T00:00:00Z|lte|2024-02-01T00:00:00Z."}));
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 GreenhouseServer::GreenhouseServer(const Options& options, Sleeper& sleeper, World& world,
@@ -261,152 +430,11 @@ std::shared_ptr<const std::vector<GreenhouseRow>> GreenhouseServer::rows(
 
 void GreenhouseServer::list(const httplib::Request& request, httplib::Response& response,
                             const std::string& resource) {
-  json::object filters;
-  int per_page = 100;
-  std::int64_t after = 0;
-  if (request.has_param("cursor")) {
-    if (request.params.size() > 1) {
-      set_json(response, 422,
-               gh_error("Unprocessable Content",
-                        json::array{"When passing a cursor, do not include other query params."}));
-      return;
-    }
-    std::string decoded;
-    try {
-      if (!base64url_decode(request.get_param_value("cursor"), decoded))
-        throw std::runtime_error("bad base64");
-      auto value = json::parse(decoded).as_object();
-      std::string mac(value.at("m").as_string());
-      value.erase("m");
-      if (mac != hmac_sha256_hex(world_.secret, json::serialize(value)).substr(0, 16) ||
-          value.at("r") != resource.c_str())
-        throw std::runtime_error("bad mac");
-      after = value.at("a").as_int64();
-      per_page = static_cast<int>(value.at("p").as_int64());
-      filters = value.at("f").as_object();
-    } catch (const std::exception&) {
-      set_json(response, 422,
-               gh_error("Unprocessable Content", json::array{"Invalid or expired cursor."}));
-      return;
-    }
-  } else {
-    for (const auto& [key, value] : request.params) {
-      if (!defined_filter(resource, key)) {
-        // No source says whether v3 ignores a filter a list does not define or refuses it: a
-        // seeded switch emulates each ([unverified], greenhouse.md §3.2 lists the filters).
-        if (refuse_unknown_filters_) {
-          set_json(response, 422,
-                   gh_error("Unprocessable Content",
-                            json::array{json::object{
-                                {key, "is not a permitted filter for /v3/" + resource}}}));
-          return;
-        }
-        continue;
-      }
-      if (key == "per_page") {
-        try {
-          per_page = std::stoi(value);
-        } catch (const std::exception&) {
-          per_page = -1;
-        }
-        if (per_page > kMaxPerPage) {
-          set_json(response, 422,
-                   gh_error("Unprocessable Content",
-                            json::array{json::object{
-                                {"per_page", "`" + value + "` number is greater than: 500"}}}));
-          return;
-        }
-        if (per_page < 1) {
-          set_json(response, 422,
-                   gh_error("Unprocessable Content",
-                            json::array{json::object{
-                                {"per_page", "`" + value + "` must be a positive integer"}}}));
-          return;
-        }
-      } else {
-        filters[key] = value;
-      }
-    }
-    if (filters.contains("created_at") && filters.contains("updated_at")) {
-      set_json(response, 422,
-               gh_error("Unprocessable Content",
-                        json::array{"Do not send created_at and updated_at together."}));
-      return;
-    }
-  }
-  // Parse filters: id lists and `gte|A|lte|B` date ranges.
-  auto id_list = [&](const char* key, std::vector<std::int64_t>& out) -> bool {
-    if (!filters.contains(key))
-      return true;
-    std::string text(filters.at(key).as_string());
-    std::size_t start = 0;
-    while (start < text.size()) {
-      std::size_t comma = text.find(',', start);
-      try {
-        out.push_back(std::stoll(text.substr(start, comma - start)));
-      } catch (const std::exception&) {
-        return false;
-      }
-      if (comma == std::string::npos)
-        break;
-      start = comma + 1;
-    }
-    return out.size() <= 50;
-  };
-  std::vector<std::int64_t> ids, candidate_ids, application_ids, job_ids;
-  if (!id_list("ids", ids) || !id_list("candidate_ids", candidate_ids) ||
-      !id_list("application_ids", application_ids) || !id_list("job_ids", job_ids)) {
-    set_json(response, 422,
-             gh_error("Unprocessable Content",
-                      json::array{"Id filters take at most 50 comma-separated integers."}));
+  ListQuery query;
+  if (!read_list_query(request, response, resource, world_.secret, refuse_unknown_filters_,
+                       query) ||
+      !parse_list_filters(response, query))
     return;
-  }
-  struct Range {
-    std::int64_t low = INT64_MIN, high = INT64_MAX;
-  };
-  auto date_range = [&](const char* key, std::optional<Range>& out) -> bool {
-    if (!filters.contains(key))
-      return true;
-    std::string text = url_decode(std::string(filters.at(key).as_string()));
-    Range range;
-    std::size_t start = 0;
-    while (start < text.size()) {
-      std::size_t bar = text.find('|', start);
-      std::size_t bar2 = bar == std::string::npos ? std::string::npos : text.find('|', bar + 1);
-      if (bar == std::string::npos)
-        return false;
-      std::string op = text.substr(start, bar - start),
-                  when = text.substr(
-                      bar + 1, bar2 == std::string::npos ? std::string::npos : bar2 - bar - 1);
-      std::int64_t ms = 0;
-      if (!parse_iso_time(when, ms))
-        return false;
-      if (op == "gte")
-        range.low = ms;
-      else if (op == "gt")
-        range.low = ms + 1;
-      else if (op == "lte")
-        range.high = ms;
-      else if (op == "lt")
-        range.high = ms - 1;
-      else
-        return false;
-      if (bar2 == std::string::npos)
-        break;
-      start = bar2 + 1;
-    }
-    out = range;
-    return true;
-  };
-  std::optional<Range> created, updated;
-  if (!date_range("created_at", created) || !date_range("updated_at", updated)) {
-    set_json(
-        response, 422,
-        gh_error("Unprocessable Content",
-                 json::array{
-                     "Date filters look like gte|2024-01-01T00:00:00Z|lte|2024-02-01T00:00:00Z."}));
-    return;
-  }
   std::shared_lock lock(world_.mutex);
   auto cached = rows(resource);
   // A parent filter matches the row's own member (null matches nothing).
@@ -419,32 +447,35 @@ void GreenhouseServer::list(const httplib::Request& request, httplib::Response& 
            std::find(list.begin(), list.end(), id->as_int64()) != list.end();
   };
   auto switched_on = [&](const std::string& name) {
-    return filters.contains(name) && filters.at(name).as_string() == "true";
+    return query.filters.contains(name) && query.filters.at(name).as_string() == "true";
   };
-  std::string field_key = filters.contains("custom_field_key")
-                              ? std::string(filters.at("custom_field_key").as_string())
+  std::string field_key = query.filters.contains("custom_field_key")
+                              ? std::string(query.filters.at("custom_field_key").as_string())
                               : "";
   std::string body = "[";
   int served = 0;
   std::int64_t last_id = 0;
   bool more = false;
   for (const auto& row : *cached) {
-    if (after != 0 && row.id >= after)
+    if (query.after != 0 && row.id >= query.after)
       continue;
-    if ((!ids.empty() && std::find(ids.begin(), ids.end(), row.id) == ids.end()) ||
-        !matches(candidate_ids, row.object, "candidate_id") ||
-        !matches(application_ids, row.object, "application_id") ||
-        !matches(job_ids, row.object, "job_id"))
+    if ((!query.ids.empty() &&
+         std::find(query.ids.begin(), query.ids.end(), row.id) == query.ids.end()) ||
+        !matches(query.candidate_ids, row.object, "candidate_id") ||
+        !matches(query.application_ids, row.object, "application_id") ||
+        !matches(query.job_ids, row.object, "job_id"))
       continue;
     if ((!row.shown_only_with.empty() && !switched_on(row.shown_only_with)) ||
         (!row.hidden_with.empty() && switched_on(row.hidden_with)) ||
         row.custom_field_key != field_key)
       continue;
-    if (created && (row.created_at < created->low || row.created_at > created->high))
+    if (query.created &&
+        (row.created_at < query.created->low || row.created_at > query.created->high))
       continue;
-    if (updated && (row.updated_at < updated->low || row.updated_at > updated->high))
+    if (query.updated &&
+        (row.updated_at < query.updated->low || row.updated_at > query.updated->high))
       continue;
-    if (served == per_page) {
+    if (served == query.per_page) {
       more = true;
       break;
     }
@@ -460,7 +491,8 @@ void GreenhouseServer::list(const httplib::Request& request, httplib::Response& 
   }
   body += "]";
   if (more) {
-    json::object cursor{{"r", resource}, {"a", last_id}, {"p", per_page}, {"f", filters}};
+    json::object cursor{
+        {"r", resource}, {"a", last_id}, {"p", query.per_page}, {"f", query.filters}};
     cursor["m"] = hmac_sha256_hex(world_.secret, json::serialize(cursor)).substr(0, 16);
     response.set_header(
         "Link", "<http://" + options_.host + ":" + std::to_string(port()) + "/v3/" + resource +

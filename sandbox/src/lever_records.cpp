@@ -253,10 +253,36 @@ void LeverServer::opportunity_children(const httplib::Request& request, httplib:
   std::set<std::string> expand;
   for (const auto& value : multi_values(request, "expand"))
     expand.insert(value);
+  std::vector<std::pair<std::string, json::value>> items;  // (id, rendered)
+  if (!child_items(opp, kind, expand, items)) {
+    set_json(response, 404, lever_error("ResourceNotFound", "Unknown route " + request.path));
+    return;
+  }
+  if (child_id.empty()) {
+    std::vector<json::value> values;
+    for (auto& item : items)
+      values.push_back(std::move(item.second));
+    if (documented_shape(opp) && (kind == "files" || kind == "forms")) {
+      // The documentation's own examples: /files a bare array ("files_list_verbatim"), /forms
+      // the one form as a bare object ("profile_forms_list_note"); no paging either way.
+      if (kind == "forms" && values.size() == 1)
+        set_json(response, 200, values.front());
+      else
+        set_json(response, 200, json::array(values.begin(), values.end()));
+      return;
+    }
+    send_page(request, response, values);
+    return;
+  }
+  serve_child(request, response, opp, kind, child_id, action, items);
+}
+
+bool LeverServer::child_items(const LeverOpportunity& opp, const std::string& kind,
+                              const std::set<std::string>& expand,
+                              std::vector<std::pair<std::string, json::value>>& items) const {
   auto user = [&](const std::string& id) {
     return expand.count("user") ? render_user(id) : json::value(id);
   };
-  std::vector<std::pair<std::string, json::value>> items;  // (id, rendered)
   if (kind == "notes") {
     for (const auto& note : opp.notes) {
       json::array fields;
@@ -382,25 +408,16 @@ void LeverServer::opportunity_children(const httplib::Request& request, httplib:
     auto rendered = render_opportunity(opp, app_expand);
     items.emplace_back(opp.application_id, rendered["applications"].as_array()[0]);
   } else {
-    set_json(response, 404, lever_error("ResourceNotFound", "Unknown route " + request.path));
-    return;
+    return false;
   }
-  if (child_id.empty()) {
-    std::vector<json::value> values;
-    for (auto& item : items)
-      values.push_back(std::move(item.second));
-    if (documented_shape(opp) && (kind == "files" || kind == "forms")) {
-      // The documentation's own examples: /files a bare array ("files_list_verbatim"), /forms
-      // the one form as a bare object ("profile_forms_list_note"); no paging either way.
-      if (kind == "forms" && values.size() == 1)
-        set_json(response, 200, values.front());
-      else
-        set_json(response, 200, json::array(values.begin(), values.end()));
-      return;
-    }
-    send_page(request, response, values);
-    return;
-  }
+  return true;
+}
+
+// One child (GET /opportunities/:id/<kind>/:child), or its download.
+void LeverServer::serve_child(const httplib::Request& request, httplib::Response& response,
+                              const LeverOpportunity& opp, const std::string& kind,
+                              const std::string& child_id, const std::string& action,
+                              std::vector<std::pair<std::string, json::value>>& items) const {
   // A file-upload answer's bytes, by its id under /files (unverified: Lever documents the answer
   // {id, ext, name, size, uploadedAt} but no download route for it).
   if (kind == "files" && action == "download" && opp.application.answer_file &&

@@ -56,6 +56,10 @@ OpportunityKey opportunity_key(const World& world, const LeverOpportunity& opp) 
   return {rank, last_advanced_at(opp), opp.id};
 }
 
+void not_found(httplib::Response& response, const std::string& what, const std::string& id) {
+  set_json(response, 404, lever_error("ResourceNotFound", what + " " + id + " was not found"));
+}
+
 }  // namespace
 
 LeverServer::LeverServer(const Options& options, Sleeper& sleeper, World& world,
@@ -341,26 +345,39 @@ static bool parse_ms_param(const httplib::Request& request, const char* name,
   return true;
 }
 
-void LeverServer::list_opportunities(const httplib::Request& request, httplib::Response& response,
-                                     const Caller& caller) {
-  std::string confidentiality = request.has_param("confidentiality")
-                                    ? request.get_param_value("confidentiality")
-                                    : "non-confidential";
+namespace {
+
+// GET /opportunities' filters (lever.md §5.1) and confidentiality.
+struct OpportunityFilter {
+  std::string confidentiality;
+  std::optional<std::int64_t> created_start, created_end, updated_start, updated_end,
+      advanced_start, advanced_end, archived_start, archived_end;
+  std::vector<std::string> tags, stage_ids, posting_ids, contact_ids, reason_ids, emails;
+  std::string archived;
+
+  // Reads the request's filters; false once it answered 400 or 403.
+  bool read(const httplib::Request& request, httplib::Response& response, bool confidential_access);
+  bool matches(const World& world, const LeverOpportunity& opp) const;
+};
+
+bool OpportunityFilter::read(const httplib::Request& request, httplib::Response& response,
+                             bool confidential_access) {
+  confidentiality = request.has_param("confidentiality")
+                        ? request.get_param_value("confidentiality")
+                        : "non-confidential";
   if (confidentiality != "non-confidential" && confidentiality != "confidential" &&
       confidentiality != "all") {
     set_json(response, 400,
              lever_error("BadRequestError",
                          "confidentiality must be confidential, non-confidential or all"));
-    return;
+    return false;
   }
-  if (confidentiality != "non-confidential" && !caller.confidential_access) {
+  if (confidentiality != "non-confidential" && !confidential_access) {
     set_json(
         response, 403,
         lever_error("ForbiddenError", "This API key does not have access to confidential data"));
-    return;
+    return false;
   }
-  std::optional<std::int64_t> created_start, created_end, updated_start, updated_end,
-      advanced_start, advanced_end, archived_start, archived_end;
   // Inclusive, either end optional (lever.md §5.1).
   if (!parse_ms_param(request, "created_at_start", created_start, response) ||
       !parse_ms_param(request, "created_at_end", created_end, response) ||
@@ -370,14 +387,82 @@ void LeverServer::list_opportunities(const httplib::Request& request, httplib::R
       !parse_ms_param(request, "advanced_at_end", advanced_end, response) ||
       !parse_ms_param(request, "archived_at_start", archived_start, response) ||
       !parse_ms_param(request, "archived_at_end", archived_end, response))
+    return false;
+  tags = multi_values(request, "tag");
+  stage_ids = multi_values(request, "stage_id");
+  posting_ids = multi_values(request, "posting_id");
+  contact_ids = multi_values(request, "contact_id");
+  reason_ids = multi_values(request, "archive_reason_id");
+  emails = multi_values(request, "email");
+  archived = request.get_param_value("archived");
+  return true;
+}
+
+bool OpportunityFilter::matches(const World& world, const LeverOpportunity& opp) const {
+  if (opp.deleted_at)
+    return false;
+  if (confidentiality == "non-confidential" && opp.confidential)
+    return false;
+  if (confidentiality == "confidential" && !opp.confidential)
+    return false;
+  if (!tags.empty() && std::none_of(tags.begin(), tags.end(), [&](const std::string& tag) {
+        return std::find(opp.tags.begin(), opp.tags.end(), tag) != opp.tags.end();
+      }))
+    return false;
+  if (!stage_ids.empty() &&
+      std::find(stage_ids.begin(), stage_ids.end(), opp.stage_id) == stage_ids.end())
+    return false;
+  if (!posting_ids.empty() && (!opp.posting_id || std::find(posting_ids.begin(), posting_ids.end(),
+                                                            *opp.posting_id) == posting_ids.end()))
+    return false;
+  if (!contact_ids.empty() &&
+      std::find(contact_ids.begin(), contact_ids.end(), opp.contact_id) == contact_ids.end())
+    return false;
+  if (!reason_ids.empty() &&
+      (!opp.archive_reason_id ||
+       std::find(reason_ids.begin(), reason_ids.end(), *opp.archive_reason_id) == reason_ids.end()))
+    return false;
+  if (archived == "true" && !opp.archive_reason_id)
+    return false;
+  if (archived == "false" && opp.archive_reason_id)
+    return false;
+  if (created_start && opp.created_at < *created_start)
+    return false;
+  if (created_end && opp.created_at > *created_end)
+    return false;
+  if ((updated_start || updated_end) && !opp.updated_at)
+    return false;
+  if (updated_start && *opp.updated_at < *updated_start)
+    return false;
+  if (updated_end && *opp.updated_at > *updated_end)
+    return false;
+  std::int64_t advanced = last_advanced_at(opp);
+  if ((advanced_start && advanced < *advanced_start) || (advanced_end && advanced > *advanced_end))
+    return false;
+  if ((archived_start || archived_end) && !opp.archive_reason_id)
+    return false;
+  if ((archived_start && opp.archived_at < *archived_start) ||
+      (archived_end && opp.archived_at > *archived_end))
+    return false;
+  if (!emails.empty()) {
+    const auto& contact = world.data.lever.contacts[world.contact_by_id.at(opp.contact_id)];
+    bool found = false;
+    for (const auto& wanted : emails)
+      for (const auto& email : contact.emails)
+        found = found || normalise_email(email) == normalise_email(wanted);
+    if (!found)
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void LeverServer::list_opportunities(const httplib::Request& request, httplib::Response& response,
+                                     const Caller& caller) {
+  OpportunityFilter filter;
+  if (!filter.read(request, response, caller.confidential_access))
     return;
-  auto tags = multi_values(request, "tag");
-  auto stage_ids = multi_values(request, "stage_id");
-  auto posting_ids = multi_values(request, "posting_id");
-  auto contact_ids = multi_values(request, "contact_id");
-  auto reason_ids = multi_values(request, "archive_reason_id");
-  auto emails = multi_values(request, "email");
-  std::string archived = request.get_param_value("archived");
   std::set<std::string> expand;
   for (const auto& value : multi_values(request, "expand"))
     expand.insert(value);
@@ -423,68 +508,9 @@ void LeverServer::list_opportunities(const httplib::Request& request, httplib::R
       return;
     }
   }
-  auto matches = [&](const LeverOpportunity& opp) {
-    if (opp.deleted_at)
-      return false;
-    if (confidentiality == "non-confidential" && opp.confidential)
-      return false;
-    if (confidentiality == "confidential" && !opp.confidential)
-      return false;
-    if (!tags.empty() && std::none_of(tags.begin(), tags.end(), [&](const std::string& tag) {
-          return std::find(opp.tags.begin(), opp.tags.end(), tag) != opp.tags.end();
-        }))
-      return false;
-    if (!stage_ids.empty() &&
-        std::find(stage_ids.begin(), stage_ids.end(), opp.stage_id) == stage_ids.end())
-      return false;
-    if (!posting_ids.empty() &&
-        (!opp.posting_id ||
-         std::find(posting_ids.begin(), posting_ids.end(), *opp.posting_id) == posting_ids.end()))
-      return false;
-    if (!contact_ids.empty() &&
-        std::find(contact_ids.begin(), contact_ids.end(), opp.contact_id) == contact_ids.end())
-      return false;
-    if (!reason_ids.empty() &&
-        (!opp.archive_reason_id || std::find(reason_ids.begin(), reason_ids.end(),
-                                             *opp.archive_reason_id) == reason_ids.end()))
-      return false;
-    if (archived == "true" && !opp.archive_reason_id)
-      return false;
-    if (archived == "false" && opp.archive_reason_id)
-      return false;
-    if (created_start && opp.created_at < *created_start)
-      return false;
-    if (created_end && opp.created_at > *created_end)
-      return false;
-    if ((updated_start || updated_end) && !opp.updated_at)
-      return false;
-    if (updated_start && *opp.updated_at < *updated_start)
-      return false;
-    if (updated_end && *opp.updated_at > *updated_end)
-      return false;
-    std::int64_t advanced = last_advanced_at(opp);
-    if ((advanced_start && advanced < *advanced_start) ||
-        (advanced_end && advanced > *advanced_end))
-      return false;
-    if ((archived_start || archived_end) && !opp.archive_reason_id)
-      return false;
-    if ((archived_start && opp.archived_at < *archived_start) ||
-        (archived_end && opp.archived_at > *archived_end))
-      return false;
-    if (!emails.empty()) {
-      const auto& contact = world_.data.lever.contacts[world_.contact_by_id.at(opp.contact_id)];
-      bool found = false;
-      for (const auto& wanted : emails)
-        for (const auto& email : contact.emails)
-          found = found || normalise_email(email) == normalise_email(wanted);
-      if (!found)
-        return false;
-    }
-    return true;
-  };
   std::vector<std::pair<OpportunityKey, const LeverOpportunity*>> listed;
   for (const LeverOpportunity& opp : world_.data.lever.opportunities)
-    if (matches(opp))
+    if (filter.matches(world_, opp))
       listed.emplace_back(opportunity_key(world_, opp), &opp);
   std::sort(listed.begin(), listed.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -550,129 +576,146 @@ void LeverServer::handle(const httplib::Request& request, httplib::Response& res
   std::shared_lock lock(world_.mutex);
   const LeverData& lv = world_.data.lever;
   const std::string& resource = parts[1];
-  auto not_found = [&](const std::string& what, const std::string& id) {
-    set_json(response, 404, lever_error("ResourceNotFound", what + " " + id + " was not found"));
-  };
-  if (resource == "opportunities" || resource == "candidates") {
-    if (parts.size() == 2)
-      return list_opportunities(request, response, *caller);
-    if (parts[2] == "deleted") {
-      std::optional<std::int64_t> start, end;
-      if (!parse_ms_param(request, "deleted_at_start", start, response) ||
-          !parse_ms_param(request, "deleted_at_end", end, response))
-        return;
-      std::vector<json::value> items;
-      for (const auto& opp : lv.opportunities) {
-        if (!opp.deleted_at || (start && *opp.deleted_at < *start) ||
-            (end && *opp.deleted_at > *end))
-          continue;
-        items.push_back(json::object{
-            {"id", opp.id}, {"deletedAt", *opp.deleted_at}, {"deletedBy", lv.users[0].id}});
-      }
-      return send_page(request, response, items);
-    }
-    auto it = world_.opportunity_by_id.find(parts[2]);
-    if (it == world_.opportunity_by_id.end() || lv.opportunities[it->second].deleted_at)
-      return not_found("opportunity", parts[2]);
-    const LeverOpportunity& opp = lv.opportunities[it->second];
-    if (opp.confidential && !caller->confidential_access) {
-      set_json(response, 403,
-               lever_error("ForbiddenError",
-                           "Opportunity " + opp.id +
-                               " is confidential and this API key has no confidential access"));
-      return;
-    }
-    if (parts.size() == 3) {
-      std::set<std::string> expand;
-      for (const auto& value : multi_values(request, "expand"))
-        expand.insert(value);
-      set_json(
-          response, 200,
-          json::object{{"data", only_included(request, render_opportunity(opp, expand), expand)}});
-      return;
-    }
-    return opportunity_children(request, response, opp, parts[3], parts.size() > 4 ? parts[4] : "",
-                                parts.size() > 5 ? parts[5] : "");
-  }
+  if (resource == "opportunities" || resource == "candidates")
+    return serve_opportunities(request, response, *caller, parts);
   if (resource == "contacts" && parts.size() == 3) {
     auto it = world_.contact_by_id.find(parts[2]);
     if (it == world_.contact_by_id.end())
-      return not_found("contact", parts[2]);
+      return not_found(response, "contact", parts[2]);
     set_json(response, 200, json::object{{"data", render_contact(lv.contacts[it->second])}});
     return;
   }
+  serve_reference_list(request, response, *caller, parts);
+}
+
+void LeverServer::serve_opportunities(const httplib::Request& request, httplib::Response& response,
+                                      const Caller& caller, const std::vector<std::string>& parts) {
+  const LeverData& lv = world_.data.lever;
+  if (parts.size() == 2)
+    return list_opportunities(request, response, caller);
+  if (parts[2] == "deleted") {
+    std::optional<std::int64_t> start, end;
+    if (!parse_ms_param(request, "deleted_at_start", start, response) ||
+        !parse_ms_param(request, "deleted_at_end", end, response))
+      return;
+    std::vector<json::value> items;
+    for (const auto& opp : lv.opportunities) {
+      if (!opp.deleted_at || (start && *opp.deleted_at < *start) || (end && *opp.deleted_at > *end))
+        continue;
+      items.push_back(json::object{
+          {"id", opp.id}, {"deletedAt", *opp.deleted_at}, {"deletedBy", lv.users[0].id}});
+    }
+    return send_page(request, response, items);
+  }
+  auto it = world_.opportunity_by_id.find(parts[2]);
+  if (it == world_.opportunity_by_id.end() || lv.opportunities[it->second].deleted_at)
+    return not_found(response, "opportunity", parts[2]);
+  const LeverOpportunity& opp = lv.opportunities[it->second];
+  if (opp.confidential && !caller.confidential_access) {
+    set_json(response, 403,
+             lever_error("ForbiddenError",
+                         "Opportunity " + opp.id +
+                             " is confidential and this API key has no confidential access"));
+    return;
+  }
+  if (parts.size() == 3) {
+    std::set<std::string> expand;
+    for (const auto& value : multi_values(request, "expand"))
+      expand.insert(value);
+    set_json(
+        response, 200,
+        json::object{{"data", only_included(request, render_opportunity(opp, expand), expand)}});
+    return;
+  }
+  return opportunity_children(request, response, opp, parts[3], parts.size() > 4 ? parts[4] : "",
+                              parts.size() > 5 ? parts[5] : "");
+}
+
+bool LeverServer::posting_items(const httplib::Request& request, httplib::Response& response,
+                                const Caller& caller, const std::vector<std::string>& parts,
+                                std::vector<std::pair<std::string, json::value>>& items) {
+  const LeverData& lv = world_.data.lever;
+  std::string confidentiality = request.has_param("confidentiality")
+                                    ? request.get_param_value("confidentiality")
+                                    : "non-confidential";
+  if (confidentiality != "non-confidential" && !caller.confidential_access) {
+    set_json(
+        response, 403,
+        lever_error("ForbiddenError", "This API key does not have access to confidential data"));
+    return false;
+  }
+  auto states = multi_values(request, "state");
+  auto channels = multi_values(request, "distributionChannel");
+  for (const auto& posting : lv.postings) {
+    // "List requests for published postings will only return postings that appear on your
+    // public job site ... you must use the distributionChannel query parameter"
+    // (lever_docs_examples.json "postings_list_note"): with the documented shapes on, a third
+    // of the published postings are internal-only and listed only when asked by channel.
+    bool internal_only = options_.lever_list_shapes != "wrapped" && posting.state == "published" &&
+                         std::hash<std::string>{}(posting.id) % 3 == 0;
+    if (parts.size() == 2) {
+      bool asked_internal =
+          std::find(channels.begin(), channels.end(), "internal") != channels.end();
+      if (internal_only && !asked_internal)
+        continue;
+      if (!channels.empty() && !internal_only &&
+          std::find(channels.begin(), channels.end(), "public") == channels.end())
+        continue;
+      if (confidentiality == "non-confidential" && posting.confidential)
+        continue;
+      if (confidentiality == "confidential" && !posting.confidential)
+        continue;
+      if (!states.empty() && std::find(states.begin(), states.end(), posting.state) == states.end())
+        continue;
+    } else if (posting.confidential && !caller.confidential_access) {
+      continue;
+    }
+    items.emplace_back(
+        posting.id,
+        json::object{
+            {"id", posting.id},
+            {"text", posting.text},
+            {"createdAt", posting.created_at},
+            {"updatedAt", posting.updated_at},
+            {"state", posting.state},
+            {"distributionChannels",
+             internal_only ? json::array{"internal"} : json::array{"public", "internal"}},
+            {"confidentiality", posting.confidential ? "confidential" : "non-confidential"},
+            {"user", posting.owner},
+            {"owner", posting.owner},
+            {"hiringManager", posting.owner},
+            {"categories", json::object{{"team", posting.team},
+                                        {"department", posting.department},
+                                        {"location", posting.location},
+                                        {"allLocations", json::array{posting.location}},
+                                        {"commitment", posting.commitment},
+                                        {"level", nullptr}}},
+            {"tags", json::array{}},
+            {"content", json::object{{"description", "About the role"},
+                                     {"descriptionHtml", "<p>About the role</p>"},
+                                     {"lists", json::array{}},
+                                     {"closing", ""},
+                                     {"closingHtml", ""}}},
+            {"country", "DE"},
+            {"followers", json::array{posting.owner}},
+            {"reqCode", nullptr},
+            {"requisitionCodes", json::array{}},
+            {"urls", nullptr},
+            {"workplaceType", "onsite"}});
+  }
+
+  return true;
+}
+
+void LeverServer::serve_reference_list(const httplib::Request& request, httplib::Response& response,
+                                       const Caller& caller,
+                                       const std::vector<std::string>& parts) {
+  const LeverData& lv = world_.data.lever;
+  const std::string& resource = parts[1];
   std::vector<std::pair<std::string, json::value>> items;
   if (resource == "postings") {
-    std::string confidentiality = request.has_param("confidentiality")
-                                      ? request.get_param_value("confidentiality")
-                                      : "non-confidential";
-    if (confidentiality != "non-confidential" && !caller->confidential_access) {
-      set_json(
-          response, 403,
-          lever_error("ForbiddenError", "This API key does not have access to confidential data"));
+    if (!posting_items(request, response, caller, parts, items))
       return;
-    }
-    auto states = multi_values(request, "state");
-    auto channels = multi_values(request, "distributionChannel");
-    for (const auto& posting : lv.postings) {
-      // "List requests for published postings will only return postings that appear on your
-      // public job site ... you must use the distributionChannel query parameter"
-      // (lever_docs_examples.json "postings_list_note"): with the documented shapes on, a third
-      // of the published postings are internal-only and listed only when asked by channel.
-      bool internal_only = options_.lever_list_shapes != "wrapped" &&
-                           posting.state == "published" &&
-                           std::hash<std::string>{}(posting.id) % 3 == 0;
-      if (parts.size() == 2) {
-        bool asked_internal =
-            std::find(channels.begin(), channels.end(), "internal") != channels.end();
-        if (internal_only && !asked_internal)
-          continue;
-        if (!channels.empty() && !internal_only &&
-            std::find(channels.begin(), channels.end(), "public") == channels.end())
-          continue;
-        if (confidentiality == "non-confidential" && posting.confidential)
-          continue;
-        if (confidentiality == "confidential" && !posting.confidential)
-          continue;
-        if (!states.empty() &&
-            std::find(states.begin(), states.end(), posting.state) == states.end())
-          continue;
-      } else if (posting.confidential && !caller->confidential_access) {
-        continue;
-      }
-      items.emplace_back(
-          posting.id,
-          json::object{
-              {"id", posting.id},
-              {"text", posting.text},
-              {"createdAt", posting.created_at},
-              {"updatedAt", posting.updated_at},
-              {"state", posting.state},
-              {"distributionChannels",
-               internal_only ? json::array{"internal"} : json::array{"public", "internal"}},
-              {"confidentiality", posting.confidential ? "confidential" : "non-confidential"},
-              {"user", posting.owner},
-              {"owner", posting.owner},
-              {"hiringManager", posting.owner},
-              {"categories", json::object{{"team", posting.team},
-                                          {"department", posting.department},
-                                          {"location", posting.location},
-                                          {"allLocations", json::array{posting.location}},
-                                          {"commitment", posting.commitment},
-                                          {"level", nullptr}}},
-              {"tags", json::array{}},
-              {"content", json::object{{"description", "About the role"},
-                                       {"descriptionHtml", "<p>About the role</p>"},
-                                       {"lists", json::array{}},
-                                       {"closing", ""},
-                                       {"closingHtml", ""}}},
-              {"country", "DE"},
-              {"followers", json::array{posting.owner}},
-              {"reqCode", nullptr},
-              {"requisitionCodes", json::array{}},
-              {"urls", nullptr},
-              {"workplaceType", "onsite"}});
-    }
   } else if (resource == "stages") {
     for (const auto& stage : lv.stages)
       items.emplace_back(stage.id, json::object{{"id", stage.id}, {"text", stage.text}});
@@ -719,7 +762,7 @@ void LeverServer::handle(const httplib::Request& request, httplib::Response& res
       return;
     }
   }
-  not_found(resource, parts[2]);
+  not_found(response, resource, parts[2]);
 }
 
 }  // namespace atsm::sandbox
