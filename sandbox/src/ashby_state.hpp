@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -59,7 +60,101 @@ class AshbyState {
     std::vector<std::string> order;               // insertion order, for lists
     std::map<std::string, std::size_t> position;  // id -> index in order
   };
+  // One RPC being answered: what its handler reads.
+  struct Rpc {
+    const AshbyCall& call;
+    const boost::json::object& body;
+    const std::string& method;
+    const std::string now;  // the call's time, ISO-8601
+    const std::string& base_url;
+  };
+  using Handler = boost::json::object (AshbyState::*)(const Rpc&);
+  struct RpcMethod {
+    Handler answer;
+    bool writes;  // a write: the lost_response fault commits it, then drops the connection
+  };
+  // The method table: RPC name -> its handler (an unknown name is `unknown_endpoint`).
+  static const std::map<std::string, RpcMethod>& handlers();
   boost::json::object dispatch(const AshbyCall& call, const std::string& base_url);
+
+  // What the handlers share.
+  // The object of `kind` whose id the body's `key` names, else the business error `code`.
+  Object& require(const boost::json::object& body, const char* kind, const char* key,
+                  const char* code);
+  // A page of a list RPC (limit, cursor, syncToken), of the objects `keep` accepts; `only`: the
+  // positions (in insertion order) of the objects that can match, from an index; null: all.
+  boost::json::object list_in(const boost::json::object& body, const std::string& kind,
+                              const std::vector<std::size_t>* only,
+                              const std::function<bool(const Object&)>& keep);
+  boost::json::object list(const boost::json::object& body, const std::string& kind,
+                           const std::function<bool(const Object&)>& keep);
+  boost::json::object list(const boost::json::object& body, const std::string& kind);
+  const std::vector<std::size_t>* owned_by(const std::string& kind, const std::string& owner) const;
+  void count_created(const std::string& method, Object& object);
+  boost::json::value user_ref(const std::string& id);
+  void set_source_and_credit(const boost::json::object& body, Object& target);
+  void set_default_plan(const boost::json::object& body, Object& job);
+
+  // The handlers, one per RPC, by family.
+  // ashby_candidates.cpp
+  boost::json::object write_candidate(const Rpc& rpc, bool create);
+  boost::json::object candidate_create(const Rpc& rpc);
+  boost::json::object candidate_update(const Rpc& rpc);
+  boost::json::object candidate_info(const Rpc& rpc);
+  boost::json::object candidate_list(const Rpc& rpc);
+  boost::json::object candidate_search(const Rpc& rpc);
+  boost::json::object tag_candidate(const Rpc& rpc, bool add);
+  boost::json::object candidate_add_tag(const Rpc& rpc);
+  boost::json::object candidate_remove_tag(const Rpc& rpc);
+  boost::json::object candidate_tag_create(const Rpc& rpc);
+  boost::json::object candidate_tag_list(const Rpc& rpc);
+  boost::json::object candidate_anonymize(const Rpc& rpc);
+  // ashby_notes_feedback.cpp
+  boost::json::object candidate_create_note(const Rpc& rpc);
+  boost::json::object candidate_list_notes(const Rpc& rpc);
+  boost::json::object application_feedback_submit(const Rpc& rpc);
+  boost::json::object application_feedback_list(const Rpc& rpc);
+  // ashby_files.cpp
+  boost::json::object file_create_upload_handle(const Rpc& rpc);
+  boost::json::object upload_candidate_file(const Rpc& rpc, bool resume);
+  boost::json::object candidate_upload_resume(const Rpc& rpc);
+  boost::json::object candidate_upload_file(const Rpc& rpc);
+  boost::json::object file_info(const Rpc& rpc);
+  // ashby_jobs.cpp
+  boost::json::object create_org_unit(const Rpc& rpc, const std::string& kind);
+  boost::json::object department_create(const Rpc& rpc);
+  boost::json::object location_create(const Rpc& rpc);
+  boost::json::object department_list(const Rpc& rpc);
+  boost::json::object location_list(const Rpc& rpc);
+  boost::json::object job_create(const Rpc& rpc);
+  boost::json::object job_update(const Rpc& rpc);
+  boost::json::object job_set_status(const Rpc& rpc);
+  boost::json::object hiring_team_role_list(const Rpc& rpc);
+  boost::json::object hiring_team_add_member(const Rpc& rpc);
+  boost::json::object job_info(const Rpc& rpc);
+  boost::json::object job_list(const Rpc& rpc);
+  boost::json::object interview_plan_list(const Rpc& rpc);
+  boost::json::object interview_stage_list(const Rpc& rpc);
+  boost::json::object job_interview_plan_info(const Rpc& rpc);
+  // ashby_applications.cpp
+  boost::json::object application_create(const Rpc& rpc);
+  boost::json::object application_info(const Rpc& rpc);
+  boost::json::object application_list(const Rpc& rpc);
+  boost::json::object application_list_history(const Rpc& rpc);
+  boost::json::object application_update(const Rpc& rpc);
+  boost::json::object application_change_stage(const Rpc& rpc);
+  // ashby_reference.cpp
+  boost::json::object source_list(const Rpc& rpc);
+  boost::json::object archive_reason_list(const Rpc& rpc);
+  boost::json::object user_list(const Rpc& rpc);
+  boost::json::object user_search(const Rpc& rpc);
+  boost::json::object feedback_form_definition_list(const Rpc& rpc);
+  boost::json::object feedback_form_definition_info(const Rpc& rpc);
+  boost::json::object custom_field_create(const Rpc& rpc);
+  boost::json::object custom_field_list(const Rpc& rpc);
+  boost::json::object set_custom_field_values(const Rpc& rpc, bool single);
+  boost::json::object custom_field_set_value(const Rpc& rpc);
+  boost::json::object custom_field_set_values(const Rpc& rpc);
   std::string new_id(const std::string& kind);
   Object& put(const std::string& kind, Object object, bool journal = true);
   Object* find(const std::string& kind, const std::string& id);

@@ -13,9 +13,11 @@
 #include "sandbox/dataset.hpp"
 #include "sandbox/sandbox.hpp"
 
-int main(int argc, char** argv) {
-  using namespace atsm::sandbox;
-  CLI::App app{"ats-sandbox: emulated Lever, Greenhouse and Ashby APIs on loopback"};
+namespace {
+using namespace atsm::sandbox;
+
+// What the command line sets: the Options and the flags that become Options once parsed.
+struct CommandLine {
   Options options;
   std::string faults_profile = "none";
   std::vector<std::string> fault_flags;
@@ -23,6 +25,13 @@ int main(int argc, char** argv) {
   bool no_lever_retry_after = false;
   bool print_ashby_config = false;
   std::string gh_unknown_filters = "seeded", gh_attachment_urls = "seeded";
+  std::string closed_job_applications = "seeded";
+};
+
+void add_options(CLI::App& app, CommandLine& line) {
+  auto& [options, faults_profile, fault_flags, credentials_file, state_dir, ashby_config,
+         no_lever_retry_after, print_ashby_config, gh_unknown_filters, gh_attachment_urls,
+         closed_job_applications] = line;
   app.add_option("--seed", options.seed, "Dataset and fault seed")->capture_default_str();
   app.add_option("--persons", options.persons, "Dataset size (persons)")
       ->capture_default_str()
@@ -80,14 +89,59 @@ int main(int argc, char** argv) {
   app.add_option("--ashby-max-file-bytes", options.ashby_max_file_bytes,
                  "Ashby refuses uploads larger than this (file_too_large); 0: no limit")
       ->capture_default_str();
-  std::string closed_job_applications = "seeded";
   app.add_option("--ashby-closed-job-applications", closed_job_applications,
                  "Whether Ashby takes application.create on a job that is not Open (undocumented)")
       ->check(CLI::IsMember({"seeded", "accept", "refuse"}))
       ->capture_default_str();
   app.add_flag("--print-ashby-config", print_ashby_config,
                "Print the default --ashby-config JSON for --seed/--persons and exit");
+}
+
+// --faults PROFILE, then each --fault NAME=RATE or VENDOR:NAME=RATE over it.
+void apply_fault_flags(Options& options, const std::string& faults_profile,
+                       const std::vector<std::string>& fault_flags) {
+  FaultRates profile = fault_profile(faults_profile);
+  options.faults = {profile, profile, profile};
+  for (const auto& flag : fault_flags) {
+    auto equals = flag.find('=');
+    if (equals == std::string::npos)
+      throw std::invalid_argument("--fault " + flag + ": expected NAME=RATE");
+    std::string name = flag.substr(0, equals);
+    double rate = 0;
+    try {
+      std::size_t used = 0;
+      rate = std::stod(flag.substr(equals + 1), &used);
+      if (used != flag.size() - equals - 1)
+        throw std::invalid_argument("trailing text");
+    } catch (const std::exception&) {
+      throw std::invalid_argument("--fault " + flag + ": RATE must be a number from 0 to 1");
+    }
+    auto colon = name.find(':');
+    if (colon == std::string::npos) {
+      for (auto& rates : options.faults)
+        set_fault_rate(rates, name, rate);
+      continue;
+    }
+    std::string vendor = name.substr(0, colon);
+    std::size_t index = 0;
+    while (index < kVendorNames.size() && vendor != kVendorNames[index])
+      ++index;
+    if (index == kVendorNames.size())
+      throw std::invalid_argument("--fault " + flag + ": unknown vendor '" + vendor + "'");
+    set_fault_rate(options.faults[index], name.substr(colon + 1), rate);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ats-sandbox: emulated Lever, Greenhouse and Ashby APIs on loopback"};
+  CommandLine line;
+  add_options(app, line);
   CLI11_PARSE(app, argc, argv);
+  auto& [options, faults_profile, fault_flags, credentials_file, state_dir, ashby_config,
+         no_lever_retry_after, print_ashby_config, gh_unknown_filters, gh_attachment_urls,
+         closed_job_applications] = line;
   if (closed_job_applications != "seeded")
     options.ashby_applications_on_closed_jobs = closed_job_applications == "accept";
   if (print_ashby_config) {
@@ -100,36 +154,7 @@ int main(int argc, char** argv) {
   std::filesystem::path credentials_path;
   std::filesystem::path generated_dir;
   try {
-    FaultRates profile = fault_profile(faults_profile);
-    options.faults = {profile, profile, profile};
-    for (const auto& flag : fault_flags) {
-      auto equals = flag.find('=');
-      if (equals == std::string::npos)
-        throw std::invalid_argument("--fault " + flag + ": expected NAME=RATE");
-      std::string name = flag.substr(0, equals);
-      double rate = 0;
-      try {
-        std::size_t used = 0;
-        rate = std::stod(flag.substr(equals + 1), &used);
-        if (used != flag.size() - equals - 1)
-          throw std::invalid_argument("trailing text");
-      } catch (const std::exception&) {
-        throw std::invalid_argument("--fault " + flag + ": RATE must be a number from 0 to 1");
-      }
-      auto colon = name.find(':');
-      if (colon == std::string::npos) {
-        for (auto& rates : options.faults)
-          set_fault_rate(rates, name, rate);
-        continue;
-      }
-      std::string vendor = name.substr(0, colon);
-      std::size_t index = 0;
-      while (index < kVendorNames.size() && vendor != kVendorNames[index])
-        ++index;
-      if (index == kVendorNames.size())
-        throw std::invalid_argument("--fault " + flag + ": unknown vendor '" + vendor + "'");
-      set_fault_rate(options.faults[index], name.substr(colon + 1), rate);
-    }
+    apply_fault_flags(options, faults_profile, fault_flags);
     options.lever_retry_after = !no_lever_retry_after;
     if (gh_unknown_filters != "seeded")
       options.greenhouse_refuse_unknown_filters = gh_unknown_filters == "refuse";

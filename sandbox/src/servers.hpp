@@ -46,9 +46,27 @@ class LeverServer : public VendorServer {
   json::object render_file(const LeverOpportunity& opp, const SandboxFile& file) const;
   void list_opportunities(const httplib::Request& request, httplib::Response& response,
                           const Caller& caller);
+  // GET /opportunities/:id[/...] and /opportunities/deleted (also under /candidates).
+  void serve_opportunities(const httplib::Request& request, httplib::Response& response,
+                           const Caller& caller, const std::vector<std::string>& parts);
+  // postings, stages, archive_reasons, users, sources, tags: a list, or one by id.
+  void serve_reference_list(const httplib::Request& request, httplib::Response& response,
+                            const Caller& caller, const std::vector<std::string>& parts);
+  // The postings a request sees; false once it answered 403.
+  bool posting_items(const httplib::Request& request, httplib::Response& response,
+                     const Caller& caller, const std::vector<std::string>& parts,
+                     std::vector<std::pair<std::string, json::value>>& items);
   void opportunity_children(const httplib::Request& request, httplib::Response& response,
                             const LeverOpportunity& opp, const std::string& kind,
                             const std::string& child_id, const std::string& action);
+  // An opportunity's children of `kind` as (id, rendered); false for an unknown kind.
+  bool child_items(const LeverOpportunity& opp, const std::string& kind,
+                   const std::set<std::string>& expand,
+                   std::vector<std::pair<std::string, json::value>>& items) const;
+  void serve_child(const httplib::Request& request, httplib::Response& response,
+                   const LeverOpportunity& opp, const std::string& kind,
+                   const std::string& child_id, const std::string& action,
+                   std::vector<std::pair<std::string, json::value>>& items) const;
   // Whether this opportunity's child lists take the documentation's unwrapped shapes.
   bool documented_shape(const LeverOpportunity& opp) const;
   json::array custom_questions(const LeverOpportunity& opp) const;
@@ -78,6 +96,9 @@ struct GreenhouseRow {
   std::string shown_only_with, hidden_with;
   std::string custom_field_key;  // education options: listed only with custom_field_key=<this>
 };
+// The rows of one Greenhouse list (`resource`, e.g. "candidates"), id descending; none for a list
+// the emulator does not serve.
+std::vector<GreenhouseRow> greenhouse_rows(const World& world, const std::string& resource);
 
 class GreenhouseServer : public VendorServer {
  public:

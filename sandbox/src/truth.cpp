@@ -346,15 +346,15 @@ void greenhouse_records(const Dataset& data, std::int64_t max_file_bytes,
   }
 }
 
-}  // namespace
+// The truth's counts over persons.
+struct TruthTotals {
+  std::int64_t applications = 0, notes = 0, feedback = 0, files = 0, tags = 0, merges = 0;
+  std::set<std::string> tag_titles;  // candidateTag.create dedups by title (ashby.md §7)
+};
 
-json::object compute_truth(const Dataset& data, const std::string& source,
-                           std::int64_t max_file_bytes) {
-  std::vector<SourceRecord> records;
-  if (source == "lever" || source == "both")
-    lever_records(data, max_file_bytes, records);
-  if (source == "greenhouse" || source == "both")
-    greenhouse_records(data, max_file_bytes, records);
+// The source records of each person (by the first record's index).
+std::map<std::size_t, std::vector<std::size_t>> merged_persons(
+    const std::vector<SourceRecord>& records) {
   // Merge records sharing a normalised valid email (union-find); invalid emails never merge.
   std::vector<std::size_t> parent(records.size());
   std::iota(parent.begin(), parent.end(), 0);
@@ -373,90 +373,92 @@ json::object compute_truth(const Dataset& data, const std::string& source,
   std::map<std::size_t, std::vector<std::size_t>> groups;
   for (std::size_t i = 0; i < records.size(); ++i)
     groups[root(i)].push_back(i);
+  return groups;
+}
 
-  json::array persons;
-  std::int64_t applications = 0, notes = 0, feedback = 0, files = 0, tags = 0, merges = 0;
-  std::set<std::string> tag_titles;  // candidateTag.create dedups by title (ashby.md §7)
-  for (const auto& [first, members] : groups) {
-    // Name and primary email from the most recently updated record.
-    const SourceRecord* latest = &records[members[0]];
-    for (std::size_t i : members)
-      if (records[i].updated_at > latest->updated_at)
-        latest = &records[i];
-    std::string email;
-    for (const auto& candidate : latest->emails)
-      if (is_valid_email(candidate)) {
-        email = normalise_email(candidate);
-        break;
-      }
-    std::vector<std::string> alternates;
-    std::set<std::string> tag_set, hashes;
-    json::array legacy, apps, source_notes, feedback_items;
-    std::int64_t person_notes = 0, person_feedback = 0, created = INT64_MAX;
-    for (std::size_t i : members) {
-      const SourceRecord& record = records[i];
-      legacy.emplace_back(record.legacy_id);
-      for (const auto& address : record.emails) {
-        if (!is_valid_email(address))
-          continue;
-        std::string normalised = normalise_email(address);
-        if (email.empty())
-          email = normalised;
-        if (normalised != email &&
-            std::find(alternates.begin(), alternates.end(), normalised) == alternates.end())
-          alternates.push_back(normalised);
-      }
-      tag_set.insert(record.tags.begin(), record.tags.end());
-      hashes.insert(record.file_hashes.begin(),
-                    record.file_hashes.end());  // same bytes once per candidate
-      for (const auto& app : record.applications)
-        apps.push_back(app);
-      person_notes += record.notes;
-      person_feedback += record.feedback;
-      for (const auto& note : record.source_notes)
-        source_notes.push_back(note);
-      for (const auto& item : record.feedback_items)
-        feedback_items.push_back(item);
-      created = std::min(created, record.created_at);
+// One person of the truth, from its source records; adds it to the totals.
+json::object person_truth(const std::vector<SourceRecord>& records,
+                          const std::vector<std::size_t>& members, TruthTotals& totals) {
+  // Name and primary email from the most recently updated record.
+  const SourceRecord* latest = &records[members[0]];
+  for (std::size_t i : members)
+    if (records[i].updated_at > latest->updated_at)
+      latest = &records[i];
+  std::string email;
+  for (const auto& candidate : latest->emails)
+    if (is_valid_email(candidate)) {
+      email = normalise_email(candidate);
+      break;
     }
-    if (members.size() > 1)
-      ++merges;
-    std::sort(legacy.begin(), legacy.end(), [](const json::value& a, const json::value& b) {
-      return a.as_string() < b.as_string();
-    });
-    json::array alt_json, tags_json, hashes_json;
-    for (const auto& a : alternates)
-      alt_json.emplace_back(a);
-    for (const auto& t : tag_set)
-      tags_json.emplace_back(t);
-    for (const auto& h : hashes)
-      hashes_json.emplace_back(h);
-    applications += static_cast<std::int64_t>(apps.size());
-    notes += person_notes;
-    feedback += person_feedback;
-    files += static_cast<std::int64_t>(hashes.size());
-    tags += static_cast<std::int64_t>(tag_set.size());
-    tag_titles.insert(tag_set.begin(), tag_set.end());
-    std::string legacy_text;
-    for (const auto& id : legacy) {
-      if (!legacy_text.empty())
-        legacy_text += ';';
-      legacy_text.append(id.as_string().data(), id.as_string().size());
+  std::vector<std::string> alternates;
+  std::set<std::string> tag_set, hashes;
+  json::array legacy, apps, source_notes, feedback_items;
+  std::int64_t person_notes = 0, person_feedback = 0, created = INT64_MAX;
+  for (std::size_t i : members) {
+    const SourceRecord& record = records[i];
+    legacy.emplace_back(record.legacy_id);
+    for (const auto& address : record.emails) {
+      if (!is_valid_email(address))
+        continue;
+      std::string normalised = normalise_email(address);
+      if (email.empty())
+        email = normalised;
+      if (normalised != email &&
+          std::find(alternates.begin(), alternates.end(), normalised) == alternates.end())
+        alternates.push_back(normalised);
     }
-    persons.push_back(
-        json::object{{"legacyIds", legacy_text},
-                     {"name", latest->name},
-                     {"email", email.empty() ? json::value(nullptr) : json::value(email)},
-                     {"alternateEmails", std::move(alt_json)},
-                     {"createdAt", iso_time(created)},
-                     {"tags", std::move(tags_json)},
-                     {"applications", std::move(apps)},
-                     {"notes", person_notes},
-                     {"sourceNotes", std::move(source_notes)},
-                     {"feedback", person_feedback},
-                     {"feedbackItems", std::move(feedback_items)},
-                     {"files", std::move(hashes_json)}});
+    tag_set.insert(record.tags.begin(), record.tags.end());
+    hashes.insert(record.file_hashes.begin(),
+                  record.file_hashes.end());  // same bytes once per candidate
+    for (const auto& app : record.applications)
+      apps.push_back(app);
+    person_notes += record.notes;
+    person_feedback += record.feedback;
+    for (const auto& note : record.source_notes)
+      source_notes.push_back(note);
+    for (const auto& item : record.feedback_items)
+      feedback_items.push_back(item);
+    created = std::min(created, record.created_at);
   }
+  if (members.size() > 1)
+    ++totals.merges;
+  std::sort(legacy.begin(), legacy.end(), [](const json::value& a, const json::value& b) {
+    return a.as_string() < b.as_string();
+  });
+  json::array alt_json, tags_json, hashes_json;
+  for (const auto& a : alternates)
+    alt_json.emplace_back(a);
+  for (const auto& t : tag_set)
+    tags_json.emplace_back(t);
+  for (const auto& h : hashes)
+    hashes_json.emplace_back(h);
+  totals.applications += static_cast<std::int64_t>(apps.size());
+  totals.notes += person_notes;
+  totals.feedback += person_feedback;
+  totals.files += static_cast<std::int64_t>(hashes.size());
+  totals.tags += static_cast<std::int64_t>(tag_set.size());
+  totals.tag_titles.insert(tag_set.begin(), tag_set.end());
+  std::string legacy_text;
+  for (const auto& id : legacy) {
+    if (!legacy_text.empty())
+      legacy_text += ';';
+    legacy_text.append(id.as_string().data(), id.as_string().size());
+  }
+  return json::object{{"legacyIds", legacy_text},
+                      {"name", latest->name},
+                      {"email", email.empty() ? json::value(nullptr) : json::value(email)},
+                      {"alternateEmails", std::move(alt_json)},
+                      {"createdAt", iso_time(created)},
+                      {"tags", std::move(tags_json)},
+                      {"applications", std::move(apps)},
+                      {"notes", person_notes},
+                      {"sourceNotes", std::move(source_notes)},
+                      {"feedback", person_feedback},
+                      {"feedbackItems", std::move(feedback_items)},
+                      {"files", std::move(hashes_json)}};
+}
+
+json::array truth_jobs(const Dataset& data, const std::string& source) {
   // Every posting / job becomes an Ashby job; published (and internal) / open -> Open. Its
   // hiring team: each hiring manager as "Hiring Manager", the owner (Lever's posting owner,
   // Greenhouse's responsible recruiter) as "Recruiter", each by email when the user is one the
@@ -509,6 +511,25 @@ json::object compute_truth(const Dataset& data, const std::string& source,
                                       {"confidential", job.confidential},
                                       {"hiringTeam", std::move(team)}});
     }
+  return job_list;
+}
+
+}  // namespace
+
+json::object compute_truth(const Dataset& data, const std::string& source,
+                           std::int64_t max_file_bytes) {
+  std::vector<SourceRecord> records;
+  if (source == "lever" || source == "both")
+    lever_records(data, max_file_bytes, records);
+  if (source == "greenhouse" || source == "both")
+    greenhouse_records(data, max_file_bytes, records);
+  std::map<std::size_t, std::vector<std::size_t>> groups = merged_persons(records);
+
+  json::array persons;
+  TruthTotals totals;
+  for (const auto& [first, members] : groups)
+    persons.push_back(person_truth(records, members, totals));
+  json::array job_list = truth_jobs(data, source);
   auto jobs = static_cast<std::int64_t>(job_list.size());
   // Custom field definitions: the default --ashby-config's (one Candidate field per Greenhouse
   // custom field, whatever the source) onto which the mapping file maps every source field, plus
@@ -518,18 +539,18 @@ json::object compute_truth(const Dataset& data, const std::string& source,
   for (const auto& field : data.greenhouse.custom_fields)
     field_titles.insert(field.name);
   auto custom_fields = static_cast<std::int64_t>(field_titles.size()) + (persons.empty() ? 0 : 1) +
-                       (applications == 0 ? 0 : 1);
+                       (totals.applications == 0 ? 0 : 1);
   return json::object{{"source", source},
                       {"counts", json::object{{"candidate", persons.size()},
-                                              {"application", applications},
-                                              {"note", notes},
-                                              {"feedback", feedback},
-                                              {"file", files},
-                                              {"candidate_tag", tags},
+                                              {"application", totals.applications},
+                                              {"note", totals.notes},
+                                              {"feedback", totals.feedback},
+                                              {"file", totals.files},
+                                              {"candidate_tag", totals.tags},
                                               {"job", jobs},
-                                              {"tag", tag_titles.size()},
+                                              {"tag", totals.tag_titles.size()},
                                               {"custom_field", custom_fields}}},
-                      {"merged_persons", merges},
+                      {"merged_persons", totals.merges},
                       {"jobs", std::move(job_list)},
                       {"persons", std::move(persons)}};
 }

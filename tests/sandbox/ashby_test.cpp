@@ -543,6 +543,70 @@ TEST_F(AshbyContract, ListsWhoseSchemaTakesNoLimitRefuseOne) {
   ok("candidate.list", {{"limit", 100}});  // a list that takes one
 }
 
+// The methods sandbox/README.md lists, and the hiring-team pair the sink calls: the emulated
+// Ashby's method table answers each (whatever the error for an empty body); and
+// an unknown method answers the documented `unknown_endpoint` business error.
+TEST_F(AshbyContract, EveryDocumentedMethodIsServedAndAnUnknownOneIsAnUnknownEndpoint) {
+  static const char* const kDocumented[] = {"candidate.create",
+                                            "candidate.update",
+                                            "candidate.info",
+                                            "candidate.list",
+                                            "candidate.search",
+                                            "candidate.addTag",
+                                            "candidate.removeTag",
+                                            "candidate.createNote",
+                                            "candidate.listNotes",
+                                            "candidate.uploadResume",
+                                            "candidate.uploadFile",
+                                            "candidate.anonymize",
+                                            "candidateTag.create",
+                                            "candidateTag.list",
+                                            "application.create",
+                                            "application.info",
+                                            "application.list",
+                                            "application.listHistory",
+                                            "application.update",
+                                            "application.changeStage",
+                                            "applicationFeedback.submit",
+                                            "applicationFeedback.list",
+                                            "customField.create",
+                                            "customField.list",
+                                            "customField.setValue",
+                                            "customField.setValues",
+                                            "file.createFileUploadHandle",
+                                            "file.info",
+                                            "job.create",
+                                            "job.update",
+                                            "job.setStatus",
+                                            "job.info",
+                                            "job.list",
+                                            "department.create",
+                                            "department.list",
+                                            "location.create",
+                                            "location.list",
+                                            "interviewPlan.list",
+                                            "interviewStage.list",
+                                            "jobInterviewPlan.info",
+                                            "source.list",
+                                            "archiveReason.list",
+                                            "user.list",
+                                            "user.search",
+                                            "feedbackFormDefinition.list",
+                                            "feedbackFormDefinition.info",
+                                            "hiringTeamRole.list",
+                                            "hiringTeam.addMember"};
+  for (const char* method : kDocumented) {
+    auto out = call(method, {});
+    if (!out.at("success").as_bool()) {
+      EXPECT_NE(out.at("errorInfo").at("code"), "unknown_endpoint") << method;
+    }
+  }
+  expect_error("candidate.frobnicate", {}, "unknown_endpoint");
+  auto out = call("candidate.frobnicate", {});
+  EXPECT_NE(out.at("errorInfo").at("message").as_string().find("candidate.frobnicate"),
+            std::string::npos);
+}
+
 TEST_F(AshbyContract, CurrencyAndDateValuesHaveTheSpecShapeOnly) {
   std::string candidate(
       ok("candidate.create", {{"name", "Money"}}).at("results").at("id").as_string());
