@@ -37,58 +37,6 @@ std::string string_or(const json::object& object, const char* key, std::string f
   return value && value->is_string() ? std::string(value->as_string()) : fallback;
 }
 
-void read_choice(const json::object& options, const char* key, std::string& target,
-                 std::initializer_list<const char*> allowed, std::vector<std::string>& problems) {
-  const json::value* value = options.if_contains(key);
-  if (value == nullptr)
-    return;
-  std::string text = value->is_string() ? std::string(value->as_string()) : json::serialize(*value);
-  for (const char* choice : allowed) {
-    if (text == choice) {
-      target = text;
-      return;
-    }
-  }
-  std::string list;
-  for (const char* choice : allowed)
-    list += (list.empty() ? "" : " | ") + std::string(choice);
-  problems.push_back(fmt::format("mapping option '{}': expected {}, got {}", key, list, text));
-}
-
-MigrationOptions read_options(const json::object& document, std::vector<std::string>& problems) {
-  MigrationOptions options;
-  const json::value* given = document.if_contains("options");
-  if (given == nullptr)
-    return options;
-  if (!given->is_object()) {
-    problems.emplace_back("mapping field 'options' must be an object");
-    return options;
-  }
-  const json::object& o = given->as_object();
-  static const std::set<std::string> known = {
-      "dedup",        "jobless",      "scorecards", "private_notes", "interviews",
-      "offers",       "confidential", "prospects",  "feedback_form", "default_interview_plan",
-      "fallback_user"};
-  for (const auto& [key, value] : o) {
-    if (!known.contains(std::string(key)))
-      problems.push_back(fmt::format("mapping option '{}' is unknown", std::string(key)));
-  }
-  read_choice(o, "dedup", options.dedup, {"email", "none"}, problems);
-  read_choice(o, "jobless", options.jobless, {"candidate_only", "lead_application"}, problems);
-  read_choice(o, "scorecards", options.scorecards, {"feedback_and_note", "feedback", "note"},
-              problems);
-  read_choice(o, "private_notes", options.private_notes, {"private", "skip"}, problems);
-  read_choice(o, "interviews", options.interviews, {"note", "skip"}, problems);
-  read_choice(o, "offers", options.offers, {"note", "skip"}, problems);
-  read_choice(o, "confidential", options.confidential, {"migrate", "skip"}, problems);
-  read_choice(o, "prospects", options.prospects, {"migrate", "skip"}, problems);
-  options.feedback_form = string_or(o, "feedback_form", options.feedback_form);
-  options.default_interview_plan =
-      string_or(o, "default_interview_plan", options.default_interview_plan);
-  options.fallback_user = string_or(o, "fallback_user", options.fallback_user);
-  return options;
-}
-
 std::optional<json::object> read_mapping_file(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in)
@@ -186,20 +134,6 @@ class Groups {
 };
 
 }  // namespace
-
-json::object MigrationOptions::to_json() const {
-  return {{"dedup", dedup},
-          {"jobless", jobless},
-          {"scorecards", scorecards},
-          {"private_notes", private_notes},
-          {"interviews", interviews},
-          {"offers", offers},
-          {"confidential", confidential},
-          {"prospects", prospects},
-          {"feedback_form", feedback_form},
-          {"default_interview_plan", default_interview_plan},
-          {"fallback_user", fallback_user}};
-}
 
 // Steps 3 and 4 of the plan for a sink that maps references: the starter mapping (written or
 // extended for this source), then every used reference resolved to a target id.
@@ -390,7 +324,8 @@ Plan make_plan(Session& session) {
     throw UsageError(fmt::format("--mapping {}: cannot read the file", mapping_path.string()));
   }
   std::vector<std::string> problems;
-  plan.options = read_options(mapping.value_or(json::object()), problems);
+  plan.options = MigrationOptions::from_json(mapping ? mapping->if_contains("options") : nullptr,
+                                             problems);
   // A verbatim sink (an archive) keeps every person as its own record and needs no mapping.
   const bool verbatim = (session.sink_plugin().descriptor().capabilities & ATSM_CAP_VERBATIM) != 0;
   if (verbatim)
