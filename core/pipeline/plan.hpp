@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "pipeline/migration_options.hpp"
+#include "pipeline/person_groups.hpp"
 #include "pipeline/session.hpp"
 
 namespace atsm::pipeline {
@@ -19,12 +20,6 @@ namespace atsm::pipeline {
 // The reference kinds a target already holds and the mapping file maps (never created).
 inline const std::vector<std::string> kMappedKinds = {"user", "stage", "archive_reason", "source",
                                                       "custom_field"};
-
-struct PersonGroup {
-  std::string primary;               // most recently updated member
-  std::vector<std::string> members;  // every member, newest first (primary included)
-  std::vector<std::string> matched_emails;
-};
 
 struct Plan {
   MigrationOptions options;
