@@ -14,6 +14,7 @@
 #include "net/test_support.hpp"
 #include "pipeline/extract.hpp"
 #include "pipeline/load.hpp"
+#include "pipeline/migration.hpp"
 #include "pipeline/plan.hpp"
 #include "pipeline/session.hpp"
 #include "services/store/ledger.hpp"
@@ -492,6 +493,61 @@ TEST_F(InProcessLoad, TheSinkIsHandedEveryMigrationOptionWithItsDefault) {
   EXPECT_EQ(options.at("jobless"), "candidate_only");
   EXPECT_EQ(options.at("fallback_user"), "");
   EXPECT_EQ(options.size(), 11u);
+}
+
+// The step sequence (pipeline/migration.hpp) as the command line runs it.
+class StepSequence : public InProcessLoad {
+ protected:
+  struct Recorder : atsm::pipeline::StepObserver {
+    std::vector<std::string> told;
+    void extracted(const atsm::pipeline::ExtractStats&) override { told.push_back("extracted"); }
+    void timed(const std::string& step, double) override { told.push_back("timed " + step); }
+    void planned(const atsm::pipeline::Plan&) override { told.push_back("planned"); }
+  };
+  atsm::pipeline::StepResult run(const std::string& step, bool dry_run = false) {
+    Session session(options());
+    atsm::pipeline::StepRequest request;
+    request.step = step;
+    request.dry_run = dry_run;
+    request.workers = 1;
+    return atsm::pipeline::run_step(session, request, recorder);
+  }
+  Recorder recorder;
+};
+
+TEST_F(StepSequence, MigrateExtractsBesideTheLoadThenPlansLoadsAndTimesTheRun) {
+  stage(person(1));
+  stage(note(1, 1));
+  atsm::pipeline::StepResult result = run("migrate");
+  EXPECT_EQ(result.end, atsm::pipeline::StepResult::End::loaded);
+  ASSERT_TRUE(result.load);
+  EXPECT_EQ(result.load->kinds["person"].created, 1);
+  EXPECT_EQ(result.load->kinds["note"].created, 1);
+  EXPECT_EQ(recorder.told, (std::vector<std::string>{"planned", "extracted", "timed migrate"}));
+  EXPECT_EQ(sink().created, 2);
+}
+
+TEST_F(StepSequence, ExtractStagesAndStops) {
+  stage(person(1));
+  atsm::pipeline::StepResult result = run("extract");
+  EXPECT_EQ(result.end, atsm::pipeline::StepResult::End::extracted);
+  EXPECT_FALSE(result.unfetched);
+  EXPECT_EQ(recorder.told, (std::vector<std::string>{"extracted", "timed extract"}));
+  EXPECT_TRUE(sink().received.empty());
+  Session session(options());
+  EXPECT_EQ(atsm::pipeline::staged_counts(session).at("person"), 1);
+}
+
+TEST_F(StepSequence, PlanAndADryRunWriteNothing) {
+  stage(person(1));
+  EXPECT_EQ(run("plan").end, atsm::pipeline::StepResult::End::planned);
+  EXPECT_EQ(run("migrate", /*dry_run=*/true).end, atsm::pipeline::StepResult::End::planned);
+  EXPECT_TRUE(sink().received.empty());
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "work" / "plan.json"));
+}
+
+TEST_F(StepSequence, LoadWithNothingStagedIsAUsageError) {
+  EXPECT_THROW(run("load"), atsm::pipeline::UsageError);
 }
 
 }  // namespace
