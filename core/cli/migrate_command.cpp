@@ -249,8 +249,7 @@ int guarded(Body&& body) {
 
 int run_step_in(Session& session, const std::string& step, const RunArguments& arguments);
 
-int run_step(const std::string& step, const RunArguments& arguments,
-             const GlobalOptions& global) {
+int run_step(const std::string& step, const RunArguments& arguments, const GlobalOptions& global) {
   return guarded([&]() -> int {
     pipeline::SessionOptions session_setup = session_options(arguments, global);
     session_setup.step = step;

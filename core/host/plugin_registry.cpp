@@ -325,9 +325,8 @@ const LoadedPlugin* PluginRegistry::register_entry(boost::dll::shared_library li
                               abi_version_text(ATSM_ABI_VERSION)));
   }
   if (raw->struct_size < kMinimumDescriptorSize) {
-    throw Refused(fmt::format("descriptor is {} bytes; ABI {} needs at least {}",
-                              raw->struct_size, abi_version_text(ATSM_ABI_VERSION),
-                              kMinimumDescriptorSize));
+    throw Refused(fmt::format("descriptor is {} bytes; ABI {} needs at least {}", raw->struct_size,
+                              abi_version_text(ATSM_ABI_VERSION), kMinimumDescriptorSize));
   }
   // Read only what the plugin wrote; zero what a newer host knows and it does not.
   atsm_connector descriptor{};

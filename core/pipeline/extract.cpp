@@ -146,8 +146,7 @@ void stage_batch(store::StagingStore& staging, const std::string& source_name,
   for (boost::json::value& value : records) {
     if (value.is_object()) {
       const boost::json::value* key = value.as_object().if_contains("source_key");
-      const boost::json::value* failure =
-          value.as_object().if_contains("fetch_failure");
+      const boost::json::value* failure = value.as_object().if_contains("fetch_failure");
       if (key && key->is_string()) {
         std::string source_key(key->as_string());
         if (failure && failure->is_string() && !failure->as_string().empty())
@@ -163,35 +162,31 @@ void stage_batch(store::StagingStore& staging, const std::string& source_name,
       // A record over the size cap arrives as a stub that says so: listed as
       // rejected, never lost.
       if (const boost::json::value* refused =
-              value.is_object()
-                  ? value.as_object().if_contains(host::kRefusedRecordField)
-                  : nullptr;
+              value.is_object() ? value.as_object().if_contains(host::kRefusedRecordField)
+                                : nullptr;
           refused && refused->is_string()) {
         throw std::runtime_error(std::string(refused->as_string()));
       }
       model::Record record = model::record_from_json(value);
       if (std::string(model::to_string(model::kind_of(record))) != kind) {
-        throw std::runtime_error(fmt::format("{}: emitted while reading {}",
-                                             model::record_label(record), kind));
+        throw std::runtime_error(
+            fmt::format("{}: emitted while reading {}", model::record_label(record), kind));
       }
       std::string key = model::envelope(record).source_key;
       // Canonical text without raw: the payload hash then moves only when
       // something the target receives changes.
       model::envelope(record).raw.reset();
-      good.push_back(
-          {std::move(key), model::serialize_record(record), std::move(raw)});
+      good.push_back({std::move(key), model::serialize_record(record), std::move(raw)});
     } catch (const std::exception& error) {
       const boost::json::value* key =
           value.is_object() ? value.as_object().if_contains("source_key") : nullptr;
-      std::string source_key =
-          key && key->is_string() ? std::string(key->as_string()) : "";
+      std::string source_key = key && key->is_string() ? std::string(key->as_string()) : "";
       stats.rejected.push_back({kind, source_key, error.what()});
       spdlog::warn("rejected {} from {}: {}", kind, source_name, error.what());
       boost::json::object kept{{"error", error.what()}, {"record", value}};
-      bad.push_back({source_key.empty()
-                         ? fmt::format("unkeyed:{}", stats.rejected.size())
-                         : source_key,
-                     boost::json::serialize(kept), raw});
+      bad.push_back(
+          {source_key.empty() ? fmt::format("unkeyed:{}", stats.rejected.size()) : source_key,
+           boost::json::serialize(kept), raw});
     }
   }
   if (!bad.empty())

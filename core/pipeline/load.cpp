@@ -762,8 +762,8 @@ class Loader {
             break;
           case AfterWrite::stop:
             // Stop at once (exit 3). The item stays at `intent`, so the resume looks it up.
-            throw host::Error(ATSM_AUTH,
-                              fmt::format("{} {}: {}", kind, batch[i].key, text(result, "message")));
+            throw host::Error(
+                ATSM_AUTH, fmt::format("{} {}: {}", kind, batch[i].key, text(result, "message")));
           case AfterWrite::retry:
             lookup_first[i] = true;
             vendor_trouble = vendor_trouble || decision.pause;

@@ -22,8 +22,8 @@ void start_delta_if_asked(Session& session, const StepRequest& request, StepObse
   if (!request.since.empty()) {
     std::optional<std::string> normal = model::normalize_timestamp(request.since);
     if (!normal)
-      throw UsageError(fmt::format(
-          "--since '{}': not an ISO 8601 time (e.g. 2026-11-30T00:00:00Z)", request.since));
+      throw UsageError(fmt::format("--since '{}': not an ISO 8601 time (e.g. 2026-11-30T00:00:00Z)",
+                                   request.since));
     since = *normal;
   } else {
     std::optional<std::string> mark = high_water_mark(session);
@@ -48,8 +48,8 @@ std::unique_ptr<host::StepGuard> guard_step(const Session& session, const StepRe
   if (std::optional<std::string> unfinished = host::describe_unfinished_step(record))
     observer.unfinished_step(*unfinished);
   std::string header = fmt::format("step={}\nsource={}\nsink={}\npid={}\nstarted={}\n",
-                                   request.step, session.options().source,
-                                   session.options().sink, ::getpid(), model::now_timestamp());
+                                   request.step, session.options().source, session.options().sink,
+                                   ::getpid(), model::now_timestamp());
   return std::make_unique<host::StepGuard>(record, header, request.exit_status_if_ended_early);
 }
 
@@ -112,8 +112,9 @@ StepResult run_step(Session& session, const StepRequest& request, StepObserver& 
     }
   }
   if (staged_counts(session).empty()) {
-    throw UsageError(fmt::format("nothing from '{}' is staged in {}: run `atsmigrate extract` first",
-                                 session.options().source, session.work_dir().root.string()));
+    throw UsageError(
+        fmt::format("nothing from '{}' is staged in {}: run `atsmigrate extract` first",
+                    session.options().source, session.work_dir().root.string()));
   }
   result.plan = make_plan(session);
   observer.planned(*result.plan);

@@ -316,8 +316,8 @@ std::optional<json::object> read_mapping_and_options(Session& session, Plan& pla
     throw UsageError(fmt::format("--mapping {}: cannot read the file", mapping_path.string()));
   }
   std::vector<std::string> problems;
-  plan.options = MigrationOptions::from_json(mapping ? mapping->if_contains("options") : nullptr,
-                                             problems);
+  plan.options =
+      MigrationOptions::from_json(mapping ? mapping->if_contains("options") : nullptr, problems);
   // A verbatim sink (an archive) keeps every person as its own record and needs no mapping.
   if (verbatim)
     plan.options.dedup = "none";
@@ -377,9 +377,8 @@ void group_staged_persons(Session& session, Plan& plan) {
         if (tag.is_string())
           plan.carried_tags.emplace(tag.as_string());
     }
-    PersonIdentity identity{staged.source_key,
-                            string_or(person, "updated_at", string_or(person, "created_at")),
-                            {}};
+    PersonIdentity identity{
+        staged.source_key, string_or(person, "updated_at", string_or(person, "created_at")), {}};
     if (const json::value* emails = person.if_contains("emails"); emails && emails->is_array()) {
       for (const json::value& email : emails->as_array())
         if (email.is_object())

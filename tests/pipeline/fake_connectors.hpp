@@ -59,7 +59,7 @@ struct Script {
   // Updates applied: (kind, target id) -> how many.
   std::map<std::pair<std::string, std::string>, int> updates;
   int created = 0;
-  std::vector<Received> received;  // every item of every write call, in order
+  std::vector<Received> received;     // every item of every write call, in order
   boost::json::object prepared_with;  // prepare's input
   int finds = 0;
 

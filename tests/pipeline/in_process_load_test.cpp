@@ -87,8 +87,9 @@ class InProcessLoad : public ::testing::Test {
   // The mapping file's options (the work dir's own mapping.json, which the plan reads).
   void set_options(const json::object& migration_options) {
     Session session(options());  // creates the work dir, private
-    atsm::pipeline::write_private_file(session.work_dir().starter_mapping(),
-                                       json::serialize(json::object{{"options", migration_options}}));
+    atsm::pipeline::write_private_file(
+        session.work_dir().starter_mapping(),
+        json::serialize(json::object{{"options", migration_options}}));
   }
 
   // One migration as `atsmigrate migrate` runs it (extraction first): extract, plan, load.
@@ -126,7 +127,8 @@ TEST_F(InProcessLoad, AFirstRunCreatesEachRecordOnceAndASecondRunFindsThemUnchan
   EXPECT_EQ(sink().created, 2);
   ASSERT_TRUE(row("person", key("person", 1)));
   EXPECT_EQ(row("person", key("person", 1))->state, LedgerState::done);
-  EXPECT_EQ(row("person", key("person", 1))->target_id, sink().objects.at({"person", key("person", 1)}));
+  EXPECT_EQ(row("person", key("person", 1))->target_id,
+            sink().objects.at({"person", key("person", 1)}));
   // A first write of a record this ledger never saw does not look it up first.
   EXPECT_FALSE(sink().received_for("person", key("person", 1)).front().lookup_first());
 

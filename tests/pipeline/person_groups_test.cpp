@@ -33,11 +33,10 @@ TEST(PersonGroups, AnEmailSharedUpToCaseAndSpaceJoinsTwoPersonsNewestFirst) {
 
 TEST(PersonGroups, EmailsJoinTransitivelyIntoOneGroup) {
   // a and b share e1, b and c share e2: one candidate of three, though a and c share nothing.
-  std::vector<PersonIdentity> persons = {
-      {"a", "2024-01-02T00:00:00Z", {"e1@x.com"}},
-      {"b", "2024-01-01T00:00:00Z", {"e1@x.com", "e2@x.com"}},
-      {"c", "2024-01-03T00:00:00Z", {"e2@x.com", "own@x.com"}},
-      {"d", "2024-01-04T00:00:00Z", {"other@x.com"}}};
+  std::vector<PersonIdentity> persons = {{"a", "2024-01-02T00:00:00Z", {"e1@x.com"}},
+                                         {"b", "2024-01-01T00:00:00Z", {"e1@x.com", "e2@x.com"}},
+                                         {"c", "2024-01-03T00:00:00Z", {"e2@x.com", "own@x.com"}},
+                                         {"d", "2024-01-04T00:00:00Z", {"other@x.com"}}};
   std::vector<PersonGroup> groups = group_persons(persons, true);
   ASSERT_EQ(groups.size(), 1u);
   EXPECT_EQ(groups[0].members, (std::vector<std::string>{"c", "a", "b"}));
