@@ -21,13 +21,18 @@ class FakeSource : public sdk::Source {
   void read(const std::string& kind, const std::string& checkpoint,
             sdk::Emitter& emitter) override {
     json::array records;
+    std::optional<atsm_status> ends_with;
     {
       std::lock_guard lock(mutex());
       if (auto it = script().records.find(kind); it != script().records.end())
         records = it->second;
+      if (auto it = script().read_ends_with.find(kind); it != script().read_ends_with.end())
+        ends_with = it->second;
     }
     if (checkpoint.empty())
-      emitter.emit(kind, json::serialize(records), "");
+      emitter.emit(kind, json::serialize(records), ends_with ? "resume-here" : "");
+    if (ends_with)
+      throw sdk::Error(*ends_with, "the read of " + kind + " ended early (scripted)");
   }
 };
 

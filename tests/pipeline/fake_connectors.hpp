@@ -45,6 +45,9 @@ struct Received {
 struct Script {
   // The source: records (canonical JSON objects) per kind, emitted in one batch.
   std::map<std::string, boost::json::array> records;
+  // The read of a kind ends with this status after its batch (a source that could not fetch
+  // some records now ends ATSM_RETRY).
+  std::map<std::string, atsm_status> read_ends_with;
 
   // The sink's scripted answers per (kind, key), one per write of that item in order; once they
   // are used up every write of it succeeds.

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "fake_connectors.hpp"
 #include "net/test_support.hpp"
@@ -16,6 +17,7 @@
 #include "pipeline/load.hpp"
 #include "pipeline/migration.hpp"
 #include "pipeline/plan.hpp"
+#include "pipeline/reconcile.hpp"
 #include "pipeline/session.hpp"
 #include "services/store/ledger.hpp"
 
@@ -95,7 +97,7 @@ class InProcessLoad : public ::testing::Test {
   // One migration as `atsmigrate migrate` runs it (extraction first): extract, plan, load.
   LoadStats migrate(unsigned max_attempts = 6) {
     Session session(options());
-    atsm::pipeline::extract(session);
+    extracted_ = atsm::pipeline::extract(session);
     atsm::pipeline::Plan plan = atsm::pipeline::make_plan(session);
     LoadOptions load;
     load.workers = 1;
@@ -116,6 +118,7 @@ class InProcessLoad : public ::testing::Test {
   }
 
   atsm::net::testing::TempDir dir_;
+  atsm::pipeline::ExtractStats extracted_;  // the last migrate()'s extraction
 };
 
 TEST_F(InProcessLoad, AFirstRunCreatesEachRecordOnceAndASecondRunFindsThemUnchanged) {
@@ -244,7 +247,7 @@ TEST_F(InProcessLoad, AChangedPayloadUpdatesTheObjectWrittenBefore) {
   EXPECT_EQ(stats.kinds["person"].updated, 1);
   auto handed = sink().received_for("person", key("person", 1));
   ASSERT_EQ(handed.size(), 2u);
-  EXPECT_EQ(handed[1].item.at("target_id").as_string(), target);
+  EXPECT_EQ(std::string(handed[1].item.at("target_id").as_string()), target);
   EXPECT_EQ((sink().updates[{"person", target}]), 1);
   EXPECT_EQ(sink().created, 1);
   EXPECT_EQ(row("person", key("person", 1))->target_id, target);
@@ -257,13 +260,19 @@ TEST_F(InProcessLoad, PersonsSharingAnEmailAreOneWriteAndTheOtherRecordIsCovered
   EXPECT_EQ(sink().created, 1);
   ASSERT_EQ(sink().received.size(), 1u);
   // The newest record is the candidate; the other rides along as its group.
-  EXPECT_EQ(sink().received.front().key(), key("person", 2));
-  EXPECT_EQ(sink().received.front().item.at("group").as_array().size(), 1u);
+  const json::object& item = sink().received.front().item;
+  EXPECT_EQ(item.at("record").as_object().at("source_key"), key("person", 2));
+  ASSERT_EQ(item.at("group").as_array().size(), 1u);
+  EXPECT_EQ(item.at("group").as_array()[0].as_object().at("source_key"), key("person", 1));
   EXPECT_EQ(stats.kinds["person"].merged, 1);
-  std::optional<LedgerEntry> covered = row("person", key("person", 1));
-  ASSERT_TRUE(covered);
-  EXPECT_EQ(covered->state, LedgerState::done);
-  EXPECT_EQ(covered->target_id, row("person", key("person", 2))->target_id);
+  // Both records are done, under the one target.
+  std::string target = sink().objects.begin()->second;
+  for (int n : {1, 2}) {
+    std::optional<LedgerEntry> done = row("person", key("person", n));
+    ASSERT_TRUE(done) << n;
+    EXPECT_EQ(done->state, LedgerState::done);
+    EXPECT_EQ(done->target_id, target);
+  }
 }
 
 TEST_F(InProcessLoad, InterviewsOfOneCandidacyAreOneWriteAndEachInterviewIsCovered) {
@@ -495,6 +504,79 @@ TEST_F(InProcessLoad, TheSinkIsHandedEveryMigrationOptionWithItsDefault) {
   EXPECT_EQ(options.at("jobless"), "candidate_only");
   EXPECT_EQ(options.at("fallback_user"), "");
   EXPECT_EQ(options.size(), 11u);
+}
+
+// The source's faults, each on its own.
+TEST_F(InProcessLoad, ARecordTheModelRejectsIsListedAndTheRestIsWritten) {
+  stage(person(1));
+  json::object bodiless = note(1, 1);
+  bodiless.erase("body");  // required by the canonical model
+  stage(bodiless);
+  stage(note(2, 1));
+  migrate();
+  ASSERT_EQ(extracted_.rejected.size(), 1u);
+  EXPECT_EQ(extracted_.rejected.front().source_key, key("note", 1));
+  EXPECT_NE(extracted_.rejected.front().reason.find("body"), std::string::npos);
+  EXPECT_TRUE(sink().received_for("note", key("note", 1)).empty());
+  EXPECT_EQ(sink().received_for("note", key("note", 2)).size(), 1u);
+}
+
+TEST_F(InProcessLoad, ARecordTheSourceCouldNotFetchNowFailsUnsentAndTheKindStaysOpen) {
+  stage(person(1));
+  json::object unfetched = note(1, 1);
+  unfetched["fetch_failure"] = "the storage answered 503";
+  stage(unfetched);
+  {
+    std::lock_guard lock(fake::mutex());
+    fake::script().read_ends_with["note"] = ATSM_RETRY;
+  }
+  LoadStats stats = migrate();
+  EXPECT_EQ(extracted_.unfetched.at("note"), 1);
+  EXPECT_TRUE(sink().received_for("note", key("note", 1)).empty());
+  std::optional<LedgerEntry> failed = row("note", key("note", 1));
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->state, LedgerState::failed);
+  EXPECT_EQ(failed->vendor_code, "source_fetch_failed");
+  EXPECT_EQ(stats.kinds["note"].failed, 1);
+  Session session(options());
+  EXPECT_NE(session.staging().checkpoint(fake::kSourceName, "note"),
+            std::optional<std::string>(atsm::pipeline::kExtractComplete));
+}
+
+// Reconcile over what the load left: every staged record must end done, skipped or failed.
+TEST_F(InProcessLoad, ReconcileFindsEveryRecordAccountedForAfterACleanRun) {
+  stage(person(1));
+  stage(note(1, 1));
+  json::object deleted = note(2, 1);
+  deleted["deleted"] = true;
+  stage(deleted);
+  migrate();
+  Session session(options());
+  atsm::pipeline::Plan plan = atsm::pipeline::make_plan(session);
+  atsm::pipeline::Reconciliation result = atsm::pipeline::reconcile(session, plan, {});
+  EXPECT_TRUE(result.unexplained.empty()) << json::serialize(result.unexplained);
+  EXPECT_TRUE(result.failures.empty());
+  const json::object& notes = result.counts.at("note").as_object();
+  EXPECT_EQ(notes.at("staged"), 2);
+  EXPECT_EQ(notes.at("written"), 1);
+  EXPECT_EQ(notes.at("skipped").as_object().size(), 1u);
+  EXPECT_EQ(result.counts.at("person").as_object().at("written"), 1);
+}
+
+TEST_F(InProcessLoad, ReconcileNamesAnIntentLeftBehindAndAFailedRecord) {
+  stage(person(1));
+  stage(person(2));
+  answer("person", key("person", 2), {.status = "permanent", .vendor_code = "refused"});
+  migrate();
+  crash_after_intent("person", key("person", 1));  // as if a later run died mid-write
+  Session session(options());
+  atsm::pipeline::Plan plan = atsm::pipeline::make_plan(session);
+  atsm::pipeline::Reconciliation result = atsm::pipeline::reconcile(session, plan, {});
+  ASSERT_EQ(result.unexplained.size(), 1u);
+  EXPECT_EQ(result.unexplained[0].as_object().at("key"), key("person", 1));
+  ASSERT_EQ(result.failures.size(), 1u);
+  EXPECT_EQ(result.failures[0].as_object().at("key"), key("person", 2));
+  EXPECT_EQ(result.failures[0].as_object().at("vendor_code"), "refused");
 }
 
 // The step sequence (pipeline/migration.hpp) as the command line runs it.
