@@ -55,7 +55,8 @@ class FakeSink : public sdk::Sink {
       throw sdk::Error(status, "the whole call failed (scripted)");
     }
     json::array results;
-    for (const json::value& value : json::parse(items_json).as_array()) {
+    const json::value items = json::parse(items_json);
+    for (const json::value& value : items.as_array()) {
       const json::object& item = value.as_object();
       s.received.push_back({kind, item});
       results.push_back(answer(s, kind, item));
