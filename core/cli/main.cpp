@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   int exit_code = kExitOk;
   add_plugins_command(app, global, exit_code);
   add_verify_command(app, global, exit_code);
-  MigrationOptions migration;
+  RunArguments migration;
   add_migration_options(app, migration);
   add_migration_commands(app, migration, global, exit_code);
   app.callback([&] {

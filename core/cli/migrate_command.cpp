@@ -1,12 +1,9 @@
 #include "cli/migrate_command.hpp"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
-#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -16,10 +13,10 @@
 #include "cli/report_command.hpp"
 #include "host/plugin_calls.hpp"
 #include "model/kind.hpp"
-#include "model/time.hpp"
 #include "pipeline/extract.hpp"
 #include "pipeline/forecast.hpp"
 #include "pipeline/load.hpp"
+#include "pipeline/migration.hpp"
 #include "pipeline/plan.hpp"
 #include "pipeline/work_dir_lock.hpp"
 #include "services/net/log.hpp"
@@ -30,23 +27,23 @@ namespace {
 namespace json = boost::json;
 using pipeline::Session;
 
-pipeline::SessionOptions session_options(const MigrationOptions& options,
+pipeline::SessionOptions session_options(const RunArguments& arguments,
                                          const GlobalOptions& global) {
   pipeline::SessionOptions session;
-  session.source = options.source;
-  session.sink = options.sink;
-  session.work_dir = options.work_dir;
-  if (!options.config_file.empty())
-    session.config_file = options.config_file;
-  session.settings = options.settings;
-  if (!options.credentials_file.empty())
-    session.credentials_file = options.credentials_file;
-  if (!options.mapping_file.empty())
-    session.mapping_file = options.mapping_file;
+  session.source = arguments.source;
+  session.sink = arguments.sink;
+  session.work_dir = arguments.work_dir;
+  if (!arguments.config_file.empty())
+    session.config_file = arguments.config_file;
+  session.settings = arguments.settings;
+  if (!arguments.credentials_file.empty())
+    session.credentials_file = arguments.credentials_file;
+  if (!arguments.mapping_file.empty())
+    session.mapping_file = arguments.mapping_file;
   session.plugin_paths = global.plugin_paths;
-  session.rebind_accounts = options.rebind_accounts;
-  session.max_response_mb = options.max_response_mb;
-  session.max_record_mb = options.max_record_mb;
+  session.rebind_accounts = arguments.rebind_accounts;
+  session.max_response_mb = arguments.max_response_mb;
+  session.max_record_mb = arguments.max_record_mb;
   return session;
 }
 
@@ -229,38 +226,10 @@ int print_status(Session& session, bool list_failed) {
   return kExitOk;
 }
 
-// --since TIME or --delta (from the last complete read's start): the source reads only what
-// changed, and the load writes only that.
-void start_delta_if_asked(Session& session, const MigrationOptions& options) {
-  if (options.since.empty() && !options.delta)
-    return;
-  if (!options.since.empty() && options.delta)
-    throw pipeline::UsageError("--since and --delta: give one of them");
-  std::string since;
-  if (!options.since.empty()) {
-    std::optional<std::string> normal = model::normalize_timestamp(options.since);
-    if (!normal)
-      throw pipeline::UsageError(fmt::format(
-          "--since '{}': not an ISO 8601 time (e.g. 2026-11-30T00:00:00Z)", options.since));
-    since = *normal;
-  } else {
-    std::optional<std::string> mark = pipeline::high_water_mark(session);
-    if (!mark)
-      throw pipeline::UsageError(
-          fmt::format("--delta: {} holds no complete read of '{}' yet; run the migration in full "
-                      "first",
-                      session.work_dir().root.string(), options.source));
-    since = *mark;
-  }
-  session.set_source_since(since);
-  pipeline::begin_delta(session, since);
-  std::cerr << fmt::format("delta: reading what changed in {} since {}\n", options.source, since);
-}
-
-pipeline::ReconcileOptions reconcile_options(const MigrationOptions& options) {
+pipeline::ReconcileOptions reconcile_options(const RunArguments& arguments) {
   pipeline::ReconcileOptions reconcile;
-  reconcile.sample_fraction = options.sample_percent / 100.0;
-  reconcile.seed = options.sample_seed;
+  reconcile.sample_fraction = arguments.sample_percent / 100.0;
+  reconcile.seed = arguments.sample_seed;
   return reconcile;
 }
 
@@ -278,44 +247,16 @@ int guarded(Body&& body) {
   }
 }
 
-std::map<std::string, int64_t> staged_counts(Session& session) {
-  std::map<std::string, int64_t> counts;
-  for (const auto& [kind, count] : session.staging().counts(session.options().source)) {
-    if (model::kind_from_string(kind))
-      counts[kind] = count;
-  }
-  return counts;
-}
+int run_step_in(Session& session, const std::string& step, const RunArguments& arguments);
 
-// The record of the step in progress, which a run that a plugin crashes or ends leaves behind.
-std::filesystem::path step_record(const Session& session) {
-  return session.work_dir().root / "step-in-progress";
-}
-
-// Says what an earlier run that did not finish was doing, and guards this run's step: a plugin
-// that crashes this process or calls exit() leaves a record the next run reports, and exit()
-// ends this run with the fatal status instead of the plugin's.
-std::unique_ptr<host::StepGuard> guard_step(const Session& session, const std::string& step) {
-  std::filesystem::path record = step_record(session);
-  if (std::optional<std::string> unfinished = host::describe_unfinished_step(record))
-    std::cerr << "warning: " << *unfinished << '\n';
-  std::string header = fmt::format("step={}\nsource={}\nsink={}\npid={}\nstarted={}\n", step,
-                                   session.options().source, session.options().sink, ::getpid(),
-                                   model::now_timestamp());
-  return std::make_unique<host::StepGuard>(record, header, kExitFatal);
-}
-
-int run_step_in(Session& session, const std::string& step, const MigrationOptions& options);
-
-int run_step(const std::string& step, const MigrationOptions& options,
-             const GlobalOptions& global) {
+int run_step(const std::string& step, const RunArguments& arguments, const GlobalOptions& global) {
   return guarded([&]() -> int {
-    pipeline::SessionOptions session_setup = session_options(options, global);
+    pipeline::SessionOptions session_setup = session_options(arguments, global);
     session_setup.step = step;
     session_setup.lock_work_dir = step != "status";
     Session session(session_setup);
     try {
-      int code = run_step_in(session, step, options);
+      int code = run_step_in(session, step, arguments);
       session.throw_if_failed();
       return code;
     } catch (const std::exception&) {
@@ -325,89 +266,78 @@ int run_step(const std::string& step, const MigrationOptions& options,
   });
 }
 
+// Prints what a step tells as it goes, and logs each step's calls and time in the work dir.
+class PrintingObserver : public pipeline::StepObserver {
+ public:
+  explicit PrintingObserver(Session& session) : session_(session) {}
+  void unfinished_step(const std::string& description) override {
+    std::cerr << "warning: " << description << '\n';
+  }
+  void delta_started(const std::string& source, const std::string& since) override {
+    std::cerr << fmt::format("delta: reading what changed in {} since {}\n", source, since);
+  }
+  void extracted(const pipeline::ExtractStats& stats) override { print_extract(stats); }
+  void timed(const std::string& step, double wall_seconds) override {
+    append_run_log(session_, step, wall_seconds);
+  }
+  void planned(const pipeline::Plan& plan) override {
+    print_plan(plan, session_.work_dir().plan());
+  }
+
+ private:
+  Session& session_;
+};
+
+pipeline::StepRequest step_request(const std::string& step, const RunArguments& arguments) {
+  pipeline::StepRequest request;
+  request.step = step;
+  request.dry_run = arguments.dry_run;
+  request.since = arguments.since;
+  request.delta = arguments.delta;
+  request.workers = arguments.workers;
+  request.load_chunk = arguments.load_chunk;
+  request.exit_status_if_ended_early = kExitFatal;
+  return request;
+}
+
 // One step on an open session (run_step turns a stopped run into its reason).
-int run_step_in(Session& session, const std::string& step, const MigrationOptions& options) {
+int run_step_in(Session& session, const std::string& step, const RunArguments& arguments) {
   if (step == "status") {
     // A run under way has a step in progress too: it is not one that did not finish.
     if (std::optional<std::string> holder = pipeline::WorkDirLock::holder(session.work_dir().root))
       std::cout << "a run is in progress in this work dir (" << *holder
                 << "); what follows is where it stands now\n\n";
     else if (std::optional<std::string> unfinished =
-                 host::describe_unfinished_step(step_record(session)))
+                 host::describe_unfinished_step(pipeline::step_record(session)))
       std::cout << "warning: " << *unfinished << "\n\n";
-    return print_status(session, options.list_failed);
+    return print_status(session, arguments.list_failed);
   }
-  std::unique_ptr<host::StepGuard> guard = guard_step(session, step);
-  if (step == "report") {
-    pipeline::Plan plan = pipeline::make_plan(session);
-    json::object report = build_report(session, plan, reconcile_options(options), nullptr);
-    write_report_files(session, report);
-    return print_reconciliation(report, session.work_dir().report_json().string());
+  PrintingObserver observer(session);
+  pipeline::StepResult result =
+      pipeline::run_step(session, step_request(step, arguments), observer);
+  switch (result.end) {
+    case pipeline::StepResult::End::extracted:
+      return result.unfetched ? kExitPartial : kExitOk;
+    case pipeline::StepResult::End::planned:
+      if (const boost::json::value* forecast = result.plan->summary.if_contains("forecast"))
+        pipeline::print_forecast(forecast->as_object());
+      return kExitOk;
+    case pipeline::StepResult::End::loaded:
+      print_summary(*result.load, pipeline::staged_counts(session), *result.plan);
+      break;
+    case pipeline::StepResult::End::reported:
+      break;
   }
-  if (step == "migrate" || step == "extract" || step == "plan")
-    start_delta_if_asked(session, options);
-  // Both plugins and their configuration are checked before anything is read (after the
-  // delta's `since` joins the source's configuration): a typo in --sink or a bad value must
-  // not wait for the whole source to be read.
-  session.open_plugins(step != "load", step != "extract");
-  // A migration extracts beside the load: the plan waits only for the kinds it needs
-  // (references, persons, candidacies), then notes, feedback, files... are written as they are
-  // staged, so the run takes about the longer of reading and writing, not their sum.
-  // `extract` and `plan` read everything first; extraction resumes and skips finished kinds.
-  std::unique_ptr<pipeline::BackgroundExtraction> extraction;
-  if (step == "migrate" && !options.dry_run) {
-    extraction = std::make_unique<pipeline::BackgroundExtraction>(session);
-    for (model::Kind kind : model::kKindsInDependencyOrder) {
-      std::string name(model::to_string(kind));
-      if (pipeline::planned_kind(name))
-        extraction->wait_complete(name);
-    }
-  } else if (step == "extract" || step == "plan" || step == "migrate") {
-    auto started = std::chrono::steady_clock::now();
-    pipeline::ExtractStats extracted = pipeline::extract(session);
-    print_extract(extracted);
-    // The source's calls count in the report's calls per vendor, whichever step made them.
-    append_run_log(
-        session, "extract",
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    if (step == "extract")
-      return extracted.unfetched.empty() ? kExitOk : kExitPartial;
-  }
-  if (staged_counts(session).empty()) {
-    throw pipeline::UsageError(
-        fmt::format("nothing from '{}' is staged in {}: run `atsmigrate extract` first",
-                    options.source, session.work_dir().root.string()));
-  }
-  pipeline::Plan plan = pipeline::make_plan(session);
-  print_plan(plan, session.work_dir().plan());
-  if (step == "plan" || options.dry_run) {
-    // A plan never writes to the target; the forecast says what the load would do.
-    if (const boost::json::value* forecast = plan.summary.if_contains("forecast"))
-      pipeline::print_forecast(forecast->as_object());
-    return kExitOk;
-  }
-
-  pipeline::LoadOptions load_options;
-  load_options.workers = options.workers;
-  load_options.chunk_records = options.load_chunk;
-  load_options.extraction = extraction.get();
-  auto started = std::chrono::steady_clock::now();
-  pipeline::LoadStats stats = pipeline::load(session, plan, load_options);
-  if (extraction)
-    print_extract(extraction->finish());
-  append_run_log(session, step,
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  session.throw_if_failed();
-  print_summary(stats, staged_counts(session), plan);
-  json::object report = build_report(session, plan, reconcile_options(options), &stats);
+  json::object report = build_report(session, *result.plan, reconcile_options(arguments),
+                                     result.load ? &*result.load : nullptr);
   write_report_files(session, report);
   return print_reconciliation(report, session.work_dir().report_json().string());
 }
 
-int export_staged(const MigrationOptions& options, const GlobalOptions& global,
+int export_staged(const RunArguments& arguments, const GlobalOptions& global,
                   const std::string& format, const std::string& output) {
   return guarded([&]() -> int {
-    pipeline::SessionOptions session_setup = session_options(options, global);
+    pipeline::SessionOptions session_setup = session_options(arguments, global);
     session_setup.step = "export";
     session_setup.lock_work_dir = false;  // reads only: may run beside a migration
     Session session(session_setup);
@@ -430,8 +360,8 @@ int export_staged(const MigrationOptions& options, const GlobalOptions& global,
     for (model::Kind kind : model::kKindsInDependencyOrder) {
       std::string name(model::to_string(kind));
       std::optional<std::string> source;
-      if (!options.source.empty())
-        source = options.source;
+      if (!arguments.source.empty())
+        source = arguments.source;
       session.staging().for_each({name, source}, [&](const store::StagedRecord& staged) {
         if (format == "jsonl") {
           out << staged.record_json << '\n';
@@ -447,56 +377,56 @@ int export_staged(const MigrationOptions& options, const GlobalOptions& global,
 
 }  // namespace
 
-void add_migration_options(CLI::App& app, MigrationOptions& options) {
-  app.add_option("--source", options.source, "Source connector plugin (e.g. lever, greenhouse)")
+void add_migration_options(CLI::App& app, RunArguments& arguments) {
+  app.add_option("--source", arguments.source, "Source connector plugin (e.g. lever, greenhouse)")
       ->type_name("NAME");
-  app.add_option("--sink", options.sink, "Sink connector plugin (e.g. ashby)")->type_name("NAME");
-  app.add_option("--workdir", options.work_dir,
+  app.add_option("--sink", arguments.sink, "Sink connector plugin (e.g. ashby)")->type_name("NAME");
+  app.add_option("--workdir", arguments.work_dir,
                  "Work dir: staging, ledger, blobs, plan, report (0700)")
       ->default_val("atsmigrate-work")
       ->type_name("DIR");
-  app.add_option("--config", options.config_file,
+  app.add_option("--config", arguments.config_file,
                  "JSON object keyed by plugin name: {\"ashby\": {\"base_url\": ...}}")
       ->type_name("FILE");
-  app.add_option("--set", options.settings, "One plugin setting, PLUGIN.KEY=VALUE (repeatable)")
+  app.add_option("--set", arguments.settings, "One plugin setting, PLUGIN.KEY=VALUE (repeatable)")
       ->type_name("PLUGIN.KEY=VALUE");
   app.add_option(
-         "--credentials", options.credentials_file,
+         "--credentials", arguments.credentials_file,
          "File of NAME=value secrets (mode 0600); secrets are never taken on the command line")
       ->type_name("FILE");
-  app.add_option("--mapping", options.mapping_file,
+  app.add_option("--mapping", arguments.mapping_file,
                  "Mapping file (default: WORKDIR/mapping.json, written by plan)")
       ->type_name("FILE");
-  app.add_option("--since", options.since,
+  app.add_option("--since", arguments.since,
                  "Delta run: read only what changed in the source since this ISO 8601 time")
       ->type_name("TIME");
-  app.add_flag("--delta", options.delta,
+  app.add_flag("--delta", arguments.delta,
                "Delta run from where the last complete read of the source started");
-  app.add_flag("--rebind-accounts", options.rebind_accounts,
+  app.add_flag("--rebind-accounts", arguments.rebind_accounts,
                "The source or target account is the same under a new key or address: record "
                "it as the work dir's (a work dir refuses other accounts)");
-  app.add_flag("--dry-run", options.dry_run,
+  app.add_flag("--dry-run", arguments.dry_run,
                "Extract and plan, print what the load would create, update, merge, skip and "
                "encode lossily with the calls and time it takes, and write nothing to the target");
-  app.add_option("--workers", options.workers,
+  app.add_option("--workers", arguments.workers,
                  "Writes in flight against the sink (default: the sink's rate limit times its "
                  "measured latency)")
       ->check(CLI::Range(1, 64));
-  app.add_option("--max-response-mb", options.max_response_mb,
+  app.add_option("--max-response-mb", arguments.max_response_mb,
                  "Largest vendor response kept in memory, in MiB (default 32); a larger one "
                  "fails its request, naming the endpoint")
       ->check(CLI::Range(1, 4096));
-  app.add_option("--max-record-mb", options.max_record_mb,
+  app.add_option("--max-record-mb", arguments.max_record_mb,
                  "Largest record a source may emit, in MiB (default 16); a larger one is listed "
                  "as rejected, not read")
       ->check(CLI::Range(1, 4096));
-  app.add_option("--load-chunk", options.load_chunk,
+  app.add_option("--load-chunk", arguments.load_chunk,
                  "Records of a kind the load reads from staging and holds at once (default 2000; "
                  "memory stays flat whatever the account's size)")
       ->check(CLI::Range(1, 1000000));
 }
 
-void add_migration_commands(CLI::App& app, MigrationOptions& options, const GlobalOptions& global,
+void add_migration_commands(CLI::App& app, RunArguments& arguments, const GlobalOptions& global,
                             int& exit_code) {
   struct Step {
     const char* name;
@@ -514,7 +444,7 @@ void add_migration_commands(CLI::App& app, MigrationOptions& options, const Glob
        "reconcile: counts per kind, every unexplained difference, a field-level read-back of a "
        "sample; writes report.json and report.html"},
   };
-  // The options live on the top-level app (they may stand before or after the command), so a
+  // The arguments live on the top-level app (they may stand before or after the command), so a
   // command's own --help points there rather than showing an empty list.
   const std::string options_footer =
       "Options (--source, --sink, --workdir, --credentials, --config, --set, --mapping, --workers, "
@@ -525,19 +455,19 @@ void add_migration_commands(CLI::App& app, MigrationOptions& options, const Glob
     command->footer(options_footer);
     std::string name = step.name;
     command->callback(
-        [&options, &global, &exit_code, name] { exit_code = run_step(name, options, global); });
+        [&arguments, &global, &exit_code, name] { exit_code = run_step(name, arguments, global); });
   }
   if (CLI::App* report = app.get_subcommand("report")) {
     report
-        ->add_option("--sample-percent", options.sample_percent,
+        ->add_option("--sample-percent", arguments.sample_percent,
                      "Share of each kind's written records read back (at least 50 each, plus "
                      "every edge-case cohort)")
         ->check(CLI::Range(0.0, 100.0));
-    report->add_option("--seed", options.sample_seed, "Seed of the random sample (reproducible)");
+    report->add_option("--seed", arguments.sample_seed, "Seed of the random sample (reproducible)");
   }
   // `status --failed`: what needs a person.
   if (CLI::App* status = app.get_subcommand("status"))
-    status->add_flag("--failed", options.list_failed,
+    status->add_flag("--failed", arguments.list_failed,
                      "Also list every failed record and every write an interrupted run left "
                      "pending, with the vendor's code and request id");
   CLI::App* exporter =
@@ -548,13 +478,13 @@ void add_migration_commands(CLI::App& app, MigrationOptions& options, const Glob
   exporter->add_option("--format", *format, "jsonl or csv")->check(CLI::IsMember({"jsonl", "csv"}));
   exporter->add_option("--output", *output, "File to write (0600); standard output when absent")
       ->type_name("FILE");
-  exporter->callback([&options, &global, &exit_code, format, output] {
-    exit_code = export_staged(options, global, *format, *output);
+  exporter->callback([&arguments, &global, &exit_code, format, output] {
+    exit_code = export_staged(arguments, global, *format, *output);
   });
 }
 
-int run_default_migration(const MigrationOptions& options, const GlobalOptions& global) {
-  return run_step("migrate", options, global);
+int run_default_migration(const RunArguments& arguments, const GlobalOptions& global) {
+  return run_step("migrate", arguments, global);
 }
 
 }  // namespace atsm::cli

@@ -11,7 +11,9 @@
 
 namespace atsm::cli {
 
-struct MigrationOptions {
+// What the command line says about a run of the migration commands. (The migration's own
+// switches are the mapping file's options: pipeline::MigrationOptions.)
+struct RunArguments {
   std::string source;
   std::string sink;
   std::string work_dir = "atsmigrate-work";
@@ -34,9 +36,9 @@ struct MigrationOptions {
 
 // Options shared by every migration command; defined on the top-level app so they may stand
 // before or after the subcommand.
-void add_migration_options(CLI::App& app, MigrationOptions& options);
-void add_migration_commands(CLI::App& app, MigrationOptions& options, const GlobalOptions& global,
+void add_migration_options(CLI::App& app, RunArguments& arguments);
+void add_migration_commands(CLI::App& app, RunArguments& arguments, const GlobalOptions& global,
                             int& exit_code);
-int run_default_migration(const MigrationOptions& options, const GlobalOptions& global);
+int run_default_migration(const RunArguments& arguments, const GlobalOptions& global);
 
 }  // namespace atsm::cli

@@ -277,6 +277,11 @@ void PluginRegistry::probe(const std::filesystem::path& path) const {
     throw Refused(*outcome.answer);
 }
 
+void PluginRegistry::refuse(const std::filesystem::path& path, const std::string& reason) {
+  spdlog::debug("refused plugin {}: {}", path.string(), reason);
+  refusals_.push_back({path, reason});
+}
+
 const LoadedPlugin* PluginRegistry::load_file(const std::filesystem::path& path) {
   try {
     check_permissions(path);
@@ -292,46 +297,59 @@ const LoadedPlugin* PluginRegistry::load_file(const std::filesystem::path& path)
     } catch (const std::exception& error) {
       throw Refused(fmt::format("cannot be loaded: {}", error.what()));
     }
-    auto entry = library.get<const atsm_connector*(uint32_t)>(ATSM_ENTRY_SYMBOL);
+    ConnectorEntry entry = library.get<const atsm_connector*(uint32_t)>(ATSM_ENTRY_SYMBOL);
+    return register_entry(std::move(library), path, entry);
+  } catch (const std::exception& refusal) {
+    refuse(path, refusal.what());
+  }
+  return nullptr;
+}
 
-    const atsm_connector* raw = nullptr;
-    try {
-      raw = entry(ATSM_ABI_VERSION);
-    } catch (...) {
-      // A C entry point must not throw; one that does is refused rather than trusted.
-      throw Refused("its entry point threw an exception");
-    }
-    if (raw == nullptr) {
-      throw Refused(fmt::format("its entry point returned no descriptor for host ABI {}",
-                                abi_version_text(ATSM_ABI_VERSION)));
-    }
-    if (ATSM_ABI_MAJOR(raw->abi_version) != ATSM_ABI_VERSION_MAJOR) {
-      throw Refused(fmt::format("built for connector ABI {}, but this atsmigrate speaks ABI {}",
-                                abi_version_text(raw->abi_version),
-                                abi_version_text(ATSM_ABI_VERSION)));
-    }
-    if (raw->struct_size < kMinimumDescriptorSize) {
-      throw Refused(fmt::format("descriptor is {} bytes; ABI {} needs at least {}",
-                                raw->struct_size, abi_version_text(ATSM_ABI_VERSION),
-                                kMinimumDescriptorSize));
-    }
-    // Read only what the plugin wrote; zero what a newer host knows and it does not.
-    atsm_connector descriptor{};
-    std::memcpy(&descriptor, raw, std::min<size_t>(raw->struct_size, sizeof descriptor));
-    check_descriptor(descriptor);
-    if (const LoadedPlugin* existing = find(descriptor.name)) {
-      throw Refused(fmt::format("the name '{}' is already taken by {}", descriptor.name,
-                                existing->path().string()));
-    }
-    plugins_.push_back(std::make_unique<LoadedPlugin>(std::move(library), path, descriptor));
-    spdlog::debug("loaded plugin {} {} (ABI {}) from {}", descriptor.name, descriptor.version,
-                  abi_version_text(descriptor.abi_version), path.string());
-    return plugins_.back().get();
-  } catch (const Refused& refusal) {
-    spdlog::debug("refused plugin {}: {}", path.string(), refusal.what());
-    refusals_.push_back({path, refusal.what()});
-  } catch (const std::exception& error) {
-    refusals_.push_back({path, error.what()});
+const LoadedPlugin* PluginRegistry::register_entry(boost::dll::shared_library library,
+                                                   const std::filesystem::path& path,
+                                                   ConnectorEntry entry) {
+  const atsm_connector* raw = nullptr;
+  try {
+    raw = entry(ATSM_ABI_VERSION);
+  } catch (...) {
+    // A C entry point must not throw; one that does is refused rather than trusted.
+    throw Refused("its entry point threw an exception");
+  }
+  if (raw == nullptr) {
+    throw Refused(fmt::format("its entry point returned no descriptor for host ABI {}",
+                              abi_version_text(ATSM_ABI_VERSION)));
+  }
+  if (ATSM_ABI_MAJOR(raw->abi_version) != ATSM_ABI_VERSION_MAJOR) {
+    throw Refused(fmt::format("built for connector ABI {}, but this atsmigrate speaks ABI {}",
+                              abi_version_text(raw->abi_version),
+                              abi_version_text(ATSM_ABI_VERSION)));
+  }
+  if (raw->struct_size < kMinimumDescriptorSize) {
+    throw Refused(fmt::format("descriptor is {} bytes; ABI {} needs at least {}", raw->struct_size,
+                              abi_version_text(ATSM_ABI_VERSION), kMinimumDescriptorSize));
+  }
+  // Read only what the plugin wrote; zero what a newer host knows and it does not.
+  atsm_connector descriptor{};
+  std::memcpy(&descriptor, raw, std::min<size_t>(raw->struct_size, sizeof descriptor));
+  check_descriptor(descriptor);
+  if (const LoadedPlugin* existing = find(descriptor.name)) {
+    throw Refused(fmt::format("the name '{}' is already taken by {}", descriptor.name,
+                              existing->path().string()));
+  }
+  plugins_.push_back(std::make_unique<LoadedPlugin>(std::move(library), path, descriptor));
+  spdlog::debug("loaded plugin {} {} (ABI {}) from {}", descriptor.name, descriptor.version,
+                abi_version_text(descriptor.abi_version), path.string());
+  return plugins_.back().get();
+}
+
+const LoadedPlugin* PluginRegistry::add_static(ConnectorEntry entry, const std::string& label) {
+  std::filesystem::path path = "<static>/" + label;
+  try {
+    if (entry == nullptr)
+      throw Refused("no entry function");
+    return register_entry(boost::dll::shared_library(), path, entry);
+  } catch (const std::exception& refusal) {
+    refuse(path, refusal.what());
   }
   return nullptr;
 }

@@ -12,6 +12,9 @@
 
 namespace atsm::host {
 
+// A connector's entry function (what a plugin exports as atsm_connector_entry).
+using ConnectorEntry = const atsm_connector* (*)(uint32_t host_abi_version);
+
 struct ConfigKey {
   std::string name;
   std::string type;
@@ -84,6 +87,12 @@ class PluginRegistry {
   // Loads one file. Returns the plugin, or nullptr after recording why it was refused.
   const LoadedPlugin* load_file(const std::filesystem::path& path);
 
+  // Registers a connector compiled into this process (a test's scripted fake) by its entry
+  // function: the same checks as a file's descriptor, no library to load. `label` stands where
+  // a plugin's path would (listings, refusals). Returns the plugin, or nullptr after recording
+  // why it was refused.
+  const LoadedPlugin* add_static(ConnectorEntry entry, const std::string& label);
+
   const std::vector<std::unique_ptr<LoadedPlugin>>& plugins() const { return plugins_; }
   const std::vector<PluginRefusal>& refusals() const { return refusals_; }
   const LoadedPlugin* find(const std::string& name) const;
@@ -91,6 +100,11 @@ class PluginRegistry {
  private:
   // Loads `path` in a child process first; throws the refusal when that fails.
   void probe(const std::filesystem::path& path) const;
+  void refuse(const std::filesystem::path& path, const std::string& reason);
+  // Asks `entry` for its descriptor, checks it and keeps the plugin (with `library`, empty for a
+  // connector compiled into this process); throws the refusal.
+  const LoadedPlugin* register_entry(boost::dll::shared_library library,
+                                     const std::filesystem::path& path, ConnectorEntry entry);
 
   std::vector<std::unique_ptr<LoadedPlugin>> plugins_;
   std::vector<PluginRefusal> refusals_;

@@ -152,6 +152,72 @@ void fetch_files_again(Session& session, const std::vector<boost::json::object>&
     stats.unfetched["file"] += static_cast<int64_t>(unfetched.size());
 }
 
+// Stages one batch a source emitted for `kind`, with the checkpoint that resumes after it
+// (`next`, "" when the kind is complete): the records the model accepts, and apart the ones it
+// rejects (kept raw, with the reason). `unfetched` follows the records the source could not
+// fetch now.
+void stage_batch(store::StagingStore& staging, const store::BlobStore& blobs,
+                 const std::string& source_name, const std::string& kind,
+                 boost::json::array& records, const std::string& next,
+                 std::set<std::string>& unfetched, ExtractStats& stats) {
+  std::vector<store::RecordToStage> good;
+  std::vector<store::RecordToStage> bad;
+  good.reserve(records.size());
+  for (boost::json::value& value : records) {
+    if (value.is_object()) {
+      const boost::json::value* key = value.as_object().if_contains("source_key");
+      const boost::json::value* failure = value.as_object().if_contains("fetch_failure");
+      if (key && key->is_string()) {
+        std::string source_key(key->as_string());
+        if (failure && failure->is_string() && !failure->as_string().empty())
+          unfetched.insert(source_key);
+        else
+          unfetched.erase(source_key);
+      }
+    }
+    std::string raw = value.is_object() && value.as_object().contains("raw")
+                          ? boost::json::serialize(value.as_object().at("raw"))
+                          : std::string("null");
+    try {
+      // A record over the size cap arrives as a stub that says so: listed as
+      // rejected, never lost.
+      if (const boost::json::value* refused =
+              value.is_object() ? value.as_object().if_contains(host::kRefusedRecordField)
+                                : nullptr;
+          refused && refused->is_string()) {
+        throw std::runtime_error(std::string(refused->as_string()));
+      }
+      model::Record record = model::record_from_json(value);
+      if (std::string(model::to_string(model::kind_of(record))) != kind) {
+        throw std::runtime_error(
+            fmt::format("{}: emitted while reading {}", model::record_label(record), kind));
+      }
+      refuse_unsound_record(record, source_name, blobs);
+      std::string key = model::envelope(record).source_key;
+      // Canonical text without raw: the payload hash then moves only when
+      // something the target receives changes.
+      model::envelope(record).raw.reset();
+      good.push_back({std::move(key), model::serialize_record(record), std::move(raw)});
+    } catch (const std::exception& error) {
+      const boost::json::value* key =
+          value.is_object() ? value.as_object().if_contains("source_key") : nullptr;
+      std::string source_key = key && key->is_string() ? std::string(key->as_string()) : "";
+      stats.rejected.push_back({kind, source_key, error.what()});
+      spdlog::warn("rejected {} from {}: {}", kind, source_name, error.what());
+      boost::json::object kept{{"error", error.what()}, {"record", value}};
+      bad.push_back(
+          {source_key.empty() ? fmt::format("unkeyed:{}", stats.rejected.size()) : source_key,
+           boost::json::serialize(kept), raw});
+    }
+  }
+  if (!bad.empty())
+    staging.put_batch(source_name, rejected_kind(kind), bad, std::nullopt);
+  store::BatchResult result = staging.put_batch(
+      source_name, kind, good, next.empty() ? std::string(kExtractComplete) : next);
+  stats.staged[kind] += static_cast<int64_t>(good.size());
+  stats.changed[kind] += static_cast<int64_t>(result.changed);
+}
+
 }  // namespace
 
 void begin_delta(Session& session, const std::string& since) {
@@ -220,67 +286,8 @@ ExtractStats extract(Session& session, const ExtractListener& listener) {
           source.read(
               kind, staging.checkpoint(source_name, kind).value_or(""),
               [&](const std::string&, boost::json::array& records, const std::string& next) {
-                std::vector<store::RecordToStage> good;
-                std::vector<store::RecordToStage> bad;
-                good.reserve(records.size());
-                for (boost::json::value& value : records) {
-                  if (value.is_object()) {
-                    const boost::json::value* key = value.as_object().if_contains("source_key");
-                    const boost::json::value* failure =
-                        value.as_object().if_contains("fetch_failure");
-                    if (key && key->is_string()) {
-                      std::string source_key(key->as_string());
-                      if (failure && failure->is_string() && !failure->as_string().empty())
-                        unfetched.insert(source_key);
-                      else
-                        unfetched.erase(source_key);
-                    }
-                  }
-                  std::string raw = value.is_object() && value.as_object().contains("raw")
-                                        ? boost::json::serialize(value.as_object().at("raw"))
-                                        : std::string("null");
-                  try {
-                    // A record over the size cap arrives as a stub that says so: listed as
-                    // rejected, never lost.
-                    if (const boost::json::value* refused =
-                            value.is_object()
-                                ? value.as_object().if_contains(host::kRefusedRecordField)
-                                : nullptr;
-                        refused && refused->is_string()) {
-                      throw std::runtime_error(std::string(refused->as_string()));
-                    }
-                    model::Record record = model::record_from_json(value);
-                    if (std::string(model::to_string(model::kind_of(record))) != kind) {
-                      throw std::runtime_error(fmt::format("{}: emitted while reading {}",
-                                                           model::record_label(record), kind));
-                    }
-                    refuse_unsound_record(record, source_name, session.blobs());
-                    std::string key = model::envelope(record).source_key;
-                    // Canonical text without raw: the payload hash then moves only when
-                    // something the target receives changes.
-                    model::envelope(record).raw.reset();
-                    good.push_back(
-                        {std::move(key), model::serialize_record(record), std::move(raw)});
-                  } catch (const std::exception& error) {
-                    const boost::json::value* key =
-                        value.is_object() ? value.as_object().if_contains("source_key") : nullptr;
-                    std::string source_key =
-                        key && key->is_string() ? std::string(key->as_string()) : "";
-                    stats.rejected.push_back({kind, source_key, error.what()});
-                    spdlog::warn("rejected {} from {}: {}", kind, source_name, error.what());
-                    boost::json::object kept{{"error", error.what()}, {"record", value}};
-                    bad.push_back({source_key.empty()
-                                       ? fmt::format("unkeyed:{}", stats.rejected.size())
-                                       : source_key,
-                                   boost::json::serialize(kept), raw});
-                  }
-                }
-                if (!bad.empty())
-                  staging.put_batch(source_name, rejected_kind(kind), bad, std::nullopt);
-                store::BatchResult result = staging.put_batch(
-                    source_name, kind, good, next.empty() ? std::string(kExtractComplete) : next);
-                stats.staged[kind] += static_cast<int64_t>(good.size());
-                stats.changed[kind] += static_cast<int64_t>(result.changed);
+                stage_batch(staging, session.blobs(), source_name, kind, records, next, unfetched,
+                            stats);
                 progress.advance(records.size());
                 if (listener.batch_staged)
                   listener.batch_staged(kind);

@@ -308,10 +308,8 @@ class Loader {
       if (!reason.empty() || (ref_kind != "person" && ref_kind != "job" && ref_kind != "candidacy"))
         return;
       std::optional<store::LedgerEntry> entry = session_.ledger().get({scope_, ref_kind, key});
-      if (entry && (entry->state == store::LedgerState::failed ||
-                    entry->state == store::LedgerState::intent)) {
-        held = entry->state == store::LedgerState::failed &&
-               entry->vendor_code.value_or("") == kHeldVendorCode;
+      if (OwnerState state = owner_state(entry); state != OwnerState::written_or_unknown) {
+        held = state == OwnerState::held;
         reason = fmt::format("its {} {} is not written yet ({}); a re-run writes both", ref_kind,
                              key, entry->last_error.value_or("pending"));
       }
@@ -327,8 +325,7 @@ class Loader {
   }
 
   void skip(const std::string& kind, const std::string& key, const std::string& reason) {
-    std::optional<store::LedgerEntry> entry = session_.ledger().get({scope_, kind, key});
-    if (entry && entry->state == store::LedgerState::done) {
+    if (written_before(session_.ledger().get({scope_, kind, key}))) {
       // Written by an earlier run, skipped now (anonymised in the source since, or a rule of a
       // newer version): the target keeps what it has; nothing is deleted there.
       std::lock_guard lock(mutex_);
@@ -345,8 +342,7 @@ class Loader {
   // A record the source could not fetch now (an expired URL, a storage error): not a skip, a
   // failure, which the report lists and a re-run retries. What an earlier run wrote stays.
   void fail_unfetched(const std::string& kind, const std::string& key, const std::string& failure) {
-    std::optional<store::LedgerEntry> entry = session_.ledger().get({scope_, kind, key});
-    if (entry && entry->state == store::LedgerState::done) {
+    if (written_before(session_.ledger().get({scope_, kind, key}))) {
       std::lock_guard lock(mutex_);
       stats_.kinds[kind].unchanged++;
       return;
@@ -489,14 +485,15 @@ class Loader {
     std::deque<Item> pending;
     for (Item& item : items) {
       item.hash = payload_hash(item.record, item.group);
-      std::optional<store::LedgerEntry> entry = session_.ledger().get({scope_, kind, item.key});
-      if (entry && entry->state == store::LedgerState::done && entry->payload_hash == item.hash) {
+      BeforeWriteDecision decision =
+          before_write(session_.ledger().get({scope_, kind, item.key}), item.hash);
+      if (decision.action == BeforeWrite::unchanged) {
         std::lock_guard lock(mutex_);
         stats_.kinds[kind].unchanged++;
         continue;
       }
-      if (entry && entry->state == store::LedgerState::done && entry->target_id)
-        item.target_id = entry->target_id;
+      if (decision.action == BeforeWrite::update)
+        item.target_id = decision.target_id;
       pending.push_back(std::move(item));
     }
     return pending;
@@ -522,6 +519,9 @@ class Loader {
         (session_.sink_plugin().descriptor().capabilities & ATSM_CAP_THREAD_SAFE) != 0;
 
     std::mutex queue_mutex;
+    // Told when the queue runs dry or a writer fails: the last writers join without waiting out
+    // the pause between two looks at the measured latency.
+    std::condition_variable queue_changed;
     std::vector<std::thread> threads;
     auto worker = [&](unsigned w) {
       std::unique_ptr<host::ConnectorInstance> own;
@@ -542,6 +542,8 @@ class Loader {
               batch.push_back(std::move(pending.front()));
               pending.pop_front();
             }
+            if (pending.empty())
+              queue_changed.notify_all();
           }
           if (batch.empty())
             return;
@@ -553,20 +555,20 @@ class Loader {
         if (!fatal_)
           fatal_ = std::current_exception();
         session_.services().cancelled = true;
+        queue_changed.notify_all();
       }
     };
     // More writers join while the measured latency says the limit needs them.
     for (;;) {
       unsigned wanted = nested ? 1u : wanted_workers();
-      {
-        std::lock_guard lock(queue_mutex);
-        if (pending.empty() || fatal_)
-          break;
-        while (threads.size() < wanted)
-          threads.emplace_back(worker, static_cast<unsigned>(threads.size()));
-        peak_workers_ = std::max(peak_workers_, static_cast<unsigned>(threads.size()));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      std::unique_lock lock(queue_mutex);
+      if (pending.empty() || fatal_)
+        break;
+      while (threads.size() < wanted)
+        threads.emplace_back(worker, static_cast<unsigned>(threads.size()));
+      peak_workers_ = std::max(peak_workers_, static_cast<unsigned>(threads.size()));
+      queue_changed.wait_for(lock, std::chrono::milliseconds(500),
+                             [&] { return pending.empty() || fatal_; });
     }
     for (std::thread& thread : threads)
       thread.join();
@@ -713,10 +715,7 @@ class Loader {
     for (size_t i = 0; i < batch.size(); ++i) {
       std::optional<store::LedgerEntry> prior =
           session_.ledger().record_intent({scope_, kind, batch[i].key}, batch[i].hash);
-      // An intent left behind means an attempt whose outcome nobody saw.
-      // A failure recorded after an ambiguous write is no proof that nothing was created either.
-      lookup_first[i] = adopt_unknown_ || (prior && (prior->state == store::LedgerState::intent ||
-                                                     prior->state == store::LedgerState::failed));
+      lookup_first[i] = pipeline::lookup_first(prior, adopt_unknown_);
     }
     std::vector<size_t> todo(batch.size());
     std::iota(todo.begin(), todo.end(), 0);
@@ -728,8 +727,7 @@ class Loader {
       try {
         results = sink.write(kind, json::serialize(items));
       } catch (const host::Error& error) {
-        if (error.status() == ATSM_AUTH || error.status() == ATSM_CANCELLED ||
-            error.status() == ATSM_INTERNAL)
+        if (batch_failure_stops_the_run(error.status()))
           throw;
         results.clear();
         for (size_t i : todo) {
@@ -750,39 +748,44 @@ class Loader {
       for (size_t r = 0; r < todo.size(); ++r) {
         size_t i = todo[r];
         const json::object& result = results[r].as_object();
-        std::string status = text(result, "status");
-        if (status == "ok" && !text(result, "skipped").empty()) {
-          // The sink decided not to write it (a rule of MAPPING.md it applies itself).
-          skip(kind, batch[i].key, text(result, "skipped"));
-        } else if (status == "ok") {
-          finish_done(kind, batch[i], result, lookup_first[i]);
-        } else if (status == "held") {
-          // The sink waits for an operator's step in the target (its message says which).
-          hold(kind, batch[i], result);
-        } else if (status == "auth") {
-          // A key revoked or stripped of a permission mid-run fails every later call the same
-          // way: stop at once (exit 3). The item stays at `intent`, so the resume looks it up.
-          throw host::Error(ATSM_AUTH,
-                            fmt::format("{} {}: {}", kind, batch[i].key, text(result, "message")));
-        } else if ((status == "ambiguous" || status == "retry" || status == "rate_limited") &&
-                   attempt < options_.max_attempts) {
-          // Not only `ambiguous`: an attempt that failed part-way (the object created, a later
-          // step refused) may also have left something behind, so every retry looks first.
-          lookup_first[i] = true;
-          vendor_trouble = vendor_trouble || status != "ambiguous";
-          spdlog::debug("{} {}: {} ({}); trying again, looking up first", kind, batch[i].key,
-                        status, text(result, "message"));
-          again.push_back(i);
-        } else {
-          finish_failed(kind, batch[i], result, status);
+        AfterWriteDecision decision = after_write(result, attempt, options_.max_attempts);
+        switch (decision.action) {
+          case AfterWrite::skipped:
+            skip(kind, batch[i].key, decision.skipped);
+            break;
+          case AfterWrite::done:
+            finish_done(kind, batch[i], result, lookup_first[i]);
+            break;
+          case AfterWrite::held:
+            // The sink waits for an operator's step in the target (its message says which).
+            hold(kind, batch[i], result);
+            break;
+          case AfterWrite::stop:
+            // Stop at once (exit 3). The item stays at `intent`, so the resume looks it up.
+            throw host::Error(
+                ATSM_AUTH, fmt::format("{} {}: {}", kind, batch[i].key, text(result, "message")));
+          case AfterWrite::retry:
+            lookup_first[i] = true;
+            vendor_trouble = vendor_trouble || decision.pause;
+            spdlog::debug("{} {}: {} ({}); trying again, looking up first", kind, batch[i].key,
+                          text(result, "status"), text(result, "message"));
+            again.push_back(i);
+            break;
+          case AfterWrite::failed:
+            if (decision.message.empty()) {
+              finish_failed(kind, batch[i], result, decision.status);
+            } else {
+              finish_failed(kind, batch[i], json::object{{"message", decision.message}},
+                            decision.status);
+            }
+            break;
         }
       }
       todo = std::move(again);
       // A lost answer is looked up at once (the HTTP layer already paused as the vendor's state
       // called for); transient trouble the HTTP layer could not absorb gives the vendor a moment.
-      if (vendor_trouble) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(200 * (1 << std::min(attempt, 5u))));
-      }
+      if (vendor_trouble)
+        std::this_thread::sleep_for(retry_pause(attempt, options_.retry_pause));
     }
   }
 
@@ -790,9 +793,7 @@ class Loader {
   // says so.
   bool record_done(const std::string& kind, const std::string& key, const std::string& hash,
                    const std::string& target, const std::string& request_id) {
-    std::optional<store::LedgerEntry> entry = session_.ledger().get({scope_, kind, key});
-    if (entry && entry->state == store::LedgerState::done &&
-        (entry->payload_hash == hash || entry->target_id == target))
+    if (!covered_needs_recording(session_.ledger().get({scope_, kind, key}), hash, target))
       return false;
     session_.ledger().record_intent({scope_, kind, key}, hash);
     session_.ledger().mark_done({scope_, kind, key}, target, request_id);
@@ -803,12 +804,6 @@ class Loader {
   void finish_done(const std::string& kind, const Item& item, const json::object& result,
                    bool looked_up) {
     std::string target = text(result, "target_id");
-    if (target.empty()) {
-      finish_failed(kind, item,
-                    json::object{{"message", "the sink reported success without a target id"}},
-                    "internal");
-      return;
-    }
     session_.ledger().mark_done({scope_, kind, item.key}, target,
                                 text(result, "vendor_request_id"));
     std::vector<std::string> lossy;
@@ -816,7 +811,7 @@ class Loader {
       for (const json::value& line : lines->as_array())
         if (line.is_string())
           lossy.emplace_back(line.as_string());
-    audit(looked_up ? "adopt" : item.target_id ? "update" : "create", kind, item.key, lossy);
+    audit(done_method(looked_up, item.target_id.has_value()), kind, item.key, lossy);
     for (const std::string& other : item.also_done) {
       if (other != item.key)
         record_done(kind, other, item.hash, target, text(result, "vendor_request_id"));

@@ -5,12 +5,14 @@
 // adopts what the earlier attempt created instead of creating a duplicate.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "pipeline/extract.hpp"
+#include "pipeline/ledger_protocol.hpp"
 #include "pipeline/plan.hpp"
 #include "pipeline/session.hpp"
 
@@ -24,11 +26,6 @@ struct LoadFailure {
   std::string vendor_code;
   std::string vendor_request_id;
 };
-
-// The vendor code under which the ledger keeps a record the sink held back until an operator's
-// step in the target (a `held` result, sink-protocol.md): failed in the ledger, so a re-run writes
-// it, but reported apart from failures, and the run exits 4 (kExitHeld) when nothing else differs.
-inline constexpr const char* kHeldVendorCode = "held_for_operator";
 
 struct KindCounts {
   int64_t created = 0;
@@ -63,6 +60,8 @@ struct LoadOptions {
   // memory stays flat whatever the account's size.
   int64_t chunk_records = 2000;
   unsigned max_attempts = 6;
+  // The first pause before writing again after transient vendor trouble (doubling after).
+  std::chrono::milliseconds retry_pause = std::chrono::milliseconds(200);
 };
 
 LoadStats load(Session& session, const Plan& plan, const LoadOptions& options);

@@ -37,58 +37,6 @@ std::string string_or(const json::object& object, const char* key, std::string f
   return value && value->is_string() ? std::string(value->as_string()) : fallback;
 }
 
-void read_choice(const json::object& options, const char* key, std::string& target,
-                 std::initializer_list<const char*> allowed, std::vector<std::string>& problems) {
-  const json::value* value = options.if_contains(key);
-  if (value == nullptr)
-    return;
-  std::string text = value->is_string() ? std::string(value->as_string()) : json::serialize(*value);
-  for (const char* choice : allowed) {
-    if (text == choice) {
-      target = text;
-      return;
-    }
-  }
-  std::string list;
-  for (const char* choice : allowed)
-    list += (list.empty() ? "" : " | ") + std::string(choice);
-  problems.push_back(fmt::format("mapping option '{}': expected {}, got {}", key, list, text));
-}
-
-MigrationOptions read_options(const json::object& document, std::vector<std::string>& problems) {
-  MigrationOptions options;
-  const json::value* given = document.if_contains("options");
-  if (given == nullptr)
-    return options;
-  if (!given->is_object()) {
-    problems.emplace_back("mapping field 'options' must be an object");
-    return options;
-  }
-  const json::object& o = given->as_object();
-  static const std::set<std::string> known = {
-      "dedup",        "jobless",      "scorecards", "private_notes", "interviews",
-      "offers",       "confidential", "prospects",  "feedback_form", "default_interview_plan",
-      "fallback_user"};
-  for (const auto& [key, value] : o) {
-    if (!known.contains(std::string(key)))
-      problems.push_back(fmt::format("mapping option '{}' is unknown", std::string(key)));
-  }
-  read_choice(o, "dedup", options.dedup, {"email", "none"}, problems);
-  read_choice(o, "jobless", options.jobless, {"candidate_only", "lead_application"}, problems);
-  read_choice(o, "scorecards", options.scorecards, {"feedback_and_note", "feedback", "note"},
-              problems);
-  read_choice(o, "private_notes", options.private_notes, {"private", "skip"}, problems);
-  read_choice(o, "interviews", options.interviews, {"note", "skip"}, problems);
-  read_choice(o, "offers", options.offers, {"note", "skip"}, problems);
-  read_choice(o, "confidential", options.confidential, {"migrate", "skip"}, problems);
-  read_choice(o, "prospects", options.prospects, {"migrate", "skip"}, problems);
-  options.feedback_form = string_or(o, "feedback_form", options.feedback_form);
-  options.default_interview_plan =
-      string_or(o, "default_interview_plan", options.default_interview_plan);
-  options.fallback_user = string_or(o, "fallback_user", options.fallback_user);
-  return options;
-}
-
 std::optional<json::object> read_mapping_file(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in)
@@ -167,39 +115,7 @@ std::optional<std::string> starter_target(const json::object& catalog, const std
   return std::nullopt;
 }
 
-// Union-find over persons, joined by normalised email.
-class Groups {
- public:
-  size_t add() {
-    parent_.push_back(parent_.size());
-    return parent_.size() - 1;
-  }
-  size_t find(size_t item) {
-    while (parent_[item] != item)
-      item = parent_[item] = parent_[parent_[item]];
-    return item;
-  }
-  void join(size_t a, size_t b) { parent_[find(a)] = find(b); }
-
- private:
-  std::vector<size_t> parent_;
-};
-
 }  // namespace
-
-json::object MigrationOptions::to_json() const {
-  return {{"dedup", dedup},
-          {"jobless", jobless},
-          {"scorecards", scorecards},
-          {"private_notes", private_notes},
-          {"interviews", interviews},
-          {"offers", offers},
-          {"confidential", confidential},
-          {"prospects", prospects},
-          {"feedback_form", feedback_form},
-          {"default_interview_plan", default_interview_plan},
-          {"fallback_user", fallback_user}};
-}
 
 // Steps 3 and 4 of the plan for a sink that maps references: the starter mapping (written or
 // extended for this source), then every used reference resolved to a target id.
@@ -335,23 +251,30 @@ static void resolve_through_mapping(Session& session, Plan& plan,
   }
 }
 
-Plan make_plan(Session& session) {
-  Plan plan;
+namespace {
+
+// The source's reference records (kind -> array), and which of them the other records use.
+struct StagedReferences {
+  json::object records;
+  std::map<std::string, std::set<std::string>> used;  // kind -> source keys
+};
+
+// Step 1: the source's reference records, and which of them the other records use; the tags a
+// candidacy carries join the plan's carried tags.
+StagedReferences gather_references(Session& session, Plan& plan,
+                                   const std::map<std::string, int64_t>& counts) {
   const std::string source = session.options().source;
   store::StagingStore& staging = session.staging();
-
-  // 1. The source's reference records, and which of them the other records use.
-  json::object references;
+  StagedReferences references;
   for (const std::string& kind : kMappedKinds) {
     json::array list;
     staging.for_each({kind, source}, [&](const store::StagedRecord& staged) {
       json::value record = json::parse(staged.record_json);
       list.push_back(std::move(record));
     });
-    references[kind] = std::move(list);
+    references.records[kind] = std::move(list);
   }
-  std::map<std::string, std::set<std::string>> used;
-  std::map<std::string, int64_t> counts = staging.counts(source);
+  std::map<std::string, std::set<std::string>>& used = references.used;
   for (const auto& [kind, count] : counts) {
     if (std::find(kMappedKinds.begin(), kMappedKinds.end(), kind) != kMappedKinds.end())
       continue;
@@ -376,36 +299,46 @@ Plan make_plan(Session& session) {
   // staged: any user may be their author, so every user must resolve.
   for (const std::string& kind : session.source_plugin().source_kinds()) {
     if (!planned_kind(kind) && staging.checkpoint(source, kind) != kExtractComplete) {
-      for (const json::value& user : references["user"].as_array())
+      for (const json::value& user : references.records["user"].as_array())
         used["user"].insert(string_or(user.as_object(), "source_key"));
       break;
     }
   }
+  return references;
+}
 
-  // 2. The mapping file, its options, and the sink's catalog.
-  std::filesystem::path mapping_path =
-      session.options().mapping_file.value_or(session.work_dir().starter_mapping());
+// Step 2, first half: the mapping file (absent: none yet) and its options, checked.
+std::optional<json::object> read_mapping_and_options(Session& session, Plan& plan,
+                                                     const std::filesystem::path& mapping_path,
+                                                     bool verbatim) {
   std::optional<json::object> mapping = read_mapping_file(mapping_path);
   if (!mapping && session.options().mapping_file) {
     throw UsageError(fmt::format("--mapping {}: cannot read the file", mapping_path.string()));
   }
   std::vector<std::string> problems;
-  plan.options = read_options(mapping.value_or(json::object()), problems);
+  plan.options =
+      MigrationOptions::from_json(mapping ? mapping->if_contains("options") : nullptr, problems);
   // A verbatim sink (an archive) keeps every person as its own record and needs no mapping.
-  const bool verbatim = (session.sink_plugin().descriptor().capabilities & ATSM_CAP_VERBATIM) != 0;
   if (verbatim)
     plan.options.dedup = "none";
   if (!problems.empty())
     throw UsageError(
         fmt::format("mapping file {}:\n  {}", mapping_path.string(), fmt::join(problems, "\n  ")));
+  return mapping;
+}
 
+// Step 2, second half: the sink's prepare (sink-protocol.md §1), with every option, and its
+// catalog.
+void prepare_sink(Session& session, Plan& plan, const std::map<std::string, int64_t>& counts,
+                  const json::object& references, const std::optional<json::object>& mapping) {
+  const std::string source = session.options().source;
   json::object counts_json;
   for (const auto& [kind, count] : counts)
     counts_json[kind] = count;
   // The jobs the load will write, so the sink can name before any write what its target's API
   // cannot do for them (e.g. Ashby cannot make a job confidential: sink-protocol.md §1).
   json::array staged_jobs;
-  staging.for_each({"job", source}, [&](const store::StagedRecord& staged) {
+  session.staging().for_each({"job", source}, [&](const store::StagedRecord& staged) {
     json::object job = json::parse(staged.record_json).as_object();
     const json::value* confidential = job.if_contains("confidential");
     bool is_confidential = confidential && confidential->is_bool() && confidential->as_bool();
@@ -422,30 +355,19 @@ Plan make_plan(Session& session) {
                              {"references", references},
                              {"jobs", std::move(staged_jobs)},
                              {"mapping", mapping.value_or(json::object())}};
-  json::object prepared = with_retries(
+  plan.prepared = with_retries(
       "prepare", [&] { return session.sink().prepare(json::serialize(prepare_input)); });
-  plan.prepared = prepared;
-  if (const json::value* catalog = prepared.if_contains("catalog");
+  if (const json::value* catalog = plan.prepared.if_contains("catalog");
       catalog && catalog->is_object()) {
     plan.catalog = catalog->as_object();
   }
+}
 
-  if (verbatim) {
-    // A verbatim sink keeps every reference as the source gave it: each one is its own target,
-    // whatever its name, and no mapping file is involved.
-    for (const std::string& kind : kMappedKinds)
-      for (const std::string& key : used[kind])
-        plan.resolved[kind][key] = key;
-  } else {
-    resolve_through_mapping(session, plan, mapping, references, used, prepared);
-  }
-
-  // 5. Persons: one group per normalised email across every source in the work dir.
-  std::vector<std::pair<std::string, std::string>> persons;  // (updated_at or created_at, key)
-  Groups groups;
-  std::map<std::string, size_t> by_email;
-  std::map<size_t, std::set<std::string>> emails_of;
-  staging.for_each({"person", std::nullopt}, [&](const store::StagedRecord& staged) {
+// Step 5: persons, one group per normalised email across every source in the work dir; the
+// tags a migrated person carries join the plan's carried tags.
+void group_staged_persons(Session& session, Plan& plan) {
+  std::vector<PersonIdentity> persons;
+  session.staging().for_each({"person", std::nullopt}, [&](const store::StagedRecord& staged) {
     json::object person = json::parse(staged.record_json).as_object();
     // MAPPING.md: a candidate's tags are the union of its records' tags, created when missing; a
     // tag no migrated record carries is not created.
@@ -455,52 +377,24 @@ Plan make_plan(Session& session) {
         if (tag.is_string())
           plan.carried_tags.emplace(tag.as_string());
     }
-    size_t index = groups.add();
-    persons.emplace_back(string_or(person, "updated_at", string_or(person, "created_at")),
-                         staged.source_key);
-    if (plan.options.dedup != "email")
-      return;
+    PersonIdentity identity{
+        staged.source_key, string_or(person, "updated_at", string_or(person, "created_at")), {}};
     if (const json::value* emails = person.if_contains("emails"); emails && emails->is_array()) {
-      for (const json::value& email : emails->as_array()) {
-        if (!email.is_object())
-          continue;
-        std::optional<std::string> normalized =
-            model::normalize_email(string_or(email.as_object(), "address"));
-        if (!normalized)
-          continue;
-        auto [it, inserted] = by_email.emplace(*normalized, index);
-        if (!inserted) {
-          emails_of[it->second].insert(*normalized);
-          emails_of[index].insert(*normalized);
-          groups.join(index, it->second);
-        }
-      }
+      for (const json::value& email : emails->as_array())
+        if (email.is_object())
+          identity.emails.push_back(string_or(email.as_object(), "address"));
     }
+    persons.push_back(std::move(identity));
   });
-  std::map<size_t, std::vector<size_t>> members;
-  for (size_t i = 0; i < persons.size(); ++i)
-    members[groups.find(i)].push_back(i);
-  for (auto& [root, indexes] : members) {
-    if (indexes.size() < 2)
-      continue;
-    // Newest first: the primary gives the candidate its name and first email (MAPPING.md).
-    std::sort(indexes.begin(), indexes.end(),
-              [&](size_t a, size_t b) { return persons[a].first > persons[b].first; });
-    PersonGroup group;
-    std::set<std::string> matched;
-    for (size_t index : indexes) {
-      group.members.push_back(persons[index].second);
-      for (const std::string& email : emails_of[index])
-        matched.insert(email);
-    }
-    group.primary = group.members.front();
-    group.matched_emails.assign(matched.begin(), matched.end());
-    for (const std::string& key : group.members)
-      plan.group_of[key] = plan.groups.size();
-    plan.groups.push_back(std::move(group));
-  }
+  plan.groups = group_persons(persons, plan.options.dedup == "email");
+  for (size_t index = 0; index < plan.groups.size(); ++index)
+    for (const std::string& key : plan.groups[index].members)
+      plan.group_of[key] = index;
+}
 
-  // 6. The summary plan.json carries.
+// Step 6: the summary plan.json carries.
+json::object summarise(Session& session, const Plan& plan,
+                       const std::map<std::string, int64_t>& counts) {
   json::object per_kind;
   for (const auto& [kind, count] : counts) {
     if (!model::kind_from_string(kind))
@@ -522,14 +416,53 @@ Plan make_plan(Session& session) {
   json::array unmapped;
   for (const std::string& line : plan.unmapped)
     unmapped.emplace_back(line);
-  plan.summary = {
-      {"source", source},    {"sink", session.options().sink}, {"options", plan.options.to_json()},
-      {"kinds", per_kind},   {"persons_merged", merged_away},  {"merges", merges},
-      {"unmapped", unmapped}};
+  json::object summary = {{"source", session.options().source},
+                          {"sink", session.options().sink},
+                          {"options", plan.options.to_json()},
+                          {"kinds", per_kind},
+                          {"persons_merged", merged_away},
+                          {"merges", merges},
+                          {"unmapped", unmapped}};
   // The sink's steps for the operator (what its API cannot do), in plan.json and the report.
-  if (const json::value* steps = prepared.if_contains("operator_steps");
+  if (const json::value* steps = plan.prepared.if_contains("operator_steps");
       steps && steps->is_array() && !steps->as_array().empty())
-    plan.summary["operator_steps"] = *steps;
+    summary["operator_steps"] = *steps;
+  return summary;
+}
+
+}  // namespace
+
+Plan make_plan(Session& session) {
+  Plan plan;
+  std::map<std::string, int64_t> counts = session.staging().counts(session.options().source);
+  // 1. The source's reference records, and which of them the other records use.
+  StagedReferences references = gather_references(session, plan, counts);
+
+  // 2. The mapping file, its options, and the sink's catalog.
+  std::filesystem::path mapping_path =
+      session.options().mapping_file.value_or(session.work_dir().starter_mapping());
+  const bool verbatim = (session.sink_plugin().descriptor().capabilities & ATSM_CAP_VERBATIM) != 0;
+  std::optional<json::object> mapping =
+      read_mapping_and_options(session, plan, mapping_path, verbatim);
+  prepare_sink(session, plan, counts, references.records, mapping);
+
+  // 3 and 4. Every used reference resolved to a target id.
+  if (verbatim) {
+    // A verbatim sink keeps every reference as the source gave it: each one is its own target,
+    // whatever its name, and no mapping file is involved.
+    for (const std::string& kind : kMappedKinds)
+      for (const std::string& key : references.used[kind])
+        plan.resolved[kind][key] = key;
+  } else {
+    resolve_through_mapping(session, plan, mapping, references.records, references.used,
+                            plan.prepared);
+  }
+
+  // 5. Persons: one group per normalised email across every source in the work dir.
+  group_staged_persons(session, plan);
+
+  // 6. The summary plan.json carries.
+  plan.summary = summarise(session, plan, counts);
   if (plan.unmapped.empty())
     plan.summary["forecast"] = forecast(session, plan);
   write_private_file(session.work_dir().plan(), json::serialize(plan.summary));

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/migration_options.hpp"
+#include "pipeline/person_groups.hpp"
 #include "pipeline/session.hpp"
 
 namespace atsm::pipeline {
@@ -18,28 +20,6 @@ namespace atsm::pipeline {
 // The reference kinds a target already holds and the mapping file maps (never created).
 inline const std::vector<std::string> kMappedKinds = {"user", "stage", "archive_reason", "source",
                                                       "custom_field"};
-
-struct MigrationOptions {
-  std::string dedup = "email";                   // email | none
-  std::string jobless = "candidate_only";        // candidate_only | lead_application
-  std::string scorecards = "feedback_and_note";  // feedback_and_note | feedback | note
-  std::string private_notes = "private";         // private | skip
-  std::string interviews = "note";               // note | skip
-  std::string offers = "note";                   // note | skip
-  std::string confidential = "migrate";          // migrate | skip
-  std::string prospects = "migrate";             // migrate | skip
-  std::string feedback_form = "Migrated feedback";
-  std::string default_interview_plan;
-  std::string fallback_user;  // email of the target user unmatched users map to
-
-  boost::json::object to_json() const;
-};
-
-struct PersonGroup {
-  std::string primary;               // most recently updated member
-  std::vector<std::string> members;  // every member, newest first (primary included)
-  std::vector<std::string> matched_emails;
-};
 
 struct Plan {
   MigrationOptions options;

@@ -116,6 +116,8 @@ Session::Session(const SessionOptions& options) : options_(options), work_dir_(o
     lock_.emplace(work_dir_.root, options_.step);
   // A plugin that crashes when loaded must not take down a run that does not even use it.
   registry_.probe_in_child_process();
+  for (host::ConnectorEntry entry : options_.in_process_connectors)
+    registry_.add_static(entry, "in-process");
   registry_.load_directories(host::plugin_search_path(options_.plugin_paths));
   for (const host::PluginRefusal& refusal : registry_.refusals())
     spdlog::warn("{}", refusal.line());

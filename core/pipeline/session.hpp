@@ -43,6 +43,9 @@ struct SessionOptions {
   std::optional<std::filesystem::path> credentials_file;
   std::optional<std::filesystem::path> mapping_file;
   std::vector<std::string> plugin_paths;
+  // Connectors compiled into this process (tests/pipeline's scripted fakes), registered before
+  // any plugin directory is searched.
+  std::vector<host::ConnectorEntry> in_process_connectors;
   // The step this session runs, recorded in the work dir's lock for a refused second run.
   std::string step = "run";
   // Steps that only read the work dir (status, export) run beside a migration; every other

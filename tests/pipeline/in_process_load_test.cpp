@@ -1,0 +1,649 @@
+// The exactly-once protocol driven in-process: extract, plan and load against the scripted fake
+// source and sink (fake_connectors.hpp), with a real staging store and ledger (SQLite files in a
+// temp dir). Each test is one case of the protocol or one fault; the expected outcomes are the
+// protocol's (core/pipeline/ledger_protocol.hpp, sdk/docs/sink-protocol.md §2), observed from the
+// outside: what the sink was handed, what it holds, and what the ledger says.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fake_connectors.hpp"
+#include "net/test_support.hpp"
+#include "pipeline/extract.hpp"
+#include "pipeline/load.hpp"
+#include "pipeline/migration.hpp"
+#include "pipeline/plan.hpp"
+#include "pipeline/reconcile.hpp"
+#include "pipeline/session.hpp"
+#include "services/store/ledger.hpp"
+
+namespace {
+
+namespace json = boost::json;
+namespace fake = atsm::testing::fake;
+using atsm::pipeline::LoadOptions;
+using atsm::pipeline::LoadStats;
+using atsm::pipeline::Session;
+using atsm::pipeline::SessionOptions;
+using atsm::store::LedgerEntry;
+using atsm::store::LedgerState;
+
+const std::string kScope = std::string("sink:") + fake::kSinkName;
+
+std::string key(const std::string& kind, int n) {
+  return std::string(fake::kSourceName) + ":" + kind + ":" + std::to_string(n);
+}
+
+json::object person(int n, const std::string& email = "", const std::string& updated_at = "") {
+  json::object record{{"kind", "person"},
+                      {"source", fake::kSourceName},
+                      {"source_key", key("person", n)},
+                      {"name", "Person " + std::to_string(n)}};
+  if (!email.empty())
+    record["emails"] = json::array{json::object{{"address", email}}};
+  if (!updated_at.empty())
+    record["updated_at"] = updated_at;
+  return record;
+}
+
+json::object hanging_off(const std::string& kind, int n, int person_n) {
+  return {{"kind", kind},
+          {"source", fake::kSourceName},
+          {"source_key", key(kind, n)},
+          {"person_key", key("person", person_n)}};
+}
+
+json::object candidacy(int n, int person_n) {
+  json::object record = hanging_off("candidacy", n, person_n);
+  record["status"] = "active";
+  return record;
+}
+
+json::object note(int n, int person_n) {
+  json::object record = hanging_off("note", n, person_n);
+  record["body"] = "note " + std::to_string(n);
+  record["body_format"] = "text";
+  return record;
+}
+
+class InProcessLoad : public ::testing::Test {
+ protected:
+  void SetUp() override { fake::reset(); }
+
+  SessionOptions options() const {
+    SessionOptions result;
+    result.source = fake::kSourceName;
+    result.sink = fake::kSinkName;
+    result.work_dir = dir_.path() / "work";
+    result.in_process_connectors = {&fake::source_entry, &fake::sink_entry};
+    return result;
+  }
+
+  static void stage(const json::object& record) {
+    std::lock_guard lock(fake::mutex());
+    fake::script().records[std::string(record.at("kind").as_string())].push_back(record);
+  }
+  static void answer(const std::string& kind, const std::string& source_key, fake::Answer reply) {
+    std::lock_guard lock(fake::mutex());
+    fake::script().answers[{kind, source_key}].push_back(std::move(reply));
+  }
+  static fake::Answer reply(std::string status, std::string message = "scripted",
+                            std::string vendor_code = "", bool creates = false) {
+    return {std::move(status), std::move(message), std::move(vendor_code), creates};
+  }
+  static fake::Script& sink() { return fake::script(); }  // read after a run only
+
+  // The mapping file's options (the work dir's own mapping.json, which the plan reads).
+  void set_options(const json::object& migration_options) {
+    Session session(options());  // creates the work dir, private
+    atsm::pipeline::write_private_file(
+        session.work_dir().starter_mapping(),
+        json::serialize(json::object{{"options", migration_options}}));
+  }
+
+  // One migration as `atsmigrate migrate` runs it (extraction first): extract, plan, load.
+  LoadStats migrate(unsigned max_attempts = 6) {
+    Session session(options());
+    extracted_ = atsm::pipeline::extract(session);
+    atsm::pipeline::Plan plan = atsm::pipeline::make_plan(session);
+    LoadOptions load;
+    load.workers = 1;
+    load.max_attempts = max_attempts;
+    load.retry_pause = std::chrono::milliseconds(1);
+    return atsm::pipeline::load(session, plan, load);
+  }
+
+  std::optional<LedgerEntry> row(const std::string& kind, const std::string& source_key) const {
+    atsm::store::Ledger ledger(dir_.path() / "work" / "ledger.sqlite");
+    return ledger.get({kScope, kind, source_key});
+  }
+
+  // What a crash between recording the intent and hearing the sink leaves: the intent alone.
+  void crash_after_intent(const std::string& kind, const std::string& source_key) {
+    Session session(options());
+    session.ledger().record_intent({kScope, kind, source_key}, "hash-of-the-lost-attempt");
+  }
+
+  atsm::net::testing::TempDir dir_;
+  atsm::pipeline::ExtractStats extracted_;  // the last migrate()'s extraction
+};
+
+TEST_F(InProcessLoad, AFirstRunCreatesEachRecordOnceAndASecondRunFindsThemUnchanged) {
+  stage(person(1));
+  stage(note(1, 1));
+  LoadStats first = migrate();
+  EXPECT_EQ(first.kinds["person"].created, 1);
+  EXPECT_EQ(first.kinds["note"].created, 1);
+  EXPECT_EQ(sink().created, 2);
+  ASSERT_TRUE(row("person", key("person", 1)));
+  EXPECT_EQ(row("person", key("person", 1))->state, LedgerState::done);
+  EXPECT_EQ(row("person", key("person", 1))->target_id,
+            sink().objects.at({"person", key("person", 1)}));
+  // A first write of a record this ledger never saw does not look it up first.
+  EXPECT_FALSE(sink().received_for("person", key("person", 1)).front().lookup_first());
+
+  LoadStats second = migrate();
+  EXPECT_EQ(second.kinds["person"].unchanged, 1);
+  EXPECT_EQ(second.kinds["note"].unchanged, 1);
+  EXPECT_EQ(second.kinds["person"].created + second.kinds["person"].updated, 0);
+  EXPECT_EQ(sink().created, 2);
+  EXPECT_EQ(sink().received.size(), 2u);  // nothing handed to the sink again
+}
+
+TEST_F(InProcessLoad, AnIntentLeftByACrashIsLookedUpFirstAndTheSinkAdoptsWhatTheWriteCreated) {
+  stage(person(1));
+  crash_after_intent("person", key("person", 1));
+  sink().objects[{"person", key("person", 1)}] = "T-earlier";  // the lost attempt's object
+  LoadStats stats = migrate();
+  auto handed = sink().received_for("person", key("person", 1));
+  ASSERT_EQ(handed.size(), 1u);
+  EXPECT_TRUE(handed.front().lookup_first());
+  EXPECT_EQ(sink().created, 0);
+  EXPECT_EQ(stats.adopted, 1);
+  EXPECT_EQ(row("person", key("person", 1))->state, LedgerState::done);
+  EXPECT_EQ(row("person", key("person", 1))->target_id, "T-earlier");
+}
+
+TEST_F(InProcessLoad, AnIntentLeftByACrashWhoseWriteNeverLandedIsWrittenOnce) {
+  stage(person(1));
+  crash_after_intent("person", key("person", 1));
+  migrate();
+  auto handed = sink().received_for("person", key("person", 1));
+  ASSERT_EQ(handed.size(), 1u);
+  EXPECT_TRUE(handed.front().lookup_first());  // the lookup misses, so the sink writes it
+  EXPECT_EQ(sink().created, 1);
+  EXPECT_EQ(row("person", key("person", 1))->state, LedgerState::done);
+}
+
+TEST_F(InProcessLoad, ALostAnswerIsWrittenAgainLookingUpFirstAndAdoptedNotDuplicated) {
+  stage(person(1));
+  answer("person", key("person", 1), reply("ambiguous", "scripted", "", true));
+  LoadStats stats = migrate();
+  auto handed = sink().received_for("person", key("person", 1));
+  ASSERT_EQ(handed.size(), 2u);
+  EXPECT_FALSE(handed[0].lookup_first());
+  EXPECT_TRUE(handed[1].lookup_first());
+  EXPECT_EQ(handed[1].attempt(), 2);
+  EXPECT_EQ(sink().created, 1);
+  EXPECT_EQ(stats.adopted, 1);
+  EXPECT_EQ(row("person", key("person", 1))->target_id, "T-1");
+}
+
+TEST_F(InProcessLoad, ATransientFailureIsRetriedLookingUpFirstAndSucceeds) {
+  stage(person(1));
+  answer("person", key("person", 1), reply("retry"));
+  answer("person", key("person", 1), reply("rate_limited"));
+  LoadStats stats = migrate();
+  auto handed = sink().received_for("person", key("person", 1));
+  ASSERT_EQ(handed.size(), 3u);
+  EXPECT_TRUE(handed[1].lookup_first());
+  EXPECT_TRUE(handed[2].lookup_first());
+  EXPECT_EQ(stats.kinds["person"].failed, 0);
+  EXPECT_EQ(sink().created, 1);
+  EXPECT_EQ(row("person", key("person", 1))->state, LedgerState::done);
+}
+
+TEST_F(InProcessLoad, TransientFailuresUpToTheLastAttemptFailTheRecord) {
+  stage(person(1));
+  for (int i = 0; i < 3; ++i)
+    answer("person", key("person", 1), reply("retry", "try later"));
+  LoadStats stats = migrate(/*max_attempts=*/3);
+  EXPECT_EQ(sink().received_for("person", key("person", 1)).size(), 3u);
+  EXPECT_EQ(stats.kinds["person"].failed, 1);
+  ASSERT_EQ(stats.failures.size(), 1u);
+  EXPECT_EQ(stats.failures.front().status, "retry");
+  EXPECT_EQ(row("person", key("person", 1))->state, LedgerState::failed);
+}
+
+TEST_F(InProcessLoad, APermanentFailureFailsTheRecordAtOnceAndTheNextRunLooksItUpFirst) {
+  stage(person(1));
+  answer("person", key("person", 1), reply("permanent", "refused", "invalid_email"));
+  LoadStats stats = migrate();
+  EXPECT_EQ(sink().received_for("person", key("person", 1)).size(), 1u);
+  ASSERT_EQ(stats.failures.size(), 1u);
+  EXPECT_EQ(stats.failures.front().status, "permanent");
+  EXPECT_EQ(stats.failures.front().vendor_code, "invalid_email");
+  std::optional<LedgerEntry> failed = row("person", key("person", 1));
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->state, LedgerState::failed);
+  EXPECT_EQ(failed->vendor_code, "invalid_email");
+
+  migrate();
+  auto handed = sink().received_for("person", key("person", 1));
+  ASSERT_EQ(handed.size(), 2u);
+  EXPECT_TRUE(handed[1].lookup_first());
+  EXPECT_EQ(row("person", key("person", 1))->state, LedgerState::done);
+}
+
+TEST_F(InProcessLoad, AChangedPayloadUpdatesTheObjectWrittenBefore) {
+  stage(person(1));
+  migrate();
+  std::string target = *row("person", key("person", 1))->target_id;
+  {
+    std::lock_guard lock(fake::mutex());
+    fake::script().records["person"] = json::array{person(1)};
+    fake::script().records["person"][0].as_object()["name"] = "Renamed";
+  }
+  // A fresh read of the source (a new work dir's staging would do the same): the kind again.
+  {
+    Session session(options());
+    session.staging().put_batch(fake::kSourceName, "person", {}, std::string());
+  }
+  LoadStats stats = migrate();
+  EXPECT_EQ(stats.kinds["person"].updated, 1);
+  auto handed = sink().received_for("person", key("person", 1));
+  ASSERT_EQ(handed.size(), 2u);
+  EXPECT_EQ(std::string(handed[1].item.at("target_id").as_string()), target);
+  EXPECT_EQ((sink().updates[{"person", target}]), 1);
+  EXPECT_EQ(sink().created, 1);
+  EXPECT_EQ(row("person", key("person", 1))->target_id, target);
+}
+
+TEST_F(InProcessLoad, PersonsSharingAnEmailAreOneWriteAndTheOtherRecordIsCoveredByItsTarget) {
+  stage(person(1, "Ada@Example.com", "2024-01-01T00:00:00Z"));
+  stage(person(2, "ada@example.com ", "2025-01-01T00:00:00Z"));
+  LoadStats stats = migrate();
+  EXPECT_EQ(sink().created, 1);
+  ASSERT_EQ(sink().received.size(), 1u);
+  // The newest record is the candidate; the other rides along as its group.
+  const json::object& item = sink().received.front().item;
+  EXPECT_EQ(item.at("record").as_object().at("source_key"), json::value(key("person", 2)));
+  ASSERT_EQ(item.at("group").as_array().size(), 1u);
+  EXPECT_EQ(item.at("group").as_array()[0].as_object().at("source_key"),
+            json::value(key("person", 1)));
+  EXPECT_EQ(stats.kinds["person"].merged, 1);
+  // Both records are done, under the one target.
+  std::string target = sink().objects.begin()->second;
+  for (int n : {1, 2}) {
+    std::optional<LedgerEntry> done = row("person", key("person", n));
+    ASSERT_TRUE(done) << n;
+    EXPECT_EQ(done->state, LedgerState::done);
+    EXPECT_EQ(done->target_id, target);
+  }
+}
+
+TEST_F(InProcessLoad, InterviewsOfOneCandidacyAreOneWriteAndEachInterviewIsCovered) {
+  stage(person(1));
+  stage(candidacy(1, 1));
+  for (int n : {1, 2}) {
+    json::object interview = hanging_off("interview", n, 1);
+    interview["candidacy_key"] = key("candidacy", 1);
+    stage(interview);
+  }
+  migrate();
+  EXPECT_TRUE(extracted_.rejected.empty());
+  EXPECT_EQ(sink().received_for("candidacy", key("candidacy", 1)).size(), 1u);
+  std::size_t interview_writes = 0;
+  for (const fake::Received& one : sink().received)
+    interview_writes += one.kind == "interview";
+  EXPECT_EQ(interview_writes, 1u);
+  std::string target = sink().objects.at({"interview", key("candidacy", 1) + "#interviews"});
+  for (int n : {1, 2}) {
+    std::optional<LedgerEntry> covered = row("interview", key("interview", n));
+    ASSERT_TRUE(covered) << n;
+    EXPECT_EQ(covered->state, LedgerState::done);
+    EXPECT_EQ(covered->target_id, target);
+  }
+}
+
+// Skip rules: the host applies them; a skipped record never reaches the sink.
+class SkipRules : public InProcessLoad {
+ protected:
+  void expect_skipped(const std::string& kind, const std::string& source_key,
+                      const std::string& reason_part, const LoadStats& stats) {
+    EXPECT_TRUE(sink().received_for(kind, source_key).empty());
+    std::optional<LedgerEntry> skipped = row(kind, source_key);
+    ASSERT_TRUE(skipped);
+    EXPECT_EQ(skipped->state, LedgerState::skipped);
+    EXPECT_NE(skipped->last_error.value_or("").find(reason_part), std::string::npos)
+        << skipped->last_error.value_or("");
+    int64_t counted = 0;
+    for (const auto& [reason, count] : stats.kinds.at(kind).skipped)
+      counted += count;
+    EXPECT_EQ(counted, 1);
+  }
+};
+
+TEST_F(SkipRules, PrivateNotesWhenTheOptionSaysSkip) {
+  set_options({{"private_notes", "skip"}});
+  stage(person(1));
+  json::object private_note = note(1, 1);
+  private_note["is_private"] = true;
+  stage(private_note);
+  stage(note(2, 1));
+  LoadStats stats = migrate();
+  expect_skipped("note", key("note", 1), "options.private_notes=skip", stats);
+  EXPECT_EQ(sink().received_for("note", key("note", 2)).size(), 1u);
+}
+
+TEST_F(SkipRules, PrivateNotesAreWrittenByDefault) {
+  stage(person(1));
+  json::object private_note = note(1, 1);
+  private_note["is_private"] = true;
+  stage(private_note);
+  migrate();
+  EXPECT_EQ(sink().received_for("note", key("note", 1)).size(), 1u);
+}
+
+TEST_F(SkipRules, InterviewsWhenTheOptionSaysSkip) {
+  set_options({{"interviews", "skip"}});
+  stage(person(1));
+  stage(hanging_off("interview", 1, 1));
+  LoadStats stats = migrate();
+  EXPECT_TRUE(sink().received_for("interview", key("person", 1) + "#interviews").empty());
+  expect_skipped("interview", key("interview", 1), "options.interviews=skip", stats);
+}
+
+TEST_F(SkipRules, OffersWhenTheOptionSaysSkip) {
+  set_options({{"offers", "skip"}});
+  stage(person(1));
+  stage(hanging_off("offer", 1, 1));
+  LoadStats stats = migrate();
+  expect_skipped("offer", key("offer", 1), "options.offers=skip", stats);
+}
+
+TEST_F(SkipRules, ConfidentialRecordsWhenTheOptionSaysSkip) {
+  set_options({{"confidential", "skip"}});
+  json::object secret = person(1);
+  secret["confidential"] = true;
+  stage(secret);
+  stage(person(2));
+  LoadStats stats = migrate();
+  expect_skipped("person", key("person", 1), "options.confidential=skip", stats);
+  EXPECT_EQ(sink().received_for("person", key("person", 2)).size(), 1u);
+}
+
+TEST_F(SkipRules, ProspectsWhenTheOptionSaysSkip) {
+  set_options({{"prospects", "skip"}});
+  stage(person(1));
+  json::object prospect = candidacy(1, 1);
+  prospect["is_prospect"] = true;
+  stage(prospect);
+  LoadStats stats = migrate();
+  expect_skipped("candidacy", key("candidacy", 1), "options.prospects=skip", stats);
+}
+
+TEST_F(SkipRules, AnonymisedPersonsAndWhatHangsOffThem) {
+  json::object anonymous = person(1);
+  anonymous["anonymized"] = true;
+  stage(anonymous);
+  stage(note(1, 1));
+  LoadStats stats = migrate();
+  expect_skipped("person", key("person", 1), "anonymised", stats);
+  // The note's person was not migrated: the note is skipped with it, never sent.
+  expect_skipped("note", key("note", 1), "was not migrated", stats);
+}
+
+TEST_F(SkipRules, DeletedNotes) {
+  stage(person(1));
+  json::object deleted = note(1, 1);
+  deleted["deleted"] = true;
+  stage(deleted);
+  LoadStats stats = migrate();
+  expect_skipped("note", key("note", 1), "deleted in the source", stats);
+}
+
+TEST_F(SkipRules, ARecordTheSinkSkipsItselfIsSkippedWithItsReason) {
+  stage(person(1));
+  answer("person", key("person", 1), reply("skipped", "the target refuses it"));
+  LoadStats stats = migrate();
+  std::optional<LedgerEntry> skipped = row("person", key("person", 1));
+  ASSERT_TRUE(skipped);
+  EXPECT_EQ(skipped->state, LedgerState::skipped);
+  EXPECT_EQ(skipped->last_error, "the target refuses it");
+  EXPECT_EQ(sink().created, 0);
+  EXPECT_EQ(stats.kinds["person"].skipped.size(), 1u);
+}
+
+// Faults, each on its own.
+TEST_F(InProcessLoad, ARecordHeldForAnOperatorAndWhatHangsOffItWait) {
+  stage(person(1));
+  stage(note(1, 1));
+  answer("person", key("person", 1), reply("held", "open the job first"));
+  LoadStats stats = migrate();
+  EXPECT_EQ(stats.kinds["person"].held, 1);
+  EXPECT_EQ(stats.kinds["note"].held, 1);
+  EXPECT_TRUE(stats.failures.empty());
+  EXPECT_EQ(row("person", key("person", 1))->vendor_code, atsm::pipeline::kHeldVendorCode);
+  EXPECT_EQ(row("note", key("note", 1))->vendor_code, atsm::pipeline::kHeldVendorCode);
+  EXPECT_TRUE(sink().received_for("note", key("note", 1)).empty());
+}
+
+TEST_F(InProcessLoad, ARecordWhoseOwnerFailedIsDeferredNotWrittenElsewhere) {
+  stage(person(1));
+  stage(note(1, 1));
+  answer("person", key("person", 1), reply("permanent", "refused"));
+  LoadStats stats = migrate();
+  EXPECT_TRUE(sink().received_for("note", key("note", 1)).empty());
+  std::optional<LedgerEntry> deferred = row("note", key("note", 1));
+  ASSERT_TRUE(deferred);
+  EXPECT_EQ(deferred->state, LedgerState::failed);
+  EXPECT_EQ(deferred->vendor_code, "owner_not_written");
+  EXPECT_EQ(stats.kinds["note"].failed, 1);
+}
+
+TEST_F(InProcessLoad, ARevokedKeyStopsTheRunAndLeavesTheRecordAtIntent) {
+  stage(person(1));
+  answer("person", key("person", 1), reply("auth", "key revoked"));
+  try {
+    migrate();
+    FAIL() << "the load went on after an auth failure";
+  } catch (const atsm::host::Error& error) {
+    EXPECT_EQ(error.status(), ATSM_AUTH);
+  }
+  EXPECT_EQ(row("person", key("person", 1))->state, LedgerState::intent);
+}
+
+TEST_F(InProcessLoad, SuccessWithoutATargetIdFailsTheRecord) {
+  stage(person(1));
+  answer("person", key("person", 1), reply("no_target"));
+  LoadStats stats = migrate();
+  ASSERT_EQ(stats.failures.size(), 1u);
+  EXPECT_EQ(stats.failures.front().status, "internal");
+  EXPECT_EQ(row("person", key("person", 1))->state, LedgerState::failed);
+}
+
+TEST_F(InProcessLoad, AWholeWriteCallFailingTransientlyIsRetriedForEveryItem) {
+  stage(person(1));
+  stage(person(2));
+  {
+    std::lock_guard lock(fake::mutex());
+    fake::script().whole_call_fails["person"] = ATSM_RETRY;
+  }
+  LoadStats stats = migrate();
+  EXPECT_EQ(stats.kinds["person"].created, 2);
+  for (int n : {1, 2}) {
+    auto handed = sink().received_for("person", key("person", n));
+    ASSERT_EQ(handed.size(), 1u);  // the failed call handed nothing over
+    EXPECT_TRUE(handed.front().lookup_first());
+    EXPECT_EQ(handed.front().attempt(), 2);
+  }
+}
+
+TEST_F(InProcessLoad, AWholeWriteCallFailingWithAuthStopsTheRun) {
+  stage(person(1));
+  {
+    std::lock_guard lock(fake::mutex());
+    fake::script().whole_call_fails["person"] = ATSM_AUTH;
+  }
+  EXPECT_THROW(migrate(), atsm::host::Error);
+  EXPECT_EQ(row("person", key("person", 1))->state, LedgerState::intent);
+}
+
+TEST_F(InProcessLoad, AnEmptyLedgerBesideATargetHoldingTheRecordsAdoptsEveryRecord) {
+  stage(person(1));
+  stage(person(2));
+  sink().objects[{"person", key("person", 1)}] = "T-lost-ledger";
+  LoadStats stats = migrate();
+  EXPECT_FALSE(stats.adopting.empty());
+  EXPECT_GT(sink().finds, 0);
+  for (int n : {1, 2})
+    EXPECT_TRUE(sink().received_for("person", key("person", n)).front().lookup_first()) << n;
+  EXPECT_EQ(row("person", key("person", 1))->target_id, "T-lost-ledger");
+  EXPECT_EQ(sink().created, 1);  // person 2 only
+}
+
+TEST_F(InProcessLoad, TheSinkIsHandedEveryMigrationOptionWithItsDefault) {
+  stage(person(1));
+  migrate();
+  const json::object& options = sink().prepared_with.at("options").as_object();
+  EXPECT_EQ(options.at("feedback_form"), "Migrated feedback");
+  EXPECT_EQ(options.at("private_notes"), "private");
+  EXPECT_EQ(options.at("jobless"), "candidate_only");
+  EXPECT_EQ(options.at("fallback_user"), "");
+  EXPECT_EQ(options.size(), 11u);
+}
+
+// The source's faults, each on its own.
+TEST_F(InProcessLoad, ARecordTheModelRejectsIsListedAndTheRestIsWritten) {
+  stage(person(1));
+  json::object bodiless = note(1, 1);
+  bodiless.erase("body");  // required by the canonical model
+  stage(bodiless);
+  stage(note(2, 1));
+  migrate();
+  ASSERT_EQ(extracted_.rejected.size(), 1u);
+  EXPECT_EQ(extracted_.rejected.front().source_key, key("note", 1));
+  EXPECT_NE(extracted_.rejected.front().reason.find("body"), std::string::npos);
+  EXPECT_TRUE(sink().received_for("note", key("note", 1)).empty());
+  EXPECT_EQ(sink().received_for("note", key("note", 2)).size(), 1u);
+}
+
+TEST_F(InProcessLoad, ARecordTheSourceCouldNotFetchNowFailsUnsentAndTheKindStaysOpen) {
+  stage(person(1));
+  json::object unfetched = note(1, 1);
+  unfetched["fetch_failure"] = "the storage answered 503";
+  stage(unfetched);
+  {
+    std::lock_guard lock(fake::mutex());
+    fake::script().read_ends_with["note"] = ATSM_RETRY;
+  }
+  LoadStats stats = migrate();
+  EXPECT_EQ(extracted_.unfetched.at("note"), 1);
+  EXPECT_TRUE(sink().received_for("note", key("note", 1)).empty());
+  std::optional<LedgerEntry> failed = row("note", key("note", 1));
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->state, LedgerState::failed);
+  EXPECT_EQ(failed->vendor_code, "source_fetch_failed");
+  EXPECT_EQ(stats.kinds["note"].failed, 1);
+  Session session(options());
+  EXPECT_NE(session.staging().checkpoint(fake::kSourceName, "note"),
+            std::optional<std::string>(atsm::pipeline::kExtractComplete));
+}
+
+// Reconcile over what the load left: every staged record must end done, skipped or failed.
+TEST_F(InProcessLoad, ReconcileFindsEveryRecordAccountedForAfterACleanRun) {
+  stage(person(1));
+  stage(note(1, 1));
+  json::object deleted = note(2, 1);
+  deleted["deleted"] = true;
+  stage(deleted);
+  migrate();
+  Session session(options());
+  atsm::pipeline::Plan plan = atsm::pipeline::make_plan(session);
+  atsm::pipeline::Reconciliation result = atsm::pipeline::reconcile(session, plan, {});
+  EXPECT_TRUE(result.unexplained.empty()) << json::serialize(result.unexplained);
+  EXPECT_TRUE(result.failures.empty());
+  const json::object& notes = result.counts.at("note").as_object();
+  EXPECT_EQ(notes.at("staged"), 2);
+  EXPECT_EQ(notes.at("written"), 1);
+  EXPECT_EQ(notes.at("skipped").as_object().size(), 1u);
+  EXPECT_EQ(result.counts.at("person").as_object().at("written"), 1);
+}
+
+TEST_F(InProcessLoad, ReconcileNamesAnIntentLeftBehindAndAFailedRecord) {
+  stage(person(1));
+  stage(person(2));
+  answer("person", key("person", 2), reply("permanent", "scripted", "refused"));
+  migrate();
+  crash_after_intent("person", key("person", 1));  // as if a later run died mid-write
+  Session session(options());
+  atsm::pipeline::Plan plan = atsm::pipeline::make_plan(session);
+  atsm::pipeline::Reconciliation result = atsm::pipeline::reconcile(session, plan, {});
+  ASSERT_EQ(result.unexplained.size(), 1u);
+  EXPECT_EQ(result.unexplained[0].as_object().at("key"), json::value(key("person", 1)));
+  ASSERT_EQ(result.failures.size(), 1u);
+  EXPECT_EQ(result.failures[0].as_object().at("key"), json::value(key("person", 2)));
+  EXPECT_EQ(result.failures[0].as_object().at("vendor_code"), "refused");
+}
+
+// The step sequence (pipeline/migration.hpp) as the command line runs it.
+class StepSequence : public InProcessLoad {
+ protected:
+  struct Recorder : atsm::pipeline::StepObserver {
+    std::vector<std::string> told;
+    void extracted(const atsm::pipeline::ExtractStats&) override { told.push_back("extracted"); }
+    void timed(const std::string& step, double) override { told.push_back("timed " + step); }
+    void planned(const atsm::pipeline::Plan&) override { told.push_back("planned"); }
+  };
+  atsm::pipeline::StepResult run(const std::string& step, bool dry_run = false) {
+    Session session(options());
+    atsm::pipeline::StepRequest request;
+    request.step = step;
+    request.dry_run = dry_run;
+    request.workers = 1;
+    return atsm::pipeline::run_step(session, request, recorder);
+  }
+  Recorder recorder;
+};
+
+TEST_F(StepSequence, MigrateExtractsBesideTheLoadThenPlansLoadsAndTimesTheRun) {
+  stage(person(1));
+  stage(note(1, 1));
+  atsm::pipeline::StepResult result = run("migrate");
+  EXPECT_EQ(result.end, atsm::pipeline::StepResult::End::loaded);
+  ASSERT_TRUE(result.load);
+  EXPECT_EQ(result.load->kinds["person"].created, 1);
+  EXPECT_EQ(result.load->kinds["note"].created, 1);
+  EXPECT_EQ(recorder.told, (std::vector<std::string>{"planned", "extracted", "timed migrate"}));
+  EXPECT_EQ(sink().created, 2);
+}
+
+TEST_F(StepSequence, ExtractStagesAndStops) {
+  stage(person(1));
+  atsm::pipeline::StepResult result = run("extract");
+  EXPECT_EQ(result.end, atsm::pipeline::StepResult::End::extracted);
+  EXPECT_FALSE(result.unfetched);
+  EXPECT_EQ(recorder.told, (std::vector<std::string>{"extracted", "timed extract"}));
+  EXPECT_TRUE(sink().received.empty());
+  Session session(options());
+  EXPECT_EQ(atsm::pipeline::staged_counts(session).at("person"), 1);
+}
+
+TEST_F(StepSequence, PlanAndADryRunWriteNothing) {
+  stage(person(1));
+  EXPECT_EQ(run("plan").end, atsm::pipeline::StepResult::End::planned);
+  EXPECT_EQ(run("migrate", /*dry_run=*/true).end, atsm::pipeline::StepResult::End::planned);
+  EXPECT_TRUE(sink().received.empty());
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "work" / "plan.json"));
+}
+
+TEST_F(StepSequence, LoadWithNothingStagedIsAUsageError) {
+  EXPECT_THROW(run("load"), atsm::pipeline::UsageError);
+}
+
+}  // namespace
