@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "pipeline/accounts.hpp"
+#include "pipeline/migration_options.hpp"
 #include "pipeline/progress.hpp"
 #include "services/net/log.hpp"
 #include "services/store/private_fs.hpp"
@@ -84,6 +85,18 @@ void check_config_keys(const host::LoadedPlugin& plugin, const boost::json::obje
   std::vector<std::string> valid;
   for (const host::ConfigKey& spec : plugin.config_keys())
     valid.push_back(spec.name);
+  // Migration options were once sink keys (`--set ashby.scorecards=note`): say where they went.
+  std::vector<std::string> moved;
+  for (const std::string& key : unknown) {
+    for (const MigrationOptionSpec& option : migration_option_specs())
+      if (key == option.name)
+        moved.push_back(
+            fmt::format("{} is a migration option, set in the mapping file's \"options\"", key));
+  }
+  if (!moved.empty())
+    throw UsageError(fmt::format("configuration key{} for plugin {}: {}",
+                                 moved.size() > 1 ? "s" : "", plugin.name(),
+                                 fmt::join(moved, "; ")));
   throw UsageError(
       fmt::format("unknown configuration key{} for plugin {}: {} (valid: {})",
                   unknown.size() > 1 ? "s" : "", plugin.name(), fmt::join(unknown, ", "),

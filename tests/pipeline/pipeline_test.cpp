@@ -100,6 +100,20 @@ TEST_F(PipelineTest, UnknownConfigurationKeysAreNamedWithTheValidOnes) {
   }
 }
 
+TEST_F(PipelineTest, AMigrationOptionGivenAsAPluginKeySaysWhereItMoved) {
+  SessionOptions given = options("echo");
+  given.settings = {"echo.scorecards=note"};
+  try {
+    Session session(given);
+    FAIL() << "a migration option is not a plugin key";
+  } catch (const UsageError& error) {
+    // The option's name as sdk/schema/migration-options.schema.json lists it.
+    EXPECT_STREQ(error.what(),
+                 "configuration key for plugin echo: scorecards is a migration option, set in "
+                 "the mapping file's \"options\"");
+  }
+}
+
 TEST_F(PipelineTest, SettingsForAPluginThatIsNotInstalledAreRefused) {
   SessionOptions given = options("echo");
   given.settings = {"ashby.base_url=http://x"};  // no ashby in the test plugin directory
