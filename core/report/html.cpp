@@ -6,10 +6,10 @@
 #include <boost/json.hpp>
 #include <string>
 
-#include "cli/report_command.hpp"
+#include "report/report.hpp"
 #include "model/html.hpp"
 
-namespace atsm::cli {
+namespace atsm::report {
 namespace {
 
 namespace json = boost::json;
@@ -288,4 +288,4 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
   return html;
 }
 
-}  // namespace atsm::cli
+}  // namespace atsm::report
