@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 #include <iostream>
+#include <optional>
 
 #include "cli/exit_codes.hpp"
+#include "report/summary.hpp"
 
 namespace atsm::cli {
 
@@ -91,13 +93,16 @@ int print_reconciliation(const json::object& report, const std::string& report_f
       summary.at("field_errors").to_number<int64_t>(),
       summary.at("lossy_records").to_number<int64_t>(), summary.at("notices").to_number<int64_t>(),
       report_file);
-  const json::string& verdict = summary.at("verdict").as_string();
-  if (verdict == "held")
+  const std::optional<report::Verdict> verdict =
+      report::parse_verdict(summary.at("verdict").as_string());
+  if (verdict == report::Verdict::held)
     std::cout << fmt::format(
         "{} record(s) are held until an operator's step in the target (listed above): take it, "
         "then run the migration again (exit {}).\n",
         summary.at("held").to_number<int64_t>(), static_cast<int>(kExitHeld));
-  return verdict == "clean" ? kExitOk : verdict == "held" ? kExitHeld : kExitPartial;
+  return verdict == report::Verdict::clean  ? kExitOk
+         : verdict == report::Verdict::held ? kExitHeld
+                                            : kExitPartial;
 }
 
 }  // namespace atsm::cli

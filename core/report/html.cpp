@@ -6,8 +6,8 @@
 #include <boost/json.hpp>
 #include <string>
 
-#include "report/report.hpp"
 #include "model/html.hpp"
+#include "report/report.hpp"
 
 namespace atsm::report {
 namespace {

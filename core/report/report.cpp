@@ -16,6 +16,7 @@
 #include "pipeline/audit.hpp"
 #include "pipeline/extract.hpp"
 #include "pipeline/reasons.hpp"
+#include "report/summary.hpp"
 #include "services/store/private_fs.hpp"
 
 namespace atsm::report {
@@ -364,25 +365,18 @@ json::object build_report(Session& session, const pipeline::Plan& plan,
   int64_t field_errors = 0;
   for (const auto& [kind, count] : problems.fields_by_kind)
     field_errors += count.to_number<int64_t>();
-  // A source field left out for bad data (an email that is not one, a time out of range) is
-  // listed, but explained: the record migrated without it, as MAPPING.md says.
-  bool clean = reconciled.unexplained.empty() && reconciled.failures.empty() &&
-               reconciled.mismatches.empty() && reconciled.unread.empty() &&
-               problems.rejected.empty();
-  bool held = !reconciled.held.empty();
-  json::object summary{{"verdict", !clean ? "differences"
-                                   : held ? "held"
-                                          : "clean"},
-                       {"unexplained", reconciled.unexplained.size()},
-                       {"failed", reconciled.failures.size()},
-                       {"rejected", problems.rejected.size()},
-                       {"mismatches", reconciled.mismatches.size()},
-                       {"unread", reconciled.unread.size()},
-                       {"held", reconciled.held.size()},
-                       {"read_back_checked", checked},
-                       {"field_errors", field_errors},
-                       {"lossy_records", lossy_records},
-                       {"notices", notices.size()}};
+  SummaryCounts counts;
+  counts.unexplained = static_cast<int64_t>(reconciled.unexplained.size());
+  counts.failed = static_cast<int64_t>(reconciled.failures.size());
+  counts.rejected = static_cast<int64_t>(problems.rejected.size());
+  counts.mismatches = static_cast<int64_t>(reconciled.mismatches.size());
+  counts.unread = static_cast<int64_t>(reconciled.unread.size());
+  counts.held = static_cast<int64_t>(reconciled.held.size());
+  counts.read_back_checked = checked;
+  counts.field_errors = field_errors;
+  counts.lossy_records = lossy_records;
+  counts.notices = static_cast<int64_t>(notices.size());
+  json::object summary = summary_json(counts);
   json::object report{
       {"format", "atsmigrate-report/3"},
       {"generated_at", model::now_timestamp()},
