@@ -10,11 +10,12 @@
 #include "host/connector_instance.hpp"
 #include "host/plugin_registry.hpp"
 #include "memory_services.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
+using atsm::abi_testing::MemoryServices;
 using atsm::host::ConnectorInstance;
 using atsm::host::PluginRegistry;
-using atsm::abi_testing::MemoryServices;
 
 namespace {
 
@@ -84,7 +85,8 @@ TEST_F(AbiTest, SurvivesAnEntryPointThatThrows) {
 }
 
 TEST(AbiRegistry, RefusesAGroupWritableFileAndANameCollision) {
-  fs::path dir = fs::temp_directory_path() / ("atsm-abi-" + std::to_string(::getpid()));
+  atsm::testing::TempDir temp("atsm-abi");
+  const fs::path& dir = temp.path();
   fs::create_directories(dir / "a");
   fs::create_directories(dir / "b");
   fs::copy_file(kPluginDir / "libtest_echo_connector.so", dir / "a" / "libecho.so");
@@ -107,7 +109,6 @@ TEST(AbiRegistry, RefusesAGroupWritableFileAndANameCollision) {
   EXPECT_NE(lines[1].find("writable by group or others (mode 0664)"), std::string::npos)
       << lines[1];
   EXPECT_NE(lines[2].find("does not exist"), std::string::npos) << lines[2];
-  fs::remove_all(dir);
 }
 
 TEST_F(AbiTest, StreamsBatchesWithCheckpointsThroughTheFacade) {
