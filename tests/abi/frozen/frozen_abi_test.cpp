@@ -16,6 +16,7 @@
 #include "host/connector_instance.hpp"
 #include "host/plugin_registry.hpp"
 #include "memory_services.hpp"
+#include "plugin_run.hpp"
 
 namespace {
 
@@ -127,6 +128,28 @@ TEST(MixedMinors, ThisHostServesAOneDotZeroSinkWithoutOneDotOneAdditions) {
   EXPECT_EQ(services.lines, std::vector<std::string>{"frozen 1.0 sink opened"});
 }
 
+// The same through the run's real services (what a migration lends a connector): a 1.0 source
+// reads, logs through them and resumes from its checkpoint.
+TEST(MixedMinors, ThisHostsRunServicesServeAOneDotZeroSource) {
+  atsm::testing::PluginRun run({.plugin_file = kPluginDir + "/libtest_frozen_v1_0.so"});
+  std::unique_ptr<ConnectorInstance> source = run.open();
+  std::vector<std::string> keys, checkpoints;
+  auto collect = [&](const std::string&, boost::json::array& records,
+                     const std::string& checkpoint) {
+    for (const boost::json::value& record : records)
+      keys.emplace_back(record.at("source_key").as_string());
+    checkpoints.push_back(checkpoint);
+  };
+  source->read("person", "", collect);
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"frozen:person:1", "frozen:person:2", "frozen:person:3"}));
+  EXPECT_EQ(checkpoints, (std::vector<std::string>{"after-2", ""}));
+  EXPECT_NE(run.log().find("frozen 1.0 connector opened"), std::string::npos) << run.log();
+  keys.clear();
+  source->read("person", "after-2", collect);
+  EXPECT_EQ(keys, std::vector<std::string>{"frozen:person:3"});
+}
+
 // A 1.0 descriptor with a bit 1.0 left undefined: honouring it as VERBATIM or ignoring it would
 // both be guesses; the host refuses, naming the bit.
 TEST(MixedMinors, ThisHostRefusesAOneDotZeroConnectorSettingABitOneDotZeroDidNotDefine) {
@@ -148,8 +171,8 @@ TEST(MixedMinors, ThisHostRefusesARequiredCapabilityItDoesNotKnow) {
 // An older host, a newer connector that needs VERBATIM: the 1.0 host must not load it as an
 // ordinary sink. The connector declines it, and the 1.0 host refuses it for that.
 TEST(MixedMinors, AOneDotZeroHostRefusesAOneDotOneConnectorThatNeedsVerbatim) {
-  for (const std::string& file : {kPluginDir + "/libtest_frozen_v1_1.so",
-                                  std::string(ATSM_ARCHIVE_PLUGIN)}) {
+  for (const std::string& file :
+       {kPluginDir + "/libtest_frozen_v1_1.so", std::string(ATSM_ARCHIVE_PLUGIN)}) {
     atsm_v1_0_host_outcome outcome = atsm_v1_0_host_load(file.c_str());
     EXPECT_EQ(outcome.loaded, 0) << file << " loaded in a 1.0 host as " << outcome.name
                                  << " with capabilities " << outcome.capabilities;
