@@ -18,11 +18,12 @@
  *    is 1.0's (a frozen copy of each released minor lives in tests/abi/frozen/).
  *  - Mixed minors [since 1.1]. A host and a connector of the same major but different minors
  *    serve each other with what both know, except where the connector's meaning would change:
- *      a newer host, an older connector: the host loads it and offers what the connector's minor
- *        defines. A 1.0 connector has none of 1.1's additions: the host asks it for no 1.1
- *        extension it lacks (its get_extension answers NULL, as 1.0 already required), gives it
- *        no VERBATIM treatment, and refuses it if it sets a capability bit its minor left
- *        undefined (such a bit can only mean it was built against an unreleased header).
+ *      a newer host, an older connector: the host loads it and serves it with what its minor
+ *        defines. A 1.0 connector has none of 1.1's additions: asked for a 1.1 extension, its
+ *        get_extension answers NULL (as 1.0 already required of an unknown id) and the host does
+ *        without it; it gets no VERBATIM treatment; and the host refuses it if it sets a
+ *        capability bit its minor left undefined (which can only mean it was built against an
+ *        unreleased header, and would be misread either way).
  *      an older host, a newer connector: an addition the host does not know is ignored (an
  *        extension it never asks for, a field beyond what it reads), except a capability that
  *        changes what the host must do with the connector's records (ATSM_CAP_VERBATIM): a host
