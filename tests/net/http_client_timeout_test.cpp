@@ -22,34 +22,6 @@ namespace {
 using namespace std::chrono_literals;
 using namespace testing;
 
-// A handler that stalls until released (or 10 s pass), recording whether it ever finished.
-struct Stall {
-  std::mutex mutex;
-  std::condition_variable released_cv;
-  bool released = false;
-  std::atomic<int> entered{0};
-  std::atomic<int> finished{0};
-
-  void install(httplib::Server& server, const std::string& path) {
-    const auto handler = [this](const httplib::Request&, httplib::Response& response) {
-      ++entered;
-      std::unique_lock lock(mutex);
-      released_cv.wait_for(lock, 10s, [this] { return released; });
-      response.set_content("late", "text/plain");
-      ++finished;
-    };
-    server.Get(path, handler);
-    server.Post(path, handler);
-  }
-  void release() {
-    {
-      std::lock_guard lock(mutex);
-      released = true;
-    }
-    released_cv.notify_all();
-  }
-};
-
 TEST(HttpClientTest, TotalTimeoutEndsAStalledRequest) {
   LoopbackServer server;
   Stall stall;
