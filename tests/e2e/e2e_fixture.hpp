@@ -25,6 +25,7 @@
 
 #include "ashby_spec_validator.hpp"
 #include "net/test_support.hpp"
+#include "process.hpp"
 #include "sandbox/dataset.hpp"
 #include "sandbox/sandbox.hpp"
 
@@ -88,49 +89,13 @@ class E2E : public ::testing::Test {
               std::optional<std::chrono::milliseconds> kill_after = std::nullopt,
               const std::function<bool()>& kill_when = {},
               const std::string& output_name = "output.txt") {
-    std::filesystem::path log = dir.path() / output_name;
-    // Built before the fork: the child of a threaded process may only call async-signal-safe
-    // functions until it execs (an allocation can deadlock on a lock another thread held).
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(kAtsmigrate.c_str()));
-    for (std::string& arg : args)
-      argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const std::string log_path = log.string();
-    pid_t child = ::fork();
-    if (child == 0) {
-      int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(fd, STDOUT_FILENO);
-      ::dup2(fd, STDERR_FILENO);
-      ::execv(kAtsmigrate.c_str(), argv.data());
-      std::_Exit(127);
-    }
-    int status = 0;
-    bool reaped = false;
-    if (kill_after) {
-      std::this_thread::sleep_for(*kill_after);
-      ::kill(child, SIGKILL);
-    }
-    if (kill_when) {
-      for (;;) {
-        if (::waitpid(child, &status, WNOHANG) == child) {
-          reaped = true;  // it ended by itself: its own status counts
-          break;
-        }
-        if (kill_when()) {
-          ::kill(child, SIGKILL);
-          break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
-    }
-    if (!reaped)
-      ::waitpid(child, &status, 0);
-    Outcome outcome;
-    outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    std::ifstream in(log);
-    outcome.output.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    return outcome;
+    atsm::testing::ProcessOptions options;
+    options.output_file = dir.path() / output_name;
+    options.kill_after = kill_after;
+    options.kill_when = kill_when;
+    args.insert(args.begin(), kAtsmigrate);
+    atsm::testing::ProcessOutcome ran = atsm::testing::run_process(args, options);
+    return Outcome{ran.exit_code, std::move(ran.output)};
   }
 
   // The operator's step between the first plan and the migration: unmatched users go to the
