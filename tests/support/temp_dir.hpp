@@ -17,7 +17,9 @@ namespace atsm::testing {
 // its content afterwards.
 class TempDir {
  public:
-  explicit TempDir(std::string_view prefix = "atsm-test") {
+  TempDir() : TempDir("atsm-test") {}
+  // `prefix` starts the directory's name, to tell whose it is.
+  explicit TempDir(std::string_view prefix) {
     std::filesystem::path parent = std::filesystem::temp_directory_path();
     if (const char* base = std::getenv("ATSM_TEST_TMP"); base != nullptr && *base != '\0')
       parent = base;
