@@ -131,7 +131,9 @@ TEST(MixedMinors, ThisHostServesAOneDotZeroSinkWithoutOneDotOneAdditions) {
 // The same through the run's real services (what a migration lends a connector): a 1.0 source
 // reads, logs through them and resumes from its checkpoint.
 TEST(MixedMinors, ThisHostsRunServicesServeAOneDotZeroSource) {
-  atsm::testing::PluginRun run({.plugin_file = kPluginDir + "/libtest_frozen_v1_0.so"});
+  atsm::testing::PluginRunOptions options;
+  options.plugin_file = kPluginDir + "/libtest_frozen_v1_0.so";
+  atsm::testing::PluginRun run(options);
   std::unique_ptr<ConnectorInstance> source = run.open();
   std::vector<std::string> keys, checkpoints;
   auto collect = [&](const std::string&, boost::json::array& records,
