@@ -1,6 +1,6 @@
 /* The layout of the frozen ABI 1.1 header, measured by the compiler. */
-#include "frozen_layout.h"
 #include "connector_v1_1.h"
+#include "frozen_layout.h"
 
 const atsm_layout_entry atsm_frozen_layout_v1_1[] = {
 #include "layout_fields_v1_1.inc"

@@ -57,8 +57,8 @@ static atsm_status sink_finish(void* instance, const char* summary_json, const a
   return answer(out, "{\"finished\":true}", error);
 }
 
-static const atsm_sink_finish_v1 finish_extension = {sizeof(atsm_sink_finish_v1),
-                                                     ATSM_ABI_VERSION, sink_finish};
+static const atsm_sink_finish_v1 finish_extension = {sizeof(atsm_sink_finish_v1), ATSM_ABI_VERSION,
+                                                     sink_finish};
 
 static const void* sink_extension(const char* id) {
   return id != NULL && strcmp(id, ATSM_EXT_SINK_FINISH) == 0 ? &finish_extension : NULL;
