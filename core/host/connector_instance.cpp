@@ -341,7 +341,9 @@ bool ConnectorInstance::finish(const std::string& summary_json) {
     return false;
   const auto* extension =
       static_cast<const atsm_sink_finish_v1*>(descriptor.get_extension(ATSM_EXT_SINK_FINISH));
-  if (extension == nullptr || extension->finish == nullptr)
+  // Read only within the table's own struct_size (connector.h, "Versions").
+  if (extension == nullptr || extension->struct_size < sizeof(atsm_sink_finish_v1) ||
+      extension->finish == nullptr)
     return false;
   call_with_output("finish", [&](const atsm_output* out, atsm_error* error) {
     PluginCallScope in_flight(plugin_.name(), "finish");

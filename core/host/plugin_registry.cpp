@@ -331,6 +331,12 @@ const LoadedPlugin* PluginRegistry::register_entry(boost::dll::shared_library li
   // Read only what the plugin wrote; zero what a newer host knows and it does not.
   atsm_connector descriptor{};
   std::memcpy(&descriptor, raw, std::min<size_t>(raw->struct_size, sizeof descriptor));
+  // Mixed minors (connector.h): a bit its own minor did not define, or a required one unknown.
+  if (uint32_t bits = atsm_capabilities_unservable(descriptor.abi_version, descriptor.capabilities))
+    throw Refused(fmt::format(
+        "built for ABI {}, it sets capability bits 0x{:x} that this "
+        "atsmigrate (ABI {}) cannot honour for it",
+        abi_version_text(descriptor.abi_version), bits, abi_version_text(ATSM_ABI_VERSION)));
   check_descriptor(descriptor);
   if (const LoadedPlugin* existing = find(descriptor.name)) {
     throw Refused(fmt::format("the name '{}' is already taken by {}", descriptor.name,

@@ -2,10 +2,8 @@
 // its exit code, standard output and standard error are checked against README ("Plugins", "Exit
 // codes") and against the build's own facts (the CMake project version, the ABI header).
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -24,9 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "process.hpp"
 #include "test_support.hpp"
-
-extern char** environ;
 
 namespace {
 
@@ -62,56 +59,18 @@ const std::vector<std::string> kControlledVariables = {"ATSMIGRATE_PLUGIN_PATH",
 CliRun run_cli(const std::vector<std::string>& args,
                const std::map<std::string, std::string>& env = {}) {
   TempDir capture;
-  const fs::path out_file = capture.path() / "stdout";
-  const fs::path err_file = capture.path() / "stderr";
-
-  std::vector<std::string> argv_text{ATSM_CLI_BINARY};
-  argv_text.insert(argv_text.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : argv_text)
-    argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
-  std::vector<std::string> env_text;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    const std::string line(*entry);
-    const std::string name = line.substr(0, line.find('='));
-    if (std::find(kControlledVariables.begin(), kControlledVariables.end(), name) ==
-            kControlledVariables.end() &&
-        env.count(name) == 0) {
-      env_text.push_back(line);
-    }
-  }
-  for (const auto& [name, value] : env)
-    env_text.push_back(name + "=" + value);
-  std::vector<char*> envp;
-  for (std::string& line : env_text)
-    envp.push_back(line.data());
-  envp.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_file.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_file.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  pid_t pid = 0;
-  const int spawned =
-      posix_spawn(&pid, argv_text[0].c_str(), &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  CliRun run;
-  if (spawned != 0) {
-    ADD_FAILURE() << "cannot start " << argv_text[0] << ": " << std::strerror(spawned);
-    return run;
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  run.out = read_file(out_file);
-  run.err = read_file(err_file);
-  return run;
+  atsm::testing::ProcessOptions options;
+  options.output_file = capture.path() / "stdout";
+  options.errors_file = capture.path() / "stderr";
+  options.stdin_null = true;
+  options.unset_env = kControlledVariables;
+  options.set_env = env;
+  std::vector<std::string> argv{ATSM_CLI_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  atsm::testing::ProcessOutcome ran = atsm::testing::run_process(argv, options);
+  if (!ran.started)
+    ADD_FAILURE() << "cannot start " << argv[0];
+  return CliRun{ran.exit_code, std::move(ran.output), std::move(ran.errors)};
 }
 
 std::vector<std::string> lines_of(const std::string& text) {

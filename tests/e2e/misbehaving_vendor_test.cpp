@@ -4,7 +4,6 @@
 // too large, errors that quote the key. Expected outcomes come from README (exit codes, options)
 // and the sandbox's ground truth, never from the code under test.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <httplib.h>
@@ -18,6 +17,7 @@
 
 #include "ashby_spec_validator.hpp"
 #include "net/test_support.hpp"
+#include "process.hpp"
 #include "sandbox/sandbox.hpp"
 #include "services/store/sha256.hpp"
 #include "services/store/staging.hpp"
@@ -106,25 +106,11 @@ class MisbehavingVendor : public ::testing::Test {
   fs::path work() const { return dir.path() / "work"; }
 
   Outcome run(std::vector<std::string> arguments) {
-    const fs::path log = dir.path() / "output.txt";
-    const pid_t child = ::fork();
-    if (child == 0) {
-      FILE* out = std::freopen(log.c_str(), "w", stdout);
-      (void)out;
-      ::dup2(STDOUT_FILENO, STDERR_FILENO);
-      std::vector<char*> argv{const_cast<char*>(kAtsmigrate.c_str())};
-      for (std::string& arg : arguments)
-        argv.push_back(arg.data());
-      argv.push_back(nullptr);
-      ::execv(kAtsmigrate.c_str(), argv.data());
-      std::_Exit(127);
-    }
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    Outcome outcome;
-    outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    outcome.output = read_file(log);
-    return outcome;
+    atsm::testing::ProcessOptions options;
+    options.output_file = dir.path() / "output.txt";
+    arguments.insert(arguments.begin(), kAtsmigrate);
+    atsm::testing::ProcessOutcome ran = atsm::testing::run_process(arguments, options);
+    return Outcome{ran.exit_code, std::move(ran.output)};
   }
 
   // plan (which writes the starter mapping), then unmatched users to the fallback user.

@@ -26,9 +26,9 @@ std::vector<CustomFieldValue> custom_values() {
   return {seniority, skills, cleared};
 }
 
-}  // namespace
-
-std::vector<Record> full_sample_records() {
+// The reference records: users, departments, offices, custom fields, jobs, stages, archive
+// reasons, sources, tags.
+std::vector<Record> reference_samples() {
   std::vector<Record> records;
 
   auto user = with_envelope<User>("lever", "lever:user:u1", R"({"id":"u1","name":"Jane Doe"})");
@@ -93,7 +93,10 @@ std::vector<Record> full_sample_records() {
   auto tag = with_envelope<Tag>("greenhouse", "greenhouse:tag:3");
   tag.name = "Python";
   records.emplace_back(tag);
+  return records;
+}
 
+Person sample_person() {
   auto person = with_envelope<Person>("lever", "lever:contact:c1",
                                       R"({"id":"c1","emails":[" Ada@Example.COM "]})");
   person.name = "Ada Lovelace";
@@ -128,8 +131,10 @@ std::vector<Record> full_sample_records() {
       {"Analytical Engines Ltd", "Engineer", "1843-09-01", std::nullopt, true, {}}};
   person.time_zone = "Europe/London";
   person.can_email = false;
-  records.emplace_back(person);
+  return person;
+}
 
+Candidacy sample_candidacy() {
   auto candidacy = with_envelope<Candidacy>("lever", "lever:opportunity:o1");
   candidacy.person_key = "lever:contact:c1";
   candidacy.job_key = "lever:posting:p1";
@@ -155,8 +160,10 @@ std::vector<Record> full_sample_records() {
   candidacy.confidential = false;
   candidacy.tags = {"Python"};
   candidacy.custom_fields = custom_values();
-  records.emplace_back(candidacy);
+  return candidacy;
+}
 
+Note sample_note() {
   auto note = with_envelope<Note>("greenhouse", "greenhouse:note:n1");
   note.person_key = "greenhouse:candidate:100";
   note.candidacy_key = "greenhouse:application:200";
@@ -167,8 +174,10 @@ std::vector<Record> full_sample_records() {
   note.created_at = "2020-02-29T12:00:00Z";
   note.is_private = true;
   note.deleted = false;
-  records.emplace_back(note);
+  return note;
+}
 
+Feedback sample_feedback() {
   auto feedback = with_envelope<Feedback>("greenhouse", "greenhouse:scorecard:s1");
   feedback.person_key = "greenhouse:candidate:100";
   feedback.candidacy_key = "greenhouse:application:200";
@@ -197,8 +206,10 @@ std::vector<Record> full_sample_records() {
       "Relocation", FeedbackFieldType::yes_no, json::value(nullptr), {}, {}, {}, {}};
   feedback.fields = {rating, score, unanswered, cleared};
   feedback.text = "Would hire.";
-  records.emplace_back(feedback);
+  return feedback;
+}
 
+Interview sample_interview() {
   auto interview = with_envelope<Interview>("greenhouse", "greenhouse:interview:i1");
   interview.person_key = "greenhouse:candidate:100";
   interview.candidacy_key = "greenhouse:application:200";
@@ -209,8 +220,10 @@ std::vector<Record> full_sample_records() {
   interview.location = "Room 1";
   interview.status = "complete";
   interview.feedback_keys = {"greenhouse:scorecard:s1"};
-  records.emplace_back(interview);
+  return interview;
+}
 
+Offer sample_offer() {
   auto offer = with_envelope<Offer>("greenhouse", "greenhouse:offer:f1");
   offer.person_key = "greenhouse:candidate:100";
   offer.candidacy_key = "greenhouse:application:200";
@@ -222,8 +235,10 @@ std::vector<Record> full_sample_records() {
   offer.fields = {{"Salary", json::parse(R"({"amount":90000,"currency":"EUR"})"), {}},
                   {"Notes", std::nullopt, {}}};
   offer.creator_user_key = "greenhouse:user:9";
-  records.emplace_back(offer);
+  return offer;
+}
 
+File sample_file() {
   auto file = with_envelope<File>("lever", "lever:file:f9");
   file.person_key = "lever:contact:c1";
   file.candidacy_key = "lever:opportunity:o1";
@@ -234,8 +249,20 @@ std::vector<Record> full_sample_records() {
   file.is_resume = true;
   file.uploaded_at = "2019-03-04T14:05:00Z";
   file.skipped_reason = "lever: file not processed (422)";
-  records.emplace_back(file);
+  return file;
+}
 
+}  // namespace
+
+std::vector<Record> full_sample_records() {
+  std::vector<Record> records = reference_samples();
+  records.emplace_back(sample_person());
+  records.emplace_back(sample_candidacy());
+  records.emplace_back(sample_note());
+  records.emplace_back(sample_feedback());
+  records.emplace_back(sample_interview());
+  records.emplace_back(sample_offer());
+  records.emplace_back(sample_file());
   return records;
 }
 

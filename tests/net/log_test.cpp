@@ -12,17 +12,13 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "default_logger.hpp"
 #include "test_support.hpp"
 
 namespace atsm::net {
 namespace {
 
-// Tests that capture logs into a local stream must detach it before the stream goes away.
-void restore_default_logger() {
-  spdlog::drop_all();
-  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
-      "atsm", std::make_shared<spdlog::sinks::stderr_color_sink_mt>()));
-}
+using testing::restore_default_logger;
 
 TEST(RedactorTest, ReplacesRegisteredValuesEverywhere) {
   Redactor::instance().add_secret("lever_key_7f3a9c");

@@ -1,5 +1,6 @@
 #pragma once
-// Shared by the net tests: a private temp directory and an in-process loopback HTTP server.
+// Shared by the net tests and others: a private temp directory and an in-process loopback HTTP
+// server.
 
 #include <httplib.h>
 #include <stdlib.h>
@@ -11,32 +12,12 @@
 #include <string>
 #include <thread>
 
+#include "../support/temp_dir.hpp"
+
 namespace atsm::net::testing {
 
-// A fresh mkdtemp directory under $ATSM_TEST_TMP (or the system temp dir), removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("ATSM_TEST_TMP");
-    const std::filesystem::path parent =
-        base != nullptr ? std::filesystem::path(base) : std::filesystem::temp_directory_path();
-    std::filesystem::create_directories(parent);
-    std::string pattern = (parent / "atsm-net-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr)
-      throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+// The shared one (tests/support/temp_dir.hpp), under the name the suites know.
+using TempDir = atsm::testing::TempDir;
 
 // httplib server on 127.0.0.1 with an OS-chosen port, served from a background thread.
 class LoopbackServer {

@@ -5,7 +5,6 @@
 // makes of the page.
 #include <gtest/gtest.h>
 #include <gumbo.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -20,6 +19,7 @@
 
 #include "ashby_spec_validator.hpp"
 #include "net/test_support.hpp"
+#include "process.hpp"
 #include "sandbox/dataset.hpp"
 #include "sandbox/sandbox.hpp"
 
@@ -53,36 +53,15 @@ std::string read_file(const fs::path& file) {
 Outcome run_program(const std::string& program, std::vector<std::string> args,
                     const fs::path& scratch, bool split_errors = false,
                     const std::map<std::string, std::string>& env = {}) {
-  fs::path out_file = scratch / "stdout.txt";
-  fs::path err_file = scratch / "stderr.txt";
-  pid_t child = ::fork();
-  if (child == 0) {
-    if (!std::freopen(out_file.c_str(), "w", stdout))
-      std::_Exit(126);
-    if (split_errors) {
-      if (!std::freopen(err_file.c_str(), "w", stderr))
-        std::_Exit(126);
-    } else {
-      ::dup2(STDOUT_FILENO, STDERR_FILENO);
-    }
-    for (const auto& [name, value] : env)
-      ::setenv(name.c_str(), value.c_str(), 1);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(program.c_str()));
-    for (std::string& arg : args)
-      argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    ::execvp(program.c_str(), argv.data());
-    std::_Exit(127);
-  }
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  Outcome outcome;
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  outcome.output = read_file(out_file);
+  atsm::testing::ProcessOptions options;
+  options.output_file = scratch / "stdout.txt";
   if (split_errors)
-    outcome.errors = read_file(err_file);
-  return outcome;
+    options.errors_file = scratch / "stderr.txt";
+  options.search_path = true;
+  options.set_env = env;
+  args.insert(args.begin(), program);
+  atsm::testing::ProcessOutcome ran = atsm::testing::run_process(args, options);
+  return Outcome{ran.exit_code, std::move(ran.output), std::move(ran.errors)};
 }
 
 // Chromium from PATH; empty when it is not installed.

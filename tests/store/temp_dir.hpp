@@ -7,36 +7,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "../support/temp_dir.hpp"
+
 namespace atsm::store::testing {
 
-// A fresh directory from mkdtemp (under $ATSM_TEST_TMP when set), removed with its content.
-class TempDir {
- public:
-  TempDir() {
-    std::filesystem::path base = std::filesystem::temp_directory_path();
-    if (const char* env = std::getenv("ATSM_TEST_TMP"); env && *env) {
-      base = env;
-      std::filesystem::create_directories(base);
-    }
-    std::string pattern = (base / "atsm-store-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp failed under " + base.string());
-    }
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
+// The shared one (tests/support/temp_dir.hpp), under the name the suites know.
+using TempDir = atsm::testing::TempDir;
 
 // The permission bits of a file or directory (e.g. 0600).
 inline unsigned mode_of(const std::filesystem::path& path) {

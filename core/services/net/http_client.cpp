@@ -437,6 +437,36 @@ struct HttpClient::Impl {
 
   AttemptResult run_attempt(const Request& request, Response& response, const UrlParts& target,
                             milliseconds timeout, std::string& transport_error);
+
+  // What one request's attempts have used up so far (HttpClient::perform).
+  struct RetryBudget {
+    // A 429 is a refusal, not a failure: the server did nothing and the limiter paces the next
+    // try, so refusals have a budget of their own beside max_attempts (a storm of them on a busy
+    // key must not fail a read that the next second would serve).
+    static constexpr std::uint32_t kMaxRefusals = 12;
+    std::uint32_t max_attempts = 1;
+    std::uint32_t refusals = 0;
+    std::uint32_t hang_timeouts = 0;
+  };
+
+  // Throws std::invalid_argument for a request that cannot be sent as it is.
+  void check_request(const Request& request, const std::string& loggable_url) const;
+  // The time limit of attempt `attempt_number`.
+  milliseconds attempt_timeout(const Request& request, bool may_cut_short, HostHealth& host,
+                               std::uint32_t attempt_number, const RetryBudget& budget) const;
+  // What an attempt's outcome allows; notes on `response` what it learned, and in `retry_after`
+  // how long the server asked to wait.
+  Verdict judge(const Request& request, const AttemptResult& outcome, Response& response,
+                std::optional<milliseconds>& retry_after);
+  // Caps a retry by the limits (Retry-After, attempts, partial downloads); says why in
+  // `decision`.
+  Verdict limit_retry(Verdict verdict, const Request& request, const AttemptResult& outcome,
+                      std::uint32_t attempt_number, const std::optional<milliseconds>& retry_after,
+                      RetryBudget& budget, Response& response, std::string& decision) const;
+  // Counts an attempt's outcome for the endpoint's metrics and the host's health.
+  static void count_attempt(AttemptOutcome attempt_kind, milliseconds attempt_ms, bool cut_short,
+                            const Response& response, AttemptTally& tally, HostHealth& host,
+                            RetryBudget& budget);
 };
 
 HttpClient::Impl::AttemptResult HttpClient::Impl::run_attempt(const Request& request,
@@ -590,17 +620,27 @@ HttpClient::HttpClient(HttpClientOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}
 HttpClient::~HttpClient() = default;
 
-Response HttpClient::perform(const Request& request) {
-  const auto started = RealClock::now();
-  const bool idempotent = request.is_idempotent();
-  const std::uint32_t max_attempts = std::max<std::uint32_t>(request.max_attempts, 1);
-  const UrlParts target = split_url(request.url);
-  const std::string loggable_url = redact(request.url);
-  register_header_secrets(request.headers);
+void HttpClient::Impl::count_attempt(AttemptOutcome attempt_kind, milliseconds attempt_ms,
+                                     bool cut_short, const Response& response, AttemptTally& tally,
+                                     HostHealth& host, RetryBudget& budget) {
+  ++tally.outcomes[std::string(outcome_name(attempt_kind))];
+  if (attempt_kind == AttemptOutcome::timed_out) {
+    tally.in_timed_out_attempts += attempt_ms;
+    budget.hang_timeouts += cut_short ? 1 : 0;
+  }
+  if (attempt_kind == AttemptOutcome::answered) {
+    host.failure_streak = 0;
+    host.latencies.add(attempt_ms);
+  } else if (attempt_kind != AttemptOutcome::rate_limited && !response.cancelled) {
+    ++host.failure_streak;
+  }
+}
 
+void HttpClient::Impl::check_request(const Request& request,
+                                     const std::string& loggable_url) const {
   if (!request.rate_limit_bucket.empty() &&
-      (impl_->options.rate_limiter == nullptr ||
-       !impl_->options.rate_limiter->has_bucket(request.rate_limit_bucket))) {
+      (options.rate_limiter == nullptr ||
+       !options.rate_limiter->has_bucket(request.rate_limit_bucket))) {
     throw std::invalid_argument(fmt::format("{} {}: rate limit bucket '{}' is not configured",
                                             request.method, loggable_url,
                                             request.rate_limit_bucket));
@@ -615,6 +655,106 @@ Response HttpClient::perform(const Request& request) {
       }
     }
   }
+}
+
+milliseconds HttpClient::Impl::attempt_timeout(const Request& request, bool may_cut_short,
+                                               HostHealth& host, std::uint32_t attempt_number,
+                                               const RetryBudget& budget) const {
+  const bool last_attempt = attempt_number - budget.refusals >= budget.max_attempts;
+  if (!may_cut_short || last_attempt)
+    return request.timeouts.total;
+  return std::min<milliseconds>(
+      request.timeouts.total,
+      hang_timeout(HangPolicy{}, host.latencies, true, request.timeouts.total) *
+          (std::int64_t{1} << std::min<std::uint32_t>(budget.hang_timeouts, 20)));
+}
+
+Verdict HttpClient::Impl::judge(const Request& request, const AttemptResult& outcome,
+                                Response& response, std::optional<milliseconds>& retry_after) {
+  const bool idempotent = request.is_idempotent();
+  response.malformed_body = false;
+  if (outcome.body_too_large) {
+    // The same request would bring the same body: refused at once, whatever the method. A
+    // write the server answered was applied all the same: ambiguous, looked up before a retry.
+    response.body_too_large = true;
+    response.ambiguous = !idempotent && outcome.maybe_sent;
+    return Verdict::kDone;
+  }
+  if (outcome.code == CURLE_OK) {
+    const long status = response.status;
+    if (const auto header = response.headers.get("Retry-After");
+        header && (status == 429 || status == 503)) {
+      if (const auto when = parse_retry_after(*header, clock)) {
+        retry_after = std::max(milliseconds(0),
+                               std::chrono::duration_cast<milliseconds>(*when - clock.now()));
+      }
+    }
+    if (status == 429 || (status == 503 && retry_after))
+      return Verdict::kRetry;  // the server refused the request unprocessed
+    if (status == 500 || status == 502 || status == 503 || status == 504)
+      return Verdict::kRetryIfIdempotent;
+    if (request.expect_json && status >= 200 && status < 300 && outcome.bytes_to_sink == 0 &&
+        !response.body.empty() && !is_json(response.body)) {
+      // An HTML page from a proxy, random bytes or a truncated transfer: transient, like a 5xx
+      // (a write may have been applied all the same).
+      response.malformed_body = true;
+      return Verdict::kRetryIfIdempotent;
+    }
+    return Verdict::kDone;
+  }
+  if (outcome.code == CURLE_ABORTED_BY_CALLBACK) {
+    response.cancelled = true;
+    response.ambiguous = !idempotent && outcome.maybe_sent;
+    return Verdict::kDone;
+  }
+  if (outcome.sink_refused)
+    return Verdict::kDone;
+  if (not_sent_error(outcome.code) || (transient_error(outcome.code) && !outcome.maybe_sent))
+    return Verdict::kRetry;
+  if (transient_error(outcome.code))
+    return Verdict::kRetryIfIdempotent;
+  return Verdict::kDone;
+}
+
+Verdict HttpClient::Impl::limit_retry(Verdict verdict, const Request& request,
+                                      const AttemptResult& outcome, std::uint32_t attempt_number,
+                                      const std::optional<milliseconds>& retry_after,
+                                      RetryBudget& budget, Response& response,
+                                      std::string& decision) const {
+  if (verdict == Verdict::kRetryIfIdempotent && !request.is_idempotent()) {
+    response.ambiguous = true;
+    return Verdict::kDone;
+  }
+  if (verdict == Verdict::kDone)
+    return verdict;
+  const bool refused = outcome.code == CURLE_OK && response.status == 429;
+  budget.refusals += refused ? 1 : 0;
+  if (retry_after && *retry_after > options.max_retry_after) {
+    response.refused_retry_after = *retry_after;
+    decision = fmt::format("; Retry-After {} s is beyond the {} s limit, not retrying",
+                           retry_after->count() / 1000, options.max_retry_after.count() / 1000);
+    return Verdict::kDone;
+  }
+  if (refused ? budget.refusals >= RetryBudget::kMaxRefusals
+              : attempt_number - budget.refusals >= budget.max_attempts) {
+    // Only not-processed outcomes reach here for a non-idempotent request: not ambiguous.
+    decision = "; giving up, attempts exhausted";
+    return Verdict::kDone;
+  }
+  if (outcome.bytes_to_sink > 0 && !request.download_restart) {
+    decision = "; partial download cannot restart, not retrying";
+    return Verdict::kDone;
+  }
+  return verdict;
+}
+
+Response HttpClient::perform(const Request& request) {
+  const auto started = RealClock::now();
+  const bool idempotent = request.is_idempotent();
+  const UrlParts target = split_url(request.url);
+  const std::string loggable_url = redact(request.url);
+  register_header_secrets(request.headers);
+  impl_->check_request(request, loggable_url);
 
   Response response;
   Impl::AttemptTally tally;
@@ -624,11 +764,8 @@ Response HttpClient::perform(const Request& request) {
     return std::move(response);
   };
 
-  // A 429 is a refusal, not a failure: the server did nothing and the limiter paces the next
-  // try, so refusals have a budget of their own beside max_attempts (a storm of them on a busy
-  // key must not fail a read that the next second would serve).
-  constexpr std::uint32_t kMaxRefusals = 12;
-  std::uint32_t refusals = 0;
+  Impl::RetryBudget budget;
+  budget.max_attempts = std::max<std::uint32_t>(request.max_attempts, 1);
   Impl::HostHealth& host = impl_->health(target.host);
   // A read that hangs is abandoned after a few times the host's p90 and asked again, instead of
   // holding its worker for the request's whole limit; each such timeout doubles the next one,
@@ -638,7 +775,6 @@ Response HttpClient::perform(const Request& request) {
   // have effects when an abandoned first copy lands after the second.
   const bool may_cut_short = (request.method == "GET" || request.method == "HEAD") && idempotent &&
                              !request.download_sink && request.multipart.empty();
-  std::uint32_t hang_timeouts = 0;
   for (std::uint32_t attempt_number = 1;; ++attempt_number) {
     std::optional<Permit> permit;
     if (!request.rate_limit_bucket.empty()) {
@@ -658,14 +794,8 @@ Response HttpClient::perform(const Request& request) {
     response.attempts = attempt_number;
     const auto attempt_started = RealClock::now();
     std::string transport_error;
-    milliseconds timeout = request.timeouts.total;
-    const bool last_attempt = attempt_number - refusals >= max_attempts;
-    if (may_cut_short && !last_attempt) {
-      timeout = std::min<milliseconds>(
-          request.timeouts.total,
-          hang_timeout(HangPolicy{}, host.latencies, true, request.timeouts.total) *
-              (std::int64_t{1} << std::min<std::uint32_t>(hang_timeouts, 20)));
-    }
+    const milliseconds timeout =
+        impl_->attempt_timeout(request, may_cut_short, host, attempt_number, budget);
     const auto outcome = impl_->run_attempt(request, response, target, timeout, transport_error);
     response.transport_error = transport_error;
     const auto attempt_ms =
@@ -679,86 +809,15 @@ Response HttpClient::perform(const Request& request) {
       permit->release();
     }
 
-    // Decide what this outcome allows.
-    Verdict verdict = Verdict::kDone;
     std::optional<milliseconds> retry_after;
-    response.malformed_body = false;
-    if (outcome.body_too_large) {
-      // The same request would bring the same body: refused at once, whatever the method. A
-      // write the server answered was applied all the same: ambiguous, looked up before a retry.
-      response.body_too_large = true;
-      response.ambiguous = !idempotent && outcome.maybe_sent;
-      verdict = Verdict::kDone;
-    } else if (outcome.code == CURLE_OK) {
-      const long status = response.status;
-      if (const auto header = response.headers.get("Retry-After");
-          header && (status == 429 || status == 503)) {
-        if (const auto when = parse_retry_after(*header, impl_->clock)) {
-          retry_after =
-              std::max(milliseconds(0),
-                       std::chrono::duration_cast<milliseconds>(*when - impl_->clock.now()));
-        }
-      }
-      if (status == 429 || (status == 503 && retry_after)) {
-        verdict = Verdict::kRetry;  // the server refused the request unprocessed
-      } else if (status == 500 || status == 502 || status == 503 || status == 504) {
-        verdict = Verdict::kRetryIfIdempotent;
-      } else if (request.expect_json && status >= 200 && status < 300 &&
-                 outcome.bytes_to_sink == 0 && !response.body.empty() && !is_json(response.body)) {
-        // An HTML page from a proxy, random bytes or a truncated transfer: transient, like a 5xx
-        // (a write may have been applied all the same).
-        response.malformed_body = true;
-        verdict = Verdict::kRetryIfIdempotent;
-      }
-    } else if (outcome.code == CURLE_ABORTED_BY_CALLBACK) {
-      response.cancelled = true;
-      response.ambiguous = !idempotent && outcome.maybe_sent;
-    } else if (outcome.sink_refused) {
-      verdict = Verdict::kDone;
-    } else if (not_sent_error(outcome.code) ||
-               (transient_error(outcome.code) && !outcome.maybe_sent)) {
-      verdict = Verdict::kRetry;
-    } else if (transient_error(outcome.code)) {
-      verdict = Verdict::kRetryIfIdempotent;
-    }
-
+    Verdict verdict = impl_->judge(request, outcome, response, retry_after);
     const AttemptOutcome attempt_kind = attempt_outcome(
         outcome.body_too_large ? CURLE_OK : outcome.code, response.status, response.malformed_body);
-    ++tally.outcomes[std::string(outcome_name(attempt_kind))];
-    if (attempt_kind == AttemptOutcome::timed_out) {
-      tally.in_timed_out_attempts += attempt_ms;
-      hang_timeouts += timeout < request.timeouts.total ? 1 : 0;
-    }
-    if (attempt_kind == AttemptOutcome::answered) {
-      host.failure_streak = 0;
-      host.latencies.add(attempt_ms);
-    } else if (attempt_kind != AttemptOutcome::rate_limited && !response.cancelled) {
-      ++host.failure_streak;
-    }
-
-    if (verdict == Verdict::kRetryIfIdempotent && !idempotent) {
-      response.ambiguous = true;
-      verdict = Verdict::kDone;
-    }
+    Impl::count_attempt(attempt_kind, attempt_ms, timeout < request.timeouts.total, response, tally,
+                        host, budget);
     std::string decision;
-    if (verdict != Verdict::kDone) {
-      const bool refused = outcome.code == CURLE_OK && response.status == 429;
-      refusals += refused ? 1 : 0;
-      if (retry_after && *retry_after > impl_->options.max_retry_after) {
-        verdict = Verdict::kDone;
-        response.refused_retry_after = *retry_after;
-        decision =
-            fmt::format("; Retry-After {} s is beyond the {} s limit, not retrying",
-                        retry_after->count() / 1000, impl_->options.max_retry_after.count() / 1000);
-      } else if (refused ? refusals >= kMaxRefusals : attempt_number - refusals >= max_attempts) {
-        verdict = Verdict::kDone;
-        // Only not-processed outcomes reach here for a non-idempotent request: not ambiguous.
-        decision = "; giving up, attempts exhausted";
-      } else if (outcome.bytes_to_sink > 0 && !request.download_restart) {
-        verdict = Verdict::kDone;
-        decision = "; partial download cannot restart, not retrying";
-      }
-    }
+    verdict = impl_->limit_retry(verdict, request, outcome, attempt_number, retry_after, budget,
+                                 response, decision);
 
     const auto delay =
         verdict == Verdict::kDone
@@ -772,8 +831,8 @@ Response HttpClient::perform(const Request& request) {
     spdlog::default_logger_raw()->debug(
         "HTTP {} {} -> {} in {} ms (attempt {}/{}){}{}", request.method, loggable_url,
         response.status != 0 ? std::to_string(response.status) : response.transport_error,
-        attempt_ms.count(), attempt_number, max_attempts, response.ambiguous ? "; ambiguous" : "",
-        decision);
+        attempt_ms.count(), attempt_number, budget.max_attempts,
+        response.ambiguous ? "; ambiguous" : "", decision);
     if (verdict == Verdict::kDone)
       return finish();
 

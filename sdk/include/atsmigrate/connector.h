@@ -1,5 +1,5 @@
 /*
- * atsmigrate connector ABI, version 1.
+ * atsmigrate connector ABI, version 1.1.
  *
  * This header is the specification. A connector is a shared library that exports exactly one
  * symbol, `atsm_connector_entry`, and talks to the host through the plain C tables below. It can
@@ -10,7 +10,25 @@
  *  - Versions. An ABI version is `(major << 16) | minor`. The host and a connector must agree on
  *    the major version; minors only add. Every table starts with `struct_size` and `abi_version`,
  *    and grows only by appending fields: a reader reads a field only when it lies within the
- *    writer's `struct_size`, and treats a missing or NULL field as "not provided".
+ *    writer's `struct_size`, and treats a missing or NULL field as "not provided". Everything
+ *    added after 1.0 says in its comment which minor added it ("[since 1.1]"); what says nothing
+ *    is 1.0's (a frozen copy of each released minor lives in tests/abi/frozen/).
+ *  - Mixed minors [since 1.1]. A host and a connector of the same major but different minors
+ *    serve each other with what both know, except where the connector's meaning would change:
+ *      a newer host, an older connector: the host loads it and serves it with what its minor
+ *        defines. A 1.0 connector has none of 1.1's additions: asked for a 1.1 extension, its
+ *        get_extension answers NULL (as 1.0 already required of an unknown id) and the host does
+ *        without it; it gets no VERBATIM treatment; and the host refuses it if it sets a
+ *        capability bit its minor left undefined (which can only mean it was built against an
+ *        unreleased header, and would be misread either way).
+ *      an older host, a newer connector: an addition the host does not know is ignored (an
+ *        extension it never asks for, a field beyond what it reads), except a capability that
+ *        changes what the host must do with the connector's records (ATSM_CAP_VERBATIM): a host
+ *        that ignored it would serve the connector wrongly, so the connector declines such a host
+ *        by returning NULL from its entry point (atsm_connector_minimum_host_minor below says
+ *        when; connector.hpp's ATSM_DEFINE_CONNECTOR does it), and every host, 1.0's included,
+ *        refuses a connector whose entry point returned NULL. Later minors put capabilities of
+ *        that kind in ATSM_CAP_REQUIRED_RANGE, whose unknown bits a host from 1.1 on refuses.
  *  - Strings are UTF-8 and NUL-terminated unless a length is passed beside them. Records cross as
  *    UTF-8 JSON of the canonical model (sdk/schema/record.schema.json), a batch being a JSON array.
  *  - Ownership. Nothing changes owner across the boundary. A pointer passed into a call is
@@ -46,7 +64,7 @@ extern "C" {
 #endif
 
 #define ATSM_ABI_VERSION_MAJOR 1u
-#define ATSM_ABI_VERSION_MINOR 0u
+#define ATSM_ABI_VERSION_MINOR 1u /* 1.1: ATSM_CAP_VERBATIM and the extensions below */
 #define ATSM_MAKE_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (uint32_t)(minor))
 #define ATSM_ABI_VERSION ATSM_MAKE_ABI_VERSION(ATSM_ABI_VERSION_MAJOR, ATSM_ABI_VERSION_MINOR)
 #define ATSM_ABI_MAJOR(version) ((uint32_t)(version) >> 16)
@@ -346,11 +364,48 @@ typedef struct atsm_host_services {
 #define ATSM_CAP_FIND 0x4u
 /* The sink implements `read_back` (field-level reconciliation). */
 #define ATSM_CAP_READ_BACK 0x8u
-/* The sink keeps every staged record as it is (an archive, a warehouse): the host resolves no
- * reference through the mapping file (an unmapped one does not fail the plan), merges no person
- * by email and no file by bytes, and applies none of the migration options' skip rules. */
+/* [since 1.1] The sink keeps every staged record as it is (an archive, a warehouse): the host
+ * resolves no reference through the mapping file (an unmapped one does not fail the plan), merges
+ * no person by email and no file by bytes, and applies none of the migration options' skip rules.
+ * A host that did not know it would treat the sink as an ordinary one: a connector that sets it
+ * declines hosts below 1.1 ("Mixed minors" above). */
 #define ATSM_CAP_VERBATIM 0x10u
 
+/* [since 1.1] The capability bits each minor defines. */
+#define ATSM_CAPS_SINCE_1_0 \
+  (ATSM_CAP_THREAD_SAFE | ATSM_CAP_INCREMENTAL | ATSM_CAP_FIND | ATSM_CAP_READ_BACK)
+#define ATSM_CAPS_SINCE_1_1 ATSM_CAP_VERBATIM
+/* [since 1.1] Every capability bit this header defines. */
+#define ATSM_CAPS_KNOWN (ATSM_CAPS_SINCE_1_0 | ATSM_CAPS_SINCE_1_1)
+/* [since 1.1] Capabilities that change what a host must do with a connector, unlike the ones a
+ * host may ignore (THREAD_SAFE, FIND: it then does less): later minors define them in these bits,
+ * and a host refuses a connector that sets one it does not know. VERBATIM is of that kind but
+ * lies below, defined before this rule; hosts before 1.1 are kept from it by the entry point. */
+#define ATSM_CAP_REQUIRED_RANGE 0xffff0000u
+
+/* [since 1.1] The capability bits a connector built against ABI `abi_version` may set. */
+static inline uint32_t atsm_capabilities_defined_in(uint32_t abi_version) {
+  return ATSM_ABI_MINOR(abi_version) >= 1u ? ATSM_CAPS_KNOWN : ATSM_CAPS_SINCE_1_0;
+}
+
+/* [since 1.1] The lowest host minor that serves a connector with `capabilities` as it needs:
+ * its entry point returns NULL to a host of a lower minor (of the same major). */
+static inline uint32_t atsm_connector_minimum_host_minor(uint32_t capabilities) {
+  return (capabilities & ATSM_CAP_VERBATIM) != 0u ? 1u : 0u;
+}
+
+/* [since 1.1] The capability bits a host of this header cannot honour for a connector that
+ * declares ABI `abi_version` and `capabilities`: bits of the connector's own minor it left
+ * undefined, and required bits (ATSM_CAP_REQUIRED_RANGE) the host does not know. A host refuses a
+ * connector for which this is not 0. */
+static inline uint32_t atsm_capabilities_unservable(uint32_t abi_version, uint32_t capabilities) {
+  uint32_t undefined_by_its_minor =
+      capabilities & ATSM_CAPS_KNOWN & ~atsm_capabilities_defined_in(abi_version);
+  uint32_t unknown_required = capabilities & ATSM_CAP_REQUIRED_RANGE & ~ATSM_CAPS_KNOWN;
+  return undefined_by_its_minor | unknown_required;
+}
+
+/* [since 1.1] */
 /* Host extension "atsm.host.in_flight/1" (the services' get_extension): how many requests the
  * connector should keep in flight to run at its buckets' rate limit. The host answers with
  * Little's law on what the run has measured of this connector's requests: the buckets' limit
@@ -364,6 +419,7 @@ typedef struct atsm_host_in_flight_v1 {
   uint32_t (*suggested_in_flight)(void* host);
 } atsm_host_in_flight_v1;
 
+/* [since 1.1] */
 /* Host extension "atsm.host.intents/1" (the services' get_extension): a durable record of
  * work a connector has begun on the target and must finish even if the process dies between two
  * of its calls (a job opened for a while that must be closed again). An intent is (topic, key)
@@ -382,6 +438,7 @@ typedef struct atsm_host_intents_v1 {
   atsm_status (*list)(void* host, const char* topic, const atsm_output* out, atsm_error* error);
 } atsm_host_intents_v1;
 
+/* [since 1.1] */
 /* Extension "atsm.sink.finish/1" (the descriptor's get_extension): a sink that commits its work
  * at the end (files replaced at once, a manifest) is told when a load has handed it every item.
  * `summary_json` is {"kinds": {"person": {"created": N, ...}, ...}}; `out` may receive a JSON
@@ -395,6 +452,7 @@ typedef struct atsm_sink_finish_v1 {
                         atsm_error* error);
 } atsm_sink_finish_v1;
 
+/* [since 1.1] */
 /* Extension "atsm.sink.census/1" (the descriptor's get_extension): every object of `kind` the
  * target holds that carries source keys (the legacy ids a sink writes on what it creates), so the
  * reconciliation can prove that no source record became two target objects and that no two
@@ -411,6 +469,7 @@ typedef struct atsm_sink_census_v1 {
                         atsm_error* error);
 } atsm_sink_census_v1;
 
+/* [since 1.1] */
 /* Extension "atsm.source.unmigrated/1" (the descriptor's get_extension): what a source's vendor
  * holds that the connector does not carry into the canonical model, or carries only in another
  * form, each with the reason, so the report of every run lists it (report.json

@@ -609,13 +609,17 @@ struct Adapter {
 }  // namespace atsm::sdk
 
 // Defines the exported entry point for connector class `Impl` described by `info_expr` (an
-// atsm::sdk::ConnectorInfo; wrap it in parentheses). Use once per library.
-#define ATSM_DEFINE_CONNECTOR(Impl, info_expr)                                                   \
-  extern "C" ATSM_EXPORT const atsm_connector* atsm_connector_entry(uint32_t host_abi_version) { \
-    if (ATSM_ABI_MAJOR(host_abi_version) != ATSM_ABI_VERSION_MAJOR)                              \
-      return nullptr;                                                                            \
-    static const atsm_connector table = ::atsm::sdk::Adapter<Impl>::descriptor(info_expr);       \
-    return &table;                                                                               \
+// atsm::sdk::ConnectorInfo; wrap it in parentheses). Use once per library. It declines a host of
+// another major, and a host whose minor is too old for the capabilities (connector.h, "Mixed
+// minors": a 1.0 host would treat a VERBATIM sink as an ordinary one).
+#define ATSM_DEFINE_CONNECTOR(Impl, info_expr)                                                    \
+  extern "C" ATSM_EXPORT const atsm_connector* atsm_connector_entry(uint32_t host_abi_version) {  \
+    if (ATSM_ABI_MAJOR(host_abi_version) != ATSM_ABI_VERSION_MAJOR)                               \
+      return nullptr;                                                                             \
+    static const atsm_connector table = ::atsm::sdk::Adapter<Impl>::descriptor(info_expr);        \
+    if (ATSM_ABI_MINOR(host_abi_version) < atsm_connector_minimum_host_minor(table.capabilities)) \
+      return nullptr;                                                                             \
+    return &table;                                                                                \
   }
 
 #endif  // ATSMIGRATE_CONNECTOR_HPP

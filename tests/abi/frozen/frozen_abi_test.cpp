@@ -1,49 +1,200 @@
-// ABI compatibility: the current connector.h keeps every field of ABI 1.0 at its 1.0 offset, every
-// 1.0 constant at its value, and every struct at least as large (minors only append); a plugin
-// built against the frozen 1.0 header loads in this host.
+// ABI compatibility: the current connector.h keeps every field of ABI 1.0 and 1.1 at its frozen
+// offset, every constant at its value, and every struct at least as large (minors only append);
+// plugins built against the frozen headers load in this host; and both directions of mixed minors
+// behave as connector.h's "Mixed minors" says: this 1.1 host serves a 1.0 connector without 1.1's
+// additions, and a 1.0 host (frozen_v1_0_host.c) refuses a 1.1 connector that needs VERBATIM.
 #include <gtest/gtest.h>
 
 #include <atsmigrate/connector.h>
 
+#include <cstring>
 #include <map>
 #include <string>
 
 #include "frozen_layout.h"
+#include "frozen_v1_0_host.h"
+#include "host/connector_instance.hpp"
 #include "host/plugin_registry.hpp"
+#include "memory_services.hpp"
+#include "plugin_run.hpp"
 
 namespace {
 
+using atsm::abi_testing::MemoryServices;
+using atsm::host::ConnectorInstance;
+using atsm::host::LoadedPlugin;
+using atsm::host::PluginRegistry;
+
+const std::string kPluginDir = ATSM_TEST_PLUGIN_DIR;
+
 const atsm_layout_entry kCurrentLayout[] = {
-#include "layout_fields.inc"
+#include "layout_fields_v1_1.inc"
     {nullptr, 0}};
 
-TEST(FrozenAbi, EveryOneDotZeroFieldKeepsItsOffsetAndEveryStructOnlyGrows) {
+const atsm_layout_text kCurrentTexts[] = {
+#include "texts_v1_1.inc"
+    {nullptr, nullptr}};
+
+// Compares a frozen header's facts with the current header's; returns how many were compared.
+int expect_layout_kept(const atsm_layout_entry* frozen, const std::string& version) {
   std::map<std::string, size_t> current;
   for (const atsm_layout_entry* entry = kCurrentLayout; entry->what != nullptr; ++entry)
     current[entry->what] = entry->value;
   int compared = 0;
-  for (const atsm_layout_entry* entry = atsm_frozen_layout; entry->what != nullptr; ++entry) {
+  for (const atsm_layout_entry* entry = frozen; entry->what != nullptr; ++entry) {
     std::string what = entry->what;
-    ASSERT_TRUE(current.count(what)) << what << " of ABI 1.0 is gone";
-    if (what.rfind("sizeof ", 0) == 0)
+    EXPECT_TRUE(current.count(what)) << what << " of ABI " << version << " is gone";
+    // Sizes grow by appending; the minor grows with each release.
+    if (what.rfind("sizeof ", 0) == 0 || what == "ATSM_ABI_VERSION_MINOR")
       EXPECT_GE(current[what], entry->value) << what << " shrank";
     else
       EXPECT_EQ(current[what], entry->value) << what << " moved or changed";
     ++compared;
   }
-  EXPECT_GT(compared, 120);
+  return compared;
+}
+
+const LoadedPlugin* load(PluginRegistry& registry, const std::string& file) {
+  const LoadedPlugin* plugin = registry.load_file(kPluginDir + "/" + file);
+  EXPECT_NE(plugin, nullptr) << (registry.refusals().empty() ? ""
+                                                             : registry.refusals().back().line());
+  return plugin;
+}
+
+std::string refusal(PluginRegistry& registry, const std::string& file) {
+  EXPECT_EQ(registry.load_file(kPluginDir + "/" + file), nullptr) << file << " loaded";
+  return registry.refusals().empty() ? std::string() : registry.refusals().back().line();
+}
+
+TEST(FrozenAbi, EveryOneDotZeroFieldKeepsItsOffsetAndEveryStructOnlyGrows) {
+  EXPECT_GT(expect_layout_kept(atsm_frozen_layout, "1.0"), 120);
   EXPECT_EQ(ATSM_ABI_VERSION_MAJOR, 1u);
 }
 
+TEST(FrozenAbi, EveryOneDotOneFieldKeepsItsOffsetAndEveryStructOnlyGrows) {
+  EXPECT_GT(expect_layout_kept(atsm_frozen_layout_v1_1, "1.1"), 150);
+  EXPECT_GE(ATSM_ABI_VERSION_MINOR, 1u);
+}
+
+TEST(FrozenAbi, EveryOneDotOneExtensionIdIsKept) {
+  std::map<std::string, std::string> current;
+  for (const atsm_layout_text* entry = kCurrentTexts; entry->what != nullptr; ++entry)
+    current[entry->what] = entry->text;
+  int compared = 0;
+  for (const atsm_layout_text* entry = atsm_frozen_texts_v1_1; entry->what != nullptr; ++entry) {
+    EXPECT_EQ(current[entry->what], entry->text) << entry->what;
+    ++compared;
+  }
+  EXPECT_EQ(compared, 6);
+}
+
 TEST(FrozenAbi, PluginBuiltAgainstTheOneDotZeroHeaderLoads) {
-  atsm::host::PluginRegistry registry;
-  const atsm::host::LoadedPlugin* plugin =
-      registry.load_file(std::string(ATSM_TEST_PLUGIN_DIR) + "/libtest_frozen_v1_0.so");
-  ASSERT_NE(plugin, nullptr) << (registry.refusals().empty() ? "" : registry.refusals()[0].line());
+  PluginRegistry registry;
+  const LoadedPlugin* plugin = load(registry, "libtest_frozen_v1_0.so");
+  ASSERT_NE(plugin, nullptr);
   EXPECT_EQ(plugin->name(), "frozen");
   EXPECT_EQ(plugin->abi_version(), ATSM_MAKE_ABI_VERSION(1, 0));
   EXPECT_EQ(plugin->source_kinds(), std::vector<std::string>{"person"});
   EXPECT_NE(plugin->descriptor().read, nullptr);
+}
+
+TEST(FrozenAbi, PluginBuiltAgainstTheOneDotOneHeaderLoadsWithItsAdditions) {
+  PluginRegistry registry;
+  const LoadedPlugin* plugin = load(registry, "libtest_frozen_v1_1.so");
+  ASSERT_NE(plugin, nullptr);
+  EXPECT_EQ(plugin->abi_version(), ATSM_MAKE_ABI_VERSION(1, 1));
+  EXPECT_EQ(plugin->capabilities(), std::vector<std::string>{"verbatim"});
+  MemoryServices services;
+  ConnectorInstance sink(*plugin, services, "{}");
+  EXPECT_TRUE(sink.finish("{\"kinds\":{}}")) << "the 1.1 sink.finish extension is reached";
+}
+
+// A newer host, an older connector: it loads and works, and gets none of 1.1's additions.
+TEST(MixedMinors, ThisHostServesAOneDotZeroSinkWithoutOneDotOneAdditions) {
+  PluginRegistry registry;
+  const LoadedPlugin* plugin = load(registry, "libtest_frozen_v1_0_sink.so");
+  ASSERT_NE(plugin, nullptr);
+  EXPECT_EQ(plugin->abi_version(), ATSM_MAKE_ABI_VERSION(1, 0));
+  EXPECT_TRUE(plugin->capabilities().empty());
+  EXPECT_EQ(plugin->descriptor().capabilities & ATSM_CAP_VERBATIM, 0u) << "an ordinary sink";
+  MemoryServices services;
+  ConnectorInstance sink(*plugin, services, "{}");
+  EXPECT_TRUE(sink.prepare("{}").contains("catalog"));
+  boost::json::array results = sink.write("person", R"([{"key":"frozen:person:1"}])");
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].at("target_id").as_string(), "t-1");
+  EXPECT_FALSE(sink.finish("{\"kinds\":{}}")) << "no atsm.sink.finish/1 from a 1.0 sink";
+  EXPECT_FALSE(sink.census("person")) << "no atsm.sink.census/1 from a 1.0 sink";
+  EXPECT_EQ(services.lines, std::vector<std::string>{"frozen 1.0 sink opened"});
+}
+
+// The same through the run's real services (what a migration lends a connector): a 1.0 source
+// reads, logs through them and resumes from its checkpoint.
+TEST(MixedMinors, ThisHostsRunServicesServeAOneDotZeroSource) {
+  atsm::testing::PluginRunOptions options;
+  options.plugin_file = kPluginDir + "/libtest_frozen_v1_0.so";
+  atsm::testing::PluginRun run(options);
+  std::unique_ptr<ConnectorInstance> source = run.open();
+  std::vector<std::string> keys, checkpoints;
+  auto collect = [&](const std::string&, boost::json::array& records,
+                     const std::string& checkpoint) {
+    for (const boost::json::value& record : records)
+      keys.emplace_back(record.at("source_key").as_string());
+    checkpoints.push_back(checkpoint);
+  };
+  source->read("person", "", collect);
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"frozen:person:1", "frozen:person:2", "frozen:person:3"}));
+  EXPECT_EQ(checkpoints, (std::vector<std::string>{"after-2", ""}));
+  EXPECT_NE(run.log().find("frozen 1.0 connector opened"), std::string::npos) << run.log();
+  keys.clear();
+  source->read("person", "after-2", collect);
+  EXPECT_EQ(keys, std::vector<std::string>{"frozen:person:3"});
+}
+
+// A 1.0 descriptor with a bit 1.0 left undefined: honouring it as VERBATIM or ignoring it would
+// both be guesses; the host refuses, naming the bit.
+TEST(MixedMinors, ThisHostRefusesAOneDotZeroConnectorSettingABitOneDotZeroDidNotDefine) {
+  PluginRegistry registry;
+  std::string line = refusal(registry, "libtest_frozen_v1_0_stray.so");
+  EXPECT_NE(line.find("built for ABI 1.0"), std::string::npos) << line;
+  EXPECT_NE(line.find("capability bits 0x10 "), std::string::npos) << line;
+}
+
+// A required capability of a later minor that this host does not know: refused, not ignored.
+TEST(MixedMinors, ThisHostRefusesARequiredCapabilityItDoesNotKnow) {
+  PluginRegistry registry;
+  std::string line = refusal(registry, "libtest_frozen_v1_1_future.so");
+  EXPECT_NE(line.find("capability bits 0x10000 "), std::string::npos) << line;
+  EXPECT_NE(line.find("ABI " + atsm::host::abi_version_text(ATSM_ABI_VERSION)), std::string::npos)
+      << line;
+}
+
+// An older host, a newer connector that needs VERBATIM: the 1.0 host must not load it as an
+// ordinary sink. The connector declines it, and the 1.0 host refuses it for that.
+TEST(MixedMinors, AOneDotZeroHostRefusesAOneDotOneConnectorThatNeedsVerbatim) {
+  for (const std::string& file :
+       {kPluginDir + "/libtest_frozen_v1_1.so", std::string(ATSM_ARCHIVE_PLUGIN)}) {
+    atsm_v1_0_host_outcome outcome = atsm_v1_0_host_load(file.c_str());
+    EXPECT_EQ(outcome.loaded, 0) << file << " loaded in a 1.0 host as " << outcome.name
+                                 << " with capabilities " << outcome.capabilities;
+    EXPECT_STREQ(outcome.refusal, "its entry point returned no descriptor for host ABI 1.0")
+        << file;
+  }
+}
+
+// The refusal is specific to what a 1.0 host cannot serve: a 1.1 connector without VERBATIM
+// (built with connector.hpp), and the 1.0 connectors, load in the 1.0 host.
+TEST(MixedMinors, AOneDotZeroHostLoadsOneDotOneConnectorsThatDoNotNeedVerbatim) {
+  atsm_v1_0_host_outcome echo = atsm_v1_0_host_load(ATSM_ECHO_PLUGIN);
+  EXPECT_EQ(echo.loaded, 1) << echo.refusal;
+  EXPECT_STREQ(echo.name, "echo");
+  EXPECT_EQ(echo.abi_version, ATSM_ABI_VERSION);
+  for (const char* file : {"libtest_frozen_v1_0.so", "libtest_frozen_v1_0_sink.so"}) {
+    atsm_v1_0_host_outcome outcome = atsm_v1_0_host_load((kPluginDir + "/" + file).c_str());
+    EXPECT_EQ(outcome.loaded, 1) << file << ": " << outcome.refusal;
+    EXPECT_EQ(outcome.abi_version, ATSM_MAKE_ABI_VERSION(1, 0)) << file;
+  }
 }
 
 }  // namespace

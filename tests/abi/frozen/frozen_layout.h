@@ -14,6 +14,17 @@ typedef struct atsm_layout_entry {
 
 /* The frozen 1.0 header's facts (frozen_layout.c), NULL-terminated. */
 extern const atsm_layout_entry atsm_frozen_layout[];
+/* The frozen 1.1 header's facts (frozen_layout_v1_1.c), NULL-terminated. */
+extern const atsm_layout_entry atsm_frozen_layout_v1_1[];
+
+/* A text constant of an ABI header: an extension id, the entry symbol. */
+typedef struct atsm_layout_text {
+  const char* what; /* "ATSM_EXT_SINK_FINISH" */
+  const char* text; /* "atsm.sink.finish/1" */
+} atsm_layout_text;
+
+/* The frozen 1.1 header's text constants, NULL-terminated. */
+extern const atsm_layout_text atsm_frozen_texts_v1_1[];
 
 #ifdef __cplusplus
 }
@@ -22,5 +33,6 @@ extern const atsm_layout_entry atsm_frozen_layout[];
 #define ATSM_LAYOUT_FIELD(type, field) {#type "." #field, offsetof(type, field)},
 #define ATSM_LAYOUT_SIZE(type) {"sizeof " #type, sizeof(type)},
 #define ATSM_LAYOUT_CONST(name) {#name, (size_t)(name)},
+#define ATSM_LAYOUT_TEXT(name) {#name, name},
 
 #endif

@@ -6,10 +6,10 @@
 #include <boost/json.hpp>
 #include <string>
 
-#include "cli/report_command.hpp"
 #include "model/html.hpp"
+#include "report/report.hpp"
 
-namespace atsm::cli {
+namespace atsm::report {
 namespace {
 
 namespace json = boost::json;
@@ -59,14 +59,9 @@ std::string table(const json::object& report, const char* member, const std::str
   return html + "</tbody></table></div>\n";
 }
 
-}  // namespace
-
-std::string render_report_html(const json::object& report) {
-  const json::object& summary = report.at("summary").as_object();
-  const std::string verdict(summary.at("verdict").as_string());
-  bool clean = verdict == "clean";
-  bool held = verdict == "held";
-  std::string html = R"(<!DOCTYPE html>
+// The page's head: its title and inline style, phone layout included.
+std::string page_head() {
+  return R"(<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>atsmigrate report</title>
@@ -96,6 +91,13 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
 }
 </style></head><body>
 )";
+}
+
+// The title, when it was generated, and the verdict in a sentence.
+std::string title_and_verdict(const json::object& report, const std::string& verdict) {
+  std::string html;
+  bool clean = verdict == "clean";
+  bool held = verdict == "held";
   html += fmt::format("<h1>Migration report: {} &rarr; {}</h1>\n<p class=\"n\">Generated {}</p>\n",
                       cell(report.if_contains("source")), cell(report.if_contains("sink")),
                       cell(report.if_contains("generated_at")));
@@ -108,6 +110,12 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
       : held ? "Held: some records wait for an operator's step in the target (listed below); "
                "take it, then run the migration again."
              : "Differences found: the tables below name each record and what is wrong.");
+  return html;
+}
+
+// One tile per headline count of the summary.
+std::string summary_tiles(const json::object& summary) {
+  std::string html;
   html += "<div class=\"tiles\" id=\"summary\">\n";
   static const std::pair<const char*, const char*> kTiles[] = {
       {"unexplained", "unexplained differences"},
@@ -123,7 +131,12 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
   for (const auto& [key, label] : kTiles)
     html += fmt::format("<div class=\"tile\"><b>{}</b>{}</div>\n", number(summary, key), label);
   html += "</div>\n";
+  return html;
+}
 
+// What needs a person, record by record: differences, failures, unreadable records.
+std::string attention_tables(const json::object& report) {
+  std::string html;
   html += table(report, "unexplained", "Unexplained differences",
                 {{"kind", "Kind"}, {"key", "Source record"}, {"problem", "Problem"}});
   html += table(report, "mismatches", "Read-back mismatches",
@@ -150,7 +163,11 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
   html += table(
       report, "field_errors", "Source records with a bad field (migrated without it)",
       {{"kind", "Kind"}, {"key", "Source record"}, {"field", "Field"}, {"message", "Problem"}});
+  return html;
+}
 
+std::string counts_section(const json::object& report) {
+  std::string html;
   // Counts: a bar per kind, written / skipped / failed / unexplained out of staged. The bar comes
   // right after the kind, so a phone shows it without scrolling the table sideways.
   const json::object& counts = report.at("counts").as_object();
@@ -188,7 +205,11 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
         written_kind ? std::to_string(written) : "—", skipped, failed, unexplained);
   }
   html += "</tbody></table></div>\n";
+  return html;
+}
 
+std::string read_back_section(const json::object& report) {
+  std::string html;
   // Read-back per kind and cohort.
   if (const json::value* read_back = report.if_contains("read_back");
       read_back && read_back->is_object() && !read_back->as_object().empty()) {
@@ -209,7 +230,11 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
     }
     html += "</tbody></table></div>\n";
   }
+  return html;
+}
 
+std::string vendors_section(const json::object& report) {
+  std::string html;
   // Calls per vendor against the floor their rate limits set.
   if (const json::value* vendors = report.if_contains("vendors");
       vendors && vendors->is_object() && !vendors->as_object().empty()) {
@@ -230,7 +255,11 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
     }
     html += "</tbody></table></div>\n";
   }
+  return html;
+}
 
+std::string lossy_section(const json::object& report) {
+  std::string html;
   // What the target could not hold, per kind and reason.
   if (const json::value* lossy = report.if_contains("lossy");
       lossy && lossy->is_object() && !lossy->as_object().empty()) {
@@ -242,6 +271,11 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
                           count.to_number<int64_t>());
     html += "</tbody></table></div>\n";
   }
+  return html;
+}
+
+std::string reasons_section(const json::object& report) {
+  std::string html;
   // Skipped and lossy records by reason class, each class folded: its count, then the records.
   if (const json::value* reasons = report.if_contains("reasons");
       reasons && reasons->is_array() && !reasons->as_array().empty()) {
@@ -273,6 +307,12 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
       html += "</p></details>\n";
     }
   }
+  return html;
+}
+
+// What connectors said, and what the source declared it does not carry.
+std::string closing_tables(const json::object& report) {
+  std::string html;
   html += table(report, "notices", "Connector notices",
                 {{"plugin", "Connector"}, {"message", "Notice"}});
   html +=
@@ -282,10 +322,28 @@ table.records td::before{content:attr(data-label) ": ";color:#57606a;font-weight
   html += table(
       report, "field_errors", "Source records with a bad field (field left out)",
       {{"kind", "Kind"}, {"key", "Source record"}, {"field", "Field"}, {"message", "Problem"}});
+  return html;
+}
+
+}  // namespace
+
+std::string render_report_html(const json::object& report) {
+  const json::object& summary = report.at("summary").as_object();
+  const std::string verdict(summary.at("verdict").as_string());
+  std::string html = page_head();
+  html += title_and_verdict(report, verdict);
+  html += summary_tiles(summary);
+  html += attention_tables(report);
+  html += counts_section(report);
+  html += read_back_section(report);
+  html += vendors_section(report);
+  html += lossy_section(report);
+  html += reasons_section(report);
+  html += closing_tables(report);
   html +=
       "<footer>Written by atsmigrate. report.json beside this file holds the same data for "
       "machines.</footer>\n</body></html>\n";
   return html;
 }
 
-}  // namespace atsm::cli
+}  // namespace atsm::report
