@@ -19,8 +19,8 @@ const std::map<std::string, std::string>& GreenhouseSource::education_options(
   return education_options_.emplace(key, std::move(names)).first->second;
 }
 
-// person.education and person.employment (the session's model extension, members the host
-// keeps) from /v3/candidate_educations and /v3/candidate_employments, each read whole once.
+// person.education and person.employment from /v3/candidate_educations and
+// /v3/candidate_employments, each read whole once.
 void GreenhouseSource::add_history(model::Person& person, const std::string& candidate) {
   auto text = [](const json::value& row, const char* key) -> std::optional<std::string> {
     const json::value* value = row.is_object() ? row.as_object().if_contains(key) : nullptr;
@@ -49,50 +49,47 @@ void GreenhouseSource::add_history(model::Person& person, const std::string& can
       return time->substr(0, 10);
     return std::nullopt;
   };
-  json::array education;
+  // The model takes "YYYY", "YYYY-MM" or "YYYY-MM-DD"; any other value is left out rather than
+  // failing the whole read when the record is serialized.
+  auto date = [](std::optional<std::string> value) -> std::optional<std::string> {
+    if (value && !model::is_valid_date(value->size() == 4   ? *value + "-01-01"
+                                       : value->size() == 7 ? *value + "-01"
+                                                            : *value))
+      return std::nullopt;
+    return value;
+  };
   const auto& educations = account_list("candidate_educations", "candidate_id");
   if (auto found = educations.find(candidate); found != educations.end())
     for (const json::value& row : found->second) {
-      json::object item;
-      auto option = [&](const char* member, const char* key, const char* as) {
-        if (std::optional<std::string> id = member_id(row, member)) {
-          const auto& names = education_options(key);
-          auto name = names.find(*id);
-          item[as] = name == names.end() ? "option " + *id : name->second;
-        }
+      model::Education item;
+      auto option = [&](const char* member, const char* key) -> std::optional<std::string> {
+        std::optional<std::string> id = member_id(row, member);
+        if (!id)
+          return std::nullopt;
+        const auto& names = education_options(key);
+        auto name = names.find(*id);
+        return name == names.end() ? "option " + *id : name->second;
       };
-      option("school_name_custom_field_option_id", "school_name", "school");
-      option("degree_custom_field_option_id", "degree", "degree");
-      option("discipline_custom_field_option_id", "discipline", "field_of_study");
-      if (auto start = partial_date(row, "start_date_year", "start_date_month", "start_at"))
-        item["start"] = *start;
-      if (auto end = partial_date(row, "end_date_year", "end_date_month", "end_at"))
-        item["end"] = *end;
-      if (!item.contains("school"))
-        item["school"] = "";  // no school listed: the entry still says what it can
-      education.push_back(std::move(item));
+      // No school listed: the entry still says what it can (school "").
+      item.school = option("school_name_custom_field_option_id", "school_name").value_or("");
+      item.degree = option("degree_custom_field_option_id", "degree");
+      item.field_of_study = option("discipline_custom_field_option_id", "discipline");
+      item.start = date(partial_date(row, "start_date_year", "start_date_month", "start_at"));
+      item.end = date(partial_date(row, "end_date_year", "end_date_month", "end_at"));
+      person.education.push_back(std::move(item));
     }
-  json::array employment;
   const auto& employments = account_list("candidate_employments", "candidate_id");
   if (auto found = employments.find(candidate); found != employments.end())
     for (const json::value& row : found->second) {
-      json::object item;
-      if (auto company = text(row, "company_name"))
-        item["company"] = *company;
-      if (auto title = text(row, "title"))
-        item["title"] = *title;
-      if (auto start = text(row, "start_date"))
-        item["start"] = *start;
+      model::Employment item;
+      item.company = text(row, "company_name");
+      item.title = text(row, "title");
+      item.start = date(text(row, "start_date"));
       std::optional<std::string> end = text(row, "end_date");
-      if (end)
-        item["end"] = *end;
-      item["current"] = !end.has_value();
-      employment.push_back(std::move(item));
+      item.end = date(end);
+      item.current = !end.has_value();
+      person.employment.push_back(std::move(item));
     }
-  if (!education.empty())
-    person.extra["education"] = std::move(education);
-  if (!employment.empty())
-    person.extra["employment"] = std::move(employment);
 }
 
 // v3 keeps recruiter and coordinator on applications (§6.1): a full run lists every

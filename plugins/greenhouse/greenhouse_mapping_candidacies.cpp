@@ -68,26 +68,9 @@ static void apply_rejection_detail(model::Candidacy& candidacy, const Applicatio
   }
 }
 
-model::Record map_application(const json::value& raw, const std::vector<json::value>& stages,
-                              const CustomFieldIndex& index, const ApplicationExtras& extras) {
-  Problems problems;
-  Fields fields(raw, problems);
-  auto candidacy = start<model::Candidacy>("application", raw, fields, problems);
-  std::optional<std::string> candidate = fields.id("candidate_id");
-  if (!candidate)
-    problems.add("candidate_id", "required id is missing");
-  candidacy.person_key = source_key("candidate", candidate.value_or("missing"));
-  candidacy.job_key = key_of("job", fields.id("job_id"));
-  bool prospect = fields.flag("prospect").value_or(false);
-  candidacy.is_prospect = prospect;
-  std::vector<std::string> prospective = fields.ids("prospective_job_ids");
-  if (!prospective.empty()) {
-    json::array keys;
-    for (const std::string& id : prospective)
-      keys.emplace_back(source_key("job", id));
-    candidacy.extra["prospective_job_keys"] = std::move(keys);
-  }
-
+// The application's status; a rejected or converted one's reason and time.
+static void apply_status(model::Candidacy& candidacy, const Fields& fields, bool prospect,
+                         Problems& problems) {
   std::string status = fields.text("status").value_or("in_process");
   if (status == "hired") {
     candidacy.status = model::CandidacyStatus::hired;
@@ -104,8 +87,11 @@ model::Record map_application(const json::value& raw, const std::vector<json::va
                                  "\"; treated as in_process");
     candidacy.status = prospect ? model::CandidacyStatus::lead : model::CandidacyStatus::active;
   }
+}
 
-  // Stage history: every stage entered, oldest first (ties by row id).
+// Stage history: every stage entered, oldest first (ties by row id); the current stage.
+static void apply_stages(model::Candidacy& candidacy, const Fields& fields,
+                         const std::vector<json::value>& stages, Problems& problems) {
   struct Entry {
     std::string entered_at;
     std::int64_t row;
@@ -154,13 +140,12 @@ model::Record map_application(const json::value& raw, const std::vector<json::va
   if (!stage && !entries.empty())
     stage = entries.back().stage;
   candidacy.stage_key = key_of("stage", stage);
-  if (std::optional<std::string> name = fields.words("stage_name"))
-    candidacy.extra["stage_name"] = *name;
+}
 
-  if (std::optional<std::string> source = fields.id("source_id"))
-    candidacy.sources.push_back({source_key("source", *source), std::nullopt, {}});
-  // referrer_id names a /v3/referrers entry, not a user (§6.2): credited to the referrer's user
-  // when it is one, else the referrer's name is kept.
+// referrer_id names a /v3/referrers entry, not a user (§6.2): credited to the referrer's user
+// when it is one, else the referrer's name is kept.
+static void apply_referrer(model::Candidacy& candidacy, const Fields& fields,
+                           const ApplicationExtras& extras, Problems& problems) {
   if (std::optional<std::string> referrer = fields.id("referrer_id")) {
     candidacy.extra["referrer_id"] = *referrer;
     if (extras.referrer == nullptr) {
@@ -172,28 +157,83 @@ model::Record map_application(const json::value& raw, const std::vector<json::va
       candidacy.credited_to_user_key = key_of("user", row.id("user_id"));
     }
   }
-  candidacy.owner_user_key = key_of("user", fields.id("recruiter_id"));
-  if (extras.prospect_detail != nullptr) {
-    Fields detail(*extras.prospect_detail, problems, "prospect_detail");
-    if (std::optional<std::string> owner = detail.id("prospect_owner_id")) {
-      std::string owner_key = source_key("user", *owner);
-      if (candidacy.owner_user_key && *candidacy.owner_user_key != owner_key)
-        candidacy.extra["recruiter_user_key"] = *candidacy.owner_user_key;
-      candidacy.owner_user_key = owner_key;
-    }
-    auto named = [&](const char* member, const std::optional<std::string>& name, const char* list,
-                     std::optional<std::string>& as) {
-      std::optional<std::string> id = detail.id(member);
-      if (name)
-        as = *name;
-      else if (id)
-        problems.add(std::string("prospect_detail.") + member,
-                     *id + " is not listed by /v3/" + list);
-    };
-    named("pool_id", extras.prospect_pool, "prospect_pools", candidacy.prospect_pool);
-    named("pool_stage_id", extras.prospect_pool_stage, "prospect_pool_stages",
-          candidacy.prospect_pool_stage);
+}
+
+// A prospect's /v3/prospect_details row: its owner, pool and pool stage.
+static void apply_prospect_detail(model::Candidacy& candidacy, const ApplicationExtras& extras,
+                                  Problems& problems) {
+  Fields detail(*extras.prospect_detail, problems, "prospect_detail");
+  if (std::optional<std::string> owner = detail.id("prospect_owner_id")) {
+    std::string owner_key = source_key("user", *owner);
+    if (candidacy.owner_user_key && *candidacy.owner_user_key != owner_key)
+      candidacy.extra["recruiter_user_key"] = *candidacy.owner_user_key;
+    candidacy.owner_user_key = owner_key;
   }
+  auto named = [&](const char* member, const std::optional<std::string>& name, const char* list,
+                   std::optional<std::string>& as) {
+    std::optional<std::string> id = detail.id(member);
+    if (name)
+      as = *name;
+    else if (id)
+      problems.add(std::string("prospect_detail.") + member, *id + " is not listed by /v3/" + list);
+  };
+  named("pool_id", extras.prospect_pool, "prospect_pools", candidacy.prospect_pool);
+  named("pool_stage_id", extras.prospect_pool_stage, "prospect_pool_stages",
+        candidacy.prospect_pool_stage);
+}
+
+// The application form's answers (applications.json `answers`).
+static std::vector<model::FormAnswer> form_answers(const json::value& raw) {
+  std::vector<model::FormAnswer> kept;
+  const json::value* answers = raw.is_object() ? raw.as_object().if_contains("answers") : nullptr;
+  if (answers == nullptr || !answers->is_array())
+    return kept;
+  for (const json::value& entry : answers->as_array()) {
+    if (!entry.is_object())
+      continue;
+    const json::value* question = entry.as_object().if_contains("question");
+    const json::value* answer = entry.as_object().if_contains("answer");
+    if (question == nullptr || !question->is_string() || question->as_string().empty())
+      continue;
+    model::FormAnswer item;
+    item.question = std::string(question->as_string());
+    if (answer != nullptr && !answer->is_null())
+      item.answer = answer->is_string() ? std::string(answer->as_string()) : answer_text(*answer);
+    kept.push_back(std::move(item));
+  }
+  return kept;
+}
+
+model::Record map_application(const json::value& raw, const std::vector<json::value>& stages,
+                              const CustomFieldIndex& index, const ApplicationExtras& extras) {
+  Problems problems;
+  Fields fields(raw, problems);
+  auto candidacy = start<model::Candidacy>("application", raw, fields, problems);
+  std::optional<std::string> candidate = fields.id("candidate_id");
+  if (!candidate)
+    problems.add("candidate_id", "required id is missing");
+  candidacy.person_key = source_key("candidate", candidate.value_or("missing"));
+  candidacy.job_key = key_of("job", fields.id("job_id"));
+  bool prospect = fields.flag("prospect").value_or(false);
+  candidacy.is_prospect = prospect;
+  std::vector<std::string> prospective = fields.ids("prospective_job_ids");
+  if (!prospective.empty()) {
+    json::array keys;
+    for (const std::string& id : prospective)
+      keys.emplace_back(source_key("job", id));
+    candidacy.extra["prospective_job_keys"] = std::move(keys);
+  }
+  apply_status(candidacy, fields, prospect, problems);
+  apply_stages(candidacy, fields, stages, problems);
+  if (std::optional<std::string> name = fields.words("stage_name"))
+    candidacy.extra["stage_name"] = *name;
+
+  if (std::optional<std::string> source = fields.id("source_id"))
+    candidacy.sources.push_back({source_key("source", *source), std::nullopt, {}});
+  apply_referrer(candidacy, fields, extras, problems);
+  candidacy.owner_user_key = key_of("user", fields.id("recruiter_id"));
+  if (extras.prospect_detail != nullptr)
+    apply_prospect_detail(candidacy, extras, problems);
   if (std::optional<std::string> coordinator = fields.id("coordinator_id"))
     candidacy.extra["coordinator_user_key"] = source_key("user", *coordinator);
   candidacy.created_at = fields.time("created_at");
@@ -202,26 +242,7 @@ model::Record map_application(const json::value& raw, const std::vector<json::va
     candidacy.applied_at = candidacy.created_at;  // v3: created_at is v1's applied_at
   candidacy.updated_at = fields.time("updated_at");
   candidacy.custom_fields = custom_field_values(fields, "application", index, problems);
-  // The application form's answers (applications.json `answers`): candidacy.form_answers.
-  if (const json::value* answers =
-          raw.is_object() ? raw.as_object().if_contains("answers") : nullptr;
-      answers != nullptr && answers->is_array()) {
-    json::array kept;
-    for (const json::value& entry : answers->as_array()) {
-      if (!entry.is_object())
-        continue;
-      const json::value* question = entry.as_object().if_contains("question");
-      const json::value* answer = entry.as_object().if_contains("answer");
-      if (question == nullptr || !question->is_string() || question->as_string().empty())
-        continue;
-      json::object item{{"question", *question}};
-      if (answer != nullptr && !answer->is_null())
-        item["answer"] = answer->is_string() ? *answer : json::value(answer_text(*answer));
-      kept.push_back(std::move(item));
-    }
-    if (!kept.empty())
-      candidacy.extra["form_answers"] = std::move(kept);
-  }
+  candidacy.form_answers = form_answers(raw);
   if (std::optional<std::string> post = fields.id("job_post_id"))
     candidacy.extra["job_post_id"] = *post;
   if (extras.rejection_detail != nullptr)

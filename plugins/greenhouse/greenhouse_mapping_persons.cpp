@@ -160,12 +160,8 @@ model::Record map_candidate(const json::value& raw, const CustomFieldIndex& inde
     linked.emplace_back(source_key("user", user));
   if (!linked.empty())
     person.extra["linked_user_keys"] = std::move(linked);
-  // The session's canonical-model extension (person.time_zone, person.can_email): members the
-  // host keeps as they are.
-  if (std::optional<std::string> zone = fields.words("time_zone"))
-    person.extra["time_zone"] = *zone;
-  if (std::optional<bool> consent = fields.flag("can_email"))
-    person.extra["can_email"] = *consent;
+  person.time_zone = fields.words("time_zone");
+  person.can_email = fields.flag("can_email");
   return finish(std::move(person), problems);
 }
 

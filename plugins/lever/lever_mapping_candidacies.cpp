@@ -85,19 +85,17 @@ namespace {
 // applicant's company and the requisition hired for become form answers; comments, the cover
 // letter. ownerId/hiringManager/postingOwner/postingHiringManager repeat the posting's (the job
 // record carries them); name, email, phone and links repeat the person's.
-void add_application_answers(Fields& app, Problems& problems, json::array& answers,
-                             std::string& cover_letter) {
+void add_application_answers(Fields& app, Problems& problems,
+                             std::vector<model::FormAnswer>& answers, std::string& cover_letter) {
   if (std::optional<std::string> comments = app.text("comments"); comments && !comments->empty())
     cover_letter += (cover_letter.empty() ? "" : "\n\n") + *comments;
   if (std::optional<std::string> company = app.text("company"); company && !company->empty())
-    answers.push_back(
-        json::object{{"form", "Application"}, {"question", "Company"}, {"answer", *company}});
+    answers.push_back({"Application", "Company", *company, {}, {}});
   if (const json::object* requisition = app.object("requisitionForHire")) {
     const json::value* code = requisition->if_contains("requisitionCode");
     if (code && code->is_string() && !code->as_string().empty())
-      answers.push_back(json::object{{"form", "Application"},
-                                     {"question", "Requisition for hire"},
-                                     {"answer", code->as_string()}});
+      answers.push_back(
+          {"Application", "Requisition for hire", std::string(code->as_string()), {}, {}});
   }
   const json::array* forms = app.array("customQuestions");
   if (forms == nullptr)
@@ -111,19 +109,17 @@ void add_application_answers(Fields& app, Problems& problems, json::array& answe
     for (std::size_t j = 0; j < fields->size(); ++j) {
       Fields field((*fields)[j], problems, form.path("fields") + "[" + std::to_string(j) + "]");
       std::string type = field.text("type").value_or("");
-      json::object answer;
+      model::FormAnswer answer;
       if (!form_name.empty())
-        answer["form"] = form_name;
-      answer["question"] = field.text("text").value_or("");
+        answer.form = form_name;
+      answer.question = field.text("text").value_or("");
       const json::value* value = field.get("value");
       if (value != nullptr) {
-        if (std::optional<std::string> text = answer_text(*value, type))
-          answer["answer"] = *text;
+        answer.answer = answer_text(*value, type);
         if (type == "file-upload" && value->is_object()) {
           const json::value* id = value->as_object().if_contains("id");
           if (id && id->is_string())
-            answer["file_keys"] =
-                json::array{json::value(application_file_key(std::string(id->as_string())))};
+            answer.file_keys = {application_file_key(std::string(id->as_string()))};
           else
             problems.add(field.path("value.id"), "file-upload answer names no file id");
         }
@@ -147,7 +143,6 @@ model::Record map_opportunity(const json::value& raw, const HiredReasons& reason
   // The posting comes from the (expanded) application; a lead has none.
   if (const json::array* applications = f.array("applications")) {
     std::vector<std::string> postings;
-    json::array form_answers;
     std::string cover_letter;
     for (std::size_t i = 0; i < applications->size(); ++i) {
       const json::value& application = (*applications)[i];
@@ -160,12 +155,10 @@ model::Record map_opportunity(const json::value& raw, const HiredReasons& reason
         candidacy.applied_at = app.time("createdAt");
       if (std::optional<std::string> type = app.one_of("type", {"posting", "user", "referral"}))
         candidacy.extra["application_type"] = *type;
-      add_application_answers(app, problems, form_answers, cover_letter);
+      add_application_answers(app, problems, candidacy.form_answers, cover_letter);
     }
-    if (!form_answers.empty())
-      candidacy.extra["form_answers"] = std::move(form_answers);
     if (!cover_letter.empty())
-      candidacy.extra["cover_letter"] = cover_letter;
+      candidacy.cover_letter = cover_letter;
     if (!postings.empty())
       candidacy.job_key = source_key("posting", postings.front());
     if (postings.size() > 1) {

@@ -130,16 +130,12 @@ void ContactAggregate::add_resume(const json::value& resume) {
           add(item.as_object());
   };
   each("positions", [&](const json::object& position) {
-    json::object entry;
-    if (auto org = nonempty_text(position, "org"))
-      entry["company"] = *org;
-    if (auto title = nonempty_text(position, "title"))
-      entry["title"] = *title;
-    if (auto start = year_month(position.if_contains("start")))
-      entry["start"] = *start;
-    if (auto end = year_month(position.if_contains("end")))
-      entry["end"] = *end;
-    if (!entry.empty() &&
+    model::Employment entry;
+    entry.company = nonempty_text(position, "org");
+    entry.title = nonempty_text(position, "title");
+    entry.start = year_month(position.if_contains("start"));
+    entry.end = year_month(position.if_contains("end"));
+    if (entry != model::Employment{} &&
         std::find(employment_.begin(), employment_.end(), entry) == employment_.end())
       employment_.push_back(std::move(entry));
   });
@@ -147,15 +143,12 @@ void ContactAggregate::add_resume(const json::value& resume) {
     auto org = nonempty_text(school, "org");
     if (!org)
       return;
-    json::object entry{{"school", *org}};
-    if (auto degree = nonempty_text(school, "degree"))
-      entry["degree"] = *degree;
-    if (auto field = nonempty_text(school, "field"))
-      entry["field_of_study"] = *field;
-    if (auto start = year_month(school.if_contains("start")))
-      entry["start"] = *start;
-    if (auto end = year_month(school.if_contains("end")))
-      entry["end"] = *end;
+    model::Education entry;
+    entry.school = *org;
+    entry.degree = nonempty_text(school, "degree");
+    entry.field_of_study = nonempty_text(school, "field");
+    entry.start = year_month(school.if_contains("start"));
+    entry.end = year_month(school.if_contains("end"));
     if (std::find(education_.begin(), education_.end(), entry) == education_.end())
       education_.push_back(std::move(entry));
   });
@@ -264,10 +257,8 @@ model::Record ContactAggregate::to_person(const std::string& contact_id) const {
       followers.emplace_back(source_key("user", follower));
     person.extra["follower_user_keys"] = std::move(followers);
   }
-  if (!education_.empty())
-    person.extra["education"] = json::array(education_.begin(), education_.end());
-  if (!employment_.empty())
-    person.extra["employment"] = json::array(employment_.begin(), employment_.end());
+  person.education = education_;
+  person.employment = employment_;
   json::array opportunities;
   for (const std::string& id : opportunity_ids_)
     opportunities.emplace_back(source_key("opportunity", id));
