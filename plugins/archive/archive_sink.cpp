@@ -749,103 +749,156 @@ std::string ArchiveSink::finish(const std::string& summary_json) {
   return json::serialize(json::object{{"rows", rows}, {"dir", config_.dir.string()}});
 }
 
-int64_t ArchiveSink::export_all(const std::filesystem::path& staging, json::object& manifest) {
+// One export's state: where its files are staged, which formats it writes, what it wrote.
+struct ArchiveSink::Export {
+  std::filesystem::path staging;
+  bool append = false;
+  bool csv = false;
+  bool jsonl = false;
   SanitiseCounts counts;
-  bool append = config_.mode == "append";
-  bool csv =
-      std::find(config_.formats.begin(), config_.formats.end(), "csv") != config_.formats.end();
-  bool jsonl =
-      std::find(config_.formats.begin(), config_.formats.end(), "jsonl") != config_.formats.end();
-  bool xlsx =
-      std::find(config_.formats.begin(), config_.formats.end(), "xlsx") != config_.formats.end();
-  std::unique_ptr<XlsxWriter> workbook;
-  if (xlsx) {
+  std::unique_ptr<XlsxWriter> workbook;                  // when xlsx is chosen
+  std::vector<std::pair<std::string, int64_t>> outputs;  // file name, rows
+  int64_t invalid_utf8 = 0;
+};
+
+int64_t ArchiveSink::export_all(const std::filesystem::path& staging, json::object& manifest) {
+  Export run;
+  run.staging = staging;
+  run.append = config_.mode == "append";
+  auto chosen = [&](const char* format) {
+    return std::find(config_.formats.begin(), config_.formats.end(), format) !=
+           config_.formats.end();
+  };
+  run.csv = chosen("csv");
+  run.jsonl = chosen("jsonl");
+  if (chosen("xlsx")) {
     std::filesystem::path temp = staging / "xlsx-temp";
     make_private_dir(temp);
-    workbook =
-        std::make_unique<XlsxWriter>(staging / "archive.xlsx", temp, config_.xlsx_max_rows, counts);
+    run.workbook = std::make_unique<XlsxWriter>(staging / "archive.xlsx", temp,
+                                                config_.xlsx_max_rows, run.counts);
   }
   json::object tables;
-  std::vector<std::pair<std::string, int64_t>> outputs;  // file name, rows
-  int64_t total = 0, invalid_utf8 = 0;
+  int64_t total = 0;
   for (const std::string& table : table_names()) {
     auto selected = selected_.find(table);
     if (selected == selected_.end())
       continue;
-    std::vector<std::string> header = selected->second.columns;
-    if (append) {
-      header.push_back("_synced_at");
-      header.push_back("_deleted");
-    }
-    std::unique_ptr<CsvWriter> csv_out;
-    std::unique_ptr<JsonlWriter> jsonl_out;
-    if (csv)
-      csv_out = std::make_unique<CsvWriter>(staging / (table + ".csv"), header, counts);
-    if (jsonl)
-      jsonl_out = std::make_unique<JsonlWriter>(staging / (table + ".jsonl"), header);
-    if (workbook)
-      workbook->begin_table(table, header);
-    Statement rows(db_, append ? "SELECT cells, synced_at, deleted, fixed FROM log WHERE tbl=? "
-                                 "ORDER BY seq"
-                               : "SELECT cells, '', 0, fixed FROM rows WHERE tbl=? ORDER BY seq");
-    rows.bind(1, table);
-    int64_t count = 0;
-    while (rows.step()) {
-      std::vector<Cell> cells = parse_cells(rows.text(0));
-      if (append) {
-        cells.emplace_back(rows.text(1));
-        cells.emplace_back(std::string(rows.number(2) ? "true" : "false"));
-      }
-      invalid_utf8 += rows.number(3);
-      if (csv_out)
-        csv_out->row(cells);
-      if (jsonl_out)
-        jsonl_out->row(cells);
-      if (workbook)
-        workbook->row(cells);
-      ++count;
-    }
-    if (csv_out) {
-      csv_out->close();
-      outputs.emplace_back(table + ".csv", count);
-    }
-    if (jsonl_out) {
-      jsonl_out->close();
-      outputs.emplace_back(table + ".jsonl", count);
-    }
-    json::array columns;
-    for (const std::string& column : header)
-      columns.emplace_back(column);
-    json::array hashed;
-    for (size_t i = 0; i < selected->second.columns.size(); ++i)
-      if (selected->second.hashed[i])
-        hashed.emplace_back(selected->second.columns[i]);
-    tables[table] = json::object{{"rows", count}, {"columns", columns}, {"hashed", hashed}};
-    total += count;
+    total += export_table(table, selected->second, run, tables);
   }
   json::object sheets;
-  if (workbook) {
-    workbook->close();
-    outputs.emplace_back("archive.xlsx", total);
-    for (const auto& [table, names] : workbook->sheets()) {
-      json::array list;
-      for (const std::string& name : names)
-        list.emplace_back(name);
-      sheets[table] = std::move(list);
-      if (names.size() > 1) {
-        host_.log(ATSM_LOG_WARN, "archive: table " + table + " passes Excel's row limit (" +
-                                     std::to_string(config_.xlsx_max_rows) +
-                                     " rows per sheet) and is split over sheets " + joined(names) +
-                                     " of archive.xlsx");
-      }
-    }
-    std::filesystem::remove_all(staging / "xlsx-temp");
+  if (run.workbook)
+    sheets = close_workbook(run, total);
+  json::array files = publish_outputs(run);
+  int64_t attachments = 0;
+  if (config_.include_files) {
+    for (const auto& entry : std::filesystem::directory_iterator(config_.dir / "files"))
+      attachments += entry.path().extension() != ".part";
   }
-  // Every output is complete before any replaces its older self; the manifest goes last.
+  json::array formats;
+  for (const std::string& format : config_.formats)
+    formats.emplace_back(format);
+  manifest["finished_at"] = now_iso();
+  manifest["formats"] = std::move(formats);
+  manifest["tables"] = std::move(tables);
+  manifest["outputs"] = std::move(files);
+  if (run.workbook)
+    manifest["xlsx_sheets"] = std::move(sheets);
+  manifest["attachments"] =
+      json::object{{"included", config_.include_files}, {"dir", "files"}, {"count", attachments}};
+  manifest["sanitised"] = json::object{{"invalid_utf8_replaced", run.invalid_utf8},
+                                       {"formula_prefixed", run.counts.formula_prefixed},
+                                       {"xlsx_truncated", run.counts.xlsx_truncated}};
+  if (!config_.hash_columns.empty())
+    manifest["hash"] = json::object{{"algorithm", "HMAC-SHA-256, lower-case hex"},
+                                    {"secret_name", config_.hash_secret}};
+  write_manifest(staging, manifest);
+  return total;
+}
+
+// One table's rows into each chosen format; its entry of the manifest's `tables`.
+int64_t ArchiveSink::export_table(const std::string& table, const Selected& selected, Export& run,
+                                  json::object& tables) {
+  std::vector<std::string> header = selected.columns;
+  if (run.append) {
+    header.push_back("_synced_at");
+    header.push_back("_deleted");
+  }
+  std::unique_ptr<CsvWriter> csv_out;
+  std::unique_ptr<JsonlWriter> jsonl_out;
+  if (run.csv)
+    csv_out = std::make_unique<CsvWriter>(run.staging / (table + ".csv"), header, run.counts);
+  if (run.jsonl)
+    jsonl_out = std::make_unique<JsonlWriter>(run.staging / (table + ".jsonl"), header);
+  if (run.workbook)
+    run.workbook->begin_table(table, header);
+  Statement rows(db_, run.append ? "SELECT cells, synced_at, deleted, fixed FROM log WHERE tbl=? "
+                                   "ORDER BY seq"
+                                 : "SELECT cells, '', 0, fixed FROM rows WHERE tbl=? ORDER BY seq");
+  rows.bind(1, table);
+  int64_t count = 0;
+  while (rows.step()) {
+    std::vector<Cell> cells = parse_cells(rows.text(0));
+    if (run.append) {
+      cells.emplace_back(rows.text(1));
+      cells.emplace_back(std::string(rows.number(2) ? "true" : "false"));
+    }
+    run.invalid_utf8 += rows.number(3);
+    if (csv_out)
+      csv_out->row(cells);
+    if (jsonl_out)
+      jsonl_out->row(cells);
+    if (run.workbook)
+      run.workbook->row(cells);
+    ++count;
+  }
+  if (csv_out) {
+    csv_out->close();
+    run.outputs.emplace_back(table + ".csv", count);
+  }
+  if (jsonl_out) {
+    jsonl_out->close();
+    run.outputs.emplace_back(table + ".jsonl", count);
+  }
+  json::array columns;
+  for (const std::string& column : header)
+    columns.emplace_back(column);
+  json::array hashed;
+  for (size_t i = 0; i < selected.columns.size(); ++i)
+    if (selected.hashed[i])
+      hashed.emplace_back(selected.columns[i]);
+  tables[table] = json::object{{"rows", count}, {"columns", columns}, {"hashed", hashed}};
+  return count;
+}
+
+// Closes archive.xlsx (`total` rows); the manifest's `xlsx_sheets`: each table's sheet names.
+json::object ArchiveSink::close_workbook(Export& run, int64_t total) {
+  json::object sheets;
+  run.workbook->close();
+  run.outputs.emplace_back("archive.xlsx", total);
+  for (const auto& [table, names] : run.workbook->sheets()) {
+    json::array list;
+    for (const std::string& name : names)
+      list.emplace_back(name);
+    sheets[table] = std::move(list);
+    if (names.size() > 1) {
+      host_.log(ATSM_LOG_WARN, "archive: table " + table + " passes Excel's row limit (" +
+                                   std::to_string(config_.xlsx_max_rows) +
+                                   " rows per sheet) and is split over sheets " + joined(names) +
+                                   " of archive.xlsx");
+    }
+  }
+  std::filesystem::remove_all(run.staging / "xlsx-temp");
+  return sheets;
+}
+
+// Moves the staged outputs into the archive dir, removing the outputs of tables or formats no
+// longer chosen; the manifest's `outputs`. Every output is complete before any replaces its older
+// self; the manifest goes last (write_manifest).
+json::array ArchiveSink::publish_outputs(const Export& run) {
   json::array files;
   std::set<std::string> written;
-  for (const auto& [name, count] : outputs) {
-    std::filesystem::path file = staging / name;
+  for (const auto& [name, count] : run.outputs) {
+    std::filesystem::path file = run.staging / name;
     files.push_back(json::object{{"path", name},
                                  {"sha256", sha256_file(file)},
                                  {"bytes", static_cast<int64_t>(std::filesystem::file_size(file))},
@@ -867,32 +920,17 @@ int64_t ArchiveSink::export_all(const std::filesystem::path& staging, json::obje
       }
     }
   }
-  for (const auto& [name, count] : outputs) {
-    if (std::rename((staging / name).c_str(), (config_.dir / name).c_str()) != 0)
+  for (const auto& [name, count] : run.outputs) {
+    if (std::rename((run.staging / name).c_str(), (config_.dir / name).c_str()) != 0)
       throw Error(ATSM_INTERNAL, "archive: cannot move " + name + " into " + config_.dir.string());
   }
-  int64_t attachments = 0;
-  if (config_.include_files) {
-    for (const auto& entry : std::filesystem::directory_iterator(config_.dir / "files"))
-      attachments += entry.path().extension() != ".part";
-  }
-  json::array formats;
-  for (const std::string& format : config_.formats)
-    formats.emplace_back(format);
-  manifest["finished_at"] = now_iso();
-  manifest["formats"] = std::move(formats);
-  manifest["tables"] = std::move(tables);
-  manifest["outputs"] = std::move(files);
-  if (workbook)
-    manifest["xlsx_sheets"] = std::move(sheets);
-  manifest["attachments"] =
-      json::object{{"included", config_.include_files}, {"dir", "files"}, {"count", attachments}};
-  manifest["sanitised"] = json::object{{"invalid_utf8_replaced", invalid_utf8},
-                                       {"formula_prefixed", counts.formula_prefixed},
-                                       {"xlsx_truncated", counts.xlsx_truncated}};
-  if (!config_.hash_columns.empty())
-    manifest["hash"] = json::object{{"algorithm", "HMAC-SHA-256, lower-case hex"},
-                                    {"secret_name", config_.hash_secret}};
+  return files;
+}
+
+// manifest.json, written in `staging` and renamed over the old one.
+void ArchiveSink::write_manifest(const std::filesystem::path& staging,
+                                 const json::object& manifest) {
+  std::filesystem::path old_manifest = config_.dir / "manifest.json";
   std::filesystem::path temp = staging / "manifest.json";
   FILE* out = open_private(temp);
   std::string text = json::serialize(manifest);
@@ -900,7 +938,6 @@ int64_t ArchiveSink::export_all(const std::filesystem::path& staging, json::obje
   ok = std::fclose(out) == 0 && ok;
   if (!ok || std::rename(temp.c_str(), old_manifest.c_str()) != 0)
     throw Error(ATSM_INTERNAL, "archive: cannot write " + old_manifest.string());
-  return total;
 }
 
 }  // namespace atsm::archive

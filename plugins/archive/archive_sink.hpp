@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <atsmigrate/connector.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <filesystem>
 #include <map>
@@ -64,7 +65,14 @@ class ArchiveSink : public atsm::sdk::Sink {
                bool deleted);
   std::string copy_file(const boost::json::object& record, std::vector<std::string>& lossy);
   std::string hmac(const std::string& value) const;
+  // Writes every table in each chosen format and the manifest; returns the rows written.
   int64_t export_all(const std::filesystem::path& staging, boost::json::object& manifest);
+  struct Export;  // one export_all's state (archive_sink.cpp)
+  int64_t export_table(const std::string& table, const Selected& selected, Export& run,
+                       boost::json::object& tables);
+  boost::json::object close_workbook(Export& run, int64_t total);
+  boost::json::array publish_outputs(const Export& run);
+  void write_manifest(const std::filesystem::path& staging, const boost::json::object& manifest);
 
   atsm::sdk::Host host_;
   ArchiveConfig config_;

@@ -94,7 +94,8 @@ class ContactAggregate {
   std::set<std::string> tags_, sources_, followers_;
   std::vector<std::string> opportunity_ids_;
   bool any_confidential_ = false;
-  std::vector<boost::json::object> education_, employment_;
+  std::vector<model::Education> education_;
+  std::vector<model::Employment> employment_;
 };
 
 // The contact id of an opportunity (`contact` as an id or an expanded object); empty if absent.

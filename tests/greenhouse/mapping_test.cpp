@@ -417,4 +417,27 @@ TEST(GreenhouseClientHelpers, LinksTokensAndEndpointKinds) {
       gh::token_lifetime_seconds(parse(R"({"token_type": "Bearer"})").as_object(), now), 3600.0);
 }
 
+// The model's typed members, not unknown ones: the round trip compares the typed records, so a
+// member set in `extra` would come back typed and differ.
+TEST(GreenhouseMapping, TimeZoneConsentAndFormAnswersAreTypedFields) {
+  model::Person person = round_trip<model::Person>(gh::map_candidate(
+      parse(R"({"id": 1, "first_name": "Ada", "time_zone": "Europe/London", "can_email": false})"),
+      {}));
+  EXPECT_EQ(person.time_zone, "Europe/London");
+  EXPECT_EQ(person.can_email, false);
+  EXPECT_FALSE(person.extra.contains("time_zone") || person.extra.contains("can_email"));
+  model::Candidacy candidacy = round_trip<model::Candidacy>(
+      gh::map_application(parse(R"({"id": 2, "candidate_id": 1, "status": "active", "answers": [
+        {"question": "Why us?", "answer": "The mission."},
+        {"question": "Relocate?", "answer": true},
+        {"question": "Unanswered", "answer": null},
+        {"question": "", "answer": "dropped: no question"}]})"),
+                          {}, {}));
+  std::vector<model::FormAnswer> want{{std::nullopt, "Why us?", "The mission.", {}, {}},
+                                      {std::nullopt, "Relocate?", "Yes", {}, {}},
+                                      {std::nullopt, "Unanswered", std::nullopt, {}, {}}};
+  EXPECT_EQ(candidacy.form_answers, want);
+  EXPECT_FALSE(candidacy.extra.contains("form_answers"));
+}
+
 }  // namespace

@@ -83,20 +83,17 @@ TEST_P(LeverPageSizeTest, ExtractsEveryGroundTruthRecordExactlyOnce) {
 
 INSTANTIATE_TEST_SUITE_P(PageSizes, LeverPageSizeTest, ::testing::Values(1, 7, 100));
 
-TEST_F(LeverPluginTest, MapsCandidaciesPersonsAndFilesFromTheSandboxData) {
-  auto instance = run->open(plugin_config(*box, 100));
-  Extracted out;
-  for (const char* kind : {"person", "candidacy", "file", "feedback"})
-    run->read(*instance, kind, "", out);
+using OpportunitiesByContact = std::map<std::string, std::vector<const sandbox::LeverOpportunity*>>;
 
+// Each candidacy's person, job, status, stage history and creation time; each file's bytes, or
+// why it has none.
+void expect_candidacies_and_files(Extracted& out, const sandbox::Dataset& data, LeverRun& run) {
   std::map<std::string, std::string> reason_type;
   for (const auto& reason : data.lever.archive_reasons)
     reason_type[reason.id] = reason.type;
-  std::map<std::string, std::vector<const sandbox::LeverOpportunity*>> by_contact;
   for (const auto& opp : data.lever.opportunities) {
     if (opp.deleted_at)
       continue;
-    by_contact[opp.contact_id].push_back(&opp);
     const json::object& candidacy = out.records["candidacy"].at("lever:opportunity:" + opp.id);
     EXPECT_EQ(candidacy.at("person_key").as_string(), "lever:contact:" + opp.contact_id);
     if (opp.posting_id)
@@ -121,7 +118,7 @@ TEST_F(LeverPluginTest, MapsCandidaciesPersonsAndFilesFromTheSandboxData) {
       EXPECT_EQ(record.at("file_name").as_string(), file.name);
       if (file.status == "processed") {
         EXPECT_EQ(record.at("sha256").as_string(), sandbox::sha256_hex(sandbox::file_bytes(file)));
-        EXPECT_TRUE(run->blobs().contains(std::string(record.at("sha256").as_string())));
+        EXPECT_TRUE(run.blobs().contains(std::string(record.at("sha256").as_string())));
         EXPECT_EQ(record.at("size").to_number<std::int64_t>(),
                   static_cast<std::int64_t>(file.size));
       } else {
@@ -130,7 +127,63 @@ TEST_F(LeverPluginTest, MapsCandidaciesPersonsAndFilesFromTheSandboxData) {
       }
     }
   }
-  // One person per contact, with the contact's data and the union of its opportunities' tags.
+}
+
+// The person's education and employment against its contact's parsed resumes; true when the
+// resumes hold any school.
+bool expect_resume_history(const json::object& person, const sandbox::LeverContact& contact,
+                           const std::vector<const sandbox::LeverOpportunity*>& opps) {
+  // The parsed resumes' work history and schools (lever_docs_examples.json `resumes_list`
+  // parsedData), each entry once; {year, month} reads as "YYYY-MM".
+  auto year_month = [](const json::value& at) -> std::optional<std::string> {
+    if (!at.is_object())
+      return std::nullopt;
+    char text[16];
+    std::snprintf(text, sizeof text, "%04d-%02d", static_cast<int>(at.at("year").as_int64()),
+                  static_cast<int>(at.at("month").as_int64()));
+    return std::string(text);
+  };
+  std::set<std::string> want_education, want_employment, got_education, got_employment;
+  for (const auto* opp : opps)
+    for (const auto& file : opp->files) {
+      auto parsed = opp->resume_parsed.find(file.id);
+      if (!file.resume || parsed == opp->resume_parsed.end())
+        continue;
+      for (const json::value& school : parsed->second.at("schools").as_array()) {
+        json::object entry{{"school", school.at("org")},
+                           {"degree", school.at("degree")},
+                           {"field_of_study", school.at("field")}};
+        if (auto start = year_month(school.at("start")))
+          entry["start"] = *start;
+        if (auto end = year_month(school.at("end")))
+          entry["end"] = *end;
+        want_education.insert(json::serialize(entry));
+      }
+      for (const json::value& position : parsed->second.at("positions").as_array()) {
+        json::object entry{{"company", position.at("org")}, {"title", position.at("title")}};
+        if (auto start = year_month(position.at("start")))
+          entry["start"] = *start;
+        if (auto end = year_month(position.at("end")))
+          entry["end"] = *end;
+        want_employment.insert(json::serialize(entry));
+      }
+    }
+  for (auto [member, got] :
+       {std::pair{"education", &got_education}, std::pair{"employment", &got_employment}}) {
+    if (const json::value* list = person.if_contains(member)) {
+      for (const json::value& entry : list->as_array()) {
+        EXPECT_TRUE(got->insert(json::serialize(entry)).second) << "repeated: " << entry;
+      }
+    }
+  }
+  EXPECT_EQ(got_education, want_education) << contact.id;
+  EXPECT_EQ(got_employment, want_employment) << contact.id;
+  return !want_education.empty();
+}
+
+// One person per contact, with the contact's data and the union of its opportunities' tags.
+void expect_persons(Extracted& out, const sandbox::Dataset& data,
+                    const OpportunitiesByContact& by_contact) {
   int parsed_persons = 0;
   for (const auto& contact : data.lever.contacts) {
     auto opps = by_contact.find(contact.id);
@@ -167,56 +220,14 @@ TEST_F(LeverPluginTest, MapsCandidaciesPersonsAndFilesFromTheSandboxData) {
         std::any_of(contact.emails.begin(), contact.emails.end(),
                     [](const std::string& email) { return email.find('@') == std::string::npos; });
     EXPECT_EQ(person.contains("validation_errors"), malformed) << contact.id;
-    // The parsed resumes' work history and schools (lever_docs_examples.json `resumes_list`
-    // parsedData), each entry once; {year, month} reads as "YYYY-MM".
-    auto year_month = [](const json::value& at) -> std::optional<std::string> {
-      if (!at.is_object())
-        return std::nullopt;
-      char text[16];
-      std::snprintf(text, sizeof text, "%04d-%02d", static_cast<int>(at.at("year").as_int64()),
-                    static_cast<int>(at.at("month").as_int64()));
-      return std::string(text);
-    };
-    std::set<std::string> want_education, want_employment, got_education, got_employment;
-    for (const auto* opp : opps->second)
-      for (const auto& file : opp->files) {
-        auto parsed = opp->resume_parsed.find(file.id);
-        if (!file.resume || parsed == opp->resume_parsed.end())
-          continue;
-        for (const json::value& school : parsed->second.at("schools").as_array()) {
-          json::object entry{{"school", school.at("org")},
-                             {"degree", school.at("degree")},
-                             {"field_of_study", school.at("field")}};
-          if (auto start = year_month(school.at("start")))
-            entry["start"] = *start;
-          if (auto end = year_month(school.at("end")))
-            entry["end"] = *end;
-          want_education.insert(json::serialize(entry));
-        }
-        for (const json::value& position : parsed->second.at("positions").as_array()) {
-          json::object entry{{"company", position.at("org")}, {"title", position.at("title")}};
-          if (auto start = year_month(position.at("start")))
-            entry["start"] = *start;
-          if (auto end = year_month(position.at("end")))
-            entry["end"] = *end;
-          want_employment.insert(json::serialize(entry));
-        }
-      }
-    for (auto [member, got] :
-         {std::pair{"education", &got_education}, std::pair{"employment", &got_employment}}) {
-      if (const json::value* list = person.if_contains(member)) {
-        for (const json::value& entry : list->as_array()) {
-          EXPECT_TRUE(got->insert(json::serialize(entry)).second) << "repeated: " << entry;
-        }
-      }
-    }
-    EXPECT_EQ(got_education, want_education) << contact.id;
-    EXPECT_EQ(got_employment, want_employment) << contact.id;
-    parsed_persons += want_education.empty() ? 0 : 1;
+    parsed_persons += expect_resume_history(person, contact, opps->second) ? 1 : 0;
   }
   EXPECT_GT(parsed_persons, 0) << "the dataset has persons with parsed resumes";
-  // Every feedback field type of the dataset is mapped, the overall rating becomes the
-  // recommendation.
+}
+
+// Every feedback field type of the dataset is mapped, the overall rating becomes the
+// recommendation.
+void expect_feedback(Extracted& out, const sandbox::Dataset& data) {
   for (const auto& opp : data.lever.opportunities) {
     if (opp.deleted_at)
       continue;
@@ -234,6 +245,20 @@ TEST_F(LeverPluginTest, MapsCandidaciesPersonsAndFilesFromTheSandboxData) {
       EXPECT_FALSE(feedback.contains("validation_errors")) << json::serialize(feedback);
     }
   }
+}
+
+TEST_F(LeverPluginTest, MapsCandidaciesPersonsAndFilesFromTheSandboxData) {
+  auto instance = run->open(plugin_config(*box, 100));
+  Extracted out;
+  for (const char* kind : {"person", "candidacy", "file", "feedback"})
+    run->read(*instance, kind, "", out);
+  expect_candidacies_and_files(out, data, *run);
+  OpportunitiesByContact by_contact;
+  for (const auto& opp : data.lever.opportunities)
+    if (!opp.deleted_at)
+      by_contact[opp.contact_id].push_back(&opp);
+  expect_persons(out, data, by_contact);
+  expect_feedback(out, data);
 }
 
 // The plugin's own call counts, from the last "Lever calls so far: total=…, notes=…" log line.
