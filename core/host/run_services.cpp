@@ -132,10 +132,11 @@ void RunServices::declare_bucket(const atsm_rate_policy& policy) {
   }
   if (policy.max_concurrency > 0)
     converted.with_max_concurrency(policy.max_concurrency);
-  // A 429 that gives no hint (Ashby sends none, ashby.md §4) pauses the bucket for the time two
-  // permits take at its limit, doubling with each new 429 event in a row up to 60 times the
-  // 20 permits' time (60 s at the vendors' documented limits: Lever 10/s, Ashby 1,000/min,
-  // Greenhouse per 30 s): a vendor's passing storm costs two permits, an overloaded key backs off.
+  // A 429 that gives no hint (whether Ashby sends one is unverified, docs/vendors/ashby.md §4)
+  // pauses the bucket for the time two permits take at its limit, doubling with each new 429 event
+  // in a row up to 60 times the 20 permits' time (60 s at the vendors' documented limits: Lever
+  // 10/s, Ashby 1,000/min, Greenhouse per 30 s): a vendor's passing storm costs two permits, an
+  // overloaded key backs off.
   double limit = policy.kind == ATSM_RATE_TOKEN_BUCKET
                      ? policy.rate_per_second
                      : policy.limit * 1000.0 / static_cast<double>(policy.window_ms);

@@ -54,7 +54,7 @@ json::object forecast(Session& session, const Plan& plan) {
   const std::string& source = session.options().source;
   const std::string scope = session.ledger_scope();
   const host::LoadedPlugin& sink = session.sink_plugin();
-  // A verbatim sink (an archive) keeps what MAPPING.md's rules would leave out.
+  // A verbatim sink (an archive) keeps what the rules of docs/mapping.md would leave out.
   const bool verbatim = (sink.descriptor().capabilities & ATSM_CAP_VERBATIM) != 0;
   json::object estimate;
   if (const json::value* given = plan.prepared.if_contains("estimate");
@@ -62,7 +62,7 @@ json::object forecast(Session& session, const Plan& plan) {
       given->at("calls_per_item").is_object())
     estimate = given->at("calls_per_item").as_object();
 
-  // Custom field types on both sides, for the type changes MAPPING.md calls lossy.
+  // Custom field types on both sides, for the type changes docs/mapping.md §3 calls lossy.
   std::map<std::string, std::string> source_field_type;  // source key -> field_type
   session.staging().for_each({"custom_field", source}, [&](const store::StagedRecord& staged) {
     source_field_type[staged.source_key] =

@@ -41,7 +41,7 @@ AfterWriteDecision after_write(const boost::json::object& result, unsigned attem
   AfterWriteDecision decision;
   std::string status = text(result, "status");
   if (status == "ok" && !text(result, "skipped").empty()) {
-    // The sink decided not to write it (a rule of MAPPING.md it applies itself).
+    // The sink decided not to write it (a rule of docs/mapping.md it applies itself).
     decision.action = AfterWrite::skipped;
     decision.skipped = text(result, "skipped");
   } else if (status == "ok" && text(result, "target_id").empty()) {

@@ -150,7 +150,7 @@ class Loader {
         return;
       }
       handled_.insert(staged.source_key);
-      // A verbatim sink (an archive) keeps what MAPPING.md's rules would leave out.
+      // A verbatim sink (an archive) keeps what the rules of docs/mapping.md would leave out.
       if (std::string reason = verbatim_ ? "" : skip_reason(kind, record, plan_); !reason.empty()) {
         skip(kind, staged.source_key, reason);
         return;
@@ -174,8 +174,8 @@ class Loader {
         return;
       }
       if (kind == "file" && !verbatim_) {
-        // The same bytes go to a candidate once (MAPPING.md), across sources, resumed runs and
-        // concurrent writers: one item per (candidate, SHA-256), the other records ride along.
+        // The same bytes go to a candidate once (docs/mapping.md §9), across sources, resumed runs
+        // and concurrent writers: one item per (candidate, SHA-256), the other records ride along.
         std::string content_key = file_content_key(record);
         if (!content_key.empty()) {
           std::optional<std::string> written;
@@ -202,7 +202,8 @@ class Loader {
         }
       }
       if (kind == "interview") {
-        // One note per candidacy holds all its interviews (MAPPING.md): one item per candidacy.
+        // One note per candidacy holds all its interviews (docs/mapping.md §8): one item per
+        // candidacy.
         std::string candidacy = text(record, "candidacy_key");
         std::string group_key =
             (candidacy.empty() ? text(record, "person_key") : candidacy) + "#interviews";
@@ -356,7 +357,7 @@ class Loader {
   }
 
   // The earliest candidacy of every staged person, for the candidate's source and credited user
-  // (MAPPING.md: both come from the earliest candidacy, mapped).
+  // (docs/mapping.md §3: both come from the earliest candidacy, mapped).
   struct FirstCandidacy {
     std::string created_at;  // ISO 8601 UTC; "" (unknown) sorts last
     std::string source_key;
@@ -891,7 +892,8 @@ std::string payload_hash(const json::object& record, const json::array& group) {
   return store::sha256_hex(json::serialize(without_updated_at(record)) + json::serialize(members));
 }
 
-// Why a record is not written at all, by the plan's options (MAPPING.md), or "" to write it.
+// Why a record is not written at all, by the plan's options (docs/mapping.md §10), or "" to write
+// it.
 std::string skip_reason(const std::string& kind, const json::object& record, const Plan& plan) {
   const MigrationOptions& options = plan.options;
   if (options.confidential == "skip" && flag(record, "confidential"))
@@ -907,7 +909,7 @@ std::string skip_reason(const std::string& kind, const json::object& record, con
     return "the source could not serve it: " + text(record, "skipped_reason");
   }
   if (kind == "tag" && !plan.carried_tags.contains(text(record, "name")))
-    return "no migrated candidate carries it (MAPPING.md: tags come with their candidates)";
+    return "no migrated candidate carries it (tags come with their candidates)";
   if (kind == "interview" && options.interviews == "skip")
     return "interviews not migrated (options.interviews=skip)";
   if (kind == "offer" && options.offers == "skip")

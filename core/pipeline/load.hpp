@@ -69,8 +69,8 @@ LoadStats load(Session& session, const Plan& plan, const LoadOptions& options);
 // The ledger's payload hash of an item: a changed hash makes an update of the written object.
 std::string payload_hash(const boost::json::object& record, const boost::json::array& group);
 
-// Why a staged record is not written at all, by the plan and its options (MAPPING.md), or "" to
-// write it; the record as staged (canonical JSON).
+// Why a staged record is not written at all, by the plan and its options (docs/mapping.md §10), or
+// "" to write it; the record as staged (canonical JSON).
 std::string skip_reason(const std::string& kind, const boost::json::object& record,
                         const Plan& plan);
 

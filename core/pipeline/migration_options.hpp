@@ -1,4 +1,4 @@
-// The migration options (the mapping file's `options`, MAPPING.md's switches), defined once:
+// The migration options (the mapping file's `options`, docs/mapping.md §10), defined once:
 // migration_option_specs() is the host's single list of names, choices, defaults and
 // descriptions; sdk/schema/migration-options.schema.json publishes the same list (a test holds
 // the two equal). The host parses them once, applies the skip rules itself (pipeline/load.hpp,

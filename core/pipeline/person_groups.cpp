@@ -57,7 +57,7 @@ std::vector<PersonGroup> group_persons(const std::vector<PersonIdentity>& person
   for (auto& [root, indexes] : members) {
     if (indexes.size() < 2)
       continue;
-    // Newest first: the primary gives the candidate its name and first email (MAPPING.md).
+    // Newest first: the primary gives the candidate its name and first email (docs/mapping.md §3).
     std::sort(indexes.begin(), indexes.end(),
               [&](size_t a, size_t b) { return persons[a].recency > persons[b].recency; });
     PersonGroup group;

@@ -1,5 +1,5 @@
-// Person dedup (MAPPING.md): persons sharing a normalised email, across every source staged in
-// the work dir, become one candidate. A pure function of the persons' identities.
+// Person dedup (docs/mapping.md §3): persons sharing a normalised email, across every source staged
+// in the work dir, become one candidate. A pure function of the persons' identities.
 #pragma once
 
 #include <string>

@@ -209,7 +209,7 @@ static void resolve_through_mapping(Session& session, Plan& plan,
                                           plan.options.fallback_user));
     }
   }
-  // Hired-type archive reasons become the Hired status, not an archive reason (MAPPING.md).
+  // Hired-type archive reasons become the Hired status, not an archive reason (docs/mapping.md §4).
   std::set<std::string> hired_reasons;
   for (const json::value& reason : references["archive_reason"].as_array()) {
     if (string_or(reason.as_object(), "type") == "hired")
@@ -369,8 +369,8 @@ void group_staged_persons(Session& session, Plan& plan) {
   std::vector<PersonIdentity> persons;
   session.staging().for_each({"person", std::nullopt}, [&](const store::StagedRecord& staged) {
     json::object person = json::parse(staged.record_json).as_object();
-    // MAPPING.md: a candidate's tags are the union of its records' tags, created when missing; a
-    // tag no migrated record carries is not created.
+    // docs/mapping.md §3: a candidate's tags are the union of its records' tags, created when
+    // missing; a tag no migrated record carries is not created.
     if (const json::value* tags = person.if_contains("tags");
         tags && tags->is_array() && skip_reason("person", person, plan).empty()) {
       for (const json::value& tag : tags->as_array())

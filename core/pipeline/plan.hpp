@@ -1,4 +1,4 @@
-// Plan: what each staged record becomes in the target (MAPPING.md), decided before any write.
+// Plan: what each staged record becomes in the target (docs/mapping.md), decided before any write.
 // Deduplicates persons by normalised email across every source staged in the work dir, resolves
 // every reference the records use through the mapping file and the sink's catalog, and fails
 // with the complete list of what is unmapped.

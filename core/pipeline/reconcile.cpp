@@ -129,8 +129,9 @@ class Reconciler {
         options_(options),
         reasons_(reasons),
         scope_(session.ledger_scope()),
-        // A verbatim sink (an archive) keeps records as the source gave them: MAPPING.md's
-        // transformations (hired status, stage phases) are not expected of it.
+        // A verbatim sink (an archive) keeps records as the source gave them: the mapping
+        // contract's (docs/mapping.md) transformations (hired status, stage phases) are not
+        // expected of it.
         verbatim_((session.sink_plugin().descriptor().capabilities & ATSM_CAP_VERBATIM) != 0) {}
 
   Reconciliation run() {
@@ -542,7 +543,7 @@ class Reconciler {
   void compare_candidacy(const Written& written, const json::object& found) {
     const json::object& record = written.record;
     std::string status = text(record, "status");
-    // A hired-type archive reason makes the Hired status (MAPPING.md).
+    // A hired-type archive reason makes the Hired status (docs/mapping.md §4).
     if (!verbatim_ && status == "archived" &&
         hired_reasons_.contains(text(record, "archive_reason_key")))
       status = "hired";

@@ -4,8 +4,8 @@ namespace atsm::report {
 
 Verdict verdict_of(const SummaryCounts& counts) {
   // A source field left out for bad data (an email that is not one, a time out of range) is
-  // listed, but explained: the record migrated without it, as MAPPING.md says. So is what a sink
-  // reports as lossy.
+  // listed, but explained: the record migrated without it, as docs/mapping.md §1 says. So is what a
+  // sink reports as lossy.
   bool differs = counts.unexplained > 0 || counts.failed > 0 || counts.mismatches > 0 ||
                  counts.unread > 0 || counts.rejected > 0;
   if (differs)

@@ -23,7 +23,8 @@ struct VendorError {
   std::string request_id;
 };
 
-// errorInfo first, then errors[] of strings or {message, parameter} objects (ashby.md §2).
+// errorInfo first, then errors[] of strings or {message, parameter} objects (docs/vendors/ashby.md
+// §2).
 VendorError vendor_error(const json::value& body) {
   VendorError error;
   const json::object* object = body.if_object();
@@ -222,8 +223,9 @@ std::vector<json::object> Client::list_all(const std::string& method, json::obje
 void Client::for_each_listed(const std::string& method, json::object body,
                              const std::function<void(const json::object&)>& visit) const {
   // Only the lists whose request schema takes `limit` get one (Ashby's OpenAPI document,
-  // specs/ashby: archiveReason.list, source.list, interviewStage.list and location.list take
-  // none, location.list's schema forbids extra properties).
+  // sandbox/validator/ashby-api-openapi.extract.json: archiveReason.list, source.list,
+  // interviewStage.list and location.list take none, location.list's schema forbids extra
+  // properties).
   static const std::set<std::string, std::less<>> kWithoutLimit{
       "archiveReason.list", "source.list", "interviewStage.list", "location.list"};
   if (kWithoutLimit.count(method) == 0)

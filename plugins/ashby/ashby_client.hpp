@@ -1,6 +1,6 @@
 // Ashby's RPC transport over the host's HTTP service: every call is a POST of a JSON body to
 // /<category>.<method>, and every answer is classified here, because Ashby reports business
-// errors as HTTP 200 with success:false (reference/api/ashby.md §2).
+// errors as HTTP 200 with success:false (docs/vendors/ashby.md §2).
 #pragma once
 
 #include <atsmigrate/connector.hpp>

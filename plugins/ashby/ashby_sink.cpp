@@ -10,15 +10,15 @@ namespace atsm::ashby {
 
 AshbySink::AshbySink(sdk::Host host, std::string_view config_json)
     : config_(parse_sink_config(config_json)), client_(host, config_.base_url) {
-  // Ashby counts requests per minute (ashby.md §4), by their arrival. Paced at 97 % of the
-  // limit, a minute of sends fits its window even when some arrive up to 1.8 s later than others
-  // (a slow tail); at the full rate, or with a large burst, the window's last requests would
+  // Ashby counts requests per minute (docs/vendors/ashby.md §4), by their arrival. Paced at 97 % of
+  // the limit, a minute of sends fits its window even when some arrive up to 1.8 s later than
+  // others (a slow tail); at the full rate, or with a large burst, the window's last requests would
   // meet 429s, each of which wastes a call and pauses the bucket. A burst of 2 lets a writer
   // that wakes late make its slot up instead of losing it.
   constexpr double kPacedShare = 0.97;
   double per_second = kPacedShare * config_.rate_limit_per_minute / 60.0;
   host.declare_token_bucket(kBucket, per_second, 2);
-  // Reports: 15 per minute and 3 at once (ashby.md §4), scaled like the main bucket.
+  // Reports: 15 per minute and 3 at once (docs/vendors/ashby.md §4), scaled like the main bucket.
   host.declare_token_bucket(kReportsBucket, 15.0 * config_.rate_limit_per_minute / 1000.0 / 60.0, 1,
                             3);
 }

@@ -1,6 +1,6 @@
 // The Ashby sink: renders the host's write items (sdk/docs/sink-protocol.md) into Ashby RPC calls,
 // finds what an ambiguous earlier attempt created, and reads objects back in canonical form.
-// What each record becomes: MAPPING.md. Thread-safe: write, find and read_back may run
+// What each record becomes: docs/mapping.md. Thread-safe: write, find and read_back may run
 // concurrently on one instance (the caches below are guarded by one mutex). The member functions
 // are defined by part, in the files named at each group below (README.md, "Code").
 #pragma once

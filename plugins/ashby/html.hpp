@@ -1,5 +1,6 @@
-// Note HTML for Ashby, which keeps only <b> <i> <u> <a> <ul> <ol> <li> <code> <pre> (ashby.md
-// §5.1): plain text is escaped, source HTML is parsed (Gumbo) and rebuilt from that set only.
+// Note HTML for Ashby, which keeps only <b> <i> <u> <a> <ul> <ol> <li> <code> <pre>
+// (docs/vendors/ashby.md §7): plain text is escaped, source HTML is parsed (Gumbo) and rebuilt from
+// that set only.
 #pragma once
 
 #include <string>

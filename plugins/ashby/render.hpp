@@ -1,5 +1,5 @@
 // What a canonical record's text becomes in Ashby: note HTML (with the first line that keeps the
-// source, author and original time, MAPPING.md), feedback text, the profile note of what a
+// source, author and original time, docs/mapping.md §6), feedback text, the profile note of what a
 // candidate cannot hold, and the reference mark that lets a retry find what an earlier attempt
 // created. Pure functions: no I/O.
 #pragma once
@@ -47,15 +47,17 @@ std::string author_display(const std::optional<std::string>& name,
 // A source note: "<b>Lever note</b> — Jane Doe, 2019-03-04 14:02 UTC", then the body (plain
 // text escaped with its line breaks, HTML sanitised), then the reference line.
 std::string note_html(const model::Note& note, std::string_view hash);
-// A plain-text source note as Ashby's text/plain note (specs/ashby, candidate.createNote): the
-// same heading and reference line, its line breaks as written.
+// A plain-text source note as Ashby's text/plain note
+// (sandbox/validator/ashby-api-openapi.extract.json, candidate.createNote): the same heading and
+// reference line, its line breaks as written.
 std::string note_text(const model::Note& note, std::string_view hash);
 
-// A note as candidate.createNote takes it (specs/ashby: `note` {type, value}). Ashby keeps only
-// b, i, u, a, ul/ol/li, code and pre of text/html and strips the rest, so a line break in HTML is
-// whitespace to it: text/html is sent only when its rendering under those rules (render_text)
-// shows exactly the note's lines; otherwise text/plain with the lines as written (a link's target
-// after the text, in a "Links:" block). docs/vendors/ashby.md says why.
+// A note as candidate.createNote takes it (sandbox/validator/ashby-api-openapi.extract.json: `note`
+// {type, value}). Ashby keeps only b, i, u, a, ul/ol/li, code and pre of text/html and strips the
+// rest, so a line break in HTML is whitespace to it: text/html is sent only when its rendering
+// under those rules (render_text) shows exactly the note's lines; otherwise text/plain with the
+// lines as written (a link's target after the text, in a "Links:" block). docs/vendors/ashby.md
+// says why.
 struct NoteContent {
   bool plain_text = false;
   std::string value;

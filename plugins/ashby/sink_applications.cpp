@@ -107,7 +107,7 @@ std::optional<AshbySink::StageInfo> AshbySink::stage_in_plan(const WriteItem& it
 }
 
 // Every stage the candidacy entered, oldest first, with its time, repeats collapsed; the last
-// the Hired or Archived stage for those statuses (MAPPING.md, "History").
+// the Hired or Archived stage for those statuses (docs/mapping.md §5).
 AshbySink::ApplicationHistory AshbySink::application_history(const WriteItem& item,
                                                              const std::string& job_id,
                                                              ItemResult& result) {
@@ -271,9 +271,10 @@ void AshbySink::write_application_content(const WriteItem& item, const std::stri
   result.lossy.insert(result.lossy.end(), lossy.begin(), lossy.end());
 }
 
-// Whether Ashby takes an application on a job that is not Open is undocumented (specs/ashby,
-// application.create). A refused create was not applied: the job is opened, the application
-// created and the job put back, one such detour per job at a time, so the load works either way.
+// Whether Ashby takes an application on a job that is not Open is undocumented
+// (sandbox/validator/ashby-api-openapi.extract.json, application.create). A refused create was not
+// applied: the job is opened, the application created and the job put back, one such detour per job
+// at a time, so the load works either way.
 object AshbySink::create_application(const std::string& job_id, const object& body) {
   // Once this Ashby has refused a job that is not Open, a job this instance left closed takes
   // the detour at once, without the create it would refuse.
@@ -388,7 +389,8 @@ std::string AshbySink::confidential_hold(const std::string& job_id) {
     asked = confidential_not_yet_.count(job_id) > 0;
   }
   if (!asked) {
-    // The job object's `confidential` (specs/ashby, job.info's answer) shows the operator's step.
+    // The job object's `confidential` (sandbox/validator/ashby-api-openapi.extract.json, job.info's
+    // answer) shows the operator's step.
     object job =
         as_object(client_.results("job.info", object{{"id", job_id}}, CallKind::read), "job.info");
     if (is_true(job, "confidential")) {

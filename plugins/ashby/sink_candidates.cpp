@@ -101,8 +101,9 @@ CandidateFields candidate_fields(const std::vector<const model::Person*>& person
   return fields;
 }
 
-// A Date field's value is a date-time (specs/ashby, customField.setValues: fieldValue's Date
-// branch, format date-time): a calendar day is its start in UTC; null when it is neither.
+// A Date field's value is a date-time (sandbox/validator/ashby-api-openapi.extract.json,
+// customField.setValues: fieldValue's Date branch, format date-time): a calendar day is its start
+// in UTC; null when it is neither.
 value ashby_date(const value& source) {
   if (!source.is_string())
     return nullptr;
@@ -114,9 +115,9 @@ value ashby_date(const value& source) {
   return nullptr;
 }
 
-// A Currency field's value is {value: number, currencyCode: ISO 4217} (specs/ashby,
-// customField.setValues); sources give {unit, amount} (Greenhouse) or {currency, value}. Null
-// when there is no amount or no three-letter code.
+// A Currency field's value is {value: number, currencyCode: ISO 4217}
+// (sandbox/validator/ashby-api-openapi.extract.json, customField.setValues); sources give {unit,
+// amount} (Greenhouse) or {currency, value}. Null when there is no amount or no three-letter code.
 value ashby_currency(const value& source) {
   if (!source.is_object())
     return nullptr;

@@ -259,7 +259,7 @@ std::string AshbySink::archive_reason_fallback() {
 }
 
 // The roles Ashby offers, by lower-case title. hiringTeamRole.list is in Ashby's document
-// (specs/ashby/paths-index.txt) but outside the extract, so its answer's shape is unverified:
+// (sandbox/validator/paths-index.txt) but outside the extract, so its answer's shape is unverified:
 // `namesOnly: false` asks for the roles rather than their names, and each role's id is read with
 // its `title` or `label` (third-party clients use either). Names alone carry no id: none usable.
 std::map<std::string, std::string> AshbySink::hiring_team_roles() {

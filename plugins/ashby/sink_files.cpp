@@ -63,11 +63,12 @@ std::set<std::string> AshbySink::file_ids_before_upload(const std::string& candi
 }
 
 // The uploaded file among the candidate's file handles after uploadResume/uploadFile. The spec
-// promises only that the answer is the candidate (specs/ashby: results is candidate.info's, with
-// fileHandles [{id, name, handle}] and resumeFileHandle); a file handle is not the upload handle
-// (its example encodes {type: CandidateFile, fileId, ownerId}). So the new file is the id that
-// was not there before, of the file's name (the resume handle for a resume); when another upload
-// to the same candidate raced this one, the bytes behind each candidate decide.
+// promises only that the answer is the candidate (sandbox/validator/ashby-api-openapi.extract.json:
+// results is candidate.info's, with fileHandles [{id, name, handle}] and resumeFileHandle); a file
+// handle is not the upload handle (its example encodes {type: CandidateFile, fileId, ownerId}). So
+// the new file is the id that was not there before, of the file's name (the resume handle for a
+// resume); when another upload to the same candidate raced this one, the bytes behind each
+// candidate decide.
 std::string AshbySink::uploaded_file_id(const std::string& candidate_id, const object& candidate,
                                         const std::set<std::string>& before,
                                         const model::File& file, bool resume) {

@@ -143,8 +143,9 @@ void AshbySink::write_job(const WriteItem& item, ItemResult& result) {
                         "job.update");
   }
   result.target_id = id;
-  // Neither job.create nor job.update defines `confidential` (specs/ashby): the plan lists
-  // these jobs with the operator's step (make_confidential_steps), the report counts them here.
+  // Neither job.create nor job.update defines `confidential`
+  // (sandbox/validator/ashby-api-openapi.extract.json): the plan lists these jobs with the
+  // operator's step (make_confidential_steps), the report counts them here.
   if (job.confidential.value_or(false)) {
     result.lossy.push_back(kConfidentialJobLoss);
     // Remembered in the work dir, so a later run still holds the job's candidacies (and
@@ -176,11 +177,12 @@ void AshbySink::write_job(const WriteItem& item, ItemResult& result) {
 }
 
 // The job's hiring team (job.hiring_manager_user_keys, owner_user_key) through
-// hiringTeam.addMember's job-level form (specs/ashby: {jobId, teamMemberId, roleId}): each hiring
-// manager as "Hiring Manager", the owner as "Recruiter" (Greenhouse's responsible recruiter,
-// Lever's posting owner). A member the job's answer already lists is not added again. A user
-// that resolves to no Ashby user, or only to the fallback user (options.fallback_user stands in
-// for authors, not for a hiring team), and a role Ashby does not offer are lossy lines.
+// hiringTeam.addMember's job-level form (sandbox/validator/ashby-api-openapi.extract.json: {jobId,
+// teamMemberId, roleId}): each hiring manager as "Hiring Manager", the owner as "Recruiter"
+// (Greenhouse's responsible recruiter, Lever's posting owner). A member the job's answer already
+// lists is not added again. A user that resolves to no Ashby user, or only to the fallback user
+// (options.fallback_user stands in for authors, not for a hiring team), and a role Ashby does not
+// offer are lossy lines.
 void AshbySink::write_hiring_team(const WriteItem& item, const std::string& job_id,
                                   const object& current, ItemResult& result) {
   const model::Job& job = std::get<model::Job>(item.record);
@@ -229,8 +231,9 @@ void AshbySink::write_hiring_team(const WriteItem& item, const std::string& job_
   }
 }
 
-// New jobs are Draft; walks the moves job.setStatus allows (specs/ashby, job.setStatus: Draft ->
-// Open | Archived, Open -> Closed, Closed -> Draft | Archived, Archived -> Draft).
+// New jobs are Draft; walks the moves job.setStatus allows
+// (sandbox/validator/ashby-api-openapi.extract.json, job.setStatus: Draft -> Open | Archived, Open
+// -> Closed, Closed -> Draft | Archived, Archived -> Draft).
 void AshbySink::move_job(const std::string& id, const std::string& from, const std::string& to) {
   static const std::map<std::string, std::vector<std::string>> kPath{
       {"Draft>Open", {"Open"}},

@@ -274,8 +274,9 @@ object AshbySink::calls_per_item() const {
 }
 
 // What the API cannot do and the operator must, listed before any write: Ashby's job.create and
-// job.update define no `confidential` (specs/ashby), so a confidential source job is created
-// visible to everyone with job access until it is made confidential in Ashby.
+// job.update define no `confidential` (sandbox/validator/ashby-api-openapi.extract.json), so a
+// confidential source job is created visible to everyone with job access until it is made
+// confidential in Ashby.
 array AshbySink::operator_steps(const object& plan) const {
   array steps;
   if (const array* staged_jobs = array_at(plan, "jobs"))

@@ -47,8 +47,9 @@ inline constexpr const char* kDetourTopic = "job_status_detour";
 // the job confidential: key the job id, value its title.
 inline constexpr const char* kConfidentialTopic = "confidential_job_hold";
 
-// job.list leaves Draft jobs out unless `status` names Draft (specs/ashby, job.list's
-// description); a new job is Draft until opened, so every lookup asks for every status.
+// job.list leaves Draft jobs out unless `status` names Draft
+// (sandbox/validator/ashby-api-openapi.extract.json, job.list's description); a new job is Draft
+// until opened, so every lookup asks for every status.
 extern const json::object kEveryJobStatus;
 
 }  // namespace atsm::ashby

@@ -115,8 +115,8 @@ void GreenhouseSource::refresh_urls(json::array& items, std::size_t start,
 }
 
 // Why the stored bytes cannot be the attachment (nullopt: they may be). Harvest v3 declares a
-// filename but no size (specs/greenhouse-v3/schemas/attachments.json), so the check is the
-// answer's Content-Type and, for files small enough for an error page to hide in, the first
+// filename but no size (sandbox/validator/greenhouse-v3/schemas/attachments.json), so the check is
+// the answer's Content-Type and, for files small enough for an error page to hide in, the first
 // bytes.
 std::optional<std::string> GreenhouseSource::download_mismatch(const json::value& item,
                                                                const Download& download) {

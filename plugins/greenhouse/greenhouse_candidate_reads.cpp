@@ -3,7 +3,7 @@
 namespace atsm::greenhouse {
 
 // Names of the education options of `key` (school_name, degree, discipline): listed only by
-// custom_field_key (greenhouse.md §3.2).
+// custom_field_key (docs/vendors/greenhouse.md §3).
 const std::map<std::string, std::string>& GreenhouseSource::education_options(
     const std::string& key) {
   auto found = education_options_.find(key);

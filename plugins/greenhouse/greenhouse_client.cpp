@@ -13,8 +13,8 @@ namespace {
 
 // A 2xx list body that does not parse (a truncated transfer) is asked for again this often.
 constexpr int kMalformedBodyAttempts = 3;
-// Renew a token this long before it expires (reference §3.1: 60 s), or at a quarter of its
-// lifetime when that is shorter, so no request leaves with a token about to die.
+// Renew a token this long before it expires (docs/vendors/greenhouse.md §2: 60 s), or at a quarter
+// of its lifetime when that is shorter, so no request leaves with a token about to die.
 constexpr double kRenewMarginSeconds = 60.0;
 
 std::int64_t now_epoch_ms() {
@@ -344,8 +344,8 @@ Download GreenhouseClient::download(const std::string& url, const std::string& w
   ++calls_["attachments/download"];
   sdk::HttpResponse response = host_.http(request);
   // An attachment `url` "may be a Greenhouse redirect endpoint that issues a fresh short-lived
-  // file URL per request — follow redirects" (greenhouse.md §7). Followed here, a few hops at
-  // most; no request to a file URL carries the API credential, so none follows a redirect.
+  // file URL per request — follow redirects" (docs/vendors/greenhouse.md §7). Followed here, a few
+  // hops at most; no request to a file URL carries the API credential, so none follows a redirect.
   for (int hop = 0; hop < kMaxRedirects && is_redirect(response.status); ++hop) {
     std::optional<std::string> location = response.header("Location");
     if (!location || location->empty())

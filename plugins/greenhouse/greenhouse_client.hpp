@@ -1,4 +1,4 @@
-// Greenhouse Harvest v3 as the connector calls it (reference/api/greenhouse.md §3-§4, §7): every
+// Greenhouse Harvest v3 as the connector calls it (docs/vendors/greenhouse.md §2-§5, §7): every
 // request through the host (bucket "greenhouse", retries, secrets), OAuth client credentials with
 // the token renewed before it expires, bare-array lists followed only through their
 // `Link: rel="next"` cursor, statuses classified into ABI statuses, signed attachment URLs
@@ -111,7 +111,7 @@ std::optional<std::string> next_link(const std::string& link_header);
 // own request builder sends `updated_at=gte|…`).
 std::string url_encode(const std::string& text);
 // Seconds until a token expires from a token response: expires_in, else expires_at against
-// `now_epoch_ms`, else 3600 (reference §3.1).
+// `now_epoch_ms`, else 3600 (docs/vendors/greenhouse.md §2).
 double token_lifetime_seconds(const boost::json::object& token_response, std::int64_t now_epoch_ms);
 
 }  // namespace atsm::greenhouse

@@ -79,7 +79,7 @@ void GreenhouseSource::read(const std::string& kind, const std::string& checkpoi
                 client_.calls_summary());
 }
 
-// `updated_at=gte|<since>` on a delta run (reference §8).
+// `updated_at=gte|<since>` on a delta run (docs/vendors/greenhouse.md §3, §6).
 Query GreenhouseSource::delta() const {
   if (!settings_.since)
     return {};

@@ -66,7 +66,7 @@ model::Record map_note(const json::value& raw) {
   }
   note.body += body.value_or("");
   // v3 bodies are plain text: "Newline characters are stored verbatim and rendered as line
-  // breaks" (specs/greenhouse-v3/schemas/notes.json `body`).
+  // breaks" (sandbox/validator/greenhouse-v3/schemas/notes.json `body`).
   note.body_format = model::BodyFormat::text;
   note.created_at = fields.time("created_at");
   std::string visibility = fields.text("visibility").value_or("publicly_visible");

@@ -119,8 +119,8 @@ std::vector<json::value> LeverSource::child_list(const OpportunityRef& opportuni
              all.push_back(std::move(item));
          });
   } catch (const sdk::Error& error) {
-    // Lever answers 404 instead of [] for an opportunity without a resume (reference §4);
-    // a profile-form list may be missing the same way (or the route, on a Lever-compatible
+    // Lever answers 404 instead of [] for an opportunity without a resume (docs/vendors/lever.md
+    // §4); a profile-form list may be missing the same way (or the route, on a Lever-compatible
     // server without forms).
     if (error.status() != ATSM_NOT_FOUND || (child != "resumes" && child != "forms"))
       throw;

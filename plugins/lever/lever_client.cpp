@@ -45,7 +45,7 @@ std::string form_encode(const std::vector<std::pair<std::string, std::string>>& 
   return out;
 }
 
-// Lever documents three shapes of a list (specs/lever/lever_docs_examples.json): the
+// Lever documents three shapes of a list (tests/lever/docs/lever_docs_examples.json): the
 // {data: [...], hasNext, next} wrapper every recorded list uses ("lists_section"), a bare array
 // ("files_list_verbatim", "files_list_note") and, for profile forms, a bare object (the one form,
 // "profile_forms_list_note"; also seen as {data: {...}}). Rewrites the two unwrapped shapes into
@@ -248,7 +248,7 @@ void LeverClient::fail(const sdk::HttpResponse& response, const std::string& wha
   atsm_status status = ATSM_PERMANENT;
   int retry_after_ms = 0;
   // A stale or foreign offset token, known by its message whatever the status (TAP saw 400,
-  // lever.md §2; the status is unverified): the caller restarts the list.
+  // docs/vendors/lever.md §2; the status is unverified): the caller restarts the list.
   if (response.body.find("Invalid offset token") != std::string::npos)
     throw InvalidOffsetToken(ATSM_INVALID, message, std::to_string(response.status), request_id,
                              response.status);
@@ -329,7 +329,7 @@ Page LeverClient::page(const std::string& path, Query query,
   Page result;
   json::object& object = body.as_object();
   result.data = std::move(object["data"].as_array());
-  // The last page has hasNext false and no next; stop on either (reference §2).
+  // The last page has hasNext false and no next; stop on either (docs/vendors/lever.md §2).
   const json::value* has_next = object.if_contains("hasNext");
   const json::value* next = object.if_contains("next");
   bool more = has_next == nullptr || !has_next->is_bool() || has_next->as_bool();

@@ -8,8 +8,8 @@ namespace atsm::lever {
 
 LeverSource::LeverSource(sdk::Host host, std::string_view config_json)
     : host_(host), settings_(parse_settings(config_json)), client_(host, settings_.client) {
-  // Lever: 10 requests/s per key with bursts of 20 (reference §3); rate_scale speeds up the
-  // steady rate for the sandbox, whose bucket also keeps a capacity of 20. Requests are paced
+  // Lever: 10 requests/s per key with bursts of 20 (docs/vendors/lever.md §3); rate_scale speeds up
+  // the steady rate for the sandbox, whose bucket also keeps a capacity of 20. Requests are paced
   // with a burst of 2 of their own, enough for a worker that wakes late to make its slot up
   // instead of losing it (a pace without a burst loses every late wake-up): the server's other 18
   // tokens absorb requests that meet on arrival after different latencies (1.8 s of spread at

@@ -21,8 +21,8 @@ std::string LeverSource::file_key(const OwedFile& file) {
                                                : source_key(kind_name(file.kind), file.id);
 }
 
-// Where Lever serves the bytes: resumes and files by id (reference §5.6); an offer letter by
-// offer and status (lever_docs_examples.json "offer_download_note"); a file-upload answer by its
+// Where Lever serves the bytes: resumes and files by id (docs/vendors/lever.md §5); an offer letter
+// by offer and status (lever_docs_examples.json "offer_download_note"); a file-upload answer by its
 // id under /files (unverified: Lever documents the answer {id, ext, name, size, uploadedAt} but
 // no download route of its own).
 std::string LeverSource::download_path(const OwedFile& file) {
@@ -133,8 +133,8 @@ bool LeverSource::in_delta(const json::value& child) {
 }
 
 // What Lever declared about a file before its download: its name and size, members of `meta`
-// (a resume nests them in `file`, an offer letter names the file `fileName`; reference §5.6 and
-// lever_docs_examples.json `resumes_list`, `files_list_verbatim`, `offers_list`).
+// (a resume nests them in `file`, an offer letter names the file `fileName`; docs/vendors/lever.md
+// §5 and lever_docs_examples.json `resumes_list`, `files_list_verbatim`, `offers_list`).
 model::DeclaredFile LeverSource::declared_file(const json::value& meta, const char* name_key) {
   model::DeclaredFile declared;
   if (!meta.is_object())
@@ -329,8 +329,9 @@ void LeverSource::end_owing(sdk::Emitter& emitter, std::vector<model::Record>& b
 
 // What Lever says of an owed file now, as listed (nullopt: deleted since): a resume or file by
 // its single GET; an offer (with that letter) from the opportunity's offers, which have no
-// single GET (lever.md §5 table); a file-upload answer from the opportunity read with
-// expand=applications (applications are "deprecated" as a route of their own: lever.md §5 table).
+// single GET (docs/vendors/lever.md §5); a file-upload answer from the opportunity read with
+// expand=applications (applications are "deprecated" as a route of their own: docs/vendors/lever.md
+// §5).
 std::optional<json::value> LeverSource::reread(const OwedFile& file) {
   const std::string& opportunity = file.opportunity.id;
   if (file.kind == FileKind::offer_document) {

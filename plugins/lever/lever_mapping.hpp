@@ -1,4 +1,4 @@
-// Lever Data API JSON -> canonical records (reference/api/lever.md, MAPPING.md, seed guide 000).
+// Lever Data API JSON -> canonical records (docs/vendors/lever.md, docs/mapping.md).
 //
 // Pure functions: no I/O. Every mapper accepts whatever Lever sends and never throws for bad
 // vendor data: a field of the wrong type, an unknown enum value, a missing id or an invalid email
@@ -150,7 +150,7 @@ std::optional<std::int64_t> child_touched_at(const boost::json::value& raw);
 // True for soft-deleted notes and feedback (`deletedAt` set): they are not migrated.
 bool is_soft_deleted(const boost::json::value& raw);
 
-// The documented Lever fields (specs/lever/lever_docs_examples.json, "<example>:<path>" with
+// The documented Lever fields (tests/lever/docs/lever_docs_examples.json, "<example>:<path>" with
 // array indices folded to []) that no canonical record carries, each with the reason. README.md
 // lists them; tests/lever/docs_examples_test.cpp proves every other documented value lands.
 const std::map<std::string, std::string>& unmigrated_lever_fields();

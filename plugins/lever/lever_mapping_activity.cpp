@@ -72,14 +72,15 @@ model::RatingScale one_to_four() {
   return scale;
 }
 
-// Lever form fields (feedback and profile forms; reference §5.3) -> canonical feedback fields.
+// Lever form fields (feedback and profile forms; docs/vendors/lever.md §5) -> canonical feedback
+// fields.
 void map_form_fields(const json::array* fields, Problems& problems,
                      std::vector<model::FeedbackField>& out,
                      std::optional<model::Recommendation>& recommendation) {
   if (fields == nullptr)
     return;
   // The documented interview form rates the candidate with a `score` field "4 - Strong Hire"
-  // and no `overall` flag (specs/lever/lever_docs_examples.json "feedback_retrieve"); a form
+  // and no `overall` flag (tests/lever/docs/lever_docs_examples.json "feedback_retrieve"); a form
   // that flags none takes its first score as the overall one.
   bool any_overall = false;
   const json::value* first_score = nullptr;
@@ -104,8 +105,8 @@ void map_form_fields(const json::array* fields, Problems& problems,
       for (std::size_t s = 0; s < count; ++s) {
         model::FeedbackField skill;
         // A rating, not a scorecard_attribute: the Lever feedback's text keeps every skill with
-        // its rating and scale, so nothing is lost and no structured note is due (MAPPING.md
-        // gives those to Greenhouse scorecards).
+        // its rating and scale, so nothing is lost and no structured note is due (docs/mapping.md
+        // §7 gives those to Greenhouse scorecards).
         skill.type = model::FeedbackFieldType::rating;
         skill.category = mapped.label;
         skill.scale = one_to_four();

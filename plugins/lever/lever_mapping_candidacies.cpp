@@ -80,11 +80,11 @@ std::vector<json::object> application_files(const json::value& opportunity) {
 
 namespace {
 
-// An expanded application's answers (specs/lever/lever_docs_examples.json "application_retrieve",
-// "application_referral_from_list"): posting and referral form answers (customQuestions), the
-// applicant's company and the requisition hired for become form answers; comments, the cover
-// letter. ownerId/hiringManager/postingOwner/postingHiringManager repeat the posting's (the job
-// record carries them); name, email, phone and links repeat the person's.
+// An expanded application's answers (tests/lever/docs/lever_docs_examples.json
+// "application_retrieve", "application_referral_from_list"): posting and referral form answers
+// (customQuestions), the applicant's company and the requisition hired for become form answers;
+// comments, the cover letter. ownerId/hiringManager/postingOwner/postingHiringManager repeat the
+// posting's (the job record carries them); name, email, phone and links repeat the person's.
 void add_application_answers(Fields& app, Problems& problems,
                              std::vector<model::FormAnswer>& answers, std::string& cover_letter) {
   if (std::optional<std::string> comments = app.text("comments"); comments && !comments->empty())
@@ -183,7 +183,7 @@ model::Record map_opportunity(const json::value& raw, const HiredReasons& reason
     else
       problems.add("archived.reason", "archived opportunity has no reason");
   }
-  // Status (seed guide, MAPPING.md): archived with a hired-type reason -> hired; any other
+  // Status (docs/mapping.md §2): archived with a hired-type reason -> hired; any other
   // archived -> archived; in a lead stage -> lead; otherwise active.
   if (f.object("archived") != nullptr) {
     auto found = reason ? reasons.find(*reason) : reasons.end();

@@ -47,7 +47,7 @@ model::Record map_stage(const json::value& raw, std::int64_t order) {
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   // Lever's built-in stage ids name their role, but accounts also show them with UUID ids
-  // ("New applicant", "New lead": specs/lever/lever_docs_examples.json "stages_list"), so the
+  // ("New applicant", "New lead": tests/lever/docs/lever_docs_examples.json "stages_list"), so the
   // title types them as well.
   if (is_lead_stage(id, stage.name))
     stage.stage_type = model::StageType::lead;

@@ -62,8 +62,8 @@ void LeverSource::read_persons(const json::object& position, sdk::Emitter& emitt
 
 // The work history and schools of the resumes (parsedData) of the contacts pending[start, end):
 // no opportunity list carries resumes, so it is GET /opportunities/:id/resumes, one call per
-// opportunity (lever.md §4), by as many workers as child lists, batch by batch so a crash loses
-// at most one batch of them.
+// opportunity (docs/vendors/lever.md §4), by as many workers as child lists, batch by batch so a
+// crash loses at most one batch of them.
 void LeverSource::add_resumes(std::map<std::string, ContactAggregate>& contacts,
                               const std::vector<std::string>& pending, std::size_t start,
                               std::size_t end) {

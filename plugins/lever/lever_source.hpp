@@ -85,15 +85,15 @@ class LeverSource : public sdk::Source {
   // ---- lever_paging.cpp: paged lists, and opportunities window by window ----------------------
   //
   // GET /opportunities is ordered by stage rank, then lastAdvancedAt, then id (issue 16 §1;
-  // lever.md header), all of which move while recruiters work: a page token skips an opportunity
-  // moved to an earlier stage during the walk, and a walk restarted after a stale token cannot
-  // tell where it was. So opportunities are read in windows of creation time (createdAt never
-  // changes; created_at_start/_end are documented and inclusive, lever.md §5.1), each narrow
-  // enough that Lever answers it whole in one response (hasNext false). One response is one
-  // instant of the account: nothing moved can hide from it, and no token is ever kept.
-  // Widths follow the density seen so far; a window answered with hasNext is asked again a
-  // quarter as wide. The windows cover [from, until] without gap or overlap, so each
-  // opportunity is read exactly once per walk.
+  // docs/vendors/lever.md §2), all of which move while recruiters work: a page token skips an
+  // opportunity moved to an earlier stage during the walk, and a walk restarted after a stale token
+  // cannot tell where it was. So opportunities are read in windows of creation time (createdAt
+  // never changes; created_at_start/_end are documented and inclusive, docs/vendors/lever.md §2),
+  // each narrow enough that Lever answers it whole in one response (hasNext false). One response is
+  // one instant of the account: nothing moved can hide from it, and no token is ever kept. Widths
+  // follow the density seen so far; a window answered with hasNext is asked again a quarter as
+  // wide. The windows cover [from, until] without gap or overlap, so each opportunity is read
+  // exactly once per walk.
 
   struct Window {
     std::int64_t start = 0, end = 0;  // createdAt, inclusive
@@ -104,7 +104,8 @@ class LeverSource : public sdk::Source {
   // What a read covers: every opportunity, or for a delta those created, updated, moved to
   // another stage or archived since. updatedAt alone would miss most: it is null on most real
   // opportunities and a stage move leaves it (issue 16 §1, §4); the four filters are documented
-  // (lever.md §5.1) and Lever ANDs filters, so each is a walk of its own, deduplicated by id.
+  // (docs/vendors/lever.md §2) and Lever ANDs filters, so each is a walk of its own, deduplicated
+  // by id.
   struct ReadPhase {
     Query filter;
     std::int64_t created_from = 0;

@@ -36,7 +36,8 @@ json::object AshbyState::application_create(const Rpc& rpc) {
   if (!job)
     fail("requested_job_not_found",
          "Job " + job_id + " not found - are you lacking permissions to see confidential jobs?");
-  // Undocumented either way (specs/ashby, application.create): the seeded switch decides.
+  // Undocumented either way (sandbox/validator/ashby-api-openapi.extract.json, application.create):
+  // the seeded switch decides.
   if (!applications_on_closed_jobs_ && job->at("status") != "Open")
     fail("invalid_input", "Job " + job_id + " is " + std::string(job->at("status").as_string()) +
                               ": applications can only be added to an open job");
@@ -103,7 +104,7 @@ json::object AshbyState::application_create(const Rpc& rpc) {
     current = &stage_in_plan(*stage_id);
   }
   if (!current) {
-    // Default: the plan's first Lead stage (ashby.md §5.2).
+    // Default: the plan's first Lead stage (docs/vendors/ashby.md §5).
     for (const auto& id : collections_["interview_stage"].order) {
       Object& stage = collections_["interview_stage"].by_id.at(id);
       if (stage.at("interviewPlanId").as_string() == plan_id && stage.at("type") == "Lead") {

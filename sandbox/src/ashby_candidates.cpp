@@ -1,4 +1,4 @@
-// The emulated Ashby's candidate RPCs (reference/api/ashby.md): no dedup on candidate.create,
+// The emulated Ashby's candidate RPCs (docs/vendors/ashby.md): no dedup on candidate.create,
 // tag create idempotent by title.
 #include <algorithm>
 

@@ -30,7 +30,7 @@ json::object AshbyState::file_create_upload_handle(const Rpc& rpc) {
     fail("invalid_input", "Missing required parameter: contentLength");
   refuse_if_too_large(static_cast<std::int64_t>(length->to_number<double>()));
   std::string handle = "fh_" + Rng(mix_seed(seed_ ^ 0xF11E, ++serial_)).hex(32);
-  // The presigned URL expires after 10 minutes (ashby.md §5.4).
+  // The presigned URL expires after 10 minutes (docs/vendors/ashby.md §5).
   pending_uploads_[handle] = {now_ms() + static_cast<std::int64_t>(600000 / rate_scale_), name};
   return results(json::object{{"handle", handle},
                               {"url", base_url + "/_upload/" + handle},
@@ -51,8 +51,8 @@ json::object AshbyState::upload_candidate_file(const Rpc& rpc, bool resume) {
     fail("candidate_not_found", "Candidate " + candidate_id + " not found");
   std::string file_id = new_id("file");
   // A candidate file's handle is opaque and never the upload handle: the spec's example
-  // (specs/ashby, file.info fileHandle) is base64 of {handle: {type: CandidateFile, fileId,
-  // ownerId}, signature, version}.
+  // (sandbox/validator/ashby-api-openapi.extract.json, file.info fileHandle) is base64 of {handle:
+  // {type: CandidateFile, fileId, ownerId}, signature, version}.
   json::object handle_claims{
       {"handle",
        json::object{{"type", "CandidateFile"}, {"fileId", file_id}, {"ownerId", candidate_id}}}};
@@ -99,8 +99,8 @@ json::object AshbyState::candidate_upload_file(const Rpc& rpc) {
 json::object AshbyState::file_info(const Rpc& rpc) {
   const json::object& body = rpc.body;
   const std::string& base_url = rpc.base_url;
-  // A download URL for a file on a candidate (ashby.md §5.4); presigned, so it expires. Its
-  // lifetime is undocumented: the upload URL's 10 minutes unless a test sets it short.
+  // A download URL for a file on a candidate (docs/vendors/ashby.md §5); presigned, so it expires.
+  // Its lifetime is undocumented: the upload URL's 10 minutes unless a test sets it short.
   std::string handle = required_string(body, "fileHandle");
   for (const auto& [id, file] : collections_["file"].by_id)
     if (file.at("handle").as_string() == handle) {

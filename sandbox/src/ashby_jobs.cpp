@@ -15,10 +15,11 @@ namespace {
 
 void refuse_confidential(const json::object& body, const std::string& method) {
   if (body.contains("confidential"))
-    // Neither request schema defines `confidential` (specs/ashby job.create, job.update; the
-    // job's `confidential` is only read). Whether Ashby refuses or ignores it is not documented;
-    // the strict reading is taken so a client that sends it fails the tests (the validating
-    // proxy's --undocumented switch emulates both readings).
+    // Neither request schema defines `confidential`
+    // (sandbox/validator/ashby-api-openapi.extract.json job.create, job.update; the job's
+    // `confidential` is only read). Whether Ashby refuses or ignores it is not documented; the
+    // strict reading is taken so a client that sends it fails the tests (the validating proxy's
+    // --undocumented switch emulates both readings).
     fail("invalid_input", method + " takes no parameter confidential");
 }
 
@@ -110,7 +111,7 @@ json::object AshbyState::job_set_status(const Rpc& rpc) {
   Object job = require(body, "job", "jobId", "job_not_found");
   std::string to = required_string(body, "status");
   std::string from(job.at("status").as_string());
-  // Allowed moves (ashby.md §5.3).
+  // Allowed moves (docs/vendors/ashby.md §5).
   static const std::set<std::pair<std::string, std::string>> kMoves{
       {"Draft", "Open"},   {"Draft", "Archived"},  {"Open", "Closed"},
       {"Closed", "Draft"}, {"Closed", "Archived"}, {"Archived", "Draft"}};
@@ -126,7 +127,7 @@ json::object AshbyState::job_set_status(const Rpc& rpc) {
 
 json::object AshbyState::hiring_team_role_list(const Rpc& rpc) {
   const json::object& body = rpc.body;
-  // In Ashby's document (specs/ashby/paths-index.txt) but not in the extract: the shape is
+  // In Ashby's document (sandbox/validator/paths-index.txt) but not in the extract: the shape is
   // unverified. namesOnly (default true) answers the role names; namesOnly false the roles,
   // each with its id and, by a seeded switch, its name under `title` or `label` (third-party
   // clients read either).
@@ -147,10 +148,10 @@ json::object AshbyState::hiring_team_role_list(const Rpc& rpc) {
 json::object AshbyState::hiring_team_add_member(const Rpc& rpc) {
   const json::object& body = rpc.body;
   const std::string& now = rpc.now;
-  // specs/ashby hiringTeam.addMember: Application-, Job- or Opening-level {…Id, teamMemberId,
-  // roleId}, answering the member {email, firstName, lastName, role, userId}; a job's
-  // hiringTeam (job.info, webhook jobCreate's job.hiringTeam) lists its members in that shape.
-  // Only the job level is emulated; adding a member twice keeps one.
+  // sandbox/validator/ashby-api-openapi.extract.json hiringTeam.addMember: Application-, Job- or
+  // Opening-level {…Id, teamMemberId, roleId}, answering the member {email, firstName, lastName,
+  // role, userId}; a job's hiringTeam (job.info, webhook jobCreate's job.hiringTeam) lists its
+  // members in that shape. Only the job level is emulated; adding a member twice keeps one.
   if (field(body, "applicationId") || field(body, "openingId"))
     fail("invalid_input", "the emulated Ashby keeps job-level hiring teams only");
   Object job = require(body, "job", "jobId", "job_not_found");
@@ -188,7 +189,7 @@ json::object AshbyState::job_info(const Rpc& rpc) {
 json::object AshbyState::job_list(const Rpc& rpc) {
   const json::object& body = rpc.body;
   // "To include draft jobs, `Draft` must be specified in the `status` param"; with `status`,
-  // only those statuses (specs/ashby, job.list).
+  // only those statuses (sandbox/validator/ashby-api-openapi.extract.json, job.list).
   std::set<std::string> wanted{"Open", "Closed", "Archived"};
   if (const json::value* statuses = field(body, "status")) {
     if (!statuses->is_array())

@@ -15,8 +15,8 @@ using namespace ashby_rpc;
 
 namespace {
 
-// Ashby keeps only these tags in note HTML (ashby.md §5.1); others are stripped, script and style
-// contents dropped, links kept only with an http(s) href.
+// Ashby keeps only these tags in note HTML (docs/vendors/ashby.md §7); others are stripped, script
+// and style contents dropped, links kept only with an http(s) href.
 std::string sanitize_note_html(const std::string& html) {
   static const std::set<std::string> kAllowed{"b", "i", "u", "a", "ul", "ol", "li", "code", "pre"};
   std::string out;
@@ -67,12 +67,13 @@ std::string sanitize_note_html(const std::string& html) {
 }
 
 // What Ashby's web app shows of a text/html note once the unsupported elements are stripped
-// (specs/ashby candidate.createNote: "we support the elements listed below. Any unsupported
-// elements will be stripped out": b, i, u, a, ul/ol/li, code, pre). The document says nothing of
-// line breaks, so the HTML rendering rules apply (CSS white-space: normal): outside <pre> every
-// run of whitespace, line breaks included, is one space; a list item is a line of its own ("• ",
-// "N. " in an <ol>, two spaces more per nesting level); <pre> shows its text as written, on lines
-// of its own. Emphasis and links show only their text. The `rendered` member of
+// (sandbox/validator/ashby-api-openapi.extract.json candidate.createNote: "we support the elements
+// listed below. Any unsupported elements will be stripped out": b, i, u, a, ul/ol/li, code, pre).
+// The document says nothing of line breaks, so the HTML rendering rules apply (CSS white-space:
+// normal): outside <pre> every run of whitespace, line breaks included, is one space; a list item
+// is a line of its own ("• ", "N. " in an <ol>, two spaces more per nesting level); <pre> shows its
+// text as written, on lines of its own. Emphasis and links show only their text. The `rendered`
+// member of
 // /_sandbox/state's notes (a text/plain note shows its text as written).
 std::string rendered_note_text(const std::string& sanitized) {
   std::string out;
@@ -248,7 +249,7 @@ json::object AshbyState::application_feedback_submit(const Rpc& rpc) {
     bool ok = true;
     if (type == "Score") {
       // Exactly `{ score: 4 }`, an integer 1..4, as applicationFeedback.submit's description
-      // says (its schema says string: the contradiction is listed in reference/api/ashby.md).
+      // says (its schema says string: the contradiction is listed in docs/vendors/ashby.md §6).
       ok = value.is_object() && value.as_object().size() == 1 &&
            value.as_object().contains("score") && value.at("score").is_int64() &&
            value.at("score").as_int64() >= 1 && value.at("score").as_int64() <= 4;

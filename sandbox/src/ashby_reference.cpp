@@ -144,13 +144,14 @@ json::object AshbyState::set_custom_field_values(const Rpc& rpc, bool single) {
       else if (type == "Number")
         ok = value.is_number();
       else if (type == "Date") {
-        // A date-time, not a bare date (specs/ashby customField.setValues, fieldValue's Date
-        // branch: format date-time).
+        // A date-time, not a bare date (sandbox/validator/ashby-api-openapi.extract.json
+        // customField.setValues, fieldValue's Date branch: format date-time).
         std::int64_t ms;
         ok = value.is_string() && value.as_string().size() > 10 &&
              parse_iso_time(std::string(value.as_string()), ms);
       } else if (type == "Currency") {
-        // {value: number, currencyCode: ISO 4217} (specs/ashby customField.setValues).
+        // {value: number, currencyCode: ISO 4217} (sandbox/validator/ashby-api-openapi.extract.json
+        // customField.setValues).
         const json::object* money = value.if_object();
         const json::value* amount = money ? money->if_contains("value") : nullptr;
         const json::value* code = money ? money->if_contains("currencyCode") : nullptr;

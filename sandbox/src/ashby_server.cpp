@@ -1,4 +1,4 @@
-// Emulated Ashby RPC API (reference/api/ashby.md): POST /<category>.<method>, Basic auth with the
+// Emulated Ashby RPC API (docs/vendors/ashby.md): POST /<category>.<method>, Basic auth with the
 // key as user, HTTP 401/403/429 only for auth and rate limit, every business error HTTP 200 with
 // success:false. Also serves the presigned upload target and the inspection endpoints.
 #include "ashby_state.hpp"
@@ -24,7 +24,7 @@ AshbyServer::AshbyServer(const Options& options, Sleeper& sleeper, World& world,
       world_(world),
       credentials_(credentials),
       state_(state),
-      // 1,000 requests per minute per key (ashby.md §4).
+      // 1,000 requests per minute per key (docs/vendors/ashby.md §4).
       window_(1000, 60.0 / options.rate_scale) {}
 
 bool AshbyServer::is_write(const httplib::Request& request) const {
@@ -112,8 +112,8 @@ bool AshbyServer::handle_inspection(const httplib::Request& request, httplib::Re
   }
   if (request.method == "POST" && request.path == "/_sandbox/job_confidential") {
     // {"jobId": "...", "confidential": true}: what the operator does in Ashby's web app, which
-    // the API cannot (specs/ashby: job.create/job.update define no `confidential`; job.info's
-    // job answers it).
+    // the API cannot (sandbox/validator/ashby-api-openapi.extract.json: job.create/job.update
+    // define no `confidential`; job.info's job answers it).
     std::string job_id;
     bool confidential = true;
     try {
@@ -160,7 +160,8 @@ bool AshbyServer::handle_inspection(const httplib::Request& request, httplib::Re
 void AshbyServer::handle(const httplib::Request& request, httplib::Response& response) {
   std::string base_url = "http://" + options_.host + ":" + std::to_string(port());
   if (request.method == "POST" && request.path.rfind("/_upload/", 0) == 0) {
-    // The presigned upload target: fields first, the file last, named `file` (ashby.md §5.4).
+    // The presigned upload target: fields first, the file last, named `file` (docs/vendors/ashby.md
+    // §5).
     std::optional<std::pair<std::string, std::string>> file;
     if (request.has_file("file")) {
       auto part = request.get_file_value("file");
@@ -198,7 +199,7 @@ void AshbyServer::handle(const httplib::Request& request, httplib::Response& res
   bool basic = false;
   std::string pair = bearer_or_basic_key(request, basic);
   // A key deactivated mid-run (POST /_sandbox/revoke_key) is refused like a wrong one: 403 for a
-  // wrong or deactivated key (reference/api/ashby.md §1).
+  // wrong or deactivated key (docs/vendors/ashby.md §1).
   std::int64_t left = calls_before_revocation_.load();
   while (left > 0 && !calls_before_revocation_.compare_exchange_weak(left, left - 1)) {
   }

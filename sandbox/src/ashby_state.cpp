@@ -1,4 +1,4 @@
-// The emulated Ashby's store (reference/api/ashby.md): the operator's configuration, the objects
+// The emulated Ashby's store (docs/vendors/ashby.md): the operator's configuration, the objects
 // written through the API (journalled under --state), the method table that answers each RPC
 // (the handlers: ashby_candidates.cpp, ashby_notes_feedback.cpp, ashby_files.cpp, ashby_jobs.cpp,
 // ashby_applications.cpp, ashby_reference.cpp), list paging and sync tokens, and business errors
@@ -72,11 +72,12 @@ json::object render(const json::object& object) {
   return out;
 }
 
-// These lists' request schemas take no `limit` (specs/ashby: archiveReason.list, source.list,
-// interviewStage.list; location.list's schema has additionalProperties: false). Only
-// location.list's refusal is the document's; for the other three it does not say whether Ashby
-// refuses or ignores the property, and the strict reading is taken so a client that sends one
-// fails here (the validating proxy's --undocumented record|refuse emulates both readings).
+// These lists' request schemas take no `limit` (sandbox/validator/ashby-api-openapi.extract.json:
+// archiveReason.list, source.list, interviewStage.list; location.list's schema has
+// additionalProperties: false). Only location.list's refusal is the document's; for the other three
+// it does not say whether Ashby refuses or ignores the property, and the strict reading is taken so
+// a client that sends one fails here (the validating proxy's --undocumented record|refuse emulates
+// both readings).
 void refuse_limit(const json::object& body, const std::string& method) {
   if (body.contains("limit"))
     fail("invalid_input", method + " takes no parameter limit");

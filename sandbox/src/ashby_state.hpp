@@ -46,9 +46,10 @@ class AshbyState {
   void expire_first_download_urls(bool expire);
   // Whether application.create takes a job that is not Open (Options, undocumented by Ashby).
   void set_applications_on_closed_jobs(bool accept) { applications_on_closed_jobs_ = accept; }
-  // The operator's step in Ashby's web app (the API cannot do it: specs/ashby job.create and
-  // job.update take no `confidential`): marks the job confidential or not, as job.info's
-  // `confidential` then answers. False when there is no such job.
+  // The operator's step in Ashby's web app (the API cannot do it:
+  // sandbox/validator/ashby-api-openapi.extract.json job.create and job.update take no
+  // `confidential`): marks the job confidential or not, as job.info's `confidential` then answers.
+  // False when there is no such job.
   bool set_job_confidential(const std::string& job_id, bool confidential);
   static bool is_write_method(const std::string& method);
   std::string new_request_id();

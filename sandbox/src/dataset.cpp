@@ -265,7 +265,7 @@ LeverOpportunity draw_lever_opportunity(const LeverData& lv, Rng& rng, const Lev
   if (!rng.chance(0.03))
     opp.updated_at = std::max(at, opp.created_at) + rng.range(0, kDay);
   // updatedAt is null on most real opportunities (issue 16 §4, a replay of recorded
-  // payloads; lever.md §5.1 `updatedAt`): 10 of the 16 first hex digits of the seeded id
+  // payloads; docs/vendors/lever.md §6 `updatedAt`): 10 of the 16 first hex digits of the seeded id
   // clear it, which leaves every other draw of the dataset as it was.
   if (std::string("0123456789").find(opp.id.front()) != std::string::npos)
     opp.updated_at.reset();

@@ -14,7 +14,8 @@ namespace {
 namespace json = boost::json;
 
 // v3 note bodies are plain text: "Newline characters are stored verbatim and rendered as line
-// breaks" (specs/greenhouse-v3/schemas/notes.json, `body`); `<` and `&` are characters, not markup.
+// breaks" (sandbox/validator/greenhouse-v3/schemas/notes.json, `body`); `<` and `&` are characters,
+// not markup.
 std::string gh_note_text(Rng& rng) {
   switch (note_kind(rng)) {
     case 0:
@@ -100,9 +101,9 @@ static void add_greenhouse_references(GreenhouseData& gh, NextId& next_id) {
     gh.notes.push_back(std::move(note));
 }
 
-// What real v3 accounts hold beyond the basics (specs/greenhouse-v3/schemas/*.json), added after
-// everything else and chosen from ids, never from the RNG (so every other record is as before):
-// a service account; per job an interview plan with one kit per interview, its scorecard
+// What real v3 accounts hold beyond the basics (sandbox/validator/greenhouse-v3/schemas/*.json),
+// added after everything else and chosen from ids, never from the RNG (so every other record is as
+// before): a service account; per job an interview plan with one kit per interview, its scorecard
 // questions (text, yes_no, single_select, multi_select) and the hiring team; select answers;
 // superseded offer versions (Deprecated); notes of several types; backfilled stage history
 // (entered_at null); attachments listed without candidate_id; prospect pools; education,
@@ -442,8 +443,8 @@ void GhGenerator::add_application(const GhCandidate& candidate, const Identity& 
 void GhGenerator::add_candidacy_activity(const GhApplication& app, const GhJob* job,
                                          std::size_t reached, std::int64_t at) {
   // v3 spells the overall recommendation (`candidate_rating`) and the attribute ratings
-  // (`candidate_attribute_rating`) differently (greenhouse.md §6.5); same size, so the generator
-  // draws the same numbers.
+  // (`candidate_attribute_rating`) differently (docs/vendors/greenhouse.md §6); same size, so the
+  // generator draws the same numbers.
   static const std::vector<std::string> kRatings{"strong_no", "no", "yes", "strong_yes",
                                                  "no_decision"};
   static const std::vector<std::string> kAttributeRatings{"definitely_not", "no", "yes",

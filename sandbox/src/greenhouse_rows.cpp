@@ -22,8 +22,9 @@ json::array contacts(const std::vector<GhContact>& items) {
   return out;
 }
 
-// Rows follow specs/greenhouse-v3/schemas/<resource>.json exactly: every documented key, no other
-// (tests/sandbox/greenhouse_v3_contract.py validates every item of every list served).
+// Rows follow sandbox/validator/greenhouse-v3/schemas/<resource>.json exactly: every documented
+// key, no other (tests/sandbox/greenhouse_v3_contract.py validates every item of every list
+// served).
 json::value nullable(const std::string& text) {
   return text.empty() ? json::value(nullptr) : json::value(text);
 }
@@ -35,9 +36,9 @@ json::object stamped(std::int64_t id, std::int64_t created_ms, std::int64_t upda
       {"id", id}, {"created_at", iso_time(created_ms)}, {"updated_at", iso_time(updated_ms)}};
 }
 
-// Greenhouse's built-in rejection reason, listed only with include_defaults=true (greenhouse.md
-// §3.2 names the switch; which reasons are built in is not documented: the emulator marks the
-// "None specified" one).
+// Greenhouse's built-in rejection reason, listed only with include_defaults=true
+// (docs/vendors/greenhouse.md §3 names the switch; which reasons are built in is not documented:
+// the emulator marks the "None specified" one).
 bool is_default_reason(const GhNamed& reason) {
   return reason.type_key == "NONE_SPECIFIED";
 }
@@ -277,8 +278,8 @@ void RowBuilder::scorecards() {
 }
 
 void RowBuilder::scorecard_answers() {
-  // Rows name their attribute / question by id only (greenhouse.md §6.5): the names and the
-  // question texts are in /v3/job_candidate_attributes and /v3/scorecard_questions; a select
+  // Rows name their attribute / question by id only (docs/vendors/greenhouse.md §6): the names and
+  // the question texts are in /v3/job_candidate_attributes and /v3/scorecard_questions; a select
   // question's answer is null and its chosen options are rows of
   // /v3/scorecard_question_answer_options naming /v3/scorecard_question_options.
   bool attributes = resource == "scorecard_candidate_attributes";
@@ -484,7 +485,8 @@ void RowBuilder::interviewers() {
 }
 
 void RowBuilder::offers() {
-  // Every version is listed; current_only=true keeps the current one (greenhouse.md §3.2).
+  // Every version is listed; current_only=true keeps the current one (docs/vendors/greenhouse.md
+  // §3).
   for (const auto& o : gh.offers) {
     const auto& app = app_of(o.application_id);
     json::object object = stamped(o.id, o.created_at, o.updated_at);
@@ -651,7 +653,8 @@ void RowBuilder::custom_field_options() {
     for (std::size_t i = 0; i < f.options.size(); ++i)
       option(f.id * 10 + static_cast<std::int64_t>(i), f.id, f.options[i], i);
   // Education's options are listed only by custom_field_key=school_name|degree|discipline
-  // (greenhouse.md §3.2); their field is not among /v3/custom_fields: a fixed id stands in.
+  // (docs/vendors/greenhouse.md §3); their field is not among /v3/custom_fields: a fixed id stands
+  // in.
   std::int64_t field_id = 900001;
   for (const auto* list : {&gh.schools, &gh.degrees, &gh.disciplines}) {
     for (std::size_t i = 0; i < list->size(); ++i)

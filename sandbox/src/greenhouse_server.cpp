@@ -1,4 +1,4 @@
-// Emulated Greenhouse Harvest v3 (reference/api/greenhouse.md §3-§7): client-credentials tokens,
+// Emulated Greenhouse Harvest v3 (docs/vendors/greenhouse.md §2-§7): client-credentials tokens,
 // bare-array lists in id-descending order with a `Link: rel="next"` cursor only, per_page <= 500,
 // a fixed 30-second window with X-RateLimit-* headers, and signed attachment URLs that expire.
 #include <algorithm>
@@ -13,9 +13,10 @@ namespace {
 constexpr int kWindowLimit = 75;  // the doc's example X-RateLimit-Limit
 constexpr int kMaxPerPage = 500;
 
-// The filters a list defines (greenhouse.md §3.2): paging, `ids`, the date ranges, a parent filter
-// `<parent>_ids` where its items carry `<parent>_id` (specs/greenhouse-v3/schemas/<list>.json),
-// and the documented switches.
+// The filters a list defines (docs/vendors/greenhouse.md §3): paging, `ids`, the date ranges, a
+// parent filter
+// `<parent>_ids` where its items carry `<parent>_id`
+// (sandbox/validator/greenhouse-v3/schemas/<list>.json), and the documented switches.
 bool defined_filter(const std::string& resource, const std::string& key) {
   static const std::set<std::string> kCommon{"per_page", "cursor", "ids", "created_at",
                                              "updated_at"};
@@ -103,7 +104,8 @@ bool read_list_query(const httplib::Request& request, httplib::Response& respons
     for (const auto& [key, value] : request.params) {
       if (!defined_filter(resource, key)) {
         // No source says whether v3 ignores a filter a list does not define or refuses it: a
-        // seeded switch emulates each ([unverified], greenhouse.md §3.2 lists the filters).
+        // seeded switch emulates each ([unverified], docs/vendors/greenhouse.md §3 lists the
+        // filters).
         if (refuse_unknown_filters) {
           set_json(response, 422,
                    gh_error("Unprocessable Content",
@@ -315,8 +317,8 @@ void GreenhouseServer::token(const httplib::Request& request, httplib::Response&
     set_json(response, 401, json::object{{"error", "invalid_client"}});
     return;
   }
-  // `sub` names the acting user; without it the credential's service user acts (greenhouse.md
-  // §3.1).
+  // `sub` names the acting user; without it the credential's service user acts
+  // (docs/vendors/greenhouse.md §2).
   bool site_admin = true;
   if (request.has_param("sub")) {
     std::string sub = request.get_param_value("sub");
@@ -353,8 +355,8 @@ std::string GreenhouseServer::signed_url(const std::string& attachment_id) const
 }
 
 // A Greenhouse endpoint that "issues a fresh short-lived file URL per request" (attachments.json
-// `url`, greenhouse.md §7): 302 to a freshly signed file URL. Whether it needs the API token is
-// not known [unverified]: it is signed like a file URL and needs none.
+// `url`, docs/vendors/greenhouse.md §7): 302 to a freshly signed file URL. Whether it needs the API
+// token is not known [unverified]: it is signed like a file URL and needs none.
 std::string GreenhouseServer::redirect_url(const std::string& attachment_id) const {
   std::string file = signed_url(attachment_id);
   return "http://" + options_.host + ":" + std::to_string(port()) + "/_files/redirect/" +
@@ -509,7 +511,8 @@ void GreenhouseServer::handle(const httplib::Request& request, httplib::Response
     return download(request, response);
   if (request.method == "GET" && request.path.rfind("/_files/redirect/", 0) == 0)
     return redirect(request, response);
-  // v3 routes before auth: an unknown path is 404 even unauthenticated (greenhouse.md §4).
+  // v3 routes before auth: an unknown path is 404 even unauthenticated (docs/vendors/greenhouse.md
+  // §5).
   std::string resource = request.path.rfind("/v3/", 0) == 0 ? request.path.substr(4) : "";
   bool known = false;
   {

@@ -1,4 +1,4 @@
-// The records the emulated Lever answers (reference/api/lever.md): users, contacts, opportunities
+// The records the emulated Lever answers (docs/vendors/lever.md): users, contacts, opportunities
 // and their child lists (notes, feedback, interviews, offers, files, forms, applications).
 #include <algorithm>
 #include <set>
@@ -214,7 +214,7 @@ json::object LeverServer::render_file(const LeverOpportunity& opp, const Sandbox
   if (!file.resume) {
     meta["id"] = file.id;
     // A file's uploadedAt and size are strings in every documented file example
-    // (specs/lever/lever_docs_examples.json "files_list_verbatim", "files_list_note").
+    // (tests/lever/docs/lever_docs_examples.json "files_list_verbatim", "files_list_note").
     meta["uploadedAt"] = std::to_string(file.uploaded_at);
     meta["size"] = std::to_string(file.size);
     return meta;
@@ -458,7 +458,7 @@ void LeverServer::serve_child(const httplib::Request& request, httplib::Response
         if (file.id != child_id)
           continue;
         if (file.status != "processed") {
-          // Lever answers 422 for files it could not process (lever.md §4, §5.6).
+          // Lever answers 422 for files it could not process (docs/vendors/lever.md §4, §5).
           set_json(
               response, 422,
               lever_error("UnprocessableEntity",

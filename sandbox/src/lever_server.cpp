@@ -1,4 +1,4 @@
-// Emulated Lever Data API v1 (reference/api/lever.md): Basic key auth and OAuth bearer tokens,
+// Emulated Lever Data API v1 (docs/vendors/lever.md): Basic key auth and OAuth bearer tokens,
 // opaque `next` offset tokens, expand, filters, confidentiality, a 10/s token bucket with bursts
 // of 20, 422 on unprocessed files and `{code, message}` errors.
 #include <algorithm>
@@ -16,7 +16,7 @@ namespace {
 constexpr int kMaxLimit = 100;
 
 // `include=<field>` (repeatable) keeps only those fields; an expanded field always stays
-// (expand wins over include, lever.md §2).
+// (expand wins over include, docs/vendors/lever.md §2).
 json::object only_included(const httplib::Request& request, json::object object,
                            const std::set<std::string>& expand) {
   auto include = multi_values(request, "include");
@@ -67,7 +67,7 @@ LeverServer::LeverServer(const Options& options, Sleeper& sleeper, World& world,
     : VendorServer(Vendor::lever, options, sleeper),
       world_(world),
       credentials_(credentials),
-      // Lever: steady 10 req/s, bursts to 20, per key (lever.md §3).
+      // Lever: steady 10 req/s, bursts to 20, per key (docs/vendors/lever.md §3).
       bucket_(20.0, 10.0 * options.rate_scale) {}
 
 bool LeverServer::is_write(const httplib::Request&) const {
@@ -143,8 +143,8 @@ bool LeverServer::handle_inspection(const httplib::Request& request, httplib::Re
     // {"expire": true}: every token issued so far is stale from now on (a resume long after its
     // checkpoint); {"stale_when_anchor_moved": bool}: a token whose anchor (the first item of the
     // page it opens) changed stage is stale; {"status": S}: the status of the "Invalid offset
-    // token" answer (400 as TAP saw it, lever.md §2; its status is unverified, so other statuses
-    // too).
+    // token" answer (400 as TAP saw it, docs/vendors/lever.md §2; its status is unverified, so
+    // other statuses too).
     try {
       auto body = json::parse(request.body.empty() ? "{}" : request.body).as_object();
       if (auto* value = body.if_contains("expire"); value && value->as_bool())
@@ -192,8 +192,8 @@ std::optional<LeverServer::Caller> LeverServer::authenticate(const httplib::Requ
 }
 
 void LeverServer::oauth_token(const httplib::Request& request, httplib::Response& response) {
-  // Authorization-code and refresh grants (lever.md §1); the sandbox's client secret is the API key
-  // and its authorization code is "sandbox-authorization-code".
+  // Authorization-code and refresh grants (docs/vendors/lever.md §1); the sandbox's client secret
+  // is the API key and its authorization code is "sandbox-authorization-code".
   auto param = [&](const char* name) { return request.get_param_value(name); };
   if (param("client_secret") != credentials_.lever_api_key) {
     set_json(response, 401,
@@ -262,7 +262,7 @@ std::string LeverServer::make_token(const std::string& signature,
 
 bool LeverServer::read_token(const std::string& signature, std::string text,
                              json::array& position) const {
-  // Accept once- or twice-encoded tokens (clients re-encode them; lever.md §2).
+  // Accept once- or twice-encoded tokens (clients re-encode them; docs/vendors/lever.md §2).
   for (int i = 0; i < 3 && !text.empty() && text[0] != '['; ++i)
     text = url_decode(text);
   try {
@@ -378,7 +378,7 @@ bool OpportunityFilter::read(const httplib::Request& request, httplib::Response&
         lever_error("ForbiddenError", "This API key does not have access to confidential data"));
     return false;
   }
-  // Inclusive, either end optional (lever.md §5.1).
+  // Inclusive, either end optional (docs/vendors/lever.md §2).
   if (!parse_ms_param(request, "created_at_start", created_start, response) ||
       !parse_ms_param(request, "created_at_end", created_end, response) ||
       !parse_ms_param(request, "updated_at_start", updated_start, response) ||
@@ -481,7 +481,7 @@ void LeverServer::list_opportunities(const httplib::Request& request, httplib::R
     }
   }
   std::string signature = query_signature(request);
-  // Order (issue 16 §1, recorded real pages; lever.md header): stage rank ascending, then
+  // Order (issue 16 §1, recorded real pages; docs/vendors/lever.md §2): stage rank ascending, then
   // lastAdvancedAt descending, then id ascending. `next` is the URL-encoded JSON
   // [rank, lastAdvancedAt, id] of the first item of the next page (+ the sandbox's MAC), and the
   // next page starts where that key sorts now: whatever moved meanwhile moves the pages.

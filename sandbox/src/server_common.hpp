@@ -80,7 +80,7 @@ class FaultInjector {
   std::atomic<std::uint64_t> counter_{0};
 };
 
-// Lever: per-key token bucket (docs/reference/api/lever.md §3).
+// Lever: per-key token bucket (docs/vendors/lever.md §3).
 class TokenBucket {
  public:
   TokenBucket(double capacity, double refill_per_s) : capacity_(capacity), refill_(refill_per_s) {}

@@ -1,5 +1,5 @@
 // Ground truth: what a perfect migration of the generated dataset leaves in Ashby, computed from
-// the generator's own records by the rules of MAPPING.md with its defaults. This code is
+// the generator's own records by the rules of docs/mapping.md with its defaults. This code is
 // deliberately independent of the product's transforms (it shares nothing with core/ or plugins/).
 #include <algorithm>
 #include <functional>
@@ -349,7 +349,8 @@ void greenhouse_records(const Dataset& data, std::int64_t max_file_bytes,
 // The truth's counts over persons.
 struct TruthTotals {
   std::int64_t applications = 0, notes = 0, feedback = 0, files = 0, tags = 0, merges = 0;
-  std::set<std::string> tag_titles;  // candidateTag.create dedups by title (ashby.md §7)
+  std::set<std::string>
+      tag_titles;  // candidateTag.create dedups by title (docs/vendors/ashby.md §5)
 };
 
 // The source records of each person (by the first record's index).
@@ -533,8 +534,8 @@ json::object compute_truth(const Dataset& data, const std::string& source,
   auto jobs = static_cast<std::int64_t>(job_list.size());
   // Custom field definitions: the default --ashby-config's (one Candidate field per Greenhouse
   // custom field, whatever the source) onto which the mapping file maps every source field, plus
-  // the two legacy-id fields the load creates when missing (MAPPING.md, "Legacy ids"): "Legacy
-  // IDs" on candidates and "Legacy ID" on applications, each once something holds it.
+  // the two legacy-id fields the load creates when missing (docs/mapping.md §3, "Legacy ids"):
+  // "Legacy IDs" on candidates and "Legacy ID" on applications, each once something holds it.
   std::set<std::string> field_titles;
   for (const auto& field : data.greenhouse.custom_fields)
     field_titles.insert(field.name);

@@ -30,9 +30,9 @@ struct World {
   void reindex();  // caller holds the unique lock
 };
 
-// Ground truth (MAPPING.md rules, sandbox-only code): source = lever | greenhouse | both.
-// Files over `max_file_bytes` (when > 0) are refused by the emulated Ashby: the truth leaves them
-// out.
+// Ground truth (the rules of docs/mapping.md, sandbox-only code): source = lever | greenhouse |
+// both. Files over `max_file_bytes` (when > 0) are refused by the emulated Ashby: the truth leaves
+// them out.
 boost::json::object compute_truth(const Dataset& data, const std::string& source,
                                   std::int64_t max_file_bytes = 0);
 

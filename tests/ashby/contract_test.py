@@ -336,7 +336,7 @@ def main():
     parser.add_argument("--sink-dir", help="plugins/ashby: every Ashby method named in its "
                                            "sources must be in SINK_METHODS")
     parser.add_argument("--reference-spec",
-                        help="the project's reference copy of the document (../shared/...): when "
+                        help="the project's reference copy of the document (kept outside the repository): when "
                              "present, the copy beside the proxy must be the same bytes")
     args = parser.parse_args()
     if args.sink_dir:

@@ -36,7 +36,7 @@ const char* link_type(const std::string& url) {
   return "website";
 }
 
-// The canonical records of the Lever dataset that the truth covers, built the way MAPPING.md
+// The canonical records of the Lever dataset that the truth covers, built the way docs/mapping.md
 // describes them (this is the test's stand-in for the Lever source plugin and the host's plan).
 class LeverBuilder {
  public:

@@ -204,10 +204,10 @@ TEST_F(AshbySinkTest, FilesUploadThroughTheHandleFlowOncePerCandidateAndBytes) {
 }
 
 // Ashby keeps b, i, u, a, ul/ol/li, code and pre of a text/html note and strips the rest
-// (specs/ashby candidate.createNote), so a line break there is whitespace: every note must read
-// with its lines in Ashby. The emulator's `rendered` is what its web app shows after that
-// stripping (HTML's rules: whitespace collapsed, a list item per line); the expected lines are
-// written out here from the source notes.
+// (sandbox/validator/ashby-api-openapi.extract.json candidate.createNote), so a line break there is
+// whitespace: every note must read with its lines in Ashby. The emulator's `rendered` is what its
+// web app shows after that stripping (HTML's rules: whitespace collapsed, a list item per line);
+// the expected lines are written out here from the source notes.
 TEST_F(AshbySinkTest, NotesReadBackWithTheirParagraphsAndListsAfterTheDocumentedStripping) {
   std::string candidate = write_ok(
       "person",

@@ -168,8 +168,8 @@ TEST_F(AshbySinkTest, ApplicationContentBecomesOneBackdatedNoteAndThePoolATag) {
 }
 
 // Issue 17 item 6: a job's hiring managers and owner join its hiring team through
-// hiringTeam.addMember (specs/ashby), as "Hiring Manager" and "Recruiter"; a user with no Ashby
-// user is said lossy; writing the job again adds nobody twice.
+// hiringTeam.addMember (sandbox/validator/ashby-api-openapi.extract.json), as "Hiring Manager" and
+// "Recruiter"; a user with no Ashby user is said lossy; writing the job again adds nobody twice.
 TEST_F(AshbySinkTest, AJobsHiringManagersAndOwnerJoinItsHiringTeam) {
   h.prepare();
   // Two users besides the harness's fallback user (options.fallback_user stands in for authors,

@@ -9,9 +9,9 @@ namespace {
 
 class AshbyClosedJobTest : public ::testing::TestWithParam<bool> {};
 
-// application.create on a job that is not Open is undocumented (specs/ashby): the sink writes
-// every candidacy whether the emulator accepts or refuses it, and each job ends in its status
-// once the load finishes.
+// application.create on a job that is not Open is undocumented
+// (sandbox/validator/ashby-api-openapi.extract.json): the sink writes every candidacy whether the
+// emulator accepts or refuses it, and each job ends in its status once the load finishes.
 TEST_P(AshbyClosedJobTest, CandidaciesOfClosedAndArchivedJobsAreWrittenEitherWay) {
   AshbyHarness h(20, {}, {}, 0, 100, GetParam());
   json::object catalog = h.prepare();
@@ -244,10 +244,11 @@ struct ConfidentialFixture {
   }
 };
 
-// A job confidential in the source: Ashby's API cannot make it so (specs/ashby: job.create and
-// job.update define no `confidential`; job.info's job answers it). Its candidacies are held
-// (status `held`, naming the job and the operator's step) until job.info shows the job
-// confidential, which the operator does in Ashby's web app (here the sandbox's
+// A job confidential in the source: Ashby's API cannot make it so
+// (sandbox/validator/ashby-api-openapi.extract.json: job.create and job.update define no
+// `confidential`; job.info's job answers it). Its candidacies are held (status `held`, naming the
+// job and the operator's step) until job.info shows the job confidential, which the operator does
+// in Ashby's web app (here the sandbox's
 // /_sandbox/job_confidential); a later run then writes exactly the held ones.
 TEST(AshbyConfidentialJobs, CandidaciesAreHeldUntilTheJobIsConfidentialInAshby) {
   AshbyHarness h(20, {}, json::object{{"confidential_jobs", "hold"}});

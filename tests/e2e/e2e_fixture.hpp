@@ -99,7 +99,7 @@ class E2E : public ::testing::Test {
   }
 
   // The operator's step between the first plan and the migration: unmatched users go to the
-  // fallback user (MAPPING.md); everything else the starter mapping matched by name.
+  // fallback user (docs/mapping.md §4); everything else the starter mapping matched by name.
   void accept_starter_mapping() {
     std::filesystem::path file = dir.path() / "work" / "mapping.json";
     std::ifstream in(file);
@@ -304,8 +304,9 @@ class E2E : public ::testing::Test {
     EXPECT_GT(with_team, 0u) << "the truth has hiring teams to compare";
   }
 
-  // What no source settles about v3 (greenhouse.md §3.2, §7): whether an undocumented filter is
-  // ignored or refused, and whether attachment URLs redirect. Each combination migrates exactly.
+  // What no source settles about v3 (docs/vendors/greenhouse.md §3, §7): whether an undocumented
+  // filter is ignored or refused, and whether attachment URLs redirect. Each combination migrates
+  // exactly.
   void expect_greenhouse_matches_truth(bool refuse, bool redirect) {
     atsm::sandbox::Options options;
     options.seed = 13;

@@ -58,13 +58,14 @@ TEST_F(E2E, LeverIntoAshbyMatchesTheGroundTruthAndASecondRunWritesNothing) {
   }
 }
 
-// Ashby's job.create/job.update take no `confidential` (specs/ashby): the plan names every
-// confidential job with the operator's step before any write, the report lists them again, and
-// nothing undocumented is sent (the emulator refuses it). The load holds the candidacies of those
-// jobs (and what hangs off them) and exits 4 saying what to do; once the operator has made the
-// jobs confidential in Ashby (the sandbox's control), the next run writes exactly what was held.
-// Where Ashby refuses applications on a job that is not Open (undocumented: the sandbox's switch,
-// here set to refuse), every application still lands and every job ends in its source status.
+// Ashby's job.create/job.update take no `confidential`
+// (sandbox/validator/ashby-api-openapi.extract.json): the plan names every confidential job with
+// the operator's step before any write, the report lists them again, and nothing undocumented is
+// sent (the emulator refuses it). The load holds the candidacies of those jobs (and what hangs off
+// them) and exits 4 saying what to do; once the operator has made the jobs confidential in Ashby
+// (the sandbox's control), the next run writes exactly what was held. Where Ashby refuses
+// applications on a job that is not Open (undocumented: the sandbox's switch, here set to refuse),
+// every application still lands and every job ends in its source status.
 TEST_F(E2E, ConfidentialJobsAreHeldUntilTheOperatorStepAndClosedJobsStillTakeTheirCandidacies) {
   atsm::sandbox::Options options;
   options.seed = 11;

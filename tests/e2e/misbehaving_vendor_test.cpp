@@ -508,10 +508,11 @@ TEST_F(MisbehavingVendor, AVendorErrorQuotingTheKeyLeavesItInNoOutputFileOrRepor
 }
 
 // Issue 18: a file download answered 200 with what is not the file became the candidate's file
-// (26 Ashby files were a 160-byte HTML page). Lever declares each file's size (reference §5.6,
-// specs lever_docs_examples.json); a login page, a body cut short and another file's bytes are
-// refused: never staged, never uploaded, the files listed as failed (exit 2, README "Exit
-// codes"), and the next run, the vendor well again, fetches them: Ashby then equals the truth.
+// (26 Ashby files were a 160-byte HTML page). Lever declares each file's size
+// (docs/vendors/lever.md §5, tests/lever/docs/lever_docs_examples.json); a login page, a body cut
+// short and another file's bytes are refused: never staged, never uploaded, the files listed as
+// failed (exit 2, README "Exit codes"), and the next run, the vendor well again, fetches them:
+// Ashby then equals the truth.
 TEST_F(MisbehavingVendor, AFileLeverServesOtherThanDeclaredIsNeverUploadedAndARerunFetchesIt) {
   const std::vector<LeverFile> files = processed_lever_files(3);
   ASSERT_EQ(files.size(), 3u);
@@ -728,9 +729,9 @@ TEST_F(MisbehavingVendor, LostOfferLetterAndAnswerFileBlobsAreFetchedAgain) {
 // Issue 18, Greenhouse: an attachment download answered 200 with an HTML page (a login or
 // expired-link page) is not the attachment, whether it says text/html or, sniffed by its first
 // bytes, application/octet-stream. Harvest v3 declares a filename but no size
-// (specs/greenhouse-v3/schemas/attachments.json). Every download answers such a page in the first
-// run: no attachment is uploaded, each is failed (exit 2); the next run, the file host well
-// again, fetches them and Ashby equals the ground truth.
+// (sandbox/validator/greenhouse-v3/schemas/attachments.json). Every download answers such a page in
+// the first run: no attachment is uploaded, each is failed (exit 2); the next run, the file host
+// well again, fetches them and Ashby equals the ground truth.
 TEST_F(MisbehavingVendor, AnAttachmentAnsweredWithAnHtmlPageIsNeverUploadedAndARerunFetchesIt) {
   source = "greenhouse";
   // The signed URLs point at the proxy, so the downloads pass through it.
@@ -812,8 +813,9 @@ TEST_F(MisbehavingVendor, ALeverListPageOfTheWrongShapeIsAskedAgainNeverTakenAsE
   EXPECT_EQ(ashby_file_hashes(), truth_file_hashes());
 }
 
-// The same for Greenhouse, whose v3 lists are bare JSON arrays (specs/greenhouse-v3): an object
-// instead of the array, then an array of items that are not objects, is asked again.
+// The same for Greenhouse, whose v3 lists are bare JSON arrays
+// (sandbox/validator/greenhouse-v3/schemas): an object instead of the array, then an array of items
+// that are not objects, is asked again.
 TEST_F(MisbehavingVendor, AGreenhouseListPageOfTheWrongShapeIsAskedAgainNeverTakenAsEmpty) {
   source = "greenhouse";
   ProxyRule not_an_array;

@@ -257,8 +257,8 @@ TEST(GreenhouseChildren, ARefusedParentFilterFallsBackToOneWholeListRead) {
 }
 
 // Whether v3 ignores or refuses a filter a list does not define, and whether attachment URLs
-// redirect, is not known (greenhouse.md §3.2, §7): under each combination the read is the same,
-// with no field or panel member repeated and every file downloaded.
+// redirect, is not known (docs/vendors/greenhouse.md §3, §7): under each combination the read is
+// the same, with no field or panel member repeated and every file downloaded.
 TEST(GreenhouseSwitches, EveryCombinationReadsTheSameFeedbackPanelsAndFiles) {
   const auto& gh = dataset();
   for (bool refuse : {false, true})

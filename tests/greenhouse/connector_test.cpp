@@ -430,8 +430,8 @@ void expect_rejection_details(const std::vector<model::Record>& records) {
 }
 
 // What v3 moved out of candidates and applications comes back from its own lists: recruiter and
-// coordinator from the applications (greenhouse.md §6.1), credited users and referrer names from
-// /v3/referrers, archive details from /v3/rejection_details and the rejection notes.
+// coordinator from the applications (docs/vendors/greenhouse.md §6), credited users and referrer
+// names from /v3/referrers, archive details from /v3/rejection_details and the rejection notes.
 TEST_F(GreenhouseAccount, StaffReferrersAndRejectionDetailsComeFromTheirV3Lists) {
   const auto& gh = dataset();
   expect_staff_from_applications(records("person"));

@@ -207,8 +207,8 @@ TEST(GreenhouseMapping, ScorecardKeepsEveryRatingQuestionAndTheDefinitelyNotRena
   EXPECT_FALSE(gh::is_note(parse(R"({"id": 1, "type": "EMAIL"})")));
 }
 
-// v3 answer rows carry only scorecard_question_id (greenhouse.md §6.5); attribute ratings are
-// definitely_not|no|yes|strong_yes|mixed|no_decision.
+// v3 answer rows carry only scorecard_question_id (docs/vendors/greenhouse.md §6); attribute
+// ratings are definitely_not|no|yes|strong_yes|mixed|no_decision.
 TEST(GreenhouseMapping, V3AnswersTakeTheirQuestionTextFromScorecardQuestions) {
   json::value card = parse(R"({"id": 801, "application_id": 500, "status": "complete",
       "candidate_rating": "yes", "submitted_at": "2024-03-02T10:00:00Z"})");

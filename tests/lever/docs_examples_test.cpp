@@ -1,7 +1,8 @@
 // Every field of every example body in Lever's documentation (tests/lever/docs/
 // lever_docs_examples.json, a verbatim copy of the vendor spec transcription in
-// reference/specs/lever/) is walked through the mapping: each value either reaches a canonical
-// record (and so the target) or is listed by unmigrated_lever_fields() with the reason it is not.
+// Lever documentation, docs/vendors/lever.md) is walked through the mapping: each value either
+// reaches a canonical record (and so the target) or is listed by unmigrated_lever_fields() with the
+// reason it is not.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -406,8 +406,8 @@ void lever_control(const sandbox::Sandbox& box, const std::string& path, const s
 }
 
 // A reference list resumed with a token Lever no longer accepts, refused with another status
-// than 400 (its status is unverified, lever.md §2): the message names it, the list starts over,
-// and nothing is lost.
+// than 400 (its status is unverified, docs/vendors/lever.md §2): the message names it, the list
+// starts over, and nothing is lost.
 TEST_F(LeverPluginTest, AResumeTokenLeverNoLongerAcceptsRestartsTheListWhateverItsStatus) {
   json::object config = plugin_config(*box, 2);
   Extracted first;

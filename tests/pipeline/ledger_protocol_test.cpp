@@ -1,6 +1,6 @@
 // Every branch of the ledger protocol's decisions (core/pipeline/ledger_protocol.hpp) and of the
 // plan's skip rules, as pure functions: no ledger, no sink. The expected answers are the
-// protocol's own rules as sdk/docs/sink-protocol.md §2 and MAPPING.md state them.
+// protocol's own rules as sdk/docs/sink-protocol.md §2 and docs/mapping.md state them.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -171,7 +171,7 @@ TEST(OwnerState, ARecordWaitsForAnOwnerNotWrittenYet) {
   EXPECT_EQ(owner_state(held), OwnerState::held);
 }
 
-// The plan's skip rules (MAPPING.md), each on its own.
+// The plan's skip rules (docs/mapping.md §10), each on its own.
 class SkipReason : public ::testing::Test {
  protected:
   std::string reason(const std::string& kind, json::object record) {

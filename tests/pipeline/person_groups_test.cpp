@@ -1,5 +1,5 @@
-// The plan's person dedup as a pure function (pipeline/person_groups.hpp): MAPPING.md's rule that
-// persons sharing a normalised email become one candidate, the newest record its primary.
+// The plan's person dedup as a pure function (pipeline/person_groups.hpp): docs/mapping.md §3's
+// rule that persons sharing a normalised email become one candidate, the newest record its primary.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -382,8 +382,9 @@ TEST_F(Report, CleanMigrationReportIsCleanAndValidatesAgainstTheSchema) {
   EXPECT_GE(read_back_calls, applications) << "each application read back is one call at least";
 
   // What the source does not migrate, declared by the Lever connector, with its reasons: among
-  // them the posting fields of Lever's documented example (specs/lever/lever_docs_examples.json
-  // "postings_list") that the canonical job has no field for.
+  // them the posting fields of Lever's documented example
+  // (tests/lever/docs/lever_docs_examples.json "postings_list") that the canonical job has no field
+  // for.
   const json::array& unmigrated = report.at("source_fields_not_migrated").as_array();
   std::set<std::string> listed;
   for (const json::value& entry : unmigrated) {

@@ -2,8 +2,8 @@
 // differences, without a migration. The rules are sdk/schema/report.schema.json's
 // (summary.verdict: "clean" without unexplained differences, failed records, read-back mismatches,
 // records left unread or unreadable source records; "held" when that holds but records wait for an
-// operator's step; "differences" otherwise) and MAPPING.md's (a bad source field is left out and
-// the record migrates: explained, like what a sink reports as lossy).
+// operator's step; "differences" otherwise) and docs/mapping.md's (a bad source field is left out
+// and the record migrates: explained, like what a sink reports as lossy).
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>

@@ -1,4 +1,4 @@
-// Ashby contract (reference/api/ashby.md): auth codes, 200-with-success:false business errors with
+// Ashby contract (docs/vendors/ashby.md): auth codes, 200-with-success:false business errors with
 // errorInfo, no dedup on candidate.create, application.create validation, notes, uploads, --state.
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -347,7 +347,7 @@ TEST_F(AshbyContract, ListsPageWithCursorsAndSyncTokenOnlyOnTheLastPage) {
   expect_error("candidate.list", {{"limit", 101}}, "invalid_input");
 }
 
-// reference/api/ashby.md §7: `limit` <= 100, opaque cursors, `moreDataAvailable` until the last
+// docs/vendors/ashby.md §3: `limit` <= 100, opaque cursors, `moreDataAvailable` until the last
 // page. Every record is seen exactly once at page sizes 1, 7 and the maximum.
 TEST_F(AshbyContract, PaginationWalksEveryRecordOnceAtEveryPageSize) {
   std::set<std::string> created;
@@ -456,7 +456,8 @@ TEST(AshbyRateLimit, ThousandPerMinuteScaled) {
   EXPECT_EQ(last.status, 429);
   EXPECT_EQ(last.json().at("errorInfo").at("code"), "rate_limit_exceeded");
   EXPECT_TRUE(last.header("retry-after").empty())
-      << "reference/api/ashby.md §7: whether Retry-After is sent is configurable, default off";
+      << "docs/vendors/ashby.md §4: whether Ashby sends Retry-After is unverified; the emulator "
+         "does not by default";
 }
 
 TEST(AshbyRateLimit, RetryAfterIsOffByDefaultAndSwitchable) {
@@ -476,7 +477,8 @@ TEST(AshbyRateLimit, RetryAfterIsOffByDefaultAndSwitchable) {
   }
 }
 
-// ---- the behaviours Ashby's OpenAPI document (specs/ashby) defines, refused when violated ----
+// ---- the behaviours Ashby's OpenAPI document (sandbox/validator/ashby-api-openapi.extract.json)
+// defines, refused when violated ----
 
 // base64url (or base64) text to bytes, for reading the spec-shaped file handle.
 std::string decode_base64(std::string text) {
@@ -506,7 +508,8 @@ TEST_F(AshbyContract, JobsTakeNoConfidentialAndDraftsAreListedOnlyWhenAskedFor) 
   auto [open, plan] = open_job();
   std::string team(ok("department.list", {}).at("results").at(0).at("id").as_string());
   std::string location(ok("location.list", {}).at("results").at(0).at("id").as_string());
-  // job.create / job.update define no `confidential` (specs/ashby).
+  // job.create / job.update define no `confidential`
+  // (sandbox/validator/ashby-api-openapi.extract.json).
   expect_error(
       "job.create",
       {{"title", "Secret"}, {"teamId", team}, {"locationId", location}, {"confidential", true}},

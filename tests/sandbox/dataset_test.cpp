@@ -134,7 +134,7 @@ TEST(SandboxDataset, FileBytesArePdfLikeAndStable) {
   EXPECT_EQ(sha256_hex(bytes), sha256_hex(file_bytes(file)));
 }
 
-// Counts straight from the dataset, by the simplest reading of MAPPING.md, for comparison.
+// Counts straight from the dataset, by the simplest reading of docs/mapping.md, for comparison.
 struct Expected {
   std::int64_t candidates = 0, applications = 0, feedback = 0, notes = 0, files = 0,
                candidate_tags = 0;

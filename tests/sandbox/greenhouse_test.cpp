@@ -1,4 +1,4 @@
-// Greenhouse Harvest v3 contract (reference/api/greenhouse.md): client-credentials tokens, Link
+// Greenhouse Harvest v3 contract (docs/vendors/greenhouse.md): client-credentials tokens, Link
 // next-only cursors, per_page <= 500, 30-s window headers, expiring signed attachment URLs.
 #include <gtest/gtest.h>
 
@@ -127,7 +127,7 @@ TEST_F(GreenhouseContract, CursorPaginationWalksEveryRecordOnceInIdDescendingOrd
   EXPECT_TRUE(prospect_without_job);
 }
 
-// greenhouse.md §6.5: answer rows carry only `scorecard_question_id` (the text is in
+// docs/vendors/greenhouse.md §6: answer rows carry only `scorecard_question_id` (the text is in
 // /v3/scorecard_questions), attribute rows only `job_candidate_attribute_id` (names in
 // /v3/job_candidate_attributes), and attribute ratings use definitely_not, never strong_no.
 TEST_F(GreenhouseContract, ScorecardChildrenNameTheirQuestionsAndAttributesByIdOnly) {

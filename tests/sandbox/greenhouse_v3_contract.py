@@ -3,7 +3,7 @@
 
 Starts `ats-sandbox` under each combination of the two seeded switches (unknown filters ignored
 or refused; attachment URLs direct or redirecting), fetches every list it serves over HTTP (all
-pages) and validates every item against specs/greenhouse-v3/schemas/<list>.json with an
+pages) and validates every item against sandbox/validator/greenhouse-v3/schemas/<list>.json with an
 independent validator (python3-jsonschema): no key the schema does not document, every key it
 documents present, every value of the documented type and enum. Then checks the documented
 switches (show_service_accounts, current_only, include_defaults), that an undocumented filter is

@@ -1,4 +1,4 @@
-// Lever contract: shapes from reference/api/lever.md, auth, pagination, confidentiality, 422 and
+// Lever contract: shapes from docs/vendors/lever.md, auth, pagination, confidentiality, 422 and
 // 429.
 #include <gtest/gtest.h>
 
@@ -250,7 +250,7 @@ TEST_F(LeverContract, SubResourcesListNotesFeedbackAndFiles) {
   FAIL() << "no opportunity with notes and feedback";
 }
 
-// reference/api/lever.md §5.3 (feedback), §5.4 (notes), §5.7 (postings) and §5.8 (users): spot
+// docs/vendors/lever.md §5 (feedback, notes, postings and users): spot
 // checks of the fields a migration reads and their types.
 bool int_or_null(const json::value& value) {
   return value.is_int64() || value.is_null();
@@ -465,7 +465,7 @@ TEST_F(LeverContract, OAuthTokensWorkRotateAndAreRefused) {
   EXPECT_EQ(http(url("/v1/stages"), bearer).status, 401);
 }
 
-// reference/api/lever.md §1: access tokens last 1 h ("expires_in":3600); a refresh grant gives a
+// docs/vendors/lever.md §1: access tokens last 1 h ("expires_in":3600); a refresh grant gives a
 // new access token and a new refresh token. On a clock scaled 3600x the hour is one second.
 TEST(LeverOAuth, AnExpiredTokenIsRefusedAndARefreshedOneWorks) {
   Options options;
@@ -493,7 +493,8 @@ TEST(LeverOAuth, AnExpiredTokenIsRefusedAndARefreshedOneWorks) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1300));
   auto expired = http(base + "/v1/stages", bearer);
   EXPECT_EQ(expired.status, 401) << "expired token";
-  EXPECT_TRUE(expired.json().at("code").is_string()) << "Lever's error body (lever.md §4)";
+  EXPECT_TRUE(expired.json().at("code").is_string())
+      << "Lever's error body (docs/vendors/lever.md §4)";
   EXPECT_TRUE(expired.json().at("message").is_string());
 
   auto refreshed = token_request("grant_type=refresh_token&refresh_token=" +

@@ -147,7 +147,7 @@ struct GhUser {
   std::string first_name, last_name, email;
   bool deactivated = false, site_admin = false;
   // An API service account: listed only with show_service_accounts=true, primary_email ""
-  // (greenhouse.md §6.6).
+  // (docs/vendors/greenhouse.md §6).
   bool service_account = false;
   std::vector<std::string> extra_emails;  // v3 users.emails beside primary_email
   std::int64_t created_at = 0;

@@ -65,40 +65,43 @@ struct Options {
   std::optional<std::filesystem::path> state_dir;
   std::optional<std::filesystem::path> ashby_config_file;
   // Lifetime of Greenhouse signed attachment URLs (before rate_scale): seven days, as documented
-  // for v3 attachment links (specs/greenhouse-v3/schemas/attachments.json, `url`; greenhouse.md
-  // §7). A test sets it short on purpose to see URLs expire between reading and downloading.
+  // for v3 attachment links (sandbox/validator/greenhouse-v3/schemas/attachments.json, `url`;
+  // docs/vendors/greenhouse.md §7). A test sets it short on purpose to see URLs expire between
+  // reading and downloading.
   int attachment_url_ttl_s = 7 * 24 * 3600;
   // What no source settles about Greenhouse v3, emulated both ways; unset: chosen by the seed
   // (bit 0 and bit 1), so each seed is one combination. Whether a filter a list does not define
-  // is ignored (false) or refused with 422 (true), greenhouse.md §3.2 [unverified]:
+  // is ignored (false) or refused with 422 (true), docs/vendors/greenhouse.md §3 [unverified]:
   std::optional<bool> greenhouse_refuse_unknown_filters;
   // Whether attachment `url`s are signed file URLs (false) or a Greenhouse endpoint answering 302
   // to a fresh one (true): "may be a Greenhouse redirect endpoint ... follow redirects"
-  // (greenhouse.md §7, specs/greenhouse-v3/schemas/attachments.json):
+  // (docs/vendors/greenhouse.md §7, sandbox/validator/greenhouse-v3/schemas/attachments.json):
   std::optional<bool> greenhouse_redirect_attachments;
   // Lifetime of the presigned URL Ashby's file.info answers (before rate_scale). Undocumented
-  // (ashby.md §5.4 documents 10 minutes for the upload URL): 10 minutes unless a test sets it
-  // short.
+  // (docs/vendors/ashby.md §5 documents 10 minutes for the upload URL): 10 minutes unless a test
+  // sets it short.
   int ashby_download_url_ttl_s = 600;
   // Lifetime of Lever OAuth and Greenhouse bearer tokens (before rate_scale).
   int token_ttl_s = 3600;
-  // Send Retry-After with Lever 429s ("switchable per test", reference/api/lever.md §3).
+  // Send Retry-After with Lever 429s (whether Lever sends it is unverified: docs/vendors/lever.md
+  // §3).
   bool lever_retry_after = true;
-  // The shape of per-opportunity child lists (specs/lever/lever_docs_examples.json): "wrapped"
+  // The shape of per-opportunity child lists (tests/lever/docs/lever_docs_examples.json): "wrapped"
   // is {data, hasNext} as every recorded list is; "documented" answers /files as a bare array
   // ("files_list_verbatim") and /forms as a bare object when there is one form ("profile_forms_
   // list_note"), else a bare array; "mixed" picks one of the two per opportunity from the seed.
   std::string lever_list_shapes = "wrapped";
-  // Send Retry-After with Ashby 429s: "configurable, default off" (reference/api/ashby.md §7).
-  // Greenhouse always sends it.
+  // Send Retry-After with Ashby 429s: whether Ashby does is unverified (docs/vendors/ashby.md §4);
+  // off by default. Greenhouse always sends it.
   bool ashby_retry_after = false;
   // Ashby refuses an upload handle for a file larger than this (code `file_too_large`); 0: no
-  // limit. Ashby's real limit is unverified (reference/api/ashby.md §5.4); tests set a small one
+  // limit. Ashby's real limit is unverified (docs/vendors/ashby.md §5); tests set a small one
   // to see a refused record reported while the rest migrates. The truth leaves such files out.
   std::int64_t ashby_max_file_bytes = 0;
   // Whether Ashby takes application.create on a job that is not Open (Draft, Closed, Archived):
-  // undocumented (specs/ashby, application.create), so both are emulated. Unset: drawn from the
-  // seed, so runs of different seeds meet both; the client must be right under each.
+  // undocumented (sandbox/validator/ashby-api-openapi.extract.json, application.create), so both
+  // are emulated. Unset: drawn from the seed, so runs of different seeds meet both; the client must
+  // be right under each.
   std::optional<bool> ashby_applications_on_closed_jobs;
   // Each keep-alive connection holds a worker thread while it is open, so a client with more
   // connections than threads waits for an idle one to time out (seconds): a vendor's real
