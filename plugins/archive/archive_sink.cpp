@@ -674,8 +674,11 @@ std::optional<std::string> ArchiveSink::read_back(const std::string& kind,
   if (!any)
     return std::nullopt;
   if (main_rows == 1) {
+    // An empty cell is a field the record did not have: absent, as the canonical model says
+    // (a null would read back as a field of the wrong type).
     for (const auto& [column, value] : main_row)
-      record[column] = value;
+      if (!value.is_null())
+        record[column] = value;
   }
   record["tables"] = std::move(tables);
   return json::serialize(record);

@@ -1,5 +1,8 @@
 #include "greenhouse_source.hpp"
 
+#include <algorithm>
+#include <array>
+
 namespace atsm::greenhouse {
 
 namespace {
@@ -104,6 +107,14 @@ Position parse_checkpoint(const std::string& kind, const std::string& checkpoint
   if (error || !value.is_object())
     throw sdk::Error(ATSM_INVALID, "greenhouse checkpoint for " + kind + " is not a JSON object");
   const json::object& object = value.as_object();
+  // A checkpoint holding none of the members this connector (or the host's re-fetch) writes is
+  // another's: ATSM_INVALID (sdk/README.md), never a silent restart from the beginning.
+  static constexpr std::array kMembers = {"page", "last_id", "owed", "retry", "refetch"};
+  if (!object.empty() && std::none_of(kMembers.begin(), kMembers.end(),
+                                      [&](const char* member) { return object.contains(member); }))
+    throw sdk::Error(ATSM_INVALID,
+                     "greenhouse checkpoint for " + kind +
+                         " is not one this connector wrote: " + checkpoint.substr(0, 80));
   if (const json::value* page = object.if_contains("page"); page && page->is_string())
     position.page = std::string(page->as_string());
   if (const json::value* last = object.if_contains("last_id"); last && last->is_int64())

@@ -1,5 +1,8 @@
 #include "lever_source.hpp"
 
+#include <algorithm>
+#include <array>
+
 namespace atsm::lever {
 
 std::int64_t now_millis() {
@@ -100,6 +103,17 @@ json::object parse_checkpoint(const std::string& kind, const std::string& checkp
   json::value value = json::parse(checkpoint, error);
   if (error || !value.is_object())
     throw sdk::Error(ATSM_INVALID, "lever checkpoint for " + kind + " is not a JSON object");
+  // A checkpoint holding none of the members this connector writes is another's (sdk/README.md:
+  // a foreign checkpoint is ATSM_INVALID, never a silent restart from the beginning).
+  static constexpr std::array kMembers = {"after",  "after_contact", "count",  "from",  "last",
+                                          "offset", "owed",          "phase",  "retry", "snapshot",
+                                          "width",  "window_end",    "refetch"};
+  const json::object& object = value.as_object();
+  if (!object.empty() && std::none_of(kMembers.begin(), kMembers.end(),
+                                      [&](const char* member) { return object.contains(member); }))
+    throw sdk::Error(ATSM_INVALID,
+                     "lever checkpoint for " + kind +
+                         " is not one this connector wrote: " + checkpoint.substr(0, 80));
   return std::move(value.as_object());
 }
 
