@@ -26,35 +26,13 @@
 #include "sandbox/dataset.hpp"
 #include "sandbox/sandbox.hpp"
 #include "services/net/log.hpp"
+#include "support/temp_dir.hpp"
 
 namespace atsm::lever::testing {
 
 namespace json = boost::json;
 
-// A fresh mkdtemp directory under $ATSM_TEST_TMP (or the system temp dir), removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("ATSM_TEST_TMP");
-    std::filesystem::path parent =
-        base != nullptr ? std::filesystem::path(base) : std::filesystem::temp_directory_path();
-    std::filesystem::create_directories(parent);
-    std::string pattern = (parent / "atsm-lever-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr)
-      throw std::runtime_error("mkdtemp failed under " + parent.string());
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = atsm::testing::TempDir;
 
 // A started sandbox; the dataset it serves is generate_dataset(seed, persons).
 inline std::unique_ptr<sandbox::Sandbox> start_sandbox(sandbox::Options options) {
