@@ -1,7 +1,5 @@
 // Greenhouse Harvest v3 JSON -> canonical records (docs/vendors/greenhouse.md §6-§7,
 // docs/mapping.md).
-(delete this line
- : the sentence ends on line 1)
 //
 // Pure functions: no I/O. A mapper accepts whatever Greenhouse sends and never throws for bad
 // vendor data: a field of the wrong type, an unknown enum value, a bad timestamp or a missing id
