@@ -71,10 +71,13 @@ def main():
 
     failures = []
     schemas = load_schemas(args.schema_dir)
-    # report.schema.json describes report.json, not a record: tests/report validates a real one.
+    # report.schema.json describes report.json, not a record: tests/report validates a real one;
+    # migration-options.schema.json the mapping file's options: tests/pipeline holds it equal to
+    # the host's list (MigrationOptions.*).
     expected_files = {f"{k}.schema.json" for k in KINDS} | {"record.schema.json",
                                                             "common.schema.json",
-                                                            "report.schema.json"}
+                                                            "report.schema.json",
+                                                            "migration-options.schema.json"}
     if set(schemas) != expected_files:
         failures.append(f"schema files: missing {sorted(expected_files - set(schemas))}, "
                         f"unexpected {sorted(set(schemas) - expected_files)}")
