@@ -1,5 +1,6 @@
 // atsmigrate: the command line. Subcommands live in their own files; this one wires them up and
 // maps failures to the documented exit codes (cli/exit_codes.hpp).
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
@@ -27,6 +28,13 @@ int main(int argc, char** argv) {
   }
   CLI::App app{"atsmigrate: migrate a hiring history between applicant tracking systems"};
   app.set_version_flag("--version", std::string("atsmigrate ") + ATSM_VERSION);
+  // The exit statuses a script branches on (exit_codes.hpp, README "Exit codes").
+  app.footer(fmt::format(
+      "Exit status: {} clean; {} bad command line or input file (nothing changed); "
+      "{} finished with failed records (see the report); {} stopped (auth, "
+      "unreachable vendor, damaged work dir); {} records held for an operator's "
+      "step in the target.",
+      int(kExitOk), int(kExitUsage), int(kExitPartial), int(kExitFatal), int(kExitHeld)));
   // No subcommand with --source and --sink is the migration itself.
   app.require_subcommand(0, 1);
   // Global options may come after the subcommand too (`plugins list --plugin-path DIR`).

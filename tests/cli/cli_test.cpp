@@ -141,6 +141,10 @@ TEST(CliTest, HelpListsTheCommands) {
   }
   for (const std::string option : {"--source", "--sink", "--workdir", "--plugin-path"})
     EXPECT_NE(run.out.find(option), std::string::npos) << option << " missing:\n" << run.out;
+  // README "Exit codes": 0 clean, 1 usage, 2 partial, 3 fatal, 4 held.
+  for (const std::string status : {"0 clean", "1 bad command line",
+                                   "2 finished with failed records", "3 stopped", "4 records held"})
+    EXPECT_NE(run.out.find(status), std::string::npos) << status << " missing:\n" << run.out;
 }
 
 TEST(CliTest, PluginsListShowsTheVendorPluginsWithRolesAndAbi) {
