@@ -9,10 +9,10 @@
 #include <memory>
 #include <set>
 
+#include <atsmigrate/model/kind.hpp>
 #include "cli/exit_codes.hpp"
 #include "cli/report_command.hpp"
 #include "host/plugin_calls.hpp"
-#include "model/kind.hpp"
 #include "pipeline/extract.hpp"
 #include "pipeline/forecast.hpp"
 #include "pipeline/load.hpp"

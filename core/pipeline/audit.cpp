@@ -14,7 +14,7 @@
 #include <string_view>
 #include <unordered_set>
 
-#include "model/time.hpp"
+#include <atsmigrate/model/time.hpp>
 #include "services/store/private_fs.hpp"
 
 namespace atsm::pipeline {

@@ -7,7 +7,7 @@
 #include <map>
 #include <vector>
 
-#include "model/email.hpp"
+#include <atsmigrate/model/email.hpp>
 
 namespace atsm::pipeline {
 namespace {

@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <set>
 
-#include "model/codec.hpp"
-#include "model/kind.hpp"
-#include "model/time.hpp"
+#include <atsmigrate/model/codec.hpp>
+#include <atsmigrate/model/kind.hpp>
+#include <atsmigrate/model/time.hpp>
 #include "pipeline/progress.hpp"
 
 namespace atsm::pipeline {
@@ -257,7 +257,7 @@ ExtractStats extract(Session& session, const ExtractListener& listener) {
     if (std::vector<boost::json::object> files = files_to_fetch_again(session); !files.empty())
       fetch_files_again(session, files, stats);
 
-  // Dependency order (core/model), whatever order the plugin listed its kinds in.
+  // Dependency order (atsmigrate/model), whatever order the plugin listed its kinds in.
   std::vector<std::string> kinds;
   for (model::Kind kind : model::kKindsInDependencyOrder) {
     std::string name(model::to_string(kind));

@@ -8,7 +8,7 @@
 #include <map>
 #include <set>
 
-#include "model/kind.hpp"
+#include <atsmigrate/model/kind.hpp>
 #include "pipeline/extract.hpp"
 #include "pipeline/load.hpp"
 

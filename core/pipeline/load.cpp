@@ -15,7 +15,7 @@
 #include <set>
 #include <thread>
 
-#include "model/kind.hpp"
+#include <atsmigrate/model/kind.hpp>
 #include "pipeline/audit.hpp"
 #include "pipeline/extract.hpp"
 #include "pipeline/progress.hpp"

@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 #include <chrono>
 
-#include "model/kind.hpp"
-#include "model/time.hpp"
+#include <atsmigrate/model/kind.hpp>
+#include <atsmigrate/model/time.hpp>
 
 namespace atsm::pipeline {
 namespace {

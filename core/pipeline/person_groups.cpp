@@ -5,7 +5,7 @@
 #include <optional>
 #include <set>
 
-#include "model/email.hpp"
+#include <atsmigrate/model/email.hpp>
 
 namespace atsm::pipeline {
 namespace {

@@ -9,8 +9,8 @@
 #include <numeric>
 #include <set>
 
-#include "model/email.hpp"
-#include "model/kind.hpp"
+#include <atsmigrate/model/email.hpp>
+#include <atsmigrate/model/kind.hpp>
 #include "pipeline/extract.hpp"
 #include "pipeline/forecast.hpp"
 #include "pipeline/load.hpp"

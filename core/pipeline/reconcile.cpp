@@ -15,8 +15,8 @@
 #include <thread>
 #include <vector>
 
-#include "model/email.hpp"
-#include "model/kind.hpp"
+#include <atsmigrate/model/email.hpp>
+#include <atsmigrate/model/kind.hpp>
 #include "pipeline/duplicates.hpp"
 #include "pipeline/extract.hpp"
 #include "pipeline/load.hpp"

@@ -2,7 +2,7 @@
 
 #include <boost/json.hpp>
 
-#include "model/kind.hpp"
+#include <atsmigrate/model/kind.hpp>
 
 namespace atsm::pipeline {
 namespace {

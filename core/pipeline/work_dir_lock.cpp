@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string>
 
-#include "model/time.hpp"
+#include <atsmigrate/model/time.hpp>
 
 namespace atsm::pipeline {
 namespace {

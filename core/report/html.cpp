@@ -6,7 +6,7 @@
 #include <boost/json.hpp>
 #include <string>
 
-#include "model/html.hpp"
+#include <atsmigrate/model/html.hpp>
 #include "report/report.hpp"
 
 namespace atsm::report {

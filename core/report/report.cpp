@@ -11,8 +11,8 @@
 #include <cstring>
 #include <fstream>
 
-#include "model/kind.hpp"
-#include "model/time.hpp"
+#include <atsmigrate/model/kind.hpp>
+#include <atsmigrate/model/time.hpp>
 #include "pipeline/audit.hpp"
 #include "pipeline/extract.hpp"
 #include "pipeline/reasons.hpp"

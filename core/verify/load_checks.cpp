@@ -9,7 +9,7 @@
 #include <regex>
 #include <set>
 
-#include "model/kind.hpp"
+#include <atsmigrate/model/kind.hpp>
 #include "verify/checks.hpp"
 
 namespace atsm::verify {

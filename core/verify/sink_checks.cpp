@@ -8,8 +8,8 @@
 #include <chrono>
 #include <map>
 
-#include "model/codec.hpp"
-#include "model/kind.hpp"
+#include <atsmigrate/model/codec.hpp>
+#include <atsmigrate/model/kind.hpp>
 #include "verify/checks.hpp"
 
 namespace atsm::verify {

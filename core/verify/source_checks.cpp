@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <map>
 
-#include "model/codec.hpp"
+#include <atsmigrate/model/codec.hpp>
 #include "verify/checks.hpp"
 
 namespace atsm::verify {

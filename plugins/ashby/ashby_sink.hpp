@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <atsmigrate/model/record.hpp>
 #include "ashby_client.hpp"
-#include "model/record.hpp"
 
 namespace atsm::ashby {
 

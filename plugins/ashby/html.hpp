@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "model/html.hpp"
+#include <atsmigrate/model/html.hpp>
 
 namespace atsm::ashby {
 

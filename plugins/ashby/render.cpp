@@ -8,9 +8,9 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include <atsmigrate/model/enums.hpp>
+#include <atsmigrate/model/time.hpp>
 #include "html.hpp"
-#include "model/enums.hpp"
-#include "model/time.hpp"
 
 namespace atsm::ashby {
 namespace json = boost::json;

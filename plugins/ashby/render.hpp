@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "model/types.hpp"
+#include <atsmigrate/model/types.hpp>
 
 namespace atsm::ashby {
 

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "model/email.hpp"
-#include "model/time.hpp"
+#include <atsmigrate/model/email.hpp>
+#include <atsmigrate/model/time.hpp>
 #include "render.hpp"
 #include "sink_support.hpp"
 

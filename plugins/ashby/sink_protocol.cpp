@@ -6,7 +6,7 @@
 #include <initializer_list>
 #include <set>
 
-#include "model/codec.hpp"
+#include <atsmigrate/model/codec.hpp>
 #include "sink_support.hpp"
 
 namespace atsm::ashby {

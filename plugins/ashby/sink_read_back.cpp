@@ -3,8 +3,8 @@
 
 #include <cctype>
 
-#include "model/codec.hpp"
-#include "model/time.hpp"
+#include <atsmigrate/model/codec.hpp>
+#include <atsmigrate/model/time.hpp>
 #include "sink_support.hpp"
 
 namespace atsm::ashby {

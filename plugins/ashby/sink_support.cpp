@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "model/time.hpp"
+#include <atsmigrate/model/time.hpp>
 
 namespace atsm::ashby {
 

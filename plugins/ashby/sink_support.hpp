@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <atsmigrate/model/record.hpp>
 #include "ashby_client.hpp"
-#include "model/record.hpp"
 
 namespace atsm::ashby {
 

@@ -5,7 +5,7 @@
 
 #include <boost/json/parse.hpp>
 
-#include "model/time.hpp"
+#include <atsmigrate/model/time.hpp>
 
 namespace atsm::greenhouse {
 namespace json = boost::json;

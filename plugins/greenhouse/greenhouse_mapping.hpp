@@ -17,7 +17,7 @@
 
 #include <boost/json/value.hpp>
 
-#include "model/record.hpp"
+#include <atsmigrate/model/record.hpp>
 
 namespace atsm::greenhouse {
 

@@ -14,8 +14,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <atsmigrate/model/time.hpp>
 #include "greenhouse_mapping.hpp"
-#include "model/time.hpp"
 
 namespace atsm::greenhouse {
 namespace json = boost::json;

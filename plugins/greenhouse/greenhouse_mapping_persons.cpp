@@ -2,7 +2,7 @@
 
 #include <tuple>
 
-#include "model/email.hpp"
+#include <atsmigrate/model/email.hpp>
 
 #include "greenhouse_mapping_fields.hpp"
 

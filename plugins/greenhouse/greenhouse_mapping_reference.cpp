@@ -4,7 +4,7 @@
 #include <map>
 #include <set>
 
-#include "model/email.hpp"
+#include <atsmigrate/model/email.hpp>
 
 #include "greenhouse_mapping_fields.hpp"
 

@@ -20,11 +20,11 @@
 
 #include <boost/json.hpp>
 
+#include <atsmigrate/model/codec.hpp>
+#include <atsmigrate/model/download_check.hpp>
+#include <atsmigrate/model/time.hpp>
 #include "greenhouse_client.hpp"
 #include "greenhouse_mapping.hpp"
-#include "model/codec.hpp"
-#include "model/download_check.hpp"
-#include "model/time.hpp"
 
 namespace atsm::greenhouse {
 namespace json = boost::json;

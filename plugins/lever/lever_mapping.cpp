@@ -6,8 +6,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <atsmigrate/model/time.hpp>
 #include "lever_mapping_fields.hpp"
-#include "model/time.hpp"
 
 namespace atsm::lever {
 namespace json = boost::json;

@@ -18,7 +18,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
-#include "model/record.hpp"
+#include <atsmigrate/model/record.hpp>
 
 namespace atsm::lever {
 

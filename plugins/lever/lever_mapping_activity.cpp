@@ -4,7 +4,7 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "model/time.hpp"
+#include <atsmigrate/model/time.hpp>
 
 #include "lever_mapping_fields.hpp"
 

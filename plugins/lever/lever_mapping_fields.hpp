@@ -12,8 +12,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <atsmigrate/model/time.hpp>
 #include "lever_mapping.hpp"
-#include "model/time.hpp"
 
 namespace atsm::lever {
 namespace json = boost::json;

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "model/email.hpp"
+#include <atsmigrate/model/email.hpp>
 
 #include "lever_mapping_fields.hpp"
 

@@ -25,11 +25,11 @@
 
 #include <boost/json.hpp>
 
+#include <atsmigrate/model/codec.hpp>
+#include <atsmigrate/model/download_check.hpp>
+#include <atsmigrate/model/time.hpp>
 #include "lever_client.hpp"
 #include "lever_mapping.hpp"
-#include "model/codec.hpp"
-#include "model/download_check.hpp"
-#include "model/time.hpp"
 
 namespace atsm::lever {
 namespace json = boost::json;

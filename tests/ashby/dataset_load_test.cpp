@@ -9,9 +9,9 @@
 #include <set>
 #include <thread>
 
+#include <atsmigrate/model/time.hpp>
 #include "ashby/html.hpp"
 #include "harness.hpp"
-#include "model/time.hpp"
 #include "sandbox/dataset.hpp"
 
 namespace atsm::ashby::testing {

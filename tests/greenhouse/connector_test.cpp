@@ -16,10 +16,10 @@
 
 #include <boost/json.hpp>
 
+#include <atsmigrate/model/codec.hpp>
+#include <atsmigrate/model/email.hpp>
+#include <atsmigrate/model/time.hpp>
 #include "greenhouse_harness.hpp"
-#include "model/codec.hpp"
-#include "model/email.hpp"
-#include "model/time.hpp"
 
 namespace atsm::greenhouse::testing {
 namespace {

@@ -19,12 +19,12 @@
 
 #include <boost/json.hpp>
 
+#include <atsmigrate/model/codec.hpp>
+#include <atsmigrate/model/email.hpp>
+#include <atsmigrate/model/time.hpp>
 #include "host/connector_instance.hpp"
 #include "host/plugin_registry.hpp"
 #include "host/run_services.hpp"
-#include "model/codec.hpp"
-#include "model/email.hpp"
-#include "model/time.hpp"
 #include "sandbox/dataset.hpp"
 #include "sandbox/sandbox.hpp"
 #include "services/net/log.hpp"

@@ -4,9 +4,9 @@
 
 #include <boost/json.hpp>
 
+#include <atsmigrate/model/codec.hpp>
 #include "greenhouse_client.hpp"
 #include "greenhouse_mapping.hpp"
-#include "model/codec.hpp"
 
 namespace {
 namespace json = boost::json;

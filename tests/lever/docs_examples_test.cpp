@@ -12,9 +12,9 @@
 
 #include <boost/json.hpp>
 
+#include <atsmigrate/model/codec.hpp>
+#include <atsmigrate/model/time.hpp>
 #include "lever_mapping.hpp"
-#include "model/codec.hpp"
-#include "model/time.hpp"
 
 namespace atsm::lever {
 namespace {

@@ -6,9 +6,9 @@
 #include <functional>
 #include <thread>
 
+#include <atsmigrate/model/codec.hpp>
+#include <atsmigrate/model/time.hpp>
 #include "lever_harness.hpp"
-#include "model/codec.hpp"
-#include "model/time.hpp"
 
 namespace atsm::lever::testing {
 namespace {

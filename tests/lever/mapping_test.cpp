@@ -4,9 +4,9 @@
 
 #include <boost/json.hpp>
 
+#include <atsmigrate/model/codec.hpp>
 #include "lever_client.hpp"
 #include "lever_mapping.hpp"
-#include "model/codec.hpp"
 
 namespace atsm::lever {
 namespace {

@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
-#include "model/codec.hpp"
-#include "model/kind.hpp"
+#include <atsmigrate/model/codec.hpp>
+#include <atsmigrate/model/kind.hpp>
 #include "sample_records.hpp"
 
 namespace atsm::model {

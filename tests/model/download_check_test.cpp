@@ -1,7 +1,7 @@
 // download_mismatch: cases worked out by hand from what a vendor may answer 200 with.
 #include <gtest/gtest.h>
 
-#include "model/download_check.hpp"
+#include <atsmigrate/model/download_check.hpp>
 
 namespace {
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "model/email.hpp"
+#include <atsmigrate/model/email.hpp>
 
 namespace atsm::model {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "model/record.hpp"
+#include <atsmigrate/model/record.hpp>
 
 namespace atsm::model::testing {
 

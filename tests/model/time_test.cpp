@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "model/time.hpp"
+#include <atsmigrate/model/time.hpp>
 
 namespace atsm::model {
 namespace {

@@ -3,7 +3,7 @@
 #include <fstream>
 #include <iostream>
 
-#include "model/codec.hpp"
+#include <atsmigrate/model/codec.hpp>
 #include "sample_records.hpp"
 
 int main(int argc, char** argv) {

@@ -31,7 +31,7 @@ using atsm::pipeline::SessionOptions;
 using atsm::pipeline::UsageError;
 
 TEST(References, FieldNamesNameTheKindTheyPointAt) {
-  // Field names as core/model/types.hpp declares them.
+  // Field names as atsmigrate/model/types.hpp declares them.
   EXPECT_EQ(referenced_kind("person_key", "candidacy", false), "person");
   EXPECT_EQ(referenced_kind("credited_to_user_key", "candidacy", false), "user");
   EXPECT_EQ(referenced_kind("hiring_manager_user_keys", "job", false), "user");

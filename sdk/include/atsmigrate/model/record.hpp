@@ -6,8 +6,8 @@
 #include <type_traits>
 #include <variant>
 
-#include "model/kind.hpp"
-#include "model/types.hpp"
+#include <atsmigrate/model/kind.hpp>
+#include <atsmigrate/model/types.hpp>
 
 namespace atsm::model {
 

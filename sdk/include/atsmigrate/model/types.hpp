@@ -17,7 +17,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
-#include "model/enums.hpp"
+#include <atsmigrate/model/enums.hpp>
 
 namespace atsm::model {
 

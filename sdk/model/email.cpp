@@ -1,4 +1,4 @@
-#include "model/email.hpp"
+#include <atsmigrate/model/email.hpp>
 
 #include <algorithm>
 

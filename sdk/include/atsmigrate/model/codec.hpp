@@ -18,8 +18,8 @@
 #include <boost/json/conversion.hpp>
 #include <boost/json/value.hpp>
 
-#include "model/record.hpp"
-#include "model/types.hpp"
+#include <atsmigrate/model/record.hpp>
+#include <atsmigrate/model/types.hpp>
 
 namespace atsm::model {
 

@@ -1,4 +1,4 @@
-#include "model/download_check.hpp"
+#include <atsmigrate/model/download_check.hpp>
 
 #include <algorithm>
 #include <array>

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string_view>
 
-#include "model/enums.hpp"
+#include <atsmigrate/model/enums.hpp>
 
 namespace atsm::model {
 

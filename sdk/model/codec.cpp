@@ -1,6 +1,7 @@
-#include "model/codec.hpp"
+#include <atsmigrate/model/codec.hpp>
 
 #include <array>
+#include <charconv>
 #include <concepts>
 #include <cstdint>
 #include <limits>
@@ -8,20 +9,20 @@
 #include <type_traits>
 #include <utility>
 
-#include <fmt/format.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include "model/email.hpp"
-#include "model/time.hpp"
+#include <atsmigrate/model/email.hpp>
+#include <atsmigrate/model/time.hpp>
 
 namespace atsm::model {
 
 namespace json = boost::json;
 
 ModelError::ModelError(std::string record, std::string field, std::string reason)
-    : std::runtime_error(field.empty() ? fmt::format("{}: {}", record, reason)
-                                       : fmt::format("{}: field '{}': {}", record, field, reason)),
+    : std::runtime_error(field.empty() ? std::string(record) + ": " + std::string(reason)
+                                       : std::string(record) + ": field '" + std::string(field) +
+                                             "': " + std::string(reason)),
       record_(std::move(record)),
       field_(std::move(field)),
       reason_(std::move(reason)) {}
@@ -76,8 +77,12 @@ std::string describe(const json::value& value) {
         --shown;
       return json::serialize(json::value(json::string_view(text.data(), shown))) + "...";
     }
-    case json::kind::double_:
-      return fmt::format("{}", value.get_double());  // 1.5, where serialize writes 1.5E0
+    case json::kind::double_: {
+      // The shortest text that reads back as the same double: 1.5, where serialize writes 1.5E0.
+      char digits[32];
+      const auto written = std::to_chars(digits, digits + sizeof digits, value.get_double());
+      return std::string(digits, written.ptr);
+    }
     default:
       return json::serialize(value);
   }
@@ -529,7 +534,7 @@ void decode(const json::value& in, std::vector<T>& out, const std::string& path,
   const json::array& items = in.get_array();
   out.reserve(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
-    decode(items[i], out.emplace_back(), fmt::format("{}[{}]", path, i), check);
+    decode(items[i], out.emplace_back(), std::string(path) + "[" + std::to_string(i) + "]", check);
   }
 }
 
@@ -632,7 +637,7 @@ template <ModelEnum E>
 json::value encode(E value, const std::string& path, Check) {
   const auto index = static_cast<std::size_t>(value);
   if (index >= EnumTraits<E>::names.size()) {
-    fail(path, fmt::format("enum value {} is not one of {}", index, enum_choices<E>()));
+    fail(path, "enum value " + std::to_string(index) + " is not one of " + enum_choices<E>());
   }
   return json::value(json::string_view(to_string(value).data(), to_string(value).size()));
 }
@@ -675,7 +680,7 @@ json::value encode(const std::vector<T>& values, const std::string& path, Check 
   json::array items;
   items.reserve(values.size());
   for (std::size_t i = 0; i < values.size(); ++i) {
-    items.push_back(encode(values[i], fmt::format("{}[{}]", path, i), check));
+    items.push_back(encode(values[i], std::string(path) + "[" + std::to_string(i) + "]", check));
   }
   return items;
 }
@@ -780,7 +785,7 @@ std::vector<Record> records_from_json(const json::value& json_array) {
   records.reserve(json_array.get_array().size());
   std::size_t index = 0;
   for (const json::value& item : json_array.get_array()) {
-    records.push_back(decode_any_record(item, fmt::format("records[{}]: ", index++)));
+    records.push_back(decode_any_record(item, "records[" + std::to_string(index++) + "]: "));
   }
   return records;
 }
@@ -821,8 +826,8 @@ T tag_invoke(const json::value_to_tag<T>&, const json::value& json) {
     if (T* typed = std::get_if<T>(&record))
       return std::move(*typed);
     throw ModelError(record_label(record), "kind",
-                     fmt::format("expected \"{}\", got \"{}\"", to_string(kind_of_type<T>),
-                                 to_string(kind_of(record))));
+                     "expected \"" + std::string(to_string(kind_of_type<T>)) + "\", got \"" +
+                         std::string(to_string(kind_of(record))) + "\"");
   } else {
     T value;
     try {

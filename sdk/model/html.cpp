@@ -1,4 +1,4 @@
-#include "model/html.hpp"
+#include <atsmigrate/model/html.hpp>
 
 namespace atsm::model {
 

@@ -1,10 +1,9 @@
-#include "model/time.hpp"
+#include <atsmigrate/model/time.hpp>
 
 #include <array>
 #include <chrono>
+#include <cstdio>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 namespace atsm::model {
 namespace {
@@ -76,9 +75,12 @@ std::string format_utc(std::int64_t epoch_seconds, std::string_view fraction_dig
   const std::int64_t days = floor_div(epoch_seconds, kSecondsPerDay);
   const std::int64_t second_of_day = epoch_seconds - days * kSecondsPerDay;
   const CivilDate date = civil_from_days(days);
-  std::string text =
-      fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", date.year, date.month, date.day,
-                  second_of_day / 3600, second_of_day / 60 % 60, second_of_day % 60);
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d", static_cast<int>(date.year),
+                static_cast<int>(date.month), static_cast<int>(date.day),
+                static_cast<int>(second_of_day / 3600), static_cast<int>(second_of_day / 60 % 60),
+                static_cast<int>(second_of_day % 60));
+  std::string text = buffer;
   if (!fraction_digits.empty()) {
     text += '.';
     text += fraction_digits;
@@ -268,11 +270,14 @@ std::optional<Instant> parse_instant(std::string_view text) {
 std::string format_epoch_millis(std::int64_t epoch_ms) {
   const std::int64_t seconds = floor_div(epoch_ms, 1000);
   if (seconds < kMinSeconds || seconds >= kEndSeconds) {
-    throw std::out_of_range(fmt::format(
-        "epoch milliseconds {} is outside years 0000..9999 and has no ISO 8601 form", epoch_ms));
+    throw std::out_of_range("epoch milliseconds " + std::to_string(epoch_ms) +
+                            " is outside years 0000..9999 and has no ISO 8601 form");
   }
   const std::int64_t millis = epoch_ms - seconds * 1000;
-  return format_utc(seconds, millis == 0 ? std::string() : fmt::format("{:03}", millis));
+  return format_utc(seconds, millis == 0 ? std::string()
+                                         : std::string(1, static_cast<char>('0' + millis / 100)) +
+                                               static_cast<char>('0' + millis / 10 % 10) +
+                                               static_cast<char>('0' + millis % 10));
 }
 
 std::string now_timestamp() {
