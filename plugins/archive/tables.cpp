@@ -1,6 +1,7 @@
 #include "tables.hpp"
 
 #include <boost/json.hpp>
+#include <charconv>
 #include <map>
 #include <stdexcept>
 
@@ -129,6 +130,12 @@ Cell cell_text(const Value& value) {
     return std::string(value->as_string());
   if (value->is_bool())
     return std::string(value->as_bool() ? "true" : "false");
+  if (value->is_double()) {
+    // The shortest text that reads back as the same number ("2.5"), not Boost's "2.5E0".
+    char text[32];
+    auto written = std::to_chars(text, text + sizeof text, value->as_double());
+    return std::string(text, written.ptr);
+  }
   return json::serialize(*value);
 }
 

@@ -503,6 +503,10 @@ TEST(ArchiveSink, FilesKeepTheTextFormOfTypedValues) {
             std::string::npos);
   EXPECT_NE(values.find("job,test:job:1,3,test:custom_field:3,,\r\n"), std::string::npos);
   EXPECT_NE(values.find("job,test:job:1,4,test:custom_field:4,,true\r\n"), std::string::npos);
+  EXPECT_NE(values.find("job,test:job:1,5,test:custom_field:5,,2.5\r\n"), std::string::npos);
+  EXPECT_NE(values.find(
+                R"(job,test:job:1,6,test:custom_field:6,,"{""amount"":100,""currency"":""EUR""}")"),
+            std::string::npos);
   json::object back = python_read(dir);
   EXPECT_TRUE(back.at("errors").as_array().empty()) << json::serialize(back.at("errors"));
 }
