@@ -209,7 +209,12 @@ json::object rebuild_record(const std::string& kind, const std::string& key,
     const TableSpec* spec = table_spec(kind, row.table);
     if (spec == nullptr || spec->field.empty() || !row.rid.starts_with(prefix))
       continue;
-    int64_t position = std::stoll(row.rid.substr(prefix.size()));
+    // A group's other record may have a key that starts the same ("k#1": rows "k#1#2").
+    std::string number = row.rid.substr(prefix.size());
+    if (number.empty() || number.size() > 9 ||
+        number.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    int64_t position = std::stoll(number);
     // The element's members follow the parent key, position (and parent kind) columns.
     const size_t first = spec->columns.size() - spec->fields.size();
     if (spec->fields.size() == 1 && spec->fields.front().empty()) {
@@ -222,7 +227,8 @@ json::object rebuild_record(const std::string& kind, const std::string& key,
       if (const json::value* value = row.fields.if_contains(spec->columns[first + i]))
         element[spec->fields[i]] = *value;
     }
-    children[row.table][position] = std::move(element);
+    if (!element.empty())  // the configuration left out every column of the element
+      children[row.table][position] = std::move(element);
   }
   for (auto& [table, elements] : children) {
     json::array list;

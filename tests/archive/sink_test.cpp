@@ -511,6 +511,27 @@ TEST(ArchiveSink, FilesKeepTheTextFormOfTypedValues) {
   EXPECT_TRUE(back.at("errors").as_array().empty()) << json::serialize(back.at("errors"));
 }
 
+TEST(ArchiveSink, ReadBackOfAGroupAnswersTheItemsOwnRecord) {
+  TempDir temp;
+  FakeHost fake;
+  ArchiveSink sink(fake.host(), config(temp.path() / "out"));
+  auto person = [](const std::string& key, const std::string& address) {
+    return json::object{{"kind", "person"},
+                        {"source", "test"},
+                        {"source_key", key},
+                        {"emails", json::array{json::object{{"address", address}}}}};
+  };
+  // The other record's key starts like the item's child rows ("test:person:1#...").
+  json::object item{{"key", "test:person:1"},
+                    {"record", person("test:person:1", "one@x.io")},
+                    {"group", json::array{person("test:person:1#2", "other@x.io")}}};
+  sink.write("person", json::serialize(json::array{item}));
+  json::object back = json::parse(*sink.read_back("person", "test:person:1")).as_object();
+  EXPECT_EQ(back.at("source_key"), json::value("test:person:1"));
+  EXPECT_EQ(back.at("emails"), (json::array{json::object{{"address", "one@x.io"}}}));
+  EXPECT_EQ(back.at("tables").at("persons").as_array().size(), 2u);
+}
+
 TEST(ArchiveSink, HashedColumnReadsBackAsItsHash) {
   TempDir temp;
   FakeHost fake;
