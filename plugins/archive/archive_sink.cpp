@@ -139,6 +139,7 @@ class Statement {
                  : std::string();
   }
   int64_t number(int column) const { return sqlite3_column_int64(stmt_, column); }
+  bool is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
  private:
   sqlite3* db_;
@@ -165,6 +166,77 @@ std::vector<Cell> parse_cells(const std::string& text) {
       cells.emplace_back();
   }
   return cells;
+}
+
+// One stored row of an item: its table, its row id and its columns' typed values.
+struct HeldRow {
+  std::string table, rid;
+  json::object fields;  // column -> value, for the members the record had
+};
+
+// The canonical record an item's rows were flattened from: the main row's columns as members and
+// each child table's rows, in position order, as the array member they came from. Only the record
+// whose source key is the item's: a group's other records stay in read_back's `tables`. Columns
+// the configuration leaves out are absent; a hashed column holds its hash.
+json::object rebuild_record(const std::string& kind, const std::string& key,
+                            const std::vector<HeldRow>& rows) {
+  const std::string main = main_table(kind);
+  // The row of the item's own record; else the only main row (an item whose key is not its
+  // record's source key). Among several others nothing says which one the item is.
+  const HeldRow* own = nullptr;
+  const HeldRow* only = nullptr;
+  int main_rows = 0;
+  for (const HeldRow& row : rows) {
+    if (row.table != main)
+      continue;
+    ++main_rows;
+    only = &row;
+    if (row.rid == key)
+      own = &row;
+  }
+  if (own == nullptr && main_rows == 1)
+    own = only;
+  std::string source_key = own ? own->rid : key;
+  json::object record{{"kind", kind}, {"source_key", source_key}};
+  if (own) {
+    for (const auto& [column, value] : own->fields)
+      record[column] = value;
+  }
+  // table -> position -> element
+  std::map<std::string, std::map<int64_t, json::value>> children;
+  const std::string prefix = source_key + "#";
+  for (const HeldRow& row : rows) {
+    const TableSpec* spec = table_spec(kind, row.table);
+    if (spec == nullptr || spec->field.empty() || !row.rid.starts_with(prefix))
+      continue;
+    // A group's other record may have a key that starts the same ("k#1": rows "k#1#2").
+    std::string number = row.rid.substr(prefix.size());
+    if (number.empty() || number.size() > 9 ||
+        number.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    int64_t position = std::stoll(number);
+    // The element's members follow the parent key, position (and parent kind) columns.
+    const size_t first = spec->columns.size() - spec->fields.size();
+    if (spec->fields.size() == 1 && spec->fields.front().empty()) {
+      if (const json::value* value = row.fields.if_contains(spec->columns[first]))
+        children[row.table][position] = *value;
+      continue;
+    }
+    json::object element;
+    for (size_t i = 0; i < spec->fields.size(); ++i) {
+      if (const json::value* value = row.fields.if_contains(spec->columns[first + i]))
+        element[spec->fields[i]] = *value;
+    }
+    if (!element.empty())  // the configuration left out every column of the element
+      children[row.table][position] = std::move(element);
+  }
+  for (auto& [table, elements] : children) {
+    json::array list;
+    for (auto& [position, element] : elements)
+      list.push_back(std::move(element));
+    record[table_spec(kind, table)->field] = std::move(list);
+  }
+  return record;
 }
 
 std::string string_or(const json::object& object, const char* key) {
@@ -338,7 +410,7 @@ void ArchiveSink::open_state() {
       "CREATE TABLE IF NOT EXISTS items(kind TEXT, key TEXT, hash TEXT, seen INTEGER,"
       " source TEXT, PRIMARY KEY(kind, key));"
       "CREATE TABLE IF NOT EXISTS rows(tbl TEXT, rid TEXT, kind TEXT, item TEXT, seq INTEGER,"
-      " cells TEXT, fixed INTEGER, PRIMARY KEY(tbl, rid));"
+      " cells TEXT, fixed INTEGER, fields TEXT, PRIMARY KEY(tbl, rid));"
       "CREATE INDEX IF NOT EXISTS rows_item ON rows(kind, item);"
       "CREATE INDEX IF NOT EXISTS rows_seq ON rows(tbl, seq);"
       "CREATE TABLE IF NOT EXISTS log(seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT, rid TEXT,"
@@ -349,6 +421,11 @@ void ArchiveSink::open_state() {
     extra += suffix;
     ::chmod(extra.c_str(), 0600);
   }
+  // A state written before rows kept their typed values gains the column; its rows get their
+  // values when the next run writes them (read_back answers text until then).
+  Statement typed(db_, "SELECT COUNT(*) FROM pragma_table_info('rows') WHERE name='fields'");
+  if (typed.step() && typed.number(0) == 0)
+    exec("ALTER TABLE rows ADD COLUMN fields TEXT");
   exec("BEGIN IMMEDIATE");
   Statement mode(db_, "SELECT v FROM meta WHERE k='mode'");
   if (mode.step() && mode.text(0) != config_.mode) {
@@ -397,9 +474,10 @@ void ArchiveSink::log_row(const std::string& table, const std::string& rid,
 std::vector<std::string> ArchiveSink::store_item(const std::string& kind, const std::string& key,
                                                  std::vector<Row> rows, bool& changed) {
   std::vector<std::string> lossy;
-  // The output's cells: chosen columns, repaired UTF-8, keyed hashes.
+  // The output's cells (chosen columns, repaired UTF-8, keyed hashes) and the same columns' typed
+  // values for read_back: {column: value} of the members the record has.
   struct Stored {
-    std::string table, rid, cells;
+    std::string table, rid, cells, fields;
     int64_t fixed;
   };
   std::vector<Stored> stored;
@@ -409,23 +487,36 @@ std::vector<std::string> ArchiveSink::store_item(const std::string& kind, const 
     if (selected == selected_.end())
       continue;
     json::array cells;
+    json::object fields;
     int64_t fixed = 0;
     for (size_t i = 0; i < selected->second.indexes.size(); ++i) {
-      Cell cell = row.cells[selected->second.indexes[i]];
+      const std::string& column = selected->second.columns[i];
+      Value& value = row.values[selected->second.indexes[i]];
+      Cell cell = cell_text(value);
       if (!cell) {
         cells.emplace_back(nullptr);
+        if (value)
+          fields[column] = nullptr;
         continue;
       }
       if (size_t replaced = repair_utf8(*cell); replaced > 0) {
         fixed += static_cast<int64_t>(replaced);
-        lossy.push_back(row.table + " " + row.rid + " field " + selected->second.columns[i] +
+        lossy.push_back(row.table + " " + row.rid + " field " + column +
                         ": invalid UTF-8 replaced with U+FFFD (" + std::to_string(replaced) + ")");
+        repair_utf8(*value);
       }
-      cells.emplace_back(selected->second.hashed[i] ? hmac(*cell) : *cell);
+      if (selected->second.hashed[i]) {
+        cells.emplace_back(hmac(*cell));
+        fields[column] = cells.back();  // the hash, never the clear value
+      } else {
+        cells.emplace_back(*cell);
+        fields[column] = std::move(*value);
+      }
     }
     std::string text = json::serialize(cells);
-    item_text += row.table + '\x1f' + row.rid + '\x1f' + text + '\n';
-    stored.push_back({row.table, row.rid, std::move(text), fixed});
+    std::string typed = json::serialize(fields);
+    item_text += row.table + '\x1f' + row.rid + '\x1f' + text + '\x1f' + typed + '\n';
+    stored.push_back({row.table, row.rid, std::move(text), std::move(typed), fixed});
   }
   std::string hash = sha256_hex(item_text);
   Statement held(db_, "SELECT hash FROM items WHERE kind=? AND key=?");
@@ -437,27 +528,35 @@ std::vector<std::string> ArchiveSink::store_item(const std::string& kind, const 
     return lossy;
   }
   changed = true;
-  std::map<std::pair<std::string, std::string>, std::string> old;
+  struct Held {
+    std::string cells, fields;
+  };
+  std::map<std::pair<std::string, std::string>, Held> old;
   {
-    Statement rows_of(db_, "SELECT tbl, rid, cells FROM rows WHERE kind=? AND item=?");
+    Statement rows_of(db_, "SELECT tbl, rid, cells, fields FROM rows WHERE kind=? AND item=?");
     rows_of.bind(1, kind).bind(2, key);
     while (rows_of.step())
-      old[{rows_of.text(0), rows_of.text(1)}] = rows_of.text(2);
+      old[{rows_of.text(0), rows_of.text(1)}] = {rows_of.text(2), rows_of.text(3)};
   }
   Statement insert(db_,
-                   "INSERT INTO rows(tbl, rid, kind, item, seq, cells, fixed) VALUES "
-                   "(?, ?, ?, ?, ?, ?, ?) "
+                   "INSERT INTO rows(tbl, rid, kind, item, seq, cells, fixed, fields) VALUES "
+                   "(?, ?, ?, ?, ?, ?, ?, ?) "
                    "ON CONFLICT(tbl, rid) DO UPDATE SET kind=excluded.kind, item=excluded.item, "
-                   "cells=excluded.cells, fixed=excluded.fixed");
+                   "cells=excluded.cells, fixed=excluded.fixed, fields=excluded.fields");
   for (const Stored& row : stored) {
     auto found = old.find({row.table, row.rid});
-    bool same = found != old.end() && found->second == row.cells;
+    bool same_text = found != old.end() && found->second.cells == row.cells;
+    bool same = same_text && found->second.fields == row.fields;
     if (found != old.end())
       old.erase(found);
     if (same)
       continue;
     insert.bind(1, row.table).bind(2, row.rid).bind(3, kind).bind(4, key).bind(5, ++seq_);
-    insert.bind(6, row.cells).bind(7, row.fixed).run();
+    insert.bind(6, row.cells).bind(7, row.fixed).bind(8, row.fields).run();
+    // The append log holds what the files show: a value whose type alone changed (or a row
+    // written before rows kept their types) changes no output row.
+    if (same_text)
+      continue;
     log_row(row.table, row.rid, row.cells, false);
     if (row.fixed > 0 && config_.mode == "append") {
       Statement fixed(db_, "UPDATE log SET fixed=? WHERE seq=last_insert_rowid()");
@@ -465,9 +564,9 @@ std::vector<std::string> ArchiveSink::store_item(const std::string& kind, const 
     }
   }
   Statement remove(db_, "DELETE FROM rows WHERE tbl=? AND rid=?");
-  for (const auto& [id, cells] : old) {
+  for (const auto& [id, held] : old) {
     remove.bind(1, id.first).bind(2, id.second).run();
-    log_row(id.first, id.second, cells, true);
+    log_row(id.first, id.second, held.cells, true);
   }
   Statement upsert(db_,
                    "INSERT OR REPLACE INTO items(kind, key, hash, seen, source) "
@@ -596,7 +695,7 @@ std::string ArchiveSink::write(const std::string& kind, const std::string& items
           size_t at = static_cast<size_t>(
               std::find(columns.begin(), columns.end(), "archive_path") - columns.begin());
           if (!path.empty())
-            rows.front().cells[at] = path;
+            rows.front().values[at] = json::string(path);
         }
         if (const json::value* group = item->if_contains("group"); group && group->is_array()) {
           for (const json::value& member : group->as_array()) {
@@ -647,39 +746,34 @@ std::optional<std::string> ArchiveSink::find(const std::string& kind,
 std::optional<std::string> ArchiveSink::read_back(const std::string& kind,
                                                   const std::string& target_id) {
   std::lock_guard lock(mutex_);
-  Statement rows(db_, "SELECT tbl, cells FROM rows WHERE kind=? AND item=? ORDER BY seq");
+  Statement rows(db_,
+                 "SELECT tbl, rid, cells, fields FROM rows WHERE kind=? AND item=? ORDER BY seq");
   rows.bind(1, kind).bind(2, target_id);
-  json::object record{{"kind", kind}, {"source_key", target_id}};
-  json::object tables;
-  bool any = false;
-  std::string main = main_table(kind);
-  int main_rows = 0;
-  json::object main_row;
+  json::object tables;  // every row of the item, as the output files show it
+  std::vector<HeldRow> held;
   while (rows.step()) {
-    any = true;
     std::string table = rows.text(0);
     const Selected& selected = selected_.at(table);
-    std::vector<Cell> cells = parse_cells(rows.text(1));
+    std::vector<Cell> cells = parse_cells(rows.text(2));
     json::object row;
     for (size_t i = 0; i < cells.size() && i < selected.columns.size(); ++i)
       row[selected.columns[i]] = cells[i] ? json::value(*cells[i]) : json::value(nullptr);
-    if (table == main) {
-      ++main_rows;
-      main_row = row;
+    json::object fields;
+    if (!rows.is_null(3)) {
+      fields = parse_json(rows.text(3), "archive state row").as_object();
+    } else {  // written before rows kept their typed values: the text is all there is
+      for (const auto& [column, value] : row)
+        if (!value.is_null())
+          fields[column] = value;
     }
     if (!tables.contains(table))
       tables[table] = json::array();
     tables[table].as_array().push_back(std::move(row));
+    held.push_back({std::move(table), rows.text(1), std::move(fields)});
   }
-  if (!any)
+  if (held.empty())
     return std::nullopt;
-  if (main_rows == 1) {
-    // An empty cell is a field the record did not have: absent, as the canonical model says
-    // (a null would read back as a field of the wrong type).
-    for (const auto& [column, value] : main_row)
-      if (!value.is_null())
-        record[column] = value;
-  }
+  json::object record = rebuild_record(kind, target_id, held);
   record["tables"] = std::move(tables);
   return json::serialize(record);
 }

@@ -1,6 +1,7 @@
 #include "tables.hpp"
 
 #include <boost/json.hpp>
+#include <charconv>
 #include <map>
 #include <stdexcept>
 
@@ -95,14 +96,9 @@ std::vector<TableSpec> make_specs() {
   };
 }
 
-Cell cell_of(const json::value* value) {
-  if (value == nullptr || value->is_null())
-    return std::nullopt;
-  if (value->is_string())
-    return std::string(value->as_string());
-  if (value->is_bool())
-    return std::string(value->as_bool() ? "true" : "false");
-  return json::serialize(*value);
+Value member(const json::object& object, const std::string& name) {
+  const json::value* value = object.if_contains(name);
+  return value ? Value(*value) : Value();
 }
 
 }  // namespace
@@ -125,6 +121,30 @@ const std::vector<std::string>& table_names() {
     return out;
   }();
   return names;
+}
+
+Cell cell_text(const Value& value) {
+  if (!value || value->is_null())
+    return std::nullopt;
+  if (value->is_string())
+    return std::string(value->as_string());
+  if (value->is_bool())
+    return std::string(value->as_bool() ? "true" : "false");
+  if (value->is_double()) {
+    // The shortest text that reads back as the same number ("2.5"), not Boost's "2.5E0".
+    char text[32];
+    auto written = std::to_chars(text, text + sizeof text, value->as_double());
+    return std::string(text, written.ptr);
+  }
+  return json::serialize(*value);
+}
+
+const TableSpec* table_spec(const std::string& kind, const std::string& table) {
+  for (const TableSpec& spec : table_specs()) {
+    if (spec.kind == kind && spec.name == table)
+      return &spec;
+  }
+  return nullptr;
 }
 
 const std::vector<std::string>* table_columns(const std::string& table) {
@@ -158,7 +178,7 @@ std::vector<Row> flatten(const std::string& kind, const json::value& value) {
     if (spec.field.empty()) {
       Row row{spec.name, source_key, {}};
       for (const std::string& field : spec.fields)
-        row.cells.push_back(cell_of(record.if_contains(field)));
+        row.values.push_back(member(record, field));
       rows.push_back(std::move(row));
       continue;
     }
@@ -174,16 +194,14 @@ std::vector<Row> flatten(const std::string& kind, const json::value& value) {
       ++position;
       Row row{spec.name, source_key + "#" + std::to_string(position), {}};
       if (spec.with_parent_kind)
-        row.cells.emplace_back(kind);
-      row.cells.emplace_back(source_key);
-      row.cells.emplace_back(std::to_string(position));
+        row.values.emplace_back(json::string(kind));
+      row.values.emplace_back(json::string(source_key));
+      row.values.emplace_back(json::string(std::to_string(position)));
       for (const std::string& field : spec.fields) {
-        if (field.empty()) {
-          row.cells.push_back(cell_of(&element));
-        } else {
-          row.cells.push_back(element.is_object() ? cell_of(element.as_object().if_contains(field))
-                                                  : Cell());
-        }
+        if (field.empty())
+          row.values.emplace_back(element);
+        else
+          row.values.push_back(element.is_object() ? member(element.as_object(), field) : Value());
       }
       rows.push_back(std::move(row));
     }
@@ -230,6 +248,30 @@ size_t repair_utf8(std::string& text) {
   }
   if (changed)
     text = std::move(out);
+  return replaced;
+}
+
+size_t repair_utf8(json::value& value) {
+  size_t replaced = 0;
+  if (value.is_string()) {
+    std::string text(value.as_string());
+    if (size_t fixed = repair_utf8(text); fixed > 0) {
+      value = json::string(text);
+      replaced += fixed;
+    }
+  } else if (value.is_array()) {
+    for (json::value& element : value.as_array())
+      replaced += repair_utf8(element);
+  } else if (value.is_object()) {
+    json::object repaired;
+    for (auto& [key, element] : value.as_object()) {
+      std::string name(key);
+      replaced += repair_utf8(name);
+      replaced += repair_utf8(element);
+      repaired[name] = std::move(element);
+    }
+    value = std::move(repaired);
+  }
   return replaced;
 }
 

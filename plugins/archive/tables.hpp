@@ -9,7 +9,10 @@
 
 namespace atsm::archive {
 
-using Cell = std::optional<std::string>;  // nullopt: absent or JSON null
+using Cell = std::optional<std::string>;  // an output cell's text; nullopt: an empty cell
+// A column's value as the record holds it, JSON type kept (read_back answers it typed); nullopt:
+// the record has no such member. A JSON null is kept: a custom field's value may be null.
+using Value = std::optional<boost::json::value>;
 
 struct TableSpec {
   std::string name;
@@ -37,8 +40,15 @@ std::string main_table(const std::string& kind);
 struct Row {
   std::string table;
   std::string rid;  // stable identity within the table: source key, or parent key + "#" + position
-  std::vector<Cell> cells;  // one per column of the table, full width
+  std::vector<Value> values;  // one per column of the table, full width
 };
+
+// The output text of a value: a string as it is, booleans and numbers as JSON spells them, arrays
+// and objects as JSON text; absent or null is an empty cell.
+Cell cell_text(const Value& value);
+
+// The spec of a kind's table (`custom_field_values` has one per kind), or nullptr.
+const TableSpec* table_spec(const std::string& kind, const std::string& table);
 
 // The rows one canonical record of `kind` gives. Throws std::invalid_argument naming the field
 // when the record is not a JSON object or lacks its source_key.
@@ -46,5 +56,7 @@ std::vector<Row> flatten(const std::string& kind, const boost::json::value& reco
 
 // Replaces invalid UTF-8 sequences with U+FFFD; returns how many were replaced.
 size_t repair_utf8(std::string& text);
+// The same for every string (and object key) inside a JSON value.
+size_t repair_utf8(boost::json::value& value);
 
 }  // namespace atsm::archive
