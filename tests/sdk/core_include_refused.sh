@@ -41,4 +41,17 @@ for i in "${!offending[@]}"; do
   echo "$output" | grep -q "acme/bad.$ext:4:" || { echo "no file:line for ${offending[$i]}: $output"; exit 1; }
   echo "$output" | grep -q "SDK" || { echo "the message does not point at the SDK: $output"; exit 1; }
 done
+# The build itself: plugins/ (with the cmake/ it includes) copied, one core include added to a
+# real connector header, and configured as a project: the configure step fails with the message.
+mkdir -p "$work/tree"
+cp -r "$source_dir/plugins" "$source_dir/cmake" "$work/tree/"
+header=$(find "$work/tree/plugins" -name '*.hpp' | sort | head -1)
+echo '#include "host/plugin_host.hpp"' >>"$header"
+line=$(wc -l <"$header")
+shown=${header#"$work/tree/plugins/"}
+if output=$(env -u CMAKE_PREFIX_PATH cmake -S "$work/tree/plugins" -B "$work/tree/build" 2>&1); then
+  echo "plugins/ configured with a core include in $shown"; exit 1
+fi
+echo "$output" | grep -q "$shown:$line: #include \"host/plugin_host.hpp\"" ||
+  { echo "the configure did not name $shown:$line: $output"; exit 1; }
 echo "core includes from plugins/ are refused: ok"
