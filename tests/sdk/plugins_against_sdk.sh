@@ -21,9 +21,10 @@ cmake --build "$work/build" -j2 --target lever greenhouse ashby archive >"$work/
   { tail -50 "$work/build.log"; echo "plugins/ does not build against the SDK-only install"; exit 1; }
 echo "the four connectors built against the SDK in $((SECONDS - started)) s"
 
-python3 - "$work/build/compile_commands.json" "$build_dir/compile_commands.json" "$source_dir" <<'PY'
+python3 - "$work/build/compile_commands.json" "$build_dir/compile_commands.json" "$source_dir" "$prefix" <<'PY'
 import json, os, shlex, sys
-standalone, product, source = sys.argv[1], sys.argv[2], os.path.realpath(sys.argv[3])
+standalone, product = sys.argv[1], sys.argv[2]
+source, prefix = (os.path.realpath(path) for path in sys.argv[3:5])
 
 def include_dirs(entry):
     words = shlex.split(entry["command"])
@@ -40,13 +41,18 @@ def plugin_units(path):
     return [e for e in json.load(open(path))
             if os.path.realpath(e["file"]).startswith(os.path.join(source, "plugins") + os.sep)]
 
-# Standalone: the only tree directories on the include path are the plugins' own.
+def under(path, root):
+    return path == root or path.startswith(root + os.sep)
+
+# Standalone: the only tree directories on the include path are the plugins' own (the SDK's
+# headers come from the install, which may itself lie in a build dir inside the tree).
 units = plugin_units(standalone)
 if not units:
     sys.exit("no plugin translation unit in the standalone build")
 for entry in units:
     for d in include_dirs(entry):
-        if d.startswith(source + os.sep) and not d.startswith(os.path.join(source, "plugins")):
+        if (under(d, source) and not under(d, os.path.join(source, "plugins"))
+                and not under(d, prefix)):
             sys.exit(f"{entry['file']}: include path {d} is in the tree outside plugins/")
 # The product's build: no plugin translation unit has an include path into core/.
 units = plugin_units(product)
@@ -54,7 +60,7 @@ if not units:
     sys.exit(f"no plugin translation unit in {product}")
 for entry in units:
     for d in include_dirs(entry):
-        if d == os.path.join(source, "core") or d.startswith(os.path.join(source, "core") + os.sep):
+        if under(d, os.path.join(source, "core")):
             sys.exit(f"{entry['file']}: include path {d} reaches core/")
 PY
 
