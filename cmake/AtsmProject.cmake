@@ -9,25 +9,23 @@ function(atsm_warnings target)
   endif()
 endfunction()
 
-# A connector plugin: a MODULE library that exports only atsm_connector_entry, built into the
-# build tree's plugin dir (so build/bin/atsmigrate finds it) and installed into lib/atsmigrate/plugins.
+# A connector plugin: the SDK's atsmigrate_add_connector (exactly what a third party uses), plus
+# the project's warnings, output into the build tree's plugin dir (so build/bin/atsmigrate finds it)
+# and installation into lib/atsmigrate/plugins.
 function(atsm_add_plugin target)
   cmake_parse_arguments(ARG "NO_INSTALL" "OUTPUT_DIR" "SOURCES" ${ARGN})
-  add_library(${target} MODULE ${ARG_SOURCES})
+  if(NOT COMMAND atsmigrate_add_connector)
+    message(FATAL_ERROR "atsm_add_plugin needs the SDK: add_subdirectory(sdk) or find_package(atsmigrate-sdk)")
+  endif()
+  atsmigrate_add_connector(${target} SOURCES ${ARG_SOURCES})
   atsm_warnings(${target})
-  target_link_libraries(${target} PRIVATE atsm::sdk)
   set(out ${ATSM_PLUGIN_OUTPUT_DIR})
   if(ARG_OUTPUT_DIR)
     set(out ${ARG_OUTPUT_DIR})
   endif()
-  set_target_properties(${target} PROPERTIES
-    PREFIX "lib"
-    LIBRARY_OUTPUT_DIRECTORY ${out}
-    C_VISIBILITY_PRESET hidden
-    CXX_VISIBILITY_PRESET hidden
-    VISIBILITY_INLINES_HIDDEN ON)
-  target_link_options(${target} PRIVATE
-    "LINKER:--version-script=${PROJECT_SOURCE_DIR}/sdk/connector.version" "LINKER:--no-undefined")
+  if(out)
+    set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${out})
+  endif()
   if(NOT ARG_NO_INSTALL)
     install(TARGETS ${target} LIBRARY DESTINATION ${ATSM_PLUGIN_INSTALL_DIR})
   endif()

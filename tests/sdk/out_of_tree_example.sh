@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Installs the build into a temporary prefix, checks the installed layout (README, issue 3), builds
-# sdk/examples/hello-connector out of tree against it with find_package(atsmigrate-sdk), and checks
-# the installed atsmigrate loads it next to the installed vendor plugins.
+# Installs the build into a temporary prefix and checks the installed layout (README, issue 3);
+# builds sdk/examples/hello-connector, copied out of the tree, against the SDK-only install (the
+# sdk.install fixture, issue 21) with find_package(atsmigrate-sdk), and checks the installed
+# atsmigrate loads it next to the installed vendor plugins. The template configured against the
+# product's install finds the installed atsmigrate by itself.
+# Usage: out_of_tree_example.sh BUILD_DIR SOURCE_DIR SDK_WORK_DIR
 set -euo pipefail
-build_dir=$1 source_dir=$2
+build_dir=$1 source_dir=$2 sdk_prefix=$3/prefix
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
@@ -17,10 +20,25 @@ done
 for program in bin/atsmigrate bin/ats-sandbox; do
   [ -x "$work/prefix/$program" ] || { echo "installed $program is not executable"; exit 1; }
 done
-# The example is a third party's project: plain flags, no sanitizers, no project settings.
-env -u CXXFLAGS -u LDFLAGS cmake -S "$source_dir/sdk/examples/hello-connector" -B "$work/hello" \
-  -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
+for path in share/doc/atsmigrate-sdk/README.md share/doc/atsmigrate-sdk/template/CMakeLists.txt \
+            share/doc/atsmigrate-sdk/examples/hello-connector/CMakeLists.txt; do
+  [ -f "$work/prefix/$path" ] || { echo "install lacks $path"; exit 1; }
+done
+# The example is a third party's project: plain flags, no sanitizers, no project settings, only
+# the SDK-only install on the prefix path.
+cp -r "$source_dir/sdk/examples/hello-connector" "$work/hello-src"
+env -u CXXFLAGS -u LDFLAGS -u CMAKE_PREFIX_PATH cmake -S "$work/hello-src" -B "$work/hello" \
+  -DCMAKE_PREFIX_PATH="$sdk_prefix" >/dev/null
 cmake --build "$work/hello" >/dev/null
+grep -q "^atsmigrate-sdk_DIR:PATH=$sdk_prefix/" "$work/hello/CMakeCache.txt" ||
+  { echo "the example did not build against the SDK-only install"; exit 1; }
+# The template, configured against the product's install, finds the installed atsmigrate for
+# its verify test by itself.
+cp -r "$source_dir/sdk/template" "$work/template-src"
+env -u CXXFLAGS -u LDFLAGS -u CMAKE_PREFIX_PATH cmake -S "$work/template-src" -B "$work/template" \
+  -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+grep -q "ATSMIGRATE_EXECUTABLE:FILEPATH=$work/prefix/bin/atsmigrate" "$work/template/CMakeCache.txt" ||
+  { echo "the template did not find the installed atsmigrate"; exit 1; }
 # Only what the installation and --plugin-path hold: no plugin directory from the caller's shell.
 listing=$(env -u ATSMIGRATE_PLUGIN_PATH "$work/prefix/bin/atsmigrate" plugins list --json \
   --plugin-path "$work/hello")
