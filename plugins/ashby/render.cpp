@@ -78,10 +78,7 @@ std::string feedback_heading(const model::Feedback& feedback) {
   return heading;
 }
 
-}  // namespace
-
-namespace {
-
+// The plan's display names by source (remember_source_labels).
 std::mutex source_labels_mutex;
 std::map<std::string, std::string, std::less<>> source_labels;
 
