@@ -58,6 +58,10 @@ void print_extract(const pipeline::ExtractStats& stats) {
   for (const std::string& kind : stats.skipped_kinds) {
     std::cerr << fmt::format("  extracted {:<15} (complete from an earlier run)\n", kind);
   }
+  if (stats.read_nothing()) {
+    std::cerr << "  nothing read: every kind of the source is complete in this work dir; to read "
+                 "a new snapshot of it (a fresh export), run again with --reread\n";
+  }
   for (const auto& [kind, count] : stats.unfetched) {
     std::cerr << fmt::format(
         "  extracted {:<15} {} record(s) the source could not fetch now: failed; a re-run "
@@ -273,6 +277,12 @@ class PrintingObserver : public pipeline::StepObserver {
   void unfinished_step(const std::string& description) override {
     std::cerr << "warning: " << description << '\n';
   }
+  void reread_started(const std::string& source, const std::vector<std::string>& kinds) override {
+    std::cerr << fmt::format(
+        "reread: reading {} of {} again from the start\n",
+        kinds.empty() ? std::string("every kind") : fmt::format("{}", fmt::join(kinds, ", ")),
+        source);
+  }
   void delta_started(const std::string& source, const std::string& since) override {
     std::cerr << fmt::format("delta: reading what changed in {} since {}\n", source, since);
   }
@@ -294,6 +304,8 @@ pipeline::StepRequest step_request(const std::string& step, const RunArguments& 
   request.dry_run = arguments.dry_run;
   request.since = arguments.since;
   request.delta = arguments.delta;
+  request.reread = arguments.reread;
+  request.reread_kinds = arguments.reread_kinds;
   request.workers = arguments.workers;
   request.load_chunk = arguments.load_chunk;
   request.exit_status_if_ended_early = kExitFatal;
@@ -402,6 +414,14 @@ void add_migration_options(CLI::App& app, RunArguments& arguments) {
       ->type_name("TIME");
   app.add_flag("--delta", arguments.delta,
                "Delta run from where the last complete read of the source started");
+  app.add_flag("--reread", arguments.reread,
+               "Read the whole source again from its start (a new snapshot, e.g. a fresh "
+               "export, into the same work dir): unchanged records are skipped, changed ones "
+               "updated, new ones created");
+  app.add_option("--reread-kind", arguments.reread_kinds,
+                 "Read this kind of the source again from its start (repeatable), as --reread "
+                 "does for every kind")
+      ->type_name("KIND");
   app.add_flag("--rebind-accounts", arguments.rebind_accounts,
                "The source or target account is the same under a new key or address: record "
                "it as the work dir's (a work dir refuses other accounts)");

@@ -21,17 +21,19 @@ struct RunArguments {
   std::vector<std::string> settings;
   std::string credentials_file;
   std::string mapping_file;
-  unsigned workers = 0;                // 0: derived from the sink's limit and latency
-  bool list_failed = false;            // status --failed
-  bool dry_run = false;                // --dry-run: plan and forecast, write nothing
-  std::string since;                   // --since TIME
-  bool delta = false;                  // --delta
-  bool rebind_accounts = false;        // --rebind-accounts: the same accounts under new keys
-  std::int64_t load_chunk = 2000;      // --load-chunk: records of a kind the load holds at once
-  std::uint64_t max_response_mb = 32;  // --max-response-mb
-  std::uint64_t max_record_mb = 16;    // --max-record-mb
-  double sample_percent = 5;           // report --sample-percent
-  std::uint64_t sample_seed = 1;       // report --seed
+  unsigned workers = 0;                   // 0: derived from the sink's limit and latency
+  bool list_failed = false;               // status --failed
+  bool dry_run = false;                   // --dry-run: plan and forecast, write nothing
+  std::string since;                      // --since TIME
+  bool delta = false;                     // --delta
+  bool reread = false;                    // --reread
+  std::vector<std::string> reread_kinds;  // --reread-kind KIND...
+  bool rebind_accounts = false;           // --rebind-accounts: the same accounts under new keys
+  std::int64_t load_chunk = 2000;         // --load-chunk: records of a kind the load holds at once
+  std::uint64_t max_response_mb = 32;     // --max-response-mb
+  std::uint64_t max_record_mb = 16;       // --max-record-mb
+  double sample_percent = 5;              // report --sample-percent
+  std::uint64_t sample_seed = 1;          // report --seed
 };
 
 // Options shared by every migration command; defined on the top-level app so they may stand

@@ -32,6 +32,8 @@ boost::json::array to_json_array(const std::vector<std::string>& items) {
 boost::json::object plugin_json(const host::LoadedPlugin& plugin, bool detailed) {
   boost::json::object object{
       {"name", plugin.name()},
+      {"display_name", plugin.display_name()},
+      {"display_name_declared", plugin.declares_display_name()},
       {"version", plugin.version()},
       {"description", plugin.description()},
       {"roles", to_json_array(plugin.roles())},
@@ -90,8 +92,8 @@ int list_plugins(const GlobalOptions& global, bool as_json) {
               << '\n';
     return kExitOk;
   }
-  std::cout << fmt::format("{:<14} {:<9} {:<12} {:<5} {:<60} {}\n", "NAME", "VERSION", "ROLES",
-                           "ABI", "KINDS", "PATH");
+  std::cout << fmt::format("{:<14} {:<16} {:<9} {:<12} {:<5} {:<60} {}\n", "NAME", "DISPLAY",
+                           "VERSION", "ROLES", "ABI", "KINDS", "PATH");
   for (const auto& plugin : registry.plugins()) {
     std::vector<std::string> kinds = plugin->source_kinds();
     for (const std::string& kind : plugin->sink_kinds()) {
@@ -101,9 +103,10 @@ int list_plugins(const GlobalOptions& global, bool as_json) {
     // Joined first: a width applied to fmt::join would pad each element instead of the whole.
     std::string roles = fmt::format("{}", fmt::join(plugin->roles(), ","));
     std::string kind_list = fmt::format("{}", fmt::join(kinds, ","));
-    std::cout << fmt::format(
-        "{:<14} {:<9} {:<12} {:<5} {:<60} {}\n", plugin->name(), plugin->version(), roles,
-        host::abi_version_text(plugin->abi_version()), kind_list, plugin->path().string());
+    std::cout << fmt::format("{:<14} {:<16} {:<9} {:<12} {:<5} {:<60} {}\n", plugin->name(),
+                             plugin->display_name(), plugin->version(), roles,
+                             host::abi_version_text(plugin->abi_version()), kind_list,
+                             plugin->path().string());
   }
   return kExitOk;
 }
@@ -125,6 +128,8 @@ int show_plugin(const GlobalOptions& global, const std::string& name, bool as_js
     return kExitOk;
   }
   std::cout << fmt::format("{} {}: {}\n", plugin->name(), plugin->version(), plugin->description());
+  std::cout << fmt::format("  display name: {}{}\n", plugin->display_name(),
+                           plugin->declares_display_name() ? "" : " (derived from the name)");
   std::cout << fmt::format("  path:         {}\n", plugin->path().string());
   std::cout << fmt::format("  ABI:          {}\n", host::abi_version_text(plugin->abi_version()));
   std::cout << fmt::format("  roles:        {}\n", fmt::join(plugin->roles(), ", "));

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <system_error>
 
@@ -131,6 +132,59 @@ std::vector<SecretSpec> parse_secrets(const char* text) {
   return secrets;
 }
 
+constexpr size_t kMaxDisplayNameLength = 64;
+
+// The name's words between '_' and '-', each capitalised, joined by a space: "legacy_ats" gives
+// "Legacy Ats" (connector.h, atsm.connector.display/1, for a connector that declares none).
+std::string derived_display_name(std::string_view name) {
+  std::string label;
+  bool word_start = true;
+  for (char c : name) {
+    if (c == '_' || c == '-') {
+      word_start = true;
+      continue;
+    }
+    if (word_start && !label.empty())
+      label += ' ';
+    label += word_start && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+    word_start = false;
+  }
+  return label;
+}
+
+// The declared display name (atsm.connector.display/1), checked as connector.h says; nullopt when
+// the connector declares none (before 1.2, or by choice).
+std::optional<std::string> declared_display_name(const atsm_connector& descriptor) {
+  if (descriptor.get_extension == nullptr)
+    return std::nullopt;
+  const auto* display = static_cast<const atsm_connector_display_v1*>(
+      descriptor.get_extension(ATSM_EXT_CONNECTOR_DISPLAY));
+  if (display == nullptr)
+    return std::nullopt;
+  if (display->struct_size < sizeof(atsm_connector_display_v1) || display->display_name == nullptr)
+    throw Refused("its display name extension (atsm.connector.display/1) is short or names none");
+  size_t length = bounded_length(display->display_name, kMaxDisplayNameLength);
+  if (length == 0 || length > kMaxDisplayNameLength)
+    throw Refused(
+        fmt::format("its display name is empty or longer than {} bytes", kMaxDisplayNameLength));
+  std::string name(display->display_name, length);
+  // boost::json's parser checks the UTF-8; quotes and backslashes are escaped for it.
+  std::string quoted = "\"";
+  for (char c : name) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      throw Refused("its display name contains a control character");
+    if (c == '"' || c == '\\')
+      quoted += '\\';
+    quoted += c;
+  }
+  quoted += '"';
+  boost::system::error_code error;
+  boost::json::parse(quoted, error);
+  if (error)
+    throw Refused("its display name is not valid UTF-8");
+  return name;
+}
+
 void check_permissions(const std::filesystem::path& path) {
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0) {
@@ -228,6 +282,9 @@ LoadedPlugin::LoadedPlugin(boost::dll::shared_library library, std::filesystem::
     throw Refused("a source that lists no source kinds");
   if (is_sink() && sink_kinds_.empty())
     throw Refused("a sink that lists no sink kinds");
+  std::optional<std::string> declared = declared_display_name(descriptor_);
+  declares_display_name_ = declared.has_value();
+  display_name_ = declared ? *declared : derived_display_name(name_);
 }
 
 std::vector<std::string> LoadedPlugin::roles() const {

@@ -44,6 +44,10 @@ class LoadedPlugin {
   const std::string& name() const { return name_; }
   const std::string& version() const { return version_; }
   const std::string& description() const { return description_; }
+  // What people call the connector's system ("Lever"): the one it declares
+  // (atsm.connector.display/1, ABI 1.2), else derived from the name ("legacy_ats": "Legacy Ats").
+  const std::string& display_name() const { return display_name_; }
+  bool declares_display_name() const { return declares_display_name_; }
   bool is_source() const { return (descriptor_.roles & ATSM_ROLE_SOURCE) != 0; }
   bool is_sink() const { return (descriptor_.roles & ATSM_ROLE_SINK) != 0; }
   std::vector<std::string> roles() const;
@@ -59,7 +63,8 @@ class LoadedPlugin {
   boost::dll::shared_library library_;  // declared first: destroyed last
   std::filesystem::path path_;
   atsm_connector descriptor_;
-  std::string name_, version_, description_;
+  std::string name_, version_, description_, display_name_;
+  bool declares_display_name_ = false;
   std::vector<std::string> source_kinds_, sink_kinds_;
   std::vector<ConfigKey> config_keys_;
   std::vector<SecretSpec> secrets_;

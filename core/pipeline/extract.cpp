@@ -1,6 +1,7 @@
 #include "pipeline/extract.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <algorithm>
 #include <boost/json.hpp>
@@ -231,6 +232,29 @@ void begin_delta(Session& session, const std::string& since) {
   staging.put_batch(source, kDeltaSince, {}, since);
 }
 
+void begin_reread(Session& session, const std::vector<std::string>& kinds) {
+  store::StagingStore& staging = session.staging();
+  const host::LoadedPlugin& plugin = session.source_plugin();
+  const std::string& source = plugin.name();
+  const std::vector<std::string>& offered = plugin.source_kinds();
+  for (const std::string& kind : kinds) {
+    if (std::find(offered.begin(), offered.end(), kind) == offered.end())
+      throw UsageError(fmt::format("--reread-kind {}: source '{}' reads no such kind (it reads {})",
+                                   kind, source, fmt::join(offered, ", ")));
+  }
+  for (const std::string& kind : kinds.empty() ? offered : kinds)
+    staging.put_batch(source, kind, {}, std::string());
+  staging.put_batch(source, kDeltaSince, {}, std::string());
+  if (kinds.empty()) {
+    staging.put_batch(source, kExtractionStarted, {}, std::string());  // a new full read starts
+  } else if (std::optional<std::string> mark = staging.checkpoint(source, kHighWaterMark);
+             present(mark) && !present(staging.checkpoint(source, kExtractionStarted))) {
+    // The other kinds are not read again: what the next --delta must read from stays the start
+    // of the last complete read, which this partial read then keeps.
+    staging.put_batch(source, kExtractionStarted, {}, *mark);
+  }
+}
+
 std::optional<std::string> high_water_mark(Session& session) {
   std::optional<std::string> mark =
       session.staging().checkpoint(session.source_plugin().name(), kHighWaterMark);
@@ -248,6 +272,7 @@ ExtractStats extract(Session& session, const ExtractListener& listener) {
   for (const std::string& kind : source.plugin().source_kinds())
     all_complete = all_complete && staging.checkpoint(source_name, kind) ==
                                        std::optional<std::string>(kExtractComplete);
+  stats.complete_before = all_complete;
   if (!all_complete && !present(staging.checkpoint(source_name, kExtractionStarted)))
     staging.put_batch(source_name, kExtractionStarted, {}, model::now_timestamp());
 

@@ -35,6 +35,10 @@ struct ExtractStats {
   // Kinds left open because the source could not fetch some records now (kind -> records); a
   // re-run resumes them at the source's checkpoint.
   std::map<std::string, int64_t> unfetched;
+  // Every kind was complete from an earlier run when this one started: a source is read to its
+  // end once per work dir, so nothing new of it was read (a fresh export needs --reread).
+  bool complete_before = false;
+  bool read_nothing() const { return complete_before && staged.empty() && unfetched.empty(); }
 };
 
 // The checkpoint that marks a kind as completely extracted.
@@ -50,6 +54,13 @@ inline constexpr const char* kDeltaSince = "atsm:delta_since";    // the delta r
 // Prepares the staging store for a delta read from `since`: every kind is read again (only what
 // changed since), unless a delta read from the same time is already under way (it resumes).
 void begin_delta(Session& session, const std::string& since);
+// Prepares the staging store for reading the source's snapshot again (--reread: a fresh export in
+// place of the one read): every kind's checkpoint goes back to the start, or only those of
+// `kinds` when given (--reread-kind; UsageError for a kind the source does not read), and a delta
+// under way is dropped. The records read again go through the ledger like any (unchanged:
+// skipped, changed: updated, new: created); one the new snapshot lacks stays staged and in the
+// target. Reading some kinds again leaves the high-water mark of --delta where it was.
+void begin_reread(Session& session, const std::vector<std::string>& kinds = {});
 // The time the last complete read of the source started: what `--delta` reads from.
 std::optional<std::string> high_water_mark(Session& session);
 

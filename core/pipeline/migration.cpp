@@ -39,6 +39,21 @@ void start_delta_if_asked(Session& session, const StepRequest& request, StepObse
   observer.delta_started(session.options().source, since);
 }
 
+// --reread: every kind of the source is read again from its start, without `since`, so a new
+// snapshot (a fresh export into the same place) replaces the one the work dir read.
+void start_reread_if_asked(Session& session, const StepRequest& request, StepObserver& observer) {
+  if (!request.reread && request.reread_kinds.empty())
+    return;
+  if (request.reread && !request.reread_kinds.empty())
+    throw UsageError("--reread reads every kind again, --reread-kind only those: give one of them");
+  if (!request.since.empty() || request.delta)
+    throw UsageError(
+        "--reread reads the whole source again; --since/--delta read only what changed: give "
+        "one of them");
+  begin_reread(session, request.reread_kinds);
+  observer.reread_started(session.options().source, request.reread_kinds);
+}
+
 // Says what an earlier run that did not finish was doing, and guards this run's step: a plugin
 // that crashes this process or calls exit() leaves a record the next run reports, and exit()
 // ends this run with the fatal status instead of the plugin's.
@@ -81,8 +96,10 @@ StepResult run_step(Session& session, const StepRequest& request, StepObserver& 
     result.plan = make_plan(session);
     return result;
   }
-  if (step == "migrate" || step == "extract" || step == "plan")
+  if (step == "migrate" || step == "extract" || step == "plan") {
+    start_reread_if_asked(session, request, observer);
     start_delta_if_asked(session, request, observer);
+  }
   // Both plugins and their configuration are checked before anything is read (after the
   // delta's `since` joins the source's configuration): a typo in --sink or a bad value must
   // not wait for the whole source to be read.

@@ -19,11 +19,13 @@
 namespace atsm::pipeline {
 
 struct StepRequest {
-  std::string step = "migrate";  // migrate | extract | plan | load | report
-  bool dry_run = false;          // migrate: plan and forecast, write nothing
-  std::string since;             // a delta read from this ISO 8601 time
-  bool delta = false;            // a delta read from the last complete read's start
-  unsigned workers = 0;          // LoadOptions::workers
+  std::string step = "migrate";           // migrate | extract | plan | load | report
+  bool dry_run = false;                   // migrate: plan and forecast, write nothing
+  std::string since;                      // a delta read from this ISO 8601 time
+  bool delta = false;                     // a delta read from the last complete read's start
+  bool reread = false;                    // the source's whole snapshot read again (a fresh export)
+  std::vector<std::string> reread_kinds;  // only these kinds read again
+  unsigned workers = 0;                   // LoadOptions::workers
   std::int64_t load_chunk = 2000;
   // The exit status a plugin's exit() mid-step turns into (host::StepGuard).
   int exit_status_if_ended_early = 1;
@@ -38,6 +40,11 @@ class StepObserver {
   virtual void delta_started(const std::string& source, const std::string& since) {
     (void)source;
     (void)since;
+  }
+  // --reread (`kinds` empty: every kind) or --reread-kind.
+  virtual void reread_started(const std::string& source, const std::vector<std::string>& kinds) {
+    (void)source;
+    (void)kinds;
   }
   virtual void extracted(const ExtractStats& stats) { (void)stats; }
   // A step's calls and wall time, for the work dir's run log.

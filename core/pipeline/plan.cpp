@@ -350,6 +350,7 @@ void prepare_sink(Session& session, Plan& plan, const std::map<std::string, int6
                                        {"confidential", is_confidential}});
   });
   json::object prepare_input{{"source", source},
+                             {"source_display_names", session.source_display_names()},
                              {"options", plan.options.to_json()},
                              {"counts", counts_json},
                              {"references", references},

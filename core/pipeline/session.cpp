@@ -265,6 +265,14 @@ const host::LoadedPlugin& Session::require_plugin(const std::string& name, const
 const host::LoadedPlugin& Session::source_plugin() {
   return require_plugin(options_.source, "source");
 }
+boost::json::object Session::source_display_names() const {
+  boost::json::object names;
+  for (const auto& plugin : registry_.plugins()) {
+    if (plugin->is_source())
+      names[plugin->name()] = plugin->display_name();
+  }
+  return names;
+}
 const host::LoadedPlugin& Session::sink_plugin() {
   return require_plugin(options_.sink, "sink");
 }

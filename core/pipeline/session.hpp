@@ -118,6 +118,10 @@ class Session {
   std::unique_ptr<host::ConnectorInstance> open_sink_instance();
   const host::LoadedPlugin& sink_plugin();
   const host::LoadedPlugin& source_plugin();
+  // Every installed source's display name by plugin name (declared, else derived: connector.h
+  // atsm.connector.display/1), for the sink's plan: records of any source in the work dir may
+  // reach it.
+  boost::json::object source_display_names() const;
   // Opens the source and the sink now (each when needed, or when named), so that a wrong
   // plugin name or configuration value is a UsageError before anything is read or written.
   void open_plugins(bool source_needed, bool sink_needed);

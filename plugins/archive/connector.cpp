@@ -48,4 +48,5 @@ ATSM_DEFINE_CONNECTOR(
         .config_keys_json = kConfigKeys,
         .secrets_json =
             R"json([{"name":"ARCHIVE_HASH_KEY","description":"HMAC key for hash_columns (another name can be chosen with hash_secret)","required":false}])json",
-        .get_extension = &extension}))
+        .get_extension = &extension,
+        .display_name = "Archive"}))

@@ -62,4 +62,5 @@ ATSM_DEFINE_CONNECTOR(
         .config_keys_json = kConfigKeys,
         .secrets_json =
             R"json([{"name":"ASHBY_API_KEY","description":"Ashby API key (Basic auth user name)","required":true}])json",
-        .get_extension = &extension}))
+        .get_extension = &extension,
+        .display_name = "Ashby"}))

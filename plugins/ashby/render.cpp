@@ -6,6 +6,8 @@
 #include <boost/json.hpp>
 #include <cctype>
 #include <cstdio>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include <atsmigrate/model/enums.hpp>
@@ -76,13 +78,28 @@ std::string feedback_heading(const model::Feedback& feedback) {
   return heading;
 }
 
+// The plan's display names by source (remember_source_labels).
+std::mutex source_labels_mutex;
+std::map<std::string, std::string, std::less<>> source_labels;
+
 }  // namespace
 
+void remember_source_labels(const boost::json::value* source_display_names) {
+  if (source_display_names == nullptr || !source_display_names->is_object())
+    return;
+  std::lock_guard lock(source_labels_mutex);
+  for (const auto& [name, label] : source_display_names->as_object()) {
+    if (label.is_string() && !label.as_string().empty())
+      source_labels[std::string(name)] = std::string(label.as_string());
+  }
+}
+
 std::string source_label(std::string_view source) {
-  if (source == "lever")
-    return "Lever";
-  if (source == "greenhouse")
-    return "Greenhouse";
+  {
+    std::lock_guard lock(source_labels_mutex);
+    if (auto known = source_labels.find(source); known != source_labels.end())
+      return known->second;
+  }
   std::string label(source);
   if (!label.empty())
     label[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(label[0])));

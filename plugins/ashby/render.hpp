@@ -14,8 +14,13 @@
 
 namespace atsm::ashby {
 
-// "Lever", "Greenhouse", or the source's name with a capital first letter.
+// How a source shows in text ("Lever note — ..."): the display name the plan gave for it
+// (prepare's `source_display_names`, sdk/docs/sink-protocol.md §1), else the source's name with
+// a capital first letter (a host before ABI 1.2 sends none).
 std::string source_label(std::string_view source);
+// Keeps the plan's display names for source_label. A plugin name means one connector in a host
+// process, so its display name is one fact per process, whichever instance's plan brought it.
+void remember_source_labels(const boost::json::value* source_display_names);
 // "2019-03-04 14:02 UTC" for a model timestamp; the text itself when it does not parse.
 std::string display_time(std::string_view timestamp);
 

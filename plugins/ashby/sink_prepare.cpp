@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "render.hpp"
 #include "sink_support.hpp"
 
 namespace atsm::ashby {
@@ -115,6 +116,7 @@ std::string AshbySink::prepare(const std::string& plan_json) {
   const object& plan = parsed.as_object();
   // The run's migration options come with the plan, every time (nothing kept from another plan).
   PlanOptions options = parse_plan_options(plan.if_contains("options"));
+  remember_source_labels(plan.if_contains("source_display_names"));
   {
     std::lock_guard lock(mutex_);
     plan_options_ = options;

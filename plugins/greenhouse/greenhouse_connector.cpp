@@ -156,4 +156,5 @@ ATSM_DEFINE_CONNECTOR(
             R"([{"name":"GREENHOUSE_CLIENT_ID","description":"Harvest v3 OAuth client id","required":true},)"
             R"({"name":"GREENHOUSE_CLIENT_SECRET","description":"Harvest v3 OAuth client secret","required":true}])",
         .get_extension = &atsm::greenhouse::extension,
+        .display_name = "Greenhouse",
     }))

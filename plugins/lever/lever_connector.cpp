@@ -184,4 +184,5 @@ ATSM_DEFINE_CONNECTOR(
         .config_keys_json = kConfigKeysJson,
         .secrets_json = kSecretsJson,
         .get_extension = &extension,
+        .display_name = "Lever",
     }))

@@ -153,22 +153,26 @@ TEST(CliTest, PluginsListShowsTheVendorPluginsWithRolesAndAbi) {
   EXPECT_EQ(run.err, "") << "a build tree's own plugins are all accepted";
   const auto lines = lines_of(run.out);
   ASSERT_FALSE(lines.empty());
-  EXPECT_EQ(words_of(lines[0]),
-            (std::vector<std::string>{"NAME", "VERSION", "ROLES", "ABI", "KINDS", "PATH"}));
-  // README: Lever and Greenhouse are sources, Ashby is a sink.
-  const std::map<std::string, std::string> expected_roles = {
-      {"lever", "source"}, {"greenhouse", "source"}, {"ashby", "sink"}};
-  for (const auto& [name, roles] : expected_roles) {
+  EXPECT_EQ(words_of(lines[0]), (std::vector<std::string>{"NAME", "DISPLAY", "VERSION", "ROLES",
+                                                          "ABI", "KINDS", "PATH"}));
+  // README: Lever and Greenhouse are sources, Ashby is a sink; each declares the vendor's name.
+  const std::map<std::string, std::pair<std::string, std::string>> expected = {
+      {"lever", {"Lever", "source"}},
+      {"greenhouse", {"Greenhouse", "source"}},
+      {"ashby", {"Ashby", "sink"}}};
+  for (const auto& [name, display_and_roles] : expected) {
+    const auto& [display, roles] = display_and_roles;
     const auto row = std::find_if(lines.begin() + 1, lines.end(), [&](const std::string& line) {
       const auto words = words_of(line);
       return !words.empty() && words[0] == name;
     });
     ASSERT_NE(row, lines.end()) << name << " not listed:\n" << run.out;
     const auto words = words_of(*row);
-    ASSERT_EQ(words.size(), 6u) << *row;
-    EXPECT_EQ(words[2], roles) << *row;
-    EXPECT_EQ(words[3], header_abi_version()) << *row;
-    EXPECT_EQ(fs::path(words[5]), fs::path(ATSM_BUILD_PLUGIN_DIR) / ("lib" + name + ".so")) << *row;
+    ASSERT_EQ(words.size(), 7u) << *row;
+    EXPECT_EQ(words[1], display) << *row;
+    EXPECT_EQ(words[3], roles) << *row;
+    EXPECT_EQ(words[4], header_abi_version()) << *row;
+    EXPECT_EQ(fs::path(words[6]), fs::path(ATSM_BUILD_PLUGIN_DIR) / ("lib" + name + ".so")) << *row;
   }
 }
 
@@ -181,6 +185,7 @@ TEST(CliTest, PluginsListJsonAgreesWithTheTable) {
     const json::object* plugin = plugin_named(listing, name);
     ASSERT_NE(plugin, nullptr) << name << " not listed:\n" << run.out;
     EXPECT_EQ(plugin->at("abi_version").as_string(), header_abi_version());
+    EXPECT_TRUE(plugin->at("display_name_declared").as_bool()) << name;
     EXPECT_EQ(strings_of(plugin->at("roles")),
               std::vector<std::string>{name == "ashby" ? "sink" : "source"});
   }

@@ -18,6 +18,7 @@
 #include "net/test_support.hpp"
 #include "pipeline/duplicates.hpp"
 #include "pipeline/extract.hpp"
+#include "pipeline/migration.hpp"
 #include "pipeline/reasons.hpp"
 #include "pipeline/references.hpp"
 #include "pipeline/session.hpp"
@@ -169,6 +170,74 @@ TEST_F(PipelineTest, ExtractStagesEveryRecordAndAFinishedKindIsNotReadAgain) {
   atsm::pipeline::ExtractStats stats = atsm::pipeline::extract(again);
   EXPECT_TRUE(stats.staged.empty());
   EXPECT_EQ(stats.skipped_kinds, std::vector<std::string>{"person"});
+}
+
+// A source read to its end is not read again in that work dir: the second run reads nothing and
+// knows it (the command line then names --reread). --reread and --reread-kind read it again from
+// the start; --reread-kind leaves the high-water mark --delta reads from where it was.
+TEST_F(PipelineTest, ACompleteSourceIsReadAgainOnlyWhenRereadIsAsked) {
+  struct Recorder : atsm::pipeline::StepObserver {
+    void extracted(const atsm::pipeline::ExtractStats& stats) override { last = stats; }
+    atsm::pipeline::ExtractStats last;
+  } observer;
+  // The `extract` step as the command line runs it: what it read.
+  auto extract_step = [&](bool reread, std::vector<std::string> kinds) {
+    Session session(options("echo"));
+    atsm::pipeline::StepRequest request;
+    request.step = "extract";
+    request.reread = reread;
+    request.reread_kinds = std::move(kinds);
+    observer.last = {};
+    atsm::pipeline::run_step(session, request, observer);
+    return observer.last;
+  };
+  std::optional<std::string> first_mark;
+  {
+    Session session(options("echo"));
+    atsm::pipeline::ExtractStats first = atsm::pipeline::extract(session);
+    EXPECT_FALSE(first.read_nothing());
+    first_mark = session.staging().checkpoint("echo", atsm::pipeline::kHighWaterMark);
+    ASSERT_TRUE(first_mark && !first_mark->empty());
+    atsm::pipeline::ExtractStats second = atsm::pipeline::extract(session);
+    EXPECT_TRUE(second.read_nothing()) << "every kind complete: nothing read";
+  }
+  {
+    Session session(options("echo"));
+    atsm::pipeline::begin_reread(session, {"person"});
+    atsm::pipeline::ExtractStats again = atsm::pipeline::extract(session);
+    EXPECT_FALSE(again.read_nothing());
+    EXPECT_EQ(again.staged["person"], 3) << "the kind is read from the start";
+    EXPECT_EQ(again.changed["person"], 0) << "the same snapshot: nothing changed";
+    EXPECT_EQ(session.staging().checkpoint("echo", atsm::pipeline::kHighWaterMark), first_mark)
+        << "a read of some kinds does not move --delta's starting point";
+  }
+  {
+    Session session(options("echo"));
+    atsm::pipeline::begin_reread(session);
+    EXPECT_EQ(session.staging().checkpoint("echo", "person"), std::optional<std::string>(""));
+    EXPECT_EQ(atsm::pipeline::extract(session).staged["person"], 3);
+  }
+  EXPECT_TRUE(extract_step(false, {}).read_nothing());
+  EXPECT_EQ(extract_step(true, {}).staged["person"], 3) << "--reread reads every kind again";
+  EXPECT_EQ(extract_step(false, {"person"}).staged["person"], 3) << "--reread-kind person";
+  // What cannot be meant is refused before anything is read.
+  try {
+    extract_step(false, {"note"});
+    ADD_FAILURE() << "a kind the source does not read";
+  } catch (const UsageError& error) {
+    EXPECT_NE(std::string(error.what())
+                  .find("--reread-kind note: source 'echo' reads no such "
+                        "kind (it reads person)"),
+              std::string::npos)
+        << error.what();
+  }
+  EXPECT_THROW(extract_step(true, {"person"}), UsageError);
+  Session session(options("echo"));
+  atsm::pipeline::StepRequest with_delta;
+  with_delta.step = "extract";
+  with_delta.reread = true;
+  with_delta.delta = true;
+  EXPECT_THROW(atsm::pipeline::run_step(session, with_delta, observer), UsageError);
 }
 
 TEST_F(PipelineTest, AnUnknownPluginIsAUsageErrorThatListsTheLoadedOnes) {

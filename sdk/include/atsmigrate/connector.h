@@ -1,5 +1,5 @@
 /*
- * atsmigrate connector ABI, version 1.1.
+ * atsmigrate connector ABI, version 1.2.
  *
  * This header is the specification. A connector is a shared library that exports exactly one
  * symbol, `atsm_connector_entry`, and talks to the host through the plain C tables below. It can
@@ -18,7 +18,8 @@
  *      a newer host, an older connector: the host loads it and serves it with what its minor
  *        defines. A 1.0 connector has none of 1.1's additions: asked for a 1.1 extension, its
  *        get_extension answers NULL (as 1.0 already required of an unknown id) and the host does
- *        without it; it gets no VERBATIM treatment; and the host refuses it if it sets a
+ *        without it (likewise a 1.1 connector asked for 1.2's display name: the host derives a
+ *        label from its name); it gets no VERBATIM treatment; and the host refuses it if it sets a
  *        capability bit its minor left undefined (which can only mean it was built against an
  *        unreleased header, and would be misread either way).
  *      an older host, a newer connector: an addition the host does not know is ignored (an
@@ -64,7 +65,8 @@ extern "C" {
 #endif
 
 #define ATSM_ABI_VERSION_MAJOR 1u
-#define ATSM_ABI_VERSION_MINOR 1u /* 1.1: ATSM_CAP_VERBATIM and the extensions below */
+/* 1.1: ATSM_CAP_VERBATIM and the extensions marked [since 1.1]; 1.2: atsm.connector.display/1 */
+#define ATSM_ABI_VERSION_MINOR 2u
 #define ATSM_MAKE_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (uint32_t)(minor))
 #define ATSM_ABI_VERSION ATSM_MAKE_ABI_VERSION(ATSM_ABI_VERSION_MAJOR, ATSM_ABI_VERSION_MINOR)
 #define ATSM_ABI_MAJOR(version) ((uint32_t)(version) >> 16)
@@ -484,6 +486,24 @@ typedef struct atsm_source_unmigrated_v1 {
   uint32_t abi_version;
   const char* fields_json;
 } atsm_source_unmigrated_v1;
+
+/* [since 1.2] */
+/* Extension "atsm.connector.display/1" (the descriptor's get_extension): the name people know the
+ * connector's system by ("Lever", "Greenhouse", "Legacy ATS"), for wherever its name ("lever")
+ * would otherwise become visible text: the host shows it in `atsmigrate plugins list/info` and
+ * hands a source's display name to the sink in the plan ("source_display_name",
+ * sdk/docs/sink-protocol.md §1), which writes it into what it creates ("Lever note — ...").
+ * UTF-8, 1 to 64 bytes, no control character; static storage. A host refuses a connector whose
+ * display name breaks these rules. Without the extension (a connector before 1.2, or one that
+ * declares none) the host derives a label from the name: each word between '_' and '-'
+ * capitalised, joined by a space ("legacy_ats" gives "Legacy Ats"). A 1.1 host never asks for
+ * it, and a 1.2 connector serves a 1.1 host as it is. [any-thread] */
+#define ATSM_EXT_CONNECTOR_DISPLAY "atsm.connector.display/1"
+typedef struct atsm_connector_display_v1 {
+  uint32_t struct_size;
+  uint32_t abi_version;
+  const char* display_name;
+} atsm_connector_display_v1;
 
 /* A batch of records a source emits. Borrowed for the duration of the `emit` call. */
 typedef struct atsm_batch {

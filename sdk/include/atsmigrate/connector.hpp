@@ -473,6 +473,11 @@ struct ConnectorInfo {
   const char* config_keys_json = "[]";
   const char* secrets_json = "[]";
   const void* (*get_extension)(const char* id) = nullptr;
+  // [since 1.2] What people call the connector's system ("Lever"), shown wherever the name would
+  // become visible text (atsm.connector.display/1 in connector.h); nullptr: the host derives one
+  // from the name. The generated get_extension answers that id and passes any other to the one
+  // above.
+  const char* display_name = nullptr;
 };
 
 // Generates the C trampolines for `Impl`.
@@ -582,11 +587,24 @@ struct Adapter {
     table.write = is_sink ? &write : nullptr;
     table.find = (is_sink && (info.capabilities & ATSM_CAP_FIND)) ? &find : nullptr;
     table.read_back = (is_sink && (info.capabilities & ATSM_CAP_READ_BACK)) ? &read_back : nullptr;
-    table.get_extension = info.get_extension;
+    connector_extension = info.get_extension;
+    display.display_name = info.display_name;
+    table.get_extension = &get_extension;
     return table;
   }
 
  private:
+  // The descriptor's get_extension: the display name, then what the connector answers itself.
+  static const void* get_extension(const char* id) {
+    if (id != nullptr && display.display_name != nullptr &&
+        std::string_view(id) == ATSM_EXT_CONNECTOR_DISPLAY)
+      return &display;
+    return connector_extension != nullptr ? connector_extension(id) : nullptr;
+  }
+  static inline const void* (*connector_extension)(const char* id) = nullptr;
+  static inline atsm_connector_display_v1 display = {sizeof(atsm_connector_display_v1),
+                                                     ATSM_ABI_VERSION, nullptr};
+
   static std::string json_escape(const std::string& text) {
     std::string escaped;
     for (char c : text) {

@@ -1,8 +1,10 @@
-// ABI compatibility: the current connector.h keeps every field of ABI 1.0 and 1.1 at its frozen
-// offset, every constant at its value, and every struct at least as large (minors only append);
-// plugins built against the frozen headers load in this host; and both directions of mixed minors
-// behave as connector.h's "Mixed minors" says: this 1.1 host serves a 1.0 connector without 1.1's
-// additions, and a 1.0 host (frozen_v1_0_host.c) refuses a 1.1 connector that needs VERBATIM.
+// ABI compatibility: the current connector.h keeps every field of ABI 1.0, 1.1 and 1.2 at its
+// frozen offset, every constant at its value, and every struct at least as large (minors only
+// append); plugins built against the frozen headers load in this host; and both directions of mixed
+// minors behave as connector.h's "Mixed minors" says: this host serves a 1.0 connector without
+// 1.1's additions and a 1.1 connector with a label derived from its name, a 1.0 host
+// (frozen_v1_0_host.c) refuses a 1.1 connector that needs VERBATIM, and a 1.1 host
+// (frozen_v1_1_host.c) loads a 1.2 connector, never asking for its display name.
 #include <gtest/gtest.h>
 
 #include <atsmigrate/connector.h>
@@ -28,11 +30,11 @@ using atsm::host::PluginRegistry;
 const std::string kPluginDir = ATSM_TEST_PLUGIN_DIR;
 
 const atsm_layout_entry kCurrentLayout[] = {
-#include "layout_fields_v1_1.inc"
+#include "layout_fields_v1_2.inc"
     {nullptr, 0}};
 
 const atsm_layout_text kCurrentTexts[] = {
-#include "texts_v1_1.inc"
+#include "texts_v1_2.inc"
     {nullptr, nullptr}};
 
 // Compares a frozen header's facts with the current header's; returns how many were compared.
@@ -76,16 +78,31 @@ TEST(FrozenAbi, EveryOneDotOneFieldKeepsItsOffsetAndEveryStructOnlyGrows) {
   EXPECT_GE(ATSM_ABI_VERSION_MINOR, 1u);
 }
 
-TEST(FrozenAbi, EveryOneDotOneExtensionIdIsKept) {
+TEST(FrozenAbi, EveryOneDotTwoFieldKeepsItsOffsetAndEveryStructOnlyGrows) {
+  EXPECT_GT(expect_layout_kept(atsm_frozen_layout_v1_2, "1.2"), 150);
+  EXPECT_GE(ATSM_ABI_VERSION_MINOR, 2u);
+}
+
+// Compares a frozen header's text constants with the current header's; returns how many.
+int expect_texts_kept(const atsm_layout_text* frozen) {
   std::map<std::string, std::string> current;
   for (const atsm_layout_text* entry = kCurrentTexts; entry->what != nullptr; ++entry)
     current[entry->what] = entry->text;
   int compared = 0;
-  for (const atsm_layout_text* entry = atsm_frozen_texts_v1_1; entry->what != nullptr; ++entry) {
+  for (const atsm_layout_text* entry = frozen; entry->what != nullptr; ++entry) {
     EXPECT_EQ(current[entry->what], entry->text) << entry->what;
     ++compared;
   }
-  EXPECT_EQ(compared, 6);
+  return compared;
+}
+
+TEST(FrozenAbi, EveryOneDotOneExtensionIdIsKept) {
+  EXPECT_EQ(expect_texts_kept(atsm_frozen_texts_v1_1), 6);
+}
+
+TEST(FrozenAbi, EveryOneDotTwoExtensionIdIsKept) {
+  EXPECT_EQ(expect_texts_kept(atsm_frozen_texts_v1_2), 7);
+  EXPECT_STREQ(ATSM_EXT_CONNECTOR_DISPLAY, "atsm.connector.display/1");
 }
 
 TEST(FrozenAbi, PluginBuiltAgainstTheOneDotZeroHeaderLoads) {
@@ -107,6 +124,63 @@ TEST(FrozenAbi, PluginBuiltAgainstTheOneDotOneHeaderLoadsWithItsAdditions) {
   MemoryServices services;
   ConnectorInstance sink(*plugin, services, "{}");
   EXPECT_TRUE(sink.finish("{\"kinds\":{}}")) << "the 1.1 sink.finish extension is reached";
+}
+
+TEST(FrozenAbi, PluginBuiltAgainstTheOneDotTwoHeaderLoadsWithItsDisplayName) {
+  PluginRegistry registry;
+  const LoadedPlugin* plugin = load(registry, "libtest_frozen_v1_2.so");
+  ASSERT_NE(plugin, nullptr);
+  EXPECT_EQ(plugin->abi_version(), ATSM_MAKE_ABI_VERSION(1, 2));
+  EXPECT_TRUE(plugin->declares_display_name());
+  EXPECT_EQ(plugin->display_name(), "Frozen Twelve (ABI 1.2)");
+}
+
+// connector.h: a display name is 1 to 64 bytes of UTF-8 without a control character; a host
+// refuses one that is not, rather than writing it into a target.
+TEST(FrozenAbi, ThisHostRefusesADisplayNameWithAControlCharacter) {
+  PluginRegistry registry;
+  std::string line = refusal(registry, "libtest_frozen_v1_2_broken.so");
+  EXPECT_NE(line.find("display name contains a control character"), std::string::npos) << line;
+}
+
+// A connector built with connector.hpp declares its display name in one line of ConnectorInfo,
+// and keeps answering its own extensions beside it.
+TEST(FrozenAbi, TheCxxHelperDeclaresTheDisplayNameBesideTheConnectorsOwnExtensions) {
+  PluginRegistry registry;
+  const LoadedPlugin* echo = registry.load_file(ATSM_ECHO_PLUGIN);
+  ASSERT_NE(echo, nullptr) << registry.refusals().back().line();
+  EXPECT_EQ(echo->display_name(), "Echo Syst\xc3\xa8me");
+  EXPECT_TRUE(echo->declares_display_name());
+  ASSERT_NE(echo->descriptor().get_extension, nullptr);
+  EXPECT_NE(echo->descriptor().get_extension("atsm.test.echo/1"), nullptr);
+  EXPECT_EQ(echo->descriptor().get_extension("atsm.no.such/1"), nullptr);
+}
+
+// A newer host, an older connector: a 1.1 (or 1.0) connector has no display name; this host
+// derives one from its name, as connector.h says, and does not count it as declared.
+TEST(MixedMinors, ThisHostDerivesALabelForConnectorsBeforeOneDotTwo) {
+  PluginRegistry registry;
+  const LoadedPlugin* eleven = load(registry, "libtest_frozen_v1_1.so");
+  const LoadedPlugin* ten = load(registry, "libtest_frozen_v1_0.so");
+  ASSERT_NE(eleven, nullptr);
+  ASSERT_NE(ten, nullptr);
+  EXPECT_EQ(eleven->display_name(), "Frozen11");
+  EXPECT_FALSE(eleven->declares_display_name());
+  EXPECT_EQ(ten->display_name(), "Frozen");
+  EXPECT_FALSE(ten->declares_display_name());
+}
+
+// An older host, a newer connector: a 1.1 host loads 1.2 connectors (the frozen C one, and one
+// built with connector.hpp) as it loads any, never asking for the display name; even a display
+// name this host would refuse does not matter to it.
+TEST(MixedMinors, AOneDotOneHostLoadsOneDotTwoConnectorsIgnoringTheirDisplayName) {
+  for (const std::string& file :
+       {kPluginDir + "/libtest_frozen_v1_2.so", kPluginDir + "/libtest_frozen_v1_2_broken.so",
+        std::string(ATSM_ECHO_PLUGIN)}) {
+    atsm_v1_0_host_outcome outcome = atsm_v1_1_host_load(file.c_str());
+    EXPECT_EQ(outcome.loaded, 1) << file << ": " << outcome.refusal;
+    EXPECT_EQ(outcome.abi_version, ATSM_MAKE_ABI_VERSION(1, 2)) << file;
+  }
 }
 
 // A newer host, an older connector: it loads and works, and gets none of 1.1's additions.

@@ -16,6 +16,8 @@ typedef struct atsm_layout_entry {
 extern const atsm_layout_entry atsm_frozen_layout[];
 /* The frozen 1.1 header's facts (frozen_layout_v1_1.c), NULL-terminated. */
 extern const atsm_layout_entry atsm_frozen_layout_v1_1[];
+/* The frozen 1.2 header's facts (frozen_layout_v1_2.c), NULL-terminated. */
+extern const atsm_layout_entry atsm_frozen_layout_v1_2[];
 
 /* A text constant of an ABI header: an extension id, the entry symbol. */
 typedef struct atsm_layout_text {
@@ -25,6 +27,8 @@ typedef struct atsm_layout_text {
 
 /* The frozen 1.1 header's text constants, NULL-terminated. */
 extern const atsm_layout_text atsm_frozen_texts_v1_1[];
+/* The frozen 1.2 header's text constants, NULL-terminated. */
+extern const atsm_layout_text atsm_frozen_texts_v1_2[];
 
 #ifdef __cplusplus
 }

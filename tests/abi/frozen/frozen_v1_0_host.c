@@ -1,12 +1,19 @@
 /* A host of ABI 1.0, built against the frozen 1.0 header: the loading rules of atsmigrate's
  * registry when 1.0 was released (core/host/plugin_registry.cpp then). It announces ABI 1.0 to
  * the entry point, refuses a NULL descriptor, another major and a descriptor shorter than 1.0's,
- * and knows nothing of what 1.1 added: this is what a 1.1 connector meets in an older host. */
+ * and knows nothing of what 1.1 added: this is what a 1.1 connector meets in an older host.
+ * frozen_v1_1_host.c builds the same rules against the frozen 1.1 header (a 1.1 host, which
+ * knows nothing of 1.2's display name): OLDER_HOST_HEADER and OLDER_HOST_LOAD say which. */
 #include "frozen_v1_0_host.h"
 
 #include <dlfcn.h>
+#include <stdio.h>
 
-#include "connector_v1_0.h"
+#ifndef OLDER_HOST_HEADER
+#define OLDER_HOST_HEADER "connector_v1_0.h"
+#define OLDER_HOST_LOAD atsm_v1_0_host_load
+#endif
+#include OLDER_HOST_HEADER
 
 static atsm_v1_0_host_outcome refused(void* handle, const char* reason) {
   atsm_v1_0_host_outcome outcome;
@@ -17,7 +24,7 @@ static atsm_v1_0_host_outcome refused(void* handle, const char* reason) {
   return outcome;
 }
 
-atsm_v1_0_host_outcome atsm_v1_0_host_load(const char* path) {
+atsm_v1_0_host_outcome OLDER_HOST_LOAD(const char* path) {
   atsm_v1_0_host_outcome outcome;
   atsm_connector_entry_fn entry;
   const atsm_connector* descriptor;
@@ -32,8 +39,12 @@ atsm_v1_0_host_outcome atsm_v1_0_host_load(const char* path) {
     memcpy(&entry, &symbol, sizeof entry);
   }
   descriptor = entry(ATSM_ABI_VERSION);
-  if (descriptor == NULL)
-    return refused(handle, "its entry point returned no descriptor for host ABI 1.0");
+  if (descriptor == NULL) {
+    char reason[96];
+    snprintf(reason, sizeof reason, "its entry point returned no descriptor for host ABI %u.%u",
+             (unsigned)ATSM_ABI_VERSION_MAJOR, (unsigned)ATSM_ABI_VERSION_MINOR);
+    return refused(handle, reason);
+  }
   if (ATSM_ABI_MAJOR(descriptor->abi_version) != ATSM_ABI_VERSION_MAJOR)
     return refused(handle, "built for another major version");
   if (descriptor->struct_size < sizeof(atsm_connector))

@@ -8,7 +8,7 @@
 extern "C" {
 #endif
 
-/* What a 1.0 host made of a plugin file. */
+/* What an older host (1.0 or 1.1) made of a plugin file. */
 typedef struct atsm_v1_0_host_outcome {
   int loaded;            /* 1: it would use the connector; 0: refused */
   char refusal[256];     /* why, when refused */
@@ -19,6 +19,8 @@ typedef struct atsm_v1_0_host_outcome {
 
 /* Loads `path` as atsmigrate's registry did at ABI 1.0 and unloads it again. */
 atsm_v1_0_host_outcome atsm_v1_0_host_load(const char* path);
+/* The same rules in a host of ABI 1.1 (frozen_v1_1_host.c), which knows no display name. */
+atsm_v1_0_host_outcome atsm_v1_1_host_load(const char* path);
 
 #ifdef __cplusplus
 }

@@ -89,4 +89,5 @@ ATSM_DEFINE_CONNECTOR(
             R"([{"name":"base_url","type":"string","description":"where","default":"http://x"}])",
         .secrets_json = R"([{"name":"ECHO_KEY","description":"the key","required":true}])",
         .get_extension = &echo_extension,
+        .display_name = "Echo Système",
     }))
