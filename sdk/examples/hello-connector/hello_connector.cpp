@@ -59,4 +59,5 @@ ATSM_DEFINE_CONNECTOR(HelloSource,
                           .version = "1.0.0",
                           .description = "example source: two persons, two candidacies",
                           .source_kinds_json = R"(["person","candidacy"])",
+                          .display_name = "Hello",
                       }))

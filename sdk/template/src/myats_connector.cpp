@@ -286,4 +286,5 @@ ATSM_DEFINE_CONNECTOR(MyAtsConnector,
                           .sink_kinds_json = R"(["person"])",
                           .config_keys_json = kConfigKeys,
                           .secrets_json = kSecrets,
+                          .display_name = "MyATS",
                       }))
