@@ -246,8 +246,9 @@ class Reconciler {
     counting.finish();
     if (!verbatim_)
       check_for_duplicates(sink);
-    // A verbatim sink's read_back answers its own flattened rows, not the canonical form the
-    // comparison needs: its counts are reconciled, its fields are not (yet).
+    // A verbatim sink's read_back answers the canonical record minus what its tables leave out
+    // (plugins/archive/README.md), while the field comparison expects the mapping contract's
+    // transformations: its counts are reconciled, its fields are not (yet).
     if ((sink.descriptor().capabilities & ATSM_CAP_READ_BACK) == 0 ||
         sink.descriptor().read_back == nullptr || verbatim_) {
       result_.read_back_available = false;
