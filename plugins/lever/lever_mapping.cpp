@@ -12,32 +12,6 @@
 namespace atsm::lever {
 namespace json = boost::json;
 
-const char* type_name(const json::value& value) {
-  switch (value.kind()) {
-    case json::kind::null:
-      return "null";
-    case json::kind::bool_:
-      return "a boolean";
-    case json::kind::int64:
-    case json::kind::uint64:
-    case json::kind::double_:
-      return "a number";
-    case json::kind::string:
-      return "a string";
-    case json::kind::array:
-      return "an array";
-    case json::kind::object:
-      return "an object";
-  }
-  return "something else";
-}
-
-// Stable stand-in id for a record whose own id is missing, so it can still be staged.
-std::string placeholder_id(const json::value& raw) {
-  std::size_t hash = std::hash<std::string>{}(json::serialize(raw));
-  return "missing-id-" + std::to_string(hash);
-}
-
 std::optional<std::string> user_key(const std::optional<std::string>& id) {
   if (!id)
     return std::nullopt;
