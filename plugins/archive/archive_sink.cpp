@@ -23,10 +23,6 @@ using atsm::sdk::Error;
 const std::vector<std::string> kPlannedKinds = {"user", "custom_field", "stage", "archive_reason",
                                                 "source"};
 
-const std::vector<std::string> kConfigKeys = {"dir",     "formats",       "tables",
-                                              "columns", "hash_columns",  "hash_secret",
-                                              "mode",    "include_files", "xlsx_max_rows"};
-
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
   for (const std::string& item : items)
@@ -246,95 +242,97 @@ std::string string_or(const json::object& object, const char* key) {
 
 }  // namespace
 
+const kit::ConfigTable kConfig(
+    "archive",
+    {
+        {.name = "dir",
+         .type = kit::text(),
+         .description = "directory the archive is written to (0700; files 0600)",
+         .required = true},
+        {.name = "formats",
+         .type = kit::string_list(),
+         .description = "any of csv, jsonl, xlsx (a JSON array or \"csv,xlsx\")",
+         .fallback = json::array{"csv"}},
+        {.name = "tables",
+         .type = kit::string_list(),
+         .description = "tables to write (default: all; README lists them)",
+         .fallback = json::array{}},
+        {.name = "columns",
+         .type = kit::json_object(),
+         .description = "per-table column selection: {\"persons\": [\"source_key\", \"name\"]}",
+         .fallback = json::object{}},
+        {.name = "hash_columns",
+         .type = kit::string_list(),
+         .description = "TABLE.COLUMN values replaced by HMAC-SHA-256 (hex) keyed by the secret "
+                        "hash_secret names",
+         .fallback = json::array{}},
+        {.name = "hash_secret",
+         .type = kit::text(),
+         .description = "name of the secret holding the HMAC key (credentials file or "
+                        "environment)",
+         .fallback = "ARCHIVE_HASH_KEY"},
+        {.name = "mode",
+         .type = kit::choice({"snapshot", "append"}),
+         .description = "snapshot (files replaced) | append (changed rows with _synced_at, "
+                        "deletes as _deleted tombstones)",
+         .fallback = "snapshot"},
+        {.name = "include_files",
+         .type = kit::boolean(),
+         .description = "copy attachments into files/<sha256>",
+         .fallback = false},
+        // Declared "number" since 1.0; the value is a whole number.
+        {.name = "xlsx_max_rows",
+         .type = kit::integer(2, 1048576).declared_as("number"),
+         .description = "rows per XLSX sheet, header included, before a table continues on "
+                        "another sheet",
+         .fallback = 1048576},
+    });
+
 ArchiveConfig parse_config(std::string_view config_json) {
+  const kit::Config given = kConfig.parse(config_json);
   ArchiveConfig config;
-  json::value value = parse_json(std::string(config_json), "archive config");
-  if (!value.is_object())
-    throw Error(ATSM_INVALID, "archive config: expected a JSON object");
-  for (const auto& [key, entry] : value.as_object()) {
-    if (std::find(kConfigKeys.begin(), kConfigKeys.end(), std::string(key)) == kConfigKeys.end()) {
-      throw Error(ATSM_INVALID, "archive config: unknown key '" + std::string(key) +
-                                    "'; valid keys: " + joined(kConfigKeys));
-    }
-  }
-  const json::object& o = value.as_object();
-  if (const json::value* dir = o.if_contains("dir");
-      dir && dir->is_string() && !dir->as_string().empty()) {
-    config.dir = std::string(dir->as_string());
-  } else {
+  if (given.text("dir").empty())
     throw Error(ATSM_INVALID,
-                "archive config 'dir' is required: the directory the archive is written to "
+                "archive config key 'dir' is required: the directory the archive is written to "
                 "(--set archive.dir=PATH)");
-  }
-  if (const json::value* formats = o.if_contains("formats")) {
-    config.formats = string_list(*formats, "formats");
-    for (const std::string& format : config.formats) {
-      if (format != "csv" && format != "jsonl" && format != "xlsx") {
-        throw Error(ATSM_INVALID, "archive config 'formats': unknown format '" + format +
-                                      "'; valid formats: csv, jsonl, xlsx");
-      }
-    }
-    if (config.formats.empty())
-      throw Error(ATSM_INVALID, "archive config 'formats': name at least one of csv, jsonl, xlsx");
-  }
-  if (const json::value* tables = o.if_contains("tables")) {
-    for (const std::string& table : string_list(*tables, "tables")) {
-      known_columns(table, "tables");
-      config.tables.insert(table);
+  config.dir = given.text("dir");
+  config.formats = given.list("formats");
+  for (const std::string& format : config.formats) {
+    if (format != "csv" && format != "jsonl" && format != "xlsx") {
+      throw Error(ATSM_INVALID, "archive config 'formats': unknown format '" + format +
+                                    "'; valid formats: csv, jsonl, xlsx");
     }
   }
-  if (const json::value* columns = o.if_contains("columns")) {
-    if (!columns->is_object())
-      throw Error(ATSM_INVALID,
-                  "archive config 'columns': expected an object {\"table\": [\"column\", ...]}");
-    for (const auto& [table, list] : columns->as_object()) {
-      std::vector<std::string> chosen = string_list(list, "columns." + std::string(table));
-      for (const std::string& column : chosen)
-        check_column(std::string(table), column, "columns");
-      if (chosen.empty())
-        throw Error(ATSM_INVALID, "archive config 'columns': table " + std::string(table) +
-                                      " needs at least one column");
-      config.columns[std::string(table)] = std::move(chosen);
+  if (config.formats.empty())
+    throw Error(ATSM_INVALID, "archive config 'formats': name at least one of csv, jsonl, xlsx");
+  for (const std::string& table : given.list("tables")) {
+    known_columns(table, "tables");
+    config.tables.insert(table);
+  }
+  for (const auto& [table, list] : given.value("columns").as_object()) {
+    std::vector<std::string> chosen = string_list(list, "columns." + std::string(table));
+    for (const std::string& column : chosen)
+      check_column(std::string(table), column, "columns");
+    if (chosen.empty())
+      throw Error(ATSM_INVALID, "archive config 'columns': table " + std::string(table) +
+                                    " needs at least one column");
+    config.columns[std::string(table)] = std::move(chosen);
+  }
+  for (const std::string& name : given.list("hash_columns")) {
+    size_t dot = name.find('.');
+    if (dot == std::string::npos) {
+      throw Error(ATSM_INVALID, "archive config 'hash_columns': '" + name +
+                                    "' must be TABLE.COLUMN (e.g. person_emails.address)");
     }
+    check_column(name.substr(0, dot), name.substr(dot + 1), "hash_columns");
+    config.hash_columns[name.substr(0, dot)].insert(name.substr(dot + 1));
   }
-  if (const json::value* hashed = o.if_contains("hash_columns")) {
-    for (const std::string& name : string_list(*hashed, "hash_columns")) {
-      size_t dot = name.find('.');
-      if (dot == std::string::npos) {
-        throw Error(ATSM_INVALID, "archive config 'hash_columns': '" + name +
-                                      "' must be TABLE.COLUMN (e.g. person_emails.address)");
-      }
-      check_column(name.substr(0, dot), name.substr(dot + 1), "hash_columns");
-      config.hash_columns[name.substr(0, dot)].insert(name.substr(dot + 1));
-    }
-  }
-  if (const json::value* secret = o.if_contains("hash_secret")) {
-    if (!secret->is_string() || secret->as_string().empty())
-      throw Error(ATSM_INVALID, "archive config 'hash_secret': expected a secret's name");
-    config.hash_secret = std::string(secret->as_string());
-  }
-  if (const json::value* mode = o.if_contains("mode")) {
-    config.mode = mode->is_string() ? std::string(mode->as_string()) : json::serialize(*mode);
-    if (config.mode != "snapshot" && config.mode != "append") {
-      throw Error(ATSM_INVALID,
-                  "archive config 'mode': expected snapshot | append, got " + config.mode);
-    }
-  }
-  if (const json::value* files = o.if_contains("include_files")) {
-    if (files->is_bool())
-      config.include_files = files->as_bool();
-    else if (files->is_string() && (files->as_string() == "true" || files->as_string() == "false"))
-      config.include_files = files->as_string() == "true";
-    else
-      throw Error(ATSM_INVALID, "archive config 'include_files': expected true or false");
-  }
-  if (const json::value* rows = o.if_contains("xlsx_max_rows")) {
-    if (!rows->is_int64() || rows->as_int64() < 2 || rows->as_int64() > 1048576) {
-      throw Error(ATSM_INVALID,
-                  "archive config 'xlsx_max_rows': expected a whole number from 2 to 1048576");
-    }
-    config.xlsx_max_rows = static_cast<uint32_t>(rows->as_int64());
-  }
+  config.hash_secret = given.text("hash_secret");
+  if (config.hash_secret.empty())
+    throw Error(ATSM_INVALID, "archive config 'hash_secret': expected a secret's name");
+  config.mode = given.text("mode");
+  config.include_files = given.flag("include_files");
+  config.xlsx_max_rows = static_cast<uint32_t>(given.integer("xlsx_max_rows"));
   return config;
 }
 

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <atsmigrate/connector.hpp>
+#include <atsmigrate/kit/config.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <filesystem>
@@ -32,6 +33,8 @@ struct ArchiveConfig {
   uint32_t xlsx_max_rows = 1048576;
 };
 
+// The configuration keys, declared once (descriptor and parse_config).
+extern const kit::ConfigTable kConfig;
 // Parses the plugin's configuration; throws atsm::sdk::Error(ATSM_INVALID) naming the key.
 ArchiveConfig parse_config(std::string_view config_json);
 

@@ -3,18 +3,6 @@
 
 namespace {
 
-constexpr const char* kConfigKeys = R"json([
-{"name":"dir","type":"string","description":"directory the archive is written to (0700; files 0600)","required":true},
-{"name":"formats","type":"array","description":"any of csv, jsonl, xlsx (a JSON array or \"csv,xlsx\")","default":["csv"],"required":false},
-{"name":"tables","type":"array","description":"tables to write (default: all; README lists them)","default":[],"required":false},
-{"name":"columns","type":"object","description":"per-table column selection: {\"persons\": [\"source_key\", \"name\"]}","default":{},"required":false},
-{"name":"hash_columns","type":"array","description":"TABLE.COLUMN values replaced by HMAC-SHA-256 (hex) keyed by the secret hash_secret names","default":[],"required":false},
-{"name":"hash_secret","type":"string","description":"name of the secret holding the HMAC key (credentials file or environment)","default":"ARCHIVE_HASH_KEY","required":false},
-{"name":"mode","type":"string","description":"snapshot (files replaced) | append (changed rows with _synced_at, deletes as _deleted tombstones)","default":"snapshot","required":false},
-{"name":"include_files","type":"boolean","description":"copy attachments into files/<sha256>","default":false,"required":false},
-{"name":"xlsx_max_rows","type":"number","description":"rows per XLSX sheet, header included, before a table continues on another sheet","default":1048576,"required":false}
-])json";
-
 atsm_status finish(void* instance, const char* summary_json, const atsm_output* out,
                    atsm_error* error) {
   return atsm::sdk::detail::guarded(error, [&] {
@@ -45,7 +33,7 @@ ATSM_DEFINE_CONNECTOR(
                         ATSM_CAP_VERBATIM,
         .sink_kinds_json = R"(["department","office","job","tag","person","candidacy","note",)"
                            R"("feedback","interview","offer","file"])",
-        .config_keys_json = kConfigKeys,
+        .config_keys_json = atsm::archive::kConfig.config_keys_json(),
         .secrets_json =
             R"json([{"name":"ARCHIVE_HASH_KEY","description":"HMAC key for hash_columns (another name can be chosen with hash_secret)","required":false}])json",
         .get_extension = &extension,

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include <atsmigrate/kit/config.hpp>
 #include <atsmigrate/model/record.hpp>
 #include "ashby_client.hpp"
 
@@ -23,19 +24,23 @@ namespace atsm::ashby {
 // The configuration keys: Ashby's own settings (config_keys_json in connector.cpp lists them
 // with their defaults, README.md describes them). The migration options are not among them: they
 // come with prepare (PlanOptions).
+// sink_protocol.cpp: the configuration keys, declared once (descriptor and parsing).
+extern const kit::ConfigTable kConfig;
+
+// The config's values; their defaults are kConfig's.
 struct SinkConfig {
-  std::string base_url = "https://api.ashbyhq.com";
-  double rate_limit_per_minute = 1000;
+  std::string base_url;
+  double rate_limit_per_minute = 0;
   // The archive reason (title or id) of archived candidacies whose reason is not mapped; empty:
   // none, such a candidacy fails.
-  std::string default_archive_reason = "Other";
-  std::string legacy_candidate_field = "Legacy IDs";
-  std::string legacy_application_field = "Legacy ID";
-  std::string jobless_job;         // Ashby job (title or id) of lead applications
-  std::string uploads = "handle";  // | multipart
+  std::string default_archive_reason;
+  std::string legacy_candidate_field;
+  std::string legacy_application_field;
+  std::string jobless_job;  // Ashby job (title or id) of lead applications
+  std::string uploads;      // handle | multipart
   // hold: candidacies of a job confidential in the source wait until Ashby's job.info says the
   // job is confidential (the operator's step in the web app) | proceed: written at once.
-  std::string confidential_jobs = "hold";
+  std::string confidential_jobs;
 };
 
 // Parses the config object; unknown keys and wrong types are ATSM_INVALID naming them (a

@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <set>
 
+#include <atsmigrate/kit/config.hpp>
 #include <atsmigrate/model/codec.hpp>
 #include "sink_support.hpp"
 
@@ -34,55 +35,71 @@ void check_choice(const std::string& where, const std::string& key, const std::s
 
 }  // namespace
 
+const kit::ConfigTable kConfig(
+    "ashby",
+    {
+        {.name = "base_url",
+         .type = kit::http_url(),
+         .description = "Ashby API base URL",
+         .fallback = "https://api.ashbyhq.com"},
+        {.name = "rate_limit_per_minute",
+         .type = kit::positive_number(),
+         .description = "requests per minute for the API key (Ashby: 1,000)",
+         .fallback = 1000},
+        {.name = "default_archive_reason",
+         .type = kit::text(),
+         .description = "archive reason (title or id) of archived candidacies whose reason is "
+                        "not mapped; empty: none, such a candidacy fails",
+         .fallback = "Other"},
+        {.name = "legacy_candidate_field",
+         .type = kit::text(),
+         .description = "candidate custom field holding the source ids (created when missing)",
+         .fallback = "Legacy IDs"},
+        {.name = "legacy_application_field",
+         .type = kit::text(),
+         .description = "application custom field holding the source id (created when missing)",
+         .fallback = "Legacy ID"},
+        {.name = "jobless_job",
+         .type = kit::text(),
+         .description = "Ashby job (title or id) of lead applications (options.jobless: "
+                        "lead_application)",
+         .fallback = ""},
+        {.name = "uploads",
+         .type = kit::choice({"handle", "multipart"}),
+         .description = "handle (upload-handle flow, multipart fallback) | multipart",
+         .fallback = "handle"},
+        {.name = "confidential_jobs",
+         .type = kit::choice({"hold", "proceed"}),
+         .description = "hold (candidacies of a job confidential in the source wait until the "
+                        "job is confidential in Ashby: the operator marks it in the web app, then "
+                        "runs again) | proceed (write them at once)",
+         .fallback = "hold"},
+    });
+
 SinkConfig parse_sink_config(std::string_view config_json) {
-  SinkConfig config;
+  // A migration option given as a config key is refused saying where it went, before the table
+  // would call it merely unknown.
   boost::system::error_code ec;
   value parsed = json::parse(config_json, ec);
-  if (ec || !parsed.is_object())
-    invalid("ashby config: expected a JSON object, got '" + std::string(config_json.substr(0, 80)) +
-            "'");
-  std::map<std::string, std::string*, std::less<>> strings{
-      {"base_url", &config.base_url},
-      {"default_archive_reason", &config.default_archive_reason},
-      {"legacy_candidate_field", &config.legacy_candidate_field},
-      {"legacy_application_field", &config.legacy_application_field},
-      {"jobless_job", &config.jobless_job},
-      {"uploads", &config.uploads},
-      {"confidential_jobs", &config.confidential_jobs}};
-  std::vector<std::string> unknown;
-  for (const auto& [key, member] : parsed.as_object()) {
-    if (kMigrationOptions.count(std::string_view(key)) > 0)
-      invalid("ashby config: '" + std::string(key) +
-              "' is a migration option, no longer an Ashby config key: set it in the mapping "
-              "file's \"options\" (\"" +
-              std::string(key) + "\": ...), which the plan hands to the sink; drop --set ashby." +
-              std::string(key));
-    if (key == "rate_limit_per_minute") {
-      if (!member.is_number() || member.to_number<double>() <= 0)
-        invalid("ashby config: 'rate_limit_per_minute' must be a positive number");
-      config.rate_limit_per_minute = member.to_number<double>();
-      continue;
-    }
-    auto it = strings.find(std::string_view(key));
-    if (it == strings.end()) {
-      unknown.push_back(std::string(key));
-      continue;
-    }
-    if (!member.is_string())
-      invalid("ashby config: '" + std::string(key) + "' must be a string");
-    *it->second = std::string(member.as_string());
-  }
-  if (!unknown.empty()) {
-    std::string names;
-    for (const std::string& name : unknown)
-      names += (names.empty() ? "'" : ", '") + name + "'";
-    invalid("ashby config: unknown key(s) " + names);
-  }
-  check_choice("ashby config", "uploads", config.uploads, {"handle", "multipart"});
-  check_choice("ashby config", "confidential_jobs", config.confidential_jobs, {"hold", "proceed"});
-  if (config.base_url.rfind("http://", 0) != 0 && config.base_url.rfind("https://", 0) != 0)
-    invalid("ashby config: 'base_url' must be an http(s) URL, not '" + config.base_url + "'");
-  return config;
+  if (!ec && parsed.is_object())
+    for (const auto& [key, member] : parsed.as_object())
+      if (kMigrationOptions.count(std::string_view(key)) > 0)
+        invalid("ashby config: '" + std::string(key) +
+                "' is a migration option, no longer an Ashby config key: set it in the mapping "
+                "file's \"options\" (\"" +
+                std::string(key) + "\": ...), which the plan hands to the sink; drop --set ashby." +
+                std::string(key));
+  const kit::Config config = kConfig.parse(config_json);
+  SinkConfig sink;
+  sink.base_url = config.text("base_url");
+  sink.rate_limit_per_minute = config.number("rate_limit_per_minute");
+  sink.default_archive_reason = config.text("default_archive_reason");
+  sink.legacy_candidate_field = config.text("legacy_candidate_field");
+  sink.legacy_application_field = config.text("legacy_application_field");
+  sink.jobless_job = config.text("jobless_job");
+  sink.uploads = config.text("uploads");
+  sink.confidential_jobs = config.text("confidential_jobs");
+  return sink;
 }
 
 PlanOptions parse_plan_options(const value* options) {

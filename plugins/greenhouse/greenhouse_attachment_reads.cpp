@@ -257,7 +257,7 @@ void GreenhouseSource::fetch_owed(std::vector<std::string> owed,
   std::map<std::string, std::string> failures;
   for (int round = 0; round < kRounds && !owed.empty(); ++round) {
     if (round > 0)
-      pause(std::chrono::milliseconds(500 << (round - 1)));
+      kit::pause(host_, std::chrono::milliseconds(500 << (round - 1)));
     std::vector<std::string> still;
     std::vector<model::Record> fetched_now;
     for (const std::string& id : owed) {

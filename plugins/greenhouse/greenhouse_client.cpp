@@ -5,6 +5,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include <atsmigrate/kit/url.hpp>
 #include <atsmigrate/model/time.hpp>
 
 namespace atsm::greenhouse {
@@ -83,19 +84,7 @@ bool is_2xx(int status) {
 }  // namespace
 
 std::string url_encode(const std::string& text) {
-  static const char* const hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~' || c == '|' || c == ',') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 0xf];
-    }
-  }
-  return out;
+  return kit::url_encode(text, "|,");
 }
 
 std::string endpoint_kind(const std::string& url) {

@@ -107,8 +107,8 @@ std::string resolve_location(const std::string& from, const std::string& locatio
 std::string endpoint_kind(const std::string& url);
 // The URL of rel="next" in a Link header value; nullopt when absent or empty.
 std::optional<std::string> next_link(const std::string& link_header);
-// Percent-encodes a query value (RFC 3986 unreserved characters and '|' stay, as Greenhouse's
-// own request builder sends `updated_at=gte|…`).
+// Percent-encodes a query value with the kit (RFC 3986 unreserved characters stay), keeping '|'
+// and ',' as Greenhouse's own request builder sends them (`updated_at=gte|…`, `ids=1,2`).
 std::string url_encode(const std::string& text);
 // Seconds until a token expires from a token response: expires_in, else expires_at against
 // `now_epoch_ms`, else 3600 (docs/vendors/greenhouse.md §2).

@@ -102,22 +102,10 @@ void GreenhouseSource::emit(sdk::Emitter& emitter, const std::string& kind,
   host_.progress(kind, records_, 0);
 }
 
-void GreenhouseSource::pause(std::chrono::milliseconds length) {
-  auto until = std::chrono::steady_clock::now() + length;
-  while (std::chrono::steady_clock::now() < until) {
-    host_.check_cancelled();
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
-
 }  // namespace atsm::greenhouse
 
 namespace atsm::greenhouse {
 namespace {
-// The descriptions hold parentheses, so the raw string needs its own delimiter.
-constexpr const char* kConfigKeysJson =
-    R"json([{"name":"base_url","type":"string","description":"Harvest API base URL (v3 paths are appended)","default":"https://harvest.greenhouse.io","required":false},{"name":"token_url","type":"string","description":"OAuth client-credentials token endpoint","default":"https://auth.greenhouse.io/token","required":false},{"name":"per_page","type":"integer","description":"records per list page (1-500)","default":500,"required":false},{"name":"since","type":"string","description":"ISO 8601 time: a delta run reads what was updated since (updated_at=gte|...); deletions are not visible in v3","required":false},{"name":"on_behalf_of","type":"string","description":"numeric id of the acting Site Admin user (the token's sub); default: the credential's service user","required":false},{"name":"rate_limit","type":"integer","description":"requests per 30-second window until the server's X-RateLimit-Limit says otherwise","default":50,"required":false},{"name":"rate_scale","type":"number","description":"divides the 30-second window (the sandbox's --rate-scale)","default":1,"required":false}])json";
-
 // What Harvest v3 holds that the connector does not carry into the canonical model, for the
 // report (atsm.source.unmigrated/1, connector.h); objects are the v3 list names.
 constexpr const char* kUnmigratedFieldsJson = R"json([
@@ -151,7 +139,7 @@ ATSM_DEFINE_CONNECTOR(
             R"(["user","department","office","custom_field","job","stage","archive_reason",)"
             R"("source","tag","person","candidacy","note","feedback","interview","offer","file"])",
         .sink_kinds_json = "[]",
-        .config_keys_json = atsm::greenhouse::kConfigKeysJson,
+        .config_keys_json = atsm::greenhouse::kConfig.config_keys_json(),
         .secrets_json =
             R"([{"name":"GREENHOUSE_CLIENT_ID","description":"Harvest v3 OAuth client id","required":true},)"
             R"({"name":"GREENHOUSE_CLIENT_SECRET","description":"Harvest v3 OAuth client secret","required":true}])",

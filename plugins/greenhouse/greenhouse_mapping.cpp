@@ -11,36 +11,11 @@
 namespace atsm::greenhouse {
 namespace json = boost::json;
 
-std::string describe_type(const json::value& value) {
-  switch (value.kind()) {
-    case json::kind::null:
-      return "null";
-    case json::kind::bool_:
-      return "a boolean";
-    case json::kind::int64:
-    case json::kind::uint64:
-    case json::kind::double_:
-      return "a number";
-    case json::kind::string:
-      return "a string";
-    case json::kind::array:
-      return "an array";
-    case json::kind::object:
-      return "an object";
-  }
-  return "a value";
-}
-
-// Stable stand-in for a record whose own id is missing, so it can still be staged and reported.
-std::string missing_id(const json::value& raw) {
-  return "missing-id-" + std::to_string(std::hash<std::string>{}(json::serialize(raw)));
-}
-
 std::string record_id(const Fields& fields, const json::value& raw, Problems& problems) {
   if (std::optional<std::string> id = fields.id("id"))
     return *id;
   problems.add("id", "required id is missing");
-  return missing_id(raw);
+  return kit::missing_id(raw);
 }
 
 std::optional<std::string> key_of(const std::string& object, const std::optional<std::string>& id) {

@@ -14,6 +14,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <atsmigrate/kit/json_reader.hpp>
 #include <atsmigrate/model/time.hpp>
 #include "greenhouse_mapping.hpp"
 
@@ -38,8 +39,6 @@ class Problems {
   std::vector<std::pair<std::string, std::string>> entries_;
 };
 
-std::string describe_type(const json::value& value);
-
 inline const json::object kEmptyObject;
 
 // Typed, forgiving access to one vendor object: absent and null members read as nullopt, a
@@ -52,7 +51,7 @@ class Fields {
         prefix_(std::move(prefix)) {
     if (!raw.is_object())
       problems_.add(prefix_.empty() ? "record" : prefix_,
-                    "expected an object, got " + describe_type(raw));
+                    std::string("expected an object, got ") + kit::json_type(raw));
   }
 
   Fields(const json::object& object, Problems& problems, std::string prefix)
@@ -174,14 +173,14 @@ class Fields {
           out.push_back(*id);
         else
           problems_.add(path(key) + "[" + std::to_string(i) + "]",
-                        "expected an integer id, got " + describe_type((*items)[i]));
+                        std::string("expected an integer id, got ") + kit::json_type((*items)[i]));
       }
     return out;
   }
 
  private:
   void wrong(const std::string& key, const char* expected, const json::value& got) const {
-    problems_.add(path(key), std::string("expected ") + expected + ", got " + describe_type(got));
+    problems_.add(path(key), std::string("expected ") + expected + ", got " + kit::json_type(got));
   }
 
   const json::object& object_;
@@ -189,8 +188,6 @@ class Fields {
   std::string prefix_;
 };
 
-// Stable stand-in for a record whose own id is missing, so it can still be staged and reported.
-std::string missing_id(const json::value& raw);
 std::string record_id(const Fields& fields, const json::value& raw, Problems& problems);
 
 template <class T>

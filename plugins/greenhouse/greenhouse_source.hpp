@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atsmigrate/connector.hpp>
+#include <atsmigrate/kit/kit.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -42,6 +43,9 @@ struct Settings {
   double rate_scale = 1.0;
 };
 
+// greenhouse_settings.cpp: the configuration keys and the checkpoint members, each declared once.
+extern const kit::ConfigTable kConfig;
+extern const kit::CheckpointFormat kCheckpoints;
 Settings parse_settings(std::string_view config_json);
 
 // Where a list walk stands: the page to fetch (none = the first page, rebuilt from the filters)
@@ -80,7 +84,6 @@ class GreenhouseSource : public sdk::Source {
   Query delta() const;
   void emit(sdk::Emitter& emitter, const std::string& kind,
             const std::vector<model::Record>& records, const std::string& checkpoint);
-  void pause(std::chrono::milliseconds length);
 
   // ---- greenhouse_lists.cpp: list walks, and lookups shared by several kinds -------------------
   void walk(const std::string& resource, const Query& query, Position from, const std::string& what,

@@ -236,7 +236,7 @@ void LeverSource::read_children(const std::string& kind, const json::object& pos
     std::lock_guard lock(owed_mutex_);
     if (!owed_.empty())
       out["owed"] = owed_json(owed_);
-    return json::serialize(out);
+    return kCheckpoints.write(out);
   };
   auto inside = [&](const Window& window, const std::string& last) {
     return with_owed(json::object{{"snapshot", snapshot},

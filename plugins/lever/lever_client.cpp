@@ -1,5 +1,6 @@
 #include "lever_client.hpp"
 
+#include <atsmigrate/kit/url.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -41,7 +42,7 @@ std::string lever_message(const std::string& body) {
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
   std::string out;
   for (const auto& [name, value] : fields)
-    out += (out.empty() ? "" : "&") + name + "=" + url_encode(value);
+    out += (out.empty() ? "" : "&") + name + "=" + kit::url_encode(value);
   return out;
 }
 
@@ -76,22 +77,6 @@ bool normalize_list_shape(json::value& body) {
 }
 
 }  // namespace
-
-std::string url_encode(const std::string& text) {
-  static const char* const hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 0xf];
-    }
-  }
-  return out;
-}
 
 std::string endpoint_kind(const std::string& path_and_query) {
   // A download may carry a query (an offer letter's ?status=sent): the kind is the path's.
@@ -278,7 +263,7 @@ json::value LeverClient::get(const std::string& path, const Query& query, const 
   std::string url = settings_.base_url + path;
   char separator = '?';
   for (const auto& [key, value] : query) {
-    url += separator + key + "=" + (key == "offset" ? value : url_encode(value));
+    url += separator + key + "=" + (key == "offset" ? value : kit::url_encode(value));
     separator = '&';
   }
   std::string kind = endpoint_kind(path);

@@ -106,7 +106,5 @@ class LeverClient {
 
 // "/opportunities/<id>/notes" -> "notes"; ".../resumes/<id>/download" -> "resumes/download".
 std::string endpoint_kind(const std::string& path);
-// Percent-encodes a query value (RFC 3986 unreserved characters stay).
-std::string url_encode(const std::string& text);
 
 }  // namespace atsm::lever

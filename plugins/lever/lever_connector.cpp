@@ -114,30 +114,9 @@ Query LeverSource::opportunity_query() const {
   return {{"confidentiality", confidentiality()}};
 }
 
-void LeverSource::pause(std::chrono::milliseconds length) {
-  auto until = std::chrono::steady_clock::now() + length;
-  while (std::chrono::steady_clock::now() < until) {
-    host_.check_cancelled();
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
-
 }  // namespace atsm::lever
 
 namespace {
-
-constexpr const char* kConfigKeysJson = R"json([
-{"name":"base_url","type":"string","description":"Lever Data API base URL; /v1 is appended to a server root","default":"https://api.lever.co/v1","required":false},
-{"name":"page_size","type":"integer","description":"records per list page, 1 to 100","default":100,"required":false},
-{"name":"since","type":"string","description":"ISO 8601 time: a delta run reads opportunities updated since (updated_at_start) and children created since","required":false},
-{"name":"confidential","type":"string","description":"include: lists use confidentiality=all and a key without confidential access is reported loudly; skip: non-confidential only","default":"include","required":false},
-{"name":"rate_scale","type":"number","description":"multiplies the declared rate limit of 10/s with bursts of 20 (for the sandbox's --rate-scale)","default":1,"required":false},
-{"name":"auth","type":"string","description":"api_key: LEVER_API_KEY; oauth: the LEVER_OAUTH_* secrets","default":"api_key","required":false},
-{"name":"oauth_token_url","type":"string","description":"OAuth token endpoint used to refresh the access token","default":"https://auth.lever.co/oauth/token","required":false},
-{"name":"delta_children","type":"string","description":"sweep: a delta run reads the children of every opportunity; recent: only of opportunities whose updatedAt or lastInteractionAt moved","default":"sweep","required":false},
-{"name":"concurrency","type":"integer","description":"opportunities whose children are read at the same time (requests in flight), 1 to 32; 0: as many as the measured latency needs to run at the rate limit (Little's law)","default":0,"required":false},
-{"name":"profile_forms","type":"string","description":"include: the feedback kind also reads each opportunity's profile forms (Lever's custom fields) as feedback records lever:form:<id>; skip: not read","default":"include","required":false}
-])json";
 
 constexpr const char* kSecretsJson = R"json([
 {"name":"LEVER_API_KEY","description":"Lever API key (HTTP Basic, key as user); required unless auth is oauth","required":false},
@@ -181,7 +160,7 @@ ATSM_DEFINE_CONNECTOR(
         .capabilities = ATSM_CAP_INCREMENTAL,
         .source_kinds_json = kSourceKindsJson,
         .sink_kinds_json = "[]",
-        .config_keys_json = kConfigKeysJson,
+        .config_keys_json = atsm::lever::kConfig.config_keys_json(),
         .secrets_json = kSecretsJson,
         .get_extension = &extension,
         .display_name = "Lever",

@@ -196,7 +196,7 @@ Download LeverSource::fetch_checked(const OwedFile& target, const model::Declare
       owed_.push_back(target);
       return download;
     }
-    pause(std::chrono::milliseconds(250 << (attempt - 1)));
+    kit::pause(host_, std::chrono::milliseconds(250 << (attempt - 1)));
   }
 }
 
@@ -317,7 +317,7 @@ void LeverSource::end_owing(sdk::Emitter& emitter, std::vector<model::Record>& b
     emit(emitter, "file", batch, "");
     return;
   }
-  emit(emitter, "file", batch, json::serialize(json::object{{"retry", owed_json(owed)}}));
+  emit(emitter, "file", batch, kCheckpoints.write({{"retry", owed_json(owed)}}));
   std::string listed;
   for (const OwedFile& file : owed)
     if (listed.size() < 600)

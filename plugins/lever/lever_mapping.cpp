@@ -6,37 +6,12 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <atsmigrate/kit/json_reader.hpp>
 #include <atsmigrate/model/time.hpp>
 #include "lever_mapping_fields.hpp"
 
 namespace atsm::lever {
 namespace json = boost::json;
-
-const char* type_name(const json::value& value) {
-  switch (value.kind()) {
-    case json::kind::null:
-      return "null";
-    case json::kind::bool_:
-      return "a boolean";
-    case json::kind::int64:
-    case json::kind::uint64:
-    case json::kind::double_:
-      return "a number";
-    case json::kind::string:
-      return "a string";
-    case json::kind::array:
-      return "an array";
-    case json::kind::object:
-      return "an object";
-  }
-  return "something else";
-}
-
-// Stable stand-in id for a record whose own id is missing, so it can still be staged.
-std::string placeholder_id(const json::value& raw) {
-  std::size_t hash = std::hash<std::string>{}(json::serialize(raw));
-  return "missing-id-" + std::to_string(hash);
-}
 
 std::optional<std::string> user_key(const std::optional<std::string>& id) {
   if (!id)
@@ -81,33 +56,9 @@ std::size_t validation_error_count(const model::Record& record) {
   return errors != nullptr && errors->is_array() ? errors->as_array().size() : 0;
 }
 
+// Lever's epoch milliseconds: a whole number as the kit reads one (digits as text included).
 std::optional<std::int64_t> parse_millis(const json::value& value) {
-  if (value.is_int64())
-    return value.as_int64();
-  if (value.is_uint64()) {
-    if (value.as_uint64() > static_cast<std::uint64_t>(INT64_MAX))
-      return std::nullopt;
-    return static_cast<std::int64_t>(value.as_uint64());
-  }
-  if (value.is_double()) {
-    double number = value.as_double();
-    if (!std::isfinite(number) || std::floor(number) != number || std::fabs(number) > 9.0e15)
-      return std::nullopt;
-    return static_cast<std::int64_t>(number);
-  }
-  if (value.is_string()) {
-    const json::string& text = value.as_string();
-    if (text.empty() || text.size() > 18)
-      return std::nullopt;
-    std::size_t start = text[0] == '-' ? 1 : 0;
-    if (start == text.size())
-      return std::nullopt;
-    for (std::size_t i = start; i < text.size(); ++i)
-      if (text[i] < '0' || text[i] > '9')
-        return std::nullopt;
-    return std::stoll(std::string(text));
-  }
-  return std::nullopt;
+  return kit::whole_number(value);
 }
 
 std::string contact_id_of(const json::object& opportunity) {

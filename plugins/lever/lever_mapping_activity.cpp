@@ -100,7 +100,8 @@ void map_form_fields(const json::array* fields, Problems& problems,
       const json::array* ratings =
           value != nullptr && value->is_array() ? &value->as_array() : nullptr;
       if (value != nullptr && ratings == nullptr)
-        problems.add(at + ".value", std::string("expected an array, got ") + type_name(*value));
+        problems.add(at + ".value",
+                     std::string("expected an array, got ") + kit::json_type(*value));
       std::size_t count = std::max(skills ? skills->size() : 0, ratings ? ratings->size() : 0);
       for (std::size_t s = 0; s < count; ++s) {
         model::FeedbackField skill;

@@ -12,13 +12,12 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <atsmigrate/kit/json_reader.hpp>
 #include <atsmigrate/model/time.hpp>
 #include "lever_mapping.hpp"
 
 namespace atsm::lever {
 namespace json = boost::json;
-
-const char* type_name(const json::value& value);
 
 // Typed, problem-recording access to the members of one vendor object.
 class Fields {
@@ -29,7 +28,7 @@ class Fields {
       object_ = &raw.as_object();
     } else {
       problems_.add(prefix_.empty() ? "(record)" : prefix_,
-                    std::string("expected an object, got ") + type_name(raw));
+                    std::string("expected an object, got ") + kit::json_type(raw));
     }
   }
 
@@ -68,7 +67,8 @@ class Fields {
     std::optional<std::int64_t> parsed = parse_millis(*value);
     if (!parsed)
       problems_.add(path(key), std::string("expected epoch milliseconds, got ") +
-                                   type_name(*value) + " " + json::serialize(*value).substr(0, 60));
+                                   kit::json_type(*value) + " " +
+                                   json::serialize(*value).substr(0, 60));
     return parsed;
   }
 
@@ -124,7 +124,7 @@ class Fields {
           out.emplace_back((*items)[i].as_string());
         else
           problems_.add(path(key) + "[" + std::to_string(i) + "]",
-                        std::string("expected a string, got ") + type_name((*items)[i]));
+                        std::string("expected a string, got ") + kit::json_type((*items)[i]));
       }
     }
     return out;
@@ -167,7 +167,7 @@ class Fields {
 
  private:
   void wrong_type(const char* key, const char* expected, const json::value& got) {
-    problems_.add(path(key), std::string("expected ") + expected + ", got " + type_name(got));
+    problems_.add(path(key), std::string("expected ") + expected + ", got " + kit::json_type(got));
   }
 
   const json::object* object_ = nullptr;
@@ -175,14 +175,11 @@ class Fields {
   std::string prefix_;
 };
 
-// Stable stand-in id for a record whose own id is missing, so it can still be staged.
-std::string placeholder_id(const json::value& raw);
-
 template <class T>
 T start_record(const json::value& raw, const std::string& object, const std::string& id) {
   T record;
   record.source = kSourceName;
-  record.source_key = source_key(object, id.empty() ? placeholder_id(raw) : id);
+  record.source_key = source_key(object, id.empty() ? kit::missing_id(raw) : id);
   record.raw = raw;
   return record;
 }

@@ -192,7 +192,7 @@ model::Record ContactAggregate::to_person(const std::string& contact_id) const {
         person.location = std::string(name->as_string());
     } else {
       problems.add("location",
-                   std::string("expected a string or {name}, got ") + type_name(*location));
+                   std::string("expected a string or {name}, got ") + kit::json_type(*location));
     }
     if (person.location && person.location->empty())
       person.location.reset();

@@ -54,9 +54,9 @@ void LeverSource::read_persons(const json::object& position, sdk::Emitter& emitt
     for (std::size_t i = start; i < end; ++i)
       batch.push_back(contacts.at(pending[i]).to_person(pending[i]));
     emit(emitter, "person", batch,
-         end < pending.size() ? json::serialize(json::object{{"snapshot", snapshot},
-                                                             {"after_contact", pending[end - 1]}})
-                              : "");
+         end < pending.size()
+             ? kCheckpoints.write({{"snapshot", snapshot}, {"after_contact", pending[end - 1]}})
+             : "");
   }
 }
 
@@ -138,7 +138,7 @@ void LeverSource::read_candidacies(const json::object& position, sdk::Emitter& e
             next["from"] = window.end + 1;
             next["width"] = window.next_width;
           }
-          emit(emitter, "candidacy", records, json::serialize(next));
+          emit(emitter, "candidacy", records, kCheckpoints.write(next));
         });
     from = -1;
     width = 0;

@@ -49,8 +49,7 @@ void LeverSource::walk(
 std::string LeverSource::list_checkpoint(const ListPosition& after, std::int64_t count) {
   if (!after.offset)
     return "";
-  return json::serialize(
-      json::object{{"offset", *after.offset}, {"last", after.last_id}, {"count", count}});
+  return kCheckpoints.write({{"offset", *after.offset}, {"last", after.last_id}, {"count", count}});
 }
 
 void LeverSource::walk_windows(

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atsmigrate/connector.hpp>
+#include <atsmigrate/kit/kit.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -51,10 +52,13 @@ struct Settings {
   int concurrency = 0;  // 0: sized from the measured latency
 };
 
+// lever_settings.cpp: the configuration keys and the checkpoint members, each declared once.
+extern const kit::ConfigTable kConfig;
+extern const kit::CheckpointFormat kCheckpoints;
 Settings parse_settings(std::string_view config_json);
 json::object parse_checkpoint(const std::string& kind, const std::string& checkpoint);
-std::optional<std::string> string_member(const json::object& object, const char* key);
-std::int64_t int_member(const json::object& object, const char* key, std::int64_t fallback);
+using kit::int_member;
+using kit::string_member;
 // The identity of a list item: its id, or its text for /sources and /tags.
 std::string item_id(const json::value& item);
 
@@ -80,7 +84,6 @@ class LeverSource : public sdk::Source {
             const std::vector<model::Record>& records, const std::string& checkpoint);
   std::int64_t snapshot_of(const json::object& position) const;
   Query opportunity_query() const;
-  void pause(std::chrono::milliseconds length);
 
   // ---- lever_paging.cpp: paged lists, and opportunities window by window ----------------------
   //

@@ -578,7 +578,8 @@ TEST(GreenhouseConfig, UnknownKeysAndBadValuesAreRefusedByName) {
   config["page_size"] = 10;
   Error unknown = refused(config);
   EXPECT_EQ(unknown.status(), ATSM_INVALID);
-  EXPECT_NE(std::string(unknown.what()).find("api_key, page_size"), std::string::npos)
+  EXPECT_NE(std::string(unknown.what()).find("unknown keys 'api_key', 'page_size'"),
+            std::string::npos)
       << unknown.what();
   config = harness.config();
   config["per_page"] = 600;
