@@ -11,7 +11,7 @@
 namespace atsm::greenhouse {
 namespace json = boost::json;
 
-std::string record_id(const Fields& fields, const json::value& raw, Problems& problems) {
+std::string record_id(const Fields& fields, const json::value& raw, ValidationErrors& problems) {
   if (std::optional<std::string> id = fields.id("id"))
     return *id;
   problems.add("id", "required id is missing");
@@ -39,7 +39,7 @@ bool contains(const std::string& text, const char* part) {
 std::vector<model::CustomFieldValue> custom_field_values(const Fields& fields,
                                                          const std::string& object_type,
                                                          const CustomFieldIndex& index,
-                                                         Problems& problems) {
+                                                         ValidationErrors& problems) {
   std::vector<model::CustomFieldValue> out;
   const json::object* all = fields.object("custom_fields");
   if (all == nullptr)
@@ -139,11 +139,6 @@ std::string id_of(const json::value& object) {
     return {};
   const json::value* id = object.as_object().if_contains("id");
   return id == nullptr ? std::string() : id_text(*id).value_or("");
-}
-
-std::size_t validation_error_count(const model::Record& record) {
-  const json::value* errors = model::envelope(record).extra.if_contains("validation_errors");
-  return errors != nullptr && errors->is_array() ? errors->as_array().size() : 0;
 }
 
 void CustomFieldIndex::add(const json::value& field) {

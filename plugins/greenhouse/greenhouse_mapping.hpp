@@ -17,6 +17,7 @@
 
 #include <boost/json/value.hpp>
 
+#include <atsmigrate/kit/validation_errors.hpp>
 #include <atsmigrate/model/record.hpp>
 
 namespace atsm::greenhouse {
@@ -31,8 +32,9 @@ std::optional<std::string> id_text(const boost::json::value& value);
 // The decimal `id` of a vendor object; empty when it has none.
 std::string id_of(const boost::json::value& object);
 
-// The problems a mapped record carries (0 when it is clean).
-std::size_t validation_error_count(const model::Record& record);
+// Problems found while mapping one record, and their count (the kit's validation_errors).
+using kit::validation_error_count;
+using kit::ValidationErrors;
 
 // custom field definitions by (field_type, name_key): records' values are keyed by name_key.
 class CustomFieldIndex {

@@ -21,7 +21,7 @@ bool is_note(const json::value& raw) {
 }
 
 model::Record map_note(const json::value& raw) {
-  Problems problems;
+  ValidationErrors problems;
   Fields fields(raw, problems);
   auto note = start<model::Note>("note", raw, fields, problems);
   std::optional<std::string> candidate = fields.id("candidate_id");
@@ -97,7 +97,7 @@ model::Record map_scorecard(const json::value& raw, const std::vector<json::valu
                             const std::optional<std::string>& form_name) {
   std::vector<json::value> attributes = oldest_first(attribute_rows);
   std::vector<json::value> answers = oldest_first(answer_rows);
-  Problems problems;
+  ValidationErrors problems;
   Fields fields(raw, problems);
   auto feedback = start<model::Feedback>("scorecard", raw, fields, problems);
   if (candidate_id.empty())
@@ -228,7 +228,7 @@ model::Record map_interview(const json::value& raw, const std::vector<json::valu
                             const std::string& candidate_id,
                             const std::optional<std::string>& job_interview_name) {
   std::vector<json::value> interviewers = oldest_first(panel);
-  Problems problems;
+  ValidationErrors problems;
   Fields fields(raw, problems);
   auto interview = start<model::Interview>("interview", raw, fields, problems);
   if (candidate_id.empty())
@@ -272,7 +272,7 @@ model::Record map_interview(const json::value& raw, const std::vector<json::valu
 }
 
 model::Record map_offer(const json::value& raw, const std::string& candidate_id) {
-  Problems problems;
+  ValidationErrors problems;
   Fields fields(raw, problems);
   auto offer = start<model::Offer>("offer", raw, fields, problems);
   std::optional<std::string> own_candidate = fields.id("candidate_id");
@@ -312,7 +312,7 @@ model::Record map_offer(const json::value& raw, const std::string& candidate_id)
 
 model::Record map_attachment(const json::value& raw, const FetchedFile& fetched,
                              const std::string& application_candidate) {
-  Problems problems;
+  ValidationErrors problems;
   Fields fields(raw, problems);
   json::value kept = raw;
   if (kept.is_object())

@@ -29,7 +29,7 @@ static std::string answer_text(const json::value& value) {
 // /v3/rejection_details (§6.6) onto a candidacy: archive details text, who rejected, and the
 // reason and time when the application row lacks them.
 static void apply_rejection_detail(model::Candidacy& candidacy, const ApplicationExtras& extras,
-                                   Problems& problems) {
+                                   ValidationErrors& problems) {
   Fields detail(*extras.rejection_detail, problems, "rejection_details");
   std::string text;
   if (std::optional<std::string> note_id = detail.id("rejection_note_id")) {
@@ -70,7 +70,7 @@ static void apply_rejection_detail(model::Candidacy& candidacy, const Applicatio
 
 // The application's status; a rejected or converted one's reason and time.
 static void apply_status(model::Candidacy& candidacy, const Fields& fields, bool prospect,
-                         Problems& problems) {
+                         ValidationErrors& problems) {
   std::string status = fields.text("status").value_or("in_process");
   if (status == "hired") {
     candidacy.status = model::CandidacyStatus::hired;
@@ -91,7 +91,7 @@ static void apply_status(model::Candidacy& candidacy, const Fields& fields, bool
 
 // Stage history: every stage entered, oldest first (ties by row id); the current stage.
 static void apply_stages(model::Candidacy& candidacy, const Fields& fields,
-                         const std::vector<json::value>& stages, Problems& problems) {
+                         const std::vector<json::value>& stages, ValidationErrors& problems) {
   struct Entry {
     std::string entered_at;
     std::int64_t row;
@@ -145,7 +145,7 @@ static void apply_stages(model::Candidacy& candidacy, const Fields& fields,
 // referrer_id names a /v3/referrers entry, not a user (§6.2): credited to the referrer's user
 // when it is one, else the referrer's name is kept.
 static void apply_referrer(model::Candidacy& candidacy, const Fields& fields,
-                           const ApplicationExtras& extras, Problems& problems) {
+                           const ApplicationExtras& extras, ValidationErrors& problems) {
   if (std::optional<std::string> referrer = fields.id("referrer_id")) {
     candidacy.extra["referrer_id"] = *referrer;
     if (extras.referrer == nullptr) {
@@ -161,7 +161,7 @@ static void apply_referrer(model::Candidacy& candidacy, const Fields& fields,
 
 // A prospect's /v3/prospect_details row: its owner, pool and pool stage.
 static void apply_prospect_detail(model::Candidacy& candidacy, const ApplicationExtras& extras,
-                                  Problems& problems) {
+                                  ValidationErrors& problems) {
   Fields detail(*extras.prospect_detail, problems, "prospect_detail");
   if (std::optional<std::string> owner = detail.id("prospect_owner_id")) {
     std::string owner_key = source_key("user", *owner);
@@ -206,7 +206,7 @@ static std::vector<model::FormAnswer> form_answers(const json::value& raw) {
 
 model::Record map_application(const json::value& raw, const std::vector<json::value>& stages,
                               const CustomFieldIndex& index, const ApplicationExtras& extras) {
-  Problems problems;
+  ValidationErrors problems;
   Fields fields(raw, problems);
   auto candidacy = start<model::Candidacy>("application", raw, fields, problems);
   std::optional<std::string> candidate = fields.id("candidate_id");

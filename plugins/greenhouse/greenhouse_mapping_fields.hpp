@@ -21,31 +21,13 @@
 namespace atsm::greenhouse {
 namespace json = boost::json;
 
-class Problems {
- public:
-  void add(std::string field, std::string message) {
-    entries_.emplace_back(std::move(field), std::move(message));
-  }
-  void write_to(json::object& extra) const {
-    if (entries_.empty())
-      return;
-    json::array errors;
-    for (const auto& [field, message] : entries_)
-      errors.push_back(json::object{{"field", field}, {"message", message}});
-    extra["validation_errors"] = std::move(errors);
-  }
-
- private:
-  std::vector<std::pair<std::string, std::string>> entries_;
-};
-
 inline const json::object kEmptyObject;
 
 // Typed, forgiving access to one vendor object: absent and null members read as nullopt, a
 // member of the wrong type also reads as nullopt and is recorded as a problem under `prefix`.
 class Fields {
  public:
-  Fields(const json::value& raw, Problems& problems, std::string prefix = {})
+  Fields(const json::value& raw, ValidationErrors& problems, std::string prefix = {})
       : object_(raw.is_object() ? raw.as_object() : kEmptyObject),
         problems_(problems),
         prefix_(std::move(prefix)) {
@@ -54,7 +36,7 @@ class Fields {
                     std::string("expected an object, got ") + kit::json_type(raw));
   }
 
-  Fields(const json::object& object, Problems& problems, std::string prefix)
+  Fields(const json::object& object, ValidationErrors& problems, std::string prefix)
       : object_(object), problems_(problems), prefix_(std::move(prefix)) {}
 
   std::string path(const std::string& key) const {
@@ -184,15 +166,15 @@ class Fields {
   }
 
   const json::object& object_;
-  Problems& problems_;
+  ValidationErrors& problems_;
   std::string prefix_;
 };
 
-std::string record_id(const Fields& fields, const json::value& raw, Problems& problems);
+std::string record_id(const Fields& fields, const json::value& raw, ValidationErrors& problems);
 
 template <class T>
 T start(const std::string& object, const json::value& raw, const Fields& fields,
-        Problems& problems) {
+        ValidationErrors& problems) {
   T record;
   record.source = kSourceName;
   record.source_key = source_key(object, record_id(fields, raw, problems));
@@ -201,7 +183,7 @@ T start(const std::string& object, const json::value& raw, const Fields& fields,
 }
 
 template <class T>
-model::Record finish(T record, const Problems& problems) {
+model::Record finish(T record, const ValidationErrors& problems) {
   problems.write_to(record.extra);
   return model::Record(std::move(record));
 }
@@ -215,7 +197,7 @@ bool contains(const std::string& text, const char* part);
 std::vector<model::CustomFieldValue> custom_field_values(const Fields& fields,
                                                          const std::string& object_type,
                                                          const CustomFieldIndex& index,
-                                                         Problems& problems);
+                                                         ValidationErrors& problems);
 std::optional<model::Recommendation> recommendation(const std::string& rating);
 // "2024-05-01" -> "2024-05-01T00:00:00Z": a day the model's timestamp fields can hold.
 std::optional<std::string> day_start(const std::optional<std::string>& date);

@@ -18,7 +18,8 @@ struct Contact {
   std::optional<std::string> type;
 };
 
-std::vector<Contact> contacts(const Fields& fields, const std::string& key, Problems& problems) {
+std::vector<Contact> contacts(const Fields& fields, const std::string& key,
+                              ValidationErrors& problems) {
   std::vector<Contact> out;
   if (const json::array* items = fields.array(key))
     for (std::size_t i = 0; i < items->size(); ++i) {
@@ -93,7 +94,7 @@ std::optional<std::string> ApplicationStaff::coordinator(const std::string& cand
 
 model::Record map_candidate(const json::value& raw, const CustomFieldIndex& index,
                             const ApplicationStaff* staff) {
-  Problems problems;
+  ValidationErrors problems;
   Fields fields(raw, problems);
   auto person = start<model::Person>("candidate", raw, fields, problems);
   person.first_name = fields.words("first_name");

@@ -14,7 +14,7 @@ namespace json = boost::json;
 // ---- reference data ---------------------------------------------------------------------------
 
 model::Record map_user(const json::value& raw) {
-  Problems problems;
+  ValidationErrors problems;
   Fields fields(raw, problems);
   auto user = start<model::User>("user", raw, fields, problems);
   std::string first = fields.words("first_name").value_or("");
@@ -58,7 +58,7 @@ model::Record map_user(const json::value& raw) {
 
 template <class T>
 static model::Record map_org_unit(const char* object, const json::value& raw) {
-  Problems problems;
+  ValidationErrors problems;
   Fields fields(raw, problems);
   auto unit = start<T>(object, raw, fields, problems);
   std::optional<std::string> name = fields.words("name");
@@ -86,7 +86,7 @@ model::Record map_office(const json::value& raw) {
 
 std::optional<model::Record> map_custom_field(const json::value& raw,
                                               const std::vector<json::value>& options) {
-  Problems problems;
+  ValidationErrors problems;
   Fields fields(raw, problems);
   std::string field_type = fields.text("field_type").value_or("");
   model::CustomFieldObject object;
@@ -159,7 +159,7 @@ std::optional<model::Record> map_custom_field(const json::value& raw,
 }
 
 model::Record map_job(const json::value& raw, const CustomFieldIndex& index) {
-  Problems problems;
+  ValidationErrors problems;
   Fields fields(raw, problems);
   auto job = start<model::Job>("job", raw, fields, problems);
   std::optional<std::string> name = fields.words("name");
@@ -209,7 +209,7 @@ model::StageType stage_type_from_name(const std::string& name) {
 }
 
 model::Record map_stage(const json::value& raw) {
-  Problems problems;
+  ValidationErrors problems;
   Fields fields(raw, problems);
   auto stage = start<model::Stage>("stage", raw, fields, problems);
   std::optional<std::string> name = fields.words("name");
@@ -229,7 +229,7 @@ model::Record map_stage(const json::value& raw) {
 }
 
 model::Record map_rejection_reason(const json::value& raw) {
-  Problems problems;
+  ValidationErrors problems;
   Fields fields(raw, problems);
   auto reason = start<model::ArchiveReason>("rejection_reason", raw, fields, problems);
   std::optional<std::string> name = fields.words("name");
@@ -249,7 +249,7 @@ model::Record map_rejection_reason(const json::value& raw) {
 }
 
 model::Record map_source(const json::value& raw) {
-  Problems problems;
+  ValidationErrors problems;
   Fields fields(raw, problems);
   auto source = start<model::Source>("source", raw, fields, problems);
   std::optional<std::string> name = fields.words("name");
@@ -264,7 +264,7 @@ model::Record map_source(const json::value& raw) {
 }
 
 model::Record map_tag(const json::value& raw) {
-  Problems problems;
+  ValidationErrors problems;
   Fields fields(raw, problems);
   auto tag = start<model::Tag>("tag", raw, fields, problems);
   std::optional<std::string> name = fields.words("name");

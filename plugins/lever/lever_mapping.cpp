@@ -38,24 +38,6 @@ std::string source_key(const std::string& object, const std::string& id) {
   return std::string(kSourceName) + ":" + object + ":" + id;
 }
 
-void Problems::add(std::string field, std::string message) {
-  entries_.emplace_back(std::move(field), std::move(message));
-}
-
-void Problems::write_to(json::object& extra) const {
-  if (entries_.empty())
-    return;
-  json::array errors;
-  for (const auto& [field, message] : entries_)
-    errors.push_back(json::object{{"field", field}, {"message", message}});
-  extra["validation_errors"] = std::move(errors);
-}
-
-std::size_t validation_error_count(const model::Record& record) {
-  const json::value* errors = model::envelope(record).extra.if_contains("validation_errors");
-  return errors != nullptr && errors->is_array() ? errors->as_array().size() : 0;
-}
-
 // Lever's epoch milliseconds: a whole number as the kit reads one (digits as text included).
 std::optional<std::int64_t> parse_millis(const json::value& value) {
   return kit::whole_number(value);

@@ -18,6 +18,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <atsmigrate/kit/validation_errors.hpp>
 #include <atsmigrate/model/record.hpp>
 
 namespace atsm::lever {
@@ -27,21 +28,9 @@ inline constexpr const char* kSourceName = "lever";
 // "lever:<object>:<id>".
 std::string source_key(const std::string& object, const std::string& id);
 
-// Problems found while mapping one record; written into the record's extra.validation_errors.
-class Problems {
- public:
-  void add(std::string field, std::string message);
-  bool empty() const { return entries_.empty(); }
-  const std::vector<std::pair<std::string, std::string>>& entries() const { return entries_; }
-  // Adds the problems to `extra` (no-op when there are none).
-  void write_to(boost::json::object& extra) const;
-
- private:
-  std::vector<std::pair<std::string, std::string>> entries_;
-};
-
-// The problems a mapped record carries (empty when it is clean).
-std::size_t validation_error_count(const model::Record& record);
+// ValidationErrors found while mapping one record (the kit's validation_errors).
+using kit::validation_error_count;
+using kit::ValidationErrors;
 
 // What the child mappers need to know about the opportunity a child belongs to.
 struct OpportunityRef {

@@ -74,7 +74,7 @@ model::RatingScale one_to_four() {
 
 // Lever form fields (feedback and profile forms; docs/vendors/lever.md §5) -> canonical feedback
 // fields.
-void map_form_fields(const json::array* fields, Problems& problems,
+void map_form_fields(const json::array* fields, ValidationErrors& problems,
                      std::vector<model::FeedbackField>& out,
                      std::optional<model::Recommendation>& recommendation) {
   if (fields == nullptr)
@@ -203,7 +203,7 @@ void map_form_fields(const json::array* fields, Problems& problems,
 // -------------------------------------------------------------------------------------
 
 model::Record map_note(const json::value& raw, const OpportunityRef& opportunity) {
-  Problems problems;
+  ValidationErrors problems;
   Fields f(raw, problems);
   auto note = start_record<model::Note>(raw, "note", f.required_id("id"));
   note.person_key = child_key_person(opportunity);
@@ -265,7 +265,7 @@ namespace {
 
 model::Record map_form(const json::value& raw, const OpportunityRef& opportunity,
                        const char* object) {
-  Problems problems;
+  ValidationErrors problems;
   Fields f(raw, problems);
   auto feedback = start_record<model::Feedback>(raw, object, f.required_id("id"));
   feedback.person_key = child_key_person(opportunity);
@@ -307,7 +307,7 @@ model::Record map_profile_form(const json::value& raw, const OpportunityRef& opp
 
 model::Record map_interview(const json::value& raw, const OpportunityRef& opportunity,
                             std::int64_t now_ms) {
-  Problems problems;
+  ValidationErrors problems;
   Fields f(raw, problems);
   auto interview = start_record<model::Interview>(raw, "interview", f.required_id("id"));
   interview.person_key = child_key_person(opportunity);
@@ -355,7 +355,7 @@ model::Record map_interview(const json::value& raw, const OpportunityRef& opport
 }
 
 model::Record map_offer(const json::value& raw, const OpportunityRef& opportunity) {
-  Problems problems;
+  ValidationErrors problems;
   Fields f(raw, problems);
   auto offer = start_record<model::Offer>(raw, "offer", f.required_id("id"));
   offer.person_key = child_key_person(opportunity);

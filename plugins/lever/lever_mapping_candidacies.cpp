@@ -85,7 +85,7 @@ namespace {
 // (customQuestions), the applicant's company and the requisition hired for become form answers;
 // comments, the cover letter. ownerId/hiringManager/postingOwner/postingHiringManager repeat the
 // posting's (the job record carries them); name, email, phone and links repeat the person's.
-void add_application_answers(Fields& app, Problems& problems,
+void add_application_answers(Fields& app, ValidationErrors& problems,
                              std::vector<model::FormAnswer>& answers, std::string& cover_letter) {
   if (std::optional<std::string> comments = app.text("comments"); comments && !comments->empty())
     cover_letter += (cover_letter.empty() ? "" : "\n\n") + *comments;
@@ -133,7 +133,7 @@ void add_application_answers(Fields& app, Problems& problems,
 
 model::Record map_opportunity(const json::value& raw, const HiredReasons& reasons,
                               const std::set<std::string>& lead_stages) {
-  Problems problems;
+  ValidationErrors problems;
   Fields f(raw, problems);
   auto candidacy = start_record<model::Candidacy>(raw, "opportunity", f.required_id("id"));
   std::string contact = raw.is_object() ? contact_id_of(raw.as_object()) : "";

@@ -22,7 +22,7 @@ namespace json = boost::json;
 // Typed, problem-recording access to the members of one vendor object.
 class Fields {
  public:
-  Fields(const json::value& raw, Problems& problems, std::string prefix = "")
+  Fields(const json::value& raw, ValidationErrors& problems, std::string prefix = "")
       : problems_(problems), prefix_(std::move(prefix)) {
     if (raw.is_object()) {
       object_ = &raw.as_object();
@@ -163,7 +163,7 @@ class Fields {
   }
 
   std::string path(const char* key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
-  Problems& problems() { return problems_; }
+  ValidationErrors& problems() { return problems_; }
 
  private:
   void wrong_type(const char* key, const char* expected, const json::value& got) {
@@ -171,7 +171,7 @@ class Fields {
   }
 
   const json::object* object_ = nullptr;
-  Problems& problems_;
+  ValidationErrors& problems_;
   std::string prefix_;
 };
 
@@ -185,7 +185,7 @@ T start_record(const json::value& raw, const std::string& object, const std::str
 }
 
 template <class T>
-model::Record finish(T&& record, const Problems& problems) {
+model::Record finish(T&& record, const ValidationErrors& problems) {
   problems.write_to(record.extra);
   return model::Record(std::forward<T>(record));
 }

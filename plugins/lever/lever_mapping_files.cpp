@@ -28,7 +28,7 @@ void apply_download(model::File& file, const Download& download) {
 
 model::Record map_offer_document(const json::value& offer, const std::string& status,
                                  const OpportunityRef& opportunity, const Download& download) {
-  Problems problems;
+  ValidationErrors problems;
   Fields f(offer, problems);
   std::string offer_id = f.required_id("id");
   std::string member = status + "Document";
@@ -51,7 +51,7 @@ model::Record map_offer_document(const json::value& offer, const std::string& st
 
 model::Record map_application_file(const json::object& answer, const OpportunityRef& opportunity,
                                    const Download& download) {
-  Problems problems;
+  ValidationErrors problems;
   json::value raw(answer);
   Fields f(raw, problems);
   std::string id = f.required_id("id");
@@ -71,7 +71,7 @@ model::Record map_application_file(const json::object& answer, const Opportunity
 
 model::Record map_file(const json::value& raw, const OpportunityRef& opportunity, bool is_resume,
                        const Download& download) {
-  Problems problems;
+  ValidationErrors problems;
   Fields f(raw, problems);
   auto file = start_record<model::File>(raw, is_resume ? "resume" : "file", f.required_id("id"));
   file.person_key = child_key_person(opportunity);

@@ -39,7 +39,7 @@ model::LinkType link_type(const std::string& url) {
 }  // namespace
 
 void ContactAggregate::add_opportunity(const json::object& opportunity) {
-  Problems ignored;  // problems are reported on the candidacy record
+  ValidationErrors ignored;  // problems are reported on the candidacy record
   json::value holder(opportunity);
   Fields f(holder, ignored);
   std::optional<std::int64_t> created = f.millis("createdAt");
@@ -155,7 +155,7 @@ void ContactAggregate::add_resume(const json::value& resume) {
 }
 
 model::Record ContactAggregate::to_person(const std::string& contact_id) const {
-  Problems problems;
+  ValidationErrors problems;
   // The raw record is the contact as Lever shows it, plus the opportunity-level person fields
   // (links live only there) of the newest opportunity.
   json::object raw;
@@ -228,7 +228,7 @@ model::Record ContactAggregate::to_person(const std::string& contact_id) const {
   person.tags.assign(tags_.begin(), tags_.end());
   if (has_newest_) {
     json::value newest(newest_);
-    Problems ignored;
+    ValidationErrors ignored;
     Fields opportunity(newest, ignored);
     person.owner_user_key = user_key(opportunity.ref_id("owner"));
     if (!person.anonymized)

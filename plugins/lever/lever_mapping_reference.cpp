@@ -13,7 +13,7 @@ namespace json = boost::json;
 // ---- reference data ---------------------------------------------------------------------------
 
 model::Record map_user(const json::value& raw) {
-  Problems problems;
+  ValidationErrors problems;
   Fields f(raw, problems);
   auto user = start_record<model::User>(raw, "user", f.required_id("id"));
   user.name = f.text("name").value_or("");
@@ -37,7 +37,7 @@ bool is_lead_stage(const std::string& id, const std::string& title) {
 }
 
 model::Record map_stage(const json::value& raw, std::int64_t order) {
-  Problems problems;
+  ValidationErrors problems;
   Fields f(raw, problems);
   std::string id = f.required_id("id");
   auto stage = start_record<model::Stage>(raw, "stage", id);
@@ -68,7 +68,7 @@ model::Record map_stage(const json::value& raw, std::int64_t order) {
 }
 
 model::Record map_archive_reason(const json::value& raw) {
-  Problems problems;
+  ValidationErrors problems;
   Fields f(raw, problems);
   auto reason = start_record<model::ArchiveReason>(raw, "archive_reason", f.required_id("id"));
   reason.name = f.text("text").value_or("");
@@ -83,7 +83,7 @@ model::Record map_archive_reason(const json::value& raw) {
 }
 
 model::Record map_source(const json::value& raw) {
-  Problems problems;
+  ValidationErrors problems;
   Fields f(raw, problems);
   std::string text = f.required_id("text");
   auto source = start_record<model::Source>(raw, "source", text);
@@ -92,7 +92,7 @@ model::Record map_source(const json::value& raw) {
 }
 
 model::Record map_tag(const json::value& raw) {
-  Problems problems;
+  ValidationErrors problems;
   Fields f(raw, problems);
   std::string text = f.required_id("text");
   auto tag = start_record<model::Tag>(raw, "tag", text);
@@ -175,7 +175,7 @@ std::vector<model::Record> offices_from_postings(const std::vector<json::value>&
 }
 
 model::Record map_posting(const json::value& raw) {
-  Problems problems;
+  ValidationErrors problems;
   Fields f(raw, problems);
   auto job = start_record<model::Job>(raw, "posting", f.required_id("id"));
   job.title = f.text("text").value_or("");

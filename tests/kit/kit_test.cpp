@@ -315,3 +315,22 @@ TEST(KitPause, ReturnsWhenNotCancelledAndStopsWithCancelledWhenTheHostCancels) {
 }
 
 }  // namespace
+
+// docs/mapping.md "Bad source data": a record with one bad field carries
+// validation_errors: [{"field", "message"}], which the host lists in the report.
+TEST(KitValidationErrors, AreWrittenAsTheDocumentedMemberAndCounted) {
+  kit::ValidationErrors errors;
+  atsm::model::Person person;
+  errors.write_to(person.extra);
+  EXPECT_FALSE(person.extra.contains("validation_errors")) << "a clean record carries none";
+  EXPECT_EQ(kit::validation_error_count(atsm::model::Record(person)), 0u);
+
+  errors.add("emails[1]", "\"not-an-email\" is not an email address");
+  errors.add("created_at", "\"yesterday\" is not a time");
+  EXPECT_FALSE(errors.empty());
+  errors.write_to(person.extra);
+  EXPECT_EQ(json::serialize(person.extra.at("validation_errors")),
+            R"([{"field":"emails[1]","message":"\"not-an-email\" is not an email address"},)"
+            R"({"field":"created_at","message":"\"yesterday\" is not a time"}])");
+  EXPECT_EQ(kit::validation_error_count(atsm::model::Record(person)), 2u);
+}

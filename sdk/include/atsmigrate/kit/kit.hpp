@@ -7,3 +7,4 @@
 #include <atsmigrate/kit/json_reader.hpp>
 #include <atsmigrate/kit/pause.hpp>
 #include <atsmigrate/kit/url.hpp>
+#include <atsmigrate/kit/validation_errors.hpp>
