@@ -73,6 +73,23 @@ std::chrono::milliseconds retry_pause(unsigned attempt, std::chrono::millisecond
   return base * (1 << std::min(attempt, 5u));
 }
 
+std::size_t batch_take(std::size_t pending, std::size_t writers, std::size_t batch_size) {
+  std::size_t share =
+      (pending + std::max<std::size_t>(writers, 1) - 1) / std::max<std::size_t>(writers, 1);
+  return std::clamp<std::size_t>(share, 1, std::max<std::size_t>(batch_size, 1));
+}
+
+bool writer_hung(std::chrono::milliseconds elapsed, std::size_t items,
+                 std::chrono::milliseconds typical_item) {
+  constexpr std::int64_t kTimesTypical = 4;
+  auto expected = typical_item * static_cast<std::int64_t>(std::max<std::size_t>(items, 1));
+  return elapsed > std::max(kHungWriterFloor, expected * kTimesTypical);
+}
+
+unsigned writers_wanted(unsigned measured, unsigned hung) {
+  return measured + std::min(hung, measured);
+}
+
 const char* done_method(bool looked_up, bool had_target) {
   return looked_up ? "adopt" : had_target ? "update" : "create";
 }

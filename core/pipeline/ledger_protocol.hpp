@@ -12,6 +12,7 @@
 
 #include <boost/json/object.hpp>
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -69,6 +70,24 @@ AfterWriteDecision after_write(const boost::json::object& result, unsigned attem
 
 // The pause before the next attempt after vendor trouble: doubling from `base`, at most 32x.
 std::chrono::milliseconds retry_pause(unsigned attempt, std::chrono::milliseconds base);
+
+// How many items a writer takes from the queue at once: `batch_size` while the queue is long,
+// then an even share of what is left among the `writers` (at least one). A kind's last items are
+// spread over every writer, so a write the vendor stalls holds a small batch behind it while the
+// others finish, not a full one while they idle.
+std::size_t batch_take(std::size_t pending, std::size_t writers, std::size_t batch_size);
+
+// Whether a writer whose batch of `items` has run for `elapsed` is held by a hung write: far
+// longer than `typical_item` (the median time per item of the kind's finished batches) says the
+// batch needs, and at least kHungWriterFloor. Its write is waited out, never abandoned (a write
+// cut while the vendor still works on it could land after the lookup meant to find it).
+inline constexpr std::chrono::milliseconds kHungWriterFloor{250};
+bool writer_hung(std::chrono::milliseconds elapsed, std::size_t items,
+                 std::chrono::milliseconds typical_item);
+
+// Writers to keep: the `measured` need (the sink's limit times its latency) plus one for each
+// `hung` writer, so the requests in flight stay up while some hang; at most twice the need.
+unsigned writers_wanted(unsigned measured, unsigned hung);
 
 // The audit trail's name for an item written: it was looked up first, or updated its target, or
 // was created.

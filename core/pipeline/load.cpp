@@ -9,6 +9,7 @@
 #include <deque>
 #include <exception>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <numeric>
 #include <optional>
@@ -524,6 +525,16 @@ class Loader {
     // the pause between two looks at the measured latency.
     std::condition_variable queue_changed;
     std::vector<std::thread> threads;
+    // The writers at work (since when, how many items) and the time per item of the latest
+    // finished batches: what tells a writer held by a hung write (writer_hung).
+    struct Busy {
+      std::chrono::steady_clock::time_point since;
+      std::size_t items = 0;
+    };
+    std::map<unsigned, Busy> busy;
+    constexpr std::size_t kItemTimes = 64;
+    std::vector<std::chrono::milliseconds> item_times;
+    std::size_t batches_finished = 0;
     auto worker = [&](unsigned w) {
       std::unique_ptr<host::ConnectorInstance> own;
       try {
@@ -539,16 +550,32 @@ class Loader {
             std::lock_guard lock(queue_mutex);
             if (fatal_)
               return;
-            while (!pending.empty() && batch.size() < (nested ? 1 : options_.batch_size)) {
+            std::size_t take =
+                nested ? 1 : batch_take(pending.size(), threads.size(), options_.batch_size);
+            while (!pending.empty() && batch.size() < take) {
               batch.push_back(std::move(pending.front()));
               pending.pop_front();
             }
             if (pending.empty())
               queue_changed.notify_all();
+            if (!batch.empty())
+              busy[w] = {std::chrono::steady_clock::now(), batch.size()};
           }
           if (batch.empty())
             return;
           write_batch(*sink, kind, batch);
+          {
+            std::lock_guard lock(queue_mutex);
+            auto per_item = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - busy[w].since) /
+                            static_cast<std::int64_t>(batch.size());
+            if (item_times.size() < kItemTimes)
+              item_times.push_back(per_item);
+            else
+              item_times[batches_finished % kItemTimes] = per_item;
+            ++batches_finished;
+            busy.erase(w);
+          }
           progress.advance(batch.size());
         }
       } catch (...) {
@@ -559,16 +586,35 @@ class Loader {
         queue_changed.notify_all();
       }
     };
-    // More writers join while the measured latency says the limit needs them.
+    // Writers held by a hung write, once enough batches finished to know a typical item.
+    auto hung_writers = [&]() -> unsigned {
+      constexpr std::size_t kMinFinished = 8;
+      if (item_times.size() < kMinFinished)
+        return 0;
+      std::vector<std::chrono::milliseconds> sorted = item_times;
+      auto middle = sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2);
+      std::nth_element(sorted.begin(), middle, sorted.end());
+      auto now = std::chrono::steady_clock::now();
+      unsigned hung = 0;
+      for (const auto& [w, at_work] : busy) {
+        auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - at_work.since);
+        hung += writer_hung(elapsed, at_work.items, *middle) ? 1 : 0;
+      }
+      return hung;
+    };
+    // More writers join while the measured latency says the limit needs them, and one more for
+    // each writer a hung write holds (unless the operator set --workers).
     for (;;) {
-      unsigned wanted = nested ? 1u : wanted_workers();
+      unsigned measured = nested ? 1u : wanted_workers();
       std::unique_lock lock(queue_mutex);
       if (pending.empty() || fatal_)
         break;
+      unsigned wanted =
+          nested || options_.workers > 0 ? measured : writers_wanted(measured, hung_writers());
       while (threads.size() < wanted)
         threads.emplace_back(worker, static_cast<unsigned>(threads.size()));
       peak_workers_ = std::max(peak_workers_, static_cast<unsigned>(threads.size()));
-      queue_changed.wait_for(lock, std::chrono::milliseconds(500),
+      queue_changed.wait_for(lock, std::chrono::milliseconds(100),
                              [&] { return pending.empty() || fatal_; });
     }
     for (std::thread& thread : threads)

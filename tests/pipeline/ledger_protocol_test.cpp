@@ -229,4 +229,45 @@ TEST_F(SkipReason, InterviewsOffersAndProspectsWhenSkipped) {
   EXPECT_EQ(reason("candidacy", {{"is_prospect", false}}), "");
 }
 
+TEST(BatchTake, AFullBatchWhileTheQueueIsLong) {
+  EXPECT_EQ(batch_take(400, 32, 8), 8u);
+  EXPECT_EQ(batch_take(9, 1, 8), 8u);
+}
+
+TEST(BatchTake, TheLastItemsAreSharedEvenlyAmongTheWriters) {
+  // 400 persons' last 40 over 10 writers: 4 each, not 8 for five writers while five idle.
+  EXPECT_EQ(batch_take(40, 10, 8), 4u);
+  EXPECT_EQ(batch_take(41, 10, 8), 5u);
+  EXPECT_EQ(batch_take(10, 10, 8), 1u);
+  EXPECT_EQ(batch_take(3, 32, 8), 1u);
+}
+
+TEST(BatchTake, AtLeastOneItemWhateverTheArguments) {
+  EXPECT_EQ(batch_take(5, 0, 8), 5u);
+  EXPECT_EQ(batch_take(5, 2, 0), 1u);
+  EXPECT_EQ(batch_take(0, 4, 8), 1u);
+}
+
+TEST(WriterHung, ABatchFarBeyondItsTypicalTimeIsHung) {
+  using std::chrono::milliseconds;
+  // 8 items at a typical 40 ms each: 320 ms is normal, four times that is a hung write.
+  EXPECT_FALSE(writer_hung(milliseconds(320), 8, milliseconds(40)));
+  EXPECT_FALSE(writer_hung(milliseconds(1280), 8, milliseconds(40)));
+  EXPECT_TRUE(writer_hung(milliseconds(1281), 8, milliseconds(40)));
+}
+
+TEST(WriterHung, NeverBeforeTheFloorHoweverFastTheTypicalItem) {
+  using std::chrono::milliseconds;
+  EXPECT_FALSE(writer_hung(kHungWriterFloor, 1, milliseconds(1)));
+  EXPECT_TRUE(writer_hung(kHungWriterFloor + milliseconds(1), 1, milliseconds(1)));
+  EXPECT_FALSE(writer_hung(milliseconds(100), 0, milliseconds(0)));
+}
+
+TEST(WritersWanted, OneMoreForEachHungWriterAtMostTwiceTheNeed) {
+  EXPECT_EQ(writers_wanted(10, 0), 10u);
+  EXPECT_EQ(writers_wanted(10, 3), 13u);
+  EXPECT_EQ(writers_wanted(10, 25), 20u);
+  EXPECT_EQ(writers_wanted(1, 1), 2u);
+}
+
 }  // namespace
