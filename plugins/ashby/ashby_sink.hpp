@@ -9,6 +9,7 @@
 
 #include <boost/json.hpp>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -186,6 +187,7 @@ class AshbySink : public sdk::Sink {
   void write_offer(const WriteItem& item, ItemResult& result);
   void write_file(const WriteItem& item, ItemResult& result);
   std::set<std::string> file_ids_before_upload(const std::string& candidate_id);
+  std::mutex& upload_lock(const std::string& candidate_id);
   std::string uploaded_file_id(const std::string& candidate_id,
                                const boost::json::object& candidate,
                                const std::set<std::string>& before, const model::File& file,
@@ -273,6 +275,10 @@ class AshbySink : public sdk::Sink {
   bool closed_jobs_refuse_ = false;  // this Ashby refused an application on a job not Open
   // candidate -> every file id seen on it, so an upload's new file is the id not seen before
   std::map<std::string, std::set<std::string>> file_ids_seen_;
+  // candidate -> held from "the ids before" to "the new id" of one upload: two uploads of one
+  // name onto one candidate at once would each see both new files and could tell them apart
+  // only by downloading them.
+  std::map<std::string, std::unique_ptr<std::mutex>> upload_locks_;
   std::optional<FormInfo> form_;
 };
 

@@ -69,6 +69,14 @@ std::set<std::string> AshbySink::file_ids_before_upload(const std::string& candi
 // the new file is the id that was not there before, of the file's name (the resume handle for a
 // resume); when another upload to the same candidate raced this one, the bytes behind each
 // candidate decide.
+std::mutex& AshbySink::upload_lock(const std::string& candidate_id) {
+  std::lock_guard lock(mutex_);
+  std::unique_ptr<std::mutex>& upload = upload_locks_[candidate_id];
+  if (!upload)
+    upload = std::make_unique<std::mutex>();
+  return *upload;
+}
+
 std::string AshbySink::uploaded_file_id(const std::string& candidate_id, const object& candidate,
                                         const std::set<std::string>& before,
                                         const model::File& file, bool resume) {
@@ -162,6 +170,7 @@ void AshbySink::write_file(const WriteItem& item, ItemResult& result) {
   }
   std::string content_type = file.content_type.value_or("application/octet-stream");
   std::string method = resume ? "candidate.uploadResume" : "candidate.uploadFile";
+  std::lock_guard one_upload_at_a_time(upload_lock(candidate_id));
   const std::set<std::string> before = file_ids_before_upload(candidate_id);
   object candidate;
   bool use_multipart = config_.uploads == "multipart";
