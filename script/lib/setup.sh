@@ -1,9 +1,11 @@
 # Sourced by script/demo and script/test: installs the Debian 12 packages the build needs when
 # any is missing, then offers `configure_and_build DIR [cmake args...]`.
 
-# One list, used by both commands (and by the README's "Build from source").
+# One list, used by both commands (and by the README's "Build from source"). make: the SDK's
+# tests build the template, the example and the SDK itself with CMake's default generator, as a
+# third party does.
 ATSM_PACKAGES=(
-  cmake ninja-build g++ pkg-config ccache binutils python3 python3-jsonschema python3-rfc3987 time
+  cmake ninja-build make g++ pkg-config ccache binutils python3 python3-jsonschema python3-rfc3987 time
   libboost1.81-dev libboost-json1.81-dev libboost-filesystem1.81-dev
   libcurl4-openssl-dev libssl-dev libspdlog-dev libfmt-dev libsqlite3-dev
   libcli11-dev libgtest-dev libcpp-httplib-dev libgumbo-dev
