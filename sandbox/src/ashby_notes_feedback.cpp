@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include <atsmigrate/model/html.hpp>
+
 #include "ashby_rpc.hpp"
 #include "ashby_state.hpp"
 #include "util.hpp"
@@ -177,7 +179,7 @@ json::object AshbyState::candidate_create_note(const Rpc& rpc) {
   std::string content, type = "text/plain", rendered;
   if (note->is_string()) {
     rendered = std::string(note->as_string());
-    content = html_escape(rendered);
+    content = model::escape_html(rendered);
   } else {
     type = std::string(note->at("type").as_string());
     std::string value(note->at("value").as_string());
@@ -185,7 +187,7 @@ json::object AshbyState::candidate_create_note(const Rpc& rpc) {
       content = sanitize_note_html(value);
       rendered = rendered_note_text(content);
     } else if (type == "text/plain") {
-      content = html_escape(value);
+      content = model::escape_html(value);
       rendered = value;
     } else {
       fail("invalid_input", "note.type must be text/plain or text/html");

@@ -47,7 +47,6 @@ bool base64url_decode(const std::string& text, std::string& out);
 std::string base64_decode_std(const std::string& text);
 std::string url_decode(const std::string& text);
 std::string url_encode(const std::string& text);
-std::string html_escape(const std::string& text);
 std::string to_lower(std::string text);
 std::string trim(const std::string& text);
 
