@@ -185,6 +185,12 @@ std::string RunServices::authorization(const atsm_http_request& request) {
   return header;
 }
 
+bool is_read_request(const atsm_http_request& request) {
+  return request.idempotent == ATSM_HTTP_READ &&
+         ATSM_ABI_MAJOR(request.abi_version) == ATSM_ABI_VERSION_MAJOR &&
+         ATSM_ABI_MINOR(request.abi_version) >= 3u;
+}
+
 void RunServices::http(const atsm_http_request& request, atsm_http_response_fn on_response,
                        void* context) {
   net::Request converted;
@@ -230,7 +236,8 @@ void RunServices::http(const atsm_http_request& request, atsm_http_response_fn o
     converted.rate_limit_bucket = request.bucket;
   if (request.timeout_ms > 0)
     converted.timeouts.total = std::chrono::milliseconds(request.timeout_ms);
-  converted.idempotent = request.idempotent != 0;
+  converted.idempotent = request.idempotent != ATSM_HTTP_WRITE;
+  converted.read_only = is_read_request(request);
   converted.cancel = &shared_.cancelled;
   // A connector asking for JSON reads the body as JSON: one that is not (an HTML error page
   // with status 200, a truncated transfer) is a transient failure, retried before it gets here.

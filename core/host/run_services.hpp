@@ -73,6 +73,11 @@ struct SharedServices {
   std::optional<std::string> failure{};  // guarded by traffic_mutex
 };
 
+// Whether a connector's request says "a read, no effect at the vendor" (ATSM_HTTP_READ), which
+// lets the host abandon an attempt that hangs and send it again. Only from a 1.3 connector on: to
+// an older one, 2 was just "non-zero" (repeatable, possibly with an effect).
+bool is_read_request(const atsm_http_request& request);
+
 class RunServices : public HostServices {
  public:
   RunServices(SharedServices& shared, std::string plugin_name);

@@ -185,6 +185,9 @@ json::object Client::call(const std::string& method, const json::object& body,
   request.auth_scheme = ATSM_AUTH_BASIC_SECRET_AS_USER;
   request.auth_secret = kApiKeySecret;
   request.idempotent = kind != CallKind::create;
+  // A read (`*.list`, `*.info`, `*.search`) changes nothing at Ashby: the host may abandon one that
+  // hangs and ask again. A write is waited out, even a repeatable one (see CallKind).
+  request.read = kind == CallKind::read;
   // Ashby's transient business errors (HTTP 200, success:false, "retry later") say the call was
   // not applied: it is sent again at once, through the host's limiter, a few times before the
   // item's attempt fails over it (even a create: nothing was made).

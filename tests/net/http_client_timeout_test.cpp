@@ -111,6 +111,57 @@ TEST(HttpClientTest, AHungWriteIsWaitedForNotCutShort) {
   EXPECT_EQ(vendor.stall.finished.load(), 1);
 }
 
+TEST(HttpClientTest, AHungReadOnlyPostIsAbandonedAndAskedAgainLikeAGet) {
+  // A POST that only reads (Ashby's *.list, *.info, *.search) changes nothing at the vendor.
+  LoopbackServer server;
+  OneStall vendor;
+  vendor.stalled_request = 61;
+  vendor.install(server.server, "/items");
+  server.start();
+  HttpClient client(fast_backoff());
+  for (int i = 0; i < 60; ++i)
+    ASSERT_TRUE(client.perform(get(server.url("/items"))).ok());
+  Request request = post(server.url("/items"));
+  request.read_only = true;
+  request.timeouts.total = 20s;
+  const Response response = client.perform(request);
+  EXPECT_TRUE(response.ok()) << response.transport_error;
+  EXPECT_FALSE(response.ambiguous);
+  EXPECT_EQ(response.attempts, 2u);
+  EXPECT_EQ(vendor.stall.finished.load(), 0) << "the client waited for the stalled answer";
+  const auto all_metrics = client.endpoint_metrics();
+  const auto& metrics = all_metrics.at(EndpointKey{"POST", "127.0.0.1", "/items"});
+  EXPECT_EQ(metrics.attempt_outcomes.at("timed_out"), 1u);
+  EXPECT_EQ(metrics.attempt_outcomes.at("ok"), 1u);
+  vendor.stall.release();
+}
+
+TEST(HttpClientTest, AHungRepeatablePostThatIsNoReadIsWaitedFor) {
+  // An update marked safe to repeat: a first copy landing late could overwrite a later change.
+  LoopbackServer server;
+  OneStall vendor;
+  vendor.stalled_request = 61;
+  vendor.install(server.server, "/items");
+  server.start();
+  HttpClient client(fast_backoff());
+  for (int i = 0; i < 60; ++i)
+    ASSERT_TRUE(client.perform(get(server.url("/items"))).ok());
+  std::thread releaser([&] {
+    while (vendor.stall.entered.load() == 0)
+      std::this_thread::sleep_for(5ms);
+    std::this_thread::sleep_for(600ms);  // past any cut a read would get (>= 100 ms)
+    vendor.stall.release();
+  });
+  Request request = post(server.url("/items"));
+  request.idempotent = true;
+  request.timeouts.total = 20s;
+  const Response response = client.perform(request);
+  releaser.join();
+  EXPECT_TRUE(response.ok()) << response.transport_error;
+  EXPECT_EQ(response.attempts, 1u);
+  EXPECT_EQ(vendor.stall.finished.load(), 1);
+}
+
 TEST(HttpClientTest, PostTimingOutAfterSendingIsAmbiguousAndNotRetried) {
   LoopbackServer server;
   Stall stall;

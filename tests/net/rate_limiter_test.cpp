@@ -4,6 +4,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -287,6 +290,51 @@ TEST(RateLimiterTest, The429sOfRequestsAlreadyInFlightCountAsOneEvent) {
   EXPECT_EQ(limiter.metrics("ashby").pauses, 1u);
 }
 
+TEST(RateLimiterTest, TheRetryAfterOfAnEventsStragglersCountsFromItsFirst429) {
+  // Three requests in flight meet one storm; the vendor tells each "Retry-After: 1". The later
+  // answers come 300 ms and 600 ms after the first only because their latencies differ: the
+  // bucket pauses for the vendor's second once, from the first 429, not until 1.6 s.
+  FakeClock clock;
+  RateLimiter limiter(clock);
+  limiter.configure("lever", BucketPolicy::token_bucket(1000, 1000));
+  std::vector<Permit> in_flight;
+  for (int i = 0; i < 3; ++i)
+    in_flight.push_back(*limiter.acquire("lever"));
+  const auto first = clock.now();
+  limiter.observe("lever", 429, Headers{{"Retry-After", "1"}});
+  clock.advance(300ms);
+  limiter.observe("lever", 429, Headers{{"Retry-After", "1"}});
+  clock.advance(300ms);
+  limiter.observe("lever", 429, Headers{{"Retry-After", "1"}});
+  in_flight.clear();
+  limiter.acquire("lever");
+  EXPECT_EQ(clock.now() - first, Clock::duration(1s));
+  EXPECT_EQ(limiter.metrics("lever").rate_limited_responses, 3u);
+}
+
+TEST(RateLimiterTest, AStragglerAskingForLongerStillExtendsThePause) {
+  FakeClock clock;
+  RateLimiter limiter(clock);
+  limiter.configure("lever", BucketPolicy::token_bucket(1000, 1000));
+  std::vector<Permit> in_flight;
+  for (int i = 0; i < 2; ++i)
+    in_flight.push_back(*limiter.acquire("lever"));
+  const auto first = clock.now();
+  limiter.observe("lever", 429, Headers{{"Retry-After", "1"}});
+  clock.advance(200ms);
+  limiter.observe("lever", 429, Headers{{"Retry-After", "3"}});
+  in_flight.clear();
+  limiter.acquire("lever");
+  EXPECT_EQ(clock.now() - first, Clock::duration(3s)) << "3 s from the event's start";
+  limiter.acquire("lever");  // as many sent after the pause as were in flight before it
+  // A 429 of a request sent after the pause is a new event: its delay counts from its arrival.
+  const auto second = clock.now();
+  clock.advance(100ms);
+  limiter.observe("lever", 429, Headers{{"Retry-After", "2"}});
+  limiter.acquire("lever");
+  EXPECT_EQ(clock.now() - second, Clock::duration(100ms) + Clock::duration(2s));
+}
+
 TEST(RateLimiterTest, PauseIsCappedByMaxPause) {
   FakeClock clock;
   RateLimiter limiter(clock);
@@ -341,6 +389,51 @@ TEST(RateLimiterTest, MaxConcurrencyBlocksUntilAPermitIsReleased) {
   EXPECT_EQ(metrics.peak_in_flight, 3u);
   EXPECT_EQ(metrics.in_flight, 2u);
   EXPECT_EQ(metrics.permits_granted, 4u);
+}
+
+TEST(RateLimiterTest, ARepeatTakesTheNextPermitAheadOfFreshRequestsWaitingLonger) {
+  FakeClock clock;  // the waiters block on a released slot, not on time
+  RateLimiter limiter(clock);
+  limiter.configure("ashby", BucketPolicy::token_bucket(1000, 1000).with_max_concurrency(1));
+  std::optional<Permit> held = limiter.acquire("ashby");
+  std::mutex order_mutex;
+  std::vector<std::string> order;
+  const auto wait_and_note = [&](const std::string& who, RateLimiter::Turn turn) {
+    auto permit = limiter.acquire("ashby", nullptr, turn);
+    std::lock_guard lock(order_mutex);
+    order.push_back(who);
+  };  // the permit goes when the thread ends
+  std::vector<std::thread> waiters;
+  for (int i = 0; i < 3; ++i)
+    waiters.emplace_back(wait_and_note, "fresh", RateLimiter::Turn::fresh);
+  std::this_thread::sleep_for(200ms);  // the fresh requests queue first
+  waiters.emplace_back(wait_and_note, "repeat", RateLimiter::Turn::repeat);
+  std::this_thread::sleep_for(200ms);
+  held.reset();  // one slot frees
+  for (auto& waiter : waiters)
+    waiter.join();
+  ASSERT_EQ(order.size(), 4u);
+  EXPECT_EQ(order.front(), "repeat") << "a fresh request took the slot a repeat waited for";
+  EXPECT_EQ(limiter.metrics("ashby").permits_granted, 5u);
+}
+
+TEST(RateLimiterTest, AFreshRequestGoesWhenTheRepeatItYieldedToIsCancelled) {
+  FakeClock clock;
+  RateLimiter limiter(clock);
+  limiter.configure("ashby", BucketPolicy::token_bucket(1000, 1000).with_max_concurrency(1));
+  std::optional<Permit> held = limiter.acquire("ashby");
+  std::atomic<bool> cancel{false};
+  std::thread repeat([&] {
+    EXPECT_FALSE(limiter.acquire("ashby", &cancel, RateLimiter::Turn::repeat).has_value());
+  });
+  std::this_thread::sleep_for(100ms);
+  std::atomic<bool> fresh_granted{false};
+  std::thread fresh([&] { fresh_granted = limiter.acquire("ashby").has_value(); });
+  cancel = true;
+  repeat.join();
+  held.reset();
+  fresh.join();
+  EXPECT_TRUE(fresh_granted.load()) << "the cancelled repeat kept its place";
 }
 
 TEST(RateLimiterTest, CancellationEndsAWait) {

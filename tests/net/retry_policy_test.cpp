@@ -139,5 +139,21 @@ TEST(HangTimeoutTest, AWriteKeepsItsOwnLimit) {
   EXPECT_EQ(hang_timeout(policy, window, false, 300'000ms), 300'000ms);
 }
 
+TEST(HangTimeoutTest, OnlyAReadMayBeAbandonedWhenItHangs) {
+  // A read changes nothing at the vendor: abandoned and sent again, whatever its method.
+  EXPECT_TRUE(may_abandon_hung_attempt("GET", true, false, false));
+  EXPECT_TRUE(may_abandon_hung_attempt("HEAD", true, false, false));
+  EXPECT_TRUE(may_abandon_hung_attempt("POST", true, true, false)) << "an Ashby *.list";
+  // A create could be committed after the stall (a duplicate once retried); a repeatable write
+  // (an update) arriving late could overwrite a later one.
+  EXPECT_FALSE(may_abandon_hung_attempt("POST", false, false, false));
+  EXPECT_FALSE(may_abandon_hung_attempt("POST", true, false, false));
+  EXPECT_FALSE(may_abandon_hung_attempt("PUT", true, false, false));
+  EXPECT_FALSE(may_abandon_hung_attempt("GET", false, false, false)) << "marked unsafe";
+  // Downloads and uploads take as long as their size says.
+  EXPECT_FALSE(may_abandon_hung_attempt("GET", true, false, true));
+  EXPECT_FALSE(may_abandon_hung_attempt("POST", true, true, true));
+}
+
 }  // namespace
 }  // namespace atsm::net

@@ -259,6 +259,8 @@ bool is_loopback_host(std::string_view host) {
 }
 
 bool Request::is_idempotent() const {
+  if (read_only)
+    return true;
   if (idempotent)
     return *idempotent;
   const std::string upper = [&] {
@@ -771,14 +773,18 @@ Response HttpClient::perform(const Request& request) {
   // holding its worker for the request's whole limit; each such timeout doubles the next one,
   // and the last attempt gets the whole limit (a slow vendor is slow, not hung). Bodies streamed
   // to a sink and uploads keep their own limit: their size, not a hang, sets their time.
-  // Only a GET or HEAD: a POST a caller marks safe to repeat (an update, an Ashby read) may still
-  // have effects when an abandoned first copy lands after the second.
-  const bool may_cut_short = (request.method == "GET" || request.method == "HEAD") && idempotent &&
-                             !request.download_sink && request.multipart.empty();
+  // Only a read (a GET, HEAD or a request marked read_only): a POST a caller marks safe to repeat
+  // (an update) may still have effects when an abandoned first copy lands after the second.
+  const bool may_cut_short = may_abandon_hung_attempt(
+      request.method, idempotent, request.read_only,
+      static_cast<bool>(request.download_sink) || !request.multipart.empty());
   for (std::uint32_t attempt_number = 1;; ++attempt_number) {
     std::optional<Permit> permit;
     if (!request.rate_limit_bucket.empty()) {
-      permit = impl_->options.rate_limiter->acquire(request.rate_limit_bucket, request.cancel);
+      // A repeat goes ahead of requests that have not been tried yet.
+      permit = impl_->options.rate_limiter->acquire(
+          request.rate_limit_bucket, request.cancel,
+          attempt_number > 1 ? RateLimiter::Turn::repeat : RateLimiter::Turn::fresh);
       if (!permit) {
         response.cancelled = true;
         response.transport_error = "cancelled while waiting for the rate limiter";

@@ -59,6 +59,9 @@ struct Request {
   std::uint32_t max_attempts = 4;
   // Safe to repeat. Unset: true for GET, HEAD, PUT, DELETE, OPTIONS; false otherwise (POST).
   std::optional<bool> idempotent;
+  // A read with no effect at the vendor whatever the method (a POST search): safe to repeat, and
+  // an attempt that hangs is abandoned and sent again like a GET's (may_abandon_hung_attempt).
+  bool read_only = false;
   // When set, a 2xx body is streamed here chunk by chunk instead of being kept in
   // Response::body (large files go to the blob store without sitting in memory). Return false to
   // abort the transfer; an exception it throws aborts it too and leaves perform(). Non-2xx

@@ -29,6 +29,11 @@ struct BucketState {
   // A 429 is a new event once this many permits were granted: the requests in flight when the
   // last one came answer without having seen the pause or the slower pace.
   std::uint64_t next_event_at_permit = 0;
+  // When the current 429 event began (its first 429 was observed): the delays the event's other
+  // 429s name count from here.
+  Clock::time_point event_started{};
+  // Repeats waiting for a permit (RateLimiter::Turn): fresh requests let them go first.
+  std::uint32_t repeats_waiting = 0;
   BucketMetrics metrics;
 };
 
@@ -205,23 +210,35 @@ BucketState* RateLimiter::find_locked(std::string_view name) const {
   return found == buckets_.end() ? nullptr : found->second.get();
 }
 
-std::optional<Permit> RateLimiter::acquire(std::string_view name, const std::atomic<bool>* cancel) {
+std::optional<Permit> RateLimiter::acquire(std::string_view name, const std::atomic<bool>* cancel,
+                                           Turn turn) {
   const auto started = clock_.now();
   std::unique_lock lock(mutex_);
   BucketState* bucket = find_locked(name);
   if (bucket == nullptr) {
     throw std::invalid_argument(fmt::format("rate limit bucket '{}' is not configured", name));
   }
+  const bool repeat = turn == Turn::repeat;
+  bucket->repeats_waiting += repeat ? 1 : 0;
+  // Called with the lock held, whichever way the wait ends; wakes the fresh requests it held.
+  const auto done_waiting = [&] {
+    if (repeat && --bucket->repeats_waiting == 0)
+      slot_released_.notify_all();
+  };
   for (;;) {
-    if (cancel != nullptr && cancel->load())
+    if (cancel != nullptr && cancel->load()) {
+      done_waiting();
       return std::nullopt;
+    }
     const auto now = clock_.now();
     Clock::time_point ready_at;
     if (bucket->paused_until > now) {
       ready_at = bucket->paused_until;
-    } else if (bucket->policy.max_concurrency &&
-               bucket->metrics.in_flight >= *bucket->policy.max_concurrency) {
-      // A released permit notifies; the timeout only bounds how late a cancellation is seen.
+    } else if ((bucket->policy.max_concurrency &&
+                bucket->metrics.in_flight >= *bucket->policy.max_concurrency) ||
+               (!repeat && bucket->repeats_waiting > 0)) {
+      // A released permit (or the last waiting repeat's grant) notifies; the timeout only bounds
+      // how late a cancellation is seen.
       slot_released_.wait_for(lock, kCancelCheckInterval);
       continue;
     } else if (const auto next = take_or_next(*bucket, now)) {
@@ -235,6 +252,7 @@ std::optional<Permit> RateLimiter::acquire(std::string_view name, const std::ato
       if (!metrics.first_grant)
         metrics.first_grant = now;
       metrics.last_grant = now;
+      done_waiting();
       return Permit(this, bucket);
     }
     lock.unlock();
@@ -294,6 +312,7 @@ void RateLimiter::observe(std::string_view name, long status, const Headers& hea
     if (new_event) {
       ++bucket->consecutive_429s;
       bucket->next_event_at_permit = bucket->metrics.permits_granted + bucket->metrics.in_flight;
+      bucket->event_started = now;
     }
   } else if (status > 0) {
     bucket->consecutive_429s = 0;
@@ -304,9 +323,24 @@ void RateLimiter::observe(std::string_view name, long status, const Headers& hea
     if (!until || candidate > *until)
       until = candidate;
   };
+  // A delay a 429 names ("Retry-After: 2") counts from its arrival. The other 429s of one event
+  // (requests already in flight when the first came) arrive later by the spread of their
+  // latencies only: their delays count from the event's first 429, so that the same word of the
+  // vendor pauses the bucket once, not once more per straggler. Each such request still waits its
+  // own delay before it is repeated (HttpClient). A time the vendor names (an HTTP-date, epoch
+  // seconds) is kept as it is.
+  const bool straggler =
+      status == 429 && !new_event && bucket->metrics.permits_granted < bucket->next_event_at_permit;
+  const Clock::time_point delays_from = straggler ? bucket->event_started : now;
+  const auto after_delay = [&](double seconds) {
+    return delays_from + (after_seconds(seconds, clock_) - now);
+  };
   if (status == 429 || status == 503) {
     if (const auto retry_after = headers.get("Retry-After")) {
-      if (const auto when = parse_retry_after(*retry_after, clock_))
+      const auto delay = parse_number(*retry_after);
+      if (delay && *delay >= 0 && *delay <= kEpochThreshold)
+        extend(after_delay(*delay));
+      else if (const auto when = parse_retry_after(*retry_after, clock_))
         extend(*when);
     }
   }
@@ -316,7 +350,7 @@ void RateLimiter::observe(std::string_view name, long status, const Headers& hea
     if (const auto reset = headers.get("X-RateLimit-Reset")) {
       if (const auto reset_value = parse_number(*reset)) {
         extend(*reset_value > kEpochThreshold ? from_epoch_seconds(*reset_value, clock_)
-                                              : after_seconds(*reset_value, clock_));
+                                              : after_delay(*reset_value));
       }
     }
   }

@@ -120,13 +120,22 @@ class RateLimiter {
   void configure(const std::string& bucket, const BucketPolicy& policy);
   bool has_bucket(std::string_view bucket) const;
 
+  // Who asks: a request's first attempt, or a repeat of one that failed (a 429, a reset, a cut
+  // read). A repeat keeps its place ahead of new work: while one waits on a bucket, no fresh
+  // request takes a permit there, so a fault delays its own request by the pause and not by the
+  // queue of work that arrived meanwhile.
+  enum class Turn { fresh, repeat };
+
   // Blocks until a request may go on this bucket. nullopt when `cancel` became true while
   // waiting. Throws std::invalid_argument naming an unknown bucket.
-  std::optional<Permit> acquire(std::string_view bucket, const std::atomic<bool>* cancel = nullptr);
+  std::optional<Permit> acquire(std::string_view bucket, const std::atomic<bool>* cancel = nullptr,
+                                Turn turn = Turn::fresh);
 
   // Feeds a response back: Retry-After (seconds, epoch seconds or HTTP-date) pauses the whole
   // bucket until then; X-RateLimit-Remaining: 0 with X-RateLimit-Reset pauses until the reset;
-  // a 429 with neither backs the bucket off exponentially. Unknown buckets are ignored.
+  // a 429 with neither backs the bucket off exponentially. The 429s of requests already in flight
+  // when an event's first 429 came count as that event: their delays count from the first.
+  // Unknown buckets are ignored.
   void observe(std::string_view bucket, long status, const Headers& headers);
 
   // Pauses the bucket until `until` (no-op when already paused longer).

@@ -100,4 +100,13 @@ milliseconds hang_timeout(const HangPolicy& policy, const LatencyWindow& window,
   return std::min(request_limit, milliseconds(static_cast<std::int64_t>(limit)));
 }
 
+bool may_abandon_hung_attempt(std::string_view method, bool idempotent, bool read_only,
+                              bool streams_or_uploads) {
+  if (streams_or_uploads)
+    return false;
+  if (read_only)
+    return true;
+  return idempotent && (method == "GET" || method == "HEAD");
+}
+
 }  // namespace atsm::net

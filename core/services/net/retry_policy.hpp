@@ -94,4 +94,13 @@ class LatencyWindow {
 std::chrono::milliseconds hang_timeout(const HangPolicy& policy, const LatencyWindow& window,
                                        bool idempotent, std::chrono::milliseconds request_limit);
 
+// Whether an attempt that hangs may be abandoned (after hang_timeout) and the request sent again:
+// only a read, which has no effect at the vendor: a GET or HEAD that is safe to repeat, or a
+// request of any method its caller marks `read_only` (an Ashby `*.list` POST). Not a write, nor
+// a repeatable POST with an effect (an update): the vendor may still commit an abandoned copy
+// after the stall, which makes a create twice, or lets a late update overwrite a later one. Not a
+// body streamed to a sink nor an upload either: their size, not a hang, sets their time.
+bool may_abandon_hung_attempt(std::string_view method, bool idempotent, bool read_only,
+                              bool streams_or_uploads);
+
 }  // namespace atsm::net

@@ -1,5 +1,5 @@
 /*
- * atsmigrate connector ABI, version 1.2.
+ * atsmigrate connector ABI, version 1.3.
  *
  * This header is the specification. A connector is a shared library that exports exactly one
  * symbol, `atsm_connector_entry`, and talks to the host through the plain C tables below. It can
@@ -65,8 +65,9 @@ extern "C" {
 #endif
 
 #define ATSM_ABI_VERSION_MAJOR 1u
-/* 1.1: ATSM_CAP_VERBATIM and the extensions marked [since 1.1]; 1.2: atsm.connector.display/1 */
-#define ATSM_ABI_VERSION_MINOR 2u
+/* 1.1: ATSM_CAP_VERBATIM and the extensions marked [since 1.1]; 1.2: atsm.connector.display/1;
+ * 1.3: ATSM_HTTP_READ */
+#define ATSM_ABI_VERSION_MINOR 3u
 #define ATSM_MAKE_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (uint32_t)(minor))
 #define ATSM_ABI_VERSION ATSM_MAKE_ABI_VERSION(ATSM_ABI_VERSION_MAJOR, ATSM_ABI_VERSION_MINOR)
 #define ATSM_ABI_MAJOR(version) ((uint32_t)(version) >> 16)
@@ -251,12 +252,30 @@ typedef struct atsm_http_request {
   /* 0 means the host default. */
   uint32_t timeout_ms;
   /* Non-zero: the request may be repeated safely (reads). Zero: a write; the host then retries
-   * it only when it provably never reached the vendor and otherwise reports ATSM_AMBIGUOUS. */
+   * it only when it provably never reached the vendor and otherwise reports ATSM_AMBIGUOUS.
+   * [since 1.3] The values are named below: ATSM_HTTP_READ says more than "repeatable". */
   int32_t idempotent;
   /* Non-zero: stream the response body into the blob store instead of `body`; the response's
    * `blob_sha256` names it. */
   int32_t download_to_blob;
 } atsm_http_request;
+
+/* [since 1.3] Values of atsm_http_request.idempotent.
+ *  - ATSM_HTTP_WRITE: a write (a create); see `idempotent` above.
+ *  - ATSM_HTTP_REPEATABLE: repeatable, but it may have an effect (an update to fixed values, a
+ *    tag added): the host retries it after a failure, but waits out an attempt that hangs, since
+ *    an abandoned first copy landing after a later change would undo that change.
+ *  - ATSM_HTTP_READ: a read, with no effect at the vendor whatever its method (a POST search, an
+ *    Ashby `*.list` or `*.info`): the host may also abandon an attempt that hangs, after the
+ *    same measured timeout as a GET's, and send it again.
+ * Mixed minors: every host reads any non-zero value as "repeatable" (1.0 defined it so), so an
+ * older host serves ATSM_HTTP_READ as ATSM_HTTP_REPEATABLE; connector.hpp sends it only to a
+ * host from 1.3 on all the same. A host reads ATSM_HTTP_READ only from a request whose
+ * `abi_version` is 1.3 or later (to an older connector, 2 was just "non-zero"). A GET or HEAD
+ * marked repeatable is a read whatever the minor. */
+#define ATSM_HTTP_WRITE 0
+#define ATSM_HTTP_REPEATABLE 1
+#define ATSM_HTTP_READ 2
 
 /* What the host hands back. Owned by the host; valid until the `on_response` callback returns. */
 typedef struct atsm_http_response {

@@ -141,6 +141,10 @@ struct HttpRequest {
   std::string auth_secret2;
   uint32_t timeout_ms = 0;
   std::optional<bool> idempotent;  // default: true for GET/HEAD, false otherwise
+  // [since 1.3] A read, with no effect at the vendor whatever the method (a POST search): sent as
+  // ATSM_HTTP_READ, so the host may abandon an attempt that hangs and send it again. Implies
+  // idempotent.
+  bool read = false;
   bool download_to_blob = false;
 };
 
@@ -255,8 +259,15 @@ class Host {
     raw.auth_secret = request.auth_secret.empty() ? nullptr : request.auth_secret.c_str();
     raw.auth_secret2 = request.auth_secret2.empty() ? nullptr : request.auth_secret2.c_str();
     raw.timeout_ms = request.timeout_ms;
-    raw.idempotent =
-        request.idempotent.value_or(request.method == "GET" || request.method == "HEAD");
+    // A host before 1.3 reads every non-zero value as "repeatable"; it gets 1 all the same.
+    const bool host_knows_reads = ATSM_ABI_MINOR(services_->abi_version) >= 3u;
+    if (request.read)
+      raw.idempotent = host_knows_reads ? ATSM_HTTP_READ : ATSM_HTTP_REPEATABLE;
+    else
+      raw.idempotent =
+          request.idempotent.value_or(request.method == "GET" || request.method == "HEAD")
+              ? ATSM_HTTP_REPEATABLE
+              : ATSM_HTTP_WRITE;
     raw.download_to_blob = request.download_to_blob;
 
     HttpResponse response;

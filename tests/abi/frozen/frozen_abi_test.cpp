@@ -1,4 +1,4 @@
-// ABI compatibility: the current connector.h keeps every field of ABI 1.0, 1.1 and 1.2 at its
+// ABI compatibility: the current connector.h keeps every field of ABI 1.0, 1.1, 1.2 and 1.3 at its
 // frozen offset, every constant at its value, and every struct at least as large (minors only
 // append); plugins built against the frozen headers load in this host; and both directions of mixed
 // minors behave as connector.h's "Mixed minors" says: this host serves a 1.0 connector without
@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atsmigrate/connector.h>
+#include <atsmigrate/connector.hpp>
 
 #include <cstring>
 #include <map>
@@ -17,6 +18,7 @@
 #include "frozen_v1_0_host.h"
 #include "host/connector_instance.hpp"
 #include "host/plugin_registry.hpp"
+#include "host/run_services.hpp"
 #include "memory_services.hpp"
 #include "plugin_run.hpp"
 
@@ -30,7 +32,7 @@ using atsm::host::PluginRegistry;
 const std::string kPluginDir = ATSM_TEST_PLUGIN_DIR;
 
 const atsm_layout_entry kCurrentLayout[] = {
-#include "layout_fields_v1_2.inc"
+#include "layout_fields_v1_3.inc"
     {nullptr, 0}};
 
 const atsm_layout_text kCurrentTexts[] = {
@@ -81,6 +83,11 @@ TEST(FrozenAbi, EveryOneDotOneFieldKeepsItsOffsetAndEveryStructOnlyGrows) {
 TEST(FrozenAbi, EveryOneDotTwoFieldKeepsItsOffsetAndEveryStructOnlyGrows) {
   EXPECT_GT(expect_layout_kept(atsm_frozen_layout_v1_2, "1.2"), 150);
   EXPECT_GE(ATSM_ABI_VERSION_MINOR, 2u);
+}
+
+TEST(FrozenAbi, EveryOneDotThreeFieldKeepsItsOffsetAndEveryStructOnlyGrows) {
+  EXPECT_GT(expect_layout_kept(atsm_frozen_layout_v1_3, "1.3"), 150);
+  EXPECT_GE(ATSM_ABI_VERSION_MINOR, 3u);
 }
 
 // Compares a frozen header's text constants with the current header's; returns how many.
@@ -179,7 +186,85 @@ TEST(MixedMinors, AOneDotOneHostLoadsOneDotTwoConnectorsIgnoringTheirDisplayName
         std::string(ATSM_ECHO_PLUGIN)}) {
     atsm_v1_0_host_outcome outcome = atsm_v1_1_host_load(file.c_str());
     EXPECT_EQ(outcome.loaded, 1) << file << ": " << outcome.refusal;
-    EXPECT_EQ(outcome.abi_version, ATSM_MAKE_ABI_VERSION(1, 2)) << file;
+    // The frozen ones were built against 1.2, the echo connector against this header.
+    EXPECT_EQ(outcome.abi_version,
+              file == ATSM_ECHO_PLUGIN ? ATSM_ABI_VERSION : ATSM_MAKE_ABI_VERSION(1, 2))
+        << file;
+  }
+}
+
+// What a connector built with connector.hpp puts in atsm_http_request.idempotent, seen by a host
+// of ABI 1.`host_minor` (a services table of that minor whose http records the request).
+struct SentRequest {
+  int32_t idempotent = -1;
+  uint32_t abi_version = 0;
+};
+SentRequest sent_by_current_connector(uint32_t host_minor, const atsm::sdk::HttpRequest& request) {
+  static thread_local SentRequest seen;
+  seen = SentRequest{};
+  atsm_host_services table{};
+  table.struct_size = sizeof table;
+  table.abi_version = ATSM_MAKE_ABI_VERSION(1, host_minor);
+  table.http = [](void*, const atsm_http_request* raw, atsm_http_response_fn on_response,
+                  void* context, atsm_error*) {
+    seen = SentRequest{raw->idempotent, raw->abi_version};
+    atsm_http_response response{};
+    response.struct_size = sizeof response;
+    response.abi_version = ATSM_ABI_VERSION;
+    response.status = 200;
+    on_response(context, &response);
+    return ATSM_OK;
+  };
+  atsm::sdk::Host(&table).http(request);
+  return seen;
+}
+
+// An older host, a newer connector: a 1.3 connector marks a read ATSM_HTTP_READ only for a host
+// from 1.3 on; an older host gets ATSM_HTTP_REPEATABLE (1), what every minor since 1.0 has read as
+// "repeatable", so it serves the read as before. A write stays 0 and a GET 1 for every host.
+TEST(MixedMinors, AOneDotThreeConnectorMarksAReadAsSuchOnlyForAHostThatKnowsTheValue) {
+  atsm::sdk::HttpRequest read;
+  read.method = "POST";
+  read.url = "http://127.0.0.1:1/candidate.list";
+  read.read = true;
+  EXPECT_EQ(sent_by_current_connector(3, read).idempotent, 2) << "ATSM_HTTP_READ is 2";
+  EXPECT_EQ(sent_by_current_connector(3, read).abi_version, ATSM_ABI_VERSION);
+  for (uint32_t older : {0u, 1u, 2u})
+    EXPECT_EQ(sent_by_current_connector(older, read).idempotent, 1) << "host 1." << older;
+
+  atsm::sdk::HttpRequest update = read;
+  update.read = false;
+  update.idempotent = true;
+  atsm::sdk::HttpRequest create = update;
+  create.idempotent = std::nullopt;
+  atsm::sdk::HttpRequest get;
+  get.url = read.url;
+  for (uint32_t minor : {2u, 3u}) {
+    EXPECT_EQ(sent_by_current_connector(minor, update).idempotent, 1) << "host 1." << minor;
+    EXPECT_EQ(sent_by_current_connector(minor, create).idempotent, 0) << "host 1." << minor;
+    EXPECT_EQ(sent_by_current_connector(minor, get).idempotent, 1) << "host 1." << minor;
+  }
+}
+
+// A newer host, an older connector: to a 1.2 connector, 2 was just "non-zero" (repeatable, maybe
+// with an effect), so this host takes ATSM_HTTP_READ as "a read" only from a request of 1.3 on.
+TEST(MixedMinors, ThisHostTakesTheReadValueOnlyFromAOneDotThreeRequest) {
+  atsm_http_request request{};
+  request.struct_size = sizeof request;
+  request.method = "POST";
+  request.idempotent = 2;
+  request.abi_version = ATSM_MAKE_ABI_VERSION(1, 3);
+  EXPECT_TRUE(atsm::host::is_read_request(request));
+  for (uint32_t older : {0u, 1u, 2u}) {
+    request.abi_version = ATSM_MAKE_ABI_VERSION(1, older);
+    EXPECT_FALSE(atsm::host::is_read_request(request)) << "connector 1." << older;
+  }
+  request.abi_version = ATSM_MAKE_ABI_VERSION(2, 3);
+  EXPECT_FALSE(atsm::host::is_read_request(request)) << "another major";
+  request.abi_version = ATSM_MAKE_ABI_VERSION(1, 3);
+  for (int32_t value : {0, 1, 3, -1}) {
+    request.idempotent = value;
+    EXPECT_FALSE(atsm::host::is_read_request(request)) << value;
   }
 }
 

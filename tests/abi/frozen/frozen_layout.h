@@ -18,6 +18,8 @@ extern const atsm_layout_entry atsm_frozen_layout[];
 extern const atsm_layout_entry atsm_frozen_layout_v1_1[];
 /* The frozen 1.2 header's facts (frozen_layout_v1_2.c), NULL-terminated. */
 extern const atsm_layout_entry atsm_frozen_layout_v1_2[];
+/* The frozen 1.3 header's facts (frozen_layout_v1_3.c), NULL-terminated. */
+extern const atsm_layout_entry atsm_frozen_layout_v1_3[];
 
 /* A text constant of an ABI header: an extension id, the entry symbol. */
 typedef struct atsm_layout_text {
