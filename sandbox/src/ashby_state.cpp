@@ -179,6 +179,8 @@ AshbyState::Object& AshbyState::put(const std::string& kind, Object object, bool
     for (const auto& email : emails_of(object))
       candidates_by_email_[email].insert(id);
   }
+  if (kind == "file")
+    file_id_by_handle_[std::string(object.at("handle").as_string())] = id;
   auto [it, inserted] = collection.by_id.insert_or_assign(id, std::move(object));
   if (inserted) {
     collection.position[id] = collection.order.size();
