@@ -19,7 +19,8 @@
 
 namespace atsm::pipeline {
 
-// The reason with every source key ("lever:contact:3f2…") made "<key>" and every quoted value
+// The reason with every source key ("lever:contact:3f2…") made "<key>", every bare UUID (a
+// vendor's own id) "<id>", every file name ("Chen_Resume.pdf") "<file>" and every quoted value
 // ('…' or "…") made '…'.
 std::string reason_class(std::string_view reason);
 

@@ -108,16 +108,46 @@ std::string visible_text(std::string_view html) {
   return collapse_space(plain);
 }
 
-// One written record: its staged form and where it went.
+// One written record chosen for the read-back: its staged form and where it went.
 struct Written {
   std::string key;
   std::string target_id;
-  // What choosing the read-back needs, so a big account is not held in memory whole.
-  std::string created_at;
-  bool confidential = false;
-  bool custom_fields = false;
-  bool html_note = false;
   json::object record;  // the staged record: read again for the records read back
+};
+
+// What the counting pass keeps of a kind's written records to choose the read-back: a byte of
+// cohort flags per record and the first and last created, so memory stays flat in the account's
+// size (issue 22 item 2); the chosen few are read again from staging by their place.
+struct WrittenKind {
+  enum Flag : std::uint8_t {
+    kConfidential = 1,
+    kCustomFields = 2,
+    kHtmlNote = 4,
+    kThreeCandidacies = 8,
+    kMerged = 16,
+  };
+  std::vector<std::uint8_t> flags;  // one per written record, in staging order
+  std::size_t first = 0, last = 0;  // the first and last created (their places)
+  std::string first_created, last_created;
+
+  void add(const std::string& created_at, std::uint8_t record_flags) {
+    std::size_t i = flags.size();
+    flags.push_back(record_flags);
+    if (i == 0) {
+      first_created = last_created = created_at;
+      return;
+    }
+    if (!created_at.empty()) {
+      if (first_created.empty() || created_at < first_created) {
+        first = i;
+        first_created = created_at;
+      }
+      if (created_at > last_created) {
+        last = i;
+        last_created = created_at;
+      }
+    }
+  }
 };
 
 class Reconciler {
@@ -140,7 +170,7 @@ class Reconciler {
     const host::LoadedPlugin& sink = session_.sink_plugin();
     std::map<std::string, std::map<std::string, std::int64_t>> methods =
         AuditTrail::summarise(session_.work_dir().audit()).methods;
-    std::map<std::string, std::vector<Written>> written;
+    std::map<std::string, WrittenKind> written;
     // Every staged record is checked against the ledger: at 100,000 persons that is minutes, so
     // it shows its progress like the steps before it.
     std::uint64_t staged_total = 0;
@@ -178,9 +208,11 @@ class Reconciler {
         switch (entry->state) {
           case store::LedgerState::done:
             ++done;
-            if (entry->target_id && !verbatim_)
-              written[kind].push_back(traits_of(record.source_key, *entry->target_id,
-                                                json::parse(record.record_json).as_object()));
+            if (entry->target_id && !verbatim_) {
+              json::object staged_record = json::parse(record.record_json).as_object();
+              written[kind].add(text(staged_record, "created_at"),
+                                flags_of(kind, record.source_key, staged_record));
+            }
             break;
           case store::LedgerState::skipped: {
             std::string reason = entry->last_error.value_or("skipped");
@@ -242,6 +274,8 @@ class Reconciler {
         counts["written"] = nullptr;  // mapped to what the target has, or not written by the sink
       }
       result_.counts[kind] = std::move(counts);
+      candidacies_of_.clear();  // only the persons' cohort needs it
+      candidacies_counted_ = false;
     }
     counting.finish();
     if (!verbatim_)
@@ -254,8 +288,11 @@ class Reconciler {
       result_.read_back_available = false;
       return std::move(result_);
     }
-    for (auto& [kind, records] : written)
-      read_back(kind, records);
+    for (auto& [kind, records] : written) {
+      std::map<std::size_t, std::set<std::string>> chosen = choose(kind, records);
+      records = WrittenKind();
+      read_back(kind, chosen_records(kind, std::move(chosen)));
+    }
     return std::move(result_);
   }
 
@@ -281,71 +318,97 @@ class Reconciler {
         });
   }
 
-  static Written traits_of(std::string key, std::string target_id, const json::object& record) {
-    Written written;
-    written.key = std::move(key);
-    written.target_id = std::move(target_id);
-    written.created_at = text(record, "created_at");
+  // The cohorts a written record belongs to (WrittenKind::Flag).
+  std::uint8_t flags_of(const std::string& kind, const std::string& key,
+                        const json::object& record) {
+    std::uint8_t flags = 0;
     const json::value* confidential = record.if_contains("confidential");
-    written.confidential = confidential && confidential->is_bool() && confidential->as_bool();
+    if (confidential && confidential->is_bool() && confidential->as_bool())
+      flags |= WrittenKind::kConfidential;
     const json::value* custom = record.if_contains("custom_fields");
-    written.custom_fields = custom && custom->is_array() && !custom->as_array().empty();
-    written.html_note = text(record, "body_format") == "html";
-    return written;
+    if (custom && custom->is_array() && !custom->as_array().empty())
+      flags |= WrittenKind::kCustomFields;
+    if (kind == "note" && text(record, "body_format") == "html")
+      flags |= WrittenKind::kHtmlNote;
+    if (kind == "person") {
+      if (!candidacies_counted_) {
+        candidacies_counted_ = true;
+        session_.staging().for_each({"candidacy", std::nullopt},
+                                    [&](const store::StagedRecord& staged) {
+                                      json::object c = json::parse(staged.record_json).as_object();
+                                      candidacies_of_[text(c, "person_key")]++;
+                                    });
+      }
+      if (auto found = candidacies_of_.find(key);
+          found != candidacies_of_.end() && found->second >= 3)
+        flags |= WrittenKind::kThreeCandidacies;
+      if (plan_.group_of.contains(key))
+        flags |= WrittenKind::kMerged;
+    }
+    return flags;
   }
 
-  // Which written records are read back, and why: a seeded sample plus the cohorts where
-  // migrations go wrong, plus the first and last created.
+  // Which written records are read back (their places among the kind's written records), and
+  // why: a seeded sample plus the cohorts where migrations go wrong, plus the first and last
+  // created.
   std::map<std::size_t, std::set<std::string>> choose(const std::string& kind,
-                                                      const std::vector<Written>& records) {
+                                                      const WrittenKind& records) {
     std::map<std::size_t, std::set<std::string>> chosen;  // index -> cohorts
-    if (records.empty())
+    if (records.flags.empty())
       return chosen;
-    std::vector<std::size_t> order(records.size());
+    std::vector<std::size_t> order(records.flags.size());
     for (std::size_t i = 0; i < order.size(); ++i)
       order[i] = i;
     std::mt19937_64 random(options_.seed ^ std::hash<std::string>{}(kind));
     std::shuffle(order.begin(), order.end(), random);
-    std::size_t sample = std::max<std::size_t>(
-        options_.sample_minimum,
-        static_cast<std::size_t>(options_.sample_fraction * static_cast<double>(records.size())));
+    std::size_t sample =
+        std::max<std::size_t>(options_.sample_minimum,
+                              static_cast<std::size_t>(options_.sample_fraction *
+                                                       static_cast<double>(records.flags.size())));
     for (std::size_t i = 0; i < std::min(sample, order.size()); ++i)
       chosen[order[i]].insert("sample");
-
-    std::map<std::string, int> candidacies_of;
-    if (kind == "person")
-      session_.staging().for_each({"candidacy", std::nullopt},
-                                  [&](const store::StagedRecord& staged) {
-                                    json::object c = json::parse(staged.record_json).as_object();
-                                    candidacies_of[text(c, "person_key")]++;
-                                  });
-    std::size_t first = 0, last = 0;
-    for (std::size_t i = 0; i < records.size(); ++i) {
-      const std::string& created = records[i].created_at;
-      if (!created.empty()) {
-        if (records[first].created_at.empty() || created < records[first].created_at)
-          first = i;
-        if (created > records[last].created_at)
-          last = i;
-      }
-      if (records[i].confidential)
+    for (std::size_t i = 0; i < records.flags.size(); ++i) {
+      std::uint8_t flags = records.flags[i];
+      if (flags & WrittenKind::kConfidential)
         chosen[i].insert("confidential");
-      if (records[i].custom_fields)
+      if (flags & WrittenKind::kCustomFields)
         chosen[i].insert("custom_fields");
-      if (kind == "person") {
-        if (candidacies_of[records[i].key] >= 3)
-          chosen[i].insert("3+_candidacies");
-        if (plan_.group_of.contains(records[i].key))
-          chosen[i].insert("merged");
-      }
-      if (kind == "note" && records[i].html_note)
+      if (flags & WrittenKind::kThreeCandidacies)
+        chosen[i].insert("3+_candidacies");
+      if (flags & WrittenKind::kMerged)
+        chosen[i].insert("merged");
+      if (flags & WrittenKind::kHtmlNote)
         chosen[i].insert("html_note");
       if (kind == "file" && chosen.size() < options_.max_files)
         chosen[i].insert("file_sha256");
     }
-    chosen[first].insert("first_created");
-    chosen[last].insert("last_created");
+    chosen[records.first].insert("first_created");
+    chosen[records.last].insert("last_created");
     return chosen;
+  }
+
+  // The chosen records with their keys and target ids: the kind's staged records walked again in
+  // the counting pass's order, the written ones numbered as it numbered them.
+  std::vector<std::pair<Written, std::set<std::string>>> chosen_records(
+      const std::string& kind, std::map<std::size_t, std::set<std::string>> chosen) {
+    std::vector<std::pair<Written, std::set<std::string>>> out;
+    out.reserve(chosen.size());
+    std::size_t place = 0;
+    auto next = chosen.begin();
+    session_.staging().for_each({kind, session_.options().source}, [&](const store::StagedRecord&
+                                                                           record) {
+      if (next == chosen.end())
+        return;
+      std::optional<store::LedgerEntry> entry =
+          session_.ledger().get({scope_, kind, record.source_key});
+      if (!entry || entry->state != store::LedgerState::done || !entry->target_id)
+        return;
+      if (place++ != next->first)
+        return;
+      out.emplace_back(Written{record.source_key, *entry->target_id, {}}, std::move(next->second));
+      ++next;
+    });
+    return out;
   }
 
   void mismatch(const std::string& kind, const Written& written, const std::string& field,
@@ -368,13 +431,10 @@ class Reconciler {
 
   // Reads the chosen records back with as many requests in flight as the sink's limit and
   // latency call for (the load's own rule), a chunk at a time so only a chunk's answers are held.
-  void read_back(const std::string& kind, const std::vector<Written>& records) {
+  void read_back(const std::string& kind,
+                 const std::vector<std::pair<Written, std::set<std::string>>>& order) {
     constexpr std::size_t kChunk = 256;
     constexpr std::uint32_t kInitialReaders = 4;
-    std::map<std::size_t, std::set<std::string>> chosen = choose(kind, records);
-    std::vector<std::pair<std::size_t, const std::set<std::string>*>> order;
-    for (const auto& [index, reasons] : chosen)
-      order.emplace_back(index, &reasons);
     bool shared_instance =
         (session_.sink_plugin().descriptor().capabilities & ATSM_CAP_THREAD_SAFE) != 0;
     std::vector<std::unique_ptr<host::ConnectorInstance>> own_instances;
@@ -396,7 +456,7 @@ class Reconciler {
       std::exception_ptr failure;
       auto read = [&](host::ConnectorInstance& sink) {
         for (std::size_t i = next++; i < count; i = next++) {
-          const std::string& target_id = records[order[start + i].first].target_id;
+          const std::string& target_id = order[start + i].first.target_id;
           try {
             // A read can always be repeated, and the HTTP layer already backed off: short
             // pauses keep a read-back of hundreds of records quick when the vendor is flaky.
@@ -427,11 +487,11 @@ class Reconciler {
       if (failure)
         std::rethrow_exception(failure);
       for (std::size_t i = 0; i < count; ++i) {
-        const auto& [index, reasons] = order[start + i];
-        Written written = records[index];
+        const auto& [chosen, reasons] = order[start + i];
+        Written written = chosen;
         if (auto staged = session_.staging().get(session_.options().source, kind, written.key))
           written.record = json::parse(staged->record_json).as_object();
-        for (const std::string& reason : *reasons) {
+        for (const std::string& reason : reasons) {
           json::value& tally = cohorts[reason];
           tally = (tally.is_int64() ? tally.as_int64() : 0) + 1;
         }
@@ -657,6 +717,9 @@ class Reconciler {
   std::map<std::string, std::pair<std::string, std::string>> source_stage_;  // key -> name, type
   std::vector<std::string> sources_;
   std::set<std::string> hired_reasons_;
+  // Staged candidacies per person key, while the persons are counted (the 3+ cohort).
+  std::map<std::string, int> candidacies_of_;
+  bool candidacies_counted_ = false;
 };
 
 }  // namespace

@@ -204,7 +204,6 @@ void Session::throw_if_failed() const {
 
 namespace {
 constexpr const char* kNoticeKind = "notice";
-constexpr std::size_t kMaxNoticesPerRun = 1000;  // a plugin warning per record must not flood
 constexpr std::size_t kMaxNoticeLength = 500;
 }  // namespace
 
@@ -216,9 +215,6 @@ AuditTrail& Session::audit() {
 
 void Session::record_notice(const std::string& plugin, std::string_view message) {
   std::lock_guard lock(notices_mutex_);
-  if (notices_recorded_ >= kMaxNoticesPerRun)
-    return;
-  ++notices_recorded_;
   std::string text(message.substr(0, kMaxNoticeLength));
   // Keyed by the text: the same warning from a resumed run is stored once.
   const store::RecordToStage notice{store::sha256_hex(text),
@@ -227,13 +223,19 @@ void Session::record_notice(const std::string& plugin, std::string_view message)
   staging_->put_batch(plugin, kNoticeKind, std::span(&notice, 1), std::nullopt);
 }
 
-std::vector<std::pair<std::string, std::string>> Session::notices() const {
-  std::vector<std::pair<std::string, std::string>> out;
+void Session::for_each_notice(
+    const std::function<void(const std::string& plugin, const std::string& message)>& each) const {
   staging_->for_each({kNoticeKind, std::nullopt}, [&](const store::StagedRecord& staged) {
     boost::json::value record = boost::json::parse(staged.record_json);
     const boost::json::value* text = record.as_object().if_contains("message");
-    out.emplace_back(staged.source,
-                     text && text->is_string() ? std::string(text->as_string()) : "");
+    each(staged.source, text && text->is_string() ? std::string(text->as_string()) : "");
+  });
+}
+
+std::vector<std::pair<std::string, std::string>> Session::notices() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for_each_notice([&](const std::string& plugin, const std::string& message) {
+    out.emplace_back(plugin, message);
   });
   return out;
 }

@@ -128,8 +128,12 @@ class Session {
 
   // What the plugins warned about (a key that cannot see confidential records, deleted records
   // not carried over, records with bad fields), kept in the staging store so that every later
-  // report of the work dir lists it: (plugin, message), each once, oldest first.
+  // report of the work dir lists it: (plugin, message), each once, oldest first. Every notice is
+  // kept (a warning per record of 100,000 persons too): the report lists the first and counts
+  // them all.
   std::vector<std::pair<std::string, std::string>> notices() const;
+  void for_each_notice(
+      const std::function<void(const std::string& plugin, const std::string& message)>& each) const;
 
   // A delta run: the source reads only what changed since `since` (ISO 8601 UTC). Before the
   // source opens; UsageError when the source cannot read changes only.
@@ -168,7 +172,6 @@ class Session {
   std::once_flag audit_opened_;
   std::unique_ptr<AuditTrail> audit_;
   std::mutex notices_mutex_;
-  std::size_t notices_recorded_ = 0;
 };
 
 }  // namespace atsm::pipeline

@@ -45,6 +45,18 @@ std::string table(const json::object& report, const char* member, const std::str
     return "";
   std::string html = fmt::format("<h2 id=\"{}\">{} <span class=\"n\">({})</span></h2>\n", member,
                                  model::escape_html(title), entries->as_array().size());
+  // A cut list (cut_lists) says how many there are and where they all are.
+  if (const json::value* cut = report.if_contains("cut_lists");
+      cut && cut->is_object() && cut->as_object().contains(member)) {
+    const json::value& entry = cut->as_object().at(member);
+    if (entry.is_object())
+      html = fmt::format(
+          "<h2 id=\"{}\">{} <span class=\"n\">({} of {})</span></h2>\n<p class=\"n\">The first {} "
+          "are listed; all {} are in {} beside this file.</p>\n",
+          member, model::escape_html(title), cell(entry.as_object().if_contains("listed")),
+          cell(entry.as_object().if_contains("of")), cell(entry.as_object().if_contains("listed")),
+          cell(entry.as_object().if_contains("of")), cell(entry.as_object().if_contains("all_in")));
+  }
   html += "<div class=\"scroll\"><table class=\"records\"><thead><tr>";
   for (const auto& [key, heading] : columns)
     html += fmt::format("<th>{}</th>", model::escape_html(heading));

@@ -1,6 +1,7 @@
 #include "report/report.hpp"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,8 @@ using pipeline::Session;
 
 // Beside report.json: every record behind a reason class and every bad source field.
 constexpr const char* kRecordsFile = "report-records.jsonl";
+// Notices listed in report.json (and report.html); cut_lists.notices says how many there are.
+constexpr std::size_t kMaxNoticesListed = 1000;
 
 std::filesystem::path run_log(const Session& session) {
   return session.work_dir().root / "runs.jsonl";
@@ -286,12 +289,26 @@ json::object calls_since(json::object now, const json::object& before) {
 
 }  // namespace
 
+namespace {
+
+// The process's peak resident set so far (getrusage's ru_maxrss, KiB on Linux), in MiB: what
+// bench/scale reads per step (issue 22: memory flat in the account's size).
+double peak_rss_mb() {
+  struct rusage usage {};
+  if (::getrusage(RUSAGE_SELF, &usage) != 0)
+    return 0;
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+}  // namespace
+
 void append_run_log(Session& session, const std::string& step, double wall_seconds,
                     const json::object* since) {
   json::object calls = calls_json(session);
   json::object line{{"finished_at", model::now_timestamp()},
                     {"step", step},
                     {"wall_seconds", wall_seconds},
+                    {"peak_rss_mb", peak_rss_mb()},
                     {"calls", since ? calls_since(std::move(calls), *since) : std::move(calls)}};
   std::string text = json::serialize(line) + "\n";
   std::filesystem::path file = run_log(session);
@@ -333,17 +350,9 @@ json::object build_report(Session& session, const pipeline::Plan& plan,
       lossy[kind + ": " + what] = count;
       lossy_records += count;
     }
-  records.close();
-  json::object cut_lists;
-  if (problems.fields_total > static_cast<int64_t>(problems.fields.size()))
-    cut_lists["field_errors"] = json::object{{"listed", problems.fields.size()},
-                                             {"of", problems.fields_total},
-                                             {"all_in", kRecordsFile}};
-  json::array notices;
-  for (const auto& [plugin, message] : session.notices())
-    notices.push_back(json::object{{"plugin", plugin}, {"message", message}});
   // What the target's API could not do (e.g. confidential jobs): the plan's operator steps, one
-  // notice per object, by name.
+  // notice per object, by name; and what the source declares it does not carry.
+  json::array own_notices;
   if (const json::value* steps = plan.summary.if_contains("operator_steps"))
     for (const json::value& step : steps->as_array()) {
       if (!step.is_object())
@@ -353,12 +362,39 @@ json::object build_report(Session& session, const pipeline::Plan& plan,
         const json::value* member = entry.if_contains(key);
         return member && member->is_string() ? std::string(member->as_string()) : std::string();
       };
-      notices.push_back(
+      own_notices.push_back(
           json::object{{"plugin", session.options().sink},
                        {"message", fmt::format("operator step for {} '{}' ({}): {}", text("kind"),
                                                text("name"), text("source_key"), text("step"))}});
     }
-  json::array unmigrated = source_fields_not_migrated(session, notices);
+  json::array unmigrated = source_fields_not_migrated(session, own_notices);
+  // Every notice goes to the records file, the connectors' (as many as they gave: a warning per
+  // record of 100,000 persons) then these; the report lists the first kMaxNoticesListed.
+  json::array notices;
+  int64_t notices_total = 0;
+  auto add_notice = [&](json::object notice) {
+    ++notices_total;
+    json::object line{{"category", "notice"}};
+    for (const auto& [member, value] : notice)
+      line[member] = value;
+    records.write_line(line);
+    if (notices.size() < kMaxNoticesListed)
+      notices.push_back(std::move(notice));
+  };
+  session.for_each_notice([&](const std::string& plugin, const std::string& message) {
+    add_notice(json::object{{"plugin", plugin}, {"message", message}});
+  });
+  for (json::value& notice : own_notices)
+    add_notice(std::move(notice.as_object()));
+  records.close();
+  json::object cut_lists;
+  if (problems.fields_total > static_cast<int64_t>(problems.fields.size()))
+    cut_lists["field_errors"] = json::object{{"listed", problems.fields.size()},
+                                             {"of", problems.fields_total},
+                                             {"all_in", kRecordsFile}};
+  if (notices_total > static_cast<int64_t>(notices.size()))
+    cut_lists["notices"] =
+        json::object{{"listed", notices.size()}, {"of", notices_total}, {"all_in", kRecordsFile}};
   int64_t checked = 0;
   for (const auto& [kind, entry] : reconciled.read_back)
     checked += entry.at("checked").to_number<int64_t>();
@@ -375,7 +411,7 @@ json::object build_report(Session& session, const pipeline::Plan& plan,
   counts.read_back_checked = checked;
   counts.field_errors = field_errors;
   counts.lossy_records = lossy_records;
-  counts.notices = static_cast<int64_t>(notices.size());
+  counts.notices = notices_total;
   json::object summary = summary_json(counts);
   json::object report{
       {"format", "atsmigrate-report/3"},

@@ -102,17 +102,15 @@ json::object AshbyState::file_info(const Rpc& rpc) {
   // A download URL for a file on a candidate (docs/vendors/ashby.md §5); presigned, so it expires.
   // Its lifetime is undocumented: the upload URL's 10 minutes unless a test sets it short.
   std::string handle = required_string(body, "fileHandle");
-  for (const auto& [id, file] : collections_["file"].by_id)
-    if (file.at("handle").as_string() == handle) {
-      bool expired =
-          expire_first_download_urls_ && handles_with_download_url_.insert(handle).second;
-      std::int64_t expires = expired
-                                 ? now_ms() - 1
-                                 : now_ms() + static_cast<std::int64_t>(download_url_ttl_s_.load() *
-                                                                        1000.0 / rate_scale_);
-      return results(json::object{
-          {"url", base_url + "/_files/" + handle + "?expires=" + std::to_string(expires)}});
-    }
+  if (file_id_by_handle_.count(handle)) {
+    bool expired = expire_first_download_urls_ && handles_with_download_url_.insert(handle).second;
+    std::int64_t expires =
+        expired ? now_ms() - 1
+                : now_ms() +
+                      static_cast<std::int64_t>(download_url_ttl_s_.load() * 1000.0 / rate_scale_);
+    return results(json::object{
+        {"url", base_url + "/_files/" + handle + "?expires=" + std::to_string(expires)}});
+  }
   fail("file_not_found", "File handle " + handle + " not found");
 }
 
@@ -149,7 +147,14 @@ std::pair<int, std::string> AshbyState::receive_upload(
 
 std::string AshbyState::keep_bytes(const std::string& bytes) {
   std::string sha = sha256_hex(bytes);
-  if (file_bytes_.emplace(sha, bytes).second && state_dir_) {
+  auto [kept, inserted] = file_bytes_.try_emplace(sha);
+  if (inserted) {
+    kept->second.size = bytes.size();
+    kept->second.content_seed = generated_content_seed(bytes);
+    if (!kept->second.content_seed)
+      kept->second.bytes = bytes;
+  }
+  if (inserted && state_dir_) {
     auto dir = *state_dir_ / "files";
     std::filesystem::create_directories(dir);
     std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
@@ -176,18 +181,22 @@ std::pair<int, std::string> AshbyState::download_file(const std::string& handle,
   std::lock_guard lock(mutex_);
   if (expires_ms < now_ms())
     return {403, kDenied};
-  for (const auto& [id, file] : collections_["file"].by_id) {
-    if (file.at("handle").as_string() != handle)
-      continue;
-    std::string sha(file.at("_sha256").as_string());
-    if (auto it = file_bytes_.find(sha); it != file_bytes_.end())
-      return {200, it->second};
+  if (auto id = file_id_by_handle_.find(handle); id != file_id_by_handle_.end()) {
+    const Object* file = find("file", id->second);
+    std::string sha(file->at("_sha256").as_string());
+    if (auto it = file_bytes_.find(sha); it != file_bytes_.end()) {
+      if (!it->second.content_seed)
+        return {200, it->second.bytes};
+      SandboxFile generated;
+      generated.size = it->second.size;
+      generated.content_seed = *it->second.content_seed;
+      return {200, file_bytes(generated)};
+    }
     if (state_dir_) {
       std::ifstream in(*state_dir_ / "files" / sha, std::ios::binary);
       if (in)
         return {200, std::string(std::istreambuf_iterator<char>(in), {})};
     }
-    break;
   }
   return {404,
           "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code><Message>The "

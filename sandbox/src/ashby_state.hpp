@@ -184,8 +184,18 @@ class AshbyState {
   void refuse_if_too_large(std::int64_t bytes) const;
   std::string api_user_id_;
   std::map<std::string, std::pair<std::int64_t, std::string>>
-      pending_uploads_;                            // handle -> (expiry ms, name)
-  std::map<std::string, std::string> file_bytes_;  // sha256 -> bytes of every uploaded file
+      pending_uploads_;  // handle -> (expiry ms, name)
+  // An uploaded file's bytes; one that is exactly a generated dataset file (what a migration
+  // uploads) is kept as the seed that regenerates it, so 100,000 persons' files do not stay in
+  // memory (issue 22 item 5).
+  struct KeptFile {
+    std::string bytes;
+    std::optional<std::uint64_t> content_seed;
+    std::size_t size = 0;
+  };
+  std::map<std::string, KeptFile> file_bytes_;  // sha256 -> every uploaded file
+  // handle -> file id, so file.info and downloads find a file without scanning them all.
+  std::map<std::string, std::string> file_id_by_handle_;
   // Normalised email -> candidate ids, so candidate.search does not scan every candidate.
   std::map<std::string, std::set<std::string>> candidates_by_email_;
   // "note|<candidate id>" and "feedback|<application id>" -> positions in the kind's order.

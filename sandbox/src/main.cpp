@@ -1,5 +1,6 @@
 // ats-sandbox: serves the emulated Lever, Greenhouse and Ashby APIs on loopback until
 // SIGTERM/SIGINT.
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 
@@ -135,6 +136,10 @@ void apply_fault_flags(Options& options, const std::string& faults_profile,
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Two malloc arenas, not glibc's eight per core: each of the 128 worker threads per vendor would
+  // otherwise keep freed response buffers in an arena of its own (at 10,000 persons a Lever
+  // extraction grew the process by 140 MB instead of 40; issue 22 item 5).
+  mallopt(M_ARENA_MAX, 2);
   CLI::App app{"ats-sandbox: emulated Lever, Greenhouse and Ashby APIs on loopback"};
   CommandLine line;
   add_options(app, line);

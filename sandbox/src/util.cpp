@@ -249,4 +249,49 @@ std::string file_bytes(const SandboxFile& file) {
   return out;
 }
 
+namespace {
+
+// The inverse of x ^= x >> shift (shift >= 1): each pass recovers `shift` more top bits.
+std::uint64_t unxorshift(std::uint64_t x, int shift) {
+  std::uint64_t out = x;
+  for (int bits = shift; bits < 64; bits += shift)
+    out = x ^ (out >> shift);
+  return out;
+}
+
+// The multiplicative inverse of an odd number modulo 2^64 (Newton's iteration doubles the
+// correct low bits each step: 3, 6, 12, 24, 48, 96).
+constexpr std::uint64_t inverse_mod_2_64(std::uint64_t odd) {
+  std::uint64_t inverse = odd;
+  for (int i = 0; i < 5; ++i)
+    inverse *= 2 - odd * inverse;
+  return inverse;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> generated_content_seed(const std::string& bytes) {
+  // file_bytes overwrites the first 15 and last 7 bytes; the third generator output (bytes 16-23)
+  // is intact when there are at least 31 bytes.
+  constexpr std::size_t kThirdWord = 16;
+  if (bytes.size() < kThirdWord + 8 + 7)
+    return std::nullopt;
+  std::uint64_t output = 0;
+  for (std::size_t j = 0; j < 8; ++j)
+    output |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[kThirdWord + j]))
+              << (8 * j);
+  // Rng::next backwards: the state after the third step, then the seed before the first.
+  std::uint64_t z = unxorshift(output, 31);
+  z *= inverse_mod_2_64(0x94D049BB133111EBULL);
+  z = unxorshift(z, 27);
+  z *= inverse_mod_2_64(0xBF58476D1CE4E5B9ULL);
+  z = unxorshift(z, 30);
+  SandboxFile candidate;
+  candidate.size = bytes.size();
+  candidate.content_seed = z - 3 * 0x9E3779B97F4A7C15ULL;
+  if (file_bytes(candidate) != bytes)
+    return std::nullopt;
+  return candidate.content_seed;
+}
+
 }  // namespace atsm::sandbox

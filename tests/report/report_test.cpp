@@ -20,6 +20,7 @@
 #include "ashby_spec_validator.hpp"
 #include "net/test_support.hpp"
 #include "process.hpp"
+#include "report/report.hpp"
 #include "sandbox/dataset.hpp"
 #include "sandbox/sandbox.hpp"
 
@@ -663,6 +664,156 @@ TEST_F(Report, ReportHtmlRendersInHeadlessChromium) {
   }
   if (keep)
     fs::copy_file(page, fs::path(keep) / "report.html", fs::copy_options::overwrite_existing);
+}
+
+// A report the size of a 100,000-person migration's (issue 22: 6,223 connector notices, 2,000
+// source records with a bad field, 40 reason classes of 20 listed records, hundreds of
+// mismatches), rendered by the report code and opened in headless Chromium: every section is
+// there, each cut list says how many there are and where they all are, and the page draws. How
+// long it takes is measured by bench/scale, not asserted here.
+TEST(ReportHtml, AReportOfAHundredThousandPersonsRendersInHeadlessChromiumWithEverySection) {
+  std::string chromium = find_chromium();
+  ASSERT_FALSE(chromium.empty()) << "headless Chromium is needed and not installed: install "
+                                    "Debian's `chromium` (script/test installs it)";
+  constexpr int kNotices = 6223, kNoticesListed = 1000, kFieldErrors = 2000,
+                kFieldErrorsListed = 500, kClasses = 40, kMismatches = 300;
+  const std::vector<std::string> kinds{"person", "candidacy", "note", "feedback", "file"};
+  json::object counts;
+  for (const std::string& kind : kinds)
+    counts[kind] = json::object{{"staged", 100000},
+                                {"rejected", 0},
+                                {"in_source", 100000},
+                                {"written", 97000},
+                                {"skipped", json::object{{"why <key>", 3000}}},
+                                {"failed", 0},
+                                {"pending", 0},
+                                {"unexplained", 0}};
+  json::array mismatches, notices, field_errors, reasons;
+  for (int i = 0; i < kMismatches; ++i)
+    mismatches.push_back(json::object{{"kind", "candidacy"},
+                                      {"key", fmt::format("lever:opportunity:{:08}", i)},
+                                      {"target_id", fmt::format("target-{}", i)},
+                                      {"field", "stage_phase"},
+                                      {"expected", "in process (screen stage 'Screen')"},
+                                      {"found", "offer (offer stage)"}});
+  for (int i = 0; i < kNoticesListed; ++i)
+    notices.push_back(json::object{
+        {"plugin", "lever"},
+        {"message", fmt::format("lever:resume:{:08} skipped: Lever could not process it", i)}});
+  for (int i = 0; i < kFieldErrorsListed; ++i)
+    field_errors.push_back(
+        json::object{{"kind", "person"},
+                     {"key", fmt::format("lever:contact:{:08}", i)},
+                     {"field", "emails[0]"},
+                     {"message", "\"x(at)example.org\" is not an email address"}});
+  for (int c = 0; c < kClasses; ++c) {
+    json::array listed;
+    for (int i = 0; i < 20; ++i)
+      listed.emplace_back(fmt::format("lever:file:{:04}{:04}", c, i));
+    reasons.push_back(json::object{{"category", c % 2 ? "lossy" : "skipped"},
+                                   {"kind", "file"},
+                                   {"reason", fmt::format("reason class {}", c)},
+                                   {"records", 1000 + c},
+                                   {"listed", std::move(listed)},
+                                   {"all_in", "report-records.jsonl"}});
+  }
+  json::object report{
+      {"format", "atsmigrate-report/3"},
+      {"source", "lever"},
+      {"sink", "ashby"},
+      {"summary", json::object{{"verdict", "differences"},
+                               {"unexplained", 0},
+                               {"failed", 0},
+                               {"rejected", 0},
+                               {"mismatches", kMismatches},
+                               {"unread", 0},
+                               {"held", 0},
+                               {"read_back_checked", 52000},
+                               {"field_errors", kFieldErrors},
+                               {"lossy_records", 430000},
+                               {"notices", kNotices}}},
+      {"counts", std::move(counts)},
+      {"unexplained", json::array{}},
+      {"failures", json::array{}},
+      {"held", json::array{}},
+      {"rejected", json::array{}},
+      {"mismatches", std::move(mismatches)},
+      {"unread", json::array{}},
+      {"read_back_available", true},
+      {"read_back",
+       json::object{{"candidacy", json::object{{"checked", 52000},
+                                               {"mismatched", kMismatches},
+                                               {"unread", 0},
+                                               {"cohorts", json::object{{"sample", 5000}}}}}}},
+      {"field_errors_by_kind", json::object{{"person", kFieldErrors}}},
+      {"field_errors", std::move(field_errors)},
+      {"lossy", json::object{{"file: reason class 1", 1001}}},
+      {"reasons", std::move(reasons)},
+      {"records_file", json::object{{"path", "report-records.jsonl"}, {"lines", 500000}}},
+      {"cut_lists",
+       json::object{{"notices", json::object{{"listed", kNoticesListed},
+                                             {"of", kNotices},
+                                             {"all_in", "report-records.jsonl"}}},
+                    {"field_errors", json::object{{"listed", kFieldErrorsListed},
+                                                  {"of", kFieldErrors},
+                                                  {"all_in", "report-records.jsonl"}}}}},
+      {"notices", std::move(notices)},
+      {"vendors", json::object{}},
+      {"source_fields_not_migrated", json::array{}}};
+
+  TempDir dir;
+  fs::path page = dir.path() / "report.html";
+  {
+    std::ofstream out(page, std::ios::binary);
+    out << atsm::report::render_report_html(report);
+  }
+  fs::path profile = dir.path() / "chromium-profile";
+  fs::create_directories(profile);
+  std::map<std::string, std::string> env{{"HOME", profile.string()},
+                                         {"XDG_CONFIG_HOME", (profile / "config").string()},
+                                         {"XDG_CACHE_HOME", (profile / "cache").string()}};
+  auto browse = [&](std::vector<std::string> extra) {
+    std::vector<std::string> arguments = {"120",
+                                          chromium,
+                                          "--headless",
+                                          "--no-sandbox",
+                                          "--disable-gpu",
+                                          "--no-first-run",
+                                          "--disable-background-networking",
+                                          "--disable-component-update",
+                                          "--disable-sync",
+                                          "--hide-scrollbars",
+                                          "--user-data-dir=" + profile.string()};
+    arguments.insert(arguments.end(), extra.begin(), extra.end());
+    arguments.push_back("file://" + page.string());
+    return run_program("timeout", arguments, dir.path(), true, env);
+  };
+  Outcome dumped = browse({"--dump-dom"});
+  ASSERT_EQ(dumped.exit_code, 0) << dumped.errors;
+  Dom dom(dumped.output);
+  const GumboNode* root = dom.output->root;
+  for (const char* section :
+       {"verdict", "summary", "mismatches", "counts", "reasons", "notices", "field_errors"})
+    EXPECT_NE(by_id(root, section).first, nullptr) << "no #" << section << " in the page";
+  EXPECT_EQ(body_rows(table_after(root, "mismatches")).size(), std::size_t{kMismatches});
+  EXPECT_EQ(body_rows(table_after(root, "notices")).size(), std::size_t{kNoticesListed});
+  EXPECT_EQ(body_rows(table_after(root, "field_errors")).size(), std::size_t{kFieldErrorsListed});
+  std::size_t folded = 0;
+  each_element(root, [&](const GumboNode* node) {
+    folded += node->v.element.tag == GUMBO_TAG_DETAILS && has_class(node, "reason") ? 1 : 0;
+  });
+  EXPECT_EQ(folded, std::size_t{kClasses}) << "one collapsible section per reason class";
+  // The cut lists say how many there are and where they all are.
+  std::string text = text_of(root);
+  EXPECT_NE(text.find(fmt::format("({} of {})", kNoticesListed, kNotices)), std::string::npos);
+  EXPECT_NE(text.find(fmt::format("all {} are in report-records.jsonl", kNotices)),
+            std::string::npos);
+  EXPECT_NE(text.find(fmt::format("all {} are in report-records.jsonl", kFieldErrors)),
+            std::string::npos);
+  fs::path shot = dir.path() / "large-report.png";
+  Outcome shooting = browse({"--screenshot=" + shot.string(), "--window-size=1280,900"});
+  ASSERT_EQ(shooting.exit_code, 0) << shooting.errors;
+  EXPECT_EQ(png_size(shot), std::pair(1280u, 900u)) << "the page is drawn";
 }
 
 }  // namespace

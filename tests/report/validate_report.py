@@ -25,7 +25,9 @@ def consistency(report):
     for figure, section in [("unexplained", "unexplained"), ("failed", "failures"),
                             ("rejected", "rejected"), ("mismatches", "mismatches"),
                             ("notices", "notices")]:
-        if summary[figure] != len(report[section]):
+        # A cut list says how many there are (cut_lists); the summary counts them all.
+        cut = report["cut_lists"].get(section)
+        if summary[figure] != (cut["of"] if cut else len(report[section])):
             problems.append(f"summary.{figure} is {summary[figure]}, "
                             f"{section} has {len(report[section])} entries")
     unread = report.get("unread", [])
@@ -85,7 +87,7 @@ def reasons_consistency(report, records_path):
                         f"the file has {len(lines)}")
     keys = collections.defaultdict(list)
     for line in lines:
-        if line["category"] != "field_error":
+        if line["category"] not in ("field_error", "notice"):
             keys[(line["category"], line["kind"], line["reason"])].append(line["key"])
     for name, entry in by_class.items():
         if len(keys[name]) != entry["records"] or len(set(keys[name])) != len(keys[name]):
@@ -98,6 +100,13 @@ def reasons_consistency(report, records_path):
     if field_errors != (cut["of"] if cut else len(report["field_errors"])):
         problems.append(f"the file holds {field_errors} field errors, the report says "
                         f"{cut['of'] if cut else len(report['field_errors'])}")
+    notices = [line for line in lines if line["category"] == "notice"]
+    if len(notices) != report["summary"]["notices"]:
+        problems.append(f"the file holds {len(notices)} notices, the summary says "
+                        f"{report['summary']['notices']}")
+    listed = [{"plugin": n["plugin"], "message": n["message"]} for n in notices[:len(report["notices"])]]
+    if listed != report["notices"]:
+        problems.append("the notices listed are not the first notices of the file")
     return problems
 
 

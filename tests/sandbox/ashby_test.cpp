@@ -8,6 +8,7 @@
 #include <set>
 
 #include "http_client.hpp"
+#include "sandbox/dataset.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace atsm::sandbox {
@@ -712,6 +713,57 @@ TEST_F(AshbyContract, CandidateFileHandlesAreOpaqueAndNotTheUploadHandle) {
   auto url = ok("file.info", {{"fileHandle", file.at("handle")}}).at("results").at("url");
   EXPECT_EQ(http(std::string(url.as_string())).body, bytes);
   expect_error("file.info", {{"fileHandle", handle.at("handle")}}, "file_not_found");
+}
+
+// The emulated Ashby keeps an upload that is a generated dataset file as its seed (issue 22 item
+// 5): what file.info's URL serves is still the uploaded bytes, byte for byte, beside uploads that
+// are not generated (one byte off a generated file, plain text), through both upload flows.
+TEST_F(AshbyContract, EveryUploadIsDownloadedByteForByteWhetherTheDatasetGeneratedItOrNot) {
+  std::string candidate(
+      ok("candidate.create", {{"name", "Bytes"}}).at("results").at("id").as_string());
+  SandboxFile generated;
+  generated.size = 40'000;
+  generated.content_seed = 12345;
+  std::string one_byte_off = file_bytes(generated);
+  one_byte_off[20'000] = static_cast<char>(one_byte_off[20'000] ^ 0x40);
+  const std::vector<std::string> uploads{file_bytes(generated), one_byte_off,
+                                         "plain text, not a generated file"};
+  std::vector<std::string> downloaded;
+  for (std::size_t i = 0; i < uploads.size(); ++i) {
+    json::object results;
+    if (i % 2 == 0) {  // the upload-handle flow
+      auto handle = ok("file.createFileUploadHandle", {{"fileUploadContext", "CandidateFiles"},
+                                                       {"filename", "f.pdf"},
+                                                       {"contentType", "application/pdf"},
+                                                       {"contentLength", uploads[i].size()}})
+                        .at("results")
+                        .as_object();
+      HttpOptions upload;
+      for (const auto& [name, value] : handle.at("fields").as_object())
+        upload.parts.emplace_back(std::string(name), "", std::string(value.as_string()));
+      upload.parts.emplace_back("file", "f.pdf", uploads[i]);
+      ASSERT_EQ(http(std::string(handle.at("url").as_string()), upload).status, 204);
+      results = ok("candidate.uploadFile",
+                   {{"candidateId", candidate}, {"fileHandle", handle.at("handle")}})
+                    .at("results")
+                    .as_object();
+    } else {  // the multipart form
+      HttpOptions form;
+      form.userpwd = sandbox_->credentials().ashby_api_key + ":";
+      form.parts = {{"candidateId", "", candidate}, {"file", "f.pdf", uploads[i]}};
+      auto multipart = http(sandbox_->endpoints().ashby_url + "/candidate.uploadFile", form);
+      ASSERT_EQ(multipart.status, 200);
+      results = multipart.json().at("results").as_object();
+    }
+    const auto& handles = results.at("fileHandles").as_array();
+    ASSERT_EQ(handles.size(), i + 1);
+    auto url =
+        ok("file.info", {{"fileHandle", handles.at(i).at("handle")}}).at("results").at("url");
+    downloaded.push_back(http(std::string(url.as_string())).body);
+  }
+  ASSERT_EQ(downloaded.size(), uploads.size());
+  for (std::size_t i = 0; i < uploads.size(); ++i)
+    EXPECT_TRUE(downloaded[i] == uploads[i]) << "upload " << i << " came back changed";
 }
 
 TEST_F(AshbyContract, NotesKeepPlainTextAndOnlyTheSupportedHtmlElements) {

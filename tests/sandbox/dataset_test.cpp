@@ -134,6 +134,29 @@ TEST(SandboxDataset, FileBytesArePdfLikeAndStable) {
   EXPECT_EQ(sha256_hex(bytes), sha256_hex(file_bytes(file)));
 }
 
+TEST(SandboxDataset, AGeneratedFilesSeedIsReadBackFromItsBytesAndNothingElseIsTakenForOne) {
+  for (std::uint64_t seed : {0ULL, 1ULL, 99ULL, 0x9E3779B97F4A7C15ULL, ~0ULL})
+    for (std::size_t size : {31u, 32u, 1024u, 32'769u}) {
+      SandboxFile file;
+      file.size = size;
+      file.content_seed = seed;
+      std::string bytes = file_bytes(file);
+      EXPECT_EQ(generated_content_seed(bytes), std::optional<std::uint64_t>(seed))
+          << "seed " << seed << ", size " << size;
+      // One byte changed anywhere (the seed's own word, the middle, the tail): not generated.
+      for (std::size_t at : {std::size_t{18}, size / 2, size - 1}) {
+        std::string changed = bytes;
+        changed[at] = static_cast<char>(changed[at] ^ 1);
+        EXPECT_EQ(generated_content_seed(changed), std::nullopt) << "byte " << at;
+      }
+      // Cut short or grown by a byte: other sizes regenerate other bytes.
+      EXPECT_EQ(generated_content_seed(bytes.substr(0, size - 1)), std::nullopt);
+      EXPECT_EQ(generated_content_seed(bytes + "x"), std::nullopt);
+    }
+  EXPECT_EQ(generated_content_seed("%PDF-1.4 resume bytes"), std::nullopt);
+  EXPECT_EQ(generated_content_seed(std::string(5000, 'a')), std::nullopt);
+}
+
 // Counts straight from the dataset, by the simplest reading of docs/mapping.md, for comparison.
 struct Expected {
   std::int64_t candidates = 0, applications = 0, feedback = 0, notes = 0, files = 0,

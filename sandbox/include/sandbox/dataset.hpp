@@ -24,6 +24,10 @@ struct SandboxFile {
   std::uint64_t content_seed = 0;
 };
 std::string file_bytes(const SandboxFile& file);
+// The content_seed whose file_bytes of bytes.size() are exactly `bytes`, if any: a generated file
+// uploaded back (the emulated Ashby keeps such uploads as their seed, not their bytes). The seed
+// is read back from the bytes (splitmix64's output is invertible), then checked by regenerating.
+std::optional<std::uint64_t> generated_content_seed(const std::string& bytes);
 std::string sha256_hex(const std::string& bytes);
 
 // ---- Lever ----
