@@ -710,6 +710,57 @@ TEST(AshbyDatasetLoad, LostResponsesLeaveNoDuplicateCandidatesApplicationsNotesO
             << " found_by_find=" << stats.found_by_find << " retried=" << stats.retried << "\n";
 }
 
+// Issue 24: Ashby's reads are POSTs (*.list, *.info, *.search) that change nothing, so the sink
+// marks them ATSM_HTTP_READ (ABI 1.3) and the host abandons one that hangs and asks again, as it
+// does a GET; a write that hangs (a create, or an update marked repeatable) is waited out, since
+// the vendor may still commit it. The load stays exact under stalls on every Ashby request.
+TEST(AshbyDatasetLoad, StalledReadsAreCutAndAskedAgainStalledWritesWaitedOutAndTheLoadIsExact) {
+  sandbox::FaultRates faults;
+  faults.stall = 0.05;
+  constexpr int kStallPersons = 30;
+  // 2 s stalls (200 s before the x100 rate scale): far beyond the cut of a read, which is
+  // 8 x the host's p90 (at least 100 ms), far below a request's own limit.
+  AshbyHarness h(kStallPersons, faults, {}, 0, 100, std::nullopt, 200'000);
+  json::object truth = h.truth("lever");
+  LoadStats stats;
+  run_load(h, kStallPersons, truth, stats);
+  expect_matches_truth(h, truth);
+  EXPECT_EQ(stats.ambiguous, 0) << "a stalled write was cut";
+  // Reads under the same stalls answer what Ashby holds (its state, read past the faults).
+  int read_back = 0;
+  const json::object state = h.state();
+  for (const auto& value : state.at("candidates").as_array()) {
+    const json::object& held = value.as_object();
+    const auto back = h.sink().read_back("person", std::string(held.at("id").as_string()));
+    ASSERT_TRUE(back.has_value()) << held.at("id");
+    EXPECT_EQ(back->at("name"), held.at("name"));
+    EXPECT_EQ(back->at("emails").as_array().size(), held.at("emails").as_array().size());
+    ++read_back;
+  }
+  EXPECT_EQ(read_back, truth.at("counts").at("candidate").as_int64());
+
+  const auto is_read = [](const std::string& path) {
+    return path.ends_with(".list") || path.ends_with(".info") || path.ends_with(".search");
+  };
+  std::uint64_t read_cuts = 0, read_attempts = 0, write_cuts = 0, write_attempts = 0;
+  for (const auto& [endpoint, metrics] : h.http_metrics()) {
+    if (endpoint.method != "POST" || endpoint.path.find("/_") != std::string::npos)
+      continue;  // storage uploads are neither
+    const auto timed_out = metrics.attempt_outcomes.find("timed_out");
+    const std::uint64_t cuts = timed_out == metrics.attempt_outcomes.end() ? 0 : timed_out->second;
+    (is_read(endpoint.path) ? read_cuts : write_cuts) += cuts;
+    (is_read(endpoint.path) ? read_attempts : write_attempts) += metrics.attempts;
+    // Every request, stalled or not, ended in an answer: a cut read was asked again.
+    for (const auto& [status, count] : metrics.final_statuses)
+      EXPECT_EQ(status, 200) << endpoint.path << ": " << count << " requests ended in " << status;
+  }
+  EXPECT_GT(write_attempts, 100u) << "too few writes for the stalls to hit one";
+  EXPECT_GT(read_cuts, 0u) << "no stalled read was cut and asked again";
+  EXPECT_EQ(write_cuts, 0u) << "a stalled write was cut";
+  std::cout << "[ashby stalls] read cuts=" << read_cuts << " of " << read_attempts
+            << " read attempts, " << write_attempts << " write attempts\n";
+}
+
 // A measurement, not a test (no wall-clock assertion): the write rate plain candidates reach
 // against the limit with the emulator's 200 ms median latency, scaled 10x (limit 10,000/min,
 // latency 20 ms, the same ratio), for 1, 4 and 8 writers on one thread-safe instance. Run with

@@ -14,9 +14,10 @@ namespace atsm::ashby::testing {
 
 AshbyHarness::AshbyHarness(int persons, sandbox::FaultRates faults,
                            const json::object& extra_config, int latency_ms, double rate_scale,
-                           std::optional<bool> applications_on_closed_jobs)
+                           std::optional<bool> applications_on_closed_jobs, int stall_ms)
     : extra_config_(extra_config), rate_scale_(rate_scale) {
   sandbox::Options options;
+  options.stall_ms = stall_ms;
   options.ashby_applications_on_closed_jobs = applications_on_closed_jobs;
   options.persons = persons;
   options.seed = 7;

@@ -29,10 +29,12 @@ class AshbyHarness {
   // `rate_scale` multiplies the emulator's limits and divides its latencies; the plugin is told
   // the scaled limit.
   // `applications_on_closed_jobs` sets the emulator's switch (unset: drawn from the seed).
+  // `stall_ms`: how long a stall fault holds a request (before rate_scale; the sandbox's default).
   explicit AshbyHarness(int persons = 20, sandbox::FaultRates faults = {},
                         const json::object& extra_config = {}, int latency_ms = 0,
                         double rate_scale = 100,
-                        std::optional<bool> applications_on_closed_jobs = std::nullopt);
+                        std::optional<bool> applications_on_closed_jobs = std::nullopt,
+                        int stall_ms = sandbox::Options{}.stall_ms);
   ~AshbyHarness();
 
   host::ConnectorInstance& sink() { return *instance_; }
@@ -58,6 +60,10 @@ class AshbyHarness {
   // The loaded libashby.so (its descriptor: config keys and their defaults).
   const host::LoadedPlugin& plugin() const { return *plugin_; }
   const std::string& log_text() const;
+  // What the run's HTTP client saw, per endpoint (attempts by outcome).
+  std::map<net::EndpointKey, net::EndpointMetrics> http_metrics() const {
+    return http_->endpoint_metrics();
+  }
 
  private:
   json::object config(const json::object& extra) const;
