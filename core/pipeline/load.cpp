@@ -119,6 +119,17 @@ class Loader {
       std::unique_lock lock(pool_mutex_);
       if (fatal_ || in_flight_.postponed() == 0)
         break;
+      if (queue_.empty() && busy_.empty() && in_flight_.ready_count() == 0) {
+        // Nothing is being written, so nothing they wait for can become final: records that
+        // point at each other (a cycle the source should not hold). They go as the ledger stands,
+        // as they did before writes overlapped, rather than never.
+        std::vector<RecordKey> stuck = in_flight_.release_all();
+        lock.unlock();
+        spdlog::warn("{} record(s) wait for each other; written as the ledger stands",
+                     stuck.size());
+        take_again(stuck, true);
+        continue;
+      }
       pool_changed_.wait_for(lock, std::chrono::milliseconds(100));
     }
     throw_if_failed();
@@ -185,6 +196,8 @@ class Loader {
   }
 
   std::vector<RecordKey> waits_for(const std::string& kind, const json::object& record) {
+    if (ignore_waits_)
+      return {};
     std::lock_guard lock(pool_mutex_);
     return unsettled_references(
         kind, record, [&](const RecordKey& other) { return in_flight_.unsettled(other); },
@@ -647,6 +660,12 @@ class Loader {
       std::lock_guard lock(pool_mutex_);
       ready = in_flight_.ready();
     }
+    take_again(ready, false);
+  }
+
+  // `waits_ignored`: taken whatever they point at (see load_kinds).
+  void take_again(const std::vector<RecordKey>& ready, bool waits_ignored) {
+    ignore_waits_ = waits_ignored;
     std::map<std::string, Collecting> by_kind;
     for (const RecordKey& record : ready) {
       std::optional<store::StagedRecord> staged =
@@ -663,6 +682,7 @@ class Loader {
         finish_kind_if_done(record.kind);
       }
     }
+    ignore_waits_ = false;
     for (auto& [kind, into] : by_kind) {
       std::vector<Item> items = collected(kind, into);
       std::deque<Item> pending = still_to_write(kind, items);
@@ -1199,6 +1219,7 @@ class Loader {
   std::map<std::string, FirstCandidacy> first_candidacy_;  // person source key ->
   std::set<std::string> handled_;      // keys of the kind being read that this run took
   std::string current_kind_;           // the kind being read
+  bool ignore_waits_ = false;          // records taken again whatever they point at (load_kinds)
   bool current_kind_complete_ = true;  // it is extracted as far as this run goes
   std::set<size_t> groups_done_;       // person groups (plan_.groups) this run took
   std::map<std::string, std::string> file_targets_;  // file content key -> target (guarded)
@@ -1303,7 +1324,13 @@ std::vector<RecordKey> unsettled_references(const std::string& kind, const json:
                                             const std::function<bool(const RecordKey&)>& unsettled,
                                             const std::map<std::string, std::string>& tag_keys) {
   std::vector<RecordKey> waits_for;
+  // Only what is written before it, or with it (a parent of its own kind): a person lists its
+  // candidacies (`candidacy_keys`), feedback its interview, and those are written after them.
+  std::optional<model::Kind> own = model::kind_from_string(kind);
   auto consider = [&](RecordKey referenced) {
+    std::optional<model::Kind> other = model::kind_from_string(referenced.kind);
+    if (!own || !other || model::dependency_rank(*other) > model::dependency_rank(*own))
+      return;
     if (std::find(waits_for.begin(), waits_for.end(), referenced) == waits_for.end() &&
         unsettled(referenced))
       waits_for.push_back(std::move(referenced));
@@ -1358,6 +1385,22 @@ std::vector<RecordKey> WritesInFlight::ready() {
     it = postponed_.erase(it);
   }
   return ready;
+}
+
+std::vector<RecordKey> WritesInFlight::release_all() {
+  std::vector<RecordKey> released;
+  for (auto& [record, waits] : postponed_)
+    released.push_back(record);
+  postponed_.clear();
+  return released;
+}
+
+std::size_t WritesInFlight::ready_count() const {
+  return static_cast<std::size_t>(
+      std::count_if(postponed_.begin(), postponed_.end(), [&](const auto& entry) {
+        return std::none_of(entry.second.begin(), entry.second.end(),
+                            [&](const RecordKey& other) { return unsettled_.contains(other); });
+      }));
 }
 
 std::size_t WritesInFlight::postponed_of(const std::string& kind) const {

@@ -89,10 +89,11 @@ struct RecordKey {
   auto operator<=>(const RecordKey&) const = default;
 };
 
-// The records `record` (of `kind`) must wait for: every record it references (for_each_reference)
-// and every tag it carries by name (`tag_keys`: lower-case tag name -> the tag's key, for the tags
-// this run writes; the sink creates a carried tag by name, so a candidate written while its tag is
-// still being written could create it a second time) that `unsettled` says is not settled yet.
+// The records `record` (of `kind`) must wait for: every record of its kind or of an earlier one in
+// dependency order that it references (for_each_reference), and every tag it carries by name
+// (`tag_keys`: lower-case tag name -> the tag's key, for the tags this run writes; the sink creates
+// a carried tag by name, so a candidate written while its tag is still being written could create
+// it a second time) that `unsettled` says is not settled yet.
 std::vector<RecordKey> unsettled_references(const std::string& kind,
                                             const boost::json::object& record,
                                             const std::function<bool(const RecordKey&)>& unsettled,
@@ -113,6 +114,10 @@ class WritesInFlight {
   // The postponed records none of whose `waits_for` is unsettled any more, in key order; they are
   // no longer postponed but still unsettled (taken again, they are queued, postponed or settled).
   std::vector<RecordKey> ready();
+  // Every postponed record, whatever it waits for (records waiting for each other).
+  std::vector<RecordKey> release_all();
+  // How many postponed records ready() would hand out now.
+  std::size_t ready_count() const;
   std::size_t postponed() const { return postponed_.size(); }
   std::size_t postponed_of(const std::string& kind) const;
 

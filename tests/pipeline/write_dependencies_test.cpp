@@ -64,6 +64,17 @@ TEST(UnsettledReferences, ACandidateWaitsForATagItCarriesByNameUpToCase) {
   EXPECT_TRUE(waits("note", person, {{"tag", "s:tag:7"}}, tag_keys).empty());
 }
 
+TEST(UnsettledReferences, NeverWhatIsWrittenAfterItInDependencyOrder) {
+  // A person lists its candidacies and feedback names its interview: both are written later, so
+  // waiting for them would wait forever (each candidacy waits for its person).
+  json::object person{{"source_key", "s:person:1"},
+                      {"candidacy_keys", json::array{"s:candidacy:1"}}};
+  EXPECT_TRUE(waits("person", person, {{"candidacy", "s:candidacy:1"}}).empty());
+  json::object feedback{{"person_key", "s:person:1"}, {"interview_key", "s:interview:1"}};
+  EXPECT_EQ(waits("feedback", feedback, {{"interview", "s:interview:1"}, {"person", "s:person:1"}}),
+            (std::vector<RecordKey>{{"person", "s:person:1"}}));
+}
+
 TEST(WritesInFlight, ARecordIsUnsettledFromItsTakeToItsSettlement) {
   WritesInFlight flight;
   RecordKey person{"person", "p1"};
@@ -122,6 +133,18 @@ TEST(WritesInFlight, SettlingAPostponedRecordEndsItsWait) {
   EXPECT_EQ(flight.postponed(), 0u);
   flight.settle(person);
   EXPECT_TRUE(flight.ready().empty());
+}
+
+TEST(WritesInFlight, RecordsWaitingForEachOtherAreReleasedWhole) {
+  WritesInFlight flight;
+  RecordKey a{"department", "a"}, b{"department", "b"};
+  flight.postpone(a, {b});
+  flight.postpone(b, {a});
+  EXPECT_EQ(flight.ready_count(), 0u);
+  EXPECT_TRUE(flight.ready().empty());
+  EXPECT_EQ(flight.release_all(), (std::vector<RecordKey>{a, b}));
+  EXPECT_EQ(flight.postponed(), 0u);
+  EXPECT_TRUE(flight.unsettled(a)) << "still to be taken again and settled";
 }
 
 }  // namespace
