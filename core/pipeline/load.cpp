@@ -1403,12 +1403,6 @@ std::size_t WritesInFlight::ready_count() const {
       }));
 }
 
-std::size_t WritesInFlight::postponed_of(const std::string& kind) const {
-  return static_cast<std::size_t>(
-      std::count_if(postponed_.begin(), postponed_.end(),
-                    [&](const auto& entry) { return entry.first.kind == kind; }));
-}
-
 LoadStats load(Session& session, const Plan& plan, const LoadOptions& options) {
   LoadStats stats = Loader(session, plan, options).run();
   // A sink that commits at the end (the archive's files and manifest) does it now.

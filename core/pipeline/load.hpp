@@ -119,7 +119,6 @@ class WritesInFlight {
   // How many postponed records ready() would hand out now.
   std::size_t ready_count() const;
   std::size_t postponed() const { return postponed_.size(); }
-  std::size_t postponed_of(const std::string& kind) const;
 
  private:
   std::set<RecordKey> unsettled_;
