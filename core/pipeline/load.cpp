@@ -39,6 +39,13 @@ std::string text(const json::object& record, const char* key) {
   return value && value->is_string() ? std::string(value->as_string()) : std::string();
 }
 
+std::string lower_case(std::string_view text) {
+  std::string lowered(text);
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lowered;
+}
+
 // Whether ISO 8601 UTC time `a` is before `b`; an unknown ("") time is after every known one.
 bool earlier(const std::string& a, const std::string& b) {
   return !a.empty() && (b.empty() || a < b);
@@ -77,6 +84,23 @@ class Loader {
           adoption_reason_);
       stats_.adopting = adoption_reason_;
     }
+    open_pool();
+    try {
+      load_kinds();
+    } catch (...) {
+      close_pool(true);
+      throw;
+    }
+    close_pool(false);
+    throw_if_failed();
+    stats_.peak_workers = peak_workers_;
+    return std::move(stats_);
+  }
+
+ private:
+  // Every kind the sink writes, in dependency order, each read while the earlier ones' last
+  // writes go on; then what still waits for records being written.
+  void load_kinds() {
     const host::LoadedPlugin& sink = session_.sink_plugin();
     for (model::Kind kind : model::kKindsInDependencyOrder) {
       std::string name(model::to_string(kind));
@@ -85,15 +109,32 @@ class Loader {
       bool mapped = std::find(kMappedKinds.begin(), kMappedKinds.end(), name) != kMappedKinds.end();
       if (!writable || mapped)
         continue;
+      current_kind_ = name;
       load_kind(name);
-      if (fatal_)
-        std::rethrow_exception(fatal_);
+      throw_if_failed();
     }
-    stats_.peak_workers = peak_workers_;
-    return std::move(stats_);
+    current_kind_.clear();
+    for (;;) {
+      take_ready_again();
+      std::unique_lock lock(pool_mutex_);
+      if (fatal_ || in_flight_.postponed() == 0)
+        break;
+      if (queue_.empty() && busy_.empty() && in_flight_.ready_count() == 0) {
+        // Nothing is being written, so nothing they wait for can become final: records that
+        // point at each other (a cycle the source should not hold). They go as the ledger stands,
+        // as they did before writes overlapped, rather than never.
+        std::vector<RecordKey> stuck = in_flight_.release_all();
+        lock.unlock();
+        spdlog::warn("{} record(s) wait for each other; written as the ledger stands",
+                     stuck.size());
+        take_again(stuck, true);
+        continue;
+      }
+      pool_changed_.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    throw_if_failed();
   }
 
- private:
   // Target ids of everything `record` and its group reference: mapped kinds from the plan,
   // written kinds from the ledger.
   json::object resolve_refs(const std::string& kind, const json::object& record,
@@ -125,137 +166,260 @@ class Loader {
     return {};
   }
 
-  // The items of `kind` staged after `after_seq` (at most `limit` records when given) that this
-  // run has not handled yet; `last_seq` gets the last seq seen and `rows` how many were read.
-  std::vector<Item> collect(const std::string& kind, int64_t after_seq, int64_t& last_seq,
-                            std::optional<int64_t> limit, int64_t& rows) {
+  // What became of a staged record that was taken.
+  enum class Taken {
+    item,       // it is (part of) an item to write: taken (unsettled) until that write ends
+    postponed,  // it waits for records it points at: taken, taken again once they are settled
+    covered,    // an item of this run covers it (a person's group, the same bytes): nothing more
+    final,      // its ledger row is final now (skipped, deferred, written by an earlier item)
+    not_now,    // left for the kind's last pass (the source may still fetch it)
+  };
+
+  // The items being read from staging in one go: grouped items find their group here.
+  struct Collecting {
     std::vector<Item> items;
-    std::map<std::string, size_t>
-        interview_item;  // candidacy key -> index (interviews group per candidacy)
-    std::map<std::string, size_t> file_item;  // content key -> index
+    std::map<std::string, size_t> interview_item;  // candidacy key -> index (one note each)
+    std::map<std::string, size_t> file_item;       // content key -> index
+    // Interview groups (one note per candidacy) one of whose records waits: the whole group
+    // waits for what any of them waits for, so the note is written once with all of them.
+    struct WaitingGroup {
+      std::vector<RecordKey> waits;
+      std::vector<std::string> members;
+    };
+    std::map<std::string, WaitingGroup> waiting_groups;
+  };
+
+  // Claims `keys` of `kind` as taken (guarded).
+  void claim(const std::string& kind, const std::string& key) {
+    std::lock_guard lock(pool_mutex_);
+    in_flight_.take({kind, key});
+  }
+
+  std::vector<RecordKey> waits_for(const std::string& kind, const json::object& record) {
+    if (ignore_waits_)
+      return {};
+    std::lock_guard lock(pool_mutex_);
+    return unsettled_references(
+        kind, record, [&](const RecordKey& other) { return in_flight_.unsettled(other); },
+        tag_keys_);
+  }
+
+  void postpone(const std::string& kind, const std::string& key, std::vector<RecordKey> waits) {
+    std::lock_guard lock(pool_mutex_);
+    in_flight_.postpone({kind, key}, std::move(waits));
+  }
+
+  static std::string interview_group(const json::object& record) {
+    std::string candidacy = text(record, "candidacy_key");
+    return (candidacy.empty() ? text(record, "person_key") : candidacy) + "#interviews";
+  }
+
+  // Takes one staged record of `kind` into `into` (`again`: a postponed record taken again, which
+  // this run already counts as handled). `kind_complete`: the kind is extracted as far as this
+  // run goes.
+  Taken take(const std::string& kind, const store::StagedRecord& staged, Collecting& into,
+             bool kind_complete, bool again) {
+    std::vector<Item>& items = into.items;
     const std::string source = session_.options().source;
-    store::StagingQuery query{kind, source, after_seq, limit};
-    rows = 0;
-    last_seq = session_.staging().for_each(query, [&](const store::StagedRecord& staged) {
-      ++rows;
-      if (handled_.contains(staged.source_key))
-        return;  // an earlier pass of this run took it
-      json::object record = json::parse(staged.record_json).as_object();
-      if (std::string failure = text(record, "fetch_failure"); !failure.empty()) {
-        // The source may still fetch it in this run (its read retries before it gives up): the
-        // pass after the kind's extraction ended takes it as it then stands.
-        if (!kind_complete_)
-          return;
+    json::object record = json::parse(staged.record_json).as_object();
+    if (std::string failure = text(record, "fetch_failure"); !failure.empty()) {
+      // The source may still fetch it in this run (its read retries before it gives up): the
+      // pass after the kind's extraction ended takes it as it then stands.
+      if (!kind_complete)
+        return Taken::not_now;
+      if (!again)
         handled_.insert(staged.source_key);
-        fail_unfetched(kind, staged.source_key, failure);
-        return;
-      }
+      fail_unfetched(kind, staged.source_key, failure);
+      return Taken::final;
+    }
+    if (!again)
       handled_.insert(staged.source_key);
-      // A verbatim sink (an archive) keeps what the rules of docs/mapping.md would leave out.
-      if (std::string reason = verbatim_ ? "" : skip_reason(kind, record, plan_); !reason.empty()) {
-        skip(kind, staged.source_key, reason);
-        return;
+    // A verbatim sink (an archive) keeps what the rules of docs/mapping.md would leave out.
+    if (std::string reason = verbatim_ ? "" : skip_reason(kind, record, plan_); !reason.empty()) {
+      skip(kind, staged.source_key, reason);
+      return Taken::final;
+    }
+    if (kind == "person")
+      if (auto in_group = plan_.group_of.find(staged.source_key);
+          in_group != plan_.group_of.end() && groups_done_.contains(in_group->second))
+        return Taken::covered;  // written with its group
+    // What it points at must be final in the ledger before it is judged or written.
+    std::vector<RecordKey> waits = waits_for(kind, record);
+    if (kind == "interview") {
+      std::string group = interview_group(record);
+      if (!waits.empty() || into.waiting_groups.contains(group)) {
+        Collecting::WaitingGroup& whole = into.waiting_groups[group];
+        whole.waits.insert(whole.waits.end(), waits.begin(), waits.end());
+        whole.members.push_back(staged.source_key);
+        claim(kind, staged.source_key);  // postponed with its group by collected()
+        return Taken::postponed;
       }
-      if (std::string reason = skipped_owner(kind, record); !reason.empty()) {
-        skip(kind, staged.source_key, reason);
-        return;
-      }
-      bool owner_held = false;
-      if (std::string reason = unwritten_owner(kind, record, owner_held); !reason.empty()) {
-        // Written now it would land in the wrong place (feedback without its application becomes
-        // a note): it waits for a run in which its owner is written.
-        session_.ledger().record_intent({scope_, kind, staged.source_key}, "deferred");
-        Item deferred{staged.source_key, {}, {}, {}, {}, {}};
-        if (owner_held)
-          hold(kind, deferred, json::object{{"message", reason}});
-        else
-          finish_failed(kind, deferred,
-                        json::object{{"message", reason}, {"vendor_code", "owner_not_written"}},
-                        "deferred");
-        return;
-      }
-      if (kind == "file" && !verbatim_) {
-        // The same bytes go to a candidate once (docs/mapping.md §9), across sources, resumed runs
-        // and concurrent writers: one item per (candidate, SHA-256), the other records ride along.
-        std::string content_key = file_content_key(record);
-        if (!content_key.empty()) {
-          std::optional<std::string> written;
-          {
-            std::lock_guard lock(mutex_);
-            if (auto done = file_targets_.find(content_key); done != file_targets_.end())
-              written = done->second;
-          }
-          if (written) {
-            bool recorded = record_done(kind, staged.source_key, "same-bytes", *written, "");
-            std::lock_guard lock(mutex_);
-            (recorded ? stats_.kinds[kind].merged : stats_.kinds[kind].unchanged)++;
-            return;
-          }
-          if (auto it = file_item.find(content_key); it != file_item.end()) {
-            items[it->second].also_done.push_back(staged.source_key);
-            return;
-          }
-          file_item[content_key] = items.size();
-          Item item{staged.source_key, std::move(record), {}, {}, {}, {}};
-          item.content_key = std::move(content_key);
-          items.push_back(std::move(item));
-          return;
+    }
+    if (!waits.empty()) {
+      postpone(kind, staged.source_key, std::move(waits));
+      return Taken::postponed;
+    }
+    if (std::string reason = skipped_owner(kind, record); !reason.empty()) {
+      skip(kind, staged.source_key, reason);
+      return Taken::final;
+    }
+    bool owner_held = false;
+    if (std::string reason = unwritten_owner(kind, record, owner_held); !reason.empty()) {
+      // Written now it would land in the wrong place (feedback without its application becomes
+      // a note): it waits for a run in which its owner is written.
+      session_.ledger().record_intent({scope_, kind, staged.source_key}, "deferred");
+      Item deferred{staged.source_key, {}, {}, {}, {}, {}};
+      if (owner_held)
+        hold(kind, deferred, json::object{{"message", reason}});
+      else
+        finish_failed(kind, deferred,
+                      json::object{{"message", reason}, {"vendor_code", "owner_not_written"}},
+                      "deferred");
+      return Taken::final;
+    }
+    if (kind == "file" && !verbatim_) {
+      // The same bytes go to a candidate once (docs/mapping.md §9), across sources, resumed runs
+      // and concurrent writers: one item per (candidate, SHA-256), the other records ride along.
+      std::string content_key = file_content_key(record);
+      if (!content_key.empty()) {
+        std::optional<std::string> written;
+        {
+          std::lock_guard lock(mutex_);
+          if (auto done = file_targets_.find(content_key); done != file_targets_.end())
+            written = done->second;
         }
-      }
-      if (kind == "interview") {
-        // One note per candidacy holds all its interviews (docs/mapping.md §8): one item per
-        // candidacy.
-        std::string candidacy = text(record, "candidacy_key");
-        std::string group_key =
-            (candidacy.empty() ? text(record, "person_key") : candidacy) + "#interviews";
-        if (auto it = interview_item.find(group_key); it != interview_item.end()) {
-          items[it->second].group.push_back(std::move(record));
+        if (written) {
+          bool recorded = record_done(kind, staged.source_key, "same-bytes", *written, "");
+          std::lock_guard lock(mutex_);
+          (recorded ? stats_.kinds[kind].merged : stats_.kinds[kind].unchanged)++;
+          return Taken::final;
+        }
+        if (auto it = into.file_item.find(content_key); it != into.file_item.end()) {
           items[it->second].also_done.push_back(staged.source_key);
-          return;
+          claim(kind, staged.source_key);
+          return Taken::item;
         }
-        interview_item[group_key] = items.size();
-        items.push_back({group_key, std::move(record), {}, {staged.source_key}, {}, {}});
-        return;
-      }
-      if (kind == "person") {
-        if (auto in_group = plan_.group_of.find(staged.source_key);
-            in_group != plan_.group_of.end()) {
-          if (!groups_done_.insert(in_group->second).second)
-            return;  // written with its group
-          const PersonGroup& group = plan_.groups[in_group->second];
-          Item item;
-          item.key = staged.source_key;
-          for (const std::string& member : group.members) {
-            json::object member_record =
-                member == staged.source_key ? record : staged_record("person", member);
-            if (member_record.empty())
-              continue;
-            std::optional<store::LedgerEntry> entry =
-                session_.ledger().get({scope_, "person", member});
-            if (entry && entry->target_id && !item.target_id)
-              item.target_id = entry->target_id;
-            if (member != item.key && text(member_record, "source") == source)
-              item.also_done.push_back(member);
-            if (member == group.primary) {
-              item.record = std::move(member_record);
-            } else {
-              item.group.push_back(std::move(member_record));
-            }
+        {
+          // The same bytes already on their way (an earlier read of this run): this record rides
+          // along once that upload is final.
+          std::lock_guard lock(pool_mutex_);
+          if (auto uploading = content_in_flight_.find(content_key);
+              uploading != content_in_flight_.end()) {
+            in_flight_.postpone({kind, staged.source_key}, {{kind, uploading->second}});
+            return Taken::postponed;
           }
-          items.push_back(std::move(item));
-          return;
+          content_in_flight_[content_key] = staged.source_key;
+          in_flight_.take({kind, staged.source_key});
         }
+        into.file_item[content_key] = items.size();
+        Item item{staged.source_key, std::move(record), {}, {}, {}, {}};
+        item.content_key = std::move(content_key);
+        items.push_back(std::move(item));
+        return Taken::item;
       }
-      items.push_back({staged.source_key, std::move(record), {}, {}, {}, {}});
-    });
-    // Parents before children for the kinds that nest.
-    if (kind == "department" || kind == "office") {
+    }
+    if (kind == "interview") {
+      // One note per candidacy holds all its interviews (docs/mapping.md §8): one item per
+      // candidacy.
+      std::string group_key = interview_group(record);
+      claim(kind, staged.source_key);
+      if (auto it = into.interview_item.find(group_key); it != into.interview_item.end()) {
+        items[it->second].group.push_back(std::move(record));
+        items[it->second].also_done.push_back(staged.source_key);
+        return Taken::item;
+      }
+      into.interview_item[group_key] = items.size();
+      items.push_back({group_key, std::move(record), {}, {staged.source_key}, {}, {}});
+      return Taken::item;
+    }
+    if (kind == "person") {
+      if (auto in_group = plan_.group_of.find(staged.source_key);
+          in_group != plan_.group_of.end()) {
+        const PersonGroup& group = plan_.groups[in_group->second];
+        Item item;
+        item.key = staged.source_key;
+        std::vector<RecordKey> group_waits;
+        for (const std::string& member : group.members) {
+          json::object member_record =
+              member == staged.source_key ? record : staged_record("person", member);
+          if (member_record.empty())
+            continue;
+          for (RecordKey& wait : waits_for("person", member_record))
+            group_waits.push_back(std::move(wait));
+          std::optional<store::LedgerEntry> entry =
+              session_.ledger().get({scope_, "person", member});
+          if (entry && entry->target_id && !item.target_id)
+            item.target_id = entry->target_id;
+          if (member != item.key && text(member_record, "source") == source)
+            item.also_done.push_back(member);
+          if (member == group.primary) {
+            item.record = std::move(member_record);
+          } else {
+            item.group.push_back(std::move(member_record));
+          }
+        }
+        if (!group_waits.empty()) {
+          postpone(kind, staged.source_key, std::move(group_waits));
+          return Taken::postponed;
+        }
+        groups_done_.insert(in_group->second);
+        claim(kind, item.key);
+        for (const std::string& member : item.also_done)
+          claim(kind, member);
+        items.push_back(std::move(item));
+        return Taken::item;
+      }
+    }
+    if (kind == "tag") {
+      std::lock_guard lock(pool_mutex_);
+      tag_keys_[lower_case(text(record, "name"))] = staged.source_key;
+    }
+    claim(kind, staged.source_key);
+    items.push_back({staged.source_key, std::move(record), {}, {}, {}, {}});
+    return Taken::item;
+  }
+
+  // After a read: the interview groups one of whose records waits wait whole; parents come
+  // before children in the kinds that nest.
+  std::vector<Item> collected(const std::string& kind, Collecting& into) {
+    std::vector<Item> items;
+    for (Item& item : into.items) {
+      auto waiting = into.waiting_groups.find(item.key);
+      if (kind != "interview" || waiting == into.waiting_groups.end()) {
+        items.push_back(std::move(item));
+        continue;
+      }
+      for (const std::string& member : item.also_done)
+        waiting->second.members.push_back(member);
+    }
+    for (auto& [group, whole] : into.waiting_groups)
+      for (const std::string& member : whole.members)
+        postpone(kind, member, whole.waits);
+    if (nested(kind)) {
       std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
         return a.record.contains("parent_key") < b.record.contains("parent_key");
       });
     }
     return items;
   }
+
+  // The items of `kind` staged after `after_seq` (at most `limit` records when given) that this
+  // run has not handled yet; `last_seq` gets the last seq seen and `rows` how many were read.
+  std::vector<Item> collect(const std::string& kind, int64_t after_seq, int64_t& last_seq,
+                            std::optional<int64_t> limit, int64_t& rows, bool kind_complete) {
+    Collecting into;
+    store::StagingQuery query{kind, session_.options().source, after_seq, limit};
+    rows = 0;
+    last_seq = session_.staging().for_each(query, [&](const store::StagedRecord& staged) {
+      ++rows;
+      if (handled_.contains(staged.source_key))
+        return;  // an earlier pass of this run took it
+      take(kind, staged, into, kind_complete, false);
+    });
+    return collected(kind, into);
+  }
+
+  static bool nested(const std::string& kind) { return kind == "department" || kind == "office"; }
 
   // A file's candidate (its person's target) and bytes; "" when either is unknown.
   std::string file_content_key(const json::object& record) {
@@ -439,9 +603,12 @@ class Loader {
     if (kind == "file")
       index_written_files();
     handled_.clear();
-    groups_done_.clear();
-    Progress progress(fmt::format("load {}", kind), 0);
-    uint64_t queued = 0;
+    {
+      std::lock_guard lock(pool_mutex_);
+      kind_runs_[kind].progress = std::make_unique<Progress>(fmt::format("load {}", kind), 0);
+    }
+    if (nested(kind))
+      drain();  // parents are written one at a time, in order, by themselves
     int64_t cursor = 0;
     const std::optional<int64_t> limit =
         chunked(kind) ? std::optional<int64_t>(options_.chunk_records) : std::nullopt;
@@ -450,29 +617,79 @@ class Loader {
       // starts over from the first record, for a record that changed since an earlier run keeps
       // its place (seq) in the staging store; what this run already took is skipped.
       bool complete = feed == nullptr || feed->complete(kind);
-      kind_complete_ = complete;
+      current_kind_complete_ = complete;
       int64_t from = complete ? 0 : cursor;
       // A chunked pass's total is what is queued plus what is still unread (an upper bound).
       int64_t unread = complete && limit ? staged_count(kind) : 0;
       for (int64_t rows = 0;; from = cursor) {
-        std::vector<Item> items = collect(kind, from, cursor, limit, rows);
+        std::vector<Item> items = collect(kind, from, cursor, limit, rows, complete);
         std::deque<Item> pending = still_to_write(kind, items);
         items.clear();
-        queued += pending.size();
         bool last_chunk = !limit || rows < *limit;
         unread = std::max<int64_t>(0, unread - rows);
-        progress.set_total(complete ? queued + static_cast<uint64_t>(last_chunk ? 0 : unread) : 0);
-        write_items(kind, pending, progress);
-        if (fatal_)
-          std::rethrow_exception(fatal_);
+        {
+          std::lock_guard lock(pool_mutex_);
+          KindRun& run = kind_runs_[kind];
+          run.counting = complete;
+          run.unread = last_chunk ? 0 : static_cast<uint64_t>(unread);
+          if (complete && run.progress)
+            run.progress->set_total(run.queued + pending.size() + run.unread);
+        }
+        enqueue(kind, pending);
+        throw_if_failed();
+        // Written while the next chunk is read: what waited on records now final goes too.
+        take_ready_again();
         if (last_chunk)
           break;
       }
       if (complete)
         break;
       feed->wait_for_more(std::chrono::seconds(1));
+      take_ready_again();
     }
-    progress.finish();
+    std::lock_guard lock(pool_mutex_);
+    kind_runs_[kind].produced = true;
+    finish_kind_if_done(kind);
+  }
+
+  // The postponed records nothing they wait for is unsettled any more, read again from staging
+  // by key and taken as in a first read.
+  void take_ready_again() {
+    std::vector<RecordKey> ready;
+    {
+      std::lock_guard lock(pool_mutex_);
+      ready = in_flight_.ready();
+    }
+    take_again(ready, false);
+  }
+
+  // `waits_ignored`: taken whatever they point at (see load_kinds).
+  void take_again(const std::vector<RecordKey>& ready, bool waits_ignored) {
+    ignore_waits_ = waits_ignored;
+    std::map<std::string, Collecting> by_kind;
+    for (const RecordKey& record : ready) {
+      std::optional<store::StagedRecord> staged =
+          session_.staging().get(session_.options().source, record.kind, record.key);
+      // The kind still being read may not be complete yet; every earlier kind is.
+      bool complete = record.kind != current_kind_ || current_kind_complete_;
+      Taken taken =
+          staged ? take(record.kind, *staged, by_kind[record.kind], complete, true) : Taken::final;
+      if (taken == Taken::not_now)
+        handled_.erase(record.key);  // the kind's last pass takes it
+      if (taken == Taken::final || taken == Taken::not_now) {
+        std::lock_guard lock(pool_mutex_);
+        in_flight_.settle(record);
+        finish_kind_if_done(record.kind);
+      }
+    }
+    ignore_waits_ = false;
+    for (auto& [kind, into] : by_kind) {
+      std::vector<Item> items = collected(kind, into);
+      std::deque<Item> pending = still_to_write(kind, items);
+      enqueue(kind, pending);
+      std::lock_guard lock(pool_mutex_);
+      finish_kind_if_done(kind);
+    }
   }
 
   int64_t staged_count(const std::string& kind) {
@@ -490,8 +707,12 @@ class Loader {
       BeforeWriteDecision decision =
           before_write(session_.ledger().get({scope_, kind, item.key}), item.hash);
       if (decision.action == BeforeWrite::unchanged) {
-        std::lock_guard lock(mutex_);
-        stats_.kinds[kind].unchanged++;
+        {
+          std::lock_guard lock(mutex_);
+          stats_.kinds[kind].unchanged++;
+        }
+        std::lock_guard lock(pool_mutex_);
+        settle(kind, item);
         continue;
       }
       if (decision.action == BeforeWrite::update)
@@ -513,112 +734,199 @@ class Loader {
     return suggested > 0 ? suggested : kInitialWorkers;
   }
 
-  void write_items(const std::string& kind, std::deque<Item>& pending, Progress& progress) {
-    if (pending.empty())
-      return;
-    bool nested = kind == "department" || kind == "office";
-    bool shared_instance =
-        (session_.sink_plugin().descriptor().capabilities & ATSM_CAP_THREAD_SAFE) != 0;
+  // ---- The writer pool: lives for the whole load, fed by a bounded queue ----
 
-    std::mutex queue_mutex;
-    // Told when the queue runs dry or a writer fails: the last writers join without waiting out
-    // the pause between two looks at the measured latency.
-    std::condition_variable queue_changed;
-    std::vector<std::thread> threads;
-    // The writers at work (since when, how many items) and the time per item of the latest
-    // finished batches: what tells a writer held by a hung write (writer_hung).
-    struct Busy {
-      std::chrono::steady_clock::time_point since;
-      std::size_t items = 0;
-    };
-    std::map<unsigned, Busy> busy;
-    constexpr std::size_t kItemTimes = 64;
-    std::vector<std::chrono::milliseconds> item_times;
-    std::size_t batches_finished = 0;
-    auto worker = [&](unsigned w) {
-      std::unique_ptr<host::ConnectorInstance> own;
-      try {
-        host::ConnectorInstance* sink = &session_.sink();
-        if (!shared_instance && w > 0) {
-          std::lock_guard lock(queue_mutex);
-          own = session_.open_sink_instance();
-          sink = own.get();
-        }
-        for (;;) {
-          std::vector<Item> batch;
-          {
-            std::lock_guard lock(queue_mutex);
-            if (fatal_)
-              return;
-            std::size_t take =
-                nested ? 1 : batch_take(pending.size(), threads.size(), options_.batch_size);
-            while (!pending.empty() && batch.size() < take) {
-              batch.push_back(std::move(pending.front()));
-              pending.pop_front();
-            }
-            if (pending.empty())
-              queue_changed.notify_all();
-            if (!batch.empty())
-              busy[w] = {std::chrono::steady_clock::now(), batch.size()};
-          }
-          if (batch.empty())
-            return;
-          write_batch(*sink, kind, batch);
-          {
-            std::lock_guard lock(queue_mutex);
-            auto per_item = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::steady_clock::now() - busy[w].since) /
-                            static_cast<std::int64_t>(batch.size());
-            if (item_times.size() < kItemTimes)
-              item_times.push_back(per_item);
-            else
-              item_times[batches_finished % kItemTimes] = per_item;
-            ++batches_finished;
-            busy.erase(w);
-          }
-          progress.advance(batch.size());
-        }
-      } catch (...) {
-        std::lock_guard lock(queue_mutex);
-        if (!fatal_)
-          fatal_ = std::current_exception();
-        session_.services().cancelled = true;
-        queue_changed.notify_all();
+  // The item's records are final in the ledger (guarded by pool_mutex_).
+  void settle(const std::string& kind, const Item& item) {
+    in_flight_.settle({kind, item.key});
+    for (const std::string& other : item.also_done)
+      in_flight_.settle({kind, other});
+    if (!item.content_key.empty())
+      if (auto uploading = content_in_flight_.find(item.content_key);
+          uploading != content_in_flight_.end() && uploading->second == item.key)
+        content_in_flight_.erase(uploading);
+  }
+
+  // The kind's progress line ends once it is read whole and nothing of it is unsettled (guarded).
+  void finish_kind_if_done(const std::string& kind) {
+    auto found = kind_runs_.find(kind);
+    if (found == kind_runs_.end() || !found->second.produced || !found->second.progress)
+      return;
+    if (in_flight_.unsettled_of(kind) == 0)
+      found->second.progress->finish();
+  }
+
+  void throw_if_failed() {
+    std::lock_guard lock(pool_mutex_);
+    if (fatal_)
+      std::rethrow_exception(fatal_);
+  }
+
+  // Queues `pending` for the writers, waiting while the queue is full (what is read ahead stays
+  // bounded); the kinds that nest go one item at a time, each written before the next.
+  void enqueue(const std::string& kind, std::deque<Item>& pending) {
+    const std::size_t capacity =
+        static_cast<std::size_t>(std::max<int64_t>(options_.chunk_records, 64));
+    while (!pending.empty()) {
+      {
+        std::unique_lock lock(pool_mutex_);
+        pool_changed_.wait(lock, [&] { return fatal_ || queue_.size() < capacity; });
+        if (fatal_)
+          return;
+        KindRun& run = kind_runs_[kind];
+        run.queued++;
+        if (run.counting && run.progress)
+          run.progress->set_total(run.queued + run.unread);
+        queue_.push_back({kind, std::move(pending.front())});
+        pending.pop_front();
+        start_writers();
+        pool_changed_.notify_all();
       }
-    };
-    // Writers held by a hung write, once enough batches finished to know a typical item.
-    auto hung_writers = [&]() -> unsigned {
-      constexpr std::size_t kMinFinished = 8;
-      if (item_times.size() < kMinFinished)
-        return 0;
-      std::vector<std::chrono::milliseconds> sorted = item_times;
+      if (nested(kind))
+        drain();
+    }
+  }
+
+  // Waits until nothing is queued or being written.
+  void drain() {
+    std::unique_lock lock(pool_mutex_);
+    pool_changed_.wait(lock, [&] { return fatal_ || (queue_.empty() && busy_.empty()); });
+  }
+
+  // Starts writers up to the number allowed while there is work (guarded).
+  void start_writers() {
+    while (writers_.size() < allowed_ && !queue_.empty())
+      writers_.emplace_back([this, w = static_cast<unsigned>(writers_.size())] { write_loop(w); });
+    peak_workers_ = std::max(peak_workers_, static_cast<unsigned>(writers_.size()));
+  }
+
+  void open_pool() {
+    shared_instance_ =
+        (session_.sink_plugin().descriptor().capabilities & ATSM_CAP_THREAD_SAFE) != 0;
+    unsigned wanted = wanted_workers();
+    std::lock_guard lock(pool_mutex_);
+    allowed_ = std::max(1u, wanted);
+    supervisor_ = std::thread([this] { supervise(); });
+  }
+
+  // Ends the pool: with `abandon`, the writers leave after their batch (what is queued is not
+  // written yet, its ledger rows untouched); else once the queue is empty.
+  void close_pool(bool abandon) {
+    {
+      std::lock_guard lock(pool_mutex_);
+      closing_ = true;
+      abandoning_ = abandon;
+      pool_changed_.notify_all();
+    }
+    if (supervisor_.joinable())
+      supervisor_.join();
+    for (std::thread& writer : writers_)
+      writer.join();
+    writers_.clear();
+    std::lock_guard lock(pool_mutex_);
+    for (auto& [kind, run] : kind_runs_)
+      if (run.progress && !abandon)
+        run.progress->finish();
+  }
+
+  // Writers held by a hung write, once enough batches of their kind finished to know a typical
+  // item (guarded).
+  unsigned hung_writers() {
+    constexpr std::size_t kMinFinished = 8;
+    auto now = std::chrono::steady_clock::now();
+    unsigned hung = 0;
+    for (const auto& [w, at_work] : busy_) {
+      auto times = item_times_.find(at_work.kind);
+      if (times == item_times_.end() || times->second.size() < kMinFinished)
+        continue;
+      std::vector<std::chrono::milliseconds> sorted = times->second;
       auto middle = sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2);
       std::nth_element(sorted.begin(), middle, sorted.end());
-      auto now = std::chrono::steady_clock::now();
-      unsigned hung = 0;
-      for (const auto& [w, at_work] : busy) {
-        auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - at_work.since);
-        hung += writer_hung(elapsed, at_work.items, *middle) ? 1 : 0;
-      }
-      return hung;
-    };
-    // More writers join while the measured latency says the limit needs them, and one more for
-    // each writer a hung write holds (unless the operator set --workers).
-    for (;;) {
-      unsigned measured = nested ? 1u : wanted_workers();
-      std::unique_lock lock(queue_mutex);
-      if (pending.empty() || fatal_)
-        break;
-      unsigned wanted =
-          nested || options_.workers > 0 ? measured : writers_wanted(measured, hung_writers());
-      while (threads.size() < wanted)
-        threads.emplace_back(worker, static_cast<unsigned>(threads.size()));
-      peak_workers_ = std::max(peak_workers_, static_cast<unsigned>(threads.size()));
-      queue_changed.wait_for(lock, std::chrono::milliseconds(100),
-                             [&] { return pending.empty() || fatal_; });
+      auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - at_work.since);
+      hung += writer_hung(elapsed, at_work.items, *middle) ? 1 : 0;
     }
-    for (std::thread& thread : threads)
-      thread.join();
+    return hung;
+  }
+
+  // More writers are allowed while the measured latency says the limit needs them, and one more
+  // for each writer a hung write holds (unless the operator set --workers).
+  void supervise() {
+    for (;;) {
+      unsigned measured = wanted_workers();
+      std::unique_lock lock(pool_mutex_);
+      if (fatal_ || abandoning_ || (closing_ && queue_.empty()))
+        return;
+      unsigned wanted = options_.workers > 0 ? measured : writers_wanted(measured, hung_writers());
+      wanted = std::max(1u, wanted);
+      if (wanted != allowed_) {
+        allowed_ = wanted;
+        start_writers();
+        pool_changed_.notify_all();
+      }
+      pool_changed_.wait_for(lock, std::chrono::milliseconds(100),
+                             [&] { return fatal_ || abandoning_ || (closing_ && queue_.empty()); });
+    }
+  }
+
+  void write_loop(unsigned w) {
+    std::unique_ptr<host::ConnectorInstance> own;
+    try {
+      host::ConnectorInstance* sink = &session_.sink();
+      if (!shared_instance_ && w > 0) {
+        std::lock_guard lock(open_mutex_);
+        own = session_.open_sink_instance();
+        sink = own.get();
+      }
+      for (;;) {
+        std::string kind;
+        std::vector<Item> batch;
+        {
+          std::unique_lock lock(pool_mutex_);
+          pool_changed_.wait(lock, [&] {
+            return fatal_ || abandoning_ || (closing_ && queue_.empty()) ||
+                   (!queue_.empty() && busy_.size() < allowed_);
+          });
+          if (fatal_ || abandoning_ || queue_.empty())
+            return;
+          kind = queue_.front().kind;
+          std::size_t take =
+              nested(kind) ? 1 : batch_take(queue_.size(), allowed_, options_.batch_size);
+          // One kind per call to the sink.
+          while (!queue_.empty() && batch.size() < take && queue_.front().kind == kind) {
+            batch.push_back(std::move(queue_.front().item));
+            queue_.pop_front();
+          }
+          busy_[w] = {std::chrono::steady_clock::now(), batch.size(), kind};
+          pool_changed_.notify_all();  // room in the queue
+        }
+        write_batch(*sink, kind, batch);
+        std::lock_guard lock(pool_mutex_);
+        auto per_item = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - busy_[w].since) /
+                        static_cast<std::int64_t>(batch.size());
+        constexpr std::size_t kItemTimes = 64;
+        std::vector<std::chrono::milliseconds>& times = item_times_[kind];
+        std::size_t& finished = batches_finished_[kind];
+        if (times.size() < kItemTimes)
+          times.push_back(per_item);
+        else
+          times[finished % kItemTimes] = per_item;
+        ++finished;
+        busy_.erase(w);
+        for (const Item& item : batch)
+          settle(kind, item);
+        if (auto run = kind_runs_.find(kind); run != kind_runs_.end() && run->second.progress)
+          run->second.progress->advance(batch.size());
+        finish_kind_if_done(kind);
+        pool_changed_.notify_all();
+      }
+    } catch (...) {
+      std::lock_guard lock(pool_mutex_);
+      if (!fatal_)
+        fatal_ = std::current_exception();
+      session_.services().cancelled = true;
+      pool_changed_.notify_all();
+    }
   }
 
   std::vector<std::string> known_sources() {
@@ -909,9 +1217,11 @@ class Loader {
   bool verbatim_;
   std::vector<std::string> sources_;
   std::map<std::string, FirstCandidacy> first_candidacy_;  // person source key ->
-  std::set<std::string> handled_;  // keys of the kind being loaded that this run took
-  bool kind_complete_ = true;      // the kind being loaded is extracted as far as this run goes
-  std::set<size_t> groups_done_;   // person groups (plan_.groups) this pass of persons wrote
+  std::set<std::string> handled_;      // keys of the kind being read that this run took
+  std::string current_kind_;           // the kind being read
+  bool ignore_waits_ = false;          // records taken again whatever they point at (load_kinds)
+  bool current_kind_complete_ = true;  // it is extracted as far as this run goes
+  std::set<size_t> groups_done_;       // person groups (plan_.groups) this run took
   std::map<std::string, std::string> file_targets_;  // file content key -> target (guarded)
   unsigned peak_workers_ = 0;
   bool ledger_empty_at_start_ = true;
@@ -919,6 +1229,46 @@ class Loader {
   std::string adoption_reason_;
   std::mutex mutex_;
   LoadStats stats_;
+  std::mutex open_mutex_;  // one sink instance opened at a time
+
+  // The writer pool and what is in flight, guarded by pool_mutex_ (fatal_ too). Told on every
+  // change: an item queued or taken, a batch finished, a writer failed, the pool closing.
+  std::mutex pool_mutex_;
+  std::condition_variable pool_changed_;
+  struct Queued {
+    std::string kind;
+    Item item;
+  };
+  std::deque<Queued> queue_;
+  std::vector<std::thread> writers_;
+  std::thread supervisor_;
+  bool shared_instance_ = true;  // the sink is ATSM_CAP_THREAD_SAFE: one instance for all
+  unsigned allowed_ = 1;         // writers allowed at work at once
+  bool closing_ = false;         // nothing more is queued: writers leave once the queue is empty
+  bool abandoning_ = false;      // the run stops: writers leave after their batch
+  // The writers at work (since when, how many items, of which kind) and the time per item of the
+  // latest finished batches per kind: what tells a writer held by a hung write (writer_hung).
+  struct Busy {
+    std::chrono::steady_clock::time_point since;
+    std::size_t items = 0;
+    std::string kind;
+  };
+  std::map<unsigned, Busy> busy_;
+  std::map<std::string, std::vector<std::chrono::milliseconds>> item_times_;
+  std::map<std::string, std::size_t> batches_finished_;
+  WritesInFlight in_flight_;
+  std::map<std::string, std::string> content_in_flight_;  // file content key -> item uploading it
+  std::map<std::string, std::string> tag_keys_;  // lower-case tag name -> key, of the tags taken
+  // Per kind: its progress line, items queued, records still unread (a chunked kind's upper
+  // bound), whether its total is known (the kind is complete), whether it was read whole.
+  struct KindRun {
+    std::unique_ptr<Progress> progress;
+    uint64_t queued = 0;
+    uint64_t unread = 0;
+    bool counting = false;
+    bool produced = false;
+  };
+  std::map<std::string, KindRun> kind_runs_;
   std::exception_ptr fatal_;
 };
 
@@ -968,6 +1318,89 @@ std::string skip_reason(const std::string& kind, const json::object& record, con
     // and the sink answers that the candidacy itself is skipped.
   }
   return {};
+}
+
+std::vector<RecordKey> unsettled_references(const std::string& kind, const json::object& record,
+                                            const std::function<bool(const RecordKey&)>& unsettled,
+                                            const std::map<std::string, std::string>& tag_keys) {
+  std::vector<RecordKey> waits_for;
+  // Only what is written before it, or with it (a parent of its own kind): a person lists its
+  // candidacies (`candidacy_keys`), feedback its interview, and those are written after them.
+  std::optional<model::Kind> own = model::kind_from_string(kind);
+  auto consider = [&](RecordKey referenced) {
+    std::optional<model::Kind> other = model::kind_from_string(referenced.kind);
+    if (!own || !other || model::dependency_rank(*other) > model::dependency_rank(*own))
+      return;
+    if (std::find(waits_for.begin(), waits_for.end(), referenced) == waits_for.end() &&
+        unsettled(referenced))
+      waits_for.push_back(std::move(referenced));
+  };
+  for_each_reference(record, kind, [&](const std::string& ref_kind, const std::string& key) {
+    consider({ref_kind, key});
+  });
+  if (kind == "person" || kind == "candidacy") {
+    if (const json::value* tags = record.if_contains("tags"); tags && tags->is_array())
+      for (const json::value& tag : tags->as_array()) {
+        if (!tag.is_string())
+          continue;
+        auto found = tag_keys.find(lower_case(tag.as_string()));
+        if (found != tag_keys.end())
+          consider({"tag", found->second});
+      }
+  }
+  return waits_for;
+}
+
+void WritesInFlight::take(const RecordKey& record) {
+  if (unsettled_.insert(record).second)
+    ++unsettled_per_kind_[record.kind];
+}
+
+void WritesInFlight::settle(const RecordKey& record) {
+  postponed_.erase(record);
+  if (unsettled_.erase(record) > 0)
+    --unsettled_per_kind_[record.kind];
+}
+
+std::size_t WritesInFlight::unsettled_of(const std::string& kind) const {
+  auto found = unsettled_per_kind_.find(kind);
+  return found == unsettled_per_kind_.end() ? 0 : found->second;
+}
+
+void WritesInFlight::postpone(const RecordKey& record, std::vector<RecordKey> waits_for) {
+  take(record);
+  postponed_[record] = std::move(waits_for);
+}
+
+std::vector<RecordKey> WritesInFlight::ready() {
+  std::vector<RecordKey> ready;
+  for (auto it = postponed_.begin(); it != postponed_.end();) {
+    bool waiting = std::any_of(it->second.begin(), it->second.end(),
+                               [&](const RecordKey& other) { return unsettled_.contains(other); });
+    if (waiting) {
+      ++it;
+      continue;
+    }
+    ready.push_back(it->first);
+    it = postponed_.erase(it);
+  }
+  return ready;
+}
+
+std::vector<RecordKey> WritesInFlight::release_all() {
+  std::vector<RecordKey> released;
+  for (auto& [record, waits] : postponed_)
+    released.push_back(record);
+  postponed_.clear();
+  return released;
+}
+
+std::size_t WritesInFlight::ready_count() const {
+  return static_cast<std::size_t>(
+      std::count_if(postponed_.begin(), postponed_.end(), [&](const auto& entry) {
+        return std::none_of(entry.second.begin(), entry.second.end(),
+                            [&](const RecordKey& other) { return unsettled_.contains(other); });
+      }));
 }
 
 LoadStats load(Session& session, const Plan& plan, const LoadOptions& options) {

@@ -6,8 +6,11 @@
 #pragma once
 
 #include <chrono>
+#include <compare>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -73,5 +76,54 @@ std::string payload_hash(const boost::json::object& record, const boost::json::a
 // "" to write it; the record as staged (canonical JSON).
 std::string skip_reason(const std::string& kind, const boost::json::object& record,
                         const Plan& plan);
+
+// ---- Writes kept in flight across chunks and kinds: the decisions, apart from any I/O ----
+// The load reads the next records while earlier ones are written, the next kind's included. A
+// record that points at one whose write has not ended yet (its ledger row is not final) waits:
+// it is postponed, and taken again once what it points at is settled.
+
+// A staged record by kind and source key.
+struct RecordKey {
+  std::string kind;
+  std::string key;
+  auto operator<=>(const RecordKey&) const = default;
+};
+
+// The records `record` (of `kind`) must wait for: every record of its kind or of an earlier one in
+// dependency order that it references (for_each_reference), and every tag it carries by name
+// (`tag_keys`: lower-case tag name -> the tag's key, for the tags this run writes; the sink creates
+// a carried tag by name, so a candidate written while its tag is still being written could create
+// it a second time) that `unsettled` says is not settled yet.
+std::vector<RecordKey> unsettled_references(const std::string& kind,
+                                            const boost::json::object& record,
+                                            const std::function<bool(const RecordKey&)>& unsettled,
+                                            const std::map<std::string, std::string>& tag_keys);
+
+// What the load took whose ledger row is not final yet: items queued or being written, and
+// records postponed until what they reference is settled. Not thread-safe (the load guards it).
+class WritesInFlight {
+ public:
+  // `record` is queued (or postponed): unsettled until settle(). Taking it twice is one take.
+  void take(const RecordKey& record);
+  // Its ledger row is final (written, failed, skipped, or unchanged).
+  void settle(const RecordKey& record);
+  bool unsettled(const RecordKey& record) const { return unsettled_.contains(record); }
+  std::size_t unsettled_of(const std::string& kind) const;
+  // Postpones `record` (taken, so unsettled) until every one of `waits_for` is settled.
+  void postpone(const RecordKey& record, std::vector<RecordKey> waits_for);
+  // The postponed records none of whose `waits_for` is unsettled any more, in key order; they are
+  // no longer postponed but still unsettled (taken again, they are queued, postponed or settled).
+  std::vector<RecordKey> ready();
+  // Every postponed record, whatever it waits for (records waiting for each other).
+  std::vector<RecordKey> release_all();
+  // How many postponed records ready() would hand out now.
+  std::size_t ready_count() const;
+  std::size_t postponed() const { return postponed_.size(); }
+
+ private:
+  std::set<RecordKey> unsettled_;
+  std::map<std::string, std::size_t> unsettled_per_kind_;
+  std::map<RecordKey, std::vector<RecordKey>> postponed_;
+};
 
 }  // namespace atsm::pipeline

@@ -2,6 +2,8 @@
 
 #include <atsmigrate/connector.hpp>
 
+#include <chrono>
+#include <condition_variable>
 #include <optional>
 
 namespace atsm::testing::fake {
@@ -12,6 +14,12 @@ namespace json = boost::json;
 std::string text(const json::object& object, const char* key) {
   const json::value* value = object.if_contains(key);
   return value && value->is_string() ? std::string(value->as_string()) : std::string();
+}
+
+// Told whenever the sink is handed an item (Script::hold_until).
+std::condition_variable& received_changed() {
+  static std::condition_variable instance;
+  return instance;
 }
 
 class FakeSource : public sdk::Source {
@@ -47,7 +55,7 @@ class FakeSink : public sdk::Sink {
   }
 
   std::string write(const std::string& kind, const std::string& items_json) override {
-    std::lock_guard lock(mutex());
+    std::unique_lock lock(mutex());
     Script& s = script();
     if (auto fails = s.whole_call_fails.find(kind); fails != s.whole_call_fails.end()) {
       atsm_status status = fails->second;
@@ -58,8 +66,18 @@ class FakeSink : public sdk::Sink {
     const json::value items = json::parse(items_json);
     for (const json::value& value : items.as_array()) {
       const json::object& item = value.as_object();
+      std::string key = text(item, "key");
       s.received.push_back({kind, item});
+      s.events.push_back("handed " + kind + " " + key);
+      received_changed().notify_all();
+      if (auto hold = s.hold_until.find({kind, key}); hold != s.hold_until.end()) {
+        auto awaited = hold->second;
+        s.hold_met[{kind, key}] = received_changed().wait_for(lock, std::chrono::seconds(20), [&] {
+          return !s.received_for(awaited.first, awaited.second).empty();
+        });
+      }
       results.push_back(answer(s, kind, item));
+      s.events.push_back("answered " + kind + " " + key);
     }
     return json::serialize(results);
   }

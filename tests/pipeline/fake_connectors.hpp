@@ -66,6 +66,15 @@ struct Script {
   boost::json::object prepared_with;  // prepare's input
   int finds = 0;
 
+  // A write of the item (kind, key) is held, without holding up the sink's other writes, until
+  // the item (kind, key) it maps to has been handed to the sink (at most 20 s); whether that
+  // happened is recorded in `hold_met`. A write the vendor stalls, made deterministic.
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> hold_until;
+  std::map<std::pair<std::string, std::string>, bool> hold_met;
+  // "handed <kind> <key>" as each item reaches the sink, "answered <kind> <key>" as its answer
+  // goes out, in the order they happened.
+  std::vector<std::string> events;
+
   // Items of `kind` with `key` the sink was handed.
   std::vector<Received> received_for(const std::string& kind, const std::string& key) const;
 };

@@ -5,6 +5,7 @@
 // outside: what the sink was handed, what it holds, and what the ledger says.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <optional>
@@ -301,6 +302,106 @@ TEST_F(InProcessLoad, InterviewsOfOneCandidacyAreOneWriteAndEachInterviewIsCover
   for (const fake::Received& one : sink().received)
     interview_writes += one.kind == "interview";
   EXPECT_EQ(interview_writes, 1u);
+  std::string target = sink().objects.at({"interview", key("candidacy", 1) + "#interviews"});
+  for (int n : {1, 2}) {
+    std::optional<LedgerEntry> covered = row("interview", key("interview", n));
+    ASSERT_TRUE(covered) << n;
+    EXPECT_EQ(covered->state, LedgerState::done);
+    EXPECT_EQ(covered->target_id, target);
+  }
+}
+
+// Writes kept in flight across kinds (load.hpp, WritesInFlight): while the write of an owner
+// stalls, the next kind's writes go on, and a record pointing at the stalled owner waits for it,
+// then goes with the owner's target id.
+class WritesAcrossKinds : public InProcessLoad {
+ protected:
+  LoadStats migrate_with_writers(unsigned workers) {
+    Session session(options());
+    extracted_ = atsm::pipeline::extract(session);
+    atsm::pipeline::Plan plan = atsm::pipeline::make_plan(session);
+    LoadOptions load;
+    load.workers = workers;
+    load.batch_size = 1;
+    load.chunk_records = 2;  // several chunks per kind
+    load.retry_pause = std::chrono::milliseconds(1);
+    return atsm::pipeline::load(session, plan, load);
+  }
+  static void hold(const std::string& kind, const std::string& source_key,
+                   const std::string& until_kind, const std::string& until_key) {
+    std::lock_guard lock(fake::mutex());
+    fake::script().hold_until[{kind, source_key}] = {until_kind, until_key};
+  }
+  static std::ptrdiff_t event(const std::string& what) {
+    const std::vector<std::string>& events = sink().events;
+    auto found = std::find(events.begin(), events.end(), what);
+    return found == events.end() ? -1 : found - events.begin();
+  }
+  static std::string ref(const fake::Received& received, const std::string& source_key) {
+    const json::value* target = received.item.at("refs").as_object().if_contains(source_key);
+    return target && target->is_string() ? std::string(target->as_string()) : std::string();
+  }
+};
+
+TEST_F(WritesAcrossKinds, ChildrenWaitForTheirStalledOwnerWhileTheOthersAreWritten) {
+  for (int n = 1; n <= 6; ++n) {
+    stage(person(n));
+    stage(candidacy(n, n));
+    stage(note(n, n));
+  }
+  // Person 1's write stalls until candidacy 6 reaches the sink: candidacies are read and written
+  // while a person's write is still in flight.
+  hold("person", key("person", 1), "candidacy", key("candidacy", 6));
+  LoadStats stats = migrate_with_writers(3);
+  EXPECT_TRUE((sink().hold_met[{"person", key("person", 1)}]))
+      << "the next kind waited for the stalled write";
+  EXPECT_EQ(stats.kinds["person"].created, 6);
+  EXPECT_EQ(stats.kinds["candidacy"].created, 6);
+  EXPECT_EQ(stats.kinds["note"].created, 6);
+  EXPECT_EQ(sink().created, 18);
+  for (int n = 1; n <= 6; ++n) {
+    const std::string owner = key("person", n);
+    for (const char* kind : {"candidacy", "note"}) {
+      std::vector<fake::Received> handed = sink().received_for(kind, key(kind, n));
+      ASSERT_EQ(handed.size(), 1u) << kind << " " << n << " is written exactly once";
+      EXPECT_EQ(ref(handed.front(), owner), sink().objects.at({"person", owner}))
+          << kind << " " << n << " goes with its person's target";
+      std::optional<LedgerEntry> done = row(kind, key(kind, n));
+      ASSERT_TRUE(done);
+      EXPECT_EQ(done->state, LedgerState::done);
+    }
+  }
+  // The stalled person's children reached the sink only after its answer.
+  std::ptrdiff_t answered = event("answered person " + key("person", 1));
+  ASSERT_GE(answered, 0);
+  EXPECT_GT(event("handed candidacy " + key("candidacy", 1)), answered);
+  EXPECT_GT(event("handed note " + key("note", 1)), answered);
+  EXPECT_LT(event("handed candidacy " + key("candidacy", 6)), answered);
+}
+
+TEST_F(WritesAcrossKinds, AnInterviewGroupWaitingForItsCandidacyIsStillOneWrite) {
+  for (int n = 1; n <= 2; ++n) {
+    stage(person(n));
+    stage(candidacy(n, n));
+  }
+  for (int n = 1; n <= 3; ++n) {
+    // Interviews 1 and 2 belong to candidacy 1, interview 3 to candidacy 2.
+    int owner = n <= 2 ? 1 : 2;
+    json::object interview = hanging_off("interview", n, owner);
+    interview["candidacy_key"] = key("candidacy", owner);
+    stage(interview);
+  }
+  hold("candidacy", key("candidacy", 1), "interview", key("candidacy", 2) + "#interviews");
+  migrate_with_writers(3);
+  EXPECT_TRUE((sink().hold_met[{"candidacy", key("candidacy", 1)}]));
+  std::vector<fake::Received> note =
+      sink().received_for("interview", key("candidacy", 1) + "#interviews");
+  ASSERT_EQ(note.size(), 1u) << "one note for the candidacy's interviews";
+  EXPECT_EQ(note.front().item.at("group").as_array().size(), 1u) << "both interviews in it";
+  EXPECT_EQ(ref(note.front(), key("candidacy", 1)),
+            sink().objects.at({"candidacy", key("candidacy", 1)}));
+  EXPECT_GT(event("handed interview " + key("candidacy", 1) + "#interviews"),
+            event("answered candidacy " + key("candidacy", 1)));
   std::string target = sink().objects.at({"interview", key("candidacy", 1) + "#interviews"});
   for (int n : {1, 2}) {
     std::optional<LedgerEntry> covered = row("interview", key("interview", n));
