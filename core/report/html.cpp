@@ -331,9 +331,6 @@ std::string closing_tables(const json::object& report) {
       table(report, "source_fields_not_migrated",
             "Source fields not migrated as such (declared by the source connector)",
             {{"source", "Source"}, {"object", "Object"}, {"field", "Field"}, {"reason", "Why"}});
-  html += table(
-      report, "field_errors", "Source records with a bad field (field left out)",
-      {{"kind", "Kind"}, {"key", "Source record"}, {"field", "Field"}, {"message", "Problem"}});
   return html;
 }
 

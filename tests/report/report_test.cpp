@@ -795,6 +795,14 @@ TEST(ReportHtml, AReportOfAHundredThousandPersonsRendersInHeadlessChromiumWithEv
   for (const char* section :
        {"verdict", "summary", "mismatches", "counts", "reasons", "notices", "field_errors"})
     EXPECT_NE(by_id(root, section).first, nullptr) << "no #" << section << " in the page";
+  // An id names one element (HTML); a section shown twice would repeat it.
+  std::map<std::string, int> ids;
+  each_element(root, [&](const GumboNode* node) {
+    if (std::string id = attribute(node, "id"); !id.empty())
+      ++ids[id];
+  });
+  for (const auto& [id, count] : ids)
+    EXPECT_EQ(count, 1) << "#" << id << " is in the page " << count << " times";
   EXPECT_EQ(body_rows(table_after(root, "mismatches")).size(), std::size_t{kMismatches});
   EXPECT_EQ(body_rows(table_after(root, "notices")).size(), std::size_t{kNoticesListed});
   EXPECT_EQ(body_rows(table_after(root, "field_errors")).size(), std::size_t{kFieldErrorsListed});
