@@ -11,16 +11,12 @@
 #include <atsmigrate/model/kind.hpp>
 #include "pipeline/extract.hpp"
 #include "pipeline/load.hpp"
+#include "pipeline/record_text.hpp"
 
 namespace atsm::pipeline {
 namespace {
 
 namespace json = boost::json;
-
-std::string text(const json::object& record, const char* key) {
-  const json::value* value = record.if_contains(key);
-  return value && value->is_string() ? std::string(value->as_string()) : std::string();
-}
 
 void bump(json::object& counts, const std::string& key, int64_t by = 1) {
   json::value& slot = counts[key];

@@ -21,6 +21,7 @@
 #include "pipeline/extract.hpp"
 #include "pipeline/progress.hpp"
 #include "pipeline/reasons.hpp"
+#include "pipeline/record_text.hpp"
 #include "pipeline/references.hpp"
 #include "services/store/sha256.hpp"
 
@@ -32,18 +33,6 @@ namespace json = boost::json;
 bool flag(const json::object& record, const char* key) {
   const json::value* value = record.if_contains(key);
   return value && value->is_bool() && value->as_bool();
-}
-
-std::string text(const json::object& record, const char* key) {
-  const json::value* value = record.if_contains(key);
-  return value && value->is_string() ? std::string(value->as_string()) : std::string();
-}
-
-std::string lower_case(std::string_view text) {
-  std::string lowered(text);
-  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lowered;
 }
 
 // Whether ISO 8601 UTC time `a` is before `b`; an unknown ("") time is after every known one.
@@ -372,7 +361,7 @@ class Loader {
     }
     if (kind == "tag") {
       std::lock_guard lock(pool_mutex_);
-      tag_keys_[lower_case(text(record, "name"))] = staged.source_key;
+      tag_keys_[ascii_lower(text(record, "name"))] = staged.source_key;
     }
     claim(kind, staged.source_key);
     items.push_back({staged.source_key, std::move(record), {}, {}, {}, {}});
@@ -1343,7 +1332,7 @@ std::vector<RecordKey> unsettled_references(const std::string& kind, const json:
       for (const json::value& tag : tags->as_array()) {
         if (!tag.is_string())
           continue;
-        auto found = tag_keys.find(lower_case(tag.as_string()));
+        auto found = tag_keys.find(ascii_lower(tag.as_string()));
         if (found != tag_keys.end())
           consider({"tag", found->second});
       }

@@ -21,16 +21,12 @@
 #include "pipeline/extract.hpp"
 #include "pipeline/load.hpp"
 #include "pipeline/progress.hpp"
+#include "pipeline/record_text.hpp"
 
 namespace atsm::pipeline {
 namespace {
 
 namespace json = boost::json;
-
-std::string text(const json::object& record, const char* key) {
-  const json::value* value = record.if_contains(key);
-  return value && value->is_string() ? std::string(value->as_string()) : std::string();
-}
 
 // The id part of a read-back reference ("ashby:stage:<id>" -> "<id>").
 std::string id_of(const std::string& reference);
@@ -44,12 +40,6 @@ bool refers_to(const std::string& reference, const std::string& target) {
 std::string id_of(const std::string& reference) {
   std::size_t colon = reference.rfind(':');
   return colon == std::string::npos ? reference : reference.substr(colon + 1);
-}
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
 }
 
 // Whitespace runs collapsed to one space, none at the ends.
@@ -70,7 +60,7 @@ std::string collapse_space(std::string_view text) {
 // sees), the common entities decoded, whitespace collapsed, so a source note and the sink's
 // sanitised HTML of it compare equal.
 std::string visible_text(std::string_view html) {
-  std::string lowered = lower(std::string(html));
+  std::string lowered = ascii_lower(html);
   std::string plain;
   bool in_tag = false;
   for (std::size_t i = 0; i < html.size(); ++i) {
@@ -594,10 +584,10 @@ class Reconciler {
     if (const json::value* tags = found.if_contains("tags"); tags && tags->is_array())
       for (const json::value& tag : tags->as_array())
         if (tag.is_string())
-          tags_held.insert(lower(std::string(tag.as_string())));
+          tags_held.insert(ascii_lower(tag.as_string()));
     if (const json::value* tags = written.record.if_contains("tags"); tags && tags->is_array())
       for (const json::value& tag : tags->as_array())
-        if (tag.is_string() && !tags_held.contains(lower(std::string(tag.as_string()))))
+        if (tag.is_string() && !tags_held.contains(ascii_lower(tag.as_string())))
           mismatch("person", written, "tags", tag, json::value(nullptr));
   }
 
