@@ -62,15 +62,34 @@ struct OneStall {
   }
 };
 
-TEST(HttpClientTest, AHungReadIsAbandonedAtAMultipleOfTheHostsP90AndAskedAgain) {
+// A host that answered 60 GETs at once (so the client knows its p90), and whose next request
+// (the 61st) hangs until released.
+class HostWithOneHungAnswer : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    vendor.stalled_request = 61;
+    vendor.install(server.server, "/items");
+    server.start();
+    for (int i = 0; i < 60; ++i)
+      ASSERT_TRUE(client.perform(get(server.url("/items"))).ok());
+  }
+
+  // Releases the hung answer well past any cut a read would get (>= 100 ms).
+  std::thread release_after_any_cut() {
+    return std::thread([this] {
+      while (vendor.stall.entered.load() == 0)
+        std::this_thread::sleep_for(5ms);
+      std::this_thread::sleep_for(600ms);
+      vendor.stall.release();
+    });
+  }
+
   LoopbackServer server;
   OneStall vendor;
-  vendor.stalled_request = 61;
-  vendor.install(server.server, "/items");
-  server.start();
-  HttpClient client(fast_backoff());
-  for (int i = 0; i < 60; ++i)
-    ASSERT_TRUE(client.perform(get(server.url("/items"))).ok());
+  HttpClient client{fast_backoff()};
+};
+
+TEST_F(HostWithOneHungAnswer, AHungReadIsAbandonedAtAMultipleOfTheHostsP90AndAskedAgain) {
   Request request = get(server.url("/items"));
   request.timeouts.total = 20s;  // the request's own limit, far beyond the host's p90
   const Response response = client.perform(request);
@@ -84,23 +103,10 @@ TEST(HttpClientTest, AHungReadIsAbandonedAtAMultipleOfTheHostsP90AndAskedAgain) 
   vendor.stall.release();
 }
 
-TEST(HttpClientTest, AHungWriteIsWaitedForNotCutShort) {
+TEST_F(HostWithOneHungAnswer, AHungWriteIsWaitedForNotCutShort) {
   // A write abandoned while the vendor works on it could be committed after the lookup meant to
   // find it: it keeps its own limit, however fast the host usually answers.
-  LoopbackServer server;
-  OneStall vendor;
-  vendor.stalled_request = 61;
-  vendor.install(server.server, "/items");
-  server.start();
-  HttpClient client(fast_backoff());
-  for (int i = 0; i < 60; ++i)
-    ASSERT_TRUE(client.perform(get(server.url("/items"))).ok());
-  std::thread releaser([&] {
-    while (vendor.stall.entered.load() == 0)
-      std::this_thread::sleep_for(5ms);
-    std::this_thread::sleep_for(600ms);  // past any cut a read would get (>= 100 ms)
-    vendor.stall.release();
-  });
+  std::thread releaser = release_after_any_cut();
   Request request = post(server.url("/items"));
   request.timeouts.total = 20s;
   const Response response = client.perform(request);
@@ -111,16 +117,8 @@ TEST(HttpClientTest, AHungWriteIsWaitedForNotCutShort) {
   EXPECT_EQ(vendor.stall.finished.load(), 1);
 }
 
-TEST(HttpClientTest, AHungReadOnlyPostIsAbandonedAndAskedAgainLikeAGet) {
+TEST_F(HostWithOneHungAnswer, AHungReadOnlyPostIsAbandonedAndAskedAgainLikeAGet) {
   // A POST that only reads (Ashby's *.list, *.info, *.search) changes nothing at the vendor.
-  LoopbackServer server;
-  OneStall vendor;
-  vendor.stalled_request = 61;
-  vendor.install(server.server, "/items");
-  server.start();
-  HttpClient client(fast_backoff());
-  for (int i = 0; i < 60; ++i)
-    ASSERT_TRUE(client.perform(get(server.url("/items"))).ok());
   Request request = post(server.url("/items"));
   request.read_only = true;
   request.timeouts.total = 20s;
@@ -136,22 +134,9 @@ TEST(HttpClientTest, AHungReadOnlyPostIsAbandonedAndAskedAgainLikeAGet) {
   vendor.stall.release();
 }
 
-TEST(HttpClientTest, AHungRepeatablePostThatIsNoReadIsWaitedFor) {
+TEST_F(HostWithOneHungAnswer, AHungRepeatablePostThatIsNoReadIsWaitedFor) {
   // An update marked safe to repeat: a first copy landing late could overwrite a later change.
-  LoopbackServer server;
-  OneStall vendor;
-  vendor.stalled_request = 61;
-  vendor.install(server.server, "/items");
-  server.start();
-  HttpClient client(fast_backoff());
-  for (int i = 0; i < 60; ++i)
-    ASSERT_TRUE(client.perform(get(server.url("/items"))).ok());
-  std::thread releaser([&] {
-    while (vendor.stall.entered.load() == 0)
-      std::this_thread::sleep_for(5ms);
-    std::this_thread::sleep_for(600ms);  // past any cut a read would get (>= 100 ms)
-    vendor.stall.release();
-  });
+  std::thread releaser = release_after_any_cut();
   Request request = post(server.url("/items"));
   request.idempotent = true;
   request.timeouts.total = 20s;
