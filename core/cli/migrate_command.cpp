@@ -441,8 +441,9 @@ void add_migration_options(CLI::App& app, RunArguments& arguments) {
                  "as rejected, not read")
       ->check(CLI::Range(1, 4096));
   app.add_option("--load-chunk", arguments.load_chunk,
-                 "Records of a kind the load reads from staging and holds at once (default 2000; "
-                 "memory stays flat whatever the account's size)")
+                 "Records of a kind the load reads from staging at a time (default 2000); it "
+                 "holds at most two such chunks, one queued for the writers while the next is "
+                 "read, so memory stays flat whatever the account's size")
       ->check(CLI::Range(1, 1000000));
 }
 

@@ -29,7 +29,7 @@ struct RunArguments {
   bool reread = false;                    // --reread
   std::vector<std::string> reread_kinds;  // --reread-kind KIND...
   bool rebind_accounts = false;           // --rebind-accounts: the same accounts under new keys
-  std::int64_t load_chunk = 2000;         // --load-chunk: records of a kind the load holds at once
+  std::int64_t load_chunk = 2000;         // --load-chunk: records read from staging at a time
   std::uint64_t max_response_mb = 32;     // --max-response-mb
   std::uint64_t max_record_mb = 16;       // --max-record-mb
   double sample_percent = 5;              // report --sample-percent
