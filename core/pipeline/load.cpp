@@ -176,6 +176,9 @@ class Loader {
       std::vector<std::string> members;
     };
     std::map<std::string, WaitingGroup> waiting_groups;
+    // Records that wait for each other with nothing in flight: taken whatever they point at
+    // (see load_kinds).
+    bool waits_ignored = false;
   };
 
   // Claims `keys` of `kind` as taken (guarded).
@@ -184,8 +187,9 @@ class Loader {
     in_flight_.take({kind, key});
   }
 
-  std::vector<RecordKey> waits_for(const std::string& kind, const json::object& record) {
-    if (ignore_waits_)
+  std::vector<RecordKey> waits_for(const std::string& kind, const json::object& record,
+                                   const Collecting& into) {
+    if (into.waits_ignored)
       return {};
     std::lock_guard lock(pool_mutex_);
     return unsettled_references(
@@ -233,7 +237,7 @@ class Loader {
           in_group != plan_.group_of.end() && groups_done_.contains(in_group->second))
         return Taken::covered;  // written with its group
     // What it points at must be final in the ledger before it is judged or written.
-    std::vector<RecordKey> waits = waits_for(kind, record);
+    std::vector<RecordKey> waits = waits_for(kind, record, into);
     if (kind == "interview") {
       std::string group = interview_group(record);
       if (!waits.empty() || into.waiting_groups.contains(group)) {
@@ -333,7 +337,7 @@ class Loader {
               member == staged.source_key ? record : staged_record("person", member);
           if (member_record.empty())
             continue;
-          for (RecordKey& wait : waits_for("person", member_record))
+          for (RecordKey& wait : waits_for("person", member_record, into))
             group_waits.push_back(std::move(wait));
           std::optional<store::LedgerEntry> entry =
               session_.ledger().get({scope_, "person", member});
@@ -654,9 +658,9 @@ class Loader {
 
   // `waits_ignored`: taken whatever they point at (see load_kinds).
   void take_again(const std::vector<RecordKey>& ready, bool waits_ignored) {
-    ignore_waits_ = waits_ignored;
     std::map<std::string, Collecting> by_kind;
     for (const RecordKey& record : ready) {
+      by_kind[record.kind].waits_ignored = waits_ignored;
       std::optional<store::StagedRecord> staged =
           session_.staging().get(session_.options().source, record.kind, record.key);
       // The kind still being read may not be complete yet; every earlier kind is.
@@ -671,7 +675,6 @@ class Loader {
         finish_kind_if_done(record.kind);
       }
     }
-    ignore_waits_ = false;
     for (auto& [kind, into] : by_kind) {
       std::vector<Item> items = collected(kind, into);
       std::deque<Item> pending = still_to_write(kind, items);
@@ -1208,7 +1211,6 @@ class Loader {
   std::map<std::string, FirstCandidacy> first_candidacy_;  // person source key ->
   std::set<std::string> handled_;      // keys of the kind being read that this run took
   std::string current_kind_;           // the kind being read
-  bool ignore_waits_ = false;          // records taken again whatever they point at (load_kinds)
   bool current_kind_complete_ = true;  // it is extracted as far as this run goes
   std::set<size_t> groups_done_;       // person groups (plan_.groups) this run took
   std::map<std::string, std::string> file_targets_;  // file content key -> target (guarded)
