@@ -8,6 +8,7 @@
 #include <atsmigrate/connector.hpp>
 
 #include <boost/json.hpp>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -253,6 +254,9 @@ class AshbySink : public sdk::Sink {
   // What this instance created, by list method: a list read that began before a create must not
   // hide it once cached, or a later lookup creates the object twice.
   std::map<std::string, std::vector<boost::json::object>> created_;
+  // Bumped by forget(): a list read that began before it may miss what an ambiguous create
+  // committed, so it is not cached over the read that began after.
+  std::map<std::string, std::uint64_t> list_generation_;
   std::map<std::string, PlanInfo> job_plans_;
   std::map<std::string, std::string> tag_ids_;
   std::map<std::string, std::string> application_jobs_;               // application id -> title

@@ -9,21 +9,24 @@
 namespace atsm::ashby {
 
 std::vector<object> AshbySink::cached_list(const std::string& method, const object& body) {
+  std::uint64_t generation = 0;
   {
     std::lock_guard lock(mutex_);
     auto it = lists_.find(method);
     if (it != lists_.end())
       return it->second;
+    generation = list_generation_[method];
   }
   std::vector<object> items = client_.list_all(method, body);
   std::lock_guard lock(mutex_);
+  for (const object& made : created_[method])
+    if (std::none_of(items.begin(), items.end(), [&](const object& listed) {
+          return text_of(listed, "id") == text_of(made, "id");
+        }))
+      items.push_back(made);
+  if (list_generation_[method] != generation)
+    return items;  // forgotten while it was read: the read that began after is the one to keep
   auto [it, inserted] = lists_.try_emplace(method, std::move(items));
-  if (inserted)
-    for (const object& made : created_[method])
-      if (std::none_of(it->second.begin(), it->second.end(), [&](const object& listed) {
-            return text_of(listed, "id") == text_of(made, "id");
-          }))
-        it->second.push_back(made);
   return it->second;
 }
 
@@ -38,6 +41,7 @@ void AshbySink::remember(const std::string& method, const object& item) {
 void AshbySink::forget(const std::string& method) {
   std::lock_guard lock(mutex_);
   lists_.erase(method);
+  ++list_generation_[method];
 }
 
 std::map<std::string, AshbySink::StageInfo> AshbySink::stage_index() {
