@@ -47,7 +47,7 @@ struct FailedAttempt {
   AttemptOutcome outcome = AttemptOutcome::other_failure;
   std::optional<std::chrono::milliseconds> retry_after;  // what the server asked for
   std::uint32_t host_failure_streak = 1;  // failed attempts in a row on the host, this one included
-  std::chrono::milliseconds typical_latency{0};  // the host's median attempt, 0 when unknown
+  std::chrono::milliseconds typical_latency{0};  // the server's median attempt, 0 when unknown
   bool paced = true;  // the request waits for a rate-limit bucket, which a 429 pauses
 };
 
@@ -71,7 +71,7 @@ struct HangPolicy {
   std::size_t min_samples = 50;  // below this, the request's own limit alone
 };
 
-// The latest attempt latencies of one host (answered attempts only), for its p50 and p90.
+// The latest attempt latencies of one server, host and port (answered attempts only), for its p50 and p90.
 // Thread-safe.
 class LatencyWindow {
  public:
