@@ -853,8 +853,10 @@ Response HttpClient::perform(const Request& request) {
       return finish();
 
     if (retry_after && *retry_after > milliseconds(0) && impl_->options.on_wait) {
+      // What the vendor asked for: a paced request waits it out in its bucket, not in `delay`.
       impl_->options.on_wait(WaitNotice{request.method + " " + without_query(loggable_url),
-                                        request.rate_limit_bucket, delay, response.status});
+                                        request.rate_limit_bucket, std::max(delay, *retry_after),
+                                        response.status});
     }
     if (outcome.bytes_to_sink > 0)
       request.download_restart();
