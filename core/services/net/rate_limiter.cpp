@@ -326,9 +326,9 @@ void RateLimiter::observe(std::string_view name, long status, const Headers& hea
   // A delay a 429 names ("Retry-After: 2") counts from its arrival. The other 429s of one event
   // (requests already in flight when the first came) arrive later by the spread of their
   // latencies only: their delays count from the event's first 429, so that the same word of the
-  // vendor pauses the bucket once, not once more per straggler. Each such request still waits its
-  // own delay before it is repeated (HttpClient). A time the vendor names (an HTTP-date, epoch
-  // seconds) is kept as it is.
+  // vendor pauses the bucket once, not once more per straggler; the refused requests wait for
+  // this pause in the bucket (HttpClient, retry_delay), so it is all a 429 costs. A time the
+  // vendor names (an HTTP-date, epoch seconds) is kept as it is.
   const bool straggler =
       status == 429 && !new_event && bucket->metrics.permits_granted < bucket->next_event_at_permit;
   const Clock::time_point delays_from = straggler ? bucket->event_started : now;
