@@ -861,6 +861,7 @@ Response HttpClient::perform(const Request& request) {
     if (outcome.bytes_to_sink > 0)
       request.download_restart();
     tally.backing_off += delay;
+    response.backing_off += delay;
     if (!impl_->sleep_until(impl_->clock.now() + delay, request.cancel)) {
       response.cancelled = true;
       response.transport_error = "cancelled while backing off";
