@@ -63,6 +63,7 @@ std::uint32_t SharedServices::suggested_in_flight(const std::string& plugin) con
     limit = std::max(limit, limiter.metrics(bucket).limit_per_second);
   if (measured.attempts < 20 || limit <= 0)
     return 0;
+  // A worker's time per permit: its attempts on the wire and its back-off between them.
   double latency_s = std::chrono::duration<double>(measured.on_the_wire).count() /
                      static_cast<double>(measured.attempts);
   // Twice the mean, plus two: latencies spread (a slow tail) and the work between requests
@@ -258,7 +259,10 @@ void RunServices::http(const atsm_http_request& request, atsm_http_response_fn o
   }
 
   net::Response response = shared_.http.perform(converted);
-  shared_.record_traffic(plugin_name_, response.attempts, response.on_the_wire);
+  // A worker is busy with a request on the wire and while it backs off between attempts (not
+  // while its bucket holds it): under faults the in-flight advice grows by what they cost.
+  shared_.record_traffic(plugin_name_, response.attempts,
+                         response.on_the_wire + response.backing_off);
   const std::string endpoint = net::redact(
       fmt::format("{} {}", converted.method, converted.url.substr(0, converted.url.find('?'))));
   if (response.refused_retry_after) {

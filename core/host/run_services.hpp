@@ -32,7 +32,7 @@ using ProgressFn = std::function<void(const std::string& plugin, const std::stri
 struct PluginTraffic {
   std::set<std::string> buckets;
   std::uint64_t attempts = 0;
-  std::chrono::milliseconds on_the_wire{0};
+  std::chrono::milliseconds on_the_wire{0};  // and backing off between attempts: a worker's time
 };
 
 // Owned by the run; every connector instance of the run borrows it.

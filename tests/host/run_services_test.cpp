@@ -63,6 +63,13 @@ class RunServicesTest : public ::testing::Test {
       response.status = 500;
       response.set_content("oops", "text/plain");
     });
+    server.server.Get("/busy", [this](const httplib::Request&, httplib::Response& response) {
+      if (busy_hits++ == 0) {
+        response.status = 503;
+        response.set_header("Retry-After", "2");
+      }
+      response.set_content("{}", "application/json");
+    });
     for (int i = 0; i < (1 << 20); ++i)
       file_bytes.push_back(static_cast<char>((i * 131) % 251));
     server.start();
@@ -106,6 +113,7 @@ class RunServicesTest : public ::testing::Test {
   }
 
   LoopbackServer server;
+  std::atomic<int> busy_hits{0};
   std::string file_bytes;
   TempDir dir;
   std::ostringstream log_text;
@@ -239,6 +247,20 @@ TEST_F(RunServicesTest, AdvisesRequestsInFlightFromTheMeasuredLatency) {
   other.declare_token_bucket("other-api", 1000, 1);
   shared->record_traffic("other", 100, std::chrono::milliseconds(100));
   EXPECT_EQ(other.suggested_in_flight(), std::optional<uint32_t>(4)) << "1 ms: 1 in flight, x2 + 2";
+}
+
+// A worker that sleeps between attempts (here an unpaced request told "Retry-After: 2" by a 503)
+// holds its request all that time: the advice counts it like time on the wire, or faults would
+// leave a vendor's limit unused while the workers sleep.
+TEST_F(RunServicesTest, TheInFlightAdviceCountsTheTimeWorkersBackOffBetweenAttempts) {
+  atsm::sdk::Host host(table);
+  host.declare_token_bucket("tester-api", 100, 1);
+  Captured out;
+  ASSERT_EQ(call(request("GET", "/busy"), out), ATSM_OK) << error.message;
+  EXPECT_EQ(busy_hits.load(), 2);
+  shared->record_traffic("tester", 18, std::chrono::milliseconds(0));
+  // 20 attempts, at least 2 s among them: >= 100 ms each; 100/s x 0.1 s = 10 in flight; x2 + 2.
+  EXPECT_GE(host.suggested_in_flight().value_or(0), 22u);
 }
 
 // A blob whose bytes changed on disk after they were fetched (disk damage, a stray edit) is

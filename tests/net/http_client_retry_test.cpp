@@ -100,6 +100,44 @@ TEST(HttpClientTest, ExtremeRetryAfterValuesAreRefusedWithoutOverflow) {
   }
 }
 
+// One 429 event: another request's 429 paused the bucket at t0 ("Retry-After: 1"); this request,
+// in flight then, hears the same 300 ms later only because its answer was slower. The vendor's
+// word holds the key until t0 + 1 s (RateLimiter): the repeat goes then, first in line, and not
+// 1 s after its own answer (t0 + 1.3 s), which would make the 429 cost more than the vendor said.
+TEST(HttpClientTest, AStragglersRepeatGoesWhenItsBucketsPauseEndsNotItsOwnDelayLater) {
+  FakeClock clock;
+  RateLimiter limiter(clock);
+  limiter.configure("vendor", BucketPolicy::token_bucket(100, 10));
+  LoopbackServer server;
+  std::atomic<int> hits{0};
+  Clock::time_point event_start{};
+  Clock::time_point repeat_arrived{};
+  server.server.Get("/items", [&](const httplib::Request&, httplib::Response& response) {
+    response.set_content("{}", "application/json");
+    if (hits++ > 0) {
+      repeat_arrived = clock.now();
+      return;
+    }
+    event_start = clock.now();
+    limiter.observe("vendor", 429, Headers{{"Retry-After", "1"}});  // the other request's 429
+    clock.advance(300ms);
+    response.status = 429;
+    response.set_header("Retry-After", "1");
+  });
+  server.start();
+  HttpClientOptions options = fast_backoff(&limiter);
+  options.clock = &clock;
+  HttpClient client(options);
+  Request request = get(server.url("/items"));
+  request.rate_limit_bucket = "vendor";
+  const Response response = client.perform(request);
+  EXPECT_TRUE(response.ok()) << response.transport_error;
+  EXPECT_EQ(response.attempts, 2u);
+  EXPECT_EQ(repeat_arrived - event_start, Clock::duration(1s));
+  const auto metrics = client.endpoint_metrics().at(EndpointKey{"GET", "127.0.0.1", "/items"});
+  EXPECT_EQ(metrics.backing_off, 0ms) << "the repeat waited in its bucket, not in a sleep";
+}
+
 TEST(HttpClientTest, AHonouredRetryAfterIsAnnouncedBeforeTheWait) {
   LoopbackServer server;
   Script script{{{429, "1"}}};

@@ -147,6 +147,39 @@ TEST_F(HostWithOneHungAnswer, AHungRepeatablePostThatIsNoReadIsWaitedFor) {
   EXPECT_EQ(vendor.stall.finished.load(), 1);
 }
 
+// Two vendors on one host (every emulated vendor listens on 127.0.0.1; a gateway can do the same in
+// a deployment) are two servers: what the client learned of one's latencies must not cut the reads
+// of the other. The second vendor is slow (its first answer takes 3 s), not hung: with nothing
+// learned of it yet, its read keeps the request's own limit, however fast its neighbour answers.
+TEST(HttpClientTest, EachPortOfAHostKeepsItsOwnLatenciesForTheHangTimeout) {
+  LoopbackServer fast_vendor;
+  fast_vendor.server.Get("/items", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content("{}", "application/json");
+  });
+  LoopbackServer slow_vendor;
+  Stall slow_answer;
+  slow_answer.install(slow_vendor.server, "/items");
+  fast_vendor.start();
+  slow_vendor.start();
+  HttpClient client(fast_backoff());
+  for (int i = 0; i < 60; ++i)
+    ASSERT_TRUE(client.perform(get(fast_vendor.url("/items"))).ok());
+
+  // Answers once the read was asked again (a cut), or after 3 s.
+  std::thread releaser([&] {
+    for (int waited_ms = 0; waited_ms < 3000 && slow_answer.entered.load() < 2; waited_ms += 5)
+      std::this_thread::sleep_for(5ms);
+    slow_answer.release();
+  });
+  Request request = get(slow_vendor.url("/items"));
+  request.timeouts.total = 20s;
+  const Response response = client.perform(request);
+  releaser.join();
+  EXPECT_TRUE(response.ok()) << response.transport_error;
+  EXPECT_EQ(response.attempts, 1u) << "the slow vendor's read was cut at its neighbour's p90";
+  EXPECT_EQ(slow_answer.entered.load(), 1);
+}
+
 TEST(HttpClientTest, PostTimingOutAfterSendingIsAmbiguousAndNotRetried) {
   LoopbackServer server;
   Stall stall;

@@ -243,7 +243,7 @@ TEST(RateLimiterTest, AnUnforeseen429SlowsThePaceOncePerEventDownTo80Percent) {
 }
 
 TEST(RateLimiterTest, AnswersWinTheDeclaredPaceBackAfterAnUnforeseen429) {
-  // A vendor's passing storm must not slow the rest of the run: about 50 answers undo one
+  // A vendor's passing storm must not slow the rest of the run: about 20 answers undo one
   // slowdown, never going faster than the declared rate.
   FakeClock clock;
   RateLimiter limiter(clock);
@@ -257,7 +257,7 @@ TEST(RateLimiterTest, AnswersWinTheDeclaredPaceBackAfterAnUnforeseen429) {
     return std::chrono::duration<double, std::milli>(clock.now() - before).count();
   };
   EXPECT_NEAR(spacing_ms(), 102.0, 0.001);
-  for (int answer = 0; answer < 25; ++answer)
+  for (int answer = 0; answer < 10; ++answer)
     limiter.observe("ashby", 200, Headers{});
   spacing_ms();  // the grant before was spaced at the old pace
   const double halfway = spacing_ms();
@@ -267,6 +267,28 @@ TEST(RateLimiterTest, AnswersWinTheDeclaredPaceBackAfterAnUnforeseen429) {
     limiter.observe("ashby", 200, Headers{});
   spacing_ms();
   EXPECT_NEAR(spacing_ms(), 100.0, 0.001);
+}
+
+TEST(RateLimiterTest, HintlessStormsEveryFortyFiveAnswersLeaveThePaceAtTheDeclaredRate) {
+  // bench/faults' rate_limit profile: 5 % of requests refused in storms of about three, one
+  // event every ~45 answers, none because the key allows less. Thirty such events must not drift
+  // the pace down (at 1/50 of a slowdown won back per answer, it fell 8 % here and to the 80 %
+  // floor over a whole run).
+  FakeClock clock;
+  RateLimiter limiter(clock);
+  limiter.configure("ashby", BucketPolicy::token_bucket(10, 1));
+  limiter.acquire("ashby");
+  for (int event = 0; event < 30; ++event) {
+    limiter.observe("ashby", 429, Headers{});
+    limiter.acquire("ashby");  // waits out the pause: the next 429 is a new event
+    for (int answer = 0; answer < 44; ++answer)
+      limiter.observe("ashby", 200, Headers{});
+  }
+  limiter.acquire("ashby");
+  const auto before = clock.now();
+  limiter.acquire("ashby");
+  const std::chrono::duration<double, std::milli> spacing = clock.now() - before;
+  EXPECT_NEAR(spacing.count(), 100.0, 0.001);
 }
 
 TEST(RateLimiterTest, The429sOfRequestsAlreadyInFlightCountAsOneEvent) {

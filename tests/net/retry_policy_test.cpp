@@ -21,15 +21,30 @@ std::chrono::milliseconds longest(const BackoffPolicy& policy, const FailedAttem
   return most;
 }
 
-TEST(RetryPolicyTest, RetryAfterIsWaitedExactlyWhateverTheAttempt) {
+TEST(RetryPolicyTest, AnUnpacedRequestWaitsItsRetryAfterExactlyWhateverTheAttempt) {
   const BackoffPolicy policy;
   for (std::uint32_t attempt : {1u, 3u, 8u}) {
-    FailedAttempt failed{attempt, AttemptOutcome::rate_limited, 1500ms, 1, 10ms};
+    FailedAttempt failed{attempt, AttemptOutcome::rate_limited, 1500ms, 1, 10ms, false};
     EXPECT_EQ(retry_delay(policy, failed, 0), 1500ms);
     EXPECT_EQ(retry_delay(policy, failed, kLargestDraw), 1500ms);
     failed.outcome = AttemptOutcome::server_error;  // a 503 with Retry-After
     EXPECT_EQ(retry_delay(policy, failed, kLargestDraw), 1500ms);
   }
+}
+
+TEST(RetryPolicyTest, APacedRequestWaitsItsRetryAfterInTheBucketNotASecondTimeHere) {
+  // The bucket is paused for the vendor's word from the event's first refusal; a worker that
+  // slept the delay again from its own answer's arrival would repeat later than the vendor said.
+  const BackoffPolicy policy;
+  for (std::uint32_t attempt : {1u, 3u, 8u}) {
+    FailedAttempt failed{attempt, AttemptOutcome::rate_limited, 1500ms, 1, 10ms, true};
+    EXPECT_EQ(longest(policy, failed), 0ms);
+    failed.outcome = AttemptOutcome::server_error;  // a 503 with Retry-After
+    EXPECT_EQ(longest(policy, failed), 0ms);
+  }
+  // A 5xx that names no delay is a fault, paced or not: a short jittered pause.
+  const FailedAttempt fault{1, AttemptOutcome::server_error, std::nullopt, 1, 10ms, true};
+  EXPECT_EQ(longest(policy, fault), 10ms);
 }
 
 TEST(RetryPolicyTest, A429WithoutRetryAfterLeavesThePauseToTheBucket) {

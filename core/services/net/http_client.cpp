@@ -57,6 +57,10 @@ std::string_view trim(std::string_view text) {
 struct UrlParts {
   std::string host;
   std::string path;
+  // host:port, the port spelled out even when the scheme implies it: what the client learns of a
+  // server (its latencies, its failures in a row) belongs to one listener. Two vendors on one
+  // host (every emulated vendor listens on 127.0.0.1) are two servers.
+  std::string server;
 };
 
 UrlParts split_url(const std::string& url) {
@@ -71,9 +75,15 @@ UrlParts split_url(const std::string& url) {
     if (curl_url_get(handle, CURLUPART_PATH, &path, 0) == CURLUE_OK)
       parts.path = path;
     curl_free(path);
+    char* port = nullptr;
+    if (curl_url_get(handle, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+      parts.server = parts.host + ":" + port;
+    curl_free(port);
   } else {
     parts.path = url.substr(0, url.find_first_of("?#"));
   }
+  if (parts.server.empty())
+    parts.server = parts.host;
   curl_url_cleanup(handle);
   return parts;
 }
@@ -311,8 +321,8 @@ struct HttpClient::Impl {
   mutable std::mutex metrics_mutex;
   std::map<EndpointKey, EndpointMetrics> metrics;
 
-  // What the client has seen of each host lately: its latencies (the hang timeout of reads, the
-  // pause before a repeat) and its failures in a row (a fault or an outage).
+  // What the client has seen of each server (host and port) lately: its latencies (the hang
+  // timeout of reads, the pause before a repeat) and its failures in a row (a fault or an outage).
   struct HostHealth {
     LatencyWindow latencies;
     std::atomic<std::uint32_t> failure_streak{0};
@@ -320,9 +330,9 @@ struct HttpClient::Impl {
   std::mutex hosts_mutex;
   std::map<std::string, std::unique_ptr<HostHealth>, std::less<>> hosts;
 
-  HostHealth& health(const std::string& host) {
+  HostHealth& health(const std::string& server) {
     std::lock_guard lock(hosts_mutex);
-    auto& slot = hosts[host];
+    auto& slot = hosts[server];
     if (!slot)
       slot = std::make_unique<HostHealth>();
     return *slot;
@@ -768,7 +778,7 @@ Response HttpClient::perform(const Request& request) {
 
   Impl::RetryBudget budget;
   budget.max_attempts = std::max<std::uint32_t>(request.max_attempts, 1);
-  Impl::HostHealth& host = impl_->health(target.host);
+  Impl::HostHealth& host = impl_->health(target.server);
   // A read that hangs is abandoned after a few times the host's p90 and asked again, instead of
   // holding its worker for the request's whole limit; each such timeout doubles the next one,
   // and the last attempt gets the whole limit (a slow vendor is slow, not hung). Bodies streamed
@@ -843,12 +853,15 @@ Response HttpClient::perform(const Request& request) {
       return finish();
 
     if (retry_after && *retry_after > milliseconds(0) && impl_->options.on_wait) {
+      // What the vendor asked for: a paced request waits it out in its bucket, not in `delay`.
       impl_->options.on_wait(WaitNotice{request.method + " " + without_query(loggable_url),
-                                        request.rate_limit_bucket, delay, response.status});
+                                        request.rate_limit_bucket, std::max(delay, *retry_after),
+                                        response.status});
     }
     if (outcome.bytes_to_sink > 0)
       request.download_restart();
     tally.backing_off += delay;
+    response.backing_off += delay;
     if (!impl_->sleep_until(impl_->clock.now() + delay, request.cancel)) {
       response.cancelled = true;
       response.transport_error = "cancelled while backing off";

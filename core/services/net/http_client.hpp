@@ -87,6 +87,9 @@ struct Response {
   std::uint32_t attempts = 0;
   std::chrono::milliseconds elapsed{0};      // from the call to the answer, limiter waits included
   std::chrono::milliseconds on_the_wire{0};  // the attempts alone: what the server's latency costs
+  // Slept between attempts (a fault's short pause, an unpaced Retry-After): time the requesting
+  // worker spent on this request besides the wire, and besides waiting for its bucket.
+  std::chrono::milliseconds backing_off{0};
   std::string transport_error;  // last attempt's transport failure; empty when a response came
   bool ambiguous = false;       // a non-idempotent request may have been processed: look it up
   bool cancelled = false;

@@ -48,10 +48,14 @@ milliseconds full_jitter(milliseconds ceiling, std::uint64_t random) {
 
 milliseconds retry_delay(const BackoffPolicy& policy, const FailedAttempt& failed,
                          std::uint64_t random) {
+  // A paced request's refusal (a 429, or a 503 with Retry-After) paused its bucket for what the
+  // vendor said, counted from the event's first refusal (RateLimiter::observe): the repeat waits
+  // there, first in line, and not a second time here from its own answer's arrival.
+  const bool refused = failed.outcome == AttemptOutcome::rate_limited || failed.retry_after;
+  if (refused && failed.paced)
+    return milliseconds(0);
   if (failed.retry_after)
     return std::max(milliseconds(0), *failed.retry_after);
-  if (failed.outcome == AttemptOutcome::rate_limited && failed.paced)
-    return milliseconds(0);
   const std::uint32_t attempt = std::max<std::uint32_t>(failed.attempt, 1);
   if (failed.host_failure_streak < policy.outage_streak) {
     const milliseconds typical =

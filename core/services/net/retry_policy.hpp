@@ -47,14 +47,16 @@ struct FailedAttempt {
   AttemptOutcome outcome = AttemptOutcome::other_failure;
   std::optional<std::chrono::milliseconds> retry_after;  // what the server asked for
   std::uint32_t host_failure_streak = 1;  // failed attempts in a row on the host, this one included
-  std::chrono::milliseconds typical_latency{0};  // the host's median attempt, 0 when unknown
-  bool paced = true;  // the request waits for a rate-limit bucket, which a 429 pauses
+  std::chrono::milliseconds typical_latency{0};  // the server's median attempt, 0 when unknown
+  bool paced = true;  // the request waits for a rate-limit bucket, which a refusal pauses
 };
 
 // The pause before the failed attempt is repeated. `random` is a uniform 64-bit draw (the
-// jitter). A Retry-After is waited exactly; a 429 without one waits for nothing here when the
-// request is paced (the rate limiter paused the bucket, and the repeat waits for it there), like
-// a 5xx when it is not; a fault while the vendor answers
+// jitter). A refusal of a paced request (a 429, a 503 with Retry-After) waits for nothing here:
+// the rate limiter paused the bucket for what the vendor said (its Retry-After, else its own
+// back-off) from the event's first refusal, and the repeat waits for that there, ahead of new
+// work. Unpaced, a Retry-After is waited exactly, and a 429 without one like a 5xx; a fault while
+// the vendor answers
 // other requests waits a random share of one typical latency doubled per attempt of this request
 // (never more than `base` doubled the same way); an outage backs off exponentially to `cap`.
 std::chrono::milliseconds retry_delay(const BackoffPolicy& policy, const FailedAttempt& failed,
@@ -71,8 +73,8 @@ struct HangPolicy {
   std::size_t min_samples = 50;  // below this, the request's own limit alone
 };
 
-// The latest attempt latencies of one host (answered attempts only), for its p50 and p90.
-// Thread-safe.
+// The latest attempt latencies of one server, host and port (answered attempts only), for its p50
+// and p90. Thread-safe.
 class LatencyWindow {
  public:
   static constexpr std::size_t kCapacity = 512;
