@@ -590,7 +590,8 @@ class Loader {
     BackgroundExtraction* feed = options_.extraction;
     const bool streaming = feed != nullptr && streamed(kind);
     if (feed != nullptr && !streaming)
-      feed->wait_complete(kind);
+      while (!feed->complete(kind))
+        wait_for_extraction(*feed);
     if (kind == "person")
       index_first_candidacies();
     if (kind == "file")
@@ -637,12 +638,19 @@ class Loader {
       }
       if (complete)
         break;
-      feed->wait_for_more(std::chrono::seconds(1));
-      take_ready_again();
+      wait_for_extraction(*feed);
     }
     std::lock_guard lock(pool_mutex_);
     kind_runs_[kind].produced = true;
     finish_kind_if_done(kind);
+  }
+
+  // Waits a moment for the extraction to stage more, taking postponed records again meanwhile:
+  // their owners' writes end whatever the source is doing.
+  void wait_for_extraction(BackgroundExtraction& feed) {
+    constexpr std::chrono::milliseconds kLookAgainEvery{50};
+    feed.wait_for_more(kLookAgainEvery);
+    take_ready_again();
   }
 
   // The postponed records nothing they wait for is unsettled any more, read again from staging
@@ -678,7 +686,7 @@ class Loader {
     for (auto& [kind, into] : by_kind) {
       std::vector<Item> items = collected(kind, into);
       std::deque<Item> pending = still_to_write(kind, items);
-      enqueue(kind, pending);
+      enqueue(kind, pending, true);
       std::lock_guard lock(pool_mutex_);
       finish_kind_if_done(kind);
     }
@@ -755,25 +763,43 @@ class Loader {
   }
 
   // Queues `pending` for the writers, waiting while the queue is full (what is read ahead stays
-  // bounded); the kinds that nest go one item at a time, each written before the next.
-  void enqueue(const std::string& kind, std::deque<Item>& pending) {
+  // bounded); the kinds that nest go one item at a time, each written before the next. While it
+  // waits, postponed records whose wait ended are taken again. `ahead`: records taken again go
+  // before new work, in order, without waiting for room (they were read before, and the queue's
+  // new work waits behind them anyway).
+  void enqueue(const std::string& kind, std::deque<Item>& pending, bool ahead = false) {
     const std::size_t capacity =
         static_cast<std::size_t>(std::max<int64_t>(options_.chunk_records, 64));
+    std::size_t placed = 0;  // ahead: how many of `pending` went to the queue's front so far
     while (!pending.empty()) {
+      bool retake = false;
       {
         std::unique_lock lock(pool_mutex_);
-        pool_changed_.wait(lock, [&] { return fatal_ || queue_.size() < capacity; });
+        pool_changed_.wait(lock, [&] {
+          retake = !ahead && in_flight_.ready_count() > 0;
+          return fatal_ || ahead || retake || queue_.size() < capacity;
+        });
         if (fatal_)
           return;
-        KindRun& run = kind_runs_[kind];
-        run.queued++;
-        if (run.counting && run.progress)
-          run.progress->set_total(run.queued + run.unread);
-        queue_.push_back({kind, std::move(pending.front())});
-        pending.pop_front();
-        start_writers();
-        pool_changed_.notify_all();
+        if (!retake || queue_.size() < capacity) {
+          KindRun& run = kind_runs_[kind];
+          run.queued++;
+          if (run.counting && run.progress)
+            run.progress->set_total(run.queued + run.unread);
+          Queued queued{kind, std::move(pending.front())};
+          if (ahead)
+            queue_.insert(
+                queue_.begin() + static_cast<std::ptrdiff_t>(std::min(placed++, queue_.size())),
+                std::move(queued));
+          else
+            queue_.push_back(std::move(queued));
+          pending.pop_front();
+          start_writers();
+          pool_changed_.notify_all();
+        }
       }
+      if (retake)
+        take_ready_again();
       if (nested(kind))
         drain();
     }
@@ -1348,9 +1374,12 @@ void WritesInFlight::take(const RecordKey& record) {
 }
 
 void WritesInFlight::settle(const RecordKey& record) {
-  postponed_.erase(record);
+  forget_postponed(record);
   if (unsettled_.erase(record) > 0)
     --unsettled_per_kind_[record.kind];
+  if (auto waiting = waiters_.find(record); waiting != waiters_.end())
+    for (const RecordKey& waiter : waiting->second)
+      maybe_ready_.insert(waiter);
 }
 
 std::size_t WritesInFlight::unsettled_of(const std::string& kind) const {
@@ -1359,21 +1388,48 @@ std::size_t WritesInFlight::unsettled_of(const std::string& kind) const {
 }
 
 void WritesInFlight::postpone(const RecordKey& record, std::vector<RecordKey> waits_for) {
+  forget_postponed(record);
   take(record);
+  for (const RecordKey& other : waits_for)
+    waiters_[other].insert(record);
+  // What it waits for may have settled between the look and now.
+  if (waits_settled(waits_for))
+    maybe_ready_.insert(record);
   postponed_[record] = std::move(waits_for);
+}
+
+bool WritesInFlight::waits_settled(const std::vector<RecordKey>& waits) const {
+  return std::none_of(waits.begin(), waits.end(),
+                      [&](const RecordKey& other) { return unsettled_.contains(other); });
+}
+
+// `record` is no longer postponed: it leaves the index of who waits for whom.
+void WritesInFlight::forget_postponed(const RecordKey& record) {
+  auto found = postponed_.find(record);
+  if (found == postponed_.end())
+    return;
+  for (const RecordKey& other : found->second)
+    if (auto waiting = waiters_.find(other); waiting != waiters_.end()) {
+      waiting->second.erase(record);
+      if (waiting->second.empty())
+        waiters_.erase(waiting);
+    }
+  maybe_ready_.erase(record);
+  postponed_.erase(found);
 }
 
 std::vector<RecordKey> WritesInFlight::ready() {
   std::vector<RecordKey> ready;
-  for (auto it = postponed_.begin(); it != postponed_.end();) {
-    bool waiting = std::any_of(it->second.begin(), it->second.end(),
-                               [&](const RecordKey& other) { return unsettled_.contains(other); });
-    if (waiting) {
-      ++it;
+  std::set<RecordKey> candidates = std::move(maybe_ready_);
+  maybe_ready_.clear();
+  // A candidate one of whose waits was taken again since stays postponed: it is looked at again
+  // when that one settles.
+  for (const RecordKey& record : candidates) {
+    auto found = postponed_.find(record);
+    if (found == postponed_.end() || !waits_settled(found->second))
       continue;
-    }
-    ready.push_back(it->first);
-    it = postponed_.erase(it);
+    ready.push_back(record);
+    forget_postponed(record);
   }
   return ready;
 }
@@ -1383,14 +1439,16 @@ std::vector<RecordKey> WritesInFlight::release_all() {
   for (auto& [record, waits] : postponed_)
     released.push_back(record);
   postponed_.clear();
+  waiters_.clear();
+  maybe_ready_.clear();
   return released;
 }
 
 std::size_t WritesInFlight::ready_count() const {
   return static_cast<std::size_t>(
-      std::count_if(postponed_.begin(), postponed_.end(), [&](const auto& entry) {
-        return std::none_of(entry.second.begin(), entry.second.end(),
-                            [&](const RecordKey& other) { return unsettled_.contains(other); });
+      std::count_if(maybe_ready_.begin(), maybe_ready_.end(), [&](const RecordKey& record) {
+        auto found = postponed_.find(record);
+        return found != postponed_.end() && waits_settled(found->second);
       }));
 }
 

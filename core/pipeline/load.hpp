@@ -58,7 +58,10 @@ struct LoadOptions {
   // When set, extraction runs beside the load: each kind is written once it is completely
   // staged, and the kinds that hang off candidates and applications as they are staged.
   BackgroundExtraction* extraction = nullptr;
-  size_t batch_size = 8;
+  // Items per `write` call. One: a sink of one vendor call per item (Ashby's API has no bulk
+  // create) gains nothing from more, and each item of a batch waits for the one before it, so a
+  // stalled write would hold the rest of its batch and everything that hangs off them.
+  size_t batch_size = 1;
   // Records of a kind read from staging and held at once (the kinds whose items stand alone), so
   // memory stays flat whatever the account's size.
   int64_t chunk_records = 2000;
@@ -116,14 +119,23 @@ class WritesInFlight {
   std::vector<RecordKey> ready();
   // Every postponed record, whatever it waits for (records waiting for each other).
   std::vector<RecordKey> release_all();
-  // How many postponed records ready() would hand out now.
+  // How many postponed records ready() would hand out now (cheap: only those whose last wait
+  // settled since are looked at, so the load may ask on every write that ends).
   std::size_t ready_count() const;
   std::size_t postponed() const { return postponed_.size(); }
 
  private:
+  bool waits_settled(const std::vector<RecordKey>& waits) const;
+  void forget_postponed(const RecordKey& record);
+
   std::set<RecordKey> unsettled_;
   std::map<std::string, std::size_t> unsettled_per_kind_;
   std::map<RecordKey, std::vector<RecordKey>> postponed_;
+  // Who waits for whom (record -> the postponed records that wait for it), and the postponed
+  // records one of whose waits settled since ready() last looked: ready() and ready_count() look
+  // at these only, not at every postponed record.
+  std::map<RecordKey, std::set<RecordKey>> waiters_;
+  std::set<RecordKey> maybe_ready_;
 };
 
 }  // namespace atsm::pipeline

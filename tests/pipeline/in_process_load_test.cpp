@@ -107,11 +107,14 @@ class InProcessLoad : public ::testing::Test {
   }
 
   // One migration as `atsmigrate migrate` runs it (extraction first): extract, plan, load.
-  LoadStats migrate(unsigned max_attempts = 6) {
+  // `batch_size`: items per write call (the load's default when 0).
+  LoadStats migrate(unsigned max_attempts = 6, size_t batch_size = 0) {
     Session session(options());
     extracted_ = atsm::pipeline::extract(session);
     atsm::pipeline::Plan plan = atsm::pipeline::make_plan(session);
     LoadOptions load;
+    if (batch_size > 0)
+      load.batch_size = batch_size;
     load.workers = 1;
     load.max_attempts = max_attempts;
     load.retry_pause = std::chrono::milliseconds(1);
@@ -316,14 +319,13 @@ TEST_F(InProcessLoad, InterviewsOfOneCandidacyAreOneWriteAndEachInterviewIsCover
 // then goes with the owner's target id.
 class WritesAcrossKinds : public InProcessLoad {
  protected:
-  LoadStats migrate_with_writers(unsigned workers) {
+  LoadStats migrate_with_writers(unsigned workers, int64_t chunk_records = 2) {
     Session session(options());
     extracted_ = atsm::pipeline::extract(session);
     atsm::pipeline::Plan plan = atsm::pipeline::make_plan(session);
     LoadOptions load;
     load.workers = workers;
-    load.batch_size = 1;
-    load.chunk_records = 2;  // several chunks per kind
+    load.chunk_records = chunk_records;  // 2: several chunks per kind
     load.retry_pause = std::chrono::milliseconds(1);
     return atsm::pipeline::load(session, plan, load);
   }
@@ -377,6 +379,47 @@ TEST_F(WritesAcrossKinds, ChildrenWaitForTheirStalledOwnerWhileTheOthersAreWritt
   EXPECT_GT(event("handed candidacy " + key("candidacy", 1)), answered);
   EXPECT_GT(event("handed note " + key("note", 1)), answered);
   EXPECT_LT(event("handed candidacy " + key("candidacy", 6)), answered);
+}
+
+TEST_F(WritesAcrossKinds, AStalledWriteHoldsNoOtherItemOfItsKind) {
+  // Person 1's write stalls until person 8 reaches the sink: the other seven are written by the
+  // other writer meanwhile, none of them queued behind the stalled one in its write call.
+  for (int n = 1; n <= 8; ++n)
+    stage(person(n));
+  hold("person", key("person", 1), "person", key("person", 8));
+  LoadStats stats = migrate_with_writers(2, 64);  // all eight queued at once
+  EXPECT_TRUE((sink().hold_met[{"person", key("person", 1)}]))
+      << "person 8 waited for the stalled write";
+  EXPECT_EQ(stats.kinds["person"].created, 8);
+  std::ptrdiff_t stalled = event("answered person " + key("person", 1));
+  ASSERT_GE(stalled, 0);
+  for (int n = 2; n <= 8; ++n)
+    EXPECT_LT(event("answered person " + key("person", n)), stalled)
+        << "person " << n << " was answered while person 1's write hung";
+}
+
+TEST_F(WritesAcrossKinds, ARecordThatWaitedGoesAheadOfTheWorkQueuedMeanwhile) {
+  // Candidacy 1 waits for person 1, whose write stalls until note 10 reaches the sink; sixty notes
+  // of the other persons are queued meanwhile. Once person 1 is answered, its candidacy is written
+  // before the notes still queued, not after them.
+  for (int n = 1; n <= 6; ++n)
+    stage(person(n));
+  stage(candidacy(1, 1));
+  constexpr int kNotes = 60;
+  for (int n = 1; n <= kNotes; ++n)
+    stage(note(n, 2 + n % 5));
+  hold("person", key("person", 1), "note", key("note", 10));
+  migrate_with_writers(2, 64);  // the notes queued in one read
+  EXPECT_TRUE((sink().hold_met[{"person", key("person", 1)}]));
+  std::ptrdiff_t owner = event("answered person " + key("person", 1));
+  std::ptrdiff_t waited = event("handed candidacy " + key("candidacy", 1));
+  ASSERT_GE(owner, 0);
+  EXPECT_GT(waited, owner) << "it went with its person's target";
+  EXPECT_LT(waited, event("handed note " + key("note", kNotes)))
+      << "it went ahead of the notes queued while it waited";
+  ASSERT_EQ(sink().received_for("candidacy", key("candidacy", 1)).size(), 1u);
+  EXPECT_EQ(ref(sink().received_for("candidacy", key("candidacy", 1)).front(), key("person", 1)),
+            sink().objects.at({"person", key("person", 1)}));
 }
 
 TEST_F(WritesAcrossKinds, AnInterviewGroupWaitingForItsCandidacyIsStillOneWrite) {
@@ -575,7 +618,7 @@ TEST_F(InProcessLoad, AWholeWriteCallFailingTransientlyIsRetriedForEveryItem) {
     std::lock_guard lock(fake::mutex());
     fake::script().whole_call_fails["person"] = ATSM_RETRY;
   }
-  LoadStats stats = migrate();
+  LoadStats stats = migrate(6, 2);  // both persons in the call that fails
   EXPECT_EQ(stats.kinds["person"].created, 2);
   for (int n : {1, 2}) {
     auto handed = sink().received_for("person", key("person", n));

@@ -135,6 +135,35 @@ TEST(WritesInFlight, SettlingAPostponedRecordEndsItsWait) {
   EXPECT_TRUE(flight.ready().empty());
 }
 
+TEST(WritesInFlight, AWaitTakenAgainBeforeTheRecordIsHandedOutHoldsItUntilItSettlesAgain) {
+  // A file waits for the upload of the same bytes; the upload settles (left for the kind's last
+  // pass, say) and is taken again before the load asks what is ready.
+  WritesInFlight flight;
+  RecordKey upload{"file", "f1"}, same_bytes{"file", "f2"};
+  flight.take(upload);
+  flight.postpone(same_bytes, {upload});
+  flight.settle(upload);
+  EXPECT_EQ(flight.ready_count(), 1u);
+  flight.take(upload);
+  EXPECT_EQ(flight.ready_count(), 0u) << "what it waits for is unsettled again";
+  EXPECT_TRUE(flight.ready().empty());
+  EXPECT_EQ(flight.postponed(), 1u);
+  flight.settle(upload);
+  EXPECT_EQ(flight.ready(), std::vector<RecordKey>{same_bytes});
+}
+
+TEST(WritesInFlight, ARecordWhoseWaitsSettledBeforeItWasPostponedIsReadyAtOnce) {
+  // The load looks at what a record waits for, then postpones it: a write may end in between.
+  WritesInFlight flight;
+  RecordKey person{"person", "p1"}, candidacy{"candidacy", "c1"};
+  flight.take(person);
+  flight.settle(person);
+  flight.postpone(candidacy, {person});
+  EXPECT_EQ(flight.ready_count(), 1u);
+  EXPECT_EQ(flight.ready(), std::vector<RecordKey>{candidacy});
+  EXPECT_EQ(flight.postponed(), 0u);
+}
+
 TEST(WritesInFlight, RecordsWaitingForEachOtherAreReleasedWhole) {
   WritesInFlight flight;
   RecordKey a{"department", "a"}, b{"department", "b"};
