@@ -1197,13 +1197,6 @@ class Loader {
     counts.merged += static_cast<int64_t>(item.group.size());
     if (looked_up)
       stats_.adopted++;
-    if (const json::value* lossy = result.if_contains("lossy"); lossy && lossy->is_array()) {
-      for (const json::value& line : lossy->as_array()) {
-        if (line.is_string())
-          stats_.lossy.push_back(
-              fmt::format("{} {}: {}", kind, item.key, std::string(line.as_string())));
-      }
-    }
   }
 
   void hold(const std::string& kind, const Item& item, const json::object& result) {

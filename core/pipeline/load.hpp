@@ -43,9 +43,8 @@ struct KindCounts {
 struct LoadStats {
   std::map<std::string, KindCounts> kinds;
   std::vector<LoadFailure> failures;
-  std::vector<std::string> lossy;  // what the sink said it could not keep, per record
-  int64_t adopted = 0;             // items a lookup found already written by an earlier attempt
-  unsigned peak_workers = 0;       // writers in flight at most
+  int64_t adopted = 0;        // items a lookup found already written by an earlier attempt
+  unsigned peak_workers = 0;  // writers in flight at most
   // Why every record was looked up in the target before it was written (the ledger knew nothing
   // of what the target holds), or "" on a normal run.
   std::string adopting;
