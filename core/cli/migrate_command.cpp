@@ -443,7 +443,7 @@ void add_migration_options(CLI::App& app, RunArguments& arguments) {
   app.add_option("--load-chunk", arguments.load_chunk,
                  "Records of a kind the load reads from staging at a time (default 2000); it "
                  "holds at most two such chunks, one queued for the writers while the next is "
-                 "read, so memory stays flat whatever the account's size")
+                 "read, besides the records postponed until a write they point at ends")
       ->check(CLI::Range(1, 1000000));
 }
 
