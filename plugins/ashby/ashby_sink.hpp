@@ -7,6 +7,7 @@
 
 #include <atsmigrate/connector.hpp>
 
+#include <array>
 #include <boost/json.hpp>
 #include <cstdint>
 #include <map>
@@ -187,6 +188,8 @@ class AshbySink : public sdk::Sink {
   void write_interviews(const WriteItem& item, ItemResult& result);
   void write_offer(const WriteItem& item, ItemResult& result);
   void write_file(const WriteItem& item, ItemResult& result);
+  void remember_file_ids(const std::string& candidate_id, const boost::json::object& candidate,
+                         bool created);
   std::set<std::string> file_ids_before_upload(const std::string& candidate_id);
   std::mutex& upload_lock(const std::string& candidate_id);
   std::string uploaded_file_id(const std::string& candidate_id,
@@ -281,8 +284,10 @@ class AshbySink : public sdk::Sink {
   std::map<std::string, std::set<std::string>> file_ids_seen_;
   // candidate -> held from "the ids before" to "the new id" of one upload: two uploads of one
   // name onto one candidate at once would each see both new files and could tell them apart
-  // only by downloading them.
-  std::map<std::string, std::unique_ptr<std::mutex>> upload_locks_;
+  // only by downloading them. A fixed set of locks, one per candidate's hash: a lock per
+  // candidate would keep one for each of the account's candidates to the end of the run, and
+  // two candidates sharing one (1 in 256) only take turns.
+  std::array<std::mutex, 256> upload_locks_;
   std::optional<FormInfo> form_;
 };
 

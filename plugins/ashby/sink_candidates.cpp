@@ -467,6 +467,7 @@ void AshbySink::write_person(const WriteItem& item, ItemResult& result) {
                           "candidate.update");
   }
   add_tags(id, fields.tags, &candidate);
+  remember_file_ids(id, candidate, created);
 
   // One profile note per merged source record with content the candidate cannot hold.
   for (const model::Person* person : persons) {

@@ -41,6 +41,23 @@ std::optional<std::string> AshbySink::find_file(const WriteItem& item) {
   return std::nullopt;
 }
 
+// The candidate's files as the person's write left them: a candidate this instance created has
+// none, and the candidate.info of a merge lists them. Its first upload then needs no
+// candidate.info of its own to tell the new file from the old ones (one call per candidate).
+void AshbySink::remember_file_ids(const std::string& candidate_id, const object& candidate,
+                                  bool created) {
+  const array* handles = array_at(candidate, "fileHandles");
+  if (handles == nullptr && !created)
+    return;  // not said: the first upload asks candidate.info
+  std::set<std::string> ids;
+  if (handles != nullptr)
+    for (const value& entry : *handles)
+      if (entry.is_object())
+        ids.insert(text_of(entry.as_object(), "id"));
+  std::lock_guard lock(mutex_);
+  file_ids_seen_[candidate_id].insert(ids.begin(), ids.end());
+}
+
 // The ids of the candidate's files before an upload: what this instance saw on it, else what
 // candidate.info lists.
 std::set<std::string> AshbySink::file_ids_before_upload(const std::string& candidate_id) {
@@ -70,11 +87,7 @@ std::set<std::string> AshbySink::file_ids_before_upload(const std::string& candi
 // resume); when another upload to the same candidate raced this one, the bytes behind each
 // candidate decide.
 std::mutex& AshbySink::upload_lock(const std::string& candidate_id) {
-  std::lock_guard lock(mutex_);
-  std::unique_ptr<std::mutex>& upload = upload_locks_[candidate_id];
-  if (!upload)
-    upload = std::make_unique<std::mutex>();
-  return *upload;
+  return upload_locks_[std::hash<std::string>{}(candidate_id) % upload_locks_.size()];
 }
 
 std::string AshbySink::uploaded_file_id(const std::string& candidate_id, const object& candidate,
