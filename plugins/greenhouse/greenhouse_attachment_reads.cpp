@@ -184,6 +184,143 @@ void GreenhouseSource::note_unfetched(const std::string& id, const std::string& 
                                "); it is tried again with a fresh URL");
 }
 
+namespace {
+
+std::string url_of(const json::value& item) {
+  if (item.is_object())
+    if (const json::value* url = item.as_object().if_contains("url"); url && url->is_string())
+      return std::string(url->as_string());
+  return {};
+}
+
+}  // namespace
+
+// One attachment of a page as its download left it: the item (with the URL it was fetched
+// through), the outcome, and whether Greenhouse no longer lists it.
+struct GreenhouseSource::PageDownload {
+  bool done = false;
+  bool vanished = false;
+  json::value item;
+  FetchedFile fetched;
+};
+
+// Downloads the page's attachments, settings_.downloads_in_flight at a time, and hands each
+// outcome to `take` in the page's order (a checkpoint inside a page names the last id done, so
+// what is emitted is always a prefix of the page). The signed URLs point at the file host, not
+// the API: one download at a time left a large account's files arriving slower than the sink
+// could write them. A page's URLs serve while they are fresh, then each run of 50 is read again
+// right before its downloads, in the page's order; `refreshed`, `stale`, `items` and vanished_
+// are shared by the downloads under one lock.
+void GreenhouseSource::download_page(json::array& items, std::set<std::string>& refreshed,
+                                     std::vector<std::chrono::steady_clock::time_point>& stale,
+                                     const std::function<void(std::size_t, PageDownload&)>& take) {
+  std::vector<std::string> ids;
+  ids.reserve(items.size());
+  for (const json::value& item : items)
+    ids.push_back(id_of(item));
+  std::vector<PageDownload> outcomes(items.size());
+  std::mutex mutex;
+  std::condition_variable settled;
+  std::size_t next = 0;
+  std::set<std::size_t> downloading;  // handed out and not settled
+  bool stopping = false;
+  std::exception_ptr failure;
+
+  auto download = [&](std::size_t i, PageDownload& out) {
+    out.fetched = fetch_now(out.item);
+    if (!out.fetched.failure)
+      return;
+    // A URL refused early: this one and the next ones' are read again at once (an expired URL
+    // says its neighbours expired too), from the first download under way that is not read
+    // again yet, so downloads failing together share one read; then one more try. A URL
+    // another download refreshed meanwhile gets that one try too.
+    bool again = false;
+    {
+      std::lock_guard lock(mutex);
+      if (!refreshed.count(ids[i])) {
+        std::size_t from = i;
+        for (std::size_t other : downloading)
+          if (!refreshed.count(ids[other])) {
+            from = std::min(from, other);
+            break;  // the set is ordered: the first one is the lowest
+          }
+        refresh_urls(items, from, refreshed, stale);
+        again = true;
+      } else {
+        again = url_of(items[i]) != url_of(out.item);
+      }
+      out.vanished = vanished_.count(ids[i]) > 0;
+      out.item = items[i];
+    }
+    if (again && !out.vanished)
+      out.fetched = fetch_now(out.item);
+  };
+  auto work = [&] {
+    for (;;) {
+      PageDownload out;
+      std::size_t i = 0;
+      try {
+        {
+          std::lock_guard lock(mutex);
+          if (stopping || next >= items.size())
+            return;
+          i = next++;
+          downloading.insert(i);
+          if (std::chrono::steady_clock::now() >= stale[i])
+            refresh_urls(items, i, refreshed, stale);
+          out.vanished = vanished_.count(ids[i]) > 0;
+          out.item = items[i];
+        }
+        if (!out.vanished)
+          download(i, out);
+      } catch (...) {
+        std::lock_guard lock(mutex);
+        downloading.erase(i);
+        if (!failure)
+          failure = std::current_exception();
+        stopping = true;
+        settled.notify_all();
+        return;
+      }
+      std::lock_guard lock(mutex);
+      downloading.erase(i);
+      out.done = true;
+      outcomes[i] = std::move(out);
+      settled.notify_all();
+    }
+  };
+
+  std::vector<std::thread> workers;
+  auto stop = [&] {
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    for (std::thread& worker : workers)
+      worker.join();
+    workers.clear();
+  };
+  try {
+    for (std::size_t w = 0; w < std::min(settings_.downloads_in_flight, items.size()); ++w)
+      workers.emplace_back(work);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      PageDownload out;
+      {
+        std::unique_lock lock(mutex);
+        settled.wait(lock, [&] { return outcomes[i].done || failure != nullptr; });
+        if (!outcomes[i].done)
+          std::rethrow_exception(failure);
+        out = std::move(outcomes[i]);
+      }
+      take(i, out);
+    }
+  } catch (...) {
+    stop();
+    throw;
+  }
+  stop();
+}
+
 void GreenhouseSource::read_attachments(const Position& from, sdk::Emitter& emitter) {
   std::vector<std::string> owed = from.owed;  // failed for now: fetched again at the end
   std::map<std::string, json::value> owed_items;
@@ -191,8 +328,6 @@ void GreenhouseSource::read_attachments(const Position& from, sdk::Emitter& emit
     walk("attachments", delta(), from, "list /v3/attachments",
          [&](json::array& items, const std::optional<std::string>& page,
              const std::optional<std::string>& next) {
-           // Read the URL, then download, file by file: the page's URLs serve while they are
-           // fresh, then each run of 50 is read again right before its downloads.
            auto listed = std::chrono::steady_clock::now();
            std::vector<std::chrono::steady_clock::time_point> stale(items.size());
            for (std::size_t i = 0; i < items.size(); ++i)
@@ -205,39 +340,26 @@ void GreenhouseSource::read_attachments(const Position& from, sdk::Emitter& emit
              if (!member_id(item, "candidate_id"))
                without_candidate.push_back(item);
            learn_candidates(without_candidate);
-           for (std::size_t i = 0; i < items.size(); ++i) {
-             std::string id = id_of(items[i]);
-             if (std::chrono::steady_clock::now() >= stale[i])
-               refresh_urls(items, i, refreshed, stale);
-             FetchedFile fetched;
-             if (!vanished_.count(id)) {
-               fetched = fetch_now(items[i]);
-               // A URL refused early: this one and the next ones' are read again at once (an
-               // expired URL says its neighbours expired too), then one more try.
-               if (fetched.failure && !refreshed.count(id)) {
-                 refresh_urls(items, i, refreshed, stale);
-                 if (!vanished_.count(id))
-                   fetched = fetch_now(items[i]);
-               }
-             }
-             if (vanished_.count(id)) {
+           download_page(items, refreshed, stale, [&](std::size_t i, PageDownload& out) {
+             std::string id = id_of(out.item);
+             if (out.vanished) {
                ++skipped_;
-               batch.push_back(attachment_record(items[i], deleted_meanwhile()));
-             } else if (fetched.failure) {
-               note_unfetched(id, *fetched.failure);
+               batch.push_back(attachment_record(out.item, deleted_meanwhile()));
+             } else if (out.fetched.failure) {
+               note_unfetched(id, *out.fetched.failure);
                owed.push_back(id);
-               owed_items[id] = items[i];
+               owed_items[id] = out.item;
              } else {
-               batch.push_back(attachment_record(items[i], fetched));
+               batch.push_back(attachment_record(out.item, out.fetched));
              }
              // Checkpoints inside the page: a kill loses at most one batch of downloads.
              if (batch.size() >= kFilesPerBatch && i + 1 < items.size() &&
-                 numeric_id(items[i]) != 0) {
-               emit(emitter, "file", batch, checkpoint_text(page, numeric_id(items[i]), owed));
+                 numeric_id(out.item) != 0) {
+               emit(emitter, "file", batch, checkpoint_text(page, numeric_id(out.item), owed));
                batch.clear();
              }
              host_.check_cancelled();
-           }
+           });
            std::int64_t last = last_id_of(items, from.last_id);
            emit(emitter, "file", batch,
                 next ? checkpoint_text(next, last, owed) : retry_checkpoint(owed));

@@ -151,7 +151,7 @@ void GreenhouseClient::mint_token() {
   request.body = "grant_type=client_credentials";
   if (!settings_.on_behalf_of.empty())
     request.body += "&sub=" + url_encode(settings_.on_behalf_of);
-  ++calls_["token"];
+  ++calls_["token"];  // the caller holds mutex_
   sdk::HttpResponse response = host_.http(request);
   if (!is_2xx(response.status)) {
     // Only the OAuth error code: Greenhouse's messages echo the client id back.
@@ -189,25 +189,36 @@ void GreenhouseClient::mint_token() {
                                 std::to_string(static_cast<std::int64_t>(lifetime)) + " s");
 }
 
-void GreenhouseClient::ensure_token() {
+// One mint at a time: a thread that finds the token expiring waits for the mint another began.
+std::string GreenhouseClient::current_token() {
+  std::lock_guard lock(mutex_);
   if (access_token_.empty() || std::chrono::steady_clock::now() >= renew_at_)
     mint_token();
+  return access_token_;
+}
+
+void GreenhouseClient::count(const std::string& endpoint) {
+  std::lock_guard lock(mutex_);
+  ++calls_[endpoint];
 }
 
 sdk::HttpResponse GreenhouseClient::get(const std::string& url, const std::string& endpoint) {
   host_.check_cancelled();
   for (int attempt = 0;; ++attempt) {
-    ensure_token();
+    std::string token = current_token();
     sdk::HttpRequest request;
     request.url = url;
     request.bucket = kBucket;
     request.headers.emplace_back("Accept", "application/json");
-    request.headers.emplace_back("Authorization", "Bearer " + access_token_);
-    ++calls_[endpoint];
+    request.headers.emplace_back("Authorization", "Bearer " + token);
+    count(endpoint);
     sdk::HttpResponse response = host_.http(request);
-    // A token revoked by a newer one, or expired early: mint once and ask again (§3.1).
+    // A token revoked by a newer one, or expired early: mint once and ask again (§3.1), unless
+    // another request minted one meanwhile.
     if (response.status == 401 && attempt == 0) {
-      access_token_.clear();
+      std::lock_guard lock(mutex_);
+      if (access_token_ == token)
+        access_token_.clear();
       continue;
     }
     return response;
@@ -330,7 +341,7 @@ Download GreenhouseClient::download(const std::string& url, const std::string& w
   sdk::HttpRequest request;
   request.url = url;
   request.download_to_blob = true;
-  ++calls_["attachments/download"];
+  count("attachments/download");
   sdk::HttpResponse response = host_.http(request);
   // An attachment `url` "may be a Greenhouse redirect endpoint that issues a fresh short-lived
   // file URL per request — follow redirects" (docs/vendors/greenhouse.md §7). Followed here, a few
@@ -340,7 +351,7 @@ Download GreenhouseClient::download(const std::string& url, const std::string& w
     if (!location || location->empty())
       break;
     request.url = resolve_location(request.url, *location);
-    ++calls_["attachments/redirect"];
+    count("attachments/redirect");
     response = host_.http(request);
   }
   Download out;
@@ -378,6 +389,7 @@ std::string resolve_location(const std::string& from, const std::string& locatio
 }
 
 std::string GreenhouseClient::calls_summary() const {
+  std::lock_guard lock(mutex_);
   std::string out;
   std::uint64_t total = 0;
   for (const auto& [kind, count] : calls_) {

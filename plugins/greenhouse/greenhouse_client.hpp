@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -77,20 +78,22 @@ class GreenhouseClient {
   // The URL of /v3/<resource>?query (per_page included), as first_page requests it.
   std::string list_url(const std::string& resource, const Query& query) const;
 
-  // Calls per endpoint kind ("candidates", "token", "attachments/download", ...).
-  const std::map<std::string, std::uint64_t>& calls() const { return calls_; }
+  // Calls per endpoint kind ("candidates", "token", "attachments/download", ...), as text.
   std::string calls_summary() const;
   const ClientSettings& settings() const { return settings_; }
 
  private:
   sdk::HttpResponse get(const std::string& url, const std::string& endpoint);
   Page parse_page(const sdk::HttpResponse& response, const std::string& what) const;
-  void ensure_token();
-  void mint_token();
+  std::string current_token();
+  void mint_token();  // under mutex_
+  void count(const std::string& endpoint);
   [[noreturn]] void fail(const sdk::HttpResponse& response, const std::string& what) const;
 
   sdk::Host host_;
   ClientSettings settings_;
+  // Guards the members below: attachments download on several threads at once.
+  mutable std::mutex mutex_;
   std::map<std::string, std::uint64_t> calls_;
   std::string access_token_;
   std::chrono::steady_clock::time_point renew_at_{};

@@ -34,7 +34,12 @@ const kit::ConfigTable kConfig(
         {.name = "rate_scale",
          .type = kit::positive_number(),
          .description = "divides the 30-second window (the sandbox's --rate-scale)",
-         .fallback = 1},
+         .fallback = 8},
+        {.name = "downloads_in_flight",
+         .type = kit::integer(1, 32),
+         .description = "attachments downloaded at the same time, 1 to 32 (their signed URLs "
+                        "point at the file host, which shares no rate limit with the API)",
+         .fallback = 8},
     });
 
 // Every member a Greenhouse checkpoint holds, declared once: written by checkpoint_text and
@@ -52,6 +57,7 @@ Settings parse_settings(std::string_view config_json) {
   settings.client.on_behalf_of = config.text("on_behalf_of");
   settings.window_limit = static_cast<std::uint32_t>(config.integer("rate_limit"));
   settings.rate_scale = config.number("rate_scale");
+  settings.downloads_in_flight = static_cast<std::size_t>(config.integer("downloads_in_flight"));
   return settings;
 }
 

@@ -11,8 +11,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <exception>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -41,6 +44,7 @@ struct Settings {
   std::optional<std::string> since;  // normalised ISO 8601
   std::uint32_t window_limit = 50;
   double rate_scale = 1.0;
+  std::size_t downloads_in_flight = 8;
 };
 
 // greenhouse_settings.cpp: the configuration keys and the checkpoint members, each declared once.
@@ -146,6 +150,10 @@ class GreenhouseSource : public sdk::Source {
   FetchedFile fetch_now(const json::value& item);
   static FetchedFile deleted_meanwhile();
   void note_unfetched(const std::string& id, const std::string& failure);
+  struct PageDownload;
+  void download_page(json::array& items, std::set<std::string>& refreshed,
+                     std::vector<std::chrono::steady_clock::time_point>& stale,
+                     const std::function<void(std::size_t, PageDownload&)>& take);
   void read_attachments(const Position& from, sdk::Emitter& emitter);
   void fetch_owed(std::vector<std::string> owed, std::map<std::string, json::value>& items,
                   sdk::Emitter& emitter);

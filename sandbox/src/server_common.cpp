@@ -89,6 +89,16 @@ void Stats::count_request(const std::string& endpoint) {
   ++total_;
 }
 
+Stats::InFlight::InFlight(Stats& stats) : stats_(stats) {
+  std::lock_guard lock(stats_.mutex_);
+  stats_.peak_in_flight_ = std::max(stats_.peak_in_flight_, ++stats_.in_flight_);
+}
+
+Stats::InFlight::~InFlight() {
+  std::lock_guard lock(stats_.mutex_);
+  --stats_.in_flight_;
+}
+
 void Stats::count_429() {
   std::lock_guard lock(mutex_);
   ++served_429_;
@@ -111,6 +121,7 @@ json::object Stats::to_json() const {
   return json::object{{"requests_total", total_},
                       {"requests", std::move(requests)},
                       {"served_429", served_429_},
+                      {"peak_in_flight", peak_in_flight_},
                       {"faults", std::move(faults)}};
 }
 
@@ -419,6 +430,7 @@ void VendorServer::dispatch(const httplib::Request& request, httplib::Response& 
     return;
   }
   stats_.count_request(endpoint_key(request.method, request.path));
+  Stats::InFlight in_flight(stats_);
   if (std::int64_t latency = draw_latency_ms(); latency > 0) {
     if (!sleeper_.sleep_for_ms(latency))
       return;

@@ -50,12 +50,27 @@ class Stats {
   void count_fault(Fault fault);
   json::object to_json() const;
 
+  // A request being served, from its count to its answer: the peak says how many a client
+  // kept in flight at once.
+  class InFlight {
+   public:
+    explicit InFlight(Stats& stats);
+    ~InFlight();
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+
+   private:
+    Stats& stats_;
+  };
+
  private:
   mutable std::mutex mutex_;
   std::map<std::string, std::uint64_t> requests_;
   std::map<std::string, std::uint64_t> faults_;
   std::uint64_t total_ = 0;
   std::uint64_t served_429_ = 0;
+  std::uint64_t in_flight_ = 0;
+  std::uint64_t peak_in_flight_ = 0;
 };
 
 // One decision per request from (seed, request number): the same seed gives the same sequence.

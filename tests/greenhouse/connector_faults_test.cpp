@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -229,6 +230,42 @@ TEST(GreenhouseAttachments, ShortLivedUrlsAreReadAgainRightBeforeTheirDownloads)
     EXPECT_EQ(mapped.sha256, sandbox::sha256_hex(sandbox::file_bytes(attachment.file)));
   }
   EXPECT_GT(harness.requests("GET /v3/attachments"), 1) << "the URLs were read again";
+}
+
+// The signed URLs point at the file host, not the API: downloads run several at a time, and the
+// files still arrive in the list's order (a checkpoint inside a page names the last id done), the
+// same order and bytes as one download at a time. The sandbox counts the requests it served at
+// once.
+TEST(GreenhouseAttachments, DownloadsRunSeveralAtATimeAndFilesArriveInTheListsOrder) {
+  sandbox::Options options = sandbox_options();
+  options.latency_ms = 600;  // 20 ms a request after the rate scale: downloads overlap if they can
+  auto read_files = [&](std::int64_t downloads_in_flight) {
+    Harness harness(options);
+    json::object config = harness.config();
+    config["per_page"] = 30;
+    config["downloads_in_flight"] = downloads_in_flight;
+    auto instance = harness.open(config);
+    std::vector<std::pair<std::string, std::string>> files;  // (source key, sha256), as emitted
+    for (const model::Record& record : harness.read(*instance, "file")) {
+      const auto& file = std::get<model::File>(record);
+      files.emplace_back(file.source_key, file.sha256.value_or(""));
+    }
+    return std::make_pair(files, harness.stats().at("peak_in_flight").as_int64());
+  };
+  auto [one_at_a_time, sequential_peak] = read_files(1);
+  auto [several, parallel_peak] = read_files(8);
+  const auto& gh = dataset();
+  ASSERT_EQ(one_at_a_time.size(), gh.attachments.size());
+  for (const auto& attachment : gh.attachments) {
+    std::string source_key = key("attachment", std::stoll(attachment.file.id));
+    std::string sha = sandbox::sha256_hex(sandbox::file_bytes(attachment.file));
+    EXPECT_NE(std::find(several.begin(), several.end(), std::make_pair(source_key, sha)),
+              several.end())
+        << source_key;
+  }
+  EXPECT_EQ(several, one_at_a_time);
+  EXPECT_EQ(sequential_peak, 1);
+  EXPECT_GT(parallel_peak, 1);
 }
 
 TEST(GreenhouseChildren, ARefusedParentFilterFallsBackToOneWholeListRead) {
