@@ -156,6 +156,7 @@ class AshbySink : public sdk::Sink {
   FormInfo feedback_form();
   std::string legacy_field_id(const std::string& object_type);
   std::optional<boost::json::object> custom_field_by_id(const std::string& id);
+  std::mutex& create_lock(const std::string& list_method, const std::string& name);
   std::string ensure_named(const std::string& list_method, const std::string& create_method,
                            const std::string& name_key, const std::string& name,
                            const boost::json::object& create_body);
@@ -251,8 +252,10 @@ class AshbySink : public sdk::Sink {
   SinkConfig config_;
   PlanOptions plan_options_;  // set by prepare, read by the writers
   Client client_;
-  std::mutex mutex_;         // guards the caches below
-  std::mutex create_mutex_;  // one create-by-name at a time, so two threads never both create
+  std::mutex mutex_;  // guards the caches below
+  // (list method, name_key) -> held by the one create of that name under way; the catalog's
+  // names are few.
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<std::mutex>> create_locks_;
   std::map<std::string, std::vector<boost::json::object>> lists_;
   // What this instance created, by list method: a list read that began before a create must not
   // hide it once cached, or a later lookup creates the object twice.

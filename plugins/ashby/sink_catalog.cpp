@@ -179,6 +179,16 @@ std::optional<object> AshbySink::custom_field_by_id(const std::string& id) {
   return std::nullopt;
 }
 
+// One create of a name at a time, so two threads never both create it; creates of other names
+// go on meanwhile (a create held up by a slow answer held every other one up before).
+std::mutex& AshbySink::create_lock(const std::string& list_method, const std::string& name) {
+  std::lock_guard lock(mutex_);
+  std::unique_ptr<std::mutex>& slot = create_locks_[{list_method, name_key(name)}];
+  if (!slot)
+    slot = std::make_unique<std::mutex>();
+  return *slot;
+}
+
 std::string AshbySink::ensure_named(const std::string& list_method,
                                     const std::string& create_method, const std::string& name_key,
                                     const std::string& name, const object& create_body) {
@@ -192,7 +202,7 @@ std::string AshbySink::ensure_named(const std::string& list_method,
   };
   if (std::string id = lookup(); !id.empty())
     return id;
-  std::lock_guard create_lock(create_mutex_);
+  std::lock_guard one_create_of_this_name(create_lock(list_method, name));
   if (std::string id = lookup(); !id.empty())
     return id;  // another thread created it meanwhile
   try {

@@ -16,15 +16,16 @@ std::string lower(std::string_view text) {
 }
 
 // Titles match the way an operator reads them: case and surrounding spaces do not matter.
+std::string name_key(std::string_view name) {
+  while (!name.empty() && std::isspace(static_cast<unsigned char>(name.front())))
+    name.remove_prefix(1);
+  while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back())))
+    name.remove_suffix(1);
+  return lower(name);
+}
+
 bool same_name(std::string_view a, std::string_view b) {
-  auto trim = [](std::string_view text) {
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-      text.remove_prefix(1);
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-      text.remove_suffix(1);
-    return text;
-  };
-  return lower(trim(a)) == lower(trim(b));
+  return name_key(a) == name_key(b);
 }
 
 [[noreturn]] void invalid(const std::string& message) {

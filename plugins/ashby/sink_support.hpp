@@ -20,6 +20,8 @@ using json::value;
 
 std::string lower(std::string_view text);
 // Titles match the way an operator reads them: case and surrounding spaces do not matter.
+// name_key: the name as it compares (trimmed, lower-case).
+std::string name_key(std::string_view name);
 bool same_name(std::string_view a, std::string_view b);
 // Throws sdk::Error(ATSM_INVALID, message).
 [[noreturn]] void invalid(const std::string& message);

@@ -3,7 +3,9 @@
 // writers; transient failures never counted as writes.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <thread>
+#include <vector>
 
 #include "sink_fixture.hpp"
 
@@ -277,6 +279,37 @@ TEST_F(AshbySinkTest, ConcurrentWritersOnOneInstanceCreateEachCandidateOnce) {
   EXPECT_EQ(state.at("counts").at("tag"), 1);
   EXPECT_EQ(state.at("created_by_method").at("customField.create"), 1);
   EXPECT_EQ(state.at("duplicate_emails"), 0);
+}
+
+// Departments created by name from several writers at once: one create per name, however its
+// case and spaces are written, while creates of other names are not held up by it (one lock per
+// name; a create stalled at Ashby held every other one up before).
+TEST_F(AshbySinkTest, ConcurrentWritersCreateEachDepartmentNameOnce) {
+  const std::vector<std::string> names{"Legal",   " legal",  "Sales",  "SALES ",
+                                       "Support", "support", "Design", "design "};
+  std::vector<std::thread> threads;
+  std::vector<std::string> targets(names.size()), failures(names.size());
+  for (std::size_t t = 0; t < names.size(); ++t)
+    threads.emplace_back([&, t] {
+      std::string key = "gh:department:" + std::to_string(t);
+      json::array results = h.sink().write(
+          "department", json::serialize(json::array{item(key, json::object{{"kind", "department"},
+                                                                           {"source", "greenhouse"},
+                                                                           {"source_key", key},
+                                                                           {"name", names[t]}})}));
+      if (results.at(0).at("status") != "ok")
+        failures[t] = json::serialize(results);
+      else
+        targets[t] = std::string(results.at(0).at("target_id").as_string());
+    });
+  for (auto& thread : threads)
+    thread.join();
+  for (const auto& failure : failures)
+    EXPECT_TRUE(failure.empty()) << failure;
+  for (std::size_t t = 0; t < names.size(); t += 2)
+    EXPECT_EQ(targets[t], targets[t + 1]) << names[t];
+  EXPECT_EQ(std::set<std::string>(targets.begin(), targets.end()).size(), 4u);
+  EXPECT_EQ(h.state(false).at("created_by_method").at("department.create"), 4);
 }
 
 TEST_F(AshbySinkTest, CurrencyAndDateValuesAreSentInTheSpecShape) {
