@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
 #include <string>
 
 #include "services/store/sha256.hpp"
@@ -189,20 +190,32 @@ sqlite::Database StagingStore::open_reader() const {
 
 std::int64_t StagingStore::for_each(const StagingQuery& query,
                                     const RecordCallback& callback) const {
+  // The group's value: the first of `grouped_by` present and not empty (its JSON paths are bound
+  // as ?5, ?6, ...).
+  std::string order = "seq";
+  if (!query.grouped_by.empty()) {
+    std::string group = "coalesce(";
+    for (std::size_t i = 0; i < query.grouped_by.size(); ++i)
+      group += "nullif(json_extract(record_json, ?" + std::to_string(5 + i) + "), ''), ";
+    order = group + "''), seq";
+  }
   auto reader = open_reader();
   auto select = reader.prepare("SELECT " ATSM_STAGING_COLUMNS
                                " FROM staged_record WHERE kind = ?1 AND seq > ?2"
-                               " AND (?3 IS NULL OR source = ?3) ORDER BY seq LIMIT ?4");
+                               " AND (?3 IS NULL OR source = ?3) ORDER BY " +
+                               order + " LIMIT ?4");
   select.bind(1, query.kind).bind(2, query.after_seq).bind(4, query.limit.value_or(-1));
   if (query.source) {
     select.bind(3, *query.source);
   } else {
     select.bind_null(3);
   }
+  for (std::size_t i = 0; i < query.grouped_by.size(); ++i)
+    select.bind(static_cast<int>(5 + i), "$." + query.grouped_by[i]);
   std::int64_t last_seq = query.after_seq;
   while (select.step()) {
     auto record = read_record(select);
-    last_seq = record.seq;
+    last_seq = std::max(last_seq, record.seq);
     callback(record);
   }
   return last_seq;
