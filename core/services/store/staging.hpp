@@ -83,8 +83,8 @@ struct StagingQuery {
   std::optional<std::int64_t> limit = std::nullopt;  // at most this many records (a chunk)
   // When given, the records come grouped: sorted by the first of these top-level members of the
   // canonical record that is present and not empty, then by seq. Records that share that value
-  // are contiguous, so a reader may end a chunk at a group's end (one sort of the kind, which
-  // SQLite spills to a temporary file: memory stays flat).
+  // are contiguous, so a reader may end a chunk at a group's end. One sort of the kind's group
+  // values and seqs (no content), which SQLite spills to a temporary file past its cache.
   std::vector<std::string> grouped_by = {};
 };
 
