@@ -83,6 +83,7 @@ class Loader {
     close_pool(false);
     throw_if_failed();
     stats_.peak_workers = peak_workers_;
+    stats_.peak_records_held = in_flight_.peak_held();
     return std::move(stats_);
   }
 
@@ -396,20 +397,55 @@ class Loader {
     return items;
   }
 
-  // The items of `kind` staged after `after_seq` (at most `limit` records when given) that this
-  // run has not handled yet; `last_seq` gets the last seq seen and `rows` how many were read.
-  std::vector<Item> collect(const std::string& kind, int64_t after_seq, int64_t& last_seq,
-                            std::optional<int64_t> limit, int64_t& rows, bool kind_complete) {
+  // Items read from staging, with how many rows were read for them and whether they end the read.
+  using ChunkRead = std::function<void(std::vector<Item> items, int64_t rows, bool last)>;
+
+  // Reads the records of `kind` staged after `after_seq` (at most `limit` when given) that this run
+  // has not handled yet and hands their items to `chunk_read`. A grouped kind is read whole, in
+  // groups, and handed over a chunk at a time: at the first group's end after `limit` records, so
+  // a group is never split. Returns the last seq seen.
+  int64_t collect(const std::string& kind, int64_t after_seq, std::optional<int64_t> limit,
+                  bool kind_complete, const ChunkRead& chunk_read) {
     Collecting into;
-    store::StagingQuery query{kind, session_.options().source, after_seq, limit};
-    rows = 0;
-    last_seq = session_.staging().for_each(query, [&](const store::StagedRecord& staged) {
+    const std::vector<std::string> grouped = grouped_by(kind);
+    store::StagingQuery query{kind, session_.options().source, after_seq,
+                              grouped.empty() ? limit : std::nullopt, grouped};
+    int64_t rows = 0;
+    std::string group;  // of the record read last (grouped kinds)
+    int64_t last_seq = session_.staging().for_each(query, [&](const store::StagedRecord& staged) {
+      if (!grouped.empty()) {
+        std::string next = group_value(json::parse(staged.record_json).as_object(), grouped);
+        if (limit && rows >= *limit && next != group) {
+          chunk_read(collected(kind, into), rows, false);
+          into = Collecting{};
+          rows = 0;
+        }
+        group = std::move(next);
+      }
       ++rows;
       if (handled_.contains(staged.source_key))
         return;  // an earlier pass of this run took it
       take(kind, staged, into, kind_complete, false);
     });
-    return collected(kind, into);
+    chunk_read(collected(kind, into), rows, !limit || !grouped.empty() || rows < *limit);
+    return last_seq;
+  }
+
+  // The members a kind's items are grouped by (the first present and not empty), for a kind
+  // whose item gathers several records: interviews, one note per candidacy (interview_group).
+  static std::vector<std::string> grouped_by(const std::string& kind) {
+    if (kind == "interview")
+      return {"candidacy_key", "person_key"};
+    return {};
+  }
+
+  // As the staging store sorts by (StagingQuery::grouped_by).
+  static std::string group_value(const json::object& record,
+                                 const std::vector<std::string>& members) {
+    for (const std::string& member : members)
+      if (std::string value = text(record, member.c_str()); !value.empty())
+        return value;
+    return {};
   }
 
   static bool nested(const std::string& kind) { return kind == "department" || kind == "office"; }
@@ -577,13 +613,15 @@ class Loader {
     return kind == "note" || kind == "feedback" || kind == "offer" || kind == "file";
   }
 
-  // Kinds read from staging in chunks, so memory stays flat whatever the account's size: their
-  // items never gather records from elsewhere in the kind (a person's group is tracked across
-  // chunks). Interviews (one item per candidacy) and files (one per candidate and content) are
-  // grouped within one read, so they are read whole; departments and offices are few and sorted.
+  // Kinds read from staging in chunks, so memory stays flat whatever the account's size (they are
+  // the ones that grow with it). A person's group is tracked across chunks (groups_done_), and so
+  // are the same bytes of a file (content_in_flight_, file_targets_); interviews (one item per
+  // candidacy) are read grouped, each chunk ending at a candidacy's end (grouped_by). Departments
+  // and offices are few and sorted parents first within one read; jobs, tags and custom fields are
+  // few.
   static bool chunked(const std::string& kind) {
     return kind == "person" || kind == "candidacy" || kind == "note" || kind == "feedback" ||
-           kind == "offer";
+           kind == "interview" || kind == "offer" || kind == "file";
   }
 
   void load_kind(const std::string& kind) {
@@ -615,26 +653,13 @@ class Loader {
       int64_t from = complete ? 0 : cursor;
       // A chunked pass's total is what is queued plus what is still unread (an upper bound).
       int64_t unread = complete && limit ? staged_count(kind) : 0;
-      for (int64_t rows = 0;; from = cursor) {
-        std::vector<Item> items = collect(kind, from, cursor, limit, rows, complete);
-        std::deque<Item> pending = still_to_write(kind, items);
-        items.clear();
-        bool last_chunk = !limit || rows < *limit;
-        unread = std::max<int64_t>(0, unread - rows);
-        {
-          std::lock_guard lock(pool_mutex_);
-          KindRun& run = kind_runs_[kind];
-          run.counting = complete;
-          run.unread = last_chunk ? 0 : static_cast<uint64_t>(unread);
-          if (complete && run.progress)
-            run.progress->set_total(run.queued + pending.size() + run.unread);
-        }
-        enqueue(kind, pending);
-        throw_if_failed();
-        // Written while the next chunk is read: what waited on records now final goes too.
-        take_ready_again();
-        if (last_chunk)
-          break;
+      for (bool last_chunk = false; !last_chunk; from = cursor) {
+        cursor = collect(kind, from, limit, complete,
+                         [&](std::vector<Item> items, int64_t rows, bool last) {
+                           last_chunk = last;
+                           unread = std::max<int64_t>(0, unread - rows);
+                           queue_chunk(kind, items, last ? 0 : unread, complete);
+                         });
       }
       if (complete)
         break;
@@ -643,6 +668,26 @@ class Loader {
     std::lock_guard lock(pool_mutex_);
     kind_runs_[kind].produced = true;
     finish_kind_if_done(kind);
+  }
+
+  // Queues the items of a chunk read from staging; `unread`: the kind's records still unread
+  // after it (an upper bound), `complete`: the kind is extracted as far as this run goes.
+  void queue_chunk(const std::string& kind, std::vector<Item>& items, int64_t unread,
+                   bool complete) {
+    std::deque<Item> pending = still_to_write(kind, items);
+    items.clear();
+    {
+      std::lock_guard lock(pool_mutex_);
+      KindRun& run = kind_runs_[kind];
+      run.counting = complete;
+      run.unread = static_cast<uint64_t>(unread);
+      if (complete && run.progress)
+        run.progress->set_total(run.queued + pending.size() + run.unread);
+    }
+    enqueue(kind, pending);
+    throw_if_failed();
+    // Written while the next chunk is read: what waited on records now final goes too.
+    take_ready_again();
   }
 
   // Waits a moment for the extraction to stage more, taking postponed records again meanwhile:
@@ -1361,9 +1406,14 @@ std::vector<RecordKey> unsettled_references(const std::string& kind, const json:
   return waits_for;
 }
 
-void WritesInFlight::take(const RecordKey& record) {
+void WritesInFlight::add_unsettled(const RecordKey& record) {
   if (unsettled_.insert(record).second)
     ++unsettled_per_kind_[record.kind];
+}
+
+void WritesInFlight::take(const RecordKey& record) {
+  add_unsettled(record);
+  peak_held_ = std::max(peak_held_, unsettled_.size() - postponed_.size());
 }
 
 void WritesInFlight::settle(const RecordKey& record) {
@@ -1382,7 +1432,7 @@ std::size_t WritesInFlight::unsettled_of(const std::string& kind) const {
 
 void WritesInFlight::postpone(const RecordKey& record, std::vector<RecordKey> waits_for) {
   forget_postponed(record);
-  take(record);
+  add_unsettled(record);
   for (const RecordKey& other : waits_for)
     waiters_[other].insert(record);
   // What it waits for may have settled between the look and now.

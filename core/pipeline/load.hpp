@@ -45,6 +45,10 @@ struct LoadStats {
   std::vector<LoadFailure> failures;
   int64_t adopted = 0;        // items a lookup found already written by an earlier attempt
   unsigned peak_workers = 0;  // writers in flight at most
+  // Records taken and not final yet, besides the postponed ones (which keep only their key), at
+  // most: the records read into items, queued or being written at once, which the chunks and the
+  // queue bound whatever the account's size.
+  std::size_t peak_records_held = 0;
   // Why every record was looked up in the target before it was written (the ledger knew nothing
   // of what the target holds), or "" on a normal run.
   std::string adopting;
@@ -122,12 +126,16 @@ class WritesInFlight {
   // settled since are looked at, so the load may ask on every write that ends).
   std::size_t ready_count() const;
   std::size_t postponed() const { return postponed_.size(); }
+  // Unsettled records that are not postponed, at most so far.
+  std::size_t peak_held() const { return peak_held_; }
 
  private:
   bool waits_settled(const std::vector<RecordKey>& waits) const;
+  void add_unsettled(const RecordKey& record);
   void forget_postponed(const RecordKey& record);
 
   std::set<RecordKey> unsettled_;
+  std::size_t peak_held_ = 0;
   std::map<std::string, std::size_t> unsettled_per_kind_;
   std::map<RecordKey, std::vector<RecordKey>> postponed_;
   // Who waits for whom (record -> the postponed records that wait for it), and the postponed

@@ -179,7 +179,7 @@ const atsm_connector* source_entry(uint32_t host_abi_version) {
       .name = kSourceName,
       .version = "1.0.0",
       .description = "test source: emits what the test scripts",
-      .source_kinds_json = R"(["job","person","candidacy","note","interview","offer"])",
+      .source_kinds_json = R"(["job","person","candidacy","note","interview","offer","file"])",
   });
   return &table;
 }
@@ -192,7 +192,7 @@ const atsm_connector* sink_entry(uint32_t host_abi_version) {
       .version = "1.0.0",
       .description = "test sink: answers as the test scripts",
       .capabilities = ATSM_CAP_FIND,
-      .sink_kinds_json = R"(["job","person","candidacy","note","interview","offer"])",
+      .sink_kinds_json = R"(["job","person","candidacy","note","interview","offer","file"])",
   });
   return &table;
 }

@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fake_connectors.hpp"
@@ -452,6 +454,137 @@ TEST_F(WritesAcrossKinds, AnInterviewGroupWaitingForItsCandidacyIsStillOneWrite)
     EXPECT_EQ(covered->state, LedgerState::done);
     EXPECT_EQ(covered->target_id, target);
   }
+}
+
+// The kinds that grow with the account are read from staging in chunks (LoadOptions::
+// chunk_records), files and interviews too: what is held at once stays bounded, and what an item
+// gathers (a candidate's copies of the same bytes, a candidacy's interviews) is still gathered
+// across chunks.
+class LoadChunks : public WritesAcrossKinds {
+ protected:
+  // Bytes in the work dir's blob store, as the source's download leaves them; their SHA-256.
+  std::string blob(const std::string& bytes) {
+    Session session(options());
+    return session.blobs().put(bytes);
+  }
+  static json::object file(int n, int person_n, const std::string& sha256) {
+    json::object record = hanging_off("file", n, person_n);
+    record["file_name"] = "file-" + std::to_string(n) + ".pdf";
+    record["sha256"] = sha256;
+    return record;
+  }
+  static json::object interview(int n, int candidacy_n) {
+    json::object record = hanging_off("interview", n, candidacy_n);
+    record["candidacy_key"] = key("candidacy", candidacy_n);
+    return record;
+  }
+  // The records the load may hold at once: its queue (64 items at least), one chunk being read
+  // (a grouped kind's chunk ends at its group's end: one more item), and the writers' items, each
+  // item of `records_per_item`.
+  static std::size_t bound(int64_t chunk_records, unsigned workers,
+                           std::size_t records_per_item = 1) {
+    return (64 + static_cast<std::size_t>(chunk_records) + 1 + workers) * records_per_item;
+  }
+  static std::size_t uploads(const std::string& person_key, const std::string& sha256) {
+    std::size_t count = 0;
+    for (const fake::Received& one : sink().received) {
+      const json::object& record = one.item.at("record").as_object();
+      count += one.kind == "file" && record.at("person_key") == json::value(person_key) &&
+               record.at("sha256") == json::value(sha256);
+    }
+    return count;
+  }
+};
+
+TEST_F(LoadChunks, ACandidatesCopiesOfTheSameBytesInDifferentChunksAreUploadedOnce) {
+  for (int n = 1; n <= 3; ++n)
+    stage(person(n));
+  const std::string resume = blob("person 1's resume");
+  const std::string letter = blob("a cover letter");
+  // Person 1's copies of its resume and of the letter lie apart, two records a chunk, between the
+  // other persons' files; person 3 has the letter too (another candidate: its own upload).
+  std::vector<std::pair<int, std::string>> files;  // person, bytes
+  for (int round = 1; round <= 4; ++round) {
+    files.emplace_back(1, resume);
+    files.emplace_back(2, blob("person 2's file " + std::to_string(round)));
+    files.emplace_back(3, letter);
+    files.emplace_back(1, letter);
+  }
+  for (std::size_t n = 0; n < files.size(); ++n)
+    stage(file(static_cast<int>(n + 1), files[n].first, files[n].second));
+  LoadStats stats = migrate_with_writers(2, 2);
+  EXPECT_EQ(uploads(key("person", 1), resume), 1u);
+  EXPECT_EQ(uploads(key("person", 1), letter), 1u);
+  EXPECT_EQ(uploads(key("person", 3), letter), 1u);
+  EXPECT_EQ(stats.kinds["file"].created, 3 + 4);  // person 2's four files are all different
+  EXPECT_EQ(stats.kinds["file"].failed, 0);
+  // Every copy is done, under its candidate's one upload of those bytes.
+  std::map<std::pair<int, std::string>, std::string> target;
+  for (std::size_t n = 0; n < files.size(); ++n) {
+    std::optional<LedgerEntry> done = row("file", key("file", static_cast<int>(n + 1)));
+    ASSERT_TRUE(done && done->target_id) << "file " << n + 1;
+    EXPECT_EQ(done->state, LedgerState::done);
+    auto [it, first] = target.emplace(files[n], *done->target_id);
+    EXPECT_EQ(it->second, *done->target_id) << "file " << n + 1;
+  }
+}
+
+TEST_F(LoadChunks, TheFilesHeldAtOnceStayBoundedWhateverTheirNumber) {
+  stage(person(1));
+  constexpr int kFiles = 160;
+  for (int n = 1; n <= kFiles; ++n)
+    stage(file(n, 1, blob("file " + std::to_string(n))));
+  LoadStats stats = migrate_with_writers(1, 4);
+  EXPECT_EQ(stats.kinds["file"].created, kFiles);
+  EXPECT_LE(stats.peak_records_held, bound(4, 1)) << "the files were read whole";
+  EXPECT_GT(stats.peak_records_held, 0u);
+}
+
+TEST_F(LoadChunks, ACandidacysInterviewsInDifferentChunksAreStillOneNote) {
+  for (int n = 1; n <= 3; ++n) {
+    stage(person(n));
+    stage(candidacy(n, n));
+  }
+  // Staged interleaved (as a source that lists interviews by date stages them): with two records
+  // a chunk, no candidacy's interviews lie within one chunk.
+  const std::vector<int> of_candidacy = {1, 2, 3, 1, 2, 3, 1};
+  for (std::size_t n = 0; n < of_candidacy.size(); ++n)
+    stage(interview(static_cast<int>(n + 1), of_candidacy[n]));
+  LoadStats stats = migrate_with_writers(2, 2);
+  EXPECT_EQ(stats.kinds["interview"].created, 3);
+  for (int c = 1; c <= 3; ++c) {
+    std::string note_key = key("candidacy", c) + "#interviews";
+    std::vector<fake::Received> notes = sink().received_for("interview", note_key);
+    ASSERT_EQ(notes.size(), 1u) << "one note for candidacy " << c;
+    std::size_t interviews =
+        static_cast<std::size_t>(std::count(of_candidacy.begin(), of_candidacy.end(), c));
+    const json::value* group = notes.front().item.if_contains("group");
+    EXPECT_EQ(group ? group->as_array().size() : 0u, interviews - 1)
+        << "every interview of candidacy " << c << " in its note";
+    std::string target = sink().objects.at({"interview", note_key});
+    for (std::size_t n = 0; n < of_candidacy.size(); ++n) {
+      if (of_candidacy[n] != c)
+        continue;
+      std::optional<LedgerEntry> covered =
+          row("interview", key("interview", static_cast<int>(n + 1)));
+      ASSERT_TRUE(covered) << n + 1;
+      EXPECT_EQ(covered->state, LedgerState::done);
+      EXPECT_EQ(covered->target_id, target);
+    }
+  }
+}
+
+TEST_F(LoadChunks, TheInterviewsHeldAtOnceStayBoundedWhateverTheirNumber) {
+  constexpr int kCandidacies = 100;
+  for (int n = 1; n <= kCandidacies; ++n) {
+    stage(person(n));
+    stage(candidacy(n, n));
+  }
+  for (int n = 1; n <= 2 * kCandidacies; ++n)
+    stage(interview(n, 1 + n % kCandidacies));  // two per candidacy, apart
+  LoadStats stats = migrate_with_writers(1, 4);
+  EXPECT_EQ(stats.kinds["interview"].created, kCandidacies);
+  EXPECT_LE(stats.peak_records_held, bound(4, 1, 2)) << "the interviews were read whole";
 }
 
 // Skip rules: the host applies them; a skipped record never reaches the sink.

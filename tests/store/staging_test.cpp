@@ -132,6 +132,27 @@ TEST_F(StagingTest, ChunksOfALimitReadTheKindOnceInOrder) {
   EXPECT_EQ(keys, (std::vector<std::string>{"n0", "n1", "n2", "n3", "n4", "n5", "n6"}));
 }
 
+TEST_F(StagingTest, GroupedIterationBringsAGroupsRecordsTogetherInInsertionOrder) {
+  // Interviews by candidacy, else by person (the first member present and not empty).
+  auto interview = [](const std::string& key, const std::string& candidacy,
+                      const std::string& person) {
+    std::string record = R"({"id":")" + key + R"(","person_key":")" + person + R"(")";
+    if (!candidacy.empty())
+      record += R"(,"candidacy_key":")" + candidacy + R"(")";
+    return RecordToStage{key, record + "}", "{}"};
+  };
+  std::vector<RecordToStage> staged = {interview("i1", "c2", "p2"), interview("i2", "c1", "p1"),
+                                       interview("i3", "", "p9"),   interview("i4", "c2", "p2"),
+                                       interview("i5", "c1", "p1"), interview("i6", "", "p9")};
+  store.put_batch("lever", "interviews", staged, {});
+  std::vector<std::string> keys;
+  std::int64_t last =
+      store.for_each({.kind = "interviews", .grouped_by = {"candidacy_key", "person_key"}},
+                     [&](const StagedRecord& record) { keys.push_back(record.source_key); });
+  EXPECT_EQ(keys, (std::vector<std::string>{"i2", "i5", "i1", "i4", "i3", "i6"}));
+  EXPECT_EQ(last, 6) << "the largest seq read";
+}
+
 TEST_F(StagingTest, IterationSeesASnapshotWhileWritesGoOn) {
   store.put_batch("lever", "notes", std::vector{person("n1", "a"), person("n2", "b")}, {});
   std::vector<std::string> seen;

@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
 #include <string>
 
 #include "services/store/sha256.hpp"
@@ -83,6 +84,16 @@ std::map<std::string, std::int64_t> collect_counts(sqlite::Statement& query) {
     counts[query.column_text(0)] = query.column_int(1);
   }
   return counts;
+}
+
+// Binds a query's kind (?1), after_seq (?2), source (?3, all when absent) and limit (?4).
+void bind_query(sqlite::Statement& select, const StagingQuery& query) {
+  select.bind(1, query.kind).bind(2, query.after_seq).bind(4, query.limit.value_or(-1));
+  if (query.source) {
+    select.bind(3, *query.source);
+  } else {
+    select.bind_null(3);
+  }
 }
 
 }  // namespace
@@ -190,20 +201,47 @@ sqlite::Database StagingStore::open_reader() const {
 std::int64_t StagingStore::for_each(const StagingQuery& query,
                                     const RecordCallback& callback) const {
   auto reader = open_reader();
-  auto select = reader.prepare("SELECT " ATSM_STAGING_COLUMNS
-                               " FROM staged_record WHERE kind = ?1 AND seq > ?2"
-                               " AND (?3 IS NULL OR source = ?3) ORDER BY seq LIMIT ?4");
-  select.bind(1, query.kind).bind(2, query.after_seq).bind(4, query.limit.value_or(-1));
-  if (query.source) {
-    select.bind(3, *query.source);
-  } else {
-    select.bind_null(3);
+  if (query.grouped_by.empty()) {
+    auto select = reader.prepare("SELECT " ATSM_STAGING_COLUMNS
+                                 " FROM staged_record WHERE kind = ?1 AND seq > ?2"
+                                 " AND (?3 IS NULL OR source = ?3) ORDER BY seq LIMIT ?4");
+    bind_query(select, query);
+    std::int64_t last_seq = query.after_seq;
+    while (select.step()) {
+      auto record = read_record(select);
+      last_seq = record.seq;
+      callback(record);
+    }
+    return last_seq;
   }
+  // Grouped: only (group, seq) is sorted, then each record is read by its seq (in the same
+  // snapshot), so the sort holds no record's content, in memory or in SQLite's temporary files.
+  // The group is the first of `grouped_by` present and not empty (JSON paths bound as ?5, ...).
+  std::string group = "coalesce(";
+  for (std::size_t i = 0; i < query.grouped_by.size(); ++i)
+    group += "nullif(json_extract(record_json, ?" + std::to_string(5 + i) + "), ''), ";
+  group += "'')";
+  auto order = reader.prepare(
+      "SELECT seq FROM staged_record WHERE kind = ?1 AND seq > ?2"
+      " AND (?3 IS NULL OR source = ?3) ORDER BY " +
+      group + ", seq LIMIT ?4");
+  bind_query(order, query);
+  for (std::size_t i = 0; i < query.grouped_by.size(); ++i)
+    order.bind(static_cast<int>(5 + i), "$." + query.grouped_by[i]);
+  auto by_seq = reader.prepare("SELECT " ATSM_STAGING_COLUMNS " FROM staged_record WHERE seq = ?1");
   std::int64_t last_seq = query.after_seq;
-  while (select.step()) {
-    auto record = read_record(select);
-    last_seq = record.seq;
-    callback(record);
+  while (order.step()) {
+    std::optional<StagedRecord> record;
+    {
+      sqlite::ScopedReset reset(by_seq);
+      by_seq.bind(1, order.column_int(0));
+      if (by_seq.step())
+        record = read_record(by_seq);
+    }
+    if (!record)
+      continue;
+    last_seq = std::max(last_seq, record->seq);
+    callback(*record);
   }
   return last_seq;
 }

@@ -42,6 +42,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "services/store/sqlite.hpp"
 
@@ -80,6 +81,11 @@ struct StagingQuery {
   std::optional<std::string> source = std::nullopt;  // all sources when absent
   std::int64_t after_seq = 0;  // only records with a larger seq (to resume a stream)
   std::optional<std::int64_t> limit = std::nullopt;  // at most this many records (a chunk)
+  // When given, the records come grouped: sorted by the first of these top-level members of the
+  // canonical record that is present and not empty, then by seq. Records that share that value
+  // are contiguous, so a reader may end a chunk at a group's end. One sort of the kind's group
+  // values and seqs (no content), which SQLite spills to a temporary file past its cache.
+  std::vector<std::string> grouped_by = {};
 };
 
 // Thread-safe. Writes are serialised; iterations read a consistent snapshot on their own
@@ -102,8 +108,9 @@ class StagingStore {
   std::optional<StagedRecord> get(std::string_view source, std::string_view kind,
                                   std::string_view source_key) const;
 
-  // Streams the records matching `query` in insertion order. Returns the last seq seen
-  // (query.after_seq when none), to pass as after_seq to continue later.
+  // Streams the records matching `query` in insertion order (or grouped, see StagingQuery).
+  // Returns the last seq seen (query.after_seq when none), to pass as after_seq to continue later
+  // (the largest seq seen when grouped).
   std::int64_t for_each(const StagingQuery& query, const RecordCallback& callback) const;
 
   // Records per kind, of all sources or of one.
