@@ -389,11 +389,6 @@ class Loader {
     for (auto& [group, whole] : into.waiting_groups)
       for (const std::string& member : whole.members)
         postpone(kind, member, whole.waits);
-    if (nested(kind)) {
-      std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
-        return a.record.contains("parent_key") < b.record.contains("parent_key");
-      });
-    }
     return items;
   }
 
@@ -411,6 +406,11 @@ class Loader {
     store::StagingQuery query{kind, session_.options().source, after_seq,
                               grouped.empty() ? limit : std::nullopt, grouped};
     int64_t rows = 0;
+    if (nested(kind)) {
+      int64_t last_seq = collect_parents_first(kind, query, into, rows, kind_complete);
+      chunk_read(collected(kind, into), rows, true);
+      return last_seq;
+    }
     std::string group;  // of the record read last (grouped kinds)
     int64_t last_seq = session_.staging().for_each(query, [&](const store::StagedRecord& staged) {
       if (!grouped.empty()) {
@@ -448,7 +448,45 @@ class Loader {
     return {};
   }
 
+  // Kinds whose records may have a parent of their own kind (`parent_key`).
   static bool nested(const std::string& kind) { return kind == "department" || kind == "office"; }
+
+  // Takes a nested kind's records parents first, at any depth (they are few: read whole). A child
+  // taken after its parent waits for the parent's write to be final (WritesInFlight), so each
+  // level's records are written at once, and a parent's slow write holds up its own children
+  // only, not its siblings nor the kinds loaded after it.
+  int64_t collect_parents_first(const std::string& kind, const store::StagingQuery& query,
+                                Collecting& into, int64_t& rows, bool kind_complete) {
+    std::vector<store::StagedRecord> records;
+    std::map<std::string, std::string> parent_of;
+    int64_t last_seq = session_.staging().for_each(query, [&](const store::StagedRecord& staged) {
+      parent_of[staged.source_key] =
+          text(json::parse(staged.record_json).as_object(), "parent_key");
+      records.push_back(staged);
+    });
+    auto depth = [&](const std::string& key) {
+      std::size_t levels = 0;
+      // A chain longer than the kind loops: it ends there (the loop waits as a cycle does).
+      for (auto at = parent_of.find(key);
+           at != parent_of.end() && !at->second.empty() && levels <= parent_of.size();
+           at = parent_of.find(at->second))
+        ++levels;
+      return levels;
+    };
+    std::map<std::string, std::size_t> depths;
+    for (const auto& [key, parent] : parent_of)
+      depths[key] = depth(key);
+    std::stable_sort(records.begin(), records.end(),
+                     [&](const store::StagedRecord& a, const store::StagedRecord& b) {
+                       return depths[a.source_key] < depths[b.source_key];
+                     });
+    for (const store::StagedRecord& staged : records) {
+      ++rows;
+      if (!handled_.contains(staged.source_key))
+        take(kind, staged, into, kind_complete, false);
+    }
+    return last_seq;
+  }
 
   // A file's candidate (its person's target) and bytes; "" when either is unknown.
   std::string file_content_key(const json::object& record) {
@@ -639,8 +677,6 @@ class Loader {
       std::lock_guard lock(pool_mutex_);
       kind_runs_[kind].progress = std::make_unique<Progress>(fmt::format("load {}", kind), 0);
     }
-    if (nested(kind))
-      drain();  // parents are written one at a time, in order, by themselves
     int64_t cursor = 0;
     const std::optional<int64_t> limit =
         chunked(kind) ? std::optional<int64_t>(options_.chunk_records) : std::nullopt;
@@ -808,10 +844,9 @@ class Loader {
   }
 
   // Queues `pending` for the writers, waiting while the queue is full (what is read ahead stays
-  // bounded); the kinds that nest go one item at a time, each written before the next. While it
-  // waits, postponed records whose wait ended are taken again. `ahead`: records taken again go
-  // before new work, in order, without waiting for room (they were read before, and the queue's
-  // new work waits behind them anyway).
+  // bounded). While it waits, postponed records whose wait ended are taken again. `ahead`: records
+  // taken again go before new work, in order, without waiting for room (they were read before, and
+  // the queue's new work waits behind them anyway).
   void enqueue(const std::string& kind, std::deque<Item>& pending, bool ahead = false) {
     const std::size_t capacity =
         static_cast<std::size_t>(std::max<int64_t>(options_.chunk_records, 64));
@@ -845,8 +880,6 @@ class Loader {
       }
       if (retake)
         take_ready_again();
-      if (nested(kind))
-        drain();
     }
   }
 
@@ -952,8 +985,7 @@ class Loader {
           if (fatal_ || abandoning_ || queue_.empty())
             return;
           kind = queue_.front().kind;
-          std::size_t take =
-              nested(kind) ? 1 : batch_take(queue_.size(), allowed_, options_.batch_size);
+          std::size_t take = batch_take(queue_.size(), allowed_, options_.batch_size);
           // One kind per call to the sink.
           while (!queue_.empty() && batch.size() < take && queue_.front().kind == kind) {
             batch.push_back(std::move(queue_.front().item));

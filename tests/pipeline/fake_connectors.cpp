@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <optional>
+#include <thread>
 
 namespace atsm::testing::fake {
 namespace {
@@ -75,6 +76,12 @@ class FakeSink : public sdk::Sink {
         s.hold_met[{kind, key}] = received_changed().wait_for(lock, std::chrono::seconds(20), [&] {
           return !s.received_for(awaited.first, awaited.second).empty();
         });
+      }
+      if (s.write_latency.count() > 0) {
+        auto latency = s.write_latency;
+        lock.unlock();
+        std::this_thread::sleep_for(latency);
+        lock.lock();
       }
       results.push_back(answer(s, kind, item));
       s.events.push_back("answered " + kind + " " + key);
@@ -179,7 +186,8 @@ const atsm_connector* source_entry(uint32_t host_abi_version) {
       .name = kSourceName,
       .version = "1.0.0",
       .description = "test source: emits what the test scripts",
-      .source_kinds_json = R"(["job","person","candidacy","note","interview","offer","file"])",
+      .source_kinds_json =
+          R"(["department","job","person","candidacy","note","interview","offer","file"])",
   });
   return &table;
 }
@@ -192,7 +200,8 @@ const atsm_connector* sink_entry(uint32_t host_abi_version) {
       .version = "1.0.0",
       .description = "test sink: answers as the test scripts",
       .capabilities = ATSM_CAP_FIND,
-      .sink_kinds_json = R"(["job","person","candidacy","note","interview","offer","file"])",
+      .sink_kinds_json =
+          R"(["department","job","person","candidacy","note","interview","offer","file"])",
   });
   return &table;
 }

@@ -8,6 +8,7 @@
 #include <atsmigrate/connector.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -71,6 +72,8 @@ struct Script {
   // happened is recorded in `hold_met`. A write the vendor stalls, made deterministic.
   std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> hold_until;
   std::map<std::pair<std::string, std::string>, bool> hold_met;
+  // How long the sink takes to answer each item (none by default), as a vendor's latency.
+  std::chrono::milliseconds write_latency{0};
   // "handed <kind> <key>" as each item reaches the sink, "answered <kind> <key>" as its answer
   // goes out, in the order they happened.
   std::vector<std::string> events;

@@ -411,6 +411,12 @@ TEST_F(WritesAcrossKinds, ARecordThatWaitedGoesAheadOfTheWorkQueuedMeanwhile) {
   for (int n = 1; n <= kNotes; ++n)
     stage(note(n, 2 + n % 5));
   hold("person", key("person", 1), "note", key("note", 10));
+  {
+    // Each answer takes a moment, as a vendor's does: the record taken again must get ahead of
+    // fifty queued notes, not win a race against writers answering in microseconds.
+    std::lock_guard lock(fake::mutex());
+    sink().write_latency = std::chrono::milliseconds(5);
+  }
   migrate_with_writers(2, 64);  // the notes queued in one read
   EXPECT_TRUE((sink().hold_met[{"person", key("person", 1)}]));
   std::ptrdiff_t owner = event("answered person " + key("person", 1));
@@ -422,6 +428,48 @@ TEST_F(WritesAcrossKinds, ARecordThatWaitedGoesAheadOfTheWorkQueuedMeanwhile) {
   ASSERT_EQ(sink().received_for("candidacy", key("candidacy", 1)).size(), 1u);
   EXPECT_EQ(ref(sink().received_for("candidacy", key("candidacy", 1)).front(), key("person", 1)),
             sink().objects.at({"person", key("person", 1)}));
+}
+
+// Departments nest (parent_key). Each waits for its own parent's write only: a parent whose write
+// hangs holds up neither its siblings nor the kinds loaded after departments, and a child (staged
+// before its parent here) goes with its parent's target.
+TEST_F(WritesAcrossKinds, ANestedRecordWaitsForItsParentOnlyNotForTheWholeKind) {
+  auto department = [](int n, int parent) {
+    json::object record{{"kind", "department"},
+                        {"source", fake::kSourceName},
+                        {"source_key", key("department", n)},
+                        {"name", "Department " + std::to_string(n)}};
+    if (parent > 0)
+      record["parent_key"] = key("department", parent);
+    return record;
+  };
+  stage(department(4, 3));  // grandchild, staged first
+  stage(department(3, 1));
+  stage(department(2, 0));
+  stage(department(1, 0));
+  for (int n = 1; n <= 3; ++n)
+    stage(person(n));
+  // Department 1's write hangs until person 3 reaches the sink.
+  hold("department", key("department", 1), "person", key("person", 3));
+  LoadStats stats = migrate_with_writers(3);
+  EXPECT_TRUE((sink().hold_met[{"department", key("department", 1)}]))
+      << "the persons waited for the hanging department";
+  EXPECT_EQ(stats.kinds["department"].created, 4);
+  EXPECT_EQ(stats.kinds["person"].created, 3);
+  std::ptrdiff_t parent = event("answered department " + key("department", 1));
+  ASSERT_GE(parent, 0);
+  EXPECT_LT(event("answered department " + key("department", 2)), parent)
+      << "its sibling was written while it hung";
+  std::ptrdiff_t child = event("handed department " + key("department", 3));
+  EXPECT_GT(child, parent);
+  EXPECT_GT(event("handed department " + key("department", 4)),
+            event("answered department " + key("department", 3)));
+  for (int n : {3, 4}) {
+    std::vector<fake::Received> handed = sink().received_for("department", key("department", n));
+    ASSERT_EQ(handed.size(), 1u);
+    std::string parent_key = key("department", n == 3 ? 1 : 3);
+    EXPECT_EQ(ref(handed.front(), parent_key), sink().objects.at({"department", parent_key}));
+  }
 }
 
 TEST_F(WritesAcrossKinds, AnInterviewGroupWaitingForItsCandidacyIsStillOneWrite) {
