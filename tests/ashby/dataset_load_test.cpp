@@ -726,18 +726,22 @@ TEST(AshbyDatasetLoad, StalledReadsAreCutAndAskedAgainStalledWritesWaitedOutAndT
   run_load(h, kStallPersons, truth, stats);
   expect_matches_truth(h, truth);
   EXPECT_EQ(stats.ambiguous, 0) << "a stalled write was cut";
-  // Reads under the same stalls answer what Ashby holds (its state, read past the faults).
-  int read_back = 0;
+  // Reads under the same stalls answer what Ashby holds (its state, read past the faults). Read
+  // six times: the load itself reads little (the catalog once, lookups), and at 5 % the stalls
+  // must hit some reads for the cut below to be shown (~130 reads: none hit once in 1,000 runs).
   const json::object state = h.state();
-  for (const auto& value : state.at("candidates").as_array()) {
-    const json::object& held = value.as_object();
-    const auto back = h.sink().read_back("person", std::string(held.at("id").as_string()));
-    ASSERT_TRUE(back.has_value()) << held.at("id");
-    EXPECT_EQ(back->at("name"), held.at("name"));
-    EXPECT_EQ(back->at("emails").as_array().size(), held.at("emails").as_array().size());
-    ++read_back;
+  for (int pass = 0; pass < 6; ++pass) {
+    int read_back = 0;
+    for (const auto& value : state.at("candidates").as_array()) {
+      const json::object& held = value.as_object();
+      const auto back = h.sink().read_back("person", std::string(held.at("id").as_string()));
+      ASSERT_TRUE(back.has_value()) << held.at("id");
+      EXPECT_EQ(back->at("name"), held.at("name"));
+      EXPECT_EQ(back->at("emails").as_array().size(), held.at("emails").as_array().size());
+      ++read_back;
+    }
+    EXPECT_EQ(read_back, truth.at("counts").at("candidate").as_int64());
   }
-  EXPECT_EQ(read_back, truth.at("counts").at("candidate").as_int64());
 
   const auto is_read = [](const std::string& path) {
     return path.ends_with(".list") || path.ends_with(".info") || path.ends_with(".search");
