@@ -414,13 +414,12 @@ class Loader {
     std::string group;  // of the record read last (grouped kinds)
     int64_t last_seq = session_.staging().for_each(query, [&](const store::StagedRecord& staged) {
       if (!grouped.empty()) {
-        std::string next = group_value(json::parse(staged.record_json).as_object(), grouped);
-        if (limit && rows >= *limit && next != group) {
+        if (limit && rows >= *limit && staged.group != group) {
           chunk_read(collected(kind, into), rows, false);
           into = Collecting{};
           rows = 0;
         }
-        group = std::move(next);
+        group = staged.group;
       }
       ++rows;
       if (handled_.contains(staged.source_key))
@@ -436,15 +435,6 @@ class Loader {
   static std::vector<std::string> grouped_by(const std::string& kind) {
     if (kind == "interview")
       return {"candidacy_key", "person_key"};
-    return {};
-  }
-
-  // As the staging store sorts by (StagingQuery::grouped_by).
-  static std::string group_value(const json::object& record,
-                                 const std::vector<std::string>& members) {
-    for (const std::string& member : members)
-      if (std::string value = text(record, member.c_str()); !value.empty())
-        return value;
     return {};
   }
 
@@ -473,17 +463,15 @@ class Loader {
         ++levels;
       return levels;
     };
-    std::map<std::string, std::size_t> depths;
-    for (const auto& [key, parent] : parent_of)
-      depths[key] = depth(key);
-    std::stable_sort(records.begin(), records.end(),
-                     [&](const store::StagedRecord& a, const store::StagedRecord& b) {
-                       return depths[a.source_key] < depths[b.source_key];
-                     });
-    for (const store::StagedRecord& staged : records) {
+    std::vector<std::pair<std::size_t, const store::StagedRecord*>> by_depth;
+    for (const store::StagedRecord& staged : records)
+      by_depth.emplace_back(depth(staged.source_key), &staged);
+    std::stable_sort(by_depth.begin(), by_depth.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [ignored, staged] : by_depth) {
       ++rows;
-      if (!handled_.contains(staged.source_key))
-        take(kind, staged, into, kind_complete, false);
+      if (!handled_.contains(staged->source_key))
+        take(kind, *staged, into, kind_complete, false);
     }
     return last_seq;
   }

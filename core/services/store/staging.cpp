@@ -221,10 +221,9 @@ std::int64_t StagingStore::for_each(const StagingQuery& query,
   for (std::size_t i = 0; i < query.grouped_by.size(); ++i)
     group += "nullif(json_extract(record_json, ?" + std::to_string(5 + i) + "), ''), ";
   group += "'')";
-  auto order = reader.prepare(
-      "SELECT seq FROM staged_record WHERE kind = ?1 AND seq > ?2"
-      " AND (?3 IS NULL OR source = ?3) ORDER BY " +
-      group + ", seq LIMIT ?4");
+  auto order = reader.prepare("SELECT seq, " + group +
+                              " AS grp FROM staged_record WHERE kind = ?1 AND seq > ?2"
+                              " AND (?3 IS NULL OR source = ?3) ORDER BY grp, seq LIMIT ?4");
   bind_query(order, query);
   for (std::size_t i = 0; i < query.grouped_by.size(); ++i)
     order.bind(static_cast<int>(5 + i), "$." + query.grouped_by[i]);
@@ -240,6 +239,7 @@ std::int64_t StagingStore::for_each(const StagingQuery& query,
     }
     if (!record)
       continue;
+    record->group = order.column_text(1);
     last_seq = std::max(last_seq, record->seq);
     callback(*record);
   }

@@ -68,6 +68,9 @@ struct StagedRecord {
   std::string raw_json;
   std::string staged_at;
   std::string updated_at;
+  // A grouped read's group of the record (StagingQuery::grouped_by), so the reader need not
+  // parse the record to find where a group ends; empty in other reads.
+  std::string group;
 };
 
 struct BatchResult {
