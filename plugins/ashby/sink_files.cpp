@@ -79,6 +79,10 @@ std::set<std::string> AshbySink::file_ids_before_upload(const std::string& candi
   return file_ids_seen_[candidate_id];
 }
 
+std::mutex& AshbySink::upload_lock(const std::string& candidate_id) {
+  return upload_locks_[std::hash<std::string>{}(candidate_id) % upload_locks_.size()];
+}
+
 // The uploaded file among the candidate's file handles after uploadResume/uploadFile. The spec
 // promises only that the answer is the candidate (sandbox/validator/ashby-api-openapi.extract.json:
 // results is candidate.info's, with fileHandles [{id, name, handle}] and resumeFileHandle); a file
@@ -86,10 +90,6 @@ std::set<std::string> AshbySink::file_ids_before_upload(const std::string& candi
 // the new file is the id that was not there before, of the file's name (the resume handle for a
 // resume); when another upload to the same candidate raced this one, the bytes behind each
 // candidate decide.
-std::mutex& AshbySink::upload_lock(const std::string& candidate_id) {
-  return upload_locks_[std::hash<std::string>{}(candidate_id) % upload_locks_.size()];
-}
-
 std::string AshbySink::uploaded_file_id(const std::string& candidate_id, const object& candidate,
                                         const std::set<std::string>& before,
                                         const model::File& file, bool resume) {
