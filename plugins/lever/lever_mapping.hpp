@@ -74,8 +74,10 @@ class ContactAggregate {
   const std::vector<std::string>& opportunity_ids() const { return opportunity_ids_; }
 
  private:
-  boost::json::value contact_;  // the expanded contact object, or null
-  boost::json::object newest_;  // what to_person takes from the newest opportunity
+  // Kept serialized: an aggregate lives for every contact of the account at once until the walk
+  // ends, and a parsed boost::json tree takes several times its text (bench/scale, issue 22).
+  std::string contact_;  // the expanded contact object, or empty
+  std::string newest_;   // what to_person takes from the newest opportunity, or empty
   bool has_newest_ = false;
   std::optional<std::int64_t> newest_created_;
   std::optional<std::int64_t> earliest_created_;

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
 #include <atsmigrate/model/email.hpp>
 
 #include "lever_mapping_fields.hpp"
@@ -45,19 +48,19 @@ void ContactAggregate::add_opportunity(const json::object& opportunity) {
   std::optional<std::int64_t> created = f.millis("createdAt");
   if (const json::value* contact = opportunity.if_contains("contact");
       contact && contact->is_object())
-    contact_ = *contact;
+    contact_ = json::serialize(*contact);
   bool newer = !has_newest_ || (created && (!newest_created_ || *created > *newest_created_));
   if (newer) {
-    // Only what to_person takes from it (the person fields, the owner, the anonymized flag): an
-    // aggregate lives for every contact of the account at once, and a whole opportunity is
-    // many times that.
-    newest_.clear();
+    // Only what to_person takes from it (the person fields, the owner, the anonymized flag): a
+    // whole opportunity is many times that.
+    json::object newest;
     for (const char* key : kPersonFieldsOfOpportunity)
       if (const json::value* value = opportunity.if_contains(key))
-        newest_[key] = *value;
+        newest[key] = *value;
     for (const char* key : {"owner", "isAnonymized"})
       if (const json::value* value = opportunity.if_contains(key))
-        newest_[key] = *value;
+        newest[key] = *value;
+    newest_ = json::serialize(newest);
     has_newest_ = true;
     newest_created_ = created;
   }
@@ -159,11 +162,14 @@ model::Record ContactAggregate::to_person(const std::string& contact_id) const {
   // The raw record is the contact as Lever shows it, plus the opportunity-level person fields
   // (links live only there) of the newest opportunity.
   json::object raw;
-  if (contact_.is_object())
-    raw = contact_.as_object();
+  if (!contact_.empty())
+    raw = json::parse(contact_).as_object();
+  json::object newest;
+  if (!newest_.empty())
+    newest = json::parse(newest_).as_object();
   for (const char* key : kPersonFieldsOfOpportunity)
-    if (!raw.contains(key) && newest_.contains(key))
-      raw[key] = newest_.at(key);
+    if (!raw.contains(key) && newest.contains(key))
+      raw[key] = newest.at(key);
   json::value raw_value(raw);
   auto person = start_record<model::Person>(raw_value, "contact", contact_id);
   if (contact_id.empty())
@@ -227,9 +233,9 @@ model::Record ContactAggregate::to_person(const std::string& contact_id) const {
   person.anonymized = f.boolean("isAnonymized");
   person.tags.assign(tags_.begin(), tags_.end());
   if (has_newest_) {
-    json::value newest(newest_);
+    json::value newest_value(std::move(newest));
     ValidationErrors ignored;
-    Fields opportunity(newest, ignored);
+    Fields opportunity(newest_value, ignored);
     person.owner_user_key = user_key(opportunity.ref_id("owner"));
     if (!person.anonymized)
       person.anonymized = opportunity.boolean("isAnonymized");

@@ -43,38 +43,41 @@ void LeverSource::read_persons(const json::object& position, sdk::Emitter& emitt
                    aggregate);
     }
   }
-  std::vector<std::string> pending;  // contacts still to emit, in id order
-  for (const auto& [id, aggregate_of] : contacts)
-    if (after_contact.empty() || id > after_contact)
-      pending.push_back(id);
-  for (std::size_t start = 0; start < pending.size() || start == 0; start += kBatchSize) {
-    std::size_t end = std::min(pending.size(), start + kBatchSize);
-    add_resumes(contacts, pending, start, end);
+  // Emitted in id order, batch by batch; a batch's aggregates are dropped once it is emitted, so
+  // resumes read for it do not pile up behind it.
+  contacts.erase(contacts.begin(),
+                 after_contact.empty() ? contacts.begin() : contacts.upper_bound(after_contact));
+  do {
+    std::vector<std::string> ids;
+    for (auto it = contacts.begin(); it != contacts.end() && ids.size() < kBatchSize; ++it)
+      ids.push_back(it->first);
+    add_resumes(contacts, ids);
     std::vector<model::Record> batch;
-    for (std::size_t i = start; i < end; ++i)
-      batch.push_back(contacts.at(pending[i]).to_person(pending[i]));
+    for (const std::string& id : ids) {
+      batch.push_back(contacts.at(id).to_person(id));
+      contacts.erase(id);
+    }
     emit(emitter, "person", batch,
-         end < pending.size()
-             ? kCheckpoints.write({{"snapshot", snapshot}, {"after_contact", pending[end - 1]}})
-             : "");
-  }
+         contacts.empty()
+             ? ""
+             : kCheckpoints.write({{"snapshot", snapshot}, {"after_contact", ids.back()}}));
+  } while (!contacts.empty());
 }
 
-// The work history and schools of the resumes (parsedData) of the contacts pending[start, end):
+// The work history and schools of the resumes (parsedData) of the contacts `ids`:
 // no opportunity list carries resumes, so it is GET /opportunities/:id/resumes, one call per
 // opportunity (docs/vendors/lever.md §4), by as many workers as child lists, batch by batch so a
 // crash loses at most one batch of them.
 void LeverSource::add_resumes(std::map<std::string, ContactAggregate>& contacts,
-                              const std::vector<std::string>& pending, std::size_t start,
-                              std::size_t end) {
+                              const std::vector<std::string>& ids) {
   std::vector<std::pair<std::string, std::string>> todo;  // (contact, opportunity)
-  for (std::size_t i = start; i < end; ++i) {
-    const ContactAggregate& contact = contacts.at(pending[i]);
+  for (const std::string& id : ids) {
+    const ContactAggregate& contact = contacts.at(id);
     // An anonymized (GDPR) contact's work history is not read.
-    if (std::get<model::Person>(contact.to_person(pending[i])).anonymized.value_or(false))
+    if (std::get<model::Person>(contact.to_person(id)).anonymized.value_or(false))
       continue;
     for (const std::string& opportunity : contact.opportunity_ids())
-      todo.emplace_back(pending[i], opportunity);
+      todo.emplace_back(id, opportunity);
   }
   // Added in (contact, opportunity id) order whatever order the walk or the workers took, so a
   // person's history reads the same on every run.

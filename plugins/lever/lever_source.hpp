@@ -139,7 +139,7 @@ class LeverSource : public sdk::Source {
   // ---- lever_opportunity_reads.cpp: persons and candidacies ------------------------------------
   void read_persons(const json::object& position, sdk::Emitter& emitter);
   void add_resumes(std::map<std::string, ContactAggregate>& contacts,
-                   const std::vector<std::string>& pending, std::size_t start, std::size_t end);
+                   const std::vector<std::string>& ids);
   void read_candidacies(const json::object& position, sdk::Emitter& emitter);
   void report_deleted_opportunities();
 
