@@ -245,11 +245,16 @@ bool GreenhouseServer::is_write(const httplib::Request&) const {
   return false;
 }
 
+// An injected 429 is the key's window spent elsewhere (another integration on the same
+// credential): it names that window's reset, as a real refusal does (docs/vendors/greenhouse.md
+// §4: X-RateLimit-Reset epoch seconds, Retry-After seconds), scaled with the window, so a client
+// that honours both waits what the scaled vendor says, not an unscaled 30 s.
 void GreenhouseServer::write_fault_429(httplib::Response& response) {
+  FixedWindow::Result window = window_.peek(credentials_.greenhouse_client_id);
   response.set_header("X-RateLimit-Limit", std::to_string(kWindowLimit));
   response.set_header("X-RateLimit-Remaining", "0");
-  response.set_header("X-RateLimit-Reset", std::to_string(now_ms() / 1000 + 30));
-  response.set_header("Retry-After", "1");
+  response.set_header("X-RateLimit-Reset", std::to_string(window.reset_epoch_s));
+  response.set_header("Retry-After", retry_after_text(window.reset_in_s));
   set_json(response, 429, gh_error("Rate limit exceeded"));
 }
 

@@ -189,29 +189,47 @@ bool TokenBucket::take(const std::string& key, double& retry_after_s) {
   return false;
 }
 
-FixedWindow::Result FixedWindow::take(const std::string& key) {
-  std::lock_guard lock(mutex_);
-  std::int64_t now = now_ms();
-  auto window = static_cast<std::int64_t>(window_ms_);
-  auto& [start, used] = windows_[key];
-  if (start == 0 || now >= start + window) {
+std::pair<std::int64_t, int>& FixedWindow::current_locked(const std::string& key,
+                                                          std::int64_t now) {
+  auto& window = windows_[key];
+  auto& [start, used] = window;
+  if (start == 0 || now >= start + static_cast<std::int64_t>(window_ms_)) {
     start = now;  // windows run from the key's first request, so a test never straddles one
     used = 0;
   }
-  std::int64_t reset_ms = start + window;
+  return window;
+}
+
+FixedWindow::Result FixedWindow::result_locked(std::int64_t start, int used,
+                                               std::int64_t now) const {
+  std::int64_t reset_ms = start + static_cast<std::int64_t>(window_ms_);
   Result result{};
   result.limit = limit_;
   result.reset_epoch_s = (reset_ms + 999) / 1000;
   result.retry_after_s = static_cast<int>(std::max<std::int64_t>(1, (reset_ms - now + 999) / 1000));
-  if (used >= limit_) {
-    result.allowed = false;
-    result.remaining = 0;
-    return result;
-  }
-  ++used;
-  result.allowed = true;
-  result.remaining = limit_ - used;
+  result.reset_in_s = static_cast<double>(reset_ms - now) / 1000.0;
+  result.allowed = used < limit_;
+  result.remaining = std::max(0, limit_ - used);
   return result;
+}
+
+FixedWindow::Result FixedWindow::take(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  std::int64_t now = now_ms();
+  auto& [start, used] = current_locked(key, now);
+  if (used >= limit_)
+    return result_locked(start, used, now);
+  ++used;
+  Result result = result_locked(start, used, now);
+  result.allowed = true;  // this request took the last of the window, if it was the last
+  return result;
+}
+
+FixedWindow::Result FixedWindow::peek(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  std::int64_t now = now_ms();
+  auto& [start, used] = current_locked(key, now);
+  return result_locked(start, used, now);
 }
 
 namespace {

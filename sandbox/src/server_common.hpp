@@ -122,10 +122,18 @@ class FixedWindow {
     int remaining;
     std::int64_t reset_epoch_s;
     int retry_after_s;
+    double reset_in_s;  // exact, for a scaled run's fractional Retry-After
   };
   Result take(const std::string& key);
+  // The key's current window (one starting now if none runs), without taking from it: the
+  // reset a refusal names.
+  Result peek(const std::string& key);
 
  private:
+  // The key's window as of `now`, a new one once the last has ended (mutex_ held).
+  std::pair<std::int64_t, int>& current_locked(const std::string& key, std::int64_t now);
+  Result result_locked(std::int64_t start, int used, std::int64_t now) const;
+
   std::mutex mutex_;
   std::map<std::string, std::pair<std::int64_t, int>> windows_;  // key -> (window start ms, used)
   int limit_;

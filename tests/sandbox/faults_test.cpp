@@ -105,12 +105,22 @@ TEST(SandboxFaults, RateLimitFaultsComeInStormsAtTheConfiguredRate) {
   }
 }
 
-TEST(SandboxFaults, RateLimitStormsAnswer429) {
+// An injected Greenhouse 429 names the reset of the key's window, which --rate-scale shortens
+// (30 s / 1000 here): a client honouring it waits the scaled window, not 30 real seconds.
+TEST(SandboxFaults, RateLimitStormsAnswer429WithTheScaledWindowsReset) {
   Sandbox sandbox(fault_options(Vendor::greenhouse, "rate_limit", 1.0));
   sandbox.start();
   auto response = http(sandbox.endpoints().greenhouse_url + "/v3/users");
   EXPECT_EQ(response.status, 429);
-  EXPECT_FALSE(response.header("retry-after").empty());
+  EXPECT_EQ(response.header("x-ratelimit-remaining"), "0");
+  ASSERT_FALSE(response.header("retry-after").empty());
+  EXPECT_GT(std::stod(response.header("retry-after")), 0.0);
+  EXPECT_LE(std::stod(response.header("retry-after")), 0.030);
+  auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  ASSERT_FALSE(response.header("x-ratelimit-reset").empty());
+  EXPECT_LE(std::stoll(response.header("x-ratelimit-reset")), now_s + 1);
 }
 
 TEST(SandboxFaults, ResetDropsTheConnectionWithoutAResponse) {
