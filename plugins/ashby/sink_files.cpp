@@ -17,9 +17,7 @@ std::optional<std::string> AshbySink::find_file(const WriteItem& item) {
     // no read is needed to know it.
     if (auto it = files_.find({candidate_id, *file.sha256}); it != files_.end())
       return it->second;
-    for (const auto& [identity, file_id] : files_)
-      if (identity.first == candidate_id)
-        owned.insert(file_id);
+    owned = files_uploaded_to(candidate_id);
   }
   object candidate =
       as_object(client_.results("candidate.info", object{{"id", candidate_id}}, CallKind::read),
@@ -79,6 +77,16 @@ std::set<std::string> AshbySink::file_ids_before_upload(const std::string& candi
   return file_ids_seen_[candidate_id];
 }
 
+// The ids of the files this instance put onto the candidate (mutex_ held): its entries are
+// adjacent in files_, so this is not a walk over every file of the run.
+std::set<std::string> AshbySink::files_uploaded_to(const std::string& candidate_id) const {
+  std::set<std::string> ids;
+  for (auto it = files_.lower_bound({candidate_id, std::string()});
+       it != files_.end() && it->first.first == candidate_id; ++it)
+    ids.insert(it->second);
+  return ids;
+}
+
 std::mutex& AshbySink::upload_lock(const std::string& candidate_id) {
   return upload_locks_[std::hash<std::string>{}(candidate_id) % upload_locks_.size()];
 }
@@ -118,9 +126,7 @@ std::string AshbySink::uploaded_file_id(const std::string& candidate_id, const o
   std::set<std::string> claimed;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [identity, file_id] : files_)
-      if (identity.first == candidate_id)
-        claimed.insert(file_id);
+    claimed = files_uploaded_to(candidate_id);
   }
   for (const auto& [id, handle] : fresh)
     if (claimed.count(id) == 0 && client_.download_sha256(handle) == file.sha256.value_or(""))
