@@ -1072,6 +1072,37 @@ TEST_F(StepSequence, MigrateExtractsBesideTheLoadThenPlansLoadsAndTimesTheRun) {
   EXPECT_EQ(sink().created, 2);
 }
 
+// A kind written while the source still reads it: what a pass took is not taken again by the
+// kind's last pass, and what the source could not fetch at first is taken then, once, as the
+// source finally staged it.
+TEST_F(StepSequence, AKindWrittenWhileItIsReadIsWrittenOnceRecordByRecord) {
+  stage(person(1));
+  stage(note(1, 1));
+  json::object unfetched = note(2, 1);
+  unfetched["fetch_failure"] = "the storage answered 503";
+  stage(unfetched);
+  {
+    std::lock_guard lock(fake::mutex());
+    // The source fetches note 2 on its second try, and finds note 3, once note 1 is written.
+    fake::script().later_batch["note"] = {json::array{note(2, 1), note(3, 1)},
+                                          {"note", key("note", 1)}};
+  }
+  atsm::pipeline::StepResult result = run("migrate");
+  ASSERT_TRUE(result.load);
+  auto event = [](const std::string& what) {
+    const std::vector<std::string>& events = sink().events;
+    return std::find(events.begin(), events.end(), what) - events.begin();
+  };
+  EXPECT_LT(event("handed note " + key("note", 1)), event("staged later note"))
+      << "the notes were not written while they were read";
+  for (int n = 1; n <= 3; ++n)
+    EXPECT_EQ(sink().received_for("note", key("note", n)).size(), 1u) << "note " << n;
+  EXPECT_EQ(result.load->kinds["note"].created, 3);
+  EXPECT_EQ(result.load->kinds["note"].failed, 0);
+  EXPECT_EQ(result.load->kinds["note"].unchanged, 0) << "a note was taken twice";
+  EXPECT_LE(result.load->peak_keys_remembered, 1u);
+}
+
 TEST_F(StepSequence, ExtractStagesAndStops) {
   stage(person(1));
   atsm::pipeline::StepResult result = run("extract");
