@@ -23,6 +23,7 @@
 #include "pipeline/reasons.hpp"
 #include "pipeline/record_text.hpp"
 #include "pipeline/references.hpp"
+#include "services/store/scratch_map.hpp"
 #include "services/store/sha256.hpp"
 
 namespace atsm::pipeline {
@@ -58,7 +59,9 @@ class Loader {
         plan_(plan),
         options_(options),
         scope_(session.ledger_scope()),
-        verbatim_((session.sink_plugin().descriptor().capabilities & ATSM_CAP_VERBATIM) != 0) {}
+        verbatim_((session.sink_plugin().descriptor().capabilities & ATSM_CAP_VERBATIM) != 0),
+        file_targets_(session.work_dir().scratch("load-file-targets")),
+        first_candidacies_(session.work_dir().scratch("load-first-candidacies")) {}
 
   LoadStats run() {
     // Every source staged in this work dir, read once: persons merge across them.
@@ -84,6 +87,7 @@ class Loader {
     throw_if_failed();
     stats_.peak_workers = peak_workers_;
     stats_.peak_records_held = in_flight_.peak_held();
+    stats_.peak_keys_remembered = peak_keys_remembered_;
     return std::move(stats_);
   }
 
@@ -203,31 +207,40 @@ class Loader {
     in_flight_.postpone({kind, key}, std::move(waits));
   }
 
+  // Whether an earlier pass of this run over the kind being read took `staged`.
+  bool taken_earlier(const store::StagedRecord& staged) const {
+    return staged.seq <= taken_through_seq_ && !left_for_last_pass_.contains(staged.source_key);
+  }
+
+  void note_remembered() {
+    peak_keys_remembered_ = std::max(peak_keys_remembered_, left_for_last_pass_.size());
+  }
+
   static std::string interview_group(const json::object& record) {
     std::string candidacy = text(record, "candidacy_key");
     return (candidacy.empty() ? text(record, "person_key") : candidacy) + "#interviews";
   }
 
-  // Takes one staged record of `kind` into `into` (`again`: a postponed record taken again, which
-  // this run already counts as handled). `kind_complete`: the kind is extracted as far as this
-  // run goes.
+  // Takes one staged record of `kind` into `into` (first read, or a postponed record taken
+  // again). `kind_complete`: the kind is extracted as far as this run goes.
   Taken take(const std::string& kind, const store::StagedRecord& staged, Collecting& into,
-             bool kind_complete, bool again) {
+             bool kind_complete) {
     std::vector<Item>& items = into.items;
     const std::string source = session_.options().source;
     json::object record = json::parse(staged.record_json).as_object();
     if (std::string failure = text(record, "fetch_failure"); !failure.empty()) {
       // The source may still fetch it in this run (its read retries before it gives up): the
       // pass after the kind's extraction ended takes it as it then stands.
-      if (!kind_complete)
+      if (!kind_complete) {
+        left_for_last_pass_.insert(staged.source_key);
+        note_remembered();
         return Taken::not_now;
-      if (!again)
-        handled_.insert(staged.source_key);
+      }
+      left_for_last_pass_.erase(staged.source_key);
       fail_unfetched(kind, staged.source_key, failure);
       return Taken::final;
     }
-    if (!again)
-      handled_.insert(staged.source_key);
+    left_for_last_pass_.erase(staged.source_key);
     // A verbatim sink (an archive) keeps what the rules of docs/mapping.md would leave out.
     if (std::string reason = verbatim_ ? "" : skip_reason(kind, record, plan_); !reason.empty()) {
       skip(kind, staged.source_key, reason);
@@ -276,13 +289,7 @@ class Loader {
       // and concurrent writers: one item per (candidate, SHA-256), the other records ride along.
       std::string content_key = file_content_key(record);
       if (!content_key.empty()) {
-        std::optional<std::string> written;
-        {
-          std::lock_guard lock(mutex_);
-          if (auto done = file_targets_.find(content_key); done != file_targets_.end())
-            written = done->second;
-        }
-        if (written) {
+        if (std::optional<std::string> written = file_targets_.get(content_key)) {
           bool recorded = record_done(kind, staged.source_key, "same-bytes", *written, "");
           std::lock_guard lock(mutex_);
           (recorded ? stats_.kinds[kind].merged : stats_.kinds[kind].unchanged)++;
@@ -422,9 +429,9 @@ class Loader {
         group = staged.group;
       }
       ++rows;
-      if (handled_.contains(staged.source_key))
+      if (taken_earlier(staged))
         return;  // an earlier pass of this run took it
-      take(kind, staged, into, kind_complete, false);
+      take(kind, staged, into, kind_complete);
     });
     chunk_read(collected(kind, into), rows, !limit || !grouped.empty() || rows < *limit);
     return last_seq;
@@ -470,8 +477,8 @@ class Loader {
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [ignored, staged] : by_depth) {
       ++rows;
-      if (!handled_.contains(staged->source_key))
-        take(kind, *staged, into, kind_complete, false);
+      if (!taken_earlier(*staged))
+        take(kind, *staged, into, kind_complete);
     }
     return last_seq;
   }
@@ -490,6 +497,7 @@ class Loader {
   // for another record with the same bytes.
   void index_written_files() {
     file_targets_.clear();
+    store::ScratchMap::Batch batch(file_targets_);
     session_.staging().for_each({"file", std::nullopt}, [&](const store::StagedRecord& staged) {
       std::optional<store::LedgerEntry> entry =
           session_.ledger().get({scope_, "file", staged.source_key});
@@ -497,8 +505,9 @@ class Loader {
         return;
       std::string content_key = file_content_key(json::parse(staged.record_json).as_object());
       if (!content_key.empty())
-        file_targets_.emplace(content_key, *entry->target_id);
+        batch.put_if_absent(content_key, *entry->target_id);
     });
+    batch.commit();
   }
 
   // A record whose person or job was deliberately not migrated goes with it, for the same reason.
@@ -577,14 +586,26 @@ class Loader {
   }
 
   // The earliest candidacy of every staged person, for the candidate's source and credited user
-  // (docs/mapping.md §3: both come from the earliest candidacy, mapped).
+  // (docs/mapping.md §3: both come from the earliest candidacy, mapped). Kept in a scratch map
+  // (person source key -> [created_at, source key, credited user key]), not in memory.
   struct FirstCandidacy {
     std::string created_at;  // ISO 8601 UTC; "" (unknown) sorts last
     std::string source_key;
     std::string user_key;  // credited user, else owner
+
+    std::string to_text() const {
+      return json::serialize(json::array{created_at, source_key, user_key});
+    }
+    static FirstCandidacy from_text(std::string_view text) {
+      json::array fields = json::parse(text).as_array();
+      auto field = [&](std::size_t i) { return std::string(fields.at(i).as_string()); };
+      return {field(0), field(1), field(2)};
+    }
   };
 
   void index_first_candidacies() {
+    first_candidacies_.clear();
+    store::ScratchMap::Batch batch(first_candidacies_);
     session_.staging().for_each(
         {"candidacy", std::nullopt}, [&](const store::StagedRecord& staged) {
           json::object record = json::parse(staged.record_json).as_object();
@@ -597,22 +618,25 @@ class Loader {
             for (const json::value& source : sources->as_array())
               if (source.is_object() && candidacy.source_key.empty())
                 candidacy.source_key = text(source.as_object(), "source_key");
-          auto [it, inserted] = first_candidacy_.try_emplace(text(record, "person_key"), candidacy);
-          if (!inserted && earlier(candidacy.created_at, it->second.created_at))
-            it->second = std::move(candidacy);
+          std::string person = text(record, "person_key");
+          std::optional<std::string> known = batch.get(person);
+          if (!known || earlier(candidacy.created_at, FirstCandidacy::from_text(*known).created_at))
+            batch.put(person, candidacy.to_text());
         });
+    batch.commit();
   }
 
   // The candidate's source and credited user, as target ids, from the earliest candidacy of any
   // member of the person's group.
   void add_first_candidacy_refs(const Item& item, json::object& out) const {
-    const FirstCandidacy* first = nullptr;
+    std::optional<FirstCandidacy> first;
     auto consider = [&](const std::string& person_key) {
-      auto it = first_candidacy_.find(person_key);
-      if (it == first_candidacy_.end())
+      std::optional<std::string> known = first_candidacies_.get(person_key);
+      if (!known)
         return;
-      if (!first || earlier(it->second.created_at, first->created_at))
-        first = &it->second;
+      FirstCandidacy candidacy = FirstCandidacy::from_text(*known);
+      if (!first || earlier(candidacy.created_at, first->created_at))
+        first = std::move(candidacy);
     };
     consider(item.key);
     for (const json::value& member : item.group)
@@ -641,10 +665,10 @@ class Loader {
 
   // Kinds read from staging in chunks, so memory stays flat whatever the account's size (they are
   // the ones that grow with it). A person's group is tracked across chunks (groups_done_), and so
-  // are the same bytes of a file (content_in_flight_, file_targets_); interviews (one item per
-  // candidacy) are read grouped, each chunk ending at a candidacy's end (grouped_by). Departments
-  // and offices are few and sorted parents first within one read; jobs, tags and custom fields are
-  // few.
+  // are the same bytes of a file (content_in_flight_, and file_targets_ on disk); interviews (one
+  // item per candidacy) are read grouped, each chunk ending at a candidacy's end (grouped_by).
+  // Departments and offices are few and sorted parents first within one read; jobs, tags and custom
+  // fields are few.
   static bool chunked(const std::string& kind) {
     return kind == "person" || kind == "candidacy" || kind == "note" || kind == "feedback" ||
            kind == "interview" || kind == "offer" || kind == "file";
@@ -660,7 +684,8 @@ class Loader {
       index_first_candidacies();
     if (kind == "file")
       index_written_files();
-    handled_.clear();
+    taken_through_seq_ = 0;
+    left_for_last_pass_.clear();
     {
       std::lock_guard lock(pool_mutex_);
       kind_runs_[kind].progress = std::make_unique<Progress>(fmt::format("load {}", kind), 0);
@@ -675,6 +700,8 @@ class Loader {
       bool complete = feed == nullptr || feed->complete(kind);
       current_kind_complete_ = complete;
       int64_t from = complete ? 0 : cursor;
+      if (complete)
+        taken_through_seq_ = cursor;  // the passes before took every record up to the cursor
       // A chunked pass's total is what is queued plus what is still unread (an upper bound).
       int64_t unread = complete && limit ? staged_count(kind) : 0;
       for (bool last_chunk = false; !last_chunk; from = cursor) {
@@ -743,9 +770,7 @@ class Loader {
       // The kind still being read may not be complete yet; every earlier kind is.
       bool complete = record.kind != current_kind_ || current_kind_complete_;
       Taken taken =
-          staged ? take(record.kind, *staged, by_kind[record.kind], complete, true) : Taken::final;
-      if (taken == Taken::not_now)
-        handled_.erase(record.key);  // the kind's last pass takes it
+          staged ? take(record.kind, *staged, by_kind[record.kind], complete) : Taken::final;
       if (taken == Taken::final || taken == Taken::not_now) {
         std::lock_guard lock(pool_mutex_);
         in_flight_.settle(record);
@@ -1254,9 +1279,9 @@ class Loader {
       if (other != item.key)
         record_done(kind, other, item.hash, target, text(result, "vendor_request_id"));
     }
-    std::lock_guard lock(mutex_);
     if (!item.content_key.empty())
-      file_targets_.emplace(item.content_key, target);
+      file_targets_.put_if_absent(item.content_key, target);
+    std::lock_guard lock(mutex_);
     KindCounts& counts = stats_.kinds[kind];
     (item.target_id ? counts.updated : counts.created)++;
     counts.merged += static_cast<int64_t>(item.group.size());
@@ -1292,12 +1317,20 @@ class Loader {
   std::string scope_;
   bool verbatim_;
   std::vector<std::string> sources_;
-  std::map<std::string, FirstCandidacy> first_candidacy_;  // person source key ->
-  std::set<std::string> handled_;      // keys of the kind being read that this run took
+  // What this run took of the kind being read, without a key per record: an earlier pass took
+  // every record up to `taken_through_seq_` (passes read in seq order, and a record staged later
+  // gets a larger seq) but those it left for the kind's last pass (the source may still fetch
+  // them: few).
+  int64_t taken_through_seq_ = 0;
+  std::set<std::string> left_for_last_pass_;
   std::string current_kind_;           // the kind being read
   bool current_kind_complete_ = true;  // it is extracted as far as this run goes
   std::set<size_t> groups_done_;       // person groups (plan_.groups) this run took
-  std::map<std::string, std::string> file_targets_;  // file content key -> target (guarded)
+  // Per record of the account, so on disk (thread-safe): file content key -> target id of the
+  // upload, and person source key -> its first candidacy (FirstCandidacy::to_text).
+  store::ScratchMap file_targets_;
+  store::ScratchMap first_candidacies_;
+  std::size_t peak_keys_remembered_ = 0;  // LoadStats::peak_keys_remembered
   unsigned peak_workers_ = 0;
   bool ledger_empty_at_start_ = true;
   bool adopt_unknown_ = false;  // decided before any write, read-only after

@@ -49,6 +49,10 @@ struct LoadStats {
   // most: the records read into items, queued or being written at once, which the chunks and the
   // queue bound whatever the account's size.
   std::size_t peak_records_held = 0;
+  // Keys the load kept in memory per record besides those (what it took of a kind, the files it
+  // uploaded, the persons' first candidacies), at most: what the staging store, the ledger or a
+  // scratch map on disk cannot answer, which must not grow with the account.
+  std::size_t peak_keys_remembered = 0;
   // Why every record was looked up in the target before it was written (the ledger knew nothing
   // of what the target holds), or "" on a normal run.
   std::string adopting;

@@ -70,6 +70,10 @@ struct WorkDir {
   std::filesystem::path starter_mapping() const { return root / "mapping.json"; }
   std::filesystem::path report_json() const { return root / "report.json"; }
   std::filesystem::path audit() const { return root / "audit.jsonl"; }
+  // A step's scratch file (store::ScratchMap): replaced by the next run, removed at the step's end.
+  std::filesystem::path scratch(const std::string& name) const {
+    return root / ("scratch-" + name + ".sqlite");
+  }
 };
 
 // Runs `call`, repeating it with growing pauses while it fails with a transient status that the

@@ -31,15 +31,29 @@ class FakeSource : public sdk::Source {
             sdk::Emitter& emitter) override {
     json::array records;
     std::optional<atsm_status> ends_with;
+    std::optional<Script::LaterBatch> later;
     {
       std::lock_guard lock(mutex());
       if (auto it = script().records.find(kind); it != script().records.end())
         records = it->second;
       if (auto it = script().read_ends_with.find(kind); it != script().read_ends_with.end())
         ends_with = it->second;
+      if (auto it = script().later_batch.find(kind); it != script().later_batch.end())
+        later = it->second;
     }
-    if (checkpoint.empty())
-      emitter.emit(kind, json::serialize(records), ends_with ? "resume-here" : "");
+    if (checkpoint.empty()) {
+      emitter.emit(kind, json::serialize(records), ends_with || later ? "resume-here" : "");
+      if (later) {
+        {
+          std::unique_lock lock(mutex());
+          received_changed().wait_for(lock, std::chrono::seconds(20), [&] {
+            return !script().received_for(later->after.first, later->after.second).empty();
+          });
+          script().events.push_back("staged later " + kind);
+        }
+        emitter.emit(kind, json::serialize(later->records), ends_with ? "resume-here" : "");
+      }
+    }
     if (ends_with)
       throw sdk::Error(*ends_with, "the read of " + kind + " ended early (scripted)");
   }

@@ -49,6 +49,14 @@ struct Script {
   // The read of a kind ends with this status after its batch (a source that could not fetch
   // some records now ends ATSM_RETRY).
   std::map<std::string, atsm_status> read_ends_with;
+  // A second batch of a kind, emitted once the sink was handed the item (kind, key) (at most 20 s
+  // later): a source still reading a kind while the load writes what it staged first. The event
+  // "staged later <kind>" marks when it goes out.
+  struct LaterBatch {
+    boost::json::array records;
+    std::pair<std::string, std::string> after;
+  };
+  std::map<std::string, LaterBatch> later_batch;
 
   // The sink's scripted answers per (kind, key), one per write of that item in order; once they
   // are used up every write of it succeeds.

@@ -23,6 +23,7 @@
 #include "pipeline/reconcile.hpp"
 #include "pipeline/session.hpp"
 #include "services/store/ledger.hpp"
+#include "services/store/staging.hpp"
 
 namespace {
 
@@ -533,6 +534,15 @@ class LoadChunks : public WritesAcrossKinds {
                            std::size_t records_per_item = 1) {
     return (64 + static_cast<std::size_t>(chunk_records) + 1 + workers) * records_per_item;
   }
+  // Puts `record` straight into the staging store: a kind the fake source does not read (users,
+  // sources), or a record a later extraction would stage (the fake reads each kind once).
+  void put_staged(const json::object& record) {
+    Session session(options());
+    std::vector<atsm::store::RecordToStage> batch{
+        {std::string(record.at("source_key").as_string()), json::serialize(record), "{}"}};
+    session.staging().put_batch(fake::kSourceName, std::string(record.at("kind").as_string()),
+                                batch, std::nullopt);
+  }
   static std::size_t uploads(const std::string& person_key, const std::string& sha256) {
     std::size_t count = 0;
     for (const fake::Received& one : sink().received) {
@@ -633,6 +643,120 @@ TEST_F(LoadChunks, TheInterviewsHeldAtOnceStayBoundedWhateverTheirNumber) {
   LoadStats stats = migrate_with_writers(1, 4);
   EXPECT_EQ(stats.kinds["interview"].created, kCandidacies);
   EXPECT_LE(stats.peak_records_held, bound(4, 1, 2)) << "the interviews were read whole";
+}
+
+// What the load looks up per record (what it took of a kind, the files it uploaded, the persons'
+// first candidacies) is kept on disk, not in memory: the keys it remembers stay bounded.
+TEST_F(LoadChunks, TheKeysRememberedStayBoundedWhateverTheNumberOfPersons) {
+  constexpr int kPersons = 60;
+  for (int n = 1; n <= kPersons; ++n) {
+    stage(person(n));
+    json::object owned = candidacy(n, n);
+    owned["created_at"] = "2026-01-01T00:00:00.000Z";
+    stage(owned);
+    stage(note(n, n));
+  }
+  LoadStats stats = migrate_with_writers(1, 4);
+  EXPECT_EQ(stats.kinds["person"].created, kPersons);
+  EXPECT_EQ(stats.kinds["candidacy"].created, kPersons);
+  EXPECT_EQ(stats.kinds["note"].created, kPersons);
+  EXPECT_LE(stats.peak_keys_remembered, 4u) << "a key per person or record was kept";
+}
+
+TEST_F(LoadChunks, TheKeysRememberedStayBoundedWhateverTheNumberOfFiles) {
+  stage(person(1));
+  constexpr int kFiles = 60;
+  for (int n = 1; n <= kFiles; ++n)
+    stage(file(n, 1, blob("file " + std::to_string(n))));
+  LoadStats stats = migrate_with_writers(1, 4);
+  EXPECT_EQ(stats.kinds["file"].created, kFiles);
+  EXPECT_LE(stats.peak_keys_remembered, 4u) << "a key per file was kept";
+}
+
+TEST_F(LoadChunks, BytesAnEarlierRunUploadedAreNotUploadedAgainForANewCopy) {
+  stage(person(1));
+  stage(person(2));
+  const std::string resume = blob("a resume");
+  stage(file(1, 1, resume));
+  stage(file(2, 2, blob("another file")));
+  migrate_with_writers(1, 2);
+  ASSERT_EQ(uploads(key("person", 1), resume), 1u);
+  // The next run finds another copy of the same bytes for the same candidate, among new files.
+  put_staged(file(3, 2, blob("a third file")));
+  put_staged(file(4, 1, resume));
+  LoadStats second = migrate_with_writers(1, 2);
+  EXPECT_EQ(uploads(key("person", 1), resume), 1u) << "uploaded again";
+  EXPECT_EQ(second.kinds["file"].created, 1);
+  EXPECT_EQ(second.kinds["file"].merged, 1);
+  std::optional<LedgerEntry> first = row("file", key("file", 1));
+  std::optional<LedgerEntry> copy = row("file", key("file", 4));
+  ASSERT_TRUE(first && copy);
+  EXPECT_EQ(copy->state, LedgerState::done);
+  EXPECT_EQ(copy->target_id, first->target_id);
+}
+
+// A candidate's source and credited user come from the earliest candidacy of its person's group
+// (docs/mapping.md §3), wherever the candidacies lie in the staging store.
+TEST_F(LoadChunks, ACandidatesSourceAndCreditedUserComeFromItsEarliestCandidacy) {
+  sink().catalog = json::object{
+      {"source", json::array{json::object{{"id", "S-referral"}, {"name", "Referral"}},
+                             json::object{{"id", "S-job-board"}, {"name", "Job board"}}}},
+      {"user",
+       json::array{json::object{{"id", "U-ada"}, {"name", "Ada"}, {"email", "ada@x.example"}},
+                   json::object{{"id", "U-bob"}, {"name", "Bob"}, {"email", "bob@x.example"}}}}};
+  put_staged({{"kind", "source"},
+              {"source", fake::kSourceName},
+              {"source_key", key("source", 1)},
+              {"name", "Referral"}});
+  put_staged({{"kind", "source"},
+              {"source", fake::kSourceName},
+              {"source_key", key("source", 2)},
+              {"name", "Job board"}});
+  put_staged({{"kind", "user"},
+              {"source", fake::kSourceName},
+              {"source_key", key("user", 1)},
+              {"name", "Ada"},
+              {"email", "ada@x.example"}});
+  put_staged({{"kind", "user"},
+              {"source", fake::kSourceName},
+              {"source_key", key("user", 2)},
+              {"name", "Bob"},
+              {"email", "bob@x.example"}});
+  // Persons 3 and 4 are one candidate (the same email); person 4's candidacy is the earliest.
+  stage(person(1));
+  stage(person(2));
+  stage(person(3, "same@x.example"));
+  stage(person(4, "same@x.example"));
+  auto candidacy_of = [](int n, int person_n, const char* created_at, int source_n, int user_n) {
+    json::object record = candidacy(n, person_n);
+    record["created_at"] = created_at;
+    record["sources"] = json::array{json::object{{"source_key", key("source", source_n)}}};
+    record["credited_to_user_key"] = key("user", user_n);
+    return record;
+  };
+  stage(candidacy_of(1, 1, "2026-03-01T00:00:00.000Z", 1, 1));
+  stage(candidacy_of(2, 2, "2026-02-01T00:00:00.000Z", 1, 1));
+  stage(candidacy_of(3, 3, "2026-02-01T00:00:00.000Z", 1, 1));
+  stage(candidacy_of(4, 1, "2026-01-01T00:00:00.000Z", 2, 2));  // person 1's earliest
+  stage(candidacy_of(5, 4, "2026-01-15T00:00:00.000Z", 2, 2));  // the group's earliest
+  json::object owner_only = candidacy_of(6, 2, "2026-01-01T00:00:00.000Z", 2, 2);
+  owner_only.erase("credited_to_user_key");
+  owner_only["owner_user_key"] = key("user", 2);  // credited to nobody: its owner counts
+  stage(owner_only);
+  migrate_with_writers(1, 2);
+  auto written = [](int person_n) {
+    for (int n : {person_n, person_n == 3 ? 4 : 3})
+      if (std::vector<fake::Received> handed = sink().received_for("person", key("person", n));
+          !handed.empty())
+        return handed.front().item;
+    return json::object{};
+  };
+  for (int n : {1, 2, 3}) {
+    json::object item = written(n);
+    ASSERT_FALSE(item.empty()) << "person " << n;
+    EXPECT_EQ(item["source_id"], json::value("S-job-board")) << "person " << n;
+    EXPECT_EQ(item["credited_to_user_id"], json::value("U-bob")) << "person " << n;
+  }
 }
 
 // Skip rules: the host applies them; a skipped record never reaches the sink.
@@ -946,6 +1070,37 @@ TEST_F(StepSequence, MigrateExtractsBesideTheLoadThenPlansLoadsAndTimesTheRun) {
   EXPECT_EQ(result.load->kinds["note"].created, 1);
   EXPECT_EQ(recorder.told, (std::vector<std::string>{"planned", "extracted", "timed migrate"}));
   EXPECT_EQ(sink().created, 2);
+}
+
+// A kind written while the source still reads it: what a pass took is not taken again by the
+// kind's last pass, and what the source could not fetch at first is taken then, once, as the
+// source finally staged it.
+TEST_F(StepSequence, AKindWrittenWhileItIsReadIsWrittenOnceRecordByRecord) {
+  stage(person(1));
+  stage(note(1, 1));
+  json::object unfetched = note(2, 1);
+  unfetched["fetch_failure"] = "the storage answered 503";
+  stage(unfetched);
+  {
+    std::lock_guard lock(fake::mutex());
+    // The source fetches note 2 on its second try, and finds note 3, once note 1 is written.
+    fake::script().later_batch["note"] = {json::array{note(2, 1), note(3, 1)},
+                                          {"note", key("note", 1)}};
+  }
+  atsm::pipeline::StepResult result = run("migrate");
+  ASSERT_TRUE(result.load);
+  auto event = [](const std::string& what) {
+    const std::vector<std::string>& events = sink().events;
+    return std::find(events.begin(), events.end(), what) - events.begin();
+  };
+  EXPECT_LT(event("handed note " + key("note", 1)), event("staged later note"))
+      << "the notes were not written while they were read";
+  for (int n = 1; n <= 3; ++n)
+    EXPECT_EQ(sink().received_for("note", key("note", n)).size(), 1u) << "note " << n;
+  EXPECT_EQ(result.load->kinds["note"].created, 3);
+  EXPECT_EQ(result.load->kinds["note"].failed, 0);
+  EXPECT_EQ(result.load->kinds["note"].unchanged, 0) << "a note was taken twice";
+  EXPECT_LE(result.load->peak_keys_remembered, 1u);
 }
 
 TEST_F(StepSequence, ExtractStagesAndStops) {
