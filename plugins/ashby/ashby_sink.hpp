@@ -193,6 +193,7 @@ class AshbySink : public sdk::Sink {
                          bool created);
   std::set<std::string> file_ids_before_upload(const std::string& candidate_id);
   std::set<std::string> files_uploaded_to(const std::string& candidate_id) const;
+  void forget_what_the_load_learnt_per_candidate();
   std::mutex& upload_lock(const std::string& candidate_id);
   std::string uploaded_file_id(const std::string& candidate_id,
                                const boost::json::object& candidate,

@@ -410,9 +410,26 @@ std::string AshbySink::confidential_hold(const std::string& job_id) {
 
 std::string AshbySink::finish(const std::string& summary_json) {
   (void)summary_json;
-  std::lock_guard lock(restore_mutex_);
-  size_t restored = restore_detoured_jobs();
+  size_t restored = 0;
+  {
+    std::lock_guard lock(restore_mutex_);
+    restored = restore_detoured_jobs();
+  }
+  forget_what_the_load_learnt_per_candidate();
   return json::serialize(object{{"jobs_restored_after_detour", restored}});
+}
+
+// The load has ended: what it learnt per candidate and application (one entry each, tens of MB at
+// 100,000 persons) is let go before the reconciliation reads back in the same process. Each is a
+// saving, not a guarantee: a write after this asks Ashby (candidate.info, application.info) or the
+// host's ledger, as the first write to a candidate of a new run does. The latest resume per
+// candidate stays: no call tells which resume was set from which source record.
+void AshbySink::forget_what_the_load_learnt_per_candidate() {
+  std::lock_guard lock(mutex_);
+  std::map<std::pair<std::string, std::string>, std::string>().swap(files_);
+  std::map<std::string, std::set<std::string>>().swap(file_ids_seen_);
+  std::map<std::string, std::set<std::string>>().swap(tags_added_);
+  std::map<std::string, std::string>().swap(application_jobs_);
 }
 
 }  // namespace atsm::ashby

@@ -374,5 +374,37 @@ TEST_F(AshbySinkTest, AFirstUploadTellsItsFileFromTheOthersWithoutAskingCandidat
   EXPECT_EQ(stored->at("files").as_array().size(), 2u);
 }
 
+// finish ends the load: what the sink learnt per candidate (the files it saw on each) is let go
+// before the reconciliation reads back in the same process, and a write after it asks Ashby again.
+TEST_F(AshbySinkTest, FinishLetsGoOfWhatTheLoadLearntPerCandidateAndALaterUploadStillFindsItsFile) {
+  auto file = [&](const std::string& id, const std::string& sha, int64_t size) {
+    return json::object{{"kind", "file"},
+                        {"source", "lever"},
+                        {"source_key", "lever:file:" + id},
+                        {"person_key", "lever:contact:f"},
+                        {"file_name", "portfolio.pdf"},
+                        {"content_type", "application/pdf"},
+                        {"size", size},
+                        {"sha256", sha},
+                        {"is_resume", false}};
+  };
+  std::string created =
+      write_ok("person", item("lever:contact:f", person("f", "Fay Finish", {"fay@example.com"})));
+  std::string first_sha = h.put_blob("fay's first");
+  auto before = h.request_counts();
+  write_ok("file", item("lever:file:1", file("1", first_sha, 11), {{"lever:contact:f", created}}));
+  EXPECT_EQ(calls(delta(before, h.request_counts()), "candidate.info"), 0);
+
+  ASSERT_TRUE(h.sink().finish(R"({"kinds":{}})"));
+  std::string second_sha = h.put_blob("fay's second");
+  before = h.request_counts();
+  std::string second = write_ok(
+      "file", item("lever:file:2", file("2", second_sha, 12), {{"lever:contact:f", created}}));
+  EXPECT_EQ(calls(delta(before, h.request_counts()), "candidate.info"), 1)
+      << "the files seen on the candidate were let go at finish";
+  // Two files of one name on the candidate: the upload's target is the new one.
+  EXPECT_EQ(h.sink().read_back("file", second)->at("sha256"), json::value(second_sha));
+}
+
 }  // namespace
 }  // namespace atsm::ashby::testing
