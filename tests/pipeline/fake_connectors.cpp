@@ -75,6 +75,9 @@ class FakeSink : public sdk::Sink {
     if (auto fails = s.whole_call_fails.find(kind); fails != s.whole_call_fails.end()) {
       atsm_status status = fails->second;
       s.whole_call_fails.erase(fails);
+      const json::value failed = json::parse(items_json);
+      for (const json::value& value : failed.as_array())
+        s.events.push_back("failed call " + kind + " " + text(value.as_object(), "key"));
       throw sdk::Error(status, "the whole call failed (scripted)");
     }
     json::array results;
