@@ -313,23 +313,27 @@ TEST_F(AshbySinkTest, TwoFilesOfOneNameOnOneCandidateAreEachIdentifiedWithoutThe
   }
 }
 
+// A Lever file record of a PDF (not a resume) on `person_key`.
+json::object pdf_file(const std::string& id, const std::string& person_key,
+                      const std::string& file_name, const std::string& sha, int64_t size) {
+  return json::object{{"kind", "file"},
+                      {"source", "lever"},
+                      {"source_key", "lever:file:" + id},
+                      {"person_key", person_key},
+                      {"file_name", file_name},
+                      {"content_type", "application/pdf"},
+                      {"size", size},
+                      {"sha256", sha},
+                      {"is_resume", false}};
+}
+
 // Telling an upload's new file from the candidate's others needs the ids the candidate held
 // before it. The person's write already knows them: none on a candidate it created, those
 // candidate.info listed on one it merged into. Asking candidate.info again before the first
 // upload would cost one call per candidate, ~6 % of a migration's calls.
 TEST_F(AshbySinkTest, AFirstUploadTellsItsFileFromTheOthersWithoutAskingCandidateInfoAgain) {
   auto file = [&](const std::string& id, const std::string& person_key, const std::string& sha,
-                  int64_t size) {
-    return json::object{{"kind", "file"},
-                        {"source", "lever"},
-                        {"source_key", "lever:file:" + id},
-                        {"person_key", person_key},
-                        {"file_name", "resume.pdf"},
-                        {"content_type", "application/pdf"},
-                        {"size", size},
-                        {"sha256", sha},
-                        {"is_resume", false}};
-  };
+                  int64_t size) { return pdf_file(id, person_key, "resume.pdf", sha, size); };
   // A candidate this instance creates.
   std::string created =
       write_ok("person", item("lever:contact:n", person("n", "Nora New", {"nora@example.com"})));
@@ -378,15 +382,7 @@ TEST_F(AshbySinkTest, AFirstUploadTellsItsFileFromTheOthersWithoutAskingCandidat
 // before the reconciliation reads back in the same process, and a write after it asks Ashby again.
 TEST_F(AshbySinkTest, FinishLetsGoOfWhatTheLoadLearntPerCandidateAndALaterUploadStillFindsItsFile) {
   auto file = [&](const std::string& id, const std::string& sha, int64_t size) {
-    return json::object{{"kind", "file"},
-                        {"source", "lever"},
-                        {"source_key", "lever:file:" + id},
-                        {"person_key", "lever:contact:f"},
-                        {"file_name", "portfolio.pdf"},
-                        {"content_type", "application/pdf"},
-                        {"size", size},
-                        {"sha256", sha},
-                        {"is_resume", false}};
+    return pdf_file(id, "lever:contact:f", "portfolio.pdf", sha, size);
   };
   std::string created =
       write_ok("person", item("lever:contact:f", person("f", "Fay Finish", {"fay@example.com"})));
