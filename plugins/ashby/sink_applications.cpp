@@ -210,7 +210,7 @@ std::string AshbySink::create_new_application(const std::string& job_id, const o
                      "malformed_response");
   if (const object* job = object_at(app, "job")) {
     std::lock_guard lock(mutex_);
-    application_jobs_[id] = text_of(*job, "title");
+    application_jobs_.remember(id, text_of(*job, "title"));
   }
   return id;
 }
@@ -426,10 +426,8 @@ std::string AshbySink::finish(const std::string& summary_json) {
 // candidate stays: no call tells which resume was set from which source record.
 void AshbySink::forget_what_the_load_learnt_per_candidate() {
   std::lock_guard lock(mutex_);
-  std::map<std::pair<std::string, std::string>, std::string>().swap(files_);
-  std::map<std::string, std::set<std::string>>().swap(file_ids_seen_);
-  std::map<std::string, std::set<std::string>>().swap(tags_added_);
-  std::map<std::string, std::string>().swap(application_jobs_);
+  candidate_memos_.clear();
+  application_jobs_.clear();
 }
 
 }  // namespace atsm::ashby

@@ -286,8 +286,8 @@ void AshbySink::add_tags(const std::string& candidate_id, const std::vector<std:
           present.insert(text_of(tag.as_object(), "id"));
   {
     std::lock_guard lock(mutex_);
-    const std::set<std::string>& added = tags_added_[candidate_id];
-    present.insert(added.begin(), added.end());
+    std::set<std::string> held = candidate_memos_.tag_ids(candidate_id);
+    present.insert(held.begin(), held.end());
   }
   for (const std::string& title : tags) {
     if (title.empty())
@@ -298,11 +298,11 @@ void AshbySink::add_tags(const std::string& candidate_id, const std::vector<std:
     client_.results("candidate.addTag", object{{"candidateId", candidate_id}, {"tagId", tag_id}},
                     CallKind::idempotent_write);
     std::lock_guard lock(mutex_);
-    tags_added_[candidate_id].insert(tag_id);
+    candidate_memos_.add_tag_ids(candidate_id, {tag_id});
   }
   if (candidate != nullptr) {
     std::lock_guard lock(mutex_);
-    tags_added_[candidate_id].insert(present.begin(), present.end());
+    candidate_memos_.add_tag_ids(candidate_id, present);
   }
 }
 

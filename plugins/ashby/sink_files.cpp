@@ -15,9 +15,9 @@ std::optional<std::string> AshbySink::find_file(const WriteItem& item) {
     std::lock_guard lock(mutex_);
     // These bytes already went onto this candidate in this run: that upload is the item's, and
     // no read is needed to know it.
-    if (auto it = files_.find({candidate_id, *file.sha256}); it != files_.end())
-      return it->second;
-    owned = files_uploaded_to(candidate_id);
+    if (std::optional<std::string> id = candidate_memos_.uploaded_file(candidate_id, *file.sha256))
+      return id;
+    owned = candidate_memos_.uploaded_file_ids(candidate_id);
   }
   object candidate =
       as_object(client_.results("candidate.info", object{{"id", candidate_id}}, CallKind::read),
@@ -53,7 +53,7 @@ void AshbySink::remember_file_ids(const std::string& candidate_id, const object&
       if (entry.is_object())
         ids.insert(text_of(entry.as_object(), "id"));
   std::lock_guard lock(mutex_);
-  file_ids_seen_[candidate_id].insert(ids.begin(), ids.end());
+  candidate_memos_.see_file_ids(candidate_id, ids);
 }
 
 // The ids of the candidate's files before an upload: what this instance saw on it, else what
@@ -61,8 +61,8 @@ void AshbySink::remember_file_ids(const std::string& candidate_id, const object&
 std::set<std::string> AshbySink::file_ids_before_upload(const std::string& candidate_id) {
   {
     std::lock_guard lock(mutex_);
-    if (auto it = file_ids_seen_.find(candidate_id); it != file_ids_seen_.end())
-      return it->second;
+    if (std::optional<std::set<std::string>> seen = candidate_memos_.file_ids_seen(candidate_id))
+      return *seen;
   }
   object candidate =
       as_object(client_.results("candidate.info", object{{"id", candidate_id}}, CallKind::read),
@@ -73,18 +73,8 @@ std::set<std::string> AshbySink::file_ids_before_upload(const std::string& candi
       if (entry.is_object())
         ids.insert(text_of(entry.as_object(), "id"));
   std::lock_guard lock(mutex_);
-  file_ids_seen_[candidate_id].insert(ids.begin(), ids.end());
-  return file_ids_seen_[candidate_id];
-}
-
-// The ids of the files this instance put onto the candidate (mutex_ held): its entries are
-// adjacent in files_, so this is not a walk over every file of the run.
-std::set<std::string> AshbySink::files_uploaded_to(const std::string& candidate_id) const {
-  std::set<std::string> ids;
-  for (auto it = files_.lower_bound({candidate_id, std::string()});
-       it != files_.end() && it->first.first == candidate_id; ++it)
-    ids.insert(it->second);
-  return ids;
+  candidate_memos_.see_file_ids(candidate_id, ids);
+  return *candidate_memos_.file_ids_seen(candidate_id);
 }
 
 std::mutex& AshbySink::upload_lock(const std::string& candidate_id) {
@@ -114,7 +104,7 @@ std::string AshbySink::uploaded_file_id(const std::string& candidate_id, const o
     }
   {
     std::lock_guard lock(mutex_);
-    file_ids_seen_[candidate_id].insert(now.begin(), now.end());
+    candidate_memos_.see_file_ids(candidate_id, now);
   }
   if (resume)
     if (const object* handle = object_at(candidate, "resumeFileHandle"))
@@ -126,7 +116,7 @@ std::string AshbySink::uploaded_file_id(const std::string& candidate_id, const o
   std::set<std::string> claimed;
   {
     std::lock_guard lock(mutex_);
-    claimed = files_uploaded_to(candidate_id);
+    claimed = candidate_memos_.uploaded_file_ids(candidate_id);
   }
   for (const auto& [id, handle] : fresh)
     if (claimed.count(id) == 0 && client_.download_sha256(handle) == file.sha256.value_or(""))
@@ -151,11 +141,11 @@ void AshbySink::write_file(const WriteItem& item, ItemResult& result) {
     result.target_id = item.target_id;  // the same bytes (content-addressed) are there already
     return;
   }
-  const std::pair<std::string, std::string> identity{candidate_id, *file.sha256};
   {
     std::lock_guard lock(mutex_);
-    if (auto it = files_.find(identity); it != files_.end()) {
-      result.target_id = candidate_id + ":" + it->second;
+    if (std::optional<std::string> id =
+            candidate_memos_.uploaded_file(candidate_id, *file.sha256)) {
+      result.target_id = candidate_id + ":" + *id;
       result.lossy.push_back("the same bytes are already on the candidate: uploaded once");
       return;
     }
@@ -164,7 +154,7 @@ void AshbySink::write_file(const WriteItem& item, ItemResult& result) {
     if (auto found = find_file(item)) {
       result.target_id = candidate_id + ":" + *found;
       std::lock_guard lock(mutex_);
-      files_[identity] = *found;
+      candidate_memos_.remember_upload(candidate_id, *file.sha256, *found);
       return;
     }
   }
@@ -235,7 +225,7 @@ void AshbySink::write_file(const WriteItem& item, ItemResult& result) {
                      "malformed_response");
   result.target_id = candidate_id + ":" + file_id;
   std::lock_guard lock(mutex_);
-  files_[identity] = file_id;
+  candidate_memos_.remember_upload(candidate_id, *file.sha256, file_id);
 }
 
 }  // namespace atsm::ashby
