@@ -174,6 +174,24 @@ void append_exactly(std::string& text, std::string_view more) {
   text.swap(grown);
 }
 
+// Appends the ids `tokens` does not hold yet.
+void append_new_ids(std::string& tokens, const std::set<std::string>& ids) {
+  std::string more;
+  for (const std::string& id : ids) {
+    std::string token = packed_id(id);
+    if (!holds_token(tokens, token))
+      more += token;
+  }
+  if (!more.empty())
+    append_exactly(tokens, more);
+}
+
+std::set<std::string> decoded_ids(std::string_view tokens) {
+  std::set<std::string> ids;
+  for_each_token(tokens, [&](const Token& token) { ids.insert(decode(token)); });
+  return ids;
+}
+
 }  // namespace
 
 const CandidateMemos::Memo* CandidateMemos::find(const std::string& candidate) const {
@@ -190,22 +208,13 @@ std::optional<std::set<std::string>> CandidateMemos::file_ids_seen(
   const Memo* memo = find(candidate);
   if (memo == nullptr || !memo->file_ids_known)
     return std::nullopt;
-  std::set<std::string> ids;
-  for_each_token(memo->file_ids, [&](const Token& token) { ids.insert(decode(token)); });
-  return ids;
+  return decoded_ids(memo->file_ids);
 }
 
 void CandidateMemos::see_file_ids(const std::string& candidate, const std::set<std::string>& ids) {
   Memo& memo = at(candidate);
   memo.file_ids_known = true;
-  std::string more;
-  for (const std::string& id : ids) {
-    std::string token = packed_id(id);
-    if (!holds_token(memo.file_ids, token))
-      more += token;
-  }
-  if (!more.empty())
-    append_exactly(memo.file_ids, more);
+  append_new_ids(memo.file_ids, ids);
 }
 
 std::optional<std::string> CandidateMemos::uploaded_file(const std::string& candidate,
@@ -248,24 +257,14 @@ void CandidateMemos::remember_upload(const std::string& candidate, const std::st
 }
 
 std::set<std::string> CandidateMemos::tag_ids(const std::string& candidate) const {
-  std::set<std::string> ids;
-  if (const Memo* memo = find(candidate))
-    for_each_token(memo->tag_ids, [&](const Token& token) { ids.insert(decode(token)); });
-  return ids;
+  const Memo* memo = find(candidate);
+  return memo == nullptr ? std::set<std::string>{} : decoded_ids(memo->tag_ids);
 }
 
 void CandidateMemos::add_tag_ids(const std::string& candidate, const std::set<std::string>& ids) {
   if (ids.empty())
     return;  // no entry for a candidate of no tag: most have none
-  Memo& memo = at(candidate);
-  std::string more;
-  for (const std::string& id : ids) {
-    std::string token = packed_id(id);
-    if (!holds_token(memo.tag_ids, token))
-      more += token;
-  }
-  if (!more.empty())
-    append_exactly(memo.tag_ids, more);
+  append_new_ids(at(candidate).tag_ids, ids);
 }
 
 void CandidateMemos::clear() {
