@@ -211,6 +211,7 @@ class AshbySink : public sdk::Sink {
   // Puts every job a detour left Open (recorded as a host intent, this run's or an earlier
   // one's) back to its recorded status and ends the intents. Returns how many were restored.
   size_t restore_detoured_jobs();
+  void restore_detoured_job(const std::string& job_id, const std::string& status);
   // Why a candidacy on `job_id` waits for the operator (the job is confidential in the source
   // and not yet in Ashby), or "" to write it.
   std::string confidential_hold(const std::string& job_id);

@@ -2,7 +2,12 @@
 // the detour through Open for jobs that are not, and the hold of confidential jobs.
 #include "ashby_sink.hpp"
 
+#include <algorithm>
+#include <atomic>
+#include <exception>
 #include <optional>
+#include <thread>
+#include <vector>
 
 #include "render.hpp"
 #include "sink_support.hpp"
@@ -349,23 +354,54 @@ std::string AshbySink::job_status(const std::string& job_id) {
       "status");
 }
 
+// Several jobs at a time, as many as the host's measured latency says Ashby's limit needs: one
+// after another, the 150 jobs of a 10,000-person Greenhouse migration idled Ashby for 3.5 s at
+// the load's end (job.info and job.setStatus at 86 calls/s). Each job has its own reopen lock and
+// intent; after a failure no further job is begun, and the intents left open are the next run's.
 size_t AshbySink::restore_detoured_jobs() {
   value open = json::parse(client_.host().open_intents_json(kDetourTopic));
-  size_t restored = 0;
-  for (const value& intent : open.as_array()) {
-    std::string job_id = text_of(intent.as_object(), "key");
-    std::string status = text_of(intent.as_object(), "value");
-    std::lock_guard reopen(reopen_lock(job_id));
-    std::string now = job_status(job_id);
-    if (!now.empty() && now != status)
-      move_job(job_id, now, status);
-    client_.host().end_intent(kDetourTopic, job_id);
-    std::lock_guard lock(mutex_);
-    open_detours_.erase(job_id);
-    job_statuses_[job_id] = status;
-    ++restored;
-  }
+  const array& intents = open.as_array();
+  constexpr std::uint32_t kDefaultRestorers = 4;
+  const std::size_t restorers = std::min<std::size_t>(
+      intents.size(), client_.host().suggested_in_flight().value_or(kDefaultRestorers));
+  std::atomic<std::size_t> next{0}, restored{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  auto restore_some = [&] {
+    for (std::size_t i = next++; i < intents.size() && !failed; i = next++) {
+      try {
+        restore_detoured_job(text_of(intents[i].as_object(), "key"),
+                             text_of(intents[i].as_object(), "value"));
+        ++restored;
+      } catch (...) {
+        std::lock_guard lock(failure_mutex);
+        if (!failure)
+          failure = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (std::size_t w = 1; w < restorers; ++w)
+    helpers.emplace_back(restore_some);
+  restore_some();
+  for (std::thread& helper : helpers)
+    helper.join();
+  if (failure)
+    std::rethrow_exception(failure);
   return restored;
+}
+
+void AshbySink::restore_detoured_job(const std::string& job_id, const std::string& status) {
+  std::lock_guard reopen(reopen_lock(job_id));
+  std::string now = job_status(job_id);
+  if (!now.empty() && now != status)
+    move_job(job_id, now, status);
+  client_.host().end_intent(kDetourTopic, job_id);
+  std::lock_guard lock(mutex_);
+  open_detours_.erase(job_id);
+  job_statuses_[job_id] = status;
 }
 
 std::string AshbySink::confidential_hold(const std::string& job_id) {

@@ -1,6 +1,7 @@
 // Jobs that are not Open or are confidential in the source: candidacies written either way, the
 // detour through Open repaired by the next run, the hold until the operator's step.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include "sink_fixture.hpp"
 
@@ -172,6 +173,63 @@ TEST(AshbyClosedJobDetour, OneOpeningPerJobAndAKilledRunIsRepairedByTheNext) {
   before = h.request_counts();
   EXPECT_TRUE(h.open_instance()->finish(R"({"kinds":{}})"));
   EXPECT_EQ(calls(delta(before, h.request_counts()), "job.setStatus"), 0);
+}
+
+// The jobs a detour opened go back at finish several at a time (one after another, a few hundred
+// of them idled Ashby for seconds at the load's end), and each goes back once.
+TEST(AshbyClosedJobDetour, FinishRestoresTheDetouredJobsSeveralAtATime) {
+  AshbyHarness h(20, {}, {}, /*latency_ms=*/200, /*rate_scale=*/20,
+                 /*applications_on_closed_jobs=*/false);
+  json::object catalog = h.prepare();
+  auto write_one = [&](const std::string& kind, const json::object& write_item) {
+    json::array results = h.sink().write(kind, json::serialize(json::array{write_item}));
+    EXPECT_EQ(results.at(0).at("status"), "ok") << json::serialize(results);
+    return std::string(results.at(0).at("target_id").as_string());
+  };
+  auto peak_in_flight = [&] {
+    httplib::Client client("127.0.0.1", h.emulator().endpoints().ashby_port);
+    auto response = client.Get("/_sandbox/stats");
+    return json::parse(response->body).at("peak_in_flight").as_int64();
+  };
+  constexpr int kJobs = 8;
+  std::vector<std::string> jobs;
+  for (int i = 0; i < kJobs; ++i) {
+    std::string id = "r" + std::to_string(i), key = "lever:posting:" + id;
+    jobs.push_back(write_one("job", item(key, json::object{{"kind", "job"},
+                                                           {"source", "lever"},
+                                                           {"source_key", key},
+                                                           {"title", "Restore " + id},
+                                                           {"status", "closed"},
+                                                           {"team", "Engineering"},
+                                                           {"location", "Berlin"}})));
+    std::string contact = "lever:contact:" + id;
+    std::string candidate = write_one(
+        "person", item(contact, person(id, "Rita " + id, {"rita" + id + "@example.com"})));
+    std::string opportunity = "lever:opportunity:" + id;
+    write_one("candidacy", item(opportunity,
+                                json::object{{"kind", "candidacy"},
+                                             {"source", "lever"},
+                                             {"source_key", opportunity},
+                                             {"person_key", contact},
+                                             {"job_key", key},
+                                             {"status", "active"},
+                                             {"stage_key", "lever:stage:phone"},
+                                             {"created_at", "2019-03-04T10:00:00Z"}},
+                                {{key, jobs.back()},
+                                 {contact, candidate},
+                                 {"lever:stage:phone", stage_id(catalog, "Phone Interview")}}));
+  }
+  for (const std::string& job : jobs)
+    ASSERT_EQ(h.ashby("job.info", {{"id", job}}).at("results").at("status"), "Open");
+  ASSERT_EQ(peak_in_flight(), 1) << "the writes above went one at a time";
+
+  auto before = h.request_counts();
+  EXPECT_TRUE(h.sink().finish(R"({"kinds":{}})"));
+  EXPECT_GT(peak_in_flight(), 1) << "the jobs went back one after another";
+  for (const std::string& job : jobs)
+    EXPECT_EQ(h.ashby("job.info", {{"id", job}}).at("results").at("status"), "Closed");
+  EXPECT_EQ(calls(delta(before, h.request_counts()), "job.setStatus"), kJobs)
+      << "each job put back once";
 }
 
 // The jobs, persons and candidacy items of the confidential-job tests: one job confidential in
