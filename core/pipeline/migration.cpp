@@ -1,7 +1,10 @@
 #include "pipeline/migration.hpp"
 
-#include <malloc.h>
 #include <unistd.h>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <fmt/format.h>
 #include <chrono>

@@ -1,7 +1,9 @@
 #include "candidate_memo.hpp"
 
 #include <array>
+#include <boost/algorithm/hex.hpp>
 #include <cstdint>
+#include <iterator>
 #include <stdexcept>
 
 namespace atsm::ashby {
@@ -12,47 +14,33 @@ namespace {
 //   kUuid: a canonical lower-case UUID (8-4-4-4-12 hex digits), its 16 bytes;
 //   kHex:  lower-case hex of an even length up to 510 digits, one byte of length, then its bytes;
 //   kText: anything else, its length (LEB128), then the text as it is.
+// Only lower case packs: unpacking writes lower case, so anything else would not come back exactly.
 constexpr char kUuid = 'u';
 constexpr char kHex = 'h';
 constexpr char kText = 't';
 constexpr std::array<std::size_t, 4> kUuidDashes{8, 13, 18, 23};
+constexpr std::string_view kLowerHexDigits = "0123456789abcdef";
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  return -1;  // upper case too: decoding writes lower case, so only it packs exactly
+bool is_lower_hex(std::string_view text) {
+  return text.find_first_not_of(kLowerHexDigits) == std::string_view::npos;
 }
 
-bool is_dash_at(std::size_t i) {
-  for (std::size_t dash : kUuidDashes)
-    if (i == dash)
-      return true;
-  return false;
+std::string without_dashes(std::string_view text) {
+  std::string digits;
+  for (char c : text)
+    if (c != '-')
+      digits.push_back(c);
+  return digits;
 }
 
 bool is_uuid(std::string_view text) {
   if (text.size() != 36)
     return false;
-  for (std::size_t i = 0; i < text.size(); ++i)
-    if (is_dash_at(i) ? text[i] != '-' : hex_digit(text[i]) < 0)
+  for (std::size_t dash : kUuidDashes)
+    if (text[dash] != '-')
       return false;
-  return true;
-}
-
-bool is_packable_hex(std::string_view text) {
-  if (text.empty() || text.size() % 2 != 0 || text.size() > 510)
-    return false;
-  for (char c : text)
-    if (hex_digit(c) < 0)
-      return false;
-  return true;
-}
-
-void append_hex_bytes(std::string& out, std::string_view hex) {
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-    out.push_back(static_cast<char>(hex_digit(hex[i]) * 16 + hex_digit(hex[i + 1])));
+  std::string digits = without_dashes(text);
+  return digits.size() == 32 && is_lower_hex(digits);
 }
 
 }  // namespace
@@ -61,15 +49,11 @@ std::string packed_id(std::string_view text) {
   std::string token;
   if (is_uuid(text)) {
     token.push_back(kUuid);
-    std::string digits;
-    for (std::size_t i = 0; i < text.size(); ++i)
-      if (!is_dash_at(i))
-        digits.push_back(text[i]);
-    append_hex_bytes(token, digits);
-  } else if (is_packable_hex(text)) {
+    boost::algorithm::unhex(without_dashes(text), std::back_inserter(token));
+  } else if (!text.empty() && text.size() % 2 == 0 && text.size() <= 510 && is_lower_hex(text)) {
     token.push_back(kHex);
     token.push_back(static_cast<char>(text.size() / 2));
-    append_hex_bytes(token, text);
+    boost::algorithm::unhex(text.begin(), text.end(), std::back_inserter(token));
   } else {
     token.push_back(kText);
     for (std::size_t left = text.size();; left >>= 7) {
@@ -85,9 +69,11 @@ std::string packed_id(std::string_view text) {
 
 namespace {
 
-// The token starting at `at`: its whole encoding (kind byte included) and what it decodes to.
+// The token starting at `at`: its whole encoding (kind byte included) and where its payload
+// starts in it.
 struct Token {
   std::string_view encoded;
+  std::size_t payload = 0;
   std::size_t end = 0;
 };
 
@@ -97,56 +83,44 @@ Token token_at(std::string_view data, std::size_t at) {
       throw std::logic_error("a candidate memo token runs past its text");
     return end;
   };
-  std::size_t end = 0;
+  std::size_t payload = 0, end = 0;
   switch (data[at]) {
     case kUuid:
-      end = need(at + 17);
+      payload = at + 1;
+      end = need(payload + 16);
       break;
     case kHex:
-      need(at + 2);
-      end = need(at + 2 + static_cast<unsigned char>(data[at + 1]));
+      payload = need(at + 2);
+      end = need(payload + static_cast<unsigned char>(data[at + 1]));
       break;
     case kText: {
-      std::size_t length = 0, pos = at + 1;
+      std::size_t length = 0;
+      payload = at + 1;
       for (int shift = 0;; shift += 7) {
-        unsigned char byte = static_cast<unsigned char>(data[need(pos + 1) - 1]);
-        ++pos;
+        unsigned char byte = static_cast<unsigned char>(data[need(payload + 1) - 1]);
+        ++payload;
         length |= static_cast<std::size_t>(byte & 0x7f) << shift;
         if ((byte & 0x80) == 0)
           break;
       }
-      end = need(pos + length);
+      end = need(payload + length);
       break;
     }
     default:
       throw std::logic_error("a candidate memo token of an unknown kind");
   }
-  return {data.substr(at, end - at), end};
+  return {data.substr(at, end - at), payload - at, end};
 }
 
 std::string decode(const Token& token) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string_view data = token.encoded;
+  std::string_view payload = token.encoded.substr(token.payload);
+  if (token.encoded[0] == kText)
+    return std::string(payload);
   std::string text;
-  auto append_hex = [&](std::string_view bytes) {
-    for (char byte : bytes) {
-      auto value = static_cast<unsigned char>(byte);
-      text.push_back(kDigits[value >> 4]);
-      text.push_back(kDigits[value & 0x0f]);
-    }
-  };
-  if (data[0] == kUuid) {
-    append_hex(data.substr(1, 16));
+  boost::algorithm::hex_lower(payload.begin(), payload.end(), std::back_inserter(text));
+  if (token.encoded[0] == kUuid)
     for (std::size_t dash : kUuidDashes)
       text.insert(dash, 1, '-');
-  } else if (data[0] == kHex) {
-    append_hex(data.substr(2));
-  } else {
-    std::size_t pos = 1;
-    while (static_cast<unsigned char>(data[pos]) & 0x80)
-      ++pos;
-    text.assign(data.substr(pos + 1));
-  }
   return text;
 }
 
